@@ -1,0 +1,186 @@
+"""The ``cnncalc`` command line: parse options, call the library, render, map errors to exit codes.
+
+No arithmetic lives here. Exit codes: 0 success, 1 a check/verify difference, 2 bad input
+(any :class:`~cnncalc.errors.CnncalcError` or Click usage error), 3 an internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import CnncalcError, SpecError
+from .options import Convention, DataFormat, OutputFormat
+
+#: Refuse larger spec files instead of reading gigabytes (documented in docs/spec.md).
+MAX_SPEC_BYTES = 64 * 1024 * 1024
+
+
+class CnncalcGroup(click.Group):
+    """A group whose every failure is one line on stderr with a meaningful exit code."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:  # fmt: skip
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as err:
+            _error(err.format_message())
+            code = err.exit_code
+        except CnncalcError as err:
+            _error(str(err))
+            code = 2
+        except click.Abort:
+            _error("aborted")
+            code = 1
+        except KeyboardInterrupt:
+            _error("interrupted")
+            code = 130
+        except BrokenPipeError:
+            # The reader (e.g. `head`) went away; nothing left to say to it.
+            sys.stderr.close()
+            code = 1
+        except Exception as err:  # noqa: BLE001 - a bug must still not print a traceback to users
+            if os.environ.get("CNNCALC_DEBUG"):
+                raise
+            _error(f"internal error: {type(err).__name__}: {err} (please report it; "
+                   "set CNNCALC_DEBUG=1 for the traceback)")  # fmt: skip
+            code = 3
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error(message: str) -> None:
+    click.echo("Error: " + " ".join(str(message).split()), err=True)
+
+
+def _choice(enum: Any) -> click.Choice:
+    return click.Choice(enum.values(), case_sensitive=False)
+
+
+def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The inputs shared by summary/explain/verify: LAYER..., --input, -f, --convention, --data-format."""
+    decorators = [
+        click.argument("layers", nargs=-1, metavar="[LAYER]..."),
+        click.option("-i", "--input", "input_shape", metavar="SHAPE",
+                     help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W)."),
+        click.option("-f", "--file", "spec_file", metavar="SPEC",
+                     help="Read a JSON spec from a file, or from standard input with '-'."),
+        click.option("--convention", type=_choice(Convention), default=None,
+                     help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras]."),
+        click.option("--data-format", type=_choice(DataFormat), default=None,
+                     help="channels_last (H x W x C) or channels_first (C x H x W) "
+                     "[default: the spec's, else keras: channels_last, pytorch: channels_first]."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def format_option(*formats: OutputFormat) -> Callable[..., Any]:
+    """``--format`` limited to the given output formats."""
+    return click.option("--format", "fmt", type=click.Choice([f.value for f in formats], case_sensitive=False),
+                        default=formats[0].value, show_default=True, help="Output format.")  # fmt: skip
+
+
+def read_text(path: str) -> str:
+    """A spec file's text ('-' is standard input); unreadable files are a SpecError."""
+    if path == "-":
+        text = click.get_text_stream("stdin").read(MAX_SPEC_BYTES + 1)
+        name = "<stdin>"
+    else:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read(MAX_SPEC_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise SpecError(f"cannot read {path}: {reason}") from None
+        name = path
+    if len(text) > MAX_SPEC_BYTES:
+        raise SpecError(f"{name} is larger than {MAX_SPEC_BYTES // 2**20} MiB")
+    return text
+
+
+def load_model(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None,
+               convention: str | None, data_format: str | None) -> Any:  # fmt: skip
+    """Parse the shared inputs and compute the Summary."""
+    from . import spec as S
+    from .summary import summarize
+    from .values import shape
+
+    if spec_file and layers:
+        raise SpecError("give LAYER arguments or -f SPEC, not both")
+    if spec_file:
+        source = "<stdin>" if spec_file == "-" else spec_file
+        spec = S.loads(read_text(spec_file), source)
+    elif layers:
+        spec = S.from_layers(layers)
+    else:
+        raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3) or -f SPEC.json")
+    given = shape(input_shape, "--input") if input_shape is not None else None
+    return summarize(spec, input_shape=given, convention=convention, data_format=data_format)
+
+
+def stdout_console() -> Any:
+    """A Rich console on stdout (plain text when not a terminal or NO_COLOR is set)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+@click.group(cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cnncalc")
+def cli() -> None:
+    """Shapes, parameters and costs of CNN layers, from a one-line spec or a JSON file.
+
+    \b
+    Example:
+      cnncalc summary --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
+    """
+
+
+@cli.command()
+@model_options
+@format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV)
+def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None,
+            convention: str | None, data_format: str | None, fmt: str) -> None:  # fmt: skip
+    """Keras-style table of each layer's output shape and parameters.
+
+    \b
+    Examples:
+      cnncalc summary --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
+      cnncalc summary --data-format channels_first --input 1x28x28 conv:20,5 maxpool:2
+      cnncalc summary -f model.json --format json
+    """
+    from . import render
+
+    result = load_model(layers, spec_file, input_shape, convention, data_format)
+    if fmt == "table":
+        stdout_console().print(result)
+        return
+    writer = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt]
+    click.echo(writer(result), nl=False)
+
+
+@cli.command()
+def kinds() -> None:
+    """List the layer kinds and aliases a spec may use.
+
+    \b
+    Example:
+      cnncalc kinds
+    """
+    from .registry import ACTIVATION_KINDS, ALIASES, KINDS
+
+    for kind in KINDS:
+        aliases = sorted(a for a, t in ALIASES.items() if t == kind.type and a != kind.type)
+        extra = f"  (aliases: {', '.join(aliases)})" if aliases else ""
+        click.echo(f"{kind.type:20} {kind.class_name}{extra}")
+    click.echo(f"{'activation names':20} {', '.join(sorted(ACTIVATION_KINDS))}  (= activation:NAME)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,76 @@
+"""Pure integer formulas for the length of one spatial axis through a window operation.
+
+Nothing here imports anything heavier than the standard library; every function is pure.
+``n`` is the input length, ``f`` the kernel (window) size, ``s`` the stride, ``d`` the dilation.
+"""
+
+from __future__ import annotations
+
+
+def ceil_div(a: int, b: int) -> int:
+    """Integer ceil(a / b) for b > 0, exact for any size (no float rounding)."""
+    return -(-a // b)
+
+
+def effective_kernel(f: int, d: int = 1) -> int:
+    """Dilated kernel extent: F_eff = d*(F - 1) + 1.
+
+    Source: Keras ``Conv2D`` docs (``dilation_rate``) and the PyTorch ``Conv2d`` shape formula,
+    where the term appears as ``dilation*(kernel_size - 1) + 1``.
+    """
+    return d * (f - 1) + 1
+
+
+def keras_valid_length(n: int, f_eff: int, s: int) -> int:
+    """Keras ``padding='valid'``: out = ceil((n - F_eff + 1) / S).
+
+    Source: Keras ``ops/operation_utils.compute_conv_output_shape`` writes it as
+    floor((n - F_eff) / S) + 1, which is the same integer for every n >= F_eff.
+    The result is <= 0 when the kernel is longer than the input; callers reject that.
+    """
+    return ceil_div(n - f_eff + 1, s)
+
+
+def keras_same_length(n: int, s: int) -> int:
+    """Keras ``padding='same'``: out = ceil(n / S), whatever the kernel.
+
+    Source: Keras ``compute_conv_output_shape`` (floor((n - 1) / S) + 1 == ceil(n / S)).
+    """
+    return ceil_div(n, s)
+
+
+def same_padding(n: int, f_eff: int, s: int) -> tuple[int, int]:
+    """Zero cells added (before, after) by TensorFlow/Keras ``'same'`` padding.
+
+    total = max((ceil(n / S) - 1)*S + F_eff - n, 0); before = total // 2; after = total - before,
+    so an odd total puts the extra cell at the bottom/right. Source: TensorFlow's
+    "Padding" guide (tf.nn.convolution), which Keras follows; PyTorch's ``padding='same'``
+    (stride 1 only) splits the same way.
+    """
+    total = max((ceil_div(n, s) - 1) * s + f_eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def causal_padding(f_eff: int) -> tuple[int, int]:
+    """Keras ``Conv1D(padding='causal')``: F_eff - 1 zeros on the left only, then valid."""
+    return f_eff - 1, 0
+
+
+def padded_length(
+    n: int, f_eff: int, s: int, before: int, after: int, ceil_mode: bool = False
+) -> int:
+    """Explicit zero padding (PyTorch rule): out = floor((n + P_before + P_after - F_eff) / S) + 1.
+
+    With ``ceil_mode`` the floor becomes a ceil, and a last window that would start inside the
+    right padding is dropped: if (out - 1)*S >= n + P_before then out -= 1.
+    Source: PyTorch ``Conv2d``/``MaxPool2d`` docs and ``pooling_output_shape`` in
+    ``aten/src/ATen/native/Pool.h``.
+    """
+    span = n + before + after - f_eff
+    if not ceil_mode:
+        return span // s + 1
+    out = ceil_div(span, s) + 1
+    if (out - 1) * s >= n + before:
+        out -= 1
+    return out
+

@@ -1,0 +1,57 @@
+"""Enumerations shared by the library and the CLI (one source, so ``click.Choice`` cannot drift)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class _Choice(str, Enum):
+    """A string enum whose value is what users type."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: object, what: str):  # noqa: ANN206 - returns cls
+        from .errors import SpecError
+
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.strip().lower():
+                    return member
+        choices = ", ".join(m.value for m in cls)
+        raise SpecError(f"{what} must be one of {choices}, got {value!r}")
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [m.value for m in cls]
+
+
+class Convention(_Choice):
+    """Whose shape rules and validity checks apply where Keras and PyTorch differ."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
+
+
+class DataFormat(_Choice):
+    """Where the channel axis is: ``channels_last`` (H x W x C) or ``channels_first`` (C x H x W)."""
+
+    CHANNELS_LAST = "channels_last"
+    CHANNELS_FIRST = "channels_first"
+
+
+class OutputFormat(_Choice):
+    """How a summary is printed."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+def default_data_format(convention: Convention) -> DataFormat:
+    """Keras defaults to channels_last; PyTorch (and Theano) tensors are NCHW."""
+    return DataFormat.CHANNELS_FIRST if convention is Convention.PYTORCH else DataFormat.CHANNELS_LAST

@@ -1,0 +1,127 @@
+"""Output of a :class:`~cnncalc.summary.Summary`: Rich table, JSON, Markdown, CSV, HTML.
+
+Renderers only read the Summary; every number they show was computed in the core.
+Rich is imported inside the functions that need it, so JSON output never loads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from .layers import Shape
+from .options import Convention, DataFormat
+
+if TYPE_CHECKING:
+    from .summary import Summary
+
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def readable_bytes(size: float) -> str:
+    """``18880`` -> ``18.44 KB``: 1024-based units with two decimals, as Keras's summary prints."""
+    for unit in _UNITS[:-1]:
+        if size < 1024:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} {_UNITS[-1]}"
+
+
+def keras_shape(shape: Shape) -> str:
+    """``(None, 100, 100, 16)``: the batch axis first, as Keras prints output shapes."""
+    return "(" + ", ".join(["None", *map(str, shape)]) + ")"
+
+
+def plain_shape(shape: Shape) -> str:
+    """``100x100x16``: the form users type after ``--input``."""
+    return "x".join(map(str, shape))
+
+
+def convention_note(summary: Summary) -> str:
+    """The line under a table that says whose rules applied."""
+    rules = {Convention.KERAS: "Keras shape rules", Convention.PYTORCH: "PyTorch shape rules"}[summary.convention]
+    layout = "C x H x W" if summary.data_format is DataFormat.CHANNELS_FIRST else "H x W x C"
+    return f"Convention: {summary.convention.value} ({rules}) · {summary.data_format.value} ({layout})"
+
+
+def totals_lines(summary: Summary) -> list[str]:
+    """Keras's three totals lines, plus buffers under the pytorch convention."""
+    lines = [
+        f"Total params: {summary.total_params:,} ({readable_bytes(summary.param_bytes(summary.total_params))})",
+        f"Trainable params: {summary.trainable_params:,} "
+        f"({readable_bytes(summary.param_bytes(summary.trainable_params))})",
+        f"Non-trainable params: {summary.non_trainable_params:,} "
+        f"({readable_bytes(summary.param_bytes(summary.non_trainable_params))})",
+    ]
+    if summary.total_buffers:
+        lines.append(f"Buffers (not params; BN running statistics): {summary.total_buffers:,}")
+    return lines
+
+
+def _row_cells(summary: Summary) -> list[tuple[str, str, str]]:
+    return [
+        (f"{row.name} ({row.class_name})", keras_shape(row.output_shape), f"{row.params:,}")
+        for row in summary.layers
+    ]
+
+
+def summary_table(summary: Summary) -> Any:
+    """A Rich renderable: title, Keras-style table, totals and the convention note."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
+    table.add_column("Layer (type)", overflow="fold")
+    table.add_column("Output Shape", overflow="fold")
+    table.add_column("Param #", justify="right")
+    for cells in _row_cells(summary):
+        table.add_row(*cells)
+    parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), table]
+    parts += [Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))]
+    parts.append(Text(" " + convention_note(summary), style="dim"))
+    return Group(*parts)
+
+
+def to_json(summary: Summary) -> str:
+    """The ``--format json`` document, indented, newline-terminated."""
+    return json.dumps(summary.to_dict(), indent=2) + "\n"
+
+
+def to_markdown(summary: Summary) -> str:
+    """A GitHub-flavoured Markdown table with the totals below it."""
+    lines = [f"**Model: {summary.name}**", "", "| Layer (type) | Output Shape | Param # |", "|---|---|---:|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in _row_cells(summary)]
+    lines.append("")
+    lines += [f"{line}  " for line in totals_lines(summary)]
+    lines += ["", convention_note(summary)]
+    return "\n".join(lines) + "\n"
+
+
+CSV_COLUMNS = (
+    "name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "buffers", "macs",
+)  # fmt: skip
+
+
+def to_csv(summary: Summary) -> str:
+    """One row per layer; shapes written like ``100x100x16``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in summary.layers:
+        data = row.to_dict()
+        data["output_shape"] = plain_shape(row.output_shape)
+        writer.writerow([data[c] for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def to_html(summary: Summary) -> str:
+    """The table as a self-contained HTML fragment (for Jupyter)."""
+    from rich.console import Console
+
+    console = Console(record=True, width=100, file=io.StringIO(), color_system=None)
+    console.print(summary_table(summary))
+    return console.export_html(inline_styles=True)

@@ -1,0 +1,320 @@
+"""Specs: the compact ``conv:16,2,2,valid`` grammar and JSON documents -> :class:`Spec`.
+
+The parser refuses instead of guessing: an unknown kind or key, a value of the wrong type,
+a positional argument after a keyword one, all raise :class:`~cnncalc.errors.SpecError`
+naming the layer and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Mapping
+
+from . import values as V
+from .errors import CnncalcError, SpecError, describe_layer
+from .layers import Layer
+from .options import Convention, DataFormat
+from .registry import ACTIVATION_KINDS, Kind, lookup
+
+#: Per-layer result fields that ``--format json`` writes; read back they are expectations.
+LAYER_RESULTS = (
+    "output_shape", "params", "trainable_params", "non_trainable_params", "buffers", "macs",
+)  # fmt: skip
+#: Model-level result fields that ``--format json`` writes; read back they are expectations.
+MODEL_RESULTS = (
+    "output_shape", "total_params", "trainable_params", "non_trainable_params",
+    "total_buffers", "total_macs",
+)  # fmt: skip
+#: Keras config keys that change nothing cnncalc reports (accepted and ignored).
+_IGNORED = frozenset({"dtype", "seed", "noise_shape", "synchronized", "lora_rank", "lora_alpha"})
+_IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+_INPUT_KEYS = ("input_shape", "batch_input_shape", "batch_shape")
+
+#: Hardening limits (documented in docs/spec.md): beyond these a spec is refused, not processed.
+MAX_LAYERS = 200_000
+MAX_LAYER_TEXT = 1_000
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One parsed layer: the layer, how to show it in messages, and the spec's extras."""
+
+    layer: Layer
+    text: str
+    name: str | None = None
+    trainable: bool = True
+    #: result fields given with the layer (output_shape, params, ...): expectations for `check`
+    results: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed model spec. ``None`` settings mean "use the caller's or the default"."""
+
+    layers: tuple[LayerSpec, ...]
+    input_shape: tuple[int, ...] | None = None
+    data_format: DataFormat | None = None
+    convention: Convention | None = None
+    name: str | None = None
+    #: model-level result fields and the ``expect`` object, for `check`
+    results: Mapping[str, Any] = field(default_factory=dict)
+    expect: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- compact grammar
+
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_TUPLE = re.compile(r"\d+(x\d+)+")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_value(token: str) -> Any:
+    """A compact-grammar value: int, float, true/false, none/null, ``3x5`` tuple, or a word."""
+    text = token.strip()
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    if _INT.fullmatch(text):
+        return int(text)
+    if _TUPLE.fullmatch(low):
+        return [int(p) for p in low.split("x")]
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if not text:
+        raise SpecError("empty argument")
+    return text
+
+
+def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
+    """``KIND[:ARG,...]`` -> (kind, positional values, keyword values); no kind lookup."""
+    if len(text) > MAX_LAYER_TEXT:
+        raise SpecError(f"layer text longer than {MAX_LAYER_TEXT} characters")
+    kind, _, rest = text.strip().partition(":")
+    if not kind.strip():
+        raise SpecError("missing layer kind before ':' (expected e.g. conv:16,3)")
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    if rest.strip():
+        for token in rest.split(","):
+            key, eq, value = token.partition("=")
+            if eq:
+                key = key.strip()
+                if not _KEY.fullmatch(key):
+                    raise SpecError(f"bad argument name {key!r}")
+                if key in keywords:
+                    raise SpecError(f"{key} given twice")
+                keywords[key] = parse_value(value)
+            elif keywords:
+                raise SpecError(f"positional argument {token.strip()!r} after keyword arguments")
+            else:
+                positional.append(parse_value(token))
+    return kind.strip(), positional, keywords
+
+
+def parse_layer(text: str) -> LayerSpec:
+    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``."""
+    if not isinstance(text, str):
+        raise SpecError(f"a layer must be a string or an object, got {text!r}")
+    kind_name, positional, keywords = split_compact(text)
+    return LayerSpec(layer=build_layer(kind_name, positional, keywords), text=text.strip())
+
+
+def _resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
+    if not isinstance(name, str):
+        raise SpecError(f"layer type must be a string, got {name!r}")
+    key = name.strip().lower()
+    if key in ACTIVATION_KINDS:  # `relu` is Activation('relu'), as Keras's ReLU layer is
+        return lookup("activation"), {"activation": key}
+    return lookup(name), {}
+
+
+def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, Any]) -> Layer:
+    """Build a layer from a kind name, positional values and keyword values (Keras names or aliases)."""
+    kind, preset = _resolve_kind(kind_name)
+    arguments = kind.cls.arguments()
+    canonical = {alias: name for name, aliases in arguments for alias in (name, *aliases)}
+    args: dict[str, Any] = dict(preset)
+    free = [name for name, _ in arguments if name not in preset]
+    if len(positional) > len(free):
+        names = ", ".join(free) or "none"
+        raise SpecError(
+            f"{kind.type} takes at most {len(free)} positional arguments ({names}), got {len(positional)}"
+        )
+    args.update(zip(free, positional))
+    for key, value in keywords.items():
+        name = canonical.get(key) or canonical.get(key.lower())
+        if name is None:
+            if _ignored(key):
+                continue
+            raise SpecError(_unknown_key(kind, key, canonical))
+        if name in args:
+            raise SpecError(f"{name} given twice")
+        if value is None:  # null means the default, as None does in the Keras constructor
+            continue
+        args[name] = value
+    by_name = {f.name: f for f in fields(kind.cls)}
+    for name, value in args.items():  # report a bad value before a missing argument
+        try:
+            by_name[name].metadata["coerce"](value, dict(kind.fixed).get("rank", 0))
+        except SpecError as err:
+            raise SpecError(f"{name}: {err.reason}") from None
+    missing = [
+        f.name for f in fields(kind.cls)
+        if f.default is MISSING and f.default_factory is MISSING and f.name not in args
+    ]  # fmt: skip
+    if missing:
+        raise SpecError(f"{kind.type} needs {' and '.join(missing)}")
+    return kind.build(args)
+
+
+def _ignored(key: str) -> bool:
+    return key in _IGNORED or key.endswith(_IGNORED_SUFFIXES)
+
+
+def _unknown_key(kind: Kind, key: str, canonical: Mapping[str, str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(canonical), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    known = ", ".join(name for name, _ in kind.cls.arguments())
+    return f"unknown argument {key!r} for {kind.type} (arguments: {known}){hint}"
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ...] | None]:
+    """A JSON layer object -> (layer spec, input shape it declares, if any).
+
+    Forms: ``{"type": "conv2d", "filters": 16, ...}``, ``{"type": ..., "config": {...}}`` (what
+    ``--format json`` writes) and Keras's ``{"class_name": "Conv2D", "config": {...}}``.
+    """
+    text = _short_json(obj)
+    items = dict(obj)
+    config = items.pop("config", None)
+    if config is not None:
+        if not isinstance(config, dict):
+            raise SpecError(f"config must be an object, got {config!r}")
+        for key, value in config.items():
+            if key in items and items[key] != value:
+                raise SpecError(f"{key} given both in the layer and in its config")
+            items[key] = value
+    kind_name = items.pop("type", None)
+    class_name = items.pop("class_name", None)
+    if kind_name is None and class_name is None:
+        raise SpecError('a layer object needs "type" (e.g. "conv2d")')
+    name = items.pop("name", None)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise SpecError(f"name must be a non-empty string, got {name!r}")
+    trainable = items.pop("trainable", True)
+    if not isinstance(trainable, bool):
+        raise SpecError(f"trainable must be true or false, got {trainable!r}")
+    results = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+    declared = None
+    for key in _INPUT_KEYS:
+        if key in items:
+            value = items.pop(key)
+            if value is not None:
+                shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
+                declared = V.shape(shape, key)
+    layer = build_layer(kind_name if kind_name is not None else class_name, [], items)
+    return LayerSpec(layer, text, name, trainable, results), declared
+
+
+def _short_json(obj: Any) -> str:
+    try:
+        return json.dumps(obj, separators=(", ", ": "), ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(obj)
+
+
+_TOP_KEYS = frozenset({"input_shape", "data_format", "convention", "layers", "name", "expect"})
+
+
+def parse_spec(doc: Any) -> Spec:
+    """A JSON spec document (already decoded) -> :class:`Spec`."""
+    if not isinstance(doc, dict):
+        raise SpecError(f"a spec must be a JSON object with \"layers\", got {type(doc).__name__}")
+    unknown = set(doc) - _TOP_KEYS - set(MODEL_RESULTS)
+    if unknown:
+        raise SpecError(f"unknown top-level key {sorted(unknown)[0]!r} (expected: input_shape, "
+                        "data_format, convention, layers, name, expect)")
+    raw_layers = doc.get("layers")
+    if not isinstance(raw_layers, list):
+        raise SpecError('a spec needs "layers": a list of layer strings or objects')
+    if len(raw_layers) > MAX_LAYERS:
+        raise SpecError(f"{len(raw_layers)} layers is more than the limit {MAX_LAYERS}")
+    input_shape = None if doc.get("input_shape") is None else V.shape(doc["input_shape"])
+    layers = []
+    for index, raw in enumerate(raw_layers):
+        try:
+            if isinstance(raw, dict):
+                layer_spec, declared = parse_layer_object(raw)
+                if declared is not None:
+                    if index != 0:
+                        raise SpecError("an input shape is only meaningful on the first layer")
+                    input_shape = input_shape or declared
+            else:
+                layer_spec = parse_layer(raw)
+        except CnncalcError as err:
+            raise err.at(describe_layer(index, raw if isinstance(raw, str) else _short_json(raw)))
+        layers.append(layer_spec)
+    expect = doc.get("expect") or {}
+    if not isinstance(expect, dict):
+        raise SpecError(f"expect must be an object, got {expect!r}")
+    name = doc.get("name")
+    if name is not None and not isinstance(name, str):
+        raise SpecError(f"name must be a string, got {name!r}")
+    return Spec(
+        layers=tuple(layers),
+        input_shape=input_shape,
+        data_format=None if doc.get("data_format") is None else DataFormat.parse(doc["data_format"], "data_format"),
+        convention=None if doc.get("convention") is None else Convention.parse(doc["convention"], "convention"),
+        name=name,
+        results={key: doc[key] for key in MODEL_RESULTS if key in doc},
+        expect=expect,
+    )
+
+
+def loads(text: str, source: str = "<string>") -> Spec:
+    """Parse a JSON spec from text; ``source`` names it in error messages."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SpecError(f"{source}: bad JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise SpecError(f"{source}: JSON nested too deeply") from None
+    try:
+        return parse_spec(doc)
+    except CnncalcError as err:
+        raise type(err)(f"{source}: {err}") from None
+
+
+def from_layers(texts: list[str] | tuple[str, ...]) -> Spec:
+    """A spec from compact layer strings (the CLI's LAYER arguments)."""
+    layers = []
+    for index, text in enumerate(texts):
+        try:
+            layers.append(parse_layer(text))
+        except CnncalcError as err:
+            raise err.at(describe_layer(index, text)) from None
+    return Spec(layers=tuple(layers))
+
+
+def parse(source: Any) -> Spec:
+    """Any spec form -> :class:`Spec`: a Spec, a JSON text, a decoded JSON object, or a list of
+    layers (compact strings or layer objects)."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, str):
+        return loads(source) if source.lstrip().startswith("{") else from_layers([source])
+    if isinstance(source, dict):
+        return parse_spec(source)
+    if isinstance(source, (list, tuple)):
+        return parse_spec({"layers": list(source)})
+    raise SpecError(f"cannot read a spec from {type(source).__name__}")

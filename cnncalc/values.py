@@ -1,0 +1,154 @@
+"""Coercion of argument values (from JSON or the compact grammar) into normalized Python values.
+
+Each coercer takes ``(value, rank)`` and returns the normalized value or raises ``SpecError``
+with a reason that names what was expected; the caller prefixes the argument name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import SpecError
+from .options import DataFormat
+
+#: Largest accepted size or count. Frameworks index tensors with 32-bit ints in places, and a
+#: bound keeps every product of sizes an exact, quick integer operation.
+MAX_INT = 2**31 - 1
+
+ACTIVATIONS = (
+    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
+    "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign",
+    "exponential",
+)  # fmt: skip
+
+Padding = str | tuple[tuple[int, int], ...]
+
+
+def _int(value: Any, minimum: int) -> int:
+    # bool is an int subclass in Python; `true` where a size belongs is a mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"expected an integer, got {value!r}")
+    if value < minimum:
+        bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise SpecError(f"expected {bound}, got {value}")
+    if value > MAX_INT:
+        raise SpecError(f"{value} is larger than the limit {MAX_INT}")
+    return value
+
+
+def positive_int(value: Any, rank: int = 0) -> int:
+    """An integer >= 1."""
+    return _int(value, 1)
+
+
+def non_negative_int(value: Any, rank: int = 0) -> int:
+    """An integer >= 0."""
+    return _int(value, 0)
+
+
+def _tuple(value: Any, rank: int, minimum: int) -> tuple[int, ...]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != rank:
+            raise SpecError(f"expected {rank} value{'s' if rank > 1 else ''}, got {len(value)}")
+        return tuple(_int(v, minimum) for v in value)
+    return (_int(value, minimum),) * rank
+
+
+def positive_tuple(value: Any, rank: int) -> tuple[int, ...]:
+    """One positive integer per spatial axis; a single integer means the same on every axis."""
+    return _tuple(value, rank, 1)
+
+
+def non_negative_tuple(value: Any, rank: int) -> tuple[int, ...]:
+    """One integer >= 0 per spatial axis; a single integer means the same on every axis."""
+    return _tuple(value, rank, 0)
+
+
+def padding(value: Any, rank: int) -> Padding:
+    """``'valid'``, ``'same'``, ``'causal'`` (1-D), or explicit zero padding as (before, after) per axis.
+
+    Accepted explicit forms: ``1`` (every side), ``[1, 2]`` (per axis, both sides),
+    ``[[1, 0], [2, 1]]`` (Keras ZeroPadding2D style: (top, bottom), (left, right)).
+    """
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("valid", "same") or (word == "causal" and rank == 1):
+            return word
+        allowed = "valid, same" + (", causal" if rank == 1 else "")
+        raise SpecError(f"expected {allowed} or integers, got {value!r}")
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
+        if len(value) != rank or any(len(pair) != 2 for pair in value):
+            raise SpecError(f"expected {rank} [before, after] pairs, got {list(value)!r}")
+        return tuple((_int(a, 0), _int(b, 0)) for a, b in value)
+    if rank == 1 and isinstance(value, (list, tuple)) and len(value) == 2:
+        return ((_int(value[0], 0), _int(value[1], 0)),)
+    return tuple((p, p) for p in _tuple(value, rank, 0))
+
+
+def boolean(value: Any, rank: int = 0) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise SpecError(f"expected true or false, got {value!r}")
+    return value
+
+
+def activation(value: Any, rank: int = 0) -> str:
+    """An activation name; ``None`` means ``linear`` (no activation), as in Keras."""
+    if value is None:
+        return "linear"
+    if isinstance(value, str) and value.strip().lower() in ACTIVATIONS:
+        return value.strip().lower()
+    raise SpecError(f"unknown activation {value!r} (known: {', '.join(ACTIVATIONS)})")
+
+
+def rate(value: Any, rank: int = 0) -> float:
+    """A fraction in [0, 1)."""
+    number = real(value)
+    if not 0 <= number < 1:
+        raise SpecError(f"expected a rate in [0, 1), got {value!r}")
+    return number
+
+
+def real(value: Any, rank: int = 0) -> float:
+    """A finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise SpecError(f"expected a number, got {value!r}")
+    if abs(value) > 1e300:
+        raise SpecError(f"number {value!r} is out of range")
+    return float(value)
+
+
+def optional_data_format(value: Any, rank: int = 0) -> DataFormat | None:
+    """``channels_last``, ``channels_first``, or None (the model's data format)."""
+    return None if value is None else DataFormat.parse(value, "data_format")
+
+
+def optional_axis(value: Any, rank: int = 0) -> int | None:
+    """A Keras axis (counting the batch axis as 0; negative from the end), or None for the channel axis."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]  # Keras serializes BatchNormalization(axis=-1) as [-1] in some versions
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 64:
+        raise SpecError(f"expected an axis integer, got {value!r}")
+    return value
+
+
+def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:
+    """A shape without the batch axis: a list of positive integers, or text like ``200x200x1``."""
+    shown = value if isinstance(value, str) else "x".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+    if isinstance(value, str):
+        text = value.strip().strip("()[]").replace(" ", "")
+        parts = [p for p in text.replace(",", "x").split("x")] if text else []
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise SpecError(f"{what} {value!r} is not like 200x200x1") from None
+    if not isinstance(value, (list, tuple)) or not value:
+        raise SpecError(f"{what} must be a non-empty list of sizes like [200, 200, 1], got {value!r}")
+    if len(value) > 8:
+        raise SpecError(f"{what} has {len(value)} axes; at most 8 are supported")
+    try:
+        return tuple(_int(v, 1) for v in value)
+    except SpecError as err:
+        raise SpecError(f"{what} {shown}: {err.reason}") from None
