@@ -23,9 +23,17 @@ from .summary import summarize as _summarize
 __version__ = "0.1.0"
 
 __all__ = [
-    "CnncalcError", "Convention", "DataFormat", "LayerRow", "ShapeError", "Spec", "SpecError",
-    "Summary", "parse", "summarize",
-]  # fmt: skip
+    "CnncalcError",
+    "Convention",
+    "DataFormat",
+    "LayerRow",
+    "ShapeError",
+    "Spec",
+    "SpecError",
+    "Summary",
+    "parse",
+    "summarize",
+]
 
 
 def summarize(
@@ -38,5 +46,9 @@ def summarize(
     """Summarize any spec form (see :func:`cnncalc.spec.parse`); ``input_shape`` as a tuple or ``"200x200x1"``."""
     from .values import shape
 
-    given = None if input_shape is None else shape(input_shape if isinstance(input_shape, str) else list(input_shape))
+    given = (
+        None
+        if input_shape is None
+        else shape(input_shape if isinstance(input_shape, str) else list(input_shape))
+    )
     return _summarize(parse(source), input_shape=given, convention=convention, data_format=data_format)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -23,8 +24,14 @@ MAX_SPEC_BYTES = 64 * 1024 * 1024
 class CnncalcGroup(click.Group):
     """A group whose every failure is one line on stderr with a meaningful exit code."""
 
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:  # fmt: skip
+    def main(
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as err:
@@ -46,8 +53,10 @@ class CnncalcGroup(click.Group):
         except Exception as err:  # noqa: BLE001 - a bug must still not print a traceback to users
             if os.environ.get("CNNCALC_DEBUG"):
                 raise
-            _error(f"internal error: {type(err).__name__}: {err} (please report it; "
-                   "set CNNCALC_DEBUG=1 for the traceback)")  # fmt: skip
+            _error(
+                f"internal error: {type(err).__name__}: {err} (please report it; "
+                "set CNNCALC_DEBUG=1 for the traceback)"
+            )
             code = 3
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -64,16 +73,34 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The inputs shared by summary/explain/verify: LAYER..., --input, -f, --convention, --data-format."""
     decorators = [
         click.argument("layers", nargs=-1, metavar="[LAYER]..."),
-        click.option("-i", "--input", "input_shape", metavar="SHAPE",
-                     help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W)."),
-        click.option("-f", "--file", "spec_file", metavar="SPEC",
-                     help="Read a JSON spec from a file, or from standard input with '-'."),
-        click.option("--convention", type=_choice(Convention), default=None,
-                     help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras]."),
-        click.option("--data-format", type=_choice(DataFormat), default=None,
-                     help="channels_last (H x W x C) or channels_first (C x H x W) "
-                     "[default: the spec's, else keras: channels_last, pytorch: channels_first]."),
-    ]  # fmt: skip
+        click.option(
+            "-i",
+            "--input",
+            "input_shape",
+            metavar="SHAPE",
+            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W).",
+        ),
+        click.option(
+            "-f",
+            "--file",
+            "spec_file",
+            metavar="SPEC",
+            help="Read a JSON spec from a file, or from standard input with '-'.",
+        ),
+        click.option(
+            "--convention",
+            type=_choice(Convention),
+            default=None,
+            help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras].",
+        ),
+        click.option(
+            "--data-format",
+            type=_choice(DataFormat),
+            default=None,
+            help="channels_last (H x W x C) or channels_first (C x H x W) "
+            "[default: the spec's, else keras: channels_last, pytorch: channels_first].",
+        ),
+    ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
@@ -81,8 +108,14 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def format_option(*formats: OutputFormat) -> Callable[..., Any]:
     """``--format`` limited to the given output formats."""
-    return click.option("--format", "fmt", type=click.Choice([f.value for f in formats], case_sensitive=False),
-                        default=formats[0].value, show_default=True, help="Output format.")  # fmt: skip
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([f.value for f in formats], case_sensitive=False),
+        default=formats[0].value,
+        show_default=True,
+        help="Output format.",
+    )
 
 
 def read_text(path: str) -> str:
@@ -103,8 +136,13 @@ def read_text(path: str) -> str:
     return text
 
 
-def load_model(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None,
-               convention: str | None, data_format: str | None) -> Any:  # fmt: skip
+def load_model(
+    layers: tuple[str, ...],
+    spec_file: str | None,
+    input_shape: str | None,
+    convention: str | None,
+    data_format: str | None,
+) -> Any:
     """Parse the shared inputs and compute the Summary."""
     from . import spec as S
     from .summary import summarize
@@ -144,8 +182,14 @@ def cli() -> None:
 @cli.command()
 @model_options
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV)
-def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None,
-            convention: str | None, data_format: str | None, fmt: str) -> None:  # fmt: skip
+def summary(
+    layers: tuple[str, ...],
+    spec_file: str | None,
+    input_shape: str | None,
+    convention: str | None,
+    data_format: str | None,
+    fmt: str,
+) -> None:
     """Keras-style table of each layer's output shape and parameters.
 
     \b

@@ -56,9 +56,7 @@ def causal_padding(f_eff: int) -> tuple[int, int]:
     return f_eff - 1, 0
 
 
-def padded_length(
-    n: int, f_eff: int, s: int, before: int, after: int, ceil_mode: bool = False
-) -> int:
+def padded_length(n: int, f_eff: int, s: int, before: int, after: int, ceil_mode: bool = False) -> int:
     """Explicit zero padding (PyTorch rule): out = floor((n + P_before + P_after - F_eff) / S) + 1.
 
     With ``ceil_mode`` the floor becomes a ceil, and a last window that would start inside the
@@ -73,4 +71,3 @@ def padded_length(
     if (out - 1) * s >= n + before:
         out -= 1
     return out
-

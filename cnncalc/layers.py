@@ -8,8 +8,9 @@ Python are validated by the same code. Shapes exclude the batch axis and follow 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from . import formulas as F
 from . import values as V
@@ -235,11 +236,7 @@ class Conv(Layer):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         fmt = self.layout(ctx)
         _expect_rank(self, shape, self.rank + 1, _spatial_layout(self.rank, fmt))
-        if (
-            ctx.convention is Convention.KERAS
-            and max(self.strides) > 1
-            and max(self.dilation_rate) > 1
-        ):
+        if ctx.convention is Convention.KERAS and max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ShapeError(
                 "Keras does not allow strides > 1 together with dilation_rate > 1 "
                 "(use --convention pytorch for PyTorch's rules)"
@@ -268,7 +265,9 @@ class Pool(Layer):
     """Max/AveragePooling1D/2D/3D; strides default to pool_size (Keras and PyTorch alike)."""
 
     pool_size: Shape = arg(V.positive_tuple, 2, aliases=("pool", "kernel_size", "kernel"))
-    strides: Shape | None = arg(lambda v, r: None if v is None else V.positive_tuple(v, r), aliases=("stride",))
+    strides: Shape | None = arg(
+        lambda v, r: None if v is None else V.positive_tuple(v, r), aliases=("stride",)
+    )
     padding: V.Padding = arg(V.padding, "valid")
     data_format: DataFormat | None = arg(V.optional_data_format)
     ceil_mode: bool = arg(V.boolean, False)
@@ -286,16 +285,22 @@ class Pool(Layer):
         spatial, channels = split_channels(shape, fmt)
         assert self.strides is not None
         if ctx.convention is Convention.PYTORCH and isinstance(self.padding, tuple):
-            for (before, after), k in zip(self.padding, self.pool_size):
+            for (before, after), k in zip(self.padding, self.pool_size, strict=False):
                 if max(before, after) > k // 2:
                     raise ShapeError(
                         f"PyTorch requires pooling padding <= kernel_size // 2, "
                         f"got padding {max(before, after)} for kernel {k}"
                     )
         windows = resolve_windows(
-            spatial, self.pool_size, self.strides, (1,) * self.rank, self.padding, ctx,
-            ceil_mode=self.ceil_mode, what="pool window",
-        )  # fmt: skip
+            spatial,
+            self.pool_size,
+            self.strides,
+            (1,) * self.rank,
+            self.padding,
+            ctx,
+            ceil_mode=self.ceil_mode,
+            what="pool window",
+        )
         return LayerOutput(
             shape=join_channels(tuple(w.out for w in windows), channels, fmt),
             padding=tuple((w.before, w.after) for w in windows),

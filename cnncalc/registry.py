@@ -48,16 +48,27 @@ KINDS: tuple[Kind, ...] = (
 
 #: Short names (and PyTorch-flavoured ones) for the kinds above.
 ALIASES: dict[str, str] = {
-    "conv": "conv2d", "conv1d": "conv1d", "conv3d": "conv3d", "convolution2d": "conv2d",
-    "maxpool": "maxpooling2d", "pool": "maxpooling2d", "maxpool1d": "maxpooling1d",
-    "maxpool2d": "maxpooling2d", "maxpool3d": "maxpooling3d",
-    "avgpool": "averagepooling2d", "avgpool1d": "averagepooling1d",
-    "avgpool2d": "averagepooling2d", "avgpool3d": "averagepooling3d",
-    "bn": "batchnormalization", "batchnorm": "batchnormalization",
-    "batchnorm1d": "batchnormalization", "batchnorm2d": "batchnormalization",
+    "conv": "conv2d",
+    "conv1d": "conv1d",
+    "conv3d": "conv3d",
+    "convolution2d": "conv2d",
+    "maxpool": "maxpooling2d",
+    "pool": "maxpooling2d",
+    "maxpool1d": "maxpooling1d",
+    "maxpool2d": "maxpooling2d",
+    "maxpool3d": "maxpooling3d",
+    "avgpool": "averagepooling2d",
+    "avgpool1d": "averagepooling1d",
+    "avgpool2d": "averagepooling2d",
+    "avgpool3d": "averagepooling3d",
+    "bn": "batchnormalization",
+    "batchnorm": "batchnormalization",
+    "batchnorm1d": "batchnormalization",
+    "batchnorm2d": "batchnormalization",
     "batchnorm3d": "batchnormalization",
-    "fc": "dense", "linear": "dense",
-}  # fmt: skip
+    "fc": "dense",
+    "linear": "dense",
+}
 
 _BY_TYPE = {k.type: k for k in KINDS}
 

@@ -41,7 +41,9 @@ def plain_shape(shape: Shape) -> str:
 
 def convention_note(summary: Summary) -> str:
     """The line under a table that says whose rules applied."""
-    rules = {Convention.KERAS: "Keras shape rules", Convention.PYTORCH: "PyTorch shape rules"}[summary.convention]
+    rules = {Convention.KERAS: "Keras shape rules", Convention.PYTORCH: "PyTorch shape rules"}[
+        summary.convention
+    ]
     layout = "C x H x W" if summary.data_format is DataFormat.CHANNELS_FIRST else "H x W x C"
     return f"Convention: {summary.convention.value} ({rules}) · {summary.data_format.value} ({layout})"
 
@@ -81,7 +83,9 @@ def summary_table(summary: Summary) -> Any:
     for cells in _row_cells(summary):
         table.add_row(*cells)
     parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), table]
-    parts += [Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))]
+    parts += [
+        Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))
+    ]
     parts.append(Text(" " + convention_note(summary), style="dim"))
     return Group(*parts)
 
@@ -102,8 +106,15 @@ def to_markdown(summary: Summary) -> str:
 
 
 CSV_COLUMNS = (
-    "name", "type", "output_shape", "params", "trainable_params", "non_trainable_params", "buffers", "macs",
-)  # fmt: skip
+    "name",
+    "type",
+    "output_shape",
+    "params",
+    "trainable_params",
+    "non_trainable_params",
+    "buffers",
+    "macs",
+)
 
 
 def to_csv(summary: Summary) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from . import values as V
 from .errors import CnncalcError, SpecError, describe_layer
@@ -20,13 +21,22 @@ from .registry import ACTIVATION_KINDS, Kind, lookup
 
 #: Per-layer result fields that ``--format json`` writes; read back they are expectations.
 LAYER_RESULTS = (
-    "output_shape", "params", "trainable_params", "non_trainable_params", "buffers", "macs",
-)  # fmt: skip
+    "output_shape",
+    "params",
+    "trainable_params",
+    "non_trainable_params",
+    "buffers",
+    "macs",
+)
 #: Model-level result fields that ``--format json`` writes; read back they are expectations.
 MODEL_RESULTS = (
-    "output_shape", "total_params", "trainable_params", "non_trainable_params",
-    "total_buffers", "total_macs",
-)  # fmt: skip
+    "output_shape",
+    "total_params",
+    "trainable_params",
+    "non_trainable_params",
+    "total_buffers",
+    "total_macs",
+)
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
 _IGNORED = frozenset({"dtype", "seed", "noise_shape", "synchronized", "lora_rank", "lora_alpha"})
 _IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -145,7 +155,7 @@ def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, An
         raise SpecError(
             f"{kind.type} takes at most {len(free)} positional arguments ({names}), got {len(positional)}"
         )
-    args.update(zip(free, positional))
+    args.update(zip(free, positional, strict=False))
     for key, value in keywords.items():
         name = canonical.get(key) or canonical.get(key.lower())
         if name is None:
@@ -164,9 +174,10 @@ def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, An
         except SpecError as err:
             raise SpecError(f"{name}: {err.reason}") from None
     missing = [
-        f.name for f in fields(kind.cls)
+        f.name
+        for f in fields(kind.cls)
         if f.default is MISSING and f.default_factory is MISSING and f.name not in args
-    ]  # fmt: skip
+    ]
     if missing:
         raise SpecError(f"{kind.type} needs {' and '.join(missing)}")
     return kind.build(args)
@@ -239,11 +250,13 @@ _TOP_KEYS = frozenset({"input_shape", "data_format", "convention", "layers", "na
 def parse_spec(doc: Any) -> Spec:
     """A JSON spec document (already decoded) -> :class:`Spec`."""
     if not isinstance(doc, dict):
-        raise SpecError(f"a spec must be a JSON object with \"layers\", got {type(doc).__name__}")
+        raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
     unknown = set(doc) - _TOP_KEYS - set(MODEL_RESULTS)
     if unknown:
-        raise SpecError(f"unknown top-level key {sorted(unknown)[0]!r} (expected: input_shape, "
-                        "data_format, convention, layers, name, expect)")
+        raise SpecError(
+            f"unknown top-level key {sorted(unknown)[0]!r} (expected: input_shape, "
+            "data_format, convention, layers, name, expect)"
+        )
     raw_layers = doc.get("layers")
     if not isinstance(raw_layers, list):
         raise SpecError('a spec needs "layers": a list of layer strings or objects')
@@ -262,7 +275,7 @@ def parse_spec(doc: Any) -> Spec:
             else:
                 layer_spec = parse_layer(raw)
         except CnncalcError as err:
-            raise err.at(describe_layer(index, raw if isinstance(raw, str) else _short_json(raw)))
+            raise err.at(describe_layer(index, raw if isinstance(raw, str) else _short_json(raw))) from None
         layers.append(layer_spec)
     expect = doc.get("expect") or {}
     if not isinstance(expect, dict):
@@ -273,8 +286,12 @@ def parse_spec(doc: Any) -> Spec:
     return Spec(
         layers=tuple(layers),
         input_shape=input_shape,
-        data_format=None if doc.get("data_format") is None else DataFormat.parse(doc["data_format"], "data_format"),
-        convention=None if doc.get("convention") is None else Convention.parse(doc["convention"], "convention"),
+        data_format=None
+        if doc.get("data_format") is None
+        else DataFormat.parse(doc["data_format"], "data_format"),
+        convention=None
+        if doc.get("convention") is None
+        else Convention.parse(doc["convention"], "convention"),
         name=name,
         results={key: doc[key] for key in MODEL_RESULTS if key in doc},
         expect=expect,

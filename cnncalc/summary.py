@@ -5,8 +5,9 @@ Computing stays apart from rendering: :mod:`cnncalc.render` only reads a Summary
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import CnncalcError, SpecError, describe_layer
 from .layers import Context, Shape
@@ -182,23 +183,34 @@ def summarize(
 
     shape = check_shape(list(shape))
     rows = []
-    for index, (ls, name) in enumerate(zip(spec.layers, layer_names(spec.layers))):
+    for index, (ls, name) in enumerate(zip(spec.layers, layer_names(spec.layers), strict=False)):
         try:
             out = ls.layer.compute(shape, ctx)
         except CnncalcError as err:
             raise err.at(describe_layer(index, ls.text)) from None
         kind = kind_of(ls.layer)
-        trainable, frozen = (out.trainable, out.non_trainable) if ls.trainable else (0, out.trainable + out.non_trainable)
+        trainable, frozen = (
+            (out.trainable, out.non_trainable) if ls.trainable else (0, out.trainable + out.non_trainable)
+        )
         config = ls.layer.config()
         if not ls.trainable:
             config["trainable"] = False
         rows.append(
             LayerRow(
-                index=index, name=name, type=kind.type, class_name=kind.class_name, config=config,
-                input_shape=shape, output_shape=out.shape, trainable_params=trainable,
-                non_trainable_params=frozen, buffers=out.buffers, macs=out.macs, padding=out.padding,
+                index=index,
+                name=name,
+                type=kind.type,
+                class_name=kind.class_name,
+                config=config,
+                input_shape=shape,
+                output_shape=out.shape,
+                trainable_params=trainable,
+                non_trainable_params=frozen,
+                buffers=out.buffers,
+                macs=out.macs,
+                padding=out.padding,
             )
-        )  # fmt: skip
+        )
         shape = out.shape
     return Summary(
         name=spec.name or "sequential",

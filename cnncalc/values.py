@@ -16,10 +16,25 @@ from .options import DataFormat
 MAX_INT = 2**31 - 1
 
 ACTIVATIONS = (
-    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "mish",
-    "sigmoid", "hard_sigmoid", "tanh", "softmax", "log_softmax", "softplus", "softsign",
+    "linear",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "sigmoid",
+    "hard_sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "softplus",
+    "softsign",
     "exponential",
-)  # fmt: skip
+)
 
 Padding = str | tuple[tuple[int, int], ...]
 
@@ -136,7 +151,13 @@ def optional_axis(value: Any, rank: int = 0) -> int | None:
 
 def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:
     """A shape without the batch axis: a list of positive integers, or text like ``200x200x1``."""
-    shown = value if isinstance(value, str) else "x".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+    shown = (
+        value
+        if isinstance(value, str)
+        else "x".join(map(str, value))
+        if isinstance(value, (list, tuple))
+        else value
+    )
     if isinstance(value, str):
         text = value.strip().strip("()[]").replace(" ", "")
         parts = [p for p in text.replace(",", "x").split("x")] if text else []

@@ -1,0 +1,31 @@
+"""Small helpers for running the CLI in tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+
+
+def run(*args: str, input: str | None = None) -> Any:
+    """Invoke the CLI in-process; returns Click's Result (exit_code, stdout, stderr)."""
+    return CliRunner().invoke(cli, list(args), input=input, env={"NO_COLOR": "1", "COLUMNS": "100"})
+
+
+def run_json(*args: str, input: str | None = None) -> dict:
+    """Invoke the CLI with ``--format json`` and decode stdout."""
+    result = run(*args, "--format", "json", input=input)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def run_process(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m cnncalc`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args], input=input, capture_output=True, text=True, timeout=60
+    )
