@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -121,7 +122,7 @@ def format_option(*formats: OutputFormat) -> Callable[..., Any]:
 def read_text(path: str) -> str:
     """A spec file's text ('-' is standard input); unreadable files are a SpecError."""
     if path == "-":
-        text = click.get_text_stream("stdin").read(MAX_SPEC_BYTES + 1)
+        text = sys.stdin.read(MAX_SPEC_BYTES + 1)
         name = "<stdin>"
     else:
         try:
@@ -206,6 +207,84 @@ def summary(
         return
     writer = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt]
     click.echo(writer(result), nl=False)
+
+
+@cli.command()
+@model_options
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for weights and input.")
+@click.option("--batch", type=click.IntRange(1, 4096), default=1, show_default=True, help="Batch size.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float64"]),
+    default="float32",
+    show_default=True,
+    help="Floating-point type of the run.",
+)
+@click.option(
+    "--max-memory",
+    default="2GiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Refuse runs whose estimated peak memory is larger (e.g. 512MiB, 4GiB).",
+)
+@format_option(OutputFormat.TABLE, OutputFormat.JSON)
+def verify(
+    layers: tuple[str, ...],
+    spec_file: str | None,
+    input_shape: str | None,
+    convention: str | None,
+    data_format: str | None,
+    seed: int,
+    batch: int,
+    dtype: str,
+    max_memory: str,
+    fmt: str,
+) -> None:
+    """Run the NumPy executor on random tensors and compare with the formulas.
+
+    For each layer: predicted vs real output shape, predicted vs real parameter count, and the
+    largest difference from a naive loop reference (on small layers). Exit 0 when all match,
+    1 on any mismatch, 2 on bad input or when the run would exceed --max-memory.
+
+    \b
+    Examples:
+      cnncalc verify --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
+      cnncalc verify --convention pytorch --input 3x32x32 conv:8,3,2,1,dilation=2 maxpool:3,2,ceil_mode=true
+    """
+    from . import render
+    from .verify import parse_bytes
+    from .verify import verify as run_verify
+
+    result = load_model(layers, spec_file, input_shape, convention, data_format)
+    limit = parse_bytes(max_memory)
+    with progress_bar(len(result.layers), batch * result.total_macs) as advance:
+        report = run_verify(result, batch=batch, dtype=dtype, seed=seed, max_memory=limit, progress=advance)
+    if fmt == "json":
+        click.echo(render.verify_json(report), nl=False)
+    else:
+        stdout_console().print(render.verify_table(report))
+    if not report.ok:
+        bad = next(row for row in report.rows if not row.ok)
+        _error(f"verify: layer {bad.name} ({bad.class_name}): {bad.message}")
+        sys.exit(1)
+
+
+#: MACs (times batch) above which verify shows a progress bar: about a second of numpy work.
+PROGRESS_MACS = 2 * 10**9
+
+
+@contextmanager
+def progress_bar(total: int, work: int) -> Iterator[Callable[[int], None]]:
+    """A transient Rich progress bar on stderr for long runs on a terminal; a no-op otherwise."""
+    if work < PROGRESS_MACS or not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verifying", total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 @cli.command()

@@ -284,12 +284,19 @@ class Pool(Layer):
         _expect_rank(self, shape, self.rank + 1, _spatial_layout(self.rank, fmt))
         spatial, channels = split_channels(shape, fmt)
         assert self.strides is not None
-        if ctx.convention is Convention.PYTORCH and isinstance(self.padding, tuple):
-            for (before, after), k in zip(self.padding, self.pool_size, strict=False):
-                if max(before, after) > k // 2:
+        if isinstance(self.padding, tuple):
+            for (before, after), k, axis in zip(
+                self.padding, self.pool_size, AXIS_NAMES[self.rank], strict=True
+            ):
+                if ctx.convention is Convention.PYTORCH and max(before, after) > k // 2:
                     raise ShapeError(
                         f"PyTorch requires pooling padding <= kernel_size // 2, "
                         f"got padding {max(before, after)} for kernel {k}"
+                    )
+                if max(before, after) >= k:
+                    raise ShapeError(
+                        f"padding {max(before, after)} is not smaller than the pool window {k} on {axis}: "
+                        "a window would see only padding"
                     )
         windows = resolve_windows(
             spatial,

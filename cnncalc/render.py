@@ -136,3 +136,40 @@ def to_html(summary: Summary) -> str:
     console = Console(record=True, width=100, file=io.StringIO(), color_system=None)
     console.print(summary_table(summary))
     return console.export_html(inline_styles=True)
+
+
+def verify_table(report: Any) -> Any:
+    """A Rich renderable of a :class:`~cnncalc.verify.VerifyReport`."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.HEAVY_HEAD)
+    for name, justify in [("Layer (type)", "left"), ("Predicted", "left"), ("Real", "left"),
+                          ("Params", "right"), ("Max error", "right"), ("Status", "left")]:  # fmt: skip
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for row in report.rows:
+        real = "-" if row.real_shape is None else plain_shape(row.real_shape)
+        params = f"{row.predicted_params:,}"
+        if row.real_params is not None and row.real_params != row.predicted_params:
+            params += f" ≠ {row.real_params:,}"
+        error = row.reference if row.max_abs_error is None else f"{row.max_abs_error:.2e}"
+        style = {"ok": "green", "mismatch": "bold red"}.get(row.status, "dim")
+        status = Text(row.status + (f": {row.message}" if row.message else ""), style=style)
+        table.add_row(
+            f"{row.name} ({row.class_name})", plain_shape(row.predicted_shape), real, params, error, status
+        )
+    verdict = "all layers match" if report.ok else "MISMATCH"
+    footer = (
+        f" {verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
+        f"estimated peak memory {readable_bytes(report.estimated_bytes)}"
+    )
+    return Group(Text(f'Verify: "{report.summary.name}"', style="bold"), table,
+                 Text(footer, style="bold green" if report.ok else "bold red"),
+                 Text(" " + convention_note(report.summary), style="dim"))  # fmt: skip
+
+
+def verify_json(report: Any) -> str:
+    """The ``verify --format json`` document."""
+    return json.dumps(report.to_dict(), indent=2) + "\n"

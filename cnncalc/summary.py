@@ -6,11 +6,11 @@ Computing stays apart from rendering: :mod:`cnncalc.render` only reads a Summary
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CnncalcError, SpecError, describe_layer
-from .layers import Context, Shape
+from .layers import Context, Layer, Shape
 from .options import Convention, DataFormat, default_data_format
 from .registry import kind_of
 from .spec import LayerSpec, Spec
@@ -36,6 +36,8 @@ class LayerRow:
     macs: int
     #: explicit zero padding (before, after) per spatial axis, for windowed layers
     padding: tuple[tuple[int, int], ...] = ()
+    #: the layer object itself (for the executor); not part of the JSON output
+    layer: Layer | None = field(default=None, compare=False, repr=False)
 
     @property
     def params(self) -> int:
@@ -117,6 +119,11 @@ class Summary:
             "total_buffers": self.total_buffers,
             "total_macs": self.total_macs,
         }
+
+    @property
+    def context(self) -> Context:
+        """The convention and data format the summary was computed under."""
+        return Context(self.convention, self.data_format)
 
     def __rich__(self) -> Any:
         from .render import summary_table
@@ -209,6 +216,7 @@ def summarize(
                 buffers=out.buffers,
                 macs=out.macs,
                 padding=out.padding,
+                layer=ls.layer,
             )
         )
         shape = out.shape

@@ -1,0 +1,211 @@
+"""Run a model through the NumPy executor and compare real tensors with the core's predictions.
+
+Produces a plain-data :class:`VerifyReport`; rendering lives in :mod:`cnncalc.render`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import CnncalcError
+from .layers import Context, Conv, Pool, split_channels
+from .summary import LayerRow, Summary
+
+#: Work units (inner-loop steps) above which the naive loop reference is skipped.
+NAIVE_LIMIT = 300_000
+#: Relative tolerance of the fast executor against the float64 loop reference.
+TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
+DEFAULT_MAX_MEMORY = 2 * 2**30
+
+
+class ResourceError(CnncalcError):
+    """A run that would need more memory than allowed (refused before allocating)."""
+
+
+@dataclass(frozen=True)
+class VerifyRow:
+    """One layer: predicted and real shape and parameter count, numeric error, status."""
+
+    name: str
+    class_name: str
+    predicted_shape: tuple[int, ...]
+    real_shape: tuple[int, ...] | None
+    predicted_params: int
+    real_params: int | None
+    max_abs_error: float | None
+    reference: str
+    status: str
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when shape, params and numerics all agree."""
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name, "type": self.class_name, "predicted_shape": list(self.predicted_shape),
+            "real_shape": None if self.real_shape is None else list(self.real_shape),
+            "predicted_params": self.predicted_params, "real_params": self.real_params,
+            "max_abs_error": self.max_abs_error, "reference": self.reference, "status": self.status,
+            "message": self.message,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The whole run."""
+
+    summary: Summary
+    rows: tuple[VerifyRow, ...]
+    batch: int
+    dtype: str
+    seed: int
+    estimated_bytes: int
+
+    @property
+    def ok(self) -> bool:
+        """True when every layer matched."""
+        return all(row.ok for row in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``verify --format json`` document."""
+        return {
+            "ok": self.ok, "batch": self.batch, "dtype": self.dtype, "seed": self.seed,
+            "estimated_bytes": self.estimated_bytes, "input_shape": list(self.summary.input_shape),
+            "convention": self.summary.convention.value, "data_format": self.summary.data_format.value,
+            "layers": [row.to_dict() for row in self.rows],
+        }  # fmt: skip
+
+
+def parse_bytes(text: str) -> int:
+    """``2GiB``, ``512MiB``, ``100MB``, ``1e9`` -> bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([kmgt]?i?b?)\s*", str(text).lower())
+    if not match:
+        raise CnncalcError(f"--max-memory {text!r} is not a size like 2GiB or 512MB")
+    unit = match.group(2).rstrip("b")
+    scale = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
+             "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}[unit]  # fmt: skip
+    try:
+        return int(float(match.group(1)) * scale)
+    except ValueError:
+        raise CnncalcError(f"--max-memory {text!r} is not a size like 2GiB or 512MB") from None
+
+
+def window_bytes(row: LayerRow, ctx: Context, batch: int, itemsize: int, budget: int) -> int:
+    """Bytes of the (tiled) window matrix a conv GEMM builds."""
+    layer = row.layer
+    if not isinstance(layer, Conv):
+        return 0
+    _, c_in = split_channels(row.input_shape, layer.layout(ctx))
+    out_spatial = math.prod(row.output_shape) // layer.filters
+    full = batch * out_spatial * (c_in // layer.groups) * math.prod(layer.kernel_size) * itemsize
+    return min(full, budget)
+
+
+def estimate_bytes(summary: Summary, batch: int, itemsize: int, budget: int) -> int:
+    """Peak bytes of a layer-by-layer run: input, padded copy, output and its reference, weights, windows."""
+    peak = batch * math.prod(summary.input_shape) * itemsize
+    for row in summary.layers:
+        activations = batch * (2 * math.prod(row.input_shape) + 2 * math.prod(row.output_shape)) * itemsize
+        weights = (row.params + row.buffers) * itemsize
+        peak = max(peak, activations + weights + window_bytes(row, summary.context, batch, itemsize, budget))
+    return peak
+
+
+def naive_work(row: LayerRow, ctx: Context, batch: int) -> int:
+    """Inner-loop steps the loop reference takes (one per output position, tap and group); 0 for
+    kinds without a loop reference."""
+    layer = row.layer
+    if not isinstance(layer, (Conv, Pool)):
+        return 0
+    spatial, _ = split_channels(row.output_shape, layer.layout(ctx))
+    if isinstance(layer, Conv):
+        return batch * math.prod(spatial) * math.prod(layer.kernel_size) * layer.groups
+    return batch * math.prod(spatial) * math.prod(layer.pool_size)
+
+
+def verify(
+    summary: Summary,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    seed: int = 0,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """Run every layer on random data and compare with the summary (shapes, params, numerics)."""
+    import numpy as np
+
+    from . import executor as X
+
+    np_dtype = np.dtype(dtype)
+    estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET)
+    if estimate > max_memory:
+        raise ResourceError(
+            f"verify would need about {_gib(estimate)} (batch {batch}, {dtype}), more than "
+            f"--max-memory {_gib(max_memory)}; use a smaller --input or --batch, or raise --max-memory"
+        )
+    ctx = summary.context
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, *summary.input_shape)).astype(np_dtype)
+    rows: list[VerifyRow] = []
+    failed = False
+    for index, row in enumerate(summary.layers):
+        layer = row.layer
+        predicted_params = row.params + row.buffers
+        if failed:
+            rows.append(VerifyRow(row.name, row.class_name, row.output_shape, None, predicted_params, None,
+                                  None, "-", "not run", "an earlier layer failed"))  # fmt: skip
+            continue
+        weights = X.init_weights(layer, tuple(x.shape[1:]), ctx, rng, np_dtype)
+        params, buffers = X.count_weights(layer, weights, ctx)
+        try:
+            y = X.forward(layer, x, weights, ctx)
+        except (ValueError, TypeError) as err:
+            rows.append(VerifyRow(row.name, row.class_name, row.output_shape, None, predicted_params,
+                                  params + buffers, None, "-", "mismatch", f"executor: {err}"))  # fmt: skip
+            failed = True
+            continue
+        real = tuple(int(n) for n in y.shape[1:])
+        error, reference = None, "skipped: too large"
+        work = naive_work(row, ctx, batch)
+        if work <= NAIVE_LIMIT:
+            ref = X.naive_forward(layer, x, weights, ctx)
+            if ref.shape == y.shape:
+                diff = np.abs(y.astype(np.float64) - ref)
+                error = float(diff.max()) if diff.size else 0.0
+                scale = max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
+                reference = "loop reference" if work else "float64 recompute"
+                if error > TOLERANCE.get(dtype, 1e-4) * scale:
+                    rows.append(VerifyRow(row.name, row.class_name, row.output_shape, real, predicted_params,
+                                          params + buffers, error, reference, "mismatch",
+                                          "values differ from the reference"))  # fmt: skip
+                    failed = True
+                    continue
+        problems = []
+        if real != row.output_shape:
+            problems.append(f"shape: predicted {_fmt(row.output_shape)}, real {_fmt(real)}")
+        if params + buffers != predicted_params:
+            problems.append(f"params: predicted {predicted_params:,}, real {params + buffers:,}")
+        status = "mismatch" if problems else "ok"
+        rows.append(VerifyRow(row.name, row.class_name, row.output_shape, real, predicted_params,
+                              params + buffers, error, reference, status, "; ".join(problems)))  # fmt: skip
+        failed = bool(problems)
+        x = y
+        if progress is not None:
+            progress(index + 1)
+    return VerifyReport(summary, tuple(rows), batch, dtype, seed, estimate)
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.2f} GiB"
