@@ -153,7 +153,7 @@ def _conv(x: np.ndarray, w: Weights, layer: L.Conv, plans: list[AxisPlan]) -> np
     # Tile the first output axis so one window matrix stays within WINDOW_BUDGET.
     row_bytes = batch * math.prod(out_sizes[1:]) * cg * math.prod(layer.kernel_size) * x.itemsize
     rows = max(1, min(out_sizes[0], WINDOW_BUDGET // max(1, row_bytes)))
-    s0, d0 = layer.strides[0], layer.dilation_rate[0]
+    s0 = layer.strides[0]
     for r0 in range(0, out_sizes[0], rows):
         r1 = min(out_sizes[0], r0 + rows)
         chunk = xp[:, r0 * s0 : (r1 - 1) * s0 + f_eff[0]]
@@ -164,7 +164,7 @@ def _conv(x: np.ndarray, w: Weights, layer: L.Conv, plans: list[AxisPlan]) -> np
         win = win[(slice(None), *(slice(0, o) for o in [r1 - r0, *out_sizes[1:]]))]
         for g in range(groups):
             wg = np.moveaxis(kernel[..., g * kg : (g + 1) * kg], -2, 0)  # (cg, *F, kg)
-            part = win[..., g * cg : (g + 1) * cg, *([slice(None)] * rank)]
+            part = win[(Ellipsis, slice(g * cg, (g + 1) * cg), *([slice(None)] * rank))]
             y[:, r0:r1, ..., g * kg : (g + 1) * kg] = np.tensordot(part, wg, axes=rank + 1)
     if "bias" in w:
         y += w["bias"]
