@@ -26,8 +26,9 @@ from .formulas import effective_kernel, same_padding
 from .layers import Context
 from .options import Convention, DataFormat
 
-#: Bytes the window matrix of one conv GEMM may take before output rows are tiled.
-WINDOW_BUDGET = 64 * 2**20
+#: Bytes of one tile of the conv window matrix. Tiles this small stay in cache, so the im2col copy
+#: and the GEMM run at close to GEMM speed (measured in benchmarks/executor.py); they also bound memory.
+WINDOW_BUDGET = 4 * 2**20
 
 Weights = dict[str, np.ndarray]
 
@@ -162,10 +163,15 @@ def _conv(x: np.ndarray, w: Weights, layer: L.Conv, plans: list[AxisPlan]) -> np
         win = win[(slice(None), *(slice(None, None, s) for s in layer.strides), slice(None),
                    *(slice(None, None, d) for d in layer.dilation_rate))]  # fmt: skip
         win = win[(slice(None), *(slice(0, o) for o in [r1 - r0, *out_sizes[1:]]))]
+        # (B, *O, C, *F) -> (B, *O, *F, C): channels innermost, as they lie in memory, so the
+        # im2col copy below streams contiguous runs; the Keras kernel (*F, C/g, K) already matches.
+        win = np.moveaxis(win, rank + 1, -1)
+        n_rows = batch * (r1 - r0) * math.prod(out_sizes[1:])
+        taps = math.prod(layer.kernel_size)
         for g in range(groups):
-            wg = np.moveaxis(kernel[..., g * kg : (g + 1) * kg], -2, 0)  # (cg, *F, kg)
-            part = win[(Ellipsis, slice(g * cg, (g + 1) * cg), *([slice(None)] * rank))]
-            y[:, r0:r1, ..., g * kg : (g + 1) * kg] = np.tensordot(part, wg, axes=rank + 1)
+            cols = win[..., g * cg : (g + 1) * cg].reshape(n_rows, taps * cg)
+            wg = kernel[..., g * kg : (g + 1) * kg].reshape(taps * cg, kg)
+            y[:, r0:r1, ..., g * kg : (g + 1) * kg] = (cols @ wg).reshape(batch, r1 - r0, *out_sizes[1:], kg)
     if "bias" in w:
         y += w["bias"]
     return y

@@ -15,8 +15,10 @@ from .errors import CnncalcError
 from .layers import Context, Conv, Pool, split_channels
 from .summary import LayerRow, Summary
 
-#: Work units (inner-loop steps) above which the naive loop reference is skipped.
-NAIVE_LIMIT = 300_000
+#: The loop reference is skipped above this many inner-loop steps or multiply-accumulates
+#: (about a second of Python loops or float64 mat-vecs on these machines).
+NAIVE_STEPS = 300_000
+NAIVE_MACS = 60_000_000
 #: Relative tolerance of the fast executor against the float64 loop reference.
 TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 DEFAULT_MAX_MEMORY = 2 * 2**30
@@ -175,7 +177,7 @@ def verify(
         real = tuple(int(n) for n in y.shape[1:])
         error, reference = None, "skipped: too large"
         work = naive_work(row, ctx, batch)
-        if work <= NAIVE_LIMIT:
+        if work <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS:
             ref = X.naive_forward(layer, x, weights, ctx)
             if ref.shape == y.shape:
                 diff = np.abs(y.astype(np.float64) - ref)
