@@ -269,6 +269,84 @@ def verify(
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "junit"]),
+    default="table",
+    show_default=True,
+    help="Report format (junit: JUnit XML for CI systems).",
+)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Rewrite each spec's snapshot expectations with the current figures (budgets are kept); "
+    "every change is listed on stderr.",
+)
+def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
+    """Check spec files against their expectations (a CI gate).
+
+    SPEC is a JSON spec file, a glob such as 'models/*.json', or '-' for standard input.
+    Expectations are the result fields that `summary --format json` writes and an optional
+    "expect" object (output_shape, total_params, per-layer shapes/params, max_params, max_macs,
+    max_activation_bytes). Exit 0 when all pass, 1 when any differs, 2 when a spec cannot be
+    read or computed (the others are still checked).
+
+    \b
+    Examples:
+      cnncalc summary --input 32x32x3 conv:8,3 maxpool:2 --format json > model.json
+      cnncalc check model.json
+      cnncalc check 'models/*.json' --format junit > cnncalc.xml
+    """
+    from . import render
+    from .check import CheckResult, check_text, updated_document
+
+    results = []
+    for source in expand_specs(specs):
+        try:
+            text = read_text(source)
+        except CnncalcError as err:
+            results.append(CheckResult(source, error=str(err)))
+            continue
+        if update and source != "-":
+            try:
+                new_text, changes = updated_document(text, source)
+            except CnncalcError:
+                pass  # reported by the check below
+            else:
+                if changes:
+                    with open(source, "w", encoding="utf-8") as handle:
+                        handle.write(new_text)
+                for change in changes:
+                    click.echo(render.update_text(source, change), err=True)
+                text = new_text
+        results.append(check_text(text, "<stdin>" if source == "-" else source))
+    if fmt == "json":
+        click.echo(render.check_json(results), nl=False)
+    elif fmt == "junit":
+        click.echo(render.check_junit(results), nl=False)
+    else:
+        # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
+        stdout_console().print(render.check_report(results), soft_wrap=True)
+    statuses = {r.status for r in results}
+    sys.exit(2 if "error" in statuses else 1 if "fail" in statuses else 0)
+
+
+def expand_specs(specs: tuple[str, ...]) -> list[str]:
+    """Spec arguments with globs expanded (sorted); a glob matching nothing stays, to be reported."""
+    import glob
+
+    out: list[str] = []
+    for spec in specs:
+        if spec != "-" and glob.has_magic(spec):
+            out.extend(sorted(glob.glob(spec, recursive=True)) or [spec])
+        else:
+            out.append(spec)
+    return out
+
+
 #: MACs (times batch) above which verify shows a progress bar: about a second of numpy work.
 PROGRESS_MACS = 2 * 10**9
 

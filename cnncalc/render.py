@@ -173,3 +173,83 @@ def verify_table(report: Any) -> Any:
 def verify_json(report: Any) -> str:
     """The ``verify --format json`` document."""
     return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return plain_shape(value) if all(isinstance(v, int) for v in value) else json.dumps(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def difference_text(diff: Any) -> str:
+    """``layer 2 conv2d_1: output_shape expected 100x100x32, got 99x99x32``."""
+    relation = "at most" if diff.field.startswith("max_") else "expected"
+    return f"{diff.where}: {diff.field} {relation} {_value(diff.expected)}, got {_value(diff.actual)}"
+
+
+def update_text(source: str, diff: Any) -> str:
+    """``updated model.json: layer 1 conv2d: params 80 -> 160`` (what ``check --update`` changed)."""
+    return f"updated {source}: {diff.where}: {diff.field} {_value(diff.expected)} -> {_value(diff.actual)}"
+
+
+def check_report(results: list[Any]) -> Any:
+    """A Rich renderable: one line per spec, a table of differences under each failing one."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    styles = {"pass": "bold green", "fail": "bold red", "error": "bold red"}
+    for result in results:
+        line = Text(f"{result.status.upper():5} ", style=styles[result.status])
+        if result.error:
+            line.append(result.error)
+        else:
+            line.append(f"{result.source} ({result.checked} expectation{'s' if result.checked != 1 else ''}")
+            line.append(f", {len(result.differences)} differing)" if result.differences else ")")
+        parts.append(line)
+        if result.differences:
+            table = Table(box=box.SIMPLE, padding=(0, 1), show_edge=False)
+            for name in ("where", "field", "expected", "actual"):
+                table.add_column(name.capitalize(), overflow="fold")
+            for d in result.differences:
+                relation = "≤ " if d.field.startswith("max_") else ""
+                table.add_row(d.where, d.field, relation + _value(d.expected), _value(d.actual))
+            parts.append(table)
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error")}
+    parts.append(
+        Text(f"{counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors", style="bold")
+    )
+    return Group(*parts)
+
+
+def check_json(results: list[Any]) -> str:
+    """The ``check --format json`` document."""
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error")}
+    doc = {"ok": counts["fail"] == counts["error"] == 0, **{f"{k}ed" if k != "error" else "errors": v
+           for k, v in counts.items()}, "specs": [r.to_dict() for r in results]}  # fmt: skip
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def check_junit(results: list[Any]) -> str:
+    """JUnit XML: one ``testcase`` per spec, ``failure`` for differences, ``error`` for unreadable specs."""
+    from xml.etree import ElementTree as ET
+
+    failures = sum(r.status == "fail" for r in results)
+    errors = sum(r.status == "error" for r in results)
+    suites = ET.Element("testsuites", name="cnncalc", tests=str(len(results)), failures=str(failures),
+                        errors=str(errors))  # fmt: skip
+    suite = ET.SubElement(suites, "testsuite", name="cnncalc check", tests=str(len(results)),
+                          failures=str(failures), errors=str(errors), skipped="0")  # fmt: skip
+    for result in results:
+        case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=result.source)
+        if result.error:
+            ET.SubElement(case, "error", message=result.error, type="SpecError").text = result.error
+        elif result.differences:
+            lines = [difference_text(d) for d in result.differences]
+            ET.SubElement(case, "failure", message=lines[0], type="ExpectationFailed").text = "\n".join(lines)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -36,6 +36,7 @@ MODEL_RESULTS = (
     "non_trainable_params",
     "total_buffers",
     "total_macs",
+    "activation_bytes",
 )
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
 _IGNORED = frozenset({"dtype", "seed", "noise_shape", "synchronized", "lora_rank", "lora_alpha"})

@@ -5,6 +5,7 @@ Computing stays apart from rendering: :mod:`cnncalc.render` only reads a Summary
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,11 @@ class Summary:
         """Multiply-accumulates of one forward pass for one sample (bias adds not counted)."""
         return sum(row.macs for row in self.layers)
 
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of every layer's output for one float32 sample (a forward pass keeping all)."""
+        return sum(math.prod(row.output_shape) for row in self.layers) * PARAM_BYTES
+
     @staticmethod
     def param_bytes(count: int) -> int:
         """Bytes that ``count`` float32 parameters take (the figure in Keras's totals)."""
@@ -118,6 +124,7 @@ class Summary:
             "non_trainable_params": self.non_trainable_params,
             "total_buffers": self.total_buffers,
             "total_macs": self.total_macs,
+            "activation_bytes": self.activation_bytes,
         }
 
     @property

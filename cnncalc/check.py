@@ -1,0 +1,188 @@
+"""Expectations in a spec, compared with what the core computes: the logic behind ``cnncalc check``.
+
+Two sources of expectations, both optional:
+
+* result fields written by ``summary --format json`` (model-level ``output_shape``,
+  ``total_params``, ... and per-layer ``output_shape``, ``params``, ...), read back as snapshots;
+* an explicit ``"expect"`` object: the same snapshot fields, per-layer expectations by name or
+  1-based position, and budgets ``max_params``, ``max_macs``, ``max_activation_bytes``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CnncalcError, SpecError
+from .spec import LAYER_RESULTS, MODEL_RESULTS, Spec, loads
+from .summary import LayerRow, Summary, summarize
+
+#: Budgets: expect key -> (Summary attribute, what it limits).
+BUDGETS = {
+    "max_params": "total_params",
+    "max_macs": "total_macs",
+    "max_activation_bytes": "activation_bytes",
+}
+_EXPECT_KEYS = frozenset({*MODEL_RESULTS, *BUDGETS, "layers"})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One failed expectation: where (model or layer), which field, expected and actual values."""
+
+    where: str
+    field: str
+    expected: Any
+    actual: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"where": self.where, "field": self.field, "expected": self.expected, "actual": self.actual}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome for one spec: differences, or the error that kept it from being checked."""
+
+    source: str
+    differences: tuple[Difference, ...] = ()
+    error: str | None = None
+    checked: int = 0
+    summary: Summary | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``fail`` (differences) or ``error`` (unreadable or impossible spec)."""
+        return "error" if self.error else "fail" if self.differences else "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "source": self.source,
+            "status": self.status,
+            "checked": self.checked,
+            "error": self.error,
+            "differences": [d.to_dict() for d in self.differences],
+        }
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _layer_actual(row: LayerRow, key: str) -> Any:
+    return _plain(row.to_dict()[key])
+
+
+def _model_actual(summary: Summary, key: str) -> Any:
+    return _plain(getattr(summary, key))
+
+
+def _layer_index(summary: Summary, key: Any) -> int:
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        index = int(key) - 1
+        if 0 <= index < len(summary.layers):
+            return index
+        raise SpecError(f"expect.layers: there is no layer {key} (the model has {len(summary.layers)})")
+    for row in summary.layers:
+        if row.name == key:
+            return row.index
+    raise SpecError(f"expect.layers: no layer named {key!r}")
+
+
+def expectations(spec: Spec, summary: Summary) -> list[tuple[str, str, Any, Any]]:
+    """Every (where, field, expected, actual) the spec asks about, snapshots then budgets."""
+    checks: list[tuple[str, str, Any, Any]] = []
+    for key, expected in spec.results.items():
+        checks.append(("model", key, expected, _model_actual(summary, key)))
+    for ls, row in zip(spec.layers, summary.layers, strict=True):
+        for key, expected in ls.results.items():
+            checks.append((_where(row), key, expected, _layer_actual(row, key)))
+    expect = spec.expect
+    unknown = set(expect) - _EXPECT_KEYS
+    if unknown:
+        raise SpecError(
+            f"unknown key {sorted(unknown)[0]!r} in expect (known: {', '.join(sorted(_EXPECT_KEYS))})"
+        )
+    for key in MODEL_RESULTS:
+        if key in expect:
+            checks.append(("model", key, expect[key], _model_actual(summary, key)))
+    layers = expect.get("layers", {})
+    if isinstance(layers, list):
+        layers = {str(i + 1): value for i, value in enumerate(layers)}
+    if not isinstance(layers, dict):
+        raise SpecError("expect.layers must be an object (by name or 1-based position) or a list")
+    for key, fields in layers.items():
+        row = summary.layers[_layer_index(summary, key)]
+        if not isinstance(fields, dict) or set(fields) - set(LAYER_RESULTS):
+            raise SpecError(
+                f"expect.layers[{key!r}] must be an object with some of {', '.join(LAYER_RESULTS)}"
+            )
+        for name, expected in fields.items():
+            checks.append((_where(row), name, expected, _layer_actual(row, name)))
+    for key, attribute in BUDGETS.items():
+        if key in expect:
+            limit = expect[key]
+            if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+                raise SpecError(f"expect.{key} must be a number, got {limit!r}")
+            checks.append(("model", key, limit, getattr(summary, attribute)))
+    return checks
+
+
+def _where(row: LayerRow) -> str:
+    return f"layer {row.index + 1} {row.name}"
+
+
+def compare(spec: Spec, summary: Summary) -> tuple[tuple[Difference, ...], int]:
+    """(differences, number of expectations checked). Budgets fail when actual > limit."""
+    differences = []
+    checks = expectations(spec, summary)
+    for where, key, expected, actual in checks:
+        failed = actual > expected if key in BUDGETS else _plain(expected) != actual
+        if failed:
+            differences.append(Difference(where, key, expected, actual))
+    return tuple(differences), len(checks)
+
+
+def check_text(text: str, source: str) -> CheckResult:
+    """Parse, summarize and compare one spec; bad input becomes an ``error`` result, not an exception."""
+    try:
+        spec = loads(text, source)
+        summary = summarize(spec)
+        differences, count = compare(spec, summary)
+    except CnncalcError as err:
+        message = str(err)
+        return CheckResult(source, error=message if message.startswith(source) else f"{source}: {message}")
+    return CheckResult(source, differences, checked=count, summary=summary)
+
+
+def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
+    """The spec text with every snapshot expectation set to the current figure (budgets untouched).
+
+    Returns the new text and what changed. Raises CnncalcError if the spec cannot be checked.
+    """
+    spec = loads(text, source)
+    summary = summarize(spec)
+    doc = json.loads(text)
+    new = copy.deepcopy(doc)
+    changes = [d for d in compare(spec, summary)[0] if d.field not in BUDGETS]
+    for key in spec.results:
+        new[key] = _model_actual(summary, key)
+    for raw, ls, row in zip(new["layers"], spec.layers, summary.layers, strict=True):
+        if isinstance(raw, dict):
+            for key in ls.results:
+                raw[key] = _layer_actual(row, key)
+    expect = new.get("expect")
+    if isinstance(expect, dict):
+        for key in MODEL_RESULTS:
+            if key in expect:
+                expect[key] = _model_actual(summary, key)
+        layers = expect.get("layers", {})
+        items = enumerate(layers) if isinstance(layers, list) else layers.items()
+        for key, fields in items:
+            row = summary.layers[_layer_index(summary, key + 1 if isinstance(layers, list) else key)]
+            for name in fields:
+                fields[name] = _layer_actual(row, name)
+    return json.dumps(new, indent=2) + "\n", changes

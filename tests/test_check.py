@@ -1,0 +1,159 @@
+"""`cnncalc check`: expectations, budgets, many specs, JUnit, --update, the pre-commit hook."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from .helpers import run, run_json
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ["--input", "200x200x1", "conv:16,2,2,valid,activation=relu", "conv:32,3,padding=same"]
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> dict[str, Path]:
+    good = tmp_path / "good.json"
+    good.write_text(run("summary", *SEED, "--format", "json").stdout)
+    changed = tmp_path / "changed.json"
+    doc = json.loads(good.read_text())
+    doc["layers"][0]["config"]["kernel_size"] = [3, 3]  # an edit that changes the shapes
+    changed.write_text(json.dumps(doc))
+    budget = tmp_path / "budget.json"
+    budget.write_text(
+        json.dumps({"input_shape": [200, 200, 1], "layers": SEED[2:], "expect": {"max_params": 4000}})
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"input_shape": [32, 32, 3], "layers": [')
+    return {"good": good, "changed": changed, "budget": budget, "bad": bad}
+
+
+def test_passing_spec_exits_0(specs) -> None:
+    result = run("check", str(specs["good"]))
+    assert result.exit_code == 0, result.stdout
+    assert "PASS" in result.stdout and "1 passed, 0 failed, 0 errors" in result.stdout
+
+
+def test_changed_kernel_exits_1_showing_layer_and_shapes(specs) -> None:
+    result = run("check", str(specs["changed"]))
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "FAIL" in out
+    assert re.search(r"layer 1 conv2d\s+output_shape\s+100x100x16\s+99x99x16", out), out
+    assert re.search(r"layer 1 conv2d\s+params\s+80\s+160", out), out
+
+
+def test_budget_exceeded_exits_1(specs) -> None:
+    result = run("check", str(specs["budget"]))
+    assert result.exit_code == 1
+    assert re.search(r"model\s+max_params\s+≤ 4,000\s+4,720", result.stdout), result.stdout
+
+
+def test_malformed_spec_among_good_ones(specs) -> None:
+    result = run("check", str(specs["good"]), str(specs["bad"]), str(specs["changed"]))
+    assert result.exit_code == 2
+    assert f"ERROR {specs['bad']}: bad JSON" in result.stdout
+    assert f"PASS  {specs['good']}" in result.stdout and f"FAIL  {specs['changed']}" in result.stdout
+
+
+def test_globs_and_stdin(specs) -> None:
+    pattern = str(specs["good"].parent / "g*.json")
+    assert run("check", pattern).exit_code == 0
+    assert run("check", "-", input=specs["good"].read_text()).exit_code == 0
+    missing = run("check", str(specs["good"].parent / "none*.json"))
+    assert missing.exit_code == 2 and "none*.json" in missing.stdout
+
+
+def test_json_report(specs) -> None:
+    result = run("check", str(specs["good"]), str(specs["changed"]), "--format", "json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 1 and doc["ok"] is False and (doc["passed"], doc["failed"]) == (1, 1)
+    diff = doc["specs"][1]["differences"][0]
+    assert diff == {
+        "where": "model",
+        "field": "output_shape",
+        "expected": [100, 100, 32],
+        "actual": [99, 99, 32],
+    }
+
+
+def test_junit_report(specs) -> None:
+    result = run("check", *(str(specs[k]) for k in ("good", "changed", "budget", "bad")), "--format", "junit")
+    root = ET.fromstring(result.stdout)
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert len(cases) == 4 == int(suite.get("tests"))
+    assert int(suite.get("failures")) == 2 == sum(c.find("failure") is not None for c in cases)
+    assert int(suite.get("errors")) == 1 == sum(c.find("error") is not None for c in cases)
+    assert result.exit_code == 2
+
+
+def test_explicit_expect_by_name_and_position(tmp_path) -> None:
+    spec = {"input_shape": [32, 32, 3],
+            "layers": ["conv:8,3", "maxpool:2", "flatten", {"type": "dense", "units": 10, "name": "head"}],
+            "expect": {"output_shape": [10], "total_params": 18234,
+                       "layers": {"head": {"params": 18010}, "1": {"output_shape": [30, 30, 8]}},
+                       "max_params": 20000, "max_macs": 500000, "max_activation_bytes": 100000}}  # fmt: skip
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(spec))
+    assert run("check", str(path)).exit_code == 0
+    spec["expect"]["layers"]["head"]["params"] = 1
+    path.write_text(json.dumps(spec))
+    result = run("check", str(path))
+    assert result.exit_code == 1 and "layer 4 head" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [({"totl_params": 1}, "unknown key 'totl_params'"), ({"layers": {"nope": {"params": 1}}}, "no layer named"),
+     ({"layers": {"9": {"params": 1}}}, "no layer 9"), ({"max_params": "x"}, "must be a number")],
+)  # fmt: skip
+def test_bad_expectations_are_errors(tmp_path, expect, message) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"input_shape": [8, 8, 1], "layers": ["conv:2,3"], "expect": expect}))
+    result = run("check", str(path))
+    assert result.exit_code == 2 and message in result.stdout
+
+
+def test_update_rewrites_snapshots_never_silently(specs) -> None:
+    result = run("check", "--update", str(specs["changed"]))
+    assert result.exit_code == 0
+    assert "updated" in result.stderr and "params 80 -> 160" in result.stderr
+    assert run("check", str(specs["changed"])).exit_code == 0
+    # Budgets are limits, not snapshots: --update leaves them failing.
+    assert run("check", "--update", str(specs["budget"])).exit_code == 1
+    assert json.loads(specs["budget"].read_text())["expect"]["max_params"] == 4000
+
+
+def test_output_of_summary_is_a_checkable_spec() -> None:
+    doc = run_json("summary", *SEED)
+    assert run("check", "-", input=json.dumps(doc)).exit_code == 0
+
+
+def test_pre_commit_hook_entry_runs(specs, tmp_path) -> None:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    entry = re.search(r"^\s*entry:\s*(.+)$", text, re.M).group(1).split()
+    files = re.search(r"^\s*files:\s*'(.+)'$", text, re.M).group(1)
+    staged = tmp_path / "model.cnncalc.json"
+    staged.write_text(specs["good"].read_text())
+    assert re.search(files, staged.name) and not re.search(files, "package.json")
+    # pre-commit runs `entry` with the matching file names appended.
+    assert entry[0] == "cnncalc"
+    command = [sys.executable, "-m", "cnncalc", *entry[1:]]
+    assert subprocess.run([*command, str(staged)], capture_output=True).returncode == 0
+    staged.write_text(specs["changed"].read_text())
+    proc = subprocess.run([*command, str(staged)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "FAIL" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_no_color_and_pipes_are_plain(specs) -> None:
+    proc = subprocess.run([sys.executable, "-m", "cnncalc", "check", str(specs["changed"])],
+                          capture_output=True, text=True)  # fmt: skip
+    assert "\x1b[" not in proc.stdout
