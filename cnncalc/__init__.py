@@ -42,8 +42,10 @@ def summarize(
     input_shape: Any = None,
     convention: Convention | str | None = None,
     data_format: DataFormat | str | None = None,
+    dtype: str | None = None,
 ) -> Summary:
-    """Summarize any spec form (see :func:`cnncalc.spec.parse`); ``input_shape`` as a tuple or ``"200x200x1"``."""
+    """Summarize any spec form (see :func:`cnncalc.spec.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
+    ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures."""
     from .values import shape
 
     given = (
@@ -51,4 +53,6 @@ def summarize(
         if input_shape is None
         else shape(input_shape if isinstance(input_shape, str) else list(input_shape))
     )
-    return _summarize(parse(source), input_shape=given, convention=convention, data_format=data_format)
+    return _summarize(
+        parse(source), input_shape=given, convention=convention, data_format=data_format, dtype=dtype
+    )

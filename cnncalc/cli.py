@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .errors import CnncalcError, SpecError
-from .options import Convention, DataFormat, OutputFormat
+from .options import DTYPE_BYTES, KERAS_COLUMNS, Column, Convention, Count, DataFormat, OutputFormat
 
 #: Refuse larger spec files instead of reading gigabytes (documented in docs/spec.md).
 MAX_SPEC_BYTES = 64 * 1024 * 1024
@@ -143,6 +143,7 @@ def load_model(
     input_shape: str | None,
     convention: str | None,
     data_format: str | None,
+    dtype: str | None = None,
 ) -> Any:
     """Parse the shared inputs and compute the Summary."""
     from . import spec as S
@@ -159,7 +160,7 @@ def load_model(
     else:
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3) or -f SPEC.json")
     given = shape(input_shape, "--input") if input_shape is not None else None
-    return summarize(spec, input_shape=given, convention=convention, data_format=data_format)
+    return summarize(spec, input_shape=given, convention=convention, data_format=data_format, dtype=dtype)
 
 
 def stdout_console() -> Any:
@@ -180,33 +181,69 @@ def cli() -> None:
     """
 
 
+def dtype_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--dtype`` for the memory figures."""
+    return click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
+                        help="Element type of the memory figures [default: the spec's, else float32].")(func)  # fmt: skip
+
+
+def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--columns``, ``--all``, ``--count``, ``--bias-macs``: what a table shows."""
+    decorators = [
+        click.option("--columns", metavar="LIST",
+                     help=f"Comma-separated columns: {','.join(Column.values())} [default: shape,params, as Keras]."),
+        click.option("--all", "all_columns", is_flag=True, help="Show every column and the cost and memory totals."),
+        click.option("--count", type=_choice(Count), default="macs", show_default=True,
+                     help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops)."),
+        click.option("--bias-macs", is_flag=True, help="Count bias additions in MACs (torchinfo/ptflops style)."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def make_view(columns: str | None, all_columns: bool, count: str, bias_macs: bool) -> Any:
+    """The render View from the view options; unknown column names are bad input."""
+    from .render import ALL_COLUMNS, View
+
+    if all_columns:
+        chosen = ALL_COLUMNS
+    elif columns:
+        chosen = tuple(Column.parse(name, "--columns entry") for name in columns.split(",") if name.strip())
+    else:
+        chosen = KERAS_COLUMNS
+    return View(columns=chosen, count=Count.parse(count, "--count"), bias_macs=bias_macs)
+
+
 @cli.command()
 @model_options
+@dtype_option
+@view_options
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV)
-def summary(
-    layers: tuple[str, ...],
-    spec_file: str | None,
-    input_shape: str | None,
-    convention: str | None,
-    data_format: str | None,
-    fmt: str,
-) -> None:
-    """Keras-style table of each layer's output shape and parameters.
+def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None, convention: str | None,
+            data_format: str | None, dtype: str | None, columns: str | None, all_columns: bool, count: str,
+            bias_macs: bool, fmt: str) -> None:  # fmt: skip
+    """Keras-style table of each layer's output shape and parameters (and, on request, costs).
+
+    JSON output always carries every figure: MACs, bias adds, ops, FLOPs, memory, receptive field.
 
     \b
     Examples:
       cnncalc summary --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc summary --data-format channels_first --input 1x28x28 conv:20,5 maxpool:2
+      cnncalc summary --input 224x224x3 conv:64,3,padding=same maxpool:2 --all
       cnncalc summary -f model.json --format json
     """
     from . import render
 
-    result = load_model(layers, spec_file, input_shape, convention, data_format)
+    view = make_view(columns, all_columns, count, bias_macs)
+    result = load_model(layers, spec_file, input_shape, convention, data_format, dtype)
     if fmt == "table":
-        stdout_console().print(result)
-        return
-    writer = {"json": render.to_json, "markdown": render.to_markdown, "csv": render.to_csv}[fmt]
-    click.echo(writer(result), nl=False)
+        stdout_console().print(render.summary_table(result, view))
+    elif fmt == "markdown":
+        click.echo(render.to_markdown(result, view), nl=False)
+    else:
+        click.echo({"json": render.to_json, "csv": render.to_csv}[fmt](result), nl=False)
 
 
 @cli.command()

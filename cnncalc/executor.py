@@ -349,3 +349,38 @@ def naive_forward(layer: L.Layer, x: np.ndarray, w: Weights, ctx: Context) -> np
     if isinstance(layer, L.Conv):
         y = activate(y, layer.activation)
     return _from_last(y, fmt)
+
+
+# ----------------------------------------------------------------------------- receptive field probe
+
+
+def probe_receptive_field(summary: Any, axis: int, output_index: int) -> tuple[int, int] | None:
+    """The input cells along spatial ``axis`` that can change output ``output_index`` of the last layer.
+
+    Gradient-free: one sample per input position, each with that whole slice raised well above
+    the others; with positive inputs, weights, biases and BN shifts nothing clips a change to
+    zero (ReLU stays on, a raised cell wins its max-pool window), so an output changes exactly
+    when the raised slice lies in its field. Returns (first, last) input index, or None.
+    """
+    ctx = summary.context
+    shape = summary.input_shape
+    channels_first = ctx.data_format is DataFormat.CHANNELS_FIRST
+    spatial_axis = axis + (2 if channels_first else 1)  # in the batched tensor
+    n = shape[spatial_axis - 1]
+    rng = np.random.default_rng(0)
+    base = 1.0 + rng.random(shape)
+    x = np.repeat(base[None], n + 1, axis=0)
+    for i in range(n):  # sample i + 1 raises slice i; sample 0 is the baseline
+        index = [i + 1, *([slice(None)] * len(shape))]
+        index[spatial_axis] = i
+        x[tuple(index)] += 100.0
+    for row in summary.layers:
+        weights = init_weights(row.layer, tuple(x.shape[1:]), ctx, rng, np.float64)
+        weights = {k: np.abs(v) + 0.1 for k, v in weights.items()}
+        if "moving_mean" in weights:
+            weights["moving_mean"] = np.zeros_like(weights["moving_mean"])
+        x = forward(row.layer, x, weights, ctx)
+    out_axis = axis + (2 if channels_first else 1)
+    picked = np.take(x, output_index, axis=out_axis).reshape(n + 1, -1)
+    changed = np.flatnonzero(np.abs(picked[1:] - picked[0]).max(axis=1) > 1e-9 * np.abs(picked[0]).max())
+    return (int(changed.min()), int(changed.max())) if changed.size else None

@@ -40,9 +40,53 @@ class LayerOutput:
     trainable: int = 0
     non_trainable: int = 0
     buffers: int = 0
+    #: multiply-accumulates by weights, bias not included
     macs: int = 0
-    #: explicit zero padding used, per spatial axis, as (before, after); empty when not windowed
-    padding: tuple[tuple[int, int], ...] = ()
+    #: one addition per output element that gets a bias
+    bias_adds: int = 0
+    #: elementwise work that is not a MAC: pooling comparisons/adds, activations, normalization
+    ops: int = 0
+    #: the resolved window geometry per spatial axis (conv/pool only)
+    windows: tuple[Window, ...] = ()
+
+
+def activation_ops(name: str, elements: int) -> int:
+    """Ops of an activation over ``elements`` values: 0 for linear, 3 per value for softmax
+    (exp, sum, divide), 1 per value for every other elementwise function."""
+    if name == "linear":
+        return 0
+    return 3 * elements if name in ("softmax", "log_softmax") else elements
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Per spatial axis: field size ``r``, jump ``j`` (input cells between neighbouring outputs) and
+    ``start`` (centre of the first output's field, in input cells from the centre of input cell 0).
+
+    Recurrences (Araujo et al., "Computing Receptive Fields of CNNs", Distill 2019), per window op
+    with effective kernel F_eff, stride S and padding P_before:
+    r_out = r_in + (F_eff - 1)*j_in;  j_out = j_in*S;  start_out = start_in + ((F_eff - 1)/2 - P_before)*j_in.
+    """
+
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[float, ...]
+
+    @classmethod
+    def of_input(cls, rank: int) -> ReceptiveField:
+        """Each input cell sees itself."""
+        return cls((1,) * rank, (1,) * rank, (0.0,) * rank)
+
+    def through(self, windows: tuple[Window, ...]) -> ReceptiveField:
+        """The field after a window op."""
+        return ReceptiveField(
+            tuple(r + (w.f_eff - 1) * j for r, j, w in zip(self.size, self.jump, windows, strict=True)),
+            tuple(j * w.stride for j, w in zip(self.jump, windows, strict=True)),
+            tuple(
+                s + ((w.f_eff - 1) / 2 - w.before) * j
+                for s, j, w in zip(self.start, self.jump, windows, strict=True)
+            ),
+        )
 
 
 def arg(coerce: Callable[[Any, int], Any], default: Any = None, *, aliases: tuple[str, ...] = ()) -> Any:
@@ -99,6 +143,15 @@ class Layer:
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         """Output shape, params and MACs for an input ``shape`` (no batch axis)."""
         raise NotImplementedError
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        """The field after this layer, or None once every output sees the whole input (global).
+
+        Default: elementwise layers keep the field; window ops extend it.
+        """
+        return rf.through(out.windows) if out.windows else rf
 
     def config(self) -> dict[str, Any]:
         """The layer's full arguments by their Keras names (JSON-ready; tuples become lists)."""
@@ -253,7 +306,9 @@ class Conv(Layer):
             shape=join_channels(out_spatial, self.filters, fmt),
             trainable=weights + (self.filters if self.use_bias else 0),
             macs=math.prod(out_spatial) * weights,
-            padding=tuple((w.before, w.after) for w in windows),
+            bias_adds=math.prod(out_spatial) * self.filters if self.use_bias else 0,
+            ops=activation_ops(self.activation, math.prod(out_spatial) * self.filters),
+            windows=windows,
         )
 
 
@@ -308,10 +363,11 @@ class Pool(Layer):
             ceil_mode=self.ceil_mode,
             what="pool window",
         )
-        return LayerOutput(
-            shape=join_channels(tuple(w.out for w in windows), channels, fmt),
-            padding=tuple((w.before, w.after) for w in windows),
-        )
+        out_shape = join_channels(tuple(w.out for w in windows), channels, fmt)
+        window = math.prod(self.pool_size)
+        # max: window-1 comparisons per output; average: window-1 adds and one divide
+        per_output = window - 1 if self.op == "max" else window
+        return LayerOutput(shape=out_shape, ops=math.prod(out_shape) * per_output, windows=windows)
 
 
 @dataclass(frozen=True)
@@ -346,6 +402,11 @@ class Flatten(Layer):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=(math.prod(shape),))
 
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        return None  # whatever follows mixes every position
+
 
 @dataclass(frozen=True)
 class Dense(Layer):
@@ -358,11 +419,21 @@ class Dense(Layer):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         n_in = shape[-1]
         weights = n_in * self.units
+        positions = math.prod(shape[:-1])
         return LayerOutput(
             shape=(*shape[:-1], self.units),
             trainable=weights + (self.units if self.use_bias else 0),
-            macs=math.prod(shape[:-1]) * weights,
+            macs=positions * weights,
+            bias_adds=positions * self.units if self.use_bias else 0,
+            ops=activation_ops(self.activation, positions * self.units),
         )
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        # Dense mixes the last axis: the channels under channels_last (the field is kept), a spatial
+        # axis under channels_first (every output then sees that whole axis: global).
+        return rf if len(shape) > 1 and ctx.data_format is DataFormat.CHANNELS_LAST else None
 
 
 @dataclass(frozen=True)
@@ -382,7 +453,7 @@ class Activation(Layer):
     activation: str = required(V.activation)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        return LayerOutput(shape=shape)
+        return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
 
 
 @dataclass(frozen=True)
@@ -414,6 +485,7 @@ class BatchNorm(Layer):
             trainable=channels * (int(self.center) + int(self.scale)),
             non_trainable=stats if ctx.convention is Convention.KERAS else 0,
             buffers=stats if ctx.convention is Convention.PYTORCH else 0,
+            ops=2 * math.prod(shape),  # inference: one multiply and one add per value, once folded
         )
 
     def feature_axis(self, shape: Shape, ctx: Context) -> int:

@@ -52,6 +52,40 @@ class OutputFormat(_Choice):
     CSV = "csv"
 
 
+class Count(_Choice):
+    """What the cost column counts: multiply-accumulates or floating-point operations."""
+
+    MACS = "macs"
+    FLOPS = "flops"
+
+
+class Column(_Choice):
+    """Optional summary table columns (JSON always carries every figure)."""
+
+    SHAPE = "shape"
+    PARAMS = "params"
+    MACS = "macs"
+    MEMORY = "memory"
+    RF = "rf"
+
+
+#: Keras's own summary columns: the default.
+KERAS_COLUMNS = (Column.SHAPE, Column.PARAMS)
+
+
 def default_data_format(convention: Convention) -> DataFormat:
     """Keras defaults to channels_last; PyTorch (and Theano) tensors are NCHW."""
     return DataFormat.CHANNELS_FIRST if convention is Convention.PYTORCH else DataFormat.CHANNELS_LAST
+
+
+#: Bytes per element of each dtype the memory figures can be computed for.
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+def dtype_bytes(dtype: object) -> int:
+    """Bytes per element of ``dtype``; SpecError if unknown."""
+    from .errors import SpecError
+
+    if isinstance(dtype, str) and dtype in DTYPE_BYTES:
+        return DTYPE_BYTES[dtype]
+    raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")

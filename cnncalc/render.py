@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .layers import Shape
-from .options import Convention, DataFormat
+from .options import KERAS_COLUMNS, Column, Convention, Count, DataFormat
 
 if TYPE_CHECKING:
     from .summary import Summary
@@ -51,41 +52,124 @@ def convention_note(summary: Summary) -> str:
 def totals_lines(summary: Summary) -> list[str]:
     """Keras's three totals lines, plus buffers under the pytorch convention."""
     lines = [
-        f"Total params: {summary.total_params:,} ({readable_bytes(summary.param_bytes(summary.total_params))})",
+        f"Total params: {summary.total_params:,} ({readable_bytes(summary.bytes_of(summary.total_params))})",
         f"Trainable params: {summary.trainable_params:,} "
-        f"({readable_bytes(summary.param_bytes(summary.trainable_params))})",
+        f"({readable_bytes(summary.bytes_of(summary.trainable_params))})",
         f"Non-trainable params: {summary.non_trainable_params:,} "
-        f"({readable_bytes(summary.param_bytes(summary.non_trainable_params))})",
+        f"({readable_bytes(summary.bytes_of(summary.non_trainable_params))})",
     ]
     if summary.total_buffers:
         lines.append(f"Buffers (not params; BN running statistics): {summary.total_buffers:,}")
     return lines
 
 
-def _row_cells(summary: Summary) -> list[tuple[str, str, str]]:
+@dataclass(frozen=True)
+class View:
+    """What a summary table shows: which columns, and how costs are counted."""
+
+    columns: tuple[Column, ...] = KERAS_COLUMNS
+    count: Count = Count.MACS
+    bias_macs: bool = False
+
+    @property
+    def extended(self) -> bool:
+        """True when the view shows more than Keras's summary (costs, memory or fields)."""
+        return any(c not in KERAS_COLUMNS for c in self.columns)
+
+
+ALL_COLUMNS = tuple(Column)
+
+
+def _header(column: Column, view: View) -> tuple[str, str]:
+    if column is Column.MACS:
+        return ("FLOPs" if view.count is Count.FLOPS else "MACs"), "right"
+    return {
+        Column.SHAPE: ("Output Shape", "left"),
+        Column.PARAMS: ("Param #", "right"),
+        Column.MEMORY: ("Memory", "right"),
+        Column.RF: ("Receptive field", "left"),
+    }[column]
+
+
+def rf_text(rf: Any) -> str:
+    """``196 (jump 16)`` (one figure when every axis agrees), ``7x5 (jump 2x1)``, or ``whole input``."""
+    if rf is None:
+        return "whole input"
+    size = plain_shape(rf.size) if len(set(rf.size)) > 1 else str(rf.size[0])
+    jump = plain_shape(rf.jump) if len(set(rf.jump)) > 1 else str(rf.jump[0])
+    return f"{size} (jump {jump})"
+
+
+def _cell(row: Any, column: Column, view: View) -> str:
+    if column is Column.SHAPE:
+        return keras_shape(row.output_shape)
+    if column is Column.PARAMS:
+        return f"{row.params:,}"
+    if column is Column.MACS:
+        return f"{row.cost(view.count, view.bias_macs):,}"
+    if column is Column.MEMORY:
+        return readable_bytes(row.activation_bytes)
+    return rf_text(row.receptive_field)
+
+
+def _rows(summary: Summary, view: View) -> list[list[str]]:
     return [
-        (f"{row.name} ({row.class_name})", keras_shape(row.output_shape), f"{row.params:,}")
+        [f"{row.name} ({row.class_name})", *(_cell(row, c, view) for c in view.columns)]
         for row in summary.layers
     ]
 
 
-def summary_table(summary: Summary) -> Any:
+def readable_count(n: int) -> str:
+    """``15,470,264,320 (15.47 G)``."""
+    for scale, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if n >= scale:
+            return f"{n:,} ({n / scale:.2f} {unit})"
+    return f"{n:,}"
+
+
+def cost_lines(summary: Summary, view: View) -> list[str]:
+    """torchinfo-like totals: cost, memory, and the counting convention in force."""
+    label = "FLOPs" if view.count is Count.FLOPS else "MACs"
+    if view.count is Count.FLOPS:
+        rule = "FLOPs = 2*MACs + bias adds + elementwise ops"
+    elif view.bias_macs:
+        rule = "MACs by weights, bias adds included (torchinfo style)"
+    else:
+        rule = "MACs by weights, bias adds not counted (fvcore style)"
+    return [
+        f"Total {label}: {readable_count(summary.total_cost(view.count, view.bias_macs))} per sample",
+        f"Memory ({summary.dtype}): input {readable_bytes(summary.input_bytes)} · outputs "
+        f"{readable_bytes(summary.activation_bytes)} · params {readable_bytes(summary.param_bytes)}",
+        f"Estimated total: {readable_bytes(summary.estimated_total_bytes)} inference · "
+        f"{readable_bytes(summary.training_bytes)} training with Adam",
+        rule,
+    ]
+
+
+def summary_table(summary: Summary, view: View | None = None) -> Any:
     """A Rich renderable: title, Keras-style table, totals and the convention note."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
+    view = view or View()
     table = Table(box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
     table.add_column("Layer (type)", overflow="fold")
-    table.add_column("Output Shape", overflow="fold")
-    table.add_column("Param #", justify="right")
-    for cells in _row_cells(summary):
+    for column in view.columns:
+        header, justify = _header(column, view)
+        table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for cells in _rows(summary, view):
         table.add_row(*cells)
     parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), table]
     parts += [
         Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))
     ]
+    if view.extended:
+        parts += [
+            Text(" " + line, style="dim" if i == 3 else "")
+            for i, line in enumerate(cost_lines(summary, view))
+        ]
     parts.append(Text(" " + convention_note(summary), style="dim"))
     return Group(*parts)
 
@@ -95,12 +179,17 @@ def to_json(summary: Summary) -> str:
     return json.dumps(summary.to_dict(), indent=2) + "\n"
 
 
-def to_markdown(summary: Summary) -> str:
+def to_markdown(summary: Summary, view: View | None = None) -> str:
     """A GitHub-flavoured Markdown table with the totals below it."""
-    lines = [f"**Model: {summary.name}**", "", "| Layer (type) | Output Shape | Param # |", "|---|---|---:|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in _row_cells(summary)]
+    view = view or View()
+    headers = [("Layer (type)", "left"), *(_header(c, view) for c in view.columns)]
+    lines = [f"**Model: {summary.name}**", "", "| " + " | ".join(h for h, _ in headers) + " |"]
+    lines.append("|" + "|".join("---:" if j == "right" else "---" for _, j in headers) + "|")
+    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(summary, view)]
     lines.append("")
     lines += [f"{line}  " for line in totals_lines(summary)]
+    if view.extended:
+        lines += [f"{line}  " for line in cost_lines(summary, view)]
     lines += ["", convention_note(summary)]
     return "\n".join(lines) + "\n"
 
@@ -114,6 +203,11 @@ CSV_COLUMNS = (
     "non_trainable_params",
     "buffers",
     "macs",
+    "bias_adds",
+    "ops",
+    "flops",
+    "activation_bytes",
+    "receptive_field",
 )
 
 
@@ -125,6 +219,7 @@ def to_csv(summary: Summary) -> str:
     for row in summary.layers:
         data = row.to_dict()
         data["output_shape"] = plain_shape(row.output_shape)
+        data["receptive_field"] = rf_text(row.receptive_field)
         writer.writerow([data[c] for c in CSV_COLUMNS])
     return out.getvalue()
 

@@ -16,7 +16,7 @@ from typing import Any
 from . import values as V
 from .errors import CnncalcError, SpecError, describe_layer
 from .layers import Layer
-from .options import Convention, DataFormat
+from .options import Convention, DataFormat, dtype_bytes
 from .registry import ACTIVATION_KINDS, Kind, lookup
 
 #: Per-layer result fields that ``--format json`` writes; read back they are expectations.
@@ -27,6 +27,11 @@ LAYER_RESULTS = (
     "non_trainable_params",
     "buffers",
     "macs",
+    "bias_adds",
+    "ops",
+    "flops",
+    "activation_bytes",
+    "receptive_field",
 )
 #: Model-level result fields that ``--format json`` writes; read back they are expectations.
 MODEL_RESULTS = (
@@ -36,7 +41,14 @@ MODEL_RESULTS = (
     "non_trainable_params",
     "total_buffers",
     "total_macs",
+    "total_bias_adds",
+    "total_ops",
+    "total_flops",
+    "input_bytes",
     "activation_bytes",
+    "param_bytes",
+    "estimated_total_bytes",
+    "training_bytes",
 )
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
 _IGNORED = frozenset({"dtype", "seed", "noise_shape", "synchronized", "lora_rank", "lora_alpha"})
@@ -69,6 +81,8 @@ class Spec:
     data_format: DataFormat | None = None
     convention: Convention | None = None
     name: str | None = None
+    #: element type for memory figures (float32, float16, bfloat16, int8)
+    dtype: str | None = None
     #: model-level result fields and the ``expect`` object, for `check`
     results: Mapping[str, Any] = field(default_factory=dict)
     expect: Mapping[str, Any] = field(default_factory=dict)
@@ -245,7 +259,7 @@ def _short_json(obj: Any) -> str:
         return repr(obj)
 
 
-_TOP_KEYS = frozenset({"input_shape", "data_format", "convention", "layers", "name", "expect"})
+_TOP_KEYS = frozenset({"input_shape", "data_format", "convention", "dtype", "layers", "name", "expect"})
 
 
 def parse_spec(doc: Any) -> Spec:
@@ -294,9 +308,16 @@ def parse_spec(doc: Any) -> Spec:
         if doc.get("convention") is None
         else Convention.parse(doc["convention"], "convention"),
         name=name,
+        dtype=_dtype(doc.get("dtype")),
         results={key: doc[key] for key in MODEL_RESULTS if key in doc},
         expect=expect,
     )
+
+
+def _dtype(value: Any) -> str | None:
+    if value is not None:
+        dtype_bytes(value)  # validates
+    return value
 
 
 def loads(text: str, source: str = "<string>") -> Spec:

@@ -1,4 +1,4 @@
-"""Compute a plain-data :class:`Summary` of a model: per-layer shapes, params, MACs and totals.
+"""Compute a plain-data :class:`Summary` of a model: per-layer shapes, params, costs and totals.
 
 Computing stays apart from rendering: :mod:`cnncalc.render` only reads a Summary.
 """
@@ -11,13 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CnncalcError, SpecError, describe_layer
-from .layers import Context, Layer, Shape
-from .options import Convention, DataFormat, default_data_format
+from .layers import Context, Layer, ReceptiveField, Shape, Window
+from .options import DTYPE_BYTES, Convention, Count, DataFormat, default_data_format, dtype_bytes
 from .registry import kind_of
 from .spec import LayerSpec, Spec
-
-#: bytes per parameter for the "(18.44 KB)" figures, as Keras's summary assumes float32
-PARAM_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -34,10 +31,19 @@ class LayerRow:
     trainable_params: int
     non_trainable_params: int
     buffers: int
+    #: multiply-accumulates by weights, one sample, bias not included
     macs: int
-    #: explicit zero padding (before, after) per spatial axis, for windowed layers
-    padding: tuple[tuple[int, int], ...] = ()
-    #: the layer object itself (for the executor); not part of the JSON output
+    #: bias additions (one per output element of a layer with a bias)
+    bias_adds: int = 0
+    #: elementwise work that is not a MAC (pooling, activations, normalization)
+    ops: int = 0
+    #: bytes per element of the dtype memory figures use
+    element_bytes: int = 4
+    #: resolved window geometry per spatial axis (conv/pool)
+    windows: tuple[Window, ...] = ()
+    #: receptive field after this layer; None when every output sees the whole input
+    receptive_field: ReceptiveField | None = None
+    #: the layer object itself (for the executor and explain); not part of the JSON output
     layer: Layer | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -45,8 +51,31 @@ class LayerRow:
         """Trainable plus non-trainable parameters (what Keras's ``Param #`` shows)."""
         return self.trainable_params + self.non_trainable_params
 
+    @property
+    def flops(self) -> int:
+        """FLOPs = 2*MACs (a multiply and an add each) + bias adds + elementwise ops."""
+        return 2 * self.macs + self.bias_adds + self.ops
+
+    @property
+    def padding(self) -> tuple[tuple[int, int], ...]:
+        """Zero padding (before, after) actually applied per spatial axis (conv/pool)."""
+        return tuple((w.before, w.after) for w in self.windows)
+
+    def cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int:
+        """The cost figure under a counting convention: MACs (bias adds only with ``bias_macs``,
+        as torchinfo and ptflops count them; fvcore does not), or FLOPs."""
+        if count is Count.FLOPS:
+            return self.flops
+        return self.macs + (self.bias_adds if bias_macs else 0)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of this layer's output for one sample."""
+        return math.prod(self.output_shape) * self.element_bytes
+
     def to_dict(self) -> dict[str, Any]:
         """The layer as ``--format json`` writes it (itself a valid layer spec)."""
+        rf = self.receptive_field
         return {
             "name": self.name,
             "type": self.type,
@@ -57,6 +86,13 @@ class LayerRow:
             "non_trainable_params": self.non_trainable_params,
             "buffers": self.buffers,
             "macs": self.macs,
+            "bias_adds": self.bias_adds,
+            "ops": self.ops,
+            "flops": self.flops,
+            "activation_bytes": self.activation_bytes,
+            "receptive_field": "global"
+            if rf is None
+            else {"size": list(rf.size), "jump": list(rf.jump), "start": list(rf.start)},
         }
 
 
@@ -69,6 +105,7 @@ class Summary:
     convention: Convention
     data_format: DataFormat
     layers: tuple[LayerRow, ...]
+    dtype: str = "float32"
 
     @property
     def output_shape(self) -> Shape:
@@ -76,39 +113,92 @@ class Summary:
         return self.layers[-1].output_shape if self.layers else self.input_shape
 
     @property
+    def context(self) -> Context:
+        """The convention and data format the summary was computed under."""
+        return Context(self.convention, self.data_format)
+
+    @property
+    def element_bytes(self) -> int:
+        """Bytes per element of the summary's dtype."""
+        return DTYPE_BYTES[self.dtype]
+
+    def _sum(self, attribute: str) -> int:
+        return sum(getattr(row, attribute) for row in self.layers)
+
+    @property
     def total_params(self) -> int:
         """All parameters, trainable and not (Keras's "Total params")."""
-        return sum(row.params for row in self.layers)
+        return self._sum("params")
 
     @property
     def trainable_params(self) -> int:
         """Parameters that training updates."""
-        return sum(row.trainable_params for row in self.layers)
+        return self._sum("trainable_params")
 
     @property
     def non_trainable_params(self) -> int:
         """Parameters that training leaves alone (BN moving statistics, frozen layers)."""
-        return sum(row.non_trainable_params for row in self.layers)
+        return self._sum("non_trainable_params")
 
     @property
     def total_buffers(self) -> int:
         """PyTorch buffers (BN running statistics under the pytorch convention)."""
-        return sum(row.buffers for row in self.layers)
+        return self._sum("buffers")
 
     @property
     def total_macs(self) -> int:
         """Multiply-accumulates of one forward pass for one sample (bias adds not counted)."""
-        return sum(row.macs for row in self.layers)
+        return self._sum("macs")
+
+    @property
+    def total_bias_adds(self) -> int:
+        """Bias additions of one forward pass for one sample."""
+        return self._sum("bias_adds")
+
+    @property
+    def total_ops(self) -> int:
+        """Elementwise non-MAC work of one forward pass for one sample."""
+        return self._sum("ops")
+
+    @property
+    def total_flops(self) -> int:
+        """2*MACs + bias adds + ops, one sample."""
+        return self._sum("flops")
+
+    @property
+    def input_bytes(self) -> int:
+        """Bytes of one input sample."""
+        return math.prod(self.input_shape) * self.element_bytes
 
     @property
     def activation_bytes(self) -> int:
-        """Bytes of every layer's output for one float32 sample (a forward pass keeping all)."""
-        return sum(math.prod(row.output_shape) for row in self.layers) * PARAM_BYTES
+        """Bytes of every layer's output for one sample (a forward pass keeping them all)."""
+        return self._sum("activation_bytes")
 
-    @staticmethod
-    def param_bytes(count: int) -> int:
-        """Bytes that ``count`` float32 parameters take (the figure in Keras's totals)."""
-        return count * PARAM_BYTES
+    @property
+    def param_bytes(self) -> int:
+        """Bytes of all parameters and buffers."""
+        return self.bytes_of(self.total_params + self.total_buffers)
+
+    @property
+    def estimated_total_bytes(self) -> int:
+        """Inference estimate: input + all layer outputs + parameters and buffers (torchinfo's sum)."""
+        return self.input_bytes + self.activation_bytes + self.param_bytes
+
+    @property
+    def training_bytes(self) -> int:
+        """Training estimate for one sample: input, outputs kept for backward, their gradients,
+        parameters and buffers, parameter gradients, and Adam's two moment tensors."""
+        trainable = self.bytes_of(self.trainable_params)
+        return self.input_bytes + 2 * self.activation_bytes + self.param_bytes + 3 * trainable
+
+    def total_cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int:
+        """Sum of :meth:`LayerRow.cost` over the layers."""
+        return sum(row.cost(count, bias_macs) for row in self.layers)
+
+    def bytes_of(self, count: int) -> int:
+        """Bytes of ``count`` elements of the summary's dtype (the figure in Keras's totals)."""
+        return count * self.element_bytes
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` document (a valid spec when read back)."""
@@ -117,6 +207,7 @@ class Summary:
             "input_shape": list(self.input_shape),
             "data_format": self.data_format.value,
             "convention": self.convention.value,
+            "dtype": self.dtype,
             "output_shape": list(self.output_shape),
             "layers": [row.to_dict() for row in self.layers],
             "total_params": self.total_params,
@@ -124,13 +215,15 @@ class Summary:
             "non_trainable_params": self.non_trainable_params,
             "total_buffers": self.total_buffers,
             "total_macs": self.total_macs,
+            "total_bias_adds": self.total_bias_adds,
+            "total_ops": self.total_ops,
+            "total_flops": self.total_flops,
+            "input_bytes": self.input_bytes,
             "activation_bytes": self.activation_bytes,
+            "param_bytes": self.param_bytes,
+            "estimated_total_bytes": self.estimated_total_bytes,
+            "training_bytes": self.training_bytes,
         }
-
-    @property
-    def context(self) -> Context:
-        """The convention and data format the summary was computed under."""
-        return Context(self.convention, self.data_format)
 
     def __rich__(self) -> Any:
         from .render import summary_table
@@ -190,22 +283,28 @@ def summarize(
     input_shape: Shape | None = None,
     convention: Convention | str | None = None,
     data_format: DataFormat | str | None = None,
+    dtype: str | None = None,
 ) -> Summary:
-    """Compute every layer's output shape, params and MACs; raise on the first impossible layer."""
+    """Compute every layer's output shape, params and costs; raise on the first impossible layer."""
     shape, ctx = settings(spec, input_shape, convention, data_format)
     from .values import shape as check_shape
 
+    dtype = dtype or spec.dtype or "float32"
+    element = dtype_bytes(dtype)
     shape = check_shape(list(shape))
+    # The field is tracked over the spatial axes of the input (none for a plain vector).
+    rf: ReceptiveField | None = ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None
     rows = []
-    for index, (ls, name) in enumerate(zip(spec.layers, layer_names(spec.layers), strict=False)):
+    for index, (ls, name) in enumerate(zip(spec.layers, layer_names(spec.layers), strict=True)):
         try:
             out = ls.layer.compute(shape, ctx)
         except CnncalcError as err:
             raise err.at(describe_layer(index, ls.text)) from None
+        if rf is not None:
+            rf = ls.layer.receptive_field(rf, out, shape, ctx)
         kind = kind_of(ls.layer)
-        trainable, frozen = (
-            (out.trainable, out.non_trainable) if ls.trainable else (0, out.trainable + out.non_trainable)
-        )
+        params = out.trainable + out.non_trainable
+        trainable = out.trainable if ls.trainable else 0
         config = ls.layer.config()
         if not ls.trainable:
             config["trainable"] = False
@@ -219,10 +318,14 @@ def summarize(
                 input_shape=shape,
                 output_shape=out.shape,
                 trainable_params=trainable,
-                non_trainable_params=frozen,
+                non_trainable_params=params - trainable,
                 buffers=out.buffers,
                 macs=out.macs,
-                padding=out.padding,
+                bias_adds=out.bias_adds,
+                ops=out.ops,
+                element_bytes=element,
+                windows=out.windows,
+                receptive_field=rf,
                 layer=ls.layer,
             )
         )
@@ -233,4 +336,5 @@ def summarize(
         convention=ctx.convention,
         data_format=ctx.data_format,
         layers=tuple(rows),
+        dtype=dtype,
     )
