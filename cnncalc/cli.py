@@ -248,6 +248,33 @@ def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | N
 
 @cli.command()
 @model_options
+@format_option(OutputFormat.TABLE, OutputFormat.MARKDOWN)
+def explain(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None, convention: str | None,
+            data_format: str | None, fmt: str) -> None:  # fmt: skip
+    """Show each layer's formulas with the numbers substituted, step by step.
+
+    Output lengths under the rule in force (Keras same/valid, PyTorch padding and ceil_mode,
+    dilation), parameters, MACs and the receptive field. Colour on a terminal, plain text when
+    piped, --format markdown for notes.
+
+    \b
+    Examples:
+      cnncalc explain --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
+      cnncalc explain --convention pytorch --input 3x112x112 maxpool:3,2,ceil_mode=true --format markdown
+    """
+    from . import render
+    from .explain import explain as build
+
+    result = load_model(layers, spec_file, input_shape, convention, data_format)
+    explanations = build(result)
+    if fmt == "markdown":
+        click.echo(render.explain_markdown(result, explanations), nl=False)
+    else:
+        stdout_console().print(render.explain_text(result, explanations))
+
+
+@cli.command()
+@model_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for weights and input.")
 @click.option("--batch", type=click.IntRange(1, 4096), default=1, show_default=True, help="Batch size.")
 @click.option(

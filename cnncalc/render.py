@@ -348,3 +348,62 @@ def check_junit(results: list[Any]) -> str:
             ET.SubElement(case, "failure", message=lines[0], type="ExpectationFailed").text = "\n".join(lines)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _explain_block(expl: Any) -> list[list[tuple[str, str]]]:
+    """Lines of (style, text) segments for one layer's working; styles: label, formula, work, result."""
+    width = max((len(step.label) for step in expl.steps), default=0)
+    lines: list[list[tuple[str, str]]] = []
+    for step in expl.steps:
+        first = [("label", step.label.ljust(width)), ("", " = "), ("formula", step.formula)]
+        if not step.work:
+            lines.append([*first, ("", " = "), ("result", step.result)])
+            continue
+        lines.append(first)
+        lines.append([("", " " * width + " = "), ("work", step.work), ("", " = "), ("result", step.result)])
+    return lines
+
+
+def _explain_title(expl: Any) -> tuple[str, list[str]]:
+    flow = f"{plain_shape(expl.input_shape)} → {plain_shape(expl.output_shape)}"
+    return f"{expl.index + 1}. {expl.name} ({expl.class_name})  {expl.spec}", [
+        flow,
+        *([expl.rule] if expl.rule else []),
+    ]
+
+
+def explain_text(summary: Summary, explanations: Any) -> Any:
+    """A Rich renderable of ``cnncalc explain`` (plain text when not a terminal)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from .explain import heading
+
+    styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
+    parts: list[Any] = [Text(heading(summary), style="bold")]
+    for expl in explanations:
+        title, notes = _explain_title(expl)
+        parts += [
+            Text(""),
+            Text(title, style="bold"),
+            *(Text("   " + note, style="italic") for note in notes),
+        ]
+        for segments in _explain_block(expl):
+            line = Text("   ")
+            for style, text in segments:
+                line.append(text, style=styles[style])
+            parts.append(line)
+    return Group(*parts)
+
+
+def explain_markdown(summary: Summary, explanations: Any) -> str:
+    """``cnncalc explain --format markdown``: a heading and a text block per layer, for notes."""
+    from .explain import heading
+
+    out = [f"**{heading(summary)}**", ""]
+    for expl in explanations:
+        title, notes = _explain_title(expl)
+        out += [f"### {title}", "", "  \n".join(notes), "", "```text"]
+        out += ["".join(text for _, text in segments) for segments in _explain_block(expl)]
+        out += ["```", ""]
+    return "\n".join(out)

@@ -45,6 +45,8 @@ class LayerRow:
     receptive_field: ReceptiveField | None = None
     #: the layer object itself (for the executor and explain); not part of the JSON output
     layer: Layer | None = field(default=None, compare=False, repr=False)
+    #: the spec text the layer came from (for messages and explain)
+    spec: str = field(default="", compare=False, repr=False)
 
     @property
     def params(self) -> int:
@@ -327,6 +329,7 @@ def summarize(
                 windows=out.windows,
                 receptive_field=rf,
                 layer=ls.layer,
+                spec=ls.text,
             )
         )
         shape = out.shape
