@@ -1,0 +1,119 @@
+"""Layers without windows: flatten, dense, dropout, activations, normalization."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from . import values as V
+from .base import Context, Layer, LayerOutput, ReceptiveField, Shape, _fmt, activation_ops, arg, required
+from .errors import ShapeError
+from .options import Convention, DataFormat
+
+
+@dataclass(frozen=True)
+class Flatten(Layer):
+    """Flatten: (d1, ..., dk) -> (d1*...*dk,)."""
+
+    data_format: DataFormat | None = arg(V.optional_data_format)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=(math.prod(shape),))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        return None  # whatever follows mixes every position
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    """Dense on the last axis (Keras): params = units*(in + 1) with bias, units*in without."""
+
+    units: int = required(V.positive_int)
+    activation: str = arg(V.activation, "linear")
+    use_bias: bool = arg(V.boolean, True, aliases=("bias",))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        n_in = shape[-1]
+        weights = n_in * self.units
+        positions = math.prod(shape[:-1])
+        return LayerOutput(
+            shape=(*shape[:-1], self.units),
+            trainable=weights + (self.units if self.use_bias else 0),
+            macs=positions * weights,
+            bias_adds=positions * self.units if self.use_bias else 0,
+            ops=activation_ops(self.activation, positions * self.units),
+        )
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        # Dense mixes the last axis: the channels under channels_last (the field is kept), a spatial
+        # axis under channels_first (every output then sees that whole axis: global).
+        return rf if len(shape) > 1 and ctx.data_format is DataFormat.CHANNELS_LAST else None
+
+
+@dataclass(frozen=True)
+class Dropout(Layer):
+    """Dropout(rate): identity at inference, no parameters."""
+
+    rate: float = required(V.rate, aliases=("p",))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape)
+
+
+@dataclass(frozen=True)
+class Activation(Layer):
+    """Activation(name): elementwise (softmax over the last axis, as in Keras)."""
+
+    activation: str = required(V.activation)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
+
+
+@dataclass(frozen=True)
+class BatchNorm(Layer):
+    """BatchNormalization over one axis of C features.
+
+    Trainable: C*(center + scale) (beta, gamma). Moving mean and variance (2*C): non-trainable
+    params under keras (``model.summary()`` counts them), buffers under pytorch
+    (``BatchNorm2d.running_mean``/``running_var`` are not in ``model.parameters()``).
+    """
+
+    axis: int | None = arg(V.optional_axis)
+    momentum: float = arg(V.real, 0.99)
+    epsilon: float = arg(V.real, 0.001, aliases=("eps",))
+    center: bool = arg(V.boolean, True)
+    scale: bool = arg(V.boolean, True)
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.axis is None:
+            del out["axis"]  # the channel axis of the data format in force
+        return out
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        channels = shape[self.feature_axis(shape, ctx)]
+        stats = 2 * channels
+        return LayerOutput(
+            shape=shape,
+            trainable=channels * (int(self.center) + int(self.scale)),
+            non_trainable=stats if ctx.convention is Convention.KERAS else 0,
+            buffers=stats if ctx.convention is Convention.PYTORCH else 0,
+            ops=2 * math.prod(shape),  # inference: one multiply and one add per value, once folded
+        )
+
+    def feature_axis(self, shape: Shape, ctx: Context) -> int:
+        """Index (no batch axis) of the normalized feature axis."""
+        if self.axis is None:
+            first = self.layout(ctx) is DataFormat.CHANNELS_FIRST and len(shape) > 1
+            return 0 if first else len(shape) - 1
+        # Keras counts the batch axis as 0.
+        index = self.axis - 1 if self.axis > 0 else len(shape) + self.axis
+        if not 0 <= index < len(shape) or self.axis == 0:
+            raise ShapeError(f"axis {self.axis} is not a feature axis of the input {_fmt(shape)}")
+        return index
