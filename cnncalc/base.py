@@ -74,8 +74,15 @@ class ReceptiveField:
         """Each input cell sees itself."""
         return cls((1,) * rank, (1,) * rank, (0.0,) * rank)
 
+    @property
+    def tracked(self) -> bool:
+        """False after layers the recurrences do not cover (upsampling, transposed conv, reshape)."""
+        return bool(self.size)
+
     def through(self, windows: tuple[Window, ...]) -> ReceptiveField:
         """The field after a window op."""
+        if not self.tracked:
+            return self
         return ReceptiveField(
             tuple(r + (w.f_eff - 1) * j for r, j, w in zip(self.size, self.jump, windows, strict=True)),
             tuple(j * w.stride for j, w in zip(self.jump, windows, strict=True)),
@@ -95,6 +102,9 @@ def required(coerce: Callable[[Any, int], Any], *, aliases: tuple[str, ...] = ()
     """Declare a layer argument without a default."""
     return field(metadata={"coerce": coerce, "aliases": aliases})
 
+
+#: The field after layers whose fractional strides or reordering the recurrences do not cover.
+UNTRACKED = ReceptiveField((), (), ())
 
 AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -181,19 +191,27 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _expect_rank(layer: Layer, shape: Shape, rank: int, what: str) -> None:
+def spatial_input(layer: Any, shape: Shape, ctx: Context) -> tuple[Shape, int, DataFormat]:
+    """(spatial sizes, channels, data format) of a rank-matching input, else a clear ShapeError."""
+    fmt = layer.layout(ctx)
+    expect_rank(layer, shape, layer.rank + 1, spatial_layout(layer.rank, fmt))
+    spatial, channels = split_channels(shape, fmt)
+    return spatial, channels, fmt
+
+
+def expect_rank(layer: Layer, shape: Shape, rank: int, what: str) -> None:
     if len(shape) != rank:
         raise ShapeError(
             f"{layer.class_name} expects a rank-{rank} input ({what}, no batch axis), "
-            f"got {len(shape)} axes {_fmt(shape)}"
+            f"got {len(shape)} axes {fmt_shape(shape)}"
         )
 
 
-def _fmt(shape: Shape) -> str:
+def fmt_shape(shape: Shape) -> str:
     return "x".join(str(n) for n in shape)
 
 
-def _spatial_layout(rank: int, fmt: DataFormat) -> str:
+def spatial_layout(rank: int, fmt: DataFormat) -> str:
     names = " x ".join(AXIS_NAMES[rank])
     return f"channels x {names}" if fmt is DataFormat.CHANNELS_FIRST else f"{names} x channels"
 

@@ -7,8 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import values as V
-from .base import Context, Layer, LayerOutput, ReceptiveField, Shape, _fmt, activation_ops, arg, required
-from .errors import ShapeError
+from .base import (
+    Context,
+    Layer,
+    LayerOutput,
+    ReceptiveField,
+    Shape,
+    activation_ops,
+    arg,
+    fmt_shape,
+    required,
+    spatial_input,
+)
+from .errors import ShapeError, SpecError
 from .options import Convention, DataFormat
 
 
@@ -112,8 +123,97 @@ class BatchNorm(Layer):
         if self.axis is None:
             first = self.layout(ctx) is DataFormat.CHANNELS_FIRST and len(shape) > 1
             return 0 if first else len(shape) - 1
-        # Keras counts the batch axis as 0.
-        index = self.axis - 1 if self.axis > 0 else len(shape) + self.axis
-        if not 0 <= index < len(shape) or self.axis == 0:
-            raise ShapeError(f"axis {self.axis} is not a feature axis of the input {_fmt(shape)}")
-        return index
+        return keras_axis_index(self.axis, shape)
+
+
+@dataclass(frozen=True)
+class SpatialDropout(Layer):
+    """SpatialDropout1D/2D/3D(rate): drops whole channels in training; identity at inference."""
+
+    rate: float = required(V.rate, aliases=("p",))
+    data_format: DataFormat | None = arg(V.optional_data_format)
+    rank: int = 2
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial_input(self, shape, ctx)
+        return LayerOutput(shape=shape)
+
+
+def _optional_real(value: Any, rank: int) -> float | None:
+    return None if value is None else V.real(value)
+
+
+@dataclass(frozen=True)
+class ReLU(Layer):
+    """ReLU(max_value, negative_slope, threshold), Keras's layer: x above threshold (capped at
+    max_value), negative_slope*(x - threshold) below it."""
+
+    max_value: float | None = arg(_optional_real)
+    negative_slope: float = arg(V.real, 0.0)
+    threshold: float = arg(V.real, 0.0)
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.max_value is None:
+            del out["max_value"]
+        return out
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=math.prod(shape))
+
+
+@dataclass(frozen=True)
+class LeakyReLU(Layer):
+    """LeakyReLU(negative_slope): Keras's layer default is 0.3 (the ``leaky_relu`` activation's is 0.2)."""
+
+    negative_slope: float = arg(V.real, 0.3, aliases=("alpha",))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=math.prod(shape))
+
+
+@dataclass(frozen=True)
+class Softmax(Layer):
+    """Softmax(axis): over the last axis by default (Keras counts the batch axis as 0)."""
+
+    axis: int = arg(V.optional_axis, -1)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        keras_axis_index(self.axis, shape)
+        return LayerOutput(shape=shape, ops=3 * math.prod(shape))
+
+
+def keras_axis_index(axis: int, shape: Shape) -> int:
+    """Index into a no-batch shape of a Keras axis (batch axis 0; negative from the end)."""
+    index = axis - 1 if axis > 0 else len(shape) + axis
+    if axis == 0 or not 0 <= index < len(shape):
+        raise ShapeError(f"axis {axis} is not an axis of the input {fmt_shape(shape)} (the batch axis is 0)")
+    return index
+
+
+def _axes(value: Any, rank: int) -> tuple[int, ...]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not items:
+        raise SpecError("expected at least one axis")
+    return tuple(V.optional_axis(v) for v in items)  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class LayerNorm(Layer):
+    """LayerNormalization over ``axis`` (default the last): params = prod(sizes of those axes)*(center + scale)."""
+
+    axis: tuple[int, ...] = arg(_axes, -1)
+    epsilon: float = arg(V.real, 0.001, aliases=("eps",))
+    center: bool = arg(V.boolean, True)
+    scale: bool = arg(V.boolean, True)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        indices = {keras_axis_index(a, shape) for a in self.axis}
+        features = math.prod(shape[i] for i in indices)
+        # mean, variance, normalize, scale and shift: about 5 per value
+        return LayerOutput(shape=shape, trainable=features * (int(self.center) + int(self.scale)),
+                           ops=5 * math.prod(shape))  # fmt: skip
+
+    def normalized_axes(self, shape: Shape) -> tuple[int, ...]:
+        """No-batch indices of the normalized axes."""
+        return tuple(sorted({keras_axis_index(a, shape) for a in self.axis}))

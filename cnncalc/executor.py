@@ -1,20 +1,18 @@
 """Reference NumPy executor: real forward passes for every layer kind the core knows.
 
-The only package module that imports numpy. Two implementations per kind:
+The only package modules that import numpy are this one and :mod:`cnncalc.reference` (the
+naive loop implementation). Here is the fast path: conv windows via ``sliding_window_view``
+and one GEMM per group, output rows tiled so the window matrix stays under a memory budget.
 
-* ``forward`` — fast: windows via ``sliding_window_view`` and one GEMM (``tensordot``) per group,
-  output rows tiled so the window matrix stays under a memory budget;
-* ``naive_forward`` — obviously correct loops over output positions, for small inputs.
-
-Neither uses the core's length formulas: output lengths come from the windows that actually fit
-the padded tensor, so comparing them with the core checks the formulas against real tensors.
-Tensors carry a leading batch axis; conv/pool work internally in channels_last.
+Output lengths come from the windows that actually fit the padded tensor (:func:`plan_axis`),
+never from the core's length formulas, so comparing the two checks the formulas against real
+tensors. Tensors carry a leading batch axis; window ops work internally in channels_last.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,35 +34,58 @@ Weights = dict[str, np.ndarray]
 # ----------------------------------------------------------------------------- weights
 
 
+def weight_shapes(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context) -> dict[str, tuple[int, ...]]:
+    """Shapes of a layer's weight arrays, in Keras's layout and naming."""
+    channels = None
+    if hasattr(layer, "rank") and len(in_shape) == getattr(layer, "rank", 0) + 1:
+        _, channels = L.split_channels(in_shape, layer.layout(ctx))
+    bias = lambda n: {"bias": (n,)} if getattr(layer, "use_bias", True) else {}  # noqa: E731
+    if isinstance(layer, L.Conv):
+        return {
+            "kernel": (*layer.kernel_size, channels // layer.groups, layer.filters),
+            **bias(layer.filters),
+        }
+    if isinstance(layer, L.DepthwiseConv):
+        k = channels * layer.depth_multiplier
+        return {"depthwise_kernel": (*layer.kernel_size, channels, layer.depth_multiplier), **bias(k)}
+    if isinstance(layer, L.SeparableConv):
+        mid = channels * layer.depth_multiplier
+        return {"depthwise_kernel": (*layer.kernel_size, channels, layer.depth_multiplier),
+                "pointwise_kernel": (*(1,) * layer.rank, mid, layer.filters), **bias(layer.filters)}  # fmt: skip
+    if isinstance(layer, L.ConvTranspose):
+        return {
+            "kernel": (*layer.kernel_size, layer.filters // layer.groups, channels),
+            **bias(layer.filters),
+        }
+    if isinstance(layer, L.Dense):
+        return {"kernel": (in_shape[-1], layer.units), **bias(layer.units)}
+    if isinstance(layer, (L.FullyConnected, L.SoftmaxLayer)):
+        return {"kernel": (layer.n_in, layer.n_out), "bias": (layer.n_out,)}
+    if isinstance(layer, L.ConvPool):
+        k, c, fh, fw = layer.filter_shape
+        return {"kernel": (fh, fw, c, k), "bias": (k,)}
+    if isinstance(layer, L.BatchNorm):
+        c = (in_shape[layer.feature_axis(in_shape, ctx)],)
+        out = {"gamma": c} if layer.scale else {}
+        out.update({"beta": c} if layer.center else {})
+        return {**out, "moving_mean": c, "moving_variance": c}
+    if isinstance(layer, L.LayerNorm):
+        sizes = tuple(in_shape[i] for i in layer.normalized_axes(in_shape))
+        out = {"gamma": sizes} if layer.scale else {}
+        return {**out, **({"beta": sizes} if layer.center else {})}
+    return {}
+
+
 def init_weights(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator,
                  dtype: Any) -> Weights:  # fmt: skip
-    """Random weights in Keras layout (conv kernels ``(*F, C_in/groups, K)``, dense ``(in, units)``)."""
-
-    def normal(*shape: int) -> np.ndarray:
-        return rng.standard_normal(shape).astype(dtype)
-
-    if isinstance(layer, L.Conv):
-        _, c_in = L.split_channels(in_shape, layer.layout(ctx))
-        w = {"kernel": normal(*layer.kernel_size, c_in // layer.groups, layer.filters)}
-        if layer.use_bias:
-            w["bias"] = normal(layer.filters)
-        return w
-    if isinstance(layer, L.Dense):
-        w = {"kernel": normal(in_shape[-1], layer.units)}
-        if layer.use_bias:
-            w["bias"] = normal(layer.units)
-        return w
-    if isinstance(layer, L.BatchNorm):
-        c = in_shape[layer.feature_axis(in_shape, ctx)]
-        w = {}
-        if layer.scale:
-            w["gamma"] = normal(c)
-        if layer.center:
-            w["beta"] = normal(c)
-        w["moving_mean"] = normal(c)
-        w["moving_variance"] = (rng.random(c) + 0.5).astype(dtype)
-        return w
-    return {}
+    """Random weights of the shapes :func:`weight_shapes` gives (variances kept positive)."""
+    weights = {
+        name: rng.standard_normal(shape).astype(dtype)
+        for name, shape in weight_shapes(layer, in_shape, ctx).items()
+    }
+    if "moving_variance" in weights:
+        weights["moving_variance"] = (rng.random(weights["moving_variance"].shape) + 0.5).astype(dtype)
+    return weights
 
 
 def count_weights(layer: L.Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
@@ -182,10 +203,13 @@ def _pool(x: np.ndarray, layer: L.Pool, plans: list[AxisPlan], include_pad: bool
     pads = [(0, 0), *((p.before, p.after + p.overhang) for p in plans), (0, 0)]
     axes = tuple(range(1, rank + 1))
     out_sizes = [p.out for p in plans]
+    dilation = layer.window_dilation
+    f_eff = [effective_kernel(k, d) for k, d in zip(layer.pool_size, dilation, strict=True)]
 
     def windows(a: np.ndarray) -> np.ndarray:
-        win = sliding_window_view(a, layer.pool_size, axis=axes)
-        win = win[(slice(None), *(slice(None, None, s) for s in layer.strides))]
+        win = sliding_window_view(a, f_eff, axis=axes)
+        win = win[(slice(None), *(slice(None, None, s) for s in layer.strides), slice(None),
+                   *(slice(None, None, d) for d in dilation))]  # fmt: skip
         return win[(slice(None), *(slice(0, o) for o in out_sizes))]
 
     window_axes = tuple(range(-rank, 0))
@@ -202,6 +226,40 @@ def _pool(x: np.ndarray, layer: L.Pool, plans: list[AxisPlan], include_pad: bool
         mask_pads = pads
     counts = windows(np.pad(ones, mask_pads)).sum(axis=window_axes)
     return total / counts
+
+
+def conv_transpose_full(x: np.ndarray, kernel: np.ndarray, layer: L.ConvTranspose) -> np.ndarray:
+    """Every input value scattered through every kernel tap: length (n - 1)*S + F_eff per axis.
+
+    Channels last; ``kernel`` in Keras layout ``(*F, K/groups, C_in)``. One small GEMM per tap
+    and group, added into a strided slice of the output.
+    """
+    rank, groups = layer.rank, layer.groups
+    batch, spatial, c_in = x.shape[0], x.shape[1:-1], x.shape[-1]
+    kg, cg = layer.filters // groups, c_in // groups
+    full = [(n - 1) * s + effective_kernel(f, d)
+            for n, s, f, d in zip(spatial, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True)]  # fmt: skip
+    y = np.zeros((batch, *full, layer.filters), dtype=x.dtype)
+    for tap in np.ndindex(*layer.kernel_size):
+        region = tuple(slice(t * d, t * d + (n - 1) * s + 1, s)
+                       for t, d, n, s in zip(tap, layer.dilation_rate, spatial, layer.strides, strict=True))  # fmt: skip
+        for g in range(groups):
+            w = kernel[tap][:, g * cg : (g + 1) * cg]  # (kg, cg)
+            y[(slice(None), *region, slice(g * kg, (g + 1) * kg))] += x[..., g * cg : (g + 1) * cg] @ w.T
+    assert y.ndim == rank + 2
+    return y
+
+
+def crop_transposed(y: np.ndarray, axes: tuple[Any, ...]) -> np.ndarray:
+    """Cut ``crop`` cells from the start of each axis and keep ``out`` (zeros past the scatter)."""
+    for i, a in enumerate(axes, start=1):
+        have = y.shape[i] - a.crop
+        if have < a.out:
+            pad = [(0, 0)] * y.ndim
+            pad[i] = (0, a.out - have)
+            y = np.pad(y, pad)
+        y = np.take(y, range(a.crop, a.crop + a.out), axis=i)
+    return y
 
 
 def include_pad(layer: L.AvgPool, ctx: Context) -> bool:
@@ -241,9 +299,7 @@ def activate(x: np.ndarray, name: str) -> np.ndarray:
     if name == "tanh":
         return np.tanh(x)
     if name in ("softmax", "log_softmax"):
-        shifted = x - x.max(axis=-1, keepdims=True)
-        log = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return log if name == "log_softmax" else np.exp(log)
+        return softmax(x, -1, log=name == "log_softmax")
     if name == "softplus":
         return np.logaddexp(0, x)
     if name == "softsign":
@@ -251,6 +307,13 @@ def activate(x: np.ndarray, name: str) -> np.ndarray:
     if name == "exponential":
         return np.exp(x)
     raise ValueError(f"no executor for activation {name!r}")
+
+
+def softmax(x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
+    """Softmax (or log-softmax) over ``axis`` of the batched tensor, shifted for stability."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    logs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return logs if log else np.exp(logs)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -269,86 +332,198 @@ def _batchnorm(x: np.ndarray, w: Weights, layer: L.BatchNorm, ctx: Context) -> n
     return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype)
 
 
-def forward(layer: L.Layer, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    """The fast forward pass of one layer on a batch ``x``."""
-    if isinstance(layer, L.Conv):
-        fmt = layer.layout(ctx)
-        xl = _to_last(x, fmt)
+def _layernorm(x: np.ndarray, w: Weights, layer: L.LayerNorm) -> np.ndarray:
+    axes = tuple(i + 1 for i in layer.normalized_axes(x.shape[1:]))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + layer.epsilon)
+    shape = [1] + [x.shape[i] if i in axes else 1 for i in range(1, x.ndim)]
+    if "gamma" in w:
+        y = y * w["gamma"].reshape(shape)
+    if "beta" in w:
+        y = y + w["beta"].reshape(shape)
+    return y.astype(x.dtype)
+
+
+def keras_relu(x: np.ndarray, max_value: float | None, negative_slope: float, threshold: float) -> np.ndarray:
+    """Keras's ReLU layer: x from the threshold up (capped at max_value), negative_slope*(x - threshold) below."""
+    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    return np.minimum(y, max_value) if max_value is not None else y
+
+
+def bilinear_2d(x: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+    """Bilinear upsampling with half-pixel centres (TensorFlow's ``resize``, which Keras uses)."""
+    for axis, scale in ((1, size[0]), (2, size[1])):
+        n = x.shape[axis]
+        src = np.clip((np.arange(n * scale) + 0.5) / scale - 0.5, 0, n - 1)
+        lo = np.floor(src).astype(int)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = (src - lo).reshape([-1 if i == axis else 1 for i in range(x.ndim)])
+        x = np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
+    return x
+
+
+# ----------------------------------------------------------------------------- forward, per kind
+
+
+def _window_layer(
+    layer: Any, x: np.ndarray, ctx: Context, body: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Run ``body`` on the channels_last view of ``x`` and return it in the layer's data format."""
+    fmt = layer.layout(ctx)
+    return _from_last(body(_to_last(x, fmt)), fmt)
+
+
+def _conv_forward(layer: L.Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    def body(xl: np.ndarray) -> np.ndarray:
         plans = _plans(layer, xl.shape[1:-1], layer.kernel_size, layer.dilation_rate)
         _check_plans(plans, "kernel")
-        return _from_last(activate(_conv(xl, w, layer, plans), layer.activation), fmt)
-    if isinstance(layer, L.Pool):
-        fmt = layer.layout(ctx)
-        xl = _to_last(x, fmt)
-        plans = _plans(layer, xl.shape[1:-1], layer.pool_size, (1,) * layer.rank, layer.ceil_mode)
+        return activate(_conv(xl, w, layer, plans), layer.activation)
+
+    return _window_layer(layer, x, ctx, body)
+
+
+def as_grouped_conv(layer: L.DepthwiseConv | L.SeparableConv, channels: int, w: Weights,
+                    pointwise: bool = False) -> tuple[L.Conv, Weights]:  # fmt: skip
+    """A depthwise conv is a grouped conv with groups = C_in; its Keras kernel (*F, C, dm) becomes
+    (*F, 1, C*dm) with output channel c*dm + m, TensorFlow's order."""
+    dm = layer.depth_multiplier
+    kernel = w["depthwise_kernel"].reshape(*layer.kernel_size, 1, channels * dm)
+    only_depthwise = isinstance(layer, L.DepthwiseConv)
+    conv = L.Conv(filters=channels * dm, kernel_size=layer.kernel_size, strides=layer.strides,
+                  padding=layer.padding, data_format=layer.data_format, dilation_rate=layer.dilation_rate,
+                  groups=channels, activation=layer.activation if only_depthwise else "linear",
+                  use_bias=layer.use_bias and only_depthwise, rank=layer.rank)  # fmt: skip
+    weights = {"kernel": kernel, **({"bias": w["bias"]} if only_depthwise and "bias" in w else {})}
+    return conv, weights
+
+
+def pointwise_conv(layer: L.SeparableConv, w: Weights) -> tuple[L.Conv, Weights]:
+    """The 1x1 conv that follows a separable conv's depthwise step."""
+    conv = L.Conv(filters=layer.filters, kernel_size=1, data_format=layer.data_format,
+                  activation=layer.activation, use_bias=layer.use_bias, rank=layer.rank)  # fmt: skip
+    return conv, {"kernel": w["pointwise_kernel"], **({"bias": w["bias"]} if "bias" in w else {})}
+
+
+def _channels(layer: Any, x: np.ndarray, ctx: Context) -> int:
+    return x.shape[1] if layer.layout(ctx) is DataFormat.CHANNELS_FIRST else x.shape[-1]
+
+
+def _depthwise_forward(layer: L.DepthwiseConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    conv, weights = as_grouped_conv(layer, _channels(layer, x, ctx), w)
+    return _conv_forward(conv, x, weights, ctx)
+
+
+def _separable_forward(layer: L.SeparableConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    depthwise, dw = as_grouped_conv(layer, _channels(layer, x, ctx), w)
+    conv, pw = pointwise_conv(layer, w)
+    return _conv_forward(conv, _conv_forward(depthwise, x, dw, ctx), pw, ctx)
+
+
+def _transpose_forward(layer: L.ConvTranspose, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    def body(xl: np.ndarray) -> np.ndarray:
+        # The output length is each framework's definition (kept in the core); the scatter is real.
+        axes = L.transposed_axes(layer, xl.shape[1:-1], ctx)
+        y = crop_transposed(conv_transpose_full(xl, w["kernel"], layer), axes)
+        return activate(y + w["bias"] if "bias" in w else y, layer.activation)
+
+    return _window_layer(layer, x, ctx, body)
+
+
+def _pool_forward(layer: L.Pool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    def body(xl: np.ndarray) -> np.ndarray:
+        plans = _plans(layer, xl.shape[1:-1], layer.pool_size, layer.window_dilation, layer.ceil_mode)
         _check_plans(plans, "pool window")
         if any(max(p.before, p.after) >= k for p, k in zip(plans, layer.pool_size, strict=True)):
             raise ValueError("a pool window would see only padding")
         inc = include_pad(layer, ctx) if isinstance(layer, L.AvgPool) else False
-        return _from_last(_pool(xl, layer, plans, inc).astype(x.dtype), fmt)
-    if isinstance(layer, L.Dense):
-        y = x @ w["kernel"]
-        if "bias" in w:
-            y = y + w["bias"]
-        return activate(y, layer.activation)
-    if isinstance(layer, L.Flatten):
-        return x.reshape(x.shape[0], -1)
-    if isinstance(layer, L.Dropout):
-        return x  # identity at inference
-    if isinstance(layer, L.Activation):
-        return activate(x, layer.activation)
-    if isinstance(layer, L.BatchNorm):
-        return _batchnorm(x, w, layer, ctx)
+        return _pool(xl, layer, plans, inc).astype(x.dtype)
+
+    return _window_layer(layer, x, ctx, body)
+
+
+def _global_pool_forward(layer: L.GlobalPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    def body(xl: np.ndarray) -> np.ndarray:
+        axes = tuple(range(1, xl.ndim - 1))
+        reduce = np.max if isinstance(layer, L.GlobalMaxPool) else np.mean
+        return reduce(xl, axis=axes, keepdims=True)
+
+    y = _window_layer(layer, x, ctx, body)
+    return y if layer.keepdims else y.reshape(y.shape[0], -1)
+
+
+def _zero_padding_forward(layer: L.ZeroPadding, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    return _window_layer(layer, x, ctx, lambda xl: np.pad(xl, [(0, 0), *layer.padding, (0, 0)]))
+
+
+def _cropping_forward(layer: L.Cropping, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    def body(xl: np.ndarray) -> np.ndarray:
+        index = tuple(slice(b, n - a) for (b, a), n in zip(layer.cropping, xl.shape[1:-1], strict=True))
+        if any(s.start >= s.stop for s in index):
+            raise ValueError("cropping leaves nothing")
+        return xl[(slice(None), *index)]
+
+    return _window_layer(layer, x, ctx, body)
+
+
+def _upsampling_forward(layer: L.UpSampling, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    def body(xl: np.ndarray) -> np.ndarray:
+        if layer.interpolation == "bilinear":
+            return bilinear_2d(xl, layer.size).astype(x.dtype)
+        for axis, size in enumerate(layer.size, start=1):
+            xl = np.repeat(xl, size, axis=axis)
+        return xl
+
+    return _window_layer(layer, x, ctx, body)
+
+
+def _dense(x: np.ndarray, w: Weights, activation: str) -> np.ndarray:
+    y = x @ w["kernel"]
+    return activate(y + w["bias"] if "bias" in w else y, activation)
+
+
+def _conv_pool_forward(layer: L.ConvPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    k, c, fh, fw = layer.filter_shape
+    conv = L.Conv(filters=k, kernel_size=(fh, fw), use_bias=False, rank=2)
+    pool = L.MaxPool(pool_size=layer.poolsize, rank=2)  # valid: ignore_border=True
+    y = _pool_forward(pool, _conv_forward(conv, x, {"kernel": w["kernel"]}, ctx), {}, ctx)
+    return activate(y + w["bias"].reshape(1, k, 1, 1), layer.activation_fn)  # bias after pooling
+
+
+_FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] = {
+    L.Conv: _conv_forward,
+    L.DepthwiseConv: _depthwise_forward,
+    L.SeparableConv: _separable_forward,
+    L.ConvTranspose: _transpose_forward,
+    L.Pool: _pool_forward,
+    L.GlobalPool: _global_pool_forward,
+    L.ZeroPadding: _zero_padding_forward,
+    L.Cropping: _cropping_forward,
+    L.UpSampling: _upsampling_forward,
+    L.Flatten: lambda layer, x, w, ctx: x.reshape(x.shape[0], -1),
+    L.Reshape: lambda layer, x, w, ctx: x.reshape(x.shape[0], *layer.target_shape),
+    L.Permute: lambda layer, x, w, ctx: x.transpose(0, *layer.dims),
+    L.Dense: lambda layer, x, w, ctx: _dense(x, w, layer.activation),
+    L.Dropout: lambda layer, x, w, ctx: x,  # identity at inference
+    L.SpatialDropout: lambda layer, x, w, ctx: x,
+    L.Activation: lambda layer, x, w, ctx: activate(x, layer.activation),
+    L.ReLU: lambda layer, x, w, ctx: keras_relu(x, layer.max_value, layer.negative_slope, layer.threshold),
+    L.LeakyReLU: lambda layer, x, w, ctx: np.where(x > 0, x, layer.negative_slope * x),
+    L.Softmax: lambda layer, x, w, ctx: softmax(x, layer.axis),
+    L.BatchNorm: lambda layer, x, w, ctx: _batchnorm(x, w, layer, ctx),
+    L.LayerNorm: lambda layer, x, w, ctx: _layernorm(x, w, layer),
+    L.ConvPool: _conv_pool_forward,
+    L.FullyConnected: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, layer.activation_fn),
+    L.SoftmaxLayer: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, "softmax"),
+}
+
+
+def forward(layer: L.Layer, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    """The fast forward pass of one layer on a batch ``x``."""
+    for cls in type(layer).__mro__:
+        if cls in _FORWARD:
+            return _FORWARD[cls](layer, x, w, ctx)
     raise TypeError(f"no executor for {type(layer).__name__}")
-
-
-# ----------------------------------------------------------------------------- naive reference
-
-
-def naive_forward(layer: L.Layer, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    """Loop-over-every-output reference for conv and pooling (float64); other kinds share ``forward``."""
-    if not isinstance(layer, (L.Conv, L.Pool)):
-        return forward(layer, x.astype(np.float64), {k: v.astype(np.float64) for k, v in w.items()}, ctx)
-    fmt = layer.layout(ctx)
-    xl = _to_last(x, fmt).astype(np.float64)
-    batch, spatial, channels = xl.shape[0], xl.shape[1:-1], xl.shape[-1]
-    if isinstance(layer, L.Conv):
-        kernel, dilation = layer.kernel_size, layer.dilation_rate
-        plans = _plans(layer, spatial, kernel, dilation)
-    else:
-        kernel, dilation = layer.pool_size, (1,) * layer.rank
-        plans = _plans(layer, spatial, kernel, dilation, layer.ceil_mode)
-    _check_plans(plans, "window")
-    n_out = layer.filters if isinstance(layer, L.Conv) else channels
-    y = np.zeros((batch, *(p.out for p in plans), n_out))
-    for b, pos in itertools.product(range(batch), itertools.product(*(range(p.out) for p in plans))):
-        taps = []  # (kernel offset, input index or None when it falls in the padding)
-        for off in itertools.product(*(range(f) for f in kernel)):
-            idx = tuple(o * s + t * d - p.before
-                        for o, s, t, d, p in zip(pos, layer.strides, off, dilation, plans, strict=True))  # fmt: skip
-            inside = all(0 <= i < n for i, n in zip(idx, spatial, strict=True))
-            in_padded = all(-p.before <= i < n + p.after for i, n, p in zip(idx, spatial, plans, strict=True))
-            taps.append((off, idx if inside else None, in_padded))
-        if isinstance(layer, L.Conv):
-            cg, kg = channels // layer.groups, layer.filters // layer.groups
-            acc = np.array(w["bias"], dtype=np.float64) if "bias" in w else np.zeros(layer.filters)
-            for g in range(layer.groups):
-                for off, idx, _ in taps:
-                    if idx is not None:  # y[k] += sum_c x[idx, c] * W[off, c, k] over the group's c, k
-                        xs = xl[(b, *idx, slice(g * cg, (g + 1) * cg))]
-                        acc[g * kg : (g + 1) * kg] += (
-                            xs @ w["kernel"][(*off, slice(None), slice(g * kg, (g + 1) * kg))]
-                        )
-            y[(b, *pos)] = acc
-        elif isinstance(layer, L.MaxPool):
-            y[(b, *pos)] = np.max([xl[(b, *idx)] for _, idx, _ in taps if idx is not None], axis=0)
-        else:
-            inside = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
-            count = sum(1 for _, idx, pad in taps if (pad if include_pad(layer, ctx) else idx is not None))
-            y[(b, *pos)] = np.sum(inside, axis=0) / count
-    if isinstance(layer, L.Conv):
-        y = activate(y, layer.activation)
-    return _from_last(y, fmt)
 
 
 # ----------------------------------------------------------------------------- receptive field probe

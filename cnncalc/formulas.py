@@ -71,3 +71,25 @@ def padded_length(n: int, f_eff: int, s: int, before: int, after: int, ceil_mode
     if (out - 1) * s >= n + before:
         out -= 1
     return out
+
+
+def keras_transposed_length(n: int, f_eff: int, s: int, same: bool, output_padding: int | None) -> int:
+    """Keras ``Conv*Transpose`` length (``keras.src.utils.conv_utils.deconv_output_length``).
+
+    Without output_padding: valid (n - 1)*S + max(F_eff, S); same n*S. With output_padding op:
+    (n - 1)*S + F_eff - 2*pad + op, where pad = F_eff // 2 for same and 0 for valid.
+    """
+    if output_padding is None:
+        return n * s if same else (n - 1) * s + max(f_eff, s)
+    pad = f_eff // 2 if same else 0
+    return (n - 1) * s + f_eff - 2 * pad + output_padding
+
+
+def torch_transposed_length(
+    n: int, f: int, s: int, d: int, before: int, after: int, output_padding: int
+) -> int:
+    """PyTorch ``ConvTranspose2d``: out = (n - 1)*S - 2*P + d*(F - 1) + output_padding + 1.
+
+    With different padding before and after, 2*P becomes P_before + P_after.
+    """
+    return (n - 1) * s - before - after + d * (f - 1) + output_padding + 1

@@ -6,18 +6,18 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from . import formulas as F
 from . import values as V
 from .base import (
     AXIS_NAMES,
     Context,
     Layer,
     LayerOutput,
+    ReceptiveField,
     Shape,
-    _expect_rank,
-    _spatial_layout,
     arg,
     join_channels,
-    split_channels,
+    spatial_input,
 )
 from .conv import resolve_windows
 from .errors import ShapeError
@@ -43,21 +43,28 @@ class Pool(Layer):
         if self.strides is None:
             object.__setattr__(self, "strides", self.pool_size)
 
+    @property
+    def window_dilation(self) -> Shape:
+        """Dilation of the pooling window (only PyTorch's max pooling has one)."""
+        return (1,) * self.rank
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        fmt = self.layout(ctx)
-        _expect_rank(self, shape, self.rank + 1, _spatial_layout(self.rank, fmt))
-        spatial, channels = split_channels(shape, fmt)
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
         assert self.strides is not None
+        if max(self.window_dilation) > 1 and ctx.convention is Convention.KERAS:
+            raise ShapeError(
+                "Keras pooling has no dilation (use --convention pytorch for MaxPool2d(dilation=...))"
+            )
         if isinstance(self.padding, tuple):
-            for (before, after), k, axis in zip(
-                self.padding, self.pool_size, AXIS_NAMES[self.rank], strict=True
+            for (before, after), k, d, axis in zip(
+                self.padding, self.pool_size, self.window_dilation, AXIS_NAMES[self.rank], strict=True
             ):
                 if ctx.convention is Convention.PYTORCH and max(before, after) > k // 2:
                     raise ShapeError(
                         f"PyTorch requires pooling padding <= kernel_size // 2, "
                         f"got padding {max(before, after)} for kernel {k}"
                     )
-                if max(before, after) >= k:
+                if max(before, after) >= F.effective_kernel(k, d):
                     raise ShapeError(
                         f"padding {max(before, after)} is not smaller than the pool window {k} on {axis}: "
                         "a window would see only padding"
@@ -66,7 +73,7 @@ class Pool(Layer):
             spatial,
             self.pool_size,
             self.strides,
-            (1,) * self.rank,
+            self.window_dilation,
             self.padding,
             ctx,
             ceil_mode=self.ceil_mode,
@@ -81,7 +88,49 @@ class Pool(Layer):
 
 @dataclass(frozen=True)
 class MaxPool(Pool):
-    """MaxPooling1D/2D/3D."""
+    """MaxPooling1D/2D/3D; ``dilation`` as in PyTorch's ``MaxPool2d`` (pytorch convention only)."""
+
+    dilation: Shape = arg(V.positive_tuple, 1, aliases=("dilation_rate",))
+
+    @property
+    def window_dilation(self) -> Shape:
+        return self.dilation
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if max(self.dilation) == 1:
+            del out["dilation"]  # Keras's MaxPooling has no such argument
+        return out
+
+
+@dataclass(frozen=True)
+class GlobalPool(Layer):
+    """GlobalMax/GlobalAveragePooling1D/2D/3D: one value per channel; ``keepdims`` keeps size-1 axes."""
+
+    data_format: DataFormat | None = arg(V.optional_data_format)
+    keepdims: bool = arg(V.boolean, False)
+    rank: int = 2
+    op: ClassVar[str] = "max"
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        out = join_channels((1,) * self.rank, channels, fmt) if self.keepdims else (channels,)
+        return LayerOutput(shape=out, ops=math.prod(shape))  # one compare or add per input value
+
+    def receptive_field(self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context) -> None:
+        return None  # each output sees the whole input
+
+
+@dataclass(frozen=True)
+class GlobalMaxPool(GlobalPool):
+    """GlobalMaxPooling1D/2D/3D."""
+
+
+@dataclass(frozen=True)
+class GlobalAvgPool(GlobalPool):
+    """GlobalAveragePooling1D/2D/3D."""
+
+    op: ClassVar[str] = "avg"
 
 
 @dataclass(frozen=True)

@@ -31,49 +31,67 @@ class Kind:
         return self.cls(**args, **dict(self.fixed))
 
 
-def _ranked(cls: type[L.Layer], stem: str, ranks: tuple[int, ...] = (1, 2, 3)) -> list[Kind]:
-    return [Kind(f"{stem.lower()}{r}d", f"{stem}{r}D", cls, (("rank", r),)) for r in ranks]
+def _ranked(cls: type[L.Layer], pattern: str, ranks: tuple[int, ...] = (1, 2, 3)) -> list[Kind]:
+    """Kinds for each rank: ``_ranked(L.Conv, "Conv{}D")`` -> Conv1D, Conv2D, Conv3D."""
+    return [Kind(pattern.format(r).lower(), pattern.format(r), cls, (("rank", r),)) for r in ranks]
 
 
 KINDS: tuple[Kind, ...] = (
-    *_ranked(L.Conv, "Conv"),
-    *_ranked(L.MaxPool, "MaxPooling"),
-    *_ranked(L.AvgPool, "AveragePooling"),
+    *_ranked(L.Conv, "Conv{}D"),
+    *_ranked(L.ConvTranspose, "Conv{}DTranspose"),
+    *_ranked(L.DepthwiseConv, "DepthwiseConv{}D", (1, 2)),
+    *_ranked(L.SeparableConv, "SeparableConv{}D", (1, 2)),
+    *_ranked(L.MaxPool, "MaxPooling{}D"),
+    *_ranked(L.AvgPool, "AveragePooling{}D"),
+    *_ranked(L.GlobalMaxPool, "GlobalMaxPooling{}D"),
+    *_ranked(L.GlobalAvgPool, "GlobalAveragePooling{}D"),
+    *_ranked(L.ZeroPadding, "ZeroPadding{}D"),
+    *_ranked(L.Cropping, "Cropping{}D"),
+    *_ranked(L.UpSampling, "UpSampling{}D"),
+    *_ranked(L.SpatialDropout, "SpatialDropout{}D"),
     Kind("flatten", "Flatten", L.Flatten),
+    Kind("reshape", "Reshape", L.Reshape),
+    Kind("permute", "Permute", L.Permute),
     Kind("dense", "Dense", L.Dense),
     Kind("dropout", "Dropout", L.Dropout),
     Kind("activation", "Activation", L.Activation),
+    Kind("relu", "ReLU", L.ReLU),
+    Kind("leakyrelu", "LeakyReLU", L.LeakyReLU),
+    Kind("softmax", "Softmax", L.Softmax),
     Kind("batchnormalization", "BatchNormalization", L.BatchNorm),
+    Kind("layernormalization", "LayerNormalization", L.LayerNorm),
+    Kind("convpoollayer", "ConvPoolLayer", L.ConvPool),
+    Kind("fullyconnectedlayer", "FullyConnectedLayer", L.FullyConnected),
+    Kind("softmaxlayer", "SoftmaxLayer", L.SoftmaxLayer),
 )
 
 #: Short names (and PyTorch-flavoured ones) for the kinds above.
 ALIASES: dict[str, str] = {
-    "conv": "conv2d",
-    "conv1d": "conv1d",
-    "conv3d": "conv3d",
-    "convolution2d": "conv2d",
-    "maxpool": "maxpooling2d",
-    "pool": "maxpooling2d",
-    "maxpool1d": "maxpooling1d",
-    "maxpool2d": "maxpooling2d",
-    "maxpool3d": "maxpooling3d",
-    "avgpool": "averagepooling2d",
-    "avgpool1d": "averagepooling1d",
-    "avgpool2d": "averagepooling2d",
-    "avgpool3d": "averagepooling3d",
-    "bn": "batchnormalization",
-    "batchnorm": "batchnormalization",
-    "batchnorm1d": "batchnormalization",
-    "batchnorm2d": "batchnormalization",
-    "batchnorm3d": "batchnormalization",
-    "fc": "dense",
-    "linear": "dense",
-}
+    "conv": "conv2d", "convolution1d": "conv1d", "convolution2d": "conv2d", "convolution3d": "conv3d",
+    "deconv": "conv2dtranspose", "convtranspose": "conv2dtranspose", "convtranspose1d": "conv1dtranspose",
+    "convtranspose2d": "conv2dtranspose", "convtranspose3d": "conv3dtranspose",
+    "depthwise": "depthwiseconv2d", "dwconv": "depthwiseconv2d",
+    "separable": "separableconv2d", "sepconv": "separableconv2d",
+    "maxpool": "maxpooling2d", "pool": "maxpooling2d", "maxpool1d": "maxpooling1d",
+    "maxpool2d": "maxpooling2d", "maxpool3d": "maxpooling3d",
+    "avgpool": "averagepooling2d", "avgpool1d": "averagepooling1d",
+    "avgpool2d": "averagepooling2d", "avgpool3d": "averagepooling3d",
+    "gap": "globalaveragepooling2d", "globalavgpool": "globalaveragepooling2d",
+    "gmp": "globalmaxpooling2d", "globalmaxpool": "globalmaxpooling2d",
+    "zeropad": "zeropadding2d", "pad": "zeropadding2d", "crop": "cropping2d",
+    "upsample": "upsampling2d", "up": "upsampling2d",
+    "bn": "batchnormalization", "batchnorm": "batchnormalization",
+    "batchnorm1d": "batchnormalization", "batchnorm2d": "batchnormalization",
+    "batchnorm3d": "batchnormalization", "ln": "layernormalization", "layernorm": "layernormalization",
+    "fc": "dense", "linear": "dense", "view": "reshape",
+    "convpool": "convpoollayer", "fullyconnected": "fullyconnectedlayer",
+}  # fmt: skip
 
 _BY_TYPE = {k.type: k for k in KINDS}
 
-#: Activation names usable as a layer kind of their own (``relu`` == ``activation:relu``).
-ACTIVATION_KINDS = frozenset(L.V.ACTIVATIONS) - {"linear"}
+#: Activation names usable as a layer kind of their own (``sigmoid`` == ``activation:sigmoid``);
+#: relu, softmax and leaky_relu name Keras layer classes of their own (ReLU, Softmax, LeakyReLU).
+ACTIVATION_KINDS = frozenset(L.V.ACTIVATIONS) - {"linear", "relu", "softmax", "leaky_relu"}
 
 
 def lookup(name: str) -> Kind:

@@ -92,7 +92,7 @@ class Spec:
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
-_TUPLE = re.compile(r"\d+(x\d+)+")
+_TUPLE = re.compile(r"-?\d+(x-?\d+)+")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

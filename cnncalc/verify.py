@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CnncalcError
-from .layers import Context, Conv, Pool, split_channels
+from .layers import Context, Conv, split_channels
 from .summary import LayerRow, Summary
 
 #: The loop reference is skipped above this many inner-loop steps or multiply-accumulates
@@ -120,18 +120,6 @@ def estimate_bytes(summary: Summary, batch: int, itemsize: int, budget: int) -> 
     return peak
 
 
-def naive_work(row: LayerRow, ctx: Context, batch: int) -> int:
-    """Inner-loop steps the loop reference takes (one per output position, tap and group); 0 for
-    kinds without a loop reference."""
-    layer = row.layer
-    if not isinstance(layer, (Conv, Pool)):
-        return 0
-    spatial, _ = split_channels(row.output_shape, layer.layout(ctx))
-    if isinstance(layer, Conv):
-        return batch * math.prod(spatial) * math.prod(layer.kernel_size) * layer.groups
-    return batch * math.prod(spatial) * math.prod(layer.pool_size)
-
-
 def verify(
     summary: Summary,
     *,
@@ -145,6 +133,7 @@ def verify(
     import numpy as np
 
     from . import executor as X
+    from . import reference as R
 
     np_dtype = np.dtype(dtype)
     estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET)
@@ -176,9 +165,9 @@ def verify(
             continue
         real = tuple(int(n) for n in y.shape[1:])
         error, reference = None, "skipped: too large"
-        work = naive_work(row, ctx, batch)
+        work = R.work(row, ctx, batch)
         if work <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS:
-            ref = X.naive_forward(layer, x, weights, ctx)
+            ref = R.naive_forward(layer, x, weights, ctx)
             if ref.shape == y.shape:
                 diff = np.abs(y.astype(np.float64) - ref)
                 error = float(diff.max()) if diff.size else 0.0

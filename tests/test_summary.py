@@ -121,7 +121,7 @@ def test_dense_flatten_dropout_activation() -> None:
     s = cnncalc.summarize(["flatten", "dense:10", "dropout:0.5", "softmax"], input_shape=(4, 4, 40))
     assert shapes(s) == [(640,), (10,), (10,), (10,)]
     assert s.total_params == 640 * 10 + 10
-    assert [r.name for r in s.layers] == ["flatten", "dense", "dropout", "activation"]
+    assert [r.name for r in s.layers] == ["flatten", "dense", "dropout", "softmax"]  # Keras Softmax layer
 
 
 def test_dense_acts_on_last_axis() -> None:
@@ -153,7 +153,7 @@ def test_trainable_false_moves_params_to_non_trainable() -> None:
         (["conv:6,3,groups=4"], (8, 8, 8), "does not divide filters"),
         (["conv:8,3,groups=4"], (8, 8, 6), "does not divide the 6 input channels"),
         (["conv:8,3"], (8, 8), "expects a rank-3 input"),
-        (["bn:axis=5"], (8, 8, 3), "not a feature axis"),
+        (["bn:axis=5"], (8, 8, 3), "is not an axis of the input"),
     ],
 )
 def test_impossible_layers(layers: list[str], shape: tuple[int, ...], match: str | None) -> None:
