@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any
 
 from .errors import ShapeError, SpecError
 from .options import Convention, DataFormat
@@ -125,12 +125,8 @@ def join_channels(spatial: Shape, channels: int, fmt: DataFormat) -> Shape:
 
 @dataclass(frozen=True)
 class Layer:
-    """Base class. Subclasses declare fields with :func:`arg` and implement :meth:`compute`."""
-
-    #: lowercase Keras class name used as the JSON ``type``, e.g. ``conv2d``
-    type: ClassVar[str] = ""
-    #: Keras class name shown in tables, e.g. ``Conv2D``
-    class_name: ClassVar[str] = ""
+    """Base class. Subclasses declare fields with :func:`arg` and implement :meth:`compute`;
+    names (``conv2d``, ``Conv2D``) live in :mod:`cnncalc.registry`."""
 
     def __post_init__(self) -> None:
         rank = getattr(self, "rank", 0)
@@ -200,9 +196,12 @@ def spatial_input(layer: Any, shape: Shape, ctx: Context) -> tuple[Shape, int, D
 
 
 def expect_rank(layer: Layer, shape: Shape, rank: int, what: str) -> None:
+    """A clear error when an input's rank does not fit the kind (a Conv1D gets length x channels)."""
     if len(shape) != rank:
+        from .registry import kind_of  # the registry imports the layer modules
+
         raise ShapeError(
-            f"{layer.class_name} expects a rank-{rank} input ({what}, no batch axis), "
+            f"{kind_of(layer).class_name} expects a rank-{rank} input ({what}, no batch axis), "
             f"got {len(shape)} axes {fmt_shape(shape)}"
         )
 

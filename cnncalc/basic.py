@@ -200,19 +200,26 @@ def _axes(value: Any, rank: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class LayerNorm(Layer):
-    """LayerNormalization over ``axis`` (default the last): params = prod(sizes of those axes)*(center + scale)."""
+    """LayerNormalization over ``axis`` (default the last): params = prod(sizes of those axes)*(center + scale),
+    or just the axes' sizes with ``rms_scaling`` (gamma only, as Keras does)."""
 
     axis: tuple[int, ...] = arg(_axes, -1)
     epsilon: float = arg(V.real, 0.001, aliases=("eps",))
     center: bool = arg(V.boolean, True)
     scale: bool = arg(V.boolean, True)
+    rms_scaling: bool = arg(V.boolean, False)
+
+    @property
+    def learned(self) -> tuple[str, ...]:
+        """The learned vectors: rms_scaling keeps only gamma (Keras ignores center and scale then)."""
+        if self.rms_scaling:
+            return ("gamma",)
+        return (*(("gamma",) if self.scale else ()), *(("beta",) if self.center else ()))
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        indices = {keras_axis_index(a, shape) for a in self.axis}
-        features = math.prod(shape[i] for i in indices)
+        features = math.prod(shape[i] for i in self.normalized_axes(shape))
         # mean, variance, normalize, scale and shift: about 5 per value
-        return LayerOutput(shape=shape, trainable=features * (int(self.center) + int(self.scale)),
-                           ops=5 * math.prod(shape))  # fmt: skip
+        return LayerOutput(shape=shape, trainable=features * len(self.learned), ops=5 * math.prod(shape))
 
     def normalized_axes(self, shape: Shape) -> tuple[int, ...]:
         """No-batch indices of the normalized axes."""

@@ -71,8 +71,7 @@ def weight_shapes(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context) -> di
         return {**out, "moving_mean": c, "moving_variance": c}
     if isinstance(layer, L.LayerNorm):
         sizes = tuple(in_shape[i] for i in layer.normalized_axes(in_shape))
-        out = {"gamma": sizes} if layer.scale else {}
-        return {**out, **({"beta": sizes} if layer.center else {})}
+        return {name: sizes for name in layer.learned}
     return {}
 
 
@@ -334,9 +333,10 @@ def _batchnorm(x: np.ndarray, w: Weights, layer: L.BatchNorm, ctx: Context) -> n
 
 def _layernorm(x: np.ndarray, w: Weights, layer: L.LayerNorm) -> np.ndarray:
     axes = tuple(i + 1 for i in layer.normalized_axes(x.shape[1:]))
-    mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)
-    y = (x - mean) / np.sqrt(var + layer.epsilon)
+    if layer.rms_scaling:  # Keras: x / sqrt(mean(x^2) + eps) * gamma
+        y = x / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + layer.epsilon)
+    else:
+        y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + layer.epsilon)
     shape = [1] + [x.shape[i] if i in axes else 1 for i in range(1, x.ndim)]
     if "gamma" in w:
         y = y * w["gamma"].reshape(shape)

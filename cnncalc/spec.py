@@ -51,7 +51,14 @@ MODEL_RESULTS = (
     "training_bytes",
 )
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
-_IGNORED = frozenset({"dtype", "seed", "noise_shape", "synchronized", "lora_rank", "lora_alpha"})
+_IGNORED = frozenset({
+    "dtype", "seed", "noise_shape", "synchronized", "lora_rank", "lora_alpha", "renorm_momentum",
+    "renorm_clipping",
+})  # fmt: skip
+#: Keras config keys accepted only with the value that changes nothing (anything else is refused).
+_ONLY_DEFAULT = {"renorm": False, "quantization_config": None}
+#: Keys of a Keras layer object (around its config) that carry nothing cnncalc uses.
+_KERAS_WRAPPER_KEYS = ("module", "registered_name", "build_config")
 _IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _INPUT_KEYS = ("input_shape", "batch_input_shape", "batch_shape")
 
@@ -174,6 +181,10 @@ def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, An
     for key, value in keywords.items():
         name = canonical.get(key) or canonical.get(key.lower())
         if name is None:
+            if key in _ONLY_DEFAULT:
+                if value != _ONLY_DEFAULT[key]:
+                    raise SpecError(f"{key}={value!r} is not supported (only {_ONLY_DEFAULT[key]!r})")
+                continue
             if _ignored(key):
                 continue
             raise SpecError(_unknown_key(kind, key, canonical))
@@ -221,7 +232,7 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ..
     ``--format json`` writes) and Keras's ``{"class_name": "Conv2D", "config": {...}}``.
     """
     text = _short_json(obj)
-    items = dict(obj)
+    items = {key: value for key, value in obj.items() if key not in _KERAS_WRAPPER_KEYS}
     config = items.pop("config", None)
     if config is not None:
         if not isinstance(config, dict):
@@ -262,8 +273,39 @@ def _short_json(obj: Any) -> str:
 _TOP_KEYS = frozenset({"input_shape", "data_format", "convention", "dtype", "layers", "name", "expect"})
 
 
+def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
+    """A Keras ``model.to_json()`` document (Sequential) -> a cnncalc spec document.
+
+    The input shape comes from the ``InputLayer``'s ``batch_shape`` (Keras 3) or
+    ``batch_input_shape`` (Keras 2), else the model's ``build_input_shape``; the batch axis is dropped.
+    """
+    class_name = doc.get("class_name")
+    config = doc.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise SpecError(f"a Keras {class_name} document needs config.layers")
+    if class_name != "Sequential":
+        raise SpecError(f"Keras {class_name!r} models are not supported yet (Sequential ones are)")
+    input_shape = None
+    layers = []
+    for layer in config["layers"]:
+        if isinstance(layer, dict) and layer.get("class_name") == "InputLayer":
+            inner = layer.get("config") or {}
+            batch_shape = inner.get("batch_shape") or inner.get("batch_input_shape")
+            if not isinstance(batch_shape, list) or len(batch_shape) < 2:
+                raise SpecError(f"InputLayer without a batch_shape: {_short_json(layer)[:80]}")
+            input_shape = batch_shape[1:]
+            continue
+        layers.append(layer)
+    if input_shape is None:
+        built = config.get("build_input_shape") or (doc.get("build_config") or {}).get("input_shape")
+        input_shape = built[1:] if isinstance(built, list) and len(built) > 1 else None
+    return {"name": config.get("name"), "input_shape": input_shape, "layers": layers}
+
+
 def parse_spec(doc: Any) -> Spec:
-    """A JSON spec document (already decoded) -> :class:`Spec`."""
+    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents too."""
+    if isinstance(doc, dict) and "class_name" in doc and "layers" not in doc:
+        doc = from_keras_model(doc)
     if not isinstance(doc, dict):
         raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
     unknown = set(doc) - _TOP_KEYS - set(MODEL_RESULTS)
