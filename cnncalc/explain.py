@@ -124,6 +124,12 @@ def _length_steps(
 
 def _rule(row: LayerRow, summary: Summary) -> str:
     layer = row.layer
+    if isinstance(layer, L.ConvTranspose):
+        if summary.convention is Convention.KERAS and isinstance(layer.padding, str):
+            return f"Keras transposed conv, '{layer.padding}': each input scattered through the kernel"
+        return "PyTorch transposed conv: scatter, cut P from each end, add output_padding"
+    if isinstance(layer, (L.ZeroPadding, L.Cropping)):
+        return ""
     padding = getattr(layer, "padding", None)
     ceil_mode = getattr(layer, "ceil_mode", False)
     if padding == "same":
@@ -144,8 +150,11 @@ def _field_steps(row: LayerRow, previous: L.ReceptiveField | None) -> list[Step]
     rf = row.receptive_field
     if rf is None:
         return [Step("field", "every output sees the whole input", "", "whole input")]
-    if previous is None or not row.windows:
-        return [Step("field", "unchanged", "", _field(rf))]
+    if not rf.tracked:
+        return [Step("field", "not tracked (fractional stride or mixed axes)", "", "n/a")]
+    if previous is None or not previous.tracked or not row.windows:
+        what = "unchanged" if rf == previous else "through the layer's convolution and pooling"
+        return [Step("field", what, "", _field(rf))]
     names = AXIS_NAMES[len(row.windows)]
     per_axis = [(previous.size[i], previous.jump[i], w.f_eff, w.stride) for i, w in enumerate(row.windows)]
     steps = []
@@ -227,13 +236,143 @@ def _bn_steps(row: LayerRow, layer: L.BatchNorm, summary: Summary) -> list[Step]
     return steps
 
 
+def _depthwise_steps(row: LayerRow, layer: L.DepthwiseConv | L.SeparableConv, summary: Summary) -> list[Step]:
+    _, c_in = split_channels(row.input_shape, layer.layout(summary.context))
+    spatial_out, _ = split_channels(row.output_shape, layer.layout(summary.context))
+    names = AXIS_NAMES[layer.rank]
+    steps = _axes_steps(names, row.windows, layer.padding, False)
+    f_vals = "*".join(map(str, layer.kernel_size))
+    dm = layer.depth_multiplier
+    positions = "*".join(map(str, spatial_out))
+    if isinstance(layer, L.DepthwiseConv):
+        steps.append(Step("channels", "C_in*depth_multiplier", f"{c_in}*{dm}", str(c_in * dm)))
+        bias = (" + C_in*dm", f" + {c_in * dm}") if layer.use_bias else ("", "")
+        steps.append(
+            Step("params", f"prod(F)*C_in*dm{bias[0]}", f"{f_vals}*{c_in}*{dm}{bias[1]}", _num(row.params))
+        )
+        steps.append(
+            Step("MACs", "positions*prod(F)*C_in*dm", f"{positions}*{f_vals}*{c_in}*{dm}", _num(row.macs))
+        )
+        return steps
+    k = layer.filters
+    bias = (" + K", f" + {k}") if layer.use_bias else ("", "")
+    steps.append(Step("channels", "filters", "", str(k)))
+    steps.append(Step("params", f"prod(F)*C_in*dm + C_in*dm*K{bias[0]}",
+                      f"{f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k}{bias[1]}", _num(row.params)))  # fmt: skip
+    steps.append(Step("MACs", "positions*(prod(F)*C_in*dm + C_in*dm*K)",
+                      f"{positions}*({f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k})", _num(row.macs)))  # fmt: skip
+    return steps
+
+
+def _transposed_steps(row: LayerRow, layer: L.ConvTranspose, summary: Summary) -> list[Step]:
+    spatial_in, c_in = split_channels(row.input_shape, layer.layout(summary.context))
+    steps = []
+    for name, a in zip(
+        AXIS_NAMES[layer.rank], L.transposed_axes(layer, spatial_in, summary.context), strict=True
+    ):
+        if a.rule == "pytorch":
+            pads = (0, 0) if layer.padding == "valid" else layer.padding[AXIS_NAMES[layer.rank].index(name)]
+            steps.append(Step(name, "(n - 1)*S - P_before - P_after + d*(F - 1) + output_padding + 1",
+                              f"({a.n} - 1)*{a.stride} - {pads[0]} - {pads[1]} + {a.dilation}*({a.kernel} - 1) + "
+                              f"{a.output_padding} + 1", str(a.out)))  # fmt: skip
+        elif a.output_padding is None:
+            if layer.padding == "same":
+                steps.append(Step(name, "n*S (Keras 'same')", f"{a.n}*{a.stride}", str(a.out)))
+            else:
+                steps.append(Step(name, "(n - 1)*S + max(F_eff, S) (Keras 'valid')",
+                                  f"({a.n} - 1)*{a.stride} + max({a.f_eff}, {a.stride})", str(a.out)))  # fmt: skip
+        else:
+            pad = a.f_eff // 2 if layer.padding == "same" else 0
+            steps.append(Step(name, "(n - 1)*S + F_eff - 2*pad + output_padding (Keras)",
+                              f"({a.n} - 1)*{a.stride} + {a.f_eff} - 2*{pad} + {a.output_padding}", str(a.out)))  # fmt: skip
+    f_vals = "*".join(map(str, layer.kernel_size))
+    groups = f"/{layer.groups}" if layer.groups > 1 else ""
+    bias = (" + K", f" + {layer.filters}") if layer.use_bias else ("", "")
+    steps.append(Step("channels", "filters", "", str(layer.filters)))
+    steps.append(Step("params", f"C_in*prod(F)*K{'/groups' if groups else ''}{bias[0]}",
+                      f"{c_in}*{f_vals}*{layer.filters}{groups}{bias[1]}", _num(row.params)))  # fmt: skip
+    steps.append(Step("MACs", "input positions*C_in*prod(F)*K (counted on the input)",
+                      f"{'*'.join(map(str, spatial_in))}*{c_in}*{f_vals}*{layer.filters}{groups}", _num(row.macs)))  # fmt: skip
+    return steps
+
+
+def _resize_steps(row: LayerRow, layer: L.Layer, summary: Summary) -> list[Step]:
+    spatial_in, _ = split_channels(row.input_shape, layer.layout(summary.context))
+    spatial_out, _ = split_channels(row.output_shape, layer.layout(summary.context))
+    steps = []
+    for i, name in enumerate(AXIS_NAMES[layer.rank]):
+        if isinstance(layer, L.ZeroPadding):
+            b, a = layer.padding[i]
+            steps.append(
+                Step(name, "n + before + after", f"{spatial_in[i]} + {b} + {a}", str(spatial_out[i]))
+            )
+        elif isinstance(layer, L.Cropping):
+            b, a = layer.cropping[i]
+            steps.append(
+                Step(name, "n - before - after", f"{spatial_in[i]} - {b} - {a}", str(spatial_out[i]))
+            )
+        else:
+            steps.append(Step(name, "n*size", f"{spatial_in[i]}*{layer.size[i]}", str(spatial_out[i])))
+    return [*steps, Step("params", "none", "", "0")]
+
+
+def _network3_steps(row: LayerRow, layer: L.Layer) -> list[Step]:
+    if isinstance(layer, L.ConvPool):
+        k, c, fh, fw = layer.filter_shape
+        steps = []
+        for name, n, f, p, out in zip(("height", "width"), row.input_shape[1:], (fh, fw), layer.poolsize,
+                                      row.output_shape[1:], strict=True):  # fmt: skip
+            steps.append(Step(name, "floor((n - F + 1) / pool) (valid conv, ignore_border pooling)",
+                              f"floor(({n} - {f} + 1) / {p}) = floor({_quotient(n - f + 1, p)})", str(out)))  # fmt: skip
+        steps.append(Step("params", "K*C*F_h*F_w + K (bias added after pooling)", f"{k}*{c}*{fh}*{fw} + {k}",
+                          _num(row.params)))  # fmt: skip
+        return steps
+    n_in = math.prod(row.input_shape)
+    return [Step("n_in", "values in the (flattened) input", "*".join(map(str, row.input_shape)), _num(n_in)),
+            Step("params", "n_in*n_out + n_out", f"{n_in}*{layer.n_out} + {layer.n_out}", _num(row.params))]  # fmt: skip
+
+
+def _shape_steps(row: LayerRow, layer: L.Layer, summary: Summary) -> list[Step]:
+    """Kinds whose working is one line of shape and one of params."""
+    out = "x".join(map(str, row.output_shape))
+    if isinstance(layer, L.GlobalPool):
+        what = "one value per channel" + (" (keepdims)" if layer.keepdims else "")
+        return [Step("shape", what, "", out), Step("params", "none", "", "0")]
+    if isinstance(layer, L.Reshape):
+        return [Step("shape", "same number of values, one -1 inferred",
+                     f"{math.prod(row.input_shape):,} values", out), Step("params", "none", "", "0")]  # fmt: skip
+    if isinstance(layer, L.Permute):
+        return [
+            Step("shape", f"axes in the order {list(layer.dims)}", "", out),
+            Step("params", "none", "", "0"),
+        ]
+    if isinstance(layer, L.LayerNorm):
+        sizes = [row.input_shape[i] for i in layer.normalized_axes(row.input_shape)]
+        vectors = " + ".join(layer.learned) or "nothing"
+        return [Step("shape", "unchanged", "", out),
+                Step("params", f"prod(normalized axes)*({vectors})", f"{'*'.join(map(str, sizes))}*{len(layer.learned)}",
+                     _num(row.params))]  # fmt: skip
+    what = (
+        "identity at inference"
+        if isinstance(layer, (L.Dropout, L.SpatialDropout))
+        else "applied to each value"
+    )
+    return [Step("shape", f"unchanged ({what})", "", out), Step("params", "none", "", "0")]
+
+
 def explain_row(row: LayerRow, summary: Summary, previous: L.ReceptiveField | None) -> LayerExplanation:
     """The working for one layer."""
     layer = row.layer
     if isinstance(layer, L.Conv):
         steps = _conv_steps(row, layer, summary)
+    elif isinstance(layer, (L.DepthwiseConv, L.SeparableConv)):
+        steps = _depthwise_steps(row, layer, summary)
+    elif isinstance(layer, L.ConvTranspose):
+        steps = _transposed_steps(row, layer, summary)
     elif isinstance(layer, L.Pool):
         steps = _pool_steps(row, layer, summary)
+    elif isinstance(layer, (L.ZeroPadding, L.Cropping, L.UpSampling)):
+        steps = _resize_steps(row, layer, summary)
     elif isinstance(layer, L.Dense):
         steps = _dense_steps(row, layer)
     elif isinstance(layer, L.BatchNorm):
@@ -241,10 +380,10 @@ def explain_row(row: LayerRow, summary: Summary, previous: L.ReceptiveField | No
     elif isinstance(layer, L.Flatten):
         dims = "*".join(map(str, row.input_shape))
         steps = [Step("units", "product of all axes", dims, _num(row.output_shape[0]))]
-    else:  # dropout, activation: elementwise
-        what = "identity at inference" if isinstance(layer, L.Dropout) else "applied to each value"
-        steps = [Step("shape", f"unchanged ({what})", "", "x".join(map(str, row.output_shape))),
-                 Step("params", "none", "", "0")]  # fmt: skip
+    elif isinstance(layer, (L.ConvPool, L.FullyConnected, L.SoftmaxLayer)):
+        steps = _network3_steps(row, layer)
+    else:
+        steps = _shape_steps(row, layer, summary)
     if previous is not None or row.receptive_field is not None:
         steps += _field_steps(row, previous)
     return LayerExplanation(row.index, row.name, row.class_name, row.spec, row.input_shape, row.output_shape,

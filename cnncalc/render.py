@@ -95,6 +95,8 @@ def rf_text(rf: Any) -> str:
     """``196 (jump 16)`` (one figure when every axis agrees), ``7x5 (jump 2x1)``, or ``whole input``."""
     if rf is None:
         return "whole input"
+    if not rf.tracked:
+        return "n/a"
     size = plain_shape(rf.size) if len(set(rf.size)) > 1 else str(rf.size[0])
     jump = plain_shape(rf.jump) if len(set(rf.jump)) > 1 else str(rf.jump[0])
     return f"{size} (jump {jump})"
@@ -365,8 +367,11 @@ def _explain_block(expl: Any) -> list[list[tuple[str, str]]]:
 
 
 def _explain_title(expl: Any) -> tuple[str, list[str]]:
+    """The layer's heading, then its compact spec (if any), shape flow and rule, one per line."""
     flow = f"{plain_shape(expl.input_shape)} → {plain_shape(expl.output_shape)}"
-    return f"{expl.index + 1}. {expl.name} ({expl.class_name})  {expl.spec}", [
+    spec = [expl.spec] if expl.spec else []
+    return f"{expl.index + 1}. {expl.name} ({expl.class_name})", [
+        *spec,
         flow,
         *([expl.rule] if expl.rule else []),
     ]

@@ -77,6 +77,8 @@ class LayerSpec:
     trainable: bool = True
     #: result fields given with the layer (output_shape, params, ...): expectations for `check`
     results: Mapping[str, Any] = field(default_factory=dict)
+    #: True when ``text`` is the compact spec the layer was written as (not a label for a JSON object)
+    compact: bool = True
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,6 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ..
     Forms: ``{"type": "conv2d", "filters": 16, ...}``, ``{"type": ..., "config": {...}}`` (what
     ``--format json`` writes) and Keras's ``{"class_name": "Conv2D", "config": {...}}``.
     """
-    text = _short_json(obj)
     items = {key: value for key, value in obj.items() if key not in _KERAS_WRAPPER_KEYS}
     config = items.pop("config", None)
     if config is not None:
@@ -259,8 +260,11 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ..
             if value is not None:
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
                 declared = V.shape(shape, key)
-    layer = build_layer(kind_name if kind_name is not None else class_name, [], items)
-    return LayerSpec(layer, text, name, trainable, results), declared
+    kind = kind_name if kind_name is not None else class_name
+    layer = build_layer(kind, [], items)
+    # Messages name an object layer by its kind and name, not by its (long) JSON.
+    text = f"{kind} {name!r}" if name else str(kind)
+    return LayerSpec(layer, text, name, trainable, results, compact=False), declared
 
 
 def _short_json(obj: Any) -> str:

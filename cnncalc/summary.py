@@ -45,7 +45,7 @@ class LayerRow:
     receptive_field: ReceptiveField | None = None
     #: the layer object itself (for the executor and explain); not part of the JSON output
     layer: Layer | None = field(default=None, compare=False, repr=False)
-    #: the spec text the layer came from (for messages and explain)
+    #: the compact spec text the layer came from ("" for a JSON object layer)
     spec: str = field(default="", compare=False, repr=False)
 
     @property
@@ -94,6 +94,8 @@ class LayerRow:
             "activation_bytes": self.activation_bytes,
             "receptive_field": "global"
             if rf is None
+            else "untracked"
+            if not rf.tracked
             else {"size": list(rf.size), "jump": list(rf.jump), "start": list(rf.start)},
         }
 
@@ -329,7 +331,7 @@ def summarize(
                 windows=out.windows,
                 receptive_field=rf,
                 layer=ls.layer,
-                spec=ls.text,
+                spec=ls.text if ls.compact else "",
             )
         )
         shape = out.shape

@@ -22,6 +22,9 @@ SEEDS = {
     "explain_seed_pool.txt": ["--input", "100x100x15", "maxpool:2,2"],
     "explain_seed_theano.txt": ["--data-format", "channels_first", "--input", "1x28x28", "conv:20,5", "maxpool:2",
                                 "flatten", "dense:100,sigmoid", "dense:10,softmax"],
+    "explain_network3.txt": ["--data-format", "channels_first", "--input", "1x28x28", "convpool:20x1x5x5,pool=2",
+                             "convpool:40x20x5x5,pool=2", "fullyconnected:n_in=640,n_out=100",
+                             "softmaxlayer:n_in=100,n_out=10"],
 }  # fmt: skip
 
 
@@ -77,9 +80,24 @@ def test_every_rule_is_shown_with_its_numbers() -> None:
 def test_markdown() -> None:
     out = run("explain", *SEEDS["explain_seed_keras.txt"], "--format", "markdown").stdout
     assert out.startswith("**Model")
-    assert "### 1. conv2d (Conv2D)  conv:16,2,2,valid,activation=relu" in out and "```text" in out
+    assert "### 1. conv2d (Conv2D)\n\nconv:16,2,2,valid,activation=relu" in out and "```text" in out
 
 
 def test_explain_bad_input() -> None:
     result = run("explain", "--input", "4x4x1", "conv:8,5")
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["seed_cnn", "mixed_kinds", "sequence_1d"])
+def test_every_kind_explains_within_80_columns(name: str) -> None:
+    result = run("explain", "-f", str(Path(__file__).parent / "fixtures" / "keras" / f"{name}.json"))
+    assert result.exit_code == 0, result.stderr
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    assert "= 16*3*3*8 + 8 = 1,160" in result.stdout or name != "mixed_kinds"  # Conv2DTranspose params
+
+
+def test_transposed_rules_are_shown() -> None:
+    keras = steps(["conv2dtranspose:3,2,3"], (4, 4, 1))
+    assert keras["height"] == "(4 - 1)*3 + max(2, 3) = 12"
+    torch = steps(["conv2dtranspose:3,2,3"], (1, 4, 4), convention="pytorch")
+    assert torch["height"] == "(4 - 1)*3 - 0 - 0 + 1*(2 - 1) + 0 + 1 = 11"

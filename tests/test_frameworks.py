@@ -30,13 +30,23 @@ def keras_layer(draw: st.DrawFn) -> tuple[str, dict, tuple[int, ...]]:
     strides = ints(1, 3)
     if "Conv" in kind and "Transpose" not in kind or kind.startswith(("Depthwise", "Separable")):
         dilation = [1] * rank if max(strides) > 1 else ints(1, 2)
-        config = {"kernel_size": ints(1, 4), "strides": strides, "padding": padding, "dilation_rate": dilation}
+        config = {
+            "kernel_size": ints(1, 4),
+            "strides": strides,
+            "padding": padding,
+            "dilation_rate": dilation,
+        }
         if kind.startswith("Depthwise"):
             config["depth_multiplier"] = draw(st.integers(1, 2))
         else:
             config["filters"] = draw(st.integers(1, 5))
     elif "Transpose" in kind:
-        config = {"filters": draw(st.integers(1, 4)), "kernel_size": ints(1, 4), "strides": strides, "padding": padding}
+        config = {
+            "filters": draw(st.integers(1, 4)),
+            "kernel_size": ints(1, 4),
+            "strides": strides,
+            "padding": padding,
+        }
         if draw(st.booleans()):
             config["output_padding"] = [draw(st.integers(0, s - 1)) for s in strides]
     elif "Pooling" in kind and "Global" not in kind:
@@ -65,7 +75,9 @@ def test_shapes_and_params_match_keras(case) -> None:
     except Exception:  # noqa: BLE001 - Keras refused the config: we must refuse it too
         theirs = None
     try:
-        row = cnncalc.summarize({"layers": [{"class_name": kind, "config": config}]}, input_shape=shape).layers[0]
+        row = cnncalc.summarize(
+            {"layers": [{"class_name": kind, "config": config}]}, input_shape=shape
+        ).layers[0]
         ours = (row.output_shape, row.params)
     except cnncalc.CnncalcError:
         ours = None
@@ -91,7 +103,9 @@ def test_transposed_conv_matches_torch(case) -> None:
     x = np.random.default_rng(0).standard_normal((2, c, n, n + 1))
     weight = torch.randn(c, k // g, f, f, dtype=torch.float64)
     try:
-        theirs = torch.nn.functional.conv_transpose2d(torch.from_numpy(x), weight, None, s, p, op, g, d).numpy()
+        theirs = torch.nn.functional.conv_transpose2d(
+            torch.from_numpy(x), weight, None, s, p, op, g, d
+        ).numpy()
     except RuntimeError:
         theirs = None
     try:
