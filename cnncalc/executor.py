@@ -518,12 +518,61 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
 }
 
 
-def forward(layer: L.Layer, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    """The fast forward pass of one layer on a batch ``x``."""
+def _merge_forward(layer: L.Merge, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
+    if isinstance(layer, L.Concatenate):
+        return np.concatenate(xs, axis=layer.concat_axis(xs[0].shape[1:], ctx) + 1)
+    if any(x.shape != xs[0].shape for x in xs):
+        raise ValueError("inputs of different shapes")
+    if isinstance(layer, L.Subtract):
+        return xs[0] - xs[1]
+    reduce = {L.Add: np.add, L.Multiply: np.multiply, L.Maximum: np.maximum, L.Minimum: np.minimum,
+              L.Average: np.add}[type(layer)]  # fmt: skip
+    out = reduce.reduce(np.stack(xs), axis=0)
+    return out / len(xs) if isinstance(layer, L.Average) else out
+
+
+_FORWARD[L.Merge] = _merge_forward
+
+
+def forward(layer: L.Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    """The fast forward pass of one layer on a batch ``x`` (a list of batches for a merge)."""
     for cls in type(layer).__mro__:
         if cls in _FORWARD:
             return _FORWARD[cls](layer, x, w, ctx)
     raise TypeError(f"no executor for {type(layer).__name__}")
+
+
+# ----------------------------------------------------------------------------- graphs
+
+
+def last_uses(summary: Any) -> dict[str, int]:
+    """For each tensor name, the position of the last row that reads it (so it can be freed)."""
+    last: dict[str, int] = {}
+    for position, row in enumerate(summary.layers):
+        for source in row.inputs:
+            last[source] = position
+    return last
+
+
+def gather(tensors: dict[str, np.ndarray], row: Any) -> Any:
+    """A row's input: one batch, or the list of batches a merge reads."""
+    xs = [tensors[source] for source in row.inputs]
+    return xs if isinstance(row.layer, L.Merge) else xs[0]
+
+
+def run_graph(summary: Any, inputs: dict[str, np.ndarray],
+              make_weights: Callable[[Any, Any], Weights]) -> np.ndarray:  # fmt: skip
+    """Run every row in order, freeing tensors after their last reader; return the last output."""
+    tensors = dict(inputs)
+    last = last_uses(summary)
+    y = next(iter(inputs.values()))
+    for position, row in enumerate(summary.layers):
+        x = gather(tensors, row)
+        y = tensors[row.name] = forward(row.layer, x, make_weights(row, x), summary.context)
+        for source in row.inputs:
+            if last.get(source) == position:
+                del tensors[source]
+    return y
 
 
 # ----------------------------------------------------------------------------- receptive field probe
@@ -549,12 +598,20 @@ def probe_receptive_field(summary: Any, axis: int, output_index: int) -> tuple[i
         index = [i + 1, *([slice(None)] * len(shape))]
         index[spatial_axis] = i
         x[tuple(index)] += 100.0
-    for row in summary.layers:
-        weights = init_weights(row.layer, tuple(x.shape[1:]), ctx, rng, np.float64)
-        weights = {k: np.abs(v) + 0.1 for k, v in weights.items()}
+    if len(summary.model_inputs) > 1:
+        raise ValueError("the probe takes a model with one input")
+
+    def positive(row: Any, x: Any) -> Weights:
+        first = x[0] if isinstance(x, list) else x
+        weights = {
+            k: np.abs(v) + 0.1
+            for k, v in init_weights(row.layer, first.shape[1:], ctx, rng, np.float64).items()
+        }
         if "moving_mean" in weights:
             weights["moving_mean"] = np.zeros_like(weights["moving_mean"])
-        x = forward(row.layer, x, weights, ctx)
+        return weights
+
+    x = run_graph(summary, {summary.model_inputs[0][0]: x}, positive)
     out_axis = axis + (2 if channels_first else 1)
     picked = np.take(x, output_index, axis=out_axis).reshape(n + 1, -1)
     changed = np.flatnonzero(np.abs(picked[1:] - picked[0]).max(axis=1) > 1e-9 * np.abs(picked[0]).max())

@@ -332,6 +332,24 @@ def _network3_steps(row: LayerRow, layer: L.Layer) -> list[Step]:
             Step("params", "n_in*n_out + n_out", f"{n_in}*{layer.n_out} + {layer.n_out}", _num(row.params))]  # fmt: skip
 
 
+def _merge_steps(row: LayerRow, layer: L.Merge, summary: Summary) -> list[Step]:
+    out = "x".join(map(str, row.output_shape))
+    sources = ", ".join(row.inputs)
+    if isinstance(layer, L.Concatenate):
+        shapes = {r.name: r.output_shape for r in summary.layers}
+        shapes.update(dict(summary.model_inputs))
+        axis = layer.concat_axis(row.output_shape, summary.context)
+        parts = " + ".join(str(shapes[s][axis]) for s in row.inputs)
+        return [Step(f"axis {axis + 1}", f"sum over the inputs ({sources})", parts, str(row.output_shape[axis])),
+                Step("shape", "the other axes agree", "", out)]  # fmt: skip
+    what = {L.Add: "sum", L.Subtract: "difference", L.Multiply: "product", L.Average: "mean",
+            L.Maximum: "maximum", L.Minimum: "minimum"}[type(layer)]  # fmt: skip
+    return [
+        Step("shape", f"{what} of inputs of one shape ({sources})", "", out),
+        Step("params", "none", "", "0"),
+    ]
+
+
 def _shape_steps(row: LayerRow, layer: L.Layer, summary: Summary) -> list[Step]:
     """Kinds whose working is one line of shape and one of params."""
     out = "x".join(map(str, row.output_shape))
@@ -382,22 +400,30 @@ def explain_row(row: LayerRow, summary: Summary, previous: L.ReceptiveField | No
         steps = [Step("units", "product of all axes", dims, _num(row.output_shape[0]))]
     elif isinstance(layer, (L.ConvPool, L.FullyConnected, L.SoftmaxLayer)):
         steps = _network3_steps(row, layer)
+    elif isinstance(layer, L.Merge):
+        steps = _merge_steps(row, layer, summary)
     else:
         steps = _shape_steps(row, layer, summary)
-    if previous is not None or row.receptive_field is not None:
+    if isinstance(layer, L.Merge):
+        rf = row.receptive_field
+        shown = "whole input" if rf is None else _field(rf) if rf.tracked else "n/a"
+        steps.append(Step("field", "union of the inputs' fields", "", shown))
+    elif previous is not None or row.receptive_field is not None:
         steps += _field_steps(row, previous)
     return LayerExplanation(row.index, row.name, row.class_name, row.spec, row.input_shape, row.output_shape,
                             _rule(row, summary), tuple(steps))  # fmt: skip
 
 
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
-    """Every layer's working, in order."""
+    """Every layer's working, in order; each reads the field of the layer it takes its input from."""
+    fields: dict[str, L.ReceptiveField | None] = {
+        name: L.ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None
+        for name, shape in summary.model_inputs
+    }
     out = []
-    rank = len(summary.input_shape) - 1
-    previous = L.ReceptiveField.of_input(rank) if rank > 0 else None
     for row in summary.layers:
-        out.append(explain_row(row, summary, previous))
-        previous = row.receptive_field
+        out.append(explain_row(row, summary, fields.get(row.inputs[0]) if row.inputs else None))
+        fields[row.name] = row.receptive_field
     return tuple(out)
 
 

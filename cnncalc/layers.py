@@ -36,11 +36,13 @@ from .basic import (
     SpatialDropout,
 )
 from .conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv, resolve_windows, transposed_axes
+from .merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract, merge_fields
 from .network3 import ConvPool, FullyConnected, SoftmaxLayer
 from .pooling import AvgPool, GlobalAvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
 from .reshaping import Cropping, Permute, Reshape, UpSampling, ZeroPadding
 
 __all__ = [
+    "Add", "Average", "Concatenate", "Maximum", "Merge", "Minimum", "Multiply", "Subtract", "merge_fields",
     "AXIS_NAMES", "UNTRACKED", "Activation", "AvgPool", "BatchNorm", "Context", "Conv", "ConvPool",
     "ConvTranspose", "Cropping", "Dense", "DepthwiseConv", "Dropout", "Flatten", "FullyConnected",
     "GlobalAvgPool", "GlobalMaxPool", "GlobalPool", "Layer", "LayerNorm", "LayerOutput", "LeakyReLU",

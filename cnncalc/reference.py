@@ -52,9 +52,9 @@ def work(row: Any, ctx: Context, batch: int) -> int:
     return batch * math.prod(spatial_out) * kernel * groups
 
 
-def naive_forward(layer: L.Layer, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def naive_forward(layer: L.Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     """Loop-over-every-output reference (float64) for window kinds; other kinds share ``forward``."""
-    x = x.astype(np.float64)
+    x = [a.astype(np.float64) for a in x] if isinstance(x, list) else x.astype(np.float64)
     w = {k: v.astype(np.float64) for k, v in w.items()}
     if isinstance(layer, (L.DepthwiseConv, L.SeparableConv)):
         channels = x.shape[1] if layer.layout(ctx) is DataFormat.CHANNELS_FIRST else x.shape[-1]

@@ -60,6 +60,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("softmax", "Softmax", L.Softmax),
     Kind("batchnormalization", "BatchNormalization", L.BatchNorm),
     Kind("layernormalization", "LayerNormalization", L.LayerNorm),
+    Kind("add", "Add", L.Add),
+    Kind("subtract", "Subtract", L.Subtract),
+    Kind("multiply", "Multiply", L.Multiply),
+    Kind("average", "Average", L.Average),
+    Kind("maximum", "Maximum", L.Maximum),
+    Kind("minimum", "Minimum", L.Minimum),
+    Kind("concatenate", "Concatenate", L.Concatenate),
     Kind("convpoollayer", "ConvPoolLayer", L.ConvPool),
     Kind("fullyconnectedlayer", "FullyConnectedLayer", L.FullyConnected),
     Kind("softmaxlayer", "SoftmaxLayer", L.SoftmaxLayer),
@@ -84,7 +91,8 @@ ALIASES: dict[str, str] = {
     "batchnorm1d": "batchnormalization", "batchnorm2d": "batchnormalization",
     "batchnorm3d": "batchnormalization", "ln": "layernormalization", "layernorm": "layernormalization",
     "fc": "dense", "linear": "dense", "view": "reshape",
-    "convpool": "convpoollayer", "fullyconnected": "fullyconnectedlayer",
+    "convpool": "convpoollayer", "fullyconnected": "fullyconnectedlayer", "concat": "concatenate",
+    "cat": "concatenate",
 }  # fmt: skip
 
 _BY_TYPE = {k.type: k for k in KINDS}

@@ -115,10 +115,18 @@ def _cell(row: Any, column: Column, view: View) -> str:
 
 
 def _rows(summary: Summary, view: View) -> list[list[str]]:
-    return [
+    rows = [
         [f"{row.name} ({row.class_name})", *(_cell(row, c, view) for c in view.columns)]
         for row in summary.layers
     ]
+    if summary.branches:  # Keras's functional summary adds where each layer reads from
+        rows = [[*cells, ", ".join(row.inputs)] for cells, row in zip(rows, summary.layers, strict=True)]
+    return rows
+
+
+def _headers(summary: Summary, view: View) -> list[tuple[str, str]]:
+    headers = [("Layer (type)", "left"), *(_header(c, view) for c in view.columns)]
+    return [*headers, ("Connected to", "left")] if summary.branches else headers
 
 
 def readable_count(n: int) -> str:
@@ -157,9 +165,7 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
 
     view = view or View()
     table = Table(box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
-    table.add_column("Layer (type)", overflow="fold")
-    for column in view.columns:
-        header, justify = _header(column, view)
+    for header, justify in _headers(summary, view):
         table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for cells in _rows(summary, view):
         table.add_row(*cells)
@@ -184,7 +190,7 @@ def to_json(summary: Summary) -> str:
 def to_markdown(summary: Summary, view: View | None = None) -> str:
     """A GitHub-flavoured Markdown table with the totals below it."""
     view = view or View()
-    headers = [("Layer (type)", "left"), *(_header(c, view) for c in view.columns)]
+    headers = _headers(summary, view)
     lines = [f"**Model: {summary.name}**", "", "| " + " | ".join(h for h, _ in headers) + " |"]
     lines.append("|" + "|".join("---:" if j == "right" else "---" for _, j in headers) + "|")
     lines += ["| " + " | ".join(cells) + " |" for cells in _rows(summary, view)]
@@ -210,6 +216,7 @@ CSV_COLUMNS = (
     "flops",
     "activation_bytes",
     "receptive_field",
+    "inputs",
 )
 
 
@@ -222,6 +229,7 @@ def to_csv(summary: Summary) -> str:
         data = row.to_dict()
         data["output_shape"] = plain_shape(row.output_shape)
         data["receptive_field"] = rf_text(row.receptive_field)
+        data["inputs"] = " ".join(row.inputs)
         writer.writerow([data[c] for c in CSV_COLUMNS])
     return out.getvalue()
 

@@ -79,6 +79,8 @@ class LayerSpec:
     results: Mapping[str, Any] = field(default_factory=dict)
     #: True when ``text`` is the compact spec the layer was written as (not a label for a JSON object)
     compact: bool = True
+    #: names of the layers (or model inputs) this one reads; None: the previous layer
+    inputs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class Spec:
     data_format: DataFormat | None = None
     convention: Convention | None = None
     name: str | None = None
+    #: named model inputs (name, shape) for graph specs; empty: one input, ``input_shape``
+    inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
     #: element type for memory figures (float32, float16, bfloat16, int8)
     dtype: str | None = None
     #: model-level result fields and the ``expect`` object, for `check`
@@ -253,6 +257,7 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ..
     if not isinstance(trainable, bool):
         raise SpecError(f"trainable must be true or false, got {trainable!r}")
     results = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+    inputs = _input_names(items.pop("inputs", None))
     declared = None
     for key in _INPUT_KEYS:
         if key in items:
@@ -264,7 +269,37 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ..
     layer = build_layer(kind, [], items)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
-    return LayerSpec(layer, text, name, trainable, results, compact=False), declared
+    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs), declared
+
+
+def _input_names(value: Any) -> tuple[str, ...] | None:
+    """A layer's ``inputs``: a name or a list of names (None: the previous layer)."""
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise SpecError(f"inputs must be a layer name or a list of names, got {value!r}")
+    return tuple(names)
+
+
+def _model_inputs(value: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Top-level ``inputs``: [{"name": "image", "shape": [224, 224, 3]}, ...] or {"image": [224, 224, 3]}."""
+    if isinstance(value, dict):
+        value = [{"name": k, "shape": v} for k, v in value.items()]
+    if not isinstance(value, list) or not value:
+        raise SpecError('inputs must be a list like [{"name": "image", "shape": [224, 224, 3]}]')
+    out = []
+    for item in value:
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"name", "shape"}
+            or not isinstance(item.get("name"), str)
+        ):
+            raise SpecError(f'each input needs "name" and "shape", got {item!r}')
+        out.append((item["name"], V.shape(item.get("shape"), f"input {item['name']!r}")))
+    if len({name for name, _ in out}) < len(out):
+        raise SpecError("input names must be unique")
+    return tuple(out)
 
 
 def _short_json(obj: Any) -> str:
@@ -274,11 +309,13 @@ def _short_json(obj: Any) -> str:
         return repr(obj)
 
 
-_TOP_KEYS = frozenset({"input_shape", "data_format", "convention", "dtype", "layers", "name", "expect"})
+_TOP_KEYS = frozenset(
+    {"input_shape", "inputs", "data_format", "convention", "dtype", "layers", "name", "expect"}
+)
 
 
 def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
-    """A Keras ``model.to_json()`` document (Sequential) -> a cnncalc spec document.
+    """A Keras ``model.to_json()`` document (Sequential or Functional) -> a cnncalc spec document.
 
     The input shape comes from the ``InputLayer``'s ``batch_shape`` (Keras 3) or
     ``batch_input_shape`` (Keras 2), else the model's ``build_input_shape``; the batch axis is dropped.
@@ -287,23 +324,64 @@ def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
     config = doc.get("config")
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise SpecError(f"a Keras {class_name} document needs config.layers")
+    if class_name in ("Functional", "Model"):
+        return _from_keras_functional(config)
     if class_name != "Sequential":
-        raise SpecError(f"Keras {class_name!r} models are not supported yet (Sequential ones are)")
+        raise SpecError(f"Keras {class_name!r} models are not supported (Sequential and Functional ones are)")
     input_shape = None
     layers = []
     for layer in config["layers"]:
         if isinstance(layer, dict) and layer.get("class_name") == "InputLayer":
-            inner = layer.get("config") or {}
-            batch_shape = inner.get("batch_shape") or inner.get("batch_input_shape")
-            if not isinstance(batch_shape, list) or len(batch_shape) < 2:
-                raise SpecError(f"InputLayer without a batch_shape: {_short_json(layer)[:80]}")
-            input_shape = batch_shape[1:]
+            input_shape = _batch_shape(layer)
             continue
         layers.append(layer)
     if input_shape is None:
         built = config.get("build_input_shape") or (doc.get("build_config") or {}).get("input_shape")
         input_shape = built[1:] if isinstance(built, list) and len(built) > 1 else None
     return {"name": config.get("name"), "input_shape": input_shape, "layers": layers}
+
+
+def _batch_shape(layer: dict[str, Any]) -> list[Any]:
+    inner = layer.get("config") or {}
+    batch_shape = inner.get("batch_shape") or inner.get("batch_input_shape")
+    if not isinstance(batch_shape, list) or len(batch_shape) < 2:
+        raise SpecError(f"InputLayer without a batch_shape: {_short_json(layer)[:80]}")
+    return batch_shape[1:]
+
+
+def _from_keras_functional(config: dict[str, Any]) -> dict[str, Any]:
+    """A Keras functional model: InputLayers become named inputs; ``inbound_nodes`` give each
+    layer's inputs (the ``keras_history`` of the tensors in its first call's arguments)."""
+    inputs = []
+    layers = []
+    for layer in config["layers"]:
+        if not isinstance(layer, dict):
+            raise SpecError(f"a Keras layer must be an object, got {layer!r}")
+        name = layer.get("name") or (layer.get("config") or {}).get("name")
+        if layer.get("class_name") == "InputLayer":
+            inputs.append({"name": name, "shape": _batch_shape(layer)})
+            continue
+        nodes = layer.get("inbound_nodes") or []
+        if len(nodes) != 1:
+            raise SpecError(f"layer {name!r} is called {len(nodes)} times; shared layers are not supported")
+        try:
+            sources = [
+                tensor["config"]["keras_history"][0] for tensor in _keras_tensors(nodes[0].get("args"))
+            ]
+        except (KeyError, TypeError, IndexError, AttributeError):
+            raise SpecError(f"layer {name!r}: inbound_nodes without keras_history") from None
+        item = {k: v for k, v in layer.items() if k not in ("inbound_nodes", "name")}
+        layers.append({**item, "name": name, "inputs": sources})
+    return {"name": config.get("name"), "inputs": inputs, "layers": layers}
+
+
+def _keras_tensors(value: Any) -> list[dict[str, Any]]:
+    """Every ``__keras_tensor__`` in a node's (possibly nested) arguments, in order."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _keras_tensors(item)]
+    return []
 
 
 def parse_spec(doc: Any) -> Spec:
@@ -354,6 +432,7 @@ def parse_spec(doc: Any) -> Spec:
         if doc.get("convention") is None
         else Convention.parse(doc["convention"], "convention"),
         name=name,
+        inputs=() if doc.get("inputs") is None else _model_inputs(doc["inputs"]),
         dtype=_dtype(doc.get("dtype")),
         results={key: doc[key] for key in MODEL_RESULTS if key in doc},
         expect=expect,

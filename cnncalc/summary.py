@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CnncalcError, SpecError, describe_layer
+from .errors import CnncalcError, ShapeError, SpecError, describe_layer
 from .layers import Context, Layer, ReceptiveField, Shape, Window
 from .options import DTYPE_BYTES, Convention, Count, DataFormat, default_data_format, dtype_bytes
 from .registry import kind_of
@@ -47,6 +47,8 @@ class LayerRow:
     layer: Layer | None = field(default=None, compare=False, repr=False)
     #: the compact spec text the layer came from ("" for a JSON object layer)
     spec: str = field(default="", compare=False, repr=False)
+    #: names of the layers (or model inputs) it reads
+    inputs: tuple[str, ...] = ()
 
     @property
     def params(self) -> int:
@@ -110,6 +112,23 @@ class Summary:
     data_format: DataFormat
     layers: tuple[LayerRow, ...]
     dtype: str = "float32"
+    #: named model inputs (name, shape) of a graph spec; empty for one plain input
+    inputs: tuple[tuple[str, Shape], ...] = ()
+
+    @property
+    def model_inputs(self) -> tuple[tuple[str, Shape], ...]:
+        """(name, shape) of every model input; a plain spec has one called ``input``."""
+        return self.inputs or (("input", self.input_shape),)
+
+    @property
+    def branches(self) -> bool:
+        """True when some layer does not simply read the one before it (a graph, not a stack)."""
+        previous = self.model_inputs[0][0]
+        for row in self.layers:
+            if row.inputs != (previous,):
+                return True
+            previous = row.name
+        return False
 
     @property
     def output_shape(self) -> Shape:
@@ -206,14 +225,23 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` document (a valid spec when read back)."""
+        layers = [row.to_dict() for row in self.layers]
+        if self.branches:  # a graph: every layer says what it reads, so the document reads back
+            layers = [
+                {**layer, "inputs": list(row.inputs)} for layer, row in zip(layers, self.layers, strict=True)
+            ]
+        named = (
+            {"inputs": [{"name": n, "shape": list(shape)} for n, shape in self.inputs]} if self.inputs else {}
+        )
         return {
             "name": self.name,
             "input_shape": list(self.input_shape),
+            **named,
             "data_format": self.data_format.value,
             "convention": self.convention.value,
             "dtype": self.dtype,
             "output_shape": list(self.output_shape),
-            "layers": [row.to_dict() for row in self.layers],
+            "layers": layers,
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
@@ -242,19 +270,14 @@ class Summary:
 
 def settings(
     spec: Spec,
-    input_shape: Shape | None = None,
     convention: Convention | str | None = None,
     data_format: DataFormat | str | None = None,
-) -> tuple[Shape, Context]:
-    """Resolve input shape, convention and data format: explicit argument > spec > default."""
+) -> Context:
+    """Resolve convention and data format: explicit argument > spec > default."""
     conv = Convention.parse(convention, "convention") if convention is not None else spec.convention
     conv = conv or Convention.KERAS
     fmt = DataFormat.parse(data_format, "data format") if data_format is not None else spec.data_format
-    fmt = fmt or default_data_format(conv)
-    shape = input_shape if input_shape is not None else spec.input_shape
-    if shape is None:
-        raise SpecError("no input shape: give --input like 200x200x1 (or input_shape in the spec)")
-    return tuple(shape), Context(conv, fmt)
+    return Context(conv, fmt or default_data_format(conv))
 
 
 def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
@@ -281,6 +304,89 @@ def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
     return names
 
 
+def model_inputs(spec: Spec, shape: Shape | None) -> tuple[tuple[str, Shape], ...]:
+    """The model's named inputs; a plain ``input_shape`` is one input called ``input``.
+
+    ``shape`` (e.g. from ``--input``) replaces the shape of a single input.
+    """
+    if spec.inputs:
+        if shape is not None and tuple(shape) != spec.inputs[0][1]:
+            if len(spec.inputs) > 1:
+                raise SpecError("--input cannot set the shapes of a model with several inputs")
+            return ((spec.inputs[0][0], tuple(shape)),)
+        return spec.inputs
+    if shape is None:
+        raise SpecError("no input shape: give --input like 200x200x1 (or input_shape in the spec)")
+    return (("input", tuple(shape)),)
+
+
+def wiring(spec: Spec, names: list[str], inputs: tuple[tuple[str, Shape], ...]) -> list[tuple[str, ...]]:
+    """Each layer's sources: its ``inputs``, else the previous layer (the first model input for the first)."""
+    sources = []
+    previous = inputs[0][0]
+    for ls, name in zip(spec.layers, names, strict=True):
+        sources.append(ls.inputs if ls.inputs is not None else (previous,))
+        previous = name
+    return sources
+
+
+def topological_order(
+    spec: Spec, names: list[str], sources: list[tuple[str, ...]], input_names: set[str]
+) -> list[int]:
+    """Layer indices so that every layer comes after what it reads (ties: spec order).
+
+    Unknown names and cycles are errors that name the layers involved.
+    """
+    import heapq
+
+    position = {name: i for i, name in enumerate(names)}
+    for i, name in enumerate(names):
+        if name in input_names:
+            raise SpecError(
+                f"{describe_layer(i, spec.layers[i].text)}: the name {name!r} is also a model input"
+            )
+        for source in sources[i]:
+            if source not in position and source not in input_names:
+                known = ", ".join(sorted(input_names | set(names)))
+                raise SpecError(
+                    f"{describe_layer(i, spec.layers[i].text)}: unknown input {source!r} (known: {known})"
+                )
+    waiting = [sum(1 for s in srcs if s in position) for srcs in sources]
+    readers: dict[int, list[int]] = {}
+    for i, srcs in enumerate(sources):
+        for source in srcs:
+            if source in position:
+                readers.setdefault(position[source], []).append(i)
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for reader in readers.get(i, []):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                heapq.heappush(ready, reader)
+    if len(order) < len(names):
+        raise SpecError(
+            f"the layers form a cycle: {' -> '.join(_cycle(names, sources, set(order), position))}"
+        )
+    return order
+
+
+def _cycle(
+    names: list[str], sources: list[tuple[str, ...]], done: set[int], position: dict[str, int]
+) -> list[str]:
+    """One cycle among the layers that could not be ordered, as names (first repeated at the end)."""
+    node = next(i for i in range(len(names)) if i not in done)
+    path: list[int] = []
+    while node not in path:
+        path.append(node)
+        node = next(position[s] for s in sources[node] if s in position and position[s] not in done)
+    loop = path[path.index(node) :]
+    return [names[i] for i in reversed(loop)] + [names[loop[-1]]]
+
+
 def summarize(
     spec: Spec,
     *,
@@ -289,23 +395,42 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
 ) -> Summary:
-    """Compute every layer's output shape, params and costs; raise on the first impossible layer."""
-    shape, ctx = settings(spec, input_shape, convention, data_format)
+    """Compute every layer's output shape, params and costs, following the graph when the spec
+    branches; raise on the first impossible layer."""
+    from .layers import Merge, merge_fields
     from .values import shape as check_shape
 
+    ctx = settings(spec, convention, data_format)
     dtype = dtype or spec.dtype or "float32"
     element = dtype_bytes(dtype)
-    shape = check_shape(list(shape))
-    # The field is tracked over the spatial axes of the input (none for a plain vector).
-    rf: ReceptiveField | None = ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None
+    inputs = tuple(
+        (name, check_shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
+        for name, shape in model_inputs(spec, input_shape if input_shape is not None else spec.input_shape)
+    )
+    names = layer_names(spec.layers)
+    sources = wiring(spec, names, inputs)
+    shapes: dict[str, Shape] = dict(inputs)
+    # The field is tracked over the spatial axes of each input (none for a plain vector).
+    fields: dict[str, ReceptiveField | None] = {
+        name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None for name, shape in inputs
+    }
     rows = []
-    for index, (ls, name) in enumerate(zip(spec.layers, layer_names(spec.layers), strict=True)):
+    for index in topological_order(spec, names, sources, set(shapes)):
+        ls, name, srcs = spec.layers[index], names[index], sources[index]
+        in_shapes = [shapes[s] for s in srcs]
         try:
-            out = ls.layer.compute(shape, ctx)
+            if isinstance(ls.layer, Merge):
+                out = ls.layer.compute_many(in_shapes, list(srcs), ctx)
+                rf = merge_fields([fields[s] for s in srcs])
+            else:
+                if len(srcs) != 1:
+                    raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                out = ls.layer.compute(in_shapes[0], ctx)
+                rf = fields[srcs[0]]
+                rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
         except CnncalcError as err:
             raise err.at(describe_layer(index, ls.text)) from None
-        if rf is not None:
-            rf = ls.layer.receptive_field(rf, out, shape, ctx)
+        shapes[name], fields[name] = out.shape, rf
         kind = kind_of(ls.layer)
         params = out.trainable + out.non_trainable
         trainable = out.trainable if ls.trainable else 0
@@ -319,7 +444,7 @@ def summarize(
                 type=kind.type,
                 class_name=kind.class_name,
                 config=config,
-                input_shape=shape,
+                input_shape=in_shapes[0],
                 output_shape=out.shape,
                 trainable_params=trainable,
                 non_trainable_params=params - trainable,
@@ -332,14 +457,15 @@ def summarize(
                 receptive_field=rf,
                 layer=ls.layer,
                 spec=ls.text if ls.compact else "",
+                inputs=tuple(srcs),
             )
         )
-        shape = out.shape
     return Summary(
-        name=spec.name or "sequential",
-        input_shape=rows[0].input_shape if rows else shape,
+        name=spec.name or ("model" if spec.inputs else "sequential"),
+        input_shape=inputs[0][1],
         convention=ctx.convention,
         data_format=ctx.data_format,
         layers=tuple(rows),
         dtype=dtype,
+        inputs=inputs if spec.inputs else (),
     )

@@ -111,12 +111,26 @@ def window_bytes(row: LayerRow, ctx: Context, batch: int, itemsize: int, budget:
 
 
 def estimate_bytes(summary: Summary, batch: int, itemsize: int, budget: int) -> int:
-    """Peak bytes of a layer-by-layer run: input, padded copy, output and its reference, weights, windows."""
-    peak = batch * math.prod(summary.input_shape) * itemsize
-    for row in summary.layers:
-        activations = batch * (2 * math.prod(row.input_shape) + 2 * math.prod(row.output_shape)) * itemsize
-        weights = (row.params + row.buffers) * itemsize
-        peak = max(peak, activations + weights + window_bytes(row, summary.context, batch, itemsize, budget))
+    """Peak bytes of a layer-by-layer run: tensors still to be read, plus for the running layer
+    its padded input copy, output and reference output, weights and window tiles."""
+
+    def size(shape: tuple[int, ...]) -> int:
+        return batch * math.prod(shape) * itemsize
+
+    last: dict[str, int] = {}
+    for position, row in enumerate(summary.layers):
+        for source in row.inputs:
+            last[source] = position
+    alive = {name: size(shape) for name, shape in summary.model_inputs}
+    peak = sum(alive.values())
+    for position, row in enumerate(summary.layers):
+        running = size(row.input_shape) + 2 * size(row.output_shape) + (row.params + row.buffers) * itemsize
+        running += window_bytes(row, summary.context, batch, itemsize, budget)
+        peak = max(peak, sum(alive.values()) + running)
+        alive[row.name] = size(row.output_shape)
+        for source in row.inputs:
+            if last.get(source) == position:
+                alive.pop(source, None)
     return peak
 
 
@@ -144,7 +158,10 @@ def verify(
         )
     ctx = summary.context
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, *summary.input_shape)).astype(np_dtype)
+    tensors = {
+        name: rng.standard_normal((batch, *shape)).astype(np_dtype) for name, shape in summary.model_inputs
+    }
+    last = X.last_uses(summary)
     rows: list[VerifyRow] = []
     failed = False
     for index, row in enumerate(summary.layers):
@@ -154,7 +171,8 @@ def verify(
             rows.append(VerifyRow(row.name, row.class_name, row.output_shape, None, predicted_params, None,
                                   None, "-", "not run", "an earlier layer failed"))  # fmt: skip
             continue
-        weights = X.init_weights(layer, tuple(x.shape[1:]), ctx, rng, np_dtype)
+        x = X.gather(tensors, row)
+        weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
         params, buffers = X.count_weights(layer, weights, ctx)
         try:
             y = X.forward(layer, x, weights, ctx)
@@ -188,7 +206,10 @@ def verify(
         rows.append(VerifyRow(row.name, row.class_name, row.output_shape, real, predicted_params,
                               params + buffers, error, reference, status, "; ".join(problems)))  # fmt: skip
         failed = bool(problems)
-        x = y
+        tensors[row.name] = y
+        for source in row.inputs:
+            if last.get(source) == index:
+                del tensors[source]
         if progress is not None:
             progress(index + 1)
     return VerifyReport(summary, tuple(rows), batch, dtype, seed, estimate)
