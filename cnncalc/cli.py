@@ -6,10 +6,12 @@ No arithmetic lives here. Exit codes: 0 success, 1 a check/verify difference, 2 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -70,41 +72,73 @@ def _choice(enum: Any) -> click.Choice:
     return click.Choice(enum.values(), case_sensitive=False)
 
 
+@dataclass(frozen=True)
+class ModelArgs:
+    """The shared model inputs of summary/explain/verify, as given on the command line."""
+
+    layers: tuple[str, ...]
+    spec_file: str | None
+    model: str | None
+    input_shape: str | None
+    convention: str | None
+    data_format: str | None
+
+    def spec(self) -> Any:
+        """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
+        from . import spec as S
+
+        given = [name for name, value in (("LAYER arguments", self.layers), ("-f", self.spec_file),
+                                          ("--model", self.model)) if value]  # fmt: skip
+        if len(given) > 1:
+            raise SpecError(
+                f"give one of LAYER arguments, -f SPEC or --model NAME, not {' and '.join(given)}"
+            )
+        if self.spec_file:
+            return S.loads(read_text(self.spec_file), "<stdin>" if self.spec_file == "-" else self.spec_file)
+        if self.model:
+            from . import zoo
+
+            return S.loads(zoo.load(self.model), f"model {self.model}")
+        if self.layers:
+            return S.from_layers(self.layers)
+        raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
+
+    def summarize(self, dtype: str | None = None) -> Any:
+        """Parse and compute the Summary (command-line settings override the spec's)."""
+        from .summary import summarize
+        from .values import shape
+
+        given = shape(self.input_shape, "--input") if self.input_shape is not None else None
+        return summarize(self.spec(), input_shape=given, convention=self.convention, data_format=self.data_format,
+                         dtype=dtype)  # fmt: skip
+
+
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The inputs shared by summary/explain/verify: LAYER..., --input, -f, --convention, --data-format."""
+    """LAYER..., -i/--input, -f/--file, -m/--model, --convention, --data-format: passed to the
+    command as one ``model_args`` (:class:`ModelArgs`)."""
+
+    @functools.wraps(func)
+    def wrapper(layers: tuple[str, ...], spec_file: str | None, model: str | None, input_shape: str | None,
+                convention: str | None, data_format: str | None, **kwargs: Any) -> Any:  # fmt: skip
+        return func(ModelArgs(layers, spec_file, model, input_shape, convention, data_format), **kwargs)
+
     decorators = [
         click.argument("layers", nargs=-1, metavar="[LAYER]..."),
-        click.option(
-            "-i",
-            "--input",
-            "input_shape",
-            metavar="SHAPE",
-            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W).",
-        ),
-        click.option(
-            "-f",
-            "--file",
-            "spec_file",
-            metavar="SPEC",
-            help="Read a JSON spec from a file, or from standard input with '-'.",
-        ),
-        click.option(
-            "--convention",
-            type=_choice(Convention),
-            default=None,
-            help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras].",
-        ),
-        click.option(
-            "--data-format",
-            type=_choice(DataFormat),
-            default=None,
-            help="channels_last (H x W x C) or channels_first (C x H x W) "
-            "[default: the spec's, else keras: channels_last, pytorch: channels_first].",
-        ),
-    ]
+        click.option("-i", "--input", "input_shape", metavar="SHAPE",
+                     help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W)."),
+        click.option("-f", "--file", "spec_file", metavar="SPEC",
+                     help="Read a JSON spec from a file, or from standard input with '-'."),
+        click.option("-m", "--model", "model", metavar="NAME",
+                     help="A network from the built-in zoo (`cnncalc models` lists them), e.g. vgg16, resnet50."),
+        click.option("--convention", type=_choice(Convention), default=None,
+                     help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras]."),
+        click.option("--data-format", type=_choice(DataFormat), default=None,
+                     help="channels_last (H x W x C) or channels_first (C x H x W) "
+                     "[default: the spec's, else keras: channels_last, pytorch: channels_first]."),
+    ]  # fmt: skip
     for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+        wrapper = decorator(wrapper)
+    return wrapper
 
 
 def format_option(*formats: OutputFormat) -> Callable[..., Any]:
@@ -135,32 +169,6 @@ def read_text(path: str) -> str:
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError(f"{name} is larger than {MAX_SPEC_BYTES // 2**20} MiB")
     return text
-
-
-def load_model(
-    layers: tuple[str, ...],
-    spec_file: str | None,
-    input_shape: str | None,
-    convention: str | None,
-    data_format: str | None,
-    dtype: str | None = None,
-) -> Any:
-    """Parse the shared inputs and compute the Summary."""
-    from . import spec as S
-    from .summary import summarize
-    from .values import shape
-
-    if spec_file and layers:
-        raise SpecError("give LAYER arguments or -f SPEC, not both")
-    if spec_file:
-        source = "<stdin>" if spec_file == "-" else spec_file
-        spec = S.loads(read_text(spec_file), source)
-    elif layers:
-        spec = S.from_layers(layers)
-    else:
-        raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3) or -f SPEC.json")
-    given = shape(input_shape, "--input") if input_shape is not None else None
-    return summarize(spec, input_shape=given, convention=convention, data_format=data_format, dtype=dtype)
 
 
 def stdout_console() -> Any:
@@ -220,8 +228,7 @@ def make_view(columns: str | None, all_columns: bool, count: str, bias_macs: boo
 @dtype_option
 @view_options
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV)
-def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None, convention: str | None,
-            data_format: str | None, dtype: str | None, columns: str | None, all_columns: bool, count: str,
+def summary(model_args: ModelArgs, dtype: str | None, columns: str | None, all_columns: bool, count: str,
             bias_macs: bool, fmt: str) -> None:  # fmt: skip
     """Keras-style table of each layer's output shape and parameters (and, on request, costs).
 
@@ -233,11 +240,12 @@ def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | N
       cnncalc summary --data-format channels_first --input 1x28x28 conv:20,5 maxpool:2
       cnncalc summary --input 224x224x3 conv:64,3,padding=same maxpool:2 --all
       cnncalc summary -f model.json --format json
+      cnncalc summary --model resnet50 --input 160x160x3
     """
     from . import render
 
     view = make_view(columns, all_columns, count, bias_macs)
-    result = load_model(layers, spec_file, input_shape, convention, data_format, dtype)
+    result = model_args.summarize(dtype)
     if fmt == "table":
         stdout_console().print(render.summary_table(result, view))
     elif fmt == "markdown":
@@ -249,8 +257,7 @@ def summary(layers: tuple[str, ...], spec_file: str | None, input_shape: str | N
 @cli.command()
 @model_options
 @format_option(OutputFormat.TABLE, OutputFormat.MARKDOWN)
-def explain(layers: tuple[str, ...], spec_file: str | None, input_shape: str | None, convention: str | None,
-            data_format: str | None, fmt: str) -> None:  # fmt: skip
+def explain(model_args: ModelArgs, fmt: str) -> None:
     """Show each layer's formulas with the numbers substituted, step by step.
 
     Output lengths under the rule in force (Keras same/valid, PyTorch padding and ceil_mode,
@@ -265,7 +272,7 @@ def explain(layers: tuple[str, ...], spec_file: str | None, input_shape: str | N
     from . import render
     from .explain import explain as build
 
-    result = load_model(layers, spec_file, input_shape, convention, data_format)
+    result = model_args.summarize()
     explanations = build(result)
     if fmt == "markdown":
         click.echo(render.explain_markdown(result, explanations), nl=False)
@@ -293,11 +300,7 @@ def explain(layers: tuple[str, ...], spec_file: str | None, input_shape: str | N
 )
 @format_option(OutputFormat.TABLE, OutputFormat.JSON)
 def verify(
-    layers: tuple[str, ...],
-    spec_file: str | None,
-    input_shape: str | None,
-    convention: str | None,
-    data_format: str | None,
+    model_args: ModelArgs,
     seed: int,
     batch: int,
     dtype: str,
@@ -319,7 +322,7 @@ def verify(
     from .verify import parse_bytes
     from .verify import verify as run_verify
 
-    result = load_model(layers, spec_file, input_shape, convention, data_format)
+    result = model_args.summarize()
     limit = parse_bytes(max_memory)
     with progress_bar(len(result.layers), batch * result.total_macs) as advance:
         report = run_verify(result, batch=batch, dtype=dtype, seed=seed, max_memory=limit, progress=advance)
@@ -427,6 +430,33 @@ def progress_bar(total: int, work: int) -> Iterator[Callable[[int], None]]:
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("verifying", total=total)
         yield lambda done: bar.update(task, completed=done)
+
+
+@cli.command()
+@format_option(OutputFormat.TABLE, OutputFormat.JSON)
+def models(fmt: str) -> None:
+    """List the built-in zoo: each network's input, parameters and MACs (and the published count).
+
+    \b
+    Examples:
+      cnncalc models
+      cnncalc summary --model vgg16
+      cnncalc verify --model resnet18 --input 3x64x64
+    """
+    import json
+
+    from . import render, zoo
+    from .spec import loads
+    from .summary import summarize
+
+    entries = []
+    for name in zoo.names():
+        text = zoo.load(name)
+        entries.append((name, json.loads(text), summarize(loads(text, f"model {name}"))))
+    if fmt == "json":
+        click.echo(render.models_json(entries), nl=False)
+    else:
+        stdout_console().print(render.models_table(entries))
 
 
 @cli.command()

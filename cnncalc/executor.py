@@ -78,13 +78,27 @@ def weight_shapes(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context) -> di
 def init_weights(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator,
                  dtype: Any) -> Weights:  # fmt: skip
     """Random weights of the shapes :func:`weight_shapes` gives (variances kept positive)."""
-    weights = {
-        name: rng.standard_normal(shape).astype(dtype)
-        for name, shape in weight_shapes(layer, in_shape, ctx).items()
-    }
+    weights = {}
+    for name, shape in weight_shapes(layer, in_shape, ctx).items():
+        values = rng.standard_normal(shape)
+        if name.endswith("kernel"):
+            # 1/sqrt(fan-in), as Glorot/He initializers do: values stay near 1 through deep
+            # stacks, so errors against the reference are readable numbers, not 1e18.
+            values /= math.sqrt(fan_in(layer, shape))
+        weights[name] = values.astype(dtype)
     if "moving_variance" in weights:
         weights["moving_variance"] = (rng.random(weights["moving_variance"].shape) + 0.5).astype(dtype)
     return weights
+
+
+def fan_in(layer: L.Layer, shape: tuple[int, ...]) -> int:
+    """Inputs that meet one output through a kernel of this shape (Keras layouts)."""
+    if isinstance(layer, L.ConvTranspose):
+        return max(1, math.prod(shape[:-2]) * shape[-1])  # (*F, K/groups, C_in)
+    depthwise = isinstance(layer, (L.DepthwiseConv, L.SeparableConv)) and len(shape) == layer.rank + 2
+    if depthwise and shape[-1] == layer.depth_multiplier and shape[:-2] == layer.kernel_size:
+        return max(1, math.prod(shape[:-2]))  # (*F, C, dm): each output reads one channel
+    return max(1, math.prod(shape[:-1]))  # (*F, C_in/groups, K) and dense (in, units)
 
 
 def count_weights(layer: L.Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
@@ -477,6 +491,23 @@ def _upsampling_forward(layer: L.UpSampling, x: np.ndarray, w: Weights, ctx: Con
     return _window_layer(layer, x, ctx, body)
 
 
+def _adaptive_forward(layer: L.AdaptivePool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    from .pooling import adaptive_windows
+
+    def body(xl: np.ndarray) -> np.ndarray:
+        spatial = xl.shape[1:-1]
+        out = [n if o is None else o for n, o in zip(spatial, layer.output_size, strict=True)]
+        y = np.empty((xl.shape[0], *out, xl.shape[-1]), dtype=xl.dtype)
+        reduce = np.max if isinstance(layer, L.AdaptiveMaxPool) else np.mean
+        windows = [adaptive_windows(n, o) for n, o in zip(spatial, out, strict=True)]
+        for index in np.ndindex(*out):
+            region = tuple(slice(*windows[a][i]) for a, i in enumerate(index))
+            y[(slice(None), *index)] = reduce(xl[(slice(None), *region)], axis=tuple(range(1, xl.ndim - 1)))
+        return y
+
+    return _window_layer(layer, x, ctx, body)
+
+
 def _dense(x: np.ndarray, w: Weights, activation: str) -> np.ndarray:
     y = x @ w["kernel"]
     return activate(y + w["bias"] if "bias" in w else y, activation)
@@ -497,6 +528,7 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
     L.ConvTranspose: _transpose_forward,
     L.Pool: _pool_forward,
     L.GlobalPool: _global_pool_forward,
+    L.AdaptivePool: _adaptive_forward,
     L.ZeroPadding: _zero_padding_forward,
     L.Cropping: _cropping_forward,
     L.UpSampling: _upsampling_forward,

@@ -38,10 +38,21 @@ from .basic import (
 from .conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv, resolve_windows, transposed_axes
 from .merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract, merge_fields
 from .network3 import ConvPool, FullyConnected, SoftmaxLayer
-from .pooling import AvgPool, GlobalAvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
+from .pooling import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AdaptivePool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    GlobalPool,
+    MaxPool,
+    Pool,
+)
 from .reshaping import Cropping, Permute, Reshape, UpSampling, ZeroPadding
 
 __all__ = [
+    "AdaptiveAvgPool", "AdaptiveMaxPool", "AdaptivePool",
     "Add", "Average", "Concatenate", "Maximum", "Merge", "Minimum", "Multiply", "Subtract", "merge_fields",
     "AXIS_NAMES", "UNTRACKED", "Activation", "AvgPool", "BatchNorm", "Context", "Conv", "ConvPool",
     "ConvTranspose", "Cropping", "Dense", "DepthwiseConv", "Dropout", "Flatten", "FullyConnected",

@@ -10,6 +10,7 @@ from . import formulas as F
 from . import values as V
 from .base import (
     AXIS_NAMES,
+    UNTRACKED,
     Context,
     Layer,
     LayerOutput,
@@ -17,10 +18,12 @@ from .base import (
     Shape,
     arg,
     join_channels,
+    required,
     spatial_input,
+    split_channels,
 )
 from .conv import resolve_windows
-from .errors import ShapeError
+from .errors import ShapeError, SpecError
 from .options import Convention, DataFormat
 
 
@@ -146,3 +149,51 @@ class AvgPool(Pool):
         if self.count_include_pad is None:
             del out["count_include_pad"]
         return out
+
+
+def _output_size(value: Any, rank: int) -> tuple[int | None, ...]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != rank:
+            raise SpecError(f"expected {rank} sizes, got {len(value)}")
+        return tuple(None if v is None else V.positive_int(v) for v in value)
+    return (V.positive_int(value),) * rank
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: output i covers [floor(i*n/out), ceil((i+1)*n/out))."""
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+@dataclass(frozen=True)
+class AdaptivePool(Layer):
+    """AdaptiveAvg/MaxPool1d/2d/3d (PyTorch): a fixed output size whatever the input; ``None`` keeps an axis."""
+
+    output_size: tuple[int | None, ...] = required(_output_size)
+    data_format: DataFormat | None = arg(V.optional_data_format)
+    rank: int = 2
+    op: ClassVar[str] = "avg"
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        out = tuple(n if o is None else o for n, o in zip(spatial, self.output_size, strict=True))
+        return LayerOutput(shape=join_channels(out, channels, fmt), ops=math.prod(shape))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        spatial, _ = split_channels(shape, self.layout(ctx))
+        if all(o is None or o == n for n, o in zip(spatial, self.output_size, strict=True)):
+            return rf  # the identity
+        return UNTRACKED  # windows of varying size
+
+
+@dataclass(frozen=True)
+class AdaptiveAvgPool(AdaptivePool):
+    """AdaptiveAvgPool1d/2d/3d."""
+
+
+@dataclass(frozen=True)
+class AdaptiveMaxPool(AdaptivePool):
+    """AdaptiveMaxPool1d/2d/3d."""
+
+    op: ClassVar[str] = "max"

@@ -45,6 +45,8 @@ KINDS: tuple[Kind, ...] = (
     *_ranked(L.AvgPool, "AveragePooling{}D"),
     *_ranked(L.GlobalMaxPool, "GlobalMaxPooling{}D"),
     *_ranked(L.GlobalAvgPool, "GlobalAveragePooling{}D"),
+    *_ranked(L.AdaptiveAvgPool, "AdaptiveAvgPool{}d"),
+    *_ranked(L.AdaptiveMaxPool, "AdaptiveMaxPool{}d"),
     *_ranked(L.ZeroPadding, "ZeroPadding{}D"),
     *_ranked(L.Cropping, "Cropping{}D"),
     *_ranked(L.UpSampling, "UpSampling{}D"),
@@ -92,7 +94,7 @@ ALIASES: dict[str, str] = {
     "batchnorm3d": "batchnormalization", "ln": "layernormalization", "layernorm": "layernormalization",
     "fc": "dense", "linear": "dense", "view": "reshape",
     "convpool": "convpoollayer", "fullyconnected": "fullyconnectedlayer", "concat": "concatenate",
-    "cat": "concatenate",
+    "cat": "concatenate", "adaptiveavgpool": "adaptiveavgpool2d", "adaptivemaxpool": "adaptivemaxpool2d",
 }  # fmt: skip
 
 _BY_TYPE = {k.type: k for k in KINDS}

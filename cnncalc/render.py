@@ -129,12 +129,17 @@ def _headers(summary: Summary, view: View) -> list[tuple[str, str]]:
     return [*headers, ("Connected to", "left")] if summary.branches else headers
 
 
-def readable_count(n: int) -> str:
-    """``15,470,264,320 (15.47 G)``."""
+def short_count(n: int) -> str:
+    """``15.47 G``, ``416.52 k``, ``80``."""
     for scale, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
         if n >= scale:
-            return f"{n:,} ({n / scale:.2f} {unit})"
-    return f"{n:,}"
+            return f"{n / scale:.2f} {unit}"
+    return str(n)
+
+
+def readable_count(n: int) -> str:
+    """``15,470,264,320 (15.47 G)``."""
+    return f"{n:,} ({short_count(n)})" if n >= 1000 else f"{n:,}"
 
 
 def cost_lines(summary: Summary, view: View) -> list[str]:
@@ -420,3 +425,28 @@ def explain_markdown(summary: Summary, explanations: Any) -> str:
         out += ["".join(text for _, text in segments) for segments in _explain_block(expl)]
         out += ["```", ""]
     return "\n".join(out)
+
+
+def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
+    """The zoo as a Rich table: name, input, rules, params (and the published figure), MACs."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.HEAVY_HEAD, title="cnncalc model zoo", title_justify="left")
+    for header, justify in [("Model", "left"), ("Input", "left"), ("Rules", "left"), ("Params", "right"),
+                            ("Published", "right"), ("MACs", "right")]:  # fmt: skip
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for name, doc, summary in entries:
+        published = doc.get("published_params")
+        table.add_row(name, plain_shape(summary.input_shape), summary.convention.value, f"{summary.total_params:,}",
+                      "-" if published is None else f"{published:,}", short_count(summary.total_macs))  # fmt: skip
+    return table
+
+
+def models_json(entries: list[tuple[str, dict[str, Any], Summary]]) -> str:
+    """``cnncalc models --format json``."""
+    doc = [{"name": name, "description": meta.get("description"), "source": meta.get("source"),
+            "input_shape": list(s.input_shape), "convention": s.convention.value, "total_params": s.total_params,
+            "published_params": meta.get("published_params"), "total_macs": s.total_macs}
+           for name, meta, s in entries]  # fmt: skip
+    return json.dumps(doc, indent=2) + "\n"

@@ -312,6 +312,8 @@ def _short_json(obj: Any) -> str:
 _TOP_KEYS = frozenset(
     {"input_shape", "inputs", "data_format", "convention", "dtype", "layers", "name", "expect"}
 )
+#: Informational keys (the zoo's provenance): accepted, kept out of every figure.
+_INFO_KEYS = frozenset({"description", "source", "published_params"})
 
 
 def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
@@ -390,7 +392,7 @@ def parse_spec(doc: Any) -> Spec:
         doc = from_keras_model(doc)
     if not isinstance(doc, dict):
         raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
-    unknown = set(doc) - _TOP_KEYS - set(MODEL_RESULTS)
+    unknown = set(doc) - _TOP_KEYS - _INFO_KEYS - set(MODEL_RESULTS)
     if unknown:
         raise SpecError(
             f"unknown top-level key {sorted(unknown)[0]!r} (expected: input_shape, "

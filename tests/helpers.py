@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from cnncalc.cli import cli
 
 
-def run(*args: str, input: str | None = None) -> Any:
+def run(*args: str, input: str | None = None, width: int = 100) -> Any:
     """Invoke the CLI in-process; returns Click's Result (exit_code, stdout, stderr)."""
-    return CliRunner().invoke(cli, list(args), input=input, env={"NO_COLOR": "1", "COLUMNS": "100"})
+    return CliRunner().invoke(cli, list(args), input=input, env={"NO_COLOR": "1", "COLUMNS": str(width)})
 
 
 def run_json(*args: str, input: str | None = None) -> dict:

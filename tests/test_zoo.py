@@ -1,0 +1,164 @@
+"""The model zoo against published parameter counts, and branching (graph) specs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import cnncalc
+from cnncalc import zoo
+from cnncalc.verify import verify
+
+from .helpers import run, run_json
+
+FIXTURES = Path(__file__).parent / "fixtures" / "keras"
+
+# Published totals, with where they come from:
+PUBLISHED = {
+    "vgg16": 138_357_544,  # Keras Applications table, VGG16 (include_top=True)
+    "vgg19": 143_667_240,  # Keras Applications table, VGG19
+    "resnet50": 25_636_712,  # Keras Applications table, ResNet50 (BN moving statistics included)
+    "mobilenet": 4_253_864,  # Keras Applications table, MobileNet (alpha 1.0, 224)
+    "mobilenetv2": 3_538_984,  # Keras Applications table, MobileNetV2
+    "resnet18": 11_689_512,  # torchvision docs, resnet18 (BN running statistics are buffers)
+    "alexnet": 61_100_840,  # torchvision docs, alexnet
+    "lenet5": 61_706,  # LeCun et al. 1998, classic LeNet-5 with a fully connected C3
+}
+
+
+@pytest.mark.parametrize(("name", "total"), sorted(PUBLISHED.items()))
+def test_published_totals(name: str, total: int) -> None:
+    doc = run_json("summary", "--model", name)
+    assert doc["total_params"] == total
+    assert json.loads(zoo.load(name))["published_params"] == total
+
+
+def test_published_macs() -> None:
+    # torchvision lists resnet18 at 1.81 GFLOPS and alexnet at 0.71 (MACs); the MobileNet papers
+    # give 569M (v1) and 300M (v2) mult-adds; VGG16's "15.5 GFLOPs" is its MAC count.
+    macs = {name: run_json("summary", "--model", name)["total_macs"] for name in
+            ("resnet18", "alexnet", "mobilenet", "mobilenetv2", "vgg16")}  # fmt: skip
+    assert round(macs["resnet18"] / 1e9, 2) == 1.81 and round(macs["alexnet"] / 1e9, 2) == 0.71
+    assert round(macs["mobilenet"] / 1e6) == 569 and round(macs["mobilenetv2"] / 1e6) == 301
+    assert macs["vgg16"] == 15_470_264_320
+
+
+def test_inception_block() -> None:
+    s = cnncalc.summarize(zoo.load("inception_block"))
+    assert s.output_shape == (28, 28, 256)
+    # 64*192+64 + (96*192+96 + 128*96*9+128) + (16*192+16 + 32*16*25+32) + 32*192+32
+    assert s.total_params == 12_352 + 18_528 + 110_720 + 3_088 + 12_832 + 6_176 == 163_696
+
+
+def test_verify_resnet18_small_input() -> None:
+    result = run("verify", "--model", "resnet18", "--input", "3x64x64")
+    assert result.exit_code == 0, result.stdout[-2000:]
+    assert "all layers match" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["inception_block", "mobilenetv2"])
+def test_verify_branching_zoo_models(name: str) -> None:
+    args = ["--input", "32x32x3"] if name == "mobilenetv2" else []
+    assert run("verify", "--model", name, *args).exit_code == 0
+
+
+def test_models_command() -> None:
+    out = run("models").stdout
+    assert "resnet50" in out and "25,636,712" in out and "vgg16" in out
+    doc = json.loads(run("models", "--format", "json").stdout)
+    assert all(entry["total_params"] == entry["published_params"] for entry in doc if entry["published_params"])
+    assert {entry["name"] for entry in doc} == set(PUBLISHED) | {"inception_block"}
+
+
+def test_unknown_model_and_conflicting_sources() -> None:
+    result = run("summary", "--model", "vgg17")
+    assert result.exit_code == 2 and "no model 'vgg17'" in result.stderr and "vgg16" in result.stderr
+    result = run("summary", "--model", "vgg16", "conv:8,3")
+    assert result.exit_code == 2 and "not LAYER arguments and --model" in result.stderr
+
+
+def test_model_with_another_input_and_explain() -> None:
+    assert run_json("summary", "--model", "resnet50", "--input", "160x160x3")["output_shape"] == [1000]
+    assert run("explain", "--model", "resnet18").exit_code == 0
+
+
+# ----------------------------------------------------------------------------- graphs
+
+
+def graph(*layers: dict, shape=(14, 14, 8)) -> dict:
+    return {"input_shape": list(shape), "layers": list(layers)}
+
+
+def test_concat_and_add() -> None:
+    doc = graph({"type": "conv2d", "name": "a", "filters": 64, "kernel_size": 1},
+                {"type": "conv2d", "name": "b", "filters": 32, "kernel_size": 1, "inputs": "input"},
+                {"type": "concatenate", "name": "cat", "inputs": ["a", "b"]})  # fmt: skip
+    s = cnncalc.summarize(doc)
+    assert s.output_shape == (14, 14, 96) and s.branches
+    assert verify(s).ok
+    doc["layers"] += [{"type": "maxpool", "name": "p", "inputs": "a"}, {"type": "add", "name": "sum", "inputs": ["a", "p"]}]
+    result = run("summary", "-f", "-", input=json.dumps(doc))
+    assert result.exit_code == 2
+    assert "inputs must have one shape: 'a' gives 14x14x64, 'p' gives 7x7x64" in result.stderr
+    assert "layer 5 (add 'sum')" in result.stderr
+
+
+def test_concat_axis_per_data_format() -> None:
+    doc = graph({"type": "conv2d", "name": "a", "filters": 4, "kernel_size": 1},
+                {"type": "conv2d", "name": "b", "filters": 6, "kernel_size": 1, "inputs": "input"},
+                {"type": "concat", "name": "cat", "inputs": ["a", "b"]}, shape=(8, 5, 5))  # fmt: skip
+    assert cnncalc.summarize(doc, data_format="channels_first").output_shape == (10, 5, 5)
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        ([{"type": "relu", "name": "x", "inputs": "y"}, {"type": "relu", "name": "y", "inputs": "x"}],
+         "the layers form a cycle"),
+        ([{"type": "relu", "name": "x", "inputs": "nowhere"}], "unknown input 'nowhere'"),
+        ([{"type": "relu", "name": "x", "inputs": ["input", "input"]}], "takes one input, got 2"),
+        ([{"type": "add", "name": "x"}], "takes at least two inputs, got 1"),
+        ([{"type": "subtract", "name": "x", "inputs": ["input", "input", "input"]}], "takes exactly 2 inputs"),
+        ([{"type": "relu", "name": "input"}], "is also a model input"),
+    ],
+)  # fmt: skip
+def test_graph_errors(layers, message) -> None:
+    result = run("summary", "-f", "-", input=json.dumps(graph(*layers)))
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+def test_several_named_inputs() -> None:
+    doc = {"inputs": [{"name": "rgb", "shape": [16, 16, 3]}, {"name": "depth", "shape": [16, 16, 1]}],
+           "layers": [{"type": "concatenate", "name": "rgbd", "inputs": ["rgb", "depth"]},
+                      {"type": "conv2d", "name": "c", "filters": 8, "kernel_size": 3}]}  # fmt: skip
+    s = cnncalc.summarize(doc)
+    assert s.output_shape == (14, 14, 8) and s.layers[1].params == 8 * 9 * 4 + 8
+    assert verify(s).ok
+    again = cnncalc.summarize(s.to_dict())
+    assert again.to_dict() == s.to_dict()
+
+
+def test_connected_to_column_and_round_trip() -> None:
+    first = run("summary", "--model", "inception_block", "--format", "json").stdout
+    table = run("summary", "-f", "-", input=first, width=200).stdout
+    assert "Connected to" in table and "branch1x1, branch3x3, branch5x5, branch_pool_proj" in table
+    assert run("summary", "-f", "-", "--format", "json", input=first).stdout == first
+    assert "Connected to" not in run("summary", "--model", "vgg16").stdout
+
+
+def test_keras_functional_fixture_matches_keras() -> None:
+    expected = json.loads((FIXTURES / "residual_functional.expected.json").read_text())
+    doc = run_json("summary", "-f", str(FIXTURES / "residual_functional.json"))
+    assert [(layer["name"], layer["output_shape"], layer["params"]) for layer in doc["layers"]] == [
+        (layer["name"], layer["output_shape"], layer["params"]) for layer in expected["layers"]
+    ]
+    assert doc["total_params"] == expected["total_params"]
+    assert doc["layers"][3]["inputs"] == ["stem", "branch_b"]
+    assert run("verify", "-f", str(FIXTURES / "residual_functional.json")).exit_code == 0
+
+
+def test_receptive_field_through_branches() -> None:
+    s = cnncalc.summarize(zoo.load("inception_block"))
+    assert s.layers[-1].receptive_field.size == (5, 5)  # the 5x5 tower is the widest
