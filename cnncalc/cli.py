@@ -153,6 +153,25 @@ def format_option(*formats: OutputFormat) -> Callable[..., Any]:
     )
 
 
+def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-o/--output FILE``: write there instead of standard output."""
+    return click.option("-o", "--output", metavar="FILE", default=None,
+                        help="Write to FILE instead of standard output.")(func)  # fmt: skip
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Text to standard output, or to a file (an unwritable file is bad input, exit 2)."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as err:
+        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
 def read_text(path: str) -> str:
     """A spec file's text ('-' is standard input); unreadable files are a SpecError."""
     if path == "-":
@@ -227,9 +246,12 @@ def make_view(columns: str | None, all_columns: bool, count: str, bias_macs: boo
 @model_options
 @dtype_option
 @view_options
-@format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV)
+@format_option(
+    OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV, OutputFormat.HTML
+)
+@output_option
 def summary(model_args: ModelArgs, dtype: str | None, columns: str | None, all_columns: bool, count: str,
-            bias_macs: bool, fmt: str) -> None:  # fmt: skip
+            bias_macs: bool, fmt: str, output: str | None) -> None:  # fmt: skip
     """Keras-style table of each layer's output shape and parameters (and, on request, costs).
 
     JSON output always carries every figure: MACs, bias adds, ops, FLOPs, memory, receptive field.
@@ -241,17 +263,44 @@ def summary(model_args: ModelArgs, dtype: str | None, columns: str | None, all_c
       cnncalc summary --input 224x224x3 conv:64,3,padding=same maxpool:2 --all
       cnncalc summary -f model.json --format json
       cnncalc summary --model resnet50 --input 160x160x3
+      cnncalc summary --model vgg16 --format html -o report.html
     """
     from . import render
 
     view = make_view(columns, all_columns, count, bias_macs)
     result = model_args.summarize(dtype)
-    if fmt == "table":
+    if fmt == "table" and output is None:
         stdout_console().print(render.summary_table(result, view))
+        return
+    if fmt == "table":
+        text = render.plain_table(result, view)
     elif fmt == "markdown":
-        click.echo(render.to_markdown(result, view), nl=False)
+        text = render.to_markdown(result, view)
+    elif fmt == "html":
+        text = render.html_report(result, view)
     else:
-        click.echo({"json": render.to_json, "csv": render.to_csv}[fmt](result), nl=False)
+        text = {"json": render.to_json, "csv": render.to_csv}[fmt](result)
+    write_output(text, output)
+
+
+@cli.command()
+@model_options
+@output_option
+def diagram(model_args: ModelArgs, output: str | None) -> None:
+    """Draw the network as an SVG: one box per activation volume, scaled by its shape.
+
+    Height, width and channels set each box's height, depth and thickness (log-scaled);
+    vectors are bars; kernels are hinted on the volume they slide over; branches stand side
+    by side. Pure Python, deterministic output.
+
+    \b
+    Examples:
+      cnncalc diagram --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same -o model.svg
+      cnncalc diagram --model vgg16 -o vgg16.svg
+    """
+    from .diagram import to_svg
+
+    write_output(to_svg(model_args.summarize()), output)
 
 
 @cli.command()

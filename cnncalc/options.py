@@ -50,6 +50,7 @@ class OutputFormat(_Choice):
     JSON = "json"
     MARKDOWN = "markdown"
     CSV = "csv"
+    HTML = "html"
 
 
 class Count(_Choice):

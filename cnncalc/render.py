@@ -183,8 +183,18 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
             Text(" " + line, style="dim" if i == 3 else "")
             for i, line in enumerate(cost_lines(summary, view))
         ]
+    parts.append(Text(" " + shape_flow(summary)))
     parts.append(Text(" " + convention_note(summary), style="dim"))
     return Group(*parts)
+
+
+def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
+    """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; long models keep the first and last
+    ``keep`` shapes around ``… (N more) …``. Graphs list layers in topological order."""
+    shapes = [plain_shape(summary.input_shape), *(plain_shape(row.output_shape) for row in summary.layers)]
+    if len(shapes) > limit:
+        shapes = [*shapes[:keep], f"… ({len(shapes) - 2 * keep} more) …", *shapes[-keep:]]
+    return "Shape flow: " + " → ".join(shapes)
 
 
 def to_json(summary: Summary) -> str:
@@ -203,7 +213,7 @@ def to_markdown(summary: Summary, view: View | None = None) -> str:
     lines += [f"{line}  " for line in totals_lines(summary)]
     if view.extended:
         lines += [f"{line}  " for line in cost_lines(summary, view)]
-    lines += ["", convention_note(summary)]
+    lines += ["", shape_flow(summary), "", convention_note(summary)]
     return "\n".join(lines) + "\n"
 
 
@@ -239,13 +249,60 @@ def to_csv(summary: Summary) -> str:
     return out.getvalue()
 
 
-def to_html(summary: Summary) -> str:
-    """The table as a self-contained HTML fragment (for Jupyter)."""
+_PRE = (
+    "<pre style=\"font-family:Menlo,'DejaVu Sans Mono',Consolas,monospace;font-size:13px;line-height:1.25;"
+    'color:{foreground};background:{background};padding:12px;border-radius:6px;overflow-x:auto">{code}</pre>'
+)
+
+
+def plain_table(summary: Summary, view: View | None = None) -> str:
+    """The table as plain text (for ``--format table -o FILE``)."""
     from rich.console import Console
 
-    console = Console(record=True, width=100, file=io.StringIO(), color_system=None)
-    console.print(summary_table(summary))
-    return console.export_html(inline_styles=True)
+    console = Console(width=120, file=io.StringIO(), color_system=None, force_terminal=False)
+    console.print(summary_table(summary, view))
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def table_html(summary: Summary, view: View | None = None) -> str:
+    """The Rich table (with totals) as a self-contained ``<pre>`` fragment with inline styles."""
+    from rich.console import Console
+    from rich.terminal_theme import DEFAULT_TERMINAL_THEME
+
+    console = Console(
+        record=True, width=120, file=io.StringIO(), force_terminal=True, color_system="truecolor"
+    )
+    console.print(summary_table(summary, view))
+    return console.export_html(theme=DEFAULT_TERMINAL_THEME, inline_styles=True, code_format=_PRE)
+
+
+def to_html(summary: Summary, view: View | None = None) -> str:
+    """The table as an HTML fragment (Jupyter's ``_repr_html_``)."""
+    return table_html(summary, view)
+
+
+def html_report(summary: Summary, view: View | None = None) -> str:
+    """One self-contained page: the diagram (inline SVG), the summary table and totals."""
+    from html import escape
+
+    from .diagram import to_svg
+
+    title = escape(f"cnncalc: {summary.name}")
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{title}</title>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}"
+        ".diagram{overflow-x:auto;margin:16px 0}h1{font-size:20px}</style>",
+        "</head><body>",
+        f"<h1>{title}</h1>",
+        f"<p>{escape(shape_flow(summary))}</p>",
+        f'<div class="diagram">{to_svg(summary)}</div>',
+        table_html(summary, view),
+        f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",
+        "</body></html>",
+    ]) + "\n"  # fmt: skip
 
 
 def verify_table(report: Any) -> Any:

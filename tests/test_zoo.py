@@ -68,7 +68,9 @@ def test_models_command() -> None:
     out = run("models").stdout
     assert "resnet50" in out and "25,636,712" in out and "vgg16" in out
     doc = json.loads(run("models", "--format", "json").stdout)
-    assert all(entry["total_params"] == entry["published_params"] for entry in doc if entry["published_params"])
+    assert all(
+        entry["total_params"] == entry["published_params"] for entry in doc if entry["published_params"]
+    )
     assert {entry["name"] for entry in doc} == set(PUBLISHED) | {"inception_block"}
 
 
@@ -98,7 +100,10 @@ def test_concat_and_add() -> None:
     s = cnncalc.summarize(doc)
     assert s.output_shape == (14, 14, 96) and s.branches
     assert verify(s).ok
-    doc["layers"] += [{"type": "maxpool", "name": "p", "inputs": "a"}, {"type": "add", "name": "sum", "inputs": ["a", "p"]}]
+    doc["layers"] += [
+        {"type": "maxpool", "name": "p", "inputs": "a"},
+        {"type": "add", "name": "sum", "inputs": ["a", "p"]},
+    ]
     result = run("summary", "-f", "-", input=json.dumps(doc))
     assert result.exit_code == 2
     assert "inputs must have one shape: 'a' gives 14x14x64, 'p' gives 7x7x64" in result.stderr
