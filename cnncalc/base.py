@@ -8,8 +8,8 @@ Python are validated by the same code. Shapes exclude the batch axis and follow 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from typing import Any, ClassVar
 
 from .errors import ShapeError, SpecError
 from .options import Convention, DataFormat
@@ -25,7 +25,7 @@ class Context:
     data_format: DataFormat = DataFormat.CHANNELS_LAST
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class LayerOutput:
     """What a layer does to a shape: its output shape, parameter counts and multiply-accumulates.
 
@@ -123,14 +123,62 @@ def join_channels(spatial: Shape, channels: int, fmt: DataFormat) -> Shape:
     return (*spatial, channels)
 
 
-@dataclass(frozen=True)
+def kind(cls: type) -> type:
+    """Declare a layer kind: a dataclass of its fields, whose init, equality, hash, repr and
+    frozenness come from :class:`Layer`. (``dataclass(frozen=True)`` generates and compiles all of
+    those for every class; for the forty-odd kinds that alone doubled cnncalc's start-up.)"""
+    return dataclass(init=False, repr=False, eq=False)(cls)
+
+
 class Layer:
-    """Base class. Subclasses declare fields with :func:`arg` and implement :meth:`compute`;
+    """Base class: a frozen record of Keras-named arguments. Subclasses are declared with
+    :func:`kind`, list fields with :func:`arg`/:func:`required` and implement :meth:`compute`;
     names (``conv2d``, ``Conv2D``) live in :mod:`cnncalc.registry`."""
+
+    #: True for merges, which read several inputs (``compute_many``)
+    takes_many: ClassVar[bool] = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        declared = fields(self)  # type: ignore[arg-type]
+        if len(args) > len(declared):
+            raise TypeError(f"{type(self).__name__} takes at most {len(declared)} arguments")
+        values = dict(zip((f.name for f in declared), args, strict=False))
+        for name, value in kwargs.items():
+            if name in values or name not in {f.name for f in declared}:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated argument {name!r}")
+            values[name] = value
+        for f in declared:
+            if f.name in values:
+                value = values[f.name]
+            elif f.default is not MISSING:
+                value = f.default
+            else:
+                raise TypeError(f"{type(self).__name__} needs {f.name}")
+            object.__setattr__(self, f.name, value)
+        self.__post_init__()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._values() == self._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__name__}({args})"
 
     def __post_init__(self) -> None:
         rank = getattr(self, "rank", 0)
-        for f in fields(self):
+        for f in fields(self):  # type: ignore[arg-type]
             coerce = f.metadata.get("coerce")
             if coerce is None:
                 continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from . import values as V
@@ -16,6 +15,7 @@ from .base import (
     activation_ops,
     arg,
     fmt_shape,
+    kind,
     required,
     spatial_input,
 )
@@ -23,7 +23,7 @@ from .errors import ShapeError, SpecError
 from .options import Convention, DataFormat
 
 
-@dataclass(frozen=True)
+@kind
 class Flatten(Layer):
     """Flatten: (d1, ..., dk) -> (d1*...*dk,)."""
 
@@ -38,7 +38,7 @@ class Flatten(Layer):
         return None  # whatever follows mixes every position
 
 
-@dataclass(frozen=True)
+@kind
 class Dense(Layer):
     """Dense on the last axis (Keras): params = units*(in + 1) with bias, units*in without."""
 
@@ -66,7 +66,7 @@ class Dense(Layer):
         return rf if len(shape) > 1 and ctx.data_format is DataFormat.CHANNELS_LAST else None
 
 
-@dataclass(frozen=True)
+@kind
 class Dropout(Layer):
     """Dropout(rate): identity at inference, no parameters."""
 
@@ -76,7 +76,7 @@ class Dropout(Layer):
         return LayerOutput(shape=shape)
 
 
-@dataclass(frozen=True)
+@kind
 class Activation(Layer):
     """Activation(name): elementwise (softmax over the last axis, as in Keras)."""
 
@@ -86,7 +86,7 @@ class Activation(Layer):
         return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
 
 
-@dataclass(frozen=True)
+@kind
 class BatchNorm(Layer):
     """BatchNormalization over one axis of C features.
 
@@ -126,7 +126,7 @@ class BatchNorm(Layer):
         return keras_axis_index(self.axis, shape)
 
 
-@dataclass(frozen=True)
+@kind
 class SpatialDropout(Layer):
     """SpatialDropout1D/2D/3D(rate): drops whole channels in training; identity at inference."""
 
@@ -143,7 +143,7 @@ def _optional_real(value: Any, rank: int) -> float | None:
     return None if value is None else V.real(value)
 
 
-@dataclass(frozen=True)
+@kind
 class ReLU(Layer):
     """ReLU(max_value, negative_slope, threshold), Keras's layer: x above threshold (capped at
     max_value), negative_slope*(x - threshold) below it."""
@@ -162,7 +162,7 @@ class ReLU(Layer):
         return LayerOutput(shape=shape, ops=math.prod(shape))
 
 
-@dataclass(frozen=True)
+@kind
 class LeakyReLU(Layer):
     """LeakyReLU(negative_slope): Keras's layer default is 0.3 (the ``leaky_relu`` activation's is 0.2)."""
 
@@ -172,7 +172,7 @@ class LeakyReLU(Layer):
         return LayerOutput(shape=shape, ops=math.prod(shape))
 
 
-@dataclass(frozen=True)
+@kind
 class Softmax(Layer):
     """Softmax(axis): over the last axis by default (Keras counts the batch axis as 0)."""
 
@@ -198,7 +198,7 @@ def _axes(value: Any, rank: int) -> tuple[int, ...]:
     return tuple(V.optional_axis(v) for v in items)  # type: ignore[misc]
 
 
-@dataclass(frozen=True)
+@kind
 class LayerNorm(Layer):
     """LayerNormalization over ``axis`` (default the last): params = prod(sizes of those axes)*(center + scale),
     or just the axes' sizes with ``rms_scaling`` (gamma only, as Keras does)."""

@@ -72,7 +72,7 @@ def _choice(enum: Any) -> click.Choice:
     return click.Choice(enum.values(), case_sensitive=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class ModelArgs:
     """The shared model inputs of summary/explain/verify, as given on the command line."""
 
@@ -194,7 +194,7 @@ def stdout_console() -> Any:
     """A Rich console on stdout (plain text when not a terminal or NO_COLOR is set)."""
     from rich.console import Console
 
-    return Console(soft_wrap=False)
+    return Console(soft_wrap=False, emoji=False, highlight=False)
 
 
 @click.group(cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})

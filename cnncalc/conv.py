@@ -21,6 +21,7 @@ from .base import (
     arg,
     fmt_shape,
     join_channels,
+    kind,
     required,
     spatial_input,
 )
@@ -80,7 +81,7 @@ def resolve_windows(
 # ----------------------------------------------------------------------------- convolution
 
 
-@dataclass(frozen=True)
+@kind
 class Conv(Layer):
     """Conv1D/2D/3D. out = see :func:`resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
 
@@ -127,7 +128,7 @@ def _keras_stride_dilation(layer: Any, ctx: Context) -> None:
         )
 
 
-@dataclass(frozen=True)
+@kind
 class DepthwiseConv(Layer):
     """DepthwiseConv1D/2D: each input channel convolved with ``depth_multiplier`` filters of its own.
 
@@ -164,7 +165,7 @@ class DepthwiseConv(Layer):
         )
 
 
-@dataclass(frozen=True)
+@kind
 class SeparableConv(Layer):
     """SeparableConv1D/2D: a depthwise conv then a 1x1 pointwise conv, one row.
 
@@ -256,7 +257,7 @@ def transposed_axes(layer: ConvTranspose, spatial: Shape, ctx: Context) -> tuple
     return tuple(axes)
 
 
-@dataclass(frozen=True)
+@kind
 class ConvTranspose(Layer):
     """Conv1D/2D/3DTranspose. Length: :func:`transposed_axes`; params = C_in*prod(F)*K/groups + K.
 

@@ -7,19 +7,20 @@ from, so a mismatch names both branches.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import values as V
-from .base import UNTRACKED, Context, Layer, LayerOutput, ReceptiveField, Shape, arg, fmt_shape
+from .base import UNTRACKED, Context, Layer, LayerOutput, ReceptiveField, Shape, arg, fmt_shape, kind
 from .basic import keras_axis_index
 from .errors import ShapeError
 from .options import DataFormat
 
 
-@dataclass(frozen=True)
+@kind
 class Merge(Layer):
     """Base of the merge kinds: ``compute`` (one input) is an error; ``compute_many`` does the work."""
+
+    takes_many: ClassVar[bool] = True
 
     #: how many inputs the kind takes at most (None: any number from 2)
     max_inputs: ClassVar[int | None] = None
@@ -38,7 +39,7 @@ class Merge(Layer):
             raise ShapeError(f"takes {wanted} inputs, got {len(sources)}")
 
 
-@dataclass(frozen=True)
+@kind
 class Elementwise(Merge):
     """Add/Subtract/Multiply/Average/Maximum/Minimum: inputs of one shape, combined value by value."""
 
@@ -53,39 +54,39 @@ class Elementwise(Merge):
         return LayerOutput(shape=shapes[0], ops=(len(shapes) - 1) * math.prod(shapes[0]))
 
 
-@dataclass(frozen=True)
+@kind
 class Add(Elementwise):
     """Add: the sum of the inputs."""
 
 
-@dataclass(frozen=True)
+@kind
 class Subtract(Elementwise):
     """Subtract: first input minus the second."""
 
     max_inputs: ClassVar[int | None] = 2
 
 
-@dataclass(frozen=True)
+@kind
 class Multiply(Elementwise):
     """Multiply: the elementwise product."""
 
 
-@dataclass(frozen=True)
+@kind
 class Average(Elementwise):
     """Average: the elementwise mean."""
 
 
-@dataclass(frozen=True)
+@kind
 class Maximum(Elementwise):
     """Maximum: the elementwise maximum."""
 
 
-@dataclass(frozen=True)
+@kind
 class Minimum(Elementwise):
     """Minimum: the elementwise minimum."""
 
 
-@dataclass(frozen=True)
+@kind
 class Concatenate(Merge):
     """Concatenate along ``axis`` (Keras counts the batch axis as 0); default: the channel axis of
     the data format (Keras's -1 under channels_last, 1 under channels_first)."""

@@ -10,12 +10,11 @@ which value it should be.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from . import formulas as F
 from . import values as V
-from .base import Context, Layer, LayerOutput, ReceptiveField, Shape, Window, arg, fmt_shape, required
+from .base import Context, Layer, LayerOutput, ReceptiveField, Shape, Window, arg, fmt_shape, kind, required
 from .errors import ShapeError, SpecError
 from .options import DataFormat
 
@@ -34,7 +33,7 @@ def _activation_fn(value: Any, rank: int) -> str:
     raise SpecError(f"expected one of {', '.join(ACTIVATION_FNS)}, got {value!r}")
 
 
-@dataclass(frozen=True)
+@kind
 class ConvPool(Layer):
     """network3 ``ConvPoolLayer``: out = floor((n - F + 1) / pool); params = K*C*F_h*F_w + K."""
 
@@ -98,7 +97,7 @@ def _check_n_in(layer: Any, shape: Shape) -> int:
     return n
 
 
-@dataclass(frozen=True)
+@kind
 class FullyConnected(Layer):
     """network3 ``FullyConnectedLayer(n_in, n_out)``: a dense layer on the flattened input."""
 
@@ -116,7 +115,7 @@ class FullyConnected(Layer):
         return None
 
 
-@dataclass(frozen=True)
+@kind
 class SoftmaxLayer(Layer):
     """network3 ``SoftmaxLayer(n_in, n_out)``: a dense layer on the flattened input, then softmax."""
 

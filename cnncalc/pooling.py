@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import formulas as F
@@ -18,6 +17,7 @@ from .base import (
     Shape,
     arg,
     join_channels,
+    kind,
     required,
     spatial_input,
     split_channels,
@@ -27,7 +27,7 @@ from .errors import ShapeError, SpecError
 from .options import Convention, DataFormat
 
 
-@dataclass(frozen=True)
+@kind
 class Pool(Layer):
     """Max/AveragePooling1D/2D/3D; strides default to pool_size (Keras and PyTorch alike)."""
 
@@ -89,7 +89,7 @@ class Pool(Layer):
         return LayerOutput(shape=out_shape, ops=math.prod(out_shape) * per_output, windows=windows)
 
 
-@dataclass(frozen=True)
+@kind
 class MaxPool(Pool):
     """MaxPooling1D/2D/3D; ``dilation`` as in PyTorch's ``MaxPool2d`` (pytorch convention only)."""
 
@@ -106,7 +106,7 @@ class MaxPool(Pool):
         return out
 
 
-@dataclass(frozen=True)
+@kind
 class GlobalPool(Layer):
     """GlobalMax/GlobalAveragePooling1D/2D/3D: one value per channel; ``keepdims`` keeps size-1 axes."""
 
@@ -124,19 +124,19 @@ class GlobalPool(Layer):
         return None  # each output sees the whole input
 
 
-@dataclass(frozen=True)
+@kind
 class GlobalMaxPool(GlobalPool):
     """GlobalMaxPooling1D/2D/3D."""
 
 
-@dataclass(frozen=True)
+@kind
 class GlobalAvgPool(GlobalPool):
     """GlobalAveragePooling1D/2D/3D."""
 
     op: ClassVar[str] = "avg"
 
 
-@dataclass(frozen=True)
+@kind
 class AvgPool(Pool):
     """AveragePooling1D/2D/3D. ``count_include_pad`` (PyTorch) only changes values, not shapes:
     None means the convention's default (Keras excludes padded cells, PyTorch includes them)."""
@@ -164,7 +164,7 @@ def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
     return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
 
 
-@dataclass(frozen=True)
+@kind
 class AdaptivePool(Layer):
     """AdaptiveAvg/MaxPool1d/2d/3d (PyTorch): a fixed output size whatever the input; ``None`` keeps an axis."""
 
@@ -187,12 +187,12 @@ class AdaptivePool(Layer):
         return UNTRACKED  # windows of varying size
 
 
-@dataclass(frozen=True)
+@kind
 class AdaptiveAvgPool(AdaptivePool):
     """AdaptiveAvgPool1d/2d/3d."""
 
 
-@dataclass(frozen=True)
+@kind
 class AdaptiveMaxPool(AdaptivePool):
     """AdaptiveMaxPool1d/2d/3d."""
 

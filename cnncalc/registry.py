@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-import difflib
+import importlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import layers as L
+from .base import Layer
 from .errors import SpecError
+from .values import ACTIVATIONS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Kind:
-    """One layer kind: its JSON ``type``, Keras class name, class and fixed arguments (rank)."""
+    """One layer kind: its JSON ``type``, Keras class name, where its class lives, fixed arguments (rank).
+
+    The class is imported on first use, so a model only loads the modules of the kinds it uses.
+    """
 
     type: str
     class_name: str
-    cls: type[L.Layer]
+    module: str
+    cls_name: str
     fixed: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def cls(self) -> type[Layer]:
+        """The layer class (imported on first use)."""
+        return getattr(importlib.import_module(f"cnncalc.{self.module}"), self.cls_name)
 
     @property
     def name_prefix(self) -> str:
@@ -26,52 +36,60 @@ class Kind:
         name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", self.class_name)
         return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
-    def build(self, args: dict[str, Any]) -> L.Layer:
+    def build(self, args: dict[str, Any]) -> Layer:
         """Instantiate with already-resolved argument names."""
         return self.cls(**args, **dict(self.fixed))
 
 
-def _ranked(cls: type[L.Layer], pattern: str, ranks: tuple[int, ...] = (1, 2, 3)) -> list[Kind]:
-    """Kinds for each rank: ``_ranked(L.Conv, "Conv{}D")`` -> Conv1D, Conv2D, Conv3D."""
-    return [Kind(pattern.format(r).lower(), pattern.format(r), cls, (("rank", r),)) for r in ranks]
+def _ranked(where: str, pattern: str, ranks: tuple[int, ...] = (1, 2, 3)) -> list[Kind]:
+    """Kinds for each rank: ``_ranked("conv.Conv", "Conv{}D")`` -> Conv1D, Conv2D, Conv3D."""
+    module, cls_name = where.split(".")
+    return [
+        Kind(pattern.format(r).lower(), pattern.format(r), module, cls_name, (("rank", r),)) for r in ranks
+    ]
+
+
+def _one(type_: str, class_name: str, where: str) -> Kind:
+    module, cls_name = where.split(".")
+    return Kind(type_, class_name, module, cls_name)
 
 
 KINDS: tuple[Kind, ...] = (
-    *_ranked(L.Conv, "Conv{}D"),
-    *_ranked(L.ConvTranspose, "Conv{}DTranspose"),
-    *_ranked(L.DepthwiseConv, "DepthwiseConv{}D", (1, 2)),
-    *_ranked(L.SeparableConv, "SeparableConv{}D", (1, 2)),
-    *_ranked(L.MaxPool, "MaxPooling{}D"),
-    *_ranked(L.AvgPool, "AveragePooling{}D"),
-    *_ranked(L.GlobalMaxPool, "GlobalMaxPooling{}D"),
-    *_ranked(L.GlobalAvgPool, "GlobalAveragePooling{}D"),
-    *_ranked(L.AdaptiveAvgPool, "AdaptiveAvgPool{}d"),
-    *_ranked(L.AdaptiveMaxPool, "AdaptiveMaxPool{}d"),
-    *_ranked(L.ZeroPadding, "ZeroPadding{}D"),
-    *_ranked(L.Cropping, "Cropping{}D"),
-    *_ranked(L.UpSampling, "UpSampling{}D"),
-    *_ranked(L.SpatialDropout, "SpatialDropout{}D"),
-    Kind("flatten", "Flatten", L.Flatten),
-    Kind("reshape", "Reshape", L.Reshape),
-    Kind("permute", "Permute", L.Permute),
-    Kind("dense", "Dense", L.Dense),
-    Kind("dropout", "Dropout", L.Dropout),
-    Kind("activation", "Activation", L.Activation),
-    Kind("relu", "ReLU", L.ReLU),
-    Kind("leakyrelu", "LeakyReLU", L.LeakyReLU),
-    Kind("softmax", "Softmax", L.Softmax),
-    Kind("batchnormalization", "BatchNormalization", L.BatchNorm),
-    Kind("layernormalization", "LayerNormalization", L.LayerNorm),
-    Kind("add", "Add", L.Add),
-    Kind("subtract", "Subtract", L.Subtract),
-    Kind("multiply", "Multiply", L.Multiply),
-    Kind("average", "Average", L.Average),
-    Kind("maximum", "Maximum", L.Maximum),
-    Kind("minimum", "Minimum", L.Minimum),
-    Kind("concatenate", "Concatenate", L.Concatenate),
-    Kind("convpoollayer", "ConvPoolLayer", L.ConvPool),
-    Kind("fullyconnectedlayer", "FullyConnectedLayer", L.FullyConnected),
-    Kind("softmaxlayer", "SoftmaxLayer", L.SoftmaxLayer),
+    *_ranked("conv.Conv", "Conv{}D"),
+    *_ranked("conv.ConvTranspose", "Conv{}DTranspose"),
+    *_ranked("conv.DepthwiseConv", "DepthwiseConv{}D", (1, 2)),
+    *_ranked("conv.SeparableConv", "SeparableConv{}D", (1, 2)),
+    *_ranked("pooling.MaxPool", "MaxPooling{}D"),
+    *_ranked("pooling.AvgPool", "AveragePooling{}D"),
+    *_ranked("pooling.GlobalMaxPool", "GlobalMaxPooling{}D"),
+    *_ranked("pooling.GlobalAvgPool", "GlobalAveragePooling{}D"),
+    *_ranked("pooling.AdaptiveAvgPool", "AdaptiveAvgPool{}d"),
+    *_ranked("pooling.AdaptiveMaxPool", "AdaptiveMaxPool{}d"),
+    *_ranked("reshaping.ZeroPadding", "ZeroPadding{}D"),
+    *_ranked("reshaping.Cropping", "Cropping{}D"),
+    *_ranked("reshaping.UpSampling", "UpSampling{}D"),
+    *_ranked("basic.SpatialDropout", "SpatialDropout{}D"),
+    _one("flatten", "Flatten", "basic.Flatten"),
+    _one("reshape", "Reshape", "reshaping.Reshape"),
+    _one("permute", "Permute", "reshaping.Permute"),
+    _one("dense", "Dense", "basic.Dense"),
+    _one("dropout", "Dropout", "basic.Dropout"),
+    _one("activation", "Activation", "basic.Activation"),
+    _one("relu", "ReLU", "basic.ReLU"),
+    _one("leakyrelu", "LeakyReLU", "basic.LeakyReLU"),
+    _one("softmax", "Softmax", "basic.Softmax"),
+    _one("batchnormalization", "BatchNormalization", "basic.BatchNorm"),
+    _one("layernormalization", "LayerNormalization", "basic.LayerNorm"),
+    _one("add", "Add", "merging.Add"),
+    _one("subtract", "Subtract", "merging.Subtract"),
+    _one("multiply", "Multiply", "merging.Multiply"),
+    _one("average", "Average", "merging.Average"),
+    _one("maximum", "Maximum", "merging.Maximum"),
+    _one("minimum", "Minimum", "merging.Minimum"),
+    _one("concatenate", "Concatenate", "merging.Concatenate"),
+    _one("convpoollayer", "ConvPoolLayer", "network3.ConvPool"),
+    _one("fullyconnectedlayer", "FullyConnectedLayer", "network3.FullyConnected"),
+    _one("softmaxlayer", "SoftmaxLayer", "network3.SoftmaxLayer"),
 )
 
 #: Short names (and PyTorch-flavoured ones) for the kinds above.
@@ -101,7 +119,7 @@ _BY_TYPE = {k.type: k for k in KINDS}
 
 #: Activation names usable as a layer kind of their own (``sigmoid`` == ``activation:sigmoid``);
 #: relu, softmax and leaky_relu name Keras layer classes of their own (ReLU, Softmax, LeakyReLU).
-ACTIVATION_KINDS = frozenset(L.V.ACTIVATIONS) - {"linear", "relu", "softmax", "leaky_relu"}
+ACTIVATION_KINDS = frozenset(ACTIVATIONS) - {"linear", "relu", "softmax", "leaky_relu"}
 
 
 def lookup(name: str) -> Kind:
@@ -110,16 +128,20 @@ def lookup(name: str) -> Kind:
     key = ALIASES.get(key, key)
     if key in _BY_TYPE:
         return _BY_TYPE[key]
+    import difflib  # only on this error path
+
     close = difflib.get_close_matches(key, known_names(), n=3)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise SpecError(f"unknown layer kind {name!r} ({hint}`cnncalc kinds` lists them all)")
 
 
-def kind_of(layer: L.Layer) -> Kind:
+def kind_of(layer: Layer) -> Kind:
     """The kind a layer was built as."""
+    cls = type(layer)
     for k in KINDS:  # rank-generic classes (Conv) are told apart by their fixed arguments
-        if type(layer) is k.cls and all(getattr(layer, a) == v for a, v in k.fixed):
-            return k
+        if cls.__name__ == k.cls_name and cls.__module__ == f"cnncalc.{k.module}":
+            if all(getattr(layer, a) == v for a, v in k.fixed):
+                return k
     raise TypeError(f"not a registered layer kind: {layer!r}")
 
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .layers import Shape
+from .base import Shape
 from .options import KERAS_COLUMNS, Column, Convention, Count, DataFormat
 
 if TYPE_CHECKING:
@@ -170,10 +170,12 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
 
     view = view or View()
     table = Table(box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
+    # Text cells, not str: Rich would scan every string for markup and emoji codes (and load its
+    # emoji table), a visible share of start-up for plain names and numbers.
     for header, justify in _headers(summary, view):
-        table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(Text(header), justify=justify, overflow="fold")  # type: ignore[arg-type]
     for cells in _rows(summary, view):
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))
     parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), table]
     parts += [
         Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from . import values as V
@@ -19,6 +18,7 @@ from .base import (
     arg,
     fmt_shape,
     join_channels,
+    kind,
     required,
     spatial_input,
 )
@@ -33,7 +33,7 @@ def _pairs(value: Any, rank: int) -> tuple[tuple[int, int], ...]:
     return V.padding(value, rank)  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
+@kind
 class ZeroPadding(Layer):
     """ZeroPadding1D/2D/3D: out = n + before + after per spatial axis (Keras argument forms)."""
 
@@ -50,7 +50,7 @@ class ZeroPadding(Layer):
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
 
 
-@dataclass(frozen=True)
+@kind
 class Cropping(Layer):
     """Cropping1D/2D/3D: out = n - before - after per spatial axis; nothing may be left empty."""
 
@@ -70,7 +70,7 @@ class Cropping(Layer):
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
 
 
-@dataclass(frozen=True)
+@kind
 class UpSampling(Layer):
     """UpSampling1D/2D/3D: out = n*size per spatial axis. ``interpolation`` nearest, or bilinear (2-D)."""
 
@@ -112,7 +112,7 @@ def _target(value: Any, rank: int) -> Shape:
     return tuple(-1 if v == -1 else V.positive_int(v) for v in value)
 
 
-@dataclass(frozen=True)
+@kind
 class Reshape(Layer):
     """Reshape(target_shape): same number of values; one -1 is inferred (Keras and NumPy rule)."""
 
@@ -151,7 +151,7 @@ def _dims(value: Any, rank: int) -> Shape:
     return dims
 
 
-@dataclass(frozen=True)
+@kind
 class Permute(Layer):
     """Permute(dims): reorder the non-batch axes; ``dims`` counts from 1, as in Keras."""
 

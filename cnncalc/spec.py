@@ -14,8 +14,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from . import values as V
+from .base import Layer
 from .errors import CnncalcError, SpecError, describe_layer
-from .layers import Layer
 from .options import Convention, DataFormat, dtype_bytes
 from .registry import ACTIVATION_KINDS, Kind, lookup
 
@@ -67,7 +67,7 @@ MAX_LAYERS = 200_000
 MAX_LAYER_TEXT = 1_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class LayerSpec:
     """One parsed layer: the layer, how to show it in messages, and the spec's extras."""
 
@@ -83,7 +83,7 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Spec:
     """A parsed model spec. ``None`` settings mean "use the caller's or the default"."""
 

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .base import Context, Layer, ReceptiveField, Shape, Window
 from .errors import CnncalcError, ShapeError, SpecError, describe_layer
-from .layers import Context, Layer, ReceptiveField, Shape, Window
 from .options import DTYPE_BYTES, Convention, Count, DataFormat, default_data_format, dtype_bytes
 from .registry import kind_of
 from .spec import LayerSpec, Spec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class LayerRow:
     """One layer's results."""
 
@@ -102,7 +102,7 @@ class LayerRow:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Summary:
     """A whole model's results; ``to_dict()`` is the ``--format json`` document."""
 
@@ -397,7 +397,6 @@ def summarize(
 ) -> Summary:
     """Compute every layer's output shape, params and costs, following the graph when the spec
     branches; raise on the first impossible layer."""
-    from .layers import Merge, merge_fields
     from .values import shape as check_shape
 
     ctx = settings(spec, convention, data_format)
@@ -419,8 +418,10 @@ def summarize(
         ls, name, srcs = spec.layers[index], names[index], sources[index]
         in_shapes = [shapes[s] for s in srcs]
         try:
-            if isinstance(ls.layer, Merge):
-                out = ls.layer.compute_many(in_shapes, list(srcs), ctx)
+            if ls.layer.takes_many:
+                from .merging import merge_fields
+
+                out = ls.layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
                 rf = merge_fields([fields[s] for s in srcs])
             else:
                 if len(srcs) != 1:

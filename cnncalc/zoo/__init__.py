@@ -7,16 +7,18 @@ it matches (``published_params``); ``tests/test_zoo.py`` asserts it. Written by
 
 from __future__ import annotations
 
-from importlib import resources
+import os
 
 from ..errors import SpecError
+
+# Plain files beside this module (package data). importlib.resources would cost start-up time
+# (it imports tempfile, pathlib and inspect) for no gain in a regular install.
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def names() -> list[str]:
     """The zoo's model names, sorted."""
-    return sorted(
-        p.name[: -len(".json")] for p in resources.files(__name__).iterdir() if p.name.endswith(".json")
-    )
+    return sorted(name[: -len(".json")] for name in os.listdir(_HERE) if name.endswith(".json"))
 
 
 def load(name: str) -> str:
@@ -24,5 +26,6 @@ def load(name: str) -> str:
     key = name.strip().lower().replace("-", "").replace("_", "")
     for known in names():
         if known.replace("_", "") == key:
-            return resources.files(__name__).joinpath(f"{known}.json").read_text(encoding="utf-8")
+            with open(os.path.join(_HERE, f"{known}.json"), encoding="utf-8") as handle:
+                return handle.read()
     raise SpecError(f"no model {name!r} in the zoo (known: {', '.join(names())})")
