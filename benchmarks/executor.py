@@ -77,6 +77,20 @@ def main() -> None:
     report = verify(summary)
     print(f"\nVGG16 conv stack verify at 224x224x3, batch 1: {time.perf_counter() - start:.1f} s, "
           f"ok={report.ok}, estimated peak {report.estimated_bytes / 2**20:.0f} MiB")  # fmt: skip
+    peak_rss("cnncalc verify --model vgg16 (224x224x3, batch 1)", ["verify", "--model", "vgg16"])
+
+
+def peak_rss(label: str, args: list[str]) -> None:
+    """Whole-process peak resident memory of a cnncalc command (Linux ru_maxrss is in KiB)."""
+    import resource
+    import subprocess
+    import sys
+
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "cnncalc", *args], capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{label}: exit {proc.returncode}, {elapsed:.1f} s, peak RSS {peak:.0f} MiB (whole process)")
 
 
 if __name__ == "__main__":

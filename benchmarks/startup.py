@@ -49,7 +49,8 @@ def median_seconds(command: list[str], runs: int, env: dict[str, str] | None = N
 
 
 def can_import(python: str, module: str) -> bool:
-    return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True, env=env).returncode == 0
 
 
 def main() -> None:

@@ -446,6 +446,9 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
         stdout_console().print(render.check_report(results), soft_wrap=True)
+    for result in results:
+        if result.error:  # diagnostics also on stderr, one line per unreadable spec
+            _error(result.error)
     statuses = {r.status for r in results}
     sys.exit(2 if "error" in statuses else 1 if "fail" in statuses else 0)
 

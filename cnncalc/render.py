@@ -200,8 +200,24 @@ def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
 
 
 def to_json(summary: Summary) -> str:
-    """The ``--format json`` document, indented, newline-terminated."""
-    return json.dumps(summary.to_dict(), indent=2) + "\n"
+    """The ``--format json`` document: one key per line and one layer per line.
+
+    Readable and diff-friendly for big models, and written by json's C encoder (``indent=``
+    would force the pure-Python one: half the time of a 10,000-layer summary).
+    """
+    return json_lines(summary.to_dict(), "layers")
+
+
+def json_lines(doc: dict[str, Any], list_key: str) -> str:
+    """A JSON object with each top-level key on its own line and ``list_key``'s items one per line."""
+    lines = []
+    for key, value in doc.items():
+        if key == list_key and value:
+            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def to_markdown(summary: Summary, view: View | None = None) -> str:

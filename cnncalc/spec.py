@@ -65,6 +65,7 @@ _INPUT_KEYS = ("input_shape", "batch_input_shape", "batch_shape")
 #: Hardening limits (documented in docs/spec.md): beyond these a spec is refused, not processed.
 MAX_LAYERS = 200_000
 MAX_LAYER_TEXT = 1_000
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -455,10 +456,24 @@ def loads(text: str, source: str = "<string>") -> Spec:
         raise SpecError(f"{source}: bad JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
     except RecursionError:
         raise SpecError(f"{source}: JSON nested too deeply") from None
+    depth = nesting_depth(doc)
+    if depth > MAX_JSON_DEPTH:
+        raise SpecError(f"{source}: JSON nested {depth} levels deep, more than the limit {MAX_JSON_DEPTH}")
     try:
         return parse_spec(doc)
     except CnncalcError as err:
         raise type(err)(f"{source}: {err}") from None
+
+
+def nesting_depth(doc: Any) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (iterative: no recursion limit)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 def from_layers(texts: list[str] | tuple[str, ...]) -> Spec:

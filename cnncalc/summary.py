@@ -16,6 +16,9 @@ from .options import DTYPE_BYTES, Convention, Count, DataFormat, default_data_fo
 from .registry import kind_of
 from .spec import LayerSpec, Spec
 
+#: Largest tensor (values per sample) a spec may produce: int64 indexing, as in every framework.
+MAX_ELEMENTS = 2**63 - 1
+
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class LayerRow:
@@ -406,6 +409,11 @@ def summarize(
         (name, check_shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
         for name, shape in model_inputs(spec, input_shape if input_shape is not None else spec.input_shape)
     )
+    for name, shape in inputs:
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise ShapeError(
+                f"input {name!r} would hold {math.prod(shape):.3g} values, more than the limit 2**63 - 1"
+            )
     names = layer_names(spec.layers)
     sources = wiring(spec, names, inputs)
     shapes: dict[str, Shape] = dict(inputs)
@@ -431,6 +439,11 @@ def summarize(
                 rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
         except CnncalcError as err:
             raise err.at(describe_layer(index, ls.text)) from None
+        if math.prod(out.shape) > MAX_ELEMENTS:
+            raise ShapeError(
+                f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
+                f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
+            )
         shapes[name], fields[name] = out.shape, rf
         kind = kind_of(ls.layer)
         params = out.trainable + out.non_trainable
