@@ -31,7 +31,9 @@ def assert_clean(result, allowed=(0, 2)) -> None:
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
         assert lines and all(line.startswith("Error: ") for line in lines), result.stderr
-        assert len(lines) == 1 or len(lines) == result.stdout.count("ERROR"), result.stderr  # check: one per spec
+        assert len(lines) == 1 or len(lines) == result.stdout.count("ERROR"), (
+            result.stderr
+        )  # check: one per spec
 
 
 # ----------------------------------------------------------------------------- strategies
@@ -71,7 +73,9 @@ SETTINGS = st.lists(st.sampled_from([
 
 
 @DEADLINE
-@given(st.sampled_from(["summary", "explain", "diagram"]), SHAPES, st.lists(layer_text(), max_size=4), SETTINGS)
+@given(
+    st.sampled_from(["summary", "explain", "diagram"]), SHAPES, st.lists(layer_text(), max_size=4), SETTINGS
+)
 def test_fuzz_command_lines(command, shape, layers, options) -> None:
     options = [o for o in options if command == "summary" or o[0] not in ("--format", "--all", "--columns",
                                                                           "--count", "--bias-macs", "--dtype")]  # fmt: skip
@@ -112,7 +116,9 @@ def spec_document(draw: st.DrawFn) -> str:
     ))  # fmt: skip
     text = json.dumps(doc, allow_nan=True, default=str)
     if draw(st.booleans()):  # damage it: truncate, or wrap it deep
-        text = draw(st.sampled_from([text[: len(text) // 2], "[" * 70 + text + "]" * 70, text + "}", "\ufeff" + text]))
+        text = draw(
+            st.sampled_from([text[: len(text) // 2], "[" * 70 + text + "]" * 70, text + "}", "\ufeff" + text])
+        )
     return text
 
 
@@ -129,7 +135,10 @@ def test_real_processes_never_print_tracebacks() -> None:
         (["summary", "-f", "-"], '{"input_shape": [32, 32, 3], "layers": ['),
         (["summary", "-f", "-"], "[" * 100_000),
         (["verify", "--input", "100000x100000x3", "conv:8,3"], None),
-        (["summary", "--input", "8x8x3", "upsampling2d:size=2147483647", "upsampling2d:size=2147483647"], None),
+        (
+            ["summary", "--input", "8x8x3", "upsampling2d:size=2147483647", "upsampling2d:size=2147483647"],
+            None,
+        ),
         (["check", "-"], "\x00\xff"),
     ]:
         proc = run_process(*args, input=stdin)
