@@ -73,3 +73,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = next(line for line in readme.splitlines() if "pip install -q '.[test]'" in line)
     assert "pytest" in command
     assert "README.md" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_layer_params_add_up_to_totals() -> None:
+    # torchinfo's assert_sum_column_totals_match, for every zoo model and fixture.
+    import cnncalc
+    from cnncalc import zoo
+
+    sources = [zoo.load(name) for name in zoo.names()]
+    sources += [p.read_text() for p in (ROOT / "tests" / "fixtures" / "keras").glob("*[a-z].json")
+                if not p.name.endswith(".expected.json")]  # fmt: skip
+    for text in sources:
+        s = cnncalc.summarize(text)
+        assert sum(row.params for row in s.layers) == s.total_params
+        assert sum(row.trainable_params for row in s.layers) == s.trainable_params
+        assert sum(row.macs for row in s.layers) == s.total_macs
