@@ -81,6 +81,23 @@ def resolve_windows(
 # ----------------------------------------------------------------------------- convolution
 
 
+def conv_output(
+    windows: tuple[Window, ...], fmt: DataFormat, channels: int, weights: int, use_bias: bool, activation: str
+) -> LayerOutput:
+    """What every conv-family layer reports: shape, params (weights + a bias per output channel),
+    MACs (each output position meets every weight once), bias adds and activation ops."""
+    out_spatial = tuple(w.out for w in windows)
+    positions = math.prod(out_spatial)
+    return LayerOutput(
+        shape=join_channels(out_spatial, channels, fmt),
+        trainable=weights + (channels if use_bias else 0),
+        macs=positions * weights,
+        bias_adds=positions * channels if use_bias else 0,
+        ops=activation_ops(activation, positions * channels),
+        windows=windows,
+    )
+
+
 @kind
 class Conv(Layer):
     """Conv1D/2D/3D. out = see :func:`resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
@@ -108,16 +125,8 @@ class Conv(Layer):
         windows = resolve_windows(
             spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding, ctx
         )
-        out_spatial = tuple(w.out for w in windows)
         weights = self.filters * math.prod(self.kernel_size) * (c_in // self.groups)
-        return LayerOutput(
-            shape=join_channels(out_spatial, self.filters, fmt),
-            trainable=weights + (self.filters if self.use_bias else 0),
-            macs=math.prod(out_spatial) * weights,
-            bias_adds=math.prod(out_spatial) * self.filters if self.use_bias else 0,
-            ops=activation_ops(self.activation, math.prod(out_spatial) * self.filters),
-            windows=windows,
-        )
+        return conv_output(windows, fmt, self.filters, weights, self.use_bias, self.activation)
 
 
 def _keras_stride_dilation(layer: Any, ctx: Context) -> None:
@@ -151,18 +160,8 @@ class DepthwiseConv(Layer):
         windows = resolve_windows(
             spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding, ctx
         )
-        out_spatial = tuple(w.out for w in windows)
         k = c_in * self.depth_multiplier
-        weights = math.prod(self.kernel_size) * k
-        positions = math.prod(out_spatial)
-        return LayerOutput(
-            shape=join_channels(out_spatial, k, fmt),
-            trainable=weights + (k if self.use_bias else 0),
-            macs=positions * weights,
-            bias_adds=positions * k if self.use_bias else 0,
-            ops=activation_ops(self.activation, positions * k),
-            windows=windows,
-        )
+        return conv_output(windows, fmt, k, math.prod(self.kernel_size) * k, self.use_bias, self.activation)
 
 
 @kind
@@ -189,18 +188,9 @@ class SeparableConv(Layer):
         windows = resolve_windows(
             spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding, ctx
         )
-        out_spatial = tuple(w.out for w in windows)
         mid = c_in * self.depth_multiplier
         weights = math.prod(self.kernel_size) * mid + mid * self.filters
-        positions = math.prod(out_spatial)
-        return LayerOutput(
-            shape=join_channels(out_spatial, self.filters, fmt),
-            trainable=weights + (self.filters if self.use_bias else 0),
-            macs=positions * weights,
-            bias_adds=positions * self.filters if self.use_bias else 0,
-            ops=activation_ops(self.activation, positions * self.filters),
-            windows=windows,
-        )
+        return conv_output(windows, fmt, self.filters, weights, self.use_bias, self.activation)
 
 
 @dataclass(frozen=True)

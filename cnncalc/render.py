@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Shape
 from .options import KERAS_COLUMNS, Column, Convention, Count, DataFormat
+from .spec import LAYER_RESULTS
 
 if TYPE_CHECKING:
     from .summary import Summary
@@ -235,22 +236,8 @@ def to_markdown(summary: Summary, view: View | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-CSV_COLUMNS = (
-    "name",
-    "type",
-    "output_shape",
-    "params",
-    "trainable_params",
-    "non_trainable_params",
-    "buffers",
-    "macs",
-    "bias_adds",
-    "ops",
-    "flops",
-    "activation_bytes",
-    "receptive_field",
-    "inputs",
-)
+#: The layer's result fields (the JSON's, in its order) between its name and type and its inputs.
+CSV_COLUMNS = ("name", "type", *LAYER_RESULTS, "inputs")
 
 
 def to_csv(summary: Summary) -> str:
