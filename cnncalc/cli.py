@@ -419,8 +419,13 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
     from . import render
     from .check import CheckResult, check_text, updated_document
 
+    import glob
+
     results = []
     for source in expand_specs(specs):
+        if source != "-" and glob.has_magic(source) and not os.path.exists(source):
+            results.append(CheckResult(source, error=f"no file matches {source}"))
+            continue
         try:
             text = read_text(source)
         except CnncalcError as err:
