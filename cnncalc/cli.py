@@ -416,10 +416,10 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
       cnncalc check model.json
       cnncalc check 'models/*.json' --format junit > cnncalc.xml
     """
+    import glob
+
     from . import render
     from .check import CheckResult, check_text, updated_document
-
-    import glob
 
     results = []
     for source in expand_specs(specs):
