@@ -399,8 +399,9 @@ def _conv_forward(layer: L.Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.
     return _window_layer(layer, x, ctx, body)
 
 
-def as_grouped_conv(layer: L.DepthwiseConv | L.SeparableConv, channels: int, w: Weights,
-                    pointwise: bool = False) -> tuple[L.Conv, Weights]:  # fmt: skip
+def as_grouped_conv(
+    layer: L.DepthwiseConv | L.SeparableConv, channels: int, w: Weights
+) -> tuple[L.Conv, Weights]:
     """A depthwise conv is a grouped conv with groups = C_in; its Keras kernel (*F, C, dm) becomes
     (*F, 1, C*dm) with output channel c*dm + m, TensorFlow's order."""
     dm = layer.depth_multiplier

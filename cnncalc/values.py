@@ -56,11 +56,6 @@ def positive_int(value: Any, rank: int = 0) -> int:
     return _int(value, 1)
 
 
-def non_negative_int(value: Any, rank: int = 0) -> int:
-    """An integer >= 0."""
-    return _int(value, 0)
-
-
 def _tuple(value: Any, rank: int, minimum: int) -> tuple[int, ...]:
     if isinstance(value, (list, tuple)):
         if len(value) != rank:
