@@ -6,7 +6,6 @@ Rich is imported inside the functions that need it, so JSON output never loads i
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -242,6 +241,8 @@ CSV_COLUMNS = ("name", "type", *LAYER_RESULTS, "inputs")
 
 def to_csv(summary: Summary) -> str:
     """One row per layer; shapes written like ``100x100x16``."""
+    import csv  # only this format needs it
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)

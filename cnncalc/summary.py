@@ -340,8 +340,6 @@ def topological_order(
 
     Unknown names and cycles are errors that name the layers involved.
     """
-    import heapq
-
     position = {name: i for i, name in enumerate(names)}
     for i, name in enumerate(names):
         if name in input_names:
@@ -354,6 +352,10 @@ def topological_order(
                 raise SpecError(
                     f"{describe_layer(i, spec.layers[i].text)}: unknown input {source!r} (known: {known})"
                 )
+    if all(ls.inputs is None for ls in spec.layers):
+        return list(range(len(names)))  # a plain stack: already in order
+    import heapq
+
     waiting = [sum(1 for s in srcs if s in position) for srcs in sources]
     readers: dict[int, list[int]] = {}
     for i, srcs in enumerate(sources):
