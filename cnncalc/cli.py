@@ -368,12 +368,12 @@ def verify(
       cnncalc verify --convention pytorch --input 3x32x32 conv:8,3,2,1,dilation=2 maxpool:3,2,ceil_mode=true
     """
     from . import render
-    from .verify import parse_bytes
+    from .verify import parse_bytes, run_macs
     from .verify import verify as run_verify
 
     result = model_args.summarize()
     limit = parse_bytes(max_memory)
-    with progress_bar(len(result.layers), batch * result.total_macs) as advance:
+    with progress_bar(len(result.layers), run_macs(result, batch)) as advance:
         report = run_verify(result, batch=batch, dtype=dtype, seed=seed, max_memory=limit, progress=advance)
     if fmt == "json":
         click.echo(render.verify_json(report), nl=False)

@@ -99,6 +99,11 @@ def parse_bytes(text: str) -> int:
         raise CnncalcError(f"--max-memory {text!r} is not a size like 2GiB or 512MB") from None
 
 
+def run_macs(summary: Summary, batch: int) -> int:
+    """Multiply-accumulates a verify run does on its fast path (what the progress bar keys on)."""
+    return batch * summary.total_macs
+
+
 def window_bytes(row: LayerRow, ctx: Context, batch: int, itemsize: int, budget: int) -> int:
     """Bytes of the (tiled) window matrix a conv GEMM builds."""
     layer = row.layer
