@@ -46,6 +46,11 @@ _SIDES = {"length": ("left", "right"), "height": ("top", "bottom"), "width": ("l
           "depth": ("front", "back")}  # fmt: skip
 
 
+def _bias(symbol: str, count: int, use_bias: bool) -> tuple[str, str]:
+    """The bias term of a params formula, as (formula, numbers): ``(" + K", " + 16")``, or nothing."""
+    return (f" + {symbol}", f" + {count}") if use_bias else ("", "")
+
+
 def _num(n: int) -> str:
     return f"{n:,}"
 
@@ -185,7 +190,7 @@ def _conv_steps(row: LayerRow, layer: L.Conv, summary: Summary) -> list[Step]:
     f_syms = "*".join(f"F_{_SYMBOL[a].lower()}" for a in names)
     f_vals = "*".join(map(str, layer.kernel_size))
     groups = f"/{layer.groups}" if layer.groups > 1 else ""
-    bias = (" + K", f" + {layer.filters}") if layer.use_bias else ("", "")
+    bias = _bias("K", layer.filters, layer.use_bias)
     steps.append(Step("params", f"K*{f_syms}*D_in{'/groups' if groups else ''}{bias[0]}",
                       f"{layer.filters}*{f_vals}*{c_in}{groups}{bias[1]}", _num(row.params)))  # fmt: skip
     o_syms = "*".join(f"{_SYMBOL[a]}_out" for a in names)
@@ -246,7 +251,7 @@ def _depthwise_steps(row: LayerRow, layer: L.DepthwiseConv | L.SeparableConv, su
     positions = "*".join(map(str, spatial_out))
     if isinstance(layer, L.DepthwiseConv):
         steps.append(Step("channels", "C_in*depth_multiplier", f"{c_in}*{dm}", str(c_in * dm)))
-        bias = (" + C_in*dm", f" + {c_in * dm}") if layer.use_bias else ("", "")
+        bias = _bias("C_in*dm", c_in * dm, layer.use_bias)
         steps.append(
             Step("params", f"prod(F)*C_in*dm{bias[0]}", f"{f_vals}*{c_in}*{dm}{bias[1]}", _num(row.params))
         )
@@ -255,7 +260,7 @@ def _depthwise_steps(row: LayerRow, layer: L.DepthwiseConv | L.SeparableConv, su
         )
         return steps
     k = layer.filters
-    bias = (" + K", f" + {k}") if layer.use_bias else ("", "")
+    bias = _bias("K", k, layer.use_bias)
     steps.append(Step("channels", "filters", "", str(k)))
     steps.append(Step("params", f"prod(F)*C_in*dm + C_in*dm*K{bias[0]}",
                       f"{f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k}{bias[1]}", _num(row.params)))  # fmt: skip
@@ -267,11 +272,10 @@ def _depthwise_steps(row: LayerRow, layer: L.DepthwiseConv | L.SeparableConv, su
 def _transposed_steps(row: LayerRow, layer: L.ConvTranspose, summary: Summary) -> list[Step]:
     spatial_in, c_in = split_channels(row.input_shape, layer.layout(summary.context))
     steps = []
-    for name, a in zip(
-        AXIS_NAMES[layer.rank], L.transposed_axes(layer, spatial_in, summary.context), strict=True
-    ):
+    axes = L.transposed_axes(layer, spatial_in, summary.context)
+    for i, (name, a) in enumerate(zip(AXIS_NAMES[layer.rank], axes, strict=True)):
         if a.rule == "pytorch":
-            pads = (0, 0) if layer.padding == "valid" else layer.padding[AXIS_NAMES[layer.rank].index(name)]
+            pads = (0, 0) if layer.padding == "valid" else layer.padding[i]
             steps.append(Step(name, "(n - 1)*S - P_before - P_after + d*(F - 1) + output_padding + 1",
                               f"({a.n} - 1)*{a.stride} - {pads[0]} - {pads[1]} + {a.dilation}*({a.kernel} - 1) + "
                               f"{a.output_padding} + 1", str(a.out)))  # fmt: skip
@@ -287,7 +291,7 @@ def _transposed_steps(row: LayerRow, layer: L.ConvTranspose, summary: Summary) -
                               f"({a.n} - 1)*{a.stride} + {a.f_eff} - 2*{pad} + {a.output_padding}", str(a.out)))  # fmt: skip
     f_vals = "*".join(map(str, layer.kernel_size))
     groups = f"/{layer.groups}" if layer.groups > 1 else ""
-    bias = (" + K", f" + {layer.filters}") if layer.use_bias else ("", "")
+    bias = _bias("K", layer.filters, layer.use_bias)
     steps.append(Step("channels", "filters", "", str(layer.filters)))
     steps.append(Step("params", f"C_in*prod(F)*K{'/groups' if groups else ''}{bias[0]}",
                       f"{c_in}*{f_vals}*{layer.filters}{groups}{bias[1]}", _num(row.params)))  # fmt: skip

@@ -282,11 +282,6 @@ def table_html(summary: Summary, view: View | None = None) -> str:
     return console.export_html(theme=DEFAULT_TERMINAL_THEME, inline_styles=True, code_format=_PRE)
 
 
-def to_html(summary: Summary, view: View | None = None) -> str:
-    """The table as an HTML fragment (Jupyter's ``_repr_html_``)."""
-    return table_html(summary, view)
-
-
 def html_report(summary: Summary, view: View | None = None) -> str:
     """One self-contained page: the diagram (inline SVG), the summary table and totals."""
     from html import escape

@@ -266,9 +266,9 @@ class Summary:
         return summary_table(self)
 
     def _repr_html_(self) -> str:
-        from .render import to_html
+        from .render import table_html
 
-        return to_html(self)
+        return table_html(self)
 
 
 def settings(

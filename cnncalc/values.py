@@ -146,16 +146,10 @@ def optional_axis(value: Any, rank: int = 0) -> int | None:
 
 def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:
     """A shape without the batch axis: a list of positive integers, or text like ``200x200x1``."""
-    shown = (
-        value
-        if isinstance(value, str)
-        else "x".join(map(str, value))
-        if isinstance(value, (list, tuple))
-        else value
-    )
+    shown = "x".join(map(str, value)) if isinstance(value, (list, tuple)) else value
     if isinstance(value, str):
         text = value.strip().strip("()[]").replace(" ", "")
-        parts = [p for p in text.replace(",", "x").split("x")] if text else []
+        parts = text.replace(",", "x").split("x") if text else []
         try:
             value = [int(p) for p in parts]
         except ValueError:
