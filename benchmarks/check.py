@@ -39,13 +39,18 @@ def main() -> None:
             summary = cnncalc.summarize(random_model(rng), input_shape=(128, 128, 3))
             Path(tmp, f"model_{i:04}.json").write_text(json.dumps(summary.to_dict()))
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "cnncalc", "check", f"{tmp}/*.json", "--format", "json"],
-                              capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "cnncalc", "check", f"{tmp}/*.json", "--format", "json"],
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - start
     doc = json.loads(proc.stdout)
     checked = sum(spec["checked"] for spec in doc["specs"])
-    print(f"{args.specs} specs, {checked:,} expectations, exit {proc.returncode}, "
-          f"passed {doc['passed']}: {elapsed:.2f} s in one process")  # fmt: skip
+    print(
+        f"{args.specs} specs, {checked:,} expectations, exit {proc.returncode}, "
+        f"passed {doc['passed']}: {elapsed:.2f} s in one process"
+    )
 
 
 if __name__ == "__main__":

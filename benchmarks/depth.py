@@ -28,8 +28,11 @@ def main() -> None:
             path = Path(tmp, f"deep_{n}.json")
             path.write_text(json.dumps(spec(n)))
             start = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "cnncalc", "summary", "-f", str(path), "--format", "json"],
-                                  capture_output=True, text=True)  # fmt: skip
+            proc = subprocess.run(
+                [sys.executable, "-m", "cnncalc", "summary", "-f", str(path), "--format", "json"],
+                capture_output=True,
+                text=True,
+            )
             elapsed = time.perf_counter() - start
             assert proc.returncode == 0, proc.stderr
             assert len(json.loads(proc.stdout)["layers"]) == n

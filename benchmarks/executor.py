@@ -75,8 +75,10 @@ def main() -> None:
     summary = cnncalc.summarize(vgg, input_shape=(224, 224, 3))
     start = time.perf_counter()
     report = verify(summary)
-    print(f"\nVGG16 conv stack verify at 224x224x3, batch 1: {time.perf_counter() - start:.1f} s, "
-          f"ok={report.ok}, estimated peak {report.estimated_bytes / 2**20:.0f} MiB")  # fmt: skip
+    print(
+        f"\nVGG16 conv stack verify at 224x224x3, batch 1: {time.perf_counter() - start:.1f} s, "
+        f"ok={report.ok}, estimated peak {report.estimated_bytes / 2**20:.0f} MiB"
+    )
     peak_rss("cnncalc verify --model vgg16 (224x224x3, batch 1)", ["verify", "--model", "vgg16"])
 
 

@@ -60,19 +60,37 @@ def main() -> None:
     args = parser.parse_args()
     cnncalc = shutil.which("cnncalc") or sys.exit("cnncalc is not on PATH: pip install . first")
     rows = [
-        ("floor: import click, rich.console, rich.table", [sys.executable, "-c", "import click, rich.console, rich.table"], None),
+        (
+            "floor: import click, rich.console, rich.table",
+            [sys.executable, "-c", "import click, rich.console, rich.table"],
+            None,
+        ),
         ("cnncalc summary --model vgg16", [cnncalc, "summary", "--model", "vgg16"], None),
-        ("cnncalc summary --model vgg16 --format json", [cnncalc, "summary", "--model", "vgg16", "--format", "json"], None),
+        (
+            "cnncalc summary --model vgg16 --format json",
+            [cnncalc, "summary", "--model", "vgg16", "--format", "json"],
+            None,
+        ),
         ("cnncalc summary --model resnet50", [cnncalc, "summary", "--model", "resnet50"], None),
-    ]  # fmt: skip
+    ]
     other = args.python_with_frameworks
     if other and can_import(other, "keras"):
-        rows.append(("keras VGG16().summary() (torch backend)", [other, "-c", KERAS_VGG16],
-                     {**os.environ, "KERAS_BACKEND": "torch"}))  # fmt: skip
+        rows.append(
+            (
+                "keras VGG16().summary() (torch backend)",
+                [other, "-c", KERAS_VGG16],
+                {**os.environ, "KERAS_BACKEND": "torch"},
+            )
+        )
     if other and can_import(other, "torchinfo"):
         rows.append(("torchinfo.summary(vgg16)", [other, "-c", TORCHINFO_VGG16], None))
-    results = [(label, median_seconds(cmd, args.runs if "keras" not in label and "torchinfo" not in label else 5, env))
-               for label, cmd, env in rows]  # fmt: skip
+    results = [
+        (
+            label,
+            median_seconds(cmd, args.runs if "keras" not in label and "torchinfo" not in label else 5, env),
+        )
+        for label, cmd, env in rows
+    ]
     floor = results[0][1]
     ours = results[1][1]
     print(f"{'command':48} {'median s':>9} {'x floor':>8} {'vs cnncalc':>11}")

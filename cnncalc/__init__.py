@@ -7,18 +7,22 @@ The library API (stable):
     >>> s.output_shape, s.total_params
     ((100, 100, 32), 4720)
 
-Nothing here imports numpy, click or rich; the executor (``cnncalc.executor``) imports numpy.
+Nothing here imports numpy, click or rich; :mod:`cnncalc.numeric` (the executor and verify)
+imports numpy, :mod:`cnncalc.render` imports rich. This module is the facade over the layers
+of the package (``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import render as _render
+from .engine import summarize as _summarize
+from .enums import Convention, DataFormat
 from .errors import CnncalcError, ShapeError, SpecError
-from .options import Convention, DataFormat
-from .spec import Spec, parse
+from .io import Spec, parse
+from .layers.args import shape as _shape
 from .summary import LayerRow, Summary
-from .summary import summarize as _summarize
 
 __version__ = "0.1.0"
 
@@ -35,6 +39,11 @@ __all__ = [
     "summarize",
 ]
 
+# A Summary renders itself in Rich and Jupyter. The core never imports the renderers; the facade
+# gives the plain-data class its display hooks (which load Rich only when used).
+Summary.__rich__ = _render.rich_display  # type: ignore[attr-defined]
+Summary._repr_html_ = _render.html_display  # type: ignore[attr-defined]
+
 
 def summarize(
     source: Any,
@@ -44,14 +53,12 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
 ) -> Summary:
-    """Summarize any spec form (see :func:`cnncalc.spec.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
+    """Summarize any spec form (see :func:`cnncalc.io.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
     ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures."""
-    from .values import shape
-
     given = (
         None
         if input_shape is None
-        else shape(input_shape if isinstance(input_shape, str) else list(input_shape))
+        else _shape(input_shape if isinstance(input_shape, str) else list(input_shape))
     )
     return _summarize(
         parse(source), input_shape=given, convention=convention, data_format=data_format, dtype=dtype

@@ -11,13 +11,20 @@ Two sources of expectations, both optional:
 from __future__ import annotations
 
 import copy
+import glob
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .engine import summarize
+from .enums import CheckStatus
 from .errors import CnncalcError, SpecError
-from .spec import LAYER_RESULTS, MODEL_RESULTS, Spec, loads
-from .summary import LayerRow, Summary, summarize
+from .io.document import loads
+from .io.files import read_text, source_name
+from .io.spec import Spec
+from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary
 
 #: Budgets: expect key -> (Summary attribute, what it limits).
 BUDGETS = {
@@ -53,15 +60,15 @@ class CheckResult:
     summary: Summary | None = field(default=None, compare=False, repr=False)
 
     @property
-    def status(self) -> str:
+    def status(self) -> CheckStatus:
         """``pass``, ``fail`` (differences) or ``error`` (unreadable or impossible spec)."""
-        return "error" if self.error else "fail" if self.differences else "pass"
+        return CheckStatus.ERROR if self.error else CheckStatus.FAIL if self.differences else CheckStatus.PASS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "source": self.source,
-            "status": self.status,
+            "status": self.status.value,
             "checked": self.checked,
             "error": self.error,
             "differences": [d.to_dict() for d in self.differences],
@@ -73,11 +80,11 @@ def _plain(value: Any) -> Any:
 
 
 def _layer_actual(row: LayerRow, key: str) -> Any:
-    return _plain(row.to_dict()[key])
+    return row.result(key)
 
 
 def _model_actual(summary: Summary, key: str) -> Any:
-    return _plain(getattr(summary, key))
+    return summary.result(key)
 
 
 def _layer_index(summary: Summary, key: Any) -> int:
@@ -180,9 +187,65 @@ def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
             if key in expect:
                 expect[key] = _model_actual(summary, key)
         layers = expect.get("layers", {})
-        items = enumerate(layers) if isinstance(layers, list) else layers.items()
-        for key, fields in items:
-            row = summary.layers[_layer_index(summary, key + 1 if isinstance(layers, list) else key)]
+        keyed: dict[Any, Any] = (
+            {i + 1: f for i, f in enumerate(layers)} if isinstance(layers, list) else layers
+        )
+        for key, fields in keyed.items():
+            row = summary.layers[_layer_index(summary, key)]
             for name in fields:
                 fields[name] = _layer_actual(row, name)
     return json.dumps(new, indent=2) + "\n", changes
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A whole ``cnncalc check``: one result per spec, and what ``update`` rewrote (source, change)."""
+
+    results: tuple[CheckResult, ...]
+    updates: tuple[tuple[str, Difference], ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 all passed, 1 some differ, 2 some could not be read or computed."""
+        statuses = {r.status for r in self.results}
+        return 2 if CheckStatus.ERROR in statuses else 1 if CheckStatus.FAIL in statuses else 0
+
+
+def expand_sources(specs: Iterable[str]) -> list[str]:
+    """Spec arguments with globs expanded (sorted); a glob matching nothing stays, to be reported."""
+    out: list[str] = []
+    for spec in specs:
+        if spec != "-" and glob.has_magic(spec):
+            out.extend(sorted(glob.glob(spec, recursive=True)) or [spec])
+        else:
+            out.append(spec)
+    return out
+
+
+def run_checks(specs: Iterable[str], *, update: bool = False) -> CheckRun:
+    """Check every spec file ('-' is standard input; globs expanded). With ``update``, each file's
+    snapshot expectations are first rewritten with the current figures (budgets are kept)."""
+    results: list[CheckResult] = []
+    updates: list[tuple[str, Difference]] = []
+    for source in expand_sources(specs):
+        if source != "-" and glob.has_magic(source) and not os.path.exists(source):
+            results.append(CheckResult(source, error=f"no file matches {source}"))
+            continue
+        try:
+            text = read_text(source)
+        except CnncalcError as err:
+            results.append(CheckResult(source, error=str(err)))
+            continue
+        if update and source != "-":
+            try:
+                new_text, changes = updated_document(text, source)
+            except CnncalcError:
+                pass  # reported by the check below
+            else:
+                if changes:
+                    with open(source, "w", encoding="utf-8") as handle:
+                        handle.write(new_text)
+                updates += [(source, change) for change in changes]
+                text = new_text
+        results.append(check_text(text, source_name(source)))
+    return CheckRun(tuple(results), tuple(updates))

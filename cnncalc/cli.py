@@ -8,20 +8,31 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
-from .errors import CnncalcError, SpecError
-from .options import DTYPE_BYTES, KERAS_COLUMNS, Column, Convention, Count, DataFormat, OutputFormat
+from .enums import DTYPE_BYTES, KERAS_COLUMNS, Column, Convention, Count, DataFormat, OutputFormat
+from .errors import CnncalcError, Option, SpecError, spell_with
 
-#: Refuse larger spec files instead of reading gigabytes (documented in docs/spec.md).
-MAX_SPEC_BYTES = 64 * 1024 * 1024
+if TYPE_CHECKING:
+    from .io.spec import Spec
+    from .render.table import View
+    from .summary import Summary
+
+#: How library settings named in messages are spelled on the command line.
+FLAGS = {
+    "convention": "--convention",
+    "data_format": "--data-format",
+    "input_shape": "--input",
+    "max_memory": "--max-memory",
+    "batch": "--batch",
+}
 
 
 class CnncalcGroup(click.Group):
@@ -41,7 +52,10 @@ class CnncalcGroup(click.Group):
             _error(err.format_message())
             code = err.exit_code
         except CnncalcError as err:
-            _error(str(err))
+            _error(err.render(_spell))
+            hint = err.render_hint(_spell)
+            if hint:
+                click.echo(f"Hint: {hint}", err=True)
             code = 2
         except click.Abort:
             _error("aborted")
@@ -68,6 +82,65 @@ def _error(message: str) -> None:
     click.echo("Error: " + " ".join(str(message).split()), err=True)
 
 
+def _spell(option: Option) -> str:
+    """A library option as its flag: ``convention='keras'`` -> ``--convention keras``."""
+    return spell_with(FLAGS)(option)
+
+
+class ShapeType(click.ParamType):
+    """``SHAPE``: sizes without the batch axis, ``200x200x1`` or ``200,200,1``."""
+
+    name = "shape"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, ...]:
+        from .layers.args import shape
+
+        return value if isinstance(value, tuple) else shape(value, "--input")
+
+
+class SizeType(click.ParamType):
+    """``SIZE``: a number of bytes, ``2GiB``, ``512MiB``, ``100MB`` or ``1e9``."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([kmgt]?i?b?)\s*", str(value).lower())
+        scale = {
+            "": 1,
+            "k": 10**3,
+            "m": 10**6,
+            "g": 10**9,
+            "t": 10**12,
+            "ki": 2**10,
+            "mi": 2**20,
+            "gi": 2**30,
+        }
+        scale["ti"] = 2**40
+        try:
+            if not match:
+                raise ValueError(value)
+            return int(float(match.group(1)) * scale[match.group(2).rstrip("b")])
+        except ValueError:
+            raise SpecError(f"--max-memory {value!r} is not a size like 2GiB or 512MB") from None
+
+
+class ColumnsType(click.ParamType):
+    """``LIST``: comma-separated table columns."""
+
+    name = "columns"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[Column, ...]:
+        if isinstance(value, tuple):
+            return value
+        return tuple(Column.parse(name, "--columns entry") for name in str(value).split(",") if name.strip())
+
+
 def _choice(enum: Any) -> click.Choice:
     return click.Choice(enum.values(), case_sensitive=False)
 
@@ -79,38 +152,43 @@ class ModelArgs:
     layers: tuple[str, ...]
     spec_file: str | None
     model: str | None
-    input_shape: str | None
+    input_shape: tuple[int, ...] | None
     convention: str | None
     data_format: str | None
 
-    def spec(self) -> Any:
+    def spec(self) -> Spec:
         """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
-        from . import spec as S
+        from .io import from_layers, loads
+        from .io.files import read_text, source_name
 
-        given = [name for name, value in (("LAYER arguments", self.layers), ("-f", self.spec_file),
-                                          ("--model", self.model)) if value]  # fmt: skip
+        sources = (("LAYER arguments", self.layers), ("-f", self.spec_file), ("--model", self.model))
+        given = [name for name, value in sources if value]
         if len(given) > 1:
             raise SpecError(
                 f"give one of LAYER arguments, -f SPEC or --model NAME, not {' and '.join(given)}"
             )
         if self.spec_file:
-            return S.loads(read_text(self.spec_file), "<stdin>" if self.spec_file == "-" else self.spec_file)
+            return loads(read_text(self.spec_file), source_name(self.spec_file))
         if self.model:
             from . import zoo
 
-            return S.loads(zoo.load(self.model), f"model {self.model}")
+            return loads(zoo.load(self.model), f"model {self.model}")
         if self.layers:
-            return S.from_layers(self.layers)
+            return from_layers(self.layers)
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
 
-    def summarize(self, dtype: str | None = None) -> Any:
+    def summarize(self, dtype: str | None = None) -> Summary:
         """Parse and compute the Summary (command-line settings override the spec's)."""
-        from .summary import summarize
-        from .values import shape
+        from .engine import summarize
 
-        given = shape(self.input_shape, "--input") if self.input_shape is not None else None
-        return summarize(self.spec(), input_shape=given, convention=self.convention, data_format=self.data_format,
-                         dtype=dtype)  # fmt: skip
+        spec = self.spec()
+        return summarize(
+            spec,
+            input_shape=self.input_shape,
+            convention=self.convention,
+            data_format=self.data_format,
+            dtype=dtype,
+        )
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,24 +196,55 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     command as one ``model_args`` (:class:`ModelArgs`)."""
 
     @functools.wraps(func)
-    def wrapper(layers: tuple[str, ...], spec_file: str | None, model: str | None, input_shape: str | None,
-                convention: str | None, data_format: str | None, **kwargs: Any) -> Any:  # fmt: skip
+    def wrapper(
+        layers: tuple[str, ...],
+        spec_file: str | None,
+        model: str | None,
+        input_shape: tuple[int, ...] | None,
+        convention: str | None,
+        data_format: str | None,
+        **kwargs: Any,
+    ) -> Any:
         return func(ModelArgs(layers, spec_file, model, input_shape, convention, data_format), **kwargs)
 
     decorators = [
         click.argument("layers", nargs=-1, metavar="[LAYER]..."),
-        click.option("-i", "--input", "input_shape", metavar="SHAPE",
-                     help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W)."),
-        click.option("-f", "--file", "spec_file", metavar="SPEC",
-                     help="Read a JSON spec from a file, or from standard input with '-'."),
-        click.option("-m", "--model", "model", metavar="NAME",
-                     help="A network from the built-in zoo (`cnncalc models` lists them), e.g. vgg16, resnet50."),
-        click.option("--convention", type=_choice(Convention), default=None,
-                     help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras]."),
-        click.option("--data-format", type=_choice(DataFormat), default=None,
-                     help="channels_last (H x W x C) or channels_first (C x H x W) "
-                     "[default: the spec's, else keras: channels_last, pytorch: channels_first]."),
-    ]  # fmt: skip
+        click.option(
+            "-i",
+            "--input",
+            "input_shape",
+            type=ShapeType(),
+            metavar="SHAPE",
+            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W).",
+        ),
+        click.option(
+            "-f",
+            "--file",
+            "spec_file",
+            metavar="SPEC",
+            help="Read a JSON spec from a file, or from standard input with '-'.",
+        ),
+        click.option(
+            "-m",
+            "--model",
+            "model",
+            metavar="NAME",
+            help="A network from the built-in zoo (`cnncalc models` lists them), e.g. vgg16, resnet50.",
+        ),
+        click.option(
+            "--convention",
+            type=_choice(Convention),
+            default=None,
+            help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras].",
+        ),
+        click.option(
+            "--data-format",
+            type=_choice(DataFormat),
+            default=None,
+            help="channels_last (H x W x C) or channels_first (C x H x W) "
+            "[default: the spec's, else keras: channels_last, pytorch: channels_first].",
+        ),
+    ]
     for decorator in reversed(decorators):
         wrapper = decorator(wrapper)
     return wrapper
@@ -155,8 +264,10 @@ def format_option(*formats: OutputFormat) -> Callable[..., Any]:
 
 def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``-o/--output FILE``: write there instead of standard output."""
-    return click.option("-o", "--output", metavar="FILE", default=None,
-                        help="Write to FILE instead of standard output.")(func)  # fmt: skip
+    option = click.option(
+        "-o", "--output", metavar="FILE", default=None, help="Write to FILE instead of standard output."
+    )
+    return option(func)
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -172,29 +283,11 @@ def write_output(text: str, output: str | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-def read_text(path: str) -> str:
-    """A spec file's text ('-' is standard input); unreadable files are a SpecError."""
-    if path == "-":
-        text = sys.stdin.read(MAX_SPEC_BYTES + 1)
-        name = "<stdin>"
-    else:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read(MAX_SPEC_BYTES + 1)
-        except (OSError, UnicodeDecodeError) as err:
-            reason = getattr(err, "strerror", None) or str(err)
-            raise SpecError(f"cannot read {path}: {reason}") from None
-        name = path
-    if len(text) > MAX_SPEC_BYTES:
-        raise SpecError(f"{name} is larger than {MAX_SPEC_BYTES // 2**20} MiB")
-    return text
-
-
 def stdout_console() -> Any:
     """A Rich console on stdout (plain text when not a terminal or NO_COLOR is set)."""
-    from rich.console import Console
+    from .render.console import stdout_console as console
 
-    return Console(soft_wrap=False, emoji=False, highlight=False)
+    return console()
 
 
 @click.group(cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -210,33 +303,51 @@ def cli() -> None:
 
 def dtype_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--dtype`` for the memory figures."""
-    return click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
-                        help="Element type of the memory figures [default: the spec's, else float32].")(func)  # fmt: skip
+    option = click.option(
+        "--dtype",
+        type=click.Choice(list(DTYPE_BYTES)),
+        default=None,
+        help="Element type of the memory figures [default: the spec's, else float32].",
+    )
+    return option(func)
 
 
 def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--columns``, ``--all``, ``--count``, ``--bias-macs``: what a table shows."""
     decorators = [
-        click.option("--columns", metavar="LIST",
-                     help=f"Comma-separated columns: {','.join(Column.values())} [default: shape,params, as Keras]."),
-        click.option("--all", "all_columns", is_flag=True, help="Show every column and the cost and memory totals."),
-        click.option("--count", type=_choice(Count), default="macs", show_default=True,
-                     help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops)."),
-        click.option("--bias-macs", is_flag=True, help="Count bias additions in MACs (torchinfo/ptflops style)."),
-    ]  # fmt: skip
+        click.option(
+            "--columns",
+            type=ColumnsType(),
+            metavar="LIST",
+            help=f"Comma-separated columns: {','.join(Column.values())} [default: shape,params, as Keras].",
+        ),
+        click.option(
+            "--all", "all_columns", is_flag=True, help="Show every column and the cost and memory totals."
+        ),
+        click.option(
+            "--count",
+            type=_choice(Count),
+            default="macs",
+            show_default=True,
+            help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops).",
+        ),
+        click.option(
+            "--bias-macs", is_flag=True, help="Count bias additions in MACs (torchinfo/ptflops style)."
+        ),
+    ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
 
 
-def make_view(columns: str | None, all_columns: bool, count: str, bias_macs: bool) -> Any:
-    """The render View from the view options; unknown column names are bad input."""
-    from .render import ALL_COLUMNS, View
+def make_view(columns: tuple[Column, ...] | None, all_columns: bool, count: str, bias_macs: bool) -> View:
+    """The render View from the view options."""
+    from .render.table import ALL_COLUMNS, View
 
     if all_columns:
         chosen = ALL_COLUMNS
     elif columns:
-        chosen = tuple(Column.parse(name, "--columns entry") for name in columns.split(",") if name.strip())
+        chosen = columns
     else:
         chosen = KERAS_COLUMNS
     return View(columns=chosen, count=Count.parse(count, "--count"), bias_macs=bias_macs)
@@ -250,8 +361,16 @@ def make_view(columns: str | None, all_columns: bool, count: str, bias_macs: boo
     OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV, OutputFormat.HTML
 )
 @output_option
-def summary(model_args: ModelArgs, dtype: str | None, columns: str | None, all_columns: bool, count: str,
-            bias_macs: bool, fmt: str, output: str | None) -> None:  # fmt: skip
+def summary(
+    model_args: ModelArgs,
+    dtype: str | None,
+    columns: tuple[Column, ...] | None,
+    all_columns: bool,
+    count: str,
+    bias_macs: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
     """Keras-style table of each layer's output shape and parameters (and, on request, costs).
 
     JSON output always carries every figure: MACs, bias adds, ops, FLOPs, memory, receptive field.
@@ -265,21 +384,23 @@ def summary(model_args: ModelArgs, dtype: str | None, columns: str | None, all_c
       cnncalc summary --model resnet50 --input 160x160x3
       cnncalc summary --model vgg16 --format html -o report.html
     """
-    from . import render
+    from .render import table
 
     view = make_view(columns, all_columns, count, bias_macs)
     result = model_args.summarize(dtype)
     if fmt == "table" and output is None:
-        stdout_console().print(render.summary_table(result, view))
+        stdout_console().print(table.summary_table(result, view))
         return
     if fmt == "table":
-        text = render.plain_table(result, view)
+        text = table.plain_table(result, view)
     elif fmt == "markdown":
-        text = render.to_markdown(result, view)
+        text = table.to_markdown(result, view)
     elif fmt == "html":
-        text = render.html_report(result, view)
+        from .render.html import html_report
+
+        text = html_report(result, view)
     else:
-        text = {"json": render.to_json, "csv": render.to_csv}[fmt](result)
+        text = {"json": table.to_json, "csv": table.to_csv}[fmt](result)
     write_output(text, output)
 
 
@@ -298,7 +419,7 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
       cnncalc diagram --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same -o model.svg
       cnncalc diagram --model vgg16 -o vgg16.svg
     """
-    from .diagram import to_svg
+    from .render.diagram import to_svg
 
     write_output(to_svg(model_args.summarize()), output)
 
@@ -318,15 +439,15 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
       cnncalc explain --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc explain --convention pytorch --input 3x112x112 maxpool:3,2,ceil_mode=true --format markdown
     """
-    from . import render
     from .explain import explain as build
+    from .render.documents import explain_markdown, explain_text
 
     result = model_args.summarize()
     explanations = build(result)
     if fmt == "markdown":
-        click.echo(render.explain_markdown(result, explanations), nl=False)
+        click.echo(explain_markdown(result, explanations), nl=False)
     else:
-        stdout_console().print(render.explain_text(result, explanations))
+        stdout_console().print(explain_text(result, explanations))
 
 
 @cli.command()
@@ -342,6 +463,7 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
 )
 @click.option(
     "--max-memory",
+    type=SizeType(),
     default="2GiB",
     show_default=True,
     metavar="SIZE",
@@ -353,7 +475,7 @@ def verify(
     seed: int,
     batch: int,
     dtype: str,
-    max_memory: str,
+    max_memory: int,
     fmt: str,
 ) -> None:
     """Run the NumPy executor on random tensors and compare with the formulas.
@@ -367,18 +489,22 @@ def verify(
       cnncalc verify --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc verify --convention pytorch --input 3x32x32 conv:8,3,2,1,dilation=2 maxpool:3,2,ceil_mode=true
     """
-    from . import render
-    from .verify import parse_bytes, run_macs
-    from .verify import verify as run_verify
+    from .numeric.verify import run_macs
+    from .numeric.verify import verify as run_verify
+    from .render.documents import verify_json, verify_table
 
     result = model_args.summarize()
-    limit = parse_bytes(max_memory)
-    with progress_bar(len(result.layers), run_macs(result, batch)) as advance:
-        report = run_verify(result, batch=batch, dtype=dtype, seed=seed, max_memory=limit, progress=advance)
+    from .render.console import progress_bar
+
+    # About a second of numpy work or more: worth a progress bar.
+    with progress_bar(len(result.layers), run_macs(result, batch) >= PROGRESS_MACS) as advance:
+        report = run_verify(
+            result, batch=batch, dtype=dtype, seed=seed, max_memory=max_memory, progress=advance
+        )
     if fmt == "json":
-        click.echo(render.verify_json(report), nl=False)
+        click.echo(verify_json(report), nl=False)
     else:
-        stdout_console().print(render.verify_table(report))
+        stdout_console().print(verify_table(report))
     if not report.ok:
         bad = next(row for row in report.rows if not row.ok)
         _error(f"verify: layer {bad.name} ({bad.class_name}): {bad.message}")
@@ -416,77 +542,28 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
       cnncalc check model.json
       cnncalc check 'models/*.json' --format junit > cnncalc.xml
     """
-    import glob
+    from .check import run_checks
+    from .render.documents import check_json, check_junit, check_report, update_text
 
-    from . import render
-    from .check import CheckResult, check_text, updated_document
-
-    results = []
-    for source in expand_specs(specs):
-        if source != "-" and glob.has_magic(source) and not os.path.exists(source):
-            results.append(CheckResult(source, error=f"no file matches {source}"))
-            continue
-        try:
-            text = read_text(source)
-        except CnncalcError as err:
-            results.append(CheckResult(source, error=str(err)))
-            continue
-        if update and source != "-":
-            try:
-                new_text, changes = updated_document(text, source)
-            except CnncalcError:
-                pass  # reported by the check below
-            else:
-                if changes:
-                    with open(source, "w", encoding="utf-8") as handle:
-                        handle.write(new_text)
-                for change in changes:
-                    click.echo(render.update_text(source, change), err=True)
-                text = new_text
-        results.append(check_text(text, "<stdin>" if source == "-" else source))
+    run = run_checks(specs, update=update)
+    for source, change in run.updates:
+        click.echo(update_text(source, change), err=True)
+    results = list(run.results)
     if fmt == "json":
-        click.echo(render.check_json(results), nl=False)
+        click.echo(check_json(results), nl=False)
     elif fmt == "junit":
-        click.echo(render.check_junit(results), nl=False)
+        click.echo(check_junit(results), nl=False)
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
-        stdout_console().print(render.check_report(results), soft_wrap=True)
+        stdout_console().print(check_report(results), soft_wrap=True)
     for result in results:
         if result.error:  # diagnostics also on stderr, one line per unreadable spec
             _error(result.error)
-    statuses = {r.status for r in results}
-    sys.exit(2 if "error" in statuses else 1 if "fail" in statuses else 0)
-
-
-def expand_specs(specs: tuple[str, ...]) -> list[str]:
-    """Spec arguments with globs expanded (sorted); a glob matching nothing stays, to be reported."""
-    import glob
-
-    out: list[str] = []
-    for spec in specs:
-        if spec != "-" and glob.has_magic(spec):
-            out.extend(sorted(glob.glob(spec, recursive=True)) or [spec])
-        else:
-            out.append(spec)
-    return out
+    sys.exit(run.exit_code)
 
 
 #: MACs (times batch) above which verify shows a progress bar: about a second of numpy work.
 PROGRESS_MACS = 2 * 10**9
-
-
-@contextmanager
-def progress_bar(total: int, work: int) -> Iterator[Callable[[int], None]]:
-    """A transient Rich progress bar on stderr for long runs on a terminal; a no-op otherwise."""
-    if work < PROGRESS_MACS or not sys.stderr.isatty():
-        yield lambda done: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("verifying", total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 @cli.command()
@@ -502,18 +579,19 @@ def models(fmt: str) -> None:
     """
     import json
 
-    from . import render, zoo
-    from .spec import loads
-    from .summary import summarize
+    from . import zoo
+    from .engine import summarize
+    from .io import loads
+    from .render.table import models_json, models_table
 
     entries = []
     for name in zoo.names():
         text = zoo.load(name)
         entries.append((name, json.loads(text), summarize(loads(text, f"model {name}"))))
     if fmt == "json":
-        click.echo(render.models_json(entries), nl=False)
+        click.echo(models_json(entries), nl=False)
     else:
-        stdout_console().print(render.models_table(entries))
+        stdout_console().print(models_table(entries))
 
 
 @cli.command()
@@ -524,7 +602,7 @@ def kinds() -> None:
     Example:
       cnncalc kinds
     """
-    from .registry import ACTIVATION_KINDS, ALIASES, KINDS
+    from .layers import ACTIVATION_KINDS, ALIASES, KINDS
 
     for kind in KINDS:
         aliases = sorted(a for a, t in ALIASES.items() if t == kind.type and a != kind.type)

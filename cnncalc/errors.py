@@ -1,25 +1,76 @@
-"""The one exception family of cnncalc.
+"""The one exception family of cnncalc, in the library's own words.
 
-Every user mistake raises a subclass of :class:`CnncalcError`; the CLI maps the whole family
-to exit code 2 with a one-line message. Library code never calls ``sys.exit``.
+Every user mistake raises a subclass of :class:`CnncalcError`; the CLI maps the whole family to
+exit code 2 with a one-line message (and a ``Hint:`` line when the error carries a hint). Library
+code never calls ``sys.exit`` and never names a command-line flag: a message that tells the user
+to change a setting names it as an :class:`Option` (``convention='keras'``), which the CLI shows
+as its flag (``--convention keras``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    """A library setting named inside a message: ``Option("convention", "keras")``.
+
+    The library shows it as ``convention='keras'``; a front end passes its own spelling to
+    :meth:`CnncalcError.render` (the CLI's is ``--convention keras``).
+    """
+
+    name: str
+    value: object = None
+
+    def __str__(self) -> str:
+        return self.name if self.value is None else f"{self.name}={self.value!r}"
+
+
+Part = str | Option
+
+
+def _text(parts: tuple[Part, ...], spell: Callable[[Option], str] = str) -> str:
+    text = "".join(part if isinstance(part, str) else spell(part) for part in parts)
+    return " ".join(text.split())  # one line, whatever the source text held
+
 
 class CnncalcError(Exception):
-    """Base class: bad input that the user can fix. ``str(err)`` is the one-line message."""
+    """Base class: bad input that the user can fix. ``str(err)`` is the one-line message.
 
-    def __init__(self, reason: str, *, layer: str | None = None) -> None:
-        self.reason = " ".join(str(reason).split())  # one line, whatever the source text held
+    ``parts`` are the reason's text and :class:`Option` references; ``layer`` names where it
+    happened (``layer 2 (conv:8,5)``); ``hint`` is what to change, when it can be computed.
+    """
+
+    def __init__(
+        self, *parts: Part, layer: str | None = None, hint: tuple[Part, ...] | str | None = None
+    ) -> None:
+        self.parts = parts
         self.layer = layer
+        self.hint: tuple[Part, ...] | None = (hint,) if isinstance(hint, str) else hint
+        self.reason = _text(parts)
         super().__init__(f"{layer}: {self.reason}" if layer else self.reason)
+
+    def render(self, spell: Callable[[Option], str] = str) -> str:
+        """The one-line message with options spelled by ``spell`` (the CLI passes its flags)."""
+        reason = _text(self.parts, spell)
+        return f"{self.layer}: {reason}" if self.layer else reason
+
+    def render_hint(self, spell: Callable[[Option], str] = str) -> str | None:
+        """The hint as one line, or None."""
+        return None if self.hint is None else _text(self.hint, spell)
 
     def at(self, layer: str) -> CnncalcError:
         """The same error, now naming the layer it happened in (first naming wins)."""
         if self.layer is not None:
             return self
-        return type(self)(self.reason, layer=layer)
+        return type(self)(*self.parts, layer=layer, hint=self.hint)
+
+    def prefixed(self, prefix: str) -> CnncalcError:
+        """The same error with ``prefix`` before everything (e.g. the file it came from)."""
+        parts: tuple[Part, ...] = (f"{self.layer}: ", *self.parts) if self.layer else self.parts
+        return type(self)(prefix, *parts, hint=self.hint)
 
 
 class SpecError(CnncalcError, ValueError):
@@ -30,8 +81,25 @@ class ShapeError(CnncalcError):
     """A well-formed spec whose shapes are impossible (kernel larger than input, ...)."""
 
 
+class ResourceError(CnncalcError):
+    """A run that would need more memory than allowed (refused before allocating)."""
+
+
 def describe_layer(index: int, text: str) -> str:
     """How messages name a layer: its 1-based position and its spec text, e.g. ``layer 2 (conv:8,5)``."""
     if len(text) > 70:
         text = text[:69] + "…"
     return f"layer {index + 1} ({text})"
+
+
+def spell_with(flags: Mapping[str, str]) -> Callable[[Option], str]:
+    """A speller for :meth:`CnncalcError.render` that writes options as flags: ``{"convention":
+    "--convention"}`` turns ``Option("convention", "keras")`` into ``--convention keras``."""
+
+    def spell(option: Option) -> str:
+        flag = flags.get(option.name)
+        if flag is None:
+            return str(option)
+        return flag if option.value is None else f"{flag} {option.value}"
+
+    return spell

@@ -96,11 +96,18 @@ def test_junit_report(specs) -> None:
 
 
 def test_explicit_expect_by_name_and_position(tmp_path) -> None:
-    spec = {"input_shape": [32, 32, 3],
-            "layers": ["conv:8,3", "maxpool:2", "flatten", {"type": "dense", "units": 10, "name": "head"}],
-            "expect": {"output_shape": [10], "total_params": 18234,
-                       "layers": {"head": {"params": 18010}, "1": {"output_shape": [30, 30, 8]}},
-                       "max_params": 20000, "max_macs": 500000, "max_activation_bytes": 100000}}  # fmt: skip
+    spec = {
+        "input_shape": [32, 32, 3],
+        "layers": ["conv:8,3", "maxpool:2", "flatten", {"type": "dense", "units": 10, "name": "head"}],
+        "expect": {
+            "output_shape": [10],
+            "total_params": 18234,
+            "layers": {"head": {"params": 18010}, "1": {"output_shape": [30, 30, 8]}},
+            "max_params": 20000,
+            "max_macs": 500000,
+            "max_activation_bytes": 100000,
+        },
+    }
     path = tmp_path / "m.json"
     path.write_text(json.dumps(spec))
     assert run("check", str(path)).exit_code == 0
@@ -112,9 +119,13 @@ def test_explicit_expect_by_name_and_position(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("expect", "message"),
-    [({"totl_params": 1}, "unknown key 'totl_params'"), ({"layers": {"nope": {"params": 1}}}, "no layer named"),
-     ({"layers": {"9": {"params": 1}}}, "no layer 9"), ({"max_params": "x"}, "must be a number")],
-)  # fmt: skip
+    [
+        ({"totl_params": 1}, "unknown key 'totl_params'"),
+        ({"layers": {"nope": {"params": 1}}}, "no layer named"),
+        ({"layers": {"9": {"params": 1}}}, "no layer 9"),
+        ({"max_params": "x"}, "must be a number"),
+    ],
+)
 def test_bad_expectations_are_errors(tmp_path, expect, message) -> None:
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"input_shape": [8, 8, 1], "layers": ["conv:2,3"], "expect": expect}))
@@ -154,6 +165,7 @@ def test_pre_commit_hook_entry_runs(specs, tmp_path) -> None:
 
 
 def test_no_color_and_pipes_are_plain(specs) -> None:
-    proc = subprocess.run([sys.executable, "-m", "cnncalc", "check", str(specs["changed"])],
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "check", str(specs["changed"])], capture_output=True, text=True
+    )
     assert "\x1b[" not in proc.stdout

@@ -12,7 +12,7 @@ import pytest
 
 import cnncalc
 from cnncalc import zoo
-from cnncalc.diagram import to_svg
+from cnncalc.render.diagram import to_svg
 
 from .helpers import run
 
@@ -35,8 +35,15 @@ def test_svg_is_well_formed_with_one_volume_per_tensor() -> None:
 
 def test_box_sizes_are_monotone_in_shapes() -> None:
     s = cnncalc.summarize(zoo.load("vgg16"))
-    boxes = [(tuple(int(n) for n in g.get("data-shape").split("x")), float(g.get("data-height")),
-              float(g.get("data-depth")), float(g.get("data-thickness"))) for g in volumes(to_svg(s))]  # fmt: skip
+    boxes = [
+        (
+            tuple(int(n) for n in g.get("data-shape").split("x")),
+            float(g.get("data-height")),
+            float(g.get("data-depth")),
+            float(g.get("data-thickness")),
+        )
+        for g in volumes(to_svg(s))
+    ]
     spatial = [b for b in boxes if len(b[0]) == 3]
     for a in spatial:
         for b in spatial:
@@ -95,13 +102,26 @@ def test_shape_flow_line() -> None:
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (dev-only)")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def chromium(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *extra, url],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *extra, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @needs_chromium

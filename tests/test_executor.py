@@ -8,9 +8,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc import executor as X
+from cnncalc.enums import PaddingMode
 from cnncalc.errors import CnncalcError, ShapeError
-from cnncalc.verify import verify
+from cnncalc.layers.args import ACTIVATIONS
+from cnncalc.numeric import executor as X
+from cnncalc.numeric.verify import verify
 
 FORMATS = ["channels_last", "channels_first"]
 
@@ -38,8 +40,11 @@ def conv_or_pool(draw: st.DrawFn) -> tuple[str, tuple[int, ...], str, str]:
         filters = groups * draw(st.integers(1, 3))
         channels = groups * draw(st.integers(1, 3))
         dilation = [draw(st.integers(1, 3)) for _ in range(rank)]
-        keywords += [f"dilation={'x'.join(map(str, dilation))}", f"groups={groups}",
-                     f"bias={draw(st.booleans())}".lower()]  # fmt: skip
+        keywords += [
+            f"dilation={'x'.join(map(str, dilation))}",
+            f"groups={groups}",
+            f"bias={draw(st.booleans())}".lower(),
+        ]
         args.insert(0, str(filters))
     else:
         channels = draw(st.integers(1, 4))
@@ -61,7 +66,7 @@ def test_core_shape_equals_executor_shape_and_values_match_reference(case, dtype
         if "larger than" in str(err):
             # A geometric rejection: the executor finds no window that fits either.
             layer = cnncalc.parse([text]).layers[0].layer
-            from cnncalc.layers import Context
+            from cnncalc.layers.base import Context
 
             ctx = Context(cnncalc.Convention(convention), cnncalc.DataFormat(fmt))
             x = np.zeros((1, *shape))
@@ -81,8 +86,12 @@ def test_core_shape_equals_executor_shape_and_values_match_reference(case, dtype
 def test_tolerances_are_tight() -> None:
     # 1e-5 (float32) and 1e-10 (float64) against the float64 loop reference, relative to the values' scale.
     for dtype, tol in (("float32", 1e-5), ("float64", 1e-10)):
-        s = cnncalc.summarize(["conv:6,3,2,1,dilation=1,groups=3", "avgpool:3,2,1,ceil_mode=true"],
-                              input_shape=(9, 11, 6), convention="pytorch", data_format="channels_last")  # fmt: skip
+        s = cnncalc.summarize(
+            ["conv:6,3,2,1,dilation=1,groups=3", "avgpool:3,2,1,ceil_mode=true"],
+            input_shape=(9, 11, 6),
+            convention="pytorch",
+            data_format="channels_last",
+        )
         for row in verify(s, dtype=dtype).rows:
             assert row.max_abs_error is not None and row.max_abs_error <= tol * 10, row
 
@@ -103,7 +112,7 @@ def test_models_verify(layers, shape, kw) -> None:
     assert report.ok, [r for r in report.rows if not r.ok]
 
 
-@pytest.mark.parametrize("name", cnncalc.spec.V.ACTIVATIONS)
+@pytest.mark.parametrize("name", ACTIVATIONS)
 def test_every_activation_runs(name: str) -> None:
     report = verify(cnncalc.summarize([f"dense:5,activation={name}", f"activation:{name}"], input_shape=(4,)))
     assert report.ok
@@ -119,9 +128,9 @@ def test_batchnorm_counts_real_arrays() -> None:
 
 def test_plan_axis_walks_windows() -> None:
     assert X.plan_axis(5, 3, 3, ((1, 1),), 0, ceil_mode=True).out == 2
-    assert X.plan_axis(6, 3, 2, "valid", 0, ceil_mode=True).out == 3
-    assert X.plan_axis(6, 3, 2, "valid", 0).out == 2
-    assert X.plan_axis(2, 3, 1, "valid", 0).out == 0
+    assert X.plan_axis(6, 3, 2, PaddingMode.VALID, 0, ceil_mode=True).out == 3
+    assert X.plan_axis(6, 3, 2, PaddingMode.VALID, 0).out == 2
+    assert X.plan_axis(2, 3, 1, PaddingMode.VALID, 0).out == 0
 
 
 def test_conv_tiles_rows_under_a_small_budget(monkeypatch) -> None:
@@ -167,15 +176,28 @@ def test_against_torch_functional(spec: str, shape: tuple[int, ...]) -> None:
         weight = torch.from_numpy(np.moveaxis(np.moveaxis(w["kernel"], -1, 0), -1, 1).copy())  # (K, C/g, *F)
         pad = "same" if layer.padding == "same" else tuple(p for p, _ in layer.padding)
         fn = {1: tf.conv1d, 2: tf.conv2d, 3: tf.conv3d}[rank]
-        theirs = fn(tx, weight, torch.from_numpy(w["bias"]), stride=layer.strides, padding=pad,
-                    dilation=layer.dilation_rate, groups=layer.groups)  # fmt: skip
+        theirs = fn(
+            tx,
+            weight,
+            torch.from_numpy(w["bias"]),
+            stride=layer.strides,
+            padding=pad,
+            dilation=layer.dilation_rate,
+            groups=layer.groups,
+        )
     elif spec.startswith("maxpool"):
         theirs = tf.max_pool2d(
             tx, layer.pool_size, layer.strides, layer.padding[0][0], ceil_mode=layer.ceil_mode
         )
     else:
         inc = True if layer.count_include_pad is None else layer.count_include_pad
-        theirs = tf.avg_pool2d(tx, layer.pool_size, layer.strides, layer.padding[0][0],
-                               ceil_mode=layer.ceil_mode, count_include_pad=inc)  # fmt: skip
+        theirs = tf.avg_pool2d(
+            tx,
+            layer.pool_size,
+            layer.strides,
+            layer.padding[0][0],
+            ceil_mode=layer.ceil_mode,
+            count_include_pad=inc,
+        )
     assert tuple(theirs.shape[1:]) == row.output_shape
     np.testing.assert_allclose(ours, theirs.numpy(), atol=1e-10)

@@ -18,14 +18,35 @@ from .helpers import run
 
 GOLDEN = Path(__file__).parent / "golden"
 SEEDS = {
-    "explain_seed_keras.txt": ["--input", "200x200x1", "conv:16,2,2,valid,activation=relu", "conv:32,3,padding=same"],
+    "explain_seed_keras.txt": [
+        "--input",
+        "200x200x1",
+        "conv:16,2,2,valid,activation=relu",
+        "conv:32,3,padding=same",
+    ],
     "explain_seed_pool.txt": ["--input", "100x100x15", "maxpool:2,2"],
-    "explain_seed_theano.txt": ["--data-format", "channels_first", "--input", "1x28x28", "conv:20,5", "maxpool:2",
-                                "flatten", "dense:100,sigmoid", "dense:10,softmax"],
-    "explain_network3.txt": ["--data-format", "channels_first", "--input", "1x28x28", "convpool:20x1x5x5,pool=2",
-                             "convpool:40x20x5x5,pool=2", "fullyconnected:n_in=640,n_out=100",
-                             "softmaxlayer:n_in=100,n_out=10"],
-}  # fmt: skip
+    "explain_seed_theano.txt": [
+        "--data-format",
+        "channels_first",
+        "--input",
+        "1x28x28",
+        "conv:20,5",
+        "maxpool:2",
+        "flatten",
+        "dense:100,sigmoid",
+        "dense:10,softmax",
+    ],
+    "explain_network3.txt": [
+        "--data-format",
+        "channels_first",
+        "--input",
+        "1x28x28",
+        "convpool:20x1x5x5,pool=2",
+        "convpool:40x20x5x5,pool=2",
+        "fullyconnected:n_in=640,n_out=100",
+        "softmaxlayer:n_in=100,n_out=10",
+    ],
+}
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS))

@@ -14,15 +14,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc import executor as X
+from cnncalc.numeric import executor as X
 
 
 @st.composite
 def keras_layer(draw: st.DrawFn) -> tuple[str, dict, tuple[int, ...]]:
     """A Keras class name, its config (our argument names are Keras's) and an input shape."""
-    kind = draw(st.sampled_from(["Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D",
-                                 "Conv2DTranspose", "Conv1DTranspose", "MaxPooling2D", "AveragePooling1D",
-                                 "ZeroPadding2D", "Cropping2D", "UpSampling2D", "GlobalAveragePooling2D"]))  # fmt: skip
+    kind = draw(
+        st.sampled_from(
+            [
+                "Conv1D",
+                "Conv2D",
+                "Conv3D",
+                "DepthwiseConv2D",
+                "SeparableConv2D",
+                "Conv2DTranspose",
+                "Conv1DTranspose",
+                "MaxPooling2D",
+                "AveragePooling1D",
+                "ZeroPadding2D",
+                "Cropping2D",
+                "UpSampling2D",
+                "GlobalAveragePooling2D",
+            ]
+        )
+    )
     rank = 3 if "3D" in kind else 1 if "1D" in kind else 2
     shape = tuple(draw(st.integers(6, 14)) for _ in range(rank)) + (draw(st.integers(1, 4)),)
     ints = lambda lo, hi: [draw(st.integers(lo, hi)) for _ in range(rank)]  # noqa: E731
@@ -89,9 +105,17 @@ def test_shapes_and_params_match_keras(case) -> None:
 @st.composite
 def torch_transposed(draw: st.DrawFn) -> dict:
     s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    return {"n": draw(st.integers(1, 8)), "c": draw(st.sampled_from([2, 4])), "k": draw(st.sampled_from([2, 4])),
-            "f": draw(st.integers(1, 4)), "s": s, "d": d, "p": draw(st.integers(0, 2)),
-            "op": draw(st.integers(0, max(s, d) - 1)), "g": draw(st.sampled_from([1, 2]))}  # fmt: skip
+    return {
+        "n": draw(st.integers(1, 8)),
+        "c": draw(st.sampled_from([2, 4])),
+        "k": draw(st.sampled_from([2, 4])),
+        "f": draw(st.integers(1, 4)),
+        "s": s,
+        "d": d,
+        "p": draw(st.integers(0, 2)),
+        "op": draw(st.integers(0, max(s, d) - 1)),
+        "g": draw(st.sampled_from([1, 2])),
+    }
 
 
 @settings(max_examples=60, deadline=None)
@@ -124,8 +148,9 @@ def test_transposed_conv_matches_torch(case) -> None:
 
 def test_depthwise_matches_torch_grouped_conv() -> None:
     torch = pytest.importorskip("torch")
-    summary = cnncalc.summarize(["depthwise:3,2,1,depth_multiplier=2,bias=false"], input_shape=(3, 9, 8),
-                                convention="pytorch")  # fmt: skip
+    summary = cnncalc.summarize(
+        ["depthwise:3,2,1,depth_multiplier=2,bias=false"], input_shape=(3, 9, 8), convention="pytorch"
+    )
     row = summary.layers[0]
     x = np.random.default_rng(1).standard_normal((1, 3, 9, 8))
     weights = X.init_weights(row.layer, (3, 9, 8), summary.context, np.random.default_rng(2), np.float64)

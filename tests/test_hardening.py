@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import cnncalc
 from cnncalc import zoo
-from cnncalc.verify import verify
+from cnncalc.numeric.verify import verify
 
 from .helpers import run, run_process
 
@@ -38,17 +38,94 @@ def assert_clean(result, allowed=(0, 2)) -> None:
 
 # ----------------------------------------------------------------------------- strategies
 
-WORDS = ["conv", "conv1d", "conv3d", "maxpool", "avgpool", "dense", "bn", "relu", "flatten", "dropout",
-         "depthwise", "separable", "deconv", "gap", "zeropad", "crop", "up", "reshape", "permute", "ln",
-         "softmax", "leakyrelu", "add", "concat", "convpool", "fullyconnected", "adaptiveavgpool", "x", "",
-         "Conv2D", "ÄÖ", "💥"]  # fmt: skip
+WORDS = [
+    "conv",
+    "conv1d",
+    "conv3d",
+    "maxpool",
+    "avgpool",
+    "dense",
+    "bn",
+    "relu",
+    "flatten",
+    "dropout",
+    "depthwise",
+    "separable",
+    "deconv",
+    "gap",
+    "zeropad",
+    "crop",
+    "up",
+    "reshape",
+    "permute",
+    "ln",
+    "softmax",
+    "leakyrelu",
+    "add",
+    "concat",
+    "convpool",
+    "fullyconnected",
+    "adaptiveavgpool",
+    "x",
+    "",
+    "Conv2D",
+    "ÄÖ",
+    "💥",
+]
 VALUES = st.one_of(
-    st.integers(-5, 70).map(str), st.sampled_from(["10**30", "1e999", "nan", "-0", "3x3", "2x-1", "1x2x3x4",
-    "same", "valid", "causal", "true", "false", "null", "", " ", "=", "x", "0.5", "1.5", "relu", "∞"]),
-)  # fmt: skip
-KEYS = st.sampled_from(["padding", "strides", "dilation", "groups", "activation", "bias", "filter", "units",
-                        "rate", "pool", "size", "target_shape", "dims", "axis", "ceil_mode", "output_padding",
-                        "depth_multiplier", "keepdims", "n_in", "cropping", "", "ü"])  # fmt: skip
+    st.integers(-5, 70).map(str),
+    st.sampled_from(
+        [
+            "10**30",
+            "1e999",
+            "nan",
+            "-0",
+            "3x3",
+            "2x-1",
+            "1x2x3x4",
+            "same",
+            "valid",
+            "causal",
+            "true",
+            "false",
+            "null",
+            "",
+            " ",
+            "=",
+            "x",
+            "0.5",
+            "1.5",
+            "relu",
+            "∞",
+        ]
+    ),
+)
+KEYS = st.sampled_from(
+    [
+        "padding",
+        "strides",
+        "dilation",
+        "groups",
+        "activation",
+        "bias",
+        "filter",
+        "units",
+        "rate",
+        "pool",
+        "size",
+        "target_shape",
+        "dims",
+        "axis",
+        "ceil_mode",
+        "output_padding",
+        "depth_multiplier",
+        "keepdims",
+        "n_in",
+        "cropping",
+        "",
+        "ü",
+    ]
+)
 
 
 @st.composite
@@ -64,12 +141,31 @@ SHAPES = st.one_of(
     st.sampled_from(["0x0x1", "100000x100000x3", "2147483648x1x1", "abc", "", "3,32,32", "(28, 28, 1)"]),
     st.text(max_size=12),
 )
-SETTINGS = st.lists(st.sampled_from([
-    ["--convention", "pytorch"], ["--convention", "keras"], ["--convention", "tf"], ["--data-format", "channels_first"],
-    ["--data-format", "nchw"], ["--format", "json"], ["--format", "csv"], ["--format", "markdown"], ["--all"],
-    ["--columns", "macs,rf"], ["--columns", "nope"], ["--count", "flops"], ["--bias-macs"], ["--dtype", "int8"],
-    ["--model", "vgg16"], ["--model", "nope"], ["-f", "/nonexistent.json"], ["--unknown-option"],
-]), max_size=3)  # fmt: skip
+SETTINGS = st.lists(
+    st.sampled_from(
+        [
+            ["--convention", "pytorch"],
+            ["--convention", "keras"],
+            ["--convention", "tf"],
+            ["--data-format", "channels_first"],
+            ["--data-format", "nchw"],
+            ["--format", "json"],
+            ["--format", "csv"],
+            ["--format", "markdown"],
+            ["--all"],
+            ["--columns", "macs,rf"],
+            ["--columns", "nope"],
+            ["--count", "flops"],
+            ["--bias-macs"],
+            ["--dtype", "int8"],
+            ["--model", "vgg16"],
+            ["--model", "nope"],
+            ["-f", "/nonexistent.json"],
+            ["--unknown-option"],
+        ]
+    ),
+    max_size=3,
+)
 
 
 @DEADLINE
@@ -77,8 +173,12 @@ SETTINGS = st.lists(st.sampled_from([
     st.sampled_from(["summary", "explain", "diagram"]), SHAPES, st.lists(layer_text(), max_size=4), SETTINGS
 )
 def test_fuzz_command_lines(command, shape, layers, options) -> None:
-    options = [o for o in options if command == "summary" or o[0] not in ("--format", "--all", "--columns",
-                                                                          "--count", "--bias-macs", "--dtype")]  # fmt: skip
+    options = [
+        o
+        for o in options
+        if command == "summary"
+        or o[0] not in ("--format", "--all", "--columns", "--count", "--bias-macs", "--dtype")
+    ]
     args = [command, "--input", shape, *layers, *[x for option in options for x in option]]
     assert_clean(run(*args))
 
@@ -90,30 +190,83 @@ def test_fuzz_verify_stays_within_memory(shape, layers) -> None:
 
 
 JSON_LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=8), st.sampled_from(["conv2d", "Conv2D", "same", "valid", "relu", "channels_first", "input"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.sampled_from(["conv2d", "Conv2D", "same", "valid", "relu", "channels_first", "input"]),
+)
 JSON = st.recursive(
     JSON_LEAF,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["type", "class_name", "config", "name", "inputs", "filters", "kernel_size", "strides",
-                         "padding", "units", "pool_size", "rate", "layers", "input_shape", "target_shape", "axis",
-                         "trainable", "expect", "output_shape", "params", "batch_shape", "shape", ""]),
-        children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "class_name",
+                    "config",
+                    "name",
+                    "inputs",
+                    "filters",
+                    "kernel_size",
+                    "strides",
+                    "padding",
+                    "units",
+                    "pool_size",
+                    "rate",
+                    "layers",
+                    "input_shape",
+                    "target_shape",
+                    "axis",
+                    "trainable",
+                    "expect",
+                    "output_shape",
+                    "params",
+                    "batch_shape",
+                    "shape",
+                    "",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=25,
-)  # fmt: skip
+)
 
 
 @st.composite
 def spec_document(draw: st.DrawFn) -> str:
-    doc = draw(st.one_of(
-        JSON,
-        st.fixed_dictionaries({"input_shape": JSON, "layers": st.lists(st.one_of(layer_text(), JSON), max_size=4)}),
-        st.fixed_dictionaries({"input_shape": st.just([16, 16, 3]), "layers": st.lists(
-            st.fixed_dictionaries({"type": st.sampled_from(WORDS)}, optional={
-                "filters": JSON_LEAF, "kernel_size": JSON, "strides": JSON, "padding": JSON, "units": JSON_LEAF,
-                "inputs": JSON, "name": JSON_LEAF}), max_size=4)}),
-    ))  # fmt: skip
+    doc = draw(
+        st.one_of(
+            JSON,
+            st.fixed_dictionaries(
+                {"input_shape": JSON, "layers": st.lists(st.one_of(layer_text(), JSON), max_size=4)}
+            ),
+            st.fixed_dictionaries(
+                {
+                    "input_shape": st.just([16, 16, 3]),
+                    "layers": st.lists(
+                        st.fixed_dictionaries(
+                            {"type": st.sampled_from(WORDS)},
+                            optional={
+                                "filters": JSON_LEAF,
+                                "kernel_size": JSON,
+                                "strides": JSON,
+                                "padding": JSON,
+                                "units": JSON_LEAF,
+                                "inputs": JSON,
+                                "name": JSON_LEAF,
+                            },
+                        ),
+                        max_size=4,
+                    ),
+                }
+            ),
+        )
+    )
     text = json.dumps(doc, allow_nan=True, default=str)
     if draw(st.booleans()):  # damage it: truncate, or wrap it deep
         text = draw(
@@ -156,16 +309,25 @@ def test_real_processes_never_print_tracebacks() -> None:
     [
         (["summary", "--input", "2147483648x1x1", "relu"], None, "larger than the limit 2147483647"),
         (["summary", "--input", "1x1x1x1x1x1x1x1x1", "relu"], None, "at most 8 are supported"),
-        (["summary", "--input", "8x8x3", "upsampling2d:size=2147483647", "upsampling2d:size=2147483647"], None,
-         "more than the limit 2**63 - 1"),
+        (
+            ["summary", "--input", "8x8x3", "upsampling2d:size=2147483647", "upsampling2d:size=2147483647"],
+            None,
+            "more than the limit 2**63 - 1",
+        ),
         (["summary", "--input", "8x8x3", "conv:" + "1," * 600], None, "longer than 1000 characters"),
-        (["summary", "-f", "-"], '{"input_shape": [3], "layers": [], "name": ' + "[" * 70 + "]" * 70 + "}",
-         "nested 71 levels deep, more than the limit 64"),
-        (["summary", "-f", "-"], json.dumps({"input_shape": [3], "layers": ["relu"] * 200_001}),
-         "more than the limit 200000"),
+        (
+            ["summary", "-f", "-"],
+            '{"input_shape": [3], "layers": [], "name": ' + "[" * 70 + "]" * 70 + "}",
+            "nested 71 levels deep, more than the limit 64",
+        ),
+        (
+            ["summary", "-f", "-"],
+            json.dumps({"input_shape": [3], "layers": ["relu"] * 200_001}),
+            "more than the limit 200000",
+        ),
         (["verify", "--input", "64x64x3", "conv:8,3", "--batch", "5000"], None, "5000 is not in the range"),
     ],
-)  # fmt: skip
+)
 def test_limits_are_clear_errors(args, stdin, message) -> None:
     result = run(*args, input=stdin)
     if message is None:  # within the limits: fine
@@ -176,9 +338,9 @@ def test_limits_are_clear_errors(args, stdin, message) -> None:
 
 
 def test_spec_file_size_limit(tmp_path, monkeypatch) -> None:
-    from cnncalc import cli
+    from cnncalc.io import files
 
-    monkeypatch.setattr(cli, "MAX_SPEC_BYTES", 100)
+    monkeypatch.setattr(files, "MAX_SPEC_BYTES", 100)
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"input_shape": [3], "layers": ["relu"] * 50}))
     result = run("summary", "-f", str(path))
@@ -188,8 +350,16 @@ def test_spec_file_size_limit(tmp_path, monkeypatch) -> None:
 # ----------------------------------------------------------------------------- memory
 
 
-@pytest.mark.parametrize(("name", "shape"), [("vgg16", (32, 32, 3)), ("resnet18", (3, 32, 32)),
-                                             ("alexnet", (3, 64, 64)), ("inception_block", (14, 14, 192))])  # fmt: skip
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("vgg16", (32, 32, 3)),
+        ("resnet18", (3, 32, 32)),
+        ("alexnet", (3, 64, 64)),
+        ("inception_block", (14, 14, 192)),
+    ],
+)
 def test_verify_memory_estimate_bounds_the_real_peak(name, shape) -> None:
     summary = cnncalc.summarize(zoo.load(name), input_shape=shape)
     tracemalloc.start()

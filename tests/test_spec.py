@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cnncalc
 from cnncalc.errors import CnncalcError, SpecError
-from cnncalc.spec import parse_layer, parse_value, split_compact
+from cnncalc.io import parse_layer, parse_value, split_compact
 
 
 def test_parse_values() -> None:
@@ -127,7 +127,7 @@ def test_json_layer_fuzz(obj: dict) -> None:
         pass
     doc = json.dumps({"layers": [obj], "input_shape": [9, 9, 3]}, default=str)
     try:
-        cnncalc.spec.loads(doc)
+        cnncalc.io.loads(doc)
     except CnncalcError:
         pass
 

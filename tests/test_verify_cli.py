@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from cnncalc import executor as X
+from cnncalc.numeric import executor as X
 
 from .helpers import run
 
@@ -23,8 +23,23 @@ def test_seed_examples_verify() -> None:
 
 
 def test_verify_json() -> None:
-    result = run("verify", "--input", "12x12x3", "conv:8,3", "maxpool:2", "flatten", "dense:10",
-                 "--format", "json", "--dtype", "float64", "--batch", "2", "--seed", "7")  # fmt: skip
+    result = run(
+        "verify",
+        "--input",
+        "12x12x3",
+        "conv:8,3",
+        "maxpool:2",
+        "flatten",
+        "dense:10",
+        "--format",
+        "json",
+        "--dtype",
+        "float64",
+        "--batch",
+        "2",
+        "--seed",
+        "7",
+    )
     doc = json.loads(result.stdout)
     assert result.exit_code == 0 and doc["ok"] and doc["batch"] == 2 and doc["seed"] == 7
     assert [layer["real_shape"] for layer in doc["layers"]] == [[10, 10, 8], [5, 5, 8], [200], [10]]

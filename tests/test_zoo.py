@@ -9,7 +9,7 @@ import pytest
 
 import cnncalc
 from cnncalc import zoo
-from cnncalc.verify import verify
+from cnncalc.numeric.verify import verify
 
 from .helpers import run, run_json
 
@@ -38,8 +38,10 @@ def test_published_totals(name: str, total: int) -> None:
 def test_published_macs() -> None:
     # torchvision lists resnet18 at 1.81 GFLOPS and alexnet at 0.71 (MACs); the MobileNet papers
     # give 569M (v1) and 300M (v2) mult-adds; VGG16's "15.5 GFLOPs" is its MAC count.
-    macs = {name: run_json("summary", "--model", name)["total_macs"] for name in
-            ("resnet18", "alexnet", "mobilenet", "mobilenetv2", "vgg16")}  # fmt: skip
+    macs = {
+        name: run_json("summary", "--model", name)["total_macs"]
+        for name in ("resnet18", "alexnet", "mobilenet", "mobilenetv2", "vgg16")
+    }
     assert round(macs["resnet18"] / 1e9, 2) == 1.81 and round(macs["alexnet"] / 1e9, 2) == 0.71
     assert round(macs["mobilenet"] / 1e6) == 569 and round(macs["mobilenetv2"] / 1e6) == 301
     assert macs["vgg16"] == 15_470_264_320
@@ -52,6 +54,7 @@ def test_inception_block() -> None:
     assert s.total_params == 12_352 + 18_528 + 110_720 + 3_088 + 12_832 + 6_176 == 163_696
 
 
+@pytest.mark.slow
 def test_verify_resnet18_small_input() -> None:
     result = run("verify", "--model", "resnet18", "--input", "3x64x64")
     assert result.exit_code == 0, result.stdout[-2000:]
@@ -94,9 +97,11 @@ def graph(*layers: dict, shape=(14, 14, 8)) -> dict:
 
 
 def test_concat_and_add() -> None:
-    doc = graph({"type": "conv2d", "name": "a", "filters": 64, "kernel_size": 1},
-                {"type": "conv2d", "name": "b", "filters": 32, "kernel_size": 1, "inputs": "input"},
-                {"type": "concatenate", "name": "cat", "inputs": ["a", "b"]})  # fmt: skip
+    doc = graph(
+        {"type": "conv2d", "name": "a", "filters": 64, "kernel_size": 1},
+        {"type": "conv2d", "name": "b", "filters": 32, "kernel_size": 1, "inputs": "input"},
+        {"type": "concatenate", "name": "cat", "inputs": ["a", "b"]},
+    )
     s = cnncalc.summarize(doc)
     assert s.output_shape == (14, 14, 96) and s.branches
     assert verify(s).ok
@@ -111,33 +116,45 @@ def test_concat_and_add() -> None:
 
 
 def test_concat_axis_per_data_format() -> None:
-    doc = graph({"type": "conv2d", "name": "a", "filters": 4, "kernel_size": 1},
-                {"type": "conv2d", "name": "b", "filters": 6, "kernel_size": 1, "inputs": "input"},
-                {"type": "concat", "name": "cat", "inputs": ["a", "b"]}, shape=(8, 5, 5))  # fmt: skip
+    doc = graph(
+        {"type": "conv2d", "name": "a", "filters": 4, "kernel_size": 1},
+        {"type": "conv2d", "name": "b", "filters": 6, "kernel_size": 1, "inputs": "input"},
+        {"type": "concat", "name": "cat", "inputs": ["a", "b"]},
+        shape=(8, 5, 5),
+    )
     assert cnncalc.summarize(doc, data_format="channels_first").output_shape == (10, 5, 5)
 
 
 @pytest.mark.parametrize(
     ("layers", "message"),
     [
-        ([{"type": "relu", "name": "x", "inputs": "y"}, {"type": "relu", "name": "y", "inputs": "x"}],
-         "the layers form a cycle"),
+        (
+            [{"type": "relu", "name": "x", "inputs": "y"}, {"type": "relu", "name": "y", "inputs": "x"}],
+            "the layers form a cycle",
+        ),
         ([{"type": "relu", "name": "x", "inputs": "nowhere"}], "unknown input 'nowhere'"),
         ([{"type": "relu", "name": "x", "inputs": ["input", "input"]}], "takes one input, got 2"),
         ([{"type": "add", "name": "x"}], "takes at least two inputs, got 1"),
-        ([{"type": "subtract", "name": "x", "inputs": ["input", "input", "input"]}], "takes exactly 2 inputs"),
+        (
+            [{"type": "subtract", "name": "x", "inputs": ["input", "input", "input"]}],
+            "takes exactly 2 inputs",
+        ),
         ([{"type": "relu", "name": "input"}], "is also a model input"),
     ],
-)  # fmt: skip
+)
 def test_graph_errors(layers, message) -> None:
     result = run("summary", "-f", "-", input=json.dumps(graph(*layers)))
     assert result.exit_code == 2 and message in result.stderr, result.stderr
 
 
 def test_several_named_inputs() -> None:
-    doc = {"inputs": [{"name": "rgb", "shape": [16, 16, 3]}, {"name": "depth", "shape": [16, 16, 1]}],
-           "layers": [{"type": "concatenate", "name": "rgbd", "inputs": ["rgb", "depth"]},
-                      {"type": "conv2d", "name": "c", "filters": 8, "kernel_size": 3}]}  # fmt: skip
+    doc = {
+        "inputs": [{"name": "rgb", "shape": [16, 16, 3]}, {"name": "depth", "shape": [16, 16, 1]}],
+        "layers": [
+            {"type": "concatenate", "name": "rgbd", "inputs": ["rgb", "depth"]},
+            {"type": "conv2d", "name": "c", "filters": 8, "kernel_size": 3},
+        ],
+    }
     s = cnncalc.summarize(doc)
     assert s.output_shape == (14, 14, 8) and s.layers[1].params == 8 * 9 * 4 + 8
     assert verify(s).ok

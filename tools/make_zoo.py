@@ -98,8 +98,16 @@ def vgg(depth: int) -> dict:
     layers = []
     for block, (count, filters) in enumerate(zip(convs, (64, 128, 256, 512, 512), strict=True), start=1):
         for i in range(1, count + 1):
-            layers.append(layer("conv2d", f"block{block}_conv{i}", filters=filters, kernel_size=3,
-                                padding="same", activation="relu"))  # fmt: skip
+            layers.append(
+                layer(
+                    "conv2d",
+                    f"block{block}_conv{i}",
+                    filters=filters,
+                    kernel_size=3,
+                    padding="same",
+                    activation="relu",
+                )
+            )
         layers.append(layer("maxpooling2d", f"block{block}_pool", pool_size=2, strides=2))
     layers += [
         layer("flatten", "flatten"),
@@ -135,20 +143,35 @@ def resnet18() -> dict:
             stride = 2 if stage > 1 and block == 0 else 1
             p = f"layer{stage}.{block}"
             layers += [
-                layer("conv2d", f"{p}.conv1", previous, filters=filters, kernel_size=3, strides=stride, padding=1,
-                      use_bias=False),
+                layer(
+                    "conv2d",
+                    f"{p}.conv1",
+                    previous,
+                    filters=filters,
+                    kernel_size=3,
+                    strides=stride,
+                    padding=1,
+                    use_bias=False,
+                ),
                 layer("bn", f"{p}.bn1"),
                 layer("relu", f"{p}.relu1"),
                 layer("conv2d", f"{p}.conv2", filters=filters, kernel_size=3, padding=1, use_bias=False),
                 layer("bn", f"{p}.bn2"),
-            ]  # fmt: skip
+            ]
             shortcut = previous
             if stride != 1 or (stage > 1 and block == 0):
                 layers += [
-                    layer("conv2d", f"{p}.downsample.0", previous, filters=filters, kernel_size=1, strides=stride,
-                          use_bias=False),
+                    layer(
+                        "conv2d",
+                        f"{p}.downsample.0",
+                        previous,
+                        filters=filters,
+                        kernel_size=1,
+                        strides=stride,
+                        use_bias=False,
+                    ),
                     layer("bn", f"{p}.downsample.1"),
-                ]  # fmt: skip
+                ]
                 shortcut = f"{p}.downsample.1"
             layers += [layer("add", f"{p}.add", [f"{p}.bn2", shortcut]), layer("relu", f"{p}.relu2")]
             previous = f"{p}.relu2"
@@ -242,14 +265,27 @@ def mobilenet() -> dict:
         if stride == 2:
             layers.append(layer("zeropadding2d", f"conv_pad_{block_id}", padding=[[0, 1], [0, 1]]))
         layers += [
-            layer("depthwiseconv2d", f"conv_dw_{block_id}", kernel_size=3, strides=stride,
-                  padding="same" if stride == 1 else "valid", use_bias=False),
+            layer(
+                "depthwiseconv2d",
+                f"conv_dw_{block_id}",
+                kernel_size=3,
+                strides=stride,
+                padding="same" if stride == 1 else "valid",
+                use_bias=False,
+            ),
             layer("bn", f"conv_dw_{block_id}_bn"),
             layer("relu", f"conv_dw_{block_id}_relu", max_value=6.0),
-            layer("conv2d", f"conv_pw_{block_id}", filters=filters, kernel_size=1, padding="same", use_bias=False),
+            layer(
+                "conv2d",
+                f"conv_pw_{block_id}",
+                filters=filters,
+                kernel_size=1,
+                padding="same",
+                use_bias=False,
+            ),
             layer("bn", f"conv_pw_{block_id}_bn"),
             layer("relu", f"conv_pw_{block_id}_relu", max_value=6.0),
-        ]  # fmt: skip
+        ]
     layers += [
         layer("globalaveragepooling2d", "global_average_pooling2d", keepdims=True),
         layer("dropout", "dropout", rate=0.001),
@@ -278,29 +314,58 @@ def mobilenetv2() -> dict:
         layer("relu", "Conv1_relu", max_value=6.0),
     ]
     previous, channels = "Conv1_relu", 32
-    plan = [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6), (64, 2, 6), (64, 1, 6),
-            (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6), (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6),
-            (320, 1, 6)]  # fmt: skip
+    plan = [
+        (16, 1, 1),
+        (24, 2, 6),
+        (24, 1, 6),
+        (32, 2, 6),
+        (32, 1, 6),
+        (32, 1, 6),
+        (64, 2, 6),
+        (64, 1, 6),
+        (64, 1, 6),
+        (64, 1, 6),
+        (96, 1, 6),
+        (96, 1, 6),
+        (96, 1, 6),
+        (160, 2, 6),
+        (160, 1, 6),
+        (160, 1, 6),
+        (320, 1, 6),
+    ]
     for block_id, (filters, stride, expansion) in enumerate(plan):
         p = f"block_{block_id}_" if block_id else "expanded_conv_"
         block_input = previous
         if block_id:
             layers += [
-                layer("conv2d", p + "expand", previous, filters=expansion * channels, kernel_size=1, padding="same",
-                      use_bias=False),
+                layer(
+                    "conv2d",
+                    p + "expand",
+                    previous,
+                    filters=expansion * channels,
+                    kernel_size=1,
+                    padding="same",
+                    use_bias=False,
+                ),
                 layer("bn", p + "expand_BN", epsilon=1e-3, momentum=0.999),
                 layer("relu", p + "expand_relu", max_value=6.0),
-            ]  # fmt: skip
+            ]
         if stride == 2:  # imagenet_utils.correct_pad for even sizes (224x224 input)
             layers.append(layer("zeropadding2d", p + "pad", padding=[[0, 1], [0, 1]]))
         layers += [
-            layer("depthwiseconv2d", p + "depthwise", kernel_size=3, strides=stride,
-                  padding="same" if stride == 1 else "valid", use_bias=False),
+            layer(
+                "depthwiseconv2d",
+                p + "depthwise",
+                kernel_size=3,
+                strides=stride,
+                padding="same" if stride == 1 else "valid",
+                use_bias=False,
+            ),
             layer("bn", p + "depthwise_BN", epsilon=1e-3, momentum=0.999),
             layer("relu", p + "depthwise_relu", max_value=6.0),
             layer("conv2d", p + "project", filters=filters, kernel_size=1, padding="same", use_bias=False),
             layer("bn", p + "project_BN", epsilon=1e-3, momentum=0.999),
-        ]  # fmt: skip
+        ]
         previous = p + "project_BN"
         if channels == filters and stride == 1:
             layers.append(layer("add", p + "add", [block_input, previous]))
@@ -350,8 +415,17 @@ def inception_block() -> dict:
 
 if __name__ == "__main__":
     ZOO.mkdir(exist_ok=True)
-    for make in (lenet5, alexnet, lambda: vgg(16), lambda: vgg(19), resnet18, resnet50, mobilenet, mobilenetv2,
-                 inception_block):  # fmt: skip
+    for make in (
+        lenet5,
+        alexnet,
+        lambda: vgg(16),
+        lambda: vgg(19),
+        resnet18,
+        resnet50,
+        mobilenet,
+        mobilenetv2,
+        inception_block,
+    ):
         doc = make()
         write(doc["name"], doc)
         print(doc["name"], len(doc["layers"]), "layers")

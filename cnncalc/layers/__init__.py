@@ -1,15 +1,25 @@
-"""Layer kinds by name: Keras class names (case-insensitive) and short aliases -> layer classes."""
+"""The layer kinds, one module per family, and this registry: names and aliases -> classes.
+
+Keras class names (case-insensitive) and short aliases map to a :class:`Kind`, which names the
+module and class that implement it. The class is imported on first use, so a model only loads
+the modules of the kinds it uses (start-up time). ``cnncalc.layers.Conv`` and the like resolve
+the same way. Adding a kind is one class in a family module plus one line in :data:`KINDS`
+(``docs/contributing.md``).
+"""
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Layer
-from .errors import SpecError
-from .values import ACTIVATIONS
+from ..errors import SpecError
+from .args import ACTIVATIONS
+
+if TYPE_CHECKING:
+    from .base import Layer
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -26,9 +36,12 @@ class Kind:
     fixed: tuple[tuple[str, Any], ...] = ()
 
     @property
-    def cls(self) -> type[Layer]:
+    def cls(self) -> builtins.type[Layer]:
         """The layer class (imported on first use)."""
-        return getattr(importlib.import_module(f"cnncalc.{self.module}"), self.cls_name)
+        cls: builtins.type[Layer] = getattr(
+            importlib.import_module(f"{__name__}.{self.module}"), self.cls_name
+        )
+        return cls
 
     @property
     def name_prefix(self) -> str:
@@ -68,18 +81,18 @@ KINDS: tuple[Kind, ...] = (
     *_ranked("reshaping.ZeroPadding", "ZeroPadding{}D"),
     *_ranked("reshaping.Cropping", "Cropping{}D"),
     *_ranked("reshaping.UpSampling", "UpSampling{}D"),
-    *_ranked("basic.SpatialDropout", "SpatialDropout{}D"),
-    _one("flatten", "Flatten", "basic.Flatten"),
+    *_ranked("core.SpatialDropout", "SpatialDropout{}D"),
+    _one("flatten", "Flatten", "reshaping.Flatten"),
     _one("reshape", "Reshape", "reshaping.Reshape"),
     _one("permute", "Permute", "reshaping.Permute"),
-    _one("dense", "Dense", "basic.Dense"),
-    _one("dropout", "Dropout", "basic.Dropout"),
-    _one("activation", "Activation", "basic.Activation"),
-    _one("relu", "ReLU", "basic.ReLU"),
-    _one("leakyrelu", "LeakyReLU", "basic.LeakyReLU"),
-    _one("softmax", "Softmax", "basic.Softmax"),
-    _one("batchnormalization", "BatchNormalization", "basic.BatchNorm"),
-    _one("layernormalization", "LayerNormalization", "basic.LayerNorm"),
+    _one("dense", "Dense", "core.Dense"),
+    _one("dropout", "Dropout", "core.Dropout"),
+    _one("activation", "Activation", "core.Activation"),
+    _one("relu", "ReLU", "core.ReLU"),
+    _one("leakyrelu", "LeakyReLU", "core.LeakyReLU"),
+    _one("softmax", "Softmax", "core.Softmax"),
+    _one("batchnormalization", "BatchNormalization", "normalization.BatchNorm"),
+    _one("layernormalization", "LayerNormalization", "normalization.LayerNorm"),
     _one("add", "Add", "merging.Add"),
     _one("subtract", "Subtract", "merging.Subtract"),
     _one("multiply", "Multiply", "merging.Multiply"),
@@ -92,28 +105,38 @@ KINDS: tuple[Kind, ...] = (
     _one("softmaxlayer", "SoftmaxLayer", "network3.SoftmaxLayer"),
 )
 
-#: Short names (and PyTorch-flavoured ones) for the kinds above.
-ALIASES: dict[str, str] = {
-    "conv": "conv2d", "convolution1d": "conv1d", "convolution2d": "conv2d", "convolution3d": "conv3d",
-    "deconv": "conv2dtranspose", "convtranspose": "conv2dtranspose", "convtranspose1d": "conv1dtranspose",
-    "convtranspose2d": "conv2dtranspose", "convtranspose3d": "conv3dtranspose",
-    "depthwise": "depthwiseconv2d", "dwconv": "depthwiseconv2d",
-    "separable": "separableconv2d", "sepconv": "separableconv2d",
-    "maxpool": "maxpooling2d", "pool": "maxpooling2d", "maxpool1d": "maxpooling1d",
-    "maxpool2d": "maxpooling2d", "maxpool3d": "maxpooling3d",
-    "avgpool": "averagepooling2d", "avgpool1d": "averagepooling1d",
-    "avgpool2d": "averagepooling2d", "avgpool3d": "averagepooling3d",
-    "gap": "globalaveragepooling2d", "globalavgpool": "globalaveragepooling2d",
-    "gmp": "globalmaxpooling2d", "globalmaxpool": "globalmaxpooling2d",
-    "zeropad": "zeropadding2d", "pad": "zeropadding2d", "crop": "cropping2d",
-    "upsample": "upsampling2d", "up": "upsampling2d",
-    "bn": "batchnormalization", "batchnorm": "batchnormalization",
-    "batchnorm1d": "batchnormalization", "batchnorm2d": "batchnormalization",
-    "batchnorm3d": "batchnormalization", "ln": "layernormalization", "layernorm": "layernormalization",
-    "fc": "dense", "linear": "dense", "view": "reshape",
-    "convpool": "convpoollayer", "fullyconnected": "fullyconnectedlayer", "concat": "concatenate",
-    "cat": "concatenate", "adaptiveavgpool": "adaptiveavgpool2d", "adaptivemaxpool": "adaptivemaxpool2d",
-}  # fmt: skip
+#: Short names (and PyTorch-flavoured ones) for the kinds above, by the kind they name.
+_ALIAS_GROUPS: dict[str, tuple[str, ...]] = {
+    "conv1d": ("convolution1d",),
+    "conv2d": ("conv", "convolution2d"),
+    "conv3d": ("convolution3d",),
+    "conv1dtranspose": ("convtranspose1d",),
+    "conv2dtranspose": ("deconv", "convtranspose", "convtranspose2d"),
+    "conv3dtranspose": ("convtranspose3d",),
+    "depthwiseconv2d": ("depthwise", "dwconv"),
+    "separableconv2d": ("separable", "sepconv"),
+    "maxpooling1d": ("maxpool1d",),
+    "maxpooling2d": ("maxpool", "pool", "maxpool2d"),
+    "maxpooling3d": ("maxpool3d",),
+    "averagepooling1d": ("avgpool1d",),
+    "averagepooling2d": ("avgpool", "avgpool2d"),
+    "averagepooling3d": ("avgpool3d",),
+    "globalaveragepooling2d": ("gap", "globalavgpool"),
+    "globalmaxpooling2d": ("gmp", "globalmaxpool"),
+    "zeropadding2d": ("zeropad", "pad"),
+    "cropping2d": ("crop",),
+    "upsampling2d": ("upsample", "up"),
+    "batchnormalization": ("bn", "batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d"),
+    "layernormalization": ("ln", "layernorm"),
+    "dense": ("fc", "linear"),
+    "reshape": ("view",),
+    "convpoollayer": ("convpool",),
+    "fullyconnectedlayer": ("fullyconnected",),
+    "concatenate": ("concat", "cat"),
+    "adaptiveavgpool2d": ("adaptiveavgpool",),
+    "adaptivemaxpool2d": ("adaptivemaxpool",),
+}
+ALIASES: dict[str, str] = {alias: type_ for type_, aliases in _ALIAS_GROUPS.items() for alias in aliases}
 
 _BY_TYPE = {k.type: k for k in KINDS}
 
@@ -139,7 +162,7 @@ def kind_of(layer: Layer) -> Kind:
     """The kind a layer was built as."""
     cls = type(layer)
     for k in KINDS:  # rank-generic classes (Conv) are told apart by their fixed arguments
-        if cls.__name__ == k.cls_name and cls.__module__ == f"cnncalc.{k.module}":
+        if cls.__name__ == k.cls_name and cls.__module__ == f"{__name__}.{k.module}":
             if all(getattr(layer, a) == v for a, v in k.fixed):
                 return k
     raise TypeError(f"not a registered layer kind: {layer!r}")
@@ -148,3 +171,11 @@ def kind_of(layer: Layer) -> Kind:
 def known_names() -> list[str]:
     """Every kind name users may type (types and aliases)."""
     return sorted({*_BY_TYPE, *ALIASES, *ACTIVATION_KINDS})
+
+
+def __getattr__(name: str) -> Any:
+    """``cnncalc.layers.Conv``: a kind's class by its Python name, imported on first use."""
+    for k in KINDS:
+        if k.cls_name == name:
+            return k.cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""Coercion of argument values (from JSON or the compact grammar) into normalized Python values.
+"""Layer arguments: how a kind declares them (:func:`arg`, :func:`required`) and the coercers
+that turn values from JSON or the compact grammar into normalized Python values.
 
 Each coercer takes ``(value, rank)`` and returns the normalized value or raises ``SpecError``
 with a reason that names what was expected; the caller prefixes the argument name.
@@ -6,10 +7,26 @@ with a reason that names what was expected; the caller prefixes the argument nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import field
 from typing import Any
 
-from .errors import SpecError
-from .options import DataFormat
+from ..enums import DataFormat, PaddingMode
+from ..errors import SpecError
+from ..geometry import Padding
+
+Coercer = Callable[[Any, int], Any]
+
+
+def arg(coerce: Coercer, default: Any = None, *, aliases: tuple[str, ...] = ()) -> Any:
+    """Declare a layer argument: its coercer, Keras default and accepted alternative names."""
+    return field(default=default, metadata={"coerce": coerce, "aliases": aliases})
+
+
+def required(coerce: Coercer, *, aliases: tuple[str, ...] = ()) -> Any:
+    """Declare a layer argument without a default."""
+    return field(metadata={"coerce": coerce, "aliases": aliases})
+
 
 #: Largest accepted size or count. Frameworks index tensors with 32-bit ints in places, and a
 #: bound keeps every product of sizes an exact, quick integer operation.
@@ -35,8 +52,6 @@ ACTIVATIONS = (
     "softsign",
     "exponential",
 )
-
-Padding = str | tuple[tuple[int, int], ...]
 
 
 def _int(value: Any, minimum: int) -> int:
@@ -83,7 +98,7 @@ def padding(value: Any, rank: int) -> Padding:
     if isinstance(value, str):
         word = value.strip().lower()
         if word in ("valid", "same") or (word == "causal" and rank == 1):
-            return word
+            return PaddingMode(word)
         allowed = "valid, same" + (", causal" if rank == 1 else "")
         raise SpecError(f"expected {allowed} or integers, got {value!r}")
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
@@ -142,6 +157,11 @@ def optional_axis(value: Any, rank: int = 0) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 64:
         raise SpecError(f"expected an axis integer, got {value!r}")
     return value
+
+
+def optional(coerce: Coercer) -> Coercer:
+    """The coercer for an argument whose ``None`` means "not given" (kept as None)."""
+    return lambda value, rank: None if value is None else coerce(value, rank)
 
 
 def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:

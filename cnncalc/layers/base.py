@@ -1,20 +1,21 @@
-"""The machinery every layer kind shares: Layer, Context, LayerOutput, ReceptiveField, Window.
+"""The machinery every layer kind shares: Layer, Context, LayerOutput, and what explain reads.
 
-Fields are declared in the Keras constructor's order (that order is the compact grammar's
-positional order) and carry their own coercer, so a layer built from a spec and one built in
-Python are validated by the same code. Shapes exclude the batch axis and follow the data format.
+A kind is a frozen record of Keras-named arguments (declared in the Keras constructor's order,
+which is the compact grammar's positional order) that carries its own pure behaviour: output
+shape, params and costs (:meth:`Layer.compute`), receptive field, weight shapes, explain steps
+and diagram category. Its numpy forward pass lives in :mod:`cnncalc.numeric.executor`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields
+from enum import Enum
 from typing import Any, ClassVar
 
-from .errors import ShapeError, SpecError
-from .options import Convention, DataFormat
-
-Shape = tuple[int, ...]
+from ..enums import Category, Convention, DataFormat
+from ..errors import ShapeError, SpecError
+from ..geometry import ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
+from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
 
 
 @dataclass(frozen=True)
@@ -47,80 +48,42 @@ class LayerOutput:
     windows: tuple[Window, ...] = ()
 
 
+@dataclass(frozen=True)
+class Step:
+    """One line of a layer's working in ``explain``: ``label = formula = work = result``."""
+
+    label: str
+    formula: str
+    work: str
+    result: str
+
+
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+class Worked:
+    """What a layer's explain steps read: its inputs and the figures the engine computed."""
+
+    input_shapes: tuple[Shape, ...]
+    #: names of the tensors the layer reads, in order
+    sources: tuple[str, ...]
+    output_shape: Shape
+    windows: tuple[Window, ...]
+    params: int
+    buffers: int
+    macs: int
+    ctx: Context
+
+    @property
+    def input_shape(self) -> Shape:
+        """The (first) input's shape."""
+        return self.input_shapes[0]
+
+
 def activation_ops(name: str, elements: int) -> int:
     """Ops of an activation over ``elements`` values: 0 for linear, 3 per value for softmax
     (exp, sum, divide), 1 per value for every other elementwise function."""
     if name == "linear":
         return 0
     return 3 * elements if name in ("softmax", "log_softmax") else elements
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    """Per spatial axis: field size ``r``, jump ``j`` (input cells between neighbouring outputs) and
-    ``start`` (centre of the first output's field, in input cells from the centre of input cell 0).
-
-    Recurrences (Araujo et al., "Computing Receptive Fields of CNNs", Distill 2019), per window op
-    with effective kernel F_eff, stride S and padding P_before:
-    r_out = r_in + (F_eff - 1)*j_in;  j_out = j_in*S;  start_out = start_in + ((F_eff - 1)/2 - P_before)*j_in.
-    """
-
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[float, ...]
-
-    @classmethod
-    def of_input(cls, rank: int) -> ReceptiveField:
-        """Each input cell sees itself."""
-        return cls((1,) * rank, (1,) * rank, (0.0,) * rank)
-
-    @property
-    def tracked(self) -> bool:
-        """False after layers the recurrences do not cover (upsampling, transposed conv, reshape)."""
-        return bool(self.size)
-
-    def through(self, windows: tuple[Window, ...]) -> ReceptiveField:
-        """The field after a window op."""
-        if not self.tracked:
-            return self
-        return ReceptiveField(
-            tuple(r + (w.f_eff - 1) * j for r, j, w in zip(self.size, self.jump, windows, strict=True)),
-            tuple(j * w.stride for j, w in zip(self.jump, windows, strict=True)),
-            tuple(
-                s + ((w.f_eff - 1) / 2 - w.before) * j
-                for s, j, w in zip(self.start, self.jump, windows, strict=True)
-            ),
-        )
-
-
-def arg(coerce: Callable[[Any, int], Any], default: Any = None, *, aliases: tuple[str, ...] = ()) -> Any:
-    """Declare a layer argument: its coercer, Keras default and accepted alternative names."""
-    return field(default=default, metadata={"coerce": coerce, "aliases": aliases})
-
-
-def required(coerce: Callable[[Any, int], Any], *, aliases: tuple[str, ...] = ()) -> Any:
-    """Declare a layer argument without a default."""
-    return field(metadata={"coerce": coerce, "aliases": aliases})
-
-
-#: The field after layers whose fractional strides or reordering the recurrences do not cover.
-UNTRACKED = ReceptiveField((), (), ())
-
-AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
-
-
-def split_channels(shape: Shape, fmt: DataFormat) -> tuple[Shape, int]:
-    """(spatial sizes, channels) of a shape in the given data format."""
-    if fmt is DataFormat.CHANNELS_FIRST:
-        return shape[1:], shape[0]
-    return shape[:-1], shape[-1]
-
-
-def join_channels(spatial: Shape, channels: int, fmt: DataFormat) -> Shape:
-    """The inverse of :func:`split_channels`."""
-    if fmt is DataFormat.CHANNELS_FIRST:
-        return (channels, *spatial)
-    return (*spatial, channels)
 
 
 def kind(cls: type) -> type:
@@ -132,11 +95,14 @@ def kind(cls: type) -> type:
 
 class Layer:
     """Base class: a frozen record of Keras-named arguments. Subclasses are declared with
-    :func:`kind`, list fields with :func:`arg`/:func:`required` and implement :meth:`compute`;
-    names (``conv2d``, ``Conv2D``) live in :mod:`cnncalc.registry`."""
+    :func:`kind`, list fields with :func:`~cnncalc.layers.args.arg`/``required``, set
+    :attr:`category` and implement :meth:`compute` and :meth:`explain_steps`; names (``conv2d``,
+    ``Conv2D``) live in the registry, :mod:`cnncalc.layers`."""
 
     #: True for merges, which read several inputs (``compute_many``)
     takes_many: ClassVar[bool] = False
+    #: what the layer does, as the diagram colours it (every kind sets it)
+    category: ClassVar[Category]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         declared = fields(self)  # type: ignore[arg-type]
@@ -167,7 +133,7 @@ class Layer:
         return tuple(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._values() == self._values()  # type: ignore[attr-defined]
+        return isinstance(other, Layer) and type(other) is type(self) and other._values() == self._values()
 
     def __hash__(self) -> int:
         return hash((type(self), self._values()))
@@ -204,22 +170,42 @@ class Layer:
         """
         return rf.through(out.windows) if out.windows else rf
 
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        """Shapes of the layer's weight arrays, in Keras's layout and naming (none by default).
+
+        Their sizes add up to the layer's params plus buffers (a test checks it for every kind).
+        """
+        return {}
+
+    def explain_rule(self, ctx: Context) -> str:
+        """The rule that decided the output length, in one line ("" when there is none to name)."""
+        return ""
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        """The layer's formulas with its numbers substituted (every kind implements it)."""
+        raise NotImplementedError(f"{type(self).__name__} has no explain steps")
+
     def config(self) -> dict[str, Any]:
         """The layer's full arguments by their Keras names (JSON-ready; tuples become lists)."""
         out: dict[str, Any] = {}
-        for f in fields(self):
+        for f in fields(self):  # type: ignore[arg-type]
             if "coerce" not in f.metadata:
                 continue
             value = getattr(self, f.name)
             if f.name == "data_format" and value is None:
                 continue  # None means "the model's": leave it to the model-level setting
-            out[f.name] = _jsonable(value)
+            out[f.name] = jsonable(value)
         return out
+
+    @classmethod
+    def declared(cls) -> tuple[Field[Any], ...]:
+        """The kind's dataclass fields (its arguments, plus fixed ones such as ``rank``)."""
+        return fields(cls)  # type: ignore[arg-type]  # every kind is a dataclass (see `kind`)
 
     @classmethod
     def arguments(cls) -> list[tuple[str, tuple[str, ...]]]:
         """(name, aliases) of every user-settable argument, in positional order."""
-        return [(f.name, f.metadata["aliases"]) for f in fields(cls) if "coerce" in f.metadata]
+        return [(f.name, f.metadata["aliases"]) for f in fields(cls) if "coerce" in f.metadata]  # type: ignore[arg-type]
 
     def layout(self, ctx: Context) -> DataFormat:
         """The layer's own data format if it set one, else the model's."""
@@ -227,10 +213,11 @@ class Layer:
         return own if isinstance(own, DataFormat) else ctx.data_format
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A config value as JSON carries it: tuples become lists, enums their value."""
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, DataFormat):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Enum):
         return value.value
     return value
 
@@ -246,32 +233,12 @@ def spatial_input(layer: Any, shape: Shape, ctx: Context) -> tuple[Shape, int, D
 def expect_rank(layer: Layer, shape: Shape, rank: int, what: str) -> None:
     """A clear error when an input's rank does not fit the kind (a Conv1D gets length x channels)."""
     if len(shape) != rank:
-        from .registry import kind_of  # the registry imports the layer modules
-
         raise ShapeError(
             f"{kind_of(layer).class_name} expects a rank-{rank} input ({what}, no batch axis), "
             f"got {len(shape)} axes {fmt_shape(shape)}"
         )
 
 
-def fmt_shape(shape: Shape) -> str:
-    return "x".join(str(n) for n in shape)
-
-
-def spatial_layout(rank: int, fmt: DataFormat) -> str:
-    names = " x ".join(AXIS_NAMES[rank])
-    return f"channels x {names}" if fmt is DataFormat.CHANNELS_FIRST else f"{names} x channels"
-
-
-@dataclass(frozen=True)
-class Window:
-    """The resolved geometry of one spatial axis under a window op (conv or pooling)."""
-
-    n: int
-    kernel: int
-    f_eff: int
-    stride: int
-    dilation: int
-    before: int
-    after: int
-    out: int
+def channels_of(layer: Layer, shape: Shape, ctx: Context) -> int:
+    """The channel count of a spatial layer's input."""
+    return split_channels(shape, layer.layout(ctx))[1]

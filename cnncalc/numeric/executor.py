@@ -1,7 +1,7 @@
 """Reference NumPy executor: real forward passes for every layer kind the core knows.
 
-The only package modules that import numpy are this one and :mod:`cnncalc.reference` (the
-naive loop implementation). Here is the fast path: conv windows via ``sliding_window_view``
+Only :mod:`cnncalc.numeric` imports numpy: this module, :mod:`.activations`, :mod:`.reference`
+(the naive loop implementation) and :mod:`.verify`. Here is the fast path: conv windows via ``sliding_window_view``
 and one GEMM per group, output rows tiled so the window matrix stays under a memory budget.
 
 Output lengths come from the windows that actually fit the padded tensor (:func:`plan_axis`),
@@ -19,10 +19,17 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import layers as L
-from .formulas import effective_kernel, same_padding
-from .layers import Context
-from .options import Convention, DataFormat
+from ..enums import Convention, DataFormat, PaddingMode
+from ..formulas import effective_kernel, same_padding
+from ..layers.base import Context, Layer
+from ..layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv, transposed_axes
+from ..layers.core import Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax, SpatialDropout
+from ..layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
+from ..layers.network3 import ConvPool, FullyConnected, SoftmaxLayer
+from ..layers.normalization import BatchNorm, LayerNorm
+from ..layers.pooling import AdaptiveMaxPool, AdaptivePool, AvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
+from ..layers.reshaping import Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding
+from .activations import activate, softmax
 
 #: Bytes of one tile of the conv window matrix. Tiles this small stay in cache, so the im2col copy
 #: and the GEMM run at close to GEMM speed (measured in benchmarks/executor.py); they also bound memory.
@@ -34,55 +41,20 @@ Weights = dict[str, np.ndarray]
 # ----------------------------------------------------------------------------- weights
 
 
-def weight_shapes(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context) -> dict[str, tuple[int, ...]]:
-    """Shapes of a layer's weight arrays, in Keras's layout and naming."""
-    channels = None
-    if hasattr(layer, "rank") and len(in_shape) == getattr(layer, "rank", 0) + 1:
-        _, channels = L.split_channels(in_shape, layer.layout(ctx))
-    bias = lambda n: {"bias": (n,)} if getattr(layer, "use_bias", True) else {}  # noqa: E731
-    if isinstance(layer, L.Conv):
-        return {
-            "kernel": (*layer.kernel_size, channels // layer.groups, layer.filters),
-            **bias(layer.filters),
-        }
-    if isinstance(layer, L.DepthwiseConv):
-        k = channels * layer.depth_multiplier
-        return {"depthwise_kernel": (*layer.kernel_size, channels, layer.depth_multiplier), **bias(k)}
-    if isinstance(layer, L.SeparableConv):
-        mid = channels * layer.depth_multiplier
-        return {"depthwise_kernel": (*layer.kernel_size, channels, layer.depth_multiplier),
-                "pointwise_kernel": (*(1,) * layer.rank, mid, layer.filters), **bias(layer.filters)}  # fmt: skip
-    if isinstance(layer, L.ConvTranspose):
-        return {
-            "kernel": (*layer.kernel_size, layer.filters // layer.groups, channels),
-            **bias(layer.filters),
-        }
-    if isinstance(layer, L.Dense):
-        return {"kernel": (in_shape[-1], layer.units), **bias(layer.units)}
-    if isinstance(layer, (L.FullyConnected, L.SoftmaxLayer)):
-        return {"kernel": (layer.n_in, layer.n_out), "bias": (layer.n_out,)}
-    if isinstance(layer, L.ConvPool):
-        k, c, fh, fw = layer.filter_shape
-        return {"kernel": (fh, fw, c, k), "bias": (k,)}
-    if isinstance(layer, L.BatchNorm):
-        c = (in_shape[layer.feature_axis(in_shape, ctx)],)
-        out = {"gamma": c} if layer.scale else {}
-        out.update({"beta": c} if layer.center else {})
-        return {**out, "moving_mean": c, "moving_variance": c}
-    if isinstance(layer, L.LayerNorm):
-        sizes = tuple(in_shape[i] for i in layer.normalized_axes(in_shape))
-        return {name: sizes for name in layer.learned}
-    return {}
+def weight_shapes(layer: Layer, in_shape: tuple[int, ...], ctx: Context) -> dict[str, tuple[int, ...]]:
+    """Shapes of a layer's weight arrays, in Keras's layout and naming (the kind says)."""
+    return layer.weight_shapes(in_shape, ctx)
 
 
-def init_weights(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator,
-                 dtype: Any) -> Weights:  # fmt: skip
+def init_weights(
+    layer: Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator, dtype: Any
+) -> Weights:
     """Random weights of the shapes :func:`weight_shapes` gives (variances kept positive)."""
     weights = {}
     for name, shape in weight_shapes(layer, in_shape, ctx).items():
         # Drawn in the run's dtype and scaled in place: a float64 draw of VGG16's fc1 (103M
         # weights) would take 822 MB before any conversion.
-        values = rng.standard_normal(shape, dtype=np.dtype(dtype).type)
+        values: np.ndarray = np.asarray(rng.standard_normal(shape, dtype=np.dtype(dtype).type))
         if name.endswith("kernel"):
             # 1/sqrt(fan-in), as Glorot/He initializers do: values stay near 1 through deep
             # stacks, so errors against the reference are readable numbers, not 1e18.
@@ -93,17 +65,17 @@ def init_weights(layer: L.Layer, in_shape: tuple[int, ...], ctx: Context, rng: n
     return weights
 
 
-def fan_in(layer: L.Layer, shape: tuple[int, ...]) -> int:
+def fan_in(layer: Layer, shape: tuple[int, ...]) -> int:
     """Inputs that meet one output through a kernel of this shape (Keras layouts)."""
-    if isinstance(layer, L.ConvTranspose):
+    if isinstance(layer, ConvTranspose):
         return max(1, math.prod(shape[:-2]) * shape[-1])  # (*F, K/groups, C_in)
-    depthwise = isinstance(layer, (L.DepthwiseConv, L.SeparableConv)) and len(shape) == layer.rank + 2
-    if depthwise and shape[-1] == layer.depth_multiplier and shape[:-2] == layer.kernel_size:
+    depthwise = isinstance(layer, (DepthwiseConv, SeparableConv)) and len(shape) == layer.rank + 2
+    if depthwise and shape[-1] == layer.depth_multiplier and shape[:-2] == layer.kernel_size:  # type: ignore[attr-defined]
         return max(1, math.prod(shape[:-2]))  # (*F, C, dm): each output reads one channel
     return max(1, math.prod(shape[:-1]))  # (*F, C_in/groups, K) and dense (in, units)
 
 
-def count_weights(layer: L.Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
+def count_weights(layer: Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
     """(parameters, buffers) of real weight arrays, by each framework's own bookkeeping."""
     stats = sum(weights[k].size for k in ("moving_mean", "moving_variance") if k in weights)
     total = sum(w.size for w in weights.values())
@@ -140,11 +112,11 @@ def plan_axis(n: int, f_eff: int, s: int, padding: Any, axis: int, ceil_mode: bo
     ceil mode keeps adding windows while the previous one ended before Lp (the last may overhang)
     and then drops any window that starts in the right padding (PyTorch's rule).
     """
-    if padding == "same":
+    if padding is PaddingMode.SAME:
         before, after = same_padding(n, f_eff, s)
-    elif padding == "causal":
+    elif padding is PaddingMode.CAUSAL:
         before, after = f_eff - 1, 0
-    elif padding == "valid":
+    elif padding is PaddingMode.VALID:
         before, after = 0, 0
     else:
         before, after = padding[axis]
@@ -160,8 +132,13 @@ def plan_axis(n: int, f_eff: int, s: int, padding: Any, axis: int, ceil_mode: bo
     return AxisPlan(before, after, overhang, starts)
 
 
-def _plans(layer: Any, spatial: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...],
-           ceil_mode: bool = False) -> list[AxisPlan]:  # fmt: skip
+def _plans(
+    layer: Any,
+    spatial: tuple[int, ...],
+    kernel: tuple[int, ...],
+    dilation: tuple[int, ...],
+    ceil_mode: bool = False,
+) -> list[AxisPlan]:
     return [
         plan_axis(n, effective_kernel(f, d), s, layer.padding, i, ceil_mode)
         for i, (n, f, d, s) in enumerate(zip(spatial, kernel, dilation, layer.strides, strict=True))
@@ -176,7 +153,7 @@ def _check_plans(plans: list[AxisPlan], what: str) -> None:
 # ----------------------------------------------------------------------------- fast forward
 
 
-def _conv(x: np.ndarray, w: Weights, layer: L.Conv, plans: list[AxisPlan]) -> np.ndarray:
+def _conv(x: np.ndarray, w: Weights, layer: Conv, plans: list[AxisPlan]) -> np.ndarray:
     rank = layer.rank
     kernel = w["kernel"]
     groups, k = layer.groups, layer.filters
@@ -196,8 +173,14 @@ def _conv(x: np.ndarray, w: Weights, layer: L.Conv, plans: list[AxisPlan]) -> np
         chunk = xp[:, r0 * s0 : (r1 - 1) * s0 + f_eff[0]]
         win = sliding_window_view(chunk, f_eff, axis=tuple(range(1, rank + 1)))
         # win: (B, *O_all, C, *F_eff) -> stride the outputs, dilate the taps
-        win = win[(slice(None), *(slice(None, None, s) for s in layer.strides), slice(None),
-                   *(slice(None, None, d) for d in layer.dilation_rate))]  # fmt: skip
+        win = win[
+            (
+                slice(None),
+                *(slice(None, None, s) for s in layer.strides),
+                slice(None),
+                *(slice(None, None, d) for d in layer.dilation_rate),
+            )
+        ]
         win = win[(slice(None), *(slice(0, o) for o in [r1 - r0, *out_sizes[1:]]))]
         # (B, *O, C, *F) -> (B, *O, *F, C): channels innermost, as they lie in memory, so the
         # im2col copy below streams contiguous runs; the Keras kernel (*F, C/g, K) already matches.
@@ -213,7 +196,7 @@ def _conv(x: np.ndarray, w: Weights, layer: L.Conv, plans: list[AxisPlan]) -> np
     return y
 
 
-def _pool(x: np.ndarray, layer: L.Pool, plans: list[AxisPlan], include_pad: bool) -> np.ndarray:
+def _pool(x: np.ndarray, layer: Pool, plans: list[AxisPlan], include_pad: bool) -> np.ndarray:
     rank = layer.rank
     pads = [(0, 0), *((p.before, p.after + p.overhang) for p in plans), (0, 0)]
     axes = tuple(range(1, rank + 1))
@@ -223,12 +206,18 @@ def _pool(x: np.ndarray, layer: L.Pool, plans: list[AxisPlan], include_pad: bool
 
     def windows(a: np.ndarray) -> np.ndarray:
         win = sliding_window_view(a, f_eff, axis=axes)
-        win = win[(slice(None), *(slice(None, None, s) for s in layer.strides), slice(None),
-                   *(slice(None, None, d) for d in dilation))]  # fmt: skip
+        win = win[
+            (
+                slice(None),
+                *(slice(None, None, s) for s in layer.strides),
+                slice(None),
+                *(slice(None, None, d) for d in dilation),
+            )
+        ]
         return win[(slice(None), *(slice(0, o) for o in out_sizes))]
 
     window_axes = tuple(range(-rank, 0))
-    if isinstance(layer, L.MaxPool):
+    if isinstance(layer, MaxPool):
         return windows(np.pad(x, pads, constant_values=-np.inf)).max(axis=window_axes)
     total = windows(np.pad(x, pads)).sum(axis=window_axes)
     # The divisor counts the cells a window covers: input cells, plus explicit padding when
@@ -243,7 +232,7 @@ def _pool(x: np.ndarray, layer: L.Pool, plans: list[AxisPlan], include_pad: bool
     return total / counts
 
 
-def conv_transpose_full(x: np.ndarray, kernel: np.ndarray, layer: L.ConvTranspose) -> np.ndarray:
+def conv_transpose_full(x: np.ndarray, kernel: np.ndarray, layer: ConvTranspose) -> np.ndarray:
     """Every input value scattered through every kernel tap: length (n - 1)*S + F_eff per axis.
 
     Channels last; ``kernel`` in Keras layout ``(*F, K/groups, C_in)``. One small GEMM per tap
@@ -252,12 +241,16 @@ def conv_transpose_full(x: np.ndarray, kernel: np.ndarray, layer: L.ConvTranspos
     groups = layer.groups
     batch, spatial, c_in = x.shape[0], x.shape[1:-1], x.shape[-1]
     kg, cg = layer.filters // groups, c_in // groups
-    full = [(n - 1) * s + effective_kernel(f, d)
-            for n, s, f, d in zip(spatial, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True)]  # fmt: skip
+    full = [
+        (n - 1) * s + effective_kernel(f, d)
+        for n, s, f, d in zip(spatial, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True)
+    ]
     y = np.zeros((batch, *full, layer.filters), dtype=x.dtype)
     for tap in np.ndindex(*layer.kernel_size):
-        region = tuple(slice(t * d, t * d + (n - 1) * s + 1, s)
-                       for t, d, n, s in zip(tap, layer.dilation_rate, spatial, layer.strides, strict=True))  # fmt: skip
+        region = tuple(
+            slice(t * d, t * d + (n - 1) * s + 1, s)
+            for t, d, n, s in zip(tap, layer.dilation_rate, spatial, layer.strides, strict=True)
+        )
         for g in range(groups):
             w = kernel[tap][:, g * cg : (g + 1) * cg]  # (kg, cg)
             y[(slice(None), *region, slice(g * kg, (g + 1) * kg))] += x[..., g * cg : (g + 1) * cg] @ w.T
@@ -276,65 +269,14 @@ def crop_transposed(y: np.ndarray, axes: tuple[Any, ...]) -> np.ndarray:
     return y
 
 
-def include_pad(layer: L.AvgPool, ctx: Context) -> bool:
+def include_pad(layer: AvgPool, ctx: Context) -> bool:
     """count_include_pad as set, else the convention's default (Keras excludes, PyTorch includes)."""
     if layer.count_include_pad is not None:
         return layer.count_include_pad
     return ctx.convention is Convention.PYTORCH
 
 
-def activate(x: np.ndarray, name: str) -> np.ndarray:
-    """Elementwise activations as Keras defines them (softmax over the last axis)."""
-    if name == "linear":
-        return x
-    if name == "relu":
-        return np.maximum(x, 0)
-    if name == "relu6":
-        return np.clip(x, 0, 6)
-    if name == "leaky_relu":
-        return np.where(x > 0, x, 0.2 * x)  # Keras's default negative_slope
-    if name == "elu":
-        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
-    if name == "selu":
-        alpha, scale = 1.6732632423543772, 1.0507009873554805
-        return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-    if name == "gelu":  # Keras's default approximate=False: x * Phi(x)
-        from math import erf
-
-        return x * 0.5 * (1 + np.vectorize(erf, otypes=[x.dtype])(x / np.sqrt(2)))
-    if name in ("silu", "swish"):
-        return x * _sigmoid(x)
-    if name == "mish":
-        return x * np.tanh(np.logaddexp(0, x))
-    if name == "sigmoid":
-        return _sigmoid(x)
-    if name == "hard_sigmoid":  # Keras 3: relu6(x + 3) / 6
-        return np.clip(x + 3, 0, 6) / 6
-    if name == "tanh":
-        return np.tanh(x)
-    if name in ("softmax", "log_softmax"):
-        return softmax(x, -1, log=name == "log_softmax")
-    if name == "softplus":
-        return np.logaddexp(0, x)
-    if name == "softsign":
-        return x / (1 + np.abs(x))
-    if name == "exponential":
-        return np.exp(x)
-    raise ValueError(f"no executor for activation {name!r}")
-
-
-def softmax(x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
-    """Softmax (or log-softmax) over ``axis`` of the batched tensor, shifted for stability."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    logs = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return logs if log else np.exp(logs)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1 + np.tanh(0.5 * x))  # overflow-free logistic
-
-
-def _batchnorm(x: np.ndarray, w: Weights, layer: L.BatchNorm, ctx: Context) -> np.ndarray:
+def _batchnorm(x: np.ndarray, w: Weights, layer: BatchNorm, ctx: Context) -> np.ndarray:
     axis = layer.feature_axis(x.shape[1:], ctx) + 1
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -346,7 +288,7 @@ def _batchnorm(x: np.ndarray, w: Weights, layer: L.BatchNorm, ctx: Context) -> n
     return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype)
 
 
-def _layernorm(x: np.ndarray, w: Weights, layer: L.LayerNorm) -> np.ndarray:
+def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
     axes = tuple(i + 1 for i in layer.normalized_axes(x.shape[1:]))
     if layer.rms_scaling:  # Keras: x / sqrt(mean(x^2) + eps) * gamma
         y = x / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + layer.epsilon)
@@ -389,7 +331,7 @@ def _window_layer(
     return _from_last(body(_to_last(x, fmt)), fmt)
 
 
-def _conv_forward(layer: L.Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _conv_forward(layer: Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         plans = _plans(layer, xl.shape[1:-1], layer.kernel_size, layer.dilation_rate)
         _check_plans(plans, "kernel")
@@ -398,26 +340,38 @@ def _conv_forward(layer: L.Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.
     return _window_layer(layer, x, ctx, body)
 
 
-def as_grouped_conv(
-    layer: L.DepthwiseConv | L.SeparableConv, channels: int, w: Weights
-) -> tuple[L.Conv, Weights]:
+def as_grouped_conv(layer: DepthwiseConv | SeparableConv, channels: int, w: Weights) -> tuple[Conv, Weights]:
     """A depthwise conv is a grouped conv with groups = C_in; its Keras kernel (*F, C, dm) becomes
     (*F, 1, C*dm) with output channel c*dm + m, TensorFlow's order."""
     dm = layer.depth_multiplier
     kernel = w["depthwise_kernel"].reshape(*layer.kernel_size, 1, channels * dm)
-    only_depthwise = isinstance(layer, L.DepthwiseConv)
-    conv = L.Conv(filters=channels * dm, kernel_size=layer.kernel_size, strides=layer.strides,
-                  padding=layer.padding, data_format=layer.data_format, dilation_rate=layer.dilation_rate,
-                  groups=channels, activation=layer.activation if only_depthwise else "linear",
-                  use_bias=layer.use_bias and only_depthwise, rank=layer.rank)  # fmt: skip
+    only_depthwise = isinstance(layer, DepthwiseConv)
+    conv = Conv(
+        filters=channels * dm,
+        kernel_size=layer.kernel_size,
+        strides=layer.strides,
+        padding=layer.padding,
+        data_format=layer.data_format,
+        dilation_rate=layer.dilation_rate,
+        groups=channels,
+        activation=layer.activation if only_depthwise else "linear",
+        use_bias=layer.use_bias and only_depthwise,
+        rank=layer.rank,
+    )
     weights = {"kernel": kernel, **({"bias": w["bias"]} if only_depthwise and "bias" in w else {})}
     return conv, weights
 
 
-def pointwise_conv(layer: L.SeparableConv, w: Weights) -> tuple[L.Conv, Weights]:
+def pointwise_conv(layer: SeparableConv, w: Weights) -> tuple[Conv, Weights]:
     """The 1x1 conv that follows a separable conv's depthwise step."""
-    conv = L.Conv(filters=layer.filters, kernel_size=1, data_format=layer.data_format,
-                  activation=layer.activation, use_bias=layer.use_bias, rank=layer.rank)  # fmt: skip
+    conv = Conv(
+        filters=layer.filters,
+        kernel_size=1,
+        data_format=layer.data_format,
+        activation=layer.activation,
+        use_bias=layer.use_bias,
+        rank=layer.rank,
+    )
     return conv, {"kernel": w["pointwise_kernel"], **({"bias": w["bias"]} if "bias" in w else {})}
 
 
@@ -425,54 +379,54 @@ def _channels(layer: Any, x: np.ndarray, ctx: Context) -> int:
     return x.shape[1] if layer.layout(ctx) is DataFormat.CHANNELS_FIRST else x.shape[-1]
 
 
-def _depthwise_forward(layer: L.DepthwiseConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _depthwise_forward(layer: DepthwiseConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     conv, weights = as_grouped_conv(layer, _channels(layer, x, ctx), w)
     return _conv_forward(conv, x, weights, ctx)
 
 
-def _separable_forward(layer: L.SeparableConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _separable_forward(layer: SeparableConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     depthwise, dw = as_grouped_conv(layer, _channels(layer, x, ctx), w)
     conv, pw = pointwise_conv(layer, w)
     return _conv_forward(conv, _conv_forward(depthwise, x, dw, ctx), pw, ctx)
 
 
-def _transpose_forward(layer: L.ConvTranspose, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _transpose_forward(layer: ConvTranspose, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         # The output length is each framework's definition (kept in the core); the scatter is real.
-        axes = L.transposed_axes(layer, xl.shape[1:-1], ctx)
+        axes = transposed_axes(layer, xl.shape[1:-1], ctx)
         y = crop_transposed(conv_transpose_full(xl, w["kernel"], layer), axes)
         return activate(y + w["bias"] if "bias" in w else y, layer.activation)
 
     return _window_layer(layer, x, ctx, body)
 
 
-def _pool_forward(layer: L.Pool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _pool_forward(layer: Pool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         plans = _plans(layer, xl.shape[1:-1], layer.pool_size, layer.window_dilation, layer.ceil_mode)
         _check_plans(plans, "pool window")
         if any(max(p.before, p.after) >= k for p, k in zip(plans, layer.pool_size, strict=True)):
             raise ValueError("a pool window would see only padding")
-        inc = include_pad(layer, ctx) if isinstance(layer, L.AvgPool) else False
+        inc = include_pad(layer, ctx) if isinstance(layer, AvgPool) else False
         return _pool(xl, layer, plans, inc).astype(x.dtype)
 
     return _window_layer(layer, x, ctx, body)
 
 
-def _global_pool_forward(layer: L.GlobalPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _global_pool_forward(layer: GlobalPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         axes = tuple(range(1, xl.ndim - 1))
-        reduce = np.max if isinstance(layer, L.GlobalMaxPool) else np.mean
+        reduce = np.max if isinstance(layer, GlobalMaxPool) else np.mean
         return reduce(xl, axis=axes, keepdims=True)
 
     y = _window_layer(layer, x, ctx, body)
     return y if layer.keepdims else y.reshape(y.shape[0], -1)
 
 
-def _zero_padding_forward(layer: L.ZeroPadding, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _zero_padding_forward(layer: ZeroPadding, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     return _window_layer(layer, x, ctx, lambda xl: np.pad(xl, [(0, 0), *layer.padding, (0, 0)]))
 
 
-def _cropping_forward(layer: L.Cropping, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _cropping_forward(layer: Cropping, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         index = tuple(slice(b, n - a) for (b, a), n in zip(layer.cropping, xl.shape[1:-1], strict=True))
         if any(s.start >= s.stop for s in index):
@@ -482,7 +436,7 @@ def _cropping_forward(layer: L.Cropping, x: np.ndarray, w: Weights, ctx: Context
     return _window_layer(layer, x, ctx, body)
 
 
-def _upsampling_forward(layer: L.UpSampling, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _upsampling_forward(layer: UpSampling, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         if layer.interpolation == "bilinear":
             return bilinear_2d(xl, layer.size).astype(x.dtype)
@@ -493,14 +447,14 @@ def _upsampling_forward(layer: L.UpSampling, x: np.ndarray, w: Weights, ctx: Con
     return _window_layer(layer, x, ctx, body)
 
 
-def _adaptive_forward(layer: L.AdaptivePool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    from .pooling import adaptive_windows
+def _adaptive_forward(layer: AdaptivePool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+    from ..geometry import adaptive_windows
 
     def body(xl: np.ndarray) -> np.ndarray:
         spatial = xl.shape[1:-1]
         out = [n if o is None else o for n, o in zip(spatial, layer.output_size, strict=True)]
         y = np.empty((xl.shape[0], *out, xl.shape[-1]), dtype=xl.dtype)
-        reduce = np.max if isinstance(layer, L.AdaptiveMaxPool) else np.mean
+        reduce = np.max if isinstance(layer, AdaptiveMaxPool) else np.mean
         windows = [adaptive_windows(n, o) for n, o in zip(spatial, out, strict=True)]
         for index in np.ndindex(*out):
             region = tuple(slice(*windows[a][i]) for a, i in enumerate(index))
@@ -515,65 +469,79 @@ def _dense(x: np.ndarray, w: Weights, activation: str) -> np.ndarray:
     return activate(y + w["bias"] if "bias" in w else y, activation)
 
 
-def _conv_pool_forward(layer: L.ConvPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
+def _conv_pool_forward(layer: ConvPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     k, c, fh, fw = layer.filter_shape
-    conv = L.Conv(filters=k, kernel_size=(fh, fw), use_bias=False, rank=2)
-    pool = L.MaxPool(pool_size=layer.poolsize, rank=2)  # valid: ignore_border=True
+    conv = Conv(filters=k, kernel_size=(fh, fw), use_bias=False, rank=2)
+    pool = MaxPool(pool_size=layer.poolsize, rank=2)  # valid: ignore_border=True
     y = _pool_forward(pool, _conv_forward(conv, x, {"kernel": w["kernel"]}, ctx), {}, ctx)
     return activate(y + w["bias"].reshape(1, k, 1, 1), layer.activation_fn)  # bias after pooling
 
 
 _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] = {
-    L.Conv: _conv_forward,
-    L.DepthwiseConv: _depthwise_forward,
-    L.SeparableConv: _separable_forward,
-    L.ConvTranspose: _transpose_forward,
-    L.Pool: _pool_forward,
-    L.GlobalPool: _global_pool_forward,
-    L.AdaptivePool: _adaptive_forward,
-    L.ZeroPadding: _zero_padding_forward,
-    L.Cropping: _cropping_forward,
-    L.UpSampling: _upsampling_forward,
-    L.Flatten: lambda layer, x, w, ctx: x.reshape(x.shape[0], -1),
-    L.Reshape: lambda layer, x, w, ctx: x.reshape(x.shape[0], *layer.target_shape),
-    L.Permute: lambda layer, x, w, ctx: x.transpose(0, *layer.dims),
-    L.Dense: lambda layer, x, w, ctx: _dense(x, w, layer.activation),
-    L.Dropout: lambda layer, x, w, ctx: x,  # identity at inference
-    L.SpatialDropout: lambda layer, x, w, ctx: x,
-    L.Activation: lambda layer, x, w, ctx: activate(x, layer.activation),
-    L.ReLU: lambda layer, x, w, ctx: keras_relu(x, layer.max_value, layer.negative_slope, layer.threshold),
-    L.LeakyReLU: lambda layer, x, w, ctx: np.where(x > 0, x, layer.negative_slope * x),
-    L.Softmax: lambda layer, x, w, ctx: softmax(x, layer.axis),
-    L.BatchNorm: lambda layer, x, w, ctx: _batchnorm(x, w, layer, ctx),
-    L.LayerNorm: lambda layer, x, w, ctx: _layernorm(x, w, layer),
-    L.ConvPool: _conv_pool_forward,
-    L.FullyConnected: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, layer.activation_fn),
-    L.SoftmaxLayer: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, "softmax"),
+    Conv: _conv_forward,
+    DepthwiseConv: _depthwise_forward,
+    SeparableConv: _separable_forward,
+    ConvTranspose: _transpose_forward,
+    Pool: _pool_forward,
+    GlobalPool: _global_pool_forward,
+    AdaptivePool: _adaptive_forward,
+    ZeroPadding: _zero_padding_forward,
+    Cropping: _cropping_forward,
+    UpSampling: _upsampling_forward,
+    Flatten: lambda layer, x, w, ctx: x.reshape(x.shape[0], -1),
+    Reshape: lambda layer, x, w, ctx: x.reshape(x.shape[0], *layer.target_shape),
+    Permute: lambda layer, x, w, ctx: x.transpose(0, *layer.dims),
+    Dense: lambda layer, x, w, ctx: _dense(x, w, layer.activation),
+    Dropout: lambda layer, x, w, ctx: x,  # identity at inference
+    SpatialDropout: lambda layer, x, w, ctx: x,
+    Activation: lambda layer, x, w, ctx: activate(x, layer.activation),
+    ReLU: lambda layer, x, w, ctx: keras_relu(x, layer.max_value, layer.negative_slope, layer.threshold),
+    LeakyReLU: lambda layer, x, w, ctx: np.where(x > 0, x, layer.negative_slope * x),
+    Softmax: lambda layer, x, w, ctx: softmax(x, layer.axis),
+    BatchNorm: lambda layer, x, w, ctx: _batchnorm(x, w, layer, ctx),
+    LayerNorm: lambda layer, x, w, ctx: _layernorm(x, w, layer),
+    ConvPool: _conv_pool_forward,
+    FullyConnected: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, layer.activation_fn),
+    SoftmaxLayer: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, "softmax"),
 }
 
 
-def _merge_forward(layer: L.Merge, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
-    if isinstance(layer, L.Concatenate):
+def _merge_forward(layer: Merge, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
+    if isinstance(layer, Concatenate):
         return np.concatenate(xs, axis=layer.concat_axis(xs[0].shape[1:], ctx) + 1)
     if any(x.shape != xs[0].shape for x in xs):
         raise ValueError("inputs of different shapes")
-    if isinstance(layer, L.Subtract):
+    if isinstance(layer, Subtract):
         return xs[0] - xs[1]
-    reduce = {L.Add: np.add, L.Multiply: np.multiply, L.Maximum: np.maximum, L.Minimum: np.minimum,
-              L.Average: np.add}[type(layer)]  # fmt: skip
+    reductions: dict[type[Merge], np.ufunc] = {
+        Add: np.add,
+        Multiply: np.multiply,
+        Maximum: np.maximum,
+        Minimum: np.minimum,
+        Average: np.add,
+    }
+    reduce = reductions[type(layer)]
     out = reduce.reduce(np.stack(xs), axis=0)
-    return out / len(xs) if isinstance(layer, L.Average) else out
+    return out / len(xs) if isinstance(layer, Average) else out
 
 
-_FORWARD[L.Merge] = _merge_forward
+_FORWARD[Merge] = _merge_forward  # type: ignore[assignment]  # a merge reads a list of batches
 
 
-def forward(layer: L.Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
-    """The fast forward pass of one layer on a batch ``x`` (a list of batches for a merge)."""
-    for cls in type(layer).__mro__:
+def forward_for(kind: type) -> Callable[[Any, Any, Weights, Context], np.ndarray] | None:
+    """The forward function of a kind (found along its base classes), or None."""
+    for cls in kind.__mro__:
         if cls in _FORWARD:
-            return _FORWARD[cls](layer, x, w, ctx)
-    raise TypeError(f"no executor for {type(layer).__name__}")
+            return _FORWARD[cls]
+    return None
+
+
+def forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    """The fast forward pass of one layer on a batch ``x`` (a list of batches for a merge)."""
+    run = forward_for(type(layer))
+    if run is None:
+        raise TypeError(f"no executor for {type(layer).__name__}")
+    return run(layer, x, w, ctx)
 
 
 # ----------------------------------------------------------------------------- graphs
@@ -591,11 +559,12 @@ def last_uses(summary: Any) -> dict[str, int]:
 def gather(tensors: dict[str, np.ndarray], row: Any) -> Any:
     """A row's input: one batch, or the list of batches a merge reads."""
     xs = [tensors[source] for source in row.inputs]
-    return xs if isinstance(row.layer, L.Merge) else xs[0]
+    return xs if isinstance(row.layer, Merge) else xs[0]
 
 
-def run_graph(summary: Any, inputs: dict[str, np.ndarray],
-              make_weights: Callable[[Any, Any], Weights]) -> np.ndarray:  # fmt: skip
+def run_graph(
+    summary: Any, inputs: dict[str, np.ndarray], make_weights: Callable[[Any, Any], Weights]
+) -> np.ndarray:
     """Run every row in order, freeing tensors after their last reader; return the last output."""
     tensors = dict(inputs)
     last = last_uses(summary)
@@ -629,7 +598,7 @@ def probe_receptive_field(summary: Any, axis: int, output_index: int) -> tuple[i
     base = 1.0 + rng.random(shape)
     x = np.repeat(base[None], n + 1, axis=0)
     for i in range(n):  # sample i + 1 raises slice i; sample 0 is the baseline
-        index = [i + 1, *([slice(None)] * len(shape))]
+        index: list[int | slice] = [i + 1, *([slice(None)] * len(shape))]
         index[spatial_axis] = i
         x[tuple(index)] += 100.0
     if len(summary.model_inputs) > 1:

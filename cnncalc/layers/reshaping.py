@@ -1,44 +1,82 @@
-"""Layers that move or resize values without weights: padding, cropping, upsampling, reshape, permute."""
+"""Layers that move or resize values without weights: flatten, padding, cropping, upsampling,
+reshape, permute."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
-from . import values as V
-from .base import (
+from ..enums import Category, DataFormat
+from ..errors import ShapeError, SpecError
+from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
-    Context,
-    Layer,
-    LayerOutput,
     ReceptiveField,
     Shape,
     Window,
-    arg,
     fmt_shape,
     join_channels,
-    kind,
-    required,
-    spatial_input,
+    split_channels,
 )
-from .errors import ShapeError, SpecError
-from .options import DataFormat
+from . import args as A
+from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .working import dims, no_params, num
+
+
+@kind
+class Flatten(Layer):
+    """Flatten: (d1, ..., dk) -> (d1*...*dk,)."""
+
+    category: ClassVar[Category] = Category.RESHAPE
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=(math.prod(shape),))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        return None  # whatever follows mixes every position
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        return [
+            Step("units", "product of all axes", "*".join(map(str, w.input_shape)), num(w.output_shape[0]))
+        ]
+
+
+class Resize(Layer):
+    """Kinds that change each spatial axis on its own (padding, cropping, upsampling)."""
+
+    category: ClassVar[Category] = Category.RESHAPE
+    rank: int
+
+    def axis_step(self, axis: int, n: int, out: int) -> Step:
+        """The working of one spatial axis."""
+        raise NotImplementedError
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        spatial_in, _ = split_channels(w.input_shape, self.layout(w.ctx))
+        spatial_out, _ = split_channels(w.output_shape, self.layout(w.ctx))
+        steps = [self.axis_step(i, spatial_in[i], spatial_out[i]) for i in range(self.rank)]
+        return [*steps, no_params()]
 
 
 def _pairs(value: Any, rank: int) -> tuple[tuple[int, int], ...]:
     """Keras's ZeroPadding/Cropping argument: int, one int per axis, or (before, after) per axis."""
     if isinstance(value, str):
         raise SpecError(f"expected integers, got {value!r}")
-    return V.padding(value, rank)  # type: ignore[return-value]
+    pairs = A.padding(value, rank)
+    if not isinstance(pairs, tuple):  # unreachable for non-str values; keeps the type exact
+        raise SpecError(f"expected integers, got {value!r}")
+    return pairs
 
 
 @kind
-class ZeroPadding(Layer):
+class ZeroPadding(Resize):
     """ZeroPadding1D/2D/3D: out = n + before + after per spatial axis (Keras argument forms)."""
 
-    padding: tuple[tuple[int, int], ...] = arg(_pairs, 1)
-    data_format: DataFormat | None = arg(V.optional_data_format)
+    padding: tuple[tuple[int, int], ...] = A.arg(_pairs, 1)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
@@ -49,13 +87,17 @@ class ZeroPadding(Layer):
         )
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
 
+    def axis_step(self, axis: int, n: int, out: int) -> Step:
+        b, a = self.padding[axis]
+        return Step(AXIS_NAMES[self.rank][axis], "n + before + after", f"{n} + {b} + {a}", str(out))
+
 
 @kind
-class Cropping(Layer):
+class Cropping(Resize):
     """Cropping1D/2D/3D: out = n - before - after per spatial axis; nothing may be left empty."""
 
-    cropping: tuple[tuple[int, int], ...] = arg(_pairs, 0)
-    data_format: DataFormat | None = arg(V.optional_data_format)
+    cropping: tuple[tuple[int, int], ...] = A.arg(_pairs, 0)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
@@ -69,14 +111,18 @@ class Cropping(Layer):
         )
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
 
+    def axis_step(self, axis: int, n: int, out: int) -> Step:
+        b, a = self.cropping[axis]
+        return Step(AXIS_NAMES[self.rank][axis], "n - before - after", f"{n} - {b} - {a}", str(out))
+
 
 @kind
-class UpSampling(Layer):
+class UpSampling(Resize):
     """UpSampling1D/2D/3D: out = n*size per spatial axis. ``interpolation`` nearest, or bilinear (2-D)."""
 
-    size: Shape = arg(V.positive_tuple, 2)
-    data_format: DataFormat | None = arg(V.optional_data_format)
-    interpolation: str = arg(lambda v, r: _interpolation(v, r), "nearest")
+    size: Shape = A.arg(A.positive_tuple, 2)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    interpolation: str = A.arg(lambda v, r: _interpolation(v, r), "nearest")
     rank: int = 2
 
     def config(self) -> dict[str, Any]:
@@ -96,6 +142,9 @@ class UpSampling(Layer):
     ) -> ReceptiveField:
         return UNTRACKED  # fractional strides: the recurrences do not apply
 
+    def axis_step(self, axis: int, n: int, out: int) -> Step:
+        return Step(AXIS_NAMES[self.rank][axis], "n*size", f"{n}*{self.size[axis]}", str(out))
+
 
 def _interpolation(value: Any, rank: int) -> str:
     allowed = ("nearest", "bilinear") if rank == 2 else ("nearest",)
@@ -109,27 +158,31 @@ def _target(value: Any, rank: int) -> Shape:
         raise SpecError(f"expected a shape like [-1, 32], got {value!r}")
     if sum(1 for v in value if v == -1) > 1:
         raise SpecError("at most one -1 is allowed")
-    return tuple(-1 if v == -1 else V.positive_int(v) for v in value)
+    return tuple(-1 if v == -1 else A.positive_int(v) for v in value)
 
 
 @kind
 class Reshape(Layer):
     """Reshape(target_shape): same number of values; one -1 is inferred (Keras and NumPy rule)."""
 
-    target_shape: Shape = required(_target, aliases=("shape",))
+    category: ClassVar[Category] = Category.RESHAPE
+    target_shape: Shape = A.required(_target, aliases=("shape",))
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         total = math.prod(shape)
         known = math.prod(v for v in self.target_shape if v != -1)
         if -1 in self.target_shape:
             if total % known:
-                raise ShapeError(f"cannot reshape {fmt_shape(shape)} ({total:,} values) to {self._text()}: "
-                                 f"{total:,} is not a multiple of {known:,}")  # fmt: skip
+                raise ShapeError(
+                    f"cannot reshape {fmt_shape(shape)} ({total:,} values) to {self._text()}: "
+                    f"{total:,} is not a multiple of {known:,}"
+                )
             out = tuple(total // known if v == -1 else v for v in self.target_shape)
         else:
             if known != total:
-                raise ShapeError(f"cannot reshape {fmt_shape(shape)} ({total:,} values) to {self._text()} "
-                                 f"({known:,} values)")  # fmt: skip
+                raise ShapeError(
+                    f"cannot reshape {fmt_shape(shape)} ({total:,} values) to {self._text()} ({known:,} values)"
+                )
             out = self.target_shape
         return LayerOutput(shape=out)
 
@@ -141,21 +194,33 @@ class Reshape(Layer):
     ) -> ReceptiveField:
         return rf if out.shape == shape else UNTRACKED
 
+    def explain_steps(self, w: Worked) -> list[Step]:
+        return [
+            Step(
+                "shape",
+                "same number of values, one -1 inferred",
+                f"{math.prod(w.input_shape):,} values",
+                dims(w.output_shape),
+            ),
+            no_params(),
+        ]
+
 
 def _dims(value: Any, rank: int) -> Shape:
     if not isinstance(value, (list, tuple)) or not value:
         raise SpecError(f"expected a permutation like [2, 1] (1-based, batch axis excluded), got {value!r}")
-    dims = tuple(V.positive_int(v) for v in value)
-    if sorted(dims) != list(range(1, len(dims) + 1)):
-        raise SpecError(f"{list(dims)} is not a permutation of 1..{len(dims)}")
-    return dims
+    order = tuple(A.positive_int(v) for v in value)
+    if sorted(order) != list(range(1, len(order) + 1)):
+        raise SpecError(f"{list(order)} is not a permutation of 1..{len(order)}")
+    return order
 
 
 @kind
 class Permute(Layer):
     """Permute(dims): reorder the non-batch axes; ``dims`` counts from 1, as in Keras."""
 
-    dims: Shape = required(_dims)
+    category: ClassVar[Category] = Category.RESHAPE
+    dims: Shape = A.required(_dims)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         if len(self.dims) != len(shape):
@@ -168,3 +233,6 @@ class Permute(Layer):
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
         return rf if list(self.dims) == sorted(self.dims) else UNTRACKED
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        return [Step("shape", f"axes in the order {list(self.dims)}", "", dims(w.output_shape)), no_params()]

@@ -1,19 +1,24 @@
 """Run a model through the NumPy executor and compare real tensors with the core's predictions.
 
-Produces a plain-data :class:`VerifyReport`; rendering lives in :mod:`cnncalc.render`.
+Produces a plain-data :class:`~cnncalc.report.VerifyReport`; rendering lives in :mod:`cnncalc.render`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-from .errors import CnncalcError
-from .layers import Context, Conv, split_channels
-from .summary import LayerRow, Summary
+import numpy as np
+
+from ..enums import VerifyStatus
+from ..errors import Option, ResourceError
+from ..geometry import split_channels
+from ..layers.base import Context
+from ..layers.conv import Conv
+from ..report import VerifyReport, VerifyRow
+from ..summary import LayerRow, Summary
+from . import executor as X
+from . import reference as R
 
 #: The loop reference is skipped above this many inner-loop steps or multiply-accumulates
 #: (about a second of Python loops or float64 mat-vecs on these machines).
@@ -22,81 +27,6 @@ NAIVE_MACS = 60_000_000
 #: Relative tolerance of the fast executor against the float64 loop reference.
 TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 DEFAULT_MAX_MEMORY = 2 * 2**30
-
-
-class ResourceError(CnncalcError):
-    """A run that would need more memory than allowed (refused before allocating)."""
-
-
-@dataclass(frozen=True)
-class VerifyRow:
-    """One layer: predicted and real shape and parameter count, numeric error, status."""
-
-    name: str
-    class_name: str
-    predicted_shape: tuple[int, ...]
-    real_shape: tuple[int, ...] | None
-    predicted_params: int
-    real_params: int | None
-    max_abs_error: float | None
-    reference: str
-    status: str
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when shape, params and numerics all agree."""
-        return self.status == "ok"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "name": self.name, "type": self.class_name, "predicted_shape": list(self.predicted_shape),
-            "real_shape": None if self.real_shape is None else list(self.real_shape),
-            "predicted_params": self.predicted_params, "real_params": self.real_params,
-            "max_abs_error": self.max_abs_error, "reference": self.reference, "status": self.status,
-            "message": self.message,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """The whole run."""
-
-    summary: Summary
-    rows: tuple[VerifyRow, ...]
-    batch: int
-    dtype: str
-    seed: int
-    estimated_bytes: int
-
-    @property
-    def ok(self) -> bool:
-        """True when every layer matched."""
-        return all(row.ok for row in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``verify --format json`` document."""
-        return {
-            "ok": self.ok, "batch": self.batch, "dtype": self.dtype, "seed": self.seed,
-            "estimated_bytes": self.estimated_bytes, "input_shape": list(self.summary.input_shape),
-            "convention": self.summary.convention.value, "data_format": self.summary.data_format.value,
-            "layers": [row.to_dict() for row in self.rows],
-        }  # fmt: skip
-
-
-def parse_bytes(text: str) -> int:
-    """``2GiB``, ``512MiB``, ``100MB``, ``1e9`` -> bytes."""
-    match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([kmgt]?i?b?)\s*", str(text).lower())
-    if not match:
-        raise CnncalcError(f"--max-memory {text!r} is not a size like 2GiB or 512MB")
-    unit = match.group(2).rstrip("b")
-    scale = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
-             "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}[unit]  # fmt: skip
-    try:
-        return int(float(match.group(1)) * scale)
-    except ValueError:
-        raise CnncalcError(f"--max-memory {text!r} is not a size like 2GiB or 512MB") from None
 
 
 def run_macs(summary: Summary, batch: int) -> int:
@@ -169,11 +99,6 @@ def verify(
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Run every layer on random data and compare with the summary (shapes, params, numerics)."""
-    import numpy as np
-
-    from . import executor as X
-    from . import reference as R
-
     np_dtype = np.dtype(dtype)
     ctx = summary.context
 
@@ -184,8 +109,14 @@ def verify(
     estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET, reference_runs)
     if estimate > max_memory:
         raise ResourceError(
-            f"verify would need about {_gib(estimate)} (batch {batch}, {dtype}), more than "
-            f"--max-memory {_gib(max_memory)}; use a smaller --input or --batch, or raise --max-memory"
+            f"verify would need about {_gib(estimate)} (batch {batch}, {dtype}), more than ",
+            Option("max_memory", _gib(max_memory)),
+            "; use a smaller ",
+            Option("input_shape"),
+            " or ",
+            Option("batch"),
+            ", or raise ",
+            Option("max_memory"),
         )
     rng = np.random.default_rng(seed)
     tensors = {
@@ -197,10 +128,24 @@ def verify(
     failed = False
     for index, row in enumerate(summary.layers):
         layer = row.layer
+        if layer is None:
+            raise ValueError(f"row {row.name!r} carries no layer")
         predicted_params = row.params + row.buffers
         if failed:
-            rows.append(VerifyRow(row.name, row.class_name, row.output_shape, None, predicted_params, None,
-                                  None, "-", "not run", "an earlier layer failed"))  # fmt: skip
+            rows.append(
+                VerifyRow(
+                    row.name,
+                    row.class_name,
+                    row.output_shape,
+                    None,
+                    predicted_params,
+                    None,
+                    None,
+                    "-",
+                    VerifyStatus.NOT_RUN,
+                    "an earlier layer failed",
+                )
+            )
             continue
         x = X.gather(tensors, row)
         weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
@@ -208,8 +153,20 @@ def verify(
         try:
             y = X.forward(layer, x, weights, ctx)
         except (ValueError, TypeError) as err:
-            rows.append(VerifyRow(row.name, row.class_name, row.output_shape, None, predicted_params,
-                                  params + buffers, None, "-", "mismatch", f"executor: {err}"))  # fmt: skip
+            rows.append(
+                VerifyRow(
+                    row.name,
+                    row.class_name,
+                    row.output_shape,
+                    None,
+                    predicted_params,
+                    params + buffers,
+                    None,
+                    "-",
+                    VerifyStatus.MISMATCH,
+                    f"executor: {err}",
+                )
+            )
             failed = True
             continue
         real = tuple(int(n) for n in y.shape[1:])
@@ -223,9 +180,20 @@ def verify(
                 scale = max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
                 reference = "loop reference" if work else "float64 recompute"
                 if error > TOLERANCE.get(dtype, 1e-4) * scale:
-                    rows.append(VerifyRow(row.name, row.class_name, row.output_shape, real, predicted_params,
-                                          params + buffers, error, reference, "mismatch",
-                                          "values differ from the reference"))  # fmt: skip
+                    rows.append(
+                        VerifyRow(
+                            row.name,
+                            row.class_name,
+                            row.output_shape,
+                            real,
+                            predicted_params,
+                            params + buffers,
+                            error,
+                            reference,
+                            VerifyStatus.MISMATCH,
+                            "values differ from the reference",
+                        )
+                    )
                     failed = True
                     continue
         problems = []
@@ -233,9 +201,21 @@ def verify(
             problems.append(f"shape: predicted {_fmt(row.output_shape)}, real {_fmt(real)}")
         if params + buffers != predicted_params:
             problems.append(f"params: predicted {predicted_params:,}, real {params + buffers:,}")
-        status = "mismatch" if problems else "ok"
-        rows.append(VerifyRow(row.name, row.class_name, row.output_shape, real, predicted_params,
-                              params + buffers, error, reference, status, "; ".join(problems)))  # fmt: skip
+        status = VerifyStatus.MISMATCH if problems else VerifyStatus.OK
+        rows.append(
+            VerifyRow(
+                row.name,
+                row.class_name,
+                row.output_shape,
+                real,
+                predicted_params,
+                params + buffers,
+                error,
+                reference,
+                status,
+                "; ".join(problems),
+            )
+        )
         failed = bool(problems)
         tensors[row.name] = y
         for source in row.inputs:

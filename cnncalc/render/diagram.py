@@ -13,22 +13,23 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
-from . import layers as L
-from .layers import split_channels
+from ..enums import Category, DataFormat
+from ..geometry import split_channels
 
 if TYPE_CHECKING:
-    from .summary import Summary
+    from ..layers.base import Layer
+    from ..summary import Summary
 
 #: Fill colours by what a layer does (mid tones: readable on the light background in any viewer).
 COLOURS = {
-    "input": "#a0a0a0",
-    "conv": "#4e79a7",
-    "pool": "#f28e2b",
-    "dense": "#59a14f",
-    "norm": "#b07aa1",
-    "merge": "#e15759",
-    "reshape": "#76b7b2",
-    "elementwise": "#bab0ac",
+    Category.INPUT: "#a0a0a0",
+    Category.CONV: "#4e79a7",
+    Category.POOL: "#f28e2b",
+    Category.DENSE: "#59a14f",
+    Category.NORM: "#b07aa1",
+    Category.MERGE: "#e15759",
+    Category.RESHAPE: "#76b7b2",
+    Category.ELEMENTWISE: "#bab0ac",
 }
 GAP = 34
 LANE_GAP = 26
@@ -37,23 +38,9 @@ MARGIN = 20
 TITLE_SPACE = 34
 
 
-def category(layer: L.Layer | None) -> str:
-    """Which colour family a layer belongs to."""
-    if layer is None:
-        return "input"
-    if isinstance(layer, (L.Conv, L.ConvTranspose, L.DepthwiseConv, L.SeparableConv, L.ConvPool)):
-        return "conv"
-    if isinstance(layer, (L.Pool, L.GlobalPool, L.AdaptivePool)):
-        return "pool"
-    if isinstance(layer, (L.Dense, L.FullyConnected, L.SoftmaxLayer)):
-        return "dense"
-    if isinstance(layer, (L.BatchNorm, L.LayerNorm)):
-        return "norm"
-    if isinstance(layer, L.Merge):
-        return "merge"
-    if isinstance(layer, (L.Flatten, L.Reshape, L.Permute, L.ZeroPadding, L.Cropping, L.UpSampling)):
-        return "reshape"
-    return "elementwise"
+def category(layer: Layer | None) -> Category:
+    """Which colour family a layer belongs to: the kind says (``Layer.category``)."""
+    return Category.INPUT if layer is None else layer.category
 
 
 def extent(n: int, base: float, per_doubling: float) -> float:
@@ -68,7 +55,7 @@ class Volume:
     name: str
     kind: str
     shape: tuple[int, ...]
-    category: str
+    category: Category
     height: float
     depth: float
     thickness: float
@@ -85,19 +72,18 @@ class Volume:
         return self.height + self.depth * 0.7
 
 
-def volume(
-    name: str, kind: str, shape: tuple[int, ...], channels_first: bool, layer: L.Layer | None
-) -> Volume:
+def volume(name: str, kind: str, shape: tuple[int, ...], channels_first: bool, layer: Layer | None) -> Volume:
     """Box dimensions for a tensor shape (no batch axis)."""
     if len(shape) == 1:  # a vector: a thin bar whose height grows with its length
         return Volume(name, kind, shape, category(layer), extent(shape[0], 14, 12), 0.0, 8.0)
-    fmt = L.V.DataFormat.CHANNELS_FIRST if channels_first else L.V.DataFormat.CHANNELS_LAST
+    fmt = DataFormat.CHANNELS_FIRST if channels_first else DataFormat.CHANNELS_LAST
     spatial, channels = split_channels(shape, fmt)
     h = spatial[-2] if len(spatial) >= 2 else spatial[0]
     w = spatial[-1] if len(spatial) >= 2 else 1
     kernel = tuple(getattr(layer, "kernel_size", ()) or getattr(layer, "pool_size", ()) or ())
-    return Volume(name, kind, shape, category(layer), extent(h, 10, 14), extent(w, 6, 7), extent(channels, 3, 5),
-                  kernel)  # fmt: skip
+    return Volume(
+        name, kind, shape, category(layer), extent(h, 10, 14), extent(w, 6, 7), extent(channels, 3, 5), kernel
+    )
 
 
 def _shade(colour: str, factor: float) -> str:
@@ -143,7 +129,7 @@ class Placed:
 
 def layout(summary: Summary) -> tuple[list[Placed], float, float]:
     """Columns by graph depth (inputs at 0), lanes for branches; returns placements and size."""
-    channels_first = summary.data_format is L.V.DataFormat.CHANNELS_FIRST
+    channels_first = summary.data_format is DataFormat.CHANNELS_FIRST
     depth: dict[str, int] = {}
     columns: list[list[Volume]] = []
 
@@ -160,10 +146,10 @@ def layout(summary: Summary) -> tuple[list[Placed], float, float]:
         depth[row.name] = d
         put(d, volume(row.name, row.class_name, row.output_shape, channels_first, row.layer))
     placed: list[Placed] = []
-    x = MARGIN
+    x: float = MARGIN
     bottom = 0.0
     for column in columns:
-        y = TITLE_SPACE + MARGIN
+        y: float = TITLE_SPACE + MARGIN
         for v in column:
             y += v.total_height
             placed.append(Placed(v, x, y))
@@ -224,8 +210,8 @@ def to_svg(summary: Summary) -> str:
             sx = source.x + source.volume.width
             sy = source.y - source.volume.height / 2
             tx, ty = target.x, target.y - target.volume.height / 2
-            parts.append(f'<path d="M{_f(sx)},{_f(sy)} C{_f(sx + GAP)},{_f(sy)} {_f(tx - GAP)},{_f(ty)} {_f(tx)},{_f(ty)}" '
-                         'class="edge"/>')  # fmt: skip
+            curve = f"M{_f(sx)},{_f(sy)} C{_f(sx + GAP)},{_f(sy)} {_f(tx - GAP)},{_f(ty)} {_f(tx)},{_f(ty)}"
+            parts.append(f'<path d="{curve}" class="edge"/>')
     for p in placed:
         parts += _box(p.x, p.y, p.volume)
         parts += _label(p)

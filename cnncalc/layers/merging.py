@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from . import values as V
-from .base import UNTRACKED, Context, Layer, LayerOutput, ReceptiveField, Shape, arg, fmt_shape, kind
-from .basic import keras_axis_index
-from .errors import ShapeError
-from .options import DataFormat
+from ..enums import Category, DataFormat
+from ..errors import ShapeError
+from ..geometry import Shape, fmt_shape, keras_axis_index
+from . import args as A
+from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .working import dims, no_params
 
 
 @kind
@@ -21,6 +22,7 @@ class Merge(Layer):
     """Base of the merge kinds: ``compute`` (one input) is an error; ``compute_many`` does the work."""
 
     takes_many: ClassVar[bool] = True
+    category: ClassVar[Category] = Category.MERGE
 
     #: how many inputs the kind takes at most (None: any number from 2)
     max_inputs: ClassVar[int | None] = None
@@ -53,15 +55,26 @@ class Elementwise(Merge):
                 )
         return LayerOutput(shape=shapes[0], ops=(len(shapes) - 1) * math.prod(shapes[0]))
 
+    #: what the combination is called in explain ("sum of inputs of one shape")
+    combined: ClassVar[str] = ""
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        what = f"{self.combined} of inputs of one shape ({', '.join(w.sources)})"
+        return [Step("shape", what, "", dims(w.output_shape)), no_params()]
+
 
 @kind
 class Add(Elementwise):
     """Add: the sum of the inputs."""
 
+    combined: ClassVar[str] = "sum"
+
 
 @kind
 class Subtract(Elementwise):
     """Subtract: first input minus the second."""
+
+    combined: ClassVar[str] = "difference"
 
     max_inputs: ClassVar[int | None] = 2
 
@@ -70,20 +83,28 @@ class Subtract(Elementwise):
 class Multiply(Elementwise):
     """Multiply: the elementwise product."""
 
+    combined: ClassVar[str] = "product"
+
 
 @kind
 class Average(Elementwise):
     """Average: the elementwise mean."""
+
+    combined: ClassVar[str] = "mean"
 
 
 @kind
 class Maximum(Elementwise):
     """Maximum: the elementwise maximum."""
 
+    combined: ClassVar[str] = "maximum"
+
 
 @kind
 class Minimum(Elementwise):
     """Minimum: the elementwise minimum."""
+
+    combined: ClassVar[str] = "minimum"
 
 
 @kind
@@ -91,7 +112,7 @@ class Concatenate(Merge):
     """Concatenate along ``axis`` (Keras counts the batch axis as 0); default: the channel axis of
     the data format (Keras's -1 under channels_last, 1 under channels_first)."""
 
-    axis: int | None = arg(V.optional_axis)
+    axis: int | None = A.arg(A.optional_axis)
 
     def config(self) -> dict[str, Any]:
         out = super().config()
@@ -119,21 +140,11 @@ class Concatenate(Merge):
         out[axis] = sum(shape[axis] for shape in shapes)
         return LayerOutput(shape=tuple(out))
 
-
-def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
-    """The field of a merge: the union of its inputs' fields (same jump needed), or global/untracked."""
-    if any(f is None for f in fields):
-        return None
-    if (
-        any(not f.tracked for f in fields)
-        or len({f.jump for f in fields}) > 1
-        or len({len(f.size) for f in fields}) > 1
-    ):  # type: ignore[union-attr]
-        return UNTRACKED
-    sizes, starts = [], []
-    for axis in range(len(fields[0].size)):  # type: ignore[union-attr]
-        lo = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in fields)  # type: ignore[union-attr]
-        hi = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in fields)  # type: ignore[union-attr]
-        sizes.append(int(round(hi - lo)) + 1)
-        starts.append((lo + hi) / 2)
-    return ReceptiveField(tuple(sizes), fields[0].jump, tuple(starts))  # type: ignore[union-attr]
+    def explain_steps(self, w: Worked) -> list[Step]:
+        axis = self.concat_axis(w.output_shape, w.ctx)
+        parts = " + ".join(str(shape[axis]) for shape in w.input_shapes)
+        sources = ", ".join(w.sources)
+        return [
+            Step(f"axis {axis + 1}", f"sum over the inputs ({sources})", parts, str(w.output_shape[axis])),
+            Step("shape", "the other axes agree", "", dims(w.output_shape)),
+        ]

@@ -1,49 +1,44 @@
-"""Pooling layers."""
+"""Pooling layers: windowed max/average pooling, global pooling, PyTorch's adaptive pooling."""
 
 from __future__ import annotations
 
 import math
 from typing import Any, ClassVar
 
-from . import formulas as F
-from . import values as V
-from .base import (
+from .. import formulas as F
+from ..enums import Category, Convention, DataFormat
+from ..errors import Option, ShapeError, SpecError
+from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
-    Context,
-    Layer,
-    LayerOutput,
+    Padding,
     ReceptiveField,
     Shape,
-    arg,
     join_channels,
-    kind,
-    required,
-    spatial_input,
+    resolve_windows,
     split_channels,
 )
-from .conv import resolve_windows
-from .errors import ShapeError, SpecError
-from .options import Convention, DataFormat
+from . import args as A
+from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .working import axes_steps, dims, no_params, window_rule
 
 
 @kind
 class Pool(Layer):
     """Max/AveragePooling1D/2D/3D; strides default to pool_size (Keras and PyTorch alike)."""
 
-    pool_size: Shape = arg(V.positive_tuple, 2, aliases=("pool", "kernel_size", "kernel"))
-    strides: Shape | None = arg(
-        lambda v, r: None if v is None else V.positive_tuple(v, r), aliases=("stride",)
-    )
-    padding: V.Padding = arg(V.padding, "valid")
-    data_format: DataFormat | None = arg(V.optional_data_format)
-    ceil_mode: bool = arg(V.boolean, False)
+    category: ClassVar[Category] = Category.POOL
+    pool_size: Shape = A.arg(A.positive_tuple, 2, aliases=("pool", "kernel_size", "kernel"))
+    strides: Shape = A.arg(A.optional(A.positive_tuple), aliases=("stride",))
+    padding: Padding = A.arg(A.padding, "valid")
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    ceil_mode: bool = A.arg(A.boolean, False)
     rank: int = 2
     op: ClassVar[str] = "max"
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.strides is None:
+        if self.strides is None:  # the coercer keeps None: "the same as pool_size"
             object.__setattr__(self, "strides", self.pool_size)
 
     @property
@@ -53,10 +48,11 @@ class Pool(Layer):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
-        assert self.strides is not None
         if max(self.window_dilation) > 1 and ctx.convention is Convention.KERAS:
             raise ShapeError(
-                "Keras pooling has no dilation (use --convention pytorch for MaxPool2d(dilation=...))"
+                "Keras pooling has no dilation (use ",
+                Option("convention", "pytorch"),
+                " for MaxPool2d(dilation=...))",
             )
         if isinstance(self.padding, tuple):
             for (before, after), k, d, axis in zip(
@@ -78,7 +74,7 @@ class Pool(Layer):
             self.strides,
             self.window_dilation,
             self.padding,
-            ctx,
+            ctx.convention,
             ceil_mode=self.ceil_mode,
             what="pool window",
         )
@@ -88,12 +84,22 @@ class Pool(Layer):
         per_output = window - 1 if self.op == "max" else window
         return LayerOutput(shape=out_shape, ops=math.prod(out_shape) * per_output, windows=windows)
 
+    def explain_rule(self, ctx: Context) -> str:
+        return window_rule(self.padding, self.ceil_mode, ctx.convention)
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode)
+        _, channels = split_channels(w.output_shape, self.layout(w.ctx))
+        steps.append(Step("channels", "unchanged (pooling acts on each channel)", "", str(channels)))
+        steps.append(Step("params", "none (pooling has no weights)", "", "0"))
+        return steps
+
 
 @kind
 class MaxPool(Pool):
     """MaxPooling1D/2D/3D; ``dilation`` as in PyTorch's ``MaxPool2d`` (pytorch convention only)."""
 
-    dilation: Shape = arg(V.positive_tuple, 1, aliases=("dilation_rate",))
+    dilation: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation_rate",))
 
     @property
     def window_dilation(self) -> Shape:
@@ -107,11 +113,27 @@ class MaxPool(Pool):
 
 
 @kind
+class AvgPool(Pool):
+    """AveragePooling1D/2D/3D. ``count_include_pad`` (PyTorch) only changes values, not shapes:
+    None means the convention's default (Keras excludes padded cells, PyTorch includes them)."""
+
+    count_include_pad: bool | None = A.arg(A.optional(A.boolean))
+    op: ClassVar[str] = "avg"
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.count_include_pad is None:
+            del out["count_include_pad"]
+        return out
+
+
+@kind
 class GlobalPool(Layer):
     """GlobalMax/GlobalAveragePooling1D/2D/3D: one value per channel; ``keepdims`` keeps size-1 axes."""
 
-    data_format: DataFormat | None = arg(V.optional_data_format)
-    keepdims: bool = arg(V.boolean, False)
+    category: ClassVar[Category] = Category.POOL
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    keepdims: bool = A.arg(A.boolean, False)
     rank: int = 2
     op: ClassVar[str] = "max"
 
@@ -122,6 +144,10 @@ class GlobalPool(Layer):
 
     def receptive_field(self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context) -> None:
         return None  # each output sees the whole input
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        what = "one value per channel" + (" (keepdims)" if self.keepdims else "")
+        return [Step("shape", what, "", dims(w.output_shape)), no_params()]
 
 
 @kind
@@ -136,40 +162,21 @@ class GlobalAvgPool(GlobalPool):
     op: ClassVar[str] = "avg"
 
 
-@kind
-class AvgPool(Pool):
-    """AveragePooling1D/2D/3D. ``count_include_pad`` (PyTorch) only changes values, not shapes:
-    None means the convention's default (Keras excludes padded cells, PyTorch includes them)."""
-
-    count_include_pad: bool | None = arg(lambda v, r: None if v is None else V.boolean(v))
-    op: ClassVar[str] = "avg"
-
-    def config(self) -> dict[str, Any]:
-        out = super().config()
-        if self.count_include_pad is None:
-            del out["count_include_pad"]
-        return out
-
-
 def _output_size(value: Any, rank: int) -> tuple[int | None, ...]:
     if isinstance(value, (list, tuple)):
         if len(value) != rank:
             raise SpecError(f"expected {rank} sizes, got {len(value)}")
-        return tuple(None if v is None else V.positive_int(v) for v in value)
-    return (V.positive_int(value),) * rank
-
-
-def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
-    """PyTorch's adaptive pooling windows: output i covers [floor(i*n/out), ceil((i+1)*n/out))."""
-    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+        return tuple(None if v is None else A.positive_int(v) for v in value)
+    return (A.positive_int(value),) * rank
 
 
 @kind
 class AdaptivePool(Layer):
     """AdaptiveAvg/MaxPool1d/2d/3d (PyTorch): a fixed output size whatever the input; ``None`` keeps an axis."""
 
-    output_size: tuple[int | None, ...] = required(_output_size)
-    data_format: DataFormat | None = arg(V.optional_data_format)
+    category: ClassVar[Category] = Category.POOL
+    output_size: tuple[int | None, ...] = A.required(_output_size)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
     op: ClassVar[str] = "avg"
 
@@ -185,6 +192,13 @@ class AdaptivePool(Layer):
         if all(o is None or o == n for n, o in zip(spatial, self.output_size, strict=True)):
             return rf  # the identity
         return UNTRACKED  # windows of varying size
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        sizes = "x".join("n" if o is None else str(o) for o in self.output_size)
+        return [
+            Step("shape", f"output_size {sizes}, whatever the input", "", dims(w.output_shape)),
+            no_params(),
+        ]
 
 
 @kind

@@ -1,20 +1,29 @@
-"""Enumerations shared by the library and the CLI (one source, so ``click.Choice`` cannot drift)."""
+"""Enumerations shared by the library and the CLI (one source, so ``click.Choice`` cannot drift).
+
+Every closed set of words the code compares is an enum here: conventions, data formats, padding
+modes, transposed-conv rules, statuses, output formats, columns and the diagram's categories.
+Each is a ``str`` enum whose value is what users type and what JSON carries.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeVar
+
+from .errors import SpecError
+
+_C = TypeVar("_C", bound="_Choice")
 
 
 class _Choice(str, Enum):
     """A string enum whose value is what users type."""
 
     def __str__(self) -> str:
-        return self.value
+        return str(self.value)
 
     @classmethod
-    def parse(cls, value: object, what: str):  # noqa: ANN206 - returns cls
-        from .errors import SpecError
-
+    def parse(cls: type[_C], value: object, what: str) -> _C:
+        """The member whose value is ``value`` (case-insensitive); SpecError naming ``what`` otherwise."""
         if isinstance(value, cls):
             return value
         if isinstance(value, str):
@@ -26,6 +35,7 @@ class _Choice(str, Enum):
 
     @classmethod
     def values(cls) -> list[str]:
+        """Every member's value, in declaration order."""
         return [m.value for m in cls]
 
 
@@ -70,6 +80,51 @@ class Column(_Choice):
     RF = "rf"
 
 
+class PaddingMode(_Choice):
+    """Padding given by name (explicit integer padding is a tuple of (before, after) pairs instead)."""
+
+    VALID = "valid"
+    SAME = "same"
+    #: Keras ``Conv1D(padding='causal')``: F_eff - 1 zeros on the left only
+    CAUSAL = "causal"
+
+
+class TransposedRule(_Choice):
+    """Which length formula a transposed-conv axis followed."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
+
+
+class CheckStatus(_Choice):
+    """The outcome of checking one spec."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class VerifyStatus(_Choice):
+    """The outcome of running one layer through the executor."""
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    NOT_RUN = "not run"
+
+
+class Category(_Choice):
+    """What a layer does, as the diagram colours it."""
+
+    INPUT = "input"
+    CONV = "conv"
+    POOL = "pool"
+    DENSE = "dense"
+    NORM = "norm"
+    MERGE = "merge"
+    RESHAPE = "reshape"
+    ELEMENTWISE = "elementwise"
+
+
 #: Keras's own summary columns: the default.
 KERAS_COLUMNS = (Column.SHAPE, Column.PARAMS)
 
@@ -85,8 +140,6 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 def dtype_bytes(dtype: object) -> int:
     """Bytes per element of ``dtype``; SpecError if unknown."""
-    from .errors import SpecError
-
     if isinstance(dtype, str) and dtype in DTYPE_BYTES:
         return DTYPE_BYTES[dtype]
     raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")

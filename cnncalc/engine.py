@@ -1,0 +1,237 @@
+"""The engine: :func:`summarize` turns a :class:`~cnncalc.io.spec.Spec` into a :class:`Summary`.
+
+Naming (Keras-style ``conv2d_1``), wiring (what each layer reads), topological order for graphs,
+and the per-layer computation by each kind; raises on the first impossible layer.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from .enums import Convention, DataFormat, default_data_format, dtype_bytes
+from .errors import CnncalcError, Option, ShapeError, SpecError, describe_layer
+from .geometry import ReceptiveField, Shape, merge_fields
+from .io.spec import LayerSpec, Spec
+from .layers import args as A
+from .layers import kind_of
+from .layers.base import Context
+from .summary import LayerRow, Summary
+
+#: Largest tensor (values per sample) a spec may produce: int64 indexing, as in every framework.
+MAX_ELEMENTS = 2**63 - 1
+
+
+def settings(
+    spec: Spec,
+    convention: Convention | str | None = None,
+    data_format: DataFormat | str | None = None,
+) -> Context:
+    """Resolve convention and data format: explicit argument > spec > default."""
+    conv = Convention.parse(convention, "convention") if convention is not None else spec.convention
+    conv = conv or Convention.KERAS
+    fmt = DataFormat.parse(data_format, "data format") if data_format is not None else spec.data_format
+    return Context(conv, fmt or default_data_format(conv))
+
+
+def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
+    """Keras-style names: explicit ones kept, the rest ``conv2d``, ``conv2d_1``, ... per kind."""
+    taken = {ls.name for ls in layers if ls.name}
+    counts: dict[str, int] = {}
+    names = []
+    seen: set[str] = set()
+    for index, ls in enumerate(layers):
+        if ls.name:
+            if ls.name in seen:
+                raise SpecError(f"{describe_layer(index, ls.text)}: the name {ls.name!r} is used twice")
+            name = ls.name
+        else:
+            prefix = kind_of(ls.layer).name_prefix
+            while True:
+                n = counts.get(prefix, 0)
+                counts[prefix] = n + 1
+                name = prefix if n == 0 else f"{prefix}_{n}"
+                if name not in taken:
+                    break
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def model_inputs(spec: Spec, shape: Shape | None) -> tuple[tuple[str, Shape], ...]:
+    """The model's named inputs; a plain ``input_shape`` is one input called ``input``.
+
+    ``shape`` (e.g. from ``--input``) replaces the shape of a single input.
+    """
+    if spec.inputs:
+        if shape is not None and tuple(shape) != spec.inputs[0][1]:
+            if len(spec.inputs) > 1:
+                raise SpecError(
+                    Option("input_shape"), " cannot set the shapes of a model with several inputs"
+                )
+            return ((spec.inputs[0][0], tuple(shape)),)
+        return spec.inputs
+    if shape is None:
+        raise SpecError(
+            "no input shape: give ", Option("input_shape"), " like 200x200x1 (or input_shape in the spec)"
+        )
+    return (("input", tuple(shape)),)
+
+
+def wiring(spec: Spec, names: list[str], inputs: tuple[tuple[str, Shape], ...]) -> list[tuple[str, ...]]:
+    """Each layer's sources: its ``inputs``, else the previous layer (the first model input for the first)."""
+    sources = []
+    previous = inputs[0][0]
+    for ls, name in zip(spec.layers, names, strict=True):
+        sources.append(ls.inputs if ls.inputs is not None else (previous,))
+        previous = name
+    return sources
+
+
+def topological_order(
+    spec: Spec, names: list[str], sources: list[tuple[str, ...]], input_names: set[str]
+) -> list[int]:
+    """Layer indices so that every layer comes after what it reads (ties: spec order).
+
+    Unknown names and cycles are errors that name the layers involved.
+    """
+    position = {name: i for i, name in enumerate(names)}
+    for i, name in enumerate(names):
+        if name in input_names:
+            raise SpecError(
+                f"{describe_layer(i, spec.layers[i].text)}: the name {name!r} is also a model input"
+            )
+        for source in sources[i]:
+            if source not in position and source not in input_names:
+                known = ", ".join(sorted(input_names | set(names)))
+                raise SpecError(
+                    f"{describe_layer(i, spec.layers[i].text)}: unknown input {source!r} (known: {known})"
+                )
+    if all(ls.inputs is None for ls in spec.layers):
+        return list(range(len(names)))  # a plain stack: already in order
+
+    waiting = [sum(1 for s in srcs if s in position) for srcs in sources]
+    readers: dict[int, list[int]] = {}
+    for i, srcs in enumerate(sources):
+        for source in srcs:
+            if source in position:
+                readers.setdefault(position[source], []).append(i)
+    ready = [i for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for reader in readers.get(i, []):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                heapq.heappush(ready, reader)
+    if len(order) < len(names):
+        raise SpecError(
+            f"the layers form a cycle: {' -> '.join(_cycle(names, sources, set(order), position))}"
+        )
+    return order
+
+
+def _cycle(
+    names: list[str], sources: list[tuple[str, ...]], done: set[int], position: dict[str, int]
+) -> list[str]:
+    """One cycle among the layers that could not be ordered, as names (first repeated at the end)."""
+    node = next(i for i in range(len(names)) if i not in done)
+    path: list[int] = []
+    while node not in path:
+        path.append(node)
+        node = next(position[s] for s in sources[node] if s in position and position[s] not in done)
+    loop = path[path.index(node) :]
+    return [names[i] for i in reversed(loop)] + [names[loop[-1]]]
+
+
+def summarize(
+    spec: Spec,
+    *,
+    input_shape: Shape | None = None,
+    convention: Convention | str | None = None,
+    data_format: DataFormat | str | None = None,
+    dtype: str | None = None,
+) -> Summary:
+    """Compute every layer's output shape, params and costs, following the graph when the spec
+    branches; raise on the first impossible layer."""
+    ctx = settings(spec, convention, data_format)
+    dtype = dtype or spec.dtype or "float32"
+    element = dtype_bytes(dtype)
+    inputs = tuple(
+        (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
+        for name, shape in model_inputs(spec, input_shape if input_shape is not None else spec.input_shape)
+    )
+    for name, shape in inputs:
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise ShapeError(
+                f"input {name!r} would hold {math.prod(shape):.3g} values, more than the limit 2**63 - 1"
+            )
+    names = layer_names(spec.layers)
+    sources = wiring(spec, names, inputs)
+    shapes: dict[str, Shape] = dict(inputs)
+    # The field is tracked over the spatial axes of each input (none for a plain vector).
+    fields: dict[str, ReceptiveField | None] = {
+        name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None for name, shape in inputs
+    }
+    rows = []
+    for index in topological_order(spec, names, sources, set(shapes)):
+        ls, name, srcs = spec.layers[index], names[index], sources[index]
+        in_shapes = [shapes[s] for s in srcs]
+        try:
+            if ls.layer.takes_many:
+                out = ls.layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
+                rf = merge_fields([fields[s] for s in srcs])
+            else:
+                if len(srcs) != 1:
+                    raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                out = ls.layer.compute(in_shapes[0], ctx)
+                rf = fields[srcs[0]]
+                rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
+        except CnncalcError as err:
+            raise err.at(describe_layer(index, ls.text)) from None
+        if math.prod(out.shape) > MAX_ELEMENTS:
+            raise ShapeError(
+                f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
+                f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
+            )
+        shapes[name], fields[name] = out.shape, rf
+        kind = kind_of(ls.layer)
+        params = out.trainable + out.non_trainable
+        trainable = out.trainable if ls.trainable else 0
+        config = ls.layer.config()
+        if not ls.trainable:
+            config["trainable"] = False
+        rows.append(
+            LayerRow(
+                index=index,
+                name=name,
+                type=kind.type,
+                class_name=kind.class_name,
+                config=config,
+                input_shape=in_shapes[0],
+                output_shape=out.shape,
+                trainable_params=trainable,
+                non_trainable_params=params - trainable,
+                buffers=out.buffers,
+                macs=out.macs,
+                bias_adds=out.bias_adds,
+                ops=out.ops,
+                element_bytes=element,
+                windows=out.windows,
+                receptive_field=rf,
+                layer=ls.layer,
+                spec=ls.text if ls.compact else "",
+                inputs=tuple(srcs),
+            )
+        )
+    return Summary(
+        name=spec.name or ("model" if spec.inputs else "sequential"),
+        input_shape=inputs[0][1],
+        convention=ctx.convention,
+        data_format=ctx.data_format,
+        layers=tuple(rows),
+        dtype=dtype,
+        inputs=inputs if spec.inputs else (),
+    )

@@ -1,0 +1,212 @@
+"""Shapes, windows and receptive fields: the geometry every layer kind shares.
+
+Pure functions and frozen records over integers (no numpy, click or rich). Shapes exclude the
+batch axis and follow the data format; a :class:`Window` is one spatial axis of a conv or
+pooling layer resolved under the convention in force (:func:`resolve_windows`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import formulas as F
+from .enums import Convention, DataFormat, PaddingMode
+from .errors import Option, ShapeError, SpecError
+
+Shape = tuple[int, ...]
+#: A padding argument: a mode by name, or explicit zero padding as (before, after) per spatial axis.
+Padding = PaddingMode | tuple[tuple[int, int], ...]
+
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def axis_names(rank: int) -> tuple[str, ...]:
+    """``("height", "width")`` for rank 2; ``axis 0``, ``axis 1``, ... beyond the named ranks."""
+    return AXIS_NAMES.get(rank, tuple(f"axis {i}" for i in range(rank)))
+
+
+def split_channels(shape: Shape, fmt: DataFormat) -> tuple[Shape, int]:
+    """(spatial sizes, channels) of a shape in the given data format.
+
+    >>> split_channels((28, 28, 3), DataFormat.CHANNELS_LAST)
+    ((28, 28), 3)
+    """
+    if fmt is DataFormat.CHANNELS_FIRST:
+        return shape[1:], shape[0]
+    return shape[:-1], shape[-1]
+
+
+def join_channels(spatial: Shape, channels: int, fmt: DataFormat) -> Shape:
+    """The inverse of :func:`split_channels`.
+
+    >>> join_channels((14, 14), 8, DataFormat.CHANNELS_FIRST)
+    (8, 14, 14)
+    """
+    if fmt is DataFormat.CHANNELS_FIRST:
+        return (channels, *spatial)
+    return (*spatial, channels)
+
+
+def fmt_shape(shape: tuple[int, ...]) -> str:
+    """``100x100x16``: a shape as users type it."""
+    return "x".join(str(n) for n in shape)
+
+
+def spatial_layout(rank: int, fmt: DataFormat) -> str:
+    """``height x width x channels`` (or channels first): the axes a rank-``rank`` layer expects."""
+    names = " x ".join(AXIS_NAMES[rank])
+    return f"channels x {names}" if fmt is DataFormat.CHANNELS_FIRST else f"{names} x channels"
+
+
+def keras_axis_index(axis: int, shape: Shape) -> int:
+    """Index into a no-batch shape of a Keras axis (batch axis 0; negative from the end).
+
+    >>> keras_axis_index(-1, (5, 5, 3)), keras_axis_index(1, (5, 5, 3))
+    (2, 0)
+    """
+    index = axis - 1 if axis > 0 else len(shape) + axis
+    if axis == 0 or not 0 <= index < len(shape):
+        raise ShapeError(f"axis {axis} is not an axis of the input {fmt_shape(shape)} (the batch axis is 0)")
+    return index
+
+
+@dataclass(frozen=True)
+class Window:
+    """The resolved geometry of one spatial axis under a window op (conv or pooling)."""
+
+    n: int
+    kernel: int
+    f_eff: int
+    stride: int
+    dilation: int
+    before: int
+    after: int
+    out: int
+
+
+def resolve_windows(
+    spatial: Shape,
+    kernel: Shape,
+    strides: Shape,
+    dilation: Shape,
+    padding: Padding,
+    convention: Convention,
+    *,
+    ceil_mode: bool = False,
+    what: str = "kernel",
+) -> tuple[Window, ...]:
+    """Per-axis output length and padding for conv/pool, under the convention in force.
+
+    valid: Keras ceil((n - F_eff + 1)/S); same: Keras ceil(n/S) with TensorFlow's split of the
+    padding; explicit (and valid with ceil_mode): the PyTorch floor/ceil formula.
+    See :mod:`cnncalc.formulas` for the sources.
+
+    >>> [w.out for w in resolve_windows((200, 200), (2, 2), (2, 2), (1, 1), PaddingMode.VALID, Convention.KERAS)]
+    [100, 100]
+    """
+    if padding is PaddingMode.SAME and ceil_mode:
+        raise SpecError("ceil_mode goes with valid or integer padding, not 'same'")
+    if padding is PaddingMode.SAME and convention is Convention.PYTORCH and max(strides) > 1:
+        raise ShapeError(
+            "padding='same' needs stride 1 under the pytorch convention (PyTorch refuses it for "
+            f"strided layers), got strides {fmt_shape(strides)}; use integer padding or ",
+            Option("convention", "keras"),
+        )
+    names = axis_names(len(spatial))
+    out: list[Window] = []
+    for i, n in enumerate(spatial):
+        f, s, d = kernel[i], strides[i], dilation[i]
+        f_eff = F.effective_kernel(f, d)
+        shown = f"{f_eff} (dilated from {f})" if d > 1 else str(f_eff)
+        if padding is PaddingMode.SAME:
+            before, after = F.same_padding(n, f_eff, s)
+            length = F.keras_same_length(n, s)
+        elif padding is PaddingMode.CAUSAL:
+            before, after = F.causal_padding(f_eff)
+            length = F.padded_length(n, f_eff, s, before, after)
+        else:
+            before, after = (0, 0) if padding is PaddingMode.VALID else padding[i]
+            if padding is PaddingMode.VALID and not ceil_mode:
+                length = F.keras_valid_length(n, f_eff, s)
+            else:
+                length = F.padded_length(n, f_eff, s, before, after, ceil_mode)
+            if n + before + after < f_eff or length <= 0:
+                padded = f"padded input {n + before + after}" if before or after else f"input {n}"
+                raise ShapeError(f"{what} {shown} is larger than the {padded} on {names[i]}")
+        out.append(Window(n, f, f_eff, s, d, before, after, length))
+    return tuple(out)
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: output i covers [floor(i*n/out), ceil((i+1)*n/out)).
+
+    >>> adaptive_windows(5, 3)
+    [(0, 2), (1, 4), (3, 5)]
+    """
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Per spatial axis: field size ``r``, jump ``j`` (input cells between neighbouring outputs) and
+    ``start`` (centre of the first output's field, in input cells from the centre of input cell 0).
+
+    Recurrences (Araujo et al., "Computing Receptive Fields of CNNs", Distill 2019), per window op
+    with effective kernel F_eff, stride S and padding P_before:
+    r_out = r_in + (F_eff - 1)*j_in;  j_out = j_in*S;  start_out = start_in + ((F_eff - 1)/2 - P_before)*j_in.
+    """
+
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[float, ...]
+
+    @classmethod
+    def of_input(cls, rank: int) -> ReceptiveField:
+        """Each input cell sees itself."""
+        return cls((1,) * rank, (1,) * rank, (0.0,) * rank)
+
+    @property
+    def tracked(self) -> bool:
+        """False after layers the recurrences do not cover (upsampling, transposed conv, reshape)."""
+        return bool(self.size)
+
+    def through(self, windows: tuple[Window, ...]) -> ReceptiveField:
+        """The field after a window op.
+
+        >>> ReceptiveField.of_input(1).through((Window(9, 3, 3, 2, 1, 0, 0, 4),)).size
+        (3,)
+        """
+        if not self.tracked:
+            return self
+        return ReceptiveField(
+            tuple(r + (w.f_eff - 1) * j for r, j, w in zip(self.size, self.jump, windows, strict=True)),
+            tuple(j * w.stride for j, w in zip(self.jump, windows, strict=True)),
+            tuple(
+                s + ((w.f_eff - 1) / 2 - w.before) * j
+                for s, j, w in zip(self.start, self.jump, windows, strict=True)
+            ),
+        )
+
+
+#: The field after layers whose fractional strides or reordering the recurrences do not cover.
+UNTRACKED = ReceptiveField((), (), ())
+
+
+def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
+    """The field of a merge: the union of its inputs' fields (same jump needed), or global/untracked."""
+    known = [f for f in fields if f is not None]
+    if len(known) < len(fields):
+        return None
+    if (
+        any(not f.tracked for f in known)
+        or len({f.jump for f in known}) > 1
+        or len({len(f.size) for f in known}) > 1
+    ):
+        return UNTRACKED
+    sizes, starts = [], []
+    for axis in range(len(known[0].size)):
+        lo = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in known)
+        hi = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in known)
+        sizes.append(int(round(hi - lo)) + 1)
+        starts.append((lo + hi) / 2)
+    return ReceptiveField(tuple(sizes), known[0].jump, tuple(starts))

@@ -1,0 +1,152 @@
+"""The spec model: :class:`Spec` and :class:`LayerSpec`, and building a layer from its kind's name
+and arguments (what every reader in :mod:`cnncalc.io` shares).
+
+The readers refuse instead of guessing: an unknown kind or key, a value of the wrong type, a
+positional argument after a keyword one, all raise :class:`~cnncalc.errors.SpecError` naming the
+layer and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field
+from typing import Any
+
+from ..enums import Convention, DataFormat
+from ..errors import SpecError
+from ..layers import ACTIVATION_KINDS, Kind, lookup
+from ..layers.base import Layer
+
+#: Keras config keys that change nothing cnncalc reports (accepted and ignored).
+_IGNORED = frozenset(
+    {
+        "dtype",
+        "seed",
+        "noise_shape",
+        "synchronized",
+        "lora_rank",
+        "lora_alpha",
+        "renorm_momentum",
+        "renorm_clipping",
+    }
+)
+#: Keras config keys accepted only with the value that changes nothing (anything else is refused).
+_ONLY_DEFAULT = {"renorm": False, "quantization_config": None}
+#: Keys of a Keras layer object (around its config) that carry nothing cnncalc uses.
+KERAS_WRAPPER_KEYS = ("module", "registered_name", "build_config")
+_IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+INPUT_KEYS = ("input_shape", "batch_input_shape", "batch_shape")
+
+#: Hardening limits (documented in docs/spec.md): beyond these a spec is refused, not processed.
+MAX_LAYERS = 200_000
+MAX_LAYER_TEXT = 1_000
+MAX_JSON_DEPTH = 64
+
+
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+class LayerSpec:
+    """One parsed layer: the layer, how to show it in messages, and the spec's extras."""
+
+    layer: Layer
+    text: str
+    name: str | None = None
+    trainable: bool = True
+    #: result fields given with the layer (output_shape, params, ...): expectations for `check`
+    results: Mapping[str, Any] = field(default_factory=dict)
+    #: True when ``text`` is the compact spec the layer was written as (not a label for a JSON object)
+    compact: bool = True
+    #: names of the layers (or model inputs) this one reads; None: the previous layer
+    inputs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+class Spec:
+    """A parsed model spec. ``None`` settings mean "use the caller's or the default"."""
+
+    layers: tuple[LayerSpec, ...]
+    input_shape: tuple[int, ...] | None = None
+    data_format: DataFormat | None = None
+    convention: Convention | None = None
+    name: str | None = None
+    #: named model inputs (name, shape) for graph specs; empty: one input, ``input_shape``
+    inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: element type for memory figures (float32, float16, bfloat16, int8)
+    dtype: str | None = None
+    #: model-level result fields and the ``expect`` object, for `check`
+    results: Mapping[str, Any] = field(default_factory=dict)
+    expect: Mapping[str, Any] = field(default_factory=dict)
+
+
+def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
+    if not isinstance(name, str):
+        raise SpecError(f"layer type must be a string, got {name!r}")
+    key = name.strip().lower()
+    if key in ACTIVATION_KINDS:  # `relu` is Activation('relu'), as Keras's ReLU layer is
+        return lookup("activation"), {"activation": key}
+    return lookup(name), {}
+
+
+def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, Any]) -> Layer:
+    """Build a layer from a kind name, positional values and keyword values (Keras names or aliases)."""
+    kind, preset = resolve_kind(kind_name)
+    arguments = kind.cls.arguments()
+    canonical = {alias: name for name, aliases in arguments for alias in (name, *aliases)}
+    args: dict[str, Any] = dict(preset)
+    free = [name for name, _ in arguments if name not in preset]
+    if len(positional) > len(free):
+        names = ", ".join(free) or "none"
+        raise SpecError(
+            f"{kind.type} takes at most {len(free)} positional arguments ({names}), got {len(positional)}"
+        )
+    args.update(zip(free, positional, strict=False))
+    for key, value in keywords.items():
+        name = canonical.get(key) or canonical.get(key.lower())
+        if name is None:
+            if key in _ONLY_DEFAULT:
+                if value != _ONLY_DEFAULT[key]:
+                    raise SpecError(f"{key}={value!r} is not supported (only {_ONLY_DEFAULT[key]!r})")
+                continue
+            if ignored(key):
+                continue
+            raise SpecError(_unknown_key(kind, key, canonical))
+        if name in args:
+            raise SpecError(f"{name} given twice")
+        if value is None:  # null means the default, as None does in the Keras constructor
+            continue
+        args[name] = value
+    by_name = {f.name: f for f in kind.cls.declared()}
+    for name, value in args.items():  # report a bad value before a missing argument
+        try:
+            by_name[name].metadata["coerce"](value, dict(kind.fixed).get("rank", 0))
+        except SpecError as err:
+            raise SpecError(f"{name}: {err.reason}") from None
+    missing = [
+        f.name
+        for f in kind.cls.declared()
+        if f.default is MISSING and f.default_factory is MISSING and f.name not in args
+    ]
+    if missing:
+        raise SpecError(f"{kind.type} needs {' and '.join(missing)}")
+    return kind.build(args)
+
+
+def ignored(key: str) -> bool:
+    return key in _IGNORED or key.endswith(_IGNORED_SUFFIXES)
+
+
+def _unknown_key(kind: Kind, key: str, canonical: Mapping[str, str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(canonical), n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    known = ", ".join(name for name, _ in kind.cls.arguments())
+    return f"unknown argument {key!r} for {kind.type} (arguments: {known}){hint}"
+
+
+def short_json(obj: Any) -> str:
+    """A JSON value on one line (for messages), or its repr when it is not JSON."""
+    try:
+        return json.dumps(obj, separators=(", ", ": "), ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(obj)

@@ -1,0 +1,429 @@
+"""The convolution family: Conv, DepthwiseConv, SeparableConv and ConvTranspose (1-D to 3-D)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .. import formulas as F
+from ..enums import Category, Convention, DataFormat, PaddingMode, TransposedRule
+from ..errors import Option, ShapeError, SpecError
+from ..geometry import (
+    AXIS_NAMES,
+    UNTRACKED,
+    Padding,
+    ReceptiveField,
+    Shape,
+    Window,
+    join_channels,
+    resolve_windows,
+    split_channels,
+)
+from . import args as A
+from .base import Context, Layer, LayerOutput, Step, Worked, activation_ops, channels_of, kind, spatial_input
+from .working import SYMBOL, axes_steps, bias_term, num, window_rule
+
+
+def conv_output(
+    windows: tuple[Window, ...], fmt: DataFormat, channels: int, weights: int, use_bias: bool, activation: str
+) -> LayerOutput:
+    """What every conv-family layer reports: shape, params (weights + a bias per output channel),
+    MACs (each output position meets every weight once), bias adds and activation ops."""
+    out_spatial = tuple(w.out for w in windows)
+    positions = math.prod(out_spatial)
+    return LayerOutput(
+        shape=join_channels(out_spatial, channels, fmt),
+        trainable=weights + (channels if use_bias else 0),
+        macs=positions * weights,
+        bias_adds=positions * channels if use_bias else 0,
+        ops=activation_ops(activation, positions * channels),
+        windows=windows,
+    )
+
+
+def _bias(layer: Any, n: int) -> dict[str, Shape]:
+    return {"bias": (n,)} if layer.use_bias else {}
+
+
+class WindowConv(Layer):
+    """What the windowed conv kinds share: the rule line and the explain rule."""
+
+    category: ClassVar[Category] = Category.CONV
+    padding: Padding
+
+    def explain_rule(self, ctx: Context) -> str:
+        return window_rule(self.padding, False, ctx.convention)
+
+
+@kind
+class Conv(WindowConv):
+    """Conv1D/2D/3D. out = see :func:`~cnncalc.geometry.resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
+
+    filters: int = A.required(A.positive_int)
+    kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
+    strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
+    padding: Padding = A.arg(A.padding, "valid")
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    dilation_rate: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation",))
+    groups: int = A.arg(A.positive_int, 1)
+    activation: str = A.arg(A.activation, "linear")
+    use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    rank: int = 2
+
+    def check(self) -> None:
+        if self.filters % self.groups:
+            raise SpecError(f"groups={self.groups} does not divide filters={self.filters}")
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        _keras_stride_dilation(self, ctx)
+        if c_in % self.groups:
+            raise ShapeError(f"groups={self.groups} does not divide the {c_in} input channels")
+        windows = resolve_windows(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding, ctx.convention
+        )
+        weights = self.filters * math.prod(self.kernel_size) * (c_in // self.groups)
+        return conv_output(windows, fmt, self.filters, weights, self.use_bias, self.activation)
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        c_in = channels_of(self, in_shape, ctx)
+        return {"kernel": (*self.kernel_size, c_in // self.groups, self.filters), **_bias(self, self.filters)}
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        fmt = self.layout(w.ctx)
+        _, c_in = split_channels(w.input_shape, fmt)
+        spatial_out, _ = split_channels(w.output_shape, fmt)
+        names = AXIS_NAMES[self.rank]
+        steps = axes_steps(names, w.windows, self.padding, False)
+        steps.append(Step("channels", "filters", "", str(self.filters)))
+        f_syms = "*".join(f"F_{SYMBOL[a].lower()}" for a in names)
+        f_vals = "*".join(map(str, self.kernel_size))
+        groups = f"/{self.groups}" if self.groups > 1 else ""
+        per_group = "/groups" if groups else ""
+        bias = bias_term("K", self.filters, self.use_bias)
+        steps.append(
+            Step(
+                "params",
+                f"K*{f_syms}*D_in{per_group}{bias[0]}",
+                f"{self.filters}*{f_vals}*{c_in}{groups}{bias[1]}",
+                num(w.params),
+            )
+        )
+        o_syms = "*".join(f"{SYMBOL[a]}_out" for a in names)
+        steps.append(
+            Step(
+                "MACs",
+                f"{o_syms}*K*{f_syms}*D_in{per_group}",
+                f"{'*'.join(map(str, spatial_out))}*{self.filters}*{f_vals}*{c_in}{groups}",
+                num(w.macs),
+            )
+        )
+        return steps
+
+
+def _keras_stride_dilation(layer: Any, ctx: Context) -> None:
+    if ctx.convention is Convention.KERAS and max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ShapeError(
+            "Keras does not allow strides > 1 together with dilation_rate > 1 (use ",
+            Option("convention", "pytorch"),
+            " for PyTorch's rules)",
+        )
+
+
+def _depthwise_weights(layer: Any, c_in: int) -> dict[str, Shape]:
+    return {"depthwise_kernel": (*layer.kernel_size, c_in, layer.depth_multiplier)}
+
+
+@kind
+class DepthwiseConv(WindowConv):
+    """DepthwiseConv1D/2D: each input channel convolved with ``depth_multiplier`` filters of its own.
+
+    out channels = C_in*dm; params = prod(F)*C_in*dm + C_in*dm (Keras ``DepthwiseConv2D``;
+    PyTorch ``Conv2d(C, C*dm, groups=C)``). Keras allows strides together with dilation here.
+    """
+
+    kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
+    strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
+    padding: Padding = A.arg(A.padding, "valid")
+    depth_multiplier: int = A.arg(A.positive_int, 1)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    dilation_rate: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation",))
+    activation: str = A.arg(A.activation, "linear")
+    use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    rank: int = 2
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        windows = resolve_windows(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding, ctx.convention
+        )
+        k = c_in * self.depth_multiplier
+        return conv_output(windows, fmt, k, math.prod(self.kernel_size) * k, self.use_bias, self.activation)
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        c_in = channels_of(self, in_shape, ctx)
+        return {**_depthwise_weights(self, c_in), **_bias(self, c_in * self.depth_multiplier)}
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        c_in, dm, f_vals, positions, steps = _depthwise_parts(self, w)
+        steps.append(Step("channels", "C_in*depth_multiplier", f"{c_in}*{dm}", str(c_in * dm)))
+        bias = bias_term("C_in*dm", c_in * dm, self.use_bias)
+        steps.append(
+            Step("params", f"prod(F)*C_in*dm{bias[0]}", f"{f_vals}*{c_in}*{dm}{bias[1]}", num(w.params))
+        )
+        steps.append(
+            Step("MACs", "positions*prod(F)*C_in*dm", f"{positions}*{f_vals}*{c_in}*{dm}", num(w.macs))
+        )
+        return steps
+
+
+def _depthwise_parts(layer: Any, w: Worked) -> tuple[int, int, str, str, list[Step]]:
+    """(C_in, dm, kernel product text, output positions text, length steps) of a depthwise-based kind."""
+    fmt = layer.layout(w.ctx)
+    _, c_in = split_channels(w.input_shape, fmt)
+    spatial_out, _ = split_channels(w.output_shape, fmt)
+    steps = axes_steps(AXIS_NAMES[layer.rank], w.windows, layer.padding, False)
+    f_vals = "*".join(map(str, layer.kernel_size))
+    return c_in, layer.depth_multiplier, f_vals, "*".join(map(str, spatial_out)), steps
+
+
+@kind
+class SeparableConv(WindowConv):
+    """SeparableConv1D/2D: a depthwise conv then a 1x1 pointwise conv, one row.
+
+    params = prod(F)*C_in*dm (depthwise) + C_in*dm*K (pointwise) + K (bias, pointwise only).
+    Source: Keras ``SeparableConv2D``. Keras allows strides together with dilation here.
+    """
+
+    filters: int = A.required(A.positive_int)
+    kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
+    strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
+    padding: Padding = A.arg(A.padding, "valid")
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    dilation_rate: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation",))
+    depth_multiplier: int = A.arg(A.positive_int, 1)
+    activation: str = A.arg(A.activation, "linear")
+    use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    rank: int = 2
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        windows = resolve_windows(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, self.padding, ctx.convention
+        )
+        mid = c_in * self.depth_multiplier
+        weights = math.prod(self.kernel_size) * mid + mid * self.filters
+        return conv_output(windows, fmt, self.filters, weights, self.use_bias, self.activation)
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        c_in = channels_of(self, in_shape, ctx)
+        mid = c_in * self.depth_multiplier
+        return {
+            **_depthwise_weights(self, c_in),
+            "pointwise_kernel": (*(1,) * self.rank, mid, self.filters),
+            **_bias(self, self.filters),
+        }
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        c_in, dm, f_vals, positions, steps = _depthwise_parts(self, w)
+        k = self.filters
+        bias = bias_term("K", k, self.use_bias)
+        steps.append(Step("channels", "filters", "", str(k)))
+        steps.append(
+            Step(
+                "params",
+                f"prod(F)*C_in*dm + C_in*dm*K{bias[0]}",
+                f"{f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k}{bias[1]}",
+                num(w.params),
+            )
+        )
+        steps.append(
+            Step(
+                "MACs",
+                "positions*(prod(F)*C_in*dm + C_in*dm*K)",
+                f"{positions}*({f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k})",
+                num(w.macs),
+            )
+        )
+        return steps
+
+
+@dataclass(frozen=True)
+class TransposedAxis:
+    """One spatial axis of a transposed conv: the full scatter length, the crop and the output."""
+
+    n: int
+    kernel: int
+    f_eff: int
+    stride: int
+    dilation: int
+    output_padding: int | None
+    #: cells cut from the start of the full scatter (PyTorch P, Keras 'same' offset)
+    crop: int
+    out: int
+    rule: TransposedRule
+
+
+def transposed_axes(layer: ConvTranspose, spatial: Shape, ctx: Context) -> tuple[TransposedAxis, ...]:
+    """Per-axis output length of a transposed conv under the convention in force.
+
+    Keras (``valid``/``same``, keras.src.utils.conv_utils.deconv_output_length): without
+    output_padding valid (n-1)*S + max(F_eff, S), same n*S; with it (n-1)*S + F_eff - 2*pad + op,
+    pad = F_eff//2 for same, 0 for valid. PyTorch (``ConvTranspose2d`` docs; also any integer
+    padding): (n-1)*S - 2P + d*(F-1) + output_padding + 1.
+    """
+    axes = []
+    names = AXIS_NAMES[layer.rank]
+    for i, n in enumerate(spatial):
+        f, s, d = layer.kernel_size[i], layer.strides[i], layer.dilation_rate[i]
+        op = None if layer.output_padding is None else layer.output_padding[i]
+        f_eff = F.effective_kernel(f, d)
+        if ctx.convention is Convention.KERAS and isinstance(layer.padding, PaddingMode):
+            if op is not None and op >= s:
+                raise ShapeError(f"Keras requires output_padding < strides, got {op} >= {s} on {names[i]}")
+            same = layer.padding is PaddingMode.SAME
+            out = F.keras_transposed_length(n, f_eff, s, same, op)
+            crop = max((n - 1) * s + f_eff - out, 0) // 2 if same else 0
+            rule = TransposedRule.KERAS
+        else:
+            before, after = (0, 0) if isinstance(layer.padding, PaddingMode) else layer.padding[i]
+            op = op or 0
+            if op >= max(s, d):
+                raise ShapeError(
+                    f"PyTorch requires output_padding < max(stride, dilation), got {op} on {names[i]}"
+                )
+            out = F.torch_transposed_length(n, f, s, d, before, after, op)
+            crop = before
+            rule = TransposedRule.PYTORCH
+        if out <= 0:
+            raise ShapeError(f"padding leaves no output on {names[i]} ({out} cells)")
+        axes.append(TransposedAxis(n, f, f_eff, s, d, op, crop, out, rule))
+    return tuple(axes)
+
+
+@kind
+class ConvTranspose(Layer):
+    """Conv1D/2D/3DTranspose. Length: :func:`transposed_axes`; params = C_in*prod(F)*K/groups + K.
+
+    MACs are counted on the input size (each input value meets every kernel tap once):
+    prod(n_in)*C_in*prod(F)*K/groups. ``groups`` exists in PyTorch only.
+    """
+
+    category: ClassVar[Category] = Category.CONV
+    filters: int = A.required(A.positive_int)
+    kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
+    strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
+    padding: Padding = A.arg(A.padding, "valid")
+    output_padding: Shape | None = A.arg(A.optional(A.non_negative_tuple))
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    dilation_rate: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation",))
+    groups: int = A.arg(A.positive_int, 1)
+    activation: str = A.arg(A.activation, "linear")
+    use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    rank: int = 2
+
+    def check(self) -> None:
+        if self.filters % self.groups:
+            raise SpecError(f"groups={self.groups} does not divide filters={self.filters}")
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.groups == 1:
+            del out["groups"]  # Keras's Conv2DTranspose has no groups argument
+        return out
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        _keras_stride_dilation(self, ctx)
+        if ctx.convention is Convention.KERAS and self.groups > 1:
+            raise ShapeError("Keras Conv*Transpose has no groups (use ", Option("convention", "pytorch"), ")")
+        if ctx.convention is Convention.PYTORCH and self.padding is PaddingMode.SAME:
+            raise ShapeError("PyTorch ConvTranspose has no padding='same'; give integer padding")
+        if c_in % self.groups:
+            raise ShapeError(f"groups={self.groups} does not divide the {c_in} input channels")
+        axes = transposed_axes(self, spatial, ctx)
+        out_spatial = tuple(a.out for a in axes)
+        weights = c_in * math.prod(self.kernel_size) * self.filters // self.groups
+        positions = math.prod(out_spatial)
+        return LayerOutput(
+            shape=join_channels(out_spatial, self.filters, fmt),
+            trainable=weights + (self.filters if self.use_bias else 0),
+            macs=math.prod(spatial) * weights,
+            bias_adds=positions * self.filters if self.use_bias else 0,
+            ops=activation_ops(self.activation, positions * self.filters),
+        )
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        return UNTRACKED  # fractional strides: the recurrences do not apply
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        c_in = channels_of(self, in_shape, ctx)
+        return {"kernel": (*self.kernel_size, self.filters // self.groups, c_in), **_bias(self, self.filters)}
+
+    def explain_rule(self, ctx: Context) -> str:
+        if ctx.convention is Convention.KERAS and isinstance(self.padding, PaddingMode):
+            return f"Keras transposed conv, '{self.padding.value}': each input scattered through the kernel"
+        return "PyTorch transposed conv: scatter, cut P from each end, add output_padding"
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        spatial_in, c_in = split_channels(w.input_shape, self.layout(w.ctx))
+        steps = []
+        for i, (name, a) in enumerate(
+            zip(AXIS_NAMES[self.rank], transposed_axes(self, spatial_in, w.ctx), strict=True)
+        ):
+            if a.rule is TransposedRule.PYTORCH:
+                pads = (0, 0) if isinstance(self.padding, PaddingMode) else self.padding[i]
+                steps.append(
+                    Step(
+                        name,
+                        "(n - 1)*S - P_before - P_after + d*(F - 1) + output_padding + 1",
+                        f"({a.n} - 1)*{a.stride} - {pads[0]} - {pads[1]} + {a.dilation}*({a.kernel} - 1) + "
+                        f"{a.output_padding} + 1",
+                        str(a.out),
+                    )
+                )
+            elif a.output_padding is None and self.padding is PaddingMode.SAME:
+                steps.append(Step(name, "n*S (Keras 'same')", f"{a.n}*{a.stride}", str(a.out)))
+            elif a.output_padding is None:
+                steps.append(
+                    Step(
+                        name,
+                        "(n - 1)*S + max(F_eff, S) (Keras 'valid')",
+                        f"({a.n} - 1)*{a.stride} + max({a.f_eff}, {a.stride})",
+                        str(a.out),
+                    )
+                )
+            else:
+                pad = a.f_eff // 2 if self.padding is PaddingMode.SAME else 0
+                steps.append(
+                    Step(
+                        name,
+                        "(n - 1)*S + F_eff - 2*pad + output_padding (Keras)",
+                        f"({a.n} - 1)*{a.stride} + {a.f_eff} - 2*{pad} + {a.output_padding}",
+                        str(a.out),
+                    )
+                )
+        f_vals = "*".join(map(str, self.kernel_size))
+        groups = f"/{self.groups}" if self.groups > 1 else ""
+        bias = bias_term("K", self.filters, self.use_bias)
+        steps.append(Step("channels", "filters", "", str(self.filters)))
+        steps.append(
+            Step(
+                "params",
+                f"C_in*prod(F)*K{'/groups' if groups else ''}{bias[0]}",
+                f"{c_in}*{f_vals}*{self.filters}{groups}{bias[1]}",
+                num(w.params),
+            )
+        )
+        steps.append(
+            Step(
+                "MACs",
+                "input positions*C_in*prod(F)*K (counted on the input)",
+                f"{'*'.join(map(str, spatial_in))}*{c_in}*{f_vals}*{self.filters}{groups}",
+                num(w.macs),
+            )
+        )
+        return steps

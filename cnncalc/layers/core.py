@@ -1,0 +1,150 @@
+"""Core layers without windows: dense, dropout and the activation layers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from ..enums import Category, DataFormat
+from ..geometry import ReceptiveField, Shape, keras_axis_index
+from . import args as A
+from .base import Context, Layer, LayerOutput, Step, Worked, activation_ops, kind, spatial_input
+from .working import num, unchanged
+
+
+@kind
+class Dense(Layer):
+    """Dense on the last axis (Keras): params = units*(in + 1) with bias, units*in without."""
+
+    category: ClassVar[Category] = Category.DENSE
+    units: int = A.required(A.positive_int)
+    activation: str = A.arg(A.activation, "linear")
+    use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        n_in = shape[-1]
+        weights = n_in * self.units
+        positions = math.prod(shape[:-1])
+        return LayerOutput(
+            shape=(*shape[:-1], self.units),
+            trainable=weights + (self.units if self.use_bias else 0),
+            macs=positions * weights,
+            bias_adds=positions * self.units if self.use_bias else 0,
+            ops=activation_ops(self.activation, positions * self.units),
+        )
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField | None:
+        # Dense mixes the last axis: the channels under channels_last (the field is kept), a spatial
+        # axis under channels_first (every output then sees that whole axis: global).
+        return rf if len(shape) > 1 and ctx.data_format is DataFormat.CHANNELS_LAST else None
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        return {"kernel": (in_shape[-1], self.units), **({"bias": (self.units,)} if self.use_bias else {})}
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        n_in = w.input_shape[-1]
+        positions = math.prod(w.input_shape[:-1])
+        formula, work = (
+            ("units*(in + 1)", f"{self.units}*({n_in} + 1)")
+            if self.use_bias
+            else ("units*in", f"{self.units}*{n_in}")
+        )
+        macs_work = f"{positions}*{n_in}*{self.units}" if positions > 1 else f"{n_in}*{self.units}"
+        return [
+            Step("units", "last axis becomes units", "", str(self.units)),
+            Step("params", formula, work, num(w.params)),
+            Step("MACs", "positions*in*units" if positions > 1 else "in*units", macs_work, num(w.macs)),
+        ]
+
+
+class Identity(Layer):
+    """Kinds that are the identity at inference (dropouts)."""
+
+    category: ClassVar[Category] = Category.ELEMENTWISE
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        return unchanged(w, "identity at inference")
+
+
+@kind
+class Dropout(Identity):
+    """Dropout(rate): identity at inference, no parameters."""
+
+    rate: float = A.required(A.rate, aliases=("p",))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape)
+
+
+@kind
+class SpatialDropout(Identity):
+    """SpatialDropout1D/2D/3D(rate): drops whole channels in training; identity at inference."""
+
+    rate: float = A.required(A.rate, aliases=("p",))
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    rank: int = 2
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial_input(self, shape, ctx)
+        return LayerOutput(shape=shape)
+
+
+class Elementwise(Layer):
+    """Kinds applied to each value on its own (activations)."""
+
+    category: ClassVar[Category] = Category.ELEMENTWISE
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        return unchanged(w, "applied to each value")
+
+
+@kind
+class Activation(Elementwise):
+    """Activation(name): elementwise (softmax over the last axis, as in Keras)."""
+
+    activation: str = A.required(A.activation)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
+
+
+@kind
+class ReLU(Elementwise):
+    """ReLU(max_value, negative_slope, threshold), Keras's layer: x above threshold (capped at
+    max_value), negative_slope*(x - threshold) below it."""
+
+    max_value: float | None = A.arg(A.optional(A.real))
+    negative_slope: float = A.arg(A.real, 0.0)
+    threshold: float = A.arg(A.real, 0.0)
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.max_value is None:
+            del out["max_value"]
+        return out
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=math.prod(shape))
+
+
+@kind
+class LeakyReLU(Elementwise):
+    """LeakyReLU(negative_slope): Keras's layer default is 0.3 (the ``leaky_relu`` activation's is 0.2)."""
+
+    negative_slope: float = A.arg(A.real, 0.3, aliases=("alpha",))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=math.prod(shape))
+
+
+@kind
+class Softmax(Elementwise):
+    """Softmax(axis): over the last axis by default (Keras counts the batch axis as 0)."""
+
+    axis: int = A.arg(A.optional_axis, -1)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        keras_axis_index(self.axis, shape)
+        return LayerOutput(shape=shape, ops=3 * math.prod(shape))

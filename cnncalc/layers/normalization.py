@@ -1,0 +1,145 @@
+"""Normalization layers: BatchNormalization and LayerNormalization."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from ..enums import Category, Convention, DataFormat
+from ..errors import SpecError
+from ..geometry import Shape, keras_axis_index
+from . import args as A
+from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .working import dims, num
+
+
+@kind
+class BatchNorm(Layer):
+    """BatchNormalization over one axis of C features.
+
+    Trainable: C*(center + scale) (beta, gamma). Moving mean and variance (2*C): non-trainable
+    params under keras (``model.summary()`` counts them), buffers under pytorch
+    (``BatchNorm2d.running_mean``/``running_var`` are not in ``model.parameters()``).
+    """
+
+    category: ClassVar[Category] = Category.NORM
+    axis: int | None = A.arg(A.optional_axis)
+    momentum: float = A.arg(A.real, 0.99)
+    epsilon: float = A.arg(A.real, 0.001, aliases=("eps",))
+    center: bool = A.arg(A.boolean, True)
+    scale: bool = A.arg(A.boolean, True)
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.axis is None:
+            del out["axis"]  # the channel axis of the data format in force
+        return out
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        channels = shape[self.feature_axis(shape, ctx)]
+        stats = 2 * channels
+        return LayerOutput(
+            shape=shape,
+            trainable=channels * (int(self.center) + int(self.scale)),
+            non_trainable=stats if ctx.convention is Convention.KERAS else 0,
+            buffers=stats if ctx.convention is Convention.PYTORCH else 0,
+            ops=2 * math.prod(shape),  # inference: one multiply and one add per value, once folded
+        )
+
+    def feature_axis(self, shape: Shape, ctx: Context) -> int:
+        """Index (no batch axis) of the normalized feature axis."""
+        if self.axis is None:
+            first = self.layout(ctx) is DataFormat.CHANNELS_FIRST and len(shape) > 1
+            return 0 if first else len(shape) - 1
+        return keras_axis_index(self.axis, shape)
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        c = (in_shape[self.feature_axis(in_shape, ctx)],)
+        out = {"gamma": c} if self.scale else {}
+        out.update({"beta": c} if self.center else {})
+        return {**out, "moving_mean": c, "moving_variance": c}
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        axis = self.feature_axis(w.input_shape, w.ctx)
+        c = w.input_shape[axis]
+        learned = int(self.center) + int(self.scale)
+        steps = [Step("features", f"size of axis {axis + 1} (C)", "", str(c))]
+        if w.ctx.convention is Convention.KERAS:
+            steps.append(
+                Step(
+                    "params",
+                    "C*(center + scale) + 2*C (moving mean, variance)",
+                    f"{c}*{learned} + 2*{c}",
+                    f"{num(w.params)} ({num(2 * c)} non-trainable)",
+                )
+            )
+        else:
+            steps.append(
+                Step(
+                    "params",
+                    "C*(center + scale) (running mean, variance are buffers)",
+                    f"{c}*{learned}",
+                    num(w.params),
+                )
+            )
+            steps.append(Step("buffers", "2*C", f"2*{c}", num(w.buffers)))
+        return steps
+
+
+def _axes(value: Any, rank: int) -> tuple[int, ...]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if not items:
+        raise SpecError("expected at least one axis")
+    axes = []
+    for item in items:
+        axis = A.optional_axis(item)
+        if axis is None:
+            raise SpecError(f"expected an axis integer, got {item!r}")
+        axes.append(axis)
+    return tuple(axes)
+
+
+@kind
+class LayerNorm(Layer):
+    """LayerNormalization over ``axis`` (default the last): params = prod(sizes of those axes)*(center + scale),
+    or just the axes' sizes with ``rms_scaling`` (gamma only, as Keras does)."""
+
+    category: ClassVar[Category] = Category.NORM
+    axis: tuple[int, ...] = A.arg(_axes, -1)
+    epsilon: float = A.arg(A.real, 0.001, aliases=("eps",))
+    center: bool = A.arg(A.boolean, True)
+    scale: bool = A.arg(A.boolean, True)
+    rms_scaling: bool = A.arg(A.boolean, False)
+
+    @property
+    def learned(self) -> tuple[str, ...]:
+        """The learned vectors: rms_scaling keeps only gamma (Keras ignores center and scale then)."""
+        if self.rms_scaling:
+            return ("gamma",)
+        return (*(("gamma",) if self.scale else ()), *(("beta",) if self.center else ()))
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        features = math.prod(shape[i] for i in self.normalized_axes(shape))
+        # mean, variance, normalize, scale and shift: about 5 per value
+        return LayerOutput(shape=shape, trainable=features * len(self.learned), ops=5 * math.prod(shape))
+
+    def normalized_axes(self, shape: Shape) -> tuple[int, ...]:
+        """No-batch indices of the normalized axes."""
+        return tuple(sorted({keras_axis_index(a, shape) for a in self.axis}))
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        sizes = tuple(in_shape[i] for i in self.normalized_axes(in_shape))
+        return {name: sizes for name in self.learned}
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        sizes = [w.input_shape[i] for i in self.normalized_axes(w.input_shape)]
+        vectors = " + ".join(self.learned) or "nothing"
+        return [
+            Step("shape", "unchanged", "", dims(w.output_shape)),
+            Step(
+                "params",
+                f"prod(normalized axes)*({vectors})",
+                f"{'*'.join(map(str, sizes))}*{len(self.learned)}",
+                num(w.params),
+            ),
+        ]

@@ -1,0 +1,202 @@
+"""Reports of the other commands: verify, check (table, JSON, JUnit) and explain (text, Markdown)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..enums import CheckStatus, VerifyStatus
+from ..explain import heading
+from .text import convention_note, plain_shape, readable_bytes, value_text
+
+if TYPE_CHECKING:
+    from ..check import CheckResult, Difference
+    from ..explain import LayerExplanation
+    from ..report import VerifyReport
+    from ..summary import Summary
+
+
+def verify_table(report: VerifyReport) -> Any:
+    """A Rich renderable of a :class:`~cnncalc.report.VerifyReport`."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.HEAVY_HEAD)
+    for name, right in [
+        ("Layer (type)", False),
+        ("Predicted", False),
+        ("Real", False),
+        ("Params", True),
+        ("Max error", True),
+        ("Status", False),
+    ]:
+        table.add_column(name, justify="right" if right else "left", overflow="fold")
+    for row in report.rows:
+        real = "-" if row.real_shape is None else plain_shape(row.real_shape)
+        params = f"{row.predicted_params:,}"
+        if row.real_params is not None and row.real_params != row.predicted_params:
+            params += f" ≠ {row.real_params:,}"
+        error = row.reference if row.max_abs_error is None else f"{row.max_abs_error:.2e}"
+        style = {VerifyStatus.OK: "green", VerifyStatus.MISMATCH: "bold red"}.get(row.status, "dim")
+        status = Text(row.status.value + (f": {row.message}" if row.message else ""), style=style)
+        table.add_row(
+            f"{row.name} ({row.class_name})", plain_shape(row.predicted_shape), real, params, error, status
+        )
+    verdict = "all layers match" if report.ok else "MISMATCH"
+    footer = (
+        f" {verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
+        f"estimated peak memory {readable_bytes(report.estimated_bytes)}"
+    )
+    return Group(
+        Text(f'Verify: "{report.summary.name}"', style="bold"),
+        table,
+        Text(footer, style="bold green" if report.ok else "bold red"),
+        Text(" " + convention_note(report.summary), style="dim"),
+    )
+
+
+def verify_json(report: VerifyReport) -> str:
+    """The ``verify --format json`` document."""
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def difference_text(diff: Difference) -> str:
+    """``layer 2 conv2d_1: output_shape expected 100x100x32, got 99x99x32``."""
+    relation = "at most" if diff.field.startswith("max_") else "expected"
+    return f"{diff.where}: {diff.field} {relation} {value_text(diff.expected)}, got {value_text(diff.actual)}"
+
+
+def update_text(source: str, diff: Difference) -> str:
+    """``updated model.json: layer 1 conv2d: params 80 -> 160`` (what ``check --update`` changed)."""
+    return f"updated {source}: {diff.where}: {diff.field} {value_text(diff.expected)} -> {value_text(diff.actual)}"
+
+
+def check_report(results: list[CheckResult]) -> Any:
+    """A Rich renderable: one line per spec, a table of differences under each failing one."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    styles = {CheckStatus.PASS: "bold green", CheckStatus.FAIL: "bold red", CheckStatus.ERROR: "bold red"}
+    for result in results:
+        line = Text(f"{result.status.value.upper():5} ", style=styles[result.status])
+        if result.error:
+            line.append(result.error)
+        else:
+            line.append(f"{result.source} ({result.checked} expectation{'s' if result.checked != 1 else ''}")
+            line.append(f", {len(result.differences)} differing)" if result.differences else ")")
+        parts.append(line)
+        if result.differences:
+            table = Table(box=box.SIMPLE, padding=(0, 1), show_edge=False)
+            for name in ("where", "field", "expected", "actual"):
+                table.add_column(name.capitalize(), overflow="fold")
+            for d in result.differences:
+                relation = "≤ " if d.field.startswith("max_") else ""
+                table.add_row(d.where, d.field, relation + value_text(d.expected), value_text(d.actual))
+            parts.append(table)
+    counts = _counts(results)
+    total = f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, {counts[CheckStatus.ERROR]} errors"
+    parts.append(Text(total, style="bold"))
+    return Group(*parts)
+
+
+def _counts(results: list[CheckResult]) -> dict[CheckStatus, int]:
+    return {status: sum(r.status is status for r in results) for status in CheckStatus}
+
+
+def check_json(results: list[CheckResult]) -> str:
+    """The ``check --format json`` document."""
+    counts = _counts(results)
+    doc = {
+        "ok": counts[CheckStatus.FAIL] == counts[CheckStatus.ERROR] == 0,
+        "passed": counts[CheckStatus.PASS],
+        "failed": counts[CheckStatus.FAIL],
+        "errors": counts[CheckStatus.ERROR],
+        "specs": [r.to_dict() for r in results],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def check_junit(results: list[CheckResult]) -> str:
+    """JUnit XML: one ``testcase`` per spec, ``failure`` for differences, ``error`` for unreadable specs."""
+    from xml.etree import ElementTree as ET
+
+    counts = _counts(results)
+    totals = {
+        "tests": str(len(results)),
+        "failures": str(counts[CheckStatus.FAIL]),
+        "errors": str(counts[CheckStatus.ERROR]),
+    }
+    suites = ET.Element("testsuites", {"name": "cnncalc", **totals})
+    suite = ET.SubElement(suites, "testsuite", {"name": "cnncalc check", **totals, "skipped": "0"})
+    for result in results:
+        case = ET.SubElement(suite, "testcase", classname="cnncalc.check", name=result.source)
+        if result.error:
+            ET.SubElement(case, "error", message=result.error, type="SpecError").text = result.error
+        elif result.differences:
+            lines = [difference_text(d) for d in result.differences]
+            ET.SubElement(case, "failure", message=lines[0], type="ExpectationFailed").text = "\n".join(lines)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _explain_block(expl: LayerExplanation) -> list[list[tuple[str, str]]]:
+    """Lines of (style, text) segments for one layer's working; styles: label, formula, work, result."""
+    width = max((len(step.label) for step in expl.steps), default=0)
+    lines: list[list[tuple[str, str]]] = []
+    for step in expl.steps:
+        first = [("label", step.label.ljust(width)), ("", " = "), ("formula", step.formula)]
+        if not step.work:
+            lines.append([*first, ("", " = "), ("result", step.result)])
+            continue
+        lines.append(first)
+        lines.append([("", " " * width + " = "), ("work", step.work), ("", " = "), ("result", step.result)])
+    return lines
+
+
+def _explain_title(expl: LayerExplanation) -> tuple[str, list[str]]:
+    """The layer's heading, then its compact spec (if any), shape flow and rule, one per line."""
+    flow = f"{plain_shape(expl.input_shape)} → {plain_shape(expl.output_shape)}"
+    spec = [expl.spec] if expl.spec else []
+    return f"{expl.index + 1}. {expl.name} ({expl.class_name})", [
+        *spec,
+        flow,
+        *([expl.rule] if expl.rule else []),
+    ]
+
+
+def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Any:
+    """A Rich renderable of ``cnncalc explain`` (plain text when not a terminal)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
+    parts: list[Any] = [Text(heading(summary), style="bold")]
+    for expl in explanations:
+        title, notes = _explain_title(expl)
+        parts += [
+            Text(""),
+            Text(title, style="bold"),
+            *(Text("   " + note, style="italic") for note in notes),
+        ]
+        for segments in _explain_block(expl):
+            line = Text("   ")
+            for style, text in segments:
+                line.append(text, style=styles[style])
+            parts.append(line)
+    return Group(*parts)
+
+
+def explain_markdown(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> str:
+    """``cnncalc explain --format markdown``: a heading and a text block per layer, for notes."""
+    out = [f"**{heading(summary)}**", ""]
+    for expl in explanations:
+        title, notes = _explain_title(expl)
+        out += [f"### {title}", "", "  \n".join(notes), "", "```text"]
+        out += ["".join(text for _, text in segments) for segments in _explain_block(expl)]
+        out += ["```", ""]
+    return "\n".join(out)

@@ -1,0 +1,118 @@
+"""Text formatting shared by every renderer (one copy): sizes, counts, shapes, fields, notes."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..enums import Convention, Count, DataFormat
+from ..geometry import ReceptiveField, Shape
+
+if TYPE_CHECKING:
+    from ..summary import Summary
+    from .table import View
+
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def readable_bytes(size: float) -> str:
+    """``18880`` -> ``18.44 KB``: 1024-based units with two decimals, as Keras's summary prints."""
+    for unit in _UNITS[:-1]:
+        if size < 1024:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} {_UNITS[-1]}"
+
+
+def keras_shape(shape: Shape) -> str:
+    """``(None, 100, 100, 16)``: the batch axis first, as Keras prints output shapes."""
+    return "(" + ", ".join(["None", *map(str, shape)]) + ")"
+
+
+def plain_shape(shape: Shape) -> str:
+    """``100x100x16``: the form users type after ``--input``."""
+    return "x".join(map(str, shape))
+
+
+def convention_note(summary: Summary) -> str:
+    """The line under a table that says whose rules applied."""
+    rules = {Convention.KERAS: "Keras shape rules", Convention.PYTORCH: "PyTorch shape rules"}[
+        summary.convention
+    ]
+    layout = "C x H x W" if summary.data_format is DataFormat.CHANNELS_FIRST else "H x W x C"
+    return f"Convention: {summary.convention.value} ({rules}) · {summary.data_format.value} ({layout})"
+
+
+def totals_lines(summary: Summary) -> list[str]:
+    """Keras's three totals lines, plus buffers under the pytorch convention."""
+    lines = [
+        f"Total params: {summary.total_params:,} ({readable_bytes(summary.bytes_of(summary.total_params))})",
+        f"Trainable params: {summary.trainable_params:,} "
+        f"({readable_bytes(summary.bytes_of(summary.trainable_params))})",
+        f"Non-trainable params: {summary.non_trainable_params:,} "
+        f"({readable_bytes(summary.bytes_of(summary.non_trainable_params))})",
+    ]
+    if summary.total_buffers:
+        lines.append(f"Buffers (not params; BN running statistics): {summary.total_buffers:,}")
+    return lines
+
+
+def rf_text(rf: ReceptiveField | None) -> str:
+    """``196 (jump 16)`` (one figure when every axis agrees), ``7x5 (jump 2x1)``, or ``whole input``."""
+    if rf is None:
+        return "whole input"
+    if not rf.tracked:
+        return "n/a"
+    size = plain_shape(rf.size) if len(set(rf.size)) > 1 else str(rf.size[0])
+    jump = plain_shape(rf.jump) if len(set(rf.jump)) > 1 else str(rf.jump[0])
+    return f"{size} (jump {jump})"
+
+
+def short_count(n: int) -> str:
+    """``15.47 G``, ``416.52 k``, ``80``."""
+    for scale, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return str(n)
+
+
+def readable_count(n: int) -> str:
+    """``15,470,264,320 (15.47 G)``."""
+    return f"{n:,} ({short_count(n)})" if n >= 1000 else f"{n:,}"
+
+
+def cost_lines(summary: Summary, view: View) -> list[str]:
+    """torchinfo-like totals: cost, memory, and the counting convention in force."""
+    label = "FLOPs" if view.count is Count.FLOPS else "MACs"
+    if view.count is Count.FLOPS:
+        rule = "FLOPs = 2*MACs + bias adds + elementwise ops"
+    elif view.bias_macs:
+        rule = "MACs by weights, bias adds included (torchinfo style)"
+    else:
+        rule = "MACs by weights, bias adds not counted (fvcore style)"
+    return [
+        f"Total {label}: {readable_count(summary.total_cost(view.count, view.bias_macs))} per sample",
+        f"Memory ({summary.dtype}): input {readable_bytes(summary.input_bytes)} · outputs "
+        f"{readable_bytes(summary.activation_bytes)} · params {readable_bytes(summary.param_bytes)}",
+        f"Estimated total: {readable_bytes(summary.estimated_total_bytes)} inference · "
+        f"{readable_bytes(summary.training_bytes)} training with Adam",
+        rule,
+    ]
+
+
+def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
+    """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; long models keep the first and last
+    ``keep`` shapes around ``… (N more) …``. Graphs list layers in topological order."""
+    shapes = [plain_shape(summary.input_shape), *(plain_shape(row.output_shape) for row in summary.layers)]
+    if len(shapes) > limit:
+        shapes = [*shapes[:keep], f"… ({len(shapes) - 2 * keep} more) …", *shapes[-keep:]]
+    return "Shape flow: " + " → ".join(shapes)
+
+
+def value_text(value: Any) -> str:
+    """An expectation value as a diff shows it: shapes ``1x2``, counts ``1,000``, else JSON."""
+    if isinstance(value, (list, tuple)):
+        return plain_shape(tuple(value)) if all(isinstance(v, int) for v in value) else json.dumps(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return json.dumps(value) if not isinstance(value, str) else value

@@ -1,0 +1,132 @@
+"""One hypothesis strategy per layer kind: valid single-kind models, as (spec, input shape, settings).
+
+Each example is small enough to run through the executor and the loop reference. The registry
+test (tests/test_architecture.py) fails when a kind has no strategy here, so a new kind gets one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import strategies as st
+
+from cnncalc.layers.args import ACTIVATIONS
+
+Example = tuple[Any, tuple[int, ...] | None, dict[str, Any]]
+
+
+def _rank(type_: str) -> int:
+    match = re.search(r"([123])d", type_)
+    return int(match.group(1)) if match else 2
+
+
+@st.composite
+def _spatial(draw: Any, rank: int, lo: int = 4, hi: int = 9) -> tuple[tuple[int, ...], int]:
+    sizes = tuple(draw(st.integers(lo, hi)) for _ in range(rank))
+    return sizes, draw(st.integers(1, 3))
+
+
+def _shape(sizes: tuple[int, ...], channels: int) -> tuple[int, ...]:
+    return (*sizes, channels)  # keras convention, channels_last
+
+
+@st.composite
+def _conv(draw: Any, type_: str) -> Example:
+    sizes, c = draw(_spatial(_rank(type_)))
+    k, s = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    pad = draw(st.sampled_from(["valid", "same"]))
+    if type_.startswith("depthwise"):
+        spec = f"{type_}:{k},{s},{pad},depth_multiplier={draw(st.integers(1, 2))}"
+    else:
+        spec = f"{type_}:{draw(st.integers(1, 4))},{k},{s},{pad}"
+    return spec, _shape(sizes, c), {}
+
+
+@st.composite
+def _pool(draw: Any, type_: str) -> Example:
+    sizes, c = draw(_spatial(_rank(type_)))
+    spec = f"{type_}:{draw(st.integers(1, 3))},{draw(st.integers(1, 2))},{draw(st.sampled_from(['valid', 'same']))}"
+    return spec, _shape(sizes, c), {}
+
+
+@st.composite
+def _plain(draw: Any, type_: str, args: st.SearchStrategy[str]) -> Example:
+    sizes, c = draw(_spatial(_rank(type_)))
+    suffix = draw(args)
+    return f"{type_}{':' + suffix if suffix else ''}", _shape(sizes, c), {}
+
+
+@st.composite
+def _vector(draw: Any, spec: st.SearchStrategy[str]) -> Example:
+    return draw(spec), (draw(st.integers(1, 5)), draw(st.integers(1, 6))), {}
+
+
+@st.composite
+def _merge(draw: Any, type_: str) -> Example:
+    sizes, c = draw(_spatial(2))
+    a = _shape(sizes, c)
+    b = _shape(sizes, draw(st.integers(1, 3))) if type_ == "concatenate" else a
+    doc = {
+        "inputs": [{"name": "a", "shape": list(a)}, {"name": "b", "shape": list(b)}],
+        "layers": [{"type": type_, "inputs": ["a", "b"]}],
+    }
+    return doc, None, {}
+
+
+@st.composite
+def _network3(draw: Any, type_: str) -> Example:
+    settings = {"data_format": "channels_first"}
+    if type_ == "convpoollayer":
+        c, n, f, p = (
+            draw(st.integers(1, 2)),
+            draw(st.integers(6, 10)),
+            draw(st.integers(1, 3)),
+            draw(st.integers(1, 2)),
+        )
+        return f"convpool:{draw(st.integers(1, 3))}x{c}x{f}x{f},pool={p}", (c, n, n), settings
+    n_in, n_out = draw(st.integers(1, 20)), draw(st.integers(1, 6))
+    return f"{type_}:n_in={n_in},n_out={n_out}", (n_in,), settings
+
+
+def _crop(rank: int) -> st.SearchStrategy[str]:
+    return st.integers(0, 1).map(lambda c: f"cropping={c}")
+
+
+STRATEGIES: dict[str, Any] = {}
+for _r in (1, 2, 3):
+    STRATEGIES[f"conv{_r}d"] = _conv(f"conv{_r}d")
+    STRATEGIES[f"conv{_r}dtranspose"] = _conv(f"conv{_r}dtranspose")
+    STRATEGIES[f"maxpooling{_r}d"] = _pool(f"maxpooling{_r}d")
+    STRATEGIES[f"averagepooling{_r}d"] = _pool(f"averagepooling{_r}d")
+    for _kind in ("globalmaxpooling", "globalaveragepooling"):
+        STRATEGIES[f"{_kind}{_r}d"] = _plain(f"{_kind}{_r}d", st.sampled_from(["", "keepdims=true"]))
+    for _kind in ("adaptiveavgpool", "adaptivemaxpool"):
+        STRATEGIES[f"{_kind}{_r}d"] = _plain(f"{_kind}{_r}d", st.integers(1, 4).map(str))
+    STRATEGIES[f"zeropadding{_r}d"] = _plain(f"zeropadding{_r}d", st.integers(0, 2).map(str))
+    STRATEGIES[f"cropping{_r}d"] = _plain(f"cropping{_r}d", _crop(_r))
+    STRATEGIES[f"upsampling{_r}d"] = _plain(f"upsampling{_r}d", st.integers(1, 3).map(str))
+    STRATEGIES[f"spatialdropout{_r}d"] = _plain(f"spatialdropout{_r}d", st.just("0.5"))
+for _r in (1, 2):
+    STRATEGIES[f"depthwiseconv{_r}d"] = _conv(f"depthwiseconv{_r}d")
+    STRATEGIES[f"separableconv{_r}d"] = _conv(f"separableconv{_r}d")
+STRATEGIES.update(
+    {
+        "flatten": _plain("flatten", st.just("")),
+        "reshape": _vector(st.just("reshape:target_shape=-1x1")),
+        "permute": _vector(st.sampled_from(["permute:dims=2x1", "permute:dims=1x2"])),
+        "dense": _vector(st.integers(1, 5).map(lambda n: f"dense:{n}")),
+        "dropout": _vector(st.just("dropout:0.2")),
+        "activation": _vector(st.sampled_from(ACTIVATIONS).map(lambda a: f"activation:{a}")),
+        "relu": _vector(st.sampled_from(["relu:max_value=6", "relu:negative_slope=0.1"])),
+        "leakyrelu": _vector(st.just("leakyrelu")),
+        "softmax": _vector(st.sampled_from(["softmax", "softmax:axis=1"])),
+        "batchnormalization": _plain("batchnormalization", st.sampled_from(["", "scale=false"])),
+        "layernormalization": _plain("layernormalization", st.sampled_from(["", "rms_scaling=true"])),
+        **{
+            m: _merge(m)
+            for m in ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
+        },
+        **{n: _network3(n) for n in ("convpoollayer", "fullyconnectedlayer", "softmaxlayer")},
+    }
+)

@@ -1,0 +1,171 @@
+"""The architecture is enforced: import arrows point one way, and every layer kind is complete.
+
+Layering (docs/architecture.md): the core imports nothing from ``numeric/``, ``render/`` or
+``cli.py``; ``numeric/`` and ``render/`` never import each other; numpy is imported only under
+``numeric/``, rich only under ``render/``, click only in ``cli.py``; no import cycles, counting
+function-level imports (imports under ``if TYPE_CHECKING:`` never run and are not counted).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+import cnncalc
+from cnncalc.enums import Category
+from cnncalc.layers import KINDS
+from cnncalc.layers.base import Layer
+from cnncalc.numeric import executor
+from cnncalc.numeric.verify import verify
+
+from .strategies import STRATEGIES
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "cnncalc"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _type_checking(node: ast.If) -> bool:
+    return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def imports(name: str) -> set[str]:
+    """Modules (cnncalc's, or top-level third-party names) that ``name`` imports, anywhere in it."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:  # `from . import args` names a module; `from . import kind_of` a value
+                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return found
+
+
+GRAPH = {name: imports(name) for name in MODULES}
+
+
+def layer_of(name: str) -> str:
+    if name == "cnncalc.cli" or name == "cnncalc.__main__":
+        return "cli"
+    if name == "cnncalc":
+        return "facade"
+    for part in ("numeric", "render"):
+        if name.startswith(f"cnncalc.{part}"):
+            return part
+    return "core"
+
+
+def test_the_graph_is_read() -> None:
+    assert "cnncalc.layers.conv" in GRAPH["cnncalc.numeric.executor"]
+    assert "cnncalc.geometry" in GRAPH["cnncalc.layers.conv"]
+    assert "numpy" in GRAPH["cnncalc.numeric.executor"]
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_arrows_point_one_way(name: str) -> None:
+    allowed = {
+        "core": {"core"},
+        "numeric": {"core", "numeric"},
+        "render": {"core", "render"},
+        "cli": {"core", "numeric", "render", "cli", "facade"},
+        "facade": {"core", "render", "facade"},
+    }[layer_of(name)]
+    for target in GRAPH[name]:
+        if target.startswith("cnncalc"):
+            assert layer_of(target) in allowed, f"{name} ({layer_of(name)}) imports {target}"
+
+
+@pytest.mark.parametrize(("library", "home"), [("numpy", "numeric"), ("rich", "render"), ("click", "cli")])
+def test_heavy_libraries_stay_home(library: str, home: str) -> None:
+    users = {name for name, targets in GRAPH.items() if any(t.split(".")[0] == library for t in targets)}
+    assert users and all(layer_of(name) == home for name in users), sorted(users)
+
+
+def test_no_import_cycles() -> None:
+    internal = {name: {t for t in targets if t in GRAPH and t != name} for name, targets in GRAPH.items()}
+    state: dict[str, int] = {}
+
+    def walk(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(internal[node]):
+            if state.get(target) == 1:
+                cycle = path[path.index(target) :] if target in path else path
+                pytest.fail("import cycle: " + " -> ".join([*cycle, target]))
+            if target not in state:
+                walk(target, [*path, target])
+        state[node] = 2
+
+    for name in sorted(internal):
+        if name not in state:
+            walk(name, [name])
+
+
+# ----------------------------------------------------------------------------- every kind is complete
+
+DOCS = (ROOT / "docs" / "spec.md").read_text()
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.type)
+def test_every_kind_is_complete(kind) -> None:
+    cls = kind.cls
+    assert executor.forward_for(cls) is not None, f"{kind.type}: no forward pass in numeric/executor.py"
+    assert cls.explain_steps is not Layer.explain_steps, f"{kind.type}: no explain steps"
+    assert isinstance(getattr(cls, "category", None), Category), f"{kind.type}: no diagram category"
+    family = re.sub(r"[123]d", "[123d/]+", kind.type)
+    assert re.search(f"`{family}`", DOCS), f"{kind.type}: no row in docs/spec.md"
+    assert kind.type in STRATEGIES, f"{kind.type}: no property-test strategy in tests/strategies.py"
+
+
+@pytest.mark.parametrize("type_", sorted(STRATEGIES))
+def test_every_kind_runs_on_real_tensors(type_: str) -> None:
+    """Each kind's strategy: the formulas' shapes and params equal the executor's real arrays
+    (and the loop reference's values), and the declared weight shapes add up to the params."""
+
+    @settings(max_examples=6, deadline=None)
+    @given(STRATEGIES[type_])
+    def check(example) -> None:
+        source, shape, kw = example
+        summary = cnncalc.summarize(source, input_shape=shape, **kw)
+        assert summary.layers[-1].type == type_ or type_ in {"relu", "softmax"}
+        report = verify(summary, dtype="float64")
+        assert report.ok, report.rows
+        for row in summary.layers:
+            declared = row.layer.weight_shapes(row.input_shape, summary.context)
+            sizes = sum(_prod(s) for s in declared.values())
+            assert sizes == row.params + row.buffers, (row.name, declared)
+
+    check()
+
+
+def _prod(shape: tuple[int, ...]) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out

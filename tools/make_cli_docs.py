@@ -1,0 +1,53 @@
+"""Write docs/cli.md from the commands' own ``--help`` (the docs test checks it is current).
+
+Run after changing a command or option: ``python tools/make_cli_docs.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "cli.md"
+
+
+def help_text(*args: str) -> str:
+    """A command's --help as a user sees it (no colour, 100 columns)."""
+    result = CliRunner().invoke(cli, [*args, "--help"], env={"NO_COLOR": "1", "COLUMNS": "100"})
+    return result.stdout.rstrip()
+
+
+def cli_reference() -> str:
+    """The whole page."""
+    parts = [
+        "# CLI reference",
+        "",
+        "Generated from `--help`; see the other pages in `docs/` for details.",
+        "",
+    ]
+    parts += ["## cnncalc", "", "```", help_text(), "```", ""]
+    for name in sorted(cli.commands):
+        parts += [f"## cnncalc {name}", "", "```", help_text(name), "```", ""]
+    parts += [
+        "## Exit codes",
+        "",
+        "| code | meaning |",
+        "|---|---|",
+        "| 0 | success |",
+        "| 1 | `check` / `verify` found a difference |",
+        "| 2 | bad input: malformed spec, unknown layer or key, impossible shape, bad JSON, unreadable file |",
+        "| 3 | internal error (a bug: please report it; `CNNCALC_DEBUG=1` shows the traceback) |",
+        "",
+        "Errors are one line on standard error, naming the layer (1-based index and its spec) and the reason.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    PAGE.write_text(cli_reference())
+    print(f"wrote {PAGE.relative_to(ROOT)}")
