@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 import cnncalc
-from cnncalc import executor as X
+from cnncalc.numeric import executor as X
 
 LAYERS = [  # (H, W, C_in, filters): 3x3 'same' convs of VGG16
     (224, 224, 64, 64),
@@ -66,7 +66,7 @@ def main() -> None:
             f"{label:>22} {flops / gemm / 1e9:13.1f} {flops / conv / 1e9:13.1f} {gemm / conv:10.0%} {torch_rate:>14}"
         )
 
-    from cnncalc.verify import verify
+    from cnncalc.numeric.verify import verify
 
     vgg = ["conv:64,3,padding=same,activation=relu"] * 2 + ["maxpool:2"]
     vgg += ["conv:128,3,padding=same,activation=relu"] * 2 + ["maxpool:2"]
