@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .enums import DTYPE_BYTES, KERAS_COLUMNS, Column, Convention, Count, DataFormat, OutputFormat
+from .enums import (
+    DTYPE_BYTES,
+    KERAS_COLUMNS,
+    Column,
+    Convention,
+    Count,
+    DataFormat,
+    OutputFormat,
+    SourceFormat,
+)
 from .errors import CnncalcError, Option, SpecError, spell_with
 
 if TYPE_CHECKING:
@@ -155,11 +164,12 @@ class ModelArgs:
     input_shape: tuple[int, ...] | None
     convention: str | None
     data_format: str | None
+    source_format: str | None = None
 
     def spec(self) -> Spec:
         """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
         from .io import from_layers, loads
-        from .io.files import read_text, source_name
+        from .io.sources import read_spec
 
         sources = (("LAYER arguments", self.layers), ("-f", self.spec_file), ("--model", self.model))
         given = [name for name, value in sources if value]
@@ -167,8 +177,11 @@ class ModelArgs:
             raise SpecError(
                 f"give one of LAYER arguments, -f SPEC or --model NAME, not {' and '.join(given)}"
             )
+        if self.source_format and not self.spec_file:
+            raise SpecError("--from goes with -f FILE")
         if self.spec_file:
-            return loads(read_text(self.spec_file), source_name(self.spec_file))
+            fmt = SourceFormat.parse(self.source_format, "--from") if self.source_format else None
+            return read_spec(self.spec_file, fmt)
         if self.model:
             from . import zoo
 
@@ -203,9 +216,11 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         input_shape: tuple[int, ...] | None,
         convention: str | None,
         data_format: str | None,
+        source_format: str | None,
         **kwargs: Any,
     ) -> Any:
-        return func(ModelArgs(layers, spec_file, model, input_shape, convention, data_format), **kwargs)
+        args = ModelArgs(layers, spec_file, model, input_shape, convention, data_format, source_format)
+        return func(args, **kwargs)
 
     decorators = [
         click.argument("layers", nargs=-1, metavar="[LAYER]..."),
@@ -223,6 +238,13 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "spec_file",
             metavar="SPEC",
             help="Read a JSON spec from a file, or from standard input with '-'.",
+        ),
+        click.option(
+            "--from",
+            "source_format",
+            type=_choice(SourceFormat),
+            default=None,
+            help="Read -f as this format [default: chosen by the file's content].",
         ),
         click.option(
             "-m",

@@ -125,6 +125,13 @@ class Category(_Choice):
     ELEMENTWISE = "elementwise"
 
 
+class SourceFormat(_Choice):
+    """What a model file (``-f``) holds; each has a reader in :mod:`cnncalc.io.sources`."""
+
+    #: a cnncalc JSON spec, ``--format json`` output, or a Keras ``model.to_json()`` document
+    JSON = "json"
+
+
 #: Keras's own summary columns: the default.
 KERAS_COLUMNS = (Column.SHAPE, Column.PARAMS)
 
