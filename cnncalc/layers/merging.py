@@ -14,7 +14,7 @@ from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
-from .working import dims, no_params
+from .working import no_params
 
 
 @kind
@@ -60,7 +60,7 @@ class Elementwise(Merge):
 
     def explain_steps(self, w: Worked) -> list[Step]:
         what = f"{self.combined} of inputs of one shape ({', '.join(w.sources)})"
-        return [Step("shape", what, "", dims(w.output_shape)), no_params()]
+        return [Step("shape", what, "", fmt_shape(w.output_shape)), no_params()]
 
 
 @kind
@@ -146,5 +146,5 @@ class Concatenate(Merge):
         sources = ", ".join(w.sources)
         return [
             Step(f"axis {axis + 1}", f"sum over the inputs ({sources})", parts, str(w.output_shape[axis])),
-            Step("shape", "the other axes agree", "", dims(w.output_shape)),
+            Step("shape", "the other axes agree", "", fmt_shape(w.output_shape)),
         ]

@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 from ..enums import Category, Convention, DataFormat
 from ..errors import SpecError
-from ..geometry import Shape, keras_axis_index
+from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
-from .working import dims, num
+from .working import num
 
 
 @kind
@@ -135,7 +135,7 @@ class LayerNorm(Layer):
         sizes = [w.input_shape[i] for i in self.normalized_axes(w.input_shape)]
         vectors = " + ".join(self.learned) or "nothing"
         return [
-            Step("shape", "unchanged", "", dims(w.output_shape)),
+            Step("shape", "unchanged", "", fmt_shape(w.output_shape)),
             Step(
                 "params",
                 f"prod(normalized axes)*({vectors})",

@@ -14,13 +14,14 @@ from ..geometry import (
     Padding,
     ReceptiveField,
     Shape,
+    fmt_shape,
     join_channels,
     resolve_windows,
     split_channels,
 )
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
-from .working import axes_steps, dims, no_params, window_rule
+from .working import axes_steps, no_params, window_rule
 
 
 @kind
@@ -147,7 +148,7 @@ class GlobalPool(Layer):
 
     def explain_steps(self, w: Worked) -> list[Step]:
         what = "one value per channel" + (" (keepdims)" if self.keepdims else "")
-        return [Step("shape", what, "", dims(w.output_shape)), no_params()]
+        return [Step("shape", what, "", fmt_shape(w.output_shape)), no_params()]
 
 
 @kind
@@ -196,7 +197,7 @@ class AdaptivePool(Layer):
     def explain_steps(self, w: Worked) -> list[Step]:
         sizes = "x".join("n" if o is None else str(o) for o in self.output_size)
         return [
-            Step("shape", f"output_size {sizes}, whatever the input", "", dims(w.output_shape)),
+            Step("shape", f"output_size {sizes}, whatever the input", "", fmt_shape(w.output_shape)),
             no_params(),
         ]
 

@@ -20,7 +20,7 @@ from ..geometry import (
 )
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
-from .working import dims, no_params, num
+from .working import no_params, num
 
 
 @kind
@@ -200,7 +200,7 @@ class Reshape(Layer):
                 "shape",
                 "same number of values, one -1 inferred",
                 f"{math.prod(w.input_shape):,} values",
-                dims(w.output_shape),
+                fmt_shape(w.output_shape),
             ),
             no_params(),
         ]
@@ -235,4 +235,7 @@ class Permute(Layer):
         return rf if list(self.dims) == sorted(self.dims) else UNTRACKED
 
     def explain_steps(self, w: Worked) -> list[Step]:
-        return [Step("shape", f"axes in the order {list(self.dims)}", "", dims(w.output_shape)), no_params()]
+        return [
+            Step("shape", f"axes in the order {list(self.dims)}", "", fmt_shape(w.output_shape)),
+            no_params(),
+        ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..enums import Convention, PaddingMode
-from ..geometry import Padding, Shape, Window
+from ..geometry import Padding, Window, fmt_shape
 from .base import Step, Worked
 
 SYMBOL = {"length": "L", "height": "H", "width": "W", "depth": "D"}
@@ -29,11 +29,6 @@ def bias_term(symbol: str, count: int, use_bias: bool) -> tuple[str, str]:
 def num(n: int) -> str:
     """``1,160``: a count as the table shows it."""
     return f"{n:,}"
-
-
-def dims(shape: Shape) -> str:
-    """``100x100x16``."""
-    return "x".join(map(str, shape))
 
 
 def quotient(a: int, b: int) -> str:
@@ -56,7 +51,7 @@ def no_params() -> Step:
 
 def unchanged(w: Worked, what: str) -> list[Step]:
     """The working of a layer that keeps the shape and has no weights."""
-    return [Step("shape", f"unchanged ({what})", "", dims(w.output_shape)), no_params()]
+    return [Step("shape", f"unchanged ({what})", "", fmt_shape(w.output_shape)), no_params()]
 
 
 def axes_steps(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
 from ..explain import heading
-from .text import convention_note, plain_shape, readable_bytes, value_text
+from .text import convention_note, fmt_shape, readable_bytes, value_text
 
 if TYPE_CHECKING:
     from ..check import CheckResult, Difference
@@ -34,7 +34,7 @@ def verify_table(report: VerifyReport) -> Any:
     ]:
         table.add_column(name, justify="right" if right else "left", overflow="fold")
     for row in report.rows:
-        real = "-" if row.real_shape is None else plain_shape(row.real_shape)
+        real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
         params = f"{row.predicted_params:,}"
         if row.real_params is not None and row.real_params != row.predicted_params:
             params += f" ≠ {row.real_params:,}"
@@ -42,7 +42,7 @@ def verify_table(report: VerifyReport) -> Any:
         style = {VerifyStatus.OK: "green", VerifyStatus.MISMATCH: "bold red"}.get(row.status, "dim")
         status = Text(row.status.value + (f": {row.message}" if row.message else ""), style=style)
         table.add_row(
-            f"{row.name} ({row.class_name})", plain_shape(row.predicted_shape), real, params, error, status
+            f"{row.name} ({row.class_name})", fmt_shape(row.predicted_shape), real, params, error, status
         )
     verdict = "all layers match" if report.ok else "MISMATCH"
     footer = (
@@ -160,7 +160,7 @@ def _explain_block(expl: LayerExplanation) -> list[list[tuple[str, str]]]:
 
 def _explain_title(expl: LayerExplanation) -> tuple[str, list[str]]:
     """The layer's heading, then its compact spec (if any), shape flow and rule, one per line."""
-    flow = f"{plain_shape(expl.input_shape)} → {plain_shape(expl.output_shape)}"
+    flow = f"{fmt_shape(expl.input_shape)} → {fmt_shape(expl.output_shape)}"
     spec = [expl.spec] if expl.spec else []
     return f"{expl.index + 1}. {expl.name} ({expl.class_name})", [
         *spec,

@@ -17,8 +17,8 @@ from ..summary import LAYER_RESULTS
 from .text import (
     convention_note,
     cost_lines,
+    fmt_shape,
     keras_shape,
-    plain_shape,
     readable_bytes,
     rf_text,
     shape_flow,
@@ -163,7 +163,7 @@ def to_csv(summary: Summary) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in summary.layers:
         data = row.to_dict()
-        data["output_shape"] = plain_shape(row.output_shape)
+        data["output_shape"] = fmt_shape(row.output_shape)
         data["receptive_field"] = rf_text(row.receptive_field)
         data["inputs"] = " ".join(row.inputs)
         writer.writerow([data[c] for c in CSV_COLUMNS])
@@ -193,7 +193,7 @@ def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
         published = doc.get("published_params")
         table.add_row(
             name,
-            plain_shape(summary.input_shape),
+            fmt_shape(summary.input_shape),
             summary.convention.value,
             f"{summary.total_params:,}",
             "-" if published is None else f"{published:,}",

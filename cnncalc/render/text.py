@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..enums import Convention, Count, DataFormat
-from ..geometry import ReceptiveField, Shape
+from ..geometry import ReceptiveField, Shape, fmt_shape
 
 if TYPE_CHECKING:
     from ..summary import Summary
@@ -27,11 +27,6 @@ def readable_bytes(size: float) -> str:
 def keras_shape(shape: Shape) -> str:
     """``(None, 100, 100, 16)``: the batch axis first, as Keras prints output shapes."""
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
-
-
-def plain_shape(shape: Shape) -> str:
-    """``100x100x16``: the form users type after ``--input``."""
-    return "x".join(map(str, shape))
 
 
 def convention_note(summary: Summary) -> str:
@@ -63,8 +58,8 @@ def rf_text(rf: ReceptiveField | None) -> str:
         return "whole input"
     if not rf.tracked:
         return "n/a"
-    size = plain_shape(rf.size) if len(set(rf.size)) > 1 else str(rf.size[0])
-    jump = plain_shape(rf.jump) if len(set(rf.jump)) > 1 else str(rf.jump[0])
+    size = fmt_shape(rf.size) if len(set(rf.size)) > 1 else str(rf.size[0])
+    jump = fmt_shape(rf.jump) if len(set(rf.jump)) > 1 else str(rf.jump[0])
     return f"{size} (jump {jump})"
 
 
@@ -103,7 +98,7 @@ def cost_lines(summary: Summary, view: View) -> list[str]:
 def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
     """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; long models keep the first and last
     ``keep`` shapes around ``… (N more) …``. Graphs list layers in topological order."""
-    shapes = [plain_shape(summary.input_shape), *(plain_shape(row.output_shape) for row in summary.layers)]
+    shapes = [fmt_shape(summary.input_shape), *(fmt_shape(row.output_shape) for row in summary.layers)]
     if len(shapes) > limit:
         shapes = [*shapes[:keep], f"… ({len(shapes) - 2 * keep} more) …", *shapes[-keep:]]
     return "Shape flow: " + " → ".join(shapes)
@@ -112,7 +107,7 @@ def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
 def value_text(value: Any) -> str:
     """An expectation value as a diff shows it: shapes ``1x2``, counts ``1,000``, else JSON."""
     if isinstance(value, (list, tuple)):
-        return plain_shape(tuple(value)) if all(isinstance(v, int) for v in value) else json.dumps(value)
+        return fmt_shape(tuple(value)) if all(isinstance(v, int) for v in value) else json.dumps(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return json.dumps(value) if not isinstance(value, str) else value
