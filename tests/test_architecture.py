@@ -82,6 +82,13 @@ def layer_of(name: str) -> str:
     return "core"
 
 
+def test_every_folder_is_a_regular_package() -> None:
+    # setuptools' package discovery (pyproject.toml) ships only folders with an __init__.py;
+    # an editable install hides a missing one, a wheel does not.
+    folders = {p.parent for p in PACKAGE.rglob("*.py")}
+    assert all((folder / "__init__.py").exists() for folder in folders), sorted(map(str, folders))
+
+
 def test_the_graph_is_read() -> None:
     assert "cnncalc.layers.conv" in GRAPH["cnncalc.numeric.executor"]
     assert "cnncalc.geometry" in GRAPH["cnncalc.layers.conv"]
