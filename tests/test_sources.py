@@ -14,7 +14,7 @@ def test_binary_file_is_one_clear_line(tmp_path) -> None:
     result = run("summary", "-f", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"Error: cannot read {path}: not a format cnncalc reads (JSON specs (cnncalc's own, --format json "
+        f"Error: cannot read {path}: not a format cnncalc reads (JSON specs (cnncalc's own, its JSON "
         "output, Keras model.to_json()))"
     ]
     assert "codec" not in result.stderr

@@ -20,7 +20,7 @@ Reader = Callable[[bytes, str], Spec]
 
 #: What each format is, for messages.
 DESCRIPTIONS = {
-    SourceFormat.JSON: "JSON specs (cnncalc's own, --format json output, Keras model.to_json())",
+    SourceFormat.JSON: "JSON specs (cnncalc's own, its JSON output, Keras model.to_json())",
 }
 
 
