@@ -52,14 +52,21 @@ def summarize(
     convention: Convention | str | None = None,
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
+    expand: bool = False,
 ) -> Summary:
     """Summarize any spec form (see :func:`cnncalc.io.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
-    ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures."""
+    ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures;
+    ``expand`` shows the layers of nested models instead of one row each."""
     given = (
         None
         if input_shape is None
         else _shape(input_shape if isinstance(input_shape, str) else list(input_shape))
     )
     return _summarize(
-        parse(source), input_shape=given, convention=convention, data_format=data_format, dtype=dtype
+        parse(source),
+        input_shape=given,
+        convention=convention,
+        data_format=data_format,
+        dtype=dtype,
+        expand=expand,
     )

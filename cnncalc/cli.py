@@ -165,6 +165,7 @@ class ModelArgs:
     convention: str | None
     data_format: str | None
     source_format: str | None = None
+    expand: bool = False
 
     def spec(self) -> Spec:
         """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
@@ -201,6 +202,7 @@ class ModelArgs:
             convention=self.convention,
             data_format=self.data_format,
             dtype=dtype,
+            expand=self.expand,
         )
 
 
@@ -217,9 +219,12 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         convention: str | None,
         data_format: str | None,
         source_format: str | None,
+        expand: bool,
         **kwargs: Any,
     ) -> Any:
-        args = ModelArgs(layers, spec_file, model, input_shape, convention, data_format, source_format)
+        args = ModelArgs(
+            layers, spec_file, model, input_shape, convention, data_format, source_format, expand
+        )
         return func(args, **kwargs)
 
     decorators = [
@@ -237,7 +242,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--file",
             "spec_file",
             metavar="SPEC",
-            help="Read a JSON spec from a file, or from standard input with '-'.",
+            help="Read a model from a file (JSON spec, Keras .keras or .h5), or from standard input with '-'.",
         ),
         click.option(
             "--from",
@@ -245,6 +250,12 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=_choice(SourceFormat),
             default=None,
             help="Read -f as this format [default: chosen by the file's content].",
+        ),
+        click.option(
+            "--expand",
+            is_flag=True,
+            help="Show the layers of nested models (a model used as a layer) as rows named "
+            "outer/inner, instead of one row each (Keras's expand_nested).",
         ),
         click.option(
             "-m",

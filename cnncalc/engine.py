@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from dataclasses import replace
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
 from .errors import CnncalcError, Option, ShapeError, SpecError, describe_layer
@@ -15,7 +16,7 @@ from .geometry import ReceptiveField, Shape, merge_fields
 from .io.spec import LayerSpec, Spec
 from .layers import args as A
 from .layers import kind_of
-from .layers.base import Context
+from .layers.base import Context, gated
 from .summary import LayerRow, Summary
 
 #: Largest tensor (values per sample) a spec may produce: int64 indexing, as in every framework.
@@ -61,21 +62,31 @@ def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
 def model_inputs(spec: Spec, shape: Shape | None) -> tuple[tuple[str, Shape], ...]:
     """The model's named inputs; a plain ``input_shape`` is one input called ``input``.
 
-    ``shape`` (e.g. from ``--input``) replaces the shape of a single input.
+    ``shape`` (e.g. from ``--input``) replaces the shape of a single input. A declared shape with
+    ``None`` sizes (Keras's ``Input(shape=(None, None, 3))``) needs ``shape`` to fill them.
     """
-    if spec.inputs:
-        if shape is not None and tuple(shape) != spec.inputs[0][1]:
-            if len(spec.inputs) > 1:
-                raise SpecError(
-                    Option("input_shape"), " cannot set the shapes of a model with several inputs"
-                )
-            return ((spec.inputs[0][0], tuple(shape)),)
-        return spec.inputs
-    if shape is None:
+    if shape is not None and not (spec.inputs and tuple(shape) == spec.inputs[0][1]):
+        if len(spec.inputs) > 1:
+            raise SpecError(Option("input_shape"), " cannot set the shapes of a model with several inputs")
+        return ((spec.inputs[0][0] if spec.inputs else "input", tuple(shape)),)
+    declared = spec.inputs or ((("input", spec.input_shape),) if spec.input_shape is not None else ())
+    if not declared:
         raise SpecError(
             "no input shape: give ", Option("input_shape"), " like 200x200x1 (or input_shape in the spec)"
         )
-    return (("input", tuple(shape)),)
+    out = []
+    for name, sizes in declared:
+        if None in sizes:
+            shown = " x ".join("None" if n is None else str(n) for n in sizes)
+            example = "x".join("224" if n is None else str(n) for n in sizes)
+            raise SpecError(
+                f"input {name!r} has sizes {shown}: the None sizes are only known when the model is "
+                "called, so give the whole input shape with ",
+                Option("input_shape"),
+                hint=("give the input's sizes, e.g. ", Option("input_shape", example)),
+            )
+        out.append((name, tuple(n for n in sizes if n is not None)))
+    return tuple(out)
 
 
 def wiring(spec: Spec, names: list[str], inputs: tuple[tuple[str, Shape], ...]) -> list[tuple[str, ...]]:
@@ -146,6 +157,47 @@ def _cycle(
     return [names[i] for i in reversed(loop)] + [names[loop[-1]]]
 
 
+def expand_nested(spec: Spec) -> Spec:
+    """The spec with every nested model replaced by its own layers (recursively), named
+    ``outer/inner`` so names stay unique, wired to what the nested model read and to what read it
+    (Keras's ``summary(expand_nested=True)`` shows the same layers)."""
+    if all(ls.layer.inner_spec() is None for ls in spec.layers):
+        return spec
+    names = layer_names(spec.layers)
+    renamed: dict[str, str] = {}  # a nested model's name -> its last inner layer's new name
+    previous = spec.inputs[0][0] if spec.inputs else "input"
+    layers: list[LayerSpec] = []
+    for ls, name in zip(spec.layers, names, strict=True):
+        sources = tuple(renamed.get(s, s) for s in (ls.inputs if ls.inputs is not None else (previous,)))
+        nested = ls.layer.inner_spec()
+        if nested is None:
+            layers.append(replace(ls, name=name, inputs=sources))
+            previous = name
+            continue
+        inner = expand_nested(nested)
+        if len(inner.inputs) > 1 or len(sources) != 1:
+            raise SpecError(f"{describe_layer(len(layers), ls.text)}: a nested model takes one input")
+        inner_names = layer_names(inner.layers)
+        mapping = {inner.inputs[0][0] if inner.inputs else "input": sources[0]}
+        mapping.update({n: f"{name}/{n}" for n in inner_names})
+        inner_previous = next(iter(mapping))
+        for ils, iname in zip(inner.layers, inner_names, strict=True):
+            reads = ils.inputs if ils.inputs is not None else (inner_previous,)
+            layers.append(
+                replace(
+                    ils,
+                    name=mapping[iname],
+                    inputs=tuple(mapping.get(s, s) for s in reads),
+                    trainable=ils.trainable and ls.trainable,
+                    text=f"{ls.text} > {ils.text}",
+                    compact=False,
+                )
+            )
+            inner_previous = iname
+        renamed[name] = previous = mapping[inner_names[-1]] if inner_names else sources[0]
+    return replace(spec, layers=tuple(layers))
+
+
 def summarize(
     spec: Spec,
     *,
@@ -153,15 +205,19 @@ def summarize(
     convention: Convention | str | None = None,
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
+    expand: bool = False,
 ) -> Summary:
     """Compute every layer's output shape, params and costs, following the graph when the spec
-    branches; raise on the first impossible layer."""
+    branches; raise on the first impossible layer. ``expand`` shows nested models' own layers
+    instead of one row each (:func:`expand_nested`)."""
+    if expand:
+        spec = expand_nested(spec)
     ctx = settings(spec, convention, data_format)
     dtype = dtype or spec.dtype or "float32"
     element = dtype_bytes(dtype)
     inputs = tuple(
         (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
-        for name, shape in model_inputs(spec, input_shape if input_shape is not None else spec.input_shape)
+        for name, shape in model_inputs(spec, input_shape)
     )
     for name, shape in inputs:
         if math.prod(shape) > MAX_ELEMENTS:
@@ -186,7 +242,7 @@ def summarize(
             else:
                 if len(srcs) != 1:
                     raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
-                out = ls.layer.compute(in_shapes[0], ctx)
+                out = gated(ls.layer, ls.layer.compute(in_shapes[0], ctx))
                 rf = fields[srcs[0]]
                 rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
         except CnncalcError as err:

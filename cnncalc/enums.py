@@ -130,6 +130,22 @@ class SourceFormat(_Choice):
 
     #: a cnncalc JSON spec, ``--format json`` output, or a Keras ``model.to_json()`` document
     JSON = "json"
+    #: a Keras ``.keras`` file: a zip whose ``config.json`` is read (never the weights)
+    KERAS = "keras"
+    #: a Keras ``.h5`` (HDF5) file: its ``model_config`` attribute (needs h5py)
+    H5 = "h5"
+
+
+class Operator(_Choice):
+    """The elementwise ``keras.ops`` call of an ``operation`` layer (a tensor and a constant)."""
+
+    ADD = "add"
+    SUBTRACT = "subtract"
+    MULTIPLY = "multiply"
+    DIVIDE = "divide"
+    POWER = "power"
+    MAXIMUM = "maximum"
+    MINIMUM = "minimum"
 
 
 #: Keras's own summary columns: the default.

@@ -66,7 +66,10 @@ def _vector(draw: Any, spec: st.SearchStrategy[str]) -> Example:
 def _merge(draw: Any, type_: str) -> Example:
     sizes, c = draw(_spatial(2))
     a = _shape(sizes, c)
-    b = _shape(sizes, draw(st.integers(1, 3))) if type_ == "concatenate" else a
+    if type_ == "concatenate":
+        b = _shape(sizes, draw(st.integers(1, 3)))
+    else:  # Keras's broadcasting: squeeze-and-excite's 1x1xC, a per-channel vector, or the same shape
+        b = draw(st.sampled_from([a, (1, 1, c), (c,), (sizes[0], 1, 1)]))
     doc = {
         "inputs": [{"name": "a", "shape": list(a)}, {"name": "b", "shape": list(b)}],
         "layers": [{"type": type_, "inputs": ["a", "b"]}],
@@ -87,6 +90,79 @@ def _network3(draw: Any, type_: str) -> Example:
         return f"convpool:{draw(st.integers(1, 3))}x{c}x{f}x{f},pool={p}", (c, n, n), settings
     n_in, n_out = draw(st.integers(1, 20)), draw(st.integers(1, 6))
     return f"{type_}:n_in={n_in},n_out={n_out}", (n_in,), settings
+
+
+@st.composite
+def _rescaling(draw: Any) -> Example:
+    sizes, c = draw(_spatial(2))
+    scale = draw(st.sampled_from([1 / 255, 2.0, [0.5 + i for i in range(c)]]))
+    return (
+        {"layers": [{"type": "rescaling", "scale": scale, "offset": draw(st.sampled_from([0.0, -1.0]))}]},
+        (
+            *sizes,
+            c,
+        ),
+        {},
+    )
+
+
+@st.composite
+def _normalization(draw: Any) -> Example:
+    sizes, c = draw(_spatial(2))
+    layer: dict[str, Any] = {"type": "normalization", "axis": draw(st.sampled_from([-1, [1, -1], None, 3]))}
+    if draw(st.booleans()):  # given statistics: constants, not weights
+        layer["axis"] = -1
+        layer["mean"] = [0.1 * i for i in range(c)]
+        layer["variance"] = [1.0 + i for i in range(c)]
+    layer["invert"] = draw(st.booleans())
+    return {"layers": [layer]}, (*sizes, c), {}
+
+
+@st.composite
+def _layerscale(draw: Any) -> Example:
+    sizes, c = draw(_spatial(2))
+    return {"layers": [{"type": "layerscale", "init_values": 1e-6, "projection_dim": c}]}, (*sizes, c), {}
+
+
+@st.composite
+def _custom_scale(draw: Any) -> Example:
+    sizes, c = draw(_spatial(2))
+    a = (*sizes, c)
+    b = draw(st.sampled_from([a, (1, 1, c)]))
+    doc = {
+        "inputs": [{"name": "a", "shape": list(a)}, {"name": "b", "shape": list(b)}],
+        "layers": [{"type": "customscalelayer", "scale": 0.17, "inputs": ["a", "b"]}],
+    }
+    return doc, None, {}
+
+
+@st.composite
+def _operation(draw: Any) -> Example:
+    op = draw(st.sampled_from(["add", "subtract", "multiply", "divide", "power", "maximum", "minimum"]))
+    operand = 2.0 if op == "power" else draw(st.sampled_from([3.0, 1 / 6, -0.5]))
+    first = draw(st.booleans()) and op not in ("divide", "power")  # c/x and c**x blow up near 0
+    layer = {"type": "operation", "op": op, "operand": operand, "operand_first": first}
+    return {"layers": [layer]}, draw(_vector(st.just("")))[1], {}
+
+
+@st.composite
+def _nested(draw: Any) -> Example:
+    sizes, c = draw(_spatial(2))
+    inner = draw(
+        st.sampled_from(
+            [
+                {"layers": ["conv:4,3,padding=same", "bn", "relu"]},
+                {  # a functional inner model with a residual add
+                    "inputs": [{"name": "x", "shape": [None, None, None]}],
+                    "layers": [
+                        {"type": "conv2d", "filters": 3, "kernel_size": 1, "name": "a", "inputs": "x"},
+                        {"type": "multiply", "name": "m", "inputs": ["a", "a"]},
+                    ],
+                },
+            ]
+        )
+    )
+    return {"layers": [{"type": "model", "spec": inner}]}, (*sizes, c), {}
 
 
 def _crop(rank: int) -> st.SearchStrategy[str]:
@@ -128,5 +204,11 @@ STRATEGIES.update(
             for m in ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
         },
         **{n: _network3(n) for n in ("convpoollayer", "fullyconnectedlayer", "softmaxlayer")},
+        "rescaling": _rescaling(),
+        "normalization": _normalization(),
+        "layerscale": _layerscale(),
+        "customscalelayer": _custom_scale(),
+        "operation": _operation(),
+        "model": _nested(),
     }
 )

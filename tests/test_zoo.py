@@ -111,7 +111,7 @@ def test_concat_and_add() -> None:
     ]
     result = run("summary", "-f", "-", input=json.dumps(doc))
     assert result.exit_code == 2
-    assert "inputs must have one shape: 'a' gives 14x14x64, 'p' gives 7x7x64" in result.stderr
+    assert "inputs do not broadcast: 'a' gives 14x14x64, 'p' gives 7x7x64" in result.stderr
     assert "layer 5 (add 'sum')" in result.stderr
 
 

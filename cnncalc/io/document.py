@@ -24,7 +24,7 @@ from .spec import (
 )
 
 
-def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ...] | None]:
+def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int | None, ...] | None]:
     """A JSON layer object -> (layer spec, input shape it declares, if any).
 
     Forms: ``{"type": "conv2d", "filters": 16, ...}``, ``{"type": ..., "config": {...}}`` (what
@@ -57,7 +57,7 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int, ..
             value = items.pop(key)
             if value is not None:
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
-                declared = A.shape(shape, key)
+                declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
     layer = build_layer(kind, [], items)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
@@ -75,7 +75,7 @@ def _input_names(value: Any) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def _model_inputs(value: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+def _model_inputs(value: Any) -> tuple[tuple[str, tuple[int | None, ...]], ...]:
     """Top-level ``inputs``: [{"name": "image", "shape": [224, 224, 3]}, ...] or {"image": [224, 224, 3]}."""
     if isinstance(value, dict):
         value = [{"name": k, "shape": v} for k, v in value.items()]
@@ -89,7 +89,7 @@ def _model_inputs(value: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
             or not isinstance(item.get("name"), str)
         ):
             raise SpecError(f'each input needs "name" and "shape", got {item!r}')
-        out.append((item["name"], A.shape(item.get("shape"), f"input {item['name']!r}")))
+        out.append((item["name"], A.free_shape(item.get("shape"), f"input {item['name']!r}")))
     if len({name for name, _ in out}) < len(out):
         raise SpecError("input names must be unique")
     return tuple(out)
@@ -119,7 +119,7 @@ def parse_spec(doc: Any) -> Spec:
         raise SpecError('a spec needs "layers": a list of layer strings or objects')
     if len(raw_layers) > MAX_LAYERS:
         raise SpecError(f"{len(raw_layers)} layers is more than the limit {MAX_LAYERS}")
-    input_shape = None if doc.get("input_shape") is None else A.shape(doc["input_shape"])
+    input_shape = None if doc.get("input_shape") is None else A.free_shape(doc["input_shape"])
     layers = []
     for index, raw in enumerate(raw_layers):
         try:

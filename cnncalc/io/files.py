@@ -32,6 +32,15 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
     return data
 
 
+def read_head(path: str, size: int = 8) -> bytes:
+    """The first ``size`` bytes of a file (where format signatures are); SpecError if unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError as err:
+        raise SpecError(f"cannot read {path}: {err.strerror or err}") from None
+
+
 def decode(data: bytes, path: str) -> str:
     """UTF-8 text of a spec source; SpecError naming the source otherwise."""
     try:

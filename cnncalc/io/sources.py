@@ -1,27 +1,44 @@
-"""Model sources for ``-f``: each file format has a reader that turns its bytes into a Spec.
+"""Model sources for ``-f``: each file format has a reader that turns it into a Spec.
 
 The format is chosen by content (and extension), or forced with ``--from``
 (:class:`~cnncalc.enums.SourceFormat`). A file no reader recognises gets one line that says which
 formats cnncalc reads, never a codec error. Readers that need an optional package import it inside
 the reader and say which ``pip install`` adds it.
+
+Binary model files (``.keras`` zips, ``.h5``) are opened by path and only the part that describes
+the model is read, never the weights: time and memory do not grow with the weights' size.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from typing import IO
 
 from ..enums import SourceFormat
 from ..errors import SpecError
 from .document import loads
-from .files import decode, read_bytes, source_name
+from .files import MAX_SPEC_BYTES, decode, read_bytes, read_head, source_name
 from .spec import Spec
 
 Reader = Callable[[bytes, str], Spec]
+#: A reader of a binary container, given the open file (a path, or standard input's bytes as a
+#: file object) and the name messages use.
+FileReader = Callable[[str | IO[bytes], str], Spec]
 
 #: What each format is, for messages.
 DESCRIPTIONS = {
     SourceFormat.JSON: "JSON specs (cnncalc's own, its JSON output, Keras model.to_json())",
+    SourceFormat.KERAS: "Keras .keras files",
+    SourceFormat.H5: "Keras .h5 files",
 }
+
+#: Signatures at the start of a file: zip (a .keras file; an empty zip too), HDF5.
+MAGIC = (
+    (b"PK\x03\x04", SourceFormat.KERAS),
+    (b"PK\x05\x06", SourceFormat.KERAS),
+    (b"\x89HDF\r\n\x1a\n", SourceFormat.H5),
+)
 
 
 def _read_json(data: bytes, name: str) -> Spec:
@@ -33,8 +50,73 @@ READERS: dict[SourceFormat, Reader] = {
 }
 
 
+def _read_keras(file: str | IO[bytes], name: str) -> Spec:
+    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization."""
+    import zipfile
+    import zlib
+
+    shown = source_name(name)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            try:
+                info = archive.getinfo("config.json")
+            except KeyError:
+                raise SpecError(
+                    f"cannot read {shown}: the zip holds no config.json, so it is not a Keras .keras file"
+                ) from None
+            if info.file_size > MAX_SPEC_BYTES:
+                raise SpecError(
+                    f"cannot read {shown}: its config.json is larger than {MAX_SPEC_BYTES // 2**20} MiB"
+                )
+            data = archive.read(info)
+    except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
+        raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
+        raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
+    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json")
+
+
+def _read_h5(file: str | IO[bytes], name: str) -> Spec:
+    """A Keras ``.h5`` file: the ``model_config`` attribute of its root (h5py reads only that)."""
+    shown = source_name(name)
+    try:
+        import h5py  # type: ignore[import-untyped, import-not-found, unused-ignore]  # no stubs
+    except ImportError:
+        raise SpecError(f"cannot read {shown}: .h5 files need h5py: pip install 'cnncalc[h5]'") from None
+    try:
+        with h5py.File(file, "r") as handle:
+            config = handle.attrs.get("model_config")
+    except Exception as err:  # noqa: BLE001 - h5py raises many kinds of error on a damaged file
+        raise SpecError(f"cannot read {shown}: not a readable HDF5 file ({err})") from None
+    if config is None:
+        raise SpecError(
+            f"cannot read {shown}: the HDF5 file holds no Keras model (no model_config attribute; "
+            "files written by save_weights have none)"
+        )
+    if isinstance(config, bytes):
+        config = decode(config, f"{shown} model_config")
+    return loads(str(config), f"{shown} model_config")
+
+
+FILE_READERS: dict[SourceFormat, FileReader] = {
+    SourceFormat.KERAS: _read_keras,
+    SourceFormat.H5: _read_h5,
+}
+
+
+def sniff(head: bytes) -> SourceFormat | None:
+    """The binary format whose signature ``head`` starts with, or None."""
+    for magic, fmt in MAGIC:
+        if head.startswith(magic):
+            return fmt
+    return None
+
+
 def detect(data: bytes, name: str) -> SourceFormat:
     """The format of a source by its content (and extension); SpecError when no reader knows it."""
+    binary = sniff(data)
+    if binary is not None:
+        return binary
     head = data.lstrip()[:1]
     if head in (b"{", b"[") or not data.strip():
         return SourceFormat.JSON  # an empty source is a JSON error that says so
@@ -50,5 +132,12 @@ def detect(data: bytes, name: str) -> SourceFormat:
 
 def read_spec(path: str, fmt: SourceFormat | None = None) -> Spec:
     """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says."""
+    if path != "-":
+        fmt = fmt or sniff(read_head(path))
+        if fmt in FILE_READERS:
+            return FILE_READERS[fmt](path, path)
     data = read_bytes(path)
-    return READERS[fmt or detect(data, path)](data, path)
+    fmt = fmt or detect(data, path)
+    if fmt in FILE_READERS:
+        return FILE_READERS[fmt](io.BytesIO(data), path)
+    return READERS[fmt](data, path)

@@ -65,12 +65,13 @@ class Spec:
     """A parsed model spec. ``None`` settings mean "use the caller's or the default"."""
 
     layers: tuple[LayerSpec, ...]
-    input_shape: tuple[int, ...] | None = None
+    #: ``None`` sizes (a Keras ``Input(shape=(None, None, 3))``) are filled by the caller's shape
+    input_shape: tuple[int | None, ...] | None = None
     data_format: DataFormat | None = None
     convention: Convention | None = None
     name: str | None = None
     #: named model inputs (name, shape) for graph specs; empty: one input, ``input_shape``
-    inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    inputs: tuple[tuple[str, tuple[int | None, ...]], ...] = ()
     #: element type for memory figures (float32, float16, bfloat16, int8)
     dtype: str | None = None
     #: model-level result fields and the ``expect`` object, for `check`

@@ -100,6 +100,12 @@ KINDS: tuple[Kind, ...] = (
     _one("maximum", "Maximum", "merging.Maximum"),
     _one("minimum", "Minimum", "merging.Minimum"),
     _one("concatenate", "Concatenate", "merging.Concatenate"),
+    _one("rescaling", "Rescaling", "preprocessing.Rescaling"),
+    _one("normalization", "Normalization", "preprocessing.Normalization"),
+    _one("layerscale", "LayerScale", "applications.LayerScale"),
+    _one("customscalelayer", "CustomScaleLayer", "applications.CustomScale"),
+    _one("operation", "Operation", "core.Operation"),
+    _one("model", "Model", "nested.NestedModel"),
     _one("convpoollayer", "ConvPoolLayer", "network3.ConvPool"),
     _one("fullyconnectedlayer", "FullyConnectedLayer", "network3.FullyConnected"),
     _one("softmaxlayer", "SoftmaxLayer", "network3.SoftmaxLayer"),
@@ -135,6 +141,7 @@ _ALIAS_GROUPS: dict[str, tuple[str, ...]] = {
     "concatenate": ("concat", "cat"),
     "adaptiveavgpool2d": ("adaptiveavgpool",),
     "adaptivemaxpool2d": ("adaptivemaxpool",),
+    "model": ("sequential", "functional"),
 }
 ALIASES: dict[str, str] = {alias: type_ for type_, aliases in _ALIAS_GROUPS.items() for alias in aliases}
 

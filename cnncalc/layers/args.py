@@ -32,6 +32,8 @@ def required(coerce: Coercer, *, aliases: tuple[str, ...] = ()) -> Any:
 #: bound keeps every product of sizes an exact, quick integer operation.
 MAX_INT = 2**31 - 1
 
+#: Every activation name Keras 3 accepts (``keras.activations.get``), aliases included.
+#: ``threshold`` is not here: it needs arguments a name cannot carry.
 ACTIVATIONS = (
     "linear",
     "relu",
@@ -39,17 +41,30 @@ ACTIVATIONS = (
     "leaky_relu",
     "elu",
     "selu",
+    "celu",
     "gelu",
+    "glu",
     "silu",
     "swish",
+    "hard_silu",
+    "hard_swish",
     "mish",
     "sigmoid",
     "hard_sigmoid",
+    "sparse_sigmoid",
+    "log_sigmoid",
     "tanh",
+    "hard_tanh",
+    "tanh_shrink",
+    "soft_shrink",
+    "hard_shrink",
     "softmax",
     "log_softmax",
+    "sparsemax",
     "softplus",
     "softsign",
+    "sparse_plus",
+    "squareplus",
     "exponential",
 )
 
@@ -166,7 +181,19 @@ def optional(coerce: Coercer) -> Coercer:
 
 def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:
     """A shape without the batch axis: a list of positive integers, or text like ``200x200x1``."""
-    shown = "x".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+    sizes = free_shape(value, what)
+    if None in sizes:
+        raise SpecError(f"{what} {_shown(value)}: expected a positive integer, got None")
+    return tuple(n for n in sizes if n is not None)
+
+
+def _shown(value: Any) -> Any:
+    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+
+
+def free_shape(value: Any, what: str = "input shape") -> tuple[int | None, ...]:
+    """A shape whose sizes may be ``None`` (a Keras ``Input(shape=(None, None, 3))``: given later)."""
+    shown = _shown(value)
     if isinstance(value, str):
         text = value.strip().strip("()[]").replace(" ", "")
         parts = text.replace(",", "x").split("x") if text else []
@@ -179,6 +206,6 @@ def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:
     if len(value) > 8:
         raise SpecError(f"{what} has {len(value)} axes; at most 8 are supported")
     try:
-        return tuple(_int(v, 1) for v in value)
+        return tuple(None if v is None else _int(v, 1) for v in value)
     except SpecError as err:
         raise SpecError(f"{what} {shown}: {err.reason}") from None

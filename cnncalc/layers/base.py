@@ -8,14 +8,17 @@ and diagram category. Its numpy forward pass lives in :mod:`cnncalc.numeric.exec
 
 from __future__ import annotations
 
-from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields
+from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields, replace
 from enum import Enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..enums import Category, Convention, DataFormat
 from ..errors import ShapeError, SpecError
 from ..geometry import ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
 from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
+
+if TYPE_CHECKING:
+    from ..io.spec import Spec
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,18 @@ def activation_ops(name: str, elements: int) -> int:
     if name == "linear":
         return 0
     return 3 * elements if name in ("softmax", "log_softmax") else elements
+
+
+def gated(layer: Layer, out: LayerOutput) -> LayerOutput:
+    """The output after a layer's ``activation='glu'``: Keras's glu splits the last axis in two
+    halves, ``a * sigmoid(b)``, so that axis halves (an odd size is an error). Other activations
+    keep the shape."""
+    if getattr(layer, "activation", None) != "glu":
+        return out
+    last = out.shape[-1]
+    if last % 2:
+        raise ShapeError(f"activation glu halves the last axis, which has an odd size {last}")
+    return replace(out, shape=(*out.shape[:-1], last // 2))
 
 
 def kind(cls: type) -> type:
@@ -160,6 +175,10 @@ class Layer:
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         """Output shape, params and MACs for an input ``shape`` (no batch axis)."""
         raise NotImplementedError
+
+    def inner_spec(self) -> Spec | None:
+        """The model inside a layer that is a whole model (None for every other kind)."""
+        return None
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from ..enums import Category, DataFormat
+from ..enums import Category, DataFormat, Operator
 from ..geometry import ReceptiveField, Shape, keras_axis_index
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, activation_ops, kind, spatial_input
@@ -109,6 +109,15 @@ class Activation(Elementwise):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
 
+    def explain_steps(self, w: Worked) -> list[Step]:
+        if self.activation != "glu":
+            return super().explain_steps(w)
+        last = w.input_shape[-1]
+        return [
+            Step("last axis", "glu: first half * sigmoid(second half)", f"{last}/2", str(last // 2)),
+            Step("params", "none", "", "0"),
+        ]
+
 
 @kind
 class ReLU(Elementwise):
@@ -148,3 +157,25 @@ class Softmax(Elementwise):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         keras_axis_index(self.axis, shape)
         return LayerOutput(shape=shape, ops=3 * math.prod(shape))
+
+
+@kind
+class Operation(Elementwise):
+    """A ``keras.ops`` call between the input and a constant, recorded in ``to_json()`` as an
+    operation node (MobileNetV3's ``x + 3.0``, ``x * (1/6)``): the shape passes through, no params.
+    ``operand_first`` puts the constant on the left (``3.0 - x``)."""
+
+    op: Operator = A.required(lambda value, rank: Operator.parse(value, "op"))
+    operand: float = A.required(A.real)
+    operand_first: bool = A.arg(A.boolean, False)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        return LayerOutput(shape=shape, ops=math.prod(shape))
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        what = (
+            f"{self.operand:g} {self.op.value} x"
+            if self.operand_first
+            else f"x {self.op.value} {self.operand:g}"
+        )
+        return unchanged(w, what)

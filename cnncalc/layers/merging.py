@@ -41,26 +41,60 @@ class Merge(Layer):
             raise ShapeError(f"takes {wanted} inputs, got {len(sources)}")
 
 
+def broadcast(shapes: list[Shape], sources: list[str]) -> Shape:
+    """The shape elementwise merges give, by Keras's rule (``Merge._compute_elemwise_op_output_shape``):
+    shapes are aligned on the right (a lower-rank input gains leading 1s); along each axis the
+    sizes agree, or one of them is 1 and the other wins. 1x1xC times HxWxC is HxWxC (squeeze-and-
+    excite); 4x4x3 and 5x5x3 do not broadcast.
+
+    >>> broadcast([(7, 7, 16), (1, 1, 16)], ["a", "b"])
+    (7, 7, 16)
+    """
+    out = list(shapes[0])
+    for shape, source in zip(shapes[1:], sources[1:], strict=True):
+        longer, shorter = (out, list(shape)) if len(out) >= len(shape) else (list(shape), out)
+        merged = longer[: len(longer) - len(shorter)]
+        for i, j in zip(longer[len(longer) - len(shorter) :], shorter, strict=True):
+            if i != j and 1 not in (i, j):
+                raise ShapeError(
+                    f"inputs do not broadcast: {sources[0]!r} gives {fmt_shape(shapes[0])}, "
+                    f"{source!r} gives {fmt_shape(shape)} (sizes must agree or be 1 on each axis, "
+                    "aligned on the right)"
+                )
+            merged.append(j if i == 1 else i)
+        out = merged
+    return tuple(out)
+
+
 @kind
 class Elementwise(Merge):
-    """Add/Subtract/Multiply/Average/Maximum/Minimum: inputs of one shape, combined value by value."""
+    """Add/Subtract/Multiply/Average/Maximum/Minimum: inputs combined value by value, broadcast as
+    Keras broadcasts them (:func:`broadcast`)."""
 
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         self.check_count(sources)
-        for shape, source in zip(shapes[1:], sources[1:], strict=True):
-            if shape != shapes[0]:
-                raise ShapeError(
-                    f"inputs must have one shape: {sources[0]!r} gives {fmt_shape(shapes[0])}, "
-                    f"{source!r} gives {fmt_shape(shape)}"
-                )
-        return LayerOutput(shape=shapes[0], ops=(len(shapes) - 1) * math.prod(shapes[0]))
+        out = broadcast(shapes, sources)
+        return LayerOutput(shape=out, ops=(len(shapes) - 1) * math.prod(out))
 
-    #: what the combination is called in explain ("sum of inputs of one shape")
+    #: what the combination is called in explain ("sum of the inputs")
     combined: ClassVar[str] = ""
 
     def explain_steps(self, w: Worked) -> list[Step]:
-        what = f"{self.combined} of inputs of one shape ({', '.join(w.sources)})"
-        return [Step("shape", what, "", fmt_shape(w.output_shape)), no_params()]
+        sources = ", ".join(w.sources)
+        if all(shape == w.output_shape for shape in w.input_shapes):
+            return [
+                Step(
+                    "shape", f"{self.combined} of inputs of one shape ({sources})", "", fmt_shape(w.output_shape)
+                ),
+                no_params(),
+            ]
+        shown = " and ".join(fmt_shape(shape) for shape in w.input_shapes)
+        return [
+            Step(
+                "shape", f"{self.combined} of the inputs ({sources}), broadcast", shown, fmt_shape(w.output_shape)
+            ),
+            no_params(),
+        ]
 
 
 @kind

@@ -19,15 +19,18 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..enums import Convention, DataFormat, PaddingMode
+from ..enums import Convention, DataFormat, Operator, PaddingMode
 from ..formulas import effective_kernel, same_padding
+from ..layers.applications import CustomScale, LayerScale
 from ..layers.base import Context, Layer
 from ..layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv, transposed_axes
-from ..layers.core import Activation, Dense, Dropout, LeakyReLU, ReLU, Softmax, SpatialDropout
+from ..layers.core import Activation, Dense, Dropout, LeakyReLU, Operation, ReLU, Softmax, SpatialDropout
 from ..layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
+from ..layers.nested import NestedModel
 from ..layers.network3 import ConvPool, FullyConnected, SoftmaxLayer
 from ..layers.normalization import BatchNorm, LayerNorm
 from ..layers.pooling import AdaptiveMaxPool, AdaptivePool, AvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
+from ..layers.preprocessing import Normalization, Rescaling
 from ..layers.reshaping import Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding
 from .activations import activate, softmax
 
@@ -50,6 +53,14 @@ def init_weights(
     layer: Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator, dtype: Any
 ) -> Weights:
     """Random weights of the shapes :func:`weight_shapes` gives (variances kept positive)."""
+    if isinstance(layer, NestedModel):  # each inner layer's own weights, named inner/weight
+        inner = layer.inner(in_shape, ctx)
+        return {
+            f"{row.name}/{name}": values
+            for row in inner.layers
+            if row.layer is not None
+            for name, values in init_weights(row.layer, row.input_shape, ctx, rng, dtype).items()
+        }
     weights = {}
     for name, shape in weight_shapes(layer, in_shape, ctx).items():
         # Drawn in the run's dtype and scaled in place: a float64 draw of VGG16's fc1 (103M
@@ -60,8 +71,9 @@ def init_weights(
             # stacks, so errors against the reference are readable numbers, not 1e18.
             values *= values.dtype.type(1 / math.sqrt(fan_in(layer, shape)))
         weights[name] = values
-    if "moving_variance" in weights:
-        weights["moving_variance"] = (rng.random(weights["moving_variance"].shape) + 0.5).astype(dtype)
+    for name in ("moving_variance", "variance"):  # variances stay positive
+        if name in weights:
+            weights[name] = (rng.random(weights[name].shape) + 0.5).astype(dtype)
     return weights
 
 
@@ -75,9 +87,14 @@ def fan_in(layer: Layer, shape: tuple[int, ...]) -> int:
     return max(1, math.prod(shape[:-1]))  # (*F, C_in/groups, K) and dense (in, units)
 
 
+#: Weights that are statistics, not learned: PyTorch keeps them as buffers (BatchNorm's moving
+#: mean and variance, an adapted Normalization's mean, variance and count).
+STATISTICS = frozenset({"moving_mean", "moving_variance", "mean", "variance", "count"})
+
+
 def count_weights(layer: Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
     """(parameters, buffers) of real weight arrays, by each framework's own bookkeeping."""
-    stats = sum(weights[k].size for k in ("moving_mean", "moving_variance") if k in weights)
+    stats = sum(w.size for k, w in weights.items() if k.rpartition("/")[2] in STATISTICS)
     total = sum(w.size for w in weights.values())
     if ctx.convention is Convention.PYTORCH:
         return total - stats, stats
@@ -302,6 +319,53 @@ def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
     return y.astype(x.dtype)
 
 
+def _normalization(x: np.ndarray, w: Weights, layer: Normalization) -> np.ndarray:
+    """(x - mean)/sqrt(variance) (x*sqrt(variance) + mean with ``invert``), the statistics
+    broadcast over the reduced axes as Keras does (given ones aligned to the kept axes on the right)."""
+    kept = [i + 1 for i in layer.kept(x.shape[1:])]
+    shape = [x.shape[i] if i in kept else 1 for i in range(x.ndim)]
+    if layer.mean is None:
+        mean, variance = w["mean"].reshape(shape), w["variance"].reshape(shape)
+    else:
+        given = [np.asarray(layer.mean, dtype=x.dtype), np.asarray(layer.variance, dtype=x.dtype)]
+        expanded = []
+        for value in given:
+            target = [1] * x.ndim
+            for i in range(1, value.ndim + 1):
+                target[kept[-i]] = value.shape[-i]
+            expanded.append(value.reshape(target))
+        mean, variance = expanded
+    root = np.maximum(np.sqrt(variance), 1e-7)  # Keras: maximum(sqrt(variance), epsilon())
+    y = x * root + mean if layer.invert else (x - mean) / root
+    return y.astype(x.dtype)
+
+
+def _operation(x: np.ndarray, layer: Operation) -> np.ndarray:
+    """The keras.ops call between the tensor and the constant, in the order it was written."""
+    run = {
+        Operator.ADD: np.add,
+        Operator.SUBTRACT: np.subtract,
+        Operator.MULTIPLY: np.multiply,
+        Operator.DIVIDE: np.divide,
+        Operator.POWER: np.power,
+        Operator.MAXIMUM: np.maximum,
+        Operator.MINIMUM: np.minimum,
+    }[layer.op]
+    c = x.dtype.type(layer.operand)
+    return np.asarray(run(c, x) if layer.operand_first else run(x, c)).astype(x.dtype)
+
+
+def _nested(x: np.ndarray, w: Weights, layer: NestedModel, ctx: Context) -> np.ndarray:
+    """The inner model run layer by layer, each with its own slice (``inner/weight``) of ``w``."""
+    inner = layer.inner(x.shape[1:], ctx)
+
+    def weights_of(row: Any, _: Any) -> Weights:
+        prefix = f"{row.name}/"
+        return {k[len(prefix) :]: v for k, v in w.items() if k.startswith(prefix)}
+
+    return run_graph(inner, {inner.model_inputs[0][0]: x}, weights_of)
+
+
 def keras_relu(x: np.ndarray, max_value: float | None, negative_slope: float, threshold: float) -> np.ndarray:
     """Keras's ReLU layer: x from the threshold up (capped at max_value), negative_slope*(x - threshold) below."""
     y = np.where(x >= threshold, x, negative_slope * (x - threshold))
@@ -335,9 +399,10 @@ def _conv_forward(layer: Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.nd
     def body(xl: np.ndarray) -> np.ndarray:
         plans = _plans(layer, xl.shape[1:-1], layer.kernel_size, layer.dilation_rate)
         _check_plans(plans, "kernel")
-        return activate(_conv(xl, w, layer, plans), layer.activation)
+        return _conv(xl, w, layer, plans)
 
-    return _window_layer(layer, x, ctx, body)
+    # The activation sees the tensor in the layer's own layout: softmax and glu act on its last axis.
+    return activate(_window_layer(layer, x, ctx, body), layer.activation)
 
 
 def as_grouped_conv(layer: DepthwiseConv | SeparableConv, channels: int, w: Weights) -> tuple[Conv, Weights]:
@@ -395,9 +460,9 @@ def _transpose_forward(layer: ConvTranspose, x: np.ndarray, w: Weights, ctx: Con
         # The output length is each framework's definition (kept in the core); the scatter is real.
         axes = transposed_axes(layer, xl.shape[1:-1], ctx)
         y = crop_transposed(conv_transpose_full(xl, w["kernel"], layer), axes)
-        return activate(y + w["bias"] if "bias" in w else y, layer.activation)
+        return y + w["bias"] if "bias" in w else y
 
-    return _window_layer(layer, x, ctx, body)
+    return activate(_window_layer(layer, x, ctx, body), layer.activation)
 
 
 def _pool_forward(layer: Pool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
@@ -500,17 +565,30 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
     Softmax: lambda layer, x, w, ctx: softmax(x, layer.axis),
     BatchNorm: lambda layer, x, w, ctx: _batchnorm(x, w, layer, ctx),
     LayerNorm: lambda layer, x, w, ctx: _layernorm(x, w, layer),
+    Rescaling: lambda layer, x, w, ctx: (x * np.asarray(layer.scale) + np.asarray(layer.offset)).astype(
+        x.dtype
+    ),
+    Normalization: lambda layer, x, w, ctx: _normalization(x, w, layer),
+    LayerScale: lambda layer, x, w, ctx: x * w["gamma"],
+    Operation: lambda layer, x, w, ctx: _operation(x, layer),
+    NestedModel: lambda layer, x, w, ctx: _nested(x, w, layer, ctx),
     ConvPool: _conv_pool_forward,
     FullyConnected: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, layer.activation_fn),
     SoftmaxLayer: lambda layer, x, w, ctx: _dense(x.reshape(x.shape[0], -1), w, "softmax"),
 }
 
 
+def aligned(xs: list[np.ndarray]) -> list[np.ndarray]:
+    """Batches of different ranks made broadcastable as Keras's merges do: the lower-rank ones
+    gain size-1 axes right after the batch axis (their own axes stay aligned on the right)."""
+    rank = max(x.ndim for x in xs)
+    return [x.reshape(x.shape[0], *([1] * (rank - x.ndim)), *x.shape[1:]) for x in xs]
+
+
 def _merge_forward(layer: Merge, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
     if isinstance(layer, Concatenate):
         return np.concatenate(xs, axis=layer.concat_axis(xs[0].shape[1:], ctx) + 1)
-    if any(x.shape != xs[0].shape for x in xs):
-        raise ValueError("inputs of different shapes")
+    xs = aligned(xs)
     if isinstance(layer, Subtract):
         return xs[0] - xs[1]
     reductions: dict[type[Merge], np.ufunc] = {
@@ -521,10 +599,18 @@ def _merge_forward(layer: Merge, xs: list[np.ndarray], w: Weights, ctx: Context)
         Average: np.add,
     }
     reduce = reductions[type(layer)]
-    out = reduce.reduce(np.stack(xs), axis=0)
+    out = xs[0]
+    for x in xs[1:]:
+        out = reduce(out, x)  # numpy broadcasts size-1 axes as Keras does
     return out / len(xs) if isinstance(layer, Average) else out
 
 
+def _custom_scale_forward(layer: CustomScale, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
+    shortcut, residual = aligned(xs)
+    return (shortcut + residual * layer.scale).astype(xs[0].dtype)
+
+
+_FORWARD[CustomScale] = _custom_scale_forward  # type: ignore[assignment]  # reads a list of batches
 _FORWARD[Merge] = _merge_forward  # type: ignore[assignment]  # a merge reads a list of batches
 
 
@@ -572,7 +658,7 @@ def run_graph(
     for position, row in enumerate(summary.layers):
         x = gather(tensors, row)
         y = tensors[row.name] = forward(row.layer, x, make_weights(row, x), summary.context)
-        for source in row.inputs:
+        for source in set(row.inputs):  # a layer may read one tensor twice (Multiply()([a, a]))
             if last.get(source) == position:
                 del tensors[source]
     return y
