@@ -55,8 +55,9 @@ def test_the_fixtures_hold_what_they_are_for() -> None:
     """Each kind the issue names is in a fixture, with Keras's figures for it."""
     se = {layer["name"]: layer for layer in expected("se_block")["layers"]}
     assert se["scale"]["output_shape"] == [14, 14, 16]  # 14x14x16 times 1x1x16
-    pre = {layer["class_name"]: layer for layer in expected("preprocessing")["layers"]}
-    assert pre["Normalization"]["params"] == 2 * 3 + 1  # adapted: mean, variance (3 each), count
+    norms = [layer for layer in expected("preprocessing")["layers"] if layer["class_name"] == "Normalization"]
+    # adapted: mean, variance (3 each) and count; given mean/variance: none; kept axes 7x6: 2*42 + 1
+    assert [layer["params"] for layer in norms] == [2 * 3 + 1, 0, 2 * 7 * 6 + 1]
     nested = {layer["name"]: layer for layer in expected("nested")["layers"]}
     assert nested["stem"]["class_name"] == "Sequential" and nested["layer_scale"]["params"] == 12
     for name, filename in FILES.items():
@@ -190,7 +191,7 @@ def test_normalization_mean_of_wrong_length(tmp_path: Path) -> None:
 
 def test_h5_without_h5py_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py now raises ImportError
-    with pytest.raises(SpecError, match=r"needs h5py: pip install 'cnncalc\[h5\]'"):
+    with pytest.raises(SpecError, match=r"\.h5 files need h5py: pip install 'cnncalc\[h5\]'"):
         read_spec(str(FIXTURES / "preprocessing.h5"))
 
 
@@ -210,9 +211,11 @@ def test_none_sizes_need_an_input_shape(tmp_path: Path) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_damaged_keras_files_fail_cleanly(data: st.DataObject) -> None:
-    """Any damage to a .keras file: a result or our one-line error, never a traceback or exit 3."""
-    raw = bytearray((FIXTURES / "se_block.keras").read_bytes())
+def test_damaged_files_fail_cleanly(data: st.DataObject) -> None:
+    """Any damage to a .keras or .h5 file: a result or our one-line error, never a traceback or exit 3."""
+    filename = data.draw(st.sampled_from(sorted(FILES.values())))
+    _needs(filename)
+    raw = bytearray((FIXTURES / filename).read_bytes())
     for _ in range(data.draw(st.integers(1, 8))):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(1, len(raw)))

@@ -12,8 +12,9 @@ Variants per constructor: ``default`` (Keras's defaults), ``size`` (include_top=
 input size) and ``notop`` (include_top=False, pooling='avg', Keras's default input shape, which
 has ``None`` sizes: cnncalc is given the default size with ``input_shape``). Where Keras reports a
 ``None`` size, any size cnncalc computes is accepted; every other size, every layer's params and
-the totals must be equal. A constructor that Keras cannot build under the torch backend
-(NASNetMobile) is dumped again under jax, in a subprocess; ``dump`` does that by itself.
+the totals must be equal. A constructor that Keras refuses under the torch backend is dumped
+again under jax, in a subprocess; ``dump`` does that by itself. In Keras 3.15.1 that is
+NASNetMobile ("not available with the torch backend at this time due to an outstanding bug").
 """
 
 from __future__ import annotations
