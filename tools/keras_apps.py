@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import subprocess
 import sys
@@ -86,8 +87,8 @@ def _figures(model) -> dict:
         ],
         "output_shape": [None if n is None else int(n) for n in model.output.shape[1:]],
         "total_params": int(model.count_params()),
-        "trainable_params": int(sum(int(w.numpy().size) for w in model.trainable_weights)),
-        "non_trainable_params": int(sum(int(w.numpy().size) for w in model.non_trainable_weights)),
+        "trainable_params": int(sum(math.prod(w.shape) for w in model.trainable_weights)),
+        "non_trainable_params": int(sum(math.prod(w.shape) for w in model.non_trainable_weights)),
     }
 
 
