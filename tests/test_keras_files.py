@@ -223,3 +223,10 @@ def test_damaged_files_fail_cleanly(data: st.DataObject) -> None:
     assert result.exit_code in (0, 2), result.stderr
     if result.exit_code == 2:
         assert len(result.stderr.splitlines()) <= 2 and "Traceback" not in result.stderr
+
+
+def test_check_reads_saved_models() -> None:
+    """`check` takes saved Keras files too: they hold no expectations, and pass when they compute."""
+    result = run("check", str(FIXTURES / "se_block.keras"), str(FIXTURES / "custom_layer.keras"))
+    assert result.exit_code == 2
+    assert "PASS" in result.stdout and "'Twice' is not a Keras layer cnncalc knows" in result.stderr
