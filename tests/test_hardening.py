@@ -24,12 +24,16 @@ DEADLINE = settings(deadline=5000, suppress_health_check=[HealthCheck.too_slow, 
 
 
 def assert_clean(result, allowed=(0, 2)) -> None:
-    """Exit code allowed, no traceback, and an exit-2 failure is exactly one 'Error: ' line."""
+    """Exit code allowed, no traceback, and an exit-2 failure is exactly one 'Error: ' line (each
+    may be followed by one 'Hint: ' line, as the contract allows)."""
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code in allowed, (result.exit_code, result.stderr[-500:])
     assert "Traceback" not in result.stdout + result.stderr
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
+        hints = [i for i, line in enumerate(lines) if line.startswith("Hint: ")]
+        assert all(i > 0 and lines[i - 1].startswith("Error: ") for i in hints), result.stderr
+        lines = [line for line in lines if not line.startswith("Hint: ")]
         assert lines and all(line.startswith("Error: ") for line in lines), result.stderr
         assert len(lines) == 1 or len(lines) == result.stdout.count("ERROR"), (
             result.stderr

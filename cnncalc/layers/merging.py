@@ -84,14 +84,20 @@ class Elementwise(Merge):
         if all(shape == w.output_shape for shape in w.input_shapes):
             return [
                 Step(
-                    "shape", f"{self.combined} of inputs of one shape ({sources})", "", fmt_shape(w.output_shape)
+                    "shape",
+                    f"{self.combined} of inputs of one shape ({sources})",
+                    "",
+                    fmt_shape(w.output_shape),
                 ),
                 no_params(),
             ]
         shown = " and ".join(fmt_shape(shape) for shape in w.input_shapes)
         return [
             Step(
-                "shape", f"{self.combined} of the inputs ({sources}), broadcast", shown, fmt_shape(w.output_shape)
+                "shape",
+                f"{self.combined} of the inputs ({sources}), broadcast",
+                shown,
+                fmt_shape(w.output_shape),
             ),
             no_params(),
         ]
