@@ -316,11 +316,31 @@ def write_output(text: str, output: str | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-def stdout_console() -> Any:
-    """A Rich console on stdout (plain text when not a terminal or NO_COLOR is set)."""
-    from .render.console import stdout_console as console
+def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_wrap: bool = False) -> None:
+    """A Rich renderable as text: on a terminal fitted to it (in colour), elsewhere (a file, a
+    pipe, ``-o``) as wide as its content, so ``-o FILE`` and ``> FILE`` give the same bytes.
+    ``width`` (``--width``) overrides either."""
+    from .render.console import to_text
 
-    return console()
+    terminal = output in (None, "-") and sys.stdout.isatty()
+    if width is None and terminal:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    write_output(to_text(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
+
+
+def width_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--width N``: the text width tables fit [default: the terminal's, or the content's]."""
+    option = click.option(
+        "--width",
+        type=click.IntRange(min=20),
+        default=None,
+        metavar="N",
+        help="Fit tables to N columns [default: the terminal's width; the content's own width "
+        "when writing to a file or a pipe].",
+    )
+    return option(func)
 
 
 @click.group(cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -394,6 +414,7 @@ def make_view(columns: tuple[Column, ...] | None, all_columns: bool, count: str,
     OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV, OutputFormat.HTML
 )
 @output_option
+@width_option
 def summary(
     model_args: ModelArgs,
     dtype: str | None,
@@ -403,6 +424,7 @@ def summary(
     bias_macs: bool,
     fmt: str,
     output: str | None,
+    width: int | None,
 ) -> None:
     """Keras-style table of each layer's output shape and parameters (and, on request, costs).
 
@@ -421,12 +443,10 @@ def summary(
 
     view = make_view(columns, all_columns, count, bias_macs)
     result = model_args.summarize(dtype)
-    if fmt == "table" and output is None:
-        stdout_console().print(table.summary_table(result, view))
-        return
     if fmt == "table":
-        text = table.plain_table(result, view)
-    elif fmt == "markdown":
+        emit(table.summary_table(result, view), width, output)
+        return
+    if fmt == "markdown":
         text = table.to_markdown(result, view)
     elif fmt == "html":
         from .render.html import html_report
@@ -460,7 +480,8 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
 @cli.command()
 @model_options
 @format_option(OutputFormat.TABLE, OutputFormat.MARKDOWN)
-def explain(model_args: ModelArgs, fmt: str) -> None:
+@width_option
+def explain(model_args: ModelArgs, fmt: str, width: int | None) -> None:
     """Show each layer's formulas with the numbers substituted, step by step.
 
     Output lengths under the rule in force (Keras same/valid, PyTorch padding and ceil_mode,
@@ -480,7 +501,7 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
     if fmt == "markdown":
         click.echo(explain_markdown(result, explanations), nl=False)
     else:
-        stdout_console().print(explain_text(result, explanations))
+        emit(explain_text(result, explanations), width)
 
 
 @cli.command()
@@ -503,6 +524,7 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
     help="Refuse runs whose estimated peak memory is larger (e.g. 512MiB, 4GiB).",
 )
 @format_option(OutputFormat.TABLE, OutputFormat.JSON)
+@width_option
 def verify(
     model_args: ModelArgs,
     seed: int,
@@ -510,6 +532,7 @@ def verify(
     dtype: str,
     max_memory: int,
     fmt: str,
+    width: int | None,
 ) -> None:
     """Run the NumPy executor on random tensors and compare with the formulas.
 
@@ -537,7 +560,7 @@ def verify(
     if fmt == "json":
         click.echo(verify_json(report), nl=False)
     else:
-        stdout_console().print(verify_table(report))
+        emit(verify_table(report), width)
     if not report.ok:
         bad = next(row for row in report.rows if not row.ok)
         _error(f"verify: layer {bad.name} ({bad.class_name}): {bad.message}")
@@ -560,7 +583,8 @@ def verify(
     help="Rewrite each spec's snapshot expectations with the current figures (budgets are kept); "
     "every change is listed on stderr.",
 )
-def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
+@width_option
+def check(specs: tuple[str, ...], fmt: str, update: bool, width: int | None) -> None:
     """Check spec files against their expectations (a CI gate).
 
     SPEC is a JSON spec file, a glob such as 'models/*.json', or '-' for standard input.
@@ -588,7 +612,7 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
         click.echo(check_junit(results), nl=False)
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
-        stdout_console().print(check_report(results), soft_wrap=True)
+        emit(check_report(results), width, soft_wrap=True)
     for result in results:
         if result.error:  # diagnostics also on stderr, one line per unreadable spec
             _error(result.error)
@@ -601,7 +625,8 @@ PROGRESS_MACS = 2 * 10**9
 
 @cli.command()
 @format_option(OutputFormat.TABLE, OutputFormat.JSON)
-def models(fmt: str) -> None:
+@width_option
+def models(fmt: str, width: int | None) -> None:
     """List the built-in zoo: each network's input, parameters and MACs (and the published count).
 
     \b
@@ -624,7 +649,7 @@ def models(fmt: str) -> None:
     if fmt == "json":
         click.echo(models_json(entries), nl=False)
     else:
-        stdout_console().print(models_table(entries))
+        emit(models_table(entries), width)
 
 
 @cli.command()

@@ -95,11 +95,13 @@ def cost_lines(summary: Summary, view: View) -> list[str]:
     ]
 
 
-def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
-    """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; long models keep the first and last
-    ``keep`` shapes around ``… (N more) …``. Graphs list layers in topological order."""
-    shapes = [fmt_shape(summary.input_shape), *(fmt_shape(row.output_shape) for row in summary.layers)]
-    if len(shapes) > limit:
+def shape_flow(summary: Summary, keep: int = 3, limit: int | None = 8) -> str:
+    """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; with more than ``limit`` shapes
+    (None: no limit) the first and last ``keep`` stay around ``… (N more) …``. Graphs list layers
+    in topological order; several model inputs are joined with ``+``."""
+    start = " + ".join(fmt_shape(shape) for _, shape in summary.model_inputs)
+    shapes = [start, *(fmt_shape(row.output_shape) for row in summary.layers)]
+    if limit is not None and len(shapes) > limit:
         shapes = [*shapes[:keep], f"… ({len(shapes) - 2 * keep} more) …", *shapes[-keep:]]
     return "Shape flow: " + " → ".join(shapes)
 
