@@ -20,7 +20,14 @@ from cnncalc.render.grid import Cell, Col, Grid, plan, wrap_words
 
 from .helpers import run
 
-README_ALL = ["--input", "224x224x3", "conv:64,3,padding=same", "conv:64,3,padding=same", "maxpool:2", "--all"]
+README_ALL = [
+    "--input",
+    "224x224x3",
+    "conv:64,3,padding=same",
+    "conv:64,3,padding=same",
+    "maxpool:2",
+    "--all",
+]
 RESNET50_ALL = ["--model", "resnet50", "--all"]
 WIDTHS = [60, 80, 120, None]  # None: redirected (CliRunner's stdout is not a terminal)
 
@@ -45,12 +52,13 @@ def shape_forms(shape: list[int]) -> list[str]:
 
 
 def kib(n: int) -> str:
-    size, unit = float(n), "B"
-    for unit in ("B", "KB", "MB", "GB"):
+    """Keras's byte figure: 1024-based, two decimals."""
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
         if size < 1024:
-            break
+            return f"{size:.2f} {unit}"
         size /= 1024
-    return f"{size:.2f} {unit}"
+    return f"{size:.2f} GB"
 
 
 def assert_every_figure_whole(text: str, doc: dict) -> None:
@@ -130,15 +138,110 @@ def test_plan_order_compact_then_split_then_wrap() -> None:
     # natural widths 10 + 9 + 10, plus 3 per column and a border: 39
     assert plan(grid, None).width(grid) == 39 and not plan(grid, 39).compact
     assert plan(grid, 38).compact and len(plan(grid, 38).groups) == 1  # 10 + 6 + 10 + 10 = 36
-    assert len(plan(grid, 30).groups) == 2 and not plan(grid, 30).wrapped  # (Name, Count) 23, (Name, Extra) 27
+    assert (
+        len(plan(grid, 30).groups) == 2 and not plan(grid, 30).wrapped
+    )  # (Name, Count) 23, (Name, Extra) 27
     tight = plan(grid, 22)  # Name must wrap: 'alpha' / 'beta'
     assert tight.wrapped and tight.widths[0] == 5
 
 
-@given(st.lists(st.text(alphabet="ab,_x", min_size=1, max_size=12), min_size=1, max_size=8), st.integers(1, 40))
+@given(
+    st.lists(st.text(alphabet="ab,_x", min_size=1, max_size=12), min_size=1, max_size=8), st.integers(1, 40)
+)
 def test_wrap_words_never_breaks_a_word(words: list[str], width: int) -> None:
     assume(width >= max(map(len, words)))
     text = " ".join(words)
     wrapped = wrap_words(text, width)
     assert wrapped.split() == text.split()  # same words, none cut
     assert all(len(line) <= width for line in wrapped.split("\n"))
+
+
+# ------------------------------------------------------------------------------------ the HTML table
+
+
+def html_table(page: str) -> tuple[list[dict], list[list[dict]]]:
+    """The first <table>'s header cells and body rows, each cell as {tag, attrs, text}."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.head: list[dict] = []
+            self.rows: list[list[dict]] = []
+            self.section = ""
+            self.cell: dict | None = None
+
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            if tag in ("thead", "tbody"):
+                self.section = tag
+            elif tag == "tr" and self.section == "tbody":
+                self.rows.append([])
+            elif tag in ("th", "td"):
+                self.cell = {"tag": tag, "attrs": dict(attrs), "text": ""}
+
+        def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+            if tag in ("th", "td") and self.cell is not None:
+                (self.head if self.section == "thead" else self.rows[-1]).append(self.cell)
+                self.cell = None
+            elif tag == "table":
+                self.section = "done"
+
+        def handle_data(self, data):  # type: ignore[no-untyped-def]
+            if self.cell is not None and self.section != "done":
+                self.cell["text"] += data
+
+    reader = Reader()
+    reader.feed(page)
+    return reader.head, reader.rows
+
+
+def test_html_report_is_a_real_sortable_table(tmp_path: Path) -> None:
+    page_path = tmp_path / "r.html"
+    assert run("summary", *RESNET50_ALL, "--format", "html", "-o", str(page_path)).exit_code == 0
+    page = page_path.read_text()
+    doc = json.loads(run("summary", *RESNET50_ALL, "--format", "json").stdout)
+    head, rows = html_table(page)
+    assert [h["text"] for h in head] == [
+        "Layer (type)",
+        "Output Shape",
+        "Param #",
+        "MACs",
+        "Memory",
+        "Receptive field",
+        "Connected to",
+    ]
+    assert all(h["tag"] == "th" and h["attrs"]["scope"] == "col" for h in head)
+    assert len(rows) == len(doc["layers"])
+    for row, layer in zip(rows, doc["layers"], strict=True):
+        assert row[0]["tag"] == "th" and row[0]["attrs"]["scope"] == "row"
+        assert row[0]["text"].startswith(layer["name"] + " (")
+        assert row[1]["text"] == shape_forms(layer["output_shape"])[0]
+        assert (row[2]["text"], int(row[2]["attrs"]["data-sort"])) == (
+            f"{layer['params']:,}",
+            layer["params"],
+        )
+        assert int(row[3]["attrs"]["data-sort"]) == layer["macs"]
+        assert int(row[4]["attrs"]["data-sort"]) == layer["activation_bytes"]
+    assert page.count('<button type="button" class="sort">') == len(head)
+    assert "aria-sort" in page and "<script>" in page and "<pre" not in page
+    # The complete shape flow: every layer's shape, in order, none elided.
+    flow = re.search(r'<p class="flow">Shape flow: (.*?)</p>', page).group(1)  # type: ignore[union-attr]
+    assert flow.split(" → ") == [
+        "224x224x3",
+        *("x".join(map(str, layer["output_shape"])) for layer in doc["layers"]),
+    ]
+
+
+def test_jupyter_fragment_is_a_table() -> None:
+    import cnncalc
+
+    html = cnncalc.summarize(
+        ["conv:16,2,2,valid", "conv:32,3,padding=same"], input_shape="200x200x1"
+    )._repr_html_()
+    head, rows = html_table(html)
+    assert [h["text"] for h in head] == ["Layer (type)", "Output Shape", "Param #"]
+    assert [[c["text"] for c in r] for r in rows] == [
+        ["conv2d (Conv2D)", "(None, 100, 100, 16)", "80"],  # 2*2*1*16 + 16
+        ["conv2d_1 (Conv2D)", "(None, 100, 100, 32)", "4,640"],  # 3*3*16*32 + 32
+    ]
+    assert "<script" not in html  # Jupyter front ends drop scripts; the fragment needs none

@@ -95,7 +95,12 @@ def check_report(results: list[CheckResult]) -> Any:
             line.append(f", {len(result.differences)} differing)" if result.differences else ")")
         parts.append(line)
         if result.differences:
-            columns = (Col("Where", wrap=True), Col("Field"), Col("Expected", wrap=True), Col("Actual", wrap=True))
+            columns = (
+                Col("Where", wrap=True),
+                Col("Field"),
+                Col("Expected", wrap=True),
+                Col("Actual", wrap=True),
+            )
             rows = tuple(
                 (
                     Cell(d.where),

@@ -30,6 +30,7 @@ def cell_len(text: str) -> int:
 
     return int(measure(text))
 
+
 #: Table borders: HEAVY_HEAD/SIMPLE boxes with one space of padding each side of a cell.
 _PAD = 2
 

@@ -63,7 +63,7 @@ def table_html(summary: Summary, view: View | None = None, *, sortable: bool = F
     view = view or View()
     out = [
         f'<table class="cnncalc" style="{_TABLE}">',
-        f"<caption style=\"text-align:left;font-weight:bold\">Model: {escape(summary.name)}</caption>",
+        f'<caption style="text-align:left;font-weight:bold">Model: {escape(summary.name)}</caption>',
         "<thead><tr>",
     ]
     for col in grid.columns:
@@ -79,10 +79,12 @@ def table_html(summary: Summary, view: View | None = None, *, sortable: bool = F
         for col, cell in zip(grid.columns, row, strict=True):
             align = "right" if col.right else "left"
             sort = "" if cell.sort is None else f' data-sort="{_sort_value(cell.sort)}"'
-            tag = "th scope=\"row\"" if col is grid.columns[0] else "td"
+            tag = 'th scope="row"' if col is grid.columns[0] else "td"
             end = tag.split()[0]
-            cells.append(f'<{tag}{sort} style="{_CELL.format(align=align)};font-weight:normal">'
-                         f"{escape(cell.text)}</{end}>")
+            cells.append(
+                f'<{tag}{sort} style="{_CELL.format(align=align)};font-weight:normal">'
+                f"{escape(cell.text)}</{end}>"
+            )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     lines = totals_lines(summary) + (cost_lines(summary, view) if view.extended else [])

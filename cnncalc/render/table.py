@@ -98,7 +98,9 @@ def _grid(summary: Summary, view: View) -> Grid:
     ]
     if summary.branches:  # Keras's functional summary adds where each layer reads from
         columns.append(_CONNECTED)
-        rows = [[*cells, Cell(", ".join(row.inputs))] for cells, row in zip(rows, summary.layers, strict=True)]
+        rows = [
+            [*cells, Cell(", ".join(row.inputs))] for cells, row in zip(rows, summary.layers, strict=True)
+        ]
     return Grid(tuple(columns), tuple(tuple(r) for r in rows), lines=True)
 
 
@@ -138,7 +140,9 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
     return Group(*parts)
 
 
-def summary_text(summary: Summary, view: View | None = None, width: int | None = None, color: bool = False) -> str:
+def summary_text(
+    summary: Summary, view: View | None = None, width: int | None = None, color: bool = False
+) -> str:
     """The summary table as text ``width`` columns wide (None: as wide as its content)."""
     return to_text(summary_table(summary, view), width=width, color=color)
 
