@@ -57,6 +57,17 @@ class CnncalcGroup(click.Group):
     ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            # Bare `cnncalc` (or a group without its command): the help, on stdout, as success.
+            click.echo(err.ctx.get_help() if err.ctx else self.get_help(click.Context(self)))
+            code = 0
+        except click.UsageError as err:
+            # Click's own form: the usage line and where help is, then our one error line.
+            if err.ctx is not None:
+                click.echo(err.ctx.get_usage(), err=True)
+                click.echo(f"Try '{err.ctx.command_path} -h' for help.", err=True)
+            _error(err.format_message())
+            code = err.exit_code
         except click.ClickException as err:
             _error(err.format_message())
             code = err.exit_code
@@ -147,7 +158,15 @@ class ColumnsType(click.ParamType):
     ) -> tuple[Column, ...]:
         if isinstance(value, tuple):
             return value
-        return tuple(Column.parse(name, "--columns entry") for name in str(value).split(",") if name.strip())
+        names = [name.strip() for name in str(value).split(",")]
+        if not any(names):
+            self.fail("needs at least one column, e.g. shape,params", param, ctx)
+        if not all(names):
+            self.fail(f"{value!r} has an empty entry", param, ctx)
+        try:
+            return tuple(Column.parse(name, "entry") for name in names)
+        except SpecError as err:
+            self.fail(str(err), param, ctx)
 
 
 def _choice(enum: Any) -> click.Choice:
@@ -343,7 +362,7 @@ def width_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return option(func)
 
 
-@click.group(cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="cnncalc", cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
 def cli() -> None:
     """Shapes, parameters and costs of CNN layers, from a one-line spec or a JSON file.
@@ -380,12 +399,15 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--count",
             type=_choice(Count),
-            default="macs",
-            show_default=True,
-            help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops).",
+            default=None,
+            help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops) "
+            "[default: macs]; adds the cost column to the default table.",
         ),
         click.option(
-            "--bias-macs", is_flag=True, help="Count bias additions in MACs (torchinfo/ptflops style)."
+            "--bias-macs",
+            is_flag=True,
+            help="Count bias additions in MACs (torchinfo/ptflops style); adds the cost column to the "
+            "default table.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -393,17 +415,43 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def make_view(columns: tuple[Column, ...] | None, all_columns: bool, count: str, bias_macs: bool) -> View:
-    """The render View from the view options."""
+def make_view(
+    columns: tuple[Column, ...] | None, all_columns: bool, count: str | None, bias_macs: bool, fmt: str
+) -> View:
+    """The render View from the view options; an option another one overrides is a usage error."""
     from .render.table import ALL_COLUMNS, View
 
+    def refuse(message: str) -> click.UsageError:
+        return click.UsageError(message, click.get_current_context(silent=True))
+
+    given = [
+        flag
+        for flag, value in (
+            ("--columns", columns is not None),
+            ("--all", all_columns),
+            ("--count", count is not None),
+            ("--bias-macs", bias_macs),
+        )
+        if value
+    ]
+    if given and fmt in (OutputFormat.JSON, OutputFormat.CSV):
+        raise refuse(f"{given[0]} has no effect on --format {fmt}, which always carries every figure")
+    if all_columns and columns is not None:
+        raise refuse("give --all or --columns, not both (--all shows every column)")
+    if count == Count.FLOPS and bias_macs:
+        raise refuse("--bias-macs has no effect with --count flops (FLOPs always include bias adds)")
     if all_columns:
         chosen = ALL_COLUMNS
-    elif columns:
+    elif columns is not None:
         chosen = columns
+        if (count is not None or bias_macs) and Column.MACS not in chosen:
+            flag = "--count" if count is not None else "--bias-macs"
+            raise refuse(f"{flag} changes the macs column, which --columns leaves out")
+    elif count is not None or bias_macs:  # asking how costs are counted shows them
+        chosen = (*KERAS_COLUMNS, Column.MACS)
     else:
         chosen = KERAS_COLUMNS
-    return View(columns=chosen, count=Count.parse(count, "--count"), bias_macs=bias_macs)
+    return View(columns=chosen, count=Count.parse(count or Count.MACS, "--count"), bias_macs=bias_macs)
 
 
 @cli.command()
@@ -420,7 +468,7 @@ def summary(
     dtype: str | None,
     columns: tuple[Column, ...] | None,
     all_columns: bool,
-    count: str,
+    count: str | None,
     bias_macs: bool,
     fmt: str,
     output: str | None,
@@ -441,7 +489,7 @@ def summary(
     """
     from .render import table
 
-    view = make_view(columns, all_columns, count, bias_macs)
+    view = make_view(columns, all_columns, count, bias_macs, fmt)
     result = model_args.summarize(dtype)
     if fmt == "table":
         emit(table.summary_table(result, view), width, output)

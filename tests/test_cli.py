@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .helpers import run, run_json, run_process
+from .helpers import error_lines, run, run_json, run_process
 
 SEED = ["--input", "200x200x1", "conv:16,2,2,valid,activation=relu", "conv:32,3,padding=same"]
 
@@ -115,8 +115,8 @@ def test_bad_input_is_one_line_exit_2(args: list[str], message: str) -> None:
     result = run(*args)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1 and len(result.stderr.splitlines()) in (1, 3), result.stderr
     assert message in lines[0]
 
 

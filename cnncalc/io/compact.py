@@ -12,9 +12,10 @@ from typing import Any
 from ..errors import CnncalcError, SpecError, describe_layer
 from .spec import MAX_LAYER_TEXT, LayerSpec, Spec, build_layer
 
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
-_TUPLE = re.compile(r"-?\d+(x-?\d+)+")
+# [0-9], not \d: \d matches any Unicode digit and int() would read full-width ones as numbers.
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?")
+_TUPLE = re.compile(r"-?[0-9]+(x-?[0-9]+)+")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
