@@ -628,18 +628,24 @@ def verify(
 @click.option(
     "--update",
     is_flag=True,
-    help="Rewrite each spec's snapshot expectations with the current figures (budgets are kept); "
-    "every change is listed on stderr.",
+    help="Rewrite each spec file's snapshot expectations with the current figures (budgets are "
+    "kept; the layout is --format json's, one layer per line); every change is listed on stderr. "
+    "Not for '-'.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Let a spec with no expectations pass [default: it is an error, exit 2].",
 )
 @width_option
-def check(specs: tuple[str, ...], fmt: str, update: bool, width: int | None) -> None:
+def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, width: int | None) -> None:
     """Check spec files against their expectations (a CI gate).
 
     SPEC is a JSON spec file, a glob such as 'models/*.json', or '-' for standard input.
     Expectations are the result fields that `summary --format json` writes and an optional
     "expect" object (output_shape, total_params, per-layer shapes/params, max_params, max_macs,
     max_activation_bytes). Exit 0 when all pass, 1 when any differs, 2 when a spec cannot be
-    read or computed (the others are still checked).
+    read or computed, or has nothing to check (the others are still checked).
 
     \b
     Examples:
@@ -648,11 +654,15 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, width: int | None) -> 
       cnncalc check 'models/*.json' --format junit > cnncalc.xml
     """
     from .check import run_checks
-    from .render.documents import check_json, check_junit, check_report, update_text
+    from .render.documents import check_json, check_junit, check_report, update_lines
 
-    run = run_checks(specs, update=update)
+    run = run_checks(specs, update=update, allow_empty=allow_empty)
+    by_source: dict[str, list[Any]] = {}
     for source, change in run.updates:
-        click.echo(update_text(source, change), err=True)
+        by_source.setdefault(source, []).append(change)
+    for source, changes in by_source.items():
+        for line in update_lines(source, changes):
+            click.echo(line, err=True)
     results = list(run.results)
     if fmt == "json":
         click.echo(check_json(results), nl=False)
@@ -664,6 +674,8 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, width: int | None) -> 
     for result in results:
         if result.error:  # diagnostics also on stderr, one line per unreadable spec
             _error(result.error)
+    if any(result.empty and result.error for result in results):
+        click.echo("Hint: --allow-empty lets a spec with nothing to check pass", err=True)
     sys.exit(run.exit_code)
 
 

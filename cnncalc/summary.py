@@ -7,6 +7,7 @@ Computed by :func:`cnncalc.engine.summarize`; renderers (:mod:`cnncalc.render`) 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -285,3 +286,23 @@ class Summary:
             MODEL_RESULTS[0]: self.result(MODEL_RESULTS[0]),
         }
         return {**head, "layers": layers, **{key: self.result(key) for key in MODEL_RESULTS[1:]}}
+
+
+def json_lines(doc: Mapping[str, Any], list_key: str = "layers") -> str:
+    """A JSON object as ``--format json`` writes it: each top-level key on its own line, the
+    items of ``list_key`` one per line, other objects indented (``check --update`` keeps this).
+
+    Written by json's C encoder for the big parts (``indent=`` on everything would force the
+    pure-Python one: half the time of a 10,000-layer summary).
+    """
+    lines = []
+    for key, value in doc.items():
+        if key == list_key and isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        elif isinstance(value, dict) and value:
+            nested = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            lines.append(f"  {json.dumps(key)}: {nested}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"

@@ -74,6 +74,26 @@ def difference_text(diff: Difference) -> str:
     return f"{diff.where}: {diff.field} {relation} {value_text(diff.expected)}, got {value_text(diff.actual)}"
 
 
+def derived_line(diffs: tuple[Difference, ...], verb: str = "differ") -> str:
+    """One line for the derived figures that changed along: ``and 18 derived figures
+    (total_macs, total_flops, macs, flops, ...) differ too``."""
+    fields = list(dict.fromkeys(d.field for d in diffs))
+    shown = ", ".join(fields[:4]) + (", ..." if len(fields) > 4 else "")
+    noun = "figure" if len(diffs) == 1 else "figures"
+    return f"and {len(diffs)} derived {noun} ({shown}) {verb} too"
+
+
+def update_lines(source: str, changes: list[Difference]) -> list[str]:
+    """What ``check --update`` rewrote in one file: primary changes one per line, derived ones
+    in one line."""
+    primary = [d for d in changes if not d.derived] or changes
+    derived = tuple(d for d in changes if d not in primary)
+    lines = [update_text(source, d) for d in primary]
+    if derived:
+        lines.append(f"updated {source}: {derived_line(derived, 'updated')}")
+    return lines
+
+
 def update_text(source: str, diff: Difference) -> str:
     """``updated model.json: layer 1 conv2d: params 80 -> 160`` (what ``check --update`` changed)."""
     return f"updated {source}: {diff.where}: {diff.field} {value_text(diff.expected)} -> {value_text(diff.actual)}"
@@ -108,10 +128,11 @@ def check_report(results: list[CheckResult]) -> Any:
                     Cell(("≤ " if d.field.startswith("max_") else "") + value_text(d.expected)),
                     Cell(value_text(d.actual)),
                 )
-                for d in result.differences
+                for d in result.listed
             )
-            table = Fitted(Grid(columns, rows, simple=True))
-            parts.append(table)
+            parts.append(Fitted(Grid(columns, rows, simple=True)))
+            if result.summarised:
+                parts.append(Text(" " + derived_line(result.summarised), style="dim"))
     counts = _counts(results)
     total = f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, {counts[CheckStatus.ERROR]} errors"
     parts.append(Text(total, style="bold"))
@@ -152,7 +173,9 @@ def check_junit(results: list[CheckResult]) -> str:
         if result.error:
             ET.SubElement(case, "error", message=result.error, type="SpecError").text = result.error
         elif result.differences:
-            lines = [difference_text(d) for d in result.differences]
+            lines = [difference_text(d) for d in result.listed]
+            if result.summarised:
+                lines.append(derived_line(result.summarised))
             ET.SubElement(case, "failure", message=lines[0], type="ExpectationFailed").text = "\n".join(lines)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

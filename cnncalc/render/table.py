@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..enums import KERAS_COLUMNS, Column, Count
-from ..summary import LAYER_RESULTS
+from ..summary import LAYER_RESULTS, json_lines
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
 from .text import (
@@ -153,19 +153,7 @@ def to_json(summary: Summary) -> str:
     Readable and diff-friendly for big models, and written by json's C encoder (``indent=``
     would force the pure-Python one: half the time of a 10,000-layer summary).
     """
-    return json_lines(summary.to_dict(), "layers")
-
-
-def json_lines(doc: dict[str, Any], list_key: str) -> str:
-    """A JSON object with each top-level key on its own line and ``list_key``'s items one per line."""
-    lines = []
-    for key, value in doc.items():
-        if key == list_key and value:
-            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
-            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
-        else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    return json_lines(summary.to_dict())
 
 
 def to_markdown(summary: Summary, view: View | None = None) -> str:
