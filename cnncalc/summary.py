@@ -56,7 +56,10 @@ def field_json(rf: ReceptiveField | None) -> Any:
         return "global"
     if not rf.tracked:
         return "untracked"
-    return {"size": list(rf.size), "jump": list(rf.jump), "start": list(rf.start)}
+    # start is a half-integer in general (1.5 after a 2x2 pool); whole values are written as
+    # integers so every field of the object has one form ([1, 1], not [1.0, 1.0] beside size [3, 3]).
+    start = [int(s) if float(s).is_integer() else s for s in rf.start]
+    return {"size": list(rf.size), "jump": list(rf.jump), "start": start}
 
 
 def _plain(value: Any) -> Any:
@@ -128,6 +131,13 @@ class LayerRow:
     def activation_bytes(self) -> int:
         """Bytes of this layer's output for one sample."""
         return math.prod(self.output_shape) * self.element_bytes
+
+    def __repr__(self) -> str:
+        """One line: the row's name, kind, shapes and params."""
+        return (
+            f"LayerRow({self.index}, {self.name!r}, {self.class_name}, {self.input_shape} -> "
+            f"{self.output_shape}, params={self.params})"
+        )
 
     def result(self, key: str) -> Any:
         """One result field (``LAYER_RESULTS``) as JSON carries it."""
@@ -260,6 +270,15 @@ class Summary:
     def bytes_of(self, count: int) -> int:
         """Bytes of ``count`` elements of the summary's dtype (the figure in Keras's totals)."""
         return count * self.element_bytes
+
+    def __repr__(self) -> str:
+        """One line: what a notebook needs to recognise the model (``to_dict()`` has the rest)."""
+        return (
+            f"Summary(name={self.name!r}, input_shape={self.input_shape}, "
+            f"output_shape={self.output_shape}, layers={len(self.layers)}, "
+            f"total_params={self.total_params}, convention={self.convention.value!r}, "
+            f"data_format={self.data_format.value!r})"
+        )
 
     def result(self, key: str) -> Any:
         """One model-level result field (``MODEL_RESULTS``) as JSON carries it."""

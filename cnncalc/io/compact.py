@@ -69,7 +69,10 @@ def parse_layer(text: str) -> LayerSpec:
     if not isinstance(text, str):
         raise SpecError(f"a layer must be a string or an object, got {text!r}")
     kind_name, positional, keywords = split_compact(text)
-    return LayerSpec(layer=build_layer(kind_name, positional, keywords), text=text.strip())
+    name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
+    if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
+        raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
+    return LayerSpec(layer=build_layer(kind_name, positional, keywords), text=text.strip(), name=name)
 
 
 def from_layers(texts: list[str] | tuple[str, ...]) -> Spec:
