@@ -263,7 +263,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "input_shape",
             type=ShapeType(),
             metavar="SHAPE",
-            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W).",
+            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W); "
+            "sizes separated by x, by commas or by spaces ('200 200 1'), ASCII digits only.",
         ),
         click.option(
             "-f",
@@ -341,6 +342,26 @@ def write_output(text: str, output: str | None) -> None:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as err:
+        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+def write_bytes_output(data: bytes, output: str) -> None:
+    """Binary output (a PNG) to a file, replaced whole or not at all (a temporary file beside
+    it, then renamed over it); an unwritable file is bad input, exit 2."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
+    except OSError as err:
+        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, output)
+    except OSError as err:
+        os.unlink(temporary)
         raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
     click.echo(f"wrote {output}", err=True)
 
@@ -519,20 +540,38 @@ def summary(
 @model_options
 @output_option
 def diagram(model_args: ModelArgs, output: str | None) -> None:
-    """Draw the network as an SVG: one box per activation volume, scaled by its shape.
+    """Draw the network as an SVG (or PNG): one box per activation volume, scaled by its shape.
 
     Height, width and channels set each box's height, depth and thickness (log-scaled);
-    vectors are bars; kernels are hinted on the volume they slide over; branches stand side
-    by side. Pure Python, deterministic output.
+    vectors are bars; kernels are drawn on the volume they slide over; boxes carry the layer
+    names; branches stand one above the other; every edge is drawn around the boxes, shortcuts
+    over the row; long networks wrap onto several rows (at most about 2,000 px wide).
+    -o FILE.png converts through rsvg-convert, cairosvg or ImageMagick when one is installed.
+    Without -o the SVG goes to standard output, which must then be a file or a pipe.
 
     \b
     Examples:
       cnncalc diagram --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same -o model.svg
       cnncalc diagram --model vgg16 -o vgg16.svg
+      cnncalc diagram --model resnet18 -o resnet18.png
+      cnncalc diagram -f model.json > model.svg
     """
+    png = output is not None and output.lower().endswith(".png")
+    if output in (None, "-") and sys.stdout.isatty():
+        raise click.UsageError(
+            "the diagram is an SVG document, not terminal text: give -o FILE.svg (or -o FILE.png), "
+            "or redirect it (> model.svg)",
+            click.get_current_context(silent=True),
+        )
     from .render.diagram import to_svg
 
-    write_output(to_svg(model_args.summarize()), output)
+    svg = to_svg(model_args.summarize())
+    if png:
+        from .render.raster import svg_to_png
+
+        write_bytes_output(svg_to_png(svg), str(output))
+    else:
+        write_output(svg, output)
 
 
 @cli.command()
