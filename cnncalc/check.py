@@ -367,7 +367,9 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
             continue
         if update and source == "-":
             results.append(
-                CheckResult(source_name(source), error="standard input cannot be updated: give the spec's file")
+                CheckResult(
+                    source_name(source), error="standard input cannot be updated: give the spec's file"
+                )
             )
             continue
         if source != "-" and os.path.isfile(source) and _saved_model(source):

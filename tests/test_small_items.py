@@ -137,5 +137,9 @@ def test_readme_commands_parse(line: str, tmp_path: Path, monkeypatch) -> None:
         )
         (tmp_path / "model.json").write_text(spec.stdout)
         (tmp_path / "model.cnncalc.json").write_text(spec.stdout)
+    if "model.keras" in words:  # a saved Keras model: the repository's Keras-written fixture
+        (tmp_path / "model.keras").write_bytes(
+            (ROOT / "tests" / "fixtures" / "keras" / "nested.keras").read_bytes()
+        )
     result = run(*words[1:])
     assert result.exit_code == 0, (line, result.stderr)
