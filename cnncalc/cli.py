@@ -380,6 +380,15 @@ def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_
     write_output(to_text(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
 
 
+def refuse_width(width: int | None, fmt: str) -> None:
+    """``--width`` only shapes tables: with another format it would do nothing, so it is refused."""
+    if width is not None and fmt != OutputFormat.TABLE:
+        raise click.UsageError(
+            f"--width has no effect on --format {fmt} (it fits tables)",
+            click.get_current_context(silent=True),
+        )
+
+
 def width_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--width N``: the text width tables fit [default: the terminal's, or the content's]."""
     option = click.option(
@@ -520,6 +529,7 @@ def summary(
     """
     from .render import table
 
+    refuse_width(width, fmt)
     view = make_view(columns, all_columns, count, bias_macs, fmt)
     result = model_args.summarize(dtype)
     if fmt == "table":
@@ -590,6 +600,7 @@ def explain(model_args: ModelArgs, fmt: str, width: int | None) -> None:
       cnncalc explain --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc explain --convention pytorch --input 3x112x112 maxpool:3,2,ceil_mode=true --format markdown
     """
+    refuse_width(width, fmt)
     from .explain import explain as build
     from .render.documents import explain_markdown, explain_text
 
@@ -642,6 +653,7 @@ def verify(
       cnncalc verify --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc verify --convention pytorch --input 3x32x32 conv:8,3,2,1,dilation=2 maxpool:3,2,ceil_mode=true
     """
+    refuse_width(width, fmt)
     from .numeric.verify import run_macs
     from .numeric.verify import verify as run_verify
     from .render.documents import verify_json, verify_table
@@ -702,6 +714,7 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, wid
       cnncalc check model.json
       cnncalc check 'models/*.json' --format junit > cnncalc.xml
     """
+    refuse_width(width, fmt)
     from .check import run_checks
     from .render.documents import check_json, check_junit, check_report, update_lines
 
@@ -744,6 +757,7 @@ def models(fmt: str, width: int | None) -> None:
       cnncalc summary --model vgg16
       cnncalc verify --model resnet18 --input 3x64x64
     """
+    refuse_width(width, fmt)
     import json
 
     from . import zoo

@@ -20,14 +20,9 @@ from cnncalc.render.grid import Cell, Col, Grid, plan, wrap_words
 
 from .helpers import run
 
-README_ALL = [
-    "--input",
-    "224x224x3",
-    "conv:64,3,padding=same",
-    "conv:64,3,padding=same",
-    "maxpool:2",
-    "--all",
-]
+#: The README's --all example (its model, then the flag).
+README = ["--input", "224x224x3", "conv:64,3,padding=same", "conv:64,3,padding=same", "maxpool:2"]
+README_ALL = [*README, "--all"]
 RESNET50_ALL = ["--model", "resnet50", "--all"]
 WIDTHS = [60, 80, 120, None]  # None: redirected (CliRunner's stdout is not a terminal)
 
@@ -126,6 +121,22 @@ def test_output_file_and_redirect_give_the_same_bytes(tmp_path: Path) -> None:
 def test_width_option_is_validated() -> None:
     bad = run("summary", *README_ALL, "--width", "5")
     assert bad.exit_code == 2 and "--width" in bad.stderr
+    for args in (
+        ["summary", *README, "--format", "json"],
+        ["models", "--format", "json"],
+        ["explain", *README, "--format", "markdown"],
+        ["check", "-", "--format", "junit"],
+    ):
+        refused = run(*args, "--width", "80")
+        assert refused.exit_code == 2 and "--width has no effect on --format" in refused.stderr, args
+
+
+def test_verify_and_check_tables_fit_too() -> None:
+    out = run("verify", "--model", "lenet5", "--width", "60").stdout
+    assert max(map(len, out.splitlines()[:-2])) <= 60  # the table; the footer lines wrap at spaces
+    doc = json.loads(run("verify", "--model", "lenet5", "--format", "json").stdout)
+    for layer in doc["layers"]:
+        assert whole(layer["name"], out) and whole("x".join(map(str, layer["predicted_shape"])), out)
 
 
 # ------------------------------------------------------------------------------------ the fitting itself
