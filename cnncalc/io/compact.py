@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..enums import Convention
 from ..errors import CnncalcError, SpecError, describe_layer
 from .spec import MAX_LAYER_TEXT, LayerSpec, Spec, build_layer
 
@@ -63,20 +64,21 @@ def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     return kind.strip(), positional, keywords
 
 
-def parse_layer(text: str) -> LayerSpec:
-    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``."""
+def parse_layer(text: str, convention: Convention | None = None) -> LayerSpec:
+    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``
+    (``conv2d:3,64,7,2,3``, PyTorch's order, under the pytorch convention)."""
     if not isinstance(text, str):
         raise SpecError(f"a layer must be a string or an object, got {text!r}")
     kind_name, positional, keywords = split_compact(text)
-    return LayerSpec(layer=build_layer(kind_name, positional, keywords), text=text.strip())
+    return LayerSpec(layer=build_layer(kind_name, positional, keywords, convention), text=text.strip())
 
 
-def from_layers(texts: list[str] | tuple[str, ...]) -> Spec:
-    """A spec from compact layer strings (the CLI's LAYER arguments)."""
+def from_layers(texts: list[str] | tuple[str, ...], convention: Convention | None = None) -> Spec:
+    """A spec from compact layer strings (the CLI's LAYER arguments), read under ``convention``."""
     layers = []
     for index, text in enumerate(texts):
         try:
-            layers.append(parse_layer(text))
+            layers.append(parse_layer(text, convention))
         except CnncalcError as err:
             raise err.at(describe_layer(index, text)) from None
     return Spec(layers=tuple(layers))
