@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from .enums import (
+    DATA_FORMAT_SYNONYMS,
     DTYPE_BYTES,
     KERAS_COLUMNS,
     Column,
@@ -210,13 +211,15 @@ class ModelArgs:
             raise SpecError("--from goes with -f FILE")
         if self.spec_file:
             fmt = SourceFormat.parse(self.source_format, "--from") if self.source_format else None
-            return read_spec(self.spec_file, fmt)
+            return read_spec(self.spec_file, fmt, self.input_shape)
         if self.model:
             from . import zoo
 
             return loads(zoo.load(self.model), f"model {self.model}")
         if self.layers:
-            return from_layers(self.layers)
+            # under the pytorch convention, Conv2d/Linear/BatchNorm2d take PyTorch's order and names
+            convention = Convention.parse(self.convention, "--convention") if self.convention else None
+            return from_layers(self.layers, convention)
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
 
     def summarize(self, dtype: str | None = None) -> Summary:
@@ -302,9 +305,9 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--data-format",
-            type=_choice(DataFormat),
+            type=click.Choice([*DataFormat.values(), *DATA_FORMAT_SYNONYMS], case_sensitive=False),
             default=None,
-            help="channels_last (H x W x C) or channels_first (C x H x W) "
+            help="channels_last (H x W x C; also NHWC) or channels_first (C x H x W; also NCHW) "
             "[default: the spec's, else keras: channels_last, pytorch: channels_first].",
         ),
     ]

@@ -11,8 +11,8 @@ import math
 from dataclasses import replace
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
-from .errors import CnncalcError, Option, ShapeError, SpecError, describe_layer
-from .geometry import ReceptiveField, Shape, merge_fields
+from .errors import CnncalcError, Option, ShapeError, SizeMismatch, SpecError, describe_layer
+from .geometry import ReceptiveField, Shape, fmt_shape, merge_fields
 from .io.spec import LayerSpec, Spec
 from .layers import args as A
 from .layers import kind_of
@@ -232,6 +232,7 @@ def summarize(
         name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None for name, shape in inputs
     }
     rows = []
+    by_name: dict[str, LayerRow] = {}
     for index in topological_order(spec, names, sources, set(shapes)):
         ls, name, srcs = spec.layers[index], names[index], sources[index]
         in_shapes = [shapes[s] for s in srcs]
@@ -245,6 +246,11 @@ def summarize(
                 out = gated(ls.layer, ls.layer.compute(in_shapes[0], ctx))
                 rf = fields[srcs[0]]
                 rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
+        except SizeMismatch as err:
+            flat = by_name.get(srcs[0])
+            if flat is not None and flat.type == "flatten":  # say what was flattened
+                err = err.from_origin(f"{fmt_shape(flat.input_shape)} after flatten")
+            raise err.at(describe_layer(index, ls.text)) from None
         except CnncalcError as err:
             raise err.at(describe_layer(index, ls.text)) from None
         if math.prod(out.shape) > MAX_ELEMENTS:
@@ -259,29 +265,29 @@ def summarize(
         config = ls.layer.config()
         if not ls.trainable:
             config["trainable"] = False
-        rows.append(
-            LayerRow(
-                index=index,
-                name=name,
-                type=kind.type,
-                class_name=kind.class_name,
-                config=config,
-                input_shape=in_shapes[0],
-                output_shape=out.shape,
-                trainable_params=trainable,
-                non_trainable_params=params - trainable,
-                buffers=out.buffers,
-                macs=out.macs,
-                bias_adds=out.bias_adds,
-                ops=out.ops,
-                element_bytes=element,
-                windows=out.windows,
-                receptive_field=rf,
-                layer=ls.layer,
-                spec=ls.text if ls.compact else "",
-                inputs=tuple(srcs),
-            )
+        row = LayerRow(
+            index=index,
+            name=name,
+            type=kind.type,
+            class_name=kind.class_name,
+            config=config,
+            input_shape=in_shapes[0],
+            output_shape=out.shape,
+            trainable_params=trainable,
+            non_trainable_params=params - trainable,
+            buffers=out.buffers,
+            macs=out.macs,
+            bias_adds=out.bias_adds,
+            ops=out.ops,
+            element_bytes=element,
+            windows=out.windows,
+            receptive_field=rf,
+            layer=ls.layer,
+            spec=ls.text if ls.compact else "",
+            inputs=tuple(srcs),
         )
+        rows.append(row)
+        by_name[name] = row
     return Summary(
         name=spec.name or ("model" if spec.inputs else "sequential"),
         input_shape=inputs[0][1],

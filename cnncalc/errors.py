@@ -81,6 +81,24 @@ class ShapeError(CnncalcError):
     """A well-formed spec whose shapes are impossible (kernel larger than input, ...)."""
 
 
+class SizeMismatch(ShapeError):
+    """A size the user declared (PyTorch's ``in_channels``, ``in_features``, ``num_features``) that
+    the incoming shape contradicts: says the value it must be, and where that value comes from."""
+
+    def __init__(self, name: str, given: int, actual: int, origin: str, layer: str | None = None) -> None:
+        self.name, self.given, self.actual, self.origin = name, given, actual, origin
+        super().__init__(f"{name}={actual}, not {given}: {origin}", layer=layer, hint=f"use {name}={actual}")
+
+    def at(self, layer: str) -> CnncalcError:
+        if self.layer is not None:
+            return self
+        return SizeMismatch(self.name, self.given, self.actual, self.origin, layer)
+
+    def from_origin(self, origin: str) -> SizeMismatch:
+        """The same mismatch with a better account of where the size comes from."""
+        return SizeMismatch(self.name, self.given, self.actual, origin, self.layer)
+
+
 class ResourceError(CnncalcError):
     """A run that would need more memory than allowed (refused before allocating)."""
 

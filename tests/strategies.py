@@ -199,6 +199,19 @@ STRATEGIES.update(
         "flatten": _plain("flatten", st.just("")),
         "reshape": _vector(st.just("reshape:target_shape=-1x1")),
         "permute": _vector(st.sampled_from(["permute:dims=2x1", "permute:dims=1x2"])),
+        "slice": _plain("slice", st.sampled_from(["-1,0,1", "1,1", "2,0,3,2", "axis=-1,start=-1"])),
+        "arithmetic": _plain(
+            "arithmetic",
+            st.sampled_from(
+                [
+                    "add",
+                    "multiply,operand_shape=1x1x1,learned=true",
+                    "divide,value=2.0",
+                    "subtract,value=1.0,reverse=true",
+                    "multiply,operand_shape=1,learned=true",
+                ]
+            ),
+        ),
         "dense": _vector(st.integers(1, 5).map(lambda n: f"dense:{n}")),
         "dropout": _vector(st.just("dropout:0.2")),
         "activation": _activation(),

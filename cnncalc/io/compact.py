@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..enums import Convention
 from ..errors import CnncalcError, SpecError, describe_layer
 from .spec import MAX_LAYER_TEXT, LayerSpec, Spec, build_layer
 
@@ -64,23 +65,25 @@ def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     return kind.strip(), positional, keywords
 
 
-def parse_layer(text: str) -> LayerSpec:
-    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``."""
+def parse_layer(text: str, convention: Convention | None = None) -> LayerSpec:
+    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``
+    (``conv2d:3,64,7,2,3``, PyTorch's order, under the pytorch convention)."""
     if not isinstance(text, str):
         raise SpecError(f"a layer must be a string or an object, got {text!r}")
     kind_name, positional, keywords = split_compact(text)
     name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
     if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
         raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
-    return LayerSpec(layer=build_layer(kind_name, positional, keywords), text=text.strip(), name=name)
+    layer = build_layer(kind_name, positional, keywords, convention)
+    return LayerSpec(layer=layer, text=text.strip(), name=name)
 
 
-def from_layers(texts: list[str] | tuple[str, ...]) -> Spec:
-    """A spec from compact layer strings (the CLI's LAYER arguments)."""
+def from_layers(texts: list[str] | tuple[str, ...], convention: Convention | None = None) -> Spec:
+    """A spec from compact layer strings (the CLI's LAYER arguments), read under ``convention``."""
     layers = []
     for index, text in enumerate(texts):
         try:
-            layers.append(parse_layer(text))
+            layers.append(parse_layer(text, convention))
         except CnncalcError as err:
             raise err.at(describe_layer(index, text)) from None
     return Spec(layers=tuple(layers))

@@ -25,12 +25,18 @@ Reader = Callable[[bytes, str], Spec]
 #: A reader of a binary container, given the open file (a path, or standard input's bytes as a
 #: file object) and the name messages use.
 FileReader = Callable[[str | IO[bytes], str], Spec]
+#: A reader that computes shapes while reading, so it needs the input shape given with the model.
+ShapedReader = Callable[[bytes, str, "tuple[int, ...] | None"], Spec]
+
+#: ONNX files carry their weights (VGG16's is 528 MiB): read up to protobuf's own 2 GiB limit.
+MAX_ONNX_BYTES = 2 * 2**30
 
 #: What each format is, for messages.
 DESCRIPTIONS = {
     SourceFormat.JSON: "JSON specs (cnncalc's own, its JSON output, Keras model.to_json())",
     SourceFormat.KERAS: "Keras .keras files",
     SourceFormat.H5: "Keras .h5 files",
+    SourceFormat.ONNX: "ONNX models (.onnx)",
 }
 
 #: Signatures at the start of a file: zip (a .keras file; an empty zip too), HDF5.
@@ -45,9 +51,28 @@ def _read_json(data: bytes, name: str) -> Spec:
     return loads(decode(data, name), source_name(name))
 
 
+def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None) -> Spec:
+    from .onnx import read_onnx  # the onnx package is imported only when an ONNX file is read
+
+    return read_onnx(data, name, input_shape)
+
+
 READERS: dict[SourceFormat, Reader] = {
     SourceFormat.JSON: _read_json,
 }
+SHAPED_READERS: dict[SourceFormat, ShapedReader] = {
+    SourceFormat.ONNX: _read_onnx,
+}
+
+
+def looks_like_onnx(data: bytes, name: str) -> bool:
+    """ONNX has no magic bytes: the ``.onnx`` extension, or a ModelProto's usual opening (field 1,
+    ir_version, a small varint, then a field such as opset_import or producer_name)."""
+    if name.lower().endswith(".onnx"):
+        return True
+    return (
+        len(data) > 4 and data[0] == 0x08 and 1 <= data[1] <= 20 and data[2] in (0x12, 0x1A, 0x22, 0x3A, 0x42)
+    )
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
@@ -117,6 +142,8 @@ def detect(data: bytes, name: str) -> SourceFormat:
     binary = sniff(data)
     if binary is not None:
         return binary
+    if looks_like_onnx(data, name):
+        return SourceFormat.ONNX
     head = data.lstrip()[:1]
     if head in (b"{", b"[") or not data.strip():
         return SourceFormat.JSON  # an empty source is a JSON error that says so
@@ -130,14 +157,18 @@ def detect(data: bytes, name: str) -> SourceFormat:
     raise SpecError(f"cannot read {source_name(name)}: not a format cnncalc reads ({known})")
 
 
-def read_spec(path: str, fmt: SourceFormat | None = None) -> Spec:
-    """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says."""
+def read_spec(path: str, fmt: SourceFormat | None = None, input_shape: tuple[int, ...] | None = None) -> Spec:
+    """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says;
+    ``input_shape`` (no batch axis) is for readers that compute shapes while reading (ONNX)."""
     if path != "-":
         fmt = fmt or sniff(read_head(path))
         if fmt in FILE_READERS:
             return FILE_READERS[fmt](path, path)
-    data = read_bytes(path)
+    onnx = fmt is SourceFormat.ONNX or (fmt is None and path.lower().endswith(".onnx"))
+    data = read_bytes(path, MAX_ONNX_BYTES if onnx else None)
     fmt = fmt or detect(data, path)
     if fmt in FILE_READERS:
         return FILE_READERS[fmt](io.BytesIO(data), path)
+    if fmt in SHAPED_READERS:
+        return SHAPED_READERS[fmt](data, path, input_shape)
     return READERS[fmt](data, path)

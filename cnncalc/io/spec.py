@@ -88,13 +88,31 @@ def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
     return lookup(name), {}
 
 
-def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, Any]) -> Layer:
-    """Build a layer from a kind name, positional values and keyword values (Keras names or aliases)."""
+def build_layer(
+    kind_name: str,
+    positional: list[Any],
+    keywords: Mapping[str, Any],
+    convention: Convention | None = None,
+) -> Layer:
+    """Build a layer from a kind name, positional values and keyword values (Keras names or aliases).
+
+    Under the pytorch convention a kind spelled with its PyTorch class name (``Conv2d``,
+    ``BatchNorm2d``, ``Linear``) takes PyTorch's argument order and names
+    (:mod:`cnncalc.layers.torch_names`)."""
+    if convention is Convention.PYTORCH:
+        from ..layers.torch_names import torch_signature
+
+        signature = torch_signature(kind_name)
+        if signature is not None:
+            keywords = signature.arguments(positional, keywords)
+            positional = []
+            kind_name = kind_name.strip()[3:] if kind_name.strip().lower().startswith("nn.") else kind_name
     kind, preset = resolve_kind(kind_name)
     arguments = kind.cls.arguments()
     canonical = {alias: name for name, aliases in arguments for alias in (name, *aliases)}
     args: dict[str, Any] = dict(preset)
-    free = [name for name, _ in arguments if name not in preset]
+    keyword_only = {f.name for f in kind.cls.declared() if f.metadata.get("keyword_only")}
+    free = [name for name, _ in arguments if name not in preset and name not in keyword_only]
     if len(positional) > len(free):
         names = ", ".join(free) or "none"
         raise SpecError(

@@ -112,6 +112,8 @@ KINDS: tuple[Kind, ...] = (
     _one("flatten", "Flatten", "reshaping.Flatten"),
     _one("reshape", "Reshape", "reshaping.Reshape"),
     _one("permute", "Permute", "reshaping.Permute"),
+    _one("slice", "Slice", "reshaping.Slice"),
+    _one("arithmetic", "Arithmetic", "core.Arithmetic"),
     _one("dense", "Dense", "core.Dense"),
     _one("dropout", "Dropout", "core.Dropout"),
     _one("activation", "Activation", "core.Activation"),

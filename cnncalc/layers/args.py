@@ -29,6 +29,21 @@ def required(coerce: Coercer, *, aliases: tuple[str, ...] = ()) -> Any:
     return field(metadata={"coerce": coerce, "aliases": aliases})
 
 
+def expected_size(*, aliases: tuple[str, ...] = ()) -> Any:
+    """Declare an optional size the layer checks its input against (PyTorch's ``in_channels``,
+    ``in_features``, ``num_features``): keyword-only (not part of the Keras positional order), left
+    out of the config when not given."""
+    return field(
+        default=None,
+        metadata={
+            "coerce": lambda v, r: None if v is None else positive_int(v),
+            "aliases": aliases,
+            "omit_none": True,
+            "keyword_only": True,
+        },
+    )
+
+
 #: Largest accepted size or count. Frameworks index tensors with 32-bit ints in places, and a
 #: bound keeps every product of sizes an exact, quick integer operation.
 MAX_INT = 2**31 - 1
@@ -54,6 +69,7 @@ ACTIVATIONS = (
     "hard_sigmoid",
     "sparse_sigmoid",
     "log_sigmoid",
+    "erf",
     "tanh",
     "hard_tanh",
     "tanh_shrink",
