@@ -42,6 +42,8 @@ FLAGS = {
     "input_shape": "--input",
     "max_memory": "--max-memory",
     "batch": "--batch",
+    "model_name": "--model-name",
+    "fix": "--fix",
 }
 
 
@@ -195,6 +197,8 @@ class ModelArgs:
     data_format: str | None
     source_format: str | None = None
     expand: bool = False
+    model_name: str | None = None
+    fix: bool = False
 
     def spec(self) -> Spec:
         """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
@@ -209,9 +213,11 @@ class ModelArgs:
             )
         if self.source_format and not self.spec_file:
             raise SpecError("--from goes with -f FILE")
+        if self.model_name and not self.spec_file:
+            raise SpecError("--model-name goes with -f FILE.py")
         if self.spec_file:
             fmt = SourceFormat.parse(self.source_format, "--from") if self.source_format else None
-            return read_spec(self.spec_file, fmt, self.input_shape)
+            return read_spec(self.spec_file, fmt, self.input_shape, self.model_name)
         if self.model:
             from . import zoo
 
@@ -227,14 +233,18 @@ class ModelArgs:
         from .engine import summarize
 
         spec = self.spec()
-        return summarize(
+        result = summarize(
             spec,
             input_shape=self.input_shape,
             convention=self.convention,
             data_format=self.data_format,
             dtype=dtype,
             expand=self.expand,
+            fix=self.fix,
         )
+        for note in result.notes:  # how the model was read or fixed: stderr, never in the output
+            click.echo(f"Note: {note}", err=True)
+        return result
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -251,10 +261,21 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         data_format: str | None,
         source_format: str | None,
         expand: bool,
+        model_name: str | None,
+        fix: bool,
         **kwargs: Any,
     ) -> Any:
         args = ModelArgs(
-            layers, spec_file, model, input_shape, convention, data_format, source_format, expand
+            layers,
+            spec_file,
+            model,
+            input_shape,
+            convention,
+            data_format,
+            source_format,
+            expand,
+            model_name,
+            fix,
         )
         return func(args, **kwargs)
 
@@ -274,7 +295,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--file",
             "spec_file",
             metavar="SPEC",
-            help="Read a model from a file (JSON spec, Keras .keras or .h5), or from standard input with '-'.",
+            help="Read a model from a file (JSON spec, Keras .keras or .h5, or Python model code, read "
+            "without running it), or from standard input with '-'.",
         ),
         click.option(
             "--from",
@@ -288,6 +310,18 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Show the layers of nested models (a model used as a layer) as rows named "
             "outer/inner, instead of one row each (Keras's expand_nested).",
+        ),
+        click.option(
+            "--model-name",
+            "model_name",
+            metavar="NAME",
+            default=None,
+            help="Which model of a Python file with several (the variable, name= or function that builds it).",
+        ),
+        click.option(
+            "--fix",
+            is_flag=True,
+            help="Continue past an n_in/image_shape that disagrees with the real input, using the real value.",
         ),
         click.option(
             "-m",

@@ -11,12 +11,12 @@ import math
 from dataclasses import replace
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
-from .errors import CnncalcError, Option, ShapeError, SizeMismatch, SpecError, describe_layer
+from .errors import CnncalcError, MismatchError, Option, ShapeError, SizeMismatch, SpecError, describe_layer
 from .geometry import ReceptiveField, Shape, fmt_shape, merge_fields
 from .io.spec import LayerSpec, Spec
 from .layers import args as A
 from .layers import kind_of
-from .layers.base import Context, gated
+from .layers.base import Context, Layer, gated
 from .summary import LayerRow, Summary
 
 #: Largest tensor (values per sample) a spec may produce: int64 indexing, as in every framework.
@@ -206,10 +206,16 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
     expand: bool = False,
+    fix: bool = False,
 ) -> Summary:
     """Compute every layer's output shape, params and costs, following the graph when the spec
     branches; raise on the first impossible layer. ``expand`` shows nested models' own layers
-    instead of one row each (:func:`expand_nested`)."""
+    instead of one row each (:func:`expand_nested`).
+
+    With ``fix``, a redundant argument that disagrees with the incoming shape (a
+    :class:`~cnncalc.errors.MismatchError`: network3's ``n_in``, ...) is replaced by the value it
+    must be and the computation goes on; each replacement is one of the summary's ``notes``.
+    """
     if expand:
         spec = expand_nested(spec)
     ctx = settings(spec, convention, data_format)
@@ -233,36 +239,45 @@ def summarize(
     }
     rows = []
     by_name: dict[str, LayerRow] = {}
+    notes = list(spec.notes)
     for index in topological_order(spec, names, sources, set(shapes)):
         ls, name, srcs = spec.layers[index], names[index], sources[index]
         in_shapes = [shapes[s] for s in srcs]
-        try:
-            if ls.layer.takes_many:
-                out = ls.layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
-                rf = merge_fields([fields[s] for s in srcs])
-            else:
-                if len(srcs) != 1:
-                    raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
-                out = gated(ls.layer, ls.layer.compute(in_shapes[0], ctx))
-                rf = fields[srcs[0]]
-                rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
-        except SizeMismatch as err:
-            flat = by_name.get(srcs[0])
-            if flat is not None and flat.type == "flatten":  # say what was flattened
-                err = err.from_origin(f"{fmt_shape(flat.input_shape)} after flatten")
-            raise err.at(describe_layer(index, ls.text)) from None
-        except CnncalcError as err:
-            raise err.at(describe_layer(index, ls.text)) from None
+        layer = ls.layer
+        for _attempt in range(4):  # each fix settles one argument; a layer has few redundant ones
+            try:
+                if layer.takes_many:
+                    out = layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
+                    rf = merge_fields([fields[s] for s in srcs])
+                else:
+                    if len(srcs) != 1:
+                        raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                    out = gated(layer, layer.compute(in_shapes[0], ctx))
+                    rf = fields[srcs[0]]
+                    rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
+                break
+            except MismatchError as err:
+                flat = by_name.get(srcs[0])
+                if isinstance(err, SizeMismatch) and flat is not None and flat.type == "flatten":
+                    err = err.from_origin(f"{fmt_shape(flat.input_shape)} after flatten")  # say what was flattened
+                if not fix:
+                    raise err.at(describe_layer(index, ls.text)) from None
+                layer = with_argument(layer, err.argument, err.value)
+                notes.append(f"{describe_layer(index, ls.text)}: {err.reason} (continuing with it)")
+            except CnncalcError as err:
+                raise err.at(describe_layer(index, ls.text)) from None
+        else:  # pragma: no cover - a kind whose fix does not settle it
+            raise ShapeError(f"{describe_layer(index, ls.text)}: cannot settle its arguments")
         if math.prod(out.shape) > MAX_ELEMENTS:
             raise ShapeError(
                 f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
                 f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
             )
         shapes[name], fields[name] = out.shape, rf
-        kind = kind_of(ls.layer)
+        kind = kind_of(layer)
         params = out.trainable + out.non_trainable
         trainable = out.trainable if ls.trainable else 0
-        config = ls.layer.config()
+        config = layer.config()
         if not ls.trainable:
             config["trainable"] = False
         row = LayerRow(
@@ -282,9 +297,10 @@ def summarize(
             element_bytes=element,
             windows=out.windows,
             receptive_field=rf,
-            layer=ls.layer,
+            layer=layer,
             spec=ls.text if ls.compact else "",
             inputs=tuple(srcs),
+            line=ls.line,
         )
         rows.append(row)
         by_name[name] = row
@@ -296,4 +312,12 @@ def summarize(
         layers=tuple(rows),
         dtype=dtype,
         inputs=inputs if spec.inputs else (),
+        notes=tuple(notes),
     )
+
+
+def with_argument(layer: Layer, argument: str, value: object) -> Layer:
+    """The same layer with one argument replaced (``--fix``: the value the input requires)."""
+    args = {name: getattr(layer, name) for name, _ in layer.arguments()}
+    args[argument] = value
+    return kind_of(layer).cls(**args, **dict(kind_of(layer).fixed))

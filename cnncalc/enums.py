@@ -155,6 +155,9 @@ class SourceFormat(_Choice):
     #: an ONNX model (``.onnx``): the graph and initializer dims, never run
     ONNX = "onnx"
 
+    #: Python model code (Keras, network3), read with ``ast``, never imported or executed
+    PYTHON = "python"
+
 
 class Operator(_Choice):
     """The elementwise ``keras.ops`` call of an ``operation`` layer (a tensor and a constant)."""

@@ -81,18 +81,45 @@ class ShapeError(CnncalcError):
     """A well-formed spec whose shapes are impossible (kernel larger than input, ...)."""
 
 
-class SizeMismatch(ShapeError):
+class MismatchError(ShapeError):
+    """A redundant argument (network3's ``n_in``, PyTorch's ``in_features``) that disagrees with the
+    incoming shape: ``argument`` and the ``value`` it must be, so a caller may continue with it."""
+
+    def __init__(
+        self,
+        *parts: Part,
+        argument: str,
+        value: object,
+        layer: str | None = None,
+        hint: tuple[Part, ...] | str | None = None,
+    ) -> None:
+        self.argument = argument
+        self.value = value
+        default = ("", Option("fix"), " continues with the real value, to see the whole table")
+        super().__init__(*parts, layer=layer, hint=default if hint is None else hint)
+
+
+class SizeMismatch(MismatchError):
     """A size the user declared (PyTorch's ``in_channels``, ``in_features``, ``num_features``) that
     the incoming shape contradicts: says the value it must be, and where that value comes from."""
 
     def __init__(self, name: str, given: int, actual: int, origin: str, layer: str | None = None) -> None:
         self.name, self.given, self.actual, self.origin = name, given, actual, origin
-        super().__init__(f"{name}={actual}, not {given}: {origin}", layer=layer, hint=f"use {name}={actual}")
+        super().__init__(
+            f"{name}={actual}, not {given}: {origin}",
+            argument=name,
+            value=actual,
+            layer=layer,
+            hint=f"use {name}={actual}",
+        )
 
     def at(self, layer: str) -> CnncalcError:
         if self.layer is not None:
             return self
         return SizeMismatch(self.name, self.given, self.actual, self.origin, layer)
+
+    def prefixed(self, prefix: str) -> CnncalcError:
+        return CnncalcError.prefixed(self, prefix)
 
     def from_origin(self, origin: str) -> SizeMismatch:
         """The same mismatch with a better account of where the size comes from."""

@@ -104,6 +104,8 @@ class LayerRow:
     spec: str = field(default="", compare=False, repr=False)
     #: names of the layers (or model inputs) it reads
     inputs: tuple[str, ...] = ()
+    #: the line of the model code it was read from (Python sources); JSON carries it as "line"
+    line: int | None = None
 
     @property
     def params(self) -> int:
@@ -147,7 +149,8 @@ class LayerRow:
     def to_dict(self) -> dict[str, Any]:
         """The layer as ``--format json`` writes it (itself a valid layer spec)."""
         head = {"name": self.name, "type": self.type, "config": dict(self.config)}
-        return {**head, **{key: self.result(key) for key in LAYER_RESULTS}}
+        where = {} if self.line is None else {"line": self.line}
+        return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -162,6 +165,8 @@ class Summary:
     dtype: str = "float32"
     #: named model inputs (name, shape) of a graph spec; empty for one plain input
     inputs: tuple[tuple[str, Shape], ...] = ()
+    #: what the user should know about how the model was read or fixed, one line each (not in JSON)
+    notes: tuple[str, ...] = ()
 
     @property
     def model_inputs(self) -> tuple[tuple[str, Shape], ...]:

@@ -52,6 +52,9 @@ def parse_layer_object(
     if not isinstance(trainable, bool):
         raise SpecError(f"trainable must be true or false, got {trainable!r}")
     results = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+    line = items.pop("line", None)  # where model code had the layer (--format json of a .py): informational
+    if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+        raise SpecError(f"line must be a line number, got {line!r}")
     inputs = _input_names(items.pop("inputs", None))
     declared = None
     for key in INPUT_KEYS:
@@ -64,7 +67,7 @@ def parse_layer_object(
     layer = build_layer(kind, [], items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
-    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs), declared
+    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs, line=line), declared
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:

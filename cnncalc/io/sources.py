@@ -12,11 +12,12 @@ the model is read, never the weights: time and memory do not grow with the weigh
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import IO
 
 from ..enums import SourceFormat
-from ..errors import SpecError
+from ..errors import Option, SpecError
 from .document import loads
 from .files import MAX_SPEC_BYTES, decode, read_bytes, read_head, source_name
 from .spec import Spec
@@ -37,6 +38,7 @@ DESCRIPTIONS = {
     SourceFormat.KERAS: "Keras .keras files",
     SourceFormat.H5: "Keras .h5 files",
     SourceFormat.ONNX: "ONNX models (.onnx)",
+    SourceFormat.PYTHON: "Python model code (.py: Keras, network3), read without running it",
 }
 
 #: Signatures at the start of a file: zip (a .keras file; an empty zip too), HDF5.
@@ -57,8 +59,15 @@ def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None) -> S
     return read_onnx(data, name, input_shape)
 
 
+def _read_python(data: bytes, name: str, model_name: str | None = None) -> Spec:
+    from .python_source import read_python  # ast is loaded only when model code is read
+
+    return read_python(decode(data, name), source_name(name), model_name)
+
+
 READERS: dict[SourceFormat, Reader] = {
     SourceFormat.JSON: _read_json,
+    SourceFormat.PYTHON: _read_python,
 }
 SHAPED_READERS: dict[SourceFormat, ShapedReader] = {
     SourceFormat.ONNX: _read_onnx,
@@ -73,6 +82,9 @@ def looks_like_onnx(data: bytes, name: str) -> bool:
     return (
         len(data) > 4 and data[0] == 0x08 and 1 <= data[1] <= 20 and data[2] in (0x12, 0x1A, 0x22, 0x3A, 0x42)
     )
+
+#: Text that is Python rather than JSON: an import, or a model constructor call.
+_PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s*\(", re.MULTILINE)
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
@@ -145,6 +157,10 @@ def detect(data: bytes, name: str) -> SourceFormat:
     if looks_like_onnx(data, name):
         return SourceFormat.ONNX
     head = data.lstrip()[:1]
+    if name.lower().endswith((".py", ".pyw")):
+        return SourceFormat.PYTHON
+    if head not in (b"{", b"[") and _PYTHON_TEXT.search(data[:65536]):
+        return SourceFormat.PYTHON
     if head in (b"{", b"[") or not data.strip():
         return SourceFormat.JSON  # an empty source is a JSON error that says so
     try:
@@ -157,18 +173,32 @@ def detect(data: bytes, name: str) -> SourceFormat:
     raise SpecError(f"cannot read {source_name(name)}: not a format cnncalc reads ({known})")
 
 
-def read_spec(path: str, fmt: SourceFormat | None = None, input_shape: tuple[int, ...] | None = None) -> Spec:
+def read_spec(
+    path: str,
+    fmt: SourceFormat | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    model_name: str | None = None,
+) -> Spec:
     """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says;
-    ``input_shape`` (no batch axis) is for readers that compute shapes while reading (ONNX)."""
+    ``input_shape`` (no batch axis) is for readers that compute shapes while reading (ONNX);
+    ``model_name`` picks one of several models in Python model code."""
     if path != "-":
         fmt = fmt or sniff(read_head(path))
         if fmt in FILE_READERS:
-            return FILE_READERS[fmt](path, path)
+            return _no_model_name(FILE_READERS[fmt](path, path), model_name, path, fmt)
     onnx = fmt is SourceFormat.ONNX or (fmt is None and path.lower().endswith(".onnx"))
     data = read_bytes(path, MAX_ONNX_BYTES if onnx else None)
     fmt = fmt or detect(data, path)
     if fmt in FILE_READERS:
-        return FILE_READERS[fmt](io.BytesIO(data), path)
+        return _no_model_name(FILE_READERS[fmt](io.BytesIO(data), path), model_name, path, fmt)
     if fmt in SHAPED_READERS:
-        return SHAPED_READERS[fmt](data, path, input_shape)
-    return READERS[fmt](data, path)
+        return _no_model_name(SHAPED_READERS[fmt](data, path, input_shape), model_name, path, fmt)
+    if fmt is SourceFormat.PYTHON:
+        return _read_python(data, path, model_name)
+    return _no_model_name(READERS[fmt](data, path), model_name, path, fmt)
+
+
+def _no_model_name(spec: Spec, model_name: str | None, path: str, fmt: SourceFormat) -> Spec:
+    if model_name is not None:
+        raise SpecError(Option("model_name"), f" picks a model in Python code; {source_name(path)} is {fmt.value}")
+    return spec

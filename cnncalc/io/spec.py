@@ -58,6 +58,8 @@ class LayerSpec:
     compact: bool = True
     #: names of the layers (or model inputs) this one reads; None: the previous layer
     inputs: tuple[str, ...] | None = None
+    #: the line of the model code the layer was read from (Python sources)
+    line: int | None = None
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -77,6 +79,8 @@ class Spec:
     #: model-level result fields and the ``expect`` object, for `check`
     results: Mapping[str, Any] = field(default_factory=dict)
     expect: Mapping[str, Any] = field(default_factory=dict)
+    #: what a reader wants the user to know (e.g. a value it read in a forgiving way), one line each
+    notes: tuple[str, ...] = ()
 
 
 def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
