@@ -25,6 +25,7 @@ from .enums import (
     Convention,
     Count,
     DataFormat,
+    ExportTarget,
     OutputFormat,
     SourceFormat,
 )
@@ -619,6 +620,33 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
         write_bytes_output(svg_to_png(svg), str(output))
     else:
         write_output(svg, output)
+
+
+@cli.command()
+@model_options
+@click.option(
+    "--to",
+    "target",
+    type=_choice(ExportTarget),
+    required=True,
+    help="The framework whose code is written.",
+)
+@output_option
+def export(model_args: ModelArgs, target: str, output: str | None) -> None:
+    """Write runnable model code for any model cnncalc reads (reading it back gives the same table).
+
+    A plain stack becomes keras.Sequential, a graph a functional keras.Model; every layer keeps its
+    name and non-default arguments. Layers Keras has no class for are refused with the reason.
+
+    \b
+    Examples:
+      cnncalc export --to keras --input 28x28x1 conv:32,3,activation=relu maxpool:2 flatten dense:10
+      cnncalc export --to keras --model vgg16 -o vgg16.py
+      cnncalc export --to keras -f model.json -o model.py
+    """
+    from .export import export as write_code
+
+    write_output(write_code(model_args.summarize(), ExportTarget.parse(target, "--to")), output)
 
 
 @cli.command()

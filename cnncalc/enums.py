@@ -155,6 +155,7 @@ class SourceFormat(_Choice):
     #: an ONNX model (``.onnx``): the graph and initializer dims, never run
     ONNX = "onnx"
 
+
     #: Python model code (Keras, network3), read with ``ast``, never imported or executed
     PYTHON = "python"
 
@@ -169,6 +170,12 @@ class Operator(_Choice):
     POWER = "power"
     MAXIMUM = "maximum"
     MINIMUM = "minimum"
+
+
+class ExportTarget(_Choice):
+    """Which framework's code ``cnncalc export`` writes."""
+
+    KERAS = "keras"
 
 
 #: Keras's own summary columns: the default.

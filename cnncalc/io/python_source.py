@@ -732,8 +732,10 @@ def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
     from ..engine import layer_names
 
     names = layer_names(tuple(specs))
-    input_names = []
-    for i, node in enumerate(model.inputs):
+    # One unnamed Input is the model's plain input (called "input", as in every cnncalc spec).
+    plain = len(model.inputs) == 1 and model.inputs[0].input_name is None
+    input_names = ["input"] if plain else []
+    for i, node in enumerate(model.inputs if not plain else ()):
         input_names.append(node.input_name or ("input_layer" if i == 0 else f"input_layer_{i}"))
     tensor_name = {node.ident: n for node, n in zip(model.inputs, input_names, strict=True)}
     tensor_name.update({node.ident: n for node, n in zip(ordered, names, strict=True)})
@@ -751,5 +753,7 @@ def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
         )
         for s, n, node in zip(specs, names, ordered, strict=True)
     )
+    if plain:
+        return Spec(layers=layers, input_shape=model.inputs[0].input_shape, name=model.name or "functional")
     inputs = tuple((n, node.input_shape or ()) for n, node in zip(input_names, model.inputs, strict=True))
     return Spec(layers=layers, inputs=inputs, name=model.name or "functional")
