@@ -59,6 +59,8 @@ class LayerObj:
     call: ast.Call
     line: int
     applied: int = 0
+    #: the layer as built where the code constructs it (its names hold their values there), or why not
+    built: tuple[LayerSpec, tuple[int, ...] | None] | CnncalcError | None = None
 
 
 @dataclass(eq=False)
@@ -225,6 +227,10 @@ class _Reader:
             self.function(stmt)
         elif isinstance(stmt, ast.ClassDef):
             self.class_definition(stmt)
+        elif isinstance(stmt, ast.Return) and stmt.value is not None and self.touches(stmt.value):
+            value = self.expr(stmt.value)
+            if isinstance(value, (SequentialModel, FunctionalModel, Network3Model)):
+                self.found.append(Found(self.scope + "return", stmt.lineno, value))
 
     def bind(self, target: ast.expr, result: Any, stmt: ast.stmt) -> None:
         if isinstance(target, ast.Name):
@@ -425,7 +431,8 @@ class _Reader:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.expr(node.left), self.expr(node.right)
             if isinstance(left, Node) and isinstance(right, Node):
-                layer = LayerObj("Add", ast.Call(func=ast.Name("Add"), args=[], keywords=[]), node.lineno)
+                empty = ast.Call(func=ast.Name("Add"), args=[], keywords=[])
+                layer = self.constructed(LayerObj("Add", empty, node.lineno))
                 return self.apply(layer, (left, right), node)
         try:
             return evaluate(node, self.constants)
@@ -464,8 +471,16 @@ class _Reader:
             if len(call.args) != 1:
                 raise NotFollowed(f"line {call.lineno}: {name}() takes a list of tensors")
             rest = ast.Call(func=ast.Name(cls), args=[], keywords=call.keywords)
-            return self.apply(LayerObj(cls, rest, call.lineno), self.tensors(call.args[0]), call)
-        return LayerObj(cls, call, call.lineno)
+            return self.apply(self.constructed(LayerObj(cls, rest, call.lineno)), self.tensors(call.args[0]), call)
+        return self.constructed(LayerObj(cls, call, call.lineno))
+
+    def constructed(self, layer: LayerObj) -> LayerObj:
+        """Evaluate the layer's arguments now, while its names hold the values they have here."""
+        try:
+            layer.built = self.layer_spec(layer)
+        except CnncalcError as err:
+            layer.built = err
+        return layer
 
     def sequential(self, call: ast.Call) -> SequentialModel:
         model = SequentialModel(call.lineno)
@@ -549,14 +564,15 @@ class _Reader:
         line = getattr(node, "lineno", 0)
         raise NotFollowed(f"line {line}: {source_of(node)} is not a layer the reader follows{_why(value)}")
 
-    def static(self, node: ast.expr, what: str) -> Any:
+    def static(self, node: ast.expr, what: str, line: bool = True) -> Any:
         try:
             return evaluate(node, self.constants, self.activation_name)
         except NotStatic as err:
-            raise SpecError(f"line {node.lineno}: {what}: {err.reason}") from None
+            where = f"line {node.lineno}: " if line else ""
+            raise SpecError(f"{where}{what}: {err.reason}") from None
 
-    def static_str(self, node: ast.expr, what: str) -> str:
-        value = self.static(node, what)
+    def static_str(self, node: ast.expr, what: str, line: bool = True) -> str:
+        value = self.static(node, what, line)
         if not isinstance(value, str):
             raise SpecError(f"line {node.lineno}: {what} must be a string")
         return value
@@ -590,9 +606,9 @@ class _Reader:
                 if key is None:
                     raise NotFollowed("**kwargs are not followed; write the arguments out")
                 if key == "name":
-                    name = self.static_str(keyword.value, "name")
+                    name = self.static_str(keyword.value, "name", line=False)
                 elif key in INPUT_KEYS or key == "input_dim":
-                    shape = self.static(keyword.value, key)
+                    shape = self.static(keyword.value, key, line=False)
                     shape = (shape,) if key == "input_dim" else shape
                     if not isinstance(shape, tuple) or not shape:
                         raise SpecError(f"{key} must be a tuple like (28, 28, 1)")
@@ -624,9 +640,17 @@ class _Reader:
                     "size changes no figure, read as 1"
                 )
                 batch = 1
-            return (batch, *(self.static(e, key or "image_shape") for e in node.elts[1:]))
-        value = self.static(node, key or f"argument {(index or 0) + 1}")
+            return (batch, *(self.static(e, key or "image_shape", line=False) for e in node.elts[1:]))
+        value = self.static(node, key or f"argument {(index or 0) + 1}", line=False)
         return list(value) if isinstance(value, tuple) else value
+
+
+def _built(layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] | None]:
+    if isinstance(layer.built, CnncalcError):
+        raise layer.built
+    if layer.built is None:  # pragma: no cover - every LayerObj is constructed through `constructed`
+        raise SpecError(f"line {layer.line}: {layer.cls} was not read")
+    return layer.built
 
 
 def _why(value: Any) -> str:
@@ -689,7 +713,7 @@ def _plain_layers(reader: _Reader, layers: list[LayerObj]) -> tuple[list[LayerSp
     for index, layer in enumerate(layers):
         if layer.cls in ("InputLayer",):
             raise NotFollowed(f"line {layer.line}: use keras.Input(shape=...) or input_shape= for the input")
-        spec, declared = reader.layer_spec(layer)
+        spec, declared = _built(layer)
         if declared is not None:
             if index != 0:
                 raise SpecError(f"{spec.text}: an input shape is only meaningful on the first layer")
@@ -728,7 +752,7 @@ def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
             raise NotFollowed(f"line {node.line}: an Input() that is not among the model's inputs")
         stack.extend(node.sources)
     ordered = [needed[i] for i in sorted(needed) if needed[i].layer is not None]
-    specs = [reader.layer_spec(node.layer)[0] for node in ordered if node.layer is not None]
+    specs = [_built(node.layer)[0] for node in ordered if node.layer is not None]
     from ..engine import layer_names
 
     names = layer_names(tuple(specs))
