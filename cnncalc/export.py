@@ -25,8 +25,8 @@ from .summary import LayerRow, Summary
 _PYTORCH_ONLY = ("ceil_mode", "count_include_pad", "dilation")
 #: Kinds without a Keras class.
 _NOT_KERAS = ("AdaptiveAvgPool", "AdaptiveMaxPool", "ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer")
-#: Arguments whose cnncalc default (None: "the channel axis") is Keras's -1 under channels_last.
-_CHANNEL_AXIS = ("axis",)
+#: Arguments written even at cnncalc's default (Keras 3's AveragePooling has no default pool_size).
+_ALWAYS = ("pool_size",)
 
 
 def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) -> str:
@@ -110,7 +110,7 @@ def _non_default(layer: Layer) -> list[tuple[str, Any]]:
         if coerce is None:
             continue
         value = jsonable(getattr(layer, f.name))
-        if f.default is not MISSING and value == jsonable(coerce(f.default, rank)):
+        if f.default is not MISSING and value == jsonable(coerce(f.default, rank)) and f.name not in _ALWAYS:
             continue
         if value is None:
             continue

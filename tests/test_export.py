@@ -1,0 +1,140 @@
+"""`cnncalc export --to keras`: the code reads back to the same table (every zoo model Keras can
+express, random stacks), it is refused with the reason where Keras has no such layer, and it is
+plain Python (it parses). Running it in Keras is tests/test_model_code_frameworks.py (dev-only)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from cnncalc import zoo
+from cnncalc.engine import summarize
+from cnncalc.errors import CnncalcError
+from cnncalc.export import export
+from cnncalc.io import from_layers, loads
+from cnncalc.io.python_source import read_python
+
+from .helpers import run
+
+#: zoo models written for Keras (alexnet and resnet18 follow PyTorch's rules)
+KERAS_ZOO = [name for name in zoo.names() if json.loads(zoo.load(name)).get("convention", "keras") == "keras"]
+
+
+def comparable(summary) -> dict:
+    """The JSON document without what the code is free to change (the title, line numbers)."""
+    doc = summary.to_dict()
+    doc.pop("name")
+    for layer in doc["layers"]:
+        layer.pop("line", None)
+    return doc
+
+
+def round_trip(summary) -> dict:
+    code = export(summary)
+    ast.parse(code)
+    return comparable(summarize(read_python(code, "export.py")))
+
+
+@pytest.mark.parametrize("name", KERAS_ZOO)
+def test_zoo_models_read_back_to_the_same_table(name) -> None:
+    summary = summarize(loads(zoo.load(name)))
+    assert round_trip(summary) == comparable(summary)
+
+
+def random_stack(rng: random.Random) -> tuple[list[str], tuple[int, ...]]:
+    """A random Keras-expressible stack (compact specs) and its input shape (may be invalid)."""
+    shape = (rng.randint(8, 40), rng.randint(8, 40), rng.randint(1, 4))
+    layers = []
+    for _ in range(rng.randint(1, 6)):
+        choice = rng.randrange(11)
+        pad = rng.choice(["valid", "same"])
+        if choice == 0:
+            layers.append(f"conv:{rng.randint(1, 8)},{rng.randint(1, 4)}x{rng.randint(1, 4)},{rng.randint(1, 2)},{pad}")
+        elif choice == 1:
+            layers.append(f"conv:{rng.randint(1, 8)},3,dilation_rate=2,padding={pad},use_bias={rng.random() < 0.5}")
+        elif choice == 2:
+            layers.append(f"maxpool:{rng.randint(1, 3)},{rng.randint(1, 3)},{pad}")
+        elif choice == 3:
+            layers.append(f"avgpool:{rng.randint(1, 3)},padding={pad}")
+        elif choice == 4:
+            layers.append(f"depthwiseconv2d:{rng.randint(1, 3)},{rng.randint(1, 2)},{pad},depth_multiplier={rng.randint(1, 2)}")
+        elif choice == 5:
+            layers.append(f"separableconv2d:{rng.randint(1, 6)},{rng.randint(1, 3)},padding={pad}")
+        elif choice == 6:
+            layers.append(rng.choice(["bn", "relu", "dropout:0.25", "activation:tanh", "zeropadding2d:1", "upsampling2d:2"]))
+        elif choice == 7:
+            layers.append(f"conv2dtranspose:{rng.randint(1, 6)},{rng.randint(1, 3)},{rng.randint(1, 2)},{pad}")
+        elif choice == 8:
+            layers.append(f"cropping2d:{rng.randint(0, 2)}")
+        elif choice == 9:
+            layers.append("globalaveragepooling2d")
+            break
+        else:
+            layers.append("flatten")
+            break
+    if rng.random() < 0.5:
+        if "globalaveragepooling2d" not in layers and "flatten" not in layers:
+            layers.append("flatten")
+        layers.append(f"dense:{rng.randint(1, 12)},activation=softmax")
+    return layers, shape
+
+
+def random_summaries(count: int, seed: int) -> list:
+    """``count`` computable random stacks (impossible shapes are drawn again)."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        layers, shape = random_stack(rng)
+        try:
+            out.append(summarize(from_layers(layers), input_shape=shape))
+        except CnncalcError:
+            continue
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_stacks_read_back_to_the_same_table(seed) -> None:
+    layers, shape = random_stack(random.Random(seed))
+    try:
+        summary = summarize(from_layers(layers), input_shape=shape)
+    except CnncalcError:
+        assume(False)
+        return
+    assert round_trip(summary) == comparable(summary)
+
+
+def test_a_graph_becomes_a_functional_model() -> None:
+    summary = summarize(loads(zoo.load("inception_block")))
+    code = export(summary)
+    assert "keras.Model(inputs=" in code and "layers.Concatenate(" in code
+    assert "model = keras.Sequential" not in code
+
+
+def test_cli_writes_runnable_code(tmp_path) -> None:
+    out = tmp_path / "model.py"
+    result = run("export", "--to", "keras", "--input", "28x28x1", "conv:32,3,activation=relu", "maxpool:2", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert "layers.Conv2D(filters=32, kernel_size=(3, 3), activation='relu', name='conv2d')" in text
+    back = run("summary", "-f", str(out), "--format", "json")
+    assert json.loads(back.stdout)["output_shape"] == [13, 13, 32]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "resnet18"], "the model uses --convention pytorch"),
+        (["--convention", "keras", "--input", "9x9x1", "maxpool:3,2,ceil_mode=true"], "ceil_mode=True is PyTorch's"),
+        (["--input", "9x9x1", "conv:4,3,1,1"], "padding=[[1, 1], [1, 1]] is PyTorch's"),
+        (["--input", "9x9x1", "adaptiveavgpool:2"], "AdaptiveAvgPool2d has no Keras class"),
+    ],
+)
+def test_what_keras_cannot_express_is_refused(args, message) -> None:
+    result = run("export", "--to", "keras", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
