@@ -154,8 +154,6 @@ class SourceFormat(_Choice):
     H5 = "h5"
     #: an ONNX model (``.onnx``): the graph and initializer dims, never run
     ONNX = "onnx"
-
-
     #: Python model code (Keras, network3), read with ``ast``, never imported or executed
     PYTHON = "python"
 

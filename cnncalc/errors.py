@@ -98,6 +98,17 @@ class MismatchError(ShapeError):
         default = ("", Option("fix"), " continues with the real value, to see the whole table")
         super().__init__(*parts, layer=layer, hint=default if hint is None else hint)
 
+    def at(self, layer: str) -> CnncalcError:
+        if self.layer is not None:
+            return self
+        return MismatchError(
+            *self.parts, argument=self.argument, value=self.value, layer=layer, hint=self.hint
+        )
+
+    def prefixed(self, prefix: str) -> CnncalcError:
+        parts: tuple[Part, ...] = (f"{self.layer}: ", *self.parts) if self.layer else self.parts
+        return MismatchError(prefix, *parts, argument=self.argument, value=self.value, hint=self.hint)
+
 
 class SizeMismatch(MismatchError):
     """A size the user declared (PyTorch's ``in_channels``, ``in_features``, ``num_features``) that
@@ -117,9 +128,6 @@ class SizeMismatch(MismatchError):
         if self.layer is not None:
             return self
         return SizeMismatch(self.name, self.given, self.actual, self.origin, layer)
-
-    def prefixed(self, prefix: str) -> CnncalcError:
-        return CnncalcError.prefixed(self, prefix)
 
     def from_origin(self, origin: str) -> SizeMismatch:
         """The same mismatch with a better account of where the size comes from."""

@@ -136,7 +136,12 @@ def _list(names: list[str]) -> str:
 def _variable(name: str, taken: dict[str, str]) -> str:
     """A Python identifier for a tensor named ``name`` (unique among those already given)."""
     base = re.sub(r"\W", "_", name)
-    if not base or base[0].isdigit() or keyword.iskeyword(base) or base in ("keras", "layers", "model", "input"):
+    if (
+        not base
+        or base[0].isdigit()
+        or keyword.iskeyword(base)
+        or base in ("keras", "layers", "model", "input")
+    ):
         base = f"t_{base}"
     candidate, n = base, 1
     values = set(taken.values())

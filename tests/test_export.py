@@ -54,21 +54,33 @@ def random_stack(rng: random.Random) -> tuple[list[str], tuple[int, ...]]:
         choice = rng.randrange(11)
         pad = rng.choice(["valid", "same"])
         if choice == 0:
-            layers.append(f"conv:{rng.randint(1, 8)},{rng.randint(1, 4)}x{rng.randint(1, 4)},{rng.randint(1, 2)},{pad}")
+            layers.append(
+                f"conv:{rng.randint(1, 8)},{rng.randint(1, 4)}x{rng.randint(1, 4)},{rng.randint(1, 2)},{pad}"
+            )
         elif choice == 1:
-            layers.append(f"conv:{rng.randint(1, 8)},3,dilation_rate=2,padding={pad},use_bias={rng.random() < 0.5}")
+            layers.append(
+                f"conv:{rng.randint(1, 8)},3,dilation_rate=2,padding={pad},use_bias={rng.random() < 0.5}"
+            )
         elif choice == 2:
             layers.append(f"maxpool:{rng.randint(1, 3)},{rng.randint(1, 3)},{pad}")
         elif choice == 3:
             layers.append(f"avgpool:{rng.randint(1, 3)},padding={pad}")
         elif choice == 4:
-            layers.append(f"depthwiseconv2d:{rng.randint(1, 3)},{rng.randint(1, 2)},{pad},depth_multiplier={rng.randint(1, 2)}")
+            layers.append(
+                f"depthwiseconv2d:{rng.randint(1, 3)},{rng.randint(1, 2)},{pad},depth_multiplier={rng.randint(1, 2)}"
+            )
         elif choice == 5:
             layers.append(f"separableconv2d:{rng.randint(1, 6)},{rng.randint(1, 3)},padding={pad}")
         elif choice == 6:
-            layers.append(rng.choice(["bn", "relu", "dropout:0.25", "activation:tanh", "zeropadding2d:1", "upsampling2d:2"]))
+            layers.append(
+                rng.choice(
+                    ["bn", "relu", "dropout:0.25", "activation:tanh", "zeropadding2d:1", "upsampling2d:2"]
+                )
+            )
         elif choice == 7:
-            layers.append(f"conv2dtranspose:{rng.randint(1, 6)},{rng.randint(1, 3)},{rng.randint(1, 2)},{pad}")
+            layers.append(
+                f"conv2dtranspose:{rng.randint(1, 6)},{rng.randint(1, 3)},{rng.randint(1, 2)},{pad}"
+            )
         elif choice == 8:
             layers.append(f"cropping2d:{rng.randint(0, 2)}")
         elif choice == 9:
@@ -118,7 +130,17 @@ def test_a_graph_becomes_a_functional_model() -> None:
 
 def test_cli_writes_runnable_code(tmp_path) -> None:
     out = tmp_path / "model.py"
-    result = run("export", "--to", "keras", "--input", "28x28x1", "conv:32,3,activation=relu", "maxpool:2", "-o", str(out))
+    result = run(
+        "export",
+        "--to",
+        "keras",
+        "--input",
+        "28x28x1",
+        "conv:32,3,activation=relu",
+        "maxpool:2",
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 0, result.stderr
     text = out.read_text()
     assert "layers.Conv2D(filters=32, kernel_size=(3, 3), activation='relu', name='conv2d')" in text
@@ -130,7 +152,10 @@ def test_cli_writes_runnable_code(tmp_path) -> None:
     "args, message",
     [
         (["--model", "resnet18"], "the model uses --convention pytorch"),
-        (["--convention", "keras", "--input", "9x9x1", "maxpool:3,2,ceil_mode=true"], "ceil_mode=True is PyTorch's"),
+        (
+            ["--convention", "keras", "--input", "9x9x1", "maxpool:3,2,ceil_mode=true"],
+            "ceil_mode=True is PyTorch's",
+        ),
         (["--input", "9x9x1", "conv:4,3,1,1"], "padding=[[1, 1], [1, 1]] is PyTorch's"),
         (["--input", "9x9x1", "adaptiveavgpool:2"], "AdaptiveAvgPool2d has no Keras class"),
     ],

@@ -68,7 +68,9 @@ def test_network3_example_file() -> None:
 
 def test_a_wrong_n_in_is_reported_at_its_line_and_fix_continues(tmp_path) -> None:
     path = tmp_path / "net.py"
-    path.write_text(NETWORK3_SEED.replace("n_in=20*12*12", "n_in=20*24*24").replace("(mini_batch_size,", "(10,"))
+    path.write_text(
+        NETWORK3_SEED.replace("n_in=20*12*12", "n_in=20*24*24").replace("(mini_batch_size,", "(10,")
+    )
     result = run("summary", "-f", str(path))
     assert result.exit_code == 2
     first, hint = result.stderr.splitlines()
@@ -105,7 +107,9 @@ def _cases():
         doc = json.loads(path.read_text())
         for model in doc["models"]:
             name = model["variable"] if len(doc["models"]) > 1 else None
-            yield pytest.param(path.name.replace(".expected.json", ".py"), name, model, id=f"{path.stem}-{name}")
+            yield pytest.param(
+                path.name.replace(".expected.json", ".py"), name, model, id=f"{path.stem}-{name}"
+            )
 
 
 @pytest.mark.parametrize("filename, model_name, keras_rows", list(_cases()))
@@ -177,10 +181,19 @@ NOT_FOLLOWED = [
         "import keras\nblock = make_block(3)\nm = keras.Sequential([keras.Input((8, 8, 1)), block])",
         "line 3: block is not a layer the reader follows (make_block(...) is not a layer or model cnncalc reads, line 2)",
     ),
-    ("import keras\nm = keras.Sequential([keras.layers.Dense(n)])", "line 2: keras.layers.Dense(n): argument 1: n is not defined"),
-    ("import keras\nm = keras.Sequential([keras.layers.Dense(64 / 2)])", "64 / 2 cannot be known without running"),
+    (
+        "import keras\nm = keras.Sequential([keras.layers.Dense(n)])",
+        "line 2: keras.layers.Dense(n): argument 1: n is not defined",
+    ),
+    (
+        "import keras\nm = keras.Sequential([keras.layers.Dense(64 / 2)])",
+        "64 / 2 cannot be known without running",
+    ),
     ("import keras\nclass Net(keras.Model):\n    pass", "class Net (line 2) is a subclassed model"),
-    ("import keras\nd = keras.layers.Dense(4)\ni = keras.Input((4,))\nm = keras.Model(i, d(d(i)))", "called a second time"),
+    (
+        "import keras\nd = keras.layers.Dense(4)\ni = keras.Input((4,))\nm = keras.Model(i, d(d(i)))",
+        "called a second time",
+    ),
     ("x = (", "not valid Python at line 1"),
     ("print('hello')", "found no model"),
 ]
@@ -220,7 +233,9 @@ def test_model_name_needs_python_code(tmp_path) -> None:
 
 def test_keras_call_syntax_as_layer_arguments() -> None:
     doc = run_json(
-        "summary", "Conv2D(16, 2, strides=2, activation='relu', input_shape=(200, 200, 1))", "MaxPooling2D(pool_size=2)"
+        "summary",
+        "Conv2D(16, 2, strides=2, activation='relu', input_shape=(200, 200, 1))",
+        "MaxPooling2D(pool_size=2)",
     )
     assert [layer["output_shape"] for layer in doc["layers"]] == [[100, 100, 16], [50, 50, 16]]
     assert doc["total_params"] == 80
@@ -228,10 +243,18 @@ def test_keras_call_syntax_as_layer_arguments() -> None:
 
 def test_tuples_and_products_in_the_compact_grammar() -> None:
     doc = run_json("summary", "--input", "20x20x1", "conv:16,(2,2)", "conv:8,[3, 3],(1,1),padding=same")
-    assert doc["layers"][0]["config"]["kernel_size"] == [2, 2] and doc["layers"][1]["params"] == 8 * 16 * 9 + 8
+    assert (
+        doc["layers"][0]["config"]["kernel_size"] == [2, 2] and doc["layers"][1]["params"] == 8 * 16 * 9 + 8
+    )
     doc = run_json(
-        "summary", "--data-format", "channels_first", "--input", "1x28x28",
-        "convpool:20x1x5x5", "fullyconnected:n_in=20*12*12,n_out=100", "softmaxlayer:n_out=10",
+        "summary",
+        "--data-format",
+        "channels_first",
+        "--input",
+        "1x28x28",
+        "convpool:20x1x5x5",
+        "fullyconnected:n_in=20*12*12,n_out=100",
+        "softmaxlayer:n_out=10",
     )
     assert doc["total_params"] == 520 + 288100 + 1010
 

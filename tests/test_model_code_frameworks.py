@@ -62,7 +62,10 @@ def run_code(code: str):
     return namespace["model"]
 
 
-@pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.py") if p.name not in ("make_expected.py", "network3_mnist.py")))
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in EXAMPLES.glob("*.py") if p.name not in ("make_expected.py", "network3_mnist.py")),
+)
 def test_examples_run_in_keras_match(path) -> None:
     maker = _maker()
     keras.backend.clear_session()

@@ -22,16 +22,97 @@ TEXTS = [p.read_text() for p in EXAMPLES if p.name != "make_expected.py"]
 FUZZ = settings(deadline=5000, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 
 TOKENS = [
-    "import keras", "from keras import layers", "from keras.layers import *", "import tensorflow as tf",
-    "from network3 import *", "model", "x", "y", "net", "N", " = ", "\n", "    ", "(", ")", "[", "]",
-    ", ", ":", ".", "Sequential(", "keras.Sequential(", "Model(", "keras.Model(", "Input(", "keras.Input(",
-    "shape=", "input_shape=", "batch_shape=", "Conv2D(", "layers.Conv2D(", "Dense(", "MaxPooling2D(",
-    "Flatten()", "Concatenate()", "layers.add(", "Add()", ".add(", ".build(", ".summary()", "Network(",
-    "ConvPoolLayer(", "FullyConnectedLayer(", "SoftmaxLayer(", "image_shape=", "filter_shape=", "n_in=",
-    "n_out=", "poolsize=", "mini_batch_size", "16", "3", "0", "-1", "2", "28", "1e400", "10**9", "9" * 30,
-    "*", "//", "/", "+", "-", "**", "'relu'", "'same'", "None", "True", "name=", "'m'", "for i in range(2):",
-    "while x:", "if x:", "else:", "def f(a=3):", "return ", "class A(keras.Model):", "lambda q: q",
-    "x + y", "*args", "**kw", "f(", "#", "'", '"', "\\", "@", "async ", "await ", "yield ",
+    "import keras",
+    "from keras import layers",
+    "from keras.layers import *",
+    "import tensorflow as tf",
+    "from network3 import *",
+    "model",
+    "x",
+    "y",
+    "net",
+    "N",
+    " = ",
+    "\n",
+    "    ",
+    "(",
+    ")",
+    "[",
+    "]",
+    ", ",
+    ":",
+    ".",
+    "Sequential(",
+    "keras.Sequential(",
+    "Model(",
+    "keras.Model(",
+    "Input(",
+    "keras.Input(",
+    "shape=",
+    "input_shape=",
+    "batch_shape=",
+    "Conv2D(",
+    "layers.Conv2D(",
+    "Dense(",
+    "MaxPooling2D(",
+    "Flatten()",
+    "Concatenate()",
+    "layers.add(",
+    "Add()",
+    ".add(",
+    ".build(",
+    ".summary()",
+    "Network(",
+    "ConvPoolLayer(",
+    "FullyConnectedLayer(",
+    "SoftmaxLayer(",
+    "image_shape=",
+    "filter_shape=",
+    "n_in=",
+    "n_out=",
+    "poolsize=",
+    "mini_batch_size",
+    "16",
+    "3",
+    "0",
+    "-1",
+    "2",
+    "28",
+    "1e400",
+    "10**9",
+    "9" * 30,
+    "*",
+    "//",
+    "/",
+    "+",
+    "-",
+    "**",
+    "'relu'",
+    "'same'",
+    "None",
+    "True",
+    "name=",
+    "'m'",
+    "for i in range(2):",
+    "while x:",
+    "if x:",
+    "else:",
+    "def f(a=3):",
+    "return ",
+    "class A(keras.Model):",
+    "lambda q: q",
+    "x + y",
+    "*args",
+    "**kw",
+    "f(",
+    "#",
+    "'",
+    '"',
+    "\\",
+    "@",
+    "async ",
+    "await ",
+    "yield ",
 ]
 
 
@@ -67,9 +148,11 @@ def statements(draw: st.DrawFn) -> str:
     lines = draw(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=12))
     numbers = st.integers(-1, 9).map(str)
     return "import keras\nfrom keras import layers\nfrom network3 import *\n" + "\n".join(
-        line.replace("{pad}", draw(st.sampled_from(["same", "valid", "causal"]))).format(n="{n}").replace(
-            "{n}", "\0"
-        ).replace("\0", "{}").format(*[draw(numbers) for _ in range(line.count("{n}"))])
+        line.replace("{pad}", draw(st.sampled_from(["same", "valid", "causal"])))
+        .format(n="{n}")
+        .replace("{n}", "\0")
+        .replace("\0", "{}")
+        .format(*[draw(numbers) for _ in range(line.count("{n}"))])
         for line in lines
     )
 
@@ -126,7 +209,9 @@ def test_fuzz_cli(tmp_path_factory, text: str) -> None:
         "x = " + "[" * 150 + "]" * 150,
         "m = keras.Sequential([keras.layers.Dense(" + "(" * 150 + "1" + ")" * 150 + ")])",
         "\x00\x01",
-        "import keras\n" * 3 + "m = keras.Sequential()\n" + "m.add(keras.layers.Dense(3, input_shape=(4,)))\n" * 2,
+        "import keras\n" * 3
+        + "m = keras.Sequential()\n"
+        + "m.add(keras.layers.Dense(3, input_shape=(4,)))\n" * 2,
     ],
 )
 def test_pathological_sources_are_one_line(text: str) -> None:

@@ -158,7 +158,9 @@ def _parse_call(text: str, convention: Convention | None) -> tuple[LayerSpec, tu
     for key in ("input_shape", "batch_input_shape", "batch_shape"):
         if key in keywords:
             value = keywords.pop(key)
-            declared = tuple(value[1:] if key != "input_shape" else value) if isinstance(value, list) else value
+            declared = (
+                tuple(value[1:] if key != "input_shape" else value) if isinstance(value, list) else value
+            )
     layer_name = keywords.pop("name", None)
     if layer_name is not None and not isinstance(layer_name, str):
         raise SpecError(f"name must be a string, got {layer_name!r}")

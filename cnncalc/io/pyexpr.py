@@ -58,7 +58,9 @@ def evaluate(
     return _walk(node, names or {}, lookup, 0)
 
 
-def _walk(node: ast.AST, names: Mapping[str, Any], lookup: Callable[[ast.AST], Any] | None, depth: int) -> Any:
+def _walk(
+    node: ast.AST, names: Mapping[str, Any], lookup: Callable[[ast.AST], Any] | None, depth: int
+) -> Any:
     if depth > MAX_DEPTH:
         raise NotStatic("expression nested too deeply")
     if lookup is not None:

@@ -42,7 +42,18 @@ _MERGE_FUNCTIONS = {
 _NETWORK3 = frozenset({"ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer"})
 #: Method calls on a model that change nothing the calculator reports.
 _HARMLESS_METHODS = frozenset(
-    {"summary", "compile", "fit", "evaluate", "predict", "save", "save_weights", "load_weights", "train", "SGD"}
+    {
+        "summary",
+        "compile",
+        "fit",
+        "evaluate",
+        "predict",
+        "save",
+        "save_weights",
+        "load_weights",
+        "train",
+        "SGD",
+    }
 )
 _ACTIVATION_NAMES = {name.lower(): name for name in (*ACTIVATIONS, *ACTIVATION_FNS)}
 
@@ -159,7 +170,9 @@ def _parse(text: str, source: str) -> tuple[ast.Module, list[str]]:
             line = lines[index] if 0 <= index < len(lines) else ""
             if re.match(r"\s*(from|import)\s", line) and _GLUED.search(line):
                 lines[index] = _GLUED.sub("; ", line)
-                notes.append(f"line {index + 1}: read as two imports (a newline seems lost): {lines[index].strip()}")
+                notes.append(
+                    f"line {index + 1}: read as two imports (a newline seems lost): {lines[index].strip()}"
+                )
                 continue
             where = f"line {err.lineno}" if err.lineno else "the file"
             raise SpecError(f"not valid Python at {where}: {err.msg}") from None
@@ -207,7 +220,9 @@ class _Reader:
                 self.bind(target, result, stmt)
         elif isinstance(stmt, ast.AugAssign):
             if self.touches(stmt):
-                raise NotFollowed(f"line {stmt.lineno}: {source_of(stmt.target)} is changed in place; write it out")
+                raise NotFollowed(
+                    f"line {stmt.lineno}: {source_of(stmt.target)} is changed in place; write it out"
+                )
             if isinstance(stmt.target, ast.Name):
                 self.forget(stmt.target.id)
         elif isinstance(stmt, ast.Expr):
@@ -246,7 +261,9 @@ class _Reader:
             for i, elt in enumerate(target.elts):
                 self.bind(elt, items[i] if items is not None else Unknown(stmt.lineno, "unpacked"), stmt)
         elif self.touches(stmt):
-            raise NotFollowed(f"line {stmt.lineno}: assigns a model part to {source_of(target)}; use a plain name")
+            raise NotFollowed(
+                f"line {stmt.lineno}: assigns a model part to {source_of(target)}; use a plain name"
+            )
 
     def forget(self, name: str) -> None:
         self.constants.pop(name, None)
@@ -269,7 +286,11 @@ class _Reader:
         if self.touches(call) and not self.harmless(call):
             value = self.expr(call)  # a model built for nothing but its summary, a stray layer, or an error
             if isinstance(value, (SequentialModel, FunctionalModel, Network3Model)):
-                unnamed = {SequentialModel: "sequential", FunctionalModel: "functional", Network3Model: "network"}
+                unnamed = {
+                    SequentialModel: "sequential",
+                    FunctionalModel: "functional",
+                    Network3Model: "network",
+                }
                 self.found.append(Found(self.scope + unnamed[type(value)], call.lineno, value))
 
     def harmless(self, call: ast.Call) -> bool:
@@ -288,7 +309,11 @@ class _Reader:
         model.layers.append(self.as_layer(layer, call.args[0]))
 
     def build_shape(self, model: SequentialModel, call: ast.Call) -> None:
-        node = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "input_shape"), None)
+        node = (
+            call.args[0]
+            if call.args
+            else next((k.value for k in call.keywords if k.arg == "input_shape"), None)
+        )
         if node is None:
             return
         shape = self.static(node, "input shape")
@@ -298,11 +323,7 @@ class _Reader:
 
     def if_statement(self, stmt: ast.If) -> None:
         test = stmt.test
-        if (
-            isinstance(test, ast.Compare)
-            and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__"
-        ):
+        if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__":
             self.block(stmt.body)
             return
         try:
@@ -323,7 +344,10 @@ class _Reader:
         args = stmt.args
         params = [*args.posonlyargs, *args.args]
         defaults: list[ast.expr | None] = [None] * (len(params) - len(args.defaults)) + list(args.defaults)
-        for param, default in [*zip(params, defaults, strict=True), *zip(args.kwonlyargs, args.kw_defaults, strict=True)]:
+        for param, default in [
+            *zip(params, defaults, strict=True),
+            *zip(args.kwonlyargs, args.kw_defaults, strict=True),
+        ]:
             self.forget(param.arg)
             if default is not None:
                 try:
@@ -380,7 +404,9 @@ class _Reader:
                 targets = [sub.target]
             for target in targets:
                 for name_node in ast.walk(target):
-                    if isinstance(name_node, ast.Name) and isinstance(self.values.get(name_node.id), modelish):
+                    if isinstance(name_node, ast.Name) and isinstance(
+                        self.values.get(name_node.id), modelish
+                    ):
                         return True
         return False
 
@@ -442,11 +468,14 @@ class _Reader:
     def call(self, call: ast.Call) -> Any:
         func = call.func
         if isinstance(func, ast.Call) or (
-            isinstance(func, ast.Name) and isinstance(self.values.get(func.id), (LayerObj, SequentialModel, FunctionalModel))
+            isinstance(func, ast.Name)
+            and isinstance(self.values.get(func.id), (LayerObj, SequentialModel, FunctionalModel))
         ):
             target = self.expr(func)
             if isinstance(target, (SequentialModel, FunctionalModel)):
-                raise NotFollowed(f"line {call.lineno}: a model called as a layer is not followed; use its layers")
+                raise NotFollowed(
+                    f"line {call.lineno}: a model called as a layer is not followed; use its layers"
+                )
             layer = self.as_layer(target, func)
             if len(call.args) != 1:
                 raise NotFollowed(f"line {call.lineno}: a layer is called on one tensor (or a list of them)")
@@ -471,7 +500,9 @@ class _Reader:
             if len(call.args) != 1:
                 raise NotFollowed(f"line {call.lineno}: {name}() takes a list of tensors")
             rest = ast.Call(func=ast.Name(cls), args=[], keywords=call.keywords)
-            return self.apply(self.constructed(LayerObj(cls, rest, call.lineno)), self.tensors(call.args[0]), call)
+            return self.apply(
+                self.constructed(LayerObj(cls, rest, call.lineno)), self.tensors(call.args[0]), call
+            )
         return self.constructed(LayerObj(cls, call, call.lineno))
 
     def constructed(self, layer: LayerObj) -> LayerObj:
@@ -493,8 +524,12 @@ class _Reader:
         if items_node is not None:
             items = self.expr(items_node)
             if not isinstance(items, tuple):
-                raise NotFollowed(f"line {call.lineno}: Sequential() needs its list of layers written in the call")
-            for item, item_node in zip(items, getattr(items_node, "elts", [items_node] * len(items)), strict=True):
+                raise NotFollowed(
+                    f"line {call.lineno}: Sequential() needs its list of layers written in the call"
+                )
+            for item, item_node in zip(
+                items, getattr(items_node, "elts", [items_node] * len(items)), strict=True
+            ):
                 if isinstance(item, Node) and item.input_shape is not None and not model.layers:
                     model.built_shape = item.input_shape
                     continue
@@ -555,7 +590,9 @@ class _Reader:
         items = value if isinstance(value, tuple) else (value,)
         for item in items:
             if not isinstance(item, Node):
-                raise NotFollowed(f"line {node.lineno}: {source_of(node)} is not a tensor the reader follows{_why(item)}")
+                raise NotFollowed(
+                    f"line {node.lineno}: {source_of(node)} is not a tensor the reader follows{_why(item)}"
+                )
         return items
 
     def as_layer(self, value: Any, node: ast.AST) -> LayerObj:
@@ -579,7 +616,9 @@ class _Reader:
 
     def activation_name(self, node: ast.AST) -> Any:
         """``tf.nn.relu``, ``keras.activations.relu``, network3's ``ReLU``: the activation's name."""
-        if isinstance(node, (ast.Name, ast.Attribute)) and not (isinstance(node, ast.Name) and node.id in self.constants):
+        if isinstance(node, (ast.Name, ast.Attribute)) and not (
+            isinstance(node, ast.Name) and node.id in self.constants
+        ):
             name = dotted(node)
             last = (name or "").rpartition(".")[2]
             if last.lower() in _ACTIVATION_NAMES:
@@ -591,7 +630,11 @@ class _Reader:
     def layer_spec(self, layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] | None]:
         """Build the cnncalc layer from the call's arguments (evaluated statically)."""
         call = layer.call
-        text = f"line {layer.line}: {source_of(call)}" if call.args or call.keywords else f"line {layer.line}: {layer.cls}()"
+        text = (
+            f"line {layer.line}: {source_of(call)}"
+            if call.args or call.keywords
+            else f"line {layer.line}: {layer.cls}()"
+        )
         try:
             positional = []
             for i, arg in enumerate(call.args):
@@ -692,9 +735,7 @@ def _choose(found: list[Found], skipped: list[str], source: str, wanted: str | N
         return models[0]
     if not models:
         extra = f"; {skipped[0]}" if skipped else ""
-        raise SpecError(
-            "found no model (Keras Sequential or Model, or network3 Network) in the code" + extra
-        )
+        raise SpecError("found no model (Keras Sequential or Model, or network3 Network) in the code" + extra)
     raise SpecError(f"the file defines {len(models)} models: {listing}; pick one with ", Option("model_name"))
 
 
@@ -725,7 +766,9 @@ def _plain_layers(reader: _Reader, layers: list[LayerObj]) -> tuple[list[LayerSp
 def _sequential_spec(reader: _Reader, model: SequentialModel) -> Spec:
     layers, declared = _plain_layers(reader, model.layers)
     # The title is Keras's: the model's name=, else its default name (the variable is for picking).
-    return Spec(layers=tuple(layers), input_shape=model.built_shape or declared, name=model.name or "sequential")
+    return Spec(
+        layers=tuple(layers), input_shape=model.built_shape or declared, name=model.name or "sequential"
+    )
 
 
 def _network3_spec(reader: _Reader, model: Network3Model) -> Spec:
@@ -734,7 +777,9 @@ def _network3_spec(reader: _Reader, model: Network3Model) -> Spec:
     image_shape = getattr(first, "image_shape", None)
     n_in = getattr(first, "n_in", None)
     shape = tuple(image_shape[1:]) if image_shape else ((n_in,) if n_in else None)
-    return Spec(layers=tuple(layers), input_shape=shape, data_format=DataFormat.CHANNELS_FIRST, name="network")
+    return Spec(
+        layers=tuple(layers), input_shape=shape, data_format=DataFormat.CHANNELS_FIRST, name="network"
+    )
 
 
 def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
@@ -764,7 +809,8 @@ def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
     tensor_name = {node.ident: n for node, n in zip(model.inputs, input_names, strict=True)}
     tensor_name.update({node.ident: n for node, n in zip(ordered, names, strict=True)})
     chain = len(model.inputs) == 1 and all(
-        len(node.sources) == 1 and node.sources[0].ident == (ordered[i - 1].ident if i else model.inputs[0].ident)
+        len(node.sources) == 1
+        and node.sources[0].ident == (ordered[i - 1].ident if i else model.inputs[0].ident)
         for i, node in enumerate(ordered)
     )
     if chain:
@@ -772,7 +818,11 @@ def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
         return Spec(layers=tuple(specs), input_shape=shape, name=model.name or "functional")
     layers = tuple(
         LayerSpec(
-            s.layer, s.text, n, compact=False, line=s.line,
+            s.layer,
+            s.text,
+            n,
+            compact=False,
+            line=s.line,
             inputs=tuple(tensor_name[src.ident] for src in node.sources),
         )
         for s, n, node in zip(specs, names, ordered, strict=True)

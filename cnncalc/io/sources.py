@@ -200,5 +200,7 @@ def read_spec(
 
 def _no_model_name(spec: Spec, model_name: str | None, path: str, fmt: SourceFormat) -> Spec:
     if model_name is not None:
-        raise SpecError(Option("model_name"), f" picks a model in Python code; {source_name(path)} is {fmt.value}")
+        raise SpecError(
+            Option("model_name"), f" picks a model in Python code; {source_name(path)} is {fmt.value}"
+        )
     return spec

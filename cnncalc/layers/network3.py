@@ -136,7 +136,9 @@ def _check_n_in(layer: Any, shape: Shape) -> int:
     if layer.n_in is not None and layer.n_in != n:
         where = f"{fmt_shape(shape)} = {n:,}" if len(shape) > 1 else f"{n:,}"
         raise MismatchError(
-            f"n_in is {layer.n_in:,}, but the layer gets {where} values: use n_in={n}", argument="n_in", value=n
+            f"n_in is {layer.n_in:,}, but the layer gets {where} values: use n_in={n}",
+            argument="n_in",
+            value=n,
         )
     return n
 
