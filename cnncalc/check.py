@@ -372,9 +372,10 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
                 )
             )
             continue
-        if source != "-" and os.path.isfile(source) and _saved_model(source):
-            # A saved Keras model (.keras, .h5) holds no expectations to compare or rewrite: it
-            # only shows that the model computes, which passes only when empty specs may.
+        if source != "-" and os.path.isfile(source) and (_saved_model(source) or source.endswith(".py")):
+            # A saved Keras model (.keras, .h5) or model code (.py) holds no expectations to
+            # compare or rewrite: it only shows that the model computes, which passes only when
+            # empty specs may.
             read = functools.partial(read_spec, source)
             results.append(check_spec(read, source, allow_empty=allow_empty, saved=True))
             continue

@@ -275,3 +275,18 @@ def test_near_misses_get_the_accepted_spelling(text, hint) -> None:
 def test_pytorch_call_spelling_is_refused_not_misread() -> None:
     result = run("summary", "--input", "1x8x8", "nn.Conv2d(1, 16, 2, stride=2)")
     assert result.exit_code == 2 and "PyTorch's spelling" in result.stderr
+
+
+def test_check_computes_model_code() -> None:
+    result = run("check", str(EXAMPLES / "pool_dims.py"), str(EXAMPLES / "keras_autoencoder.py"))
+    assert result.exit_code == 2  # the second file has two models: an error result, the first passes
+    assert "PASS" in result.stdout and "defines 2 models" in result.stdout
+
+
+def test_json_output_of_model_code_reads_back(tmp_path) -> None:
+    """--format json carries each layer's line; read back, it is an informational key."""
+    doc = run_json("summary", "-f", str(EXAMPLES / "keras_cifar_add.py"))
+    assert [layer["line"] for layer in doc["layers"]][:3] == [11, 12, 13]
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps(doc))
+    assert run("check", str(path)).exit_code == 0
