@@ -80,6 +80,8 @@ class Node:
 
     ident: int
     line: int
+    #: a model input (``Input(...)``); its shape is None when the code leaves a size free
+    is_input: bool = False
     input_name: str | None = None
     input_shape: tuple[int, ...] | None = None
     layer: LayerObj | None = None
@@ -136,7 +138,7 @@ def read_python(text: str, source: str = "<string>", model_name: str | None = No
     """
     try:
         tree, notes = _parse(text, source)
-        reader = _Reader(source)
+        reader = _Reader()
         reader.block(tree.body)
         chosen = _choose(reader.found, reader.skipped, source, model_name)
         spec = _to_spec(reader, chosen)
@@ -184,8 +186,7 @@ def _parse(text: str, source: str) -> tuple[ast.Module, list[str]]:
 class _Reader:
     """Walks the statements in order, keeping what each name holds."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self) -> None:
         self.constants: dict[str, Any] = {}
         self.values: dict[str, Any] = {}
         self.imports: dict[str, str] = {}
@@ -234,7 +235,7 @@ class _Reader:
             if self.touches(stmt):
                 raise NotFollowed(
                     f"line {stmt.lineno}: a loop builds part of the model; cnncalc reads the code without "
-                    "running it: write the layers out, or give the model as LAYER arguments"
+                    "running it: write the layers out"
                 )
         elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.Try)):
             self.block(stmt.body)
@@ -301,7 +302,7 @@ class _Reader:
         if len(call.args) != 1 or call.keywords:
             raise NotFollowed(f"line {call.lineno}: model.add() takes one layer")
         layer = self.expr(call.args[0])
-        if isinstance(layer, Node) and layer.input_shape is not None and not model.layers:
+        if isinstance(layer, Node) and layer.is_input and not model.layers:
             model.built_shape = layer.input_shape
             return
         if isinstance(layer, SequentialModel):
@@ -427,7 +428,7 @@ class _Reader:
             return "sequential"
         if last in ("Model", "Functional") and keras:
             return "model"
-        if last in ("Input",) and keras:
+        if last in ("Input", "InputLayer") and keras:
             return "input"
         if last == "Network" and (full == last or "network3" in full):
             return "network"
@@ -530,7 +531,7 @@ class _Reader:
             for item, item_node in zip(
                 items, getattr(items_node, "elts", [items_node] * len(items)), strict=True
             ):
-                if isinstance(item, Node) and item.input_shape is not None and not model.layers:
+                if isinstance(item, Node) and item.is_input and not model.layers:
                     model.built_shape = item.input_shape
                     continue
                 model.layers.append(self.as_layer(item, item_node))
@@ -559,6 +560,8 @@ class _Reader:
                 shape_node = keyword.value
             elif keyword.arg in ("batch_shape", "batch_input_shape"):
                 shape_node, batch = keyword.value, True
+            elif keyword.arg == "input_shape":  # Keras 2's InputLayer(input_shape=...)
+                shape_node = keyword.value
             elif keyword.arg == "name":
                 name = self.static_str(keyword.value, "name")
         if shape_node is None:
@@ -567,13 +570,10 @@ class _Reader:
         if not isinstance(shape, tuple):
             raise SpecError(f"line {call.lineno}: Input shape must be a tuple like (28, 28, 1)")
         shape = shape[1:] if batch else shape
-        if any(v is None for v in shape):
-            raise SpecError(
-                f"line {call.lineno}: the input shape {shape} has a free size (None): give ",
-                Option("input_shape"),
-            )
         self.nodes += 1
-        return Node(self.nodes, call.lineno, input_name=name, input_shape=tuple(shape))
+        # A free size (None) is left to the input shape given with the model (``--input``).
+        known = None if any(v is None for v in shape) else tuple(shape)
+        return Node(self.nodes, call.lineno, is_input=True, input_name=name, input_shape=known)
 
     def apply(self, layer: LayerObj, sources: tuple[Node, ...], where: ast.AST) -> Node:
         layer.applied += 1
@@ -752,8 +752,6 @@ def _plain_layers(reader: _Reader, layers: list[LayerObj]) -> tuple[list[LayerSp
     specs: list[LayerSpec] = []
     input_shape = None
     for index, layer in enumerate(layers):
-        if layer.cls in ("InputLayer",):
-            raise NotFollowed(f"line {layer.line}: use keras.Input(shape=...) or input_shape= for the input")
         spec, declared = _built(layer)
         if declared is not None:
             if index != 0:
@@ -784,8 +782,12 @@ def _network3_spec(reader: _Reader, model: Network3Model) -> Spec:
 
 def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
     for node in model.inputs:
-        if node.input_shape is None:
+        if not node.is_input:
             raise NotFollowed(f"line {model.line}: the model's inputs must be Input() tensors")
+        if node.input_shape is None and len(model.inputs) > 1:
+            raise SpecError(
+                f"line {node.line}: an input with a free size (None) in a model with several inputs"
+            )
     needed: dict[int, Node] = {}
     stack = list(model.outputs)
     while stack:
