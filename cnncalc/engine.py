@@ -259,7 +259,9 @@ def summarize(
             except MismatchError as err:
                 flat = by_name.get(srcs[0])
                 if isinstance(err, SizeMismatch) and flat is not None and flat.type == "flatten":
-                    err = err.from_origin(f"{fmt_shape(flat.input_shape)} after flatten")  # say what was flattened
+                    err = err.from_origin(
+                        f"{fmt_shape(flat.input_shape)} after flatten"
+                    )  # say what was flattened
                 if not fix:
                     raise err.at(describe_layer(index, ls.text)) from None
                 layer = with_argument(layer, err.argument, err.value)

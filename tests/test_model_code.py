@@ -272,9 +272,19 @@ def test_near_misses_get_the_accepted_spelling(text, hint) -> None:
     assert result.exit_code == 2 and result.stderr.splitlines()[-1] == hint
 
 
-def test_pytorch_call_spelling_is_refused_not_misread() -> None:
-    result = run("summary", "--input", "1x8x8", "nn.Conv2d(1, 16, 2, stride=2)")
-    assert result.exit_code == 2 and "PyTorch's spelling" in result.stderr
+def test_pytorch_call_syntax_takes_pytorch_names() -> None:
+    """nn.Conv2d(in, out, kernel, stride): PyTorch's order whatever the convention (the seed's conv:
+    (2*2*1 + 1) * 16 = 80 params, (200 - 2)/2 + 1 = 100)."""
+    doc = run_json(
+        "summary", "--convention", "pytorch", "--input", "1x200x200", "nn.Conv2d(1, 16, 2, stride=2)"
+    )
+    assert doc["output_shape"] == [16, 100, 100] and doc["total_params"] == 80
+    doc = run_json(
+        "summary", "--input", "200x200x1", "nn.Conv2d(1, 16, 2, stride=2)", "nn.ReLU(inplace=True)"
+    )
+    assert doc["output_shape"] == [100, 100, 16]
+    result = run("summary", "--input", "200x200x3", "nn.Conv2d(1, 16, 2, stride=2)")
+    assert result.exit_code == 2 and "in_channels=3, not 1" in result.stderr
 
 
 def test_check_computes_model_code() -> None:

@@ -83,6 +83,7 @@ def looks_like_onnx(data: bytes, name: str) -> bool:
         len(data) > 4 and data[0] == 0x08 and 1 <= data[1] <= 20 and data[2] in (0x12, 0x1A, 0x22, 0x3A, 0x42)
     )
 
+
 #: Text that is Python rather than JSON: an import, or a model constructor call.
 _PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s*\(", re.MULTILINE)
 
