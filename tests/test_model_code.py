@@ -16,7 +16,8 @@ from cnncalc.io.python_source import read_python
 from .helpers import run, run_json
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "model_code"
-EXPECTED = sorted(EXAMPLES.glob("*.expected.json"))
+EXPECTED = sorted(p for p in EXAMPLES.glob("*.expected.json") if not p.name.startswith("pytorch_"))
+TORCH_EXPECTED = sorted(EXAMPLES.glob("pytorch_*.expected.json"))
 
 
 def summary_of(text: str, model_name: str | None = None, **options):
@@ -129,7 +130,24 @@ def test_examples_match_keras(filename, model_name, keras_rows) -> None:
 
 def test_every_example_has_expected_values() -> None:
     examples = {p.name for p in EXAMPLES.glob("*.py")} - {"make_expected.py", "network3_mnist.py"}
-    assert {p.name.replace(".expected.json", ".py") for p in EXPECTED} == examples
+    assert {p.name.replace(".expected.json", ".py") for p in [*EXPECTED, *TORCH_EXPECTED]} == examples
+
+
+@pytest.mark.parametrize("path", TORCH_EXPECTED, ids=lambda p: p.stem)
+def test_pytorch_examples_match_torch(path) -> None:
+    """Every module of every PyTorch example as torch 2.13 runs it (forward hooks): the output
+    shape of each call (a module called twice is two rows, ``pool`` and ``pool_1``) and its own
+    params; the model's output and sum(p.numel() for p in model.parameters())."""
+    expected = json.loads(path.read_text())
+    s = summary_of((EXAMPLES / path.name.replace(".expected.json", ".py")).read_text())
+    rows = {r.name: r for r in s.layers}
+    for name, module in expected["modules"].items():
+        for k, shape in enumerate(module["outputs"]):
+            row = rows[name if k == 0 else f"{name}_{k}"]
+            assert list(row.output_shape) == shape, name
+        assert rows[name].params == module["params"], name
+    assert list(s.output_shape) == expected["output"]
+    assert s.total_params == expected["total_params"]
 
 
 # --- spellings and values ------------------------------------------------------------------------

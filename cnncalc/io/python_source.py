@@ -19,13 +19,28 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
-from ..enums import DataFormat
+from ..enums import Convention, DataFormat
 from ..errors import CnncalcError, Option, SpecError
 from ..layers.args import ACTIVATIONS
 from ..layers.network3 import ACTIVATION_FNS
+from . import torch_source as T
+from .code_values import (
+    MODELS,
+    Found,
+    FunctionalModel,
+    LayerObj,
+    Network3Model,
+    Node,
+    NotFollowed,
+    SequentialModel,
+    TorchModule,
+    TorchSequential,
+    TorchTensor,
+    Unknown,
+)
 from .pyexpr import NotStatic, dotted, evaluate, source_of
 from .spec import INPUT_KEYS, LayerSpec, Spec, build_layer, ignored, resolve_kind
 
@@ -58,78 +73,6 @@ _HARMLESS_METHODS = frozenset(
 _ACTIVATION_NAMES = {name.lower(): name for name in (*ACTIVATIONS, *ACTIVATION_FNS)}
 
 
-class NotFollowed(SpecError):
-    """Code the reader cannot follow without running it (loops, conditionals, custom functions)."""
-
-
-@dataclass(eq=False)
-class LayerObj:
-    """A layer constructed in the code: its class as written, its arguments, where it is."""
-
-    cls: str
-    call: ast.Call
-    line: int
-    applied: int = 0
-    #: the layer as built where the code constructs it (its names hold their values there), or why not
-    built: tuple[LayerSpec, tuple[int, ...] | None] | CnncalcError | None = None
-
-
-@dataclass(eq=False)
-class Node:
-    """A tensor of a functional model: a model input, or a layer applied to tensors."""
-
-    ident: int
-    line: int
-    #: a model input (``Input(...)``); its shape is None when the code leaves a size free
-    is_input: bool = False
-    input_name: str | None = None
-    input_shape: tuple[int, ...] | None = None
-    layer: LayerObj | None = None
-    sources: tuple[Node, ...] = ()
-
-
-@dataclass(eq=False)
-class SequentialModel:
-    line: int
-    layers: list[LayerObj] = field(default_factory=list)
-    name: str | None = None
-    built_shape: tuple[int, ...] | None = None
-
-
-@dataclass(eq=False)
-class FunctionalModel:
-    line: int
-    inputs: tuple[Node, ...]
-    outputs: tuple[Node, ...]
-    name: str | None = None
-
-
-@dataclass(eq=False)
-class Network3Model:
-    line: int
-    layers: list[LayerObj]
-
-
-Model = SequentialModel | FunctionalModel | Network3Model
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value the reader could not know, and why (reported only if the model uses it)."""
-
-    line: int
-    why: str
-
-
-@dataclass(frozen=True)
-class Found:
-    """One model in the file: what the code calls it and where."""
-
-    name: str
-    line: int
-    model: Model
-
-
 def read_python(text: str, source: str = "<string>", model_name: str | None = None) -> Spec:
     """The model in Python source ``text`` -> :class:`Spec`, without importing or running it.
 
@@ -146,14 +89,7 @@ def read_python(text: str, source: str = "<string>", model_name: str | None = No
         raise SpecError(f"{source}: code nested too deeply to read") from None
     except CnncalcError as err:
         raise err.prefixed(f"{source}: ") from None
-    return Spec(
-        layers=spec.layers,
-        input_shape=spec.input_shape,
-        data_format=spec.data_format,
-        name=spec.name,
-        inputs=spec.inputs,
-        notes=(*notes, *reader.notes),
-    )
+    return replace(spec, notes=(*notes, *reader.notes))
 
 
 # A line the course notes printed with its newline lost: ``import Sequentialfrom keras.layers import X``.
@@ -187,6 +123,13 @@ class _Reader:
     """Walks the statements in order, keeping what each name holds."""
 
     def __init__(self) -> None:
+        #: ``self.X`` assignments while an ``nn.Module``'s ``__init__`` is read (else None)
+        self.attributes: dict[str, Any] | None = None
+        self.self_name: str | None = None
+        #: the file's ``nn.Module`` classes, and the tensors it makes / feeds to a model
+        self.torch_classes: dict[str, ast.ClassDef] = {}
+        self.torch_inputs: list[TorchTensor] = []
+        self.torch_fed: list[TorchTensor] = []
         self.constants: dict[str, Any] = {}
         self.values: dict[str, Any] = {}
         self.imports: dict[str, str] = {}
@@ -196,6 +139,11 @@ class _Reader:
         self.nodes = 0
         self.scope = ""
 
+    def new_input(self, line: int, shape: tuple[int, ...] | None) -> Node:
+        """A fresh tensor node (a model input until a layer is put on it)."""
+        self.nodes += 1
+        return Node(self.nodes, line, is_input=True, input_shape=shape)
+
     # statements ------------------------------------------------------------------------------
 
     def block(self, body: list[ast.stmt]) -> None:
@@ -203,6 +151,8 @@ class _Reader:
             self.statement(stmt)
 
     def statement(self, stmt: ast.stmt) -> None:
+        if isinstance(stmt, (ast.Expr, ast.Assign)):
+            self.scan_fed(stmt)
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 self.imports[alias.asname or alias.name.split(".")[0]] = (
@@ -245,8 +195,21 @@ class _Reader:
             self.class_definition(stmt)
         elif isinstance(stmt, ast.Return) and stmt.value is not None and self.touches(stmt.value):
             value = self.expr(stmt.value)
-            if isinstance(value, (SequentialModel, FunctionalModel, Network3Model)):
+            if isinstance(value, MODELS):
                 self.found.append(Found(self.scope + "return", stmt.lineno, value))
+
+    def scan_fed(self, stmt: ast.stmt) -> None:
+        """``net(torch.randn(1, 3, 32, 32))`` anywhere in a statement: the tensor fed to the model."""
+        for sub in ast.walk(stmt):
+            if (
+                isinstance(sub, ast.Call)
+                and isinstance(sub.func, ast.Name)
+                and isinstance(self.values.get(sub.func.id), (TorchModule, TorchSequential))
+            ):
+                for arg in sub.args:
+                    value = self.expr(arg)
+                    if isinstance(value, TorchTensor):
+                        self.torch_fed.append(value)
 
     def bind(self, target: ast.expr, result: Any, stmt: ast.stmt) -> None:
         if isinstance(target, ast.Name):
@@ -255,8 +218,15 @@ class _Reader:
                 self.constants[target.id] = result
             else:
                 self.values[target.id] = result
-                if isinstance(result, (SequentialModel, FunctionalModel, Network3Model)):
+                if isinstance(result, MODELS):
                     self.found.append(Found(self.scope + target.id, stmt.lineno, result))
+        elif (
+            self.attributes is not None
+            and isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == self.self_name
+        ):
+            self.attributes[target.attr] = result  # an nn.Module's self.X = ...
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = result if isinstance(result, (tuple, list)) and len(result) == len(target.elts) else None
             for i, elt in enumerate(target.elts):
@@ -286,7 +256,7 @@ class _Reader:
                 return
         if self.touches(call) and not self.harmless(call):
             value = self.expr(call)  # a model built for nothing but its summary, a stray layer, or an error
-            if isinstance(value, (SequentialModel, FunctionalModel, Network3Model)):
+            if isinstance(value, MODELS):
                 unnamed = {
                     SequentialModel: "sequential",
                     FunctionalModel: "functional",
@@ -369,7 +339,11 @@ class _Reader:
 
     def class_definition(self, stmt: ast.ClassDef) -> None:
         bases = [dotted(b) or "" for b in stmt.bases]
-        if any(b.endswith(("Model", "Module", "Layer")) for b in bases):
+        if any(T.is_torch_name(self.qualified(b)) and b.endswith("Module") for b in bases):
+            self.torch_classes[stmt.name] = stmt
+            model = TorchModule(stmt.lineno, stmt, None, dict(self.constants))
+            self.found.append(Found(self.scope + stmt.name, stmt.lineno, model))
+        elif any(b.endswith(("Model", "Module", "Layer")) for b in bases):
             self.skipped.append(
                 f"class {stmt.name} (line {stmt.lineno}) is a subclassed model, built by running its code: "
                 "write it with Sequential or the functional API"
@@ -381,7 +355,7 @@ class _Reader:
         """Whether code builds part of a model (so skipping it would lose layers): it constructs a
         layer or model, adds to a model, applies a layer, or rebinds a name that holds one. Calls
         such as ``model.fit(...)`` or ``print(model)`` do not."""
-        modelish = (LayerObj, Node, SequentialModel, FunctionalModel, Network3Model)
+        modelish = (LayerObj, Node, *MODELS)
         for sub in ast.walk(node):
             if isinstance(sub, ast.Call):
                 func = sub.func
@@ -423,6 +397,10 @@ class _Reader:
         'layer:Conv2D', or None for anything else."""
         full = self.qualified(name)
         last = full.rpartition(".")[2]
+        if name in self.torch_classes:
+            return f"torch_module:{name}"
+        if T.is_torch_name(full):
+            return T.classify(full)
         keras = "keras" in full or full == last
         if last == "Sequential" and keras:
             return "sequential"
@@ -481,10 +459,33 @@ class _Reader:
             if len(call.args) != 1:
                 raise NotFollowed(f"line {call.lineno}: a layer is called on one tensor (or a list of them)")
             return self.apply(layer, self.tensors(call.args[0]), call)
+        if isinstance(func, ast.Name) and isinstance(
+            self.values.get(func.id), (TorchModule, TorchSequential)
+        ):
+            fed = [self.expr(arg) for arg in call.args]  # net(x): x's sizes are the input shape
+            self.torch_fed.extend(v for v in fed if isinstance(v, TorchTensor))
+            return Unknown(call.lineno, f"{source_of(call)} is the model's output")
         name = dotted(func)
         what = self.classify(name) if name else None
         if what is None:
             return Unknown(call.lineno, f"{source_of(func)}(...) is not a layer or model cnncalc reads")
+        if what == "torch_sequential":
+            return T.sequential(self, call, self.expr)
+        if what == "torch_input":
+            sizes = tuple(self.static(a, "tensor size") for a in call.args if not isinstance(a, ast.Starred))
+            if len(sizes) == 1 and isinstance(sizes[0], tuple):
+                sizes = sizes[0]
+            tensor = TorchTensor(call.lineno, tuple(sizes))
+            self.torch_inputs.append(tensor)
+            return tensor
+        if what == "torch_list":
+            return Unknown(call.lineno, f"{source_of(func)} holds modules made by running the code")
+        if what.startswith("torch_module:"):
+            definition = self.torch_classes[what.partition(":")[2]]
+            return TorchModule(call.lineno, definition, call, dict(self.constants))
+        if what.startswith("torch_layer:"):
+            cls = what.partition(":")[2]
+            return self.constructed(LayerObj(cls, call, call.lineno, torch=True))
         if what == "sequential":
             return self.sequential(call)
         if what == "model":
@@ -630,11 +631,8 @@ class _Reader:
     def layer_spec(self, layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] | None]:
         """Build the cnncalc layer from the call's arguments (evaluated statically)."""
         call = layer.call
-        text = (
-            f"line {layer.line}: {source_of(call)}"
-            if call.args or call.keywords
-            else f"line {layer.line}: {layer.cls}()"
-        )
+        shown = layer.text or (source_of(call) if call.args or call.keywords else f"{layer.cls}()")
+        text = f"line {layer.line}: {shown}"
         try:
             positional = []
             for i, arg in enumerate(call.args):
@@ -660,7 +658,14 @@ class _Reader:
                     continue
                 else:
                     keywords[key] = self.argument(layer, None, key, keyword.value)
-            built = build_layer(layer.cls, positional, keywords)
+            if layer.torch:
+                cls = T.RENAMED.get(layer.cls, layer.cls)
+                keywords = T.torch_keywords(layer.cls, keywords)
+                if layer.cls.startswith("Dropout") and not positional and "p" not in keywords:
+                    keywords["p"] = 0.5  # PyTorch's default rate (Keras's Dropout has none)
+                built = build_layer(cls, positional, keywords, Convention.PYTORCH)
+            else:
+                built = build_layer(layer.cls, positional, keywords)
         except CnncalcError as err:
             raise err.at(text) from None
         return LayerSpec(built, text, name, compact=False, line=layer.line), declared
@@ -715,8 +720,16 @@ def _known_kind(name: str) -> bool:
 
 
 def _choose(found: list[Found], skipped: list[str], source: str, wanted: str | None) -> Found:
-    names = {f.name for f in found}
-    unique = [f for f in found if f.name in names]
+    # An nn.Module class that the file instantiates is that instance (with its arguments); an
+    # nn.Sequential that is part of another is not a model of its own.
+    made = {id(f.model.definition) for f in found if isinstance(f.model, TorchModule) and f.model.call}
+    parts = {id(child) for f in found for child in _children(f.model)}
+    unique = [
+        f
+        for f in found
+        if not (isinstance(f.model, TorchModule) and f.model.call is None and id(f.model.definition) in made)
+        and id(f.model) not in parts
+    ]
     seen: set[str] = set()
     models = []
     for f in reversed(unique):  # a name assigned twice: the last model it holds
@@ -739,13 +752,78 @@ def _choose(found: list[Found], skipped: list[str], source: str, wanted: str | N
     raise SpecError(f"the file defines {len(models)} models: {listing}; pick one with ", Option("model_name"))
 
 
+def _children(model: object) -> list[object]:
+    """Every nn.Sequential nested in ``model`` (at any depth)."""
+    out: list[object] = []
+    stack = [model]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, TorchSequential):
+            for _, child in current.children:
+                if isinstance(child, TorchSequential):
+                    out.append(child)
+                    stack.append(child)
+    return out
+
+
 def _to_spec(reader: _Reader, found: Found) -> Spec:
     model = found.model
     if isinstance(model, SequentialModel):
         return _sequential_spec(reader, model)
     if isinstance(model, Network3Model):
         return _network3_spec(reader, model)
+    if isinstance(model, TorchSequential):
+        start, outputs, names = T.sequential_graph(reader, model, _torch_shape(reader))
+        return _graph_spec(start, outputs, names, "sequential")
+    if isinstance(model, TorchModule):
+        start, outputs, names = T.module_spec(reader, model, _Reader, _torch_shape(reader))
+        return _graph_spec(start, outputs, names, model.definition.name)
+    assert isinstance(model, FunctionalModel)
     return _functional_spec(reader, model)
+
+
+def _torch_shape(reader: _Reader) -> tuple[int, ...] | None:
+    """The input shape from a ``torch.randn(...)`` the file feeds to the model (else its only
+    one), without the batch size; None when there is none (the input shape is then given)."""
+    candidates = reader.torch_fed or (reader.torch_inputs if len(reader.torch_inputs) == 1 else [])
+    for tensor in candidates[:1]:
+        if len(tensor.sizes) < 2 or not all(isinstance(v, int) and v > 0 for v in tensor.sizes):
+            raise SpecError(
+                f"line {tensor.line}: the input tensor {tensor.sizes} needs a batch size and sizes"
+            )
+        return tuple(tensor.sizes[1:])
+    return None
+
+
+def _graph_spec(start: Node, outputs: tuple[Node, ...], names: dict[int, str], name: str) -> Spec:
+    """A PyTorch model's tensors as a spec: rows named by their modules (``conv1``, ``features.0``);
+    a straight chain is a plain stack."""
+    needed: dict[int, Node] = {}
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if node.ident not in needed:
+            needed[node.ident] = node
+            stack.extend(node.sources)
+    ordered = [needed[i] for i in sorted(needed) if needed[i].layer is not None]
+    specs = []
+    for node in ordered:
+        assert node.layer is not None
+        spec, _ = _built(node.layer)
+        specs.append(replace(spec, name=names.get(node.ident)))
+    from ..engine import layer_names
+
+    row_names = layer_names(tuple(specs))
+    tensor_name = {start.ident: "input", **{n.ident: r for n, r in zip(ordered, row_names, strict=True)}}
+    chain = all(
+        len(node.sources) == 1 and node.sources[0].ident == (ordered[i - 1].ident if i else start.ident)
+        for i, node in enumerate(ordered)
+    )
+    layers = tuple(
+        replace(s, name=r, inputs=None if chain else tuple(tensor_name[src.ident] for src in node.sources))
+        for s, r, node in zip(specs, row_names, ordered, strict=True)
+    )
+    return T.torch_spec(layers, start.input_shape, name)
 
 
 def _plain_layers(reader: _Reader, layers: list[LayerObj]) -> tuple[list[LayerSpec], tuple[int, ...] | None]:
