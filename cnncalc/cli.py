@@ -322,7 +322,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--fix",
             is_flag=True,
-            help="Continue past an n_in/image_shape that disagrees with the real input, using the real value.",
+            help="Continue past an in_features/in_channels/n_in/image_shape that disagrees with the real "
+            "input, using the real value.",
         ),
         click.option(
             "-m",
@@ -635,14 +636,17 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
 def export(model_args: ModelArgs, target: str, output: str | None) -> None:
     """Write runnable model code for any model cnncalc reads (reading it back gives the same table).
 
-    A plain stack becomes keras.Sequential, a graph a functional keras.Model; every layer keeps its
-    name and non-default arguments. Layers Keras has no class for are refused with the reason.
+    Keras: a plain stack becomes keras.Sequential, a graph a functional keras.Model; every layer
+    keeps its name and non-default arguments. PyTorch (for a model under --convention pytorch): one
+    nn.Module with in_channels/in_features filled in and a forward. Layers the framework has no
+    class for are refused with the reason.
 
     \b
     Examples:
       cnncalc export --to keras --input 28x28x1 conv:32,3,activation=relu maxpool:2 flatten dense:10
       cnncalc export --to keras --model vgg16 -o vgg16.py
       cnncalc export --to keras -f model.json -o model.py
+      cnncalc export --to pytorch --model resnet18 -o resnet18.py
     """
     from .export import export as write_code
 

@@ -154,7 +154,7 @@ class SourceFormat(_Choice):
     H5 = "h5"
     #: an ONNX model (``.onnx``): the graph and initializer dims, never run
     ONNX = "onnx"
-    #: Python model code (Keras, network3), read with ``ast``, never imported or executed
+    #: Python model code (Keras, PyTorch, network3), read with ``ast``, never imported or executed
     PYTHON = "python"
 
 
@@ -174,6 +174,7 @@ class ExportTarget(_Choice):
     """Which framework's code ``cnncalc export`` writes."""
 
     KERAS = "keras"
+    PYTORCH = "pytorch"
 
 
 #: Keras's own summary columns: the default.

@@ -30,8 +30,11 @@ _ALWAYS = ("pool_size",)
 
 
 def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) -> str:
-    """Runnable model code for a computed summary (``target``: keras)."""
-    ExportTarget.parse(target, "export target")
+    """Runnable model code for a computed summary (``target``: keras or pytorch)."""
+    if ExportTarget.parse(target, "export target") is ExportTarget.PYTORCH:
+        from .export_torch import export_pytorch
+
+        return export_pytorch(summary)
     if summary.convention is not Convention.KERAS:
         raise SpecError(
             "Keras code follows Keras's rules, and the model uses ",

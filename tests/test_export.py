@@ -163,3 +163,123 @@ def test_cli_writes_runnable_code(tmp_path) -> None:
 def test_what_keras_cannot_express_is_refused(args, message) -> None:
     result = run("export", "--to", "keras", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+# --- PyTorch --------------------------------------------------------------------------------------
+
+TORCH_ZOO = [name for name in zoo.names() if json.loads(zoo.load(name)).get("convention") == "pytorch"]
+_DECLARED = ("in_channels", "in_features", "num_features")
+
+
+def torch_comparable(summary) -> dict:
+    """The JSON document without names (functional rows are named by their function), line
+    numbers, and the in_channels/in_features the code declares (they only check the input)."""
+    doc = comparable(summary)
+    for layer in doc["layers"]:
+        layer.pop("name")
+        layer.pop("inputs", None)
+        for key in _DECLARED:
+            layer["config"].pop(key, None)
+    return doc
+
+
+def torch_round_trip(summary) -> dict:
+    code = export(summary, "pytorch")
+    ast.parse(code)
+    return torch_comparable(summarize(read_python(code, "export.py")))
+
+
+def random_torch_stack(rng: random.Random) -> tuple[list[str], tuple[int, ...]]:
+    """A random PyTorch-expressible stack (compact specs, PyTorch rules, NCHW) and its input."""
+    shape = (rng.randint(1, 4), rng.randint(6, 40), rng.randint(6, 40))
+    layers = []
+    for _ in range(rng.randint(1, 6)):
+        choice = rng.randrange(8)
+        if choice == 0:
+            k = rng.randint(1, 4)
+            layers.append(f"conv:{rng.randint(1, 8)},{k},{rng.randint(1, 2)},{rng.randint(0, k // 2)}")
+        elif choice == 1:
+            layers.append(
+                f"conv:{rng.randint(1, 8)},3,padding=same,dilation_rate={rng.randint(1, 2)},use_bias={rng.random() < 0.5}"
+            )
+        elif choice == 2:
+            k = rng.randint(1, 3)
+            layers.append(
+                f"maxpool:{k},{rng.randint(1, 2)},{rng.randint(0, k // 2)},ceil_mode={rng.random() < 0.5}"
+            )
+        elif choice == 3:
+            layers.append(f"avgpool:{rng.randint(1, 3)},{rng.randint(1, 2)}")
+        elif choice == 4:
+            layers.append(
+                rng.choice(
+                    ["bn", "relu", "dropout:0.25", "activation:tanh", "activation:sigmoid", "activation:gelu"]
+                )
+            )
+        elif choice == 5:
+            layers.append(f"conv2dtranspose:{rng.randint(1, 6)},{rng.randint(1, 3)},{rng.randint(1, 2)}")
+        elif choice == 6:
+            layers.append(f"adaptiveavgpool2d:{rng.randint(1, 3)}")
+        else:
+            layers.append("flatten")
+            break
+    if rng.random() < 0.5:
+        if "flatten" not in layers:
+            layers.append("flatten")
+        layers.append(f"dense:{rng.randint(1, 12)}")
+    return layers, shape
+
+
+def random_torch_summaries(count: int, seed: int) -> list:
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        layers, shape = random_torch_stack(rng)
+        try:
+            out.append(summarize(from_layers(layers), input_shape=shape, convention="pytorch"))
+        except CnncalcError:
+            continue
+    return out
+
+
+@pytest.mark.parametrize("name", TORCH_ZOO)
+def test_torch_zoo_models_read_back_to_the_same_table(name) -> None:
+    summary = summarize(loads(zoo.load(name)))
+    try:
+        code = export(summary, "pytorch")
+    except CnncalcError as err:
+        pytest.skip(f"not expressible as PyTorch modules: {err}")  # e.g. a conv with a fused activation
+    back = summarize(read_python(code, "export.py"))
+    assert torch_comparable(back) == torch_comparable(summary)
+    modules = {row.name for row in back.layers}
+    assert {row.name.replace(".", "_") for row in summary.layers if row.type not in ("add",)} <= modules
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_torch_stacks_read_back_to_the_same_table(seed) -> None:
+    layers, shape = random_torch_stack(random.Random(seed))
+    try:
+        summary = summarize(from_layers(layers), input_shape=shape, convention="pytorch")
+    except CnncalcError:
+        assume(False)
+        return
+    assert torch_round_trip(summary) == torch_comparable(summary)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--input", "8x8x1", "conv:4,3"], "summarize the model under --convention pytorch"),
+        (
+            ["--convention", "pytorch", "--input", "1x9x9", "conv:4,3,activation=relu"],
+            "activation='relu' on the layer",
+        ),
+        (
+            ["--convention", "pytorch", "--input", "1x9x9", "zeropadding2d:1"],
+            "ZeroPadding2D has no PyTorch module",
+        ),
+    ],
+)
+def test_what_pytorch_cannot_express_is_refused(args, message) -> None:
+    result = run("export", "--to", "pytorch", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr

@@ -5,6 +5,7 @@ values derived by hand, what is refused (with its line), and call syntax in LAYE
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,112 @@ def test_json_output_of_model_code_reads_back(tmp_path) -> None:
     path = tmp_path / "out.json"
     path.write_text(json.dumps(doc))
     assert run("check", str(path)).exit_code == 0
+
+
+# --- PyTorch code: what is refused, --fix, the input shape ----------------------------------------
+
+TORCH_HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+TORCH_NET = """class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.fc = nn.Linear(8 * 26 * 26, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+{body}
+        return self.fc(x)
+
+
+net = Net()
+out = net(torch.randn(1, 1, 28, 28))
+"""
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("        for _ in range(2):\n            x = self.conv(x)", "line 13: forward() has a loop"),
+        ("        if x.sum() > 0:\n            x = x * 2", "line 13: forward() has a conditional"),
+        ("        x = helper(x)", "line 13: helper(...) is not followed (a function of the file"),
+        ("        x = self.block(x)", "line 13: self.block is not set in __init__"),
+        ("        x = x.view(-1, 8 * 25 * 25)", "line 13: x.view(-1, 8 * 25 * 25)"),
+        ("        x = x.view(x.size(1), -1)", "only the batch size is followed"),
+    ],
+)
+def test_what_forward_cannot_follow_is_named_by_line(body, message) -> None:
+    text = TORCH_HEAD + TORCH_NET.format(body=body)
+    with pytest.raises(CnncalcError, match=re.escape(message)):
+        summarize(read_python(text, "net.py"))
+
+
+def test_in_features_mismatch_at_its_line_and_fix(tmp_path) -> None:
+    """The forum question: nn.Linear(16 * 5 * 5, 120) after convs that leave 16x4x4."""
+    path = tmp_path / "net.py"
+    path.write_text(
+        TORCH_HEAD
+        + TORCH_NET.format(body="        x = torch.flatten(x, 1)").replace("8 * 26 * 26", "16 * 5 * 5")
+    )
+    result = run("summary", "-f", str(path))
+    assert result.exit_code == 2
+    assert (
+        "line 9: nn.Linear(16 * 5 * 5, 10)): in_features=5408, not 400: 8x26x26 after flatten"
+        in result.stderr
+    )
+    fixed = run("summary", "-f", str(path), "--fix", "--format", "json")
+    assert fixed.exit_code == 0, fixed.stderr
+    doc = json.loads(fixed.stdout)
+    assert doc["total_params"] == (9 * 8 + 8) + (5408 * 10 + 10)  # by hand: conv 1*3*3*8 + 8
+    assert doc["layers"][-1]["name"] == "fc" and doc["layers"][-1]["line"] == 9
+
+
+def test_module_arguments_and_class_level_models() -> None:
+    text = (
+        TORCH_HEAD
+        + """
+class Head(nn.Module):
+    def __init__(self, features, classes=10):
+        super().__init__()
+        self.fc = nn.Linear(features, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(x, 1))
+
+
+head = Head(2 * 3 * 4, classes=5)
+"""
+    )
+    s = summarize(read_python(text), input_shape=(2, 3, 4))
+    assert s.layers[-1].params == 24 * 5 + 5 and s.convention.value == "pytorch"
+    with pytest.raises(CnncalcError, match=r"class Head needs features"):
+        read_python(text.replace("head = Head(2 * 3 * 4, classes=5)", ""))
+
+
+def test_torch_input_shape_is_the_tensor_fed_to_the_model() -> None:
+    text = (
+        TORCH_HEAD
+        + "noise = torch.randn(100)\nmodel = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))\ny = model(torch.randn(8, 3, 2, 2))\n"
+    )
+    s = summarize(read_python(text))
+    assert s.input_shape == (3, 2, 2) and s.output_shape == (2,)
+    result = summarize(read_python(text.replace("y = model(torch.randn(8, 3, 2, 2))", "")), input_shape=(12,))
+    assert result.output_shape == (2,)  # randn(100) is not fed to the model: --input decides
+
+
+def test_module_lists_and_nested_module_classes_are_refused_with_the_line() -> None:
+    text = (
+        TORCH_HEAD
+        + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+"""
+    )
+    with pytest.raises(CnncalcError, match="line 12: forward\\(\\) has a loop"):
+        summarize(read_python(text), input_shape=(4,))

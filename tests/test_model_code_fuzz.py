@@ -137,6 +137,14 @@ STATEMENTS = [
     "for i in range({n}):\n    model.add(layers.Dense({n}))",
     "if N:\n    model.add(layers.Flatten())\nelse:\n    pass",
     "def build(k={n}):\n    return keras.Sequential([layers.Dense(k, input_shape=({n},))])",
+    "seq = nn.Sequential(nn.Conv2d({n}, {n}, {n}), nn.ReLU(), nn.Flatten(), nn.Linear({n}, {n}))",
+    "y = seq(torch.randn({n}, {n}, {n}, {n}))",
+    "class Net(nn.Module):\n    def __init__(self, k={n}):\n        super().__init__()\n"
+    "        self.conv = nn.Conv2d({n}, {n}, k)\n        self.fc = nn.Linear({n} * {n}, {n})\n"
+    "    def forward(self, x):\n        x = F.relu(self.conv(x))\n        x = x.view(x.size(0), -1)\n"
+    "        x = torch.cat([x, x], {n})\n        return self.fc(x) + x",
+    "net = Net()\nout = net(torch.randn({n}, {n}, {n}, {n}))",
+    "net = Net(k={n})",
     "net = Network([ConvPoolLayer(image_shape=(10, {n}, {n}, {n}), filter_shape=({n}, {n}, {n}, {n})), "
     "FullyConnectedLayer(n_in={n}, n_out={n}), SoftmaxLayer(n_out={n})], 10)",
 ]
@@ -147,7 +155,8 @@ def statements(draw: st.DrawFn) -> str:
     """Valid Python made of model-building statements with small (also zero, negative) numbers."""
     lines = draw(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=12))
     numbers = st.integers(-1, 9).map(str)
-    return "import keras\nfrom keras import layers\nfrom network3 import *\n" + "\n".join(
+    head = "import keras\nfrom keras import layers\nfrom network3 import *\nimport torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+    return head + "\n".join(
         line.replace("{pad}", draw(st.sampled_from(["same", "valid", "causal"])))
         .format(n="{n}")
         .replace("{n}", "\0")

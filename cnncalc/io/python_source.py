@@ -1,5 +1,8 @@
 """Model code (``.py``) read statically with :mod:`ast`: the file is never imported or executed.
 
+PyTorch code (``nn.Sequential``, ``nn.Module`` classes) is read by :mod:`cnncalc.io.torch_source`
+on top of this statement reader.
+
 What is read (docs/model-code.md):
 
 - Keras: ``Sequential()`` + ``model.add(...)``, ``Sequential([...])``, ``Input``/``keras.Input``,
@@ -783,15 +786,18 @@ def _to_spec(reader: _Reader, found: Found) -> Spec:
 
 
 def _torch_shape(reader: _Reader) -> tuple[int, ...] | None:
-    """The input shape from a ``torch.randn(...)`` the file feeds to the model (else its only
-    one), without the batch size; None when there is none (the input shape is then given)."""
-    candidates = reader.torch_fed or (reader.torch_inputs if len(reader.torch_inputs) == 1 else [])
-    for tensor in candidates[:1]:
+    """The input shape from a ``torch.randn(...)`` the file feeds to the model (else its only one
+    with a batch axis), without the batch size; None when there is none (it is then given)."""
+    for tensor in reader.torch_fed[:1]:
         if len(tensor.sizes) < 2 or not all(isinstance(v, int) and v > 0 for v in tensor.sizes):
             raise SpecError(
                 f"line {tensor.line}: the input tensor {tensor.sizes} needs a batch size and sizes"
             )
         return tuple(tensor.sizes[1:])
+    if len(reader.torch_inputs) == 1:
+        sizes = reader.torch_inputs[0].sizes
+        if len(sizes) >= 2 and all(isinstance(v, int) and v > 0 for v in sizes):
+            return tuple(sizes[1:])
     return None
 
 

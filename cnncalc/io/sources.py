@@ -38,7 +38,7 @@ DESCRIPTIONS = {
     SourceFormat.KERAS: "Keras .keras files",
     SourceFormat.H5: "Keras .h5 files",
     SourceFormat.ONNX: "ONNX models (.onnx)",
-    SourceFormat.PYTHON: "Python model code (.py: Keras, network3), read without running it",
+    SourceFormat.PYTHON: "Python model code (.py: Keras, PyTorch, network3), read without running it",
 }
 
 #: Signatures at the start of a file: zip (a .keras file; an empty zip too), HDF5.
