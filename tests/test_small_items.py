@@ -137,6 +137,10 @@ def test_readme_commands_parse(line: str, tmp_path: Path, monkeypatch) -> None:
         )
         (tmp_path / "model.json").write_text(spec.stdout)
         (tmp_path / "model.cnncalc.json").write_text(spec.stdout)
+    examples = ROOT / "tests" / "fixtures" / "model_code"  # model code: the course seed, network3
+    for name, example in (("conv-dims.py", "conv_dims.py"), ("network.py", "network3_mnist.py")):
+        if name in words:
+            (tmp_path / name).write_text((examples / example).read_text())
     if "model.keras" in words:  # a saved Keras model: the repository's Keras-written fixture
         (tmp_path / "model.keras").write_bytes(
             (ROOT / "tests" / "fixtures" / "keras" / "nested.keras").read_bytes()
