@@ -5,7 +5,8 @@ The model becomes one ``nn.Module``: ``__init__`` assigns each layer (``in_chann
 table the readers use, :mod:`cnncalc.layers.torch_names`) and ``forward`` applies them in order,
 with ``x + y``, ``torch.cat`` and ``x.mean([2, 3])`` for what has no module. Reading the output back
 gives the same table (module rows keep their names, with ``.`` written ``_``; functional rows are
-named by their function). Layers PyTorch has no module or operation for are refused with the reason.
+named by their function; a fused ``activation=`` becomes a module and a row of its own, as PyTorch
+writes it). Layers PyTorch has no module or operation for are refused with the reason.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def export_pytorch(summary: Summary) -> str:
             expression = f"self.{target}({variables[row.inputs[0]]})"
         variables[row.name] = "x" if stack else target
         forward.append(f"        {variables[row.name]} = {expression}")
+        fused = row.config.get("activation", "linear")
+        if fused != "linear" and kind_of(row.layer).class_name != "Activation":  # type: ignore[arg-type]
+            # PyTorch layers have no activation argument: it is a module of its own (its own row)
+            act = _identifier(f"{row.name}_{fused}", set(attributes.values()) | {"x"})
+            attributes[f"{row.name}/{fused}"] = act
+            init.append(f"        self.{act} = {_activation_module(fused, row)}")
+            forward.append(f"        {variables[row.name]} = self.{act}({variables[row.name]})")
     used = {s for row in summary.layers for s in row.inputs}
     outputs = [variables[row.name] for row in summary.layers if row.name not in used] or ["x"]
     forward.append(f"        return {', '.join(outputs)}")
@@ -108,10 +116,6 @@ def _layer(row: LayerRow, sources: list[str]) -> tuple[str | None, str]:
     def refuse(reason: str) -> SpecError:
         return SpecError(f"{where}: {reason}")
 
-    if config.get("activation", "linear") != "linear" and name not in ("Activation",):
-        raise refuse(
-            f"activation={config['activation']!r} on the layer: PyTorch has none; add a relu layer after it"
-        )
     if name.startswith("Conv") and "Transpose" not in name:
         args = [channels, config["filters"], _t(config["kernel_size"])]
         extra = _conv_options(config, refuse)
@@ -158,12 +162,7 @@ def _layer(row: LayerRow, sources: list[str]) -> tuple[str | None, str]:
     if name.startswith("SpatialDropout"):
         return f"nn.Dropout{rank}d({config['rate']!r})", ""
     if name == "Activation":
-        activation = config["activation"]
-        if activation in _ACTIVATION_MODULES:
-            return f"nn.{_ACTIVATION_MODULES[activation]}()", ""
-        if activation == "softmax":
-            return "nn.Softmax(dim=1)", ""
-        raise refuse(f"the activation {activation!r} has no PyTorch module cnncalc writes")
+        return _activation_module(config["activation"], row), ""
     if name == "ReLU":
         if (
             config.get("max_value") is not None
@@ -187,6 +186,17 @@ def _layer(row: LayerRow, sources: list[str]) -> tuple[str | None, str]:
         target = ", ".join(str(v) for v in config["target_shape"])
         return None, f"{sources[0]}.view({sources[0]}.size(0), {target})"
     raise refuse(f"{name} has no PyTorch module cnncalc writes")
+
+
+def _activation_module(activation: str, row: LayerRow) -> str:
+    if activation in _ACTIVATION_MODULES:
+        return f"nn.{_ACTIVATION_MODULES[activation]}()"
+    if activation == "softmax":
+        return "nn.Softmax(dim=1)"
+    raise SpecError(
+        f"{describe_layer(row.index, row.spec or repr(row.name))}: the activation {activation!r} has no "
+        "PyTorch module cnncalc writes"
+    )
 
 
 def _conv_options(config: Mapping[str, Any], refuse: Any, transposed: bool = False) -> str:
