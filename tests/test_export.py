@@ -254,7 +254,9 @@ def test_torch_zoo_models_read_back_to_the_same_table(name) -> None:
         twin = rows[row.name.replace(".", "_")]
         assert (twin.output_shape, twin.params, twin.buffers) == (row.output_shape, row.params, row.buffers)
         config = {k: v for k, v in twin.config.items() if k not in _DECLARED}
-        assert config == ({**row.config, "activation": "linear"} if "activation" in row.config else row.config)
+        assert config == (
+            {**row.config, "activation": "linear"} if "activation" in row.config else row.config
+        )
     extra = [r for r in back.layers if r.name not in {x.name.replace(".", "_") for x in summary.layers}]
     assert all(r.type in ("relu", "activation", "add", "multiply", "concatenate") for r in extra)
     assert back.total_params == summary.total_params and back.output_shape == summary.output_shape
@@ -276,7 +278,10 @@ def test_random_torch_stacks_read_back_to_the_same_table(seed) -> None:
     "args, message",
     [
         (["--input", "8x8x1", "conv:4,3"], "summarize the model under --convention pytorch"),
-        (["--convention", "pytorch", "--input", "1x9x9", "upsampling2d:2"], "UpSampling2D has no PyTorch module"),
+        (
+            ["--convention", "pytorch", "--input", "1x9x9", "upsampling2d:2"],
+            "UpSampling2D has no PyTorch module",
+        ),
         (
             ["--convention", "pytorch", "--input", "1x9x9", "zeropadding2d:1"],
             "ZeroPadding2D has no PyTorch module",
