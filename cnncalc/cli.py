@@ -24,6 +24,7 @@ from .enums import (
     Column,
     Convention,
     Count,
+    Counter,
     DataFormat,
     ExportTarget,
     OutputFormat,
@@ -179,7 +180,8 @@ def _complete_model(ctx: click.Context, param: click.Parameter, incomplete: str)
 
     from . import zoo
 
-    return [CompletionItem(name) for name in zoo.names() if name.startswith(incomplete.lower())]
+    known = [*zoo.names(), *zoo.ALIASES]
+    return [CompletionItem(name) for name in known if name.startswith(incomplete.lower())]
 
 
 def _choice(enum: Any) -> click.Choice:
@@ -485,8 +487,15 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--bias-macs",
             is_flag=True,
-            help="Count bias additions in MACs (torchinfo/ptflops style); adds the cost column to the "
-            "default table.",
+            help="Count bias additions in MACs (ptflops style); adds the cost column to the default table.",
+        ),
+        click.option(
+            "--counter",
+            type=_choice(Counter),
+            default=None,
+            help="Cost column as that tool counts it: torchinfo, fvcore, ptflops, thop, torch "
+            "(torch.utils.flop_counter, FLOPs) or cnncalc; adds the cost column to the default "
+            "table. `cnncalc counters` shows them side by side.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -495,7 +504,12 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_view(
-    columns: tuple[Column, ...] | None, all_columns: bool, count: str | None, bias_macs: bool, fmt: str
+    columns: tuple[Column, ...] | None,
+    all_columns: bool,
+    count: str | None,
+    bias_macs: bool,
+    fmt: str,
+    counter: str | None = None,
 ) -> View:
     """The render View from the view options; an option another one overrides is a usage error."""
     from .render.table import ALL_COLUMNS, View
@@ -510,6 +524,7 @@ def make_view(
             ("--all", all_columns),
             ("--count", count is not None),
             ("--bias-macs", bias_macs),
+            ("--counter", counter is not None),
         )
         if value
     ]
@@ -519,18 +534,26 @@ def make_view(
         raise refuse("give --all or --columns, not both (--all shows every column)")
     if count == Count.FLOPS and bias_macs:
         raise refuse("--bias-macs has no effect with --count flops (FLOPs always include bias adds)")
+    if counter is not None and (count is not None or bias_macs):
+        flag = "--count" if count is not None else "--bias-macs"
+        raise refuse(f"give --counter or {flag}, not both (the tool's rules decide what is counted)")
     if all_columns:
         chosen = ALL_COLUMNS
     elif columns is not None:
         chosen = columns
-        if (count is not None or bias_macs) and Column.MACS not in chosen:
-            flag = "--count" if count is not None else "--bias-macs"
+        if (count is not None or bias_macs or counter is not None) and Column.MACS not in chosen:
+            flag = "--count" if count is not None else "--bias-macs" if bias_macs else "--counter"
             raise refuse(f"{flag} changes the macs column, which --columns leaves out")
-    elif count is not None or bias_macs:  # asking how costs are counted shows them
+    elif count is not None or bias_macs or counter is not None:  # asking how costs are counted shows them
         chosen = (*KERAS_COLUMNS, Column.MACS)
     else:
         chosen = KERAS_COLUMNS
-    return View(columns=chosen, count=Count.parse(count or Count.MACS, "--count"), bias_macs=bias_macs)
+    return View(
+        columns=chosen,
+        count=Count.parse(count or Count.MACS, "--count"),
+        bias_macs=bias_macs,
+        counter=None if counter is None else Counter.parse(counter, "--counter"),
+    )
 
 
 @cli.command()
@@ -549,6 +572,7 @@ def summary(
     all_columns: bool,
     count: str | None,
     bias_macs: bool,
+    counter: str | None,
     fmt: str,
     output: str | None,
     width: int | None,
@@ -565,11 +589,12 @@ def summary(
       cnncalc summary -f model.json --format json
       cnncalc summary --model resnet50 --input 160x160x3
       cnncalc summary --model vgg16 --format html -o report.html
+      cnncalc summary --model torchvision/resnet18 --counter fvcore
     """
     from .render import table
 
     refuse_width(width, fmt)
-    view = make_view(columns, all_columns, count, bias_macs, fmt)
+    view = make_view(columns, all_columns, count, bias_macs, fmt, counter)
     result = model_args.summarize(dtype)
     if fmt == "table":
         emit(table.summary_table(result, view), width, output)
@@ -583,6 +608,37 @@ def summary(
     else:
         text = {"json": table.to_json, "csv": table.to_csv}[fmt](result)
     write_output(text, output)
+
+
+@cli.command()
+@model_options
+@format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
+@output_option
+@width_option
+def counters(model_args: ModelArgs, fmt: str, output: str | None, width: int | None) -> None:
+    """MACs/FLOPs as torchinfo, fvcore, ptflops, thop, torch's flop counter and cnncalc count
+    them, per layer and in total, with one line per difference saying why.
+
+    Each tool's rules (docs/costs.md) are applied to the model's layers; the kinds stand for the
+    PyTorch modules of the same job (relu = nn.ReLU, activation:relu = F.relu).
+
+    \b
+    Examples:
+      cnncalc counters --model torchvision/resnet18
+      cnncalc counters --convention pytorch --input 3x32x32 conv2d:3,8,3 BatchNorm2d:8 relu
+      cnncalc counters -f model.onnx --format json
+    """
+    refuse_width(width, fmt)
+    from .counters import compare
+    from .render.counters import counters_json, counters_markdown, counters_table
+
+    comparison = compare(model_args.summarize())
+    if fmt == "table":
+        emit(counters_table(comparison), width, output)
+    elif fmt == "markdown":
+        write_output(counters_markdown(comparison), output)
+    else:
+        write_output(counters_json(comparison), output)
 
 
 @cli.command()

@@ -88,6 +88,17 @@ class Count(_Choice):
     FLOPS = "flops"
 
 
+class Counter(_Choice):
+    """Whose counting rules a cost figure follows (``summary --counter``, ``cnncalc counters``)."""
+
+    CNNCALC = "cnncalc"
+    TORCHINFO = "torchinfo"
+    FVCORE = "fvcore"
+    PTFLOPS = "ptflops"
+    THOP = "thop"
+    TORCH = "torch"
+
+
 class Column(_Choice):
     """Optional summary table columns (JSON always carries every figure)."""
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..enums import KERAS_COLUMNS, Column, Count
+from ..enums import KERAS_COLUMNS, Column, Count, Counter
 from ..summary import LAYER_RESULTS, json_lines
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
@@ -40,6 +40,8 @@ class View:
     columns: tuple[Column, ...] = KERAS_COLUMNS
     count: Count = Count.MACS
     bias_macs: bool = False
+    #: count costs as this tool does (``--counter``); None: by ``count`` and ``bias_macs``
+    counter: Counter | None = None
 
     @property
     def extended(self) -> bool:
@@ -64,19 +66,25 @@ _CONNECTED = Col("Connected to", "Inputs", secondary=True, wrap=True)
 
 
 def _col(column: Column, view: View) -> Col:
+    if column is Column.MACS and view.counter is not None:
+        from ..counters import UNITS
+
+        return Col(
+            f"{view.counter.value} {UNITS[view.counter]}", UNITS[view.counter], right=True, secondary=True
+        )
     if column is Column.MACS and view.count is Count.FLOPS:
         return Col("FLOPs", right=True, secondary=True)
     return _COLUMNS[column]
 
 
-def _cell(row: Any, column: Column, view: View) -> Cell:
+def _cell(row: Any, column: Column, view: View, counted: int | None = None) -> Cell:
     if column is Column.SHAPE:
         shape = row.output_shape
         return Cell(keras_shape(shape), fmt_shape(shape), sort=math.prod(shape))
     if column is Column.PARAMS:
         return _count(row.params)
     if column is Column.MACS:
-        return _count(row.cost(view.count, view.bias_macs))
+        return _count(row.cost(view.count, view.bias_macs) if counted is None else counted)
     if column is Column.MEMORY:
         return Cell(readable_bytes(row.activation_bytes), sort=row.activation_bytes)
     rf = row.receptive_field
@@ -92,9 +100,18 @@ def _count(n: int) -> Cell:
 
 def _grid(summary: Summary, view: View) -> Grid:
     columns = [_LAYER, *(_col(c, view) for c in view.columns)]
+    if view.counter is not None:
+        from ..counters import figures
+
+        counted: list[int | None] = [f.value for f in figures(summary, view.counter)]
+    else:
+        counted = [None] * len(summary.layers)
     rows = [
-        [Cell(f"{row.name} ({row.class_name})", sort=row.index), *(_cell(row, c, view) for c in view.columns)]
-        for row in summary.layers
+        [
+            Cell(f"{row.name} ({row.class_name})", sort=row.index),
+            *(_cell(row, c, view, n) for c in view.columns),
+        ]
+        for row, n in zip(summary.layers, counted, strict=True)
     ]
     if summary.branches:  # Keras's functional summary adds where each layer reads from
         columns.append(_CONNECTED)
@@ -199,7 +216,7 @@ def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
     columns = (
         Col("Model"),
         Col("Input"),
-        Col("Rules"),
+        Col("Rules", secondary=True),
         Col("Params", right=True),
         Col("Published", right=True, secondary=True),
         Col("MACs", right=True, secondary=True),
@@ -217,7 +234,14 @@ def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
                 Cell(short_count(summary.total_macs)),
             )
         )
-    return Group(Text("cnncalc model zoo", style="bold"), Fitted(Grid(columns, tuple(rows))))
+    from ..zoo import ALIASES
+
+    aliases = ", ".join(f"{old} = {new}" for old, new in ALIASES.items())
+    return Group(
+        Text("cnncalc model zoo (names start with their source)", style="bold"),
+        Fitted(Grid(columns, tuple(rows))),
+        Text(f"Aliases (cnncalc 0.1 names): {aliases}"),
+    )
 
 
 def models_json(entries: list[tuple[str, dict[str, Any], Summary]]) -> str:
