@@ -98,8 +98,8 @@ def fan_in(layer: Layer, shape: tuple[int, ...]) -> int:
 
 
 #: Weights that are statistics, not learned: PyTorch keeps them as buffers (BatchNorm's moving
-#: mean and variance, an adapted Normalization's mean, variance and count).
-STATISTICS = frozenset({"moving_mean", "moving_variance", "mean", "variance", "count"})
+#: mean and variance and its batch counter, an adapted Normalization's mean, variance and count).
+STATISTICS = frozenset({"moving_mean", "moving_variance", "num_batches_tracked", "mean", "variance", "count"})
 
 
 def count_weights(layer: Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
