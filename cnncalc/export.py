@@ -57,7 +57,14 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
         shape = summary.model_inputs[0][1]
         calls = [call for row_parts in parts for _, call in row_parts]
         items = [f"        keras.Input(shape={_tuple(shape)}),", *(f"        {call}," for call in calls)]
-        body = ["model = keras.Sequential(", "    [", *items, "    ],", f"    name={summary.name!r},", ")"]
+        body = [
+            "model = keras.Sequential(",
+            "    [",
+            *items,
+            "    ],",
+            f"    name={_model_name(summary.name)!r},",
+            ")",
+        ]
         return "\n".join([*head, *body, *tail])
     variables: dict[str, str] = {}
     body = []
@@ -78,14 +85,14 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     outputs = [variables[row.name] for row in summary.layers if row.name not in used]
     inputs = [variables[name] for name, _ in summary.model_inputs]
     body.append(
-        f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={summary.name!r})"
+        f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={_model_name(summary.name)!r})"
     )
     return "\n".join([*head, *body, *tail])
 
 
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's
 #: integer padding and ceil_mode, upsampling for adaptive pooling).
-HELPER_SUFFIXES = ("pad", "up")
+HELPER_SUFFIXES = ("pad", "up", "deconv")
 #: Arguments that only check the incoming shape (PyTorch's in_channels, in_features, num_features).
 _DECLARED = ("in_channels", "in_features", "num_features")
 #: Kinds whose Keras class takes data_format.
@@ -119,6 +126,8 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
         raise SpecError(f"{where}: {name} ({what}) has no keras.layers class cnncalc writes or reads back")
     if name.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
         return _adaptive(row, name, fmt)
+    if torch_rules and "Transpose" in name:
+        return _transposed(row, layer, name, fmt)
     parts: list[tuple[str, str]] = []
     skip = set(_DECLARED)
     arguments = []
@@ -133,13 +142,11 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
             parts.append(
                 (
                     "pad",
-                    f"layers.ZeroPadding{len(row.windows)}D(padding={_literal(pad)}{fmt}, name={row.name + '_pad'!r})",
+                    f"layers.ZeroPadding{len(row.windows)}D(padding={_literal(pad)}{fmt}, name={_layer_name(row.name) + '_pad'!r})",
                 )
             )
         skip |= {"padding", "ceil_mode", "count_include_pad", "dilation"}
-        if name.startswith("MaxPooling") and set(layer.dilation if hasattr(layer, "dilation") else [1]) != {
-            1
-        }:  # type: ignore[attr-defined]
+        if name.startswith("MaxPooling") and set(getattr(layer, "dilation", None) or [1]) != {1}:
             raise SpecError(f"{where}: a dilated max pooling has no Keras class")
         if padding == PaddingMode.SAME.value:
             arguments.append("padding='same'")
@@ -156,7 +163,7 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
         arguments.append("data_format='channels_first'")
     if name == "BatchNormalization" and first and "axis" not in {k for k, _ in _non_default(layer)}:
         arguments.append("axis=1")
-    arguments.append(f"name={row.name!r}")
+    arguments.append(f"name={_layer_name(row.name)!r}")
     if not row.trainable_params and row.non_trainable_params and row.config.get("trainable") is False:
         arguments.append("trainable=False")
     return [*parts, ("", f"layers.{name}({', '.join(arguments)})")]
@@ -184,6 +191,31 @@ def _explicit(row: LayerRow, name: str) -> tuple[list[list[int]] | None, str]:
     return pairs, ""
 
 
+def _transposed(row: LayerRow, layer: Layer, name: str, fmt: str) -> list[tuple[str, str]]:
+    """A ConvTranspose under PyTorch's rules, out = (n - 1)*S - 2P + D*(K - 1) + output_padding + 1:
+    Keras's valid Conv2DTranspose with the same output_padding gives it without the - 2P (Keras
+    writes output_padding even when 0: without it, Keras's valid length is n*S when K < S), and a
+    Cropping layer of P on each side takes that off (the transposed conv is then its helper)."""
+    arguments = [
+        f"{key}={_literal(value)}"
+        for key, value in _non_default(layer)
+        if key not in (*_DECLARED, "padding", "output_padding", "data_format")
+    ]
+    rank = len(row.windows) or len(row.output_shape) - 1
+    padding = row.config.get("padding")
+    pads = [p for p, _ in padding] if isinstance(padding, list) else [0] * rank
+    extra = row.config.get("output_padding") or [0] * rank
+    arguments.append(f"output_padding={_tuple(extra)}")
+    if fmt:
+        arguments.append("data_format='channels_first'")
+    if not any(pads):
+        return [("", f"layers.{name}({', '.join([*arguments, f'name={_layer_name(row.name)!r}'])})")]
+    helper = f"{_layer_name(row.name)}_deconv"
+    conv = f"layers.{name}({', '.join([*arguments, f'name={helper!r}'])})"
+    crop = f"layers.Cropping{rank}D(cropping={_tuple([[p, p] for p in pads])}{fmt}, name={_layer_name(row.name)!r})"
+    return [("deconv", conv), ("", crop)]
+
+
 def _adaptive(row: LayerRow, name: str, fmt: str) -> list[tuple[str, str]]:
     """Adaptive pooling as Keras layers with the same output: output 1 everywhere is global
     pooling (keepdims); else per axis with g = gcd(n, out), upsample by out/g and pool with
@@ -193,19 +225,24 @@ def _adaptive(row: LayerRow, name: str, fmt: str) -> list[tuple[str, str]]:
     spatial = row.input_shape[1:] if fmt else row.input_shape[:-1]
     out = row.output_shape[1:] if fmt else row.output_shape[:-1]
     if all(o == 1 for o in out):
-        return [("", f"layers.Global{pool}Pooling{len(out)}D(keepdims=True{fmt}, name={row.name!r})")]
+        return [
+            ("", f"layers.Global{pool}Pooling{len(out)}D(keepdims=True{fmt}, name={_layer_name(row.name)!r})")
+        ]
     gcd = [math.gcd(n, o) for n, o in zip(spatial, out, strict=True)]
     up = [o // g for o, g in zip(out, gcd, strict=True)]
     window = [n // g for n, g in zip(spatial, gcd, strict=True)]
     parts = []
     if set(up) != {1}:
         parts.append(
-            ("up", f"layers.UpSampling{len(out)}D(size={_tuple(up)}{fmt}, name={row.name + '_up'!r})")
+            (
+                "up",
+                f"layers.UpSampling{len(out)}D(size={_tuple(up)}{fmt}, name={_layer_name(row.name) + '_up'!r})",
+            )
         )
     parts.append(
         (
             "",
-            f"layers.{pool}Pooling{len(out)}D(pool_size={_tuple(window)}, strides={_tuple(window)}{fmt}, name={row.name!r})",
+            f"layers.{pool}Pooling{len(out)}D(pool_size={_tuple(window)}, strides={_tuple(window)}{fmt}, name={_layer_name(row.name)!r})",
         )
     )
     return parts
@@ -258,3 +295,14 @@ def _variable(name: str, taken: dict[str, str]) -> str:
     while candidate in values:
         candidate, n = f"{base}_{n}", n + 1
     return candidate
+
+
+def _model_name(name: str) -> str:
+    """Keras refuses '/' in a name (a zoo name like ``keras/vgg16``): written ``_``."""
+    return name.replace("/", "_")
+
+
+def _layer_name(name: str) -> str:
+    """A layer name Keras takes on every backend: '/' is refused, and on the torch backend '.'
+    too (a torch ParameterDict key): both written ``_`` (torchvision's ``features.0``)."""
+    return re.sub(r"[./]", "_", name)

@@ -85,7 +85,9 @@ def export_pytorch(summary: Summary) -> str:
         fused = row.config.get("activation", "linear")
         if fused != "linear" and kind_of(row.layer).class_name != "Activation":  # type: ignore[arg-type]
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
-            call = add_module(f"{row.name}_{fused}", _activation_module(fused, row, moved), variables[row.name])
+            call = add_module(
+                f"{row.name}_{fused}", _activation_module(fused, row, moved), variables[row.name]
+            )
             forward.append(f"        {variables[row.name]} = {call}")
     used = {s for row in summary.layers for s in row.inputs}
     outputs = [variables[row.name] for row in summary.layers if row.name not in used] or ["x"]
@@ -180,7 +182,9 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     if name.startswith("Conv") and "Transpose" in name:
         args = [channels, config["filters"], _t(config["kernel_size"])]
         padding, output_padding = _transposed_padding(row, config, moved, refuse)
-        options = _conv_options(config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True))
+        options = _conv_options(
+            config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True)
+        )
         if output_padding:
             options += f", output_padding={output_padding}"
         return one(f"nn.ConvTranspose{rank}d({', '.join(map(str, args))}{options})")
@@ -208,16 +212,16 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     if name.startswith(("MaxPooling", "AveragePooling")):
         torch_name = "MaxPool" if name.startswith("Max") else "AvgPool"
         pad, padding = _padding(row, config, rank, keras, refuse, pooling=True)
-        options = [f"stride={_t(config['strides'])}"]
+        pool_options = [f"stride={_t(config['strides'])}"]
         if padding:
-            options.append(f"padding={padding}")
+            pool_options.append(f"padding={padding}")
         if config.get("ceil_mode"):
-            options.append("ceil_mode=True")
+            pool_options.append("ceil_mode=True")
         if torch_name == "MaxPool" and config.get("dilation", 1) not in (1, [1] * rank):
-            options.append(f"dilation={_t(config['dilation'])}")
+            pool_options.append(f"dilation={_t(config['dilation'])}")
         if torch_name == "AvgPool" and (config.get("count_include_pad") is False or (keras and padding)):
-            options.append("count_include_pad=False")  # Keras's 'same' averages over the input only
-        module = f"nn.{torch_name}{rank}d({_t(config['pool_size'])}, {', '.join(options)})"
+            pool_options.append("count_include_pad=False")  # Keras's 'same' averages over the input only
+        module = f"nn.{torch_name}{rank}d({_t(config['pool_size'])}, {', '.join(pool_options)})"
         return [*([pad] if pad else []), ("", module, "")]
     if name.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
         return one(f"nn.{name}({_t(config['output_size'])})")
@@ -266,7 +270,9 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     if name == "Multiply":
         return one(None, " * ".join(sources))
     if name == "Concatenate":
-        return one(None, f"torch.cat([{', '.join(sources)}], dim={axis_of(config.get('axis', -1 if moved else 1))})")
+        return one(
+            None, f"torch.cat([{', '.join(sources)}], dim={axis_of(config.get('axis', -1 if moved else 1))})"
+        )
     if name == "Slice":
         axis = axis_of(config["axis"])
         stop = "" if config.get("stop") is None else config["stop"]
@@ -283,8 +289,8 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
             )
         if config.get("center") is False and config.get("scale") is True:
             raise refuse("a LayerNorm scaled but not centred has no PyTorch module")
-        dims = in_shape[len(in_shape) - len(axes) :]
-        normalized = dims[0] if len(dims) == 1 else f"({', '.join(map(str, dims))})"
+        sizes = in_shape[len(in_shape) - len(axes) :]
+        normalized = sizes[0] if len(sizes) == 1 else f"({', '.join(map(str, sizes))})"
         affine = "" if config.get("scale", True) else ", elementwise_affine=False"
         return one(f"nn.LayerNorm({normalized}, eps={config.get('epsilon', 0.001)!r}{affine})")
     if name == "Reshape":
@@ -315,9 +321,7 @@ def _padding(
     if padding == PaddingMode.VALID.value or not row.windows:
         return None, ""
     pairs = [(w.before, w.after) for w in row.windows]
-    if all(b == a for b, a in pairs) and (
-        not pooling or all(2 * w.before <= w.kernel for w in row.windows)
-    ):
+    if all(b == a for b, a in pairs) and (not pooling or all(2 * w.before <= w.kernel for w in row.windows)):
         if all(b == 0 for b, _ in pairs):
             return None, ""
         return None, _t([b for b, _ in pairs])
@@ -325,7 +329,9 @@ def _padding(
     return ("pad", f"nn.ZeroPad{rank}d(({flat}))", ""), ""
 
 
-def _transposed_padding(row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any) -> tuple[str, str]:
+def _transposed_padding(
+    row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any
+) -> tuple[str, str]:
     """(``padding=``, ``output_padding=``) of a ConvTranspose giving the row's output length:
     PyTorch's out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved for p and
     output_padding (< max(s, d), as PyTorch requires)."""
@@ -338,14 +344,21 @@ def _transposed_padding(row: LayerRow, config: Mapping[str, Any], moved: bool, r
     n_out = (_first(row.output_shape) if moved else tuple(row.output_shape))[1:]
     pads, extras = [], []
     for n, out, k, s, d in zip(
-        n_in, n_out, config["kernel_size"], config["strides"], config.get("dilation_rate") or [1] * len(n_in),
+        n_in,
+        n_out,
+        config["kernel_size"],
+        config["strides"],
+        config.get("dilation_rate") or [1] * len(n_in),
         strict=True,
     ):
         diff = (n - 1) * s + d * (k - 1) + 1 - out
         p = max(0, -(-diff // 2))
         extra = 2 * p - diff
         if extra >= max(s, d):
-            raise refuse(f"no PyTorch padding gives the output length {out} (output_padding would be {extra})")
+            raise refuse(
+                f"no ConvTranspose padding gives the output length {out} (PyTorch pads both sides "
+                f"alike; output_padding would be {extra}, and must stay under {max(s, d)})"
+            )
         pads.append(p)
         extras.append(extra)
     return ("" if set(pads) == {0} else _t(pads)), ("" if set(extras) == {0} else _t(extras))

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from cnncalc import zoo
 from cnncalc.engine import summarize
-from cnncalc.errors import CnncalcError
 from cnncalc.enums import DataFormat
+from cnncalc.errors import CnncalcError
 from cnncalc.export import HELPER_SUFFIXES, export
 from cnncalc.export_torch import HELPER_SUFFIXES as TORCH_HELPERS
 from cnncalc.io import from_layers, loads
@@ -44,8 +44,9 @@ def channels_first(shape) -> tuple:
 
 
 def exported_name(name: str, target: str) -> str:
-    """A row's name in the exported code (PyTorch attributes write every non-word character ``_``)."""
-    return re.sub(r"\W", "_", name) if target == "pytorch" else name
+    """A row's name in the exported code (PyTorch attributes write every non-word character ``_``,
+    Keras '.' and '/')."""
+    return re.sub(r"\W", "_", name) if target == "pytorch" else re.sub(r"[./]", "_", name)
 
 
 def cross_check(summary, target: str) -> None:
@@ -68,7 +69,9 @@ def cross_check(summary, target: str) -> None:
         twin = rows[key]
         fused = row.config.get("activation", "linear")
         suffixes = (*HELPER_SUFFIXES, *TORCH_HELPERS, fused)
-        helpers = [rows[f"{key}_{s}"] for s in suffixes if f"{key}_{s}" in rows and f"{key}_{s}" not in originals]
+        helpers = [
+            rows[f"{key}_{s}"] for s in suffixes if f"{key}_{s}" in rows and f"{key}_{s}" not in originals
+        ]
         seen.update([key, *(h.name for h in helpers)])
         own = [r for r in [twin, *helpers] if not (r.name.endswith(f"_{fused}") and r is not twin)]
         shape = channels_first(row.output_shape) if move else tuple(row.output_shape)
@@ -229,7 +232,13 @@ def test_cli_writes_runnable_code(tmp_path) -> None:
         ),
         (["--input", "9x9x1", "conv:4,3,1,1"], "padding=[[1, 1], [1, 1]] is PyTorch's"),
         (
-            ["--data-format", "channels_first", "--input", "1x9x9", "convpoollayer:filter_shape=(2,1,3,3),image_shape=(1,1,9,9)"],
+            [
+                "--data-format",
+                "channels_first",
+                "--input",
+                "1x9x9",
+                "convpoollayer:filter_shape=(2,1,3,3),image_shape=(1,1,9,9)",
+            ],
             "network3's (Theano) layer",
         ),
     ],
@@ -365,3 +374,67 @@ def test_random_torch_stacks_read_back_to_the_same_table(seed) -> None:
 def test_what_pytorch_cannot_express_is_refused(args, message) -> None:
     result = run("export", "--to", "pytorch", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+# --- across the conventions -------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_keras_stacks_export_to_pytorch(seed) -> None:
+    """Keras-rule stacks (same padding at stride 2, depthwise and separable convs, zero padding,
+    upsampling, transposed convs) as NCHW PyTorch code: every row's shape (channels moved) and
+    params read back. (Cropping is left out: PyTorch has no module for it.)"""
+    layers, shape = random_stack(random.Random(seed))
+    layers = [layer for layer in layers if not layer.startswith("cropping")]
+    assume(layers)
+    try:
+        summary = summarize(from_layers(layers), input_shape=shape)
+    except CnncalcError:
+        assume(False)
+        return
+    try:
+        export(summary, "pytorch")
+    except CnncalcError as err:  # Keras's 'same' crops one side only, PyTorch's padding both
+        assume("no ConvTranspose padding gives" not in str(err))
+    cross_check(summary, "pytorch")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_torch_stacks_export_to_keras(seed) -> None:
+    """PyTorch-rule stacks (integer padding, ceil_mode, adaptive pooling) as channels_first Keras
+    code: every row's shape and params read back."""
+    layers, shape = random_torch_stack(random.Random(seed))
+    try:
+        summary = summarize(from_layers(layers), input_shape=shape, convention="pytorch")
+    except CnncalcError:
+        assume(False)
+        return
+    cross_check(summary, "keras")
+
+
+def cross_summaries(count: int, seed: int, target: str) -> list:
+    """``count`` computable random stacks of the other convention than ``target`` that it writes
+    (Keras rules for pytorch, PyTorch rules for keras)."""
+    rng = random.Random(seed)
+    out: list = []
+    while len(out) < count:
+        if target == "pytorch":
+            layers, shape = random_stack(rng)
+            layers = [layer for layer in layers if not layer.startswith("cropping")]
+            convention = "keras"
+        else:
+            layers, shape = random_torch_stack(rng)
+            convention = "pytorch"
+        try:
+            summary = summarize(from_layers(layers), input_shape=shape, convention=convention)
+        except CnncalcError:
+            continue  # an impossible shape: draw again
+        try:
+            export(summary, target)
+        except CnncalcError as err:  # the one refusal these stacks can meet
+            assert "no ConvTranspose padding gives" in str(err), err
+            continue
+        out.append(summary)
+    return out

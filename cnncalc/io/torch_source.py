@@ -163,7 +163,9 @@ def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
 _TRANSLATED = ("Hardswish", "Hardsigmoid", "ReLU6", "Upsample", "LayerNorm")
 
 
-def torch_module(cls: str, positional: list[Any], keywords: dict[str, Any]) -> tuple[str, list[Any], dict[str, Any]]:
+def torch_module(
+    cls: str, positional: list[Any], keywords: dict[str, Any]
+) -> tuple[str, list[Any], dict[str, Any]]:
     """A PyTorch module spelled as the cnncalc kind it is: ``nn.ReLU6()`` is ReLU(max_value=6)
     (as torchvision's zoo rows are), ``nn.Hardswish()`` activation hard_swish, ``nn.ZeroPad2d((l, r,
     t, b))`` ZeroPadding2D (PyTorch lists the last axis first), ``nn.Upsample(scale_factor=2)``
@@ -174,10 +176,10 @@ def torch_module(cls: str, positional: list[Any], keywords: dict[str, Any]) -> t
         return "ReLU", [], {"max_value": 6.0}
     if cls.startswith("ZeroPad") and cls[-2:] in ("1d", "2d", "3d"):
         rank = int(cls[-2])
-        given = [*positional, *([keywords.pop("padding")] if "padding" in keywords else [])]
-        if len(given) != 1 or keywords:
+        values = [*positional, *([keywords.pop("padding")] if "padding" in keywords else [])]
+        if len(values) != 1 or keywords:
             raise SpecError(f"{cls} takes one argument, padding")
-        padding = given[0]
+        padding = values[0]
         if isinstance(padding, int) and not isinstance(padding, bool):
             return f"ZeroPadding{rank}D", [padding], {}
         if not isinstance(padding, (list, tuple)) or len(padding) != 2 * rank:
