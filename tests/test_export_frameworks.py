@@ -7,7 +7,8 @@ model cnncalc computed (skipped without torch and Keras; run with /work/devvenv,
   Keras).
 
 A framework row is a Keras layer (its output shape, trainable weights, all weights) or a torch
-module call (forward hook: output shape, parameters, buffers but num_batches_tracked); its
+module call (forward hook: output shape, parameters, buffers but num_batches_tracked, which
+Keras has no counterpart for); its
 cnncalc twin has the same name (PyTorch: ``.`` and ``-`` written ``_``) plus the helpers the export
 adds (zero padding, upsampling, a separable conv's depthwise half, a cropped transposed conv).
 PyTorch's functional rows (``x + y``, ``torch.cat``, ``x.mean``) have no module: the model's output
@@ -37,6 +38,7 @@ from .test_export import (  # noqa: E402
     channels_first,
     cross_summaries,
     exported_name,
+    state,
 )
 
 pytestmark = pytest.mark.slow
@@ -102,10 +104,10 @@ def check_in_framework(summary, target: str) -> int:
             if f"{key}_{s}" in rows and f"{key}_{s}" not in originals
         ]
         shape = channels_first(row.output_shape) if move else tuple(row.output_shape)
-        got, trainable, state = rows[key]
+        got, trainable, held = rows[key]
         assert got == shape, (row.name, shape, got)
         assert trainable + sum(h[1] for h in helpers) == row.trainable_params, row.name
-        assert state + sum(h[2] for h in helpers) == row.params + row.buffers, (row.name, fused)
+        assert held + sum(h[2] for h in helpers) == state(row), (row.name, fused)
         compared += 1
     final = channels_first(summary.output_shape) if move else tuple(summary.output_shape)
     assert output == final
