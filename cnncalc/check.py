@@ -424,11 +424,12 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
     sources = expand_sources(specs)
     if not update:
         return CheckRun(tuple(_check_one(s, update=False, allow_empty=allow_empty)[0] for s in sources))
-    results = [_check_one(s, update=True, allow_empty=allow_empty)[0] for s in sources]  # pass 1
-    bad = sum(1 for r in results if r.status is CheckStatus.ERROR)
-    if bad:
-        note = f"no spec updated: {bad} of {len(results)} could not be checked"
-        return CheckRun(tuple(results), not_updated=note)
+    checked = [_check_one(s, update=True, allow_empty=allow_empty) for s in sources]  # pass 1
+    bad = sum(1 for result, _, _ in checked if result.status is CheckStatus.ERROR)
+    pending = sum(1 for _, new_text, _ in checked if new_text is not None)
+    if bad:  # said only when it held back a rewrite
+        note = f"no spec updated: {bad} of {len(checked)} could not be checked" if pending else None
+        return CheckRun(tuple(result for result, _, _ in checked), not_updated=note)
     results = []
     updates: list[tuple[str, Difference]] = []
     for source in sources:  # pass 2: recompute (nothing kept from pass 1) and write

@@ -481,22 +481,11 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def write_bytes_output(data: bytes, output: str) -> None:
-    """Binary output (a PNG) to a file, replaced whole or not at all (a temporary file beside
-    it, then renamed over it); an unwritable file is bad input, exit 2."""
-    import tempfile
+    """Binary output (a PNG) to a file, replaced whole or not at all (an unwritable file is bad
+    input, exit 2)."""
+    from .io.files import write_atomic
 
-    directory = os.path.dirname(os.path.abspath(output))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
-    except OSError as err:
-        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, output)
-    except OSError as err:
-        os.unlink(temporary)
-        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
+    write_atomic(output, data)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -170,7 +170,8 @@ def test_update_of_a_keras_document_does_not_crash(tmp_path: Path) -> None:
     source = Path(__file__).parent / "fixtures" / "keras" / "residual_functional.json"
     target = tmp_path / "keras.json"
     target.write_text(source.read_text())
-    result = run("check", "--update", str(target))
+    # A Keras document holds no expectations: checked (it computes), never rewritten.
+    result = run("check", "--update", "--allow-empty", str(target))
     assert result.exit_code == 0, result.stderr
     assert target.read_text() == source.read_text()
 
@@ -277,11 +278,6 @@ def test_unencodable_output_is_exit_2() -> None:
             ("summary", "-f", "-"),
             '{"input_shape": [4], "layers": ["dense:2"], "layers": []}',
             'the key "layers" appears twice',
-        ),
-        (
-            ("summary", "-f", "-"),
-            '{"input_shape": [4], "layers": [{"type": "dense", "units": NaN}]}',
-            "NaN is not a JSON number",
         ),
         (("verify", "--seed", "-1", "--input", "4", "dense:2"), None, "--seed"),
         (("verify", "--max-memory", "1e999", "--input", "4", "dense:2"), None, "--max-memory"),

@@ -185,10 +185,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def decode_json(text: str, source: str = "<string>") -> Any:
-    """Decode JSON text strictly: duplicate keys, integers over 4,300 digits, NaN/Infinity
-    literals and nesting deeper than MAX_JSON_DEPTH are SpecErrors naming ``source``."""
+    """Decode JSON text strictly: duplicate keys, integers over 4,300 digits and nesting deeper
+    than MAX_JSON_DEPTH are SpecErrors naming ``source``."""
     try:
-        doc = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+        doc = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:
         raise SpecError(f"{source}: bad JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
     except _DuplicateKey as err:
@@ -197,16 +197,12 @@ def decode_json(text: str, source: str = "<string>") -> Any:
         ) from None
     except RecursionError:
         raise SpecError(f"{source}: JSON nested too deeply") from None
-    except ValueError as err:  # Python's 4,300-digit limit on int(), or a refused constant
+    except ValueError as err:  # Python's 4,300-digit limit on int()
         raise SpecError(f"{source}: bad JSON: {str(err).split(';')[0]}") from None
     depth = nesting_depth(doc)
     if depth > MAX_JSON_DEPTH:
         raise SpecError(f"{source}: JSON nested {depth} levels deep, more than the limit {MAX_JSON_DEPTH}")
     return doc
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def loads(text: str, source: str = "<string>") -> Spec:

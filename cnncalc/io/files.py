@@ -48,6 +48,20 @@ def _read_stdin(limit: int) -> bytes:
     return data
 
 
+def _open_regular(path: str) -> int:
+    """A descriptor for reading ``path``, refused at once unless it is a regular file."""
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise SpecError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise SpecError(f"cannot read {path}: {_kind_of(mode)}, not a regular file")
+    return fd
+
+
 def read_bytes(path: str, limit: int | None = None) -> bytes:
     """A file's bytes ('-' is standard input), at most ``limit`` (default MAX_SPEC_BYTES);
     an unreadable, oversized or non-regular file is a SpecError."""
@@ -55,16 +69,7 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
     if path == "-":
         data = _read_stdin(limit)
     else:
-        try:
-            # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
-            raise SpecError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            os.close(fd)
-            raise SpecError(f"cannot read {path}: {_kind_of(mode)}, not a regular file")
-        with os.fdopen(fd, "rb") as handle:
+        with os.fdopen(_open_regular(path), "rb") as handle:
             try:
                 data = handle.read(limit + 1)
             except OSError as err:
@@ -76,11 +81,11 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
 
 def read_head(path: str, size: int = 8) -> bytes:
     """The first ``size`` bytes of a file (where format signatures are); SpecError if unreadable."""
-    try:
-        with open(path, "rb") as handle:
+    with os.fdopen(_open_regular(path), "rb") as handle:
+        try:
             return handle.read(size)
-    except OSError as err:
-        raise SpecError(f"cannot read {path}: {err.strerror or err}") from None
+        except OSError as err:
+            raise SpecError(f"cannot read {path}: {err.strerror or err}") from None
 
 
 def decode(data: bytes, path: str) -> str:

@@ -221,6 +221,7 @@ def _verify(
             rows.append(
                 VerifyRow(
                     row.name,
+                    row.type,
                     row.class_name,
                     row.output_shape,
                     real,
