@@ -497,3 +497,50 @@ def test_check_memory_is_flat_in_the_number_of_files(tmp_path: Path) -> None:
 
     few, many = peak(2), peak(16)
     assert many < few * 1.25, (few, many)  # 8x the files, about the same peak (one spec at a time)
+
+
+DAMAGEABLE = [
+    "tests/fixtures/keras/se_block.keras",
+    "tests/fixtures/keras/seed_cnn.json",
+    "tests/fixtures/keras/residual_functional.json",
+    "tests/fixtures/onnx/small_resnet.onnx",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DAMAGEABLE)
+def test_damaged_files_of_every_format_fail_cleanly(tmp_path: Path, name: str) -> None:
+    """Truncated, bit-flipped and spliced copies of real .keras, Keras JSON and ONNX files, each
+    through `summary -f` and `check`: exit 0 or 2 (check: 0, 1 or 2), one-line errors, never a
+    traceback or exit 3 (the fuzz profile of docs/testing.md, over the readers other issues added)."""
+    import random
+
+    original = (Path(__file__).resolve().parent.parent / name).read_bytes()
+    rng = random.Random(name)
+    runs = int(os.environ.get("CNNCALC_DAMAGE_RUNS", "60"))
+    for i in range(runs):
+        data = bytearray(original)
+        kind = i % 3
+        if kind == 0:
+            data = data[: rng.randrange(len(data))]
+        elif kind == 1:
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            start = rng.randrange(len(data))
+            data[start : start + rng.randint(1, 64)] = bytes(
+                rng.randrange(256) for _ in range(rng.randint(0, 64))
+            )
+        path = tmp_path / f"damaged{Path(name).suffix}"
+        path.write_bytes(bytes(data))
+        for args, allowed in (
+            (("summary", "-f", str(path)), (0, 2)),
+            (("check", "--allow-empty", str(path)), (0, 1, 2)),
+        ):
+            result = run(*args)
+            assert result.exit_code in allowed, (name, i, result.exit_code, result.stderr[-300:])
+            assert "Traceback" not in result.stdout + result.stderr
+            if result.exit_code == 2:
+                assert all(line.startswith(("Error: ", "Hint: ")) for line in result.stderr.splitlines()), (
+                    result.stderr
+                )
