@@ -293,13 +293,17 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             gap_users.setdefault(ct - 1, []).append(i)
         kinds.append(kind)
 
+    # Each edge's place among a gap's (or the gutter's) users, by lookup: list.index made a long
+    # stack that wraps into many rows quadratic (100,000 layers: minutes).
+    gap_place = {c: {e: k for k, e in enumerate(users)} for c, users in gap_users.items()}
+    gutter_place = {e: k for k, e in enumerate(gutter_users)}
+
     def gap_x(c: int, i: int) -> float:
-        users = gap_users[c]
         start = col_x[c] + col_width[c]
-        return _spread(start, start + gap_width[c], len(users), users.index(i))
+        return _spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
 
     def gutter_x(i: int) -> float:
-        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_users.index(i))
+        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
 
     # Corridors: skip edges run above their row, wrapping edges below their source's row and
     # above their target's; each run gets a track level that no overlapping run shares.
