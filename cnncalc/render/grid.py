@@ -236,6 +236,90 @@ def tables(grid: Grid, chosen: Plan) -> list[Any]:
     return out
 
 
+def _cell_lines(text: str, width: int, right: bool) -> list[str] | None:
+    """A cell's lines justified to ``width`` as Rich's Text does it (right: trailing whitespace
+    dropped, then padded on the left; left: padded on the right), or None when Rich would do
+    more than that (control characters or tabs it strips or expands, a line it would cut)."""
+    out = []
+    for line in text.split("\n"):
+        if not line.isprintable():
+            return None
+        if right:
+            line = line.rstrip()
+        size = len(line) if line.isascii() else cell_len(line)
+        if size > width:
+            return None
+        out.append(" " * (width - size) + line if right else line + " " * (width - size))
+    return out
+
+
+def plain_text(grid: Grid, chosen: Plan) -> str | None:
+    """The tables of a plan as plain text, the bytes Rich draws for :func:`tables` without
+    styles (same boxes, padding, justification, header cells aligned to the bottom and body
+    cells to the top), in time linear in the cells; None when a cell needs Rich's own handling.
+    tests/test_tables.py compares the two on random grids."""
+    from rich import box as boxes
+
+    box = boxes.SIMPLE if grid.simple else boxes.HEAVY_HEAD
+    edge = not grid.simple
+    out: list[str] = []
+    append = out.append
+    for group in chosen.groups:
+        widths = [chosen.widths[i] for i in group]
+        if not all(widths):
+            return None  # Rich gives an empty column a width of its own
+        padded = [w + _PAD for w in widths]
+        right = [grid.columns[i].right for i in group]
+        wrap = [chosen.wrapped and grid.columns[i].wrap for i in group]
+        if edge:
+            append(box.get_top(padded))
+        heads = []
+        for i, w, r in zip(group, widths, right, strict=True):
+            header = grid.columns[i].title(chosen.compact)
+            lines = _cell_lines(wrap_words(header, w) if chosen.wrapped else header, w, r)
+            if lines is None:
+                return None
+            heads.append(lines)
+        last_row = len(grid.rows) - 1
+        for number in range(len(grid.rows) + 1):  # 0: the header
+            cells = heads
+            if number:
+                cells = []
+                row = grid.rows[number - 1]
+                for i, w, r, wr in zip(group, widths, right, wrap, strict=True):
+                    text = row[i].value(chosen.compact)
+                    lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
+                    if lines is None:
+                        return None
+                    cells.append(lines)
+            left, divider, end = (
+                (box.head_left, box.head_vertical, box.head_right)
+                if number == 0
+                else (box.foot_left, box.foot_vertical, box.foot_right)
+                if number - 1 == last_row
+                else (box.mid_left, box.mid_vertical, box.mid_right)
+            )
+            if not edge:
+                left = end = ""
+            height = max(map(len, cells))
+            if height == 1:
+                append(left + " " + f" {divider} ".join(c[0] for c in cells) + " " + end)
+            else:
+                blocks = []
+                for c, w in zip(cells, widths, strict=True):
+                    blank = [" " * w] * (height - len(c))
+                    blocks.append(blank + c if number == 0 else c + blank)  # header: bottom
+                for k in range(height):
+                    append(left + " " + f" {divider} ".join(b[k] for b in blocks) + " " + end)
+            if number == 0:
+                append(box.get_row(padded, "head", edge=edge))
+            elif grid.lines and number - 1 != last_row:
+                append(box.get_row(padded, "row", edge=edge))
+        if edge:
+            append(box.get_bottom(padded))
+    return "\n".join(out) + "\n"
+
+
 class Fitted:
     """A Rich renderable of a grid that picks its plan from the width it is given.
 
@@ -248,6 +332,16 @@ class Fitted:
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         chosen = plan(self.grid, options.max_width)
+        plain = console.color_system is None and not console.record
+        if plain and not options.ascii_only and not options.legacy_windows:
+            # No styles reach the output: draw the text directly (Rich renders a table at about
+            # a millisecond a row, a minute and a half for 100,000 layers).
+            text = plain_text(self.grid, chosen)
+            if text is not None:
+                from rich.segment import Segment
+
+                yield Segment(text)
+                return
         room = max(options.max_width, chosen.width(self.grid))
         for table in tables(self.grid, chosen):
             yield from console.render(table, options.update_width(room))
