@@ -26,6 +26,8 @@ from typing import Any
 
 def cell_len(text: str) -> int:
     """Columns ``text`` takes on a terminal (wide characters count two)."""
+    if text.isascii() and text.isprintable():
+        return len(text)  # the common case, without a call into Rich
     from rich.cells import cell_len as measure  # Rich loads only when a table is drawn
 
     return int(measure(text))
@@ -271,6 +273,7 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
         padded = [w + _PAD for w in widths]
         right = [grid.columns[i].right for i in group]
         wrap = [chosen.wrapped and grid.columns[i].wrap for i in group]
+        rule = box.get_row(padded, "row", edge=edge)
         if edge:
             append(box.get_top(padded))
         heads = []
@@ -314,7 +317,7 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
             if number == 0:
                 append(box.get_row(padded, "head", edge=edge))
             elif grid.lines and number - 1 != last_row:
-                append(box.get_row(padded, "row", edge=edge))
+                append(rule)
         if edge:
             append(box.get_bottom(padded))
     return "\n".join(out) + "\n"
