@@ -355,3 +355,32 @@ def test_fitted_prints_the_same_through_either_path(grid: Grid, width: int | Non
     """End to end: a Fitted grid printed plain (fast path when it can) and printed by Rich's
     tables (a recording console) give the same bytes, whatever the cells hold."""
     assert _printed(grid, width, record=False) == _printed(grid, width, record=True)
+
+
+@given(
+    data=st.lists(st.tuples(st.integers(1, 40), st.integers(0, 40), st.booleans()), min_size=1, max_size=5),
+    limit=st.integers(0, 200),
+)
+def test_share_gives_the_largest_cap_that_fits(data: list[tuple[int, int, bool]], limit: int) -> None:
+    """Water-filling by definition: every wrapping column gets max(narrowest, min(natural, c))
+    for the largest c (from 0 to the widest natural width) whose widths fit the room; c = 0
+    when none does. Checked against a search over every c."""
+    from cnncalc.render.grid import _share, _table_width
+
+    narrow = [min(a, b) for a, b, _ in data]
+    natural = [max(a, b) for a, b, _ in data]
+    grid = Grid(tuple(Col(f"c{i}", wrap=w) for i, (_, _, w) in enumerate(data)), ())
+    group = list(range(len(data)))
+    wrapping = [i for i in group if grid.columns[i].wrap or narrow[i] < natural[i]]
+    fixed = [i for i in group if i not in wrapping]
+    room = limit - _table_width(grid, [0] * len(group)) - sum(natural[i] for i in fixed)
+    fits = [
+        c
+        for c in range(max((natural[i] for i in wrapping), default=0) + 1)
+        if sum(max(narrow[i], min(natural[i], c)) for i in wrapping) <= room
+    ]
+    cap = max(fits, default=0)
+    expected = [max(narrow[i], min(natural[i], cap)) if i in wrapping else natural[i] for i in group]
+    shared = list(natural)
+    _share(grid, group, shared, narrow, limit)
+    assert shared == expected

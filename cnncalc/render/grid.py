@@ -155,10 +155,20 @@ def _share(grid: Grid, group: Sequence[int], natural: list[int], narrow: list[in
     fixed = [i for i in group if i not in wrapping]
     room = limit - _table_width(grid, [0] * len(group)) - sum(natural[i] for i in fixed)
     widths = {i: natural[i] for i in wrapping}
-    # Water-filling: the largest cap c with sum(max(narrow, min(natural, c))) <= room.
-    cap = max(widths.values(), default=0)
-    while cap > 0 and sum(max(narrow[i], min(natural[i], cap)) for i in wrapping) > room:
-        cap -= 1
+
+    # Water-filling: the largest cap c with sum(max(narrow, min(natural, c))) <= room (0 when
+    # none is); the sum grows with c, so bisect instead of stepping down one column at a time.
+    def used(cap: int) -> int:
+        return sum(max(narrow[i], min(natural[i], cap)) for i in wrapping)
+
+    low, high = 0, max(widths.values(), default=0)
+    while low < high:  # invariant: the answer is in [low, high]
+        middle = (low + high + 1) // 2
+        if used(middle) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    cap = low
     for i in wrapping:
         natural[i] = max(narrow[i], min(natural[i], cap))
 
@@ -170,13 +180,16 @@ def plan(grid: Grid, width: int | None) -> Plan:
     candidates = [(False, False)]
     if width is not None:
         candidates += [(True, False)] + ([(True, True)] if has_secondary else [])
+    compact_natural: list[int] = []  # measured once, on first need (each pass reads every cell)
     for compact, split in candidates:
-        widths = natural if not compact else _natural(grid, compact=True)
+        if compact and not compact_natural:
+            compact_natural = _natural(grid, compact=True)
+        widths = compact_natural if compact else natural
         candidate = Plan(compact, False, _pack(grid, widths, width, split), tuple(widths))
         if width is None or candidate.width(grid) <= width:
             return candidate
     assert width is not None  # only the terminal case gets here
-    widths = _natural(grid, compact=True)
+    widths = compact_natural or _natural(grid, compact=True)
     narrow = _narrowest(grid, compact=True)
     groups = _pack(grid, narrow, width, split=has_secondary)
     shared = list(widths)
