@@ -5,6 +5,7 @@ Produces a plain-data :class:`~cnncalc.report.VerifyReport`; rendering lives in 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from ..enums import VerifyStatus
 from ..errors import Option, ResourceError
+from ..geometry import fmt_shape
 from ..report import VerifyReport, VerifyRow
 from ..summary import LayerRow, Summary
 from . import executor as X
@@ -173,13 +175,11 @@ def _verify(
         if layer is None:
             raise ValueError(f"row {row.name!r} carries no layer")
         predicted_params = row.params + row.buffers
+        # Every outcome row names the layer and its predicted shape the same way.
+        record = functools.partial(VerifyRow, row.name, row.type, row.class_name, row.output_shape)
         if failed:
             rows.append(
-                VerifyRow(
-                    row.name,
-                    row.type,
-                    row.class_name,
-                    row.output_shape,
+                record(
                     None,
                     predicted_params,
                     None,
@@ -197,11 +197,7 @@ def _verify(
             y = X.forward(layer, x, weights, ctx)
         except (ValueError, TypeError) as err:
             rows.append(
-                VerifyRow(
-                    row.name,
-                    row.type,
-                    row.class_name,
-                    row.output_shape,
+                record(
                     None,
                     predicted_params,
                     params + buffers,
@@ -219,11 +215,7 @@ def _verify(
         bad_values = non_finite(y)
         if bad_values is not None:
             rows.append(
-                VerifyRow(
-                    row.name,
-                    row.type,
-                    row.class_name,
-                    row.output_shape,
+                record(
                     real,
                     predicted_params,
                     params + buffers,
@@ -244,11 +236,7 @@ def _verify(
                 reference = "loop reference" if work else "float64 recompute"
                 if not error <= TOLERANCE.get(dtype, 1e-4) * scale:  # NaN fails too
                     rows.append(
-                        VerifyRow(
-                            row.name,
-                            row.type,
-                            row.class_name,
-                            row.output_shape,
+                        record(
                             real,
                             predicted_params,
                             params + buffers,
@@ -262,16 +250,12 @@ def _verify(
                     continue
         problems = []
         if real != row.output_shape:
-            problems.append(f"shape: predicted {_fmt(row.output_shape)}, real {_fmt(real)}")
+            problems.append(f"shape: predicted {fmt_shape(row.output_shape)}, real {fmt_shape(real)}")
         if params + buffers != predicted_params:
             problems.append(f"params: predicted {predicted_params:,}, real {params + buffers:,}")
         status = VerifyStatus.MISMATCH if problems else VerifyStatus.OK
         rows.append(
-            VerifyRow(
-                row.name,
-                row.type,
-                row.class_name,
-                row.output_shape,
+            record(
                 real,
                 predicted_params,
                 params + buffers,
@@ -289,10 +273,6 @@ def _verify(
         if progress is not None:
             progress(index + 1)
     return VerifyReport(summary, tuple(rows), batch, dtype, seed, estimate)
-
-
-def _fmt(shape: tuple[int, ...]) -> str:
-    return "x".join(map(str, shape))
 
 
 def _size(size: int) -> str:
