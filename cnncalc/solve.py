@@ -798,16 +798,23 @@ class AxisSizes:
         return self.sizes.below(n), self.sizes.above(n)
 
     def binding(self) -> list[Limit]:
-        """The conditions that exclude a size every other condition allows."""
-        out = []
-        for i, limit in enumerate(self.limits):
-            others = SizeSet.every()
-            for j, other in enumerate(self.limits):
-                if j != i:
-                    others = others & other.allowed
-            if others != self.sizes:
-                out.append(limit)
-        return out
+        """The conditions that decide the set: each one that alone excludes a size all the others
+        allow, and the first (in layer order) that excludes the size just below the smallest."""
+        count = len(self.limits)
+        before = [SizeSet.every()]  # before[i]: intersection of limits[:i]
+        for limit in self.limits:
+            before.append(before[-1] & limit.allowed)
+        after = SizeSet.every()
+        unique = [False] * count
+        for i in range(count - 1, -1, -1):
+            unique[i] = (before[i] & after) != self.sizes
+            after = after & self.limits[i].allowed
+        smallest = self.smallest
+        if smallest is not None and smallest > 1:
+            first = next((i for i, lim in enumerate(self.limits) if smallest - 1 not in lim.allowed), None)
+            if first is not None:
+                unique[first] = True
+        return [limit for limit, keep in zip(self.limits, unique, strict=True) if keep]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
