@@ -11,12 +11,12 @@ import math
 from dataclasses import replace
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
-from .errors import CnncalcError, Option, ShapeError, SpecError, describe_layer
+from .errors import CnncalcError, Option, Part, ShapeError, SpecError, describe_layer
 from .geometry import ReceptiveField, Shape, merge_fields
 from .io.spec import LayerSpec, Spec
 from .layers import args as A
 from .layers import kind_of
-from .layers.base import Context, gated
+from .layers.base import Context, Layer, gated
 from .summary import LayerRow, Summary
 
 #: Largest tensor (values per sample) a spec may produce: int64 indexing, as in every framework.
@@ -206,10 +206,12 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
     expand: bool = False,
+    hints: bool = True,
 ) -> Summary:
     """Compute every layer's output shape, params and costs, following the graph when the spec
     branches; raise on the first impossible layer. ``expand`` shows nested models' own layers
-    instead of one row each (:func:`expand_nested`)."""
+    instead of one row each (:func:`expand_nested`). A shape error carries a computed ``hint``
+    (the input sizes that work, the padding that does) unless ``hints`` is False."""
     if expand:
         spec = expand_nested(spec)
     ctx = settings(spec, convention, data_format)
@@ -232,7 +234,8 @@ def summarize(
         name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None for name, shape in inputs
     }
     rows = []
-    for index in topological_order(spec, names, sources, set(shapes)):
+    order = topological_order(spec, names, sources, set(shapes))
+    for index in order:
         ls, name, srcs = spec.layers[index], names[index], sources[index]
         in_shapes = [shapes[s] for s in srcs]
         try:
@@ -246,7 +249,13 @@ def summarize(
                 rf = fields[srcs[0]]
                 rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
         except CnncalcError as err:
-            raise err.at(describe_layer(index, ls.text)) from None
+            err = err.at(describe_layer(index, ls.text))
+            if hints and isinstance(err, ShapeError) and err.hint is None:
+                routed = [(i, names[i], tuple(sources[i])) for i in order]
+                hint = _hint(spec, ctx, inputs, routed, ls.layer, in_shapes)
+                if hint:
+                    err = err.with_hint(hint)
+            raise err from None
         if math.prod(out.shape) > MAX_ELEMENTS:
             raise ShapeError(
                 f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
@@ -291,3 +300,36 @@ def summarize(
         dtype=dtype,
         inputs=inputs if spec.inputs else (),
     )
+
+
+def _hint(
+    spec: Spec,
+    ctx: Context,
+    inputs: tuple[tuple[str, Shape], ...],
+    order: list[tuple[int, str, tuple[str, ...]]],
+    layer: Layer,
+    in_shapes: list[Shape],
+) -> tuple[Part, ...] | None:
+    """What to change, computed (:mod:`cnncalc.sizing`): the padding Keras's 'same' needs under
+    pytorch, the n_in a fully connected layer must have, or the input sizes that work."""
+    from . import sizing
+
+    if not layer.takes_many and sizing.is_refused_same(layer, ctx):
+        return sizing.same_hint(layer, in_shapes[0], ctx)
+    lead: tuple[Part, ...] = ()
+    if not layer.takes_many and sizing.is_n_in_mismatch(layer, in_shapes[0]):
+        lead = sizing.n_in_hint(layer, in_shapes[0])
+
+    def works(shape: Shape) -> bool:
+        try:
+            summarize(
+                spec, input_shape=shape, convention=ctx.convention, data_format=ctx.data_format, hints=False
+            )
+        except CnncalcError:
+            return False
+        return True
+
+    sizes = sizing.size_hint(spec.layers, order, inputs, ctx, works)
+    if lead and sizes:
+        return (*lead, "; or keep it: ", *sizes)
+    return lead or sizes

@@ -116,7 +116,9 @@ def test_bad_input_is_one_line_exit_2(args: list[str], message: str) -> None:
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    # One line, or one line and a computed hint after it.
+    assert len(lines) in (1, 2) and lines[0].startswith("Error: "), result.stderr
+    assert all(line.startswith("Hint: ") for line in lines[1:]), result.stderr
     assert message in lines[0]
 
 
@@ -174,7 +176,9 @@ def test_real_process_errors_have_no_traceback() -> None:
     for args in (["summary", "--input", "4x4x1", "conv:8,5"], ["summary", "-f", "-"]):
         proc = run_process(*args, input='{"input_shape": [32, 32, 3], "layers": [')
         assert proc.returncode == 2
-        assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+        lines = proc.stderr.splitlines()
+        assert "Traceback" not in proc.stderr and lines[0].startswith("Error: ")
+        assert all(line.startswith("Hint: ") for line in lines[1:]) and len(lines) <= 2
 
 
 def test_summary_never_imports_numpy() -> None:

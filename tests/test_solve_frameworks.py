@@ -121,3 +121,38 @@ def test_keras_unet_at_every_size() -> None:
             else:
                 real = True
             assert real == all(n in axis.sizes for axis in solution.axes), n
+
+
+def _layers(text: str, namespace: dict[str, Any]) -> list[Any]:
+    """The layer objects a constructor text builds (one call, or several separated by commas)."""
+    built = eval(text, namespace)  # noqa: S307 - our own generated constructor text
+    return list(built) if isinstance(built, tuple) else [built]
+
+
+@pytest.mark.parametrize("kind", ["conv", "pool", "transposed"])
+@pytest.mark.parametrize("convention", ["keras", "pytorch"])
+def test_layer_constructor_texts_run_in_the_frameworks(kind: str, convention: str) -> None:
+    """Every constructor call `solve layer` prints builds, in real Keras and PyTorch, a layer that
+    maps the input to the output."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    torch = pytest.importorskip("torch")
+    from cnncalc.solve import solve_layer
+
+    cases = [((9, 11), (4, 5)), ((7, 6), (14, 12)), ((16, 16), (8, 8)), ((12, 5), (12, 5)), ((10, 9), (3, 3))]
+    checked = 0
+    for sizes_in, sizes_out in cases:
+        solution = solve_layer(sizes_in, sizes_out, kind=kind, convention=convention, filters=2, channels=1)
+        for choice in solution.choices[:60]:
+            if not choice.keras.startswith("no Keras"):
+                model = keras.Sequential(
+                    [keras.Input((*sizes_in, 1)), *_layers(choice.keras, {"layers": keras.layers})]
+                )
+                out = model(torch.zeros((1, *sizes_in, 1)))
+                assert tuple(out.shape[1:-1]) == sizes_out, choice.keras
+            net = torch.nn.Sequential(*_layers(choice.pytorch, {"nn": torch.nn}))
+            with torch.no_grad():
+                out = net(torch.zeros((1, 1, *sizes_in)))
+            assert tuple(out.shape[2:]) == sizes_out, choice.pytorch
+            checked += 1
+    assert checked > 0
