@@ -53,10 +53,13 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
     expand: bool = False,
+    hints: bool = True,
 ) -> Summary:
     """Summarize any spec form (see :func:`cnncalc.io.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
     ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures;
-    ``expand`` shows the layers of nested models instead of one row each."""
+    ``expand`` shows the layers of nested models instead of one row each. A :class:`ShapeError`
+    carries a computed ``hint`` (the input sizes that work, the padding that does); ``hints=False``
+    skips computing it (for loops that expect failures)."""
     given = (
         None
         if input_shape is None
@@ -69,4 +72,5 @@ def summarize(
         data_format=data_format,
         dtype=dtype,
         expand=expand,
+        hints=hints,
     )

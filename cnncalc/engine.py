@@ -314,7 +314,7 @@ def _hint(
     pytorch, the n_in a fully connected layer must have, or the input sizes that work."""
     from . import sizing
 
-    if not layer.takes_many and sizing.is_refused_same(layer, ctx):
+    if not layer.takes_many and sizing.is_refused_same(layer, in_shapes[0], ctx):
         return sizing.same_hint(layer, in_shapes[0], ctx)
     lead: tuple[Part, ...] = ()
     if not layer.takes_many and sizing.is_n_in_mismatch(layer, in_shapes[0]):

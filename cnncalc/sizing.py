@@ -446,7 +446,7 @@ class _Pass:
     """One symbolic run of the model for one solved axis: sizes as :class:`SizeFn`, conditions
     collected into a :class:`SizeSet`."""
 
-    def __init__(self, ctx: Any, features: dict[int, int] | None) -> None:
+    def __init__(self, ctx: Context, features: dict[int, int] | None) -> None:
         self.ctx = ctx
         #: Dense input features at the spec's own input, by layer index (None: Dense follows)
         self.features = features
@@ -996,18 +996,26 @@ def size_hint(
         picks: list[Callable[[AxisSizes], int | None]] = [lambda a: a.smallest]
     else:
         picks = [lambda a: a.nearest()[0], lambda a: a.nearest()[1]]
-    for pick in picks:
-        shape = list(given)
-        for axis in bad:
-            value = pick(axis)
-            if value is None:
-                break
-            shape[axis.index] = value
-        else:
-            if tuple(shape) not in candidates and works(tuple(shape)):
-                candidates.append(tuple(shape))
+    # Every failing axis moved at once; when the model ties axes together (Flatten, n_in), one
+    # axis at a time (each axis was solved with the others at their given sizes).
+    moved: list[AxisSizes] = []
+    for group in ([bad], [[axis] for axis in bad]):
+        for axes_moved in group:
+            for pick in picks:
+                shape = list(given)
+                values = [pick(axis) for axis in axes_moved]
+                if any(v is None for v in values):
+                    continue
+                for axis, value in zip(axes_moved, values, strict=True):
+                    shape[axis.index] = value or 0
+                if tuple(shape) not in candidates and works(tuple(shape)):
+                    candidates.append(tuple(shape))
+                    moved += [axis for axis in axes_moved if axis not in moved]
+        if candidates:
+            break
     if not candidates:
         return None
+    bad = moved
     patterns = " / ".join(sorted({a.sizes.describe() for a in bad}))
     shown: list[Part] = []
     for candidate in candidates:
@@ -1069,9 +1077,12 @@ def n_in_hint(layer: Layer, in_shape: Shape) -> tuple[Part, ...]:
     return (f"n_in={math.prod(in_shape)} ({_shape_text(in_shape)} values reach it)",)
 
 
-def is_refused_same(layer: Layer, ctx: Context) -> bool:
-    """True for ``padding='same'`` that PyTorch refuses: strided conv/pool, any transposed conv."""
+def is_refused_same(layer: Layer, in_shape: Shape, ctx: Context) -> bool:
+    """True for ``padding='same'`` that PyTorch refuses (strided conv/pool, any transposed conv)
+    on an input of the layer's rank."""
     if ctx.convention != "pytorch" or getattr(layer, "padding", None) != "same":
+        return False
+    if len(in_shape) != getattr(layer, "rank", -1) + 1:
         return False
     return isinstance(layer, ConvTranspose) or max(getattr(layer, "strides", None) or (1,)) > 1
 

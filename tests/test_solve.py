@@ -30,7 +30,7 @@ from cnncalc.solve import (
 def passes(spec: Any, shape: tuple[int, ...], **options: Any) -> bool:
     """True when summarize accepts the spec at ``shape``; False on a ShapeError."""
     try:
-        cnncalc.summarize(spec, input_shape=shape, **options)
+        cnncalc.summarize(spec, input_shape=shape, hints=False, **options)
     except cnncalc.ShapeError:
         return False
     return True
@@ -262,6 +262,7 @@ def test_ceil_mode_transposed_and_causal() -> None:
     assert solution.axes[0].sizes.describe() == "n >= 5"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.names())
 def test_zoo_models_match_summarize(name: str) -> None:
     spec = zoo.load(name)
@@ -491,6 +492,7 @@ def stacks(draw: Any) -> tuple[dict[str, Any], str]:
             "layers": layers}, convention  # fmt: skip
 
 
+@pytest.mark.slow
 @given(stacks())
 def test_solved_sizes_are_exactly_the_valid_ones(drawn: tuple[dict[str, Any], str]) -> None:
     spec, convention = drawn
@@ -553,3 +555,140 @@ def test_period_limit() -> None:
     }
     with pytest.raises(SolveError, match="repeats only every"):
         solve_sizes(spec)
+
+
+def test_the_docs_unet_is_the_tested_one() -> None:
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parent.parent / "docs" / "examples" / "unet.json").read_text())
+    assert doc["layers"] == unet_same()["layers"]
+
+
+# ----------------------------------------------------------------------------- hints on errors
+
+
+def hint_of(spec: Any, shape: tuple[int, ...], **options: Any) -> str | None:
+    with pytest.raises(cnncalc.ShapeError) as caught:
+        cnncalc.summarize(spec, input_shape=shape, **options)
+    return caught.value.render_hint()
+
+
+def test_hint_kernel_larger_than_input() -> None:
+    # conv 7 then conv 3 stride 2: n - 6 >= 3, so n >= 9.
+    assert hint_of(["conv:8,7", "conv:8,3,2"], (3, 3, 1)) == (
+        "smallest input that works: input_shape='9x9x1' (sizes that work on height and width: n >= 9)"
+    )
+    # Only the axis that fails moves.
+    assert hint_of(["conv:8,7"], (3, 10, 1)) == (
+        "smallest input that works: input_shape='7x10x1' (sizes that work on height: n >= 7)"
+    )
+
+
+def test_hint_merge_mismatch() -> None:
+    assert hint_of(unet_same(), (100, 100, 1)) == (
+        "nearest inputs that work: input_shape='96x96x1' or input_shape='112x112x1' "
+        "(sizes that work on height and width: n >= 16 and n % 16 == 0)"
+    )
+
+
+def test_hint_pytorch_same_with_stride() -> None:
+    # 224: Keras's total padding (112 - 1)*2 + 3 - 224 = 1 goes after; padding=1 matches the length.
+    assert hint_of(["conv:8,3,2,same"], (3, 224, 224), convention="pytorch") == (
+        "Keras pads 0 before and 1 after on height, 0 before and 1 after on width here (output 112x112); "
+        "nn.ZeroPad2d((0, 1, 0, 1)) then padding=0 is exactly that; padding=1 gives the same output size, "
+        "windows a cell earlier"
+    )
+    assert hint_of(["deconv:8,3,2,same"], (3, 7, 7), convention="pytorch") == (
+        "padding=1, output_padding=1 gives Keras's 'same' output 14x14 here"
+    )
+
+
+def test_hint_fully_connected_n_in() -> None:
+    spec = {
+        "data_format": "channels_first",
+        "layers": ["convpool:filter_shape=20x1x5x5", "fullyconnected:n_in=2000,n_out=10"],
+    }
+    # 28 -> conv 24 -> pool 12: 20*12*12 = 2880 values reach it; n_in=2000 fits no height at width 28.
+    assert hint_of(spec, (1, 28, 28)) == "n_in=2880 (20x12x12 values reach it)"
+    # n_in=2400 = 20*12*10 keeps working with the height or the width at 24 or 25 (the other at 28).
+    spec["layers"][1] = "fullyconnected:n_in=2400,n_out=10"
+    assert hint_of(spec, (1, 28, 28)) == (
+        "n_in=2880 (20x12x12 values reach it); or keep it: nearest inputs that work: "
+        "input_shape='1x25x28' or input_shape='1x28x25' (sizes that work on height and width: 24 <= n <= 25)"
+    )
+
+
+def test_no_hint_when_no_size_helps() -> None:
+    with pytest.raises(cnncalc.ShapeError) as caught:
+        cnncalc.summarize(["conv:8,3,groups=4"], input_shape=(8, 8, 6))
+    assert caught.value.hint is None
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+def test_cli_solve_sizes() -> None:
+    from .helpers import run
+
+    result = run(
+        "solve", "sizes", "--input", "100x100x1", "-f", "docs/examples/unet.json", "--format", "markdown"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "**Input sizes: unet**\n\n"
+        "| Axis | Valid sizes | Smallest | Given | Nearest valid |\n"
+        "|---|---|---:|---:|---|\n"
+        "| height | n >= 16 and n % 16 == 0 | 16 | 100 | 96 / 112 |\n"
+        "| width | n >= 16 and n % 16 == 0 | 16 | 100 | 96 / 112 |\n\n"
+        "height and width: layer 12 (maxpooling2d 'pool3'): pool window 2 needs 2 cells  \n"
+        "height and width: layer 24 (concatenate 'cat0'): its inputs' sizes must match  \n"
+        "Convention: keras · channels_last  \n"
+    )
+    import json
+
+    doc = json.loads(run("solve", "sizes", "--model", "vgg16", "--format", "json").stdout)
+    assert [a["sizes"] for a in doc["axes"]] == ["224 <= n <= 255"] * 2
+    assert doc["axes"][0]["pattern"] == {
+        "from": None,
+        "modulus": 1,
+        "residues": [],
+        "also": list(range(224, 256)),
+    }
+    bad = run("solve", "sizes", "--input", "8x8x6", "conv:8,3,groups=4")
+    assert bad.exit_code == 1 and "No size works: layer 1 (conv:8,3,groups=4): groups=4" in bad.stdout
+
+
+def test_cli_solve_layer() -> None:
+    import json
+
+    from .helpers import run
+
+    result = run(
+        "solve", "layer", "--input", "224", "--output", "112", "--kernel", "3", "--format", "markdown"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:5] == [
+        "**conv: 224 -> 112**",
+        "",
+        "| # | Spec | Keras | PyTorch |",
+        "|---:|---|---|---|",
+        '| 1 | `conv1d:16,3,2,same` | `layers.Conv1D(16, 3, strides=2, padding="same")` | '
+        "`nn.ZeroPad1d((0, 1)), nn.Conv1d(3, 16, kernel_size=3, stride=2, padding=0)` |",
+    ]
+    doc = json.loads(run("solve", "layer", "-i", "7x7", "-o", "14x14", "--kind", "transposed", "--kernel", "3",
+                         "--stride", "2", "--convention", "pytorch", "--format", "json").stdout)  # fmt: skip
+    assert doc["choices"][0]["spec"] == "deconv:16,3,2,1,output_padding=1"
+    none = run("solve", "layer", "--input", "10", "--output", "100")
+    assert none.exit_code == 1
+    assert "No conv maps 10 to 100; nearest reachable outputs: 10 below, none above" in none.stdout
+    usage = run("solve", "layer", "--input", "10")
+    assert usage.exit_code == 2
+
+
+def test_hints_never_replace_the_error() -> None:
+    # A rank error on a layer whose 'same' PyTorch also refuses: the rank error, no hint.
+    with pytest.raises(cnncalc.ShapeError, match="expects a rank-3 input") as caught:
+        cnncalc.summarize(["gap", "deconv:1,1,1,same"], input_shape=(5, 5, 1), convention="pytorch",
+                          data_format="channels_last")  # fmt: skip
+    assert caught.value.hint is None
