@@ -23,6 +23,7 @@ from .geometry import Shape
 from .io import Spec, parse
 from .layers import args as A
 from .layers.base import Context
+from .layers.core import Dense
 from .sizing import (
     AxisSizes,
     Limit,
@@ -32,11 +33,9 @@ from .sizing import (
     SizeSet,
     SolveError,
     Unsolvable,
-    rule_for,
     same_padding_for_pytorch,
     solve_graph,
 )
-from .sizing import _dense as _dense_rule
 
 
 @dataclass(frozen=True)
@@ -147,11 +146,7 @@ def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, 
                             data_format=ctx.data_format, hints=False)  # fmt: skip
     except CnncalcError:
         return None
-    return {
-        row.index: row.input_shape[-1]
-        for row in summary.layers
-        if row.layer is not None and rule_for(row.layer) is _dense_rule
-    }
+    return {row.index: row.input_shape[-1] for row in summary.layers if isinstance(row.layer, Dense)}
 
 
 def _unsolvable(
@@ -170,25 +165,32 @@ def _unsolvable(
 def _confirm(
     solution: SizeSolution, spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...]
 ) -> SizeSolution:
-    """Summarize once at the valid sizes nearest the given ones: an error there is one that no
-    size avoids (channels, groups, ...), and then nothing is valid."""
+    """Summarize at solved sizes: an error there that no probe avoids is one that no size avoids
+    (channels, groups, ...), and then nothing is valid. Probes: every axis at its valid size
+    nearest the given one; then (for models that tie axes together, each axis having been solved
+    with the others at their given sizes) one axis at a time."""
     if any(a.sizes.empty for a in solution.axes):
         return solution
-    shapes = {name: list(shape) for name, shape in inputs}
-    for axis in solution.axes:
-        nearest = axis.sizes.nearest(axis.given)
-        if nearest is not None:
-            shapes[axis.input][axis.index] = nearest
-    probe = dataclasses.replace(
-        spec,
-        input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
-        inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
-    )
-    try:
-        summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
-    except CnncalcError as err:
-        return dataclasses.replace(solution, reason=str(err))
-    return solution
+    nearest = {(a.input, a.index): a.sizes.nearest(a.given) for a in solution.axes}
+    probes = [nearest, *({key: value} for key, value in nearest.items())]
+    first_error: CnncalcError | None = None
+    for moved in probes:
+        shapes = {name: list(shape) for name, shape in inputs}
+        for (name, index), value in moved.items():
+            if value is not None:
+                shapes[name][index] = value
+        probe = dataclasses.replace(
+            spec,
+            input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
+            inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
+        )
+        try:
+            summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
+        except CnncalcError as err:
+            first_error = first_error or err
+            continue
+        return solution
+    return dataclasses.replace(solution, reason=str(first_error))
 
 
 # ----------------------------------------------------------------------------- hints

@@ -692,3 +692,16 @@ def test_hints_never_replace_the_error() -> None:
         cnncalc.summarize(["gap", "deconv:1,1,1,same"], input_shape=(5, 5, 1), convention="pytorch",
                           data_format="channels_last")  # fmt: skip
     assert caught.value.hint is None
+
+
+def test_tied_axes_are_solved_one_at_a_time() -> None:
+    # n_in = 2400 = 20*12*10: with the width at 28 (12 after conv and pool) the height must pool
+    # to 10 (24 or 25), and the other way round; both at 24 would give 2000 values.
+    spec = {
+        "data_format": "channels_first",
+        "layers": ["convpool:filter_shape=20x1x5x5", "fullyconnected:n_in=2400,n_out=10"],
+    }
+    solution = solve_sizes(spec, input_shape=(1, 28, 28))
+    assert solution.valid
+    assert [a.sizes.describe() for a in solution.axes] == ["24 <= n <= 25"] * 2
+    assert scan(spec, lambda n: (1, n, 28), top=60) == {24, 25}
