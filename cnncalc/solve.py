@@ -362,7 +362,11 @@ def solve_layer(
     rank = len(ins)
     kernels = _options(kernel, rank, KERNELS, "kernel")
     strides = _options(stride, rank, STRIDES, "stride")
-    dilations = _options(dilation, rank, DILATIONS if kind != "pool" or pytorch else range(1, 2), "dilation")
+    # Only PyTorch's max pooling has a dilation.
+    dilated = kind != "pool" or (pytorch and pool == "max")
+    dilations = _options(dilation, rank, DILATIONS if dilated else range(1, 2), "dilation")
+    if not dilated and any(max(d) > 1 for d in dilations):
+        raise SpecError("only max pooling under the pytorch convention has a dilation")
     # Settings shared by all axes: Keras's padding word (and whether output_padding is given),
     # PyTorch's ceil_mode.
     if pytorch:
