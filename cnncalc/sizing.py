@@ -55,6 +55,9 @@ from .layers.reshaping import Cropping, Flatten, Permute, Reshape, UpSampling, Z
 #: 2**d); a product of many strides could exceed it, and then solving stops with a clear error.
 MAX_PERIOD = 1 << 16
 
+#: Finite sets (and a pattern's exceptions) are listed up to this many members.
+MAX_LISTED = 10_000
+
 
 class SolveError(CnncalcError):
     """A model the solver cannot describe exactly (a size pattern beyond :data:`MAX_PERIOD`, or
@@ -301,13 +304,22 @@ class SizeSet:
         return lo if n - lo <= hi - n else hi
 
     def members(self, limit: int | None = None) -> Iterator[int]:
-        """Members in increasing order, up to ``limit`` (required for an unbounded set)."""
+        """Members in increasing order, up to ``limit`` (required for an unbounded set), at most
+        :data:`MAX_LISTED` of them."""
         if limit is None and not self.finite:
             raise ValueError("an unbounded set needs a limit")
-        n = self.smallest()
-        while n is not None and (limit is None or n <= limit):
-            yield n
-            n = self.above(n + 1)
+        found: list[int] = []
+        for r, c in enumerate(self.classes):
+            if c is None:
+                continue
+            bounds = [
+                b for b in (c[1], None if limit is None else (limit - 1 - r) // self.period) if b is not None
+            ]
+            last = min(bounds)  # one of them is set: the set is finite or a limit is given
+            found += range(r + 1 + c[0] * self.period, r + 2 + last * self.period, self.period)
+            if len(found) > 4 * MAX_LISTED:
+                break
+        yield from sorted(found)[:MAX_LISTED]
 
     def pattern(self) -> Pattern:
         """The set as ``n >= start and n % modulus in residues``, plus the members below ``start``."""
@@ -316,23 +328,25 @@ class SizeSet:
         if self.finite:
             return Pattern(None, 1, (), tuple(self.members()))
         rays = [r for r, c in enumerate(self.classes) if c is not None and c[1] is None]
-        tail = max(r + 1 + self.classes[r][0] * self.period for r in rays)  # type: ignore[index]
-        points = [
-            r + 1 + c[1] * self.period
-            for r, c in enumerate(self.classes)
-            if c is not None and c[1] is not None
-        ]
-        tail = max([tail, *(p + 1 for p in points)])
-        # From `tail` on, membership depends on n % period only; find the smallest modulus.
+        # From some size on, membership depends on n % period only (the ray classes); find the
+        # smallest modulus that describes those classes.
         residues = {(r + 1) % self.period for r in rays}
         modulus = next(
             d for d in _divisors(self.period) if all(((x + d) % self.period in residues) for x in residues)
         )
         kept = tuple(sorted({x % modulus for x in residues}))
-        # Walk down while the periodic description still holds.
-        start = tail
-        while start > 1 and ((start - 1) in self) == ((start - 1) % modulus in kept):
-            start -= 1
+        # The description "n % modulus in kept" holds from `start` on: it fails just below each
+        # ray's first member, and at every member of the other classes.
+        breaks = [0]
+        for r, c in enumerate(self.classes):
+            if c is None:
+                continue
+            if c[1] is None:
+                if c[0] > 0:
+                    breaks.append(r + 1 + (c[0] - 1) * self.period)
+            else:
+                breaks.append(r + 1 + c[1] * self.period)
+        start = max(breaks) + 1
         first = self.above(start)
         assert first is not None
         exceptions = tuple(self.members(start - 1)) if start > 1 else ()

@@ -705,3 +705,13 @@ def test_tied_axes_are_solved_one_at_a_time() -> None:
     assert solution.valid
     assert [a.sizes.describe() for a in solution.axes] == ["24 <= n <= 25"] * 2
     assert scan(spec, lambda n: (1, n, 28), top=60) == {24, 25}
+
+
+def test_pattern_with_exceptions_and_huge_thresholds() -> None:
+    # Odd sizes from 3 on, and the single size 2.
+    odd_and_two = SizeSet(2, ((1, None), (0, 0)))
+    assert members(odd_and_two, 9) == {2, 3, 5, 7, 9}
+    assert odd_and_two.describe() == "n >= 3 and n % 2 == 1 or n in {2}"
+    # A threshold near the input-size limit is described at once (nothing walks up to it).
+    solution = solve_sizes(["conv:1,100000000", "maxpool:2"], input_shape=(8, 8, 1))
+    assert solution.axes[0].sizes.describe() == "n >= 100000001"
