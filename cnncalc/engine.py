@@ -329,7 +329,14 @@ def _hint(
             return False
         return True
 
-    sizes = sizing.size_hint(spec.layers, order, inputs, ctx, works)
+    def wire(inner: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+        inner_inputs = model_inputs(inner, shape if not inner.inputs or len(inner.inputs) == 1 else None)
+        names = layer_names(inner.layers)
+        sources = wiring(inner, names, inner_inputs)
+        ordered = topological_order(inner, names, sources, {n for n, _ in inner_inputs})
+        return [(i, names[i], tuple(sources[i])) for i in ordered], inner_inputs
+
+    sizes = sizing.size_hint(spec.layers, order, inputs, ctx, works, wire)
     if lead and sizes:
         return (*lead, "; or keep it: ", *sizes)
     return lead or sizes

@@ -32,6 +32,7 @@ Standard library only.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from typing import Any
 from . import formulas as F
 from .errors import CnncalcError, Option, Part, describe_layer
 from .geometry import Shape, axis_names
+from .layers.applications import CustomScale, LayerScale
 from .layers.base import Context, Layer
 from .layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 from .layers.core import Dense, Elementwise, Identity, SpatialDropout
@@ -49,6 +51,7 @@ from .layers.merging import Elementwise as ElementwiseMerge
 from .layers.network3 import ConvPool, FlatDense
 from .layers.normalization import BatchNorm, LayerNorm
 from .layers.pooling import AdaptivePool, GlobalPool, Pool
+from .layers.preprocessing import Normalization, Rescaling, array_shape
 from .layers.reshaping import Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding
 
 #: Largest period a size pattern may have. Real networks stay far below (a U-Net of depth d has
@@ -178,10 +181,12 @@ Interval = tuple[int, int | None]  # (first q, last q or None) of n = r + 1 + q*
 @dataclass(frozen=True)
 class SizeSet:
     """A set of sizes ``n >= 1``: per residue class ``n = r + 1 + q*period`` (q >= 0), the q in an
-    interval ``(lo, hi)`` (``hi`` None: unbounded), or no member (None)."""
+    interval ``(lo, hi)`` (``hi`` None: unbounded), or no member (None); plus finitely many
+    ``points`` outside those intervals."""
 
     period: int
     classes: tuple[Interval | None, ...]
+    points: frozenset[int] = frozenset()
 
     @classmethod
     def every(cls) -> SizeSet:
@@ -221,7 +226,13 @@ class SizeSet:
             lo = max(0, F.ceil_div(c[0] - j, k))
             hi = None if c[1] is None else (c[1] - j) // k
             out.append(None if hi is not None and hi < lo else (lo, hi))
-        return SizeSet(period, tuple(out))
+        return SizeSet(period, tuple(out), self.points)
+
+    def with_points(self, points: set[int] | frozenset[int]) -> SizeSet:
+        """The set with ``points`` added."""
+        base = SizeSet(self.period, self.classes)
+        kept = frozenset(n for n in (*self.points, *points) if n >= 1 and n not in base)
+        return SizeSet(self.period, self.classes, kept)
 
     def __and__(self, other: SizeSet) -> SizeSet:
         period = math.lcm(self.period, other.period)
@@ -236,19 +247,23 @@ class SizeSet:
             his = [h for h in (x[1], y[1]) if h is not None]
             hi = min(his) if his else None
             out.append(None if hi is not None and hi < lo else (lo, hi))
-        return _reduced_set(period, tuple(out))
+        base = _reduced_set(period, tuple(out))
+        if not self.points and not other.points:
+            return base
+        shared = {n for n in self.points if n in other} | {n for n in other.points if n in self}
+        return base.with_points(shared)
 
     def __contains__(self, n: object) -> bool:
         if not isinstance(n, int) or n < 1:
             return False
         q, r = divmod(n - 1, self.period)
         c = self.classes[r]
-        return c is not None and c[0] <= q and (c[1] is None or q <= c[1])
+        return (c is not None and c[0] <= q and (c[1] is None or q <= c[1])) or n in self.points
 
     @property
     def empty(self) -> bool:
         """True when no size is in the set."""
-        return all(c is None for c in self.classes)
+        return all(c is None for c in self.classes) and not self.points
 
     @property
     def finite(self) -> bool:
@@ -258,6 +273,7 @@ class SizeSet:
     def smallest(self) -> int | None:
         """The smallest member, None when empty."""
         firsts = [r + 1 + c[0] * self.period for r, c in enumerate(self.classes) if c is not None]
+        firsts += self.points
         return min(firsts) if firsts else None
 
     def largest(self) -> int | None:
@@ -265,9 +281,12 @@ class SizeSet:
         if self.empty or not self.finite:
             return None
         return max(
-            r + 1 + c[1] * self.period
-            for r, c in enumerate(self.classes)
-            if c is not None and c[1] is not None
+            [
+                r + 1 + c[1] * self.period
+                for r, c in enumerate(self.classes)
+                if c is not None and c[1] is not None
+            ]
+            + list(self.points)
         )
 
     def below(self, n: int) -> int | None:
@@ -281,6 +300,9 @@ class SizeSet:
                 q = min(q, c[1])
             if q >= c[0]:
                 best = max(best or 0, r + 1 + q * self.period)
+        for m in self.points:
+            if m <= n:
+                best = max(best or 0, m)
         return best
 
     def above(self, n: int) -> int | None:
@@ -294,6 +316,9 @@ class SizeSet:
                 continue
             m = r + 1 + q * self.period
             best = m if best is None else min(best, m)
+        for m in self.points:
+            if m >= n:
+                best = m if best is None else min(best, m)
         return best
 
     def nearest(self, n: int) -> int | None:
@@ -319,6 +344,7 @@ class SizeSet:
             found += range(r + 1 + c[0] * self.period, r + 2 + last * self.period, self.period)
             if len(found) > 4 * MAX_LISTED:
                 break
+        found += [m for m in self.points if limit is None or m <= limit]
         yield from sorted(found)[:MAX_LISTED]
 
     def pattern(self) -> Pattern:
@@ -346,6 +372,7 @@ class SizeSet:
                     breaks.append(r + 1 + (c[0] - 1) * self.period)
             else:
                 breaks.append(r + 1 + c[1] * self.period)
+        breaks += self.points
         start = max(breaks) + 1
         first = self.above(start)
         assert first is not None
@@ -460,10 +487,15 @@ class _Pass:
     """One symbolic run of the model for one solved axis: sizes as :class:`SizeFn`, conditions
     collected into a :class:`SizeSet`."""
 
-    def __init__(self, ctx: Context, features: dict[int, int] | None) -> None:
+    def __init__(self, ctx: Context, features: dict[int, int] | None, wire: Wire | None = None) -> None:
         self.ctx = ctx
         #: Dense input features at the spec's own input, by layer index (None: Dense follows)
         self.features = features
+        #: how an inner model's layers are named and ordered (the engine's wiring)
+        self.wire = wire
+        #: sizes where a broadcast made a merge valid although its inputs differ: checked
+        #: concretely by the caller (finitely many, found symbolically)
+        self.candidates: set[int] = set()
         self.index = 0
         self.valid = SizeSet.every()
         self.notes: list[str] = []
@@ -483,8 +515,11 @@ class _Pass:
         self._add(allowed, what)
 
     def equal(self, a: SizeFn, b: SizeFn, what: str) -> None:
-        """The model is valid only where a(n) == b(n)."""
-        self.need(a - b, 0, 0, what)
+        """The model is valid only where a(n) == b(n) (sizes that never meet, such as n + 1 and
+        n, rule out every size: that is about the solved axis too)."""
+        if a.is_const and b.is_const:
+            return  # not about the solved axis: the final check sees it
+        self._add(SizeSet.where(a - b, 0, 0), what)
 
     def divisible(self, fn: SizeFn, divisor: int, what: str) -> None:
         if not fn.is_const:
@@ -694,14 +729,86 @@ def _fully_connected(p: _Pass, layer: Any, dims: Dims) -> Dims:
     return (SizeFn.const(layer.n_out),)
 
 
-def _elementwise(p: _Pass, layer: Any, many: list[Dims]) -> Dims:
-    first = many[0]
+def _broadcast(p: _Pass, a: SizeFn, b: SizeFn) -> SizeFn:
+    """One axis of Keras's broadcast (:func:`cnncalc.layers.merging.broadcast`): the sizes agree,
+    or one is 1 and the other wins. Where they agree the result is ``a``, exactly; the sizes where
+    only a 1 makes them fit are finitely many (a growing size is 1 for few inputs) and become
+    candidates the caller checks one by one."""
+    if a.is_const and a.base[0] == 1:
+        return b
+    if b.is_const and b.base[0] == 1:
+        return a
+    if a.is_const and b.is_const:
+        return a  # not about the solved axis: the final check sees it
+    p.equal(a, b, "its inputs' sizes must match (or be 1)")
+    for side in (a, b):
+        ones = SizeSet.where(side, 1, 1)
+        if ones.empty:
+            continue
+        if not ones.finite:
+            raise SolveError("an input of a broadcasting merge is 1 for infinitely many sizes")
+        p.candidates.update(ones.members())
+    return a
+
+
+def _broadcast_dims(p: _Pass, many: Sequence[Dims]) -> Dims:
+    """Shapes aligned on the right, each axis broadcast."""
+    out = list(many[0])
     for other in many[1:]:
-        if len(other) != len(first):
-            raise Unsolvable("inputs of different ranks")
-        for a, b in zip(first, other, strict=True):
-            p.equal(a, b, "its inputs' sizes must match")
-    return first
+        longer, shorter = (out, list(other)) if len(out) >= len(other) else (list(other), out)
+        head = longer[: len(longer) - len(shorter)]
+        out = head + [_broadcast(p, x, y) for x, y in zip(longer[len(head) :], shorter, strict=True)]
+    return tuple(out)
+
+
+def _elementwise(p: _Pass, layer: Any, many: list[Dims]) -> Dims:
+    return _broadcast_dims(p, many)
+
+
+def _layer_scale(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    return _broadcast_dims(p, [dims, (SizeFn.const(layer.projection_dim),)])
+
+
+def _fits(p: _Pass, constant: Sequence[int], dims: Sequence[SizeFn], name: str) -> None:
+    """A constant of shape ``constant`` broadcasts onto ``dims`` unchanged: each of its sizes
+    (aligned on the right) is 1 or the size it meets."""
+    if len(constant) > len(dims):
+        raise Unsolvable(f"{name} has more axes than the input")
+    for c, d in zip(reversed(constant), reversed(dims), strict=False):
+        if c != 1:
+            p.need(d, c, c, f"{name} of size {c} needs that size")
+
+
+def _rescaling(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    for name in ("scale", "offset"):
+        _fits(p, array_shape(getattr(layer, name)), dims, name)
+    return dims
+
+
+def _normalization(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    kept = [dims[i] for i in layer.kept((1,) * len(dims))]
+    for name in ("mean", "variance"):
+        value = getattr(layer, name)
+        if value is not None:
+            _fits(p, array_shape(value), kept, name)
+    return dims
+
+
+def _nested(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    """The inner model's layers, run on the outer sizes."""
+    if p.wire is None:
+        raise SolveError("a nested model needs the engine's wiring")
+    spec = layer.inner_spec()
+    order, inputs = p.wire(spec, tuple(1 for _ in dims))
+    if len(inputs) != 1:
+        raise SolveError("a nested model with several inputs")
+    outer, outer_index = p.where, p.index
+    saved, p.features = p.features, None  # inner Dense layers follow their input
+    try:
+        out = _run(p, spec.layers, order, {inputs[0][0]: dims}, prefix=f"{outer} / ")
+    finally:
+        p.where, p.index, p.features = outer, outer_index, saved
+    return out
 
 
 def _concatenate(p: _Pass, layer: Any, many: list[Dims]) -> Dims:
@@ -742,10 +849,19 @@ RULES: dict[type, Rule] = {
     BatchNorm: _identity,
     LayerNorm: _identity,
     ElementwiseMerge: _elementwise,
+    CustomScale: _elementwise,
+    LayerScale: _layer_scale,
+    Rescaling: _rescaling,
+    Normalization: _normalization,
     Concatenate: _concatenate,
     ConvPool: _convpool,
     FlatDense: _fully_connected,
 }
+
+
+def has_rule(cls: type) -> bool:
+    """True when layers of class ``cls`` have a size rule."""
+    return any(c in RULES for c in cls.__mro__) or callable(getattr(cls, "inner_spec", None))
 
 
 def rule_for(layer: Layer) -> Rule:
@@ -753,6 +869,10 @@ def rule_for(layer: Layer) -> Rule:
     for cls in type(layer).__mro__:
         if cls in RULES:
             return RULES[cls]
+    # A model used as a layer (cnncalc.layers.nested, which imports the engine: known by its
+    # inner spec rather than imported here).
+    if callable(getattr(layer, "inner_spec", None)):
+        return _nested
     raise SolveError(f"solve has no size rule for {type(layer).__name__} layers")
 
 
@@ -851,10 +971,38 @@ def _spatial_indices(shape: tuple[int, ...], data_format: str) -> list[int]:
     return list(range(1, len(shape))) if data_format == "channels_first" else list(range(len(shape) - 1))
 
 
-def _solve_axis(layers: Any, order: Any, inputs: Any, input_name: str, index: int, ctx: Any,
-                features: dict[int, int] | None) -> _Pass:  # fmt: skip
+Order = Sequence[tuple[int, str, tuple[str, ...]]]
+#: The engine's wiring of a spec: ([(index, name, sources)] in topological order, model inputs);
+#: given a spec and an input shape (only its rank matters here).
+Wire = Callable[[Any, Shape], tuple[Order, Sequence[tuple[str, Shape]]]]
+
+
+def _run(p: _Pass, layers: Sequence[Any], order: Order, dims: dict[str, Dims], prefix: str = "") -> Dims:
+    """Every layer of a wired graph through its size rule; the last layer's sizes."""
+    out: Dims = ()
+    for i, name, sources in order:
+        ls = layers[i]
+        p.index, p.where = i, prefix + describe_layer(i, ls.text)
+        rule = rule_for(ls.layer)
+        try:
+            if getattr(ls.layer, "takes_many", False):
+                if len(sources) < 2:
+                    raise Unsolvable("a merge needs at least two inputs")
+                out = rule(p, ls.layer, [dims[s] for s in sources])
+            else:
+                if len(sources) != 1:
+                    raise Unsolvable("takes one input")
+                out = rule(p, ls.layer, dims[sources[0]])
+        except SolveError as err:
+            raise err.at(p.where) from None
+        dims[name] = out
+    return out
+
+
+def _solve_axis(layers: Sequence[Any], order: Order, inputs: Sequence[tuple[str, Shape]], input_name: str,
+                index: int, ctx: Context, features: dict[int, int] | None, wire: Wire | None) -> _Pass:  # fmt: skip
     """One symbolic pass with input ``input_name``'s axis ``index`` as the variable."""
-    p = _Pass(ctx, features)
+    p = _Pass(ctx, features, wire)
     dims: dict[str, Dims] = {
         name: tuple(
             SizeFn.identity() if (name, i) == (input_name, index) else SizeFn.const(v)
@@ -862,61 +1010,74 @@ def _solve_axis(layers: Any, order: Any, inputs: Any, input_name: str, index: in
         )
         for name, shape in inputs
     }
-    for i, name, sources in order:
-        ls = layers[i]
-        p.index, p.where = i, describe_layer(i, ls.text)
-        rule = rule_for(ls.layer)
-        try:
-            if getattr(ls.layer, "takes_many", False):
-                if len(sources) < 2:
-                    raise Unsolvable("a merge needs at least two inputs")
-                dims[name] = rule(p, ls.layer, [dims[s] for s in sources])
-            else:
-                if len(sources) != 1:
-                    raise Unsolvable("takes one input")
-                dims[name] = rule(p, ls.layer, dims[sources[0]])
-        except SolveError as err:
-            raise err.at(p.where) from None
+    _run(p, layers, order, dims)
     return p
 
 
 def solve_graph(
     layers: Sequence[Any],
-    order: Sequence[tuple[int, str, tuple[str, ...]]],
+    order: Order,
     inputs: Sequence[tuple[str, Shape]],
     ctx: Context,
     *,
     features: dict[int, int] | None = None,
     axes: Sequence[int] | None = None,
+    wire: Wire | None = None,
+    check: Callable[[dict[tuple[str, int], int]], bool] | None = None,
 ) -> list[AxisSizes]:
     """The valid sizes of every spatial axis of every input of a wired graph.
 
     ``layers`` are the spec's layer specs (``.layer``, ``.text``), ``order`` is (index, name,
     sources) in topological order, ``inputs`` the model inputs. ``features`` holds the input
     features each Dense layer is built for, by layer index (None: Dense follows the input).
-    ``axes`` restricts which spatial axes (indices into the input shape) are solved. Raises
+    ``axes`` restricts which spatial axes (indices into the input shape) are solved. ``wire``
+    wires nested models. ``check({(input, axis index): size, ...})`` says whether the model works
+    with those sizes; it decides the finitely many sizes where only a broadcast 1 makes a merge
+    fit (without it they are left out). Raises
     :class:`Unsolvable` when some condition fails whatever the size.
     """
     fmt = str(ctx.data_format)
-    results: list[AxisSizes] = []
+    passes: list[tuple[str, int, str, int, _Pass]] = []
     for input_name, shape in inputs:
         spatial = _spatial_indices(shape, fmt)
         for position, index in enumerate(spatial):
-            if axes is not None and index not in axes:
-                continue
-            p = _solve_axis(layers, order, inputs, input_name, index, ctx, features)
-            name = _axis(len(spatial), position)
-            results.append(
-                AxisSizes(
-                    input_name,
-                    index,
-                    name if len(inputs) == 1 else f"{input_name} {name}",
-                    shape[index],
-                    p.valid,
-                    tuple(Limit(w, c, s) for w, c, s in p.limits),
-                    tuple(p.notes),
-                )
+            if axes is None or index in axes:
+                p = _solve_axis(layers, order, inputs, input_name, index, ctx, features, wire)
+                passes.append((input_name, index, _axis(len(spatial), position), shape[index], p))
+    # The sizes where only a broadcast 1 fits a merge: each checked with the other axes at valid
+    # sizes (their given size when valid, else the nearest valid one, else one of their own
+    # candidates).
+    options: dict[tuple[str, int], list[int]] = {}
+    for input_name, index, _, given, p in passes:
+        near = given if given in p.valid else p.valid.nearest(given)
+        options[(input_name, index)] = [near] if near is not None else sorted(p.candidates)[:8] or [given]
+
+    def works(key: tuple[str, int], n: int) -> bool:
+        assert check is not None
+        others = [[(k, v) for v in values] for k, values in options.items() if k != key]
+        return any(
+            check({**dict(combo), key: n}) for combo in itertools.islice(itertools.product(*others), 64)
+        )
+
+    results: list[AxisSizes] = []
+    for input_name, index, name, given, p in passes:
+        valid = p.valid
+        if check is not None and p.candidates:
+            extra = {n for n in p.candidates if n not in valid and works((input_name, index), n)}
+            if extra:
+                valid = valid.with_points(extra)
+                p.notes.append(f"{_listed(sorted(extra))} work only because an input of size 1 broadcasts")
+        results.append(
+            AxisSizes(
+                input_name,
+                index,
+                name if len(inputs) == 1 else f"{input_name} {name}",
+                given,
+                valid,
+                tuple(Limit(w, c, s) for w, c, s in p.limits),
+                tuple(p.notes),
             )
+        )
     return results
 
 
@@ -991,13 +1152,22 @@ def size_hint(
     inputs: Sequence[tuple[str, Shape]],
     ctx: Context,
     works: Callable[[Shape], bool],
+    wire: Wire | None = None,
 ) -> tuple[Part, ...] | None:
     """For a model that fails at its given (single) input: the sizes that work, and the nearest
     input shapes that do (the smallest when the input is too small), each confirmed by ``works``."""
     if len(inputs) != 1:
         return None
+    given_shape = inputs[0][1]
+
+    def check(moved: dict[tuple[str, int], int]) -> bool:
+        shape = list(given_shape)
+        for (_, index), n in moved.items():
+            shape[index] = n
+        return works(tuple(shape))
+
     try:
-        axes = solve_graph(layers, order, inputs, ctx)
+        axes = solve_graph(layers, order, inputs, ctx, wire=wire, check=check)
     except (Unsolvable, SolveError):
         return None
     bad = [a for a in axes if not a.valid]

@@ -84,7 +84,7 @@ def _graph(spec: Spec, input_shape: Shape | None) -> tuple[list[tuple[int, str, 
     """([(index, name, sources)] in topological order, model inputs), as the engine wires them."""
     inputs = tuple(
         (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
-        for name, shape in model_inputs(spec, input_shape if input_shape is not None else spec.input_shape)
+        for name, shape in model_inputs(spec, input_shape)
     )
     names = layer_names(spec.layers)
     sources = wiring(spec, names, inputs)
@@ -124,7 +124,16 @@ def solve_sizes(
     order, inputs = _graph(spec, given)
     features = _dense_features(spec, given, ctx) if fixed_dense else None
     try:
-        results = solve_graph(spec.layers, order, inputs, ctx, features=features, axes=axes)
+        results = solve_graph(
+            spec.layers,
+            order,
+            inputs,
+            ctx,
+            features=features,
+            axes=axes,
+            wire=wire,
+            check=lambda moved: _works(spec, ctx, inputs, moved),
+        )
     except Unsolvable as err:
         return _unsolvable(spec, ctx, inputs, str(err))
     solution = SizeSolution(
@@ -135,6 +144,28 @@ def solve_sizes(
         tuple(results),
     )
     return _confirm(solution, spec, ctx, inputs)
+
+
+def wire(spec: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+    """A spec wired as the engine wires it, with ``shape`` for a single input."""
+    return _graph(spec, shape if not spec.inputs or len(spec.inputs) == 1 else None)
+
+
+def _works(spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int]) -> bool:  # fmt: skip
+    """True when the model summarizes with the given axes of its inputs moved to new sizes."""
+    shapes = {name: list(shape) for name, shape in inputs}
+    for (name, index), value in moved.items():
+        shapes[name][index] = value
+    probe = dataclasses.replace(
+        spec,
+        input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
+        inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
+    )
+    try:
+        summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
+    except CnncalcError:
+        return False
+    return True
 
 
 def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, int] | None:
