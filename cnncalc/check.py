@@ -14,6 +14,7 @@ import copy
 import functools
 import glob
 import json
+import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from .io.document import loads
 from .io.files import read_head, read_text, source_name
 from .io.sources import read_spec, sniff
 from .io.spec import Spec
-from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary
+from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary, json_lines
 
 #: Budgets: expect key -> (Summary attribute, what it limits).
 BUDGETS = {
@@ -37,18 +38,58 @@ BUDGETS = {
 _EXPECT_KEYS = frozenset({*MODEL_RESULTS, *BUDGETS, "layers"})
 
 
+#: Result fields a change is about: shapes and parameter counts. The others (costs, bytes,
+#: receptive fields) follow from them; in a snapshot they are summarised, not listed one by one.
+PRIMARY = frozenset(
+    {
+        "output_shape",
+        "params",
+        "trainable_params",
+        "non_trainable_params",
+        "buffers",
+        "total_params",
+        "total_buffers",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Difference:
-    """One failed expectation: where (model or layer), which field, expected and actual values."""
+    """One failed expectation: where (model or layer), which field, expected and actual values;
+    ``derived`` when it is a snapshot figure that follows from the shapes and params."""
 
     where: str
     field: str
     expected: Any
     actual: Any
+    derived: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"where": self.where, "field": self.field, "expected": self.expected, "actual": self.actual}
+        return {
+            "where": self.where,
+            "field": self.field,
+            "expected": self.expected,
+            "actual": self.actual,
+            "derived": self.derived,
+        }
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One thing a spec asks about: where, which field, the expected value, the actual one, and
+    whether it came from a snapshot (result fields read back) rather than ``expect``."""
+
+    where: str
+    field: str
+    expected: Any
+    actual: Any
+    snapshot: bool = False
+
+    @property
+    def derived(self) -> bool:
+        """A snapshot figure that follows from shapes and params (summarised in reports)."""
+        return self.snapshot and self.field not in PRIMARY and self.field not in BUDGETS
 
 
 @dataclass(frozen=True)
@@ -60,6 +101,21 @@ class CheckResult:
     error: str | None = None
     checked: int = 0
     summary: Summary | None = field(default=None, compare=False, repr=False)
+    #: the spec had nothing to check (an error unless empty specs are allowed)
+    empty: bool = False
+
+    @property
+    def listed(self) -> tuple[Difference, ...]:
+        """The differences a report lists one by one: the primary ones (shapes, params, budgets,
+        anything under ``expect``) when there are any, else all of them."""
+        primary = tuple(d for d in self.differences if not d.derived)
+        return primary or self.differences
+
+    @property
+    def summarised(self) -> tuple[Difference, ...]:
+        """The derived differences a report folds into one line (those not in :attr:`listed`)."""
+        listed = set(map(id, self.listed))
+        return tuple(d for d in self.differences if id(d) not in listed)
 
     @property
     def status(self) -> CheckStatus:
@@ -101,14 +157,62 @@ def _layer_index(summary: Summary, key: Any) -> int:
     raise SpecError(f"expect.layers: no layer named {key!r}")
 
 
-def expectations(spec: Spec, summary: Summary) -> list[tuple[str, str, Any, Any]]:
-    """Every (where, field, expected, actual) the spec asks about, snapshots then budgets."""
-    checks: list[tuple[str, str, Any, Any]] = []
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _valid(key: str, value: Any) -> bool:
+    """Whether an expected value has the type its field has in the JSON output."""
+    if key == "output_shape":
+        return isinstance(value, list) and bool(value) and all(_is_count(v) and v > 0 for v in value)
+    if key == "receptive_field":
+        if value in ("global", "untracked"):
+            return True
+        return (
+            isinstance(value, dict)
+            and set(value) == {"size", "jump", "start"}
+            and all(
+                isinstance(v, list) and all(isinstance(n, (int, float)) for n in v) for v in value.values()
+            )
+        )
+    return _is_count(value)
+
+
+_KIND_OF_VALUE = {
+    "output_shape": "a list of positive integers like [100, 100, 16]",
+    "receptive_field": '"global", "untracked" or {"size": [...], "jump": [...], "start": [...]}',
+}
+
+
+def _typed(label: str, key: str, value: Any) -> Any:
+    """The expected value, or SpecError naming where it is (``label``) and what it should be."""
+    if not _valid(key, value):
+        wanted = _KIND_OF_VALUE.get(key, "a whole number >= 0")
+        raise SpecError(f"{label} must be {wanted} to be checked, got {json.dumps(value)}")
+    return value
+
+
+def _budget(key: str, limit: Any) -> float:
+    """A budget: a finite number >= 0 (NaN, Infinity or 1e400 would silently disable it)."""
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+        raise SpecError(f"expect.{key} must be a number, got {json.dumps(limit)}")
+    if not math.isfinite(limit) or limit < 0:
+        raise SpecError(f"expect.{key} must be a finite number >= 0, got {limit!r}")
+    return limit
+
+
+def expectations(spec: Spec, summary: Summary) -> list[Expectation]:
+    """Every expectation the spec holds, snapshots (result fields) then ``expect`` then budgets;
+    expected values are type-checked (a string where a count belongs is a SpecError)."""
+    checks: list[Expectation] = []
     for key, expected in spec.results.items():
-        checks.append(("model", key, expected, _model_actual(summary, key)))
+        value = _typed(key, key, expected)
+        checks.append(Expectation("model", key, value, _model_actual(summary, key), True))
     for ls, row in zip(spec.layers, summary.layers, strict=True):
         for key, expected in ls.results.items():
-            checks.append((_where(row), key, expected, _layer_actual(row, key)))
+            where = _where(row)
+            value = _typed(f"{where}: {key}", key, expected)
+            checks.append(Expectation(where, key, value, _layer_actual(row, key), True))
     expect = spec.expect
     unknown = set(expect) - _EXPECT_KEYS
     if unknown:
@@ -117,7 +221,8 @@ def expectations(spec: Spec, summary: Summary) -> list[tuple[str, str, Any, Any]
         )
     for key in MODEL_RESULTS:
         if key in expect:
-            checks.append(("model", key, expect[key], _model_actual(summary, key)))
+            value = _typed(f"expect.{key}", key, expect[key])
+            checks.append(Expectation("model", key, value, _model_actual(summary, key)))
     layers = expect.get("layers", {})
     if isinstance(layers, list):
         layers = {str(i + 1): value for i, value in enumerate(layers)}
@@ -130,13 +235,12 @@ def expectations(spec: Spec, summary: Summary) -> list[tuple[str, str, Any, Any]
                 f"expect.layers[{key!r}] must be an object with some of {', '.join(LAYER_RESULTS)}"
             )
         for name, expected in fields.items():
-            checks.append((_where(row), name, expected, _layer_actual(row, name)))
+            where = _where(row)
+            value = _typed(f"expect.layers[{key!r}].{name}", name, expected)
+            checks.append(Expectation(where, name, value, _layer_actual(row, name)))
     for key, attribute in BUDGETS.items():
         if key in expect:
-            limit = expect[key]
-            if isinstance(limit, bool) or not isinstance(limit, (int, float)):
-                raise SpecError(f"expect.{key} must be a number, got {limit!r}")
-            checks.append(("model", key, limit, getattr(summary, attribute)))
+            checks.append(Expectation("model", key, _budget(key, expect[key]), getattr(summary, attribute)))
     return checks
 
 
@@ -148,20 +252,27 @@ def compare(spec: Spec, summary: Summary) -> tuple[tuple[Difference, ...], int]:
     """(differences, number of expectations checked). Budgets fail when actual > limit."""
     differences = []
     checks = expectations(spec, summary)
-    for where, key, expected, actual in checks:
-        failed = actual > expected if key in BUDGETS else _plain(expected) != actual
+    for c in checks:
+        failed = c.actual > c.expected if c.field in BUDGETS else _plain(c.expected) != c.actual
         if failed:
-            differences.append(Difference(where, key, expected, actual))
+            differences.append(Difference(c.where, c.field, c.expected, c.actual, c.derived))
     return tuple(differences), len(checks)
 
 
-def check_text(text: str, source: str) -> CheckResult:
+def check_text(text: str, source: str, *, allow_empty: bool = False) -> CheckResult:
     """Parse, summarize and compare one spec; bad input becomes an ``error`` result, not an exception."""
-    return check_spec(lambda: loads(text, source), source)
+    return check_spec(lambda: loads(text, source), source, allow_empty=allow_empty)
 
 
-def check_spec(read: Callable[[], Spec], source: str) -> CheckResult:
-    """Read (``read()``), summarize and compare one spec; bad input becomes an ``error`` result."""
+def check_spec(
+    read: Callable[[], Spec], source: str, *, allow_empty: bool = False, saved: bool = False
+) -> CheckResult:
+    """Read (``read()``), summarize and compare one spec; bad input becomes an ``error`` result.
+
+    A spec with no expectations at all is an error too (a CI gate that checks nothing must not
+    pass by accident), unless ``allow_empty``; ``saved`` (a saved Keras model, which cannot hold
+    expectations) only changes what the message suggests.
+    """
     try:
         spec = read()
         summary = summarize(spec)
@@ -169,7 +280,14 @@ def check_spec(read: Callable[[], Spec], source: str) -> CheckResult:
     except CnncalcError as err:
         message = str(err)
         return CheckResult(source, error=message if message.startswith(source) else f"{source}: {message}")
-    return CheckResult(source, differences, checked=count, summary=summary)
+    if count == 0 and not allow_empty:
+        why = (
+            "a saved model holds no expectations (it computes; write them into a JSON spec)"
+            if saved
+            else 'no result fields and no "expect" object'
+        )
+        return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True, summary=summary)
+    return CheckResult(source, differences, checked=count, summary=summary, empty=count == 0)
 
 
 def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
@@ -201,7 +319,7 @@ def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
             row = summary.layers[_layer_index(summary, key)]
             for name in fields:
                 fields[name] = _layer_actual(row, name)
-    return json.dumps(new, indent=2) + "\n", changes
+    return json_lines(new), changes
 
 
 @dataclass(frozen=True)
@@ -236,26 +354,37 @@ def _saved_model(path: str) -> bool:
         return False  # unreadable: the text reader below says why
 
 
-def run_checks(specs: Iterable[str], *, update: bool = False) -> CheckRun:
+def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool = False) -> CheckRun:
     """Check every spec file ('-' is standard input; globs expanded). With ``update``, each file's
-    snapshot expectations are first rewritten with the current figures (budgets are kept)."""
+    snapshot expectations are first rewritten with the current figures (budgets are kept);
+    standard input cannot be rewritten, so it is an error then. ``allow_empty`` lets a spec with
+    no expectations pass."""
     results: list[CheckResult] = []
     updates: list[tuple[str, Difference]] = []
     for source in expand_sources(specs):
         if source != "-" and glob.has_magic(source) and not os.path.exists(source):
             results.append(CheckResult(source, error=f"no file matches {source}"))
             continue
-        if source != "-" and os.path.isfile(source) and _saved_model(source):
-            # A saved Keras model (.keras, .h5): checked as it computes; it holds no expectations
-            # to compare or rewrite.
-            results.append(check_spec(functools.partial(read_spec, source), source))
+        if update and source == "-":
+            results.append(
+                CheckResult(
+                    source_name(source), error="standard input cannot be updated: give the spec's file"
+                )
+            )
+            continue
+        if source != "-" and os.path.isfile(source) and (_saved_model(source) or source.endswith(".py")):
+            # A saved Keras model (.keras, .h5) or model code (.py) holds no expectations to
+            # compare or rewrite: it only shows that the model computes, which passes only when
+            # empty specs may.
+            read = functools.partial(read_spec, source)
+            results.append(check_spec(read, source, allow_empty=allow_empty, saved=True))
             continue
         try:
             text = read_text(source)
         except CnncalcError as err:
             results.append(CheckResult(source, error=str(err)))
             continue
-        if update and source != "-":
+        if update:
             try:
                 new_text, changes = updated_document(text, source)
             except CnncalcError:
@@ -266,5 +395,5 @@ def run_checks(specs: Iterable[str], *, update: bool = False) -> CheckRun:
                         handle.write(new_text)
                 updates += [(source, change) for change in changes]
                 text = new_text
-        results.append(check_text(text, source_name(source)))
+        results.append(check_text(text, source_name(source), allow_empty=allow_empty))
     return CheckRun(tuple(results), tuple(updates))

@@ -18,12 +18,15 @@ import click
 
 from . import __version__
 from .enums import (
+    DATA_FORMAT_SYNONYMS,
     DTYPE_BYTES,
     KERAS_COLUMNS,
     Column,
     Convention,
     Count,
+    Counter,
     DataFormat,
+    ExportTarget,
     OutputFormat,
     SourceFormat,
 )
@@ -41,6 +44,8 @@ FLAGS = {
     "input_shape": "--input",
     "max_memory": "--max-memory",
     "batch": "--batch",
+    "model_name": "--model-name",
+    "fix": "--fix",
 }
 
 
@@ -57,6 +62,17 @@ class CnncalcGroup(click.Group):
     ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            # Bare `cnncalc` (or a group without its command): the help, on stdout, as success.
+            click.echo(err.ctx.get_help() if err.ctx else self.get_help(click.Context(self)))
+            code = 0
+        except click.UsageError as err:
+            # Click's own form: the usage line and where help is, then our one error line.
+            if err.ctx is not None:
+                click.echo(err.ctx.get_usage(), err=True)
+                click.echo(f"Try '{err.ctx.command_path} -h' for help.", err=True)
+            _error(err.format_message())
+            code = err.exit_code
         except click.ClickException as err:
             _error(err.format_message())
             code = err.exit_code
@@ -147,7 +163,25 @@ class ColumnsType(click.ParamType):
     ) -> tuple[Column, ...]:
         if isinstance(value, tuple):
             return value
-        return tuple(Column.parse(name, "--columns entry") for name in str(value).split(",") if name.strip())
+        names = [name.strip() for name in str(value).split(",")]
+        if not any(names):
+            self.fail("needs at least one column, e.g. shape,params", param, ctx)
+        if not all(names):
+            self.fail(f"{value!r} has an empty entry", param, ctx)
+        try:
+            return tuple(Column.parse(name, "entry") for name in names)
+        except SpecError as err:
+            self.fail(str(err), param, ctx)
+
+
+def _complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of ``--model``: the zoo's names."""
+    from click.shell_completion import CompletionItem
+
+    from . import zoo
+
+    known = [*zoo.names(), *zoo.ALIASES]
+    return [CompletionItem(name) for name in known if name.startswith(incomplete.lower())]
 
 
 def _choice(enum: Any) -> click.Choice:
@@ -166,6 +200,8 @@ class ModelArgs:
     data_format: str | None
     source_format: str | None = None
     expand: bool = False
+    model_name: str | None = None
+    fix: bool = False
 
     def spec(self) -> Spec:
         """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
@@ -180,15 +216,19 @@ class ModelArgs:
             )
         if self.source_format and not self.spec_file:
             raise SpecError("--from goes with -f FILE")
+        if self.model_name and not self.spec_file:
+            raise SpecError("--model-name goes with -f FILE.py")
         if self.spec_file:
             fmt = SourceFormat.parse(self.source_format, "--from") if self.source_format else None
-            return read_spec(self.spec_file, fmt)
+            return read_spec(self.spec_file, fmt, self.input_shape, self.model_name)
         if self.model:
             from . import zoo
 
             return loads(zoo.load(self.model), f"model {self.model}")
         if self.layers:
-            return from_layers(self.layers)
+            # under the pytorch convention, Conv2d/Linear/BatchNorm2d take PyTorch's order and names
+            convention = Convention.parse(self.convention, "--convention") if self.convention else None
+            return from_layers(self.layers, convention)
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
 
     def summarize(self, dtype: str | None = None) -> Summary:
@@ -196,14 +236,18 @@ class ModelArgs:
         from .engine import summarize
 
         spec = self.spec()
-        return summarize(
+        result = summarize(
             spec,
             input_shape=self.input_shape,
             convention=self.convention,
             data_format=self.data_format,
             dtype=dtype,
             expand=self.expand,
+            fix=self.fix,
         )
+        for note in result.notes:  # how the model was read or fixed: stderr, never in the output
+            click.echo(f"Note: {note}", err=True)
+        return result
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -220,10 +264,21 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         data_format: str | None,
         source_format: str | None,
         expand: bool,
+        model_name: str | None,
+        fix: bool,
         **kwargs: Any,
     ) -> Any:
         args = ModelArgs(
-            layers, spec_file, model, input_shape, convention, data_format, source_format, expand
+            layers,
+            spec_file,
+            model,
+            input_shape,
+            convention,
+            data_format,
+            source_format,
+            expand,
+            model_name,
+            fix,
         )
         return func(args, **kwargs)
 
@@ -235,14 +290,16 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "input_shape",
             type=ShapeType(),
             metavar="SHAPE",
-            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W).",
+            help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W); "
+            "sizes separated by x, by commas or by spaces ('200 200 1'), ASCII digits only.",
         ),
         click.option(
             "-f",
             "--file",
             "spec_file",
             metavar="SPEC",
-            help="Read a model from a file (JSON spec, Keras .keras or .h5), or from standard input with '-'.",
+            help="Read a model from a file (JSON spec, Keras .keras or .h5, or Python model code, read "
+            "without running it), or from standard input with '-'.",
         ),
         click.option(
             "--from",
@@ -258,10 +315,24 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "outer/inner, instead of one row each (Keras's expand_nested).",
         ),
         click.option(
+            "--model-name",
+            "model_name",
+            metavar="NAME",
+            default=None,
+            help="Which model of a Python file with several (the variable, name= or function that builds it).",
+        ),
+        click.option(
+            "--fix",
+            is_flag=True,
+            help="Continue past an in_features/in_channels/n_in/image_shape that disagrees with the real "
+            "input, using the real value.",
+        ),
+        click.option(
             "-m",
             "--model",
             "model",
             metavar="NAME",
+            shell_complete=_complete_model,
             help="A network from the built-in zoo (`cnncalc models` lists them), e.g. vgg16, resnet50.",
         ),
         click.option(
@@ -272,9 +343,9 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--data-format",
-            type=_choice(DataFormat),
+            type=click.Choice([*DataFormat.values(), *DATA_FORMAT_SYNONYMS], case_sensitive=False),
             default=None,
-            help="channels_last (H x W x C) or channels_first (C x H x W) "
+            help="channels_last (H x W x C; also NHWC) or channels_first (C x H x W; also NCHW) "
             "[default: the spec's, else keras: channels_last, pytorch: channels_first].",
         ),
     ]
@@ -316,14 +387,63 @@ def write_output(text: str, output: str | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-def stdout_console() -> Any:
-    """A Rich console on stdout (plain text when not a terminal or NO_COLOR is set)."""
-    from .render.console import stdout_console as console
+def write_bytes_output(data: bytes, output: str) -> None:
+    """Binary output (a PNG) to a file, replaced whole or not at all (a temporary file beside
+    it, then renamed over it); an unwritable file is bad input, exit 2."""
+    import tempfile
 
-    return console()
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".cnncalc-", dir=directory)
+    except OSError as err:
+        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, output)
+    except OSError as err:
+        os.unlink(temporary)
+        raise SpecError(f"cannot write {output}: {err.strerror or err}") from None
+    click.echo(f"wrote {output}", err=True)
 
 
-@click.group(cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_wrap: bool = False) -> None:
+    """A Rich renderable as text: on a terminal fitted to it (in colour), elsewhere (a file, a
+    pipe, ``-o``) as wide as its content, so ``-o FILE`` and ``> FILE`` give the same bytes.
+    ``width`` (``--width``) overrides either."""
+    from .render.console import to_text
+
+    terminal = output in (None, "-") and sys.stdout.isatty()
+    if width is None and terminal:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    write_output(to_text(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
+
+
+def refuse_width(width: int | None, fmt: str) -> None:
+    """``--width`` only shapes tables: with another format it would do nothing, so it is refused."""
+    if width is not None and fmt != OutputFormat.TABLE:
+        raise click.UsageError(
+            f"--width has no effect on --format {fmt} (it fits tables)",
+            click.get_current_context(silent=True),
+        )
+
+
+def width_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--width N``: the text width tables fit [default: the terminal's, or the content's]."""
+    option = click.option(
+        "--width",
+        type=click.IntRange(min=20),
+        default=None,
+        metavar="N",
+        help="Fit tables to N columns [default: the terminal's width; the content's own width "
+        "when writing to a file or a pipe].",
+    )
+    return option(func)
+
+
+@click.group(name="cnncalc", cls=CnncalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnncalc")
 def cli() -> None:
     """Shapes, parameters and costs of CNN layers, from a one-line spec or a JSON file.
@@ -360,12 +480,22 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--count",
             type=_choice(Count),
-            default="macs",
-            show_default=True,
-            help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops).",
+            default=None,
+            help="Cost column: multiply-accumulates or FLOPs (2*MACs + bias adds + elementwise ops) "
+            "[default: macs]; adds the cost column to the default table.",
         ),
         click.option(
-            "--bias-macs", is_flag=True, help="Count bias additions in MACs (torchinfo/ptflops style)."
+            "--bias-macs",
+            is_flag=True,
+            help="Count bias additions in MACs (ptflops style); adds the cost column to the default table.",
+        ),
+        click.option(
+            "--counter",
+            type=_choice(Counter),
+            default=None,
+            help="Cost column as that tool counts it: torchinfo, fvcore, ptflops, thop, torch "
+            "(torch.utils.flop_counter, FLOPs) or cnncalc; adds the cost column to the default "
+            "table. `cnncalc counters` shows them side by side.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -373,17 +503,57 @@ def view_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def make_view(columns: tuple[Column, ...] | None, all_columns: bool, count: str, bias_macs: bool) -> View:
-    """The render View from the view options."""
+def make_view(
+    columns: tuple[Column, ...] | None,
+    all_columns: bool,
+    count: str | None,
+    bias_macs: bool,
+    fmt: str,
+    counter: str | None = None,
+) -> View:
+    """The render View from the view options; an option another one overrides is a usage error."""
     from .render.table import ALL_COLUMNS, View
 
+    def refuse(message: str) -> click.UsageError:
+        return click.UsageError(message, click.get_current_context(silent=True))
+
+    given = [
+        flag
+        for flag, value in (
+            ("--columns", columns is not None),
+            ("--all", all_columns),
+            ("--count", count is not None),
+            ("--bias-macs", bias_macs),
+            ("--counter", counter is not None),
+        )
+        if value
+    ]
+    if given and fmt in (OutputFormat.JSON, OutputFormat.CSV):
+        raise refuse(f"{given[0]} has no effect on --format {fmt}, which always carries every figure")
+    if all_columns and columns is not None:
+        raise refuse("give --all or --columns, not both (--all shows every column)")
+    if count == Count.FLOPS and bias_macs:
+        raise refuse("--bias-macs has no effect with --count flops (FLOPs always include bias adds)")
+    if counter is not None and (count is not None or bias_macs):
+        flag = "--count" if count is not None else "--bias-macs"
+        raise refuse(f"give --counter or {flag}, not both (the tool's rules decide what is counted)")
     if all_columns:
         chosen = ALL_COLUMNS
-    elif columns:
+    elif columns is not None:
         chosen = columns
+        if (count is not None or bias_macs or counter is not None) and Column.MACS not in chosen:
+            flag = "--count" if count is not None else "--bias-macs" if bias_macs else "--counter"
+            raise refuse(f"{flag} changes the macs column, which --columns leaves out")
+    elif count is not None or bias_macs or counter is not None:  # asking how costs are counted shows them
+        chosen = (*KERAS_COLUMNS, Column.MACS)
     else:
         chosen = KERAS_COLUMNS
-    return View(columns=chosen, count=Count.parse(count, "--count"), bias_macs=bias_macs)
+    return View(
+        columns=chosen,
+        count=Count.parse(count or Count.MACS, "--count"),
+        bias_macs=bias_macs,
+        counter=None if counter is None else Counter.parse(counter, "--counter"),
+    )
 
 
 @cli.command()
@@ -394,15 +564,18 @@ def make_view(columns: tuple[Column, ...] | None, all_columns: bool, count: str,
     OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV, OutputFormat.HTML
 )
 @output_option
+@width_option
 def summary(
     model_args: ModelArgs,
     dtype: str | None,
     columns: tuple[Column, ...] | None,
     all_columns: bool,
-    count: str,
+    count: str | None,
     bias_macs: bool,
+    counter: str | None,
     fmt: str,
     output: str | None,
+    width: int | None,
 ) -> None:
     """Keras-style table of each layer's output shape and parameters (and, on request, costs).
 
@@ -416,17 +589,17 @@ def summary(
       cnncalc summary -f model.json --format json
       cnncalc summary --model resnet50 --input 160x160x3
       cnncalc summary --model vgg16 --format html -o report.html
+      cnncalc summary --model torchvision/resnet18 --counter fvcore
     """
     from .render import table
 
-    view = make_view(columns, all_columns, count, bias_macs)
+    refuse_width(width, fmt)
+    view = make_view(columns, all_columns, count, bias_macs, fmt, counter)
     result = model_args.summarize(dtype)
-    if fmt == "table" and output is None:
-        stdout_console().print(table.summary_table(result, view))
-        return
     if fmt == "table":
-        text = table.plain_table(result, view)
-    elif fmt == "markdown":
+        emit(table.summary_table(result, view), width, output)
+        return
+    if fmt == "markdown":
         text = table.to_markdown(result, view)
     elif fmt == "html":
         from .render.html import html_report
@@ -439,28 +612,108 @@ def summary(
 
 @cli.command()
 @model_options
+@format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
+@output_option
+@width_option
+def counters(model_args: ModelArgs, fmt: str, output: str | None, width: int | None) -> None:
+    """MACs/FLOPs as torchinfo, fvcore, ptflops, thop, torch's flop counter and cnncalc count
+    them, per layer and in total, with one line per difference saying why.
+
+    Each tool's rules (docs/costs.md) are applied to the model's layers; the kinds stand for the
+    PyTorch modules of the same job (relu = nn.ReLU, activation:relu = F.relu).
+
+    \b
+    Examples:
+      cnncalc counters --model torchvision/resnet18
+      cnncalc counters --convention pytorch --input 3x32x32 conv2d:3,8,3 BatchNorm2d:8 relu
+      cnncalc counters -f model.onnx --format json
+    """
+    refuse_width(width, fmt)
+    from .counters import compare
+    from .render.counters import counters_json, counters_markdown, counters_table
+
+    comparison = compare(model_args.summarize())
+    if fmt == "table":
+        emit(counters_table(comparison), width, output)
+    elif fmt == "markdown":
+        write_output(counters_markdown(comparison), output)
+    else:
+        write_output(counters_json(comparison), output)
+
+
+@cli.command()
+@model_options
 @output_option
 def diagram(model_args: ModelArgs, output: str | None) -> None:
-    """Draw the network as an SVG: one box per activation volume, scaled by its shape.
+    """Draw the network as an SVG (or PNG): one box per activation volume, scaled by its shape.
 
     Height, width and channels set each box's height, depth and thickness (log-scaled);
-    vectors are bars; kernels are hinted on the volume they slide over; branches stand side
-    by side. Pure Python, deterministic output.
+    vectors are bars; kernels are drawn on the volume they slide over; boxes carry the layer
+    names; branches stand one above the other; every edge is drawn around the boxes, shortcuts
+    over the row; long networks wrap onto several rows (at most about 2,000 px wide).
+    -o FILE.png converts through rsvg-convert, cairosvg or ImageMagick when one is installed.
+    Without -o the SVG goes to standard output, which must then be a file or a pipe.
 
     \b
     Examples:
       cnncalc diagram --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same -o model.svg
       cnncalc diagram --model vgg16 -o vgg16.svg
+      cnncalc diagram --model resnet18 -o resnet18.png
+      cnncalc diagram -f model.json > model.svg
     """
+    png = output is not None and output.lower().endswith(".png")
+    if output in (None, "-") and sys.stdout.isatty():
+        raise click.UsageError(
+            "the diagram is an SVG document, not terminal text: give -o FILE.svg (or -o FILE.png), "
+            "or redirect it (> model.svg)",
+            click.get_current_context(silent=True),
+        )
     from .render.diagram import to_svg
 
-    write_output(to_svg(model_args.summarize()), output)
+    svg = to_svg(model_args.summarize())
+    if png:
+        from .render.raster import svg_to_png
+
+        write_bytes_output(svg_to_png(svg), str(output))
+    else:
+        write_output(svg, output)
+
+
+@cli.command()
+@model_options
+@click.option(
+    "--to",
+    "target",
+    type=_choice(ExportTarget),
+    required=True,
+    help="The framework whose code is written.",
+)
+@output_option
+def export(model_args: ModelArgs, target: str, output: str | None) -> None:
+    """Write runnable model code for any model cnncalc reads (reading it back gives the same table).
+
+    Keras: a plain stack becomes keras.Sequential, a graph a functional keras.Model; every layer
+    keeps its name and non-default arguments. PyTorch (for a model under --convention pytorch): one
+    nn.Module with in_channels/in_features filled in and a forward. Layers the framework has no
+    class for are refused with the reason.
+
+    \b
+    Examples:
+      cnncalc export --to keras --input 28x28x1 conv:32,3,activation=relu maxpool:2 flatten dense:10
+      cnncalc export --to keras --model vgg16 -o vgg16.py
+      cnncalc export --to keras -f model.json -o model.py
+      cnncalc export --to pytorch --model resnet18 -o resnet18.py
+    """
+    from .export import export as write_code
+
+    write_output(write_code(model_args.summarize(), ExportTarget.parse(target, "--to")), output)
 
 
 @cli.command()
 @model_options
 @format_option(OutputFormat.TABLE, OutputFormat.MARKDOWN)
-def explain(model_args: ModelArgs, fmt: str) -> None:
+@width_option
+def explain(model_args: ModelArgs, fmt: str, width: int | None) -> None:
     """Show each layer's formulas with the numbers substituted, step by step.
 
     Output lengths under the rule in force (Keras same/valid, PyTorch padding and ceil_mode,
@@ -472,6 +725,7 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
       cnncalc explain --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc explain --convention pytorch --input 3x112x112 maxpool:3,2,ceil_mode=true --format markdown
     """
+    refuse_width(width, fmt)
     from .explain import explain as build
     from .render.documents import explain_markdown, explain_text
 
@@ -480,7 +734,7 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
     if fmt == "markdown":
         click.echo(explain_markdown(result, explanations), nl=False)
     else:
-        stdout_console().print(explain_text(result, explanations))
+        emit(explain_text(result, explanations), width)
 
 
 @cli.command()
@@ -503,6 +757,7 @@ def explain(model_args: ModelArgs, fmt: str) -> None:
     help="Refuse runs whose estimated peak memory is larger (e.g. 512MiB, 4GiB).",
 )
 @format_option(OutputFormat.TABLE, OutputFormat.JSON)
+@width_option
 def verify(
     model_args: ModelArgs,
     seed: int,
@@ -510,6 +765,7 @@ def verify(
     dtype: str,
     max_memory: int,
     fmt: str,
+    width: int | None,
 ) -> None:
     """Run the NumPy executor on random tensors and compare with the formulas.
 
@@ -522,6 +778,7 @@ def verify(
       cnncalc verify --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
       cnncalc verify --convention pytorch --input 3x32x32 conv:8,3,2,1,dilation=2 maxpool:3,2,ceil_mode=true
     """
+    refuse_width(width, fmt)
     from .numeric.verify import run_macs
     from .numeric.verify import verify as run_verify
     from .render.documents import verify_json, verify_table
@@ -537,7 +794,7 @@ def verify(
     if fmt == "json":
         click.echo(verify_json(report), nl=False)
     else:
-        stdout_console().print(verify_table(report))
+        emit(verify_table(report), width)
     if not report.ok:
         bad = next(row for row in report.rows if not row.ok)
         _error(f"verify: layer {bad.name} ({bad.class_name}): {bad.message}")
@@ -557,17 +814,24 @@ def verify(
 @click.option(
     "--update",
     is_flag=True,
-    help="Rewrite each spec's snapshot expectations with the current figures (budgets are kept); "
-    "every change is listed on stderr.",
+    help="Rewrite each spec file's snapshot expectations with the current figures (budgets are "
+    "kept; the layout is --format json's, one layer per line); every change is listed on stderr. "
+    "Not for '-'.",
 )
-def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Let a spec with no expectations pass [default: it is an error, exit 2].",
+)
+@width_option
+def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, width: int | None) -> None:
     """Check spec files against their expectations (a CI gate).
 
     SPEC is a JSON spec file, a glob such as 'models/*.json', or '-' for standard input.
     Expectations are the result fields that `summary --format json` writes and an optional
     "expect" object (output_shape, total_params, per-layer shapes/params, max_params, max_macs,
     max_activation_bytes). Exit 0 when all pass, 1 when any differs, 2 when a spec cannot be
-    read or computed (the others are still checked).
+    read or computed, or has nothing to check (the others are still checked).
 
     \b
     Examples:
@@ -575,12 +839,17 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
       cnncalc check model.json
       cnncalc check 'models/*.json' --format junit > cnncalc.xml
     """
+    refuse_width(width, fmt)
     from .check import run_checks
-    from .render.documents import check_json, check_junit, check_report, update_text
+    from .render.documents import check_json, check_junit, check_report, update_lines
 
-    run = run_checks(specs, update=update)
+    run = run_checks(specs, update=update, allow_empty=allow_empty)
+    by_source: dict[str, list[Any]] = {}
     for source, change in run.updates:
-        click.echo(update_text(source, change), err=True)
+        by_source.setdefault(source, []).append(change)
+    for source, changes in by_source.items():
+        for line in update_lines(source, changes):
+            click.echo(line, err=True)
     results = list(run.results)
     if fmt == "json":
         click.echo(check_json(results), nl=False)
@@ -588,10 +857,12 @@ def check(specs: tuple[str, ...], fmt: str, update: bool) -> None:
         click.echo(check_junit(results), nl=False)
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
-        stdout_console().print(check_report(results), soft_wrap=True)
+        emit(check_report(results), width, soft_wrap=True)
     for result in results:
         if result.error:  # diagnostics also on stderr, one line per unreadable spec
             _error(result.error)
+    if any(result.empty and result.error for result in results):
+        click.echo("Hint: --allow-empty lets a spec with nothing to check pass", err=True)
     sys.exit(run.exit_code)
 
 
@@ -601,7 +872,8 @@ PROGRESS_MACS = 2 * 10**9
 
 @cli.command()
 @format_option(OutputFormat.TABLE, OutputFormat.JSON)
-def models(fmt: str) -> None:
+@width_option
+def models(fmt: str, width: int | None) -> None:
     """List the built-in zoo: each network's input, parameters and MACs (and the published count).
 
     \b
@@ -610,6 +882,7 @@ def models(fmt: str) -> None:
       cnncalc summary --model vgg16
       cnncalc verify --model resnet18 --input 3x64x64
     """
+    refuse_width(width, fmt)
     import json
 
     from . import zoo
@@ -624,7 +897,7 @@ def models(fmt: str) -> None:
     if fmt == "json":
         click.echo(models_json(entries), nl=False)
     else:
-        stdout_console().print(models_table(entries))
+        emit(models_table(entries), width)
 
 
 @cli.group()
@@ -647,7 +920,8 @@ def solve() -> None:
     "keeping the input features it has at the spec's input.",
 )
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
-def solve_sizes(model_args: ModelArgs, free_dense: bool, fmt: str) -> None:
+@width_option
+def solve_sizes(model_args: ModelArgs, free_dense: bool, fmt: str, width: int | None) -> None:
     """The exact input sizes, per spatial axis, for which the whole network is valid.
 
     Derived from the layer formulas, not sampled: windows need enough input, merges need equal
@@ -661,6 +935,7 @@ def solve_sizes(model_args: ModelArgs, free_dense: bool, fmt: str) -> None:
       cnncalc solve sizes --input 100x100x1 -f unet.json
       cnncalc solve sizes --input 32x32x1 conv:8,3 maxpool:2 conv:8,3 --format json
     """
+    refuse_width(width, fmt)
     from .render.solve import sizes_json, sizes_markdown, sizes_table
     from .solve import solve_sizes as run_solve
 
@@ -677,7 +952,7 @@ def solve_sizes(model_args: ModelArgs, free_dense: bool, fmt: str) -> None:
     elif fmt == "markdown":
         click.echo(sizes_markdown(solution, near), nl=False)
     else:
-        stdout_console().print(sizes_table(solution, near))
+        emit(sizes_table(solution, near), width)
     if not solution.valid:
         sys.exit(1)
 
@@ -717,6 +992,7 @@ class SizesType(click.ParamType):
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True,
               help="Show at most this many (0: all; JSON always has all).")  # fmt: skip
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
+@width_option
 def solve_layer(
     input_size: tuple[int, ...],
     output_size: tuple[int, ...],
@@ -730,6 +1006,7 @@ def solve_layer(
     pool: str,
     limit: int,
     fmt: str,
+    width: int | None,
 ) -> None:
     """Every layer configuration that maps the input size to the output size, simplest first.
 
@@ -745,6 +1022,7 @@ def solve_layer(
       cnncalc solve layer --input 224x160 --output 112x80 --convention pytorch
       cnncalc solve layer --input 7 --output 14 --kind transposed --kernel 3 --stride 2 --convention pytorch
     """
+    refuse_width(width, fmt)
     from .render.solve import layer_json, layer_markdown, layer_table
     from .solve import solve_layer as run_solve
 
@@ -766,26 +1044,55 @@ def solve_layer(
     elif fmt == "markdown":
         click.echo(layer_markdown(solution, shown), nl=False)
     else:
-        stdout_console().print(layer_table(solution, shown))
+        emit(layer_table(solution, shown), width)
     if not solution.choices:
         sys.exit(1)
 
 
 @cli.command()
-def kinds() -> None:
-    """List the layer kinds and aliases a spec may use.
+@click.argument("names", nargs=-1, metavar="[KIND]...")
+def kinds(names: tuple[str, ...]) -> None:
+    """List the layer kinds and aliases a spec may use; with KIND, its arguments.
+
+    Arguments are listed in positional order (the compact grammar's, the Keras constructor's),
+    each with its default; those without one are required.
 
     \b
-    Example:
+    Examples:
       cnncalc kinds
+      cnncalc kinds conv maxpool
     """
+    from .io.spec import resolve_kind
     from .layers import ACTIVATION_KINDS, ALIASES, KINDS
 
-    for kind in KINDS:
-        aliases = sorted(a for a, t in ALIASES.items() if t == kind.type and a != kind.type)
-        extra = f"  (aliases: {', '.join(aliases)})" if aliases else ""
-        click.echo(f"{kind.type:20} {kind.class_name}{extra}")
-    click.echo(f"{'activation names':20} {', '.join(sorted(ACTIVATION_KINDS))}  (= activation:NAME)")
+    def aliases_of(kind: Any) -> list[str]:
+        return sorted(a for a, t in ALIASES.items() if t == kind.type and a != kind.type)
+
+    if not names:
+        for kind in KINDS:
+            aliases = aliases_of(kind)
+            extra = f"  (aliases: {', '.join(aliases)})" if aliases else ""
+            click.echo(f"{kind.type:20} {kind.class_name}{extra}")
+        click.echo(f"{'activation names':20} {', '.join(sorted(ACTIVATION_KINDS))}  (= activation:NAME)")
+        click.echo("`cnncalc kinds KIND` lists a kind's arguments.")
+        return
+    for i, name in enumerate(names):
+        kind, preset = resolve_kind(name)
+        aliases = aliases_of(kind)
+        if i:
+            click.echo("")
+        click.echo(
+            f"{kind.type} ({kind.class_name})" + (f"  aliases: {', '.join(aliases)}" if aliases else "")
+        )
+        if preset:
+            click.echo(f"  = {kind.type} with {', '.join(f'{k}={v}' for k, v in preset.items())}")
+        signature = [s for s in kind.signature() if s[0] not in preset]
+        if not signature:
+            click.echo("  no arguments")
+        for position, (arg, alias, default) in enumerate(signature, 1):
+            also = f" (also {', '.join(alias)})" if alias else ""
+            given = "required" if default is None else f"default {default}"
+            click.echo(f"  {position}. {arg}{also}: {given}")
 
 
 def main() -> None:

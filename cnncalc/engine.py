@@ -11,8 +11,17 @@ import math
 from dataclasses import replace
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
-from .errors import CnncalcError, Option, Part, ShapeError, SpecError, describe_layer
-from .geometry import ReceptiveField, Shape, merge_fields
+from .errors import (
+    CnncalcError,
+    MismatchError,
+    Option,
+    Part,
+    ShapeError,
+    SizeMismatch,
+    SpecError,
+    describe_layer,
+)
+from .geometry import ReceptiveField, Shape, fmt_shape, merge_fields
 from .io.spec import LayerSpec, Spec
 from .layers import args as A
 from .layers import kind_of
@@ -206,12 +215,18 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
     expand: bool = False,
+    fix: bool = False,
     hints: bool = True,
 ) -> Summary:
     """Compute every layer's output shape, params and costs, following the graph when the spec
     branches; raise on the first impossible layer. ``expand`` shows nested models' own layers
     instead of one row each (:func:`expand_nested`). A shape error carries a computed ``hint``
-    (the input sizes that work, the padding that does) unless ``hints`` is False."""
+    (the input sizes that work, the padding that does) unless ``hints`` is False.
+
+    With ``fix``, a redundant argument that disagrees with the incoming shape (a
+    :class:`~cnncalc.errors.MismatchError`: network3's ``n_in``, ...) is replaced by the value it
+    must be and the computation goes on; each replacement is one of the summary's ``notes``.
+    """
     if expand:
         spec = expand_nested(spec)
     ctx = settings(spec, convention, data_format)
@@ -234,63 +249,84 @@ def summarize(
         name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None for name, shape in inputs
     }
     rows = []
+    by_name: dict[str, LayerRow] = {}
+    notes = list(spec.notes)
     order = topological_order(spec, names, sources, set(shapes))
     for index in order:
         ls, name, srcs = spec.layers[index], names[index], sources[index]
         in_shapes = [shapes[s] for s in srcs]
-        try:
-            if ls.layer.takes_many:
-                out = ls.layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
-                rf = merge_fields([fields[s] for s in srcs])
-            else:
-                if len(srcs) != 1:
-                    raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
-                out = gated(ls.layer, ls.layer.compute(in_shapes[0], ctx))
-                rf = fields[srcs[0]]
-                rf = None if rf is None else ls.layer.receptive_field(rf, out, in_shapes[0], ctx)
-        except CnncalcError as err:
-            err = err.at(describe_layer(index, ls.text))
-            if hints and isinstance(err, ShapeError) and err.hint is None:
-                routed = [(i, names[i], tuple(sources[i])) for i in order]
-                hint = _hint(spec, ctx, inputs, routed, ls.layer, in_shapes)
-                if hint:
-                    err = err.with_hint(hint)
-            raise err from None
+        layer = ls.layer
+        for _attempt in range(4):  # each fix settles one argument; a layer has few redundant ones
+            try:
+                if layer.takes_many:
+                    out = layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
+                    rf = merge_fields([fields[s] for s in srcs])
+                else:
+                    if len(srcs) != 1:
+                        raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                    out = gated(layer, layer.compute(in_shapes[0], ctx))
+                    rf = fields[srcs[0]]
+                    rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
+                break
+            except MismatchError as err:
+                flat = by_name.get(srcs[0])
+                if isinstance(err, SizeMismatch) and flat is not None and flat.type == "flatten":
+                    err = err.from_origin(
+                        f"{fmt_shape(flat.input_shape)} after flatten"
+                    )  # say what was flattened
+                if not fix:
+                    raise err.at(describe_layer(index, ls.text)) from None
+                layer = with_argument(layer, err.argument, err.value)
+                notes.append(f"{describe_layer(index, ls.text)}: {err.reason} (continuing with it)")
+            except CnncalcError as err:
+                err = err.at(describe_layer(index, ls.text))
+                if hints and isinstance(err, ShapeError) and err.hint is None:
+                    routed = [(i, names[i], tuple(sources[i])) for i in order]
+                    try:
+                        hint = _hint(spec, ctx, inputs, routed, layer, in_shapes)
+                    except CnncalcError:  # a hint is extra: it never replaces the error it explains
+                        hint = None
+                    if hint:
+                        err = err.with_hint(hint)
+                raise err from None
+        else:  # pragma: no cover - a kind whose fix does not settle it
+            raise ShapeError(f"{describe_layer(index, ls.text)}: cannot settle its arguments")
         if math.prod(out.shape) > MAX_ELEMENTS:
             raise ShapeError(
                 f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
                 f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
             )
         shapes[name], fields[name] = out.shape, rf
-        kind = kind_of(ls.layer)
+        kind = kind_of(layer)
         params = out.trainable + out.non_trainable
         trainable = out.trainable if ls.trainable else 0
-        config = ls.layer.config()
+        config = layer.config()
         if not ls.trainable:
             config["trainable"] = False
-        rows.append(
-            LayerRow(
-                index=index,
-                name=name,
-                type=kind.type,
-                class_name=kind.class_name,
-                config=config,
-                input_shape=in_shapes[0],
-                output_shape=out.shape,
-                trainable_params=trainable,
-                non_trainable_params=params - trainable,
-                buffers=out.buffers,
-                macs=out.macs,
-                bias_adds=out.bias_adds,
-                ops=out.ops,
-                element_bytes=element,
-                windows=out.windows,
-                receptive_field=rf,
-                layer=ls.layer,
-                spec=ls.text if ls.compact else "",
-                inputs=tuple(srcs),
-            )
+        row = LayerRow(
+            index=index,
+            name=name,
+            type=kind.type,
+            class_name=kind.class_name,
+            config=config,
+            input_shape=in_shapes[0],
+            output_shape=out.shape,
+            trainable_params=trainable,
+            non_trainable_params=params - trainable,
+            buffers=out.buffers,
+            macs=out.macs,
+            bias_adds=out.bias_adds,
+            ops=out.ops,
+            element_bytes=element,
+            windows=out.windows,
+            receptive_field=rf,
+            layer=layer,
+            spec=ls.text if ls.compact else "",
+            inputs=tuple(srcs),
+            line=ls.line,
         )
+        rows.append(row)
+        by_name[name] = row
     return Summary(
         name=spec.name or ("model" if spec.inputs else "sequential"),
         input_shape=inputs[0][1],
@@ -299,7 +335,15 @@ def summarize(
         layers=tuple(rows),
         dtype=dtype,
         inputs=inputs if spec.inputs else (),
+        notes=tuple(notes),
     )
+
+
+def with_argument(layer: Layer, argument: str, value: object) -> Layer:
+    """The same layer with one argument replaced (``--fix``: the value the input requires)."""
+    args = {name: getattr(layer, name) for name, _ in layer.arguments()}
+    args[argument] = value
+    return kind_of(layer).cls(**args, **dict(kind_of(layer).fixed))
 
 
 def _hint(
@@ -311,14 +355,11 @@ def _hint(
     in_shapes: list[Shape],
 ) -> tuple[Part, ...] | None:
     """What to change, computed (:mod:`cnncalc.sizing`): the padding Keras's 'same' needs under
-    pytorch, the n_in a fully connected layer must have, or the input sizes that work."""
+    pytorch, or the input sizes that work (a size mismatch already says the value it must be)."""
     from . import sizing
 
     if not layer.takes_many and sizing.is_refused_same(layer, in_shapes[0], ctx):
         return sizing.same_hint(layer, in_shapes[0], ctx)
-    lead: tuple[Part, ...] = ()
-    if not layer.takes_many and sizing.is_n_in_mismatch(layer, in_shapes[0]):
-        lead = sizing.n_in_hint(layer, in_shapes[0])
 
     def works(shape: Shape) -> bool:
         try:
@@ -336,7 +377,4 @@ def _hint(
         ordered = topological_order(inner, names, sources, {n for n, _ in inner_inputs})
         return [(i, names[i], tuple(sources[i])) for i in ordered], inner_inputs
 
-    sizes = sizing.size_hint(spec.layers, order, inputs, ctx, works, wire)
-    if lead and sizes:
-        return (*lead, "; or keep it: ", *sizes)
-    return lead or sizes
+    return sizing.size_hint(spec.layers, order, inputs, ctx, works, wire)

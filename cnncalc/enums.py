@@ -52,6 +52,24 @@ class DataFormat(_Choice):
     CHANNELS_LAST = "channels_last"
     CHANNELS_FIRST = "channels_first"
 
+    @classmethod
+    def parse(cls, value: object, what: str) -> DataFormat:
+        """Also PyTorch's and ONNX's layout names: NCHW (NCW, NCDHW) and NHWC (NWC, NDHWC)."""
+        if isinstance(value, str) and value.strip().upper() in DATA_FORMAT_SYNONYMS:
+            return cls(DATA_FORMAT_SYNONYMS[value.strip().upper()])
+        return super().parse(value, what)
+
+
+#: Layout names PyTorch, ONNX and TensorFlow use, as data formats.
+DATA_FORMAT_SYNONYMS = {
+    "NCW": "channels_first",
+    "NCHW": "channels_first",
+    "NCDHW": "channels_first",
+    "NWC": "channels_last",
+    "NHWC": "channels_last",
+    "NDHWC": "channels_last",
+}
+
 
 class OutputFormat(_Choice):
     """How a summary is printed."""
@@ -68,6 +86,17 @@ class Count(_Choice):
 
     MACS = "macs"
     FLOPS = "flops"
+
+
+class Counter(_Choice):
+    """Whose counting rules a cost figure follows (``summary --counter``, ``cnncalc counters``)."""
+
+    CNNCALC = "cnncalc"
+    TORCHINFO = "torchinfo"
+    FVCORE = "fvcore"
+    PTFLOPS = "ptflops"
+    THOP = "thop"
+    TORCH = "torch"
 
 
 class Column(_Choice):
@@ -134,6 +163,10 @@ class SourceFormat(_Choice):
     KERAS = "keras"
     #: a Keras ``.h5`` (HDF5) file: its ``model_config`` attribute (needs h5py)
     H5 = "h5"
+    #: an ONNX model (``.onnx``): the graph and initializer dims, never run
+    ONNX = "onnx"
+    #: Python model code (Keras, PyTorch, network3), read with ``ast``, never imported or executed
+    PYTHON = "python"
 
 
 class Operator(_Choice):
@@ -146,6 +179,13 @@ class Operator(_Choice):
     POWER = "power"
     MAXIMUM = "maximum"
     MINIMUM = "minimum"
+
+
+class ExportTarget(_Choice):
+    """Which framework's code ``cnncalc export`` writes."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
 
 
 #: Keras's own summary columns: the default.

@@ -85,6 +85,59 @@ class ShapeError(CnncalcError):
     """A well-formed spec whose shapes are impossible (kernel larger than input, ...)."""
 
 
+class MismatchError(ShapeError):
+    """A redundant argument (network3's ``n_in``, PyTorch's ``in_features``) that disagrees with the
+    incoming shape: ``argument`` and the ``value`` it must be, so a caller may continue with it."""
+
+    def __init__(
+        self,
+        *parts: Part,
+        argument: str,
+        value: object,
+        layer: str | None = None,
+        hint: tuple[Part, ...] | str | None = None,
+    ) -> None:
+        self.argument = argument
+        self.value = value
+        default = ("", Option("fix"), " continues with the real value, to see the whole table")
+        super().__init__(*parts, layer=layer, hint=default if hint is None else hint)
+
+    def at(self, layer: str) -> CnncalcError:
+        if self.layer is not None:
+            return self
+        return MismatchError(
+            *self.parts, argument=self.argument, value=self.value, layer=layer, hint=self.hint
+        )
+
+    def prefixed(self, prefix: str) -> CnncalcError:
+        parts: tuple[Part, ...] = (f"{self.layer}: ", *self.parts) if self.layer else self.parts
+        return MismatchError(prefix, *parts, argument=self.argument, value=self.value, hint=self.hint)
+
+
+class SizeMismatch(MismatchError):
+    """A size the user declared (PyTorch's ``in_channels``, ``in_features``, ``num_features``) that
+    the incoming shape contradicts: says the value it must be, and where that value comes from."""
+
+    def __init__(self, name: str, given: int, actual: int, origin: str, layer: str | None = None) -> None:
+        self.name, self.given, self.actual, self.origin = name, given, actual, origin
+        super().__init__(
+            f"{name}={actual}, not {given}: {origin}",
+            argument=name,
+            value=actual,
+            layer=layer,
+            hint=f"use {name}={actual}",
+        )
+
+    def at(self, layer: str) -> CnncalcError:
+        if self.layer is not None:
+            return self
+        return SizeMismatch(self.name, self.given, self.actual, self.origin, layer)
+
+    def from_origin(self, origin: str) -> SizeMismatch:
+        """The same mismatch with a better account of where the size comes from."""
+        return SizeMismatch(self.name, self.given, self.actual, origin, self.layer)
+
+
 class ResourceError(CnncalcError):
     """A run that would need more memory than allowed (refused before allocating)."""
 

@@ -114,7 +114,10 @@ def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
 
 
 def heading(summary: Summary) -> str:
-    """The first line: model, rules, layout and input."""
+    """The first line: model, rules, layout and input (every named input of a graph)."""
     layout = "C x H x W" if summary.data_format is DataFormat.CHANNELS_FIRST else "H x W x C"
-    shape = "x".join(map(str, summary.input_shape))
-    return f'Model "{summary.name}" · {summary.convention.value} rules · input {shape} ({layout})'
+    if len(summary.inputs) > 1:
+        what = "inputs " + ", ".join(f"{name} {'x'.join(map(str, shape))}" for name, shape in summary.inputs)
+    else:
+        what = "input " + "x".join(map(str, summary.input_shape))
+    return f'Model "{summary.name}" · {summary.convention.value} rules · {what} ({layout})'

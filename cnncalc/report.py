@@ -17,6 +17,8 @@ class VerifyRow:
     """One layer: predicted and real shape and parameter count, numeric error, status."""
 
     name: str
+    #: the layer's type as the summary's JSON writes it (``conv2d``)
+    type: str
     class_name: str
     predicted_shape: tuple[int, ...]
     real_shape: tuple[int, ...] | None
@@ -36,7 +38,8 @@ class VerifyRow:
         """JSON-ready form."""
         return {
             "name": self.name,
-            "type": self.class_name,
+            "type": self.type,
+            "class_name": self.class_name,
             "predicted_shape": list(self.predicted_shape),
             "real_shape": None if self.real_shape is None else list(self.real_shape),
             "predicted_params": self.predicted_params,

@@ -41,18 +41,18 @@ from typing import Any
 
 from . import formulas as F
 from .errors import CnncalcError, Option, Part, describe_layer
-from .geometry import Shape, axis_names
+from .geometry import Shape, axis_names, keras_axis_index
 from .layers.applications import CustomScale, LayerScale
 from .layers.base import Context, Layer
 from .layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
-from .layers.core import Dense, Elementwise, Identity, SpatialDropout
+from .layers.core import Arithmetic, Dense, Elementwise, Identity, SpatialDropout
 from .layers.merging import Concatenate
 from .layers.merging import Elementwise as ElementwiseMerge
 from .layers.network3 import ConvPool, FlatDense
 from .layers.normalization import BatchNorm, LayerNorm
 from .layers.pooling import AdaptivePool, GlobalPool, Pool
 from .layers.preprocessing import Normalization, Rescaling, array_shape
-from .layers.reshaping import Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding
+from .layers.reshaping import Cropping, Flatten, Permute, Reshape, Slice, UpSampling, ZeroPadding
 
 #: Largest period a size pattern may have. Real networks stay far below (a U-Net of depth d has
 #: 2**d); a product of many strides could exceed it, and then solving stops with a clear error.
@@ -590,6 +590,7 @@ def _windowed(p: _Pass, layer: Any, dims: Dims, kernel: Sequence[int], strides: 
 def _conv(p: _Pass, layer: Any, dims: Dims) -> Dims:
     spatial, channels, first = _windowed(p, layer, dims, layer.kernel_size, layer.strides, layer.dilation_rate,
                                          False, "kernel")  # fmt: skip
+    _declared(p, layer, "in_channels", channels)
     name = type(layer).__name__
     if name == "DepthwiseConv":
         channels = channels.scaled(layer.depth_multiplier)
@@ -607,7 +608,8 @@ def _pool(p: _Pass, layer: Any, dims: Dims) -> Dims:
 
 def _transposed(p: _Pass, layer: Any, dims: Dims) -> Dims:
     rank = layer.rank
-    spatial, _, first = _split(layer, dims, p.ctx, rank)
+    spatial, channels, first = _split(layer, dims, p.ctx, rank)
+    _declared(p, layer, "in_channels", channels)
     keras_rule = not p.pytorch and isinstance(layer.padding, str)
     if p.pytorch and layer.padding == "same":
         raise Unsolvable("PyTorch ConvTranspose has no padding='same'")
@@ -686,9 +688,18 @@ def _permute(p: _Pass, layer: Any, dims: Dims) -> Dims:
     return tuple(dims[d - 1] for d in layer.dims)
 
 
+def _declared(p: _Pass, layer: Any, name: str, size: SizeFn) -> None:
+    """A size the layer declares (PyTorch's ``in_channels``, ``in_features``, ``num_features``)
+    must be the incoming one."""
+    value = getattr(layer, name, None)
+    if value is not None:
+        p.need(size, value, value, f"{name}={value:,} fixes it")
+
+
 def _dense(p: _Pass, layer: Any, dims: Dims) -> Dims:
     features = dims[-1]
-    if not features.is_const and p.features is not None:
+    _declared(p, layer, "in_features", features)
+    if not features.is_const and p.features is not None and getattr(layer, "in_features", None) is None:
         built = p.features[p.index]
         p.need(
             features,
@@ -701,6 +712,49 @@ def _dense(p: _Pass, layer: Any, dims: Dims) -> Dims:
 
 def _identity(p: _Pass, layer: Any, dims: Dims) -> Dims:
     return dims
+
+
+def _batch_norm(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    _declared(p, layer, "num_features", dims[layer.feature_axis((1,) * len(dims), p.ctx)])
+    return dims
+
+
+def _arithmetic(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    if len(layer.operand_shape) > len(dims):
+        raise Unsolvable("the operand has more axes than the input")
+    return _broadcast_dims(p, [dims, tuple(SizeFn.const(m) for m in layer.operand_shape)])
+
+
+def _slice_length(m: int, start: int, stop: int | None, step: int) -> int:
+    """Python's slice length on an axis of ``m`` cells, in its form for large ``m`` (negative
+    bounds count from the end, nothing clipped): quasi-affine in ``m``."""
+    first = start if start >= 0 else m + start
+    last = m if stop is None else stop if stop >= 0 else m + stop
+    return -((first - last) // step)  # ceil((last - first) / step)
+
+
+def _slice(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    """``x[..., start:stop:step]`` on one axis. Once the axis is at least as long as every bound,
+    the length is :func:`_slice_length` (quasi-affine); the finitely many shorter sizes are
+    candidates the caller checks one by one."""
+    index = keras_axis_index(layer.axis, (1,) * len(dims))
+    g = dims[index]
+    start, stop, step = layer.start, layer.stop, layer.step
+    if g.is_const:
+        size = len(range(g.base[0])[start:stop:step])
+        return tuple(SizeFn.const(size) if i == index else d for i, d in enumerate(dims))
+    reach = max(abs(start), abs(stop or 0))
+    short = SizeSet.where(g, None, reach - 1) if reach else SizeSet.nothing()
+    if not short.empty:
+        if not short.finite:
+            raise SolveError("a sliced axis is shorter than the slice's bounds for infinitely many sizes")
+        p.candidates.update(short.members())
+    p._add(SizeSet.where(g, reach, None), f"slice {start}:{stop}:{step} (the exact form from {reach} cells)")
+    stop_sign = 0 if stop is None else stop
+    moves = (stop is None or stop_sign < 0) - (start < 0)  # how the length moves as the axis grows
+    out = g.through(step, moves, partial(_slice_length, start=start, stop=stop, step=step))
+    p.need(out, 1, None, f"slice {start}:{stop}:{step} leaves nothing")
+    return tuple(out if i == index else d for i, d in enumerate(dims))
 
 
 def _spatial_identity(p: _Pass, layer: Any, dims: Dims) -> Dims:
@@ -846,7 +900,9 @@ RULES: dict[type, Rule] = {
     Identity: _identity,
     SpatialDropout: _spatial_identity,
     Elementwise: _identity,
-    BatchNorm: _identity,
+    BatchNorm: _batch_norm,
+    Arithmetic: _arithmetic,
+    Slice: _slice,
     LayerNorm: _identity,
     ElementwiseMerge: _elementwise,
     CustomScale: _elementwise,
@@ -861,7 +917,7 @@ RULES: dict[type, Rule] = {
 
 def has_rule(cls: type) -> bool:
     """True when layers of class ``cls`` have a size rule."""
-    return any(c in RULES for c in cls.__mro__) or callable(getattr(cls, "inner_spec", None))
+    return any(c in RULES for c in cls.__mro__) or getattr(cls, "inner_spec", None) is not Layer.inner_spec
 
 
 def rule_for(layer: Layer) -> Rule:
@@ -871,7 +927,8 @@ def rule_for(layer: Layer) -> Rule:
             return RULES[cls]
     # A model used as a layer (cnncalc.layers.nested, which imports the engine: known by its
     # inner spec rather than imported here).
-    if callable(getattr(layer, "inner_spec", None)):
+    inner = getattr(layer, "inner_spec", None)
+    if inner is not None and inner() is not None:
         return _nested
     raise SolveError(f"solve has no size rule for {type(layer).__name__} layers")
 
@@ -995,6 +1052,8 @@ def _run(p: _Pass, layers: Sequence[Any], order: Order, dims: dict[str, Dims], p
                 out = rule(p, ls.layer, dims[sources[0]])
         except SolveError as err:
             raise err.at(p.where) from None
+        except CnncalcError as err:  # a layer's own check on an axis or argument: size-independent
+            raise Unsolvable(str(err)) from None
         dims[name] = out
     return out
 
@@ -1044,13 +1103,15 @@ def solve_graph(
             if axes is None or index in axes:
                 p = _solve_axis(layers, order, inputs, input_name, index, ctx, features, wire)
                 passes.append((input_name, index, _axis(len(spatial), position), shape[index], p))
-    # The sizes where only a broadcast 1 fits a merge: each checked with the other axes at valid
-    # sizes (their given size when valid, else the nearest valid one, else one of their own
-    # candidates).
+    # The sizes found symbolically but decided one by one (a broadcast 1, a short slice): each
+    # checked with the other axes at valid sizes (their given size when valid, else the nearest
+    # valid one) or at one of their own such sizes.
     options: dict[tuple[str, int], list[int]] = {}
     for input_name, index, _, given, p in passes:
         near = given if given in p.valid else p.valid.nearest(given)
-        options[(input_name, index)] = [near] if near is not None else sorted(p.candidates)[:8] or [given]
+        options[(input_name, index)] = ([near] if near is not None else []) + sorted(p.candidates)[:8] or [
+            given
+        ]
 
     def works(key: tuple[str, int], n: int) -> bool:
         assert check is not None

@@ -153,19 +153,7 @@ def wire(spec: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]
 
 def _works(spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int]) -> bool:  # fmt: skip
     """True when the model summarizes with the given axes of its inputs moved to new sizes."""
-    shapes = {name: list(shape) for name, shape in inputs}
-    for (name, index), value in moved.items():
-        shapes[name][index] = value
-    probe = dataclasses.replace(
-        spec,
-        input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
-        inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
-    )
-    try:
-        summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
-    except CnncalcError:
-        return False
-    return True
+    return _error_at(spec, ctx, inputs, dict(moved)) is None
 
 
 def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, int] | None:
@@ -196,32 +184,53 @@ def _unsolvable(
 def _confirm(
     solution: SizeSolution, spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...]
 ) -> SizeSolution:
-    """Summarize at solved sizes: an error there that no probe avoids is one that no size avoids
-    (channels, groups, ...), and then nothing is valid. Probes: every axis at its valid size
-    nearest the given one; then (for models that tie axes together, each axis having been solved
-    with the others at their given sizes) one axis at a time."""
+    """Summarize at solved sizes: an error there that no probe avoids is one that no size of the
+    symbolic sets avoids (channels, groups, ...); then only the sizes checked one by one (a
+    broadcast 1, a short slice) remain, and with none, nothing is valid. Probes: every axis at its
+    symbolic size nearest the given one; then (for models that tie axes together, each axis having
+    been solved with the others at their given sizes) one axis at a time."""
     if any(a.sizes.empty for a in solution.axes):
         return solution
-    nearest = {(a.input, a.index): a.sizes.nearest(a.given) for a in solution.axes}
-    probes = [nearest, *({key: value} for key, value in nearest.items())]
+    symbolic = {(a.input, a.index): SizeSet(a.sizes.period, a.sizes.classes) for a in solution.axes}
+    nearest = {
+        key: sizes.nearest(a.given) for (key, sizes), a in zip(symbolic.items(), solution.axes, strict=True)
+    }
+    if all(value is None for value in nearest.values()):
+        return solution  # only sizes already checked one by one
+    probes: list[dict[tuple[str, int], int | None]] = [nearest]
+    probes += [{key: value} for key, value in nearest.items() if value is not None]
     first_error: CnncalcError | None = None
     for moved in probes:
-        shapes = {name: list(shape) for name, shape in inputs}
-        for (name, index), value in moved.items():
-            if value is not None:
-                shapes[name][index] = value
-        probe = dataclasses.replace(
-            spec,
-            input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
-            inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
-        )
-        try:
-            summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
-        except CnncalcError as err:
-            first_error = first_error or err
-            continue
-        return solution
+        if _works(spec, ctx, inputs, {key: value for key, value in moved.items() if value is not None}):
+            return solution
+        if first_error is None:
+            first_error = _error_at(spec, ctx, inputs, moved)
+    checked = tuple(
+        dataclasses.replace(a, sizes=SizeSet.nothing().with_points(a.sizes.points)) for a in solution.axes
+    )
+    if all(not a.sizes.empty for a in checked):
+        return dataclasses.replace(solution, axes=checked)
     return dataclasses.replace(solution, reason=str(first_error))
+
+
+def _error_at(
+    spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int | None]
+) -> CnncalcError | None:
+    """The error summarize raises with the given axes moved (None when it does not)."""
+    shapes = {name: list(shape) for name, shape in inputs}
+    for (name, index), value in moved.items():
+        if value is not None:
+            shapes[name][index] = value
+    probe = dataclasses.replace(
+        spec,
+        input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
+        inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
+    )
+    try:
+        summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
+    except CnncalcError as err:
+        return err
+    return None
 
 
 # ----------------------------------------------------------------------------- hints

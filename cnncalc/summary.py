@@ -7,6 +7,7 @@ Computed by :func:`cnncalc.engine.summarize`; renderers (:mod:`cnncalc.render`) 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,7 +56,10 @@ def field_json(rf: ReceptiveField | None) -> Any:
         return "global"
     if not rf.tracked:
         return "untracked"
-    return {"size": list(rf.size), "jump": list(rf.jump), "start": list(rf.start)}
+    # start is a half-integer in general (1.5 after a 2x2 pool); whole values are written as
+    # integers so every field of the object has one form ([1, 1], not [1.0, 1.0] beside size [3, 3]).
+    start = [int(s) if float(s).is_integer() else s for s in rf.start]
+    return {"size": list(rf.size), "jump": list(rf.jump), "start": start}
 
 
 def _plain(value: Any) -> Any:
@@ -100,6 +104,8 @@ class LayerRow:
     spec: str = field(default="", compare=False, repr=False)
     #: names of the layers (or model inputs) it reads
     inputs: tuple[str, ...] = ()
+    #: the line of the model code it was read from (Python sources); JSON carries it as "line"
+    line: int | None = None
 
     @property
     def params(self) -> int:
@@ -128,6 +134,13 @@ class LayerRow:
         """Bytes of this layer's output for one sample."""
         return math.prod(self.output_shape) * self.element_bytes
 
+    def __repr__(self) -> str:
+        """One line: the row's name, kind, shapes and params."""
+        return (
+            f"LayerRow({self.index}, {self.name!r}, {self.class_name}, {self.input_shape} -> "
+            f"{self.output_shape}, params={self.params})"
+        )
+
     def result(self, key: str) -> Any:
         """One result field (``LAYER_RESULTS``) as JSON carries it."""
         convert = _LAYER_JSON.get(key)
@@ -136,7 +149,8 @@ class LayerRow:
     def to_dict(self) -> dict[str, Any]:
         """The layer as ``--format json`` writes it (itself a valid layer spec)."""
         head = {"name": self.name, "type": self.type, "config": dict(self.config)}
-        return {**head, **{key: self.result(key) for key in LAYER_RESULTS}}
+        where = {} if self.line is None else {"line": self.line}
+        return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -151,6 +165,8 @@ class Summary:
     dtype: str = "float32"
     #: named model inputs (name, shape) of a graph spec; empty for one plain input
     inputs: tuple[tuple[str, Shape], ...] = ()
+    #: what the user should know about how the model was read or fixed, one line each (not in JSON)
+    notes: tuple[str, ...] = ()
 
     @property
     def model_inputs(self) -> tuple[tuple[str, Shape], ...]:
@@ -260,6 +276,15 @@ class Summary:
         """Bytes of ``count`` elements of the summary's dtype (the figure in Keras's totals)."""
         return count * self.element_bytes
 
+    def __repr__(self) -> str:
+        """One line: what a notebook needs to recognise the model (``to_dict()`` has the rest)."""
+        return (
+            f"Summary(name={self.name!r}, input_shape={self.input_shape}, "
+            f"output_shape={self.output_shape}, layers={len(self.layers)}, "
+            f"total_params={self.total_params}, convention={self.convention.value!r}, "
+            f"data_format={self.data_format.value!r})"
+        )
+
     def result(self, key: str) -> Any:
         """One model-level result field (``MODEL_RESULTS``) as JSON carries it."""
         return _plain(getattr(self, key))
@@ -285,3 +310,23 @@ class Summary:
             MODEL_RESULTS[0]: self.result(MODEL_RESULTS[0]),
         }
         return {**head, "layers": layers, **{key: self.result(key) for key in MODEL_RESULTS[1:]}}
+
+
+def json_lines(doc: Mapping[str, Any], list_key: str = "layers") -> str:
+    """A JSON object as ``--format json`` writes it: each top-level key on its own line, the
+    items of ``list_key`` one per line, other objects indented (``check --update`` keeps this).
+
+    Written by json's C encoder for the big parts (``indent=`` on everything would force the
+    pure-Python one: half the time of a 10,000-layer summary).
+    """
+    lines = []
+    for key, value in doc.items():
+        if key == list_key and isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        elif isinstance(value, dict) and value:
+            nested = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            lines.append(f"  {json.dumps(key)}: {nested}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"

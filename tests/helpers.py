@@ -29,3 +29,16 @@ def run_process(*args: str, input: str | None = None) -> subprocess.CompletedPro
     return subprocess.run(
         [sys.executable, "-m", "cnncalc", *args], input=input, capture_output=True, text=True, timeout=60
     )
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The ``Error: `` lines of stderr, after checking the rest is Click's usage preamble
+    (``Usage: cnncalc ...`` and ``Try 'cnncalc ... -h' for help.``) or a ``Hint:``."""
+    lines = stderr.splitlines()
+    errors = [line for line in lines if line.startswith("Error: ")]
+    others = [line for line in lines if not line.startswith("Error: ")]
+    usage = [line for line in others if line.startswith(("Usage: cnncalc", "Try 'cnncalc"))]
+    if usage:
+        assert len(usage) == 2 and lines[:2] == usage and lines[1].endswith(" -h' for help."), stderr
+    assert all(line in usage or line.startswith("Hint: ") for line in others), stderr
+    return errors

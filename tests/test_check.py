@@ -80,6 +80,7 @@ def test_json_report(specs) -> None:
         "field": "output_shape",
         "expected": [100, 100, 32],
         "actual": [99, 99, 32],
+        "derived": False,
     }
 
 
@@ -169,3 +170,107 @@ def test_no_color_and_pipes_are_plain(specs) -> None:
         [sys.executable, "-m", "cnncalc", "check", str(specs["changed"])], capture_output=True, text=True
     )
     assert "\x1b[" not in proc.stdout
+
+
+# ----------------------------------------------------------------------------- a gate that cannot pass by accident
+
+THREE = {"input_shape": [32, 32, 3], "layers": ["conv:8,3"]}
+
+
+def write(tmp_path: Path, doc: dict | str, name: str = "s.json") -> Path:
+    path = tmp_path / name
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return path
+
+
+def test_a_spec_with_nothing_to_check_is_an_error(tmp_path) -> None:
+    path = write(tmp_path, THREE)
+    result = run("check", str(path))
+    assert result.exit_code == 2 and "ERROR" in result.stdout
+    assert "nothing to check" in result.stderr and "Hint: --allow-empty" in result.stderr
+    junit = ET.fromstring(run("check", str(path), "--format", "junit").stdout)
+    assert junit.get("errors") == "1"  # a red build, not a green one
+    allowed = run("check", "--allow-empty", str(path))
+    assert allowed.exit_code == 0 and "PASS" in allowed.stdout and "(0 expectations)" in allowed.stdout
+
+
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [
+        ({"total_params": "80"}, 'expect.total_params must be a whole number >= 0 to be checked, got "80"'),
+        ({"total_params": 80.0}, "expect.total_params must be a whole number >= 0 to be checked, got 80.0"),
+        ({"total_params": True}, "expect.total_params must be a whole number >= 0 to be checked, got true"),
+        ({"output_shape": "30x30x8"}, "expect.output_shape must be a list of positive integers"),
+        ({"output_shape": [30, 30, "8"]}, "expect.output_shape must be a list of positive integers"),
+        ({"layers": {"1": {"params": "224"}}}, "expect.layers['1'].params must be a whole number"),
+        ({"max_params": "NaN"}, 'expect.max_params must be a number, got "NaN"'),
+    ],
+)
+def test_expectation_values_are_type_checked(tmp_path, expect, message) -> None:
+    result = run("check", str(write(tmp_path, {**THREE, "expect": expect})))
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-5"])
+def test_non_finite_or_negative_budgets_are_refused(tmp_path, literal) -> None:
+    # Python's json reads NaN and Infinity, and 1e400 overflows to inf: each would disable the budget.
+    text = '{"input_shape": [32, 32, 3], "layers": ["conv:8,3"], "expect": {"max_macs": LIMIT}}'
+    text = text.replace("LIMIT", literal)
+    result = run("check", str(write(tmp_path, text)))
+    assert result.exit_code == 2 and "expect.max_macs must be a finite number >= 0" in result.stderr
+
+
+def test_snapshot_values_are_type_checked_too(tmp_path) -> None:
+    doc = json.loads(run("summary", *SEED, "--format", "json").stdout)
+    doc["layers"][1]["params"] = "4640"
+    result = run("check", str(write(tmp_path, doc)))
+    assert result.exit_code == 2 and "layer 2 conv2d_1: params must be a whole number" in result.stderr
+
+
+def test_update_keeps_the_json_output_layout(tmp_path) -> None:
+    args = ["--input", "32x32x3", "conv:8,3", "maxpool:2", "flatten", "dense:10"]
+    original = run("summary", *args, "--format", "json").stdout
+    path = write(tmp_path, original.replace('"filters": 8,', '"filters": 16,'))
+    result = run("check", "--update", str(path))
+    assert result.exit_code == 0, result.stdout
+    after = path.read_text()
+    assert len(after.splitlines()) == len(original.splitlines())  # 27 lines, not one number per line
+    # ... and exactly what summary --format json writes for the edited model:
+    assert after == run("summary", *args[:1], args[1], "conv:16,3", *args[3:], "--format", "json").stdout
+
+
+def test_update_keeps_an_expect_object_and_budgets(tmp_path) -> None:
+    doc = {**THREE, "expect": {"total_params": 1, "max_params": 10**6, "layers": {"1": {"params": 2}}}}
+    path = write(tmp_path, doc)
+    assert run("check", "--update", str(path)).exit_code == 0
+    new = json.loads(path.read_text())
+    # 3*3*3*8 + 8 = 224, by hand; the budget is a limit, never rewritten.
+    assert new["expect"] == {"total_params": 224, "max_params": 10**6, "layers": {"1": {"params": 224}}}
+
+
+def test_update_refuses_standard_input(tmp_path) -> None:
+    text = run("summary", *SEED, "--format", "json").stdout
+    result = run("check", "--update", "-", input=text)
+    assert result.exit_code == 2
+    assert "standard input cannot be updated" in result.stdout + result.stderr
+
+
+def test_one_changed_filters_value_lists_primary_fields_and_summarises_the_rest(tmp_path) -> None:
+    args = ["--input", "32x32x3", "conv:8,3", "maxpool:2", "flatten", "dense:10"]
+    path = write(
+        tmp_path, run("summary", *args, "--format", "json").stdout.replace('"filters": 8,', '"filters": 16,')
+    )
+    result = run("check", str(path))
+    assert result.exit_code == 1
+    rows = [
+        line for line in result.stdout.splitlines() if line.startswith(" model") or line.startswith(" layer")
+    ]
+    fields = {line.split()[-3] for line in rows}
+    assert fields == {"total_params", "trainable_params", "output_shape", "params"}, rows
+    # conv: 3*3*3*16 + 16 = 448 params; dense: 15*15*16*10 + 10 = 36,010
+    assert re.search(r"layer 1 conv2d\s+params\s+224\s+448", result.stdout)
+    assert re.search(r"layer 4 dense\s+params\s+18,010\s+36,010", result.stdout)
+    assert re.search(r"and \d+ derived figures \(total_macs, .*\) differ too", result.stdout)
+    doc = json.loads(run("check", str(path), "--format", "json").stdout)
+    derived = [d for d in doc["specs"][0]["differences"] if d["derived"]]
+    assert derived and {d["field"] for d in derived} >= {"macs", "flops", "training_bytes"}

@@ -18,7 +18,7 @@ import cnncalc
 from cnncalc import zoo
 from cnncalc.numeric.verify import verify
 
-from .helpers import run, run_process
+from .helpers import error_lines, run, run_process
 
 DEADLINE = settings(deadline=5000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -30,11 +30,11 @@ def assert_clean(result, allowed=(0, 2)) -> None:
     assert result.exit_code in allowed, (result.exit_code, result.stderr[-500:])
     assert "Traceback" not in result.stdout + result.stderr
     if result.exit_code == 2:
-        lines = result.stderr.splitlines()
-        hints = [i for i, line in enumerate(lines) if line.startswith("Hint: ")]
-        assert all(i > 0 and lines[i - 1].startswith("Error: ") for i in hints), result.stderr
-        lines = [line for line in lines if not line.startswith("Hint: ")]
-        assert lines and all(line.startswith("Error: ") for line in lines), result.stderr
+        raw = result.stderr.splitlines()
+        hints = [i for i, line in enumerate(raw) if line.startswith("Hint: ")]
+        assert all(i > 0 and raw[i - 1].startswith("Error: ") for i in hints), result.stderr
+        lines = error_lines(result.stderr)
+        assert lines, result.stderr
         assert len(lines) == 1 or len(lines) == result.stdout.count("ERROR"), (
             result.stderr
         )  # check: one per spec

@@ -226,7 +226,11 @@ def test_damaged_files_fail_cleanly(data: st.DataObject) -> None:
 
 
 def test_check_reads_saved_models() -> None:
-    """`check` takes saved Keras files too: they hold no expectations, and pass when they compute."""
-    result = run("check", str(FIXTURES / "se_block.keras"), str(FIXTURES / "custom_layer.keras"))
+    """`check` takes saved Keras files too: they hold no expectations, so they pass when they
+    compute only with --allow-empty (a gate that checks nothing must not pass by accident)."""
+    files = [str(FIXTURES / "se_block.keras"), str(FIXTURES / "custom_layer.keras")]
+    result = run("check", "--allow-empty", *files)
     assert result.exit_code == 2
     assert "PASS" in result.stdout and "'Twice' is not a Keras layer cnncalc knows" in result.stderr
+    strict = run("check", files[0])
+    assert strict.exit_code == 2 and "a saved model holds no expectations" in strict.stderr

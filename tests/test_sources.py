@@ -15,7 +15,7 @@ def test_binary_file_is_one_clear_line(tmp_path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"Error: cannot read {path}: not a format cnncalc reads (JSON specs (cnncalc's own, its JSON "
-        "output, Keras model.to_json()); Keras .keras files; Keras .h5 files)"
+        "output, Keras model.to_json()); Keras .keras files; Keras .h5 files; ONNX models (.onnx); Python model code (.py: Keras, PyTorch, network3), read without running it)"
     ]
     assert "codec" not in result.stderr
 

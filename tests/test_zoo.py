@@ -28,6 +28,63 @@ PUBLISHED = {
 }
 
 
+#: sum(p.numel() for p in model.parameters()) of torchvision 0.28's models (weights=None;
+#: googlenet and inception_v3 with aux_logits=False), as tools/make_torchvision_zoo.py printed them;
+#: the docs' figures where torchvision publishes one (resnet50 25,557,032, vgg16 138,357,544, ...).
+TORCHVISION = {
+    "alexnet": 61_100_840,
+    "vgg16": 138_357_544,
+    "vgg19": 143_667_240,
+    "resnet18": 11_689_512,
+    "resnet50": 25_557_032,
+    "mobilenet_v2": 3_504_872,
+    "mobilenet_v3_small": 2_542_856,
+    "squeezenet1_0": 1_248_424,
+    "shufflenet_v2_x1_0": 2_278_604,
+    "densenet121": 7_978_856,
+    "googlenet": 6_624_904,
+    "inception_v3": 23_834_568,
+    "efficientnet_b0": 5_288_548,
+    "regnet_y_400mf": 4_344_144,
+    "convnext_tiny": 28_589_128,
+}
+
+
+@pytest.mark.parametrize(("name", "total"), sorted(TORCHVISION.items()))
+def test_torchvision_entries(name: str, total: int) -> None:
+    s = cnncalc.summarize(zoo.load(f"torchvision/{name}"))
+    assert s.total_params == total and s.output_shape == (1000,)
+    assert s.convention.value == "pytorch" and s.data_format.value == "channels_first"
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "layer", "shape"),
+    [
+        # torchvision runs these at other sizes; hand-derived: /32 for resnet, vgg and shufflenet;
+        # inception 331 -> 165, 163, 163, 81, 81, 79, 39, 19, 9 (valid 3x3 convs and pools)
+        ("resnet50", 160, "layer4.2.relu_2", (2048, 5, 5)),
+        ("vgg16", 256, "features.30", (512, 8, 8)),
+        ("shufflenet_v2_x1_0", 160, "conv5.2", (1024, 5, 5)),
+        ("inception_v3", 331, "cat_14", (2048, 9, 9)),
+    ],
+)
+def test_torchvision_entries_at_other_sizes(name: str, size: int, layer: str, shape: tuple[int, ...]) -> None:
+    s = cnncalc.summarize(zoo.load(f"torchvision/{name}"), input_shape=(3, size, size))
+    assert next(row for row in s.layers if row.name == layer).output_shape == shape
+    assert (
+        s.output_shape == (1000,) and s.total_params == TORCHVISION[name]
+    )  # AdaptiveAvgPool keeps fc's size
+
+
+def test_aliases_name_the_same_networks() -> None:
+    for old, new in zoo.ALIASES.items():
+        assert zoo.load(old) == zoo.load(new)
+    assert zoo.resolve("convnext_tiny") == "torchvision/convnext_tiny"  # one source has it
+    assert zoo.resolve("keras/vgg16") == "keras/vgg16"
+    with pytest.raises(cnncalc.SpecError, match="no model 'nope'"):
+        zoo.resolve("nope")
+
+
 @pytest.mark.parametrize(("name", "total"), sorted(PUBLISHED.items()))
 def test_published_totals(name: str, total: int) -> None:
     doc = run_json("summary", "--model", name)
@@ -74,7 +131,10 @@ def test_models_command() -> None:
     assert all(
         entry["total_params"] == entry["published_params"] for entry in doc if entry["published_params"]
     )
-    assert {entry["name"] for entry in doc} == set(PUBLISHED) | {"inception_block"}
+    # every entry carries its source; the 0.1 names are aliases of these
+    assert {entry["name"] for entry in doc} == {zoo.resolve(n) for n in (*PUBLISHED, "inception_block")} | {
+        f"torchvision/{name}" for name in TORCHVISION
+    }
 
 
 def test_unknown_model_and_conflicting_sources() -> None:

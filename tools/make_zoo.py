@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-ZOO = Path(__file__).resolve().parent.parent / "cnncalc" / "zoo"
+ZOO = Path(__file__).resolve().parent.parent / "cnncalc" / "zoo" / "keras"
 
 
 def layer(kind: str, name: str, inputs: str | list[str] | None = None, **args) -> dict:
@@ -60,39 +60,6 @@ def lenet5() -> dict:
 # ----------------------------------------------------------------------------- AlexNet (torchvision)
 
 
-def alexnet() -> dict:
-    return {
-        "name": "alexnet",
-        "description": "AlexNet, torchvision variant (one tower, 64-192-384-256-256 filters)",
-        "source": "torchvision.models.alexnet; torchvision docs: 61,100,840 params, 0.71 GFLOPS",
-        "published_params": 61100840,
-        "input_shape": [3, 224, 224],
-        "convention": "pytorch",
-        "layers": [
-            layer(
-                "conv2d", "features.0", filters=64, kernel_size=11, strides=4, padding=2, activation="relu"
-            ),
-            layer("maxpooling2d", "features.2", pool_size=3, strides=2),
-            layer("conv2d", "features.3", filters=192, kernel_size=5, padding=2, activation="relu"),
-            layer("maxpooling2d", "features.5", pool_size=3, strides=2),
-            layer("conv2d", "features.6", filters=384, kernel_size=3, padding=1, activation="relu"),
-            layer("conv2d", "features.8", filters=256, kernel_size=3, padding=1, activation="relu"),
-            layer("conv2d", "features.10", filters=256, kernel_size=3, padding=1, activation="relu"),
-            layer("maxpooling2d", "features.12", pool_size=3, strides=2),
-            layer("adaptiveavgpool2d", "avgpool", output_size=6),
-            layer("flatten", "flatten"),
-            layer("dropout", "classifier.0", rate=0.5),
-            layer("dense", "classifier.1", units=4096, activation="relu"),
-            layer("dropout", "classifier.3", rate=0.5),
-            layer("dense", "classifier.4", units=4096, activation="relu"),
-            layer("dense", "classifier.6", units=1000),
-        ],
-    }
-
-
-# ----------------------------------------------------------------------------- VGG (Keras Applications)
-
-
 def vgg(depth: int) -> dict:
     convs = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}[depth]
     layers = []
@@ -128,70 +95,6 @@ def vgg(depth: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- ResNet-18 (torchvision)
-
-
-def resnet18() -> dict:
-    layers = [
-        layer("conv2d", "conv1", filters=64, kernel_size=7, strides=2, padding=3, use_bias=False),
-        layer("bn", "bn1"),
-        layer("relu", "relu"),
-        layer("maxpooling2d", "maxpool", pool_size=3, strides=2, padding=1),
-    ]
-    previous = "maxpool"
-    for stage, filters in enumerate((64, 128, 256, 512), start=1):
-        for block in range(2):
-            stride = 2 if stage > 1 and block == 0 else 1
-            p = f"layer{stage}.{block}"
-            layers += [
-                layer(
-                    "conv2d",
-                    f"{p}.conv1",
-                    previous,
-                    filters=filters,
-                    kernel_size=3,
-                    strides=stride,
-                    padding=1,
-                    use_bias=False,
-                ),
-                layer("bn", f"{p}.bn1"),
-                layer("relu", f"{p}.relu1"),
-                layer("conv2d", f"{p}.conv2", filters=filters, kernel_size=3, padding=1, use_bias=False),
-                layer("bn", f"{p}.bn2"),
-            ]
-            shortcut = previous
-            if stride != 1 or (stage > 1 and block == 0):
-                layers += [
-                    layer(
-                        "conv2d",
-                        f"{p}.downsample.0",
-                        previous,
-                        filters=filters,
-                        kernel_size=1,
-                        strides=stride,
-                        use_bias=False,
-                    ),
-                    layer("bn", f"{p}.downsample.1"),
-                ]
-                shortcut = f"{p}.downsample.1"
-            layers += [layer("add", f"{p}.add", [f"{p}.bn2", shortcut]), layer("relu", f"{p}.relu2")]
-            previous = f"{p}.relu2"
-    layers += [
-        layer("adaptiveavgpool2d", "avgpool", output_size=1),
-        layer("flatten", "flatten"),
-        layer("dense", "fc", units=1000),
-    ]
-    return {
-        "name": "resnet18",
-        "description": "ResNet-18, torchvision variant (BasicBlocks, convs without bias, BN running statistics as buffers)",
-        "source": "torchvision.models.resnet18; torchvision docs: 11,689,512 params",
-        "published_params": 11689512,
-        "input_shape": [3, 224, 224],
-        "convention": "pytorch",
-        "layers": layers,
-    }
-
-
-# ----------------------------------------------------------------------------- ResNet-50 (Keras Applications)
 
 
 def resnet50() -> dict:
@@ -417,10 +320,8 @@ if __name__ == "__main__":
     ZOO.mkdir(exist_ok=True)
     for make in (
         lenet5,
-        alexnet,
         lambda: vgg(16),
         lambda: vgg(19),
-        resnet18,
         resnet50,
         mobilenet,
         mobilenetv2,

@@ -1,7 +1,12 @@
 """The compact layer grammar of the command line: ``KIND[:ARG,ARG,...,key=value]``.
 
 ``conv:16,2,2,valid`` is Conv2D(filters=16, kernel_size=2, strides=2, padding='valid'):
-positional arguments in the Keras constructor's order, then ``key=value``; ``3x5`` is a tuple.
+positional arguments in the Keras constructor's order, then ``key=value``; ``3x5`` and ``(3,5)``
+are tuples; ``40*4*4`` is a product (``+ - * //`` on whole numbers).
+
+A LAYER may also be written as a Keras call, ``Conv2D(16, 2, strides=2, activation='relu')``
+(read with :mod:`ast`, never executed). A spec that almost parses gets a hint with the accepted
+spelling.
 """
 
 from __future__ import annotations
@@ -9,13 +14,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..enums import Convention
 from ..errors import CnncalcError, SpecError, describe_layer
 from .spec import MAX_LAYER_TEXT, LayerSpec, Spec, build_layer
 
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
-_TUPLE = re.compile(r"-?\d+(x-?\d+)+")
+# [0-9], not \d: \d matches any Unicode digit and int() would read full-width ones as numbers.
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?")
+_TUPLE = re.compile(r"-?[0-9]+(x-?[0-9]+)+")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ARITHMETIC = re.compile(r"[0-9]+(\s*(\*|//|\+|-)\s*[0-9]+)+")
+_CALL = re.compile(r"\s*[A-Za-z_][\w.]*\s*\(.*\)\s*", re.DOTALL)
+#: PyTorch spellings that would read as something else under Keras's argument order.
+_PYTORCH_CALL = re.compile(r"(torch\.)?nn\.\w+|\w+\dd|Linear|BatchNorm\dd")
 
 
 def parse_value(token: str) -> Any:
@@ -32,9 +43,35 @@ def parse_value(token: str) -> Any:
         return [int(p) for p in low.split("x")]
     if _FLOAT.fullmatch(text):
         return float(text)
+    if _ARITHMETIC.fullmatch(text):
+        from .pyexpr import evaluate, parse_expression
+
+        return evaluate(parse_expression(text))
+    if text[:1] in "([" and text[-1:] in ")]":
+        inner = text[1:-1].strip().rstrip(",")
+        return [parse_value(item) for item in _split_top(inner)] if inner else []
     if not text:
         raise SpecError("empty argument")
     return text
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses and brackets: ``16,(2,2),valid`` -> 3 tokens."""
+    tokens, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth < 0:
+                raise SpecError(f"unbalanced {char!r}")
+        elif char == "," and depth == 0:
+            tokens.append(text[start:i])
+            start = i + 1
+    if depth:
+        raise SpecError("unbalanced '(' or '['")
+    tokens.append(text[start:])
+    return tokens
 
 
 def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
@@ -47,7 +84,7 @@ def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
     if rest.strip():
-        for token in rest.split(","):
+        for token in _split_top(rest):
             key, eq, value = token.partition("=")
             if eq:
                 key = key.strip()
@@ -63,20 +100,116 @@ def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
     return kind.strip(), positional, keywords
 
 
-def parse_layer(text: str) -> LayerSpec:
-    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``."""
+def parse_layer(text: str, convention: Convention | None = None) -> LayerSpec:
+    """One compact layer spec such as ``conv:16,2,2,valid`` or ``dense:10,activation=softmax``
+    (``conv2d:3,64,7,2,3``, PyTorch's order, under the pytorch convention), or a layer call such as
+    ``Conv2D(16, 2, strides=2)`` or ``nn.Conv2d(1, 16, 2, stride=2)``."""
+    return parse_layer_declaring(text, convention)[0]
+
+
+def parse_layer_declaring(
+    text: str, convention: Convention | None = None
+) -> tuple[LayerSpec, tuple[int, ...] | None]:
+    """A layer spec and the input shape it declares (a call's ``input_shape=``), if any."""
     if not isinstance(text, str):
         raise SpecError(f"a layer must be a string or an object, got {text!r}")
-    kind_name, positional, keywords = split_compact(text)
-    return LayerSpec(layer=build_layer(kind_name, positional, keywords), text=text.strip())
+    if len(text) > MAX_LAYER_TEXT:
+        raise SpecError(f"layer text longer than {MAX_LAYER_TEXT} characters")
+    if _CALL.fullmatch(text):
+        return _parse_call(text, convention)
+    try:
+        kind_name, positional, keywords = split_compact(text)
+        name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
+        if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
+            raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
+        layer = build_layer(kind_name, positional, keywords, convention)
+        return LayerSpec(layer=layer, text=text.strip(), name=name), None
+    except SpecError as err:
+        better = near_miss(text, convention)
+        if better is None or err.hint is not None:
+            raise
+        raise SpecError(*err.parts, layer=err.layer, hint=f"write it as {better}") from None
 
 
-def from_layers(texts: list[str] | tuple[str, ...]) -> Spec:
-    """A spec from compact layer strings (the CLI's LAYER arguments)."""
+def _parse_call(text: str, convention: Convention | None) -> tuple[LayerSpec, tuple[int, ...] | None]:
+    """``Conv2D(16, 2, strides=2, activation='relu')`` or ``nn.Conv2d(1, 16, 2, stride=2)``: a layer
+    call, read with ast; a PyTorch class (``nn.X``, ``Conv2d``, ``Linear``) takes PyTorch's order
+    and names whatever the convention."""
+    import ast
+
+    from .pyexpr import NotStatic, dotted, evaluate, parse_expression
+
+    node = parse_expression(text)
+    if not isinstance(node, ast.Call) or dotted(node.func) is None:
+        raise SpecError("expected a layer call like Conv2D(16, 3) or a compact spec like conv:16,3")
+    name = dotted(node.func) or ""
+    if _PYTORCH_CALL.fullmatch(name):
+        convention = Convention.PYTORCH
+    try:
+        positional = [_plain(evaluate(arg)) for arg in node.args]
+        keywords: dict[str, Any] = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise SpecError("**kwargs cannot be read; write the arguments out")
+            keywords[keyword.arg] = _plain(evaluate(keyword.value))
+    except NotStatic as err:
+        raise SpecError(err.reason) from None
+    declared = None
+    for key in ("input_shape", "batch_input_shape", "batch_shape"):
+        if key in keywords:
+            value = keywords.pop(key)
+            declared = (
+                tuple(value[1:] if key != "input_shape" else value) if isinstance(value, list) else value
+            )
+    layer_name = keywords.pop("name", None)
+    if layer_name is not None and not isinstance(layer_name, str):
+        raise SpecError(f"name must be a string, got {layer_name!r}")
+    if convention is Convention.PYTORCH:
+        keywords.pop("inplace", None)  # nn.ReLU(inplace=True): memory, not shape
+    layer = build_layer(name.rpartition(".")[2], positional, keywords, convention)
+    return LayerSpec(layer=layer, text=text.strip(), name=layer_name), declared
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def near_miss(text: str, convention: Convention | None = None) -> str | None:
+    """The accepted compact spelling of a spec that almost parses (quotes, spaces for commas,
+    ``(3, 3)`` with spaces, ``kind(args)`` with a colon, ``=`` or spaces after the kind), or None."""
+    candidate = text.strip()
+    candidate = re.sub(r"""['"]""", "", candidate)
+    match = re.fullmatch(r"([A-Za-z_][\w.]*)\s*(?:[:=]|\s)\s*(.*)", candidate, re.DOTALL)
+    if match:
+        kind, rest = match.group(1), match.group(2)
+        rest = re.sub(r"\s*([,=x])\s*", r"\1", rest.strip())
+        rest = re.sub(r"\s+", ",", rest)
+        candidate = f"{kind}:{rest}" if rest else kind
+    if candidate == text.strip():
+        return None
+    try:
+        kind_name, positional, keywords = split_compact(candidate)
+        build_layer(kind_name, positional, keywords, convention)
+    except CnncalcError:
+        return None
+    return candidate
+
+
+def from_layers(texts: list[str] | tuple[str, ...], convention: Convention | None = None) -> Spec:
+    """A spec from compact layer strings or layer calls (the CLI's LAYER arguments), read under
+    ``convention``; the first call's ``input_shape=`` is the spec's input shape."""
     layers = []
+    input_shape = None
     for index, text in enumerate(texts):
         try:
-            layers.append(parse_layer(text))
+            spec, declared = parse_layer_declaring(text, convention)
+            if declared is not None:
+                if index != 0:
+                    raise SpecError("an input shape is only meaningful on the first layer")
+                from ..layers import args as A
+
+                input_shape = A.shape(list(declared) if isinstance(declared, tuple) else declared)
+            layers.append(spec)
         except CnncalcError as err:
             raise err.at(describe_layer(index, text)) from None
-    return Spec(layers=tuple(layers))
+    return Spec(layers=tuple(layers), input_shape=input_shape)

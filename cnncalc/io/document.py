@@ -24,7 +24,9 @@ from .spec import (
 )
 
 
-def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int | None, ...] | None]:
+def parse_layer_object(
+    obj: Mapping[str, Any], convention: Convention | None = None
+) -> tuple[LayerSpec, tuple[int | None, ...] | None]:
     """A JSON layer object -> (layer spec, input shape it declares, if any).
 
     Forms: ``{"type": "conv2d", "filters": 16, ...}``, ``{"type": ..., "config": {...}}`` (what
@@ -50,6 +52,9 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int | N
     if not isinstance(trainable, bool):
         raise SpecError(f"trainable must be true or false, got {trainable!r}")
     results = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+    line = items.pop("line", None)  # where model code had the layer (--format json of a .py): informational
+    if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+        raise SpecError(f"line must be a line number, got {line!r}")
     inputs = _input_names(items.pop("inputs", None))
     declared = None
     for key in INPUT_KEYS:
@@ -59,10 +64,10 @@ def parse_layer_object(obj: Mapping[str, Any]) -> tuple[LayerSpec, tuple[int | N
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
                 declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
-    layer = build_layer(kind, [], items)
+    layer = build_layer(kind, [], items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
-    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs), declared
+    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs, line=line), declared
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:
@@ -120,17 +125,18 @@ def parse_spec(doc: Any) -> Spec:
     if len(raw_layers) > MAX_LAYERS:
         raise SpecError(f"{len(raw_layers)} layers is more than the limit {MAX_LAYERS}")
     input_shape = None if doc.get("input_shape") is None else A.free_shape(doc["input_shape"])
+    convention = None if doc.get("convention") is None else Convention.parse(doc["convention"], "convention")
     layers = []
     for index, raw in enumerate(raw_layers):
         try:
             if isinstance(raw, dict):
-                layer_spec, declared = parse_layer_object(raw)
+                layer_spec, declared = parse_layer_object(raw, convention)
                 if declared is not None:
                     if index != 0:
                         raise SpecError("an input shape is only meaningful on the first layer")
                     input_shape = input_shape or declared
             else:
-                layer_spec = parse_layer(raw)
+                layer_spec = parse_layer(raw, convention)
         except CnncalcError as err:
             raise err.at(describe_layer(index, raw if isinstance(raw, str) else short_json(raw))) from None
         layers.append(layer_spec)
@@ -146,9 +152,7 @@ def parse_spec(doc: Any) -> Spec:
         data_format=None
         if doc.get("data_format") is None
         else DataFormat.parse(doc["data_format"], "data_format"),
-        convention=None
-        if doc.get("convention") is None
-        else Convention.parse(doc["convention"], "convention"),
+        convention=convention,
         name=name,
         inputs=() if doc.get("inputs") is None else _model_inputs(doc["inputs"]),
         dtype=_dtype(doc.get("dtype")),

@@ -12,11 +12,12 @@ the model is read, never the weights: time and memory do not grow with the weigh
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import IO
 
 from ..enums import SourceFormat
-from ..errors import SpecError
+from ..errors import Option, SpecError
 from .document import loads
 from .files import MAX_SPEC_BYTES, decode, read_bytes, read_head, source_name
 from .spec import Spec
@@ -25,12 +26,19 @@ Reader = Callable[[bytes, str], Spec]
 #: A reader of a binary container, given the open file (a path, or standard input's bytes as a
 #: file object) and the name messages use.
 FileReader = Callable[[str | IO[bytes], str], Spec]
+#: A reader that computes shapes while reading, so it needs the input shape given with the model.
+ShapedReader = Callable[[bytes, str, "tuple[int, ...] | None"], Spec]
+
+#: ONNX files carry their weights (VGG16's is 528 MiB): read up to protobuf's own 2 GiB limit.
+MAX_ONNX_BYTES = 2 * 2**30
 
 #: What each format is, for messages.
 DESCRIPTIONS = {
     SourceFormat.JSON: "JSON specs (cnncalc's own, its JSON output, Keras model.to_json())",
     SourceFormat.KERAS: "Keras .keras files",
     SourceFormat.H5: "Keras .h5 files",
+    SourceFormat.ONNX: "ONNX models (.onnx)",
+    SourceFormat.PYTHON: "Python model code (.py: Keras, PyTorch, network3), read without running it",
 }
 
 #: Signatures at the start of a file: zip (a .keras file; an empty zip too), HDF5.
@@ -45,9 +53,39 @@ def _read_json(data: bytes, name: str) -> Spec:
     return loads(decode(data, name), source_name(name))
 
 
+def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None) -> Spec:
+    from .onnx import read_onnx  # the onnx package is imported only when an ONNX file is read
+
+    return read_onnx(data, name, input_shape)
+
+
+def _read_python(data: bytes, name: str, model_name: str | None = None) -> Spec:
+    from .python_source import read_python  # ast is loaded only when model code is read
+
+    return read_python(decode(data, name), source_name(name), model_name)
+
+
 READERS: dict[SourceFormat, Reader] = {
     SourceFormat.JSON: _read_json,
+    SourceFormat.PYTHON: _read_python,
 }
+SHAPED_READERS: dict[SourceFormat, ShapedReader] = {
+    SourceFormat.ONNX: _read_onnx,
+}
+
+
+def looks_like_onnx(data: bytes, name: str) -> bool:
+    """ONNX has no magic bytes: the ``.onnx`` extension, or a ModelProto's usual opening (field 1,
+    ir_version, a small varint, then a field such as opset_import or producer_name)."""
+    if name.lower().endswith(".onnx"):
+        return True
+    return (
+        len(data) > 4 and data[0] == 0x08 and 1 <= data[1] <= 20 and data[2] in (0x12, 0x1A, 0x22, 0x3A, 0x42)
+    )
+
+
+#: Text that is Python rather than JSON: an import, or a model constructor call.
+_PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s*\(", re.MULTILINE)
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
@@ -117,7 +155,13 @@ def detect(data: bytes, name: str) -> SourceFormat:
     binary = sniff(data)
     if binary is not None:
         return binary
+    if looks_like_onnx(data, name):
+        return SourceFormat.ONNX
     head = data.lstrip()[:1]
+    if name.lower().endswith((".py", ".pyw")):
+        return SourceFormat.PYTHON
+    if head not in (b"{", b"[") and _PYTHON_TEXT.search(data[:65536]):
+        return SourceFormat.PYTHON
     if head in (b"{", b"[") or not data.strip():
         return SourceFormat.JSON  # an empty source is a JSON error that says so
     try:
@@ -130,14 +174,34 @@ def detect(data: bytes, name: str) -> SourceFormat:
     raise SpecError(f"cannot read {source_name(name)}: not a format cnncalc reads ({known})")
 
 
-def read_spec(path: str, fmt: SourceFormat | None = None) -> Spec:
-    """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says."""
+def read_spec(
+    path: str,
+    fmt: SourceFormat | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    model_name: str | None = None,
+) -> Spec:
+    """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says;
+    ``input_shape`` (no batch axis) is for readers that compute shapes while reading (ONNX);
+    ``model_name`` picks one of several models in Python model code."""
     if path != "-":
         fmt = fmt or sniff(read_head(path))
         if fmt in FILE_READERS:
-            return FILE_READERS[fmt](path, path)
-    data = read_bytes(path)
+            return _no_model_name(FILE_READERS[fmt](path, path), model_name, path, fmt)
+    onnx = fmt is SourceFormat.ONNX or (fmt is None and path.lower().endswith(".onnx"))
+    data = read_bytes(path, MAX_ONNX_BYTES if onnx else None)
     fmt = fmt or detect(data, path)
     if fmt in FILE_READERS:
-        return FILE_READERS[fmt](io.BytesIO(data), path)
-    return READERS[fmt](data, path)
+        return _no_model_name(FILE_READERS[fmt](io.BytesIO(data), path), model_name, path, fmt)
+    if fmt in SHAPED_READERS:
+        return _no_model_name(SHAPED_READERS[fmt](data, path, input_shape), model_name, path, fmt)
+    if fmt is SourceFormat.PYTHON:
+        return _read_python(data, path, model_name)
+    return _no_model_name(READERS[fmt](data, path), model_name, path, fmt)
+
+
+def _no_model_name(spec: Spec, model_name: str | None, path: str, fmt: SourceFormat) -> Spec:
+    if model_name is not None:
+        raise SpecError(
+            Option("model_name"), f" picks a model in Python code; {source_name(path)} is {fmt.value}"
+        )
+    return spec

@@ -58,6 +58,8 @@ class LayerSpec:
     compact: bool = True
     #: names of the layers (or model inputs) this one reads; None: the previous layer
     inputs: tuple[str, ...] | None = None
+    #: the line of the model code the layer was read from (Python sources)
+    line: int | None = None
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -77,6 +79,8 @@ class Spec:
     #: model-level result fields and the ``expect`` object, for `check`
     results: Mapping[str, Any] = field(default_factory=dict)
     expect: Mapping[str, Any] = field(default_factory=dict)
+    #: what a reader wants the user to know (e.g. a value it read in a forgiving way), one line each
+    notes: tuple[str, ...] = ()
 
 
 def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
@@ -88,13 +92,31 @@ def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
     return lookup(name), {}
 
 
-def build_layer(kind_name: str, positional: list[Any], keywords: Mapping[str, Any]) -> Layer:
-    """Build a layer from a kind name, positional values and keyword values (Keras names or aliases)."""
+def build_layer(
+    kind_name: str,
+    positional: list[Any],
+    keywords: Mapping[str, Any],
+    convention: Convention | None = None,
+) -> Layer:
+    """Build a layer from a kind name, positional values and keyword values (Keras names or aliases).
+
+    Under the pytorch convention a kind spelled with its PyTorch class name (``Conv2d``,
+    ``BatchNorm2d``, ``Linear``) takes PyTorch's argument order and names
+    (:mod:`cnncalc.layers.torch_names`)."""
+    if convention is Convention.PYTORCH:
+        from ..layers.torch_names import torch_signature
+
+        signature = torch_signature(kind_name)
+        if signature is not None:
+            keywords = signature.arguments(positional, keywords)
+            positional = []
+            kind_name = kind_name.strip()[3:] if kind_name.strip().lower().startswith("nn.") else kind_name
     kind, preset = resolve_kind(kind_name)
     arguments = kind.cls.arguments()
     canonical = {alias: name for name, aliases in arguments for alias in (name, *aliases)}
     args: dict[str, Any] = dict(preset)
-    free = [name for name, _ in arguments if name not in preset]
+    keyword_only = {f.name for f in kind.cls.declared() if f.metadata.get("keyword_only")}
+    free = [name for name, _ in arguments if name not in preset and name not in keyword_only]
     if len(positional) > len(free):
         names = ", ".join(free) or "none"
         raise SpecError(

@@ -49,9 +49,36 @@ class Kind:
         name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", self.class_name)
         return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
+    def signature(self) -> list[tuple[str, tuple[str, ...], str | None]]:
+        """(name, aliases, default as JSON or None when required) of each argument, in the
+        compact grammar's positional order (the Keras constructor's)."""
+        import json
+        from dataclasses import MISSING
+
+        fixed = dict(self.fixed)
+        out: list[tuple[str, tuple[str, ...], str | None]] = []
+        for f in self.cls.declared():
+            if "coerce" not in f.metadata or f.name in fixed:
+                continue
+            if f.default is not MISSING:
+                default: str | None = json.dumps(_plain(f.default))
+            elif f.default_factory is not MISSING:
+                default = json.dumps(_plain(f.default_factory()))
+            else:
+                default = None
+            out.append((f.name, tuple(f.metadata["aliases"]), default))
+        return out
+
     def build(self, args: dict[str, Any]) -> Layer:
         """Instantiate with already-resolved argument names."""
         return self.cls(**args, **dict(self.fixed))
+
+
+def _plain(value: Any) -> Any:
+    """A default value as JSON shows it (enums by value, tuples as lists)."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return getattr(value, "value", value)
 
 
 def _ranked(where: str, pattern: str, ranks: tuple[int, ...] = (1, 2, 3)) -> list[Kind]:
@@ -85,6 +112,8 @@ KINDS: tuple[Kind, ...] = (
     _one("flatten", "Flatten", "reshaping.Flatten"),
     _one("reshape", "Reshape", "reshaping.Reshape"),
     _one("permute", "Permute", "reshaping.Permute"),
+    _one("slice", "Slice", "reshaping.Slice"),
+    _one("arithmetic", "Arithmetic", "core.Arithmetic"),
     _one("dense", "Dense", "core.Dense"),
     _one("dropout", "Dropout", "core.Dropout"),
     _one("activation", "Activation", "core.Activation"),

@@ -7,6 +7,7 @@ with a reason that names what was expected; the caller prefixes the argument nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import field
 from typing import Any
@@ -26,6 +27,21 @@ def arg(coerce: Coercer, default: Any = None, *, aliases: tuple[str, ...] = ()) 
 def required(coerce: Coercer, *, aliases: tuple[str, ...] = ()) -> Any:
     """Declare a layer argument without a default."""
     return field(metadata={"coerce": coerce, "aliases": aliases})
+
+
+def expected_size(*, aliases: tuple[str, ...] = ()) -> Any:
+    """Declare an optional size the layer checks its input against (PyTorch's ``in_channels``,
+    ``in_features``, ``num_features``): keyword-only (not part of the Keras positional order), left
+    out of the config when not given."""
+    return field(
+        default=None,
+        metadata={
+            "coerce": lambda v, r: None if v is None else positive_int(v),
+            "aliases": aliases,
+            "omit_none": True,
+            "keyword_only": True,
+        },
+    )
 
 
 #: Largest accepted size or count. Frameworks index tensors with 32-bit ints in places, and a
@@ -53,6 +69,7 @@ ACTIVATIONS = (
     "hard_sigmoid",
     "sparse_sigmoid",
     "log_sigmoid",
+    "erf",
     "tanh",
     "hard_tanh",
     "tanh_shrink",
@@ -179,6 +196,30 @@ def optional(coerce: Coercer) -> Coercer:
     return lambda value, rank: None if value is None else coerce(value, rank)
 
 
+def shape_text(text: str, what: str = "input shape") -> list[int]:
+    """``200x200x1``, ``200,200,1``, ``200 200 1`` or ``(200, 200, 1)`` as sizes.
+
+    One separator throughout (``x``, a comma, or spaces alone; spaces around ``x`` and commas are
+    fine), ASCII digits only: ``28 28`` is two axes, never 2828, and ``1_000`` or full-width digits
+    are refused rather than read as Python's ``int()`` would.
+    """
+    body = text.strip()
+    if len(body) >= 2 and (body[0], body[-1]) in (("(", ")"), ("[", "]")):
+        body = body[1:-1].strip()
+    if "," in body:
+        parts = body.split(",")
+    elif "x" in body.lower():
+        parts = re.split("[xX]", body)
+    else:
+        parts = body.split()
+    if not parts or not all(re.fullmatch("[0-9]+", part.strip()) for part in parts):
+        raise SpecError(
+            f"{what} {text!r} is not like 200x200x1 (sizes in ASCII digits, separated by x, "
+            "by commas or by spaces, one kind throughout)"
+        )
+    return [int(part) for part in parts]
+
+
 def shape(value: Any, what: str = "input shape") -> tuple[int, ...]:
     """A shape without the batch axis: a list of positive integers, or text like ``200x200x1``."""
     sizes = free_shape(value, what)
@@ -195,12 +236,7 @@ def free_shape(value: Any, what: str = "input shape") -> tuple[int | None, ...]:
     """A shape whose sizes may be ``None`` (a Keras ``Input(shape=(None, None, 3))``: given later)."""
     shown = _shown(value)
     if isinstance(value, str):
-        text = value.strip().strip("()[]").replace(" ", "")
-        parts = text.replace(",", "x").split("x") if text else []
-        try:
-            value = [int(p) for p in parts]
-        except ValueError:
-            raise SpecError(f"{what} {value!r} is not like 200x200x1") from None
+        value = shape_text(value, what)
     if not isinstance(value, (list, tuple)) or not value:
         raise SpecError(f"{what} must be a non-empty list of sizes like [200, 200, 1], got {value!r}")
     if len(value) > 8:

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..enums import Category, Convention, DataFormat
-from ..errors import ShapeError, SpecError
+from ..errors import ShapeError, SizeMismatch, SpecError
 from ..geometry import ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
 from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
 
@@ -213,6 +213,8 @@ class Layer:
             value = getattr(self, f.name)
             if f.name == "data_format" and value is None:
                 continue  # None means "the model's": leave it to the model-level setting
+            if value is None and f.metadata.get("omit_none"):
+                continue  # an optional check that was not asked for
             out[f.name] = jsonable(value)
         return out
 
@@ -256,6 +258,12 @@ def expect_rank(layer: Layer, shape: Shape, rank: int, what: str) -> None:
             f"{kind_of(layer).class_name} expects a rank-{rank} input ({what}, no batch axis), "
             f"got {len(shape)} axes {fmt_shape(shape)}"
         )
+
+
+def check_size(name: str, given: int | None, actual: int, shape: Shape) -> None:
+    """A declared input size (``in_channels``...) must equal the incoming one."""
+    if given is not None and given != actual:
+        raise SizeMismatch(name, given, actual, f"the input is {fmt_shape(shape)}")
 
 
 def channels_of(layer: Layer, shape: Shape, ctx: Context) -> int:

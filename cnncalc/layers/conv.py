@@ -21,7 +21,18 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
-from .base import Context, Layer, LayerOutput, Step, Worked, activation_ops, channels_of, kind, spatial_input
+from .base import (
+    Context,
+    Layer,
+    LayerOutput,
+    Step,
+    Worked,
+    activation_ops,
+    channels_of,
+    check_size,
+    kind,
+    spatial_input,
+)
 from .working import SYMBOL, axes_steps, bias_term, num, window_rule
 
 
@@ -69,6 +80,8 @@ class Conv(WindowConv):
     groups: int = A.arg(A.positive_int, 1)
     activation: str = A.arg(A.activation, "linear")
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    #: PyTorch's in_channels: checked against the input when given
+    in_channels: int | None = A.expected_size()
     rank: int = 2
 
     def check(self) -> None:
@@ -77,6 +90,7 @@ class Conv(WindowConv):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        check_size("in_channels", self.in_channels, c_in, shape)
         _keras_stride_dilation(self, ctx)
         if c_in % self.groups:
             raise ShapeError(f"groups={self.groups} does not divide the {c_in} input channels")
@@ -321,6 +335,8 @@ class ConvTranspose(Layer):
     groups: int = A.arg(A.positive_int, 1)
     activation: str = A.arg(A.activation, "linear")
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    #: PyTorch's in_channels: checked against the input when given
+    in_channels: int | None = A.expected_size()
     rank: int = 2
 
     def check(self) -> None:
@@ -335,6 +351,7 @@ class ConvTranspose(Layer):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        check_size("in_channels", self.in_channels, c_in, shape)
         _keras_stride_dilation(self, ctx)
         if ctx.convention is Convention.KERAS and self.groups > 1:
             raise ShapeError("Keras Conv*Transpose has no groups (use ", Option("convention", "pytorch"), ")")

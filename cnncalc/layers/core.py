@@ -1,4 +1,4 @@
-"""Core layers without windows: dense, dropout and the activation layers."""
+"""Core layers without windows: dense, dropout, the activation layers and constant arithmetic."""
 
 from __future__ import annotations
 
@@ -6,9 +6,20 @@ import math
 from typing import Any, ClassVar
 
 from ..enums import Category, DataFormat, Operator
-from ..geometry import ReceptiveField, Shape, keras_axis_index
+from ..errors import ShapeError, SpecError
+from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape, keras_axis_index
 from . import args as A
-from .base import Context, Layer, LayerOutput, Step, Worked, activation_ops, kind, spatial_input
+from .base import (
+    Context,
+    Layer,
+    LayerOutput,
+    Step,
+    Worked,
+    activation_ops,
+    check_size,
+    kind,
+    spatial_input,
+)
 from .working import num, unchanged
 
 
@@ -20,9 +31,12 @@ class Dense(Layer):
     units: int = A.required(A.positive_int)
     activation: str = A.arg(A.activation, "linear")
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
+    #: PyTorch's in_features: checked against the input's last axis when given
+    in_features: int | None = A.expected_size()
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         n_in = shape[-1]
+        check_size("in_features", self.in_features, n_in, shape)
         weights = n_in * self.units
         positions = math.prod(shape[:-1])
         return LayerOutput(
@@ -179,3 +193,72 @@ class Operation(Elementwise):
             else f"x {self.op.value} {self.operand:g}"
         )
         return unchanged(w, what)
+
+
+def _operand_shape(value: Any, rank: int) -> Shape:
+    if isinstance(value, str):
+        value = [] if value.strip() in ("", "()", "[]") else A.shape(value, "operand_shape")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or len(value) > 8:
+        raise SpecError(f"expected a shape like [64, 1, 1] ([] for a scalar), got {value!r}")
+    return tuple(A.positive_int(v) for v in value)
+
+
+@kind
+class Arithmetic(Layer):
+    """Arithmetic(op, operand_shape, learned): the input combined elementwise with one constant
+    tensor (add, subtract, multiply, divide, ...), broadcast from the right as NumPy and PyTorch do.
+
+    params = prod(operand_shape) when the operand is learned (ConvNeXt's layer scale
+    ``gamma * x``, a bias added after a MatMul), else 0 (GELU's ``x / sqrt(2)``, ``+ 1``).
+    out = the broadcast shape; ops = one per output value. ``value`` fills an unlearned operand
+    in verify; ``reverse`` puts the constant on the left (``1 - x``).
+    """
+
+    category: ClassVar[Category] = Category.ELEMENTWISE
+    op: Operator = A.required(lambda v, r: Operator.parse(v, "op"))
+    operand_shape: Shape = A.arg(_operand_shape, ())
+    learned: bool = A.arg(A.boolean, False)
+    value: float = A.arg(A.real, 1.0)
+    reverse: bool = A.arg(A.boolean, False)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        out = self.output(shape)
+        params = math.prod(self.operand_shape) if self.learned else 0
+        return LayerOutput(shape=out, trainable=params, ops=math.prod(out))
+
+    def output(self, shape: Shape) -> Shape:
+        """The broadcast shape (the operand aligned on the input's last axes)."""
+        operand = self.operand_shape
+        if len(operand) > len(shape):
+            raise ShapeError(
+                f"the operand {fmt_shape(operand)} has more axes than the input {fmt_shape(shape)}"
+            )
+        lead = shape[: len(shape) - len(operand)]
+        tail = []
+        for n, m in zip(shape[len(lead) :], operand, strict=True):
+            if n != m and 1 not in (n, m):
+                raise ShapeError(f"the operand {fmt_shape(operand)} does not broadcast to {fmt_shape(shape)}")
+            tail.append(max(n, m) if 1 in (n, m) else n)
+        return (*lead, *tail)
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        return rf if out.shape == shape else UNTRACKED
+
+    def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
+        return {"operand": self.operand_shape} if self.learned else {}
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        operand = fmt_shape(self.operand_shape) or "scalar"
+        what = f"{self.op.value} a {'learned' if self.learned else 'constant'} {operand}, broadcast"
+        params = (
+            Step(
+                "params", "prod(operand_shape)", "*".join(map(str, self.operand_shape)) or "1", num(w.params)
+            )
+            if self.learned
+            else Step("params", "none (a constant)", "", "0")
+        )
+        return [Step("shape", what, "", fmt_shape(w.output_shape)), params]

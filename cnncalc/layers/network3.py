@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from .. import formulas as F
 from ..enums import Category, DataFormat
-from ..errors import Option, ShapeError, SpecError
+from ..errors import MismatchError, Option, ShapeError, SpecError
 from ..geometry import ReceptiveField, Shape, Window, fmt_shape
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
@@ -56,15 +56,19 @@ class ConvPool(Layer):
             raise ShapeError(f"ConvPoolLayer expects (maps, height, width), got {fmt_shape(shape)}")
         k, c, fh, fw = self.filter_shape
         if self.image_shape is not None and tuple(self.image_shape[1:]) != shape:
-            fixed = ", ".join(map(str, (self.image_shape[0], *shape)))
-            raise ShapeError(
+            fixed = (self.image_shape[0], *shape)
+            raise MismatchError(
                 f"image_shape {tuple(self.image_shape)} says {fmt_shape(self.image_shape[1:])} per "
-                f"sample, but the layer gets {fmt_shape(shape)}: use image_shape=({fixed})"
+                f"sample, but the layer gets {fmt_shape(shape)}: use image_shape=({', '.join(map(str, fixed))})",
+                argument="image_shape",
+                value=fixed,
             )
         if c != shape[0]:
-            raise ShapeError(
+            raise MismatchError(
                 f"filter_shape[1] (input maps) is {c}, but the layer gets {shape[0]} feature maps: "
-                f"use filter_shape=({k}, {shape[0]}, {fh}, {fw})"
+                f"use filter_shape=({k}, {shape[0]}, {fh}, {fw})",
+                argument="filter_shape",
+                value=(k, shape[0], fh, fw),
             )
         conv = []
         for n, f, name in zip(shape[1:], (fh, fw), ("height", "width"), strict=True):
@@ -127,10 +131,15 @@ class ConvPool(Layer):
 
 
 def _check_n_in(layer: Any, shape: Shape) -> int:
+    """The flattened input size; a given ``n_in`` must equal it (left out, it is worked out)."""
     n = math.prod(shape)
-    if layer.n_in != n:
+    if layer.n_in is not None and layer.n_in != n:
         where = f"{fmt_shape(shape)} = {n:,}" if len(shape) > 1 else f"{n:,}"
-        raise ShapeError(f"n_in is {layer.n_in:,}, but the layer gets {where} values: use n_in={n}")
+        raise MismatchError(
+            f"n_in is {layer.n_in:,}, but the layer gets {where} values: use n_in={n}",
+            argument="n_in",
+            value=n,
+        )
     return n
 
 
@@ -138,7 +147,7 @@ class FlatDense(Layer):
     """network3's dense layers: ``n_in`` values of the flattened input to ``n_out`` (with bias)."""
 
     category: ClassVar[Category] = Category.DENSE
-    n_in: int
+    n_in: int | None
     n_out: int
     #: elementwise ops per output after the product (activation or softmax)
     ops_per_output: ClassVar[int] = 1
@@ -157,7 +166,7 @@ class FlatDense(Layer):
         return None
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
-        return {"kernel": (self.n_in, self.n_out), "bias": (self.n_out,)}
+        return {"kernel": (math.prod(in_shape), self.n_out), "bias": (self.n_out,)}
 
     def explain_steps(self, w: Worked) -> list[Step]:
         n_in = math.prod(w.input_shape)
@@ -169,9 +178,10 @@ class FlatDense(Layer):
 
 @kind
 class FullyConnected(FlatDense):
-    """network3 ``FullyConnectedLayer(n_in, n_out)``: a dense layer on the flattened input."""
+    """network3 ``FullyConnectedLayer(n_in, n_out)``: a dense layer on the flattened input
+    (``n_in`` left out: worked out from the input)."""
 
-    n_in: int = A.required(A.positive_int)
+    n_in: int | None = A.arg(A.optional(A.positive_int))
     n_out: int = A.required(A.positive_int)
     activation_fn: str = A.arg(_activation_fn, "sigmoid", aliases=("activation",))
     p_dropout: float = A.arg(A.rate, 0.0)
@@ -184,9 +194,10 @@ class FullyConnected(FlatDense):
 
 @kind
 class SoftmaxLayer(FlatDense):
-    """network3 ``SoftmaxLayer(n_in, n_out)``: a dense layer on the flattened input, then softmax."""
+    """network3 ``SoftmaxLayer(n_in, n_out)``: a dense layer on the flattened input, then softmax
+    (``n_in`` left out: worked out from the input)."""
 
-    n_in: int = A.required(A.positive_int)
+    n_in: int | None = A.arg(A.optional(A.positive_int))
     n_out: int = A.required(A.positive_int)
     p_dropout: float = A.arg(A.rate, 0.0)
     ops_per_output: ClassVar[int] = 3  # softmax: exp, sum, divide

@@ -9,7 +9,7 @@ from ..enums import Category, Convention, DataFormat
 from ..errors import SpecError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
-from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .base import Context, Layer, LayerOutput, Step, Worked, check_size, kind
 from .working import num
 
 
@@ -28,6 +28,8 @@ class BatchNorm(Layer):
     epsilon: float = A.arg(A.real, 0.001, aliases=("eps",))
     center: bool = A.arg(A.boolean, True)
     scale: bool = A.arg(A.boolean, True)
+    #: PyTorch's num_features: checked against the normalized axis when given
+    num_features: int | None = A.expected_size()
 
     def config(self) -> dict[str, Any]:
         out = super().config()
@@ -37,6 +39,7 @@ class BatchNorm(Layer):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         channels = shape[self.feature_axis(shape, ctx)]
+        check_size("num_features", self.num_features, channels, shape)
         stats = 2 * channels
         return LayerOutput(
             shape=shape,

@@ -1,5 +1,5 @@
 """Layers that move or resize values without weights: flatten, padding, cropping, upsampling,
-reshape, permute."""
+reshape, permute, slice."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..geometry import (
     Window,
     fmt_shape,
     join_channels,
+    keras_axis_index,
     split_channels,
 )
 from . import args as A
@@ -239,3 +240,71 @@ class Permute(Layer):
             Step("shape", f"axes in the order {list(self.dims)}", "", fmt_shape(w.output_shape)),
             no_params(),
         ]
+
+
+def _axis(value: Any, rank: int) -> int:
+    axis = A.optional_axis(value)
+    if axis is None:
+        raise SpecError(f"expected an axis integer, got {value!r}")
+    return axis
+
+
+@kind
+class Slice(Layer):
+    """Slice(axis, start, stop, step): ``x[..., start:stop:step]`` on one axis (Keras axis numbering,
+    batch axis 0), Python's slice rule: out = len(range(n)[start:stop:step]). PyTorch's ``x[:, a:b]``,
+    ``torch.chunk``/``split`` outputs, ONNX ``Slice``/``Split``.
+
+    >>> len(range(116)[58:None:1])
+    58
+    """
+
+    category: ClassVar[Category] = Category.RESHAPE
+    axis: int = A.required(_axis)
+    start: int = A.arg(lambda v, r: _index(v), 0)
+    stop: int | None = A.arg(lambda v, r: None if v is None else _index(v))
+    step: int = A.arg(A.positive_int, 1)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        index = keras_axis_index(self.axis, shape)
+        size = self.length(shape[index])
+        if size <= 0:
+            raise ShapeError(
+                f"slice {self._text()} of axis {self.axis} leaves nothing of its {shape[index]} cells"
+            )
+        out = list(shape)
+        out[index] = size
+        return LayerOutput(shape=tuple(out))
+
+    def length(self, n: int) -> int:
+        """Cells kept of an axis of ``n``: Python's slice rule."""
+        return len(range(n)[self.start : self.stop : self.step])
+
+    def _text(self) -> str:
+        stop = "" if self.stop is None else self.stop
+        return f"[{self.start}:{stop}:{self.step}]"
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        channel = 0 if ctx.data_format is DataFormat.CHANNELS_FIRST else len(shape) - 1
+        return rf if keras_axis_index(self.axis, shape) == channel else UNTRACKED
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        index = keras_axis_index(self.axis, w.input_shape)
+        n = w.input_shape[index]
+        return [
+            Step(
+                f"axis {self.axis}",
+                "len(range(n)[start:stop:step])",
+                f"len(range({n}){self._text()})",
+                str(w.output_shape[index]),
+            ),
+            no_params(),
+        ]
+
+
+def _index(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > A.MAX_INT:
+        raise SpecError(f"expected an integer index, got {value!r}")
+    return value

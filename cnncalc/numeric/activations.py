@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -62,6 +63,7 @@ ACTIVATE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "swish": lambda x: x * _sigmoid(x),
     "hard_silu": lambda x: x * _hard_sigmoid(x),
     "hard_swish": lambda x: x * _hard_sigmoid(x),
+    "erf": lambda x: np.vectorize(math.erf, otypes=[x.dtype])(x),  # ONNX Erf (a decomposed GELU)
     "mish": lambda x: x * np.tanh(np.logaddexp(0, x)),
     "sigmoid": _sigmoid,
     "hard_sigmoid": _hard_sigmoid,

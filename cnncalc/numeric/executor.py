@@ -24,14 +24,24 @@ from ..formulas import effective_kernel, same_padding
 from ..layers.applications import CustomScale, LayerScale
 from ..layers.base import Context, Layer
 from ..layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv, transposed_axes
-from ..layers.core import Activation, Dense, Dropout, LeakyReLU, Operation, ReLU, Softmax, SpatialDropout
+from ..layers.core import (
+    Activation,
+    Arithmetic,
+    Dense,
+    Dropout,
+    LeakyReLU,
+    Operation,
+    ReLU,
+    Softmax,
+    SpatialDropout,
+)
 from ..layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
 from ..layers.nested import NestedModel
 from ..layers.network3 import ConvPool, FullyConnected, SoftmaxLayer
 from ..layers.normalization import BatchNorm, LayerNorm
 from ..layers.pooling import AdaptiveMaxPool, AdaptivePool, AvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
 from ..layers.preprocessing import Normalization, Rescaling
-from ..layers.reshaping import Cropping, Flatten, Permute, Reshape, UpSampling, ZeroPadding
+from ..layers.reshaping import Cropping, Flatten, Permute, Reshape, Slice, UpSampling, ZeroPadding
 from .activations import activate, softmax
 
 #: Bytes of one tile of the conv window matrix. Tiles this small stay in cache, so the im2col copy
@@ -542,6 +552,26 @@ def _conv_pool_forward(layer: ConvPool, x: np.ndarray, w: Weights, ctx: Context)
     return activate(y + w["bias"].reshape(1, k, 1, 1), layer.activation_fn)  # bias after pooling
 
 
+def _slicer(layer: Slice, x: np.ndarray) -> tuple[slice, ...]:
+    index = layer.axis if layer.axis > 0 else x.ndim + layer.axis
+    return (*(slice(None),) * index, slice(layer.start, layer.stop, layer.step))
+
+
+def _arithmetic(layer: Arithmetic, x: np.ndarray, w: Weights) -> np.ndarray:
+    operand = w["operand"] if layer.learned else np.full(layer.operand_shape, layer.value, dtype=x.dtype)
+    a, b = (operand, x) if layer.reverse else (x, operand)
+    ufunc = {
+        "add": np.add,
+        "subtract": np.subtract,
+        "multiply": np.multiply,
+        "divide": np.divide,
+        "power": np.power,
+        "maximum": np.maximum,
+        "minimum": np.minimum,
+    }
+    return np.asarray(ufunc[layer.op.value](a, b), dtype=x.dtype)
+
+
 _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] = {
     Conv: _conv_forward,
     DepthwiseConv: _depthwise_forward,
@@ -556,6 +586,8 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
     Flatten: lambda layer, x, w, ctx: x.reshape(x.shape[0], -1),
     Reshape: lambda layer, x, w, ctx: x.reshape(x.shape[0], *layer.target_shape),
     Permute: lambda layer, x, w, ctx: x.transpose(0, *layer.dims),
+    Slice: lambda layer, x, w, ctx: x[_slicer(layer, x)],
+    Arithmetic: lambda layer, x, w, ctx: _arithmetic(layer, x, w),
     Dense: lambda layer, x, w, ctx: _dense(x, w, layer.activation),
     Dropout: lambda layer, x, w, ctx: x,  # identity at inference
     SpatialDropout: lambda layer, x, w, ctx: x,

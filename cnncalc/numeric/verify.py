@@ -109,8 +109,8 @@ def verify(
     estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET, reference_runs)
     if estimate > max_memory:
         raise ResourceError(
-            f"verify would need about {_gib(estimate)} (batch {batch}, {dtype}), more than ",
-            Option("max_memory", _gib(max_memory)),
+            f"verify would need about {_size(estimate)} (batch {batch}, {dtype}), more than ",
+            Option("max_memory", _size(max_memory)),
             "; use a smaller ",
             Option("input_shape"),
             " or ",
@@ -135,6 +135,7 @@ def verify(
             rows.append(
                 VerifyRow(
                     row.name,
+                    row.type,
                     row.class_name,
                     row.output_shape,
                     None,
@@ -156,6 +157,7 @@ def verify(
             rows.append(
                 VerifyRow(
                     row.name,
+                    row.type,
                     row.class_name,
                     row.output_shape,
                     None,
@@ -183,6 +185,7 @@ def verify(
                     rows.append(
                         VerifyRow(
                             row.name,
+                            row.type,
                             row.class_name,
                             row.output_shape,
                             real,
@@ -205,6 +208,7 @@ def verify(
         rows.append(
             VerifyRow(
                 row.name,
+                row.type,
                 row.class_name,
                 row.output_shape,
                 real,
@@ -230,5 +234,11 @@ def _fmt(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
 
 
-def _gib(size: int) -> str:
-    return f"{size / 2**30:.2f} GiB"
+def _size(size: int) -> str:
+    """Bytes in the largest binary unit up to GiB that keeps a figure >= 1: ``976.56 KiB``,
+    ``2.00 GiB``, ``1475.18 GiB`` (a small limit must not print as ``0.00 GiB``)."""
+    units = ("B", "KiB", "MiB", "GiB")
+    value, index = float(size), 0
+    while value >= 1024 and index < len(units) - 1:
+        value, index = value / 1024, index + 1
+    return f"{size:,} B" if index == 0 else f"{value:.2f} {units[index]}"

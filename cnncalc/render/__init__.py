@@ -25,7 +25,7 @@ _WHERE = {
     "View": "table",
     "ALL_COLUMNS": "table",
     "summary_table": "table",
-    "plain_table": "table",
+    "summary_text": "table",
     "to_json": "table",
     "to_markdown": "table",
     "to_csv": "table",

@@ -1,23 +1,43 @@
-"""Where rendered output goes on a terminal: the stdout console and a progress bar on stderr."""
+"""Where rendered output goes: text for standard output or a file, and a progress bar on stderr."""
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+#: The width used when none is given (a file, a pipe): wide enough that nothing wraps, so the
+#: output is as wide as its content and ``-o FILE`` and ``> FILE`` give the same bytes.
+NATURAL_WIDTH = 100_000
 
-def stdout_console() -> Any:
-    """A Rich console on stdout (plain text when not a terminal or NO_COLOR is set)."""
+
+def to_text(*renderables: Any, width: int | None = None, color: bool = False, soft_wrap: bool = False) -> str:
+    """Renderables as text ``width`` columns wide (None: the content's own width).
+
+    ``color`` keeps ANSI styles (for a terminal); without it, trailing spaces are removed.
+    ``soft_wrap`` leaves long lines of text unwrapped (tables still fit the width).
+    Nothing is cropped: a table whose narrowest form is wider than ``width`` runs past it.
+    """
     from rich.console import Console
 
-    return Console(soft_wrap=False, emoji=False, highlight=False)
-
-
-def print_out(renderable: Any, *, soft_wrap: bool = False) -> None:
-    """Print a Rich renderable to standard output."""
-    stdout_console().print(renderable, soft_wrap=soft_wrap)
+    console = Console(
+        width=width or NATURAL_WIDTH,
+        file=io.StringIO(),
+        force_terminal=color,
+        color_system="auto" if color else None,
+        soft_wrap=False,
+        emoji=False,
+        highlight=False,
+        legacy_windows=False,
+    )
+    for renderable in renderables:
+        console.print(renderable, crop=False, soft_wrap=soft_wrap)
+    text: str = console.file.getvalue()  # type: ignore[attr-defined]
+    if not color:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return text
 
 
 @contextmanager

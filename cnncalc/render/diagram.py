@@ -1,15 +1,21 @@
 """An SVG architecture diagram of a :class:`~cnncalc.summary.Summary`, in pure Python.
 
 LeNet/AlexNet style: each activation volume is a box whose height, oblique depth and thickness
-grow (log-scaled) with its height, width and channels; vectors are thin bars; a kernel is hinted
-on the face of the volume it slides over. Branches stand side by side in the same column.
-Deterministic: the same summary always gives the same bytes.
+grow (log-scaled) with its height, width and channels; vectors are thin bars; a kernel is drawn
+on the height x width face of the volume it slides over. Boxes carry the layer's name, kind and
+shape. Columns follow graph depth; branches stand one above the other in a column.
+
+Every edge is drawn and none crosses a box: edges run orthogonally through the gaps between
+columns; an edge that skips columns (a residual connection) runs in a corridor above the row;
+a network too wide for :data:`MAX_WIDTH` wraps onto further rows, the edges between rows running
+in a corridor below a row and down the left gutter. Deterministic: the same summary always gives
+the same bytes.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -31,15 +37,20 @@ COLOURS = {
     Category.RESHAPE: "#76b7b2",
     Category.ELEMENTWISE: "#bab0ac",
 }
-GAP = 34
-LANE_GAP = 26
-LABEL_SPACE = 34
-MARGIN = 20
-TITLE_SPACE = 34
+#: A row wraps before it gets wider than this (pixels), unless one column alone is wider.
+MAX_WIDTH = 2000
+GAP = 24  # horizontal space between columns, plus SLOT per edge running through it
+SLOT = 7  # spacing of parallel edge segments
+LANE_GAP = 18  # vertical space between boxes of one column
+LABEL_SPACE = 44  # three label lines under a box
+MARGIN = 16
+TITLE_SPACE = 30
+ROW_GAP = 18  # between the rows of a wrapped network
+CORRIDOR_PAD = 8  # around the tracks of a corridor
 
 
 def category(layer: Layer | None) -> Category:
-    """Which colour family a layer belongs to: the kind says (``Layer.category``)."""
+    """What colour family a layer belongs to: the kind says (``Layer.category``)."""
     return Category.INPUT if layer is None else layer.category
 
 
@@ -50,7 +61,8 @@ def extent(n: int, base: float, per_doubling: float) -> float:
 
 @dataclass(frozen=True)
 class Volume:
-    """One drawn tensor: its name, label lines, category and box dimensions (pixels)."""
+    """One drawn tensor: name, kind, shape, category, box dimensions (pixels), the spatial size
+    (cells, for the kernel drawing) and the kernel of the layer that reads it, if any."""
 
     name: str
     kind: str
@@ -60,6 +72,7 @@ class Volume:
     depth: float
     thickness: float
     kernel: tuple[int, ...] = ()
+    cells: tuple[int, int] = (1, 1)
 
     @property
     def width(self) -> float:
@@ -71,18 +84,32 @@ class Volume:
         """Vertical space the box takes (front face plus the oblique depth)."""
         return self.height + self.depth * 0.7
 
+    @property
+    def label_width(self) -> float:
+        """Estimated width of the widest label line (11px bold name, 10px kind and shape)."""
+        shape = "x".join(map(str, self.shape))
+        return max(len(self.name) * 6.7, len(self.kind) * 6.0, len(shape) * 5.9)
+
 
 def volume(name: str, kind: str, shape: tuple[int, ...], channels_first: bool, layer: Layer | None) -> Volume:
     """Box dimensions for a tensor shape (no batch axis)."""
+    kernel = tuple(getattr(layer, "kernel_size", ()) or getattr(layer, "pool_size", ()) or ())
     if len(shape) == 1:  # a vector: a thin bar whose height grows with its length
-        return Volume(name, kind, shape, category(layer), extent(shape[0], 14, 12), 0.0, 8.0)
+        return Volume(name, kind, shape, category(layer), extent(shape[0], 14, 12), 0.0, 8.0, kernel)
     fmt = DataFormat.CHANNELS_FIRST if channels_first else DataFormat.CHANNELS_LAST
     spatial, channels = split_channels(shape, fmt)
     h = spatial[-2] if len(spatial) >= 2 else spatial[0]
     w = spatial[-1] if len(spatial) >= 2 else 1
-    kernel = tuple(getattr(layer, "kernel_size", ()) or getattr(layer, "pool_size", ()) or ())
     return Volume(
-        name, kind, shape, category(layer), extent(h, 10, 14), extent(w, 6, 7), extent(channels, 3, 5), kernel
+        name,
+        kind,
+        shape,
+        category(layer),
+        extent(h, 10, 14),
+        extent(w, 6, 7),
+        extent(channels, 3, 5),
+        kernel,
+        (h, w),
     )
 
 
@@ -100,35 +127,82 @@ def _f(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _box(x: float, y: float, v: Volume) -> list[str]:
-    """A box whose front face's bottom-left corner is (x, y); depth recedes up and to the right."""
-    colour = COLOURS[v.category]
-    dx = dy = v.depth * 0.7
-    t, h = v.thickness, v.height
-    front = f"{_f(x)},{_f(y)} {_f(x + t)},{_f(y)} {_f(x + t)},{_f(y - h)} {_f(x)},{_f(y - h)}"
-    top = f"{_f(x)},{_f(y - h)} {_f(x + t)},{_f(y - h)} {_f(x + t + dx)},{_f(y - h - dy)} {_f(x + dx)},{_f(y - h - dy)}"
-    side = f"{_f(x + t)},{_f(y)} {_f(x + t + dx)},{_f(y - dy)} {_f(x + t + dx)},{_f(y - h - dy)} {_f(x + t)},{_f(y - h)}"
-    return [
-        f'<g class="volume" data-name="{escape(v.name)}" data-shape="{"x".join(map(str, v.shape))}" '
-        f'data-height="{_f(v.height)}" data-depth="{_f(v.depth)}" data-thickness="{_f(v.thickness)}">',
-        f'<polygon points="{side}" fill="{_shade(colour, 0.75)}"/>',
-        f'<polygon points="{top}" fill="{_shade(colour, 1.35)}"/>',
-        f'<polygon points="{front}" fill="{colour}"/>',
-        "</g>",
-    ]
-
-
 @dataclass(frozen=True)
 class Placed:
-    """A volume and where its front face's bottom-left corner sits."""
+    """A volume and where its front face's bottom-left corner sits; its row and column."""
 
     volume: Volume
     x: float
     y: float
+    row: int = 0
+    column: int = 0
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The bounding rectangle (left, top, right, bottom) of the drawn box."""
+        v = self.volume
+        return (self.x, self.y - v.total_height, self.x + v.width, self.y)
+
+    def exit_range(self) -> tuple[float, float]:
+        """Where edges may leave: the right edge of the side face (of the front face for a bar)."""
+        dy = self.volume.depth * 0.7
+        return (self.y - dy - self.volume.height, self.y - dy)
+
+    def entry_range(self) -> tuple[float, float]:
+        """Where edges may arrive: the left edge of the front face."""
+        return (self.y - self.volume.height, self.y)
 
 
-def layout(summary: Summary) -> tuple[list[Placed], float, float]:
-    """Columns by graph depth (inputs at 0), lanes for branches; returns placements and size."""
+@dataclass
+class Edge:
+    """One graph edge and its route (a polyline of horizontal and vertical segments)."""
+
+    source: str
+    target: str
+    points: list[tuple[float, float]] = field(default_factory=list)
+    kind: str = "next"  # next (adjacent columns), skip (over the row), wrap (to a later row)
+    #: it passes over columns (a shortcut), drawn in red
+    long: bool = False
+
+    @property
+    def css(self) -> str:
+        """The path's classes: ``edge``, its kind, and ``long`` for a shortcut."""
+        return f"edge {self.kind}" + (" long" if self.long else "")
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """Placed volumes, routed edges and the canvas size."""
+
+    placed: list[Placed]
+    edges: list[Edge]
+    width: float
+    height: float
+
+
+def _spread(lo: float, hi: float, n: int, i: int) -> float:
+    """The i-th of n points spread evenly inside (lo, hi)."""
+    return lo + (hi - lo) * (i + 1) / (n + 1)
+
+
+def _levels(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
+    """Interval colouring: a track level per edge id so that overlapping runs never share one."""
+    ends: list[float] = []
+    out: dict[int, int] = {}
+    for lo, hi, key in sorted(intervals):
+        for level, end in enumerate(ends):
+            if end + SLOT < lo:
+                ends[level] = hi
+                out[key] = level
+                break
+        else:
+            out[key] = len(ends)
+            ends.append(hi)
+    return out
+
+
+def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
+    """Place every volume (columns by graph depth, wrapped into rows) and route every edge."""
     channels_first = summary.data_format is DataFormat.CHANNELS_FIRST
     depth: dict[str, int] = {}
     columns: list[list[Volume]] = []
@@ -138,85 +212,301 @@ def layout(summary: Summary) -> tuple[list[Placed], float, float]:
             columns.append([])
         columns[column].append(v)
 
+    readers: dict[str, list[str]] = {}
     for name, shape in summary.model_inputs:
         depth[name] = 0
         put(0, volume(name, "Input", shape, channels_first, None))
+    pairs: list[tuple[str, str]] = []
     for row in summary.layers:
         d = 1 + max(depth[s] for s in row.inputs)
         depth[row.name] = d
         put(d, volume(row.name, row.class_name, row.output_shape, channels_first, row.layer))
-    placed: list[Placed] = []
-    x: float = MARGIN
-    bottom = 0.0
-    for column in columns:
-        y: float = TITLE_SPACE + MARGIN
-        for v in column:
+        for source in row.inputs:
+            pairs.append((source, row.name))
+            readers.setdefault(source, []).append(row.name)
+
+    # Widths: each column fits its boxes and labels; a gap widens with the edges running in it.
+    col_width = [max(max(v.width, v.label_width) for v in col) for col in columns]
+    through = [0] * len(columns)
+    for source, target in pairs:
+        through[depth[source]] += 1
+        if depth[target] - depth[source] > 1:
+            through[depth[target] - 1] += 1
+    gap_width = [GAP + SLOT * n for n in through]
+
+    # Rows: columns left to right, a new row before one would pass max_width. The left gutter
+    # (where edges go down to a later row) widens with the edges that do: widen it until the rows
+    # it leads to need no more (it only grows, and at most to one slot per edge).
+    gutter = float(GAP)
+    row_of: list[int] = []
+    col_x: list[float] = []
+    while True:
+        row_of, col_x = [], []
+        current, x = 0, MARGIN + gutter
+        for c, width in enumerate(col_width):
+            if col_x and x + width + gap_width[c] + MARGIN > max_width:
+                current, x = current + 1, MARGIN + gutter
+            row_of.append(current)
+            col_x.append(x)
+            x += width + gap_width[c]
+        wrapping = sum(1 for s, t in pairs if row_of[depth[t]] > row_of[depth[s]])
+        needed = GAP + SLOT * wrapping
+        if needed <= gutter:
+            break
+        gutter = float(needed)
+    rows = row_of[-1] + 1 if row_of else 1
+
+    # Positions inside each row, relative to the top of the row's content.
+    relative: dict[str, tuple[Volume, float, float, int, int]] = {}
+    content = [0.0] * rows
+    for c, col in enumerate(columns):
+        y = 0.0
+        for v in col:
             y += v.total_height
-            placed.append(Placed(v, x, y))
+            x = col_x[c] + (col_width[c] - v.width) / 2
+            relative[v.name] = (v, x, y, row_of[c], c)
             y += LABEL_SPACE + LANE_GAP
-        bottom = max(bottom, y - LANE_GAP)
-        x += max(v.width for v in column) + GAP + 40
-    return placed, x + MARGIN, bottom + MARGIN
+        content[row_of[c]] = max(content[row_of[c]], y - LANE_GAP)
+
+    # Slots: where each edge crosses each gap (and the gutter), spread evenly.
+    gap_users: dict[int, list[int]] = {}
+    gutter_users: list[int] = []
+    kinds = []
+    #: wrapping edges whose target is not in its row's first column: they run along the top of
+    #: the target's row to the gap before it (the others turn straight in from the gutter)
+    along: set[int] = set()
+    for i, (source, target) in enumerate(pairs):
+        cs, ct = depth[source], depth[target]
+        if row_of[ct] > row_of[cs]:
+            kind = "wrap"
+            gutter_users.append(i)
+            gap_users.setdefault(cs, []).append(i)
+            if row_of[ct - 1] == row_of[ct]:
+                along.add(i)
+                gap_users.setdefault(ct - 1, []).append(i)
+        elif ct == cs + 1:
+            kind = "next"
+            gap_users.setdefault(cs, []).append(i)
+        else:
+            kind = "skip"
+            gap_users.setdefault(cs, []).append(i)
+            gap_users.setdefault(ct - 1, []).append(i)
+        kinds.append(kind)
+
+    def gap_x(c: int, i: int) -> float:
+        users = gap_users[c]
+        start = col_x[c] + col_width[c]
+        return _spread(start, start + gap_width[c], len(users), users.index(i))
+
+    def gutter_x(i: int) -> float:
+        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_users.index(i))
+
+    # Corridors: skip edges run above their row, wrapping edges below their source's row and
+    # above their target's; each run gets a track level that no overlapping run shares.
+    above: list[list[tuple[float, float, int]]] = [[] for _ in range(rows)]
+    below: list[list[tuple[float, float, int]]] = [[] for _ in range(rows)]
+    for i, (source, target) in enumerate(pairs):
+        cs, ct = depth[source], depth[target]
+        if kinds[i] == "skip":
+            above[row_of[cs]].append((gap_x(cs, i), gap_x(ct - 1, i), i))
+        elif kinds[i] == "wrap":
+            below[row_of[cs]].append((gutter_x(i), gap_x(cs, i), i))
+            if i in along:
+                above[row_of[ct]].append((gutter_x(i), gap_x(ct - 1, i), i))
+    level_above = [_levels(a) for a in above]
+    level_below = [_levels(b) for b in below]
+
+    def corridor(levels: dict[int, int]) -> float:
+        return 2 * CORRIDOR_PAD + SLOT * max(levels.values(), default=-1) + SLOT if levels else CORRIDOR_PAD
+
+    row_top: list[float] = []
+    content_top: list[float] = []
+    y = float(MARGIN + TITLE_SPACE)
+    for r in range(rows):
+        row_top.append(y)
+        content_top.append(y + corridor(level_above[r]))
+        y = content_top[r] + content[r] + corridor(level_below[r]) + ROW_GAP
+    height = y - ROW_GAP + MARGIN
+
+    placed = [Placed(v, x, content_top[r] + rel_y, r, c) for v, x, rel_y, r, c in relative.values()]
+    where = {p.volume.name: p for p in placed}
+
+    def track_above(r: int, i: int) -> float:
+        return content_top[r] - CORRIDOR_PAD - SLOT * level_above[r][i]
+
+    def track_below(r: int, i: int) -> float:
+        return content_top[r] + content[r] + CORRIDOR_PAD + SLOT * level_below[r][i]
+
+    # Where each edge leaves its source and enters its target: spread along the box's edge,
+    # in the order of the other ends, so parallel edges do not overlap.
+    outs: dict[str, list[int]] = {}
+    ins: dict[str, list[int]] = {}
+    for i, (source, target) in enumerate(pairs):
+        outs.setdefault(source, []).append(i)
+        ins.setdefault(target, []).append(i)
+    exit_y: dict[int, float] = {}
+    entry_y: dict[int, float] = {}
+    for name, users in outs.items():
+        lo, hi = where[name].exit_range()
+        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
+            exit_y[i] = _spread(lo, hi, len(users), k)
+    for name, users in ins.items():
+        lo, hi = where[name].entry_range()
+        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
+            entry_y[i] = _spread(lo, hi, len(users), k)
+
+    edges = []
+    for i, (source, target) in enumerate(pairs):
+        s, t = where[source], where[target]
+        cs, ct = depth[source], depth[target]
+        start = (s.x + s.volume.width, exit_y[i])
+        end = (t.x, entry_y[i])
+        points = [start]
+        if kinds[i] == "next":
+            gx = gap_x(cs, i)
+            points += [(gx, start[1]), (gx, end[1])]
+        elif kinds[i] == "skip":
+            g1, g2, ty = gap_x(cs, i), gap_x(ct - 1, i), track_above(s.row, i)
+            points += [(g1, start[1]), (g1, ty), (g2, ty), (g2, end[1])]
+        else:
+            g1, gx, ty = gap_x(cs, i), gutter_x(i), track_below(s.row, i)
+            points += [(g1, start[1]), (g1, ty), (gx, ty)]
+            if i in along:
+                g2, ty2 = gap_x(ct - 1, i), track_above(t.row, i)
+                points += [(gx, ty2), (g2, ty2), (g2, end[1])]
+            else:
+                points += [(gx, end[1])]
+        points.append(end)
+        edges.append(Edge(source, target, _simplify(points), kinds[i], ct - cs > 1))
+    right = max((col_x[c] + col_width[c] + gap_width[c] for c in range(len(columns))), default=0.0)
+    return Drawing(placed, edges, right + MARGIN, height)
 
 
-def _label(p: Placed) -> list[str]:
-    v = p.volume
-    cx = p.x + v.width / 2
+def _simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Drop repeated points and the middle of three collinear ones."""
+    out: list[tuple[float, float]] = []
+    for p in points:
+        if out and math.isclose(out[-1][0], p[0]) and math.isclose(out[-1][1], p[1]):
+            continue
+        if len(out) >= 2:
+            a, b = out[-2], out[-1]
+            if (math.isclose(a[0], b[0]) and math.isclose(b[0], p[0])) or (
+                math.isclose(a[1], b[1]) and math.isclose(b[1], p[1])
+            ):
+                out[-1] = p
+                continue
+        out.append(p)
+    return out
+
+
+def _box(p: Placed) -> list[str]:
+    """A box whose front face's bottom-left corner is (x, y); depth recedes up and to the right."""
+    v, x, y = p.volume, p.x, p.y
+    colour = COLOURS[v.category]
+    dx = dy = v.depth * 0.7
+    t, h = v.thickness, v.height
+    front = f"{_f(x)},{_f(y)} {_f(x + t)},{_f(y)} {_f(x + t)},{_f(y - h)} {_f(x)},{_f(y - h)}"
+    top = f"{_f(x)},{_f(y - h)} {_f(x + t)},{_f(y - h)} {_f(x + t + dx)},{_f(y - h - dy)} {_f(x + dx)},{_f(y - h - dy)}"
+    side = f"{_f(x + t)},{_f(y)} {_f(x + t + dx)},{_f(y - dy)} {_f(x + t + dx)},{_f(y - h - dy)} {_f(x + t)},{_f(y - h)}"
+    left, top_y, right, bottom = p.box
     shape = "x".join(map(str, v.shape))
     return [
-        f'<text x="{_f(cx)}" y="{_f(p.y + 14)}" class="kind">{escape(v.kind)}</text>',
-        f'<text x="{_f(cx)}" y="{_f(p.y + 27)}" class="shape">{shape}</text>',
+        f'<g class="volume" data-name="{escape(v.name)}" data-shape="{shape}" '
+        f'data-height="{_f(v.height)}" data-depth="{_f(v.depth)}" data-thickness="{_f(v.thickness)}" '
+        f'data-box="{_f(left)} {_f(top_y)} {_f(right - left)} {_f(bottom - top_y)}">',
+        f"<title>{escape(v.name)} ({escape(v.kind)}) {shape}</title>",
+        f'<polygon points="{side}" fill="{_shade(colour, 0.75)}"/>',
+        f'<polygon points="{top}" fill="{_shade(colour, 1.35)}"/>',
+        f'<polygon points="{front}" fill="{colour}"/>',
+        "</g>",
     ]
 
 
-def _kernel_hint(source: Placed, target: Placed) -> list[str]:
-    """A small square on the source's front face (kernel size relative to the face) with lines to the target."""
-    v, kernel = source.volume, target.volume.kernel
-    if not kernel or v.depth == 0:
-        return []
-    h_in = v.shape[-2] if len(v.shape) >= 3 else v.shape[0]
-    side = max(4.0, min(v.height * 0.6, v.height * kernel[0] / max(h_in, 1) * 3))
-    x0 = source.x + v.thickness * 0.2
-    y0 = source.y - v.height / 2 - side / 2
-    tx = target.x  # the target's left edge: the lines meet its face, not cross it
-    ty = target.y - target.volume.height / 2
+def _label(p: Placed, centre: float) -> list[str]:
+    v = p.volume
+    shape = "x".join(map(str, v.shape))
     return [
-        f'<rect x="{_f(x0)}" y="{_f(y0)}" width="{_f(side)}" height="{_f(side)}" class="kernel"/>',
-        f'<line x1="{_f(x0 + side)}" y1="{_f(y0)}" x2="{_f(tx)}" y2="{_f(ty)}" class="hint"/>',
-        f'<line x1="{_f(x0 + side)}" y1="{_f(y0 + side)}" x2="{_f(tx)}" y2="{_f(ty)}" class="hint"/>',
+        f'<text x="{_f(centre)}" y="{_f(p.y + 13)}" class="name">{escape(v.name)}</text>',
+        f'<text x="{_f(centre)}" y="{_f(p.y + 26)}" class="kind">{escape(v.kind)}</text>',
+        f'<text x="{_f(centre)}" y="{_f(p.y + 38)}" class="shape">{shape}</text>',
     ]
 
 
-def to_svg(summary: Summary) -> str:
+def kernel_face(source: Placed, kernel: tuple[int, ...]) -> list[tuple[float, float]] | None:
+    """The kernel as a parallelogram on the source's height x width face (its side face), sized
+    by kernel/input per axis and always inside the face (clipped to 15-60% of each side)."""
+    v = source.volume
+    if not kernel or v.depth == 0:
+        return None
+    kh, kw = kernel[0], kernel[-1] if len(kernel) > 1 else 1
+    fh = min(0.6, max(0.15, kh / max(v.cells[0], 1)))
+    fw = min(0.6, max(0.15, kw / max(v.cells[1], 1)))
+    x0, y0 = source.x + v.thickness, source.y
+    d = v.depth * 0.7
+
+    def at(u: float, w: float) -> tuple[float, float]:
+        return (x0 + u * d, y0 - u * d - w * v.height)
+
+    u0, u1, w0, w1 = 0.5 - fw / 2, 0.5 + fw / 2, 0.5 - fh / 2, 0.5 + fh / 2
+    return [at(u0, w0), at(u1, w0), at(u1, w1), at(u0, w1)]
+
+
+def _kernel(source: Placed, target: Placed, hint: bool) -> list[str]:
+    corners = kernel_face(source, target.volume.kernel)
+    if corners is None:
+        return []
+    points = " ".join(f"{_f(x)},{_f(y)}" for x, y in corners)
+    out = [f'<polygon points="{points}" class="kernel"/>']
+    if hint:  # dashed lines to the layer it makes, where nothing stands between the two
+        tx, ty = target.x, target.y - target.volume.height / 2
+        for x, y in (corners[1], corners[2]):
+            out.append(f'<line x1="{_f(x)}" y1="{_f(y)}" x2="{_f(tx)}" y2="{_f(ty)}" class="hint"/>')
+    return out
+
+
+def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
     """The whole diagram as an SVG document (UTF-8 text)."""
-    placed, width, height = layout(summary)
-    where = {p.volume.name: p for p in placed}
+    drawing = layout(summary, max_width)
+    width, height = drawing.width, drawing.height
+    where = {p.volume.name: p for p in drawing.placed}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
-        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="Helvetica, Arial, sans-serif">',
-        "<style>.kind{font-size:11px;font-weight:bold;fill:#222;text-anchor:middle}"
-        ".shape{font-size:10px;fill:#444;text-anchor:middle}.title{font-size:14px;font-weight:bold;fill:#222}"
-        ".edge{stroke:#777;stroke-width:1.2;fill:none}.hint{stroke:#333;stroke-width:0.6;stroke-dasharray:2 2}"
+        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="Helvetica, Arial, sans-serif" role="img" '
+        f'aria-label="{escape(summary.name)}: {len(summary.layers)} layers">',
+        "<style>.name{font-size:11px;font-weight:bold;fill:#222;text-anchor:middle}"
+        ".kind{font-size:10px;fill:#333;text-anchor:middle}"
+        ".shape{font-size:10px;fill:#555;text-anchor:middle}.title{font-size:14px;font-weight:bold;fill:#222}"
+        ".edge{stroke:#666;stroke-width:1.3;fill:none}.edge.long{stroke:#c0392b}"
+        ".hint{stroke:#333;stroke-width:0.6;stroke-dasharray:2 2}"
         ".kernel{fill:#ffd84d;stroke:#333;stroke-width:0.6}</style>",
+        '<defs><marker id="arrow" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="6" markerHeight="6" '
+        'orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#555"/></marker></defs>',
         # An opaque light background keeps the drawing readable in dark viewers too.
         f'<rect x="0" y="0" width="{_f(width)}" height="{_f(height)}" rx="8" fill="#fbfbf8"/>',
         f'<text x="{MARGIN}" y="{MARGIN + 8}" class="title">{escape(summary.name)} · {summary.total_params:,} params'
         f" · {summary.total_macs:,} MACs</text>",
     ]
-    for row in summary.layers:  # edges first, under the boxes
-        target = where[row.name]
-        for source_name in row.inputs:
-            source = where[source_name]
-            sx = source.x + source.volume.width
-            sy = source.y - source.volume.height / 2
-            tx, ty = target.x, target.y - target.volume.height / 2
-            curve = f"M{_f(sx)},{_f(sy)} C{_f(sx + GAP)},{_f(sy)} {_f(tx - GAP)},{_f(ty)} {_f(tx)},{_f(ty)}"
-            parts.append(f'<path d="{curve}" class="edge"/>')
-    for p in placed:
-        parts += _box(p.x, p.y, p.volume)
-        parts += _label(p)
+    for edge in drawing.edges:  # under the boxes (though no edge crosses one)
+        d = "M" + " L".join(f"{_f(x)},{_f(y)}" for x, y in edge.points)
+        parts.append(
+            f'<path d="{d}" class="{edge.css}" data-from="{escape(edge.source)}" '
+            f'data-to="{escape(edge.target)}" marker-end="url(#arrow)"/>'
+        )
+    for p in drawing.placed:
+        parts += _box(p)
+        parts += _label(p, p.x + p.volume.width / 2)
+    per_column: dict[int, int] = {}
+    for p in drawing.placed:
+        per_column[p.column] = per_column.get(p.column, 0) + 1
+    drawn: set[str] = set()  # one kernel per volume: the first layer that slides one over it
     for row in summary.layers:
-        if len(row.inputs) == 1:
-            parts += _kernel_hint(where[row.inputs[0]], where[row.name])
+        source_name = row.inputs[0]
+        if len(row.inputs) == 1 and source_name not in drawn and where[row.name].volume.kernel:
+            source, target = where[source_name], where[row.name]
+            # Hint lines only where nothing can stand between the two boxes.
+            hint = target.column == source.column + 1 and target.row == source.row
+            hint = hint and per_column[source.column] == per_column[target.column] == 1
+            parts += _kernel(source, target, hint)
+            drawn.add(source_name)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
 from ..explain import heading
+from .grid import Cell, Col, Fitted, Grid
 from .text import convention_note, fmt_shape, readable_bytes, value_text
 
 if TYPE_CHECKING:
@@ -18,21 +19,18 @@ if TYPE_CHECKING:
 
 def verify_table(report: VerifyReport) -> Any:
     """A Rich renderable of a :class:`~cnncalc.report.VerifyReport`."""
-    from rich import box
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.HEAVY_HEAD)
-    for name, right in [
-        ("Layer (type)", False),
-        ("Predicted", False),
-        ("Real", False),
-        ("Params", True),
-        ("Max error", True),
-        ("Status", False),
-    ]:
-        table.add_column(name, justify="right" if right else "left", overflow="fold")
+    columns = (
+        Col("Layer (type)", wrap=True),
+        Col("Predicted"),
+        Col("Real"),
+        Col("Params", right=True),
+        Col("Max error", right=True, secondary=True, wrap=True),
+        Col("Status", secondary=True, wrap=True),
+    )
+    rows = []
     for row in report.rows:
         real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
         params = f"{row.predicted_params:,}"
@@ -40,10 +38,18 @@ def verify_table(report: VerifyReport) -> Any:
             params += f" ≠ {row.real_params:,}"
         error = row.reference if row.max_abs_error is None else f"{row.max_abs_error:.2e}"
         style = {VerifyStatus.OK: "green", VerifyStatus.MISMATCH: "bold red"}.get(row.status, "dim")
-        status = Text(row.status.value + (f": {row.message}" if row.message else ""), style=style)
-        table.add_row(
-            f"{row.name} ({row.class_name})", fmt_shape(row.predicted_shape), real, params, error, status
+        status = row.status.value + (f": {row.message}" if row.message else "")
+        rows.append(
+            (
+                Cell(f"{row.name} ({row.class_name})"),
+                Cell(fmt_shape(row.predicted_shape)),
+                Cell(real),
+                Cell(params),
+                Cell(error),
+                Cell(status, style=style),
+            )
         )
+    table = Fitted(Grid(columns, tuple(rows)))
     verdict = "all layers match" if report.ok else "MISMATCH"
     footer = (
         f" {verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
@@ -68,6 +74,26 @@ def difference_text(diff: Difference) -> str:
     return f"{diff.where}: {diff.field} {relation} {value_text(diff.expected)}, got {value_text(diff.actual)}"
 
 
+def derived_line(diffs: tuple[Difference, ...], verb: str = "differ") -> str:
+    """One line for the derived figures that changed along: ``and 18 derived figures
+    (total_macs, total_flops, macs, flops, ...) differ too``."""
+    fields = list(dict.fromkeys(d.field for d in diffs))
+    shown = ", ".join(fields[:4]) + (", ..." if len(fields) > 4 else "")
+    noun = "figure" if len(diffs) == 1 else "figures"
+    return f"and {len(diffs)} derived {noun} ({shown}) {verb} too"
+
+
+def update_lines(source: str, changes: list[Difference]) -> list[str]:
+    """What ``check --update`` rewrote in one file: primary changes one per line, derived ones
+    in one line."""
+    primary = [d for d in changes if not d.derived] or changes
+    derived = tuple(d for d in changes if d not in primary)
+    lines = [update_text(source, d) for d in primary]
+    if derived:
+        lines.append(f"updated {source}: {derived_line(derived, 'updated')}")
+    return lines
+
+
 def update_text(source: str, diff: Difference) -> str:
     """``updated model.json: layer 1 conv2d: params 80 -> 160`` (what ``check --update`` changed)."""
     return f"updated {source}: {diff.where}: {diff.field} {value_text(diff.expected)} -> {value_text(diff.actual)}"
@@ -75,9 +101,7 @@ def update_text(source: str, diff: Difference) -> str:
 
 def check_report(results: list[CheckResult]) -> Any:
     """A Rich renderable: one line per spec, a table of differences under each failing one."""
-    from rich import box
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     parts: list[Any] = []
@@ -91,13 +115,24 @@ def check_report(results: list[CheckResult]) -> Any:
             line.append(f", {len(result.differences)} differing)" if result.differences else ")")
         parts.append(line)
         if result.differences:
-            table = Table(box=box.SIMPLE, padding=(0, 1), show_edge=False)
-            for name in ("where", "field", "expected", "actual"):
-                table.add_column(name.capitalize(), overflow="fold")
-            for d in result.differences:
-                relation = "≤ " if d.field.startswith("max_") else ""
-                table.add_row(d.where, d.field, relation + value_text(d.expected), value_text(d.actual))
-            parts.append(table)
+            columns = (
+                Col("Where", wrap=True),
+                Col("Field"),
+                Col("Expected", wrap=True),
+                Col("Actual", wrap=True),
+            )
+            rows = tuple(
+                (
+                    Cell(d.where),
+                    Cell(d.field),
+                    Cell(("≤ " if d.field.startswith("max_") else "") + value_text(d.expected)),
+                    Cell(value_text(d.actual)),
+                )
+                for d in result.listed
+            )
+            parts.append(Fitted(Grid(columns, rows, simple=True)))
+            if result.summarised:
+                parts.append(Text(" " + derived_line(result.summarised), style="dim"))
     counts = _counts(results)
     total = f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, {counts[CheckStatus.ERROR]} errors"
     parts.append(Text(total, style="bold"))
@@ -138,7 +173,9 @@ def check_junit(results: list[CheckResult]) -> str:
         if result.error:
             ET.SubElement(case, "error", message=result.error, type="SpecError").text = result.error
         elif result.differences:
-            lines = [difference_text(d) for d in result.differences]
+            lines = [difference_text(d) for d in result.listed]
+            if result.summarised:
+                lines.append(derived_line(result.summarised))
             ET.SubElement(case, "failure", message=lines[0], type="ExpectationFailed").text = "\n".join(lines)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

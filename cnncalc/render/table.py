@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..enums import KERAS_COLUMNS, Column, Count
-from ..summary import LAYER_RESULTS
+from ..enums import KERAS_COLUMNS, Column, Count, Counter
+from ..summary import LAYER_RESULTS, json_lines
+from .console import to_text
+from .grid import Cell, Col, Fitted, Grid
 from .text import (
     convention_note,
     cost_lines,
@@ -37,6 +40,8 @@ class View:
     columns: tuple[Column, ...] = KERAS_COLUMNS
     count: Count = Count.MACS
     bias_macs: bool = False
+    #: count costs as this tool does (``--counter``); None: by ``count`` and ``bias_macs``
+    counter: Counter | None = None
 
     @property
     def extended(self) -> bool:
@@ -47,60 +52,98 @@ class View:
 ALL_COLUMNS = tuple(Column)
 
 
-def _header(column: Column, view: View) -> tuple[str, str]:
-    if column is Column.MACS:
-        return ("FLOPs" if view.count is Count.FLOPS else "MACs"), "right"
-    return {
-        Column.SHAPE: ("Output Shape", "left"),
-        Column.PARAMS: ("Param #", "right"),
-        Column.MEMORY: ("Memory", "right"),
-        Column.RF: ("Receptive field", "left"),
-    }[column]
+#: Each column's header, short header (narrow widths), alignment and whether it may move to a
+#: second table; one table drives headers and cells.
+_COLUMNS = {
+    Column.SHAPE: Col("Output Shape", "Shape"),
+    Column.PARAMS: Col("Param #", "Params", right=True),
+    Column.MACS: Col("MACs", right=True, secondary=True),
+    Column.MEMORY: Col("Memory", right=True, secondary=True),
+    Column.RF: Col("Receptive field", "RF", secondary=True),
+}
+_LAYER = Col("Layer (type)", wrap=True)
+_CONNECTED = Col("Connected to", "Inputs", secondary=True, wrap=True)
 
 
-def _cell(row: Any, column: Column, view: View) -> str:
+def _col(column: Column, view: View) -> Col:
+    if column is Column.MACS and view.counter is not None:
+        from ..counters import UNITS
+
+        return Col(
+            f"{view.counter.value} {UNITS[view.counter]}", UNITS[view.counter], right=True, secondary=True
+        )
+    if column is Column.MACS and view.count is Count.FLOPS:
+        return Col("FLOPs", right=True, secondary=True)
+    return _COLUMNS[column]
+
+
+def _cell(row: Any, column: Column, view: View, counted: int | None = None) -> Cell:
     if column is Column.SHAPE:
-        return keras_shape(row.output_shape)
+        shape = row.output_shape
+        return Cell(keras_shape(shape), fmt_shape(shape), sort=math.prod(shape))
     if column is Column.PARAMS:
-        return f"{row.params:,}"
+        return _count(row.params)
     if column is Column.MACS:
-        return f"{row.cost(view.count, view.bias_macs):,}"
+        return _count(row.cost(view.count, view.bias_macs) if counted is None else counted)
     if column is Column.MEMORY:
-        return readable_bytes(row.activation_bytes)
-    return rf_text(row.receptive_field)
+        return Cell(readable_bytes(row.activation_bytes), sort=row.activation_bytes)
+    rf = row.receptive_field
+    size = math.inf if rf is None else math.prod(rf.size) if rf.tracked else -1
+    return Cell(rf_text(rf), sort=size)
+
+
+def _count(n: int) -> Cell:
+    """``1,849,688,064``, compact ``1.85 G`` (only when that is shorter)."""
+    full, short = f"{n:,}", short_count(n)
+    return Cell(full, short if len(short) < len(full) else "", sort=n)
+
+
+def _grid(summary: Summary, view: View) -> Grid:
+    columns = [_LAYER, *(_col(c, view) for c in view.columns)]
+    if view.counter is not None:
+        from ..counters import figures
+
+        counted: list[int | None] = [f.value for f in figures(summary, view.counter)]
+    else:
+        counted = [None] * len(summary.layers)
+    rows = [
+        [
+            Cell(f"{row.name} ({row.class_name})", sort=row.index),
+            *(_cell(row, c, view, n) for c in view.columns),
+        ]
+        for row, n in zip(summary.layers, counted, strict=True)
+    ]
+    if summary.branches:  # Keras's functional summary adds where each layer reads from
+        columns.append(_CONNECTED)
+        rows = [
+            [*cells, Cell(", ".join(row.inputs))] for cells, row in zip(rows, summary.layers, strict=True)
+        ]
+    return Grid(tuple(columns), tuple(tuple(r) for r in rows), lines=True)
+
+
+def summary_grid(summary: Summary, view: View | None = None) -> Grid:
+    """The summary's table as plain text cells (for the HTML table and tests)."""
+    return _grid(summary, view or View())
 
 
 def _rows(summary: Summary, view: View) -> list[list[str]]:
-    rows = [
-        [f"{row.name} ({row.class_name})", *(_cell(row, c, view) for c in view.columns)]
-        for row in summary.layers
-    ]
-    if summary.branches:  # Keras's functional summary adds where each layer reads from
-        rows = [[*cells, ", ".join(row.inputs)] for cells, row in zip(rows, summary.layers, strict=True)]
-    return rows
+    return [[cell.text for cell in row] for row in _grid(summary, view).rows]
 
 
 def _headers(summary: Summary, view: View) -> list[tuple[str, str]]:
-    headers = [("Layer (type)", "left"), *(_header(c, view) for c in view.columns)]
-    return [*headers, ("Connected to", "left")] if summary.branches else headers
+    return [(c.header, "right" if c.right else "left") for c in _grid(summary, view).columns]
 
 
 def summary_table(summary: Summary, view: View | None = None) -> Any:
-    """A Rich renderable: title, Keras-style table, totals and the convention note."""
-    from rich import box
+    """A Rich renderable: title, Keras-style table (fitted to the width it is drawn at, never
+    splitting a number, shape or name), totals and the convention note."""
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     view = view or View()
-    table = Table(box=box.HEAVY_HEAD, show_lines=True, title_justify="left")
-    # Text cells, not str: Rich would scan every string for markup and emoji codes (and load its
+    # Text, not str: Rich would scan every string for markup and emoji codes (and load its
     # emoji table), a visible share of start-up for plain names and numbers.
-    for header, justify in _headers(summary, view):
-        table.add_column(Text(header), justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for cells in _rows(summary, view):
-        table.add_row(*map(Text, cells))
-    parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), table]
+    parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), Fitted(_grid(summary, view))]
     parts += [
         Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))
     ]
@@ -114,25 +157,20 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
     return Group(*parts)
 
 
+def summary_text(
+    summary: Summary, view: View | None = None, width: int | None = None, color: bool = False
+) -> str:
+    """The summary table as text ``width`` columns wide (None: as wide as its content)."""
+    return to_text(summary_table(summary, view), width=width, color=color)
+
+
 def to_json(summary: Summary) -> str:
     """The ``--format json`` document: one key per line and one layer per line.
 
     Readable and diff-friendly for big models, and written by json's C encoder (``indent=``
     would force the pure-Python one: half the time of a 10,000-layer summary).
     """
-    return json_lines(summary.to_dict(), "layers")
-
-
-def json_lines(doc: dict[str, Any], list_key: str) -> str:
-    """A JSON object with each top-level key on its own line and ``list_key``'s items one per line."""
-    lines = []
-    for key, value in doc.items():
-        if key == list_key and value:
-            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
-            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
-        else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    return json_lines(summary.to_dict())
 
 
 def to_markdown(summary: Summary, view: View | None = None) -> str:
@@ -170,36 +208,40 @@ def to_csv(summary: Summary) -> str:
     return out.getvalue()
 
 
-def plain_table(summary: Summary, view: View | None = None) -> str:
-    """The table as plain text (for ``--format table -o FILE``)."""
-    from rich.console import Console
-
-    console = Console(width=120, file=io.StringIO(), color_system=None, force_terminal=False)
-    console.print(summary_table(summary, view))
-    return console.file.getvalue()  # type: ignore[attr-defined]
-
-
 def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
-    """The zoo as a Rich table: name, input, rules, params (and the published figure), MACs."""
-    from rich import box
-    from rich.table import Table
+    """The zoo as a Rich renderable: name, input, rules, params (and the published figure), MACs."""
+    from rich.console import Group
+    from rich.text import Text
 
-    table = Table(box=box.HEAVY_HEAD, title="cnncalc model zoo", title_justify="left")
-    for header in ("Model", "Input", "Rules"):
-        table.add_column(header, justify="left")
-    for header in ("Params", "Published", "MACs"):
-        table.add_column(header, justify="right")
+    columns = (
+        Col("Model"),
+        Col("Input"),
+        Col("Rules", secondary=True),
+        Col("Params", right=True),
+        Col("Published", right=True, secondary=True),
+        Col("MACs", right=True, secondary=True),
+    )
+    rows = []
     for name, doc, summary in entries:
         published = doc.get("published_params")
-        table.add_row(
-            name,
-            fmt_shape(summary.input_shape),
-            summary.convention.value,
-            f"{summary.total_params:,}",
-            "-" if published is None else f"{published:,}",
-            short_count(summary.total_macs),
+        rows.append(
+            (
+                Cell(name),
+                Cell(fmt_shape(summary.input_shape)),
+                Cell(summary.convention.value),
+                _count(summary.total_params),
+                Cell("-") if published is None else _count(published),
+                Cell(short_count(summary.total_macs)),
+            )
         )
-    return table
+    from ..zoo import ALIASES
+
+    aliases = ", ".join(f"{old} = {new}" for old, new in ALIASES.items())
+    return Group(
+        Text("cnncalc model zoo (names start with their source)", style="bold"),
+        Fitted(Grid(columns, tuple(rows))),
+        Text(f"Aliases (cnncalc 0.1 names): {aliases}"),
+    )
 
 
 def models_json(entries: list[tuple[str, dict[str, Any], Summary]]) -> str:

@@ -79,14 +79,21 @@ def readable_count(n: int) -> str:
 def cost_lines(summary: Summary, view: View) -> list[str]:
     """torchinfo-like totals: cost, memory, and the counting convention in force."""
     label = "FLOPs" if view.count is Count.FLOPS else "MACs"
-    if view.count is Count.FLOPS:
+    total = summary.total_cost(view.count, view.bias_macs)
+    if view.counter is not None:
+        from ..counters import HOW, UNITS, figures
+
+        label = f"{UNITS[view.counter]} ({view.counter.value})"
+        total = sum(f.value for f in figures(summary, view.counter))
+        rule = f"as {HOW[view.counter]} counts them (docs/costs.md has the rules)"
+    elif view.count is Count.FLOPS:
         rule = "FLOPs = 2*MACs + bias adds + elementwise ops"
     elif view.bias_macs:
-        rule = "MACs by weights, bias adds included (torchinfo style)"
+        rule = "MACs by weights, bias adds included (ptflops style for conv and linear)"
     else:
         rule = "MACs by weights, bias adds not counted (fvcore style)"
     return [
-        f"Total {label}: {readable_count(summary.total_cost(view.count, view.bias_macs))} per sample",
+        f"Total {label}: {readable_count(total)} per sample",
         f"Memory ({summary.dtype}): input {readable_bytes(summary.input_bytes)} · outputs "
         f"{readable_bytes(summary.activation_bytes)} · params {readable_bytes(summary.param_bytes)}",
         f"Estimated total: {readable_bytes(summary.estimated_total_bytes)} inference · "
@@ -95,11 +102,13 @@ def cost_lines(summary: Summary, view: View) -> list[str]:
     ]
 
 
-def shape_flow(summary: Summary, keep: int = 3, limit: int = 8) -> str:
-    """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; long models keep the first and last
-    ``keep`` shapes around ``… (N more) …``. Graphs list layers in topological order."""
-    shapes = [fmt_shape(summary.input_shape), *(fmt_shape(row.output_shape) for row in summary.layers)]
-    if len(shapes) > limit:
+def shape_flow(summary: Summary, keep: int = 3, limit: int | None = 8) -> str:
+    """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; with more than ``limit`` shapes
+    (None: no limit) the first and last ``keep`` stay around ``… (N more) …``. Graphs list layers
+    in topological order; several model inputs are joined with ``+``."""
+    start = " + ".join(fmt_shape(shape) for _, shape in summary.model_inputs)
+    shapes = [start, *(fmt_shape(row.output_shape) for row in summary.layers)]
+    if limit is not None and len(shapes) > limit:
         shapes = [*shapes[:keep], f"… ({len(shapes) - 2 * keep} more) …", *shapes[-keep:]]
     return "Shape flow: " + " → ".join(shapes)
 

@@ -1,0 +1,449 @@
+"""How other tools count a network's cost: torchinfo, fvcore, ptflops, thop and PyTorch's own
+flop counter, each reproduced per layer from the figures cnncalc computes.
+
+Every tool gets one pure rule per layer kind, written from its source (versions in
+``docs/costs.md``: torchinfo 1.8.0, fvcore 0.1.5.post20221221, ptflops 0.7.5 with its pytorch
+backend, thop 0.1.1.post2209072238, torch 2.13.0 ``torch.utils.flop_counter``). A rule returns
+the figure and why the tool counts it that way; :func:`compare` lists where the tools part from
+cnncalc's MACs, one line per reason.
+
+Kinds stand for the PyTorch module of the same job (``conv2d`` = ``nn.Conv2d``, ``relu`` =
+``nn.ReLU``, ``adaptiveavgpool2d`` = ``nn.AdaptiveAvgPool2d``), because torchinfo, ptflops and
+thop hook modules. A functional call has kinds of its own where PyTorch users meet it:
+``activation:relu`` is ``F.relu``, ``globalaveragepooling2d`` is ``F.adaptive_avg_pool2d(x, 1)``;
+a ``layernormalization`` over the channel axis of a channels-first tensor is torchvision's
+``LayerNorm2d`` (a subclass of ``nn.LayerNorm`` that ptflops and thop do not recognise, since
+they look classes up exactly). Residual adds, concatenations and reshapes are counted by none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .enums import Counter, DataFormat
+from .geometry import Shape, split_channels
+from .layers.base import Context
+from .summary import LayerRow, Summary
+
+#: What each tool calls its figure (all are per forward pass; batch 1 here).
+UNITS = {
+    Counter.CNNCALC: "MACs",
+    Counter.TORCHINFO: "Mult-Adds",
+    Counter.FVCORE: "flops (= MACs)",
+    Counter.PTFLOPS: "MACs",
+    Counter.THOP: "MACs",
+    Counter.TORCH: "FLOPs",
+}
+
+#: How each tool is run to get the figures (eval mode, batch 1, the tool's defaults).
+HOW = {
+    Counter.CNNCALC: "MACs by weights, bias adds not counted",
+    Counter.TORCHINFO: "torchinfo.summary(model, input_size) 'Total mult-adds'",
+    Counter.FVCORE: "fvcore FlopCountAnalysis(model.eval(), x).total()",
+    Counter.PTFLOPS: "ptflops get_model_complexity_info(model, res, backend='pytorch') MACs",
+    Counter.THOP: "thop.profile(model, (x,)) ops",
+    Counter.TORCH: "torch.utils.flop_counter.FlopCounterMode total (2 FLOPs per MAC)",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One layer's figure under one tool, and why the tool counts it so."""
+
+    value: int
+    why: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What a rule reads of a row: its kind, arguments, shapes and cnncalc's own figures."""
+
+    row: LayerRow
+    fmt: DataFormat
+
+    @property
+    def kind(self) -> str:
+        return type(self.row.layer).__name__
+
+    def arg(self, name: str, default: object = None) -> object:
+        return getattr(self.row.layer, name, default)
+
+    @property
+    def elements_in(self) -> int:
+        return math.prod(self.row.input_shape)
+
+    @property
+    def elements_out(self) -> int:
+        return math.prod(self.row.output_shape)
+
+    def spatial(self, shape: Shape) -> Shape:
+        return split_channels(shape, self.fmt)[0]
+
+    @property
+    def positions_out(self) -> int:
+        """Output positions of a window layer (its output size without the channels)."""
+        return math.prod(self.spatial(self.row.output_shape))
+
+
+Rule = Callable[[Layer], Figure]
+_NONE = Figure(0, "")
+
+
+def _zero(why: str) -> Rule:
+    return lambda layer: Figure(0, why)
+
+
+# --- activations, shared by Activation layers and a layer's own activation= -----------------
+
+#: ptflops hooks these modules (output numel) AND patches the F.* function they call, so one
+#: application counts twice; nn.SiLU and nn.Softmax only through the patched F.silu/F.softmax.
+_PTFLOPS_TWICE = {"gelu", "elu"}
+_PTFLOPS_ONCE = {"silu", "swish", "softmax", "relu", "relu6", "leaky_relu"}
+
+
+def _activation_ptflops(name: str, elements: int) -> Figure:
+    if name in _PTFLOPS_TWICE:
+        return Figure(2 * elements, f"nn.{name.upper()}: module hook + patched F.{name}, 1 each per value")
+    if name in ("relu",):
+        return Figure(elements, "F.relu (a function, no module): the patched F.relu, 1 per value")
+    if name in _PTFLOPS_ONCE:
+        return Figure(elements, f"{name}: counted once per value (module hook or patched function)")
+    return Figure(0, f"{name}: neither hooked nor patched by ptflops")
+
+
+def _softmax_thop(layer: Layer, axis_size: int) -> Figure:
+    # thop count_softmax: batch*(exp + add + div) = (numel/n)*(n + (n - 1) + n)
+    return Figure(layer.elements_out // axis_size * (3 * axis_size - 1), "nn.Softmax: (3n - 1) per row of n")
+
+
+def _fused_activation(counter: Counter, layer: Layer) -> Figure:
+    """A Keras layer's own ``activation=`` as PyTorch would write it: a function call after it."""
+    name = str(layer.arg("activation", "linear"))
+    if name == "linear":
+        return _NONE
+    if counter is Counter.PTFLOPS:
+        return _activation_ptflops(name, layer.elements_out)
+    if counter is Counter.THOP and name == "softmax":
+        return Figure(0, "F.softmax is not a module: thop does not see it")
+    return _NONE
+
+
+def _plus(base: Figure, extra: Figure) -> Figure:
+    if not extra.value:
+        return base
+    return Figure(base.value + extra.value, f"{base.why}; activation: {extra.why}")
+
+
+# --- convolutions ------------------------------------------------------------------------------
+
+
+def _conv(counter: Counter, layer: Layer) -> Figure:
+    row = layer.row
+    transposed = layer.kind == "ConvTranspose"
+    if counter is Counter.TORCHINFO:
+        base = Figure(
+            row.params * layer.positions_out,
+            "Conv: weight and bias elements x output positions"
+            + (
+                " (the output's, so a stride-S transposed conv counts about S^2 too much)"
+                if transposed
+                else ""
+            ),
+        )
+    elif counter is Counter.FVCORE:
+        base = Figure(row.macs, "conv: one flop per multiply-add, bias ignored")
+    elif counter is Counter.PTFLOPS:
+        base = Figure(row.macs + row.bias_adds, "conv: MACs plus one per output value for the bias")
+    elif counter is Counter.THOP:
+        if transposed:
+            positions_in = math.prod(layer.spatial(row.input_shape))
+            value = row.macs // positions_in * layer.positions_out
+            base = Figure(value, "ConvTranspose: output elements x in/groups x kernel (the output's size)")
+        else:
+            base = Figure(row.macs, "conv: output elements x in/groups x kernel, bias ignored")
+    elif counter is Counter.TORCH:
+        base = Figure(2 * row.macs, "convolution: 2 FLOPs per multiply-add, bias ignored")
+    else:
+        base = Figure(row.macs, "multiply-adds by weights")
+    return _plus(base, _fused_activation(counter, layer))
+
+
+def _dense(counter: Counter, layer: Layer) -> Figure:
+    row = layer.row
+    positions = math.prod(row.input_shape[:-1])
+    if counter is Counter.TORCHINFO:
+        why = "Linear: weight and bias elements x batch"
+        if positions > 1:
+            why += f", once, not per position ({positions} positions on an N-D input)"
+        base = Figure(row.params, why)
+    elif counter is Counter.FVCORE:
+        base = Figure(row.macs, "linear: one flop per multiply-add, bias ignored")
+    elif counter is Counter.PTFLOPS:
+        base = Figure(row.macs + row.bias_adds, "Linear: (in*out + out bias) per position")
+    elif counter is Counter.THOP:
+        base = Figure(row.macs, "Linear: in_features x output elements, bias ignored")
+    elif counter is Counter.TORCH:
+        base = Figure(2 * row.macs, "addmm/mm: 2 FLOPs per multiply-add, bias ignored")
+    else:
+        base = Figure(row.macs, "multiply-adds by weights")
+    return _plus(base, _fused_activation(counter, layer))
+
+
+# --- normalization -----------------------------------------------------------------------------
+
+
+def _batchnorm(counter: Counter, layer: Layer) -> Figure:
+    center, scale = bool(layer.arg("center", True)), bool(layer.arg("scale", True))
+    affine = center or scale
+    n = layer.elements_in
+    if counter is Counter.TORCHINFO:
+        shape = layer.row.input_shape
+        channels = shape[layer.row.layer.feature_axis(shape, Context(data_format=layer.fmt))]  # type: ignore[union-attr]
+        return Figure(
+            channels * (int(center) + int(scale)), "BatchNorm: weight and bias elements (2*C) x batch"
+        )
+    if counter in (Counter.FVCORE, Counter.PTFLOPS):
+        return Figure(n * (2 if affine else 1), "batch norm at inference: 2 per value (1 without affine)")
+    if counter is Counter.THOP:
+        return Figure(n * (4 if affine else 2), "BatchNorm: 2 per value, doubled for affine: 4 per value")
+    if counter is Counter.TORCH:
+        return Figure(0, "torch's flop counter counts only matrix products and convolutions")
+    return Figure(0, "no multiply-adds by weights (2 elementwise ops per value, in ops)")
+
+
+def _layernorm(counter: Counter, layer: Layer) -> Figure:
+    lay = layer.row.layer
+    axes = lay.normalized_axes(layer.row.input_shape)  # type: ignore[union-attr]
+    affine = bool(lay.learned)  # type: ignore[union-attr]
+    last_axis = axes == (len(layer.row.input_shape) - 1,)
+    n = layer.elements_in
+    if counter is Counter.TORCHINFO:
+        return Figure(layer.row.params, "LayerNorm: weight and bias elements x batch")
+    if counter is Counter.FVCORE:
+        return Figure(n * (5 if affine else 4), "layer_norm: 5 per value (4 without affine)")
+    if counter is Counter.PTFLOPS:
+        if not last_axis:
+            return Figure(0, "LayerNorm2d (a subclass over channels): ptflops looks classes up exactly")
+        return Figure(
+            n, "nn.LayerNorm: 1 per value (its 'affine' test looks for an attribute LayerNorm lacks)"
+        )
+    if counter is Counter.THOP:
+        if not last_axis:
+            return Figure(0, "LayerNorm2d (a subclass over channels): thop looks classes up exactly")
+        return Figure(n * (4 if affine else 2), "LayerNorm: 2 per value, doubled for affine: 4 per value")
+    return Figure(0, "not a matrix product or convolution" if counter is Counter.TORCH else "no weights MACs")
+
+
+# --- activations and pooling --------------------------------------------------------------------
+
+
+def _relu(counter: Counter, layer: Layer) -> Figure:
+    n = layer.elements_out
+    if counter is not Counter.PTFLOPS:
+        return Figure(0, "activations are not counted")
+    slope, cap = layer.arg("negative_slope", 0.0), layer.arg("max_value")
+    if layer.kind == "LeakyReLU" or slope:
+        return Figure(n, "nn.LeakyReLU: module hook, 1 per value (F.leaky_relu is not patched)")
+    if cap is not None:
+        return Figure(n, "nn.ReLU6: module hook, 1 per value (it calls F.hardtanh, not patched)")
+    return Figure(2 * n, "nn.ReLU: module hook + patched F.relu, 1 each per value")
+
+
+def _activation(counter: Counter, layer: Layer) -> Figure:
+    name = str(layer.arg("activation"))
+    if counter is Counter.PTFLOPS:
+        return _activation_ptflops(name, layer.elements_out)
+    if counter is Counter.THOP and name == "softmax":
+        return _softmax_thop(layer, layer.row.output_shape[-1])
+    return Figure(0, "activations are not counted")
+
+
+def _softmax(counter: Counter, layer: Layer) -> Figure:
+    if counter is Counter.PTFLOPS:
+        return Figure(layer.elements_out, "nn.Softmax: the patched F.softmax, 1 per value")
+    if counter is Counter.THOP:
+        axis = int(str(layer.arg("axis", -1)))
+        return _softmax_thop(layer, layer.row.output_shape[axis if axis < 0 else axis - 1])
+    return Figure(0, "softmax is not counted")
+
+
+def _maxpool(counter: Counter, layer: Layer) -> Figure:
+    if counter is Counter.PTFLOPS:
+        return Figure(2 * layer.elements_in, "MaxPool: module hook + patched F.max_pool, input size each")
+    return Figure(0, "max pooling is not counted")
+
+
+def _avgpool(counter: Counter, layer: Layer) -> Figure:
+    if counter is Counter.PTFLOPS:
+        return Figure(2 * layer.elements_in, "AvgPool: module hook + patched F.avg_pool, input size each")
+    if counter is Counter.THOP:
+        return Figure(layer.elements_out, "AvgPool: 1 per output value")
+    return Figure(0, "average pooling is not counted (fvcore handles only adaptive_avg_pool2d)")
+
+
+def _adaptive_avg(counter: Counter, layer: Layer) -> Figure:
+    row = layer.row
+    rank = len(layer.spatial(row.input_shape))
+    if counter is Counter.PTFLOPS:
+        return Figure(
+            2 * layer.elements_in,
+            "AdaptiveAvgPool: module hook + patched F.adaptive_avg_pool, input size each",
+        )
+    if counter is Counter.THOP:
+        # thop count_adap_avgpool: (prod(in/out per axis) + 1) * output elements, in doubles
+        kernel = 1.0
+        for n_in, n_out in zip(layer.spatial(row.input_shape), layer.spatial(row.output_shape), strict=True):
+            kernel *= n_in / n_out
+        return Figure(
+            int((kernel + 1) * layer.elements_out), "AdaptiveAvgPool: (in/out window + 1) per output value"
+        )
+    if counter is Counter.FVCORE:
+        if rank == 2:
+            return Figure(layer.elements_in, "adaptive_avg_pool2d: 1 per input value")
+        return Figure(0, f"adaptive_avg_pool{rank}d has no fvcore handle")
+    return Figure(0, "pooling is not counted")
+
+
+def _adaptive_max(counter: Counter, layer: Layer) -> Figure:
+    if counter is Counter.PTFLOPS:
+        return Figure(
+            2 * layer.elements_in, "AdaptiveMaxPool: module hook + patched function, input size each"
+        )
+    return Figure(0, "max pooling is not counted")
+
+
+def _global_avg(counter: Counter, layer: Layer) -> Figure:
+    rank = len(layer.spatial(layer.row.input_shape))
+    if counter is Counter.PTFLOPS:
+        return Figure(layer.elements_in, "F.adaptive_avg_pool (a function, no module): patched, input size")
+    if counter is Counter.FVCORE and rank == 2:
+        return Figure(layer.elements_in, "adaptive_avg_pool2d: 1 per input value")
+    return Figure(0, "a global average written as a function: no module to hook")
+
+
+def _global_max(counter: Counter, layer: Layer) -> Figure:
+    if counter is Counter.PTFLOPS:
+        return Figure(layer.elements_in, "F.adaptive_max_pool (a function, no module): patched, input size")
+    return Figure(0, "max pooling is not counted")
+
+
+def _upsampling(counter: Counter, layer: Layer) -> Figure:
+    n = layer.elements_out
+    bilinear = layer.arg("interpolation") == "bilinear"
+    if counter is Counter.PTFLOPS:
+        return Figure(n, "nn.Upsample: 1 per output value")
+    if counter is Counter.THOP:
+        return Figure(n * (11 if bilinear else 1), "Upsample: 1 per output value (bilinear 11)")
+    if counter is Counter.FVCORE and len(layer.spatial(layer.row.output_shape)) == 2:
+        return Figure(n * (4 if bilinear else 1), "upsample: 1 per output value (bilinear 4)")
+    return Figure(0, "resizing is not counted")
+
+
+def _layerscale(counter: Counter, layer: Layer) -> Figure:
+    if counter is Counter.TORCHINFO:
+        return Figure(layer.row.params, "a leaf module with a parameter: its elements x batch")
+    return Figure(0, "an elementwise product is not counted")
+
+
+#: Kinds with a rule of their own (by class name, so no layer module is imported here).
+_RULES: dict[str, Callable[[Counter, Layer], Figure]] = {
+    "Conv": _conv,
+    "DepthwiseConv": _conv,
+    "SeparableConv": _conv,
+    "ConvTranspose": _conv,
+    "Dense": _dense,
+    "BatchNorm": _batchnorm,
+    "LayerNorm": _layernorm,
+    "ReLU": _relu,
+    "LeakyReLU": _relu,
+    "Activation": _activation,
+    "Softmax": _softmax,
+    "MaxPool": _maxpool,
+    "AvgPool": _avgpool,
+    "AdaptiveAvgPool": _adaptive_avg,
+    "AdaptiveMaxPool": _adaptive_max,
+    "GlobalAvgPool": _global_avg,
+    "GlobalMaxPool": _global_max,
+    "UpSampling": _upsampling,
+    "LayerScale": _layerscale,
+}
+
+#: Kinds every tool leaves at zero, and why.
+_NOT_COUNTED = {
+    "Add": "residual adds (the + operator) are counted by none",
+    "Subtract": "elementwise merges are counted by none",
+    "Multiply": "elementwise products (the * operator) are counted by none",
+    "Arithmetic": "tensor-constant arithmetic (operators) is counted by none",
+    "Operation": "tensor-constant arithmetic (operators) is counted by none",
+}
+
+
+def figure(row: LayerRow, counter: Counter, fmt: DataFormat) -> Figure:
+    """One layer's figure under ``counter``'s rules."""
+    if counter is Counter.CNNCALC:
+        return Figure(row.macs, "multiply-adds by weights, bias adds not counted")
+    layer = Layer(row, fmt)
+    rule = _RULES.get(layer.kind)
+    if rule is not None:
+        return rule(counter, layer)
+    if row.macs:
+        # a kind no PyTorch tool knows (network3, a nested model): its MACs as the tools would
+        # count a conv or linear of that size
+        return Figure(row.macs * (2 if counter is Counter.TORCH else 1), "counted as its multiply-adds")
+    return Figure(0, _NOT_COUNTED.get(layer.kind, "no weights: not counted"))
+
+
+def figures(summary: Summary, counter: Counter) -> tuple[Figure, ...]:
+    """Every layer's figure under ``counter``'s rules, in the summary's order."""
+    return tuple(figure(row, counter, summary.data_format) for row in summary.layers)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Where one tool parts from cnncalc's MACs for one reason: the layers and the amount."""
+
+    counter: Counter
+    why: str
+    kind: str
+    layers: tuple[str, ...]
+    delta: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every tool's figure per layer and in total, and the differences from cnncalc's MACs."""
+
+    summary: Summary
+    counters: tuple[Counter, ...]
+    #: per layer, one figure per counter (in ``counters`` order)
+    rows: tuple[tuple[Figure, ...], ...]
+    differences: tuple[Difference, ...]
+
+    def total(self, counter: Counter) -> int:
+        """The tool's total for the network."""
+        i = self.counters.index(counter)
+        return sum(row[i].value for row in self.rows)
+
+
+def compare(summary: Summary, counters: tuple[Counter, ...] = tuple(Counter)) -> Comparison:
+    """Each tool's figures side by side, with one :class:`Difference` per (tool, reason) where a
+    tool's figure is not cnncalc's MACs."""
+    columns = [figures(summary, c) for c in counters]
+    rows = tuple(zip(*columns, strict=True)) if columns else tuple(() for _ in summary.layers)
+    groups: dict[tuple[Counter, str, str], tuple[list[str], list[int]]] = {}
+    for counter, column in zip(counters, columns, strict=True):
+        if counter is Counter.CNNCALC:
+            continue
+        for row, fig in zip(summary.layers, column, strict=True):
+            if fig.value == row.macs:
+                continue
+            names, deltas = groups.setdefault((counter, fig.why, row.type), ([], []))
+            names.append(row.name)
+            deltas.append(fig.value - row.macs)
+    differences = tuple(
+        Difference(counter, why, kind, tuple(names), sum(deltas))
+        for (counter, why, kind), (names, deltas) in groups.items()
+    )
+    return Comparison(summary, tuple(counters), rows, differences)

@@ -1,0 +1,259 @@
+"""Tables that fit a width without ever breaking a number, a shape or a name.
+
+A :class:`Grid` is plain text: columns (with a short header for narrow widths) and cells (with an
+optional compact form, e.g. ``1.85 G`` for ``1,849,688,064``). :func:`fit` picks the first plan
+whose tables fit the width, in this order:
+
+1. everything in full, one table;
+2. compact cells and short headers, one table;
+3. compact, with the secondary columns moved to further tables (each repeating the first column);
+4. as 3, and cells of wrapping columns broken at spaces (never inside a word);
+
+and when even that is too wide, plan 4 at its narrowest: the lines run past the width (a terminal
+folds them visually) but every token stays whole. Without a width (redirected output, ``-o``)
+plan 1 is used at the content's full width, so a file and a redirect get the same bytes.
+
+Column widths are computed here, not by Rich, and given to Rich as fixed widths: Rich's own
+shrinking folds words mid-token, which is exactly what this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def cell_len(text: str) -> int:
+    """Columns ``text`` takes on a terminal (wide characters count two)."""
+    from rich.cells import cell_len as measure  # Rich loads only when a table is drawn
+
+    return int(measure(text))
+
+
+#: Table borders: HEAVY_HEAD/SIMPLE boxes with one space of padding each side of a cell.
+_PAD = 2
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: its header (and the short header used at narrow widths), alignment and role."""
+
+    header: str
+    short: str = ""
+    right: bool = False
+    #: may move to a second table at narrow widths (the first column is repeated there)
+    secondary: bool = False
+    #: cells may break at spaces when nothing else fits (never inside a word)
+    wrap: bool = False
+
+    def title(self, compact: bool) -> str:
+        """The header text for a plan."""
+        return (self.short or self.header) if compact else self.header
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell's full text, its compact form (``""``: the same), a Rich style, and the number a
+    sortable HTML table orders it by (None: by its text)."""
+
+    text: str
+    compact: str = ""
+    style: str = ""
+    sort: float | None = None
+
+    def value(self, compact: bool) -> str:
+        """The text for a plan."""
+        return (self.compact or self.text) if compact else self.text
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Columns and rows of plain text; the first column identifies the row (repeated on a split)."""
+
+    columns: tuple[Col, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    #: a ruled line between rows (Keras's summary has them)
+    lines: bool = False
+    #: SIMPLE box without outer edges instead of HEAVY_HEAD
+    simple: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a grid is drawn: column groups (indices), their widths, compact or not, wrapped or not."""
+
+    compact: bool
+    wrapped: bool
+    groups: tuple[tuple[int, ...], ...]
+    widths: tuple[int, ...] = field(default=())
+
+    def table_width(self, grid: Grid, group: Sequence[int]) -> int:
+        """Characters one table of the plan takes, borders included."""
+        return _table_width(grid, [self.widths[i] for i in group])
+
+    def width(self, grid: Grid) -> int:
+        """The widest table of the plan."""
+        return max(self.table_width(grid, g) for g in self.groups)
+
+
+def _table_width(grid: Grid, widths: Sequence[int]) -> int:
+    borders = len(widths) - 1 if grid.simple else len(widths) + 1
+    return sum(widths) + _PAD * len(widths) + borders
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for line in text.split("\n") for word in line.split(" ")), default=0)
+
+
+def _longest_line(text: str) -> int:
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def _natural(grid: Grid, compact: bool) -> list[int]:
+    """Each column's width with nothing wrapped."""
+    return [
+        max([_longest_line(col.title(compact)), *(_longest_line(row[i].value(compact)) for row in grid.rows)])
+        for i, col in enumerate(grid.columns)
+    ]
+
+
+def _narrowest(grid: Grid, compact: bool) -> list[int]:
+    """Each column's width with wrapping columns (and every header) broken at spaces."""
+    out = []
+    for i, col in enumerate(grid.columns):
+        measure = _longest_word if col.wrap else _longest_line
+        cells = [measure(row[i].value(compact)) for row in grid.rows]
+        out.append(max([_longest_word(col.title(compact)), *cells]))
+    return out
+
+
+def _pack(grid: Grid, widths: Sequence[int], limit: int | None, split: bool) -> tuple[tuple[int, ...], ...]:
+    """Column groups: every primary column in the first table, then secondary ones in order,
+    starting a new table (behind the first column) when the next one would not fit."""
+    n = len(grid.columns)
+    if not split or limit is None:
+        return (tuple(range(n)),)
+    first = [0, *(i for i in range(1, n) if not grid.columns[i].secondary)]
+    groups = [first]
+    for i in range(1, n):
+        if not grid.columns[i].secondary:
+            continue
+        current = groups[-1]
+        if _table_width(grid, [widths[j] for j in [*current, i]]) <= limit:
+            current.append(i)
+        else:
+            groups.append([0, i])
+    return tuple(tuple(g) for g in groups)
+
+
+def _share(grid: Grid, group: Sequence[int], natural: list[int], narrow: list[int], limit: int) -> None:
+    """Within one table, narrow the wrapping columns (widest first) until it fits; in place."""
+    wrapping = [i for i in group if grid.columns[i].wrap or narrow[i] < natural[i]]
+    fixed = [i for i in group if i not in wrapping]
+    room = limit - _table_width(grid, [0] * len(group)) - sum(natural[i] for i in fixed)
+    widths = {i: natural[i] for i in wrapping}
+    # Water-filling: the largest cap c with sum(max(narrow, min(natural, c))) <= room.
+    cap = max(widths.values(), default=0)
+    while cap > 0 and sum(max(narrow[i], min(natural[i], cap)) for i in wrapping) > room:
+        cap -= 1
+    for i in wrapping:
+        natural[i] = max(narrow[i], min(natural[i], cap))
+
+
+def plan(grid: Grid, width: int | None) -> Plan:
+    """The first plan (see the module docstring) whose tables fit ``width`` (None: any width)."""
+    has_secondary = any(c.secondary for c in grid.columns[1:])
+    natural = _natural(grid, compact=False)
+    candidates = [(False, False)]
+    if width is not None:
+        candidates += [(True, False)] + ([(True, True)] if has_secondary else [])
+    for compact, split in candidates:
+        widths = natural if not compact else _natural(grid, compact=True)
+        candidate = Plan(compact, False, _pack(grid, widths, width, split), tuple(widths))
+        if width is None or candidate.width(grid) <= width:
+            return candidate
+    assert width is not None  # only the terminal case gets here
+    widths = _natural(grid, compact=True)
+    narrow = _narrowest(grid, compact=True)
+    groups = _pack(grid, narrow, width, split=has_secondary)
+    shared = list(widths)
+    for group in groups:
+        _share(grid, group, shared, narrow, width)
+    return Plan(True, True, groups, tuple(shared))
+
+
+def wrap_words(text: str, width: int) -> str:
+    """Greedy word wrap at spaces; a word is never broken (``width`` is at least the longest)."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            if line and cell_len(line) + 1 + cell_len(word) > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "\n".join(out)
+
+
+def tables(grid: Grid, chosen: Plan) -> list[Any]:
+    """The Rich tables of a plan, every column at its computed fixed width."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    out = []
+    for group in chosen.groups:
+        table = Table(
+            box=box.SIMPLE if grid.simple else box.HEAVY_HEAD,
+            show_lines=grid.lines,
+            show_edge=not grid.simple,
+            padding=(0, 1),
+            pad_edge=True,
+        )
+        for i in group:
+            col = grid.columns[i]
+            header = col.title(chosen.compact)
+            if chosen.wrapped:
+                header = wrap_words(header, chosen.widths[i])
+            table.add_column(
+                Text(header),
+                justify="right" if col.right else "left",
+                width=chosen.widths[i],
+                no_wrap=True,
+            )
+        for row in grid.rows:
+            cells = []
+            for i in group:
+                text = row[i].value(chosen.compact)
+                if chosen.wrapped and grid.columns[i].wrap:
+                    text = wrap_words(text, chosen.widths[i])
+                cells.append(Text(text, style=row[i].style))
+            table.add_row(*cells)
+        out.append(table)
+    return out
+
+
+class Fitted:
+    """A Rich renderable of a grid that picks its plan from the width it is given.
+
+    Rendered wider than the width when even the narrowest plan does not fit (print it with
+    ``crop=False``): a line longer than the terminal is better than a number cut in two.
+    """
+
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        chosen = plan(self.grid, options.max_width)
+        room = max(options.max_width, chosen.width(self.grid))
+        for table in tables(self.grid, chosen):
+            yield from console.render(table, options.update_width(room))
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        widest = plan(self.grid, None).width(self.grid)
+        return Measurement(min(widest, options.max_width), widest)

@@ -1,0 +1,214 @@
+"""Every graph edge is drawn once, visibly, and crosses no box; rows wrap; kernels stay on their face.
+
+The oracle is the summary's own graph (each layer's inputs) and plain geometry on the SVG's
+numbers: a path is a list of points, a box a rectangle (``data-box``, checked against the
+polygons it bounds).
+"""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree as ET
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cnncalc
+from cnncalc import zoo
+from cnncalc.render.diagram import MAX_WIDTH, kernel_face, layout, to_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+MODELS = ["resnet18", "resnet50", "vgg16", "inception_block", "mobilenetv2", "lenet5"]
+
+
+def parse(svg: str) -> tuple[ET.Element, dict[str, tuple[float, float, float, float]], list[ET.Element]]:
+    root = ET.fromstring(svg)
+    boxes = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "volume":
+            x, y, w, h = map(float, g.get("data-box").split())
+            xs, ys = [], []
+            for polygon in g.iter(f"{SVG}polygon"):
+                for point in polygon.get("points").split():
+                    px, py = map(float, point.split(","))
+                    xs.append(px)
+                    ys.append(py)
+            # data-box bounds every polygon of the box (to the 0.1 px the SVG is written in)
+            assert (
+                x - 0.11 <= min(xs)
+                and max(xs) <= x + w + 0.11
+                and y - 0.11 <= min(ys)
+                and max(ys) <= y + h + 0.11
+            )
+            boxes[g.get("data-name")] = (x, y, x + w, y + h)
+    edges = [p for p in root.iter(f"{SVG}path") if "edge" in (p.get("class") or "").split()]
+    return root, boxes, edges
+
+
+def points(path: ET.Element) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", path.get("d"))]
+
+
+def crosses(a: tuple[float, float], b: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Does the segment a-b pass through the open interior of the box? (Segments are axis-aligned.)"""
+    left, top, right, bottom = box
+    eps = 0.2  # the SVG rounds to 0.1 px
+    if a[0] == b[0]:  # vertical
+        lo, hi = sorted((a[1], b[1]))
+        return left + eps < a[0] < right - eps and lo < bottom - eps and hi > top + eps
+    if a[1] == b[1]:  # horizontal
+        lo, hi = sorted((a[0], b[0]))
+        return top + eps < a[1] < bottom - eps and lo < right - eps and hi > left + eps
+    raise AssertionError(f"segment {a} -> {b} is not axis-aligned")
+
+
+def on_boundary(p: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    left, top, right, bottom = box
+    return (abs(p[0] - left) < 0.11 or abs(p[0] - right) < 0.11) and top - 0.11 <= p[1] <= bottom + 0.11
+
+
+def check_drawing(summary: cnncalc.Summary, svg: str) -> None:
+    root, boxes, edges = parse(svg)
+    expected = sorted((source, row.name) for row in summary.layers for source in row.inputs)
+    drawn = sorted((e.get("data-from"), e.get("data-to")) for e in edges)
+    assert drawn == expected  # one drawn edge per graph edge, no more, no fewer
+    assert len(boxes) == len(summary.layers) + len(summary.model_inputs)
+    for edge in edges:
+        pts = points(edge)
+        source, target = boxes[edge.get("data-from")], boxes[edge.get("data-to")]
+        assert (
+            on_boundary(pts[0], source) and abs(pts[0][0] - source[2]) < 0.11
+        )  # leaves its source's right side
+        assert (
+            on_boundary(pts[-1], target) and abs(pts[-1][0] - target[0]) < 0.11
+        )  # enters its target's left side
+        for a, b in zip(pts, pts[1:], strict=False):
+            for name, box in boxes.items():
+                assert not crosses(a, b, box), (edge.get("data-from"), edge.get("data-to"), "crosses", name)
+    width = float(root.get("width"))
+    assert width <= MAX_WIDTH
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_zoo_diagrams_draw_every_edge_around_every_box(name: str) -> None:
+    s = cnncalc.summarize(zoo.load(name))
+    check_drawing(s, to_svg(s))
+
+
+def test_resnet_skip_edges_run_above_the_row() -> None:
+    s = cnncalc.summarize(zoo.load("resnet18"))
+    _, boxes, edges = parse(to_svg(s))
+    drawing = layout(s)
+    column = {p.volume.name: p.column for p in drawing.placed}
+    long = [e for e in edges if column[e.get("data-to")] - column[e.get("data-from")] > 1]
+    # resnet18's 8 basic blocks each add a shortcut (5 identities, 3 downsampling 1x1 convs) that
+    # skips the block's two convs: 8 edges over columns, drawn over the row or (when the row
+    # wraps in between) through the corridors between rows.
+    assert len(long) == 8
+    assert all(set(e.get("class").split()) & {"skip", "wrap"} for e in long)
+    skips = [e for e in long if "skip" in e.get("class").split()]
+    assert skips
+    for edge in skips:
+        highest = min(y for _, y in points(edge))
+        source, target = boxes[edge.get("data-from")], boxes[edge.get("data-to")]
+        assert highest < min(source[1], target[1])
+
+
+def test_long_networks_wrap_into_rows_under_the_width() -> None:
+    s = cnncalc.summarize(zoo.load("resnet50"))
+    drawing = layout(s)
+    assert max(p.row for p in drawing.placed) >= 3  # 24,267 px in one strip before: many rows now
+    assert drawing.width <= MAX_WIDTH
+    assert any(e.kind == "wrap" for e in drawing.edges)
+    vgg = layout(cnncalc.summarize(zoo.load("vgg16")))
+    assert vgg.width <= MAX_WIDTH and max(p.row for p in vgg.placed) >= 1  # was 3145 px wide
+
+
+def test_boxes_carry_layer_names() -> None:
+    s = cnncalc.summarize(zoo.load("vgg16"))
+    root = ET.fromstring(to_svg(s))
+    names = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "name"]
+    assert names == ["input", *(row.name for row in s.layers)]
+    assert sum(1 for t in root.iter(f"{SVG}text") if t.get("class") == "kind" and t.text == "Conv2D") == 13
+
+
+def inside(p: tuple[float, float], quad: list[tuple[float, float]]) -> bool:
+    """Is p inside (or on) the convex quadrilateral?"""
+    signs = []
+    for (x1, y1), (x2, y2) in zip(quad, quad[1:] + quad[:1], strict=False):
+        signs.append((x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1))
+    return all(s >= -1e-6 for s in signs) or all(s <= 1e-6 for s in signs)
+
+
+@pytest.mark.parametrize("name", ["vgg16", "lenet5", "resnet18"])
+def test_kernels_stay_on_their_face(name: str) -> None:
+    drawing = layout(cnncalc.summarize(zoo.load(name)))
+    where = {p.volume.name: p for p in drawing.placed}
+    s = cnncalc.summarize(zoo.load(name))
+    checked = 0
+    for row in s.layers:
+        source = where[row.inputs[0]]
+        quad = kernel_face(source, where[row.name].volume.kernel)
+        if quad is None:
+            continue
+        v, x, y = source.volume, source.x, source.y
+        d = v.depth * 0.7
+        face = [
+            (x + v.thickness, y),
+            (x + v.thickness + d, y - d),
+            (x + v.thickness + d, y - d - v.height),
+            (x + v.thickness, y - v.height),
+        ]
+        assert all(inside(corner, face) for corner in quad), row.name
+        checked += 1
+    assert checked >= 3
+
+
+layer = st.sampled_from(["conv:4,3,padding=same", "conv:8,1", "maxpool:2,1,same", "relu", "bn"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(layer, st.integers(0, 6)), min_size=1, max_size=14),
+    st.sampled_from([400, 900, MAX_WIDTH]),
+)
+def test_random_graphs_draw_every_edge_around_every_box(chain: list[tuple[str, int]], width: int) -> None:
+    """Random DAGs: each layer reads the previous one, and some add a skip from further back."""
+    layers: list[object] = []
+    names = ["input"]
+    for i, (text, back) in enumerate(chain):
+        name = f"l{i}"
+        kind, _, args = text.partition(":")
+        layers.append({"type": kind, "name": name, "inputs": [names[-1]], **_args(kind, args)})
+        names.append(name)
+        if back >= 2 and len(names) > back + 1:
+            add = f"a{i}"
+            layers.append({"type": "concatenate", "name": add, "inputs": [names[-1], names[-1 - back]]})
+            names.append(add)
+    s = cnncalc.summarize({"input_shape": [8, 8, 4], "layers": layers})
+    svg = to_svg(s, max_width=width)
+    _, boxes, edges = parse(svg)
+    check_drawing(s, svg) if width == MAX_WIDTH else _no_crossings(boxes, edges, s)
+
+
+def _no_crossings(boxes, edges, s) -> None:
+    expected = sorted((source, row.name) for row in s.layers for source in row.inputs)
+    assert sorted((e.get("data-from"), e.get("data-to")) for e in edges) == expected
+    for edge in edges:
+        pts = points(edge)
+        for a, b in zip(pts, pts[1:], strict=False):
+            for box in boxes.values():
+                assert not crosses(a, b, box)
+
+
+def _args(kind: str, args: str) -> dict:
+    values = args.split(",") if args else []
+    if kind == "conv":
+        out = {"filters": int(values[0]), "kernel_size": int(values[1])}
+        if len(values) > 2:
+            out["padding"] = values[2].split("=")[1]
+        return out
+    if kind == "maxpool":
+        return {"pool_size": int(values[0]), "strides": int(values[1]), "padding": values[2]}
+    return {}

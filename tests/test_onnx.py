@@ -1,0 +1,193 @@
+"""ONNX files behind `-f`: shapes by cnncalc's own rules equal the exporters' (fixtures written by
+torch.onnx.export with their weights cleared, expected values from torch and onnxruntime:
+tests/fixtures/onnx/make_fixtures.py), and bad files are one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cnncalc
+from cnncalc.errors import CnncalcError, SpecError
+from cnncalc.io.onnx import Graph, Node, Tensor, convert, read_onnx
+from cnncalc.io.sources import read_spec
+
+from .helpers import run
+
+onnx = pytest.importorskip("onnx")
+
+HERE = Path(__file__).parent / "fixtures" / "onnx"
+FIXTURES = sorted(p.stem for p in HERE.glob("*.onnx"))
+
+
+def expected(name: str) -> dict:
+    return json.loads((HERE / f"{name}.expected.json").read_text())
+
+
+def test_fixtures_are_small_and_present() -> None:
+    assert len(FIXTURES) >= 7
+    for name in FIXTURES:
+        assert (HERE / f"{name}.onnx").stat().st_size < 200_000
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_reads_as_the_exporter_and_onnx_inference_say(name: str) -> None:
+    want = expected(name)
+    summary = cnncalc.summarize(read_spec(str(HERE / f"{name}.onnx")))
+    assert list(summary.input_shape) == want["input_shape"]
+    assert list(summary.output_shape) == want["output_shape"]  # torch's own output
+    rows = {row.name: row for row in summary.layers}
+    for node, shape in want["nodes"].items():  # onnxruntime's real tensors, node by node
+        assert list(rows[node].output_shape) == shape, node
+    # the float initializers the nodes read, counted per use (stored without data)
+    assert summary.total_params + summary.total_buffers == want["initializer_elements"]
+
+
+def test_unfolded_batchnorm_is_params_and_buffers_as_torch_counts() -> None:
+    # The pre-activation BN (before a conv) is not folded by the exporter: 8 weights + 8 biases
+    # are parameters, running mean and variance 16 buffers, as in torch.
+    summary = cnncalc.summarize(read_spec(str(HERE / "small_resnet.onnx")))
+    bn = [row for row in summary.layers if row.type == "batchnormalization"]
+    assert [(row.params, row.buffers) for row in bn] == [(16, 16)]
+
+
+def test_cli_summary_of_an_onnx_file() -> None:
+    result = run("summary", "-f", str(HERE / "small_resnet.onnx"), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["convention"] == "pytorch" and doc["data_format"] == "channels_first"
+    assert doc["output_shape"] == expected("small_resnet")["output_shape"]
+    assert doc["layers"][0]["name"] == "/stem/stem.0/Conv"  # rows are named by node name
+
+
+def test_detected_by_content_without_the_extension(tmp_path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes((HERE / "shuffle.onnx").read_bytes())
+    result = run("summary", "-f", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["output_shape"] == expected("shuffle")["output_shape"]
+
+
+def test_dynamic_batch_and_other_sizes_follow_the_shape_arithmetic() -> None:
+    # ShuffleNet's channel shuffle reshapes with sizes read by Shape/Gather: at 3x48x40 the
+    # stride-2 conv gives 24x24x20; the shuffle keeps it, the mean and Linear give 5.
+    spec = read_spec(str(HERE / "shuffle.onnx"), input_shape=(3, 48, 40))
+    summary = cnncalc.summarize(spec)
+    shapes = {row.name: row.output_shape for row in summary.layers}
+    assert shapes["/c1/Conv"] == (24, 24, 20) and summary.output_shape == (5,)
+    assert shapes["/Transpose"] == (12, 2, 24, 20)  # view(b, 2, 12, h, w) then transpose(1, 2)
+
+
+def test_other_input_sizes_from_the_cli() -> None:
+    # 3x96x96: stem /2, pool /2, stride-2 conv /2 -> 16x12x12, then Linear(16, 10).
+    result = run("summary", "-f", str(HERE / "small_resnet.onnx"), "--input", "3x96x96", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    layers = json.loads(result.stdout)["layers"]
+    assert [x["output_shape"] for x in layers if x["name"] == "/pre/pre.2/Conv"] == [[16, 12, 12]]
+
+
+def _model(name: str):
+    return onnx.load(str(HERE / f"{name}.onnx"))
+
+
+def _one_line_error(tmp_path, data: bytes, *needles: str) -> str:
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(data)
+    result = run("summary", "-f", str(path))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), lines
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_truncated_protobuf(tmp_path) -> None:
+    data = (HERE / "small_resnet.onnx").read_bytes()
+    _one_line_error(tmp_path, data[: len(data) // 2], "bad.onnx: not a readable ONNX model")
+
+
+def test_unknown_op(tmp_path) -> None:
+    m = _model("small_resnet")
+    node = next(n for n in m.graph.node if n.op_type == "Relu")
+    node.op_type = "FancyNorm"
+    name = node.name
+    _one_line_error(tmp_path, m.SerializeToString(), f"node {name!r}: ONNX op 'FancyNorm' is not supported")
+
+
+def test_missing_initializer(tmp_path) -> None:
+    m = _model("small_resnet")
+    weight = next(n for n in m.graph.node if n.op_type == "Conv").input[1]
+    kept = [t for t in m.graph.initializer if t.name != weight]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(kept)
+    _one_line_error(tmp_path, m.SerializeToString(), f"reads {weight!r}", "missing initializer")
+
+
+def test_cycle(tmp_path) -> None:
+    m = _model("small_resnet")
+    # the first conv now reads the graph's last output: every node waits on another
+    next(n for n in m.graph.node if n.op_type == "Conv").input[0] = m.graph.node[-1].output[0]
+    _one_line_error(tmp_path, m.SerializeToString(), "the graph has a cycle")
+
+
+def test_without_the_onnx_package(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(SpecError, match=r"pip install 'cnncalc\[onnx\]'"):
+        read_onnx((HERE / "shuffle.onnx").read_bytes(), "m.onnx")
+
+
+def test_dynamic_spatial_axes_need_an_input_shape() -> None:
+    graph = Graph(
+        inputs=(("x", (None, 3, None, None)),),
+        initializers={"w": Tensor((8, 3, 3, 3))},
+        nodes=(Node("Conv", "c", ("x", "w"), ("y",), {"kernel_shape": (3, 3)}),),
+    )
+    with pytest.raises(SpecError, match=r"input 'x' is \?x3x\?x\?: give input_shape with 3 sizes"):
+        convert(graph)
+    assert cnncalc.summarize(convert(graph, (3, 10, 12))).output_shape == (8, 8, 10)
+
+
+def test_conv_weight_that_disagrees_with_the_input() -> None:
+    graph = Graph(
+        inputs=(("x", (1, 4, 8, 8)),),
+        initializers={"w": Tensor((8, 3, 3, 3))},
+        nodes=(Node("Conv", "c", ("x", "w"), ("y",), {}),),
+    )
+    with pytest.raises(CnncalcError, match="expects 3 input channels, the input has 4"):
+        convert(graph)
+
+
+def test_auto_pad_same_upper_is_tensorflow_padding() -> None:
+    # n=7, F=3, S=2: out ceil(7/2)=4, total padding (4-1)*2+3-7 = 2 -> 1 before, 1 after.
+    graph = Graph(
+        inputs=(("x", (1, 1, 7, 7)),),
+        initializers={"w": Tensor((2, 1, 3, 3))},
+        nodes=(Node("Conv", "c", ("x", "w"), ("y",), {"strides": (2, 2), "auto_pad": "SAME_UPPER"}),),
+    )
+    row = cnncalc.summarize(convert(graph)).layers[0]
+    assert row.output_shape == (2, 4, 4) and row.padding == ((1, 1), (1, 1))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fuzz_any_bytes_read_or_fail_cleanly(data) -> None:
+    base = (HERE / f"{data.draw(st.sampled_from(FIXTURES))}.onnx").read_bytes()
+    choice = data.draw(st.sampled_from(["random", "cut", "flip"]))
+    if choice == "random":
+        blob = data.draw(st.binary(max_size=300))
+    elif choice == "cut":
+        blob = base[: data.draw(st.integers(0, len(base)))]
+    else:
+        at = data.draw(st.integers(0, len(base) - 1))
+        blob = base[:at] + bytes([data.draw(st.integers(0, 255))]) + base[at + 1 :]
+    try:
+        spec = read_onnx(blob, "fuzz.onnx")
+        cnncalc.summarize(spec)
+    except CnncalcError as err:
+        assert "\n" not in str(err)
