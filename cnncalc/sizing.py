@@ -794,6 +794,7 @@ def _broadcast(p: _Pass, a: SizeFn, b: SizeFn) -> SizeFn:
         return a
     if a.is_const and b.is_const:
         return a  # not about the solved axis: the final check sees it
+    equal = SizeSet.where(a - b, 0, 0)
     p.equal(a, b, "its inputs' sizes must match (or be 1)")
     for side in (a, b):
         ones = SizeSet.where(side, 1, 1)
@@ -801,7 +802,7 @@ def _broadcast(p: _Pass, a: SizeFn, b: SizeFn) -> SizeFn:
             continue
         if not ones.finite:
             raise SolveError("an input of a broadcasting merge is 1 for infinitely many sizes")
-        p.candidates.update(ones.members())
+        p.candidates.update(n for n in ones.members() if n not in equal)
     return a
 
 
