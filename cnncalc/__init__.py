@@ -14,15 +14,13 @@ of the package (``docs/architecture.md``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import render as _render
-from .engine import summarize as _summarize
-from .enums import Convention, DataFormat
-from .errors import CnncalcError, ShapeError, SpecError
-from .io import Spec, parse
-from .layers.args import shape as _shape
-from .summary import LayerRow, Summary
+if TYPE_CHECKING:
+    from .enums import Convention, DataFormat
+    from .errors import CnncalcError, ShapeError, SpecError
+    from .io import Spec, parse
+    from .summary import LayerRow, Summary
 
 __version__ = "0.1.0"
 
@@ -39,10 +37,42 @@ __all__ = [
     "summarize",
 ]
 
-# A Summary renders itself in Rich and Jupyter. The core never imports the renderers; the facade
-# gives the plain-data class its display hooks (which load Rich only when used).
-Summary.__rich__ = _render.rich_display  # type: ignore[attr-defined]
-Summary._repr_html_ = _render.html_display  # type: ignore[attr-defined]
+#: Where each public name lives. Loaded on first use (PEP 562): importing the package costs
+#: nothing, so the console script (cnncalc/_launch.py) loads everything inside its Ctrl-C guard.
+_WHERE = {
+    "CnncalcError": "errors",
+    "ShapeError": "errors",
+    "SpecError": "errors",
+    "Convention": "enums",
+    "DataFormat": "enums",
+    "Spec": "io",
+    "parse": "io",
+    "LayerRow": "summary",
+    "Summary": "summary",
+}
+
+
+def _display_hooks() -> None:
+    """A Summary renders itself in Rich and Jupyter. The core never imports the renderers; the
+    facade gives the plain-data class its display hooks (which load Rich only when used)."""
+    from . import render
+    from .summary import Summary
+
+    Summary.__rich__ = render.rich_display  # type: ignore[attr-defined]
+    Summary._repr_html_ = render.html_display  # type: ignore[attr-defined]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if name == "Summary":
+        _display_hooks()
+    globals()[name] = value
+    return value
 
 
 def summarize(
@@ -60,6 +90,11 @@ def summarize(
     ``expand`` shows the layers of nested models instead of one row each. A :class:`ShapeError`
     carries a computed ``hint`` (the input sizes that work, the padding that does); ``hints=False``
     skips computing it (for loops that expect failures)."""
+    from .engine import summarize as _summarize
+    from .io import parse
+    from .layers.args import shape as _shape
+
+    _display_hooks()
     given = (
         None
         if input_shape is None

@@ -1,5 +1,5 @@
 """``python -m cnncalc``: the same program as the ``cnncalc`` console script."""
 
-from .cli import main
+from ._launch import main
 
 main()

@@ -17,14 +17,14 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .engine import summarize
 from .enums import CheckStatus
 from .errors import CnncalcError, SpecError
-from .io.document import loads
-from .io.files import read_head, read_text, source_name
+from .io.document import decode_json, loads
+from .io.files import read_head, read_text, source_name, write_atomic
 from .io.sources import read_spec, sniff
 from .io.spec import Spec
 from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary, json_lines
@@ -100,7 +100,6 @@ class CheckResult:
     differences: tuple[Difference, ...] = ()
     error: str | None = None
     checked: int = 0
-    summary: Summary | None = field(default=None, compare=False, repr=False)
     #: the spec had nothing to check (an error unless empty specs are allowed)
     empty: bool = False
 
@@ -145,16 +144,22 @@ def _model_actual(summary: Summary, key: str) -> Any:
     return summary.result(key)
 
 
-def _layer_index(summary: Summary, key: Any) -> int:
+def _layer_index(summary: Summary, key: Any, names: dict[str, int] | None = None) -> int:
+    """The row an expect.layers key names: a 1-based position or a layer name (``names``: the
+    name -> index map, built once per spec so many keys stay linear)."""
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
         index = int(key) - 1
         if 0 <= index < len(summary.layers):
             return index
         raise SpecError(f"expect.layers: there is no layer {key} (the model has {len(summary.layers)})")
-    for row in summary.layers:
-        if row.name == key:
-            return row.index
+    names = names if names is not None else _names(summary)
+    if key in names:
+        return names[key]
     raise SpecError(f"expect.layers: no layer named {key!r}")
+
+
+def _names(summary: Summary) -> dict[str, int]:
+    return {row.name: row.index for row in summary.layers}
 
 
 def _is_count(value: Any) -> bool:
@@ -228,8 +233,9 @@ def expectations(spec: Spec, summary: Summary) -> list[Expectation]:
         layers = {str(i + 1): value for i, value in enumerate(layers)}
     if not isinstance(layers, dict):
         raise SpecError("expect.layers must be an object (by name or 1-based position) or a list")
+    names = _names(summary) if layers else {}
     for key, fields in layers.items():
-        row = summary.layers[_layer_index(summary, key)]
+        row = summary.layers[_layer_index(summary, key, names)]
         if not isinstance(fields, dict) or set(fields) - set(LAYER_RESULTS):
             raise SpecError(
                 f"expect.layers[{key!r}] must be an object with some of {', '.join(LAYER_RESULTS)}"
@@ -286,20 +292,31 @@ def check_spec(
             if saved
             else 'no result fields and no "expect" object'
         )
-        return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True, summary=summary)
-    return CheckResult(source, differences, checked=count, summary=summary, empty=count == 0)
+        return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True)
+    # No Summary kept: a run over thousands of specs holds only these small records.
+    return CheckResult(source, differences, checked=count, empty=count == 0)
 
 
 def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
     """The spec text with every snapshot expectation set to the current figure (budgets untouched).
 
-    Returns the new text and what changed. Raises CnncalcError if the spec cannot be checked.
+    Returns the new text and what changed. Raises CnncalcError if the spec cannot be checked, or
+    if it is a Keras ``model.to_json()`` document whose figures differ (its layers do not map
+    one-to-one onto the spec's, so it is never rewritten).
     """
     spec = loads(text, source)
     summary = summarize(spec)
-    doc = json.loads(text)
-    new = copy.deepcopy(doc)
+    doc = decode_json(text, source)
     changes = [d for d in compare(spec, summary)[0] if d.field not in BUDGETS]
+    if not changes:
+        return text, changes
+    if not isinstance(doc, dict) or not isinstance(doc.get("layers"), list):
+        raise SpecError(
+            f"{source}: cannot update a Keras model.to_json() document "
+            f"({len(changes)} figure{'s' if len(changes) != 1 else ''} differ); "
+            "write it as a cnncalc spec with `summary --format json`"
+        )
+    new = copy.deepcopy(doc)
     for key in spec.results:
         new[key] = _model_actual(summary, key)
     for raw, ls, row in zip(new["layers"], spec.layers, summary.layers, strict=True):
@@ -315,8 +332,9 @@ def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
         keyed: dict[Any, Any] = (
             {i + 1: f for i, f in enumerate(layers)} if isinstance(layers, list) else layers
         )
+        names = _names(summary)
         for key, fields in keyed.items():
-            row = summary.layers[_layer_index(summary, key)]
+            row = summary.layers[_layer_index(summary, key, names)]
             for name in fields:
                 fields[name] = _layer_actual(row, name)
     return json_lines(new), changes
@@ -328,6 +346,8 @@ class CheckRun:
 
     results: tuple[CheckResult, ...]
     updates: tuple[tuple[str, Difference], ...] = ()
+    #: why ``update`` wrote nothing (some spec could not be checked), else None
+    not_updated: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -354,46 +374,72 @@ def _saved_model(path: str) -> bool:
         return False  # unreadable: the text reader below says why
 
 
+Checked = tuple[CheckResult, str | None, list[Difference]]
+
+
+def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
+    """One spec's result and, when ``update`` and it is a file whose figures changed, its new
+    text (else None) and the changes. Nothing is written here."""
+    if source != "-" and glob.has_magic(source) and not os.path.exists(source):
+        return CheckResult(source, error=f"no file matches {source}"), None, []
+    if update and source == "-":
+        error = "standard input cannot be updated: give the spec's file"
+        return CheckResult(source_name(source), error=error), None, []
+    if source != "-" and os.path.isfile(source) and (_saved_model(source) or source.endswith(".py")):
+        # A saved Keras model (.keras, .h5) or model code (.py) holds no expectations to
+        # compare or rewrite: it only shows that the model computes, which passes only when
+        # empty specs may.
+        read = functools.partial(read_spec, source)
+        return check_spec(read, source, allow_empty=allow_empty, saved=True), None, []
+    try:
+        text = read_text(source)
+    except CnncalcError as err:
+        return CheckResult(source, error=str(err)), None, []
+    new_text: str | None = None
+    changes: list[Difference] = []
+    if update:
+        try:
+            new_text, changes = updated_document(text, source)
+        except CnncalcError as err:
+            message = str(err) if str(err).startswith(source) else f"{source}: {err}"
+            return CheckResult(source, error=message), None, []
+        if changes:
+            text = new_text
+        else:
+            new_text = None
+    return check_text(text, source_name(source), allow_empty=allow_empty), new_text, changes
+
+
 def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool = False) -> CheckRun:
     """Check every spec file ('-' is standard input; globs expanded). With ``update``, each file's
     snapshot expectations are first rewritten with the current figures (budgets are kept);
     standard input cannot be rewritten, so it is an error then. ``allow_empty`` lets a spec with
-    no expectations pass."""
-    results: list[CheckResult] = []
+    no expectations pass.
+
+    Specs are read and checked one at a time and only small records are kept, so memory stays
+    flat however many files a glob matches. ``update`` checks every spec before writing any:
+    when one cannot be read or checked, none is rewritten (``not_updated`` says why); each file
+    is replaced whole (:func:`~cnncalc.io.files.write_atomic`).
+    """
+    sources = expand_sources(specs)
+    if not update:
+        return CheckRun(tuple(_check_one(s, update=False, allow_empty=allow_empty)[0] for s in sources))
+    checked = [_check_one(s, update=True, allow_empty=allow_empty) for s in sources]  # pass 1
+    bad = sum(1 for result, _, _ in checked if result.status is CheckStatus.ERROR)
+    pending = sum(1 for _, new_text, _ in checked if new_text is not None)
+    if bad:  # said only when it held back a rewrite
+        note = f"no spec updated: {bad} of {len(checked)} could not be checked" if pending else None
+        return CheckRun(tuple(result for result, _, _ in checked), not_updated=note)
+    results = []
     updates: list[tuple[str, Difference]] = []
-    for source in expand_sources(specs):
-        if source != "-" and glob.has_magic(source) and not os.path.exists(source):
-            results.append(CheckResult(source, error=f"no file matches {source}"))
-            continue
-        if update and source == "-":
-            results.append(
-                CheckResult(
-                    source_name(source), error="standard input cannot be updated: give the spec's file"
-                )
-            )
-            continue
-        if source != "-" and os.path.isfile(source) and (_saved_model(source) or source.endswith(".py")):
-            # A saved Keras model (.keras, .h5) or model code (.py) holds no expectations to
-            # compare or rewrite: it only shows that the model computes, which passes only when
-            # empty specs may.
-            read = functools.partial(read_spec, source)
-            results.append(check_spec(read, source, allow_empty=allow_empty, saved=True))
-            continue
-        try:
-            text = read_text(source)
-        except CnncalcError as err:
-            results.append(CheckResult(source, error=str(err)))
-            continue
-        if update:
+    for source in sources:  # pass 2: recompute (nothing kept from pass 1) and write
+        result, new_text, changes = _check_one(source, update=True, allow_empty=allow_empty)
+        if new_text is not None:
             try:
-                new_text, changes = updated_document(text, source)
-            except CnncalcError:
-                pass  # reported by the check below
+                write_atomic(source, new_text)
+            except CnncalcError as err:  # changed or unwritable since pass 1
+                result = CheckResult(source, error=str(err))
             else:
-                if changes:
-                    with open(source, "w", encoding="utf-8") as handle:
-                        handle.write(new_text)
                 updates += [(source, change) for change in changes]
-                text = new_text
-        results.append(check_text(text, source_name(source), allow_empty=allow_empty))
+        results.append(result)
     return CheckRun(tuple(results), tuple(updates))

@@ -123,7 +123,7 @@ def topological_order(
             )
         for source in sources[i]:
             if source not in position and source not in input_names:
-                known = ", ".join(sorted(input_names | set(names)))
+                known = _some(sorted(input_names | set(names)))
                 raise SpecError(
                     f"{describe_layer(i, spec.layers[i].text)}: unknown input {source!r} (known: {known})"
                 )
@@ -147,10 +147,23 @@ def topological_order(
             if waiting[reader] == 0:
                 heapq.heappush(ready, reader)
     if len(order) < len(names):
-        raise SpecError(
-            f"the layers form a cycle: {' -> '.join(_cycle(names, sources, set(order), position))}"
-        )
+        loop = _cycle(names, sources, set(order), position)
+        shown = loop if len(loop) <= 2 * CYCLE_ENDS + 1 else [*loop[:CYCLE_ENDS], "…", *loop[-CYCLE_ENDS:]]
+        size = f" of {len(loop) - 1} layers" if len(loop) > 2 * CYCLE_ENDS + 1 else ""
+        raise SpecError(f"the layers form a cycle{size}: {' -> '.join(shown)}")
     return order
+
+
+#: A long cycle is shown as its first and last few layers, so the message stays one short line.
+CYCLE_ENDS = 3
+#: How many names a list in a message shows before "and N more".
+NAMES_SHOWN = 10
+
+
+def _some(names: list[str]) -> str:
+    """The first NAMES_SHOWN names, and how many more there are."""
+    more = len(names) - NAMES_SHOWN
+    return ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
 def _cycle(
@@ -159,10 +172,12 @@ def _cycle(
     """One cycle among the layers that could not be ordered, as names (first repeated at the end)."""
     node = next(i for i in range(len(names)) if i not in done)
     path: list[int] = []
-    while node not in path:
+    on_path: dict[int, int] = {}  # node -> its place in path: the walk stays linear
+    while node not in on_path:
+        on_path[node] = len(path)
         path.append(node)
         node = next(position[s] for s in sources[node] if s in position and position[s] not in done)
-    loop = path[path.index(node) :]
+    loop = path[on_path[node] :]
     return [names[i] for i in reversed(loop)] + [names[loop[-1]]]
 
 

@@ -11,44 +11,40 @@ explicit integer padding, adaptive pooling, network3's layers) are refused with 
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import MISSING
 from typing import Any
 
-from .enums import Convention, DataFormat, ExportTarget
-from .errors import Option, SpecError, describe_layer
+from .enums import Convention, DataFormat, ExportTarget, PaddingMode
+from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Layer, jsonable
 from .summary import LayerRow, Summary
 
 #: Arguments cnncalc adds for PyTorch's rules; Keras layers have no such argument.
 _PYTORCH_ONLY = ("ceil_mode", "count_include_pad", "dilation")
-#: Kinds without a Keras class.
-_NOT_KERAS = ("AdaptiveAvgPool", "AdaptiveMaxPool", "ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer")
 #: Arguments written even at cnncalc's default (Keras 3's AveragePooling has no default pool_size).
 _ALWAYS = ("pool_size",)
 
 
 def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) -> str:
-    """Runnable model code for a computed summary (``target``: keras or pytorch)."""
+    """Runnable model code for a computed summary (``target``: keras or pytorch).
+
+    A model under PyTorch's rules becomes Keras code with ``data_format='channels_first'`` on
+    every layer that has one (``axis=1`` for normalization) and each PyTorch rule written as the
+    Keras layers giving the same shapes and parameter counts: integer padding is a
+    ``ZeroPadding`` layer before a valid one (``padding='same'`` when it equals it), ``ceil_mode``
+    the extra zero padding on the bottom/right that keeps the last window, adaptive pooling an
+    ``UpSampling`` (when the output is larger than a divisor of the input) and a pooling whose
+    window and stride are the input over the output (exact for max pooling). Helper layers are
+    named after the layer with a suffix of :data:`HELPER_SUFFIXES`."""
     if ExportTarget.parse(target, "export target") is ExportTarget.PYTORCH:
         from .export_torch import export_pytorch
 
         return export_pytorch(summary)
-    if summary.convention is not Convention.KERAS:
-        raise SpecError(
-            "Keras code follows Keras's rules, and the model uses ",
-            Option("convention", summary.convention.value),
-            ": summarize it under ",
-            Option("convention", "keras"),
-            " (PyTorch-only arguments are then refused by layer)",
-        )
-    if summary.data_format is not DataFormat.CHANNELS_LAST:
-        raise SpecError(
-            "Keras code is written channels_last, and the model uses ",
-            Option("data_format", summary.data_format.value),
-        )
-    calls = [_keras_call(row) for row in summary.layers]
+    first = summary.data_format is DataFormat.CHANNELS_FIRST
+    parts = [_keras_parts(row, summary.convention, first) for row in summary.layers]
     head = [
         f'"""{summary.name}: written by cnncalc export --to keras (run it: python this_file.py)."""',
         "",
@@ -59,8 +55,16 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     tail = ["", 'if __name__ == "__main__":', "    model.summary()", ""]
     if not summary.branches and len(summary.model_inputs) == 1:
         shape = summary.model_inputs[0][1]
+        calls = [call for row_parts in parts for _, call in row_parts]
         items = [f"        keras.Input(shape={_tuple(shape)}),", *(f"        {call}," for call in calls)]
-        body = ["model = keras.Sequential(", "    [", *items, "    ],", f"    name={summary.name!r},", ")"]
+        body = [
+            "model = keras.Sequential(",
+            "    [",
+            *items,
+            "    ],",
+            f"    name={_model_name(summary.name)!r},",
+            ")",
+        ]
         return "\n".join([*head, *body, *tail])
     variables: dict[str, str] = {}
     body = []
@@ -69,39 +73,179 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
         named = f", name={name!r}" if summary.inputs else ""  # a plain spec's one input has no name
         body.append(f"{variables[name]} = keras.Input(shape={_tuple(shape)}{named})")
     used: set[str] = set()
-    for row, call in zip(summary.layers, calls, strict=True):
+    for row, row_parts in zip(summary.layers, parts, strict=True):
         sources = [variables[s] for s in row.inputs]
         used.update(row.inputs)
         argument = f"[{', '.join(sources)}]" if row.layer is not None and row.layer.takes_many else sources[0]
-        variables[row.name] = _variable(row.name, variables)
-        body.append(f"{variables[row.name]} = {call}({argument})")
+        for suffix, call in row_parts:
+            name = f"{row.name}_{suffix}" if suffix else row.name
+            variables[name] = _variable(name, variables)
+            body.append(f"{variables[name]} = {call}({argument})")
+            argument = variables[name]
     outputs = [variables[row.name] for row in summary.layers if row.name not in used]
     inputs = [variables[name] for name, _ in summary.model_inputs]
     body.append(
-        f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={summary.name!r})"
+        f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={_model_name(summary.name)!r})"
     )
     return "\n".join([*head, *body, *tail])
 
 
-def _keras_call(row: LayerRow) -> str:
+#: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's
+#: integer padding and ceil_mode, upsampling for adaptive pooling).
+HELPER_SUFFIXES = ("pad", "up", "deconv")
+#: Arguments that only check the incoming shape (PyTorch's in_channels, in_features, num_features).
+_DECLARED = ("in_channels", "in_features", "num_features")
+#: Kinds whose Keras class takes data_format.
+_FORMATTED = (
+    "Conv",
+    "DepthwiseConv",
+    "SeparableConv",
+    "MaxPooling",
+    "AveragePooling",
+    "Global",
+    "ZeroPadding",
+    "Cropping",
+    "UpSampling",
+    "Flatten",
+)
+
+
+def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tuple[str, str]]:
+    """(helper suffix or '', ``layers.X(...)``) for each Keras layer a row is written as."""
     layer = row.layer
     assert layer is not None  # rows of a computed summary carry their layer
     kind = kind_of(layer)
+    name = kind.class_name
     where = describe_layer(row.index, row.spec or f"{row.class_name} {row.name!r}")
-    if kind.class_name.startswith(_NOT_KERAS):
-        raise SpecError(f"{where}: {kind.class_name} has no Keras class")
+    torch_rules = convention is Convention.PYTORCH
+    fmt = ", data_format='channels_first'" if first else ""
+    if name.startswith(("ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer")):
+        raise SpecError(f"{where}: {name} is network3's (Theano) layer, Keras has no class for it")
+    if name in ("Slice", "Arithmetic"):
+        what = "a slice of a tensor" if name == "Slice" else "a tensor combined with a (learned) constant"
+        raise SpecError(f"{where}: {name} ({what}) has no keras.layers class cnncalc writes or reads back")
+    if name.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
+        return _adaptive(row, name, fmt)
+    if torch_rules and "Transpose" in name:
+        return _transposed(row, layer, name, fmt)
+    parts: list[tuple[str, str]] = []
+    skip = set(_DECLARED)
     arguments = []
-    for name, value in _non_default(layer):
-        integer_padding = name == "padding" and isinstance(value, list) and "Padding" not in kind.class_name
-        if name in _PYTORCH_ONLY or integer_padding:
-            raise SpecError(f"{where}: {name}={value!r} is PyTorch's, Keras has no such argument")
-        if name == "data_format" and value == DataFormat.CHANNELS_LAST.value:
+    if (
+        torch_rules
+        and name.startswith(("Conv", "DepthwiseConv", "SeparableConv", "MaxPooling", "AveragePooling"))
+        and "Transpose" not in name
+        and row.windows
+    ):
+        pad, padding = _explicit(row, name)
+        if pad:
+            parts.append(
+                (
+                    "pad",
+                    f"layers.ZeroPadding{len(row.windows)}D(padding={_literal(pad)}{fmt}, name={_layer_name(row.name) + '_pad'!r})",
+                )
+            )
+        skip |= {"padding", "ceil_mode", "count_include_pad", "dilation"}
+        if name.startswith("MaxPooling") and set(getattr(layer, "dilation", None) or [1]) != {1}:
+            raise SpecError(f"{where}: a dilated max pooling has no Keras class")
+        if padding == PaddingMode.SAME.value:
+            arguments.append("padding='same'")
+    for key, value in _non_default(layer):
+        if key in skip:
             continue
-        arguments.append(f"{name}={_literal(value)}")
-    arguments.append(f"name={row.name!r}")
+        integer_padding = key == "padding" and isinstance(value, list) and "Padding" not in name
+        if key in _PYTORCH_ONLY or integer_padding:
+            raise SpecError(f"{where}: {key}={value!r} is PyTorch's, Keras has no such argument")
+        if key == "data_format":
+            continue
+        arguments.append(f"{key}={_literal(value)}")
+    if name.startswith(_FORMATTED) and first:
+        arguments.append("data_format='channels_first'")
+    if name == "BatchNormalization" and first and "axis" not in {k for k, _ in _non_default(layer)}:
+        arguments.append("axis=1")
+    arguments.append(f"name={_layer_name(row.name)!r}")
     if not row.trainable_params and row.non_trainable_params and row.config.get("trainable") is False:
         arguments.append("trainable=False")
-    return f"layers.{kind.class_name}({', '.join(arguments)})"
+    return [*parts, ("", f"layers.{name}({', '.join(arguments)})")]
+
+
+def _explicit(row: LayerRow, name: str) -> tuple[list[list[int]] | None, str]:
+    """Keras padding for a conv or pool under PyTorch's rules: (the ZeroPadding pairs or None,
+    ``'same'`` when the padding is exactly Keras's 'same' at stride 1, else ``''``).
+
+    The bottom/right pad is what a valid window needs to give the row's output length:
+    ``(out - 1)*S + F_eff - n - before`` (more than PyTorch's own pad under ``ceil_mode``, less
+    when the last rows are never reached)."""
+    pairs = []
+    for w in row.windows:
+        after = max(0, (w.out - 1) * w.stride + w.f_eff - w.n - w.before)
+        pairs.append([w.before, after])
+    if all(b == a == 0 for b, a in pairs):
+        return None, ""
+    is_same = all(
+        w.stride == 1 and w.before == (w.f_eff - 1) // 2 and w.before + a == w.f_eff - 1
+        for w, (_, a) in zip(row.windows, pairs, strict=True)
+    )
+    if is_same and not name.startswith(("MaxPooling", "AveragePooling")):
+        return None, PaddingMode.SAME.value
+    return pairs, ""
+
+
+def _transposed(row: LayerRow, layer: Layer, name: str, fmt: str) -> list[tuple[str, str]]:
+    """A ConvTranspose under PyTorch's rules, out = (n - 1)*S - 2P + D*(K - 1) + output_padding + 1:
+    Keras's valid Conv2DTranspose with the same output_padding gives it without the - 2P (Keras
+    writes output_padding even when 0: without it, Keras's valid length is n*S when K < S), and a
+    Cropping layer of P on each side takes that off (the transposed conv is then its helper)."""
+    arguments = [
+        f"{key}={_literal(value)}"
+        for key, value in _non_default(layer)
+        if key not in (*_DECLARED, "padding", "output_padding", "data_format")
+    ]
+    rank = len(row.windows) or len(row.output_shape) - 1
+    padding = row.config.get("padding")
+    pads = [p for p, _ in padding] if isinstance(padding, list) else [0] * rank
+    extra = row.config.get("output_padding") or [0] * rank
+    arguments.append(f"output_padding={_tuple(extra)}")
+    if fmt:
+        arguments.append("data_format='channels_first'")
+    if not any(pads):
+        return [("", f"layers.{name}({', '.join([*arguments, f'name={_layer_name(row.name)!r}'])})")]
+    helper = f"{_layer_name(row.name)}_deconv"
+    conv = f"layers.{name}({', '.join([*arguments, f'name={helper!r}'])})"
+    crop = f"layers.Cropping{rank}D(cropping={_tuple([[p, p] for p in pads])}{fmt}, name={_layer_name(row.name)!r})"
+    return [("deconv", conv), ("", crop)]
+
+
+def _adaptive(row: LayerRow, name: str, fmt: str) -> list[tuple[str, str]]:
+    """Adaptive pooling as Keras layers with the same output: output 1 everywhere is global
+    pooling (keepdims); else per axis with g = gcd(n, out), upsample by out/g and pool with
+    window and stride n/g (adaptive max pooling exactly; average pooling weighs the windows'
+    edges differently)."""
+    pool = "Average" if "Avg" in name else "Max"
+    spatial = row.input_shape[1:] if fmt else row.input_shape[:-1]
+    out = row.output_shape[1:] if fmt else row.output_shape[:-1]
+    if all(o == 1 for o in out):
+        return [
+            ("", f"layers.Global{pool}Pooling{len(out)}D(keepdims=True{fmt}, name={_layer_name(row.name)!r})")
+        ]
+    gcd = [math.gcd(n, o) for n, o in zip(spatial, out, strict=True)]
+    up = [o // g for o, g in zip(out, gcd, strict=True)]
+    window = [n // g for n, g in zip(spatial, gcd, strict=True)]
+    parts = []
+    if set(up) != {1}:
+        parts.append(
+            (
+                "up",
+                f"layers.UpSampling{len(out)}D(size={_tuple(up)}{fmt}, name={_layer_name(row.name) + '_up'!r})",
+            )
+        )
+    parts.append(
+        (
+            "",
+            f"layers.{pool}Pooling{len(out)}D(pool_size={_tuple(window)}, strides={_tuple(window)}{fmt}, name={_layer_name(row.name)!r})",
+        )
+    )
+    return parts
 
 
 def _non_default(layer: Layer) -> list[tuple[str, Any]]:
@@ -151,3 +295,14 @@ def _variable(name: str, taken: dict[str, str]) -> str:
     while candidate in values:
         candidate, n = f"{base}_{n}", n + 1
     return candidate
+
+
+def _model_name(name: str) -> str:
+    """Keras refuses '/' in a name (a zoo name like ``keras/vgg16``): written ``_``."""
+    return name.replace("/", "_")
+
+
+def _layer_name(name: str) -> str:
+    """A layer name Keras takes on every backend: '/' is refused, and on the torch backend '.'
+    too (a torch ParameterDict key): both written ``_`` (torchvision's ``features.0``)."""
+    return re.sub(r"[./]", "_", name)

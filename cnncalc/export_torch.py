@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .enums import Convention, DataFormat, PaddingMode
-from .errors import Option, SpecError, describe_layer
+from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .summary import LayerRow, Summary
 
@@ -40,43 +40,59 @@ _ACTIVATION_MODULES = {
 
 
 def export_pytorch(summary: Summary) -> str:
-    """A runnable ``nn.Module`` for a summary computed under the pytorch convention, NCHW."""
-    if summary.convention is not Convention.PYTORCH or summary.data_format is not DataFormat.CHANNELS_FIRST:
-        raise SpecError(
-            "PyTorch code follows PyTorch's rules: summarize the model under ",
-            Option("convention", "pytorch"),
-            " (NCHW, ",
-            Option("data_format", "channels_first"),
-            ")",
-        )
+    """A runnable ``nn.Module`` for a computed summary, written NCHW.
+
+    A model under Keras's rules (channels_last) is written with its channel axis first and each
+    Keras rule replaced by the PyTorch code that gives the same shapes and parameter counts:
+    ``padding='same'`` becomes the explicit padding Keras applies (an ``nn.ZeroPad2d`` of its own
+    when the two sides differ, as with stride 2), depthwise convolutions are grouped ones, a
+    separable convolution is a depthwise and a pointwise one, Keras's BatchNormalization is
+    ``nn.BatchNorm2d`` (its moving statistics are buffers there). Reading the code back gives the
+    same rows with the channel axis moved (helper rows carry the layer's name plus a suffix of
+    :data:`HELPER_SUFFIXES`)."""
     if len(summary.model_inputs) != 1:
         raise SpecError("PyTorch code is written for one input; the model has several")
     input_name, shape = summary.model_inputs[0]
+    moved = summary.data_format is DataFormat.CHANNELS_LAST
     attributes: dict[str, str] = {}
     variables: dict[str, str] = {input_name: "x"}
     init: list[str] = []
     forward: list[str] = []
     stack = not summary.branches  # a plain stack reads best as x = self.layer(x)
+
+    def add_module(name: str, module: str, source: str) -> str:
+        target = _identifier(name, set(attributes.values()) | {"x"})
+        attributes[name] = target
+        init.append(f"        self.{target} = {module}")
+        return f"self.{target}({source})"
+
     for row in summary.layers:
-        module, expression = _layer(row, [variables[s] for s in row.inputs])
+        sources = [variables[s] for s in row.inputs]
+        parts = _layer(row, sources, moved, summary.convention)
         target = _identifier(row.name, set(attributes.values()) | {"x"})
-        if module is not None:
-            attributes[row.name] = target
-            init.append(f"        self.{target} = {module}")
-            expression = f"self.{target}({variables[row.inputs[0]]})"
         variables[row.name] = "x" if stack else target
-        forward.append(f"        {variables[row.name]} = {expression}")
+        current = sources[0] if sources else "x"
+        for index, (suffix, module, expression) in enumerate(parts):
+            last = index == len(parts) - 1
+            name = row.name if last else f"{row.name}_{suffix}"
+            if module is not None:
+                expression = add_module(name, module, current)
+            into = variables[row.name] if last else _identifier(name, set(variables.values()) | {"x"})
+            if stack:
+                into = "x"
+            forward.append(f"        {into} = {expression}")
+            current = into
         fused = row.config.get("activation", "linear")
         if fused != "linear" and kind_of(row.layer).class_name != "Activation":  # type: ignore[arg-type]
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
-            act = _identifier(f"{row.name}_{fused}", set(attributes.values()) | {"x"})
-            attributes[f"{row.name}/{fused}"] = act
-            init.append(f"        self.{act} = {_activation_module(fused, row)}")
-            forward.append(f"        {variables[row.name]} = self.{act}({variables[row.name]})")
+            call = add_module(
+                f"{row.name}_{fused}", _activation_module(fused, row, moved), variables[row.name]
+            )
+            forward.append(f"        {variables[row.name]} = {call}")
     used = {s for row in summary.layers for s in row.inputs}
     outputs = [variables[row.name] for row in summary.layers if row.name not in used] or ["x"]
     forward.append(f"        return {', '.join(outputs)}")
-    sizes = ", ".join(str(v) for v in (1, *shape))
+    sizes = ", ".join(str(v) for v in (1, *(_first(shape) if moved else shape)))
     lines = [
         f'"""{summary.name}: written by cnncalc export --to pytorch (run it: python this_file.py)."""',
         "",
@@ -102,122 +118,274 @@ def export_pytorch(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def _layer(row: LayerRow, sources: list[str]) -> tuple[str | None, str]:
-    """(the nn module call, or None) and the forward expression when it has no module."""
+#: Suffixes of the rows a layer's code adds before its own row (zero padding PyTorch applies as a
+#: module of its own; a separable convolution's depthwise half).
+HELPER_SUFFIXES = ("pad", "depthwise")
+
+
+def _first(shape: Any) -> tuple[Any, ...]:
+    """A channels_last shape with its channel axis moved first (``H, W, C`` -> ``C, H, W``)."""
+    shape = tuple(shape)
+    return (shape[-1], *shape[:-1]) if len(shape) >= 2 else shape
+
+
+Part = tuple[str, str | None, str]
+
+
+def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Convention) -> list[Part]:
+    """The parts a row is written as: (helper suffix, the nn module call or None, the forward
+    expression when there is no module); the last part is the row itself."""
     layer = row.layer
     assert layer is not None  # rows of a computed summary carry their layer
     kind = kind_of(layer)
     name = kind.class_name
     where = describe_layer(row.index, row.spec or f"{name} {row.name!r}")
     config = row.config
-    channels = row.input_shape[0] if row.input_shape else 0
-    rank = len(row.input_shape) - 1
+    in_shape = _first(row.input_shape) if moved else tuple(row.input_shape)
+    channels = in_shape[0] if in_shape else 0
+    rank = len(in_shape) - 1
+    keras = convention is Convention.KERAS
 
     def refuse(reason: str) -> SpecError:
         return SpecError(f"{where}: {reason}")
 
-    if name.startswith("Conv") and "Transpose" not in name:
-        args = [channels, config["filters"], _t(config["kernel_size"])]
-        extra = _conv_options(config, refuse)
-        return f"nn.Conv{rank}d({', '.join(map(str, args))}{extra})", ""
+    def one(module: str | None, expression: str = "") -> list[Part]:
+        return [("", module, expression)]
+
+    def axis_of(axis: int) -> int:
+        """A cnncalc axis (batch counted, Keras numbering) of this row's input, in NCHW."""
+        size = len(row.input_shape) + 1
+        axis = axis % size
+        if not moved or size <= 2 or axis == 0:
+            return axis
+        return 1 if axis == size - 1 else axis + 1
+
+    if name.startswith(("Conv", "DepthwiseConv", "SeparableConv")) and "Transpose" not in name:
+        pad, padding = _padding(row, config, rank, keras, refuse)
+        groups = config.get("groups", 1)
+        parts: list[Part] = [pad] if pad else []
+        if name.startswith("Conv"):
+            args = [channels, config["filters"], _t(config["kernel_size"])]
+        else:
+            multiplier = config.get("depth_multiplier", 1)
+            args = [channels, channels * multiplier, _t(config["kernel_size"])]
+            groups = channels
+        bias = config.get("use_bias", True)
+        if name.startswith("SeparableConv"):
+            options = _conv_options(config, padding, channels, use_bias=False)
+            parts.append(("depthwise", f"nn.Conv{rank}d({', '.join(map(str, args))}{options})", ""))
+            pointwise = [channels * config.get("depth_multiplier", 1), config["filters"], 1]
+            extra = "" if bias else ", bias=False"
+            return [*parts, ("", f"nn.Conv{rank}d({', '.join(map(str, pointwise))}{extra})", "")]
+        options = _conv_options(config, padding, groups, use_bias=bias)
+        return [*parts, ("", f"nn.Conv{rank}d({', '.join(map(str, args))}{options})", "")]
     if name.startswith("Conv") and "Transpose" in name:
         args = [channels, config["filters"], _t(config["kernel_size"])]
-        extra = _conv_options(config, refuse, transposed=True)
-        return f"nn.ConvTranspose{rank}d({', '.join(map(str, args))}{extra})", ""
+        padding, output_padding = _transposed_padding(row, config, moved, refuse)
+        options = _conv_options(
+            config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True)
+        )
+        if output_padding:
+            options += f", output_padding={output_padding}"
+        return one(f"nn.ConvTranspose{rank}d({', '.join(map(str, args))}{options})")
     if name == "Dense":
+        if moved and rank > 0:
+            raise refuse(
+                "Dense on a channels_last feature map acts on its channels; PyTorch's Linear acts on the "
+                "last axis of NCHW (the width): flatten or pool first"
+            )
         bias = "" if config.get("use_bias", True) else ", bias=False"
-        return f"nn.Linear({row.input_shape[-1]}, {config['units']}{bias})", ""
+        return one(f"nn.Linear({in_shape[-1]}, {config['units']}{bias})")
     if name == "BatchNormalization":
-        if config.get("axis") not in (None, 1) or config.get("center") != config.get("scale"):
-            raise refuse("only a BatchNorm over the channel axis, with center and scale alike, is PyTorch's")
+        axis = config.get("axis")
+        channel_axis = (-1 if moved else 1) if axis is None else axis
+        if axis_of(channel_axis if isinstance(channel_axis, int) else channel_axis[0]) != 1:
+            raise refuse("only a BatchNorm over the channel axis is PyTorch's")
+        if config.get("center") != config.get("scale"):
+            raise refuse("a BatchNorm with center and scale different has no PyTorch module")
         dims = 1 if rank <= 1 else rank
         affine = "" if config.get("center", True) else ", affine=False"
         momentum = round(1 - float(config.get("momentum", 0.99)), 12)
-        return (
-            f"nn.BatchNorm{dims}d({channels}, eps={config.get('epsilon', 0.001)!r}, momentum={momentum!r}{affine})",
-            "",
+        return one(
+            f"nn.BatchNorm{dims}d({channels}, eps={config.get('epsilon', 0.001)!r}, momentum={momentum!r}{affine})"
         )
     if name.startswith(("MaxPooling", "AveragePooling")):
         torch_name = "MaxPool" if name.startswith("Max") else "AvgPool"
-        options = [f"stride={_t(config['strides'])}"]
-        padding = _symmetric(config.get("padding"), refuse)
+        pad, padding = _padding(row, config, rank, keras, refuse, pooling=True)
+        pool_options = [f"stride={_t(config['strides'])}"]
         if padding:
-            options.append(f"padding={padding}")
+            pool_options.append(f"padding={padding}")
         if config.get("ceil_mode"):
-            options.append("ceil_mode=True")
+            pool_options.append("ceil_mode=True")
         if torch_name == "MaxPool" and config.get("dilation", 1) not in (1, [1] * rank):
-            options.append(f"dilation={_t(config['dilation'])}")
-        if torch_name == "AvgPool" and config.get("count_include_pad") is False:
-            options.append("count_include_pad=False")
-        return f"nn.{torch_name}{rank}d({_t(config['pool_size'])}, {', '.join(options)})", ""
+            pool_options.append(f"dilation={_t(config['dilation'])}")
+        if torch_name == "AvgPool" and (config.get("count_include_pad") is False or (keras and padding)):
+            pool_options.append("count_include_pad=False")  # Keras's 'same' averages over the input only
+        module = f"nn.{torch_name}{rank}d({_t(config['pool_size'])}, {', '.join(pool_options)})"
+        return [*([pad] if pad else []), ("", module, "")]
     if name.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
-        return f"nn.{name}({_t(config['output_size'])})", ""
+        return one(f"nn.{name}({_t(config['output_size'])})")
     if name == "GlobalAveragePooling2D":
         keep = ", keepdim=True" if config.get("keepdims") else ""
-        return None, f"{sources[0]}.mean([2, 3]{keep})"
+        return one(None, f"{sources[0]}.mean([2, 3]{keep})")
+    if name.startswith("ZeroPadding"):
+        pairs = config["padding"]
+        flat = ", ".join(str(v) for pair in reversed(pairs) for v in pair)  # last axis first
+        return one(f"nn.ZeroPad{rank}d(({flat}))")
+    if name.startswith("UpSampling") and rank == 2:
+        size = config["size"]
+        mode = config.get("interpolation", "nearest")
+        if mode not in ("nearest", "bilinear"):
+            raise refuse(f"interpolation={mode!r} has no nn.Upsample mode cnncalc writes")
+        factor = size[0] if len(set(size)) == 1 else f"({', '.join(map(str, size))})"
+        return one(f"nn.Upsample(scale_factor={factor}, mode={mode!r})")
     if name == "Flatten":
-        return "nn.Flatten()", ""
+        return one("nn.Flatten()")
     if name == "Dropout":
-        return f"nn.Dropout({config['rate']!r})", ""
+        return one(f"nn.Dropout({config['rate']!r})")
     if name.startswith("SpatialDropout"):
-        return f"nn.Dropout{rank}d({config['rate']!r})", ""
+        return one(f"nn.Dropout{rank}d({config['rate']!r})")
     if name == "Activation":
-        return _activation_module(config["activation"], row), ""
+        return one(_activation_module(config["activation"], row, moved))
     if name == "ReLU":
-        if (
-            config.get("max_value") is not None
-            or config.get("threshold", 0)
-            or config.get("negative_slope", 0)
-        ):
-            raise refuse("ReLU with max_value, threshold or a slope has no PyTorch module")
-        return "nn.ReLU()", ""
+        slope, threshold, ceiling = (
+            config.get("negative_slope", 0) or 0,
+            config.get("threshold", 0) or 0,
+            config.get("max_value"),
+        )
+        if threshold:
+            raise refuse("ReLU with a threshold has no PyTorch module")
+        if ceiling is not None:
+            if slope or float(ceiling) != 6:
+                raise refuse("ReLU with a max_value other than 6, or with a slope, has no PyTorch module")
+            return one("nn.ReLU6()")
+        return one(f"nn.LeakyReLU({slope!r})" if slope else "nn.ReLU()")
     if name == "LeakyReLU":
-        return f"nn.LeakyReLU({config.get('negative_slope', 0.3)!r})", ""
+        return one(f"nn.LeakyReLU({config.get('negative_slope', 0.3)!r})")
     if name == "Softmax":
-        return f"nn.Softmax(dim={config.get('axis', -1)})", ""
+        axis = config.get("axis", -1)
+        return one(f"nn.Softmax(dim={axis_of(axis if isinstance(axis, int) else axis[0])})")
     if name == "Add":
-        return None, " + ".join(sources)
+        return one(None, " + ".join(sources))
     if name == "Multiply":
-        return None, " * ".join(sources)
+        return one(None, " * ".join(sources))
     if name == "Concatenate":
-        axis = config.get("axis", 1)
-        return None, f"torch.cat([{', '.join(sources)}], dim={axis})"
+        return one(
+            None, f"torch.cat([{', '.join(sources)}], dim={axis_of(config.get('axis', -1 if moved else 1))})"
+        )
+    if name == "Slice":
+        axis = axis_of(config["axis"])
+        stop = "" if config.get("stop") is None else config["stop"]
+        step = "" if config.get("step", 1) == 1 else f":{config['step']}"
+        index = ", ".join([":"] * axis + [f"{config.get('start', 0)}:{stop}{step}"])
+        return one(None, f"{sources[0]}[{index}]")
+    if name == "LayerNormalization":
+        axes = config.get("axis", [-1])
+        size = len(row.input_shape) + 1
+        if moved or sorted(a % size for a in axes) != list(range(size - len(axes), size)):
+            raise refuse(
+                "torch.nn.LayerNorm normalizes the last axes of NCHW; this one normalizes "
+                f"axis {axes} (torchvision writes a LayerNorm2d class of its own for the channel axis)"
+            )
+        if config.get("center") is False and config.get("scale") is True:
+            raise refuse("a LayerNorm scaled but not centred has no PyTorch module")
+        sizes = in_shape[len(in_shape) - len(axes) :]
+        normalized = sizes[0] if len(sizes) == 1 else f"({', '.join(map(str, sizes))})"
+        affine = "" if config.get("scale", True) else ", elementwise_affine=False"
+        return one(f"nn.LayerNorm({normalized}, eps={config.get('epsilon', 0.001)!r}{affine})")
     if name == "Reshape":
-        target = ", ".join(str(v) for v in config["target_shape"])
-        return None, f"{sources[0]}.view({sources[0]}.size(0), {target})"
+        shape = config["target_shape"]
+        if moved and len(shape) >= 2:
+            shape = _first(shape)  # the same sizes, channels first (values land elsewhere)
+        target = ", ".join(str(v) for v in shape)
+        return one(None, f"{sources[0]}.view({sources[0]}.size(0), {target})")
     raise refuse(f"{name} has no PyTorch module cnncalc writes")
 
 
-def _activation_module(activation: str, row: LayerRow) -> str:
+def _padding(
+    row: LayerRow, config: Mapping[str, Any], rank: int, keras: bool, refuse: Any, pooling: bool = False
+) -> tuple[Part | None, str]:
+    """(an nn.ZeroPad part or None, the layer's own ``padding=`` value or '') for a conv or pool.
+
+    Under PyTorch's rules the padding is the layer's; under Keras's it is the padding Keras
+    applies (``row.windows``: TensorFlow's split of 'same', the extra on the bottom/right), written
+    on the layer when both sides are equal (and, for pooling, at most half the window, as PyTorch
+    requires), else as a zero-padding module before a valid layer."""
+    padding = config.get("padding")
+    if not keras:
+        if padding == PaddingMode.SAME.value:
+            if pooling:
+                raise refuse("padding='same' on a pooling layer has no PyTorch equivalent here")
+            return None, "'same'"
+        return None, _symmetric(padding, refuse)
+    if padding == PaddingMode.VALID.value or not row.windows:
+        return None, ""
+    pairs = [(w.before, w.after) for w in row.windows]
+    if all(b == a for b, a in pairs) and (not pooling or all(2 * w.before <= w.kernel for w in row.windows)):
+        if all(b == 0 for b, _ in pairs):
+            return None, ""
+        return None, _t([b for b, _ in pairs])
+    flat = ", ".join(str(v) for pair in reversed(pairs) for v in pair)  # last axis first
+    return ("pad", f"nn.ZeroPad{rank}d(({flat}))", ""), ""
+
+
+def _transposed_padding(
+    row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any
+) -> tuple[str, str]:
+    """(``padding=``, ``output_padding=``) of a ConvTranspose giving the row's output length:
+    PyTorch's out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved for p and
+    output_padding (< max(s, d), as PyTorch requires)."""
+    padding = config.get("padding")
+    if isinstance(padding, list):
+        out_pad = config.get("output_padding")
+        extra = _t(out_pad) if out_pad and set(out_pad) != {0} else ""
+        return _symmetric(padding, refuse), extra
+    n_in = (_first(row.input_shape) if moved else tuple(row.input_shape))[1:]
+    n_out = (_first(row.output_shape) if moved else tuple(row.output_shape))[1:]
+    pads, extras = [], []
+    for n, out, k, s, d in zip(
+        n_in,
+        n_out,
+        config["kernel_size"],
+        config["strides"],
+        config.get("dilation_rate") or [1] * len(n_in),
+        strict=True,
+    ):
+        diff = (n - 1) * s + d * (k - 1) + 1 - out
+        p = max(0, -(-diff // 2))
+        extra = 2 * p - diff
+        if extra >= max(s, d):
+            raise refuse(
+                f"no ConvTranspose padding gives the output length {out} (PyTorch pads both sides "
+                f"alike; output_padding would be {extra}, and must stay under {max(s, d)})"
+            )
+        pads.append(p)
+        extras.append(extra)
+    return ("" if set(pads) == {0} else _t(pads)), ("" if set(extras) == {0} else _t(extras))
+
+
+def _activation_module(activation: str, row: LayerRow, moved: bool = False) -> str:
     if activation in _ACTIVATION_MODULES:
         return f"nn.{_ACTIVATION_MODULES[activation]}()"
     if activation == "softmax":
-        return "nn.Softmax(dim=1)"
+        return "nn.Softmax(dim=1)"  # the channel axis (NCHW), the last one of a channels_last input
     raise SpecError(
         f"{describe_layer(row.index, row.spec or repr(row.name))}: the activation {activation!r} has no "
         "PyTorch module cnncalc writes"
     )
 
 
-def _conv_options(config: Mapping[str, Any], refuse: Any, transposed: bool = False) -> str:
+def _conv_options(config: Mapping[str, Any], padding: str, groups: int, use_bias: bool) -> str:
     options = []
     if config.get("strides") and set(config["strides"]) != {1}:
         options.append(f"stride={_t(config['strides'])}")
-    padding = config.get("padding")
-    if padding == PaddingMode.SAME.value and not transposed:
-        options.append("padding='same'")
-    else:
-        value = _symmetric(padding, refuse)
-        if value:
-            options.append(f"padding={value}")
-    if transposed and config.get("output_padding"):
-        if set(config["output_padding"]) != {0}:
-            options.append(f"output_padding={_t(config['output_padding'])}")
+    if padding:
+        options.append(f"padding={padding}")
     if config.get("dilation_rate") and set(config["dilation_rate"]) != {1}:
         options.append(f"dilation={_t(config['dilation_rate'])}")
-    if config.get("groups", 1) != 1:
-        options.append(f"groups={config['groups']}")
-    if not config.get("use_bias", True):
+    if groups != 1:
+        options.append(f"groups={groups}")
+    if not use_bias:
         options.append("bias=False")
     return "".join(f", {o}" for o in options)
 

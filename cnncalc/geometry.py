@@ -130,7 +130,9 @@ def resolve_windows(
                 length = F.keras_valid_length(n, f_eff, s)
             else:
                 length = F.padded_length(n, f_eff, s, before, after, ceil_mode)
-            if n + before + after < f_eff or length <= 0:
+            # ceil_mode (PyTorch): the window may overhang the padded input, as long as the
+            # formula gives an output; floor mode needs the window to fit.
+            if (n + before + after < f_eff and not ceil_mode) or length <= 0:
                 padded = f"padded input {n + before + after}" if before or after else f"input {n}"
                 raise ShapeError(f"{what} {shown} is larger than the {padded} on {names[i]}")
         out.append(Window(n, f, f_eff, s, d, before, after, length))

@@ -569,7 +569,8 @@ def _window_axis(
         out = g.through(s, 1, lambda m: F.padded_length(m, f_eff, s, before, after, ceil_mode))
     shown = f"{what} {f_eff}" + (f" (dilated from {f})" if d > 1 else "")
     pad = f" with padding {before} + {after}" if before or after else ""
-    p.need(g + SizeFn.const(before + after), f_eff, None, f"{shown} needs {f_eff} cells{pad}")
+    if not ceil_mode:  # PyTorch's ceil_mode lets the last window overhang, as long as there is one
+        p.need(g + SizeFn.const(before + after), f_eff, None, f"{shown} needs {f_eff} cells{pad}")
     p.need(out, 1, None, f"{shown} leaves no output")
     return out
 
@@ -600,6 +601,10 @@ def _conv(p: _Pass, layer: Any, dims: Dims) -> Dims:
 
 
 def _pool(p: _Pass, layer: Any, dims: Dims) -> Dims:
+    if layer.op == "avg" and layer.rank == 3 and p.pytorch:
+        # PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside
+        for g, k in zip(_split(layer, dims, p.ctx, 3)[0], layer.pool_size, strict=True):
+            p.need(g, k, None, f"AvgPool3d needs {k} cells before padding")
     dilation = getattr(layer, "window_dilation", (1,) * layer.rank)
     spatial, channels, first = _windowed(p, layer, dims, layer.pool_size, layer.strides, dilation,
                                          layer.ceil_mode, "pool window")  # fmt: skip

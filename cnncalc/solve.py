@@ -423,6 +423,8 @@ def solve_layer(
         for i in range(rank):
             found = []
             for cand in _axis_candidates(kind, pytorch, mode, ins[i], kernels[i], strides[i], dilations[i]):
+                if kind == "pool" and pool == "avg" and pytorch and rank == 3 and ins[i] < cand.kernel:
+                    continue  # PyTorch's AvgPool3d refuses an input smaller than the kernel
                 reachable[i].add(cand.out)
                 if cand.out == outs[i]:
                     found.append(cand)
@@ -483,7 +485,7 @@ def _axis_candidates(kind: str, pytorch: bool, mode: tuple[Any, ...], n: int, ke
             for pad in range(top):
                 if kind == "pool" and pad >= f_eff:
                     continue
-                if n + 2 * pad < f_eff:
+                if n + 2 * pad < f_eff and not ceil_mode:
                     continue
                 out = F.padded_length(n, f_eff, s, pad, pad, ceil_mode)
                 if out > 0:

@@ -73,7 +73,7 @@ GRAPH = {name: imports(name) for name in MODULES}
 
 
 def layer_of(name: str) -> str:
-    if name == "cnncalc.cli" or name == "cnncalc.__main__":
+    if name in ("cnncalc.cli", "cnncalc.__main__", "cnncalc._launch"):
         return "cli"
     if name == "cnncalc":
         return "facade"

@@ -120,7 +120,8 @@ def test_every_activation_runs(name: str) -> None:
 
 
 def test_batchnorm_counts_real_arrays() -> None:
-    for conv, params, buffers in (("keras", 256, 0), ("pytorch", 128, 128)):
+    # torch: BatchNorm2d(64) has 128 parameters and 129 buffer elements (mean, var, num_batches_tracked)
+    for conv, params, buffers in (("keras", 256, 0), ("pytorch", 128, 129)):
         s = cnncalc.summarize(["bn"], input_shape=(4, 4, 64), convention=conv, data_format="channels_last")
         row = verify(s).rows[0]
         assert (s.total_params, s.total_buffers) == (params, buffers)

@@ -92,7 +92,7 @@ def test_every_rule_is_shown_with_its_numbers() -> None:
     bn = steps(["bn"], (4, 4, 64))
     assert bn["params"] == "64*2 + 2*64 = 256 (128 non-trainable)"
     bn_torch = steps(["bn"], (64, 4, 4), convention="pytorch")
-    assert bn_torch["buffers"] == "2*64 = 128"
+    assert bn_torch["buffers"] == "2*64 + 1 = 129"
     dense = steps(["flatten", "dense:10"], (4, 4, 40))
     assert dense["params"] == "10*(640 + 1) = 6,410"
     assert steps(["conv:4,3x1"], (9, 9, 1))["width"] == "ceil((9 - 1 + 1) / 1) = ceil(9) = 9"

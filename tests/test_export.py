@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import random
+import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -14,8 +15,10 @@ from hypothesis import strategies as st
 
 from cnncalc import zoo
 from cnncalc.engine import summarize
+from cnncalc.enums import DataFormat
 from cnncalc.errors import CnncalcError
-from cnncalc.export import export
+from cnncalc.export import HELPER_SUFFIXES, export
+from cnncalc.export_torch import HELPER_SUFFIXES as TORCH_HELPERS
 from cnncalc.io import from_layers, loads
 from cnncalc.io.python_source import read_python
 
@@ -23,6 +26,84 @@ from .helpers import run
 
 #: zoo models written for Keras (alexnet and resnet18 follow PyTorch's rules)
 KERAS_ZOO = [name for name in zoo.names() if json.loads(zoo.load(name)).get("convention", "keras") == "keras"]
+
+
+#: What each target cannot express, by (zoo model, target): the refusal names the layer and why.
+REFUSED = {
+    ("torchvision/convnext_tiny", "keras"): "Arithmetic (a tensor combined with a (learned) constant)",
+    ("torchvision/convnext_tiny", "pytorch"): "torch.nn.LayerNorm normalizes the last axes of NCHW",
+    ("torchvision/shufflenet_v2_x1_0", "keras"): "Slice (a slice of a tensor) has no keras.layers class",
+}
+#: Functional rows of PyTorch code: named by their function when read back, matched in order.
+FUNCTIONAL = ("add", "multiply", "concatenate", "globalaveragepooling2d", "reshape", "slice")
+
+
+def channels_first(shape) -> tuple:
+    shape = tuple(shape)
+    return (shape[-1], *shape[:-1]) if len(shape) >= 2 else shape
+
+
+def state(row) -> int:
+    """Params + buffers that both frameworks hold: PyTorch's BatchNorm also counts its
+    num_batches_tracked integer (2*C + 1 buffers), which Keras has no counterpart for."""
+    counter = row.buffers % 2 if row.type == "batchnormalization" else 0
+    return row.params + row.buffers - counter
+
+
+def exported_name(name: str, target: str) -> str:
+    """A row's name in the exported code (PyTorch attributes write every non-word character ``_``,
+    Keras '.' and '/')."""
+    return re.sub(r"\W", "_", name) if target == "pytorch" else re.sub(r"[./]", "_", name)
+
+
+def cross_check(summary, target: str) -> None:
+    """Export, read back, and compare every row: the output shape (the channel axis moved when
+    a channels_last model becomes NCHW PyTorch code), trainable params, and params + buffers (Keras
+    counts BatchNorm's moving statistics as params, PyTorch as buffers), a row's helper layers
+    (zero padding, upsampling, a separable conv's depthwise half) counted with it. Rows the code
+    adds are only helpers and fused activations; functional rows match in order."""
+    back = summarize(read_python(export(summary, target), "export.py"))
+    move = target == "pytorch" and summary.data_format is DataFormat.CHANNELS_LAST
+    rows = {row.name: row for row in back.layers}
+    seen: set[str] = set()
+    originals = {exported_name(row.name, target) for row in summary.layers}
+    functional = []
+    for row in summary.layers:
+        key = exported_name(row.name, target)
+        if target == "pytorch" and row.type in FUNCTIONAL:
+            functional.append(row)
+            continue
+        twin = rows[key]
+        fused = row.config.get("activation", "linear")
+        suffixes = (*HELPER_SUFFIXES, *TORCH_HELPERS, fused)
+        helpers = [
+            rows[f"{key}_{s}"] for s in suffixes if f"{key}_{s}" in rows and f"{key}_{s}" not in originals
+        ]
+        seen.update([key, *(h.name for h in helpers)])
+        own = [r for r in [twin, *helpers] if not (r.name.endswith(f"_{fused}") and r is not twin)]
+        shape = channels_first(row.output_shape) if move else tuple(row.output_shape)
+        assert tuple(twin.output_shape) == shape, (row.name, row.output_shape, twin.output_shape)
+        assert sum(r.trainable_params for r in own) == row.trainable_params, row.name
+        assert sum(state(r) for r in own) == state(row), row.name
+    rest = [r for r in back.layers if r.name not in seen]
+    assert [r.type for r in rest] == [r.type for r in functional]
+    for mine, twin in zip(functional, rest, strict=True):
+        shape = channels_first(mine.output_shape) if move else tuple(mine.output_shape)
+        assert tuple(twin.output_shape) == shape, (mine.name, twin.name)
+    assert back.trainable_params == summary.trainable_params
+    assert sum(map(state, back.layers)) == sum(map(state, summary.layers))
+
+
+@pytest.mark.parametrize("target", ["keras", "pytorch"])
+@pytest.mark.parametrize("name", zoo.names())
+def test_every_zoo_model_exports_to_both_targets_and_reads_back(name, target) -> None:
+    summary = summarize(loads(zoo.load(name)))
+    if (name, target) in REFUSED:
+        with pytest.raises(CnncalcError, match=re.escape(REFUSED[name, target])) as err:
+            export(summary, target)
+        assert "\n" not in str(err.value) and "layer " in str(err.value)
+        return
+    cross_check(summary, target)
 
 
 def comparable(summary) -> dict:
@@ -151,13 +232,22 @@ def test_cli_writes_runnable_code(tmp_path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--model", "resnet18"], "the model uses --convention pytorch"),
+        (["--model", "shufflenet_v2_x1_0"], "Slice (a slice of a tensor) has no keras.layers class"),
         (
             ["--convention", "keras", "--input", "9x9x1", "maxpool:3,2,ceil_mode=true"],
             "ceil_mode=True is PyTorch's",
         ),
         (["--input", "9x9x1", "conv:4,3,1,1"], "padding=[[1, 1], [1, 1]] is PyTorch's"),
-        (["--input", "9x9x1", "adaptiveavgpool:2"], "AdaptiveAvgPool2d has no Keras class"),
+        (
+            [
+                "--data-format",
+                "channels_first",
+                "--input",
+                "1x9x9",
+                "convpoollayer:filter_shape=(2,1,3,3),image_shape=(1,1,9,9)",
+            ],
+            "network3's (Theano) layer",
+        ),
     ],
 )
 def test_what_keras_cannot_express_is_refused(args, message) -> None:
@@ -167,11 +257,8 @@ def test_what_keras_cannot_express_is_refused(args, message) -> None:
 
 # --- PyTorch --------------------------------------------------------------------------------------
 
-#: The torchvision zoo models whose every kind `export --to pytorch` writes and the reader reads
-#: back. The others need what export does not write yet: LayerNorm (convnext), Slice (shufflenet's
-#: chunk), ReLU6 (mobilenet_v2), nn.Hardswish read back (mobilenet_v3), F.avg_pool2d's
-#: count_include_pad (inception), F.relu / nn.SiLU rows as their modules (googlenet, densenet,
-#: efficientnet), dotted names with '-' (regnet).
+#: The torchvision zoo models exported with the pytorch convention's own rules (configs compared).
+#: (Every zoo model is cross-checked above; these also keep every argument as written.)
 TORCH_ZOO = [
     f"torchvision/{name}" for name in ("alexnet", "vgg16", "vgg19", "resnet18", "resnet50", "squeezenet1_0")
 ]
@@ -283,17 +370,78 @@ def test_random_torch_stacks_read_back_to_the_same_table(seed) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--input", "8x8x1", "conv:4,3"], "summarize the model under --convention pytorch"),
+        (["--input", "8x8x1", "conv:4,3", "dense:3"], "Dense on a channels_last feature map"),
         (
-            ["--convention", "pytorch", "--input", "1x9x9", "upsampling2d:2"],
-            "UpSampling2D has no PyTorch module",
+            ["--convention", "pytorch", "--input", "1x9x9", "cropping2d:1"],
+            "Cropping2D has no PyTorch module",
         ),
-        (
-            ["--convention", "pytorch", "--input", "1x9x9", "zeropadding2d:1"],
-            "ZeroPadding2D has no PyTorch module",
-        ),
+        (["--model", "convnext_tiny"], "torch.nn.LayerNorm normalizes the last axes of NCHW"),
     ],
 )
 def test_what_pytorch_cannot_express_is_refused(args, message) -> None:
     result = run("export", "--to", "pytorch", *args)
     assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+# --- across the conventions -------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_keras_stacks_export_to_pytorch(seed) -> None:
+    """Keras-rule stacks (same padding at stride 2, depthwise and separable convs, zero padding,
+    upsampling, transposed convs) as NCHW PyTorch code: every row's shape (channels moved) and
+    params read back. (Cropping is left out: PyTorch has no module for it.)"""
+    layers, shape = random_stack(random.Random(seed))
+    layers = [layer for layer in layers if not layer.startswith("cropping")]
+    assume(layers)
+    try:
+        summary = summarize(from_layers(layers), input_shape=shape)
+    except CnncalcError:
+        assume(False)
+        return
+    try:
+        export(summary, "pytorch")
+    except CnncalcError as err:  # Keras's 'same' crops one side only, PyTorch's padding both
+        assume("no ConvTranspose padding gives" not in str(err))
+    cross_check(summary, "pytorch")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_random_torch_stacks_export_to_keras(seed) -> None:
+    """PyTorch-rule stacks (integer padding, ceil_mode, adaptive pooling) as channels_first Keras
+    code: every row's shape and params read back."""
+    layers, shape = random_torch_stack(random.Random(seed))
+    try:
+        summary = summarize(from_layers(layers), input_shape=shape, convention="pytorch")
+    except CnncalcError:
+        assume(False)
+        return
+    cross_check(summary, "keras")
+
+
+def cross_summaries(count: int, seed: int, target: str) -> list:
+    """``count`` computable random stacks of the other convention than ``target`` that it writes
+    (Keras rules for pytorch, PyTorch rules for keras)."""
+    rng = random.Random(seed)
+    out: list = []
+    while len(out) < count:
+        if target == "pytorch":
+            layers, shape = random_stack(rng)
+            layers = [layer for layer in layers if not layer.startswith("cropping")]
+            convention = "keras"
+        else:
+            layers, shape = random_torch_stack(rng)
+            convention = "pytorch"
+        try:
+            summary = summarize(from_layers(layers), input_shape=shape, convention=convention)
+        except CnncalcError:
+            continue  # an impossible shape: draw again
+        try:
+            export(summary, target)
+        except CnncalcError as err:  # the one refusal these stacks can meet
+            assert "no ConvTranspose padding gives" in str(err), err
+            continue
+        out.append(summary)
+    return out

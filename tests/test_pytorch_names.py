@@ -38,7 +38,7 @@ def test_pytorch_keywords() -> None:
 
 def test_batchnorm2d_has_pytorch_defaults_and_buffers() -> None:
     row = _summary("BatchNorm2d:64", shape=(64, 7, 7)).layers[0]
-    assert (row.params, row.buffers) == (128, 128)  # weight + bias; running mean + var
+    assert (row.params, row.buffers) == (128, 129)  # weight + bias; running mean + var + num_batches_tracked
     assert row.config["epsilon"] == 1e-5 and row.config["momentum"] == pytest.approx(0.9)
     # PyTorch's momentum=0.01 weighs the new batch: Keras's 0.99 weighs the running value
     assert _summary("BatchNorm2d:64,momentum=0.01", shape=(64, 7, 7)).layers[0].config[
@@ -135,4 +135,4 @@ def test_against_torch() -> None:
         out = module.eval()(torch.zeros(1, *shape))
         assert row.output_shape == tuple(out.shape[1:]), spec
         assert row.params == sum(p.numel() for p in module.parameters()), spec
-        assert row.buffers == sum(b.numel() for n, b in module.named_buffers() if "num_batches" not in n)
+        assert row.buffers == sum(b.numel() for b in module.buffers()), spec

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cnncalc
@@ -731,3 +731,41 @@ def test_pattern_with_exceptions_and_huge_thresholds() -> None:
     # A threshold near the input-size limit is described at once (nothing walks up to it).
     solution = solve_sizes(["conv:1,100000000", "maxpool:2"], input_shape=(8, 8, 1))
     assert solution.axes[0].sizes.describe() == "n >= 100000001"
+
+
+@settings(max_examples=400)
+@given(st.sampled_from(sorted(__import__("tests.strategies", fromlist=["STRATEGIES"]).STRATEGIES)), st.data())
+def test_every_kind_solves_like_summarize(type_: str, data: Any) -> None:
+    """Every layer kind, through the registry's own strategies: the solved sizes of each axis are
+    exactly the sizes 1..40 at which summarize accepts the model (other axes as given)."""
+    from .strategies import STRATEGIES
+
+    spec, shape, settings = data.draw(STRATEGIES[type_])
+    options = {key: value for key, value in settings.items() if key in ("convention", "data_format")}
+    try:
+        solution = solve_sizes(spec, input_shape=shape, fixed_dense=False, **options)
+    except SolveError:
+        assume(False)
+        return
+    import copy
+
+    several = isinstance(spec, dict) and len(spec.get("inputs", [])) > 1
+    given = dict(cnncalc.summarize(spec, input_shape=shape, **options).model_inputs)
+    for axis in solution.axes:
+
+        def accepts(n: int, axis: Any = axis) -> bool:
+            sizes = list(given[axis.input])
+            sizes[axis.index] = n
+            if several:  # a graph with named inputs: move that input's axis in the spec itself
+                probe = copy.deepcopy(spec)
+                for entry in probe["inputs"]:
+                    if entry["name"] == axis.input:
+                        entry["shape"] = sizes
+                return passes(probe, None, **options)  # type: ignore[arg-type]
+            return passes(spec, tuple(sizes), **options)
+
+        found = {n for n in range(1, 41) if accepts(n)}
+        if solution.reason is not None:
+            assert not found, (type_, spec)
+        else:
+            assert members(axis.sizes, 40) == found, (type_, spec, axis.name, axis.sizes.describe())

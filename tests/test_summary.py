@@ -133,7 +133,8 @@ def test_batchnorm_keras_and_pytorch() -> None:
     keras = cnncalc.summarize(["bn"], input_shape=(8, 8, 64))
     assert (keras.total_params, keras.trainable_params, keras.non_trainable_params) == (256, 128, 128)
     torch = cnncalc.summarize(["bn"], input_shape=(64, 8, 8), convention="pytorch")
-    assert (torch.total_params, torch.total_buffers) == (128, 128)
+    # torch.nn.BatchNorm2d(64): 128 parameters; buffers 64 + 64 + 1 (num_batches_tracked)
+    assert (torch.total_params, torch.total_buffers) == (128, 129)
     assert cnncalc.summarize(["bn:scale=false"], input_shape=(8, 8, 64)).total_params == 192
     both_off = cnncalc.summarize(["bn:center=false,scale=false"], input_shape=(8, 8, 64))
     assert (both_off.total_params, both_off.trainable_params) == (128, 0)

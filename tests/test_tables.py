@@ -256,3 +256,131 @@ def test_jupyter_fragment_is_a_table() -> None:
         ["conv2d_1 (Conv2D)", "(None, 100, 100, 32)", "4,640"],  # 3*3*16*32 + 32
     ]
     assert "<script" not in html  # Jupyter front ends drop scripts; the fragment needs none
+
+
+# --- The plain-text table path draws the bytes Rich draws ----------------------------------------
+
+#: Letters, digits, spaces, line breaks, wide and combining characters; some grids also hold
+#: characters Rich treats specially (tabs, control codes, non-breaking spaces: the fallback).
+_PLAIN = list("ab1,.() -x") + ["\n", "中", "\u0301"]
+_SPECIAL = [*_PLAIN, "\t", "\r", "\xa0"]
+
+
+@st.composite
+def _grids(draw: st.DrawFn) -> Grid:
+    n = draw(st.integers(1, 4))
+    cell_text = st.text(st.sampled_from(_SPECIAL if draw(st.integers(0, 4)) == 0 else _PLAIN), max_size=14)
+    columns = tuple(
+        Col(
+            draw(cell_text),
+            short=draw(st.sampled_from(["", "s", "sh rt"])),
+            right=draw(st.booleans()),
+            secondary=i > 0 and draw(st.booleans()),
+            wrap=draw(st.booleans()),
+        )
+        for i in range(n)
+    )
+    rows = draw(
+        st.lists(
+            st.tuples(
+                *(
+                    st.builds(
+                        Cell, cell_text, st.sampled_from(["", "c", "1 k"]), st.sampled_from(["", "bold"])
+                    )
+                    for _ in range(n)
+                )
+            ),
+            max_size=5,
+        )
+    )
+    return Grid(columns, tuple(rows), lines=draw(st.booleans()), simple=draw(st.booleans()))
+
+
+def _rich_tables(grid: Grid, chosen: object) -> str:
+    import io
+
+    from rich.console import Console
+
+    from cnncalc.render.grid import tables
+
+    console = Console(
+        width=100_000, file=io.StringIO(), color_system=None, force_terminal=False, legacy_windows=False
+    )
+    for table in tables(grid, chosen):  # type: ignore[arg-type]
+        console.print(table, crop=False)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+@given(grid=_grids(), width=st.one_of(st.none(), st.integers(4, 90)))
+def test_plain_tables_are_richs_bytes(grid: Grid, width: int | None) -> None:
+    """Whenever the plain path draws a plan, it is byte for byte what Rich draws for it."""
+    from cnncalc.render.grid import plain_text
+
+    chosen = plan(grid, width)
+    fast = plain_text(grid, chosen)
+    assume(fast is not None)
+    assert fast == _rich_tables(grid, chosen)
+
+
+@given(grid=_grids(), width=st.one_of(st.none(), st.integers(4, 90)))
+def test_plain_path_taken_for_plain_cells(grid: Grid, width: int | None) -> None:
+    """Printable text without tabs or controls is always drawn by the plain path (so the
+    comparison above is not vacuous), and a Fitted grid prints the same through either path."""
+    from cnncalc.render.grid import plain_text
+
+    texts = [c.header + c.short for c in grid.columns] + [c.text + c.compact for r in grid.rows for c in r]
+    assume(all(line.isprintable() for t in texts for line in t.split("\n")))
+    chosen = plan(grid, width)
+    assume(all(chosen.widths[i] for g in chosen.groups for i in g))
+    assert plain_text(grid, chosen) is not None
+
+
+def _printed(grid: Grid, width: int | None, record: bool) -> str:
+    import io
+
+    from rich.console import Console
+
+    from cnncalc.render.grid import Fitted
+
+    # record=True keeps styles for an export, so Fitted leaves the drawing to Rich.
+    console = Console(
+        width=width or 100_000, file=io.StringIO(), color_system=None, force_terminal=False, record=record
+    )
+    console.print(Fitted(grid), crop=False)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+@given(grid=_grids(), width=st.one_of(st.none(), st.integers(4, 90)))
+def test_fitted_prints_the_same_through_either_path(grid: Grid, width: int | None) -> None:
+    """End to end: a Fitted grid printed plain (fast path when it can) and printed by Rich's
+    tables (a recording console) give the same bytes, whatever the cells hold."""
+    assert _printed(grid, width, record=False) == _printed(grid, width, record=True)
+
+
+@given(
+    data=st.lists(st.tuples(st.integers(1, 40), st.integers(0, 40), st.booleans()), min_size=1, max_size=5),
+    limit=st.integers(0, 200),
+)
+def test_share_gives_the_largest_cap_that_fits(data: list[tuple[int, int, bool]], limit: int) -> None:
+    """Water-filling by definition: every wrapping column gets max(narrowest, min(natural, c))
+    for the largest c (from 0 to the widest natural width) whose widths fit the room; c = 0
+    when none does. Checked against a search over every c."""
+    from cnncalc.render.grid import _share, _table_width
+
+    narrow = [min(a, b) for a, b, _ in data]
+    natural = [max(a, b) for a, b, _ in data]
+    grid = Grid(tuple(Col(f"c{i}", wrap=w) for i, (_, _, w) in enumerate(data)), ())
+    group = list(range(len(data)))
+    wrapping = [i for i in group if grid.columns[i].wrap or narrow[i] < natural[i]]
+    fixed = [i for i in group if i not in wrapping]
+    room = limit - _table_width(grid, [0] * len(group)) - sum(natural[i] for i in fixed)
+    fits = [
+        c
+        for c in range(max((natural[i] for i in wrapping), default=0) + 1)
+        if sum(max(narrow[i], min(natural[i], c)) for i in wrapping) <= room
+    ]
+    cap = max(fits, default=0)
+    expected = [max(narrow[i], min(natural[i], cap)) if i in wrapping else natural[i] for i in group]
+    shared = list(natural)
+    _share(grid, group, shared, narrow, limit)
+    assert shared == expected

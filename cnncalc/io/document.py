@@ -168,17 +168,46 @@ def _dtype(value: Any) -> str | None:
     return str(value)
 
 
-def loads(text: str, source: str = "<string>") -> Spec:
-    """Parse a JSON spec from text; ``source`` names it in error messages."""
+class _DuplicateKey(Exception):
+    """Raised inside the JSON decoder when an object repeats a key."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's pairs as a dict, refusing a repeated key (``json`` would keep the last one)."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+def decode_json(text: str, source: str = "<string>") -> Any:
+    """Decode JSON text strictly: duplicate keys, integers over 4,300 digits and nesting deeper
+    than MAX_JSON_DEPTH are SpecErrors naming ``source``."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:
         raise SpecError(f"{source}: bad JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except _DuplicateKey as err:
+        raise SpecError(
+            f"{source}: the key {short_json(err.args[0])[:80]} appears twice in one object"
+        ) from None
     except RecursionError:
         raise SpecError(f"{source}: JSON nested too deeply") from None
+    except ValueError as err:  # Python's 4,300-digit limit on int()
+        raise SpecError(f"{source}: bad JSON: {str(err).split(';')[0]}") from None
     depth = nesting_depth(doc)
     if depth > MAX_JSON_DEPTH:
         raise SpecError(f"{source}: JSON nested {depth} levels deep, more than the limit {MAX_JSON_DEPTH}")
+    return doc
+
+
+def loads(text: str, source: str = "<string>") -> Spec:
+    """Parse a JSON spec from text; ``source`` names it in error messages."""
+    doc = decode_json(text, source)
     try:
         return parse_spec(doc)
     except CnncalcError as err:
@@ -187,10 +216,15 @@ def loads(text: str, source: str = "<string>") -> Spec:
 
 def nesting_depth(doc: Any) -> int:
     """How deeply lists and objects nest in a decoded JSON value (iterative: no recursion limit)."""
-    deepest, stack = 0, [(doc, 1)]
+    if not isinstance(doc, (list, dict)):
+        return 0
+    deepest, stack = 1, [(doc, 1)]
+    containers = (list, dict)
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, (list, dict)):
-            deepest = max(deepest, depth)
-            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+        children = value.values() if isinstance(value, dict) else value
+        nested = [item for item in children if isinstance(item, containers)]  # scalars end here
+        if nested:
+            deepest = max(deepest, depth + 1)
+            stack.extend((item, depth + 1) for item in nested)
     return deepest

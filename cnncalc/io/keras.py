@@ -52,9 +52,13 @@ def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
     if class_name != "Sequential":
         raise SpecError(f"Keras {class_name!r} models are not supported (Sequential and Functional ones are)")
     input_shape = None
-    layers = []
-    for layer in config["layers"]:
+    layers: list[Any] = []
+    for index, layer in enumerate(config["layers"]):
         if isinstance(layer, dict) and layer.get("class_name") == "InputLayer":
+            if input_shape is not None or layers:
+                raise SpecError(
+                    f"a Keras Sequential model has one InputLayer, first; layer {index + 1} is another"
+                )
             input_shape = _batch_shape(layer)
             continue
         layers.append(_layer(layer))
@@ -66,6 +70,8 @@ def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _batch_shape(layer: dict[str, Any]) -> list[Any]:
     inner = layer.get("config") or {}
+    if not isinstance(inner, dict):
+        raise SpecError(f"InputLayer config must be an object, got {short_json(inner)[:80]}")
     batch_shape = inner.get("batch_shape") or inner.get("batch_input_shape")
     if not isinstance(batch_shape, list) or len(batch_shape) < 2:
         raise SpecError(f"InputLayer without a batch_shape: {short_json(layer)[:80]}")
@@ -133,12 +139,29 @@ def _node(node: Any, name: Any) -> tuple[list[Any], list[str]]:
     try:
         if isinstance(node, dict):
             args = node.get("args") or []
-            return list(args), [t["config"]["keras_history"][0] for t in _keras_tensors(args)]
+            return list(args), [
+                _history_source(name, t["config"]["keras_history"]) for t in _keras_tensors(args)
+            ]
         if isinstance(node, list) and all(isinstance(t, list) and t and isinstance(t[0], str) for t in node):
-            return [], [t[0] for t in node]
+            return [], [_history_source(name, t[:3]) if len(t) >= 3 else t[0] for t in node]
     except (KeyError, TypeError, IndexError, AttributeError):
         pass
     raise SpecError(f"layer {name!r}: inbound_nodes without keras_history")
+
+
+def _history_source(name: Any, history: Any) -> str:
+    """The layer a ``keras_history`` ``[layer, node_index, tensor_index]`` points at. Layers are
+    called once and have one output here, so both indices must be 0: anything else would name a
+    tensor this spec does not have, and is refused rather than read as node 0, tensor 0."""
+    source, node_index, tensor_index = history
+    if not isinstance(source, str):
+        raise TypeError(source)
+    if node_index != 0 or tensor_index != 0 or isinstance(node_index, bool) or isinstance(tensor_index, bool):
+        raise SpecError(
+            f"layer {name!r} reads tensor {tensor_index!r} of call {node_index!r} of {source!r}; "
+            "only call 0, tensor 0 exists (shared layers and multi-output layers are not supported)"
+        )
+    return source
 
 
 def _keras_tensors(value: Any) -> list[dict[str, Any]]:

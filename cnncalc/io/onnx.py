@@ -627,6 +627,7 @@ def _batch_norm(c: _Converter, node: Node, i: int) -> list[Value]:
         "batchnormalization",
         epsilon=float(node.attrs.get("epsilon", 1e-5)),
         momentum=float(node.attrs.get("momentum", 0.9)),
+        num_batches_tracked=False,  # ONNX keeps the running statistics only
     )
     return [c.emit(node, layer, [x])]
 

@@ -664,6 +664,7 @@ class _Reader:
             if layer.torch:
                 cls = T.RENAMED.get(layer.cls, layer.cls)
                 keywords = T.torch_keywords(layer.cls, keywords)
+                cls, positional, keywords = T.torch_module(cls, positional, keywords)
                 if layer.cls.startswith("Dropout") and not positional and "p" not in keywords:
                     keywords["p"] = 0.5  # PyTorch's default rate (Keras's Dropout has none)
                 built = build_layer(cls, positional, keywords, Convention.PYTORCH)

@@ -48,6 +48,11 @@ TORCH_CLASSES = frozenset(
         "AdaptiveMaxPool1d",
         "AdaptiveMaxPool2d",
         "AdaptiveMaxPool3d",
+        "ZeroPad1d",
+        "ZeroPad2d",
+        "ZeroPad3d",
+        "Upsample",
+        "LayerNorm",
     }
 )
 #: Tensor factories whose sizes give the input shape (``torch.randn(1, 3, 32, 32)``).
@@ -152,6 +157,56 @@ def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
     if cls == "Softmax" and "dim" in keywords:
         keywords["axis"] = keywords.pop("dim")
     return keywords
+
+
+#: PyTorch module classes whose cnncalc kind takes other arguments: the kind and the arguments.
+_TRANSLATED = ("Hardswish", "Hardsigmoid", "ReLU6", "Upsample", "LayerNorm")
+
+
+def torch_module(
+    cls: str, positional: list[Any], keywords: dict[str, Any]
+) -> tuple[str, list[Any], dict[str, Any]]:
+    """A PyTorch module spelled as the cnncalc kind it is: ``nn.ReLU6()`` is ReLU(max_value=6)
+    (as torchvision's zoo rows are), ``nn.Hardswish()`` activation hard_swish, ``nn.ZeroPad2d((l, r,
+    t, b))`` ZeroPadding2D (PyTorch lists the last axis first), ``nn.Upsample(scale_factor=2)``
+    UpSampling2D, ``nn.LayerNorm(C, eps=...)`` a LayerNormalization over the last axis."""
+    if cls in ("Hardswish", "Hardsigmoid") and not positional and not keywords:
+        return "Activation", ["hard_swish" if cls == "Hardswish" else "hard_sigmoid"], {}
+    if cls == "ReLU6" and not positional and not keywords:
+        return "ReLU", [], {"max_value": 6.0}
+    if cls.startswith("ZeroPad") and cls[-2:] in ("1d", "2d", "3d"):
+        rank = int(cls[-2])
+        values = [*positional, *([keywords.pop("padding")] if "padding" in keywords else [])]
+        if len(values) != 1 or keywords:
+            raise SpecError(f"{cls} takes one argument, padding")
+        padding = values[0]
+        if isinstance(padding, int) and not isinstance(padding, bool):
+            return f"ZeroPadding{rank}D", [padding], {}
+        if not isinstance(padding, (list, tuple)) or len(padding) != 2 * rank:
+            raise SpecError(f"{cls} padding is one number or {2 * rank} numbers (last axis first)")
+        pairs = [list(padding[i : i + 2]) for i in range(0, 2 * rank, 2)]
+        return f"ZeroPadding{rank}D", [pairs[::-1]], {}
+    if cls == "Upsample":
+        allowed = {"scale_factor", "mode"}
+        if positional or set(keywords) - allowed or "scale_factor" not in keywords:
+            raise SpecError("nn.Upsample is read with scale_factor= (and mode=) only")
+        mode = keywords.get("mode", "nearest")
+        return "UpSampling2D", [keywords["scale_factor"]], {"interpolation": mode}
+    if cls == "LayerNorm":
+        given = dict(zip(("normalized_shape", "eps", "elementwise_affine", "bias"), positional, strict=False))
+        given.update(keywords)
+        shape = given.pop("normalized_shape", None)
+        dims = len(shape) if isinstance(shape, (list, tuple)) else 1
+        out: dict[str, Any] = {"axis": list(range(-dims, 0)) if dims > 1 else -1}
+        if "eps" in given:
+            out["epsilon"] = given.pop("eps")
+        affine = given.pop("elementwise_affine", True)
+        out["center"] = bool(affine) and bool(given.pop("bias", True))
+        out["scale"] = bool(affine)
+        if given:
+            raise SpecError(f"nn.LayerNorm: {', '.join(given)} not read")
+        return "LayerNormalization", [], out
+    return cls, positional, keywords
 
 
 def sequential(reader: CodeReader, call: ast.Call, value: Callable[[ast.expr], Any]) -> TorchSequential:
@@ -343,6 +398,8 @@ class Forward:
                 return ShapeOf()
         if isinstance(node, ast.Subscript):
             value = self.expr(node.value)
+            if isinstance(value, Node):
+                return self.subscript(value, node)
             if isinstance(value, ShapeOf) and isinstance(node.slice, ast.Constant) and node.slice.value == 0:
                 return BATCH
             raise NotFollowed(
@@ -364,6 +421,25 @@ class Forward:
             return evaluate(node, self.reader.constants)
         except NotStatic as err:
             raise NotFollowed(f"line {node.lineno}: {err.reason}") from None
+
+    def subscript(self, owner: Node, node: ast.Subscript) -> Node:
+        """``x[:, a:b]``: a Slice of one axis (the one after the leading full ``:``s)."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        refused = NotFollowed(
+            f"line {node.lineno}: {source_of(node)}: only a slice of one axis (x[:, a:b]) is followed"
+        )
+        if not items or not all(isinstance(i, ast.Slice) for i in items):
+            raise refused
+        *leading, last = items
+        if any(i.lower or i.upper or i.step for i in leading if isinstance(i, ast.Slice)):
+            raise refused
+        assert isinstance(last, ast.Slice)
+        bounds = [None if b is None else self.expr(b) for b in (last.lower, last.upper, last.step)]
+        if not all(b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds):
+            raise refused
+        start, stop, step = bounds
+        keywords = {"start": start or 0, "stop": stop, "step": 1 if step is None else step}
+        return self.layer("Slice", [len(leading)], (owner,), node, keywords)
 
     def tensor(self, node: ast.expr) -> Node:
         value = self.expr(node)

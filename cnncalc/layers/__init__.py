@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from .base import Layer
 
 
+#: (module, class name) -> the imported class.
+_CLASSES: dict[tuple[str, str], builtins.type[Layer]] = {}
+
+
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Kind:
     """One layer kind: its JSON ``type``, Keras class name, where its class lives, fixed arguments (rank).
@@ -37,10 +41,11 @@ class Kind:
 
     @property
     def cls(self) -> builtins.type[Layer]:
-        """The layer class (imported on first use)."""
-        cls: builtins.type[Layer] = getattr(
-            importlib.import_module(f"{__name__}.{self.module}"), self.cls_name
-        )
+        """The layer class (imported on first use, then looked up: a spec builds it per layer)."""
+        key = (self.module, self.cls_name)
+        cls = _CLASSES.get(key)
+        if cls is None:
+            cls = _CLASSES[key] = getattr(importlib.import_module(f"{__name__}.{self.module}"), self.cls_name)
         return cls
 
     @property
@@ -197,11 +202,19 @@ def lookup(name: str) -> Kind:
 def kind_of(layer: Layer) -> Kind:
     """The kind a layer was built as."""
     cls = type(layer)
-    for k in KINDS:  # rank-generic classes (Conv) are told apart by their fixed arguments
-        if cls.__name__ == k.cls_name and cls.__module__ == f"{__name__}.{k.module}":
-            if all(getattr(layer, a) == v for a, v in k.fixed):
-                return k
+    candidates = _BY_CLASS.get(cls)
+    if candidates is None:
+        candidates = _BY_CLASS[cls] = [
+            k for k in KINDS if cls.__name__ == k.cls_name and cls.__module__ == f"{__name__}.{k.module}"
+        ]
+    for k in candidates:  # rank-generic classes (Conv) are told apart by their fixed arguments
+        if all(getattr(layer, a) == v for a, v in k.fixed):
+            return k
     raise TypeError(f"not a registered layer kind: {layer!r}")
+
+
+#: class -> the kinds built from it (looked up once per class: kind_of runs for every layer).
+_BY_CLASS: dict[builtins.type[Layer], list[Kind]] = {}
 
 
 def known_names() -> list[str]:

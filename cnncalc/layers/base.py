@@ -108,6 +108,18 @@ def kind(cls: type) -> type:
     return dataclass(init=False, repr=False, eq=False)(cls)
 
 
+_FIELDS: dict[type, tuple[Field[Any], ...]] = {}
+_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _fields(cls: type) -> tuple[Field[Any], ...]:
+    """``dataclasses.fields`` of a kind, computed once per class (it runs several times per layer)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = fields(cls)
+    return found
+
+
 class Layer:
     """Base class: a frozen record of Keras-named arguments. Subclasses are declared with
     :func:`kind`, list fields with :func:`~cnncalc.layers.args.arg`/``required``, set
@@ -120,12 +132,15 @@ class Layer:
     category: ClassVar[Category]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        declared = fields(self)  # type: ignore[arg-type]
+        declared = _fields(type(self))
         if len(args) > len(declared):
             raise TypeError(f"{type(self).__name__} takes at most {len(declared)} arguments")
         values = dict(zip((f.name for f in declared), args, strict=False))
+        names = _NAMES.get(type(self))
+        if names is None:
+            names = _NAMES[type(self)] = frozenset(f.name for f in declared)
         for name, value in kwargs.items():
-            if name in values or name not in {f.name for f in declared}:
+            if name in values or name not in names:
                 raise TypeError(f"{type(self).__name__}: unexpected or repeated argument {name!r}")
             values[name] = value
         for f in declared:
@@ -145,7 +160,7 @@ class Layer:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+        return tuple(getattr(self, f.name) for f in _fields(type(self)))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Layer) and type(other) is type(self) and other._values() == self._values()
@@ -154,12 +169,12 @@ class Layer:
         return hash((type(self), self._values()))
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))  # type: ignore[arg-type]
+        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in _fields(type(self)))
         return f"{type(self).__name__}({args})"
 
     def __post_init__(self) -> None:
         rank = getattr(self, "rank", 0)
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in _fields(type(self)):
             coerce = f.metadata.get("coerce")
             if coerce is None:
                 continue
@@ -207,7 +222,7 @@ class Layer:
     def config(self) -> dict[str, Any]:
         """The layer's full arguments by their Keras names (JSON-ready; tuples become lists)."""
         out: dict[str, Any] = {}
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in _fields(type(self)):
             if "coerce" not in f.metadata:
                 continue
             value = getattr(self, f.name)
@@ -221,12 +236,12 @@ class Layer:
     @classmethod
     def declared(cls) -> tuple[Field[Any], ...]:
         """The kind's dataclass fields (its arguments, plus fixed ones such as ``rank``)."""
-        return fields(cls)  # type: ignore[arg-type]  # every kind is a dataclass (see `kind`)
+        return _fields(cls)  # every kind is a dataclass (see `kind`)
 
     @classmethod
     def arguments(cls) -> list[tuple[str, tuple[str, ...]]]:
         """(name, aliases) of every user-settable argument, in positional order."""
-        return [(f.name, f.metadata["aliases"]) for f in fields(cls) if "coerce" in f.metadata]  # type: ignore[arg-type]
+        return [(f.name, f.metadata["aliases"]) for f in _fields(cls) if "coerce" in f.metadata]
 
     def layout(self, ctx: Context) -> DataFormat:
         """The layer's own data format if it set one, else the model's."""

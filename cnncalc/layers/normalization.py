@@ -19,7 +19,10 @@ class BatchNorm(Layer):
 
     Trainable: C*(center + scale) (beta, gamma). Moving mean and variance (2*C): non-trainable
     params under keras (``model.summary()`` counts them), buffers under pytorch
-    (``BatchNorm2d.running_mean``/``running_var`` are not in ``model.parameters()``).
+    (``BatchNorm2d.running_mean``/``running_var`` are not in ``model.parameters()``), plus
+    PyTorch's ``num_batches_tracked`` (one integer): 2*C + 1 buffers, as
+    ``sum(b.numel() for b in bn.buffers())`` counts. A model read from ONNX has no such tensor
+    (``num_batches_tracked=False``).
     """
 
     category: ClassVar[Category] = Category.NORM
@@ -30,12 +33,25 @@ class BatchNorm(Layer):
     scale: bool = A.arg(A.boolean, True)
     #: PyTorch's num_features: checked against the normalized axis when given
     num_features: int | None = A.expected_size()
+    #: whether PyTorch's num_batches_tracked buffer exists (None: under the pytorch convention)
+    num_batches_tracked: bool | None = A.arg(A.optional(A.boolean))
 
     def config(self) -> dict[str, Any]:
         out = super().config()
         if self.axis is None:
             del out["axis"]  # the channel axis of the data format in force
+        if self.num_batches_tracked is None:
+            del out["num_batches_tracked"]
         return out
+
+    def batch_counter(self, ctx: Context) -> int:
+        """Elements of PyTorch's num_batches_tracked buffer: 1 under the pytorch convention, else 0."""
+        tracked = (
+            ctx.convention is Convention.PYTORCH
+            if self.num_batches_tracked is None
+            else self.num_batches_tracked
+        )
+        return int(tracked and ctx.convention is Convention.PYTORCH)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         channels = shape[self.feature_axis(shape, ctx)]
@@ -45,7 +61,7 @@ class BatchNorm(Layer):
             shape=shape,
             trainable=channels * (int(self.center) + int(self.scale)),
             non_trainable=stats if ctx.convention is Convention.KERAS else 0,
-            buffers=stats if ctx.convention is Convention.PYTORCH else 0,
+            buffers=stats + self.batch_counter(ctx) if ctx.convention is Convention.PYTORCH else 0,
             ops=2 * math.prod(shape),  # inference: one multiply and one add per value, once folded
         )
 
@@ -60,7 +76,8 @@ class BatchNorm(Layer):
         c = (in_shape[self.feature_axis(in_shape, ctx)],)
         out = {"gamma": c} if self.scale else {}
         out.update({"beta": c} if self.center else {})
-        return {**out, "moving_mean": c, "moving_variance": c}
+        counter: dict[str, Shape] = {"num_batches_tracked": ()} if self.batch_counter(ctx) else {}
+        return {**out, "moving_mean": c, "moving_variance": c, **counter}
 
     def explain_steps(self, w: Worked) -> list[Step]:
         axis = self.feature_axis(w.input_shape, w.ctx)
@@ -85,7 +102,17 @@ class BatchNorm(Layer):
                     num(w.params),
                 )
             )
-            steps.append(Step("buffers", "2*C", f"2*{c}", num(w.buffers)))
+            if self.batch_counter(w.ctx):
+                steps.append(
+                    Step(
+                        "buffers",
+                        "2*C + 1 (running mean, variance; num_batches_tracked)",
+                        f"2*{c} + 1",
+                        num(w.buffers),
+                    )
+                )
+            else:
+                steps.append(Step("buffers", "2*C", f"2*{c}", num(w.buffers)))
         return steps
 
 

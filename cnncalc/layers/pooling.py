@@ -69,6 +69,18 @@ class Pool(Layer):
                         f"padding {max(before, after)} is not smaller than the pool window {k} on {axis}: "
                         "a window would see only padding"
                     )
+        if self.op == "avg" and self.rank == 3 and ctx.convention is Convention.PYTORCH:
+            small = [
+                (axis, n, k)
+                for axis, n, k in zip(AXIS_NAMES[3], spatial, self.pool_size, strict=True)
+                if n < k
+            ]
+            if small:
+                axis, n, k = small[0]
+                raise ShapeError(
+                    f"PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside: "
+                    f"{axis} {n} < {k} (aten pool3d_shape_check)"
+                )
         windows = resolve_windows(
             spatial,
             self.pool_size,

@@ -98,8 +98,8 @@ def fan_in(layer: Layer, shape: tuple[int, ...]) -> int:
 
 
 #: Weights that are statistics, not learned: PyTorch keeps them as buffers (BatchNorm's moving
-#: mean and variance, an adapted Normalization's mean, variance and count).
-STATISTICS = frozenset({"moving_mean", "moving_variance", "mean", "variance", "count"})
+#: mean and variance and its batch counter, an adapted Normalization's mean, variance and count).
+STATISTICS = frozenset({"moving_mean", "moving_variance", "num_batches_tracked", "mean", "variance", "count"})
 
 
 def count_weights(layer: Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
@@ -149,7 +149,9 @@ def plan_axis(n: int, f_eff: int, s: int, padding: Any, axis: int, ceil_mode: bo
         before, after = padding[axis]
     lp = n + before + after
     starts = 0
-    if lp >= f_eff:
+    # Ceil mode keeps a window that overhangs the padded input by less than a stride, even the
+    # first (PyTorch: MaxPool2d(3, 3, ceil_mode=True) on 2x2 gives one output).
+    if lp >= f_eff or (ceil_mode and f_eff - lp < s):
         starts = 1
         while (starts * s + f_eff <= lp) or (ceil_mode and (starts - 1) * s + f_eff < lp):
             starts += 1
@@ -660,6 +662,134 @@ def forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     if run is None:
         raise TypeError(f"no executor for {type(layer).__name__}")
     return run(layer, x, w, ctx)
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _pads(padding: Any, n: int, f_eff: int, s: int, axis: int) -> tuple[int, int]:
+    """(before, after) zeros :func:`plan_axis` adds, without walking the windows."""
+    if padding is PaddingMode.SAME:
+        return same_padding(n, f_eff, s)
+    if padding is PaddingMode.CAUSAL:
+        return f_eff - 1, 0
+    if padding is PaddingMode.VALID:
+        return 0, 0
+    before, after = padding[axis]
+    return int(before), int(after)
+
+
+def _padded_lengths(
+    layer: Any, spatial: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...], ceil: bool
+) -> list[int]:
+    """Per axis, the padded length the window forward allocates (plus a stride of ceil overhang)."""
+    lengths = []
+    for i, (n, f, d, s) in enumerate(zip(spatial, kernel, dilation, layer.strides, strict=True)):
+        f_eff = effective_kernel(f, d)
+        before, after = _pads(layer.padding, n, f_eff, s, i)
+        lengths.append(n + before + after + (s + f_eff if ceil else 0))
+    return lengths
+
+
+def _conv_scratch(layer: Conv, spatial: tuple[int, ...], c_in: int, out: tuple[int, ...], b: int) -> int:
+    """Elements :func:`_conv` allocates besides its input and output: the padded copy, one tile
+    of the window matrix (at least one output row, whatever WINDOW_BUDGET says) and its GEMM
+    result."""
+    padded = b * math.prod(_padded_lengths(layer, spatial, layer.kernel_size, layer.dilation_rate, False))
+    row = b * math.prod(out[1:]) * (c_in // layer.groups) * math.prod(layer.kernel_size)
+    return padded * c_in + 2 * max(row, min(row * out[0], WINDOW_BUDGET)) + b * math.prod(out) * layer.filters
+
+
+def scratch_elements(
+    layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    """Elements a layer's forward pass allocates beyond its input, its output and two output-sized
+    temporaries (activation, bias): padded copies, window tiles, a transposed conv's full
+    scatter, intermediate tensors. An upper bound used by verify's memory estimate (checked
+    against tracemalloc in tests/test_robustness.py); float64 temporaries count twice."""
+    if isinstance(layer, (Conv, DepthwiseConv, SeparableConv, Pool, ConvTranspose, AdaptivePool)):
+        fmt = layer.layout(ctx)
+        first = fmt is DataFormat.CHANNELS_FIRST
+        spatial = in_shape[1:] if first else in_shape[:-1]
+        c_in = in_shape[0] if first else in_shape[-1]
+        out_spatial = out_shape[1:] if first else out_shape[:-1]
+    if isinstance(layer, SeparableConv):
+        depthwise = Conv(
+            filters=c_in * layer.depth_multiplier,
+            kernel_size=layer.kernel_size,
+            strides=layer.strides,
+            padding=layer.padding,
+            dilation_rate=layer.dilation_rate,
+            groups=c_in,
+            rank=layer.rank,
+        )
+        middle = b * math.prod(out_spatial) * c_in * layer.depth_multiplier
+        pointwise = 2 * max(middle // out_spatial[0], min(middle, WINDOW_BUDGET)) + middle
+        return _conv_scratch(depthwise, spatial, c_in, out_spatial, b) + 3 * middle + pointwise
+    if isinstance(layer, DepthwiseConv):
+        depthwise = Conv(
+            filters=c_in * layer.depth_multiplier,
+            kernel_size=layer.kernel_size,
+            strides=layer.strides,
+            padding=layer.padding,
+            dilation_rate=layer.dilation_rate,
+            groups=c_in,
+            rank=layer.rank,
+        )
+        return _conv_scratch(depthwise, spatial, c_in, out_spatial, b)
+    if isinstance(layer, Conv):
+        return _conv_scratch(layer, spatial, c_in, out_spatial, b)
+    if isinstance(layer, ConvTranspose):
+        full = (
+            b
+            * layer.filters
+            * math.prod(
+                (n - 1) * s + effective_kernel(f, d)
+                for n, s, f, d in zip(
+                    spatial, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True
+                )
+            )
+        )
+        # the scatter, one tap's GEMM result, and the crop's copies (each at most the larger one)
+        return 2 * full + 3 * b * math.prod(out_shape) + b * math.prod(spatial) * layer.filters
+    if isinstance(layer, Pool):
+        padded = math.prod(
+            _padded_lengths(layer, spatial, layer.pool_size, layer.window_dilation, layer.ceil_mode)
+        )
+        extra = b * padded * c_in
+        if not isinstance(layer, MaxPool):  # the divisor: a padded mask of ones, and its window sums
+            extra += 3 * padded + 2 * math.prod(out_spatial)
+        return extra + b * math.prod(out_shape)
+    if isinstance(layer, AdaptivePool):
+        return b * math.prod(spatial) * c_in  # one window's reduction, at most the whole input
+    if isinstance(layer, UpSampling) and layer.interpolation == "bilinear":
+        return 2 * 6 * b * math.prod(out_shape)  # float64 gathers and weights per axis
+    if isinstance(layer, (BatchNorm, LayerNorm)):
+        return 4 * b * math.prod(in_shape)  # centred, squared, scaled, shifted copies
+    if isinstance(layer, (Reshape, Permute, Flatten, ZeroPadding, Cropping, Merge, ConvPool)):
+        if isinstance(layer, ConvPool):
+            k, c, fh, fw = layer.filter_shape
+            conv = Conv(filters=k, kernel_size=(fh, fw), use_bias=False, rank=2)
+            h, w_ = in_shape[1] - fh + 1, in_shape[2] - fw + 1
+            return _conv_scratch(conv, in_shape[1:], c, (h, w_), b) + 4 * b * k * h * w_
+        return b * math.prod(in_shape)  # a contiguous copy (reshape of a moved axis, stack)
+    return b * math.prod(in_shape)
+
+
+def python_steps(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context) -> int:
+    """Python-level iterations of a layer's forward pass (numpy calls in a loop): an adaptive
+    pool's windows, a transposed conv's taps and groups, a conv's tiles and groups."""
+    if isinstance(layer, AdaptivePool):
+        first = layer.layout(ctx) is DataFormat.CHANNELS_FIRST
+        return math.prod(out_shape[1:] if first else out_shape[:-1])
+    if isinstance(layer, ConvTranspose):
+        return math.prod(layer.kernel_size) * layer.groups
+    if isinstance(layer, Conv):
+        return layer.groups
+    if isinstance(layer, (DepthwiseConv, SeparableConv)):
+        first = layer.layout(ctx) is DataFormat.CHANNELS_FIRST
+        return in_shape[0] if first else in_shape[-1]
+    return 0
 
 
 # ----------------------------------------------------------------------------- graphs

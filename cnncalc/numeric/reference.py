@@ -112,7 +112,9 @@ def naive_forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
                         acc[g * kg : (g + 1) * kg] += xl[cells] @ w["kernel"][taps_w]
             y[(b, *pos)] = acc
         elif isinstance(layer, MaxPool):
-            y[(b, *pos)] = np.max([xl[(b, *idx)] for _, idx, _ in taps if idx is not None], axis=0)
+            seen = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
+            # A dilated window may fall wholly in the padding: -inf, as PyTorch gives.
+            y[(b, *pos)] = np.max(seen, axis=0) if seen else -np.inf
         else:
             values = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
             count = sum(1 for _, idx, pad in taps if (pad if counts_pad else idx is not None))

@@ -12,9 +12,6 @@ import numpy as np
 
 from ..enums import VerifyStatus
 from ..errors import Option, ResourceError
-from ..geometry import split_channels
-from ..layers.base import Context
-from ..layers.conv import Conv
 from ..report import VerifyReport, VerifyRow
 from ..summary import LayerRow, Summary
 from . import executor as X
@@ -29,20 +26,30 @@ TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 DEFAULT_MAX_MEMORY = 2 * 2**30
 
 
-def run_macs(summary: Summary, batch: int) -> int:
-    """Multiply-accumulates a verify run does on its fast path (what the progress bar keys on)."""
-    return batch * summary.total_macs
+#: Rough costs on these machines (benchmarks/executor.py): a multiply-accumulate in a GEMM, an
+#: element through numpy, one Python-level step (a layer, an adaptive-pool window, a
+#: transposed-conv tap) and one inner step of the loop reference.
+_SECONDS_PER_MAC = 1 / 2e9
+_SECONDS_PER_ELEMENT = 1 / 2e8
+_SECONDS_PER_STEP = 5e-5
+_SECONDS_PER_REFERENCE_STEP = 3e-6
 
 
-def window_bytes(row: LayerRow, ctx: Context, batch: int, itemsize: int, budget: int) -> int:
-    """Bytes of the (tiled) window matrix a conv GEMM builds."""
-    layer = row.layer
-    if not isinstance(layer, Conv):
-        return 0
-    _, c_in = split_channels(row.input_shape, layer.layout(ctx))
-    out_spatial = math.prod(row.output_shape) // layer.filters
-    full = batch * out_spatial * (c_in // layer.groups) * math.prod(layer.kernel_size) * itemsize
-    return min(full, budget)
+def run_seconds(summary: Summary, batch: int) -> float:
+    """About how long a verify run takes: GEMM work, elements moved, Python-level steps and loop
+    reference steps. What the progress bar keys on, so a long run shows progress whatever its
+    MAC count (an adaptive pool over a million windows has no MACs at all)."""
+    ctx = summary.context
+    seconds = 0.0
+    for row in summary.layers:
+        elements = batch * (math.prod(row.input_shape) + math.prod(row.output_shape))
+        steps = 1 + X.python_steps(row.layer, row.input_shape, row.output_shape, ctx)
+        seconds += batch * row.macs * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
+        seconds += steps * _SECONDS_PER_STEP
+        work = R.work(row, ctx, batch)
+        if work <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS:
+            seconds += work * _SECONDS_PER_REFERENCE_STEP
+    return seconds
 
 
 def estimate_bytes(
@@ -55,9 +62,12 @@ def estimate_bytes(
     """Peak bytes of a layer-by-layer run (an upper bound, checked against tracemalloc in the tests).
 
     Tensors still to be read, plus for the running layer: its inputs (and their stack, for a
-    merge), a padded copy, the output with two temporaries (activation, bias), weights and window
-    tiles; where the loop reference runs, its float64 copies of input and weights, its output and
-    the difference arrays.
+    merge), the output with two temporaries (activation, bias), weights (drawn in the run's
+    dtype) and every scratch buffer its forward pass allocates
+    (:func:`~cnncalc.numeric.executor.scratch_elements`: padded copies, window tiles, a
+    transposed conv's full scatter); where the loop reference runs, its float64 copies of input
+    and weights, its output and the difference arrays. Pure integer arithmetic: nothing is
+    allocated before the estimate is compared with the cap.
     """
 
     def size(shape: tuple[int, ...], bytes_per: int = itemsize) -> int:
@@ -70,11 +80,15 @@ def estimate_bytes(
     alive = {name: size(shape) for name, shape in summary.model_inputs}
     peak = sum(alive.values())
     for position, row in enumerate(summary.layers):
+        if row.layer is None:
+            raise ValueError(f"row {row.name!r} carries no layer")
         weights = row.params + row.buffers
         running = (
             (len(row.inputs) + 1) * size(row.input_shape) + 3 * size(row.output_shape) + weights * itemsize
         )
-        running += window_bytes(row, summary.context, batch, itemsize, budget)
+        running += itemsize * X.scratch_elements(
+            row.layer, row.input_shape, row.output_shape, summary.context, batch
+        )
         if reference_runs(row):
             running += (
                 len(row.inputs) * size(row.input_shape, 8) + weights * 8 + 4 * size(row.output_shape, 8)
@@ -89,6 +103,17 @@ def estimate_bytes(
     return int(peak * 1.2) + 8 * 2**20
 
 
+def non_finite(y: np.ndarray) -> str | None:
+    """What is not a finite number in an output ("2 NaN, 1 inf of 64 values"), or None."""
+    finite = np.isfinite(y)
+    if finite.all():
+        return None
+    nans = int(np.isnan(y).sum())
+    infs = int(y.size - finite.sum()) - nans
+    found = ", ".join(f"{n:,} {what}" for n, what in ((nans, "NaN"), (infs, "inf")) if n)
+    return f"non-finite output: {found} of {y.size:,} values"
+
+
 def verify(
     summary: Summary,
     *,
@@ -98,7 +123,24 @@ def verify(
     max_memory: int = DEFAULT_MAX_MEMORY,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    """Run every layer on random data and compare with the summary (shapes, params, numerics)."""
+    """Run every layer on random data and compare with the summary (shapes, params, numerics).
+
+    A NaN or an infinity in a layer's output (or its reference) fails that layer, named: a
+    comparison with NaN would otherwise pass. NumPy's floating-point warnings are silenced; the
+    report says what happened.
+    """
+    with np.errstate(all="ignore"):
+        return _verify(summary, batch, dtype, seed, max_memory, progress)
+
+
+def _verify(
+    summary: Summary,
+    batch: int,
+    dtype: str,
+    seed: int,
+    max_memory: int,
+    progress: Callable[[int], None] | None,
+) -> VerifyReport:
     np_dtype = np.dtype(dtype)
     ctx = summary.context
 
@@ -174,6 +216,25 @@ def verify(
         real = tuple(int(n) for n in y.shape[1:])
         error, reference = None, "skipped: too large"
         work = R.work(row, ctx, batch)
+        bad_values = non_finite(y)
+        if bad_values is not None:
+            rows.append(
+                VerifyRow(
+                    row.name,
+                    row.type,
+                    row.class_name,
+                    row.output_shape,
+                    real,
+                    predicted_params,
+                    params + buffers,
+                    None,
+                    "-",
+                    VerifyStatus.MISMATCH,
+                    bad_values,
+                )
+            )
+            failed = True
+            continue
         if reference_runs(row):
             ref = R.naive_forward(layer, x, weights, ctx)
             if ref.shape == y.shape:
@@ -181,7 +242,7 @@ def verify(
                 error = float(diff.max()) if diff.size else 0.0
                 scale = max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
                 reference = "loop reference" if work else "float64 recompute"
-                if error > TOLERANCE.get(dtype, 1e-4) * scale:
+                if not error <= TOLERANCE.get(dtype, 1e-4) * scale:  # NaN fails too
                     rows.append(
                         VerifyRow(
                             row.name,
@@ -222,7 +283,7 @@ def verify(
         )
         failed = bool(problems)
         tensors[row.name] = y
-        for source in row.inputs:
+        for source in set(row.inputs):  # a merge may read one tensor twice: free it once
             if last.get(source) == index:
                 del tensors[source]
         if progress is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -113,6 +114,7 @@ def volume(name: str, kind: str, shape: tuple[int, ...], channels_first: bool, l
     )
 
 
+@cache
 def _shade(colour: str, factor: float) -> str:
     """Lighter (factor > 1) or darker (< 1) version of a #rrggbb colour."""
     rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
@@ -124,7 +126,9 @@ def _shade(colour: str, factor: float) -> str:
 
 
 def _f(x: float) -> str:
-    return f"{x:.1f}".rstrip("0").rstrip(".")
+    """One decimal, ``.0`` dropped (``12.5``, ``12``, ``-0``)."""
+    text = f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass(frozen=True)
@@ -293,13 +297,17 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             gap_users.setdefault(ct - 1, []).append(i)
         kinds.append(kind)
 
+    # Each edge's place among a gap's (or the gutter's) users, by lookup: list.index made a long
+    # stack that wraps into many rows quadratic (100,000 layers: minutes).
+    gap_place = {c: {e: k for k, e in enumerate(users)} for c, users in gap_users.items()}
+    gutter_place = {e: k for k, e in enumerate(gutter_users)}
+
     def gap_x(c: int, i: int) -> float:
-        users = gap_users[c]
         start = col_x[c] + col_width[c]
-        return _spread(start, start + gap_width[c], len(users), users.index(i))
+        return _spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
 
     def gutter_x(i: int) -> float:
-        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_users.index(i))
+        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
 
     # Corridors: skip edges run above their row, wrapping edges below their source's row and
     # above their target's; each run gets a track level that no overlapping run shares.
@@ -405,9 +413,12 @@ def _box(p: Placed) -> list[str]:
     colour = COLOURS[v.category]
     dx = dy = v.depth * 0.7
     t, h = v.thickness, v.height
-    front = f"{_f(x)},{_f(y)} {_f(x + t)},{_f(y)} {_f(x + t)},{_f(y - h)} {_f(x)},{_f(y - h)}"
-    top = f"{_f(x)},{_f(y - h)} {_f(x + t)},{_f(y - h)} {_f(x + t + dx)},{_f(y - h - dy)} {_f(x + dx)},{_f(y - h - dy)}"
-    side = f"{_f(x + t)},{_f(y)} {_f(x + t + dx)},{_f(y - dy)} {_f(x + t + dx)},{_f(y - h - dy)} {_f(x + t)},{_f(y - h)}"
+    # Each coordinate formatted once (the same expressions as before, so the same digits).
+    x0, x1, x2, x3 = _f(x), _f(x + t), _f(x + t + dx), _f(x + dx)
+    y0, y1, y2, y3 = _f(y), _f(y - h), _f(y - h - dy), _f(y - dy)
+    front = f"{x0},{y0} {x1},{y0} {x1},{y1} {x0},{y1}"
+    top = f"{x0},{y1} {x1},{y1} {x2},{y2} {x3},{y2}"
+    side = f"{x1},{y0} {x2},{y3} {x2},{y2} {x1},{y1}"
     left, top_y, right, bottom = p.box
     shape = "x".join(map(str, v.shape))
     return [

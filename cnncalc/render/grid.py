@@ -26,6 +26,8 @@ from typing import Any
 
 def cell_len(text: str) -> int:
     """Columns ``text`` takes on a terminal (wide characters count two)."""
+    if text.isascii() and text.isprintable():
+        return len(text)  # the common case, without a call into Rich
     from rich.cells import cell_len as measure  # Rich loads only when a table is drawn
 
     return int(measure(text))
@@ -153,10 +155,20 @@ def _share(grid: Grid, group: Sequence[int], natural: list[int], narrow: list[in
     fixed = [i for i in group if i not in wrapping]
     room = limit - _table_width(grid, [0] * len(group)) - sum(natural[i] for i in fixed)
     widths = {i: natural[i] for i in wrapping}
-    # Water-filling: the largest cap c with sum(max(narrow, min(natural, c))) <= room.
-    cap = max(widths.values(), default=0)
-    while cap > 0 and sum(max(narrow[i], min(natural[i], cap)) for i in wrapping) > room:
-        cap -= 1
+
+    # Water-filling: the largest cap c with sum(max(narrow, min(natural, c))) <= room (0 when
+    # none is); the sum grows with c, so bisect instead of stepping down one column at a time.
+    def used(cap: int) -> int:
+        return sum(max(narrow[i], min(natural[i], cap)) for i in wrapping)
+
+    low, high = 0, max(widths.values(), default=0)
+    while low < high:  # invariant: the answer is in [low, high]
+        middle = (low + high + 1) // 2
+        if used(middle) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    cap = low
     for i in wrapping:
         natural[i] = max(narrow[i], min(natural[i], cap))
 
@@ -168,13 +180,16 @@ def plan(grid: Grid, width: int | None) -> Plan:
     candidates = [(False, False)]
     if width is not None:
         candidates += [(True, False)] + ([(True, True)] if has_secondary else [])
+    compact_natural: list[int] = []  # measured once, on first need (each pass reads every cell)
     for compact, split in candidates:
-        widths = natural if not compact else _natural(grid, compact=True)
+        if compact and not compact_natural:
+            compact_natural = _natural(grid, compact=True)
+        widths = compact_natural if compact else natural
         candidate = Plan(compact, False, _pack(grid, widths, width, split), tuple(widths))
         if width is None or candidate.width(grid) <= width:
             return candidate
     assert width is not None  # only the terminal case gets here
-    widths = _natural(grid, compact=True)
+    widths = compact_natural or _natural(grid, compact=True)
     narrow = _narrowest(grid, compact=True)
     groups = _pack(grid, narrow, width, split=has_secondary)
     shared = list(widths)
@@ -236,6 +251,91 @@ def tables(grid: Grid, chosen: Plan) -> list[Any]:
     return out
 
 
+def _cell_lines(text: str, width: int, right: bool) -> list[str] | None:
+    """A cell's lines justified to ``width`` as Rich's Text does it (right: trailing whitespace
+    dropped, then padded on the left; left: padded on the right), or None when Rich would do
+    more than that (control characters or tabs it strips or expands, a line it would cut)."""
+    out = []
+    for line in text.split("\n"):
+        if not line.isprintable():
+            return None
+        if right:
+            line = line.rstrip()
+        size = len(line) if line.isascii() else cell_len(line)
+        if size > width:
+            return None
+        out.append(" " * (width - size) + line if right else line + " " * (width - size))
+    return out
+
+
+def plain_text(grid: Grid, chosen: Plan) -> str | None:
+    """The tables of a plan as plain text, the bytes Rich draws for :func:`tables` without
+    styles (same boxes, padding, justification, header cells aligned to the bottom and body
+    cells to the top), in time linear in the cells; None when a cell needs Rich's own handling.
+    tests/test_tables.py compares the two on random grids."""
+    from rich import box as boxes
+
+    box = boxes.SIMPLE if grid.simple else boxes.HEAVY_HEAD
+    edge = not grid.simple
+    out: list[str] = []
+    append = out.append
+    for group in chosen.groups:
+        widths = [chosen.widths[i] for i in group]
+        if not all(widths):
+            return None  # Rich gives an empty column a width of its own
+        padded = [w + _PAD for w in widths]
+        right = [grid.columns[i].right for i in group]
+        wrap = [chosen.wrapped and grid.columns[i].wrap for i in group]
+        rule = box.get_row(padded, "row", edge=edge)
+        if edge:
+            append(box.get_top(padded))
+        heads = []
+        for i, w, r in zip(group, widths, right, strict=True):
+            header = grid.columns[i].title(chosen.compact)
+            lines = _cell_lines(wrap_words(header, w) if chosen.wrapped else header, w, r)
+            if lines is None:
+                return None
+            heads.append(lines)
+        last_row = len(grid.rows) - 1
+        for number in range(len(grid.rows) + 1):  # 0: the header
+            cells = heads
+            if number:
+                cells = []
+                row = grid.rows[number - 1]
+                for i, w, r, wr in zip(group, widths, right, wrap, strict=True):
+                    text = row[i].value(chosen.compact)
+                    lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
+                    if lines is None:
+                        return None
+                    cells.append(lines)
+            left, divider, end = (
+                (box.head_left, box.head_vertical, box.head_right)
+                if number == 0
+                else (box.foot_left, box.foot_vertical, box.foot_right)
+                if number - 1 == last_row
+                else (box.mid_left, box.mid_vertical, box.mid_right)
+            )
+            if not edge:
+                left = end = ""
+            height = max(map(len, cells))
+            if height == 1:
+                append(left + " " + f" {divider} ".join(c[0] for c in cells) + " " + end)
+            else:
+                blocks = []
+                for c, w in zip(cells, widths, strict=True):
+                    blank = [" " * w] * (height - len(c))
+                    blocks.append(blank + c if number == 0 else c + blank)  # header: bottom
+                for k in range(height):
+                    append(left + " " + f" {divider} ".join(b[k] for b in blocks) + " " + end)
+            if number == 0:
+                append(box.get_row(padded, "head", edge=edge))
+            elif grid.lines and number - 1 != last_row:
+                append(rule)
+        if edge:
+            append(box.get_bottom(padded))
+    return "\n".join(out) + "\n"
+
+
 class Fitted:
     """A Rich renderable of a grid that picks its plan from the width it is given.
 
@@ -248,6 +348,16 @@ class Fitted:
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         chosen = plan(self.grid, options.max_width)
+        plain = console.color_system is None and not console.record
+        if plain and not options.ascii_only and not options.legacy_windows:
+            # No styles reach the output: draw the text directly (Rich renders a table at about
+            # a millisecond a row, a minute and a half for 100,000 layers).
+            text = plain_text(self.grid, chosen)
+            if text is not None:
+                from rich.segment import Segment
+
+                yield Segment(text)
+                return
         room = max(options.max_width, chosen.width(self.grid))
         for table in tables(self.grid, chosen):
             yield from console.render(table, options.update_width(room))

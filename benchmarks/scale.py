@@ -1,0 +1,104 @@
+"""Every command is linear in layers: wall-clock time of each command on 1k, 10k and 100k-layer
+specs, and the exponent k of time ~ layers^k fitted by least squares (k <= 1.1 means linear).
+
+Run: python benchmarks/scale.py [--sizes 1000,10000,100000] [--commands summary,explain,...]
+
+Each command runs as a real process (`python -m cnncalc ...`, output to /dev/null). The time of
+the same command on a 1-layer spec (start-up) is subtracted before fitting, so a fixed start-up
+cost cannot flatten the curve; the fit uses the runs of 0.2 s or more. The spec is a plain stack of conv/bn/relu blocks on an 8x8x8 input
+(shapes stay put, every layer has a receptive field); `check` reads that stack's
+`summary --format json` output (every layer carries expectations); `cycle` is a 100k-layer ring,
+refused with a bounded message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+BLOCK = ["conv:8,3,padding=same", "bn", "relu"]
+COMMANDS = {
+    "summary table": ["summary", "-f", "{spec}"],
+    "summary json": ["summary", "-f", "{spec}", "--format", "json"],
+    "summary markdown": ["summary", "-f", "{spec}", "--format", "markdown"],
+    "summary csv": ["summary", "-f", "{spec}", "--format", "csv"],
+    "summary html": ["summary", "-f", "{spec}", "--format", "html"],
+    "summary --all": ["summary", "-f", "{spec}", "--all"],
+    "explain": ["explain", "-f", "{spec}"],
+    "explain markdown": ["explain", "-f", "{spec}", "--format", "markdown"],
+    "diagram": ["diagram", "-f", "{spec}"],
+    "check": ["check", "{snapshot}"],
+    "verify": ["verify", "-f", "{spec}", "--input", "4x4x8"],
+    "cycle": ["summary", "-f", "{cycle}"],
+}
+
+
+def write_specs(directory: str, n: int) -> dict[str, str]:
+    """The stack, its JSON snapshot and a ring of n layers, as files."""
+    paths = {k: os.path.join(directory, f"{k}{n}.json") for k in ("spec", "snapshot", "cycle")}
+    with open(paths["spec"], "w") as handle:
+        json.dump({"input_shape": [8, 8, 8], "layers": (BLOCK * (n // 3 + 1))[:n]}, handle)
+    with open(paths["snapshot"], "w") as handle:
+        subprocess.run(
+            [sys.executable, "-m", "cnncalc", "summary", "-f", paths["spec"], "--format", "json"],
+            stdout=handle,
+            check=True,
+        )
+    ring = [{"type": "relu", "name": f"l{i}", "inputs": f"l{(i - 1) % n}"} for i in range(n)]
+    with open(paths["cycle"], "w") as handle:
+        json.dump({"input_shape": [4], "layers": ring}, handle)
+    return paths
+
+
+def timed(args: list[str], paths: dict[str, str]) -> float:
+    command = [sys.executable, "-m", "cnncalc", *(a.format(**paths) for a in args)]
+    start = time.perf_counter()
+    subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "100"}
+    )
+    return time.perf_counter() - start
+
+
+def exponent(sizes: list[int], times: list[float]) -> float:
+    """Least-squares slope of log(time) against log(layers), over the runs of 0.2 s or more (a
+    few hundredths of a second are timer and scheduling noise, not the curve); nan when fewer
+    than two are that long."""
+    points = [(n, t) for n, t in zip(sizes, times, strict=True) if t >= 0.2]
+    if len(points) < 2:
+        return math.nan
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--commands", default=",".join(COMMANDS))
+    options = parser.parse_args()
+    sizes = [int(s) for s in options.sizes.split(",")]
+    names = [c.strip() for c in options.commands.split(",")]
+    with tempfile.TemporaryDirectory() as directory:
+        files = {n: write_specs(directory, n) for n in [1, *sizes]}
+        print(
+            f"{'command':18}"
+            + "".join(f"{n:>10,}" for n in sizes)
+            + "  exponent  (seconds, start-up subtracted)"
+        )
+        for name in names:
+            args = COMMANDS[name]
+            start_up = timed(args, files[1] if name != "cycle" else files[sizes[0]])
+            times = [max(timed(args, files[n]) - start_up, 1e-3) for n in sizes]
+            k = exponent(sizes, times)
+            print(f"{name:18}" + "".join(f"{t:10.2f}" for t in times) + f"  {k:8.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
