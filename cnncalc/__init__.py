@@ -83,10 +83,13 @@ def summarize(
     data_format: DataFormat | str | None = None,
     dtype: str | None = None,
     expand: bool = False,
+    hints: bool = True,
 ) -> Summary:
     """Summarize any spec form (see :func:`cnncalc.io.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
     ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures;
-    ``expand`` shows the layers of nested models instead of one row each."""
+    ``expand`` shows the layers of nested models instead of one row each. A :class:`ShapeError`
+    carries a computed ``hint`` (the input sizes that work, the padding that does); ``hints=False``
+    skips computing it (for loops that expect failures)."""
     from .engine import summarize as _summarize
     from .io import parse
     from .layers.args import shape as _shape
@@ -104,4 +107,5 @@ def summarize(
         data_format=data_format,
         dtype=dtype,
         expand=expand,
+        hints=hints,
     )

@@ -11,7 +11,16 @@ import math
 from dataclasses import replace
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
-from .errors import CnncalcError, MismatchError, Option, ShapeError, SizeMismatch, SpecError, describe_layer
+from .errors import (
+    CnncalcError,
+    MismatchError,
+    Option,
+    Part,
+    ShapeError,
+    SizeMismatch,
+    SpecError,
+    describe_layer,
+)
 from .geometry import ReceptiveField, Shape, fmt_shape, merge_fields
 from .io.spec import LayerSpec, Spec
 from .layers import args as A
@@ -222,10 +231,12 @@ def summarize(
     dtype: str | None = None,
     expand: bool = False,
     fix: bool = False,
+    hints: bool = True,
 ) -> Summary:
     """Compute every layer's output shape, params and costs, following the graph when the spec
     branches; raise on the first impossible layer. ``expand`` shows nested models' own layers
-    instead of one row each (:func:`expand_nested`).
+    instead of one row each (:func:`expand_nested`). A shape error carries a computed ``hint``
+    (the input sizes that work, the padding that does) unless ``hints`` is False.
 
     With ``fix``, a redundant argument that disagrees with the incoming shape (a
     :class:`~cnncalc.errors.MismatchError`: network3's ``n_in``, ...) is replaced by the value it
@@ -255,7 +266,8 @@ def summarize(
     rows = []
     by_name: dict[str, LayerRow] = {}
     notes = list(spec.notes)
-    for index in topological_order(spec, names, sources, set(shapes)):
+    order = topological_order(spec, names, sources, set(shapes))
+    for index in order:
         ls, name, srcs = spec.layers[index], names[index], sources[index]
         in_shapes = [shapes[s] for s in srcs]
         layer = ls.layer
@@ -282,7 +294,16 @@ def summarize(
                 layer = with_argument(layer, err.argument, err.value)
                 notes.append(f"{describe_layer(index, ls.text)}: {err.reason} (continuing with it)")
             except CnncalcError as err:
-                raise err.at(describe_layer(index, ls.text)) from None
+                err = err.at(describe_layer(index, ls.text))
+                if hints and isinstance(err, ShapeError) and err.hint is None:
+                    routed = [(i, names[i], tuple(sources[i])) for i in order]
+                    try:
+                        hint = _hint(spec, ctx, inputs, routed, layer, in_shapes)
+                    except CnncalcError:  # a hint is extra: it never replaces the error it explains
+                        hint = None
+                    if hint:
+                        err = err.with_hint(hint)
+                raise err from None
         else:  # pragma: no cover - a kind whose fix does not settle it
             raise ShapeError(f"{describe_layer(index, ls.text)}: cannot settle its arguments")
         if math.prod(out.shape) > MAX_ELEMENTS:
@@ -338,3 +359,37 @@ def with_argument(layer: Layer, argument: str, value: object) -> Layer:
     args = {name: getattr(layer, name) for name, _ in layer.arguments()}
     args[argument] = value
     return kind_of(layer).cls(**args, **dict(kind_of(layer).fixed))
+
+
+def _hint(
+    spec: Spec,
+    ctx: Context,
+    inputs: tuple[tuple[str, Shape], ...],
+    order: list[tuple[int, str, tuple[str, ...]]],
+    layer: Layer,
+    in_shapes: list[Shape],
+) -> tuple[Part, ...] | None:
+    """What to change, computed (:mod:`cnncalc.sizing`): the padding Keras's 'same' needs under
+    pytorch, or the input sizes that work (a size mismatch already says the value it must be)."""
+    from . import sizing
+
+    if not layer.takes_many and sizing.is_refused_same(layer, in_shapes[0], ctx):
+        return sizing.same_hint(layer, in_shapes[0], ctx)
+
+    def works(shape: Shape) -> bool:
+        try:
+            summarize(
+                spec, input_shape=shape, convention=ctx.convention, data_format=ctx.data_format, hints=False
+            )
+        except CnncalcError:
+            return False
+        return True
+
+    def wire(inner: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+        inner_inputs = model_inputs(inner, shape if not inner.inputs or len(inner.inputs) == 1 else None)
+        names = layer_names(inner.layers)
+        sources = wiring(inner, names, inner_inputs)
+        ordered = topological_order(inner, names, sources, {n for n, _ in inner_inputs})
+        return [(i, names[i], tuple(sources[i])) for i in ordered], inner_inputs
+
+    return sizing.size_hint(spec.layers, order, inputs, ctx, works, wire)

@@ -67,6 +67,10 @@ class CnncalcError(Exception):
             return self
         return type(self)(*self.parts, layer=layer, hint=self.hint)
 
+    def with_hint(self, hint: tuple[Part, ...] | str) -> CnncalcError:
+        """The same error carrying ``hint``."""
+        return type(self)(*self.parts, layer=self.layer, hint=hint)
+
     def prefixed(self, prefix: str) -> CnncalcError:
         """The same error with ``prefix`` before everything (e.g. the file it came from)."""
         parts: tuple[Part, ...] = (f"{self.layer}: ", *self.parts) if self.layer else self.parts

@@ -21,6 +21,7 @@ from cnncalc.layers import KINDS
 from cnncalc.layers.base import Layer
 from cnncalc.numeric import executor
 from cnncalc.numeric.verify import verify
+from cnncalc.sizing import has_rule
 
 from .strategies import STRATEGIES
 
@@ -148,6 +149,7 @@ def test_every_kind_is_complete(kind) -> None:
     family = re.sub(r"[123]d", "[123d/]+", kind.type)
     assert re.search(f"`{family}`", DOCS), f"{kind.type}: no row in docs/spec.md"
     assert kind.type in STRATEGIES, f"{kind.type}: no property-test strategy in tests/strategies.py"
+    assert has_rule(cls), f"{kind.type}: no size rule in cnncalc/sizing.py's RULES"
 
 
 @pytest.mark.parametrize("type_", sorted(STRATEGIES))

@@ -28,9 +28,12 @@ def test_cli_reference_is_current() -> None:
 
 
 def test_every_command_has_an_example_and_a_page() -> None:
-    for name in cli.commands:
+    for name, command in cli.commands.items():
         assert "Example" in run(name, "--help").stdout, name
         assert f"## cnncalc {name}" in (ROOT / "docs" / "cli.md").read_text()
+        for sub in getattr(command, "commands", {}):
+            assert "Example" in run(name, sub, "--help").stdout, (name, sub)
+            assert f"## cnncalc {name} {sub}" in (ROOT / "docs" / "cli.md").read_text()
 
 
 def test_console_examples_are_real_output() -> None:

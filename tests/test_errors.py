@@ -16,7 +16,10 @@ def test_library_names_options_the_cli_names_flags() -> None:
     assert str(caught.value).endswith("use integer padding or convention='keras'")
     result = run("summary", "--convention", "pytorch", "--input", "3x9x9", "conv:8,3,2,same")
     assert result.exit_code == 2
-    assert result.stderr.rstrip().endswith("use integer padding or --convention keras")
+    first, hint = result.stderr.splitlines()
+    assert first.endswith("use integer padding or --convention keras")
+    # Keras pads 9 -> 5 with total (5 - 1)*2 + 3 - 9 = 2: one cell each side, PyTorch's padding=1.
+    assert hint == "Hint: padding=1 gives exactly Keras's 'same' here (output 5x5)"
 
 
 def test_render_with_a_speller_and_layer_naming() -> None:

@@ -106,7 +106,10 @@ def test_markdown() -> None:
 
 def test_explain_bad_input() -> None:
     result = run("explain", "--input", "4x4x1", "conv:8,5")
-    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        "Hint: smallest input that works: --input 5x5x1 (sizes that work on height and width: n >= 5)"
+    ]
 
 
 @pytest.mark.parametrize("name", ["seed_cnn", "mixed_kinds", "sequence_1d"])

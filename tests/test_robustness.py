@@ -39,7 +39,9 @@ def cli_process(*args: str, stdin=subprocess.DEVNULL, env=None, shell_redirect: 
 
 def one_error_line(stderr: str) -> str:
     lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
+    # One error line; a computed hint may follow it on a line of its own.
+    assert len(lines) in (1, 2) and lines[0].startswith("Error: "), stderr
+    assert all(line.startswith("Hint: ") for line in lines[1:]), stderr
     assert "Traceback" not in stderr
     return lines[0]
 

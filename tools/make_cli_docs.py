@@ -32,13 +32,16 @@ def cli_reference() -> str:
     parts += ["## cnncalc", "", "```", help_text(), "```", ""]
     for name in sorted(cli.commands):
         parts += [f"## cnncalc {name}", "", "```", help_text(name), "```", ""]
+        group = cli.commands[name]
+        for sub in sorted(getattr(group, "commands", {})):
+            parts += [f"## cnncalc {name} {sub}", "", "```", help_text(name, sub), "```", ""]
     parts += [
         "## Exit codes",
         "",
         "| code | meaning |",
         "|---|---|",
         "| 0 | success |",
-        "| 1 | `check` / `verify` found a difference |",
+        "| 1 | `check` / `verify` found a difference; `solve` found no size or no layer |",
         "| 2 | bad input: malformed spec, unknown layer or key, impossible shape, bad JSON, unreadable file |",
         "| 3 | internal error (a bug: please report it; `CNNCALC_DEBUG=1` shows the traceback) |",
         "",

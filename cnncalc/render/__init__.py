@@ -5,7 +5,8 @@ results (:class:`~cnncalc.summary.Summary`, reports) and never compute a figure.
 - :mod:`.table`: the summary table, plain text, Markdown, CSV, JSON, the zoo list;
 - :mod:`.documents`: verify, check and explain reports;
 - :mod:`.html`: the Jupyter fragment and the one-page report;
-- :mod:`.diagram`: the SVG diagram.
+- :mod:`.diagram`: the SVG diagram;
+- :mod:`.solve`: ``cnncalc solve``'s valid sizes and layer configurations.
 
 Names are importable from here too (``cnncalc.render.summary_table``); each module loads on
 first use, so ``--format json`` never imports Rich.
@@ -42,6 +43,12 @@ _WHERE = {
     "update_text": "documents",
     "explain_text": "documents",
     "explain_markdown": "documents",
+    "sizes_table": "solve",
+    "sizes_markdown": "solve",
+    "sizes_json": "solve",
+    "layer_table": "solve",
+    "layer_markdown": "solve",
+    "layer_json": "solve",
 }
 
 

@@ -1,0 +1,677 @@
+"""Inverse questions, answered exactly: which input sizes a network accepts (:func:`solve_sizes`),
+which layer maps N to M (:func:`solve_layer`), and the hints built on them.
+
+:mod:`cnncalc.sizing` does the size arithmetic over a wired graph; this module reads the spec,
+wires it with the engine's naming and ordering, and checks the result once with the engine:
+conditions that do not depend on the solved size (channel counts, groups) surface there, and
+then no size works and the error says why. Standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import formulas as F
+from .engine import layer_names, model_inputs, settings, summarize, topological_order, wiring
+from .enums import Convention
+from .errors import CnncalcError, SpecError
+from .geometry import Shape
+from .io import Spec, parse
+from .layers import args as A
+from .layers.base import Context
+from .layers.core import Dense
+from .sizing import (
+    AxisSizes,
+    Limit,
+    Pattern,
+    SamePadding,
+    SizeFn,
+    SizeSet,
+    SolveError,
+    Unsolvable,
+    same_padding_for_pytorch,
+    solve_graph,
+)
+
+
+@dataclass(frozen=True)
+class SizeSolution:
+    """Every solved axis, plus why no size works when something other than sizes fails."""
+
+    name: str
+    convention: str
+    data_format: str
+    input_shape: tuple[int, ...]
+    axes: tuple[AxisSizes, ...]
+    #: the error that no size avoids (channels, groups, ...); None when sizes decide
+    reason: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when some input size works."""
+        return self.reason is None and all(not a.sizes.empty for a in self.axes)
+
+    def shape_with(self, pick: Callable[[AxisSizes], int | None]) -> tuple[int, ...] | None:
+        """The input shape (single-input models) with each solved axis set by ``pick``."""
+        shape = list(self.input_shape)
+        for axis in self.axes:
+            if axis.input != self.axes[0].input:
+                continue
+            value = pick(axis)
+            if value is None:
+                return None
+            shape[axis.index] = value
+        return tuple(shape)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "name": self.name,
+            "convention": self.convention,
+            "data_format": self.data_format,
+            "input_shape": list(self.input_shape),
+            "valid": self.valid,
+            "reason": self.reason,
+            "axes": [a.to_dict() for a in self.axes],
+        }
+
+
+def _graph(spec: Spec, input_shape: Shape | None) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+    """([(index, name, sources)] in topological order, model inputs), as the engine wires them."""
+    inputs = tuple(
+        (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
+        for name, shape in model_inputs(spec, input_shape)
+    )
+    names = layer_names(spec.layers)
+    sources = wiring(spec, names, inputs)
+    order = topological_order(spec, names, sources, {n for n, _ in inputs})
+    return [(i, names[i], tuple(sources[i])) for i in order], inputs
+
+
+def solve_sizes(
+    source: Any,
+    *,
+    input_shape: Any = None,
+    convention: Convention | str | None = None,
+    data_format: Any = None,
+    axes: Sequence[int] | None = None,
+    fixed_dense: bool = True,
+) -> SizeSolution:
+    """The exact valid sizes of every spatial axis of the model's input(s).
+
+    ``input_shape`` (tuple or ``"225x225x3"``) replaces the spec's input: it gives the channels,
+    the sizes that coupled axes are held at, and the size the nearest valid ones are measured
+    from. ``axes`` restricts which spatial axes (indices into the input shape) are solved.
+    With ``fixed_dense`` a Dense layer whose input features depend on the size keeps the
+    features it has at the spec's own input (its weight matrix is built for them, as a loaded
+    model's is); without it Dense follows the input, as ``summarize`` does.
+
+    >>> solution = solve_sizes(["conv:8,3", "maxpool:2", "conv:8,3"], input_shape=(30, 30, 1))
+    >>> solution.axes[0].sizes.describe(), solution.axes[0].smallest
+    ('n >= 8', 8)
+    """
+    spec = parse(source)
+    ctx = settings(spec, convention, data_format)
+    given = (
+        None
+        if input_shape is None
+        else A.shape(input_shape if isinstance(input_shape, str) else list(input_shape))
+    )
+    order, inputs = _graph(spec, given)
+    features = _dense_features(spec, given, ctx) if fixed_dense else None
+    try:
+        results = solve_graph(
+            spec.layers,
+            order,
+            inputs,
+            ctx,
+            features=features,
+            axes=axes,
+            wire=wire,
+            check=lambda moved: _works(spec, ctx, inputs, moved),
+        )
+    except Unsolvable as err:
+        return _unsolvable(spec, ctx, inputs, str(err))
+    solution = SizeSolution(
+        spec.name or ("model" if spec.inputs else "sequential"),
+        str(ctx.convention),
+        str(ctx.data_format),
+        inputs[0][1],
+        tuple(results),
+    )
+    return _confirm(solution, spec, ctx, inputs)
+
+
+def wire(spec: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+    """A spec wired as the engine wires it, with ``shape`` for a single input."""
+    return _graph(spec, shape if not spec.inputs or len(spec.inputs) == 1 else None)
+
+
+def _works(spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int]) -> bool:  # fmt: skip
+    """True when the model summarizes with the given axes of its inputs moved to new sizes."""
+    return _error_at(spec, ctx, inputs, dict(moved)) is None
+
+
+def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, int] | None:
+    """Input features of every Dense layer at the spec's own input, else the given one (what its
+    weights are built for); None when that input is invalid (Dense then follows the input)."""
+    own = spec.input_shape is not None or bool(spec.inputs)
+    try:
+        summary = summarize(spec, input_shape=None if own else given, convention=ctx.convention,
+                            data_format=ctx.data_format, hints=False)  # fmt: skip
+    except CnncalcError:
+        return None
+    return {row.index: row.input_shape[-1] for row in summary.layers if isinstance(row.layer, Dense)}
+
+
+def _unsolvable(
+    spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], fallback: str
+) -> SizeSolution:
+    reason = fallback
+    try:
+        summarize(spec, input_shape=None if spec.inputs else inputs[0][1], convention=ctx.convention,
+                  data_format=ctx.data_format, hints=False)  # fmt: skip
+    except CnncalcError as err:
+        reason = str(err)
+    name = spec.name or ("model" if spec.inputs else "sequential")
+    return SizeSolution(name, str(ctx.convention), str(ctx.data_format), inputs[0][1], (), reason)
+
+
+def _confirm(
+    solution: SizeSolution, spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...]
+) -> SizeSolution:
+    """Summarize at solved sizes: an error there that no probe avoids is one that no size of the
+    symbolic sets avoids (channels, groups, ...); then only the sizes checked one by one (a
+    broadcast 1, a short slice) remain, and with none, nothing is valid. Probes: every axis at its
+    symbolic size nearest the given one; then (for models that tie axes together, each axis having
+    been solved with the others at their given sizes) one axis at a time."""
+    if any(a.sizes.empty for a in solution.axes):
+        return solution
+    symbolic = {(a.input, a.index): SizeSet(a.sizes.period, a.sizes.classes) for a in solution.axes}
+    nearest = {
+        key: sizes.nearest(a.given) for (key, sizes), a in zip(symbolic.items(), solution.axes, strict=True)
+    }
+    if all(value is None for value in nearest.values()):
+        return solution  # only sizes already checked one by one
+    probes: list[dict[tuple[str, int], int | None]] = [nearest]
+    probes += [{key: value} for key, value in nearest.items() if value is not None]
+    first_error: CnncalcError | None = None
+    for moved in probes:
+        if _works(spec, ctx, inputs, {key: value for key, value in moved.items() if value is not None}):
+            return solution
+        if first_error is None:
+            first_error = _error_at(spec, ctx, inputs, moved)
+    checked = tuple(
+        dataclasses.replace(a, sizes=SizeSet.nothing().with_points(a.sizes.points)) for a in solution.axes
+    )
+    if all(not a.sizes.empty for a in checked):
+        return dataclasses.replace(solution, axes=checked)
+    return dataclasses.replace(solution, reason=str(first_error))
+
+
+def _error_at(
+    spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int | None]
+) -> CnncalcError | None:
+    """The error summarize raises with the given axes moved (None when it does not)."""
+    shapes = {name: list(shape) for name, shape in inputs}
+    for (name, index), value in moved.items():
+        if value is not None:
+            shapes[name][index] = value
+    probe = dataclasses.replace(
+        spec,
+        input_shape=None if spec.inputs else tuple(shapes[inputs[0][0]]),
+        inputs=tuple((name, tuple(shapes[name])) for name, _ in inputs) if spec.inputs else (),
+    )
+    try:
+        summarize(probe, convention=ctx.convention, data_format=ctx.data_format, hints=False)
+    except CnncalcError as err:
+        return err
+    return None
+
+
+# ----------------------------------------------------------------------------- hints
+
+
+def smallest_input(source: Any, **options: Any) -> tuple[int, ...] | None:
+    """The input shape with every spatial axis at its smallest valid size (None if none works).
+
+    Options as :func:`solve_sizes`."""
+    solution = solve_sizes(source, **options)
+    if not solution.valid:
+        return None
+    return solution.shape_with(lambda a: a.smallest)
+
+
+def nearest_inputs(source: Any, **options: Any) -> list[tuple[int, ...]]:
+    """Valid input shapes nearest the given one: every axis at its nearest valid size at or below
+    the given size, then at or above it (one shape when they coincide, none if nothing works)."""
+    solution = solve_sizes(source, **options)
+    if not solution.valid:
+        return []
+    shapes = []
+    for pick in (_at_or_below, _at_or_above):
+        shape = solution.shape_with(pick)
+        if shape is not None and shape not in shapes:
+            shapes.append(shape)
+    return shapes
+
+
+def _at_or_below(axis: AxisSizes) -> int | None:
+    below, above = axis.nearest()
+    return below if below is not None else above
+
+
+def _at_or_above(axis: AxisSizes) -> int | None:
+    below, above = axis.nearest()
+    return above if above is not None else below
+
+
+# ----------------------------------------------------------------------------- solve layer
+
+#: Search bounds of :func:`solve_layer` for the parameters not given.
+KERNELS = range(1, 8)
+STRIDES = range(1, 5)
+DILATIONS = range(1, 4)
+
+KINDS = ("conv", "transposed", "pool")
+
+
+@dataclass(frozen=True)
+class AxisChoice:
+    """One axis of a layer configuration."""
+
+    kernel: int
+    stride: int
+    dilation: int
+    #: PyTorch: the symmetric zero padding; Keras: 0
+    padding: int
+    output_padding: int | None
+    out: int
+
+    def key(self) -> tuple[int, ...]:
+        return (self.dilation, self.stride, self.kernel, self.padding, self.output_padding or 0)
+
+
+@dataclass(frozen=True)
+class LayerChoice:
+    """A layer that maps the input to the output: its settings, compact spec and constructor calls."""
+
+    kind: str
+    convention: str
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    #: 'same' or 'valid' (keras), or the symmetric padding per axis (pytorch)
+    padding: str | tuple[int, ...]
+    output_padding: tuple[int, ...] | None
+    ceil_mode: bool
+    spec: str
+    keras: str
+    pytorch: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        out = dataclasses.asdict(self)
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = list(value)
+        return out
+
+
+@dataclass(frozen=True)
+class LayerSolution:
+    """Every configuration found, simplest first; when there is none, the reachable outputs
+    nearest the target per axis."""
+
+    kind: str
+    convention: str
+    input: tuple[int, ...]
+    output: tuple[int, ...]
+    choices: tuple[LayerChoice, ...]
+    #: per axis: (largest reachable output < target, smallest > target), when nothing reaches it
+    nearest: tuple[tuple[int | None, int | None], ...] = ()
+    bounds: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "kind": self.kind,
+            "convention": self.convention,
+            "input": list(self.input),
+            "output": list(self.output),
+            "choices": [c.to_dict() for c in self.choices],
+            "nearest": [list(pair) for pair in self.nearest],
+            "bounds": self.bounds,
+        }
+
+
+def _sizes(value: Any, what: str) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    return A.shape(value if isinstance(value, str) else list(value), what)
+
+
+def _options(value: Any, rank: int, default: range, what: str) -> list[tuple[int, ...]]:
+    """Per-axis candidate values: the given value (int or per-axis) or the default range."""
+    if value is None:
+        return [tuple(default)] * rank
+    given = _sizes(value, what)
+    if len(given) == 1:
+        given = given * rank
+    if len(given) != rank:
+        raise SpecError(f"{what} has {len(given)} values for {rank} axes")
+    return [(v,) for v in given]
+
+
+def solve_layer(
+    input_size: Any,
+    output_size: Any,
+    *,
+    kind: str = "conv",
+    convention: Any = "keras",
+    kernel: Any = None,
+    stride: Any = None,
+    dilation: Any = None,
+    filters: int = 16,
+    channels: int = 3,
+    pool: str = "max",
+) -> LayerSolution:
+    """Every conv / transposed conv / pooling configuration (within :data:`KERNELS`,
+    :data:`STRIDES`, :data:`DILATIONS`; padding 0..F_eff-1, PyTorch pools 0..k//2; output_padding
+    below the stride) that maps ``input_size`` to ``output_size`` on every axis, simplest first.
+
+    Keras: padding 'valid' or 'same' (and for transposed convs output_padding None or below the
+    stride); PyTorch: symmetric integer padding, output_padding, ceil_mode for pools. Sizes are
+    an int, a sequence, or text like ``224x160``.
+    """
+    conv = Convention.parse(convention, "convention")
+    pytorch = conv == "pytorch"
+    if kind not in KINDS:
+        raise SpecError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if pool not in ("max", "avg"):
+        raise SpecError(f"pool must be max or avg, got {pool!r}")
+    ins, outs = _sizes(input_size, "input"), _sizes(output_size, "output")
+    if len(ins) != len(outs):
+        raise SpecError(f"input has {len(ins)} axes, output {len(outs)}")
+    if len(ins) > 3:
+        raise SpecError("at most 3 spatial axes")
+    rank = len(ins)
+    kernels = _options(kernel, rank, KERNELS, "kernel")
+    strides = _options(stride, rank, STRIDES, "stride")
+    # Only PyTorch's max pooling has a dilation.
+    dilated = kind != "pool" or (pytorch and pool == "max")
+    dilations = _options(dilation, rank, DILATIONS if dilated else range(1, 2), "dilation")
+    if not dilated and any(max(d) > 1 for d in dilations):
+        raise SpecError("only max pooling under the pytorch convention has a dilation")
+    # Settings shared by all axes: Keras's padding word (and whether output_padding is given),
+    # PyTorch's ceil_mode.
+    if pytorch:
+        modes: list[tuple[Any, ...]] = [
+            ("int", ceil) for ceil in ((False, True) if kind == "pool" else (False,))
+        ]
+    else:
+        ops = ("none", "int") if kind == "transposed" else ("none",)
+        modes = [(word, op) for word in ("same", "valid") for op in ops]
+    choices: list[tuple[tuple[int, ...], LayerChoice]] = []
+    reachable: list[set[int]] = [set() for _ in range(rank)]
+    for mode in modes:
+        per_axis = []
+        for i in range(rank):
+            found = []
+            for cand in _axis_candidates(kind, pytorch, mode, ins[i], kernels[i], strides[i], dilations[i]):
+                if kind == "pool" and pool == "avg" and pytorch and rank == 3 and ins[i] < cand.kernel:
+                    continue  # PyTorch's AvgPool3d refuses an input smaller than the kernel
+                reachable[i].add(cand.out)
+                if cand.out == outs[i]:
+                    found.append(cand)
+            per_axis.append(sorted(found, key=AxisChoice.key))
+        for combo in itertools.product(*per_axis):
+            if (
+                not pytorch
+                and kind != "pool"
+                and any(c.stride > 1 for c in combo)
+                and any(c.dilation > 1 for c in combo)
+            ):
+                continue  # Keras refuses strides > 1 together with dilation_rate > 1
+            choice = _choice(kind, pytorch, mode, combo, ins, filters, channels, pool)
+            uniform = len({(c.kernel, c.stride, c.dilation, c.padding, c.output_padding) for c in combo}) == 1
+            d, st, k, pad, op = (sum(k) for k in zip(*(c.key() for c in combo), strict=True))
+            ceil = bool(pytorch and kind == "pool" and mode[1])
+            key = (d, st, k, ceil, not uniform, pad, op, modes.index(mode))
+            choices.append((key, choice))
+    choices.sort(key=lambda kc: kc[0])
+    nearest: tuple[tuple[int | None, int | None], ...] = ()
+    if not choices:
+        nearest = tuple(
+            (max((o for o in r if o < t), default=None), min((o for o in r if o > t), default=None))
+            for r, t in zip(reachable, outs, strict=True)
+        )
+    bounds = {
+        "kernel": [min(KERNELS), max(KERNELS)],
+        "stride": [min(STRIDES), max(STRIDES)],
+        "dilation": [min(DILATIONS), max(DILATIONS)],
+        "padding": "0..F_eff-1" + (" (pools: 0..kernel//2)" if kind == "pool" else ""),
+    }
+    return LayerSolution(kind, str(conv), ins, outs, tuple(c for _, c in choices), nearest, bounds)
+
+
+def _axis_candidates(kind: str, pytorch: bool, mode: tuple[Any, ...], n: int, kernels: Sequence[int],
+                     strides: Sequence[int], dilations: Sequence[int]) -> Iterator[AxisChoice]:  # fmt: skip
+    """Every single-axis configuration under one shared mode, with its output length (valid ones only)."""
+    for f, s, d in itertools.product(kernels, strides, dilations):
+        f_eff = F.effective_kernel(f, d)
+        if kind == "transposed":
+            if pytorch:
+                for pad in range(f_eff):
+                    for op in range(max(s, d)):
+                        out = F.torch_transposed_length(n, f, s, d, pad, pad, op)
+                        if out > 0:
+                            yield AxisChoice(f, s, d, pad, op, out)
+            else:
+                word, op_kind = mode
+                op_values: Sequence[int | None] = (None,) if op_kind == "none" else range(s)
+                for keras_op in op_values:
+                    out = F.keras_transposed_length(n, f_eff, s, word == "same", keras_op)
+                    if out > 0:
+                        yield AxisChoice(f, s, d, 0, keras_op, out)
+            continue
+        if pytorch:
+            ceil_mode = mode[1]
+            top = f // 2 + 1 if kind == "pool" else f_eff
+            for pad in range(top):
+                if kind == "pool" and pad >= f_eff:
+                    continue
+                if n + 2 * pad < f_eff and not ceil_mode:
+                    continue
+                out = F.padded_length(n, f_eff, s, pad, pad, ceil_mode)
+                if out > 0:
+                    yield AxisChoice(f, s, d, pad, None, out)
+        else:
+            if mode[0] == "same":
+                yield AxisChoice(f, s, d, 0, None, F.keras_same_length(n, s))
+            elif n >= f_eff:
+                yield AxisChoice(f, s, d, 0, None, F.keras_valid_length(n, f_eff, s))
+
+
+def _txt(values: Sequence[int]) -> str:
+    """One number when all axes agree, else ``3x5``."""
+    return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
+
+
+def _py(values: Sequence[int]) -> str:
+    """A constructor argument: one number when all axes agree, else a tuple."""
+    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
+
+
+def _choice(kind: str, pytorch: bool, mode: tuple[Any, ...], combo: Sequence[AxisChoice], ins: Sequence[int],
+            filters: int, channels: int, pool: str) -> LayerChoice:  # fmt: skip
+    rank = len(combo)
+    k = tuple(c.kernel for c in combo)
+    s = tuple(c.stride for c in combo)
+    d = tuple(c.dilation for c in combo)
+    ops = (
+        None if all(c.output_padding is None for c in combo) else tuple(c.output_padding or 0 for c in combo)
+    )
+    ceil_mode = bool(pytorch and kind == "pool" and mode[1])
+    padding: str | tuple[int, ...] = tuple(c.padding for c in combo) if pytorch else mode[0]
+    if kind == "conv":
+        prefix = {1: "conv1d", 2: "conv", 3: "conv3d"}[rank]
+    elif kind == "transposed":
+        prefix = {1: "conv1dtranspose", 2: "deconv", 3: "conv3dtranspose"}[rank]
+    else:
+        prefix = f"{pool}pool" + ("" if rank == 2 else f"{rank}d")
+    pad_text = _txt(padding) if isinstance(padding, tuple) else padding
+    head = f"{filters}," if kind != "pool" else ""
+    spec = f"{prefix}:{head}{_txt(k)},{_txt(s)},{pad_text}"
+    if max(d) > 1:
+        spec += f",dilation={_txt(d)}"
+    if ops is not None:
+        spec += f",output_padding={_txt(ops)}"
+    if ceil_mode:
+        spec += ",ceil_mode=true"
+    keras = _keras_text(kind, pytorch, rank, combo, padding, ops, ceil_mode, ins, filters, pool)
+    torch = _torch_text(kind, pytorch, rank, combo, padding, ops, ceil_mode, ins, filters, channels, pool)
+    return LayerChoice(
+        kind, "pytorch" if pytorch else "keras", k, s, d, padding, ops, ceil_mode, spec, keras, torch
+    )
+
+
+def _keras_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice], padding: Any, ops: Any,
+                ceil_mode: bool, ins: Sequence[int], filters: int, pool: str) -> str:  # fmt: skip
+    k = _py([c.kernel for c in combo])
+    s = _py([c.stride for c in combo])
+    d = [c.dilation for c in combo]
+    if max(d) > 1 and kind == "pool":
+        return "no Keras equivalent: Keras pooling has no dilation"
+    if max(d) > 1 and max(c.stride for c in combo) > 1:
+        return "no Keras equivalent: Keras refuses strides > 1 together with dilation_rate > 1"
+    extra = f", dilation_rate={_py(d)}" if max(d) > 1 else ""
+    pre = ""
+    if pytorch:
+        word = "valid"
+        if kind == "transposed":
+            if any((c.output_padding or 0) >= c.stride for c in combo):
+                return "no Keras equivalent: Keras needs output_padding below the stride"
+            # Keras pads 'same' transposed convs by F_eff // 2: use it when that is the padding.
+            if all(c.padding == F.effective_kernel(c.kernel, c.dilation) // 2 and c.padding for c in combo):
+                word = "same"
+            elif any(c.padding for c in combo):
+                post = f"layers.Cropping{rank}D({_py([c.padding for c in combo])})"
+                return (f"layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding=\"valid\", "
+                        f"output_padding={_py(list(ops))}{extra}), {post}")  # fmt: skip
+            return (f"layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding=\"{word}\", "
+                    f"output_padding={_py(list(ops))}{extra})")  # fmt: skip
+        # Keras's 'same' when it pads exactly this (symmetric, same cells); else ZeroPadding then
+        # valid (shape-equivalent; for ceil_mode the extra cells PyTorch's last window reaches go
+        # after).
+        exact = [
+            same_padding_for_pytorch([n], [c.kernel], [c.stride], [c.dilation])[0]
+            for c, n in zip(combo, ins, strict=True)
+        ]
+        if (
+            not ceil_mode
+            and any(c.padding for c in combo)
+            and all(h.symmetric == c.padding for h, c in zip(exact, combo, strict=True))
+        ):
+            word = "same"
+        pairs = []
+        for c, n in zip(combo, ins, strict=True):
+            f_eff = F.effective_kernel(c.kernel, c.dilation)
+            after = c.padding
+            if ceil_mode:
+                after = max((c.out - 1) * c.stride + f_eff - n - c.padding, c.padding)
+            pairs.append((c.padding, after))
+        if word == "valid" and any(b or a for b, a in pairs):
+            if all(b == a for b, a in pairs):
+                pad_arg = _py([b for b, _ in pairs])
+            else:
+                pad_arg = "(" + ", ".join(f"({b}, {a})" for b, a in pairs) + ")"
+            pre = f"layers.ZeroPadding{rank}D({pad_arg}), "
+    else:
+        word = padding
+    if kind == "conv":
+        return f'{pre}layers.Conv{rank}D({filters}, {k}, strides={s}, padding="{word}"{extra})'
+    if kind == "pool":
+        cls = "MaxPooling" if pool == "max" else "AveragePooling"
+        return f'{pre}layers.{cls}{rank}D(pool_size={k}, strides={s}, padding="{word}")'
+    op_text = "" if ops is None else f", output_padding={_py(list(ops))}"
+    return f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="{word}"{op_text}{extra})'
+
+
+def _torch_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice], padding: Any, ops: Any,
+                ceil_mode: bool, ins: Sequence[int], filters: int, channels: int, pool: str) -> str:  # fmt: skip
+    k = _py([c.kernel for c in combo])
+    s = _py([c.stride for c in combo])
+    d = [c.dilation for c in combo]
+    dil = f", dilation={_py(d)}" if max(d) > 1 else ""
+    pre = post = ""
+    if pytorch:
+        pads: list[int] = list(padding)
+        op_list = list(ops) if ops is not None else None
+    elif kind == "transposed":
+        # Keras: (n-1)*S + F_eff - 2*pad + op (pad F_eff//2 for same, 0 for valid), or without
+        # output_padding valid (n-1)*S + max(F_eff, S) and same n*S: find PyTorch's P and op.
+        pads, op_list, crops = [], [], []
+        for c, n in zip(combo, ins, strict=True):
+            f_eff = F.effective_kernel(c.kernel, c.dilation)
+            wanted = c.out
+            base = (n - 1) * c.stride + f_eff  # PyTorch length with P = 0, op = 0
+            p = max(0, F.ceil_div(base - wanted, 2))
+            op, crop = wanted - base + 2 * p, 0
+            if op >= max(c.stride, c.dilation):  # PyTorch refuses it: one cell less padding, cropped
+                p, op, crop = p - 1, 0, 1
+            pads.append(p)
+            op_list.append(op)
+            crops.append(crop)
+        if any(crops):
+            # A negative ZeroPad crops (last axis first): the cell Keras's odd padding drops.
+            cut = ", ".join(f"0, {-crop}" for crop in reversed(crops))
+            post = f", nn.ZeroPad{rank}d(({cut}))"
+    else:
+        pads = [0] * rank
+        if padding == "same":
+            hints = [same_padding_for_pytorch([n], [c.kernel], [c.stride], [c.dilation])[0] for c, n in zip(combo, ins, strict=True)]  # fmt: skip
+            if all(h.symmetric is not None for h in hints):
+                pads = [h.symmetric or 0 for h in hints]
+            else:
+                # Keras pads one cell more after: ZeroPad (last axis first) reproduces it exactly.
+                flat = ", ".join(f"{h.before}, {h.after}" for h in reversed(hints))
+                pre = f"nn.ZeroPad{rank}d(({flat})), "
+    pad_arg = _py(pads)
+    if kind == "conv":
+        return (
+            f"{pre}nn.Conv{rank}d({channels}, {filters}, kernel_size={k}, stride={s}, padding={pad_arg}{dil})"
+        )
+    if kind == "pool":
+        cls = "MaxPool" if pool == "max" else "AvgPool"
+        dil_text = dil if pool == "max" else ""
+        return (f"{pre}nn.{cls}{rank}d(kernel_size={k}, stride={s}, padding={pad_arg}{dil_text}"
+                f"{', ceil_mode=True' if ceil_mode else ''})")  # fmt: skip
+    op_text = f", output_padding={_py(op_list)}" if op_list and max(op_list) > 0 else ""
+    return f"nn.ConvTranspose{rank}d({channels}, {filters}, kernel_size={k}, stride={s}, padding={pad_arg}{op_text}{dil}){post}"
+
+
+__all__ = [
+    "DILATIONS",
+    "KERNELS",
+    "STRIDES",
+    "AxisSizes",
+    "LayerChoice",
+    "LayerSolution",
+    "Limit",
+    "Pattern",
+    "SamePadding",
+    "SizeFn",
+    "SizeSet",
+    "SizeSolution",
+    "SolveError",
+    "nearest_inputs",
+    "same_padding_for_pytorch",
+    "smallest_input",
+    "solve_layer",
+    "solve_sizes",
+]
