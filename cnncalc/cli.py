@@ -1067,25 +1067,69 @@ class SizesType(click.ParamType):
 
 
 @solve.command("layer")
-@click.option("-i", "--input", "input_size", type=SizesType(), required=True, metavar="SIZES",
-              help="Input spatial size(s), e.g. 224 or 224x160.")  # fmt: skip
-@click.option("-o", "--output", "output_size", type=SizesType(), required=True, metavar="SIZES",
-              help="Wanted output spatial size(s), e.g. 112 or 112x80.")  # fmt: skip
-@click.option("--kind", type=click.Choice(["conv", "pool", "transposed"]), default="conv", show_default=True,
-              help="Convolution, pooling or transposed convolution.")  # fmt: skip
+@click.option(
+    "-i",
+    "--input",
+    "input_size",
+    type=SizesType(),
+    required=True,
+    metavar="SIZES",
+    help="Input spatial size(s), e.g. 224 or 224x160.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_size",
+    type=SizesType(),
+    required=True,
+    metavar="SIZES",
+    help="Wanted output spatial size(s), e.g. 112 or 112x80.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["conv", "pool", "transposed"]),
+    default="conv",
+    show_default=True,
+    help="Convolution, pooling or transposed convolution.",
+)
 @click.option("--kernel", type=SizesType(), default=None, metavar="SIZES", help="Fix the kernel size.")
 @click.option("--stride", type=SizesType(), default=None, metavar="SIZES", help="Fix the stride.")
 @click.option("--dilation", type=SizesType(), default=None, metavar="SIZES", help="Fix the dilation.")
-@click.option("--convention", type=_choice(Convention), default="keras", show_default=True,
-              help="Keras: padding valid/same; PyTorch: integer padding, output_padding, ceil_mode.")  # fmt: skip
-@click.option("--filters", type=click.IntRange(1), default=16, show_default=True,
-              help="Output channels written into the specs and constructor calls.")  # fmt: skip
-@click.option("--channels", type=click.IntRange(1), default=3, show_default=True,
-              help="Input channels written into the PyTorch constructor calls.")  # fmt: skip
-@click.option("--pool", type=click.Choice(["max", "avg"]), default="max", show_default=True,
-              help="Pooling operation for --kind pool.")  # fmt: skip
-@click.option("--limit", type=click.IntRange(0), default=20, show_default=True,
-              help="Show at most this many (0: all; JSON always has all).")  # fmt: skip
+@click.option(
+    "--convention",
+    type=_choice(Convention),
+    default="keras",
+    show_default=True,
+    help="Keras: padding valid/same; PyTorch: integer padding, output_padding, ceil_mode.",
+)
+@click.option(
+    "--filters",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Output channels written into the specs and constructor calls.",
+)
+@click.option(
+    "--channels",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Input channels written into the PyTorch constructor calls.",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["max", "avg"]),
+    default="max",
+    show_default=True,
+    help="Pooling operation for --kind pool.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(0),
+    default=20,
+    show_default=True,
+    help="Show at most this many (0: all; JSON always has all).",
+)
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
 @width_option
 def solve_layer(

@@ -385,7 +385,9 @@ def _hint(
             return False
         return True
 
-    def wire(inner: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+    def wire(
+        inner: Spec, shape: Shape
+    ) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
         inner_inputs = model_inputs(inner, shape if not inner.inputs or len(inner.inputs) == 1 else None)
         names = layer_names(inner.layers)
         sources = wiring(inner, names, inner_inputs)

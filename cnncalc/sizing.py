@@ -575,8 +575,16 @@ def _window_axis(
     return out
 
 
-def _windowed(p: _Pass, layer: Any, dims: Dims, kernel: Sequence[int], strides: Sequence[int],
-              dilation: Sequence[int], ceil_mode: bool, what: str) -> tuple[list[SizeFn], SizeFn, bool]:  # fmt: skip
+def _windowed(
+    p: _Pass,
+    layer: Any,
+    dims: Dims,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    ceil_mode: bool,
+    what: str,
+) -> tuple[list[SizeFn], SizeFn, bool]:
     rank = layer.rank
     spatial, channels, first = _split(layer, dims, p.ctx, rank)
     if layer.padding == "same" and (ceil_mode or (p.pytorch and max(strides) > 1)):
@@ -589,8 +597,9 @@ def _windowed(p: _Pass, layer: Any, dims: Dims, kernel: Sequence[int], strides: 
 
 
 def _conv(p: _Pass, layer: Any, dims: Dims) -> Dims:
-    spatial, channels, first = _windowed(p, layer, dims, layer.kernel_size, layer.strides, layer.dilation_rate,
-                                         False, "kernel")  # fmt: skip
+    spatial, channels, first = _windowed(
+        p, layer, dims, layer.kernel_size, layer.strides, layer.dilation_rate, False, "kernel"
+    )
     _declared(p, layer, "in_channels", channels)
     name = type(layer).__name__
     if name == "DepthwiseConv":
@@ -606,8 +615,9 @@ def _pool(p: _Pass, layer: Any, dims: Dims) -> Dims:
         for g, k in zip(_split(layer, dims, p.ctx, 3)[0], layer.pool_size, strict=True):
             p.need(g, k, None, f"AvgPool3d needs {k} cells before padding")
     dilation = getattr(layer, "window_dilation", (1,) * layer.rank)
-    spatial, channels, first = _windowed(p, layer, dims, layer.pool_size, layer.strides, dilation,
-                                         layer.ceil_mode, "pool window")  # fmt: skip
+    spatial, channels, first = _windowed(
+        p, layer, dims, layer.pool_size, layer.strides, dilation, layer.ceil_mode, "pool window"
+    )
     return _join(spatial, channels, first)
 
 
@@ -1064,8 +1074,16 @@ def _run(p: _Pass, layers: Sequence[Any], order: Order, dims: dict[str, Dims], p
     return out
 
 
-def _solve_axis(layers: Sequence[Any], order: Order, inputs: Sequence[tuple[str, Shape]], input_name: str,
-                index: int, ctx: Context, features: dict[int, int] | None, wire: Wire | None) -> _Pass:  # fmt: skip
+def _solve_axis(
+    layers: Sequence[Any],
+    order: Order,
+    inputs: Sequence[tuple[str, Shape]],
+    input_name: str,
+    index: int,
+    ctx: Context,
+    features: dict[int, int] | None,
+    wire: Wire | None,
+) -> _Pass:
     """One symbolic pass with input ``input_name``'s axis ``index`` as the variable."""
     p = _Pass(ctx, features, wire)
     dims: dict[str, Dims] = {
@@ -1272,8 +1290,11 @@ def size_hint(
     for candidate in candidates:
         shown += [" or " if shown else "", Option("input_shape", _shape_text(candidate))]
     which = "smallest input" if too_small else "nearest inputs" if len(candidates) > 1 else "nearest input"
-    return (f"{which} that work{'s' if len(candidates) == 1 else ''}: ", *shown,
-            f" (sizes that work on {_names(bad)}: {patterns})")  # fmt: skip
+    return (
+        f"{which} that work{'s' if len(candidates) == 1 else ''}: ",
+        *shown,
+        f" (sizes that work on {_names(bad)}: {patterns})",
+    )
 
 
 def same_hint(layer: Layer, in_shape: Shape, ctx: Context) -> tuple[Part, ...] | None:

@@ -80,7 +80,9 @@ class SizeSolution:
         }
 
 
-def _graph(spec: Spec, input_shape: Shape | None) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+def _graph(
+    spec: Spec, input_shape: Shape | None
+) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
     """([(index, name, sources)] in topological order, model inputs), as the engine wires them."""
     inputs = tuple(
         (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
@@ -146,12 +148,16 @@ def solve_sizes(
     return _confirm(solution, spec, ctx, inputs)
 
 
-def wire(spec: Spec, shape: Shape) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:  # fmt: skip
+def wire(
+    spec: Spec, shape: Shape
+) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
     """A spec wired as the engine wires it, with ``shape`` for a single input."""
     return _graph(spec, shape if not spec.inputs or len(spec.inputs) == 1 else None)
 
 
-def _works(spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int]) -> bool:  # fmt: skip
+def _works(
+    spec: Spec, ctx: Context, inputs: tuple[tuple[str, Shape], ...], moved: dict[tuple[str, int], int]
+) -> bool:
     """True when the model summarizes with the given axes of its inputs moved to new sizes."""
     return _error_at(spec, ctx, inputs, dict(moved)) is None
 
@@ -161,8 +167,13 @@ def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, 
     weights are built for); None when that input is invalid (Dense then follows the input)."""
     own = spec.input_shape is not None or bool(spec.inputs)
     try:
-        summary = summarize(spec, input_shape=None if own else given, convention=ctx.convention,
-                            data_format=ctx.data_format, hints=False)  # fmt: skip
+        summary = summarize(
+            spec,
+            input_shape=None if own else given,
+            convention=ctx.convention,
+            data_format=ctx.data_format,
+            hints=False,
+        )
     except CnncalcError:
         return None
     return {row.index: row.input_shape[-1] for row in summary.layers if isinstance(row.layer, Dense)}
@@ -173,8 +184,13 @@ def _unsolvable(
 ) -> SizeSolution:
     reason = fallback
     try:
-        summarize(spec, input_shape=None if spec.inputs else inputs[0][1], convention=ctx.convention,
-                  data_format=ctx.data_format, hints=False)  # fmt: skip
+        summarize(
+            spec,
+            input_shape=None if spec.inputs else inputs[0][1],
+            convention=ctx.convention,
+            data_format=ctx.data_format,
+            hints=False,
+        )
     except CnncalcError as err:
         reason = str(err)
     name = spec.name or ("model" if spec.inputs else "sequential")
@@ -459,8 +475,15 @@ def solve_layer(
     return LayerSolution(kind, str(conv), ins, outs, tuple(c for _, c in choices), nearest, bounds)
 
 
-def _axis_candidates(kind: str, pytorch: bool, mode: tuple[Any, ...], n: int, kernels: Sequence[int],
-                     strides: Sequence[int], dilations: Sequence[int]) -> Iterator[AxisChoice]:  # fmt: skip
+def _axis_candidates(
+    kind: str,
+    pytorch: bool,
+    mode: tuple[Any, ...],
+    n: int,
+    kernels: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> Iterator[AxisChoice]:
     """Every single-axis configuration under one shared mode, with its output length (valid ones only)."""
     for f, s, d in itertools.product(kernels, strides, dilations):
         f_eff = F.effective_kernel(f, d)
@@ -507,8 +530,16 @@ def _py(values: Sequence[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
 
 
-def _choice(kind: str, pytorch: bool, mode: tuple[Any, ...], combo: Sequence[AxisChoice], ins: Sequence[int],
-            filters: int, channels: int, pool: str) -> LayerChoice:  # fmt: skip
+def _choice(
+    kind: str,
+    pytorch: bool,
+    mode: tuple[Any, ...],
+    combo: Sequence[AxisChoice],
+    ins: Sequence[int],
+    filters: int,
+    channels: int,
+    pool: str,
+) -> LayerChoice:
     rank = len(combo)
     k = tuple(c.kernel for c in combo)
     s = tuple(c.stride for c in combo)
@@ -540,8 +571,18 @@ def _choice(kind: str, pytorch: bool, mode: tuple[Any, ...], combo: Sequence[Axi
     )
 
 
-def _keras_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice], padding: Any, ops: Any,
-                ceil_mode: bool, ins: Sequence[int], filters: int, pool: str) -> str:  # fmt: skip
+def _keras_text(
+    kind: str,
+    pytorch: bool,
+    rank: int,
+    combo: Sequence[AxisChoice],
+    padding: Any,
+    ops: Any,
+    ceil_mode: bool,
+    ins: Sequence[int],
+    filters: int,
+    pool: str,
+) -> str:
     k = _py([c.kernel for c in combo])
     s = _py([c.stride for c in combo])
     d = [c.dilation for c in combo]
@@ -561,10 +602,14 @@ def _keras_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice]
                 word = "same"
             elif any(c.padding for c in combo):
                 post = f"layers.Cropping{rank}D({_py([c.padding for c in combo])})"
-                return (f"layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding=\"valid\", "
-                        f"output_padding={_py(list(ops))}{extra}), {post}")  # fmt: skip
-            return (f"layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding=\"{word}\", "
-                    f"output_padding={_py(list(ops))}{extra})")  # fmt: skip
+                return (
+                    f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="valid", '
+                    f"output_padding={_py(list(ops))}{extra}), {post}"
+                )
+            return (
+                f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="{word}", '
+                f"output_padding={_py(list(ops))}{extra})"
+            )
         # Keras's 'same' when it pads exactly this (symmetric, same cells); else ZeroPadding then
         # valid (shape-equivalent; for ceil_mode the extra cells PyTorch's last window reaches go
         # after).
@@ -602,8 +647,19 @@ def _keras_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice]
     return f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="{word}"{op_text}{extra})'
 
 
-def _torch_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice], padding: Any, ops: Any,
-                ceil_mode: bool, ins: Sequence[int], filters: int, channels: int, pool: str) -> str:  # fmt: skip
+def _torch_text(
+    kind: str,
+    pytorch: bool,
+    rank: int,
+    combo: Sequence[AxisChoice],
+    padding: Any,
+    ops: Any,
+    ceil_mode: bool,
+    ins: Sequence[int],
+    filters: int,
+    channels: int,
+    pool: str,
+) -> str:
     k = _py([c.kernel for c in combo])
     s = _py([c.stride for c in combo])
     d = [c.dilation for c in combo]
@@ -634,7 +690,10 @@ def _torch_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice]
     else:
         pads = [0] * rank
         if padding == "same":
-            hints = [same_padding_for_pytorch([n], [c.kernel], [c.stride], [c.dilation])[0] for c, n in zip(combo, ins, strict=True)]  # fmt: skip
+            hints = [
+                same_padding_for_pytorch([n], [c.kernel], [c.stride], [c.dilation])[0]
+                for c, n in zip(combo, ins, strict=True)
+            ]
             if all(h.symmetric is not None for h in hints):
                 pads = [h.symmetric or 0 for h in hints]
             else:
@@ -649,8 +708,10 @@ def _torch_text(kind: str, pytorch: bool, rank: int, combo: Sequence[AxisChoice]
     if kind == "pool":
         cls = "MaxPool" if pool == "max" else "AvgPool"
         dil_text = dil if pool == "max" else ""
-        return (f"{pre}nn.{cls}{rank}d(kernel_size={k}, stride={s}, padding={pad_arg}{dil_text}"
-                f"{', ceil_mode=True' if ceil_mode else ''})")  # fmt: skip
+        return (
+            f"{pre}nn.{cls}{rank}d(kernel_size={k}, stride={s}, padding={pad_arg}{dil_text}"
+            f"{', ceil_mode=True' if ceil_mode else ''})"
+        )
     op_text = f", output_padding={_py(op_list)}" if op_list and max(op_list) > 0 else ""
     return f"nn.ConvTranspose{rank}d({channels}, {filters}, kernel_size={k}, stride={s}, padding={pad_arg}{op_text}{dil}){post}"
 

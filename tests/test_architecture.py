@@ -90,6 +90,12 @@ def test_every_folder_is_a_regular_package() -> None:
     assert all((folder / "__init__.py").exists() for folder in folders), sorted(map(str, folders))
 
 
+def test_the_formatter_owns_every_line() -> None:
+    marker = "fmt: " + "skip"  # spelled apart so this file does not match itself
+    offenders = [str(p) for p in PACKAGE.rglob("*.py") if marker in p.read_text()]
+    assert not offenders, offenders
+
+
 def test_the_graph_is_read() -> None:
     assert "cnncalc.layers.conv" in GRAPH["cnncalc.numeric.executor"]
     assert "cnncalc.geometry" in GRAPH["cnncalc.layers.conv"]

@@ -471,8 +471,16 @@ def stacks(draw: Any) -> tuple[dict[str, Any], str]:
             else:
                 pad = draw(st.integers(0, 2))
                 op = draw(st.integers(0, max(s, 1) - 1))
-            add({"type": "conv2dtranspose", "filters": 2, "kernel_size": k, "strides": s, "padding": pad,
-                 "output_padding": op})  # fmt: skip
+            add(
+                {
+                    "type": "conv2dtranspose",
+                    "filters": 2,
+                    "kernel_size": k,
+                    "strides": s,
+                    "padding": pad,
+                    "output_padding": op,
+                }
+            )
         elif choice == "up":
             add({"type": "upsampling2d", "size": s})
         elif choice == "pad":
@@ -494,7 +502,16 @@ def stacks(draw: Any) -> tuple[dict[str, Any], str]:
         else:
             # y = x -> pool/conv path -> upsample back; merge with x (add or concat)
             start = names[-1] if names else "input"
-            add({"type": "conv2d", "filters": 2, "kernel_size": k, "strides": s, "padding": "same" if convention == "keras" else k // 2, "inputs": start})  # fmt: skip
+            add(
+                {
+                    "type": "conv2d",
+                    "filters": 2,
+                    "kernel_size": k,
+                    "strides": s,
+                    "padding": "same" if convention == "keras" else k // 2,
+                    "inputs": start,
+                }
+            )
             if draw(st.booleans()):
                 add({"type": "upsampling2d", "size": s})
             else:
@@ -505,8 +522,11 @@ def stacks(draw: Any) -> tuple[dict[str, Any], str]:
                 add({"type": "add", "inputs": [names[-2], names[-1]]})
             else:
                 add({"type": "concatenate", "inputs": [names[-1], start]})
-    return {"convention": convention, "input_shape": [1, 24, 24] if convention == "pytorch" else [24, 24, 1],
-            "layers": layers}, convention  # fmt: skip
+    return {
+        "convention": convention,
+        "input_shape": [1, 24, 24] if convention == "pytorch" else [24, 24, 1],
+        "layers": layers,
+    }, convention
 
 
 @pytest.mark.slow
@@ -623,13 +643,19 @@ def test_hint_pytorch_same_with_stride() -> None:
 
 def test_declared_sizes_fix_the_size() -> None:
     # PyTorch's in_features after a flatten: 16 channels x 5 x 5 only at 32 <= n <= 35 (LeNet).
-    spec = {"input_shape": [1, 32, 32], "convention": "pytorch",
-            "layers": ["conv:6,5", "maxpool:2", "conv:16,5", "maxpool:2", "flatten", "dense:10,in_features=400"]}  # fmt: skip
+    spec = {
+        "input_shape": [1, 32, 32],
+        "convention": "pytorch",
+        "layers": ["conv:6,5", "maxpool:2", "conv:16,5", "maxpool:2", "flatten", "dense:10,in_features=400"],
+    }
     solution = solve_sizes(spec, fixed_dense=False)
     assert [a.sizes.describe() for a in solution.axes] == ["32 <= n <= 35"] * 2
     assert scan(spec, lambda n: (1, n, 32), top=80) == set(range(32, 36))
     # network3's n_in: 20*12*W' = 2880 with the height at 28 (conv 24, pool 12).
-    net3 = {"data_format": "channels_first", "layers": ["convpool:filter_shape=20x1x5x5", "fullyconnected:n_in=2880,n_out=10"]}  # fmt: skip
+    net3 = {
+        "data_format": "channels_first",
+        "layers": ["convpool:filter_shape=20x1x5x5", "fullyconnected:n_in=2880,n_out=10"],
+    }
     assert [a.sizes.describe() for a in solve_sizes(net3, input_shape=(1, 28, 28)).axes] == [
         "28 <= n <= 29"
     ] * 2
@@ -692,8 +718,26 @@ def test_cli_solve_layer() -> None:
         '| 1 | `conv1d:16,3,2,same` | `layers.Conv1D(16, 3, strides=2, padding="same")` | '
         "`nn.ZeroPad1d((0, 1)), nn.Conv1d(3, 16, kernel_size=3, stride=2, padding=0)` |",
     ]
-    doc = json.loads(run("solve", "layer", "-i", "7x7", "-o", "14x14", "--kind", "transposed", "--kernel", "3",
-                         "--stride", "2", "--convention", "pytorch", "--format", "json").stdout)  # fmt: skip
+    doc = json.loads(
+        run(
+            "solve",
+            "layer",
+            "-i",
+            "7x7",
+            "-o",
+            "14x14",
+            "--kind",
+            "transposed",
+            "--kernel",
+            "3",
+            "--stride",
+            "2",
+            "--convention",
+            "pytorch",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert doc["choices"][0]["spec"] == "deconv:16,3,2,1,output_padding=1"
     none = run("solve", "layer", "--input", "10", "--output", "100")
     assert none.exit_code == 1
@@ -705,8 +749,12 @@ def test_cli_solve_layer() -> None:
 def test_hints_never_replace_the_error() -> None:
     # A rank error on a layer whose 'same' PyTorch also refuses: the rank error, no hint.
     with pytest.raises(cnncalc.ShapeError, match="expects a rank-3 input") as caught:
-        cnncalc.summarize(["gap", "deconv:1,1,1,same"], input_shape=(5, 5, 1), convention="pytorch",
-                          data_format="channels_last")  # fmt: skip
+        cnncalc.summarize(
+            ["gap", "deconv:1,1,1,same"],
+            input_shape=(5, 5, 1),
+            convention="pytorch",
+            data_format="channels_last",
+        )
     assert caught.value.hint is None
 
 

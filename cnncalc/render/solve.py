@@ -137,8 +137,10 @@ def layer_markdown(solution: LayerSolution, limit: int | None = None) -> str:
     lines = [f"**{solution.kind}: {sizes[0]} -> {sizes[1]}**", ""]
     if solution.choices:
         lines += ["| # | Spec | Keras | PyTorch |", "|---:|---|---|---|"]
-        lines += ["| " + " | ".join(f"`{cell}`" if i else cell for i, cell in enumerate(row)) + " |"
-                  for row in _layer_rows(solution, limit)]  # fmt: skip
+        lines += [
+            "| " + " | ".join(f"`{cell}`" if i else cell for i, cell in enumerate(row)) + " |"
+            for row in _layer_rows(solution, limit)
+        ]
         lines.append("")
     lines += [f"{line}  " for line in _layer_lines(solution, limit)]
     return "\n".join(lines) + "\n"
