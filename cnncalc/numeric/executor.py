@@ -713,7 +713,8 @@ def scratch_elements(
         spatial = in_shape[1:] if first else in_shape[:-1]
         c_in = in_shape[0] if first else in_shape[-1]
         out_spatial = out_shape[1:] if first else out_shape[:-1]
-    if isinstance(layer, SeparableConv):
+    if isinstance(layer, (SeparableConv, DepthwiseConv)):
+        # the depthwise step as the grouped conv the executor runs
         depthwise = Conv(
             filters=c_in * layer.depth_multiplier,
             kernel_size=layer.kernel_size,
@@ -723,19 +724,11 @@ def scratch_elements(
             groups=c_in,
             rank=layer.rank,
         )
+    if isinstance(layer, SeparableConv):
         middle = b * math.prod(out_spatial) * c_in * layer.depth_multiplier
         pointwise = 2 * max(middle // out_spatial[0], min(middle, WINDOW_BUDGET)) + middle
         return _conv_scratch(depthwise, spatial, c_in, out_spatial, b) + 3 * middle + pointwise
     if isinstance(layer, DepthwiseConv):
-        depthwise = Conv(
-            filters=c_in * layer.depth_multiplier,
-            kernel_size=layer.kernel_size,
-            strides=layer.strides,
-            padding=layer.padding,
-            dilation_rate=layer.dilation_rate,
-            groups=c_in,
-            rank=layer.rank,
-        )
         return _conv_scratch(depthwise, spatial, c_in, out_spatial, b)
     if isinstance(layer, Conv):
         return _conv_scratch(layer, spatial, c_in, out_spatial, b)
