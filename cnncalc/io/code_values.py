@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import CnncalcError, SpecError
 from .spec import LayerSpec
@@ -22,7 +23,7 @@ class LayerObj:
     """A layer constructed in the code: its class as written, its arguments, where it is."""
 
     cls: str
-    call: ast.Call
+    call: ast.Call | None
     line: int
     applied: int = 0
     #: a PyTorch class (``nn.Conv2d``): PyTorch's argument order and names
@@ -31,6 +32,23 @@ class LayerObj:
     text: str | None = None
     #: the layer as built where the code constructs it (its names hold their values there), or why not
     built: tuple[LayerSpec, tuple[int, ...] | None] | CnncalcError | None = None
+    #: the argument values the code passed (positional, keyword)
+    values: tuple[list[Any], dict[str, Any]] | None = None
+    #: builds ``built`` when it is first needed (a file may make many layers it never uses)
+    builder: Any = None
+
+    def spec(self) -> tuple[LayerSpec, tuple[int, ...] | None]:
+        """The layer as built, or its error raised."""
+        if self.built is None and self.builder is not None:
+            try:
+                self.built = self.builder(self)
+            except CnncalcError as err:
+                self.built = err
+        if isinstance(self.built, CnncalcError):
+            raise self.built
+        if self.built is None:  # pragma: no cover - every LayerObj has a builder or is built
+            raise SpecError(f"line {self.line}: {self.cls} was not read")
+        return self.built
 
 
 @dataclass(eq=False)
@@ -45,6 +63,8 @@ class Node:
     input_shape: tuple[int, ...] | None = None
     layer: LayerObj | None = None
     sources: tuple[Node, ...] = ()
+    #: a PyTorch tensor (NCHW, PyTorch's rules) rather than a Keras one
+    torch: bool = False
 
 
 @dataclass(eq=False)
@@ -74,7 +94,7 @@ class TorchSequential:
     """``nn.Sequential(...)``: named children (``"0"``, ``"1"``, or an OrderedDict's keys)."""
 
     line: int
-    children: list[tuple[str, LayerObj | TorchSequential]]
+    children: list[tuple[str, Any]]
 
 
 @dataclass(eq=False)

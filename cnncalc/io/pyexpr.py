@@ -34,13 +34,22 @@ _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//"}
 
 
 def source_of(node: ast.AST) -> str:
-    """The expression as Python text (for messages), shortened to one line."""
+    """The expression as Python text (for messages), shortened to one line (kept on the node:
+    the model-code interpreter asks again for the nodes of a loop)."""
+    cached = getattr(node, "_cnncalc_text", None)
+    if cached is not None:
+        return str(cached)
     try:
         text = ast.unparse(node)
     except (ValueError, RecursionError):  # pragma: no cover - unparse of a parsed tree
         text = type(node).__name__
     text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:59] + "…"
+    text = text if len(text) <= 60 else text[:59] + "…"
+    try:
+        node._cnncalc_text = text  # type: ignore[attr-defined]
+    except AttributeError:  # pragma: no cover - every ast node takes attributes
+        pass
+    return text
 
 
 def evaluate(

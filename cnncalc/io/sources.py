@@ -59,10 +59,12 @@ def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None) -> S
     return read_onnx(data, name, input_shape)
 
 
-def _read_python(data: bytes, name: str, model_name: str | None = None) -> Spec:
+def _read_python(
+    data: bytes, name: str, model_name: str | None = None, input_shape: tuple[int, ...] | None = None
+) -> Spec:
     from .python_source import read_python  # ast is loaded only when model code is read
 
-    return read_python(decode(data, name), source_name(name), model_name)
+    return read_python(decode(data, name), source_name(name), model_name, input_shape)
 
 
 READERS: dict[SourceFormat, Reader] = {
@@ -195,7 +197,7 @@ def read_spec(
     if fmt in SHAPED_READERS:
         return _no_model_name(SHAPED_READERS[fmt](data, path, input_shape), model_name, path, fmt)
     if fmt is SourceFormat.PYTHON:
-        return _read_python(data, path, model_name)
+        return _read_python(data, path, model_name, input_shape)
     return _no_model_name(READERS[fmt](data, path), model_name, path, fmt)
 
 
