@@ -135,3 +135,38 @@ def test_convention_torch_is_pytorch() -> None:
 
     assert Convention.parse("Torch", "convention") is Convention.PYTORCH
     assert Convention.parse("tf.keras", "convention") is Convention.KERAS
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "model_code"
+
+
+def test_check_gates_the_model_code_itself(tmp_path: Path) -> None:
+    # The PyTorch CIFAR tutorial's Net: 62,006 parameters (torch's sum(p.numel()), written by
+    # make_expected.py); a snapshot of it passes, and the same check fails once the code changes.
+    net = tmp_path / "net.py"
+    net.write_text((FIXTURES / "pytorch_cifar_tutorial.py").read_text())
+    snap = tmp_path / "net.cnncalc.json"
+    made = invoke("summary", "-f", str(net), "--format", "json", "-o", str(snap))
+    assert made.exit_code == 0 and '"total_params": 62006' in snap.read_text()
+    ok = invoke("check", str(net), "--expect", str(snap))
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    net.write_text(net.read_text().replace("nn.Linear(84, 10)", "nn.Linear(84, 100)"))
+    changed = invoke("check", str(net), "--expect", str(snap))
+    # fc3: 84*100 + 100 = 8,500 params instead of 850
+    assert changed.exit_code == 1 and "850" in changed.stdout and "8,500" in changed.stdout
+    updated = invoke("check", str(net), "--expect", str(snap), "--update")
+    assert updated.exit_code == 0 and "layer 12 fc3: params 850 -> 8,500" in updated.stderr
+    assert invoke("check", str(net), "--expect", str(snap)).exit_code == 0
+    assert '"total_params": 69656' in snap.read_text()  # 62,006 - 850 + 8,500
+
+
+def test_check_model_options_go_with_expect(tmp_path: Path) -> None:
+    result = invoke("check", "x.json", "--input", "3x32x32")
+    assert result.exit_code == 2 and "--input goes with --expect FILE" in result.stderr
+    two = invoke("check", "a.py", "b.py", "--expect", "s.json")
+    assert two.exit_code == 2 and "--expect checks one model" in two.stderr
+
+
+def test_check_of_model_code_alone_says_how_to_gate_it() -> None:
+    result = invoke("check", str(FIXTURES / "pytorch_cifar_tutorial.py"))
+    assert result.exit_code == 2 and "--expect FILE" in result.stderr
