@@ -51,7 +51,7 @@ def compare(summary, expected: dict) -> None:
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("pytorch_*.py")), ids=lambda p: p.stem)
 def test_examples_run_in_torch_match(path) -> None:
     expected = _maker().run_torch(path)
-    compare(summarize(read_python(path.read_text(), path.name)), expected)
+    compare(summarize(read_python(path.read_text(), path.name, expected.get("model_name"))), expected)
 
 
 def _run_export(tmp_path: Path, summary) -> dict:

@@ -127,6 +127,35 @@ _POOL_FUNCTIONS = {
         ("adaptive_max_pool", "AdaptiveMaxPool"),
     )
 }
+#: Tensor functions that keep the shape (``torch.exp(x)``, ``x.clamp(0, 1)``): opaque rows.
+_ELEMENTWISE = frozenset(
+    {
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "sqrt",
+        "rsqrt",
+        "abs",
+        "neg",
+        "clamp",
+        "clip",
+        "clamp_min",
+        "clamp_max",
+        "sign",
+        "square",
+        "sin",
+        "cos",
+        "floor",
+        "ceil",
+        "round",
+        "reciprocal",
+        "normalize",
+        "erf",
+        "exp2",
+        "pow",
+    }
+)
 _TORCH_MODULE_METHODS_SELF = frozenset(
     {
         "to",
@@ -1305,6 +1334,24 @@ class Hooks:
             obj.applied = 1
         return out
 
+    def opaque(
+        self,
+        interp: Interpreter,
+        op: str,
+        sources: tuple[Node, ...],
+        shape: tuple[int, ...],
+        node: Any,
+        label: str,
+    ) -> Node:
+        """A row for a tensor function cnncalc has no kind for, with the shape PyTorch gives it."""
+        keywords = {
+            "op": op,
+            "shape": list(shape),
+            "in_shapes": [list(self.need_shape(s, node)) for s in sources],
+            "source": "model code",
+        }
+        return self.op_layer(interp, "Opaque", [], sources, node, keywords, label)
+
     def shape_of(self, node: Node) -> tuple[int, ...] | None:
         """The node's shape without the batch axis (None when the input shape is not known)."""
         if node.ident in self.shapes:
@@ -1516,6 +1563,26 @@ class Hooks:
                 return kwargs[key]
             return args[index] if len(args) > index else default
 
+        if name == "stack":
+            tensors = args[0] if args else kwargs.get("tensors")
+            if (
+                not isinstance(tensors, (list, tuple))
+                or not tensors
+                or not all(isinstance(t, Node) for t in tensors)
+            ):
+                if not interp.strict:
+                    return Unknown(line, f"{source_of(node)} is computed from data")
+                raise NotFollowed(f"line {line}: {source_of(node)}: torch.stack takes a list of tensors")
+            shapes = [self.need_shape(t, node) for t in tensors]
+            dim = arg(1, "dim", 0)
+            rank = len(shapes[0]) + 1
+            if not integer(dim) or dim % (rank + 1) == 0 or len(set(shapes)) != 1:
+                raise NotFollowed(
+                    f"line {line}: {source_of(node)}: only tensors of one shape, stacked after the batch, are read"
+                )
+            out = list(shapes[0])
+            out.insert(dim % (rank + 1) - 1, len(tensors))
+            return self.opaque(interp, "torch.stack", tuple(tensors), tuple(out), node, "stack")
         if name in ("cat", "concat", "concatenate"):
             tensors = args[0] if args else kwargs.get("tensors")
             if not interp.strict and not (
@@ -1588,10 +1655,10 @@ class Hooks:
             cls = _POOL_FUNCTIONS[name]
             rest = {k: v for k, v in kwargs.items() if k != "return_indices"}
             layer = self.layer(cls, True, list(args[1:]), rest, node, text=source_of(node))
-            out = self.apply(interp, layer, (x,), node)
+            pooled = self.apply(interp, layer, (x,), node)
             if self.trace is not None:
-                self.trace.names[out.ident] = self.label(name)
-            return out
+                self.trace.names[pooled.ident] = self.label(name)
+            return pooled
         if name == "flatten":
             start = arg(1, "start_dim", 0)
             end = arg(2, "end_dim", -1)
@@ -1712,11 +1779,33 @@ class Hooks:
             return self.op_layer(interp, f"ZeroPadding{rank}D", [pairs], (x,), node, {}, name)
         if name in ("split", "chunk"):
             return self.split(interp, x, name, args, kwargs, node)
-        if name in ("grid_sample", "affine_grid"):
-            raise NotFollowed(
-                f"line {line}: {source_of(node)}: a spatial transformer's sampling has no cnncalc kind "
-                "(its output would hide the localization branch's rows)"
+        if name in _ELEMENTWISE or name.rstrip("_") in _ELEMENTWISE:
+            shape = self.need_shape(x, node)
+            return self.opaque(interp, f"torch.{name.rstrip('_')}", (x,), shape, node, name.rstrip("_"))
+        if name.endswith("_like") and name[:-5] in ("randn", "rand", "zeros", "ones", "empty", "full"):
+            shape = self.need_shape(x, node)  # a new tensor the size of x (noise, a mask)
+            return self.opaque(interp, f"torch.{name}", (x,), shape, node, name)
+        if name == "affine_grid":
+            size = arg(1, "size", None)
+            if not isinstance(size, (tuple, list)) or not all(integer(v) for v in size[1:]) or len(size) < 3:
+                raise NotFollowed(
+                    f"line {line}: {source_of(node)}: the grid's size must be known (give --input)"
+                )
+            return self.opaque(
+                interp, "torch.nn.functional.affine_grid", (x,), (*size[2:], len(size) - 2), node, name
             )
+        if name == "grid_sample":
+            grid = arg(1, "grid", None)
+            if not isinstance(grid, Node):
+                raise NotFollowed(
+                    f"line {line}: {source_of(node)}: the grid is not a tensor the reader follows"
+                )
+            shape, grid_shape = self.need_shape(x, node), self.need_shape(grid, node)
+            return self.opaque(
+                interp, "torch.nn.functional.grid_sample", (x, grid), (shape[0], *grid_shape[:-1]), node, name
+            )
+        if name == "stack":
+            raise NotFollowed(f"line {line}: {source_of(node)}: torch.stack is not read")
         raise NotFollowed(
             f"line {line}: {source_of(node)}: {name}() on a tensor is not an operation cnncalc reads"
         )
