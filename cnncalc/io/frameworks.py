@@ -711,6 +711,14 @@ class Hooks:
         if isinstance(owner, Namespace) and isinstance(key, str):
             return owner.values.get(key, Unknown(line, f"{source_of(node)} has no default"))
         if isinstance(owner, Ext):
+            if owner.path == "sys.argv":
+                return Unknown(
+                    line, f"{source_of(node)} is a command-line argument, not known without running"
+                )
+            if owner.path in ("os.environ", "os.getenv"):
+                return Unknown(
+                    line, f"{source_of(node)} is an environment variable, not known without running"
+                )
             return Unknown(line, f"{source_of(node)} is not read")
         if isinstance(owner, (Function, Builtin, Bound)):
             return Unknown(line, f"{source_of(node)} is not read")

@@ -1669,7 +1669,7 @@ def _isinstance(interp: Interpreter, args: list[Any], kwargs: dict[str, Any], no
     options = classes if isinstance(classes, tuple) else (classes,)
     for cls in options:
         if isinstance(cls, Builtin) and cls.name in _TYPES:
-            if isinstance(value, _TYPES[cls.name]) and not (cls.name == "int" and isinstance(value, bool)):
+            if isinstance(value, _TYPES[cls.name]):
                 return True
             continue
         if isinstance(cls, UserClass):
