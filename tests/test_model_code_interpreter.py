@@ -117,7 +117,7 @@ def test_unknown_values_travel_until_a_size_needs_them() -> None:
     text = TORCH_HEAD + "import sys\nn = int(sys.argv[1])\nmodel = nn.Sequential(nn.Linear(4, n))\n"
     with pytest.raises(
         CnncalcError,
-        match=r"line 7: nn.Linear\(4, n\): argument 2: int\(sys.argv\[1\]\): sys.argv\[1\] is a command-line argument",
+        match=r"line 7: nn.Linear\(4, n\): argument 2: sys.argv\[1\] is a command-line argument",
     ):
         read_python(text, "m.py", input_shape=(4,))
 
