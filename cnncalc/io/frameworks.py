@@ -64,6 +64,31 @@ _ACTIVATION_NAMES = {name.lower(): name for name in (*ACTIVATIONS, *ACTIVATION_F
 _TORCH_CTX = Context(Convention.PYTORCH, DataFormat.CHANNELS_FIRST)
 _KERAS_CTX = Context(Convention.KERAS, DataFormat.CHANNELS_LAST)
 
+#: Keras preprocessing layers read as opaque rows from their input shape (no weights).
+_RESIZING = frozenset({"Resizing", "CenterCrop", "RandomCrop"})
+_PREPROCESSING = _RESIZING | frozenset(
+    {"RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast", "RandomTranslation", "RandomBrightness"}
+)
+
+
+def _preprocessing_unknown(layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] | None]:
+    raise SpecError(
+        f"line {layer.line}: keras.layers.{layer.cls} is read when applied to a tensor of known shape "
+        "(in a functional model)"
+    )
+
+
+#: Keras's other names for its own classes (the same class: rows are named as the main name).
+KERAS_ALIASES = {
+    **{f"GlobalAvgPool{r}D": f"GlobalAveragePooling{r}D" for r in (1, 2, 3)},
+    **{f"GlobalMaxPool{r}D": f"GlobalMaxPooling{r}D" for r in (1, 2, 3)},
+    **{f"MaxPool{r}D": f"MaxPooling{r}D" for r in (1, 2, 3)},
+    **{f"AvgPool{r}D": f"AveragePooling{r}D" for r in (1, 2, 3)},
+    **{f"Convolution{r}D": f"Conv{r}D" for r in (1, 2, 3)},
+    "Convolution2DTranspose": "Conv2DTranspose",
+    "SeparableConvolution2D": "SeparableConv2D",
+    "DepthwiseConvolution2D": "DepthwiseConv2D",
+}
 #: PyTorch's positional order of the module classes the names table does not cover (so that
 #: ``nn.ReLU(True)`` is ``inplace=True``, never Keras's ``max_value``).
 TORCH_POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -294,7 +319,9 @@ def is_model(value: Any) -> bool:
 
 
 def model_framework(cls: UserClass) -> str | None:
-    """'torch' for an ``nn.Module`` subclass, 'keras' for a ``keras.Model`` subclass, else None."""
+    """'torch' for an ``nn.Module`` subclass, 'keras' for a ``keras.Model`` subclass with a
+    ``call()`` (one without is a training wrapper around other models: ``GAN(discriminator,
+    generator)`` overriding ``train_step``), else None."""
     base = cls.framework()
     if base is None:
         return None
@@ -302,6 +329,10 @@ def model_framework(cls: UserClass) -> str | None:
     if _is_torch(base) and base.endswith("Module"):
         return "torch"
     if _is_keras(base) and base.rpartition(".")[2] in ("Model", "Functional"):
+        try:
+            cls.lookup("call")
+        except KeyError:
+            return None
         return "keras"
     return None
 
@@ -330,6 +361,10 @@ class Hooks:
         self.shapes: dict[int, tuple[Any, ...] | None] = {}
         self.aliases: dict[int, str] = {}
         self.found_mark = 0
+        #: models used as a layer of another (parts, not models of their own)
+        self.parts: set[int] = set()
+        #: the reader's own spec of a Keras model (set by cnncalc.io.python_source)
+        self.inner_spec: Any = None
 
     def before_statement(self) -> None:
         self.found_mark = len(self.found)
@@ -402,6 +437,8 @@ class Hooks:
         raise NotFollowed(f"line {getattr(node, 'lineno', '?')}: assignment to {source_of(node)} is not read")
 
     def set_item(self, interp: Interpreter, owner: Any, key: Any, value: Any, node: Any) -> None:
+        if isinstance(owner, Ext):
+            return  # os.environ["KERAS_BACKEND"] = "jax": nothing of the model
         if isinstance(owner, ModuleDict) and isinstance(key, str):
             owner.items[key] = value
         elif isinstance(owner, ModuleList) and integer(key):
@@ -935,8 +972,8 @@ class Hooks:
         if isinstance(func, (TorchSequential, ModuleList, Identity)):
             return self.call_module(interp, func, args, kwargs, node)
         if isinstance(func, (SequentialModel, FunctionalModel)):
-            if args and isinstance(args[0], Node):
-                raise NotFollowed(f"line {line}: a model called as a layer is not followed; use its layers")
+            if args and isinstance(args[0], Node) and not args[0].torch:
+                return self.nested(interp, func, args[0], node)
             self.used.add(id(func))
             return Unknown(line, f"{source_of(node)} is the model's output")
         if isinstance(func, Partial):
@@ -960,7 +997,68 @@ class Hooks:
             return Unknown(line, f"{source_of(node)}: {bad.why}")
         if not items or not all(isinstance(i, Node) for i in items):
             return Unknown(line, f"{source_of(node)}: a layer applied to data")
+        if layer.cls in _PREPROCESSING and len(items) == 1:
+            self.preprocessing(layer, items[0], node)
         return self.apply(interp, layer, tuple(items), node)
+
+    def preprocessing(self, layer: LayerObj, x: Node, node: Any) -> None:
+        """RandomFlip, Resizing, ...: an opaque row with the shape Keras gives it (0 params)."""
+        shape = self.shape_of(x)
+        text = f"line {layer.line}: {source_of(layer.call) if layer.call is not None else layer.cls}"
+        if shape is None:
+            layer.built = SpecError(f"{text}: keras.layers.{layer.cls} needs the input shape: give --input")
+            return
+        args, kwargs = layer.values or ([], {})
+        out = list(shape)
+        if layer.cls in _RESIZING:
+            height = args[0] if args else kwargs.get("height")
+            width = args[1] if len(args) > 1 else kwargs.get("width")
+            if not (integer(height) and integer(width)) or len(shape) != 3:
+                layer.built = SpecError(f"{text}: the height and width must be known")
+                return
+            out = [height, width, shape[2]]
+        name = kwargs.get("name")
+        keywords = {
+            "op": f"keras.layers.{layer.cls}",
+            "shape": out,
+            "in_shapes": [list(shape)],
+            "source": "model code",
+        }
+        built = build_layer("Opaque", [], keywords)
+        layer.builder = None
+        layer.built = (
+            LayerSpec(built, text, name if isinstance(name, str) else None, compact=False, line=layer.line),
+            None,
+        )
+
+    def nested(self, interp: Interpreter, model: Any, x: Node, node: Any) -> Node:
+        """A Keras model called on a tensor of another: one row, the inner model's totals (as
+        Keras's summary shows it; ``--expand`` shows its layers)."""
+        line = getattr(node, "lineno", 0)
+        text = f"line {line}: {source_of(node)}"
+        layer = LayerObj("Model", node if isinstance(node, ast.Call) else None, line, text=source_of(node))
+        self.parts.add(id(model))
+
+        def build(obj: LayerObj) -> tuple[LayerSpec, tuple[int, ...] | None]:
+            from ..engine import summarize
+            from ..layers.nested import InnerModel
+
+            shape = self.shape_of(x)
+            if shape is None:
+                raise SpecError(f"{text}: the inner model needs the input shape: give --input")
+            if self.inner_spec is None:  # pragma: no cover - the reader always sets it
+                raise SpecError(f"{text}: a model used as a layer is not read here")
+            inner = replace(self.inner_spec(model), input_shape=shape)
+            try:
+                document = summarize(inner).to_dict()
+            except CnncalcError as err:
+                raise err.prefixed(f"{text}: in the inner model: ") from None
+            built = build_layer("Model", [], {"spec": InnerModel(document, inner)})
+            name = getattr(model, "name", None)
+            return LayerSpec(built, text, name, compact=False, line=line), None
+
+        layer.builder = build
+        return self.apply(interp, layer, (x,), node)
 
     def sequential_add(
         self, interp: Interpreter, model: SequentialModel, args: list[Any], kwargs: dict[str, Any], node: Any
@@ -1010,7 +1108,7 @@ class Hooks:
             return self.call_keras(interp, ext, args, kwargs, node)
         if path.startswith("torchvision") or path.startswith("timm") or ".models." in path:
             return Unknown(
-                line, f"{source_of(node)} builds a model of an installed package (use --model or --trace)"
+                line, f"{source_of(node)} builds a model of an installed package (the zoo has some: --model)"
             )
         return Unknown(line, f"{source_of(node)} is a function from outside the file (not run)")
 
@@ -1023,6 +1121,8 @@ class Hooks:
         line = getattr(node, "lineno", 0)
         if last in ("image_data_format",):
             return "channels_last"  # Keras's default configuration
+        if last == "int_shape" and args and isinstance(args[0], Node):
+            return self.sizes(args[0], node)
         if last == "image_dim_ordering":
             return "tf"
         if last == "Sequential":
@@ -1041,12 +1141,20 @@ class Hooks:
                 raise NotFollowed(f"line {line}: {source_of(node.func)}() takes a list of tensors")
             layer = self.layer(_MERGE_FUNCTIONS[last], False, [], dict(kwargs), node)
             return self.call_keras_layer(interp, layer, args, {}, node)
+        last = KERAS_ALIASES.get(last, last)
         if last[:1].isupper() and (last in _NETWORK3 or _known_kind(last)) and last not in ("Model",):
             return self.layer(last, False, args, kwargs, node)
         if last[:1].isupper() and ".layers" in path:
-            return self.layer(
-                last, False, args, kwargs, node
-            )  # a layer cnncalc has no kind for: refused if used
+            # a layer cnncalc has no kind for: refused if it is used (Lambda runs code of its own);
+            # the preprocessing layers that only need their input shape are opaque rows
+            layer = LayerObj(last, node if isinstance(node, ast.Call) else None, line)
+            layer.values = (list(args), dict(kwargs))
+            if last in _PREPROCESSING:
+                layer.builder = _preprocessing_unknown
+                return layer
+            why = "runs code of its own" if last == "Lambda" else "has no cnncalc kind"
+            layer.built = SpecError(f"line {line}: {source_of(node)}: keras.layers.{last} {why}")
+            return layer
         if args and isinstance(args[0], Node) and last.lower() in _ACTIVATIONS:
             return self.op_layer(
                 interp, "Activation", [_ACTIVATIONS[last.lower()]], (args[0],), node, {}, last

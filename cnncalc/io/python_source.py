@@ -93,6 +93,7 @@ class _Run:
 
     def __init__(self, input_shape: tuple[int, ...] | None, source: str) -> None:
         self.hooks = Hooks(input_shape)
+        self.hooks.inner_spec = _inner_spec
         self.interp = Interpreter(self.hooks, source)
         self.errors: list[CnncalcError] = []
         self.candidates: list[Found] = []
@@ -171,7 +172,7 @@ class _Run:
                     parts.add(id(part))
                     if isinstance(part, Instance):
                         parts.add(id(part.cls))
-        return [f for f in found if id(f.model) not in parts]
+        return [f for f in found if id(f.model) not in parts and id(f.model) not in self.hooks.parts]
 
     def instantiate_quietly(self, cls: UserClass) -> Any:
         cached = getattr(cls, "_instance", None)
@@ -225,6 +226,12 @@ class _Run:
         if not unique:
             if self.errors:
                 raise self.errors[0]
+            wrappers = [c for c in self.hooks.classes if _is_keras_wrapper(c)]
+            if wrappers:
+                raise NotFollowed(
+                    f"line {wrappers[0].line}: class {wrappers[0].name} is a keras.Model without call() "
+                    "(it trains other models): no model to read"
+                )
             raise SpecError(
                 "found no model (Keras Sequential or Model, PyTorch nn.Module, or network3 Network) in the code"
             )
@@ -363,6 +370,18 @@ def _own_params(layer: LayerObj) -> int | None:
     except CnncalcError:
         return None
     return out.trainable + out.non_trainable
+
+
+def _inner_spec(model: Any) -> Spec:
+    """A Keras model used as a layer of another, as a spec of its own."""
+    if isinstance(model, SequentialModel):
+        return _sequential_spec(model, None)
+    return _functional_spec(model)
+
+
+def _is_keras_wrapper(cls: UserClass) -> bool:
+    base = cls.framework() or ""
+    return "keras" in base and base.endswith("Model") and model_framework(cls) is None
 
 
 def _outputs(out: Any, line: int, what: str) -> tuple[Node, ...]:
