@@ -170,3 +170,28 @@ def test_check_model_options_go_with_expect(tmp_path: Path) -> None:
 def test_check_of_model_code_alone_says_how_to_gate_it() -> None:
     result = invoke("check", str(FIXTURES / "pytorch_cifar_tutorial.py"))
     assert result.exit_code == 2 and "--expect FILE" in result.stderr
+
+
+def test_solve_layer_never_splits_a_spec_or_a_call_token() -> None:
+    import json
+
+    args = ("solve", "layer", "--input", "224x160", "--output", "112x80", "--convention", "pytorch")
+    choices = json.loads(invoke(*args, "--format", "json").stdout)["choices"][:20]
+    for width in ("60", "80"):
+        screen = invoke(*args, "--width", width, "--limit", "20").stdout
+        cells = " ".join(screen.replace("│", " ").split())
+        for choice in choices:
+            assert choice["spec"] in cells.split(), (width, choice["spec"])
+            for token in (choice["keras"] + " " + choice["pytorch"]).split():
+                assert token in cells.split(), (width, token)
+
+
+def test_footers_wrap_with_their_indent() -> None:
+    screen = invoke(
+        "solve", "layer", "--input", "224", "--output", "112", "--width", "50", "--limit", "1"
+    ).stdout
+    after_table = screen.split("┘\n", 1)[1]
+    assert all(line.startswith(" ") for line in after_table.splitlines()), after_table
+    summary = invoke("summary", "--model", "vgg16", "--width", "40").stdout
+    footer_lines = summary.split("┘\n")[-1].splitlines()
+    assert len(footer_lines) > 6 and all(line.startswith(" ") for line in footer_lines), footer_lines
