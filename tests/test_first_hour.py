@@ -195,3 +195,15 @@ def test_footers_wrap_with_their_indent() -> None:
     summary = invoke("summary", "--model", "vgg16", "--width", "40").stdout
     footer_lines = summary.split("┘\n")[-1].splitlines()
     assert len(footer_lines) > 6 and all(line.startswith(" ") for line in footer_lines), footer_lines
+
+
+def test_a_summary_renders_itself_in_a_notebook() -> None:
+    import cnncalc
+
+    s = cnncalc.summarize(["conv:16,2,2,valid", "conv:32,3,padding=same"], input_shape="200x200x1")
+    html = s._repr_html_()  # type: ignore[attr-defined]
+    markdown = s._repr_markdown_()  # type: ignore[attr-defined]
+    # the course example: 80 and 4,640 params (K*F*F*D_in + K), 4,720 in all
+    assert "<table" in html and "4,640" in html
+    assert markdown.startswith("|") or "| " in markdown
+    assert "4,640" in markdown and "4,720" in markdown
