@@ -207,3 +207,17 @@ def test_a_summary_renders_itself_in_a_notebook() -> None:
     assert "<table" in html and "4,640" in html
     assert markdown.startswith("|") or "| " in markdown
     assert "4,640" in markdown and "4,720" in markdown
+
+
+def test_zoo_names_follow_the_convention() -> None:
+    import json
+
+    def total(*args: str) -> int:
+        return json.loads(invoke("summary", "--format", "json", *args).stdout)["total_params"]
+
+    # Keras Applications' ResNet50: 25,636,712 (BN statistics are non-trainable params);
+    # torchvision's resnet50: sum(p.numel()) = 25,557,032 (its BN statistics are buffers).
+    assert total("--model", "resnet50") == 25_636_712
+    assert total("--model", "resnet50", "--convention", "pytorch") == 25_557_032
+    missing = invoke("summary", "--model", "resnet51")
+    assert missing.exit_code == 2 and "Hint: did you mean resnet50" in missing.stderr
