@@ -221,3 +221,18 @@ def test_zoo_names_follow_the_convention() -> None:
     assert total("--model", "resnet50", "--convention", "pytorch") == 25_557_032
     missing = invoke("summary", "--model", "resnet51")
     assert missing.exit_code == 2 and "Hint: did you mean resnet50" in missing.stderr
+
+
+def test_lower_case_calls_read_under_the_convention_in_force() -> None:
+    import json
+
+    # Keras's Conv2D(16, 2) on 28x28x1: 16*(2*2*1) + 16 = 80 params, 27x27x16 out
+    keras = json.loads(invoke("summary", "--input", "28x28x1", "conv2d(16,2)", "--format", "json").stdout)
+    assert keras["total_params"] == 80 and keras["output_shape"] == [27, 27, 16]
+    # PyTorch's nn.Conv2d(1, 16, 2) on 1x28x28: the same 80 params, 16x27x27 out
+    torch = json.loads(
+        invoke(
+            "summary", "--convention", "pytorch", "--input", "1x28x28", "conv2d(1,16,2)", "--format", "json"
+        ).stdout
+    )
+    assert torch["total_params"] == 80 and torch["output_shape"] == [16, 27, 27]
