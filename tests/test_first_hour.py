@@ -236,3 +236,18 @@ def test_lower_case_calls_read_under_the_convention_in_force() -> None:
         ).stdout
     )
     assert torch["total_params"] == 80 and torch["output_shape"] == [16, 27, 27]
+
+
+def test_narrow_tables_keep_related_things_together(tmp_path: Path) -> None:
+    # models: Params and Published side by side at 60 columns (they are compared)
+    models = invoke("models", "--width", "60").stdout
+    header = next(line for line in models.splitlines() if "Params" in line)
+    assert "Published" in header
+    # check: "layer 2 max_pooling2d" is one line in the Where column at 40 columns
+    spec = tmp_path / "m.json"
+    spec.write_text(
+        '{"input_shape": [8, 8, 1], "layers": ["conv:4,3", "maxpool:2"],'
+        ' "expect": {"layers": {"2": {"output_shape": [2, 2, 4]}}}}'
+    )
+    result = invoke("check", str(spec), "--width", "40")
+    assert result.exit_code == 1 and "layer 2 max_pooling2d" in result.stdout  # 6x6x4 -> 3x3x4

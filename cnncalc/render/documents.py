@@ -117,7 +117,7 @@ def check_report(results: list[CheckResult]) -> Any:
         parts.append(line)
         if result.differences:
             columns = (
-                Col("Where", wrap=True),
+                Col("Where"),  # "layer 2 max_pooling2d" stays on one line
                 Col("Field"),
                 Col("Expected", wrap=True),
                 Col("Actual", wrap=True),
