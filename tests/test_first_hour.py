@@ -251,3 +251,20 @@ def test_narrow_tables_keep_related_things_together(tmp_path: Path) -> None:
     )
     result = invoke("check", str(spec), "--width", "40")
     assert result.exit_code == 1 and "layer 2 max_pooling2d" in result.stdout  # 6x6x4 -> 3x3x4
+
+
+def test_the_report_fits_its_diagram_and_links_boxes_to_rows(tmp_path: Path) -> None:
+    import re
+
+    report = tmp_path / "r.html"
+    assert invoke("summary", "--model", "vgg16", "-o", str(report)).exit_code == 0
+    page = report.read_text()
+    assert ".diagram svg{display:block;width:100%;height:auto" in page  # zoomed to fit the page
+    assert 'data-zoom="fit"' in page and 'addEventListener("wheel"' in page
+    boxes = re.findall(r'<g class="volume" data-name="([^"]+)"', page)
+    named = re.findall(r'<tr data-name="([^"]+)"', page)
+    rows = dict(re.findall(r'<tr data-name="([^"]+)" data-formula="([^"]*)"', page))
+    # every layer has its row (VGG16: 13 convs, 5 pools, flatten, 3 dense), every box its row
+    assert len(named) == 22 and set(boxes) <= set(named) | {"input"} and len(rows) >= 20
+    # block1_conv1: 3*3*3*64 + 64 = 1,792 params, under Keras's 'same' rule
+    assert "same" in rows["block1_conv1"] and "1,792" in rows["block1_conv1"]
