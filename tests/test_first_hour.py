@@ -268,3 +268,23 @@ def test_the_report_fits_its_diagram_and_links_boxes_to_rows(tmp_path: Path) -> 
     assert len(named) == 22 and set(boxes) <= set(named) | {"input"} and len(rows) >= 20
     # block1_conv1: 3*3*3*64 + 64 = 1,792 params, under Keras's 'same' rule
     assert "same" in rows["block1_conv1"] and "1,792" in rows["block1_conv1"]
+
+
+def test_explain_lines_wrap_under_their_own_start() -> None:
+    screen = invoke(
+        "explain",
+        "--input",
+        "200x200x1",
+        "conv:16,2,2,valid,activation=relu",
+        "conv:32,3,padding=same",
+        "--width",
+        "50",
+    ).stdout
+    lines = screen.splitlines()
+    # every line of a layer's block starts indented (titles "1. ..." aside): nothing falls back to column 0
+    body = [line for line in lines[2:] if line and not line[0].isdigit()]
+    assert body and all(line.startswith("   ") for line in body), body
+    assert all(len(line) <= 50 for line in lines)
+    # a step's continuation sits under its formula (after "height, width = ")
+    at = next(i for i, line in enumerate(lines) if "ceil((200 - 2 + 1) / 2)" in line)
+    assert lines[at + 1].startswith(" " * 19) and "100" in lines[at + 1]
