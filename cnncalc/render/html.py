@@ -96,7 +96,7 @@ _DIAGRAM_SCRIPT = """
     document.querySelectorAll("g.volume").forEach(function (g) {
       if (g.getAttribute("data-name") === name) { g.classList.add("picked"); }
     });
-    if (row) { row.classList.add("picked"); out.textContent = name + "\n" + (row.getAttribute("data-formula") || ""); }
+    if (row) { row.classList.add("picked"); out.textContent = name + "\\n" + (row.getAttribute("data-formula") || ""); }
   }
   document.querySelectorAll("g.volume").forEach(function (g) {
     g.style.cursor = "pointer";
