@@ -458,3 +458,117 @@ class Net(nn.Module):
         ("layers.1", (4,), 20),
         ("layers.2", (4,), 20),
     ]
+
+
+# --- the interpreter's reading of framework code (issue 22) -----------------------------------
+
+
+def test_the_outermost_model_is_the_default() -> None:
+    """ResidualBlock (needs its channels) is a part of TinyResNet: TinyResNet is read.
+    By hand: conv 3*3*3*8 + 8 = 224; block 2 * (3*3*8*8 + 8) = 1168; fc 8*2 + 2 = 18."""
+    text = (
+        TORCH_HEAD
+        + """
+class ResidualBlock(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return F.relu(x + self.conv2(F.relu(self.conv1(x))))
+
+
+class TinyResNet(nn.Module):
+    def __init__(self, classes=2):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.block = ResidualBlock(8)
+        self.fc = nn.Linear(8, classes)
+
+    def forward(self, x):
+        x = self.block(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+"""
+    )
+    s = summarize(read_python(text, "net.py", input_shape=(3, 8, 8)))
+    assert s.name == "TinyResNet" and s.total_params == 224 + 1168 + 18
+    assert [r.name for r in s.layers if r.params] == ["stem", "block.conv1", "block.conv2", "fc"]
+
+
+def test_relu_true_is_pytorchs_inplace() -> None:
+    text = (
+        TORCH_HEAD
+        + "m = nn.Sequential(nn.Linear(4, 3), nn.ReLU(True), nn.LeakyReLU(0.2, True), nn.Dropout(0.1, True))\n"
+    )
+    s = summarize(read_python(text, "m.py", input_shape=(4,)))
+    assert [r.output_shape for r in s.layers] == [(3,)] * 4 and s.total_params == 15
+    assert s.layers[2].config.get("negative_slope") == pytest.approx(0.2)
+
+
+def test_modules_forward_never_calls_are_named_with_their_params() -> None:
+    """self.spare = nn.Conv2d(4, 8, 3): 4*3*3*8 + 8 = 296 params that model.parameters() counts."""
+    text = TORCH_HEAD + (
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n        self.spare = nn.Conv2d(4, 8, 3)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
+    spec = read_python(text, "m.py", input_shape=(4,))
+    assert any("spare" in note and "296 params" in note for note in spec.notes)
+    assert summarize(spec).total_params == 10
+
+
+def test_a_keras_model_used_as_a_layer_is_one_nested_row() -> None:
+    """inner: Dense(4) on 3 values = 16 params; outer Dense(2) = 10."""
+    text = (
+        "import keras\nfrom keras import layers\n"
+        "inner = keras.Sequential([layers.Dense(4)], name='inner')\n"
+        "i = keras.Input((3,))\nm = keras.Model(i, layers.Dense(2)(inner(i)))\nm.compile()\n"
+    )
+    s = summary_of(text)
+    assert [(r.name, r.output_shape, r.params) for r in s.layers] == [
+        ("inner", (4,), 16),
+        ("dense", (2,), 10),
+    ]
+
+
+def test_keras_preprocessing_layers_and_aliases() -> None:
+    """RandomFlip keeps 8x8x3, Resizing(4, 4) gives 4x4x3 (opaque rows, no params); Conv2D(4, 3):
+    3*3*3*4 + 4 = 112; GlobalAvgPool2D is GlobalAveragePooling2D."""
+    text = (
+        "import keras\nfrom keras import layers\ni = keras.Input((8, 8, 3))\n"
+        "x = layers.RandomFlip('horizontal')(i)\nx = layers.Resizing(4, 4)(x)\n"
+        "x = layers.Conv2D(4, 3)(x)\nm = keras.Model(i, layers.GlobalAvgPool2D()(x))\n"
+    )
+    s = summary_of(text)
+    assert [(r.output_shape, r.params) for r in s.layers] == [
+        ((8, 8, 3), 0),
+        ((4, 4, 3), 0),
+        ((2, 2, 4), 112),
+        ((4,), 0),
+    ]
+    assert s.layers[-1].type == "globalaveragepooling2d"
+
+
+def test_a_training_wrapper_is_not_the_model() -> None:
+    """class GAN(keras.Model) overriding train_step, holding two models: the models are listed."""
+    text = (
+        "import keras\nfrom keras import layers\n"
+        "d = keras.Sequential([keras.Input((4,)), layers.Dense(1)], name='d')\n"
+        "g = keras.Sequential([keras.Input((2,)), layers.Dense(4)], name='g')\n"
+        "class GAN(keras.Model):\n    def __init__(self, d, g):\n        super().__init__()\n"
+        "        self.d, self.g = d, g\n\n    def train_step(self, data):\n        return {}\n\ngan = GAN(d, g)\n"
+    )
+    with pytest.raises(CnncalcError, match=r"2 models: d \(line 3\), g \(line 4\)"):
+        read_python(text)
+    assert summary_of(text, "g").total_params == 12
+
+
+def test_a_tensor_fed_to_one_model_is_not_anothers_input() -> None:
+    text = TORCH_HEAD + (
+        "g = nn.Sequential(nn.Linear(4, 6))\nd = nn.Sequential(nn.Linear(6, 1))\n"
+        "z = torch.randn(2, 4)\nout = g(z)\nd.to('cpu')\n"
+    )
+    assert summarize(read_python(text, "m.py", "g")).input_shape == (4,)
+    with pytest.raises(CnncalcError, match="no input shape"):
+        summarize(read_python(text, "m.py", "d"))

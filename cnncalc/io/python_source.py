@@ -289,7 +289,8 @@ class _Run:
                     f"line {tensor.line}: the input tensor {tensor.sizes} needs a batch size and sizes"
                 )
             return tuple(tensor.sizes[1:])
-        candidates = [t for t in self.hooks.torch_inputs if len(t.sizes) >= 2]
+        fed = {id(t) for tensors in self.hooks.fed.values() for t in tensors}
+        candidates = [t for t in self.hooks.torch_inputs if len(t.sizes) >= 2 and id(t) not in fed]
         if len(self.hooks.torch_inputs) == 1 and candidates:
             sizes = candidates[0].sizes
             if all(isinstance(v, int) and v > 0 for v in sizes):
