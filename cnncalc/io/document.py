@@ -56,6 +56,9 @@ def parse_layer_object(
     if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
         raise SpecError(f"line must be a line number, got {line!r}")
     inputs = _input_names(items.pop("inputs", None))
+    shares = items.pop("shares", None)  # a Keras layer's later call: its weights are the named row's
+    if shares is not None and (not isinstance(shares, str) or not shares.strip()):
+        raise SpecError(f"shares must be the name of a layer, got {shares!r}")
     declared = None
     for key in INPUT_KEYS:
         if key in items:
@@ -67,7 +70,10 @@ def parse_layer_object(
     layer = build_layer(kind, [], items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
-    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs, line=line), declared
+    spec = LayerSpec(
+        layer, text, name, trainable, results, compact=False, inputs=inputs, line=line, shares=shares
+    )
+    return spec, declared
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:
