@@ -48,6 +48,7 @@ FLAGS = {
     "batch": "--batch",
     "model_name": "--model-name",
     "fix": "--fix",
+    "trace": "--trace",
 }
 
 

@@ -12,6 +12,7 @@ from ..layers import args as A
 from ..summary import LAYER_RESULTS, MODEL_RESULTS
 from .compact import parse_layer
 from .keras import from_keras_model
+from .keras_opaque import Reading
 from .spec import (
     INPUT_KEYS,
     KERAS_WRAPPER_KEYS,
@@ -115,10 +116,14 @@ _TOP_KEYS = frozenset(
 _INFO_KEYS = frozenset({"description", "source", "published_params"})
 
 
-def parse_spec(doc: Any) -> Spec:
-    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents too."""
+def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:
+    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents
+    too (``reading`` carries a saved file's weights, for custom layers' params)."""
+    notes: tuple[str, ...] = ()
     if isinstance(doc, dict) and "class_name" in doc and "layers" not in doc:
-        doc = from_keras_model(doc)
+        reading = reading if reading is not None else Reading()
+        doc = from_keras_model(doc, reading)
+        notes = tuple(reading.finish())
     if not isinstance(doc, dict):
         raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
     unknown = set(doc) - _TOP_KEYS - _INFO_KEYS - set(MODEL_RESULTS)
@@ -166,6 +171,7 @@ def parse_spec(doc: Any) -> Spec:
         dtype=_dtype(doc.get("dtype")),
         results={key: doc[key] for key in MODEL_RESULTS if key in doc},
         expect=expect,
+        notes=notes,
     )
 
 
@@ -213,11 +219,12 @@ def decode_json(text: str, source: str = "<string>") -> Any:
     return doc
 
 
-def loads(text: str, source: str = "<string>") -> Spec:
-    """Parse a JSON spec from text; ``source`` names it in error messages."""
+def loads(text: str, source: str = "<string>", reading: Reading | None = None) -> Spec:
+    """Parse a JSON spec from text; ``source`` names it in error messages (``reading``: a saved
+    Keras file's weights, see :func:`parse_spec`)."""
     doc = decode_json(text, source)
     try:
-        return parse_spec(doc)
+        return parse_spec(doc, reading)
     except CnncalcError as err:
         raise err.prefixed(f"{source}: ") from None
 

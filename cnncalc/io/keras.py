@@ -1,72 +1,113 @@
 """Keras model documents (``model.to_json()``, a ``.keras`` file's ``config.json``, an ``.h5``
 file's ``model_config``) as cnncalc spec documents.
 
-Sequential and Functional models, Keras 3 and Keras 2 (``tf.keras``) node formats. Besides layers:
+Sequential and Functional models, Keras 3 and Keras 2 (``tf.keras``, TF 2.0 to 2.21, tf-keras)
+node formats. Besides layers:
 
 - a model used as a layer inside another becomes one ``model`` layer holding the inner spec;
-- ``keras.ops`` calls recorded as operation nodes (``x + 3.0`` in MobileNetV3) become an
-  ``operation`` layer when one operand is a constant, a merge when both are tensors, and the
-  matching activation for unary ``keras.ops.nn`` calls (``ops.relu(x)``);
+- ``keras.ops`` calls recorded as operation nodes and Keras 2's TensorFlow op layers
+  (``TFOpLambda``, ``SlicingOpLambda``) become operation, merge, activation or slice rows
+  (:mod:`cnncalc.io.keras_ops`);
+- a layer called several times (shared weights) is one row per call, its params on the first;
+- a layer cnncalc has no kind for (a user's class, a keras-hub block, a ``Lambda``) is an
+  opaque row when the file records its output shape (:mod:`cnncalc.io.keras_opaque`);
 - an ``InputLayer`` keeps ``None`` sizes: the engine asks for ``input_shape`` to fill them.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..errors import SpecError
-from ..layers.args import ACTIVATIONS
+from . import keras_ops as ops
+from .keras_opaque import TRACE_HINT, Reading, WeightPaths, is_shape, opaque_row, qualified, refusal
 from .spec import resolve_kind, short_json
 
 #: Keras model classes that may appear as a layer of another model.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
-#: ``keras.ops`` binary operations: the merge kind for two tensors, the operation for a constant.
-_TENSOR_OPS = {
-    "Add": "add",
-    "Subtract": "subtract",
-    "Multiply": "multiply",
-    "Maximum": "maximum",
-    "Minimum": "minimum",
-}
-_CONSTANT_OPS = {
-    **_TENSOR_OPS,
-    "Divide": "divide",
-    "TrueDivide": "divide",
-    "Power": "power",
-}
 
 
-def from_keras_model(doc: dict[str, Any]) -> dict[str, Any]:
+def from_keras_model(doc: dict[str, Any], reading: Reading | None = None) -> dict[str, Any]:
     """A Keras model document (Sequential or Functional) -> a cnncalc spec document.
 
     The input shape comes from the ``InputLayer``'s ``batch_shape`` (Keras 3) or
     ``batch_input_shape`` (Keras 2), else the model's ``build_input_shape``; the batch axis is
-    dropped and ``None`` sizes are kept (the engine asks for them).
+    dropped and ``None`` sizes are kept (the engine asks for them). ``reading`` carries the
+    file's weights (for custom layers' params) and collects notes.
     """
+    reading = reading if reading is not None else Reading()
     class_name = doc.get("class_name")
     config = doc.get("config")
+    if class_name == "Sequential" and isinstance(config, list):  # Keras <= 2.2: the layers alone
+        config = {"layers": config}
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        if class_name not in MODEL_CLASSES and isinstance(config, dict) and isinstance(class_name, str):
+            raise SpecError(
+                f"{qualified(doc)} is a model saved by its own class: its config holds only the "
+                "arguments of its constructor, not its layers, so the file does not record its shapes",
+                hint=TRACE_HINT,
+            )
         raise SpecError(f"a Keras {class_name} document needs config.layers")
     if class_name in ("Functional", "Model"):
-        return _from_keras_functional(config)
+        return _from_keras_functional(config, reading)
     if class_name != "Sequential":
         raise SpecError(f"Keras {class_name!r} models are not supported (Sequential and Functional ones are)")
+    return _from_keras_sequential(doc, config, reading)
+
+
+def _from_keras_sequential(doc: dict[str, Any], config: dict[str, Any], reading: Reading) -> dict[str, Any]:
+    """A Sequential model: each layer reads the one before; the next layer's ``build_config``
+    records a layer's output shape (what an opaque row needs)."""
     input_shape = None
-    layers: list[Any] = []
+    entries: list[Any] = []
     for index, layer in enumerate(config["layers"]):
         if isinstance(layer, dict) and layer.get("class_name") == "InputLayer":
-            if input_shape is not None or layers:
+            if input_shape is not None or entries:
                 raise SpecError(
                     f"a Keras Sequential model has one InputLayer, first; layer {index + 1} is another"
                 )
             input_shape = _batch_shape(layer)
             continue
-        layers.append(_layer(layer))
+        if not isinstance(layer, dict):
+            raise SpecError(f"a Keras layer must be an object, got {short_json(layer)[:80]}")
+        entries.append(layer)
+    paths = WeightPaths(reading)
+    layers = []
+    for index, layer in enumerate(entries):
+        path = paths.next(layer)
+        if _known(layer):
+            layers.append(_layer(layer, reading, path))
+            continue
+        name = str(_name(layer))
+        following = entries[index + 1] if index + 1 < len(entries) else None
+        shape = _build_shape(following) if following is not None else _declared_output(layer)
+        if shape is None:
+            raise refusal(name, _unknown_what(layer))
+        own = _build_shape(layer)
+        layers.append(opaque_row(layer, name, shape, [own] if own else None, None, reading, path))
     if input_shape is None:
         built = config.get("build_input_shape") or (doc.get("build_config") or {}).get("input_shape")
         input_shape = built[1:] if isinstance(built, list) and len(built) > 1 else None
     return {"name": config.get("name"), "input_shape": input_shape, "layers": layers}
+
+
+def _build_shape(layer: dict[str, Any]) -> list[Any] | None:
+    """The one input shape a layer's ``build_config`` records (batch axis included), if any."""
+    build = layer.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    return shape if is_shape(shape) else None
+
+
+def _declared_output(layer: dict[str, Any]) -> list[Any] | None:
+    """A ``Lambda``'s declared ``output_shape`` (without the batch axis, as Keras takes it), when
+    it is a plain shape rather than code."""
+    config = layer.get("config")
+    if layer.get("class_name") != "Lambda" or not isinstance(config, dict):
+        return None
+    declared = config.get("output_shape")
+    if config.get("output_shape_type", "raw") != "raw" or not is_shape(declared):
+        return None
+    return [None, *declared]
 
 
 def _batch_shape(layer: dict[str, Any]) -> list[Any]:
@@ -80,34 +121,44 @@ def _batch_shape(layer: dict[str, Any]) -> list[Any]:
 
 
 def _name(layer: dict[str, Any]) -> Any:
-    return layer.get("name") or (layer.get("config") or {}).get("name")
+    config = layer.get("config")
+    return layer.get("name") or (config.get("name") if isinstance(config, dict) else None)
 
 
-def _layer(layer: Any) -> Any:
-    """One Keras layer object as a spec layer: nested models converted, unknown classes refused."""
-    if not isinstance(layer, dict):
-        raise SpecError(f"a Keras layer must be an object, got {short_json(layer)[:80]}")
+def _known(layer: dict[str, Any]) -> bool:
+    """A layer cnncalc has a kind for (or a nested model)."""
+    class_name = layer.get("class_name")
+    if class_name in MODEL_CLASSES and isinstance(layer.get("config"), (dict, list)):
+        return True
+    try:
+        resolve_kind(class_name)
+    except SpecError:
+        return False
+    return True
+
+
+def _unknown_what(layer: dict[str, Any]) -> str:
+    class_name = layer.get("class_name")
+    if class_name == "Lambda":
+        return "a Lambda layer runs code cnncalc does not read"
+    return f"{str(class_name)[:80]!r} is not a Keras layer cnncalc knows ({qualified(layer)})"
+
+
+def _layer(layer: dict[str, Any], reading: Reading, path: tuple[str, ...] | None) -> Any:
+    """One known Keras layer object as a spec layer (a nested model converted)."""
     class_name = layer.get("class_name")
     if class_name in MODEL_CLASSES:
         inner = {"class_name": class_name, "config": layer.get("config")}
         config = layer.get("config") or {}
-        nested = {"type": "model", "name": _name(layer), "spec": from_keras_model(inner)}
-        if config.get("trainable") is False:
+        inner_reading = reading.inside(path) if path is not None else reading
+        nested = {"type": "model", "name": _name(layer), "spec": from_keras_model(inner, inner_reading)}
+        if isinstance(config, dict) and config.get("trainable") is False:
             nested["trainable"] = False
         return nested
-    try:
-        resolve_kind(class_name)
-    except SpecError:
-        module = layer.get("module")
-        origin = f" (class {class_name} from {module})" if isinstance(module, str) and module else ""
-        raise SpecError(
-            f"layer {_name(layer)!r}: {class_name!r} is not a Keras layer cnncalc knows{origin}",
-            hint="`cnncalc kinds` lists the layers cnncalc reads",
-        ) from None
     return layer
 
 
-def _from_keras_functional(config: dict[str, Any]) -> dict[str, Any]:
+def _from_keras_functional(config: dict[str, Any], reading: Reading) -> dict[str, Any]:
     """A Keras functional model: InputLayers become named inputs; ``inbound_nodes`` give each
     layer's calls and, for each call, the layers whose tensors it reads (``keras_history``).
 
@@ -120,40 +171,131 @@ def _from_keras_functional(config: dict[str, Any]) -> dict[str, Any]:
             raise SpecError(f"a Keras layer must be an object, got {short_json(layer)[:80]}")
         entries.append(layer)
     calls = {str(_name(layer)): _calls(layer) for layer in entries}
+    recorded = _recorded_shapes(entries)
+    paths = WeightPaths(reading)
     inputs = []
     layers = []
     for layer in entries:
         name = _name(layer)
+        path = None if ops.is_operation(layer) else paths.next(layer)
         if layer.get("class_name") == "InputLayer":
             inputs.append({"name": name, "shape": _batch_shape(layer)})
             continue
         nodes = layer.get("inbound_nodes") or []
         if not isinstance(nodes, list) or not nodes:
             raise SpecError(f"layer {name!r} is not called in the model (no inbound_nodes)")
+        first = calls[str(name)][0]
         for call, node in enumerate(nodes):
             row = name if call == 0 else f"{name}@{call}"
             args, kwargs, refs = _node(node, name)
+            in_shapes = _in_shapes(node, layer, call)
+            tf_op = layer.get("class_name") in ops.TF_OP_CLASSES
+            if tf_op:
+                refs = refs + ops.kwarg_tensors(kwargs)
             sources = [_source(name, ref, calls) for ref in refs]
-            if _is_operation(layer):
-                layers.append(_operation(layer, row, args, sources))
-                continue
-            if layer.get("class_name") in TF_OP_CLASSES:
-                sources += [_source(name, ref, calls) for ref in _kwarg_tensors(kwargs)]
-                layers.extend(_tf_op(layer, row, kwargs, sources))
-                continue
-            item = {k: v for k, v in _layer(layer).items() if k not in ("inbound_nodes", "name")}
-            item = {**item, "name": row, "inputs": sources}
-            if call:
-                item["shares"] = name
-                if isinstance(item.get("config"), dict):  # the row's name is not the layer's
-                    item["config"] = {k: v for k, v in item["config"].items() if k != "name"}
-            layers.append(item)
+            read = None
+            if ops.is_operation(layer):
+                read = ops.operation(layer, row, args, sources)
+            elif tf_op:
+                read = ops.tf_op(layer, row, kwargs, sources)
+            elif _known(layer):
+                item = {
+                    k: v
+                    for k, v in _layer(layer, reading, path).items()
+                    if k not in ("inbound_nodes", "name")
+                }
+                item = {**item, "name": row, "inputs": sources}
+                if call:
+                    item["shares"] = name
+                    if isinstance(item.get("config"), dict):  # the row's name is not the layer's
+                        item["config"] = {k: v for k, v in item["config"].items() if k != "name"}
+                read = [item]
+            if read is None:
+                shape = recorded.get((str(name), first + call)) or _declared_output(layer)
+                if shape is None:
+                    raise refusal(str(row), _unknown_call(layer, args, kwargs))
+                item = opaque_row(layer, str(row), shape, in_shapes, sources, reading, path)
+                if call:
+                    item["shares"] = name
+                read = [item]
+            layers.extend(read)
     return {"name": config.get("name"), "inputs": inputs, "layers": layers}
 
 
-#: Keras 2's layers for TensorFlow functions called on Keras tensors (``x + 3.0``, ``tf.nn.relu6(x)``,
-#: ``x[:, :4]``).
-TF_OP_CLASSES = ("TFOpLambda", "SlicingOpLambda")
+def _unknown_call(layer: dict[str, Any], args: list[Any], kwargs: dict[str, Any]) -> str:
+    if ops.is_operation(layer):
+        return (
+            f"the keras.ops call {str(layer.get('class_name'))[:60]} with {short_json(args)[:80]} is not one "
+            "cnncalc reads (elementwise add, subtract, multiply, divide, power, maximum, minimum with a "
+            "constant or a second tensor, and unary activations)"
+        )
+    if layer.get("class_name") in ops.TF_OP_CLASSES:
+        config = layer.get("config")
+        config = config if isinstance(config, dict) else {}
+        others = {k: v for k, v in kwargs.items() if k != "name"}
+        return (
+            f"the TensorFlow op tf.{str(config.get('function'))[:60]} with {short_json(others)[:80]} is not one "
+            "cnncalc reads (+ - * / ** with a constant or a second tensor, maximum, minimum, activations, "
+            "x[...] slices)"
+        )
+    return _unknown_what(layer)
+
+
+def _recorded_shapes(entries: list[dict[str, Any]]) -> dict[tuple[str, int], list[Any]]:
+    """(layer, node index as the file numbers it) -> the output shape (batch axis included) that
+    a call reading it recorded: Keras 3 writes each tensor's shape in the ``__keras_tensor__``;
+    Keras 2 the first call's input shapes in the reader's ``build_config``."""
+    out: dict[tuple[str, int], list[Any]] = {}
+    for layer in entries:
+        nodes = layer.get("inbound_nodes")
+        if not isinstance(nodes, list):
+            continue
+        for node in nodes:
+            if not isinstance(node, dict):
+                continue
+            for tensor in ops.keras_tensors([node.get("args"), node.get("kwargs")]):
+                config = tensor.get("config")
+                if not isinstance(config, dict):
+                    continue
+                history, shape = config.get("keras_history"), config.get("shape")
+                if ops.is_tensor_ref(history) and history[2] == 0 and is_shape(shape):
+                    out.setdefault((history[0], history[1]), shape)
+        if nodes and isinstance(nodes[0], list) and nodes[0]:
+            entries0 = [nodes[0]] if isinstance(nodes[0][0], str) else nodes[0]
+            refs = [t for t in entries0 if isinstance(t, list) and len(t) >= 3 and ops.is_tensor_ref(t[:3])]
+            build = layer.get("build_config")
+            shape = build.get("input_shape") if isinstance(build, dict) else None
+            if len(refs) == 1 and is_shape(shape):
+                shapes = [shape]
+            elif len(refs) > 1 and isinstance(shape, list) and len(shape) == len(refs):
+                shapes = shape if all(is_shape(s) for s in shape) else []
+            else:
+                shapes = []
+            for ref, recorded in zip(refs, shapes, strict=False):
+                if ref[2] == 0:
+                    out.setdefault((ref[0], ref[1]), recorded)
+    return out
+
+
+def _in_shapes(node: Any, layer: dict[str, Any], call: int) -> list[list[Any]] | None:
+    """The input shapes a call recorded (batch axis included): Keras 3's tensors; Keras 2's
+    ``build_config`` (first call only)."""
+    if isinstance(node, dict):
+        shapes = [
+            t["config"]["shape"]
+            for t in ops.keras_tensors(node.get("args"))
+            if isinstance(t.get("config"), dict) and is_shape(t["config"].get("shape"))
+        ]
+        return shapes or None
+    if call:
+        return None
+    build = layer.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if is_shape(shape):
+        return [shape]
+    if isinstance(shape, list) and shape and all(is_shape(s) for s in shape):
+        return list(shape)
+    return None
 
 
 def _calls(layer: dict[str, Any]) -> tuple[int, int]:
@@ -171,7 +313,8 @@ def _calls(layer: dict[str, Any]) -> tuple[int, int]:
     if class_name in ("Functional", "Model"):
         return 1, count
     keras2 = isinstance(nodes, list) and bool(nodes) and isinstance(nodes[0], list)
-    inner = (layer.get("config") or {}).get("layers") if isinstance(layer.get("config"), dict) else None
+    config = layer.get("config")
+    inner = config.get("layers") if isinstance(config, dict) else None
     first = inner[0] if isinstance(inner, list) and inner else None
     starts_with_input = isinstance(first, dict) and first.get("class_name") == "InputLayer"
     return (1 if keras2 and starts_with_input else 0), count
@@ -182,7 +325,7 @@ def _source(name: Any, ref: tuple[Any, Any, Any], calls: dict[str, tuple[int, in
     row for its first call, ``layer@N`` for call N. Only a layer's first output exists here, and
     a node index the file does not record is refused rather than read as another call."""
     source, node_index, tensor_index = ref
-    if not isinstance(source, str) or not _is_index(node_index) or not _is_index(tensor_index):
+    if not isinstance(source, str) or not ops.is_index(node_index) or not ops.is_index(tensor_index):
         raise SpecError(
             f"layer {name!r}: inbound_nodes hold a bad tensor reference {short_json(list(ref))[:80]}"
         )
@@ -203,10 +346,6 @@ def _source(name: Any, ref: tuple[Any, Any, Any], calls: dict[str, tuple[int, in
     return source if call == 0 else f"{source}@{call}"
 
 
-def _is_index(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _node(node: Any, name: Any) -> tuple[list[Any], dict[str, Any], list[tuple[Any, Any, Any]]]:
     """(the call's positional arguments, its keyword arguments, the tensors it reads as
     ``(layer, node_index, tensor_index)``).
@@ -220,8 +359,8 @@ def _node(node: Any, name: Any) -> tuple[list[Any], dict[str, Any], list[tuple[A
         if isinstance(node, dict):
             args = node.get("args") or []
             kwargs = node.get("kwargs") or {}
-            refs = [tuple(t["config"]["keras_history"]) for t in _keras_tensors(args)]
-            if all(len(r) == 3 for r in refs) and isinstance(kwargs, dict):
+            refs = [tuple(t["config"]["keras_history"]) for t in ops.keras_tensors(args)]
+            if all(len(r) == 3 for r in refs) and isinstance(kwargs, dict) and isinstance(args, list):
                 return list(args), kwargs, refs
         elif isinstance(node, list) and node:
             entries = [node] if isinstance(node[0], str) else node
@@ -232,151 +371,3 @@ def _node(node: Any, name: Any) -> tuple[list[Any], dict[str, Any], list[tuple[A
     except (KeyError, TypeError, IndexError, AttributeError):
         pass
     raise SpecError(f"layer {name!r}: inbound_nodes without keras_history")
-
-
-def _keras_tensors(value: Any) -> list[dict[str, Any]]:
-    """Every ``__keras_tensor__`` in a node's (possibly nested) arguments, in order."""
-    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _keras_tensors(item)]
-    return []
-
-
-def _is_operation(layer: dict[str, Any]) -> bool:
-    """A ``keras.ops`` call recorded as a node (module ``keras.src.ops.numpy``, ``...ops.nn``)."""
-    module = layer.get("module")
-    return isinstance(module, str) and (module.startswith("keras.src.ops") or module.startswith("keras.ops"))
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def _operation(layer: dict[str, Any], name: Any, args: list[Any], sources: list[str]) -> dict[str, Any]:
-    """A ``keras.ops`` node as a layer: a constant operand -> ``operation``; two tensors -> a
-    (broadcasting) merge; a unary ``keras.ops.nn`` activation -> that activation."""
-    class_name = str(layer.get("class_name"))
-    constants = [a for a in args if not _keras_tensors(a)]
-    if len(sources) == 1 and not constants:
-        try:
-            kind, preset = resolve_kind(_snake(class_name))
-        except SpecError:
-            pass
-        else:
-            if kind.type == "activation":
-                return {"type": "activation", "name": name, "inputs": sources, **preset}
-    if len(sources) == 2 and not constants and class_name in _TENSOR_OPS:
-        return {"type": _TENSOR_OPS[class_name], "name": name, "inputs": sources}
-    if len(sources) == 1 and len(args) == 2 and len(constants) == 1 and class_name in _CONSTANT_OPS:
-        constant = constants[0]
-        return {
-            "type": "operation",
-            "name": name,
-            "inputs": sources,
-            "op": _CONSTANT_OPS[class_name],
-            "operand": constant,
-            "operand_first": not _keras_tensors(args[0]),
-        }
-    raise SpecError(
-        f"layer {name!r}: the keras.ops call {class_name} with {short_json(args)[:80]} is not one cnncalc "
-        "reads (elementwise add, subtract, multiply, divide, power, maximum, minimum with a constant "
-        "or a second tensor, and unary activations)"
-    )
-
-
-def _kwarg_tensors(kwargs: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
-    """Tensors among a Keras 2 call's other arguments: ``[layer_name, node, tensor]`` lists."""
-    return [(v[0], v[1], v[2]) for v in kwargs.values() if _is_tensor_ref(v)]
-
-
-def _is_tensor_ref(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 3
-        and isinstance(value[0], str)
-        and _is_index(value[1])
-        and _is_index(value[2])
-    )
-
-
-#: TensorFlow functions (``TFOpLambda``'s ``function``, without ``__operators__.``/``math.``)
-#: between a tensor ``x`` and ``y``: the keras.ops class whose rule applies.
-_TF_BINARY = {
-    "add": "Add",
-    "subtract": "Subtract",
-    "multiply": "Multiply",
-    "truediv": "TrueDivide",
-    "divide": "Divide",
-    "pow": "Power",
-    "maximum": "Maximum",
-    "minimum": "Minimum",
-}
-
-
-def _tf_op(
-    layer: dict[str, Any], name: str, kwargs: dict[str, Any], sources: list[str]
-) -> list[dict[str, Any]]:
-    """A Keras 2 TensorFlow op layer as cnncalc layers: ``tf.__operators__.add`` (``x + 3.0``),
-    ``tf.math.multiply``... with a constant -> ``operation``, with a second tensor -> the merge;
-    ``tf.nn.relu6`` and the other activations -> the activation; ``x[...]``
-    (``SlicingOpLambda``, ``__operators__.getitem``) -> one ``slice`` per sliced axis."""
-    config = layer.get("config")
-    function = config.get("function") if isinstance(config, dict) else None
-    if not isinstance(function, str):
-        raise SpecError(f"layer {name!r}: a {layer.get('class_name')} without its function name")
-    word = function.rsplit(".", 1)[-1]
-    others = {k: v for k, v in kwargs.items() if k != "name"}
-    if function == "__operators__.getitem" and set(others) == {"slice_spec"} and len(sources) == 1:
-        return _slices(name, others["slice_spec"], sources[0], function)
-    op = _TF_BINARY.get(word)
-    if op is not None and set(others) == {"y"}:
-        y = others["y"]
-        if len(sources) == 2 and _is_tensor_ref(y) and op in _TENSOR_OPS:
-            return [{"type": _TENSOR_OPS[op], "name": name, "inputs": sources}]
-        if len(sources) == 1 and _is_number(y):
-            return [
-                {"type": "operation", "name": name, "inputs": sources, "op": _CONSTANT_OPS[op], "operand": y}
-            ]
-    if len(sources) == 1 and not others and word in ACTIVATIONS and word != "linear":
-        return [{"type": "activation", "name": name, "inputs": sources, "activation": word}]
-    raise SpecError(
-        f"layer {name!r}: the TensorFlow op tf.{function} with {short_json(others)[:80]} is not one cnncalc "
-        "reads (x + - * / ** a constant or a second tensor, maximum, minimum, activations, x[...] slices)"
-    )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _slices(name: str, spec: Any, source: str, function: str) -> list[dict[str, Any]]:
-    """``x[...]`` as one ``slice`` row per sliced axis (``slice_spec``: one ``{start, stop,
-    step}`` per axis, the batch axis first); the last row carries the layer's name so what reads
-    it finds it, the others are ``name/axisN``. Integer indices (dropping an axis), ``None``
-    (a new axis) and ``...`` are refused."""
-    if not isinstance(spec, list) or not spec:
-        spec = [spec]
-    axes = []
-    for axis, item in enumerate(spec):
-        if not isinstance(item, dict) or set(item) != {"start", "stop", "step"}:
-            raise SpecError(
-                f"layer {name!r}: tf.{function} with {short_json(item)[:60]} on axis {axis} is not one cnncalc "
-                "reads (start:stop:step slices only)"
-            )
-        start, stop, step = item["start"], item["stop"], item["step"]
-        if start in (None, 0) and stop is None and step in (None, 1):
-            continue
-        if axis == 0:
-            raise SpecError(f"layer {name!r}: slicing the batch axis is not supported")
-        if step is not None and (not _is_index(step) or step <= 0):
-            raise SpecError(f"layer {name!r}: slice step {step!r} on axis {axis} is not a positive integer")
-        axes.append({"type": "slice", "axis": axis, "start": start or 0, "stop": stop, "step": step or 1})
-    if not axes:
-        return [{"type": "activation", "name": name, "inputs": [source], "activation": "linear"}]
-    rows = []
-    for index, item in enumerate(axes):
-        last = index == len(axes) - 1
-        rows.append({**item, "name": name if last else f"{name}/axis{item['axis']}", "inputs": [source]})
-        source = rows[-1]["name"]
-    return rows

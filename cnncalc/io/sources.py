@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import IO
 
 from ..enums import SourceFormat
-from ..errors import Option, SpecError
+from ..errors import CnncalcError, Option, SpecError
 from .document import loads
 from .files import MAX_SPEC_BYTES, decode, read_bytes, read_head, source_name
 from .spec import Spec
@@ -89,9 +89,13 @@ _PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
-    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization."""
+    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization. Its
+    ``model.weights.h5`` is opened only for a custom layer's params (HDF5 metadata only)."""
     import zipfile
     import zlib
+
+    from .keras_opaque import Reading, Weights
+    from .keras_weights import ZipWeights
 
     shown = source_name(name)
     try:
@@ -107,33 +111,45 @@ def _read_keras(file: str | IO[bytes], name: str) -> Spec:
                     f"cannot read {shown}: its config.json is larger than {MAX_SPEC_BYTES // 2**20} MiB"
                 )
             data = archive.read(info)
+            text = decode(data, f"{shown} config.json")
+            with ZipWeights(archive) as weights:
+                return loads(text, f"{shown} config.json", Reading(Weights(weights, by_name=False)))
+    except CnncalcError:  # the model's own errors (a SpecError is a ValueError too)
+        raise
     except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
         raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
         raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
-    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json")
 
 
 def _read_h5(file: str | IO[bytes], name: str) -> Spec:
-    """A Keras ``.h5`` file: the ``model_config`` attribute of its root (h5py reads only that)."""
+    """A Keras ``.h5`` file: the ``model_config`` attribute of its root (h5py reads only that),
+    and for a custom layer's params the shapes under ``model_weights`` (metadata only)."""
+    from .keras_opaque import Reading, Weights
+    from .keras_weights import count_values
+
     shown = source_name(name)
     try:
         import h5py  # type: ignore[import-untyped, import-not-found, unused-ignore]  # no stubs
     except ImportError:
         raise SpecError(f"cannot read {shown}: .h5 files need h5py: pip install 'cnncalc[h5]'") from None
     try:
-        with h5py.File(file, "r") as handle:
-            config = handle.attrs.get("model_config")
+        handle = h5py.File(file, "r")
+        config = handle.attrs.get("model_config")
     except Exception as err:  # noqa: BLE001 - h5py raises many kinds of error on a damaged file
         raise SpecError(f"cannot read {shown}: not a readable HDF5 file ({err})") from None
-    if config is None:
-        raise SpecError(
-            f"cannot read {shown}: the HDF5 file holds no Keras model (no model_config attribute; "
-            "files written by save_weights have none)"
+    with handle:
+        if config is None:
+            raise SpecError(
+                f"cannot read {shown}: the HDF5 file holds no Keras model (no model_config attribute; "
+                "files written by save_weights have none)"
+            )
+        if isinstance(config, bytes):
+            config = decode(config, f"{shown} model_config")
+        weights = Weights(
+            lambda path, layer: count_values(handle, path, layer), by_name=True, root=("model_weights",)
         )
-    if isinstance(config, bytes):
-        config = decode(config, f"{shown} model_config")
-    return loads(str(config), f"{shown} model_config")
+        return loads(str(config), f"{shown} model_config", Reading(weights))
 
 
 FILE_READERS: dict[SourceFormat, FileReader] = {
