@@ -298,3 +298,29 @@ def test_keras_hub_writes_what_the_fixtures_hold(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stdout
     assert "12 whole models refused by name, 0 wrong" in check.stdout
+
+
+# ----------------------------------------------------------------------------- nested models
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_custom_layers_inside_nested_models(expand: bool) -> None:
+    """A custom layer last in a nested Sequential takes the nested model's recorded output; one
+    inside a nested Functional model (read at node 0 by Keras 3.15) too; params from its group."""
+    path = ROOT / "tests" / "fixtures" / "keras" / "nested_custom.keras"
+    theirs = json.loads(path.with_name("nested_custom.expected.json").read_text())
+    summary = cnncalc.summarize(read_spec(str(path)), expand=expand)
+    assert summary.total_params == theirs["total_params"] == 308
+    if not expand:
+        rows = {row.name: row for row in summary.layers}
+        for layer in theirs["layers"]:
+            assert (list(rows[layer["name"]].output_shape), rows[layer["name"]].params) == (
+                layer["output_shape"],
+                layer["params"],
+            )
+
+
+@pytest.mark.parametrize("command", ["verify", "explain"])
+def test_opaque_keras_rows_go_through_every_command(command: str) -> None:
+    result = run(command, "-f", str(HUB / "efficientnet_blocks.keras"))
+    assert result.exit_code == 0, result.stderr

@@ -27,13 +27,17 @@ from .spec import resolve_kind, short_json
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
-def from_keras_model(doc: dict[str, Any], reading: Reading | None = None) -> dict[str, Any]:
+def from_keras_model(
+    doc: dict[str, Any], reading: Reading | None = None, output: list[Any] | None = None
+) -> dict[str, Any]:
     """A Keras model document (Sequential or Functional) -> a cnncalc spec document.
 
     The input shape comes from the ``InputLayer``'s ``batch_shape`` (Keras 3) or
     ``batch_input_shape`` (Keras 2), else the model's ``build_input_shape``; the batch axis is
     dropped and ``None`` sizes are kept (the engine asks for them). ``reading`` carries the
-    file's weights (for custom layers' params) and collects notes.
+    file's weights (for custom layers' params) and collects notes; ``output`` is the model's
+    output shape where the file records it (a nested model's, recorded by what reads it): a
+    last layer cnncalc has no kind for takes it.
     """
     reading = reading if reading is not None else Reading()
     class_name = doc.get("class_name")
@@ -49,13 +53,15 @@ def from_keras_model(doc: dict[str, Any], reading: Reading | None = None) -> dic
             )
         raise SpecError(f"a Keras {class_name} document needs config.layers")
     if class_name in ("Functional", "Model"):
-        return _from_keras_functional(config, reading)
+        return _from_keras_functional(config, reading, output)
     if class_name != "Sequential":
         raise SpecError(f"Keras {class_name!r} models are not supported (Sequential and Functional ones are)")
-    return _from_keras_sequential(doc, config, reading)
+    return _from_keras_sequential(doc, config, reading, output)
 
 
-def _from_keras_sequential(doc: dict[str, Any], config: dict[str, Any], reading: Reading) -> dict[str, Any]:
+def _from_keras_sequential(
+    doc: dict[str, Any], config: dict[str, Any], reading: Reading, output: list[Any] | None
+) -> dict[str, Any]:
     """A Sequential model: each layer reads the one before; the next layer's ``build_config``
     records a layer's output shape (what an opaque row needs)."""
     input_shape = None
@@ -80,7 +86,7 @@ def _from_keras_sequential(doc: dict[str, Any], config: dict[str, Any], reading:
             continue
         name = str(_name(layer))
         following = entries[index + 1] if index + 1 < len(entries) else None
-        shape = _build_shape(following) if following is not None else _declared_output(layer)
+        shape = _build_shape(following) if following is not None else output or _declared_output(layer)
         if shape is None:
             raise refusal(name, _unknown_what(layer))
         own = _build_shape(layer)
@@ -144,21 +150,30 @@ def _unknown_what(layer: dict[str, Any]) -> str:
     return f"{str(class_name)[:80]!r} is not a Keras layer cnncalc knows ({qualified(layer)})"
 
 
-def _layer(layer: dict[str, Any], reading: Reading, path: tuple[str, ...] | None) -> Any:
-    """One known Keras layer object as a spec layer (a nested model converted)."""
+def _layer(
+    layer: dict[str, Any], reading: Reading, path: tuple[str, ...] | None, output: list[Any] | None = None
+) -> Any:
+    """One known Keras layer object as a spec layer (a nested model converted; ``output``: its
+    output shape as recorded by what reads it)."""
     class_name = layer.get("class_name")
     if class_name in MODEL_CLASSES:
         inner = {"class_name": class_name, "config": layer.get("config")}
         config = layer.get("config") or {}
         inner_reading = reading.inside(path) if path is not None else reading
-        nested = {"type": "model", "name": _name(layer), "spec": from_keras_model(inner, inner_reading)}
+        nested = {
+            "type": "model",
+            "name": _name(layer),
+            "spec": from_keras_model(inner, inner_reading, output),
+        }
         if isinstance(config, dict) and config.get("trainable") is False:
             nested["trainable"] = False
         return nested
     return layer
 
 
-def _from_keras_functional(config: dict[str, Any], reading: Reading) -> dict[str, Any]:
+def _from_keras_functional(
+    config: dict[str, Any], reading: Reading, output: list[Any] | None
+) -> dict[str, Any]:
     """A Keras functional model: InputLayers become named inputs; ``inbound_nodes`` give each
     layer's calls and, for each call, the layers whose tensors it reads (``keras_history``).
 
@@ -170,8 +185,15 @@ def _from_keras_functional(config: dict[str, Any], reading: Reading) -> dict[str
         if not isinstance(layer, dict):
             raise SpecError(f"a Keras layer must be an object, got {short_json(layer)[:80]}")
         entries.append(layer)
-    calls = {str(_name(layer)): _calls(layer) for layer in entries}
+    referenced = _referenced(entries)
+    calls = {str(_name(layer)): _calls(layer, referenced.get(str(_name(layer)), set())) for layer in entries}
     recorded = _recorded_shapes(entries)
+    outputs = config.get("output_layers")
+    if output is not None and isinstance(outputs, list) and outputs:
+        # one output: [[name, node, tensor]] (Keras 3 may write [name, node, tensor] alone)
+        last = outputs[0] if len(outputs) == 1 else outputs
+        if ops.is_tensor_ref(last) and last[2] == 0:
+            recorded.setdefault((last[0], last[1]), output)
     paths = WeightPaths(reading)
     inputs = []
     layers = []
@@ -199,11 +221,8 @@ def _from_keras_functional(config: dict[str, Any], reading: Reading) -> dict[str
             elif tf_op:
                 read = ops.tf_op(layer, row, kwargs, sources)
             elif _known(layer):
-                item = {
-                    k: v
-                    for k, v in _layer(layer, reading, path).items()
-                    if k not in ("inbound_nodes", "name")
-                }
+                known = _layer(layer, reading, path, recorded.get((str(name), first)))
+                item = {k: v for k, v in known.items() if k not in ("inbound_nodes", "name")}
                 item = {**item, "name": row, "inputs": sources}
                 if call:
                     item["shares"] = name
@@ -298,26 +317,51 @@ def _in_shapes(node: Any, layer: dict[str, Any], call: int) -> list[list[Any]] |
     return None
 
 
-def _calls(layer: dict[str, Any]) -> tuple[int, int]:
+def _referenced(entries: list[dict[str, Any]]) -> dict[str, set[int]]:
+    """The node indices of each layer that the model's calls read (first outputs only)."""
+    out: dict[str, set[int]] = {}
+    for layer in entries:
+        nodes = layer.get("inbound_nodes")
+        for node in nodes if isinstance(nodes, list) else []:
+            try:
+                _, kwargs, refs = _node(node, "")
+            except SpecError:
+                continue  # reported when the layer is read
+            for source, index, _tensor in refs + ops.kwarg_tensors(kwargs):
+                if isinstance(source, str) and ops.is_index(index):
+                    out.setdefault(source, set()).add(index)
+    return out
+
+
+def _calls(layer: dict[str, Any], referenced: set[int]) -> tuple[int, int]:
     """(the node index of the layer's first call in this model, how many calls it has).
 
-    A nested model starts with a node of its own (its inputs to its outputs, made when it was
-    built), so the file numbers its calls from 1: every Keras 3 ``Functional`` model, and in
-    Keras 2 (whose nodes are lists) a ``Sequential`` or ``Functional`` model that begins with an
-    ``InputLayer`` (Keras's ``_should_skip_first_node``). Everything else numbers from 0."""
+    A nested model may start with a node of its own (its inputs to its outputs, made when it
+    was built), so the file numbers its calls from 1. Keras 2 (whose nodes are lists) does so
+    for a ``Sequential`` or ``Functional`` model that begins with an ``InputLayer`` (its
+    ``_should_skip_first_node``). Keras 3 writes each tensor's own history: its ``Functional``
+    models number from 1 or 0 depending on the version, so the indices the calls read decide
+    (an index equal to the number of calls means from 1, an index 0 from 0), and only when they
+    cannot, the class does. Everything else numbers from 0."""
     nodes = layer.get("inbound_nodes")
     count = len(nodes) if isinstance(nodes, list) and nodes else 1
     class_name = layer.get("class_name")
     if class_name not in MODEL_CLASSES:
         return 0, count
-    if class_name in ("Functional", "Model"):
-        return 1, count
     keras2 = isinstance(nodes, list) and bool(nodes) and isinstance(nodes[0], list)
-    config = layer.get("config")
-    inner = config.get("layers") if isinstance(config, dict) else None
-    first = inner[0] if isinstance(inner, list) and inner else None
-    starts_with_input = isinstance(first, dict) and first.get("class_name") == "InputLayer"
-    return (1 if keras2 and starts_with_input else 0), count
+    if keras2:
+        if class_name in ("Functional", "Model"):
+            return 1, count
+        config = layer.get("config")
+        inner = config.get("layers") if isinstance(config, dict) else None
+        first = inner[0] if isinstance(inner, list) and inner else None
+        starts_with_input = isinstance(first, dict) and first.get("class_name") == "InputLayer"
+        return (1 if starts_with_input else 0), count
+    if referenced and max(referenced) >= count:
+        return 1, count
+    if 0 in referenced:
+        return 0, count
+    return (1 if class_name in ("Functional", "Model") else 0), count
 
 
 def _source(name: Any, ref: tuple[Any, Any, Any], calls: dict[str, tuple[int, int]]) -> str:
