@@ -31,6 +31,7 @@ READ = [
     "nested_blocks",
     "shared_layers",
     "tf_ops",
+    "tf1_ops",
 ]
 
 
@@ -82,6 +83,13 @@ def test_the_fixtures_hold_the_keras2_details() -> None:
     assert nested["block3"]["inbound_nodes"] == [[["body", 1, 0, {}]]]  # a nested model's node 1
     ops = [layer for layer in layers("tf_ops") if layer["class_name"] in ("TFOpLambda", "SlicingOpLambda")]
     assert len(ops) >= 6 and all(isinstance(layer["inbound_nodes"][0][0], str) for layer in ops)
+    old_ops = [layer for layer in layers("tf1_ops") if layer["class_name"] == "TensorFlowOpLayer"]
+    assert {layer["config"]["node_def"]["op"] for layer in old_ops} >= {
+        "AddV2",
+        "Relu6",
+        "Mul",
+        "StridedSlice",
+    }
     shared = {layer["name"]: layer for layer in layers("shared_layers")}
     assert len(shared["shared_conv"]["inbound_nodes"]) == 2
     calls = {layer["name"]: len(layer["output_shapes"]) for layer in expected("shared_layers")["layers"]}
@@ -109,6 +117,21 @@ def test_tf_ops_become_rows_that_exist() -> None:
     }
     assert kinds["tf.nn.relu6"] == ("activation", {"activation": "relu6"})
     assert kinds["tf.__operators__.getitem"] == ("slice", {"axis": 3, "start": 0, "stop": 4, "step": 1})
+
+
+def test_tf2_0_op_layers_become_rows_that_exist() -> None:
+    """TF 2.0 to 2.3 (and graph mode) record ``x + 3.0`` as a TensorFlowOpLayer with a NodeDef."""
+    ours = run_json("summary", "-f", str(FIXTURES / "tf1_ops.json"))
+    kinds = {row["name"]: (row["type"], row["config"]) for row in ours["layers"]}
+    assert kinds["tf_op_layer_add"] == ("operation", {"op": "add", "operand": 3.0, "operand_first": False})
+    assert kinds["tf_op_layer_Relu6"] == ("activation", {"activation": "relu6"})
+    assert kinds["tf_op_layer_Maximum"][0] == "maximum"
+    assert kinds["tf_op_layer_sub_1"][1] == {
+        "op": "subtract",
+        "operand": 2.0,
+        "operand_first": True,
+    }  # 2.0 - z
+    assert [kinds[n][0] for n in kinds if n.startswith("tf_op_layer_strided_slice")] == ["slice", "slice"]
 
 
 def test_a_shared_nested_model_expands_with_params_once(tmp_path: Path) -> None:

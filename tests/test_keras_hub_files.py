@@ -259,6 +259,7 @@ def test_odd_configs_fail_cleanly(data: st.DataObject) -> None:
                 KERAS2 / "tf_ops.json",
                 KERAS2 / "shared_layers.json",
                 KERAS2 / "nested_blocks.json",
+                KERAS2 / "tf1_ops.json",
             ]
         )
     )

@@ -24,6 +24,37 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "keras2"
 
 
+def tf1_builders():
+    """Models built in graph mode, where a TensorFlow function on a Keras tensor becomes a
+    ``TensorFlowOpLayer`` with the op's NodeDef: what TF 2.0 to 2.3 wrote for every such call."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    import tensorflow as tf
+
+    tf.compat.v1.disable_eager_execution()
+    import tf_keras as keras
+
+    layers = keras.layers
+
+    def tf1_ops():
+        inputs = keras.Input((8, 8, 6), name="image")
+        x = layers.Conv2D(8, 3, padding="same", name="conv")(inputs)
+        y = tf.nn.relu6(x + 3.0) * (1.0 / 6.0)  # MobileNetV3's hard sigmoid
+        y = layers.Multiply(name="gate")([x, y])
+        z = tf.math.sigmoid(y - 0.5)
+        z = tf.maximum(z, x)
+        z = z[:, 1:7, :, :4]
+        z = 2.0 - z
+        z = layers.GlobalAveragePooling2D(name="pool")(z)
+        return keras.Model(inputs, layers.Dense(2, name="head")(z), name="tf1_ops")
+
+    def tf1_mobilenet_v3_small():
+        return keras.applications.MobileNetV3Small(
+            alpha=0.75, input_shape=(32, 32, 3), weights=None, classes=5
+        )
+
+    return keras, [tf1_ops], [tf1_mobilenet_v3_small]
+
+
 def builders():  # noqa: C901 - one small builder per model, kept together
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     import tensorflow as tf
@@ -195,6 +226,8 @@ def figures(keras, model) -> dict:
         for index in range(len(layer._inbound_nodes)):
             if f"{layer.name}_ib-{index}" in nodes:
                 shape = layer.get_output_shape_at(index)
+                if isinstance(shape, list) and len(shape) == 1:  # TensorFlowOpLayer: [(None, 8, 8, 8)]
+                    shape = shape[0]
                 out.append(list(shape)[1:] if not isinstance(shape, list) else [list(s)[1:] for s in shape])
         return out
 
@@ -217,8 +250,13 @@ def figures(keras, model) -> dict:
     }
 
 
-def write(out: Path, fixtures: bool) -> None:
-    keras, small, big = builders()
+def write(out: Path, fixtures: bool, tf1: bool = False) -> None:
+    if not tf1:  # graph mode is for the whole process: those models are written by another one
+        import subprocess
+
+        command = [sys.executable, __file__, str(out), "--tf1"] + (["--fixtures"] if fixtures else [])
+        subprocess.run(command, check=True)
+    keras, small, big = tf1_builders() if tf1 else builders()
     out.mkdir(parents=True, exist_ok=True)
     for build in small + big:
         model = build()
@@ -312,4 +350,4 @@ def compare(ours: dict, theirs: dict, blind: set[str] | None = None) -> list[str
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "--check":
         sys.exit(check(Path(sys.argv[2])))
-    write(Path(sys.argv[1]), "--fixtures" in sys.argv)
+    write(Path(sys.argv[1]), "--fixtures" in sys.argv, "--tf1" in sys.argv)

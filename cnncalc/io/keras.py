@@ -220,6 +220,8 @@ def _from_keras_functional(
                 read = ops.operation(layer, row, args, sources)
             elif tf_op:
                 read = ops.tf_op(layer, row, kwargs, sources)
+            elif layer.get("class_name") == ops.TF_OP_LAYER:
+                read = ops.tf_op_layer(layer, str(row), sources)
             elif _known(layer):
                 known = _layer(layer, reading, path, recorded.get((str(name), first)))
                 item = {k: v for k, v in known.items() if k not in ("inbound_nodes", "name")}
@@ -247,6 +249,14 @@ def _unknown_call(layer: dict[str, Any], args: list[Any], kwargs: dict[str, Any]
             f"the keras.ops call {str(layer.get('class_name'))[:60]} with {short_json(args)[:80]} is not one "
             "cnncalc reads (elementwise add, subtract, multiply, divide, power, maximum, minimum with a "
             "constant or a second tensor, and unary activations)"
+        )
+    if layer.get("class_name") == ops.TF_OP_LAYER:
+        config = layer.get("config")
+        node = config.get("node_def") if isinstance(config, dict) else None
+        op = node.get("op") if isinstance(node, dict) else None
+        return (
+            f"the TensorFlow op {str(op)[:60]} (a TensorFlowOpLayer) is not one cnncalc reads (+ - * / ** "
+            "with a constant or a second tensor, maximum, minimum, activations, strided slices)"
         )
     if layer.get("class_name") in ops.TF_OP_CLASSES:
         config = layer.get("config")

@@ -30,7 +30,7 @@ from ..errors import Option, SpecError
 WeightCounter = Callable[[tuple[str, ...], str], "int | str"]
 
 #: Layers without variables of their own: their params are 0 without looking at the weights.
-WEIGHTLESS = ("Lambda", "TFOpLambda", "SlicingOpLambda")
+WEIGHTLESS = ("Lambda", "TFOpLambda", "SlicingOpLambda", "TensorFlowOpLayer")
 
 TRACE_HINT = (Option("trace"), " builds it with your installed Keras")
 

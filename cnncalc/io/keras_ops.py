@@ -40,8 +40,22 @@ TF_BINARY = {
     "maximum": "Maximum",
     "minimum": "Minimum",
 }
-#: Keras 2's layers for TensorFlow functions called on Keras tensors.
+#: Keras 2's layers for TensorFlow functions called on Keras tensors (TF 2.4 and later).
 TF_OP_CLASSES = ("TFOpLambda", "SlicingOpLambda")
+#: TF 2.0 to 2.3 (and graph mode since) record such a call as this layer, with the op's NodeDef.
+TF_OP_LAYER = "TensorFlowOpLayer"
+#: NodeDef ops between two inputs (a tensor and a constant, or two tensors): the keras.ops class.
+NODE_BINARY = {
+    "Add": "Add",
+    "AddV2": "Add",
+    "Sub": "Subtract",
+    "Mul": "Multiply",
+    "RealDiv": "TrueDivide",
+    "Div": "Divide",
+    "Maximum": "Maximum",
+    "Minimum": "Minimum",
+    "Pow": "Power",
+}
 
 
 def keras_tensors(value: Any) -> list[dict[str, Any]]:
@@ -178,3 +192,92 @@ def slices(name: str, spec: Any, source: str) -> list[dict[str, Any]] | None:
         rows.append({**item, "name": name if last else f"{name}/axis{item['axis']}", "inputs": [source]})
         source = rows[-1]["name"]
     return rows
+
+
+def _constant(value: Any) -> Any:
+    """A TensorFlowOpLayer constant: plain JSON (TF 2.0-2.3) or tf-keras's ``__numpy__`` object."""
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+        config = value.get("config")
+        return config.get("value") if isinstance(config, dict) else None
+    return value
+
+
+def tf_op_layer(layer: dict[str, Any], name: str, sources: list[str]) -> list[dict[str, Any]] | None:
+    """A ``TensorFlowOpLayer`` (TF 2.0 to 2.3): its ``node_def.op`` with the ``constants`` that
+    fill some of its inputs (keyed by input position). ``AddV2``/``Mul``/... with a constant ->
+    ``operation``, with two tensors -> the merge; ``Relu6``/``Sigmoid``/... -> the activation;
+    ``StridedSlice`` without ellipsis, new or shrunk axes -> slices; None for any other op."""
+    config = layer.get("config")
+    node = config.get("node_def") if isinstance(config, dict) else None
+    constants = config.get("constants") if isinstance(config, dict) else None
+    if not isinstance(node, dict) or not isinstance(constants, dict):
+        return None
+    op, inputs = node.get("op"), node.get("input")
+    if not isinstance(op, str) or not isinstance(inputs, list):
+        return None
+    fixed = {str(k): _constant(v) for k, v in constants.items()}
+    if op in NODE_BINARY and len(inputs) == 2:
+        kind = NODE_BINARY[op]
+        if not fixed and len(sources) == 2 and kind in TENSOR_OPS:
+            return [{"type": TENSOR_OPS[kind], "name": name, "inputs": sources}]
+        if len(sources) == 1 and len(fixed) == 1 and set(fixed) <= {"0", "1"}:
+            ((position, value),) = fixed.items()
+            if _is_number(value):
+                return [
+                    {
+                        "type": "operation",
+                        "name": name,
+                        "inputs": sources,
+                        "op": CONSTANT_OPS[kind],
+                        "operand": value,
+                        "operand_first": position == "0",
+                    }
+                ]
+        return None
+    word = _snake(op)
+    if len(inputs) == 1 and not fixed and len(sources) == 1 and word in ACTIVATIONS and word != "linear":
+        return [{"type": "activation", "name": name, "inputs": sources, "activation": word}]
+    if op == "StridedSlice" and len(sources) == 1 and set(fixed) == {"1", "2", "3"}:
+        return _strided_slice(name, node.get("attr"), fixed, sources[0])
+    return None
+
+
+def _mask(attr: Any, key: str) -> int | None:
+    """A NodeDef integer attribute (protobuf JSON writes int64 as a string)."""
+    value = (
+        attr.get(key, {}).get("i", 0)
+        if isinstance(attr, dict) and isinstance(attr.get(key, {}), dict)
+        else None
+    )
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _strided_slice(name: str, attr: Any, fixed: dict[str, Any], source: str) -> list[dict[str, Any]] | None:
+    begin, end, strides = fixed["1"], fixed["2"], fixed["3"]
+    masks = {
+        key: _mask(attr, key)
+        for key in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+    }
+    if (
+        any(m is None for m in masks.values())
+        or masks["ellipsis_mask"]
+        or masks["new_axis_mask"]
+        or masks["shrink_axis_mask"]
+    ):
+        return None
+    lists = (begin, end, strides)
+    if not all(isinstance(v, list) and len(v) == len(begin) and all(is_index(i) for i in v) for v in lists):
+        return None
+    begin_mask, end_mask = masks["begin_mask"] or 0, masks["end_mask"] or 0
+    spec = [
+        {
+            "start": None if begin_mask >> axis & 1 else begin[axis],
+            "stop": None if end_mask >> axis & 1 else end[axis],
+            "step": strides[axis],
+        }
+        for axis in range(len(begin))
+    ]
+    return slices(name, spec, source)
