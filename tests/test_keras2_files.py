@@ -186,3 +186,27 @@ def test_tf_keras_writes_what_the_fixtures_hold(tmp_path: Path) -> None:
             summary = cnncalc.summarize(read_spec(str(tmp_path / f"{name}.{ext}")))
             theirs = json.loads((tmp_path / f"{name}.expected.json").read_text())
             assert differences(summary.to_dict(), theirs) == [], name
+
+
+def test_keras_2_2_sequential_config_is_a_bare_list() -> None:
+    """Standalone Keras <= 2.2 wrote a Sequential model's config as the list of its layers."""
+    layers = [
+        {
+            "class_name": "Conv2D",
+            "config": {
+                "name": "c",
+                "filters": 4,
+                "kernel_size": [3, 3],
+                "batch_input_shape": [None, 8, 8, 3],
+            },
+        },
+        {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [3]}},
+        {"class_name": "Flatten", "config": {"name": "f"}},
+    ]
+    summary = cnncalc.summarize(cnncalc.parse(json.dumps({"class_name": "Sequential", "config": layers})))
+    # hand derivation: conv 4*(3*3*3) + 4 = 112; BN 4 gamma, beta, mean, variance = 16; 6*6*4 = 144
+    assert [(r.output_shape, r.params) for r in summary.layers] == [
+        ((6, 6, 4), 112),
+        ((6, 6, 4), 16),
+        ((144,), 0),
+    ]

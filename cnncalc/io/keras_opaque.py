@@ -60,8 +60,7 @@ class Reading:
     def inside(self, path: tuple[str, ...]) -> Reading:
         """The same reading for a nested model whose group is ``path``."""
         weights = None if self.weights is None else replace(self.weights, root=path)
-        inner = Reading(weights, self.notes, self.assumed_trainable)
-        return inner
+        return Reading(weights, self.notes, self.assumed_trainable)
 
     def finish(self) -> list[str]:
         """The notes, with one line for every opaque row whose split was assumed."""
@@ -167,10 +166,10 @@ def opaque_row(
     if layer.get("class_name") in WEIGHTLESS:
         return row
     layer_name = str(layer.get("name") or config.get("name") or name)
-    if path is None:
+    if path is None or reading.weights is None:
         count: int | str = "a model document without its weights file does not record them"
     else:
-        count = reading.weights.count(path, layer_name) if reading.weights is not None else "no weights file"
+        count = reading.weights.count(path, layer_name)
     if isinstance(count, str):
         reading.notes.append(f"layer {name!r} ({op}): params unknown ({count}); counted as 0")
     elif config.get("trainable") is False:
