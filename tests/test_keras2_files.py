@@ -157,10 +157,7 @@ def test_a_node_index_the_file_does_not_record_is_refused(tmp_path: Path) -> Non
     path.write_text(json.dumps(doc))
     result = run("summary", "-f", str(path))
     assert result.exit_code == 2
-    assert (
-        "reads call 2 of 'body', which the file does not record (its calls are numbered 1 to 1)"
-        in result.stderr
-    )
+    assert "reads tensor 0 of call 2 of 'body'; only call 1, tensor 0 exists" in result.stderr
 
 
 def test_groups_other_than_1_on_a_depthwise_layer_is_refused() -> None:

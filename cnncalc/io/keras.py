@@ -383,20 +383,17 @@ def _source(name: Any, ref: tuple[Any, Any, Any], calls: dict[str, tuple[int, in
         raise SpecError(
             f"layer {name!r}: inbound_nodes hold a bad tensor reference {short_json(list(ref))[:80]}"
         )
-    if tensor_index != 0:
+    first, count = calls.get(source, (0, 1))
+    call = node_index - first
+    if tensor_index != 0 or not 0 <= call < count:
+        exists = f"call {first}" if count == 1 else f"calls {first} to {first + count - 1}"
+        several = " (layers with several outputs are not supported)" if tensor_index else ""
         raise SpecError(
-            f"layer {name!r} reads output {tensor_index} of {source!r}; layers with several "
-            "outputs are not supported"
+            f"layer {name!r} reads tensor {tensor_index} of call {node_index} of {source!r}; only "
+            f"{exists}, tensor 0 exists{several}"
         )
     if source not in calls:
         return source  # the engine names the unknown input
-    first, count = calls[source]
-    call = node_index - first
-    if not 0 <= call < count:
-        raise SpecError(
-            f"layer {name!r} reads call {node_index} of {source!r}, which the file does not record "
-            f"(its calls are numbered {first} to {first + count - 1})"
-        )
     return source if call == 0 else f"{source}@{call}"
 
 
