@@ -207,3 +207,10 @@ def test_keras_2_2_sequential_config_is_a_bare_list() -> None:
         ((6, 6, 4), 16),
         ((144,), 0),
     ]
+
+
+def test_a_shared_layer_verifies_on_one_set_of_weights_and_explains_where_its_params_are() -> None:
+    result = run("verify", "-f", str(FIXTURES / "shared_layers.json"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    explained = run("explain", "-f", str(FIXTURES / "shared_layers.json"))
+    assert "the weights of shared_conv (counted on its row)" in explained.stdout
