@@ -214,3 +214,19 @@ def test_a_shared_layer_verifies_on_one_set_of_weights_and_explains_where_its_pa
     assert result.exit_code == 0, result.stdout + result.stderr
     explained = run("explain", "-f", str(FIXTURES / "shared_layers.json"))
     assert "the weights of shared_conv (counted on its row)" in explained.stdout
+
+
+def test_tf_ops_cnncalc_has_no_row_for_are_opaque_where_recorded() -> None:
+    """tf.concat and tf.reduce_mean: opaque rows in the JSON (the reader's build_config records
+    their shapes), refused with the --trace hint in the .h5 (its model_config records none)."""
+    ours = run_json("summary", "-f", str(FIXTURES / "tf_ops_unmapped.json"))
+    assert differences(ours, expected("tf_ops_unmapped")) == []
+    rows = {row["name"]: row for row in ours["layers"]}
+    assert rows["tf.concat"]["opaque"] and rows["tf.concat"]["config"]["op"] == "TFOpLambda"
+    assert rows["tf.concat"]["output_shape"] == [8, 8, 7] and rows["tf.math.reduce_mean"]["output_shape"] == [
+        7
+    ]
+    pytest.importorskip("h5py")
+    result = run("summary", "-f", str(FIXTURES / "tf_ops_unmapped.h5"))
+    assert result.exit_code == 2 and "the TensorFlow op tf.concat" in result.stderr
+    assert "Hint: --trace builds it with your installed Keras" in result.stderr

@@ -172,6 +172,13 @@ def builders():  # noqa: C901 - one small builder per model, kept together
         y = layers.GlobalAveragePooling2D(name="pool")(y)
         return keras.Model(inputs, layers.Dense(2, name="head")(y), name="tf_ops")
 
+    def tf_ops_unmapped():  # TF functions cnncalc has no row for: opaque where the file records them
+        inputs = keras.Input((8, 8, 3), name="image")
+        x = layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+        x = tf.concat([x, inputs], axis=-1)
+        x = tf.math.reduce_mean(x, axis=[1, 2])
+        return keras.Model(inputs, layers.Dense(2, name="head")(x), name="tf_ops_unmapped")
+
     def resnet50():
         return apps.ResNet50(weights=None)
 
@@ -201,6 +208,7 @@ def builders():  # noqa: C901 - one small builder per model, kept together
         shared_layers,
         lambda_layers,
         tf_ops,
+        tf_ops_unmapped,
         custom_layer,
     ]
     big = [
