@@ -325,3 +325,20 @@ def test_custom_layers_inside_nested_models(expand: bool) -> None:
 def test_opaque_keras_rows_go_through_every_command(command: str) -> None:
     result = run(command, "-f", str(HUB / "efficientnet_blocks.keras"))
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_stored_weights_member_is_read_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a file, model.weights.h5 (stored, as Keras writes it) is read through a window on the
+    file: the zip module's member reader (which reads everything it seeks past) is not used."""
+    pytest.importorskip("h5py")
+    opened: list[str] = []
+    original = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: object, *args: object, **kwargs: object) -> object:
+        opened.append(str(getattr(name, "filename", name)))
+        return original(self, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    summary = cnncalc.summarize(read_spec(str(HUB / "efficientnet_blocks.keras")))
+    assert summary.total_params == expected("efficientnet_blocks")["total_params"]
+    assert "model.weights.h5" not in opened and "config.json" in opened

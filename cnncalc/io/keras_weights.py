@@ -8,7 +8,9 @@ error: the layer's row says its params are unknown.
 
 from __future__ import annotations
 
+import io
 import math
+import struct
 from typing import IO, Any
 
 #: Datasets and groups visited under one layer at most (a reader bounded in time).
@@ -52,16 +54,73 @@ def count_values(handle: Any, path: tuple[str, ...], name: str) -> int | str:
     return total
 
 
+class _Window(io.RawIOBase):
+    """Bytes ``[offset, offset + size)`` of a file, as a file of their own: a stored (uncompressed)
+    zip member read in place, so seeking to HDF5 metadata never reads the data before it (Python's
+    own zip member file reads everything it seeks past)."""
+
+    def __init__(self, raw: IO[bytes], offset: int, size: int) -> None:
+        super().__init__()
+        self.raw, self.offset, self.size, self.position = raw, offset, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, position: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + position)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = max(0, min(len(buffer), self.size - self.position))
+        if not wanted:
+            return 0
+        self.raw.seek(self.offset + self.position)
+        data = self.raw.read(wanted)
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _stored_member(path: str, info: Any) -> _Window | None:
+    """A stored member of the zip at ``path`` as a window on the file, or None when it is
+    compressed or its local header is not where the directory says."""
+    import zipfile
+
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    raw = open(path, "rb")  # noqa: SIM115 - closed with the window
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raw.close()
+        return None
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    return _Window(raw, info.header_offset + 30 + name_length + extra_length, info.file_size)
+
+
 class ZipWeights:
     """The ``model.weights.h5`` member of an open ``.keras`` zip, opened on first use (a model
-    without custom layers never opens it). Use as a context manager; it closes what it opened."""
+    without custom layers never opens it). Use as a context manager; it closes what it opened.
+    ``path`` (when the zip is a file) lets a stored member be read in place."""
 
     MEMBER = "model.weights.h5"
 
-    def __init__(self, archive: Any) -> None:
+    def __init__(self, archive: Any, path: str | None = None) -> None:
         self.archive = archive
+        self.path = path
         self.handle: Any = None
-        self.stream: IO[bytes] | None = None
+        self.stream: io.RawIOBase | IO[bytes] | None = None
         self.error: str | None = None
 
     def __enter__(self) -> ZipWeights:
@@ -85,7 +144,8 @@ class ZipWeights:
         except KeyError:
             return f"the .keras file holds no {self.MEMBER}"
         try:
-            self.stream = self.archive.open(info)  # a stored member seeks without reading the rest
+            window = _stored_member(self.path, info) if self.path is not None else None
+            self.stream = window if window is not None else self.archive.open(info)
             self.handle = h5py.File(self.stream, "r")
         except Exception as err:  # noqa: BLE001 - zipfile and h5py both raise many kinds
             return f"{self.MEMBER} is not a readable HDF5 file ({str(err)[:80]})"

@@ -112,7 +112,7 @@ def _read_keras(file: str | IO[bytes], name: str) -> Spec:
                 )
             data = archive.read(info)
             text = decode(data, f"{shown} config.json")
-            with ZipWeights(archive) as weights:
+            with ZipWeights(archive, file if isinstance(file, str) else None) as weights:
                 return loads(text, f"{shown} config.json", Reading(Weights(weights, by_name=False)))
     except CnncalcError:  # the model's own errors (a SpecError is a ValueError too)
         raise
