@@ -7,8 +7,10 @@ No arithmetic lives here. Exit codes: 0 success, 1 a check/verify difference, 2 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
+import io
 import os
 import re
 import sys
@@ -93,6 +95,8 @@ class CnncalcGroup(click.Group):
         # full collections grow with the live objects: 100,000 layers took 1.7x longer with it).
         collecting = gc.isenabled()
         gc.disable()
+        if sys.stdout is None:  # started with stdout closed (>&-): writing it is an error, not a no-op
+            sys.stdout = _ClosedOutput()
         try:
             try:
                 code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -155,6 +159,19 @@ class CnncalcGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the process started without one: every write fails (exit 2), as
+    writing to a closed descriptor does, instead of Click dropping the output silently."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
 def _flush_stdout() -> None:
     """Flush standard output now, so a full disk or a closed pipe is reported here, not as an
     "Exception ignored" at interpreter exit."""
@@ -194,7 +211,8 @@ def _echo_err(line: str) -> None:
         line = line.encode(encoding, "backslashreplace").decode(encoding)
     except LookupError:
         pass
-    click.echo(line, err=True)
+    with contextlib.suppress(OSError):  # stderr itself failing (2>/dev/full): the exit code still says it
+        click.echo(line, err=True)
 
 
 def _error(message: str) -> None:

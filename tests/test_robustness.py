@@ -324,6 +324,35 @@ def test_disk_full_stdout_is_exit_2() -> None:
     assert one_error_line(proc.stderr) == "Error: cannot write standard output: No space left on device"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("summary", "--input", "4", "dense:2"),
+        ("summary", "--input", "4", "dense:2", "--format", "json"),
+        ("kinds",),
+        ("models",),
+        ("export", "--to", "keras", "--input", "4", "dense:2"),
+        ("solve", "layer", "--input", "10", "--output", "8"),
+        ("verify", "--input", "4", "dense:2"),
+    ],
+)
+def test_closed_stdout_is_exit_2_in_every_command(args) -> None:
+    proc = cli_process(*args, shell_redirect=">&-")
+    assert proc.returncode == 2, proc.stderr
+    assert one_error_line(proc.stderr) == "Error: cannot write standard output: it is closed"
+
+
+def test_closed_stdout_with_an_output_file_still_writes_it(tmp_path: Path) -> None:
+    target = tmp_path / "d.svg"
+    proc = cli_process("diagram", "--input", "8x8x3", "conv:4,3", "-o", str(target), shell_redirect=">&-")
+    assert proc.returncode == 0 and target.read_text().startswith("<svg")
+
+
+def test_an_error_with_stderr_full_is_still_exit_2() -> None:
+    proc = cli_process("summary", "--input", "0", "dense:2", shell_redirect="2> /dev/full")
+    assert proc.returncode == 2 and proc.stderr == ""
+
+
 def test_closed_stdin_is_exit_2() -> None:
     proc = cli_process("summary", "-f", "-", shell_redirect="<&-")
     assert proc.returncode == 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from ..enums import SourceFormat
 from ..errors import Option, SpecError
@@ -89,29 +89,52 @@ _PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
-    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization."""
+    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization.
+
+    ``config.json`` is read through a counting limit (at most MAX_SPEC_BYTES inflated, in 1 MiB
+    steps), never trusting the size the zip declares: a small member that inflates to gigabytes
+    is refused after the limit, with the memory of one step."""
     import zipfile
     import zlib
 
     shown = source_name(name)
+    data: bytes | None = None
+    info: Any = None
+    empty = False
     try:
         with zipfile.ZipFile(file) as archive:
-            try:
-                info = archive.getinfo("config.json")
-            except KeyError:
-                raise SpecError(
-                    f"cannot read {shown}: the zip holds no config.json, so it is not a Keras .keras file"
-                ) from None
-            if info.file_size > MAX_SPEC_BYTES:
+            empty = not archive.infolist()
+            info = archive.NameToInfo.get("config.json")
+            if info is not None and not info.flag_bits & 0x1:  # bit 0: encrypted
+                data = _read_member(archive, info, shown)
+    except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
+        raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+        raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
+    if empty:
+        raise SpecError(f"cannot read {shown}: the zip is empty, so it is not a Keras .keras file")
+    if info is None:
+        raise SpecError(
+            f"cannot read {shown}: the zip holds no config.json, so it is not a Keras .keras file"
+        )
+    if data is None:
+        raise SpecError(f"cannot read {shown}: its config.json is encrypted (a password-protected zip)")
+    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json")
+
+
+def _read_member(archive: Any, info: Any, shown: str) -> bytes:
+    """A zip member's bytes, at most MAX_SPEC_BYTES of them counted as they inflate."""
+    chunks = []
+    total = 0
+    with archive.open(info) as member:
+        while chunk := member.read(2**20):
+            total += len(chunk)
+            if total > MAX_SPEC_BYTES:
                 raise SpecError(
                     f"cannot read {shown}: its config.json is larger than {MAX_SPEC_BYTES // 2**20} MiB"
                 )
-            data = archive.read(info)
-    except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
-        raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
-        raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
-    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json")
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _read_h5(file: str | IO[bytes], name: str) -> Spec:
