@@ -1,0 +1,160 @@
+"""Hardening round 3 (issue 28): solve layer bounded by arithmetic, hostile files bounded, invalid
+ONNX refused, messages that say what is wrong. Timing-independent: bounds are asserted through
+counts and limits, never through elapsed time."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cnncalc import formulas as F
+from cnncalc.errors import SpecError
+from cnncalc.solve import MAX_CHOICES, _axis_candidates, solve_layer
+
+from .helpers import run
+
+
+def one_line(result) -> str:
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2, result.stderr
+    assert len(lines) in (1, 2) and lines[0].startswith("Error: "), result.stderr
+    assert all(line.startswith("Hint: ") for line in lines[1:])
+    return lines[0]
+
+
+# ----------------------------------------------------------------------------- item 4: solve layer
+
+
+def brute_force(kind: str, pytorch: bool, mode, n: int, target: int, f: int, s: int, d: int):
+    """Every (padding, output_padding) giving ``target`` and the nearest reachable lengths, by
+    trying every padding below F_eff and every output_padding below max(S, D) (the documented
+    search space), with the frameworks' length formulas."""
+    f_eff = d * (f - 1) + 1
+    outs = []
+    if kind == "transposed" and pytorch:
+        for pad, op in itertools.product(range(f_eff), range(max(s, d))):
+            outs.append(((pad, op), (n - 1) * s - 2 * pad + d * (f - 1) + op + 1))
+    elif kind == "transposed":
+        same = mode[0] == "same"
+        for op in [None] if mode[1] == "none" else range(s):
+            outs.append(((0, op), F.keras_transposed_length(n, f_eff, s, same, op)))
+    elif pytorch:
+        top = min(f // 2 + 1, f_eff) if kind == "pool" else f_eff
+        for pad in range(top):
+            if n + 2 * pad < f_eff and not mode[1]:
+                continue
+            outs.append(((pad, None), F.padded_length(n, f_eff, s, pad, pad, mode[1])))
+    outs = [(key, out) for key, out in outs if out > 0]
+    exact = sorted(key for key, out in outs if out == target)
+    below = max((out for _, out in outs if out < target), default=None)
+    above = min((out for _, out in outs if out > target), default=None)
+    return exact, below, above
+
+
+@pytest.mark.parametrize(
+    ("kind", "pytorch", "mode"),
+    [
+        ("conv", True, ("int", False)),
+        ("pool", True, ("int", False)),
+        ("pool", True, ("int", True)),
+        ("transposed", True, ("int", False)),
+        ("transposed", False, ("same", "int")),
+        ("transposed", False, ("valid", "int")),
+        ("transposed", False, ("valid", "none")),
+    ],
+)
+def test_axis_search_by_arithmetic_equals_trying_every_padding(kind, pytorch, mode) -> None:
+    for n, target, f, s, d in itertools.product(
+        (1, 2, 5, 9), (1, 2, 3, 4, 7, 12, 20), range(1, 6), range(1, 4), range(1, 3)
+    ):
+        found, below, above = _axis_candidates(kind, pytorch, mode, n, target, (f,), (s,), (d,))
+        exact, want_below, want_above = brute_force(kind, pytorch, mode, n, target, f, s, d)
+        assert sorted((c.padding, c.output_padding) for c in found) == exact, (n, target, f, s, d)
+        assert all(c.out == target for c in found)
+        assert (below, above) == (want_below, want_above), (n, target, f, s, d)
+
+
+def test_a_huge_kernel_is_solved_without_enumerating_paddings() -> None:
+    # 100 -> 50 with a kernel of 2**31 - 1: floor((100 + 2p - K)/S) + 1 = 50 needs
+    # p = (K - 51)/2 = 1073741798 at stride 1 (hand derivation), found without trying ~2**31 pads.
+    solution = solve_layer(100, 50, kind="conv", convention="pytorch", kernel=2**31 - 1, stride=1, dilation=1)
+    assert [c.padding for c in solution.choices] == [(1073741798,)]
+    transposed = solve_layer(
+        100, 50, kind="transposed", convention="pytorch", kernel=10**6, stride=2, dilation=1
+    )
+    # (100 - 1)*2 - 2p + (10**6 - 1) + op + 1 = 50 -> p = 500074, op = 0
+    assert [(c.padding, c.output_padding) for c in transposed.choices] == [((500074,), (0,))]
+
+
+def test_sizes_past_the_int32_limit_are_refused() -> None:
+    with pytest.raises(SpecError, match="larger than the limit 2147483647"):
+        solve_layer(2**31, 50)
+
+
+def test_more_configurations_than_listed_are_refused_in_one_line() -> None:
+    # stride 10**6, kernel 10**6: every even output_padding below ~1.5e6 has a padding (see
+    # _axis_candidates), far more than MAX_CHOICES.
+    result = run(
+        "solve", "layer", "--input", "2", "--output", "1500000", "--kind", "transposed",
+        "--convention", "pytorch", "--kernel", "1000000", "--stride", "1000000", "--dilation", "1",
+    )  # fmt: skip
+    assert f"more than {MAX_CHOICES:,} configurations" in one_line(result)
+
+
+# ----------------------------------------------------------------------------- items 3, 5, 12: .keras zips
+
+
+def keras_zip(path: Path, config: bytes, *, declared: int | None = None, encrypted: bool = False) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", config)
+    data = bytearray(path.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    if declared is not None:  # a lying size: the local header and the central directory
+        struct.pack_into("<I", data, 22, declared)
+        struct.pack_into("<I", data, central + 24, declared)
+    if encrypted:  # general purpose flag bit 0
+        data[6] |= 1
+        data[central + 8] |= 1
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_encrypted_keras_zip_is_one_line(tmp_path: Path) -> None:
+    path = keras_zip(tmp_path / "e.keras", b"{}", encrypted=True)
+    assert "config.json is encrypted" in one_line(run("summary", "-f", str(path)))
+
+
+def test_a_keras_zip_is_read_with_a_counting_limit(tmp_path: Path, monkeypatch) -> None:
+    from cnncalc.io import files, sources
+
+    monkeypatch.setattr(sources, "MAX_SPEC_BYTES", 2**20)
+    monkeypatch.setattr(files, "MAX_SPEC_BYTES", 2**20)
+    big = b'{"name": "' + b" " * (3 * 2**20) + b'"}'
+    # declared larger than it is (the limit counts what inflates, not what is declared) ...
+    path = keras_zip(tmp_path / "big.keras", big, declared=100)
+    message = one_line(run("summary", "-f", str(path)))
+    assert "larger than 1 MiB" in message or "not a complete zip file" in message
+    # ... and honestly declared: refused after 1 MiB of inflated bytes
+    path = keras_zip(tmp_path / "honest.keras", big)
+    assert "its config.json is larger than 1 MiB" in one_line(run("summary", "-f", str(path)))
+
+
+def test_an_empty_zip_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.keras"
+    zipfile.ZipFile(path, "w").close()
+    assert one_line(run("summary", "-f", str(path))) == (
+        f"Error: cannot read {path}: the zip is empty, so it is not a Keras .keras file"
+    )
+
+
+def test_a_zip_without_config_is_not_called_incomplete(tmp_path: Path) -> None:
+    path = tmp_path / "other.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", json.dumps({}))
+    message = one_line(run("summary", "-f", str(path)))
+    assert "not a complete zip file" not in message and "holds no config.json" in message
