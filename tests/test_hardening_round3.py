@@ -158,3 +158,62 @@ def test_a_zip_without_config_is_not_called_incomplete(tmp_path: Path) -> None:
         archive.writestr("metadata.json", json.dumps({}))
     message = one_line(run("summary", "-f", str(path)))
     assert "not a complete zip file" not in message and "holds no config.json" in message
+
+
+# ----------------------------------------------------------------------------- item 9: start-up guard
+
+
+def python(code: str, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_importing_the_package_runs_no_import() -> None:
+    # The console script imports cnncalc before the launcher's guard: nothing may load then.
+    proc = python(
+        "import sys; before = set(sys.modules); import cnncalc; print(sorted(set(sys.modules) - before))"
+    )
+    assert proc.stdout.strip() == "['cnncalc']", proc.stdout + proc.stderr
+    proc = python(
+        "import sys; before = set(sys.modules); import cnncalc._launch; print(sorted(set(sys.modules) - before))"
+    )
+    assert proc.stdout.strip() == "['cnncalc', 'cnncalc._launch']", proc.stdout + proc.stderr
+
+
+def test_the_package_init_holds_no_runtime_import() -> None:
+    import ast
+
+    tree = ast.parse((Path(__file__).parent.parent / "cnncalc" / "__init__.py").read_text())
+    for statement in tree.body:
+        assert not isinstance(statement, (ast.Import, ast.ImportFrom)), ast.dump(statement)
+
+
+def test_ctrl_c_as_the_cli_loads_exits_130() -> None:
+    code = """
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "cnncalc.cli":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["cnncalc", "kinds"]
+from cnncalc._launch import main
+main()
+"""
+    proc = python(code)
+    assert proc.returncode == 130 and proc.stderr == "Error: interrupted\n", proc.stderr
+
+
+def test_ctrl_c_is_ignored_once_the_command_is_done() -> None:
+    # After the run, Ctrl-C cannot interrupt the interpreter's shutdown (threading._shutdown).
+    code = """
+import atexit, signal, sys
+atexit.register(lambda: sys.stderr.write(f"ignored={signal.getsignal(signal.SIGINT) is signal.SIG_IGN}"))
+sys.argv = ["cnncalc", "summary", "--input", "4", "dense:2", "--format", "json"]
+from cnncalc._launch import main
+main()
+"""
+    proc = python(code)
+    assert proc.returncode == 0 and proc.stderr == "ignored=True", proc.stderr
