@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -217,3 +218,159 @@ main()
 """
     proc = python(code)
     assert proc.returncode == 0 and proc.stderr == "ignored=True", proc.stderr
+
+
+# ----------------------------------------------------------------------------- item 5: hostile files
+
+
+def test_an_h5_read_that_never_ends_is_stopped_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    from cnncalc.io import sources
+
+    # The HDF5 library spinning forever, as on a fuzzed file: the child process is stopped.
+    monkeypatch.setattr(sources, "_H5_CHILD", "import time\ntime.sleep(600)")
+    monkeypatch.setattr(sources, "H5_SECONDS", 1.0)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    path = tmp_path / "spin.h5"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    message = one_line(run("summary", "-f", str(path)))
+    assert "the HDF5 library took longer than 1 s on it" in message
+
+
+def test_an_h5_model_config_over_the_limit_is_refused(tmp_path: Path, monkeypatch) -> None:
+    h5py = pytest.importorskip("h5py")
+    from cnncalc.io import sources
+
+    path = tmp_path / "big.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["model_config"] = json.dumps(
+            {"class_name": "Sequential", "config": {"name": "x" * 5000}}
+        )
+    monkeypatch.setattr(sources, "MAX_SPEC_BYTES", 1000)  # the child gets the limit from the parent
+    assert "its model_config is larger than" in one_line(run("summary", "-f", str(path)))
+
+
+def nested(count: int, inner: int) -> dict:
+    """A spec of ``count`` nested models of ``inner`` dense layers each (count*(inner+1) layers)."""
+    model = {"type": "model", "spec": {"layers": ["dense:2"] * inner}}
+    return {"input_shape": [2], "layers": [model] * count}
+
+
+def test_the_layer_limit_counts_nested_models(monkeypatch) -> None:
+    from cnncalc.io import loads, spec
+
+    monkeypatch.setattr(spec, "MAX_LAYERS", 30)
+    assert loads(json.dumps(nested(3, 9))).total_layers == 30  # 3 model rows + 27 inner layers
+    with pytest.raises(SpecError, match="31 layers .nested models' counted. is more than the limit 30"):
+        loads(json.dumps(nested(1, 30)))  # 1 + 30: each model alone is within the limit
+    result = run("summary", "-f", "-", input=json.dumps(nested(4, 9)))
+    assert "40 layers (nested models' counted) is more than the limit 30" in one_line(result)
+
+
+def test_the_layer_limit_holds_for_python_code(tmp_path: Path, monkeypatch) -> None:
+    from cnncalc.io import spec
+
+    monkeypatch.setattr(spec, "MAX_LAYERS", 5)
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import keras\nm = keras.Sequential([keras.Input((4,))" + ", keras.layers.Dense(2)" * 6 + "])\n"
+    )
+    assert "6 layers (nested models' counted) is more than the limit 5" in one_line(
+        run("summary", "-f", str(path))
+    )
+
+
+def test_python_code_over_the_size_limit_is_refused_before_parsing(tmp_path: Path, monkeypatch) -> None:
+    from cnncalc.io import python_source
+
+    monkeypatch.setattr(python_source, "MAX_PYTHON_CHARS", 200)
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import keras\nm = keras.Sequential([keras.Input((4,))" + ", keras.layers.Dense(2)" * 20 + "])\n"
+    )
+    assert "characters is more than the limit 200" in one_line(run("summary", "-f", str(path)))
+
+
+# ----------------------------------------------------------------------------- items 11, 5, 12: ONNX
+
+
+def onnx_graph(*nodes, dims=(1, 3, 8, 8)):
+    from cnncalc.io.onnx import Graph, Node, Tensor
+
+    conv = Node("Conv", "c", ("x", "w"), ("y",))
+    return Graph((("x", dims),), {"w": Tensor((4, 3, 1, 1))}, (conv, *(Node(*n) for n in nodes)), "g")
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        # ONNX's checker and runtime: Unsqueeze axes lie in [-r, r), r the output rank (4 + 1)
+        (("Unsqueeze", "u", ("y",), ("z",), {"axes": [5]}), "axis 5 is out of range for rank 5"),
+        (
+            ("Unsqueeze", "u", ("y",), ("z",), {"axes": [2**40]}),
+            "axis 1099511627776 is out of range for rank 5",
+        ),
+        (("Unsqueeze", "u", ("y",), ("z",), {"axes": [1, -5]}), "axes [1, -5] repeat an axis"),
+        (("Squeeze", "s", ("y",), ("z",), {"axes": [-5]}), "axis -5 is out of range for rank 4"),
+        (("Relu", "r", ("y",), ("y",)), "writes 'y', which another node"),  # SSA: one writer per tensor
+        (("Relu", "r", ("y",), ("w",)), "writes 'w', which another node, an input or an initializer"),
+    ],
+)
+def test_invalid_onnx_is_refused_as_the_checker_would(node, message) -> None:
+    from cnncalc.io.onnx import convert
+
+    with pytest.raises(SpecError, match=re.escape(message)):
+        convert(onnx_graph(node))
+
+
+def test_an_onnx_node_chain_over_the_layer_limit_is_refused_before_reading(monkeypatch) -> None:
+    from cnncalc.io import onnx
+
+    monkeypatch.setattr(onnx, "MAX_LAYERS", 10)
+    nodes = [("Relu", f"r{i}", (f"t{i}" if i else "y",), (f"t{i + 1}",)) for i in range(10)]
+    with pytest.raises(SpecError, match="11 nodes is more than the limit 10 layers"):
+        onnx.convert(onnx_graph(*nodes))
+
+
+def test_onnx_size_limit_errors_name_the_file(monkeypatch) -> None:
+    from cnncalc.io import onnx
+
+    monkeypatch.setattr(onnx, "decode_model", lambda data, name: onnx_graph(dims=(1, 3, 2**40, 8)))
+    with pytest.raises(SpecError, match=r"^m\.onnx: input 'x'.*larger than the limit 2147483647"):
+        onnx.read_onnx(b"", "m.onnx")
+
+
+# ----------------------------------------------------------------------------- item 12: Python messages
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["x = " + "+".join(["1"] * 100_000), "x = " + "lambda: " * 3000 + "1", "x = " + "(" * 300 + ")" * 300],
+)
+def test_python_parser_failures_give_a_reason(tmp_path: Path, code) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(f"import keras\n{code}\nm = keras.Sequential([keras.layers.Dense(2)])\n")
+    message = one_line(run("summary", "-f", str(path)))
+    assert "not valid Python" in message and not message.rstrip().endswith(":"), message
+
+
+def test_a_name_over_the_integer_limit_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import keras\nN = "
+        + "9" * 25
+        + "\nm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(N)])\n"
+    )
+    message = one_line(run("summary", "-f", str(path)))
+    assert "N (line 2): a number larger than the limit 2**63 - 1" in message
+
+
+def test_a_utf8_bom_python_file_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_bytes(
+        b"\xef\xbb\xbfimport keras\nm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])\n"
+    )
+    result = run("summary", "-f", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["total_params"] == 10  # 4*2 + 2
