@@ -204,8 +204,8 @@ def test_only_the_launcher_exits_the_process() -> None:
 
 
 def test_every_command_is_a_module_of_its_own() -> None:
-    from cnncalc.cli import cli
+    from cnncalc.cli import all_commands
 
-    for name, command in cli.commands.items():
+    for name, command in all_commands().items():
         assert command.callback is not None
         assert command.callback.__module__ == f"cnncalc.cli.{name}", (name, command.callback.__module__)

@@ -7,7 +7,6 @@ types and the options several commands share; each command is a module of its ow
 
 from __future__ import annotations
 
-from .app import cli, main
-from .verify import PROGRESS_SECONDS
+from .app import all_commands, cli, main
 
-__all__ = ["PROGRESS_SECONDS", "cli", "main"]
+__all__ = ["all_commands", "cli", "main"]

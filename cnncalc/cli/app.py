@@ -1,6 +1,7 @@
 """The ``cnncalc`` command group: its commands, and the one place a run becomes an exit code.
 
-Each command lives in a module of its own (``cnncalc/cli/<command>.py``) and only parses options,
+Each command lives in a module of its own (``cnncalc/cli/<command>.py``, loaded when it runs) and
+only parses options,
 calls the library and renders; what a failure prints and which code it exits with is decided
 once, by the exception's class (:mod:`cnncalc.cli.failures`).
 """
@@ -8,6 +9,7 @@ once, by the exception's class (:mod:`cnncalc.cli.failures`).
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 from typing import Any
 
@@ -19,6 +21,17 @@ from .failures import ClosedOutput, Interrupted, PipeClosed, carried, exit_code_
 
 class CnncalcGroup(click.Group):
     """A group whose every failure is one line on stderr with a meaningful exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, its module imported on first use: a run loads only the command it runs
+        (start-up time), while ``--help`` and completion still list them all."""
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module = importlib.import_module(f"{__package__}.{COMMANDS[cmd_name]}")
+            self.add_command(getattr(module, cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with carried():  # `cnncalc --help | head` writes while the context is made
@@ -70,27 +83,34 @@ def cli() -> None:
     \b
     Example:
       cnncalc summary --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
+
+    \b
+    `cnncalc help COMMAND` (or COMMAND --help) for a command's options and examples.
+    Shell completion (bash): eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"; zsh and fish in docs/cli.md.
     """
 
 
-def _register() -> None:
-    """Add every command, in the order ``cnncalc --help`` has always listed them (by name)."""
-    from .check import check
-    from .counters import counters
-    from .diagram import diagram
-    from .explain import explain
-    from .export import export
-    from .kinds import kinds
-    from .models import models
-    from .solve import solve
-    from .summary import summary
-    from .verify import verify
+#: Command name -> the module under cnncalc/cli/ that defines it (as an attribute of that name).
+COMMANDS = {
+    "check": "check",
+    "counters": "counters",
+    "diagram": "diagram",
+    "explain": "explain",
+    "export": "export",
+    "help": "help",
+    "kinds": "kinds",
+    "models": "models",
+    "solve": "solve",
+    "summary": "summary",
+    "verify": "verify",
+}
 
-    for command in (summary, counters, diagram, export, explain, verify, check, models, solve, kinds):
-        cli.add_command(command)
 
-
-_register()
+def all_commands() -> dict[str, click.Command]:
+    """Every command by name, each module loaded (help pages, docs, tests)."""
+    ctx = click.Context(cli)
+    found = {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}
 
 
 def main() -> int:

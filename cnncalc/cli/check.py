@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -14,7 +15,7 @@ from .options import (
 )
 
 
-@click.command()
+@click.command(short_help="Check spec files against their expectations (CI gate).")
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
 @click.option(
     "--format",
@@ -74,9 +75,16 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, wid
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
         emit(check_report(results), width, soft_wrap=True)
+    # Diagnostics also on stderr, one line per unreadable spec, for CI logs and redirected
+    # reports; not when the table already said it on the same terminal.
+    same_screen = fmt == "table" and _terminal(sys.stdout) and _terminal(sys.stderr)
     for result in results:
-        if result.error:  # diagnostics also on stderr, one line per unreadable spec
+        if result.error and not same_screen:
             error(result.error)
     if any(result.empty and result.error for result in results):
         click.echo("Hint: --allow-empty lets a spec with nothing to check pass", err=True)
     click.get_current_context().exit(run.exit_code)
+
+
+def _terminal(stream: Any) -> bool:
+    return stream is not None and stream.isatty()
