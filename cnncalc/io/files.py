@@ -14,7 +14,6 @@ import re
 import signal
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -160,6 +159,8 @@ def write_atomic(path: str, data: bytes | str) -> None:
         mode = 0o666 & ~umask
     except OSError as err:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
+    import tempfile  # only a write needs it: summary's start-up skips it
+
     directory, name = os.path.split(target)
     _remove_stale(directory, name)
     with _removed_on_sigterm() as temps:
