@@ -135,3 +135,119 @@ def test_convention_torch_is_pytorch() -> None:
 
     assert Convention.parse("Torch", "convention") is Convention.PYTORCH
     assert Convention.parse("tf.keras", "convention") is Convention.KERAS
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "model_code"
+
+
+def test_check_gates_the_model_code_itself(tmp_path: Path) -> None:
+    # The PyTorch CIFAR tutorial's Net: 62,006 parameters (torch's sum(p.numel()), written by
+    # make_expected.py); a snapshot of it passes, and the same check fails once the code changes.
+    net = tmp_path / "net.py"
+    net.write_text((FIXTURES / "pytorch_cifar_tutorial.py").read_text())
+    snap = tmp_path / "net.cnncalc.json"
+    made = invoke("summary", "-f", str(net), "--format", "json", "-o", str(snap))
+    assert made.exit_code == 0 and '"total_params": 62006' in snap.read_text()
+    ok = invoke("check", str(net), "--expect", str(snap))
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    net.write_text(net.read_text().replace("nn.Linear(84, 10)", "nn.Linear(84, 100)"))
+    changed = invoke("check", str(net), "--expect", str(snap))
+    # fc3: 84*100 + 100 = 8,500 params instead of 850
+    assert changed.exit_code == 1 and "850" in changed.stdout and "8,500" in changed.stdout
+    updated = invoke("check", str(net), "--expect", str(snap), "--update")
+    assert updated.exit_code == 0 and "layer 12 fc3: params 850 -> 8,500" in updated.stderr
+    assert invoke("check", str(net), "--expect", str(snap)).exit_code == 0
+    assert '"total_params": 69656' in snap.read_text()  # 62,006 - 850 + 8,500
+
+
+def test_check_model_options_go_with_expect(tmp_path: Path) -> None:
+    result = invoke("check", "x.json", "--input", "3x32x32")
+    assert result.exit_code == 2 and "--input goes with --expect FILE" in result.stderr
+    two = invoke("check", "a.py", "b.py", "--expect", "s.json")
+    assert two.exit_code == 2 and "--expect checks one model" in two.stderr
+
+
+def test_check_of_model_code_alone_says_how_to_gate_it() -> None:
+    result = invoke("check", str(FIXTURES / "pytorch_cifar_tutorial.py"))
+    assert result.exit_code == 2 and "--expect FILE" in result.stderr
+
+
+def test_solve_layer_never_splits_a_spec_or_a_call_token() -> None:
+    import json
+
+    args = ("solve", "layer", "--input", "224x160", "--output", "112x80", "--convention", "pytorch")
+    choices = json.loads(invoke(*args, "--format", "json").stdout)["choices"][:20]
+    for width in ("60", "80"):
+        screen = invoke(*args, "--width", width, "--limit", "20").stdout
+        cells = " ".join(screen.replace("│", " ").split())
+        for choice in choices:
+            assert choice["spec"] in cells.split(), (width, choice["spec"])
+            for token in (choice["keras"] + " " + choice["pytorch"]).split():
+                assert token in cells.split(), (width, token)
+
+
+def test_footers_wrap_with_their_indent() -> None:
+    screen = invoke(
+        "solve", "layer", "--input", "224", "--output", "112", "--width", "50", "--limit", "1"
+    ).stdout
+    after_table = screen.split("┘\n", 1)[1]
+    assert all(line.startswith(" ") for line in after_table.splitlines()), after_table
+    summary = invoke("summary", "--model", "vgg16", "--width", "40").stdout
+    footer_lines = summary.split("┘\n")[-1].splitlines()
+    assert len(footer_lines) > 6 and all(line.startswith(" ") for line in footer_lines), footer_lines
+
+
+def test_a_summary_renders_itself_in_a_notebook() -> None:
+    import cnncalc
+
+    s = cnncalc.summarize(["conv:16,2,2,valid", "conv:32,3,padding=same"], input_shape="200x200x1")
+    html = s._repr_html_()  # type: ignore[attr-defined]
+    markdown = s._repr_markdown_()  # type: ignore[attr-defined]
+    # the course example: 80 and 4,640 params (K*F*F*D_in + K), 4,720 in all
+    assert "<table" in html and "4,640" in html
+    assert markdown.startswith("|") or "| " in markdown
+    assert "4,640" in markdown and "4,720" in markdown
+
+
+def test_zoo_names_follow_the_convention() -> None:
+    import json
+
+    def total(*args: str) -> int:
+        return json.loads(invoke("summary", "--format", "json", *args).stdout)["total_params"]
+
+    # Keras Applications' ResNet50: 25,636,712 (BN statistics are non-trainable params);
+    # torchvision's resnet50: sum(p.numel()) = 25,557,032 (its BN statistics are buffers).
+    assert total("--model", "resnet50") == 25_636_712
+    assert total("--model", "resnet50", "--convention", "pytorch") == 25_557_032
+    missing = invoke("summary", "--model", "resnet51")
+    assert missing.exit_code == 2 and "Hint: did you mean resnet50" in missing.stderr
+
+
+def test_lower_case_calls_read_under_the_convention_in_force() -> None:
+    import json
+
+    # Keras's Conv2D(16, 2) on 28x28x1: 16*(2*2*1) + 16 = 80 params, 27x27x16 out
+    keras = json.loads(invoke("summary", "--input", "28x28x1", "conv2d(16,2)", "--format", "json").stdout)
+    assert keras["total_params"] == 80 and keras["output_shape"] == [27, 27, 16]
+    # PyTorch's nn.Conv2d(1, 16, 2) on 1x28x28: the same 80 params, 16x27x27 out
+    torch = json.loads(
+        invoke(
+            "summary", "--convention", "pytorch", "--input", "1x28x28", "conv2d(1,16,2)", "--format", "json"
+        ).stdout
+    )
+    assert torch["total_params"] == 80 and torch["output_shape"] == [16, 27, 27]
+
+
+def test_narrow_tables_keep_related_things_together(tmp_path: Path) -> None:
+    # models: Params and Published side by side at 60 columns (they are compared)
+    models = invoke("models", "--width", "60").stdout
+    header = next(line for line in models.splitlines() if "Params" in line)
+    assert "Published" in header
+    # check: "layer 2 max_pooling2d" is one line in the Where column at 40 columns
+    spec = tmp_path / "m.json"
+    spec.write_text(
+        '{"input_shape": [8, 8, 1], "layers": ["conv:4,3", "maxpool:2"],'
+        ' "expect": {"layers": {"2": {"output_shape": [2, 2, 4]}}}}'
+    )
+    result = invoke("check", str(spec), "--width", "40")
+    assert result.exit_code == 1 and "layer 2 max_pooling2d" in result.stdout  # 6x6x4 -> 3x3x4
