@@ -1,9 +1,9 @@
 """The naming and escaping layer of ``cnncalc export``: no text from an input file becomes code.
 
-Every string that reaches generated code comes from here, either as a Python literal
-(:func:`literal`, ``repr`` of the value, which Python reads back as the same string whatever it
-holds: quotes, newlines, ``\\N``, ``\"\"\"``) or as an identifier from a :class:`Names` allocator,
-which gives each name a valid Python identifier that is
+Every string that reaches generated code is either a Python literal (``repr`` of the value, which
+Python reads back as the same string whatever it holds: quotes, newlines, ``\\N``, ``\"\"\"``;
+the exporters write names as ``{name!r}`` and the docstring through :func:`docstring`) or an
+identifier from a :class:`Names` allocator, which gives each name a valid Python identifier that is
 
 * normalised as the parser normalises identifiers (NFKC, PEP 3131), so two names Python would read
   as one (``fi`` and the ligature ``ﬁ``) get different identifiers;
@@ -42,11 +42,6 @@ MODULE_ATTRIBUTES = frozenset(
 )
 
 _NOT_ASCII_WORD = re.compile(r"[^0-9A-Za-z_]")
-
-
-def literal(value: str) -> str:
-    """``value`` as a Python string literal (``repr``: every quote, backslash and line break escaped)."""
-    return repr(value)
 
 
 def docstring(text: str) -> str:
@@ -88,9 +83,6 @@ class Names:
     def take(self, name: str) -> None:
         """Mark an identifier the code binds itself as taken."""
         self._taken.add(name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._taken
 
     def new(self, name: str) -> str:
         """A fresh identifier for ``name``, unique among all given or taken so far."""
