@@ -28,7 +28,10 @@ from .enums import (
     Count,
     Counter,
     DataFormat,
+    Device,
     ExportTarget,
+    Mixed,
+    Optimizer,
     OutputFormat,
     SourceFormat,
 )
@@ -224,6 +227,9 @@ class SizeType(click.ParamType):
 
     name = "size"
 
+    def __init__(self, flag: str = "--max-memory") -> None:
+        self.flag = flag
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
@@ -244,7 +250,7 @@ class SizeType(click.ParamType):
                 raise ValueError(value)
             return int(float(match.group(1)) * scale[match.group(2).rstrip("b")])
         except (ValueError, OverflowError):  # OverflowError: 1e999 is infinite
-            raise SpecError(f"--max-memory {value!r} is not a size like 2GiB or 512MB") from None
+            raise SpecError(f"{self.flag} {value!r} is not a size like 2GiB or 512MB") from None
 
 
 class ColumnsType(click.ParamType):
@@ -1232,6 +1238,164 @@ def kinds(names: tuple[str, ...]) -> None:
             also = f" (also {', '.join(alias)})" if alias else ""
             given = "required" if default is None else f"default {default}"
             click.echo(f"  {position}. {arg}{also}: {given}")
+
+
+# ---- cnncalc memory, cnncalc solve batch (issue 27): one block, to move as cli/memory.py ----
+
+
+def memory_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--train``, ``--optimizer``, ``--mixed``, ``--device``: what the memory figures assume."""
+    decorators = [
+        click.option(
+            "--train/--inference",
+            "training",
+            default=False,
+            help="Whose peak decides (solve batch) and the headline figure: training's (params, "
+            "gradients, optimizer state, saved tensors, backward) or inference's [default: inference].",
+        ),
+        click.option(
+            "--optimizer",
+            type=click.Choice([o.value for o in Optimizer], case_sensitive=False),
+            default=Optimizer.ADAM.value,
+            show_default=True,
+            help="Optimizer whose state is counted: sgd none, momentum and rmsprop one tensor per "
+            "parameter, adam and adamw two.",
+        ),
+        click.option(
+            "--mixed",
+            type=click.Choice([m.value for m in Mixed], case_sensitive=False),
+            default=None,
+            help="Mixed precision (torch.autocast): activations in fp16/bf16, fp32 master weights "
+            "and gradients, the half copies of conv/linear weights kept for backward.",
+        ),
+        click.option(
+            "--device",
+            type=click.Choice([d.value for d in Device], case_sensitive=False),
+            default=Device.CUDA.value,
+            show_default=True,
+            help="Where it runs: dropout keeps a 1-byte mask on cuda, a mask in the value's dtype on cpu.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _memory_summary(model_args: ModelArgs, dtype: str | None, mixed: str | None) -> Summary:
+    """The model with nested models expanded (memory follows each op); ``--mixed`` keeps fp32 masters."""
+    from dataclasses import replace
+
+    if mixed is not None and dtype not in (None, "float32"):
+        raise click.UsageError(
+            f"--mixed {mixed} keeps fp32 master weights: --dtype {dtype} contradicts it",
+            click.get_current_context(silent=True),
+        )
+    return replace(model_args, expand=True).summarize(dtype)
+
+
+@cli.command()
+@model_options
+@dtype_option
+@click.option("--batch", type=click.IntRange(1, 2**40), default=1, show_default=True, help="Batch size.")
+@memory_options
+@click.option("--all", "all_layers", is_flag=True, help="Show each layer's part (saved, live bytes).")
+@format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
+@output_option
+@width_option
+def memory(
+    model_args: ModelArgs,
+    dtype: str | None,
+    batch: int,
+    training: bool,
+    optimizer: str,
+    mixed: str | None,
+    device: str,
+    all_layers: bool,
+    fmt: str,
+    output: str | None,
+    width: int | None,
+) -> None:
+    """Memory to run or train the model at a batch size, by PyTorch's autograd rules.
+
+    Parameters, buffers, gradients, optimizer state, the bytes autograd keeps for backward (op by
+    op: max-pool's int64 indices, BatchNorm's input and statistics, ReLU's output, dropout's
+    mask; views and in-place ops share storage), and the inference and training peaks.
+    docs/memory.md gives the rules and their sources.
+
+    \b
+    Examples:
+      cnncalc memory --model torchvision/resnet50 --batch 32 --train --optimizer adam
+      cnncalc memory --model torchvision/resnet18 --batch 8 --train --mixed bf16 --format json
+      cnncalc memory --convention pytorch --input 3x224x224 conv:64,3,1,1 relu:inplace=true --all
+    """
+    from .memory import memory as run_memory
+    from .render import memory as render
+
+    refuse_width(width, fmt)
+    result = _memory_summary(model_args, dtype, mixed)
+    report = run_memory(
+        result, batch=batch, training=training, optimizer=optimizer, mixed=mixed, device=device
+    )
+    if fmt == "table":
+        emit(render.memory_table(report, all_layers), width, output)
+    elif fmt == "markdown":
+        write_output(render.memory_markdown(report, all_layers), output)
+    else:
+        write_output(render.memory_json(report, all_layers), output)
+
+
+@solve.command("batch")
+@model_options
+@dtype_option
+@click.option(
+    "--memory",
+    "budget",
+    type=SizeType("--memory"),
+    required=True,
+    metavar="SIZE",
+    help="The memory to fit in (e.g. 16GiB, 24GB, 8e9).",
+)
+@memory_options
+@format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
+@width_option
+def solve_batch(
+    model_args: ModelArgs,
+    dtype: str | None,
+    budget: int,
+    training: bool,
+    optimizer: str,
+    mixed: str | None,
+    device: str,
+    fmt: str,
+    width: int | None,
+) -> None:
+    """The largest batch whose peak memory fits in --memory, with the figures for N and N+1.
+
+    The training peak with --train, else the inference peak (see `cnncalc memory`). Exit 1
+    when even batch 1 does not fit (the reason is printed).
+
+    \b
+    Examples:
+      cnncalc solve batch --memory 16GiB --model torchvision/resnet50 --train --optimizer adam --mixed bf16
+      cnncalc solve batch --memory 8GB --model vgg16
+    """
+    from .memory import largest_batch
+    from .render import memory as render
+
+    refuse_width(width, fmt)
+    result = _memory_summary(model_args, dtype, mixed)
+    answer = largest_batch(result, budget, training=training, optimizer=optimizer, mixed=mixed, device=device)
+    if fmt == "json":
+        click.echo(render.batch_json(answer), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.batch_markdown(answer), nl=False)
+    else:
+        emit(render.batch_table(answer), width)
+    if answer.fits is None:
+        click.get_current_context().exit(1)
+
+
+# ---- end of the memory block ----
 
 
 def main() -> None:
