@@ -342,7 +342,8 @@ def _inference_live(
     summary: Summary, rows: tuple[LayerRow, ...], tensor_bytes: Callable[[Shape], Bytes]
 ) -> list[Bytes]:
     """Activations alive while each layer runs at inference: a storage lives from the layer that
-    makes it to the last layer reading any tensor on it (to the end for a model output)."""
+    makes it to the last layer reading any tensor on it (to the end for a model output; the
+    input, which the caller holds, throughout)."""
     store = _Storages()
     born: list[int] = []
     for name, shape in summary.model_inputs:
@@ -363,6 +364,8 @@ def _inference_live(
     for row in rows:
         if row.name not in read:  # a model output lives to the end
             last[store.tensors[row.name][0]] = len(rows)
+    for name, _ in summary.model_inputs:  # the caller holds the batch through the pass
+        last[store.tensors[name][0]] = len(rows)
     live = []
     for position in range(len(rows)):
         total = ZERO

@@ -155,7 +155,10 @@ def module_layer(m: nn.Module) -> dict:
         if isinstance(m, nn.GELU):
             assert m.approximate == "none"
         return {"type": "Activation", "activation": activations[type(m)], **inplace(m)}
-    if isinstance(m, (nn.Dropout, StochasticDepth)):
+    if isinstance(m, StochasticDepth):  # one draw per sample ("row") or per batch
+        noise = [None, 1, 1, 1] if m.mode == "row" else [1, 1, 1, 1]
+        return {"type": "Dropout", "rate": m.p, "noise_shape": noise}
+    if isinstance(m, nn.Dropout):
         return {"type": "Dropout", "rate": m.p}
     if isinstance(m, nn.Flatten):
         assert m.start_dim == 1 and m.end_dim == -1

@@ -100,20 +100,54 @@ class Identity(Layer):
         return unchanged(w, "identity at inference")
 
 
+def _noise_shape(value: Any, rank: int) -> tuple[int | None, ...]:
+    """Keras's ``noise_shape``: one entry per axis, the batch axis first; ``None`` (null) takes
+    the input's size, 1 shares one draw along the axis."""
+    if not isinstance(value, (list, tuple)) or not 2 <= len(value) <= 9:
+        raise SpecError(f"expected a shape with the batch axis first, like [null, 1, 1, 1], got {value!r}")
+    return tuple(None if v is None else A.positive_int(v) for v in value)
+
+
 @kind
 class Dropout(Identity):
-    """Dropout(rate): identity at inference, no parameters."""
+    """Dropout(rate, noise_shape): identity at inference, no parameters. ``noise_shape`` (Keras)
+    draws one value per cell of that shape: ``[null, 1, 1, 1]`` drops whole samples, which is
+    torchvision's ``StochasticDepth(p, "row")``."""
 
     rate: float = A.required(A.rate, aliases=("p",))
+    noise_shape: tuple[int | None, ...] | None = A.arg(A.optional(_noise_shape))
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.noise_shape is None:
+            del out["noise_shape"]  # the input's own shape
+        return out
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        noise = self.noise_shape
+        if noise is not None:
+            if len(noise) != len(shape) + 1:
+                raise ShapeError(
+                    f"noise_shape {list(noise)} has {len(noise)} axes, the input {fmt_shape(shape)} "
+                    f"has {len(shape) + 1} with the batch axis"
+                )
+            for size, n in zip(noise[1:], shape, strict=True):
+                if size not in (None, 1, n):
+                    raise ShapeError(f"noise_shape {list(noise)} does not broadcast to {fmt_shape(shape)}")
         return LayerOutput(shape=shape)
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """A mask of the input's size (``native_dropout``'s bool ``result1`` on CUDA; on CPU
         ``_dropout_impl``'s noise ``empty_like(input)``, kept by ``MulBackward0``); nothing at
-        rate 0 (``_dropout_impl`` returns the input)."""
-        return (Keep(Source.NEW, elements=math.prod(output), elem=Elem.MASK),) if self.rate else ()
+        rate 0 (``_dropout_impl`` returns the input). With ``noise_shape``, the noise tensor of
+        that shape in the value's dtype (torchvision's ``stochastic_depth``: ``input * noise``)."""
+        if not self.rate:
+            return ()
+        if self.noise_shape is None:
+            return (Keep(Source.NEW, elements=math.prod(output), elem=Elem.MASK),)
+        batch, *axes = self.noise_shape
+        elements = math.prod(n if size is None else size for size, n in zip(axes, output, strict=True))
+        return (Keep(Source.NEW, elements=elements, batched=batch != 1),)
 
     def output_storage(self, training: bool) -> Storage:
         """A new tensor in training; the input itself at inference or at rate 0."""
