@@ -125,12 +125,13 @@ def test_mixed_precision_keeps_half_activations_and_the_weight_copies() -> None:
 
 
 def test_inference_peak_by_hand() -> None:
-    # batch 2: x 3x32x32 (24,576 B), conv1 8x30x30 (57,600 B), relu (57,600 B), conv2 8x28x28
-    # (50,176 B). x dies after conv1; at relu both conv1's output and relu's are alive: 115,200
-    # bytes, which is also torch's profiler peak for this stack. Params: 224 + 584 floats.
+    # batch 2: x 3x32x32 (24,576 B, held by the caller throughout), conv1 8x30x30 (57,600 B),
+    # relu (57,600 B), conv2 8x28x28 (50,176 B). At relu, conv1's output and relu's are alive
+    # besides x: 24,576 + 115,200 bytes; torch's profiler peak for this stack is the same 115,200
+    # allocated bytes. Params: 224 + 584 floats.
     s = _model("Conv2d:3,8,3", "ReLU", "Conv2d:8,8,3", shape=(3, 32, 32))
     r = memory(s, batch=2)
-    assert r.inference_peak_bytes == 115_200 + (224 + 584) * 4
+    assert r.inference_peak_bytes == 24_576 + 115_200 + (224 + 584) * 4
     assert r.inference_peak_layer == "re_lu"
 
 
