@@ -198,7 +198,5 @@ def test_cli_memory_json_keys_and_solve_batch_exit_codes() -> None:
 def test_cli_errors_are_one_line() -> None:
     bad = run("solve", "batch", "--memory", "lots", "--model", "torchvision/resnet18")
     assert bad.exit_code == 2 and "--memory 'lots' is not a size" in bad.stderr
-    keras = run("memory", "conv:4,3", "relu:inplace=true", "--input", "8x8x3")
-    assert keras.exit_code == 2 and "--convention pytorch" in keras.stderr
     mixed = run("memory", "--model", "torchvision/resnet18", "--mixed", "bf16", "--dtype", "float16")
     assert mixed.exit_code == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from ..enums import Category, Convention, DataFormat, Operator
-from ..errors import Option, ShapeError, SpecError
+from ..enums import Category, DataFormat, Operator
+from ..errors import ShapeError, SpecError
 from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape, keras_axis_index, split_channels
 from . import args as A
 from .autograd import (
@@ -188,7 +188,9 @@ class Elementwise(Layer):
 
 class InPlace(Elementwise):
     """Activations PyTorch can apply in place (``nn.ReLU(inplace=True)``): the output overwrites
-    the input, so it needs no memory of its own. PyTorch only: Keras has no in-place layers."""
+    the input, so it needs no memory of its own. PyTorch's argument: Keras has no in-place
+    layers (its export leaves it out), so a spec that says it is read as written, whatever the
+    convention (``nn.ReLU(inplace=True)`` is PyTorch code under any)."""
 
     inplace: bool
 
@@ -197,15 +199,6 @@ class InPlace(Elementwise):
         if not self.inplace:
             del out["inplace"]  # the default, and an argument Keras does not know
         return out
-
-    def check_inplace(self, ctx: Context) -> None:
-        """``inplace=True`` is PyTorch's (Keras layers never overwrite their input)."""
-        if self.inplace and ctx.convention is not Convention.PYTORCH:
-            raise SpecError(
-                "inplace=True is PyTorch's nn.ReLU(inplace=True) (use ",
-                Option("convention", "pytorch"),
-                "); Keras layers have no in-place form",
-            )
 
     def output_storage(self, training: bool) -> Storage:
         return Storage.INPLACE if self.inplace else Storage.NEW
@@ -230,7 +223,6 @@ class Activation(InPlace):
     inplace: bool = A.arg(A.boolean, False)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        self.check_inplace(ctx)
         if self.inplace and self.activation == "glu":
             raise SpecError("glu halves the last axis: it cannot be applied in place")
         return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
@@ -266,7 +258,6 @@ class ReLU(InPlace):
         return out
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        self.check_inplace(ctx)
         return LayerOutput(shape=shape, ops=math.prod(shape))
 
     def activation_name(self) -> str:
