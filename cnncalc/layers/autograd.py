@@ -84,6 +84,10 @@ KEEP_OUTPUT = Keep(Source.OUTPUT)
 #: ``sigmoid: sigmoid_backward(grad, result)``, ``tanh``, ``_softmax``, ``_log_softmax``, ``elu``
 #: written with result only in place): they keep their output; in place that is their input's storage.
 SAVES_RESULT = frozenset({"relu", "sigmoid", "tanh", "softmax", "log_softmax", "exponential"})
+#: Activations whose in-place form is written with the result (``elu_``/``selu_``/``celu_``:
+#: ``elu_backward(grad, ..., is_result=true, result)``, ``leaky_relu_: result``), though the
+#: out-of-place one reads ``self``.
+RESULT_IN_PLACE = frozenset({"elu", "selu", "celu", "leaky_relu"})
 #: Activations that keep nothing (identity).
 SAVES_NOTHING = frozenset({"linear"})
 
@@ -95,11 +99,11 @@ def activation_keeps(name: str, elements: int, inplace: bool = False) -> tuple[K
     the input (gelu, silu, hardswish, hardtanh/relu6, leaky_relu, elu, ...: their formulas read
     ``self``). In place, the input is overwritten, so an op whose formula reads ``self`` keeps a
     copy of it (autograd's ``original_self = self.clone()``, measured: a ``CloneBackward0``
-    tensor), while relu's result is the shared storage itself.
+    tensor), while relu's result is the shared storage itself (elu's too, in place).
     """
     if name in SAVES_NOTHING:
         return ()
-    if name in SAVES_RESULT:
+    if name in SAVES_RESULT or (inplace and name in RESULT_IN_PLACE):
         return (KEEP_OUTPUT,)
     return (Keep(Source.NEW, elements=elements),) if inplace else (kept_input(),)
 
