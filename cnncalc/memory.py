@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .enums import Device, Mixed, Optimizer
+from .enums import Convention, Device, Mixed, Optimizer
 from .errors import SpecError, describe_layer
 from .geometry import Shape
 from .layers.autograd import Elem, Keep, Source, Storage, kept_input
@@ -330,10 +330,12 @@ def _kept_storage(
     if keep.source is Source.OUTPUT:
         return train.tensors[row.name][0]
     if keep.source is Source.WEIGHT:
-        if settings.mixed is None or row.layer is None:
+        keras_copy = keep.layout_copy and summary.convention is Convention.KERAS
+        if row.layer is None or (settings.mixed is None and not keras_copy):
             return None  # the parameter itself
         shapes = row.layer.weight_shapes(row.input_shape, summary.context)
-        return train.new(Bytes(0, math.prod(shapes[keep.weight]) * HALF_BYTES))  # autocast's copy
+        size = HALF_BYTES if settings.mixed is not None else value  # autocast's copy, or Keras's permuted one
+        return train.new(Bytes(0, math.prod(shapes[keep.weight]) * size))
     size = keep.elements * _elem_bytes(keep.elem, value, settings.device)
     return train.new(Bytes(size, 0) if keep.batched else Bytes(0, size))
 

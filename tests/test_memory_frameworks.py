@@ -101,3 +101,37 @@ def test_torchvision_zoo_remeasured(name: str) -> None:
     summary = summarize(loads(zoo.load(f"torchvision/{name}")))
     total, _ = saved_bytes(model, torch.randn(2, 3, size, size))
     assert memory(summary, batch=2, training=True, device="cpu").saved_for_backward_bytes == total
+
+
+@pytest.mark.parametrize(
+    ("name", "tolerance"),
+    [("keras/lenet5", 0), ("keras/vgg16", 0), ("keras/resnet50", 0), ("keras/mobilenetv2", 1e-4)],
+)
+def test_keras_zoo_on_the_torch_backend(name: str, tolerance: float) -> None:
+    """Keras 3 on the torch backend, as ``export --to keras`` writes the model: exact for the
+    plain conv nets; MobileNetV2's 'same' depthwise convs with stride 2 pad a copy (0.005%)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("Keras runs on another backend")
+    from cnncalc.export import export
+
+    summary = summarize(loads(zoo.load(name)))
+    namespace: dict = {"__name__": "__export__"}
+    exec(compile(export(summary, "keras"), "<export>", "exec"), namespace)  # noqa: S102
+    model = namespace["model"]
+    state = {v.value.untyped_storage().data_ptr() for v in model.weights}
+    seen: dict[int, int] = {}
+
+    def pack(t):  # noqa: ANN001, ANN202 - torch's hook signature
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in state and storage.nbytes():
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(torch.randn(1, *summary.input_shape), training=True)
+    ours = memory(summary, batch=1, training=True, device="cpu").saved_for_backward_bytes
+    assert abs(ours - sum(seen.values())) <= tolerance * sum(seen.values())

@@ -10,8 +10,12 @@ tensors each ``SavedVariable`` holds), measured with ``torch.autograd.graph.save
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
+
+from ..enums import Convention, DataFormat
 
 
 class Source(Enum):
@@ -71,6 +75,9 @@ class Keep:
     batched: bool = True
     elem: Elem = Elem.VALUE
     weight: str = ""
+    #: Keras on the torch backend permutes this weight into torch's layout first (a conv kernel
+    #: HWIO -> OIHW): the permuted copy, not the parameter, is what the op keeps
+    layout_copy: bool = False
 
 
 def kept_input(index: int = 0) -> Keep:
@@ -79,6 +86,16 @@ def kept_input(index: int = 0) -> Keep:
 
 
 KEEP_OUTPUT = Keep(Source.OUTPUT)
+
+
+def window_input(layer: Any, shape: tuple[int, ...], ctx: Any) -> Keep:
+    """What a conv or pooling op keeps of its input: the input itself, except under Keras's
+    channels_last on the torch backend, where the layer transposes the input to channels_first
+    first and the op keeps that copy (a storage of its own; measured with saved_tensors_hooks)."""
+    if ctx.convention is Convention.KERAS and layer.layout(ctx) is DataFormat.CHANNELS_LAST:
+        return Keep(Source.NEW, elements=math.prod(shape))
+    return kept_input()
+
 
 #: Activations whose derivative is written with the result (derivatives.yaml: ``relu: result``,
 #: ``sigmoid: sigmoid_backward(grad, result)``, ``tanh``, ``_softmax``, ``_log_softmax``, ``elu``

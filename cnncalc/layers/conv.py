@@ -21,7 +21,7 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
-from .autograd import Keep, Source, fused_activation_keeps, kept_input
+from .autograd import Keep, Source, fused_activation_keeps, window_input
 from .base import (
     Context,
     Layer,
@@ -69,7 +69,7 @@ class WindowConv(Layer):
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """``ConvolutionBackward0`` keeps ``input`` and ``weight`` (derivatives.yaml
         ``convolution``), whether or not the input needs a gradient; the bias is not read."""
-        return conv_keeps(self, output, self.kept_weights)
+        return conv_keeps(self, inputs[0], output, self.kept_weights, ctx)
 
     def explain_rule(self, ctx: Context) -> str:
         return window_rule(self.padding, False, ctx.convention)
@@ -237,7 +237,7 @@ class SeparableConv(WindowConv):
         spatial, c_in = split_channels(inputs[0], self.layout(ctx))
         out_spatial, _ = split_channels(output, self.layout(ctx))
         mid = Keep(Source.NEW, elements=math.prod(out_spatial) * c_in * self.depth_multiplier)
-        return (*conv_keeps(self, output, self.kept_weights), mid)
+        return (*conv_keeps(self, inputs[0], output, self.kept_weights, ctx), mid)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
@@ -399,8 +399,11 @@ class ConvTranspose(Layer):
         return {"kernel": (*self.kernel_size, self.filters // self.groups, c_in), **_bias(self, self.filters)}
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
-        """``ConvolutionBackward0`` (transposed=True) keeps ``input`` and ``weight``, as a conv does."""
-        return conv_keeps(self, output, ("kernel",))
+        """``ConvolutionBackward0`` (transposed=True) keeps ``input`` and ``weight``, as a conv
+        does (Keras's kernel is already in torch's layout here: no copy, measured)."""
+        pre = math.prod(output) * (2 if self.activation == "glu" else 1)
+        kept = (window_input(self, inputs[0], ctx), Keep(Source.WEIGHT, weight="kernel"))
+        return (*kept, *fused_activation_keeps(self.activation, pre))
 
     def explain_rule(self, ctx: Context) -> str:
         if ctx.convention is Convention.KERAS and isinstance(self.padding, PaddingMode):
@@ -468,9 +471,15 @@ class ConvTranspose(Layer):
         return steps
 
 
-def conv_keeps(layer: Any, output: Shape, weights: tuple[str, ...]) -> tuple[Keep, ...]:
+def conv_keeps(
+    layer: Any, shape: Shape, output: Shape, weights: tuple[str, ...], ctx: Context
+) -> tuple[Keep, ...]:
     """A conv's input and weights (``ConvolutionBackward0``), then what a Keras ``activation=``
-    on its output keeps (:func:`~cnncalc.layers.autograd.fused_activation_keeps`)."""
+    on its output keeps (:func:`~cnncalc.layers.autograd.fused_activation_keeps`). Keras on the
+    torch backend keeps the kernel permuted to torch's layout, a copy (measured)."""
     pre = math.prod(output) * (2 if layer.activation == "glu" else 1)
-    kept = (kept_input(), *(Keep(Source.WEIGHT, weight=name) for name in weights))
+    kept = (
+        window_input(layer, shape, ctx),
+        *(Keep(Source.WEIGHT, weight=name, layout_copy=True) for name in weights),
+    )
     return (*kept, *fused_activation_keeps(layer.activation, pre))

@@ -72,8 +72,14 @@ class BatchNorm(Layer):
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """Training: ``input``, ``weight``, the running statistics (buffers, not counted) and
         ``save_mean``/``save_invstd``, one float per channel each (``native_batch_norm`` /
-        ``_batch_norm_with_update``: ``result1``, ``result2``, in the accumulation type)."""
+        ``_batch_norm_with_update``: ``result1``, ``result2``, in the accumulation type). Keras's
+        layer on the torch backend keeps more (its own ops, see below)."""
         channels = inputs[0][self.feature_axis(inputs[0], ctx)]
+        if ctx.convention is Convention.KERAS:
+            # Keras computes the moments and the normalization with separate ops on the torch
+            # backend: the input, one more tensor of its size and three per-channel vectors (measured).
+            extra = Keep(Source.NEW, elements=math.prod(inputs[0]))
+            return (kept_input(), extra, Keep(Source.NEW, elements=3 * channels, batched=False))
         return (kept_input(), Keep(Source.NEW, elements=2 * channels, batched=False, elem=Elem.ACCUMULATE))
 
     def feature_axis(self, shape: Shape, ctx: Context) -> int:

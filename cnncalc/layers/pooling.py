@@ -20,7 +20,7 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
-from .autograd import KEEP_OUTPUT, Elem, Keep, Source, kept_input
+from .autograd import KEEP_OUTPUT, Elem, Keep, Source, kept_input, window_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
 from .working import axes_steps, no_params, window_rule
 
@@ -104,7 +104,8 @@ class Pool(Layer):
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """Max: ``max_pool2d_with_indices`` keeps ``self`` and the int64 indices of each output
         (``result1``); average: ``avg_pool2d`` keeps ``self``."""
-        return _pool_keeps(self.op, output)
+        kept = window_input(self, inputs[0], ctx)
+        return (kept, *_pool_keeps(self.op, output)[1:])
 
     def explain_steps(self, w: Worked) -> list[Step]:
         steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode)
