@@ -10,7 +10,8 @@ the model in topological order and adds them up:
   point of the topological order (a storage lives from the op that makes it to its last reader,
   as an arena planner holds it);
 - ``training_peak_bytes``: parameters, buffers, gradients, optimizer state, the saved tensors
-  and the largest set of activation gradients alive at one step of the backward pass.
+  and the largest set of activation gradients alive at one step of the backward pass (at least
+  the forward pass's own live tensors, for a model that keeps little).
 
 Every figure is affine in the batch size on each step (per-sample bytes and fixed bytes), so
 :func:`largest_batch` finds the largest batch under a budget by bisection on exact figures.
@@ -466,7 +467,7 @@ def report(summary: Summary, settings: MemorySettings, p: _Plan) -> MemoryReport
         optimizer_bytes=p.optimizer.at(b),
         saved_for_backward_bytes=p.saved.at(b),
         inference_peak_bytes=fixed + live,
-        training_peak_bytes=fixed + state + p.saved.at(b) + transient,
+        training_peak_bytes=fixed + state + max(p.saved.at(b) + transient, live),
         input_bytes=p.input_bytes.at(b),
         inference_peak_layer=rows[live_at].name if live_at >= 0 else "",
         backward_peak_layer=rows[transient_at].name if transient_at >= 0 else "",
