@@ -21,7 +21,7 @@ The rules and their sources: ``docs/memory.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -369,14 +369,29 @@ def _inference_live(
             last[store.tensors[row.name][0]] = len(rows)
     for name, _ in summary.model_inputs:  # the caller holds the batch through the pass
         last[store.tensors[name][0]] = len(rows)
-    live = []
-    for position in range(len(rows)):
-        total = ZERO
-        for storage, size in enumerate(store.size):
-            if born[storage] <= position <= last[storage]:
-                total = total + size
-        live.append(total)
-    return live
+    return _spans(len(rows), ((max(born[i], 0), last[i], size) for i, size in enumerate(store.size)))
+
+
+def _spans(steps: int, spans: Iterable[tuple[int, int, Bytes]]) -> list[Bytes]:
+    """The sum at each step of the sizes whose span [first, last] covers it (difference array:
+    linear in steps and spans, so a 10,000-layer model stays fast)."""
+    per_sample = [0] * (steps + 1)
+    fixed = [0] * (steps + 1)
+    for first, last, size in spans:
+        if first > last or first >= steps:
+            continue
+        per_sample[first] += size.per_sample
+        fixed[first] += size.fixed
+        end = min(last, steps - 1) + 1
+        per_sample[end] -= size.per_sample
+        fixed[end] -= size.fixed
+    out = []
+    running = [0, 0]
+    for i in range(steps):
+        running[0] += per_sample[i]
+        running[1] += fixed[i]
+        out.append(Bytes(running[0], running[1]))
+    return out
 
 
 def _backward_live(
@@ -395,14 +410,12 @@ def _backward_live(
             if source in position:
                 last[source] = i if source not in read else max(last[source], i)
                 read.add(source)
-    live = []
-    for i in range(len(rows)):
-        total = ZERO
-        for row in rows:
-            if needs_grad[row.name] and position[row.name] <= i <= last[row.name]:
-                total = total + tensor_bytes(row.output_shape)
-        live.append(total)
-    return live
+    spans = (
+        (position[row.name], last[row.name], tensor_bytes(row.output_shape))
+        for row in rows
+        if needs_grad[row.name]
+    )
+    return _spans(len(rows), spans)
 
 
 def memory(
@@ -525,20 +538,34 @@ def largest_batch(
     def at(batch: int) -> MemoryReport:
         return report(summary, MemorySettings(**{**_fields(base.settings), "batch": batch}), p)
 
+    def fits(batch: int) -> bool:
+        return _peak_only(p, training, batch) <= budget
+
     if base.peak_bytes > budget:
         return BatchAnswer(budget, training, None, base)
     low, high = 1, 2
-    while high <= MAX_BATCH and at(high).peak_bytes <= budget:
+    while high <= MAX_BATCH and fits(high):
         low, high = high, high * 2
     if high > MAX_BATCH:
         return BatchAnswer(budget, training, at(low), None)
     while high - low > 1:
         mid = (low + high) // 2
-        if at(mid).peak_bytes <= budget:
+        if fits(mid):
             low = mid
         else:
             high = mid
     return BatchAnswer(budget, training, at(low), at(low + 1))
+
+
+def _peak_only(p: _Plan, training: bool, batch: int) -> int:
+    """The peak :func:`report` computes, without the per-layer records (the search's inner loop)."""
+    fixed = p.params.at(batch) + p.buffers.at(batch)
+    live, _ = _peak(p.layer_live, batch)
+    if not training:
+        return fixed + live
+    transient, _ = _peak(p.layer_grads, batch)
+    state = p.grads.at(batch) + p.optimizer.at(batch)
+    return fixed + state + max(p.saved.at(batch) + transient, live)
 
 
 def _fields(settings: MemorySettings) -> dict[str, Any]:
