@@ -76,7 +76,7 @@ def _memory_summary(model_args: ModelArgs, dtype: str | None, mixed: str | None)
     return replace(model_args, expand=True).summarize(dtype)
 
 
-@click.command()
+@click.command(short_help="Training and inference memory at a batch size.")
 @model_options
 @dtype_option
 @click.option("--batch", type=click.IntRange(1, 2**40), default=1, show_default=True, help="Batch size.")
@@ -127,7 +127,7 @@ def memory(
         write_output(render.memory_json(report, all_layers), output)
 
 
-@click.command("batch")
+@click.command("batch", short_help="The largest batch that fits in --memory.")
 @model_options
 @dtype_option
 @click.option(
