@@ -94,8 +94,9 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's
 #: integer padding and ceil_mode, upsampling for adaptive pooling).
 HELPER_SUFFIXES = ("pad", "up", "deconv")
-#: Arguments that only check the incoming shape (PyTorch's in_channels, in_features, num_features).
-_DECLARED = ("in_channels", "in_features", "num_features")
+#: Arguments that only check the incoming shape (PyTorch's in_channels, in_features, num_features)
+#: (and ``inplace``, a PyTorch memory choice: a Keras layer always writes a new tensor)
+_DECLARED = ("in_channels", "in_features", "num_features", "inplace")
 #: Kinds whose Keras class takes data_format.
 _FORMATTED = (
     "Conv",

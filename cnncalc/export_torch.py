@@ -39,6 +39,8 @@ _ACTIVATION_MODULES = {
     "hard_swish": "Hardswish",
     "hard_sigmoid": "Hardsigmoid",
 }
+#: The torch.nn activation modules that take ``inplace`` (the others have no in-place form).
+_INPLACE_MODULES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
 
 
 def export_pytorch(summary: Summary) -> str:
@@ -250,8 +252,9 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     if name.startswith("SpatialDropout"):
         return one(f"nn.Dropout{rank}d({config['rate']!r})")
     if name == "Activation":
-        return one(_activation_module(config["activation"], row, moved))
+        return one(_activation_module(config["activation"], row, moved, config.get("inplace", False)))
     if name == "ReLU":
+        inplace = "inplace=True" if config.get("inplace") else ""
         slope, threshold, ceiling = (
             config.get("negative_slope", 0) or 0,
             config.get("threshold", 0) or 0,
@@ -262,8 +265,8 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
         if ceiling is not None:
             if slope or float(ceiling) != 6:
                 raise refuse("ReLU with a max_value other than 6, or with a slope, has no PyTorch module")
-            return one("nn.ReLU6()")
-        return one(f"nn.LeakyReLU({slope!r})" if slope else "nn.ReLU()")
+            return one(f"nn.ReLU6({inplace})")
+        return one(f"nn.LeakyReLU({slope!r})" if slope else f"nn.ReLU({inplace})")
     if name == "LeakyReLU":
         return one(f"nn.LeakyReLU({config.get('negative_slope', 0.3)!r})")
     if name == "Softmax":
@@ -368,9 +371,10 @@ def _transposed_padding(
     return ("" if set(pads) == {0} else _t(pads)), ("" if set(extras) == {0} else _t(extras))
 
 
-def _activation_module(activation: str, row: LayerRow, moved: bool = False) -> str:
+def _activation_module(activation: str, row: LayerRow, moved: bool = False, inplace: bool = False) -> str:
     if activation in _ACTIVATION_MODULES:
-        return f"nn.{_ACTIVATION_MODULES[activation]}()"
+        module = _ACTIVATION_MODULES[activation]
+        return f"nn.{module}({'inplace=True' if inplace and module in _INPLACE_MODULES else ''})"
     if activation == "softmax":
         return "nn.Softmax(dim=1)"  # the channel axis (NCHW), the last one of a channels_last input
     raise SpecError(

@@ -99,6 +99,7 @@ COMMANDS = {
     "export": "export",
     "help": "help",
     "kinds": "kinds",
+    "memory": "memory",
     "models": "models",
     "solve": "solve",
     "summary": "summary",

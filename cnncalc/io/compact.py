@@ -178,7 +178,10 @@ def _parse_call(text: str, convention: Convention | None) -> tuple[LayerSpec, tu
     if layer_name is not None and not isinstance(layer_name, str):
         raise SpecError(f"name must be a string, got {layer_name!r}")
     if convention is Convention.PYTORCH:
-        keywords.pop("inplace", None)  # nn.ReLU(inplace=True): memory, not shape
+        from .torch_source import INPLACE_CLASSES
+
+        if name.rpartition(".")[2] not in INPLACE_CLASSES or keywords.get("inplace") is not True:
+            keywords.pop("inplace", None)  # kept only where a kind models it (cnncalc memory)
     layer = build_layer(name.rpartition(".")[2], positional, keywords, convention)
     return LayerSpec(layer=layer, text=text.strip(), name=layer_name), declared
 
