@@ -288,3 +288,11 @@ def test_explain_lines_wrap_under_their_own_start() -> None:
     # a step's continuation sits under its formula (after "height, width = ")
     at = next(i for i, line in enumerate(lines) if "ceil((200 - 2 + 1) / 2)" in line)
     assert lines[at + 1].startswith(" " * 19) and "100" in lines[at + 1]
+
+
+def test_pytorch_results_show_pytorch_shapes() -> None:
+    # torchinfo prints nn.Conv2d(3, 6, 5) on a 1x3x32x32 batch as [1, 6, 28, 28]
+    table = invoke("summary", "--convention", "pytorch", "--input", "3x32x32", "conv2d:3,6,5").stdout
+    assert "[1, 6, 28, 28]" in table and "(None" not in table
+    keras = invoke("summary", "--input", "32x32x3", "conv:6,5").stdout
+    assert "(None, 28, 28, 6)" in keras
