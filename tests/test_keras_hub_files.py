@@ -213,10 +213,10 @@ def test_only_metadata_is_read_never_the_data(tmp_path: Path) -> None:
 def test_the_weights_are_not_opened_without_a_custom_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     from cnncalc.io import keras_weights
 
-    def refuse(self: object) -> str:
+    def refuse(*args: object) -> str:
         raise AssertionError("model.weights.h5 opened")
 
-    monkeypatch.setattr(keras_weights.ZipWeights, "_open", refuse)
+    monkeypatch.setattr(keras_weights, "_walk", refuse)
     assert cnncalc.summarize(read_spec(str(ROOT / "tests" / "fixtures" / "keras" / "se_block.keras"))).layers
 
 
@@ -342,3 +342,13 @@ def test_a_stored_weights_member_is_read_in_place(monkeypatch: pytest.MonkeyPatc
     summary = cnncalc.summarize(read_spec(str(HUB / "efficientnet_blocks.keras")))
     assert summary.total_params == expected("efficientnet_blocks")["total_params"]
     assert "model.weights.h5" not in opened and "config.json" in opened
+
+
+def test_a_weights_walk_that_hangs_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HDF5 library can spin on a damaged file: the walk runs in a child process, stopped."""
+    pytest.importorskip("h5py")
+    from cnncalc.io import keras_weights
+
+    monkeypatch.setattr(keras_weights, "WEIGHTS_SECONDS", 0.001)
+    summary = cnncalc.summarize(read_spec(str(HUB / "efficientnet_blocks.keras")))
+    assert any("took longer than 0.001 s on model.weights.h5" in note for note in summary.notes)

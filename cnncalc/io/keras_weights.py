@@ -2,158 +2,195 @@
 weights file (a ``.keras`` zip's ``model.weights.h5``, an ``.h5`` file's ``model_weights``).
 
 Only HDF5 metadata is read (each dataset's shape), never the data, and only when a custom layer
-needs it. A damaged or missing weights file makes the count unknown, with the reason, never an
-error: the layer's row says its params are unknown.
+needs it: the first question walks the file once, in a child process stopped after
+:data:`WEIGHTS_SECONDS` (the HDF5 C library can spin forever on a damaged file, deaf to Ctrl-C),
+and answers every group's total. A stored zip member (Keras writes it so) is read in place in the
+file, never read through. A damaged or missing weights file makes the count unknown, with the
+reason, never an error: the layer's row says its params are unknown.
 """
 
 from __future__ import annotations
 
-import io
-import math
-import struct
-from typing import IO, Any
+import json
+from collections.abc import Callable
+from typing import IO
 
-#: Datasets and groups visited under one layer at most (a reader bounded in time).
-MAX_OBJECTS = 100_000
+#: Seconds the walk of a weights file may take.
+WEIGHTS_SECONDS = 30.0
+#: Datasets and groups visited at most (a reader bounded in time and memory).
+MAX_OBJECTS = 200_000
+MEMBER = "model.weights.h5"
 
+#: The child: argv[1] the path ('-': the file's bytes on stdin), argv[2], argv[3] the offset and
+#: size of the HDF5 file inside it (0 0: the whole file), argv[4] the object limit. Exit 0: JSON
+#: {"totals": {group: values below it}, "names": {group: its "name" attribute}}; 3: no h5py;
+#: 5: too many objects; 6: damaged (the reason on stderr).
+_CHILD = """
+import io, json, math, sys
+try:
+    import h5py
+except ImportError:
+    sys.exit(3)
+path, offset, size, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
-def count_values(handle: Any, path: tuple[str, ...], name: str) -> int | str:
-    """The values stored under ``path`` of an open ``h5py.File`` (every dataset below it), or
-    why that is unknown. Keras 3 writes the layer's name on its ``vars`` group: when it does,
-    it must be ``name`` (else the group is another layer's)."""
-    import h5py  # type: ignore[import-untyped, import-not-found, unused-ignore]  # no stubs
-
-    key = "/".join(path)
-    try:
-        group = handle.get(key)
-        if not isinstance(group, h5py.Group):
-            return f"the weights file has no group {key}"
-        own = group.get("vars")
-        recorded = own.attrs.get("name") if isinstance(own, h5py.Group) else None
-        if isinstance(recorded, bytes):
-            recorded = recorded.decode("utf-8", "replace")
-        if recorded is not None and str(recorded) != name:
-            return f"the weights file's group {key} holds layer {str(recorded)[:80]!r}"
-        total = 0
-        seen = 0
-
-        def visit(_: str, obj: Any) -> bool | None:
-            nonlocal total, seen
-            seen += 1
-            if seen > MAX_OBJECTS:
-                return True  # stops the walk
-            if isinstance(obj, h5py.Dataset) and obj.shape is not None:
-                total += math.prod(obj.shape)
-            return None
-
-        group.visititems(visit)
-    except Exception as err:  # noqa: BLE001 - h5py raises many kinds of error on damaged metadata
-        return f"the weights file is damaged ({str(err)[:80]})"
-    if seen > MAX_OBJECTS:
-        return f"the weights file holds more than {MAX_OBJECTS} objects under {key}"
-    return total
-
-
-class _Window(io.RawIOBase):
-    """Bytes ``[offset, offset + size)`` of a file, as a file of their own: a stored (uncompressed)
-    zip member read in place, so seeking to HDF5 metadata never reads the data before it (Python's
-    own zip member file reads everything it seeks past)."""
-
-    def __init__(self, raw: IO[bytes], offset: int, size: int) -> None:
+class Window(io.RawIOBase):
+    def __init__(self, raw):
         super().__init__()
-        self.raw, self.offset, self.size, self.position = raw, offset, size, 0
-
-    def readable(self) -> bool:
+        self.raw, self.position = raw, 0
+    def readable(self):
         return True
-
-    def seekable(self) -> bool:
+    def seekable(self):
         return True
-
-    def tell(self) -> int:
+    def tell(self):
         return self.position
-
-    def seek(self, position: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+    def seek(self, position, whence=0):
+        base = (0, self.position, size)[whence]
         self.position = max(0, base + position)
         return self.position
-
-    def readinto(self, buffer: Any) -> int:
-        wanted = max(0, min(len(buffer), self.size - self.position))
+    def readinto(self, buffer):
+        wanted = max(0, min(len(buffer), size - self.position))
         if not wanted:
             return 0
-        self.raw.seek(self.offset + self.position)
+        self.raw.seek(offset + self.position)
         data = self.raw.read(wanted)
         buffer[: len(data)] = data
         self.position += len(data)
         return len(data)
 
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
+totals, names, seen = {}, {}, 0
+try:
+    if path == "-":
+        source = io.BytesIO(sys.stdin.buffer.read())
+    elif size:
+        source = Window(open(path, "rb"))
+    else:
+        source = path
+    with h5py.File(source, "r") as handle:
+        def visit(name, obj):
+            global seen
+            seen += 1
+            if seen > limit:
+                return True
+            if isinstance(obj, h5py.Dataset):
+                count = math.prod(obj.shape) if obj.shape is not None else 0
+                parts = name.split("/")
+                for depth in range(len(parts)):
+                    key = "/".join(parts[:depth])
+                    totals[key] = totals.get(key, 0) + count
+            else:
+                totals.setdefault(name, 0)
+                value = obj.attrs.get("name")
+                if value is not None:
+                    names[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        handle.visititems(visit)
+except Exception as err:
+    sys.stderr.write(" ".join(str(err).split())[:200] or type(err).__name__)
+    sys.exit(6)
+if seen > limit:
+    sys.exit(5)
+json.dump({"totals": totals, "names": names}, sys.stdout)
+"""
+
+Totals = tuple[dict[str, int], dict[str, str]]
 
 
-def _stored_member(path: str, info: Any) -> _Window | None:
-    """A stored member of the zip at ``path`` as a window on the file, or None when it is
-    compressed or its local header is not where the directory says."""
+def _walk(path: str, offset: int, size: int, data: bytes, what: str = MEMBER) -> Totals | str:
+    """Every group's total in the HDF5 file at ``path`` (or ``data``), or why it is unknown."""
+    import subprocess
+    import sys
+
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", _CHILD, path, str(offset), str(size), str(MAX_OBJECTS)],
+            input=data,
+            capture_output=True,
+            timeout=WEIGHTS_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the HDF5 library took longer than {WEIGHTS_SECONDS:g} s on {what} (damaged?)"
+    except OSError as err:
+        return f"{what} cannot be read ({err.strerror or err})"
+    reason = child.stderr.decode("utf-8", "replace").strip()
+    problems = {
+        3: f"reading {what} needs h5py: pip install 'cnncalc[h5]'",
+        5: f"{what} holds more than {MAX_OBJECTS:,} objects",
+        6: f"{what} is not a readable HDF5 file ({reason[:120]})",
+    }
+    if child.returncode != 0:
+        return problems.get(child.returncode, f"the HDF5 library failed on {what} (exit {child.returncode})")
+    try:
+        found = json.loads(child.stdout)
+        return dict(found["totals"]), dict(found["names"])
+    except (ValueError, KeyError, TypeError):
+        return f"the walk of {what} gave no answer"
+
+
+def zip_member_totals(file: str | IO[bytes]) -> Totals | str:
+    """The totals of ``model.weights.h5`` in a ``.keras`` zip (a path, or the bytes of standard
+    input as a file object): a stored member is walked in place, a compressed one from its bytes."""
+    import struct
     import zipfile
+    import zlib
 
-    if info.compress_type != zipfile.ZIP_STORED:
-        return None
-    raw = open(path, "rb")  # noqa: SIM115 - closed with the window
-    raw.seek(info.header_offset)
-    header = raw.read(30)
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raw.close()
-        return None
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    return _Window(raw, info.header_offset + 30 + name_length + extra_length, info.file_size)
-
-
-class ZipWeights:
-    """The ``model.weights.h5`` member of an open ``.keras`` zip, opened on first use (a model
-    without custom layers never opens it). Use as a context manager; it closes what it opened.
-    ``path`` (when the zip is a file) lets a stored member be read in place."""
-
-    MEMBER = "model.weights.h5"
-
-    def __init__(self, archive: Any, path: str | None = None) -> None:
-        self.archive = archive
-        self.path = path
-        self.handle: Any = None
-        self.stream: io.RawIOBase | IO[bytes] | None = None
-        self.error: str | None = None
-
-    def __enter__(self) -> ZipWeights:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for closing in (self.handle, self.stream):
-            if closing is not None:
+    try:
+        with zipfile.ZipFile(file) as archive:
+            info = archive.NameToInfo.get(MEMBER)
+            if info is None:
+                return f"the .keras file holds no {MEMBER}"
+            if info.flag_bits & 0x1:
+                return f"its {MEMBER} is encrypted"
+            if info.compress_type == zipfile.ZIP_STORED:
+                raw = open(file, "rb") if isinstance(file, str) else file  # noqa: SIM115
                 try:
-                    closing.close()
-                except Exception:  # noqa: BLE001, S110 - closing a damaged file: nothing left to do
-                    pass
+                    raw.seek(info.header_offset)
+                    header = raw.read(30)
+                finally:
+                    if isinstance(file, str):
+                        raw.close()
+                if len(header) == 30 and header[:4] == b"PK\x03\x04":
+                    names, extra = struct.unpack("<HH", header[26:30])
+                    offset = info.header_offset + 30 + names + extra
+                    if isinstance(file, str):
+                        return _walk(file, offset, info.file_size, b"")
+                    file.seek(offset)
+                    return _walk("-", 0, 0, file.read(info.file_size))
+            with archive.open(info) as member:  # compressed (Keras does not write it so)
+                return _walk("-", 0, 0, member.read())
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ) as err:
+        return f"{MEMBER} cannot be read from the zip ({str(err)[:120]})"
 
-    def _open(self) -> str | None:
-        try:
-            import h5py  # type: ignore[import-untyped, import-not-found, unused-ignore]  # no stubs
-        except ImportError:
-            return "reading model.weights.h5 needs h5py: pip install 'cnncalc[h5]'"
-        try:
-            info = self.archive.getinfo(self.MEMBER)
-        except KeyError:
-            return f"the .keras file holds no {self.MEMBER}"
-        try:
-            window = _stored_member(self.path, info) if self.path is not None else None
-            self.stream = window if window is not None else self.archive.open(info)
-            self.handle = h5py.File(self.stream, "r")
-        except Exception as err:  # noqa: BLE001 - zipfile and h5py both raise many kinds
-            return f"{self.MEMBER} is not a readable HDF5 file ({str(err)[:80]})"
-        return None
+
+def h5_totals(path: str, data: bytes) -> Totals | str:
+    """The totals of an ``.h5`` file (a path, or ``-`` with its bytes)."""
+    return _walk(path, 0, 0, data, "the .h5 file's weights")
+
+
+class LazyTotals:
+    """A :data:`~cnncalc.io.keras_opaque.WeightCounter` whose file is walked on the first
+    question (a model without custom layers never walks it)."""
+
+    def __init__(self, load: Callable[[], Totals | str]) -> None:
+        self.load = load
+        self.found: Totals | str | None = None
 
     def __call__(self, path: tuple[str, ...], name: str) -> int | str:
-        if self.handle is None and self.error is None:
-            self.error = self._open()
-        if self.error is not None:
-            return self.error
-        return count_values(self.handle, path, name)
+        if self.found is None:
+            self.found = self.load()
+        if isinstance(self.found, str):
+            return self.found
+        totals, names = self.found
+        key = "/".join(path)
+        if key not in totals:
+            return f"the weights file has no group {key}"
+        recorded = names.get(f"{key}/vars")  # Keras 3 writes the layer's name there
+        if recorded is not None and recorded != name:
+            return f"the weights file's group {key} holds layer {recorded[:80]!r}"
+        return totals[key]
