@@ -373,8 +373,10 @@ def _hint(
     pytorch, or the input sizes that work (a size mismatch already says the value it must be)."""
     from . import sizing
 
-    if not layer.takes_many and sizing.is_refused_same(layer, in_shapes[0], ctx):
-        return sizing.same_hint(layer, in_shapes[0], ctx)
+    if layer.many() is None:
+        same = layer.same_hint(in_shapes[0], ctx)
+        if same is not None:
+            return same
 
     def works(shape: Shape) -> bool:
         try:

@@ -4,7 +4,7 @@ tensor, as ConvNeXt's stem and downsampling blocks are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..enums import Category
 from ..errors import CnncalcError, SpecError
@@ -16,6 +16,9 @@ from .working import num
 if TYPE_CHECKING:
     from ..io.spec import Spec
     from ..summary import Summary
+    from .rules import Sizes
+
+D = TypeVar("D")
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: the document is not hashable
@@ -54,6 +57,9 @@ class NestedModel(Layer):
 
     def inner_spec(self) -> Spec:
         return self.spec.spec
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        return p.inner(self.spec.spec, dims)
 
     def inner(self, shape: Shape, ctx: Context) -> Summary:
         """The inner model's summary on ``shape``, under the outer model's settings."""
