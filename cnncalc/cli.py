@@ -325,8 +325,9 @@ class ModelArgs:
             return from_layers(self.layers, convention)
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
 
-    def summarize(self, dtype: str | None = None) -> Summary:
-        """Parse and compute the Summary (command-line settings override the spec's)."""
+    def summarize(self, dtype: str | None = None, need: str | None = None) -> Summary:
+        """Parse and compute the Summary (command-line settings override the spec's). ``need``
+        names a command that needs every size: a model with unknown (None) sizes is refused."""
         from .engine import summarize
 
         spec = self.spec()
@@ -339,6 +340,8 @@ class ModelArgs:
             expand=self.expand,
             fix=self.fix,
         )
+        if need is not None:
+            result.require_known(need)
         for note in result.notes:  # how the model was read or fixed: stderr, never in the output
             click.echo(f"Note: {note}", err=True)
         return result
@@ -714,7 +717,7 @@ def counters(model_args: ModelArgs, fmt: str, output: str | None, width: int | N
     from .counters import compare
     from .render.counters import counters_json, counters_markdown, counters_table
 
-    comparison = compare(model_args.summarize())
+    comparison = compare(model_args.summarize(need="counters"))
     if fmt == "table":
         emit(counters_table(comparison), width, output)
     elif fmt == "markdown":
@@ -752,7 +755,7 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
         )
     from .render.diagram import to_svg
 
-    svg = to_svg(model_args.summarize())
+    svg = to_svg(model_args.summarize(need="diagram"))
     if png:
         from .render.raster import svg_to_png
 
@@ -788,7 +791,7 @@ def export(model_args: ModelArgs, target: str, output: str | None) -> None:
     """
     from .export import export as write_code
 
-    write_output(write_code(model_args.summarize(), ExportTarget.parse(target, "--to")), output)
+    write_output(write_code(model_args.summarize(need="export"), ExportTarget.parse(target, "--to")), output)
 
 
 @cli.command()
@@ -811,7 +814,7 @@ def explain(model_args: ModelArgs, fmt: str, width: int | None) -> None:
     from .explain import explain as build
     from .render.documents import explain_markdown, explain_plain, explain_text
 
-    result = model_args.summarize()
+    result = model_args.summarize(need="explain")
     explanations = build(result)
     if fmt == "markdown":
         click.echo(explain_markdown(result, explanations), nl=False)
@@ -876,7 +879,7 @@ def verify(
     from .numeric.verify import verify as run_verify
     from .render.documents import verify_json, verify_table
 
-    result = model_args.summarize()
+    result = model_args.summarize(need="verify")
     from .render.console import progress_bar
 
     # About a second of numpy work or more: worth a progress bar.

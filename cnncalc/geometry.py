@@ -17,6 +17,8 @@ from .enums import Convention, DataFormat, PaddingMode
 from .errors import Option, ShapeError, SpecError
 
 Shape = tuple[int, ...]
+#: A shape whose sizes may be unknown (``None``, Keras's unknown size: given when the model is called).
+OpenShape = tuple[int | None, ...]
 #: A padding argument: a mode by name, or explicit zero padding as (before, after) per spatial axis.
 Padding = PaddingMode | tuple[tuple[int, int], ...]
 
@@ -50,9 +52,19 @@ def join_channels(spatial: Shape, channels: int, fmt: DataFormat) -> Shape:
     return (*spatial, channels)
 
 
-def fmt_shape(shape: tuple[int, ...]) -> str:
-    """``100x100x16``: a shape as users type it."""
-    return "x".join(str(n) for n in shape)
+def fmt_shape(shape: OpenShape) -> str:
+    """``100x100x16``: a shape as users type it (an unknown size is ``?``: ``?x?x3``)."""
+    return "x".join("?" if n is None else str(n) for n in shape)
+
+
+def known_shape(shape: OpenShape) -> Shape | None:
+    """The shape when every size is known, else None.
+
+    >>> known_shape((7, 7, 3)), known_shape((None, 7, 3))
+    ((7, 7, 3), None)
+    """
+    sizes = tuple(n for n in shape if n is not None)
+    return sizes if len(sizes) == len(shape) else None
 
 
 def spatial_layout(rank: int, fmt: DataFormat) -> str:

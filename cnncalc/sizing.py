@@ -32,7 +32,7 @@ from typing import Any
 
 from . import formulas as F
 from .errors import CnncalcError, Option, Part, describe_layer
-from .geometry import SamePadding, Shape, axis_names, same_padding_for_pytorch
+from .geometry import OpenShape, SamePadding, Shape, axis_names, same_padding_for_pytorch
 from .layers.base import Context, Layer, declares_sizes
 from .layers.rules import gated_sizes
 from .symbolic import (
@@ -217,10 +217,10 @@ def has_rule(cls: type) -> bool:
     return declares_sizes(cls)
 
 
-def rule_for(layer: object) -> Callable[..., Dims]:
+def rule_for(layer: Layer) -> Callable[..., Dims]:
     """The size rule of a layer object (``sizes``, a merge's ``sizes_many``); SolveError for an
     object without one of its own."""
-    if not isinstance(layer, Layer) or not declares_sizes(type(layer)):
+    if not declares_sizes(type(layer)):
         raise SolveError(f"solve has no size rule for {type(layer).__name__} layers")
     merge = layer.many()
     return layer.sizes if merge is None else merge.sizes_many
@@ -324,7 +324,7 @@ def _spatial_indices(shape: tuple[int, ...], data_format: str) -> list[int]:
 Order = Sequence[tuple[int, str, tuple[str, ...]]]
 #: The engine's wiring of a spec: ([(index, name, sources)] in topological order, model inputs);
 #: given a spec and an input shape (only its rank matters here).
-Wire = Callable[[Any, Shape], tuple[Order, Sequence[tuple[str, Shape]]]]
+Wire = Callable[[Any, OpenShape], tuple[Order, Sequence[tuple[str, OpenShape]]]]
 
 
 def _run(

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import formulas as F
-from .engine import layer_names, model_inputs, settings, summarize, topological_order, wiring
-from .enums import Convention
-from .errors import CnncalcError, SpecError
-from .geometry import Shape
+from .engine import Order, settings, summarize, wire_inner
+from .engine import wire as engine_wire
+from .enums import Convention, PaddingMode
+from .errors import CnncalcError, SpecError, UnknownSizes
+from .geometry import Shape, known_shape, window_length
 from .io import Spec, parse
 from .layers import args as A
 from .layers.base import Context
-from .layers.core import Dense
+from .layers.conv import keras_refuses
+from .layers.pooling import torch_padding_allowed, unpadded_minimum
 from .sizing import (
     AxisSizes,
     Limit,
@@ -80,18 +82,17 @@ class SizeSolution:
         }
 
 
-def _graph(
-    spec: Spec, input_shape: Shape | None
-) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
-    """([(index, name, sources)] in topological order, model inputs), as the engine wires them."""
-    inputs = tuple(
-        (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
-        for name, shape in model_inputs(spec, input_shape)
-    )
-    names = layer_names(spec.layers)
-    sources = wiring(spec, names, inputs)
-    order = topological_order(spec, names, sources, {n for n, _ in inputs})
-    return [(i, names[i], tuple(sources[i])) for i in order], inputs
+def _graph(spec: Spec, input_shape: Shape | None) -> tuple[Order, tuple[tuple[str, Shape], ...]]:
+    """([(index, name, sources)] in topological order, model inputs), as the engine wires them;
+    every size must be known (solve measures from the given sizes)."""
+    order, inputs = engine_wire(spec, input_shape)
+    shapes = []
+    for name, dims in inputs:
+        shape = known_shape(dims)
+        if shape is None:
+            raise UnknownSizes.of("solve", dims)
+        shapes.append((name, shape))
+    return order, tuple(shapes)
 
 
 def solve_sizes(
@@ -133,7 +134,7 @@ def solve_sizes(
             ctx,
             features=features,
             axes=axes,
-            wire=wire,
+            wire=wire_inner,
             check=lambda moved: _works(spec, ctx, inputs, moved),
         )
     except Unsolvable as err:
@@ -146,13 +147,6 @@ def solve_sizes(
         tuple(results),
     )
     return _confirm(solution, spec, ctx, inputs)
-
-
-def wire(
-    spec: Spec, shape: Shape
-) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
-    """A spec wired as the engine wires it, with ``shape`` for a single input."""
-    return _graph(spec, shape if not spec.inputs or len(spec.inputs) == 1 else None)
 
 
 def _works(
@@ -176,7 +170,8 @@ def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, 
         )
     except CnncalcError:
         return None
-    return {row.index: row.input_shape[-1] for row in summary.layers if isinstance(row.layer, Dense)}
+    # Every row's last input axis; only the kinds whose weights are built for it (Dense) read it.
+    return {row.index: row.input_shape[-1] for row in summary.layers}
 
 
 def _unsolvable(
@@ -439,7 +434,7 @@ def solve_layer(
         for i in range(rank):
             found = []
             for cand in _axis_candidates(kind, pytorch, mode, ins[i], kernels[i], strides[i], dilations[i]):
-                if kind == "pool" and pool == "avg" and pytorch and rank == 3 and ins[i] < cand.kernel:
+                if kind == "pool" and ins[i] < unpadded_minimum(pool, rank, conv, (cand.kernel,) * rank)[i]:
                     continue  # PyTorch's AvgPool3d refuses an input smaller than the kernel
                 reachable[i].add(cand.out)
                 if cand.out == outs[i]:
@@ -449,8 +444,7 @@ def solve_layer(
             if (
                 not pytorch
                 and kind != "pool"
-                and any(c.stride > 1 for c in combo)
-                and any(c.dilation > 1 for c in combo)
+                and keras_refuses([c.stride for c in combo], [c.dilation for c in combo])
             ):
                 continue  # Keras refuses strides > 1 together with dilation_rate > 1
             choice = _choice(kind, pytorch, mode, combo, ins, filters, channels, pool)
@@ -504,20 +498,18 @@ def _axis_candidates(
             continue
         if pytorch:
             ceil_mode = mode[1]
-            top = f // 2 + 1 if kind == "pool" else f_eff
-            for pad in range(top):
-                if kind == "pool" and pad >= f_eff:
+            for pad in range(f_eff):
+                if kind == "pool" and not torch_padding_allowed(pad, f):
                     continue
                 if n + 2 * pad < f_eff and not ceil_mode:
                     continue
-                out = F.padded_length(n, f_eff, s, pad, pad, ceil_mode)
+                out = window_length(n, f_eff, s, (pad, pad), ceil_mode)[2]
                 if out > 0:
                     yield AxisChoice(f, s, d, pad, None, out)
         else:
-            if mode[0] == "same":
-                yield AxisChoice(f, s, d, 0, None, F.keras_same_length(n, s))
-            elif n >= f_eff:
-                yield AxisChoice(f, s, d, 0, None, F.keras_valid_length(n, f_eff, s))
+            word = PaddingMode.parse(mode[0], "padding")
+            if word is PaddingMode.SAME or n >= f_eff:
+                yield AxisChoice(f, s, d, 0, None, window_length(n, f_eff, s, word)[2])
 
 
 def _txt(values: Sequence[int]) -> str:
@@ -588,7 +580,7 @@ def _keras_text(
     d = [c.dilation for c in combo]
     if max(d) > 1 and kind == "pool":
         return "no Keras equivalent: Keras pooling has no dilation"
-    if max(d) > 1 and max(c.stride for c in combo) > 1:
+    if keras_refuses([c.stride for c in combo], d):
         return "no Keras equivalent: Keras refuses strides > 1 together with dilation_rate > 1"
     extra = f", dilation_rate={_py(d)}" if max(d) > 1 else ""
     pre = ""

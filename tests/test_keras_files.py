@@ -195,16 +195,23 @@ def test_h5_without_h5py_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
         read_spec(str(FIXTURES / "preprocessing.h5"))
 
 
-def test_none_sizes_need_an_input_shape(tmp_path: Path) -> None:
+def test_none_sizes_propagate_as_in_keras(tmp_path: Path) -> None:
+    # Issue 21 replaced the refusal this test asserted ("input 'image' has sizes None x None x 8
+    # ... give the whole input shape with --input") by Keras's behaviour: the model summarises with
+    # None sizes and exact params; what needs the sizes says so in one line, and --input gives them.
     doc = json.loads(zipfile.ZipFile(FIXTURES / "se_block.keras").read("config.json"))
     doc["config"]["layers"][0]["config"]["batch_shape"] = [None, None, None, 8]
     path = tmp_path / "free.json"
     path.write_text(json.dumps(doc))
     result = run("summary", "-f", str(path))
-    _one_line_error(
-        result, "input 'image' has sizes None x None x 8", "give the whole input shape with --input"
-    )
-    assert "Hint: give the input's sizes, e.g. --input 224x224x8" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert "(None, None, None, 8)" in result.stdout  # Keras's own spelling of the unknown sizes
+    assert "--input gives them" in result.stderr
+    free = run_json("summary", "-f", str(path))
+    assert free["total_params"] == expected("se_block")["total_params"]  # Keras's count
+    assert free["input_shape"] == [None, None, 8] and free["total_macs"] is None
+    for command in ("verify", "explain"):
+        _one_line_error(run(command, "-f", str(path)), "the input is None x None x 8", "--input")
     ours = run_json("summary", "-f", str(path), "--input", "14x14x8")
     assert ours["total_params"] == expected("se_block")["total_params"]
 

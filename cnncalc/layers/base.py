@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from ..enums import Category, Convention, DataFormat
 from ..errors import Part, ShapeError, SizeMismatch, SpecError
-from ..geometry import ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
+from ..geometry import OpenShape, ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
 from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
 
 if TYPE_CHECKING:
@@ -207,6 +207,11 @@ class Layer:
     def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
         """For ``padding='same'`` the convention refuses on input ``shape`` (PyTorch: strided
         windows, transposed convs): the explicit padding that gives Keras's shape; None otherwise."""
+        return None
+
+    def origin_note(self, in_dims: OpenShape) -> str | None:
+        """How an error downstream names this layer's output when a size there is wrong (a
+        flatten says what it flattened), None when the output needs no words."""
         return None
 
     def many(self) -> ManyInputs | None:

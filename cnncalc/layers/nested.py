@@ -73,15 +73,17 @@ class NestedModel(Layer):
             raise err.prefixed("in the inner model: ") from None
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        from ..summary import known
+
         inner = self.inner(shape, ctx)
         return LayerOutput(
             shape=inner.output_shape,
             trainable=inner.trainable_params,
             non_trainable=inner.non_trainable_params,
             buffers=inner.total_buffers,
-            macs=inner.total_macs,
-            bias_adds=inner.total_bias_adds,
-            ops=inner.total_ops,
+            macs=known(inner.total_macs, "the inner model's MACs"),
+            bias_adds=known(inner.total_bias_adds, "the inner model's bias adds"),
+            ops=known(inner.total_ops, "the inner model's ops"),
         )
 
     def receptive_field(

@@ -13,6 +13,7 @@ from ..errors import ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
+    OpenShape,
     ReceptiveField,
     Shape,
     Window,
@@ -38,6 +39,9 @@ class Flatten(Layer):
 
     def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
         return (p.product(dims),)
+
+    def origin_note(self, in_dims: OpenShape) -> str:
+        return f"{fmt_shape(in_dims)} after flatten"
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=(math.prod(shape),))
