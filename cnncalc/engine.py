@@ -309,6 +309,12 @@ def summarize(
         )
         rows.append(row)
         by_name[name] = row
+    opaque = sum(1 for row in rows if row.opaque)
+    if opaque:
+        notes.append(
+            f"{opaque} opaque row{'s' if opaque > 1 else ''} (recorded, no cnncalc kind): "
+            "shapes and params as recorded, MACs/FLOPs unknown (counted as 0 in the totals)"
+        )
     if not all(None not in dims for _, dims in inputs):
         notes.append(
             "sizes given as None are unknown until the model is called: shapes show None, params are "
@@ -350,6 +356,8 @@ def _known_layer(
             if merge is not None:
                 out = merge.compute_many(in_shapes, srcs, ctx)
                 rf = merge_fields([fields[s] for s in srcs])
+                # a merge keeps the union; a kind that knows less (an opaque row) says so
+                rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
             else:
                 if len(srcs) != 1:
                     raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")

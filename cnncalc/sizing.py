@@ -338,9 +338,7 @@ def _run(
         p.index, p.where = i, prefix + describe_layer(i, ls.text)
         try:
             merge = layer.many()
-            if merge is not None:
-                if len(sources) < 2:
-                    raise Unsolvable("a merge needs at least two inputs")
+            if merge is not None:  # its input count is checked by its computation (the final check)
                 out = merge.sizes_many(p, [dims[s] for s in sources])
             else:
                 if len(sources) != 1:

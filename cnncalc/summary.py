@@ -146,6 +146,13 @@ class LayerRow:
         return self.trainable_params + self.non_trainable_params
 
     @property
+    def opaque(self) -> bool:
+        """True for an opaque row: shapes and counts recorded, costs unknown (its MACs, bias adds
+        and ops are 0 here -- ``None``, unknown, is representable now (a size left ``None`` uses it);
+        JSON marks the row ``"opaque": true``)."""
+        return self.layer.opaque
+
+    @property
     def flops(self) -> int | None:
         """FLOPs = 2*MACs (a multiply and an add each) + bias adds + elementwise ops."""
         if self.macs is None or self.bias_adds is None or self.ops is None:
@@ -203,6 +210,8 @@ class LayerRow:
         """The layer as ``--format json`` writes it (itself a valid layer spec)."""
         head = {"name": self.name, "type": self.type, "config": dict(self.config)}
         where = {} if self.line is None else {"line": self.line}
+        if self.opaque:
+            where["opaque"] = True
         return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 
