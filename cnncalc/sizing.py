@@ -28,7 +28,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import formulas as F
 from .errors import CnncalcError, Option, Part, describe_layer
@@ -68,6 +68,9 @@ __all__ = [
     "size_hint",
     "solve_graph",
 ]
+
+if TYPE_CHECKING:
+    from .io.spec import LayerSpec, Spec
 
 Dims = tuple[SizeFn, ...]
 
@@ -186,7 +189,7 @@ class SymbolicSizes:
             built = self.features[self.index]
             self.need(features, built, built, f"built for {built:,} input features")
 
-    def inner(self, spec: Any, dims: Dims) -> Dims:
+    def inner(self, spec: Spec, dims: Dims) -> Dims:
         """The inner model's layers, run on the outer sizes."""
         if self.wire is None:
             raise SolveError("a nested model needs the engine's wiring")
@@ -324,11 +327,11 @@ def _spatial_indices(shape: tuple[int, ...], data_format: str) -> list[int]:
 Order = Sequence[tuple[int, str, tuple[str, ...]]]
 #: The engine's wiring of a spec: ([(index, name, sources)] in topological order, model inputs);
 #: given a spec and an input shape (only its rank matters here).
-Wire = Callable[[Any, OpenShape], tuple[Order, Sequence[tuple[str, OpenShape]]]]
+Wire = Callable[["Spec", OpenShape], tuple[Order, Sequence[tuple[str, OpenShape]]]]
 
 
 def _run(
-    p: SymbolicSizes, layers: Sequence[Any], order: Order, dims: dict[str, Dims], prefix: str = ""
+    p: SymbolicSizes, layers: Sequence[LayerSpec], order: Order, dims: dict[str, Dims], prefix: str = ""
 ) -> Dims:
     """Every layer of a wired graph through its kind's size rule; the last layer's sizes."""
     out: Dims = ()
@@ -353,7 +356,7 @@ def _run(
 
 
 def _solve_axis(
-    layers: Sequence[Any],
+    layers: Sequence[LayerSpec],
     order: Order,
     inputs: Sequence[tuple[str, Shape]],
     input_name: str,
@@ -376,7 +379,7 @@ def _solve_axis(
 
 
 def solve_graph(
-    layers: Sequence[Any],
+    layers: Sequence[LayerSpec],
     order: Order,
     inputs: Sequence[tuple[str, Shape]],
     ctx: Context,
@@ -456,7 +459,7 @@ def _shape_text(shape: Shape) -> str:
 
 
 def size_hint(
-    layers: Sequence[Any],
+    layers: Sequence[LayerSpec],
     order: Sequence[tuple[int, str, tuple[str, ...]]],
     inputs: Sequence[tuple[str, Shape]],
     ctx: Context,
