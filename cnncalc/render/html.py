@@ -110,7 +110,12 @@ def html_report(summary: Summary, view: View | None = None) -> str:
         "<main>",
         f"<h1>{title}</h1>",
         f'<p class="flow">{escape(shape_flow(summary, limit=None))}</p>',
-        f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">{to_svg(summary)}</figure>',
+        (
+            f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">{to_svg(summary)}</figure>'
+            if summary.known  # the diagram draws sizes: a model with None sizes has none to draw
+            else "<p><small>No diagram: the input has sizes that are unknown (None) until the model is "
+            "called; --input gives them.</small></p>"
+        ),
         table_html(summary, view, sortable=True),
         f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",
         "</main>",
