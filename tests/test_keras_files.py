@@ -241,3 +241,26 @@ def test_check_reads_saved_models() -> None:
     assert "PASS" in result.stdout and "'Twice' is not a Keras layer cnncalc knows" in result.stderr
     strict = run("check", files[0])
     assert strict.exit_code == 2 and "a saved model holds no expectations" in strict.stderr
+
+
+def test_mobilenet_v3_small_reads_as_keras_prints_it() -> None:
+    # examples/mobilenet_v3_small.keras: keras.applications.MobileNetV3Small(input_shape=(None,
+    # None, 3)) saved by Keras, whose own count is in examples/EXPECTED.json (2,554,968).
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    keras_figures = json.loads((examples / "EXPECTED.json").read_text())["files"]["mobilenet_v3_small.keras"]
+    doc = run_json("summary", "-f", str(examples / "mobilenet_v3_small.keras"), "--format", "json")
+    assert doc["total_params"] == keras_figures["total_params"] == 2_554_968
+    assert doc["output_shape"] == keras_figures["output_shape"]
+    assert doc["input_shape"] == [None, None, 3]
+    assert doc["layers"][0]["output_shape"][:2] == [None, None]
+    assert doc["total_macs"] is None and doc["estimated_total_bytes"] is None
+    sized = run_json(
+        "summary",
+        "-f",
+        str(examples / "mobilenet_v3_small.keras"),
+        "--input",
+        "224x224x3",
+        "--format",
+        "json",
+    )
+    assert sized["total_params"] == doc["total_params"] and sized["total_macs"] > 0
