@@ -11,6 +11,7 @@ from ..enums import Category
 from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape
 from . import args as A
+from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .merging import Merge, broadcast
 from .rules import Sizes, broadcast_dims
@@ -56,6 +57,10 @@ class CustomScale(Merge):
 
     def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
         return broadcast_dims(p, many)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A scalar scale and an add: nothing kept."""
+        return ()
 
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         if len(sources) != 2:

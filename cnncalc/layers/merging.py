@@ -14,6 +14,7 @@ from ..enums import Category, DataFormat
 from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
+from .autograd import Keep, Source, kept_input
 from .base import Context, Layer, LayerOutput, ManyInputs, Step, Worked, kind
 from .rules import Sizes, broadcast_dims
 from .working import no_params
@@ -44,6 +45,10 @@ class Merge(Layer):
     def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
         """The size rule over several inputs (every merge kind declares its own)."""
         raise NotImplementedError
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Add, subtract, average and concatenate read sizes only in backward (nothing kept)."""
+        return ()
 
     def check_count(self, sources: list[str]) -> None:
         """Two or more inputs (exactly two for subtract)."""
@@ -142,6 +147,9 @@ class Multiply(Elementwise):
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "product"
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return chained_keeps(len(inputs), output)
+
 
 @kind
 class Average(Elementwise):
@@ -158,6 +166,9 @@ class Maximum(Elementwise):
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "maximum"
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return chained_keeps(len(inputs), output)
+
 
 @kind
 class Minimum(Elementwise):
@@ -165,6 +176,9 @@ class Minimum(Elementwise):
 
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "minimum"
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return chained_keeps(len(inputs), output)
 
 
 @kind
@@ -220,3 +234,11 @@ class Concatenate(Merge):
             Step(f"axis {axis + 1}", f"sum over the inputs ({sources})", parts, str(w.output_shape[axis])),
             Step("shape", "the other axes agree", "", fmt_shape(w.output_shape)),
         ]
+
+
+def chained_keeps(count: int, output: Shape) -> tuple[Keep, ...]:
+    """Multiply, maximum and minimum are chained binary ops (``out = out * x``, as Keras's merge
+    loops): each keeps both operands (``mul: self, other``; ``maximum: self, other``), so every
+    input and each of the ``count - 2`` partial results."""
+    partial = Keep(Source.NEW, elements=math.prod(output))
+    return (*(kept_input(i) for i in range(count)), *(partial,) * (count - 2))

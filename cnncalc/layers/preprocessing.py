@@ -10,6 +10,7 @@ from ..errors import ShapeError, SpecError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from . import rules
+from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .rules import Sizes
 from .working import num, unchanged
@@ -68,6 +69,10 @@ class Rescaling(Layer):
             fits(array_shape(getattr(self, name)), shape, name)
         return LayerOutput(shape=shape, ops=2 * math.prod(shape))  # a multiply and an add per value
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Constants multiplied and added: nothing kept (a constant tensor is the model's)."""
+        return ()
+
     def explain_steps(self, w: Worked) -> list[Step]:
         return unchanged(w, "x*scale + offset, value by value")
 
@@ -124,6 +129,10 @@ class Normalization(Layer):
             if value is not None:
                 rules.fits(p, array_shape(value), kept, name)
         return dims
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``(x - mean) / sqrt(variance)`` with constants: nothing of the input kept."""
+        return ()
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         sizes = self.features(shape)
