@@ -58,8 +58,9 @@ class ModelArgs:
             model_name=self.model_name,
         ).spec()
 
-    def summarize(self, dtype: str | None = None) -> Summary:
-        """Parse and compute the Summary (command-line settings override the spec's)."""
+    def summarize(self, dtype: str | None = None, need: str | None = None) -> Summary:
+        """Parse and compute the Summary (command-line settings override the spec's). ``need``
+        names a command that needs every size: a model with unknown (None) sizes is refused."""
         from ..engine import summarize
 
         spec = self.spec()
@@ -72,6 +73,8 @@ class ModelArgs:
             expand=self.expand,
             fix=self.fix,
         )
+        if need is not None:
+            result.require_known(need)
         for note in result.notes:  # how the model was read or fixed: stderr, never in the output
             click.echo(f"Note: {note}", err=True)
         return result
