@@ -296,12 +296,32 @@ class ModelArgs:
     expand: bool = False
     model_name: str | None = None
     fix: bool = False
+    #: issue 23: build and run the model with the installed framework (--trace, --torch, --depth)
+    trace: bool = False
+    torch_target: str | None = None
+    depth: int | None = None
+    custom_objects: str | None = None
 
     def spec(self) -> Spec:
-        """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
+        """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME, or one that
+        --trace/--torch builds with the user's framework."""
+        spec = self._spec()
+        if self.depth is not None:
+            if not (self.trace or self.torch_target):
+                raise SpecError("--depth goes with --trace or --torch")
+            from .trace.fold import fold
+
+            spec = fold(spec, self.depth)
+        return spec
+
+    def _spec(self) -> Spec:
         from .io import from_layers, loads
         from .io.sources import read_spec
 
+        if self.trace or self.torch_target:
+            return self._traced()
+        if self.custom_objects:
+            raise SpecError("--custom-objects goes with --trace")
         sources = (("LAYER arguments", self.layers), ("-f", self.spec_file), ("--model", self.model))
         given = [name for name, value in sources if value]
         if len(given) > 1:
@@ -314,7 +334,10 @@ class ModelArgs:
             raise SpecError("--model-name goes with -f FILE.py")
         if self.spec_file:
             fmt = SourceFormat.parse(self.source_format, "--from") if self.source_format else None
-            return read_spec(self.spec_file, fmt, self.input_shape, self.model_name)
+            try:
+                return read_spec(self.spec_file, fmt, self.input_shape, self.model_name)
+            except CnncalcError as err:
+                raise _trace_hint(err, self.spec_file) from None
         if self.model:
             from . import zoo
 
@@ -324,6 +347,31 @@ class ModelArgs:
             convention = Convention.parse(self.convention, "--convention") if self.convention else None
             return from_layers(self.layers, convention)
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
+
+    def _traced(self) -> Spec:
+        """--trace -f FILE or --torch MODULE:FACTORY: says first that it runs code (stderr)."""
+        from . import trace
+
+        if self.trace and self.torch_target:
+            raise SpecError("give --trace -f FILE or --torch MODULE:FACTORY, not both")
+        others = [n for n, v in (("LAYER arguments", self.layers), ("--model", self.model)) if v]
+        if self.torch_target and self.spec_file:
+            others.append("-f")
+        if others or (self.trace and not self.spec_file):
+            raise SpecError(
+                "--trace reads -f FILE (and --torch builds by import path): "
+                + (" and ".join(others) or "no -f")
+            )
+        if self.source_format:
+            raise SpecError("--from is for static reading; --trace chooses by the file's kind")
+        if self.torch_target:
+            click.echo(f"Note: {trace.RUNS_CODE.format(framework='torch')}", err=True)
+            return trace.torch_spec(self.torch_target, self.input_shape)
+        assert self.spec_file is not None
+        framework = "keras" if trace.uses_keras(self.spec_file) else "torch"
+        click.echo(f"Note: {trace.RUNS_CODE.format(framework=framework)}", err=True)
+        spec, _ = trace.file_spec(self.spec_file, self.model_name, self.input_shape, self.custom_objects)
+        return spec
 
     def summarize(self, dtype: str | None = None) -> Summary:
         """Parse and compute the Summary (command-line settings override the spec's)."""
@@ -344,6 +392,57 @@ class ModelArgs:
         return result
 
 
+def trace_options() -> list[Callable[..., Any]]:
+    """--trace, --torch, --depth, --custom-objects (issue 23): opt-in, they import and run code."""
+    return [
+        click.option(
+            "--trace",
+            is_flag=True,
+            help="IMPORTS AND RUNS CODE: build -f FILE (.py PyTorch or Keras code, .keras, .h5, .json) with "
+            "your installed torch/Keras and record one forward pass on a meta input (no weights "
+            "allocated or loaded). Reads what static reading cannot; never the default.",
+        ),
+        click.option(
+            "--torch",
+            "torch_target",
+            metavar="MODULE:FACTORY[(ARGS)]",
+            default=None,
+            help="IMPORTS AND RUNS CODE: build a PyTorch model by import path and trace it, e.g. "
+            "torchvision.models:resnet50, timm:resnet50d (pretrained=False), mypkg.nets:Net(width=2) "
+            "(ARGS: Python literals only).",
+        ),
+        click.option(
+            "--depth",
+            type=click.IntRange(0, 64),
+            default=None,
+            metavar="N",
+            help="With --trace/--torch: fold modules deeper than N into one row each (as torchinfo's depth).",
+        ),
+        click.option(
+            "--custom-objects",
+            "custom_objects",
+            metavar="MODULE",
+            default=None,
+            help="With --trace of a Keras model: import MODULE (a .py file or a dotted module) for its "
+            "registered custom classes.",
+        ),
+    ]
+
+
+def _trace_hint(err: CnncalcError, path: str) -> CnncalcError:
+    """A static refusal of model code or a saved model that --trace would read: the hint says so
+    (issue 23; the error itself is unchanged, an existing hint is kept)."""
+    if err.hint is not None or path == "-" or not path.lower().endswith((".py", ".keras", ".h5", ".hdf5")):
+        return err
+    from .trace import uses_keras
+
+    framework = "Keras" if uses_keras(path) else "torch"
+    code = "the file's code" if path.lower().endswith(".py") else "its custom layers' code"
+    return type(err)(
+        *err.parts, layer=err.layer, hint=f"--trace builds it with your installed {framework} (runs {code})"
+    )
+
+
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """LAYER..., -i/--input, -f/--file, -m/--model, --convention, --data-format: passed to the
     command as one ``model_args`` (:class:`ModelArgs`)."""
@@ -360,6 +459,10 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         expand: bool,
         model_name: str | None,
         fix: bool,
+        trace: bool,
+        torch_target: str | None,
+        depth: int | None,
+        custom_objects: str | None,
         **kwargs: Any,
     ) -> Any:
         args = ModelArgs(
@@ -373,6 +476,10 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             expand,
             model_name,
             fix,
+            trace,
+            torch_target,
+            depth,
+            custom_objects,
         )
         return func(args, **kwargs)
 
@@ -421,6 +528,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Continue past an in_features/in_channels/n_in/image_shape that disagrees with the real "
             "input, using the real value.",
         ),
+        *trace_options(),
         click.option(
             "-m",
             "--model",
