@@ -365,10 +365,13 @@ class ModelArgs:
         if self.source_format:
             raise SpecError("--from is for static reading; --trace chooses by the file's kind")
         if self.torch_target:
+            trace.parse_target(self.torch_target)  # a malformed target: nothing runs
+            trace.require("torch")
             click.echo(f"Note: {trace.RUNS_CODE.format(framework='torch')}", err=True)
             return trace.torch_spec(self.torch_target, self.input_shape)
         assert self.spec_file is not None
         framework = "keras" if trace.uses_keras(self.spec_file) else "torch"
+        trace.require(framework)
         click.echo(f"Note: {trace.RUNS_CODE.format(framework=framework)}", err=True)
         spec, _ = trace.file_spec(self.spec_file, self.model_name, self.input_shape, self.custom_objects)
         return spec
@@ -432,8 +435,15 @@ def trace_options() -> list[Callable[..., Any]]:
 def _trace_hint(err: CnncalcError, path: str) -> CnncalcError:
     """A static refusal of model code or a saved model that --trace would read: the hint says so
     (issue 23; the error itself is unchanged, an existing hint is kept)."""
+    if "is not a Keras layer cnncalc knows" in err.reason and path != "-":  # a custom class: Keras builds it
+        hint = "--trace builds it with your installed Keras (runs its custom layers' code; --custom-objects MODULE)"
+        return type(err)(
+            *err.parts, layer=err.layer, hint=f"{hint}; `cnncalc kinds` lists the layers cnncalc reads"
+        )
     if err.hint is not None or path == "-" or not path.lower().endswith((".py", ".keras", ".h5", ".hdf5")):
         return err
+    if any(isinstance(part, Option) for part in err.parts):
+        return err  # it asks for a setting (--model-name, --input): not a refusal of the code
     from .trace import uses_keras
 
     framework = "Keras" if uses_keras(path) else "torch"

@@ -18,12 +18,13 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import CnncalcError, Option, SpecError
 from ..io.spec import Spec
-from .common import TraceError, failure, importable_cwd, load_file, need
+from .common import TraceError, failure, importable_cwd, load_file, need, require
 
 __all__ = [
     "TraceError",
@@ -32,6 +33,7 @@ __all__ = [
     "live_spec",
     "load_file",
     "need",
+    "require",
     "torch_spec",
     "trace_module",
 ]
@@ -86,8 +88,9 @@ def parse_target(text: str) -> tuple[str, str, list[Any], dict[str, Any]]:
     return module, ".".join(reversed(parts)), args, kwargs
 
 
-def build_torch(text: str) -> tuple[Any, Any, str, tuple[int, ...] | None]:
-    """(torch, the model built on the meta device, its name, the input size its factory declares)."""
+def build_torch(text: str) -> tuple[Any, Any, str, tuple[int, ...] | None, tuple[str, ...]]:
+    """(torch, the model built on the meta device, its name, the input size its factory declares,
+    notes: a factory that computes with tensor values is built on the CPU instead)."""
     torch = need("torch")
     module_name, factory, args, kwargs = parse_target(text)
     for key in ("pretrained", "weights", "pretrained_cfg_overlay", "checkpoint_path"):
@@ -115,9 +118,18 @@ def build_torch(text: str) -> tuple[Any, Any, str, tuple[int, ...] | None]:
             raise SpecError(f"--torch {text!r}: {module_name} has no {factory!r}")
     if not callable(target):
         raise SpecError(f"--torch {text!r}: {module_name}.{factory} is not callable")
+    notes: tuple[str, ...] = ()
     try:
         with torch.device("meta"):
             model = target(*args, **kwargs)
+    except NotImplementedError:  # the factory reads tensor values (regnet's widths): meta has none
+        notes = (
+            f"{factory} computes with tensor values while it builds: built on the CPU (weights allocated)",
+        )
+        try:
+            model = target(*args, **kwargs)
+        except Exception as err:
+            raise failure(f"--torch {text!r}: building the model", err) from None
     except Exception as err:
         raise failure(f"--torch {text!r}: building the model", err) from None
     if not isinstance(model, torch.nn.Module):
@@ -128,12 +140,12 @@ def build_torch(text: str) -> tuple[Any, Any, str, tuple[int, ...] | None]:
     if isinstance(cfg, dict) and isinstance(cfg.get("input_size"), tuple):
         declared = tuple(int(n) for n in cfg["input_size"])
     name = str(args[0]) if factory == "create_model" and args else factory.rpartition(".")[2]
-    return torch, model, name, declared
+    return torch, model, name, declared, notes
 
 
 def torch_spec(text: str, input_shape: tuple[int, ...] | None, batch: int = 1) -> Spec:
     """``--torch MODULE:FACTORY[(ARGS)]``: built on meta, traced on ``input_shape``."""
-    torch, model, name, declared = build_torch(text)
+    torch, model, name, declared, notes = build_torch(text)
     shape = input_shape or declared
     if shape is None:
         raise SpecError(
@@ -141,7 +153,8 @@ def torch_spec(text: str, input_shape: tuple[int, ...] | None, batch: int = 1) -
             Option("input_shape"),
             " (C x H x W, e.g. 3x224x224)",
         )
-    return trace_module(model, shape, batch=batch, name=name, torch=torch)
+    spec = trace_module(model, shape, batch=batch, name=name, torch=torch)
+    return replace(spec, notes=(*notes, *spec.notes))
 
 
 def trace_module(
@@ -188,7 +201,7 @@ def choose_torch(module: Any, torch: Any, path: str, model_name: str | None) -> 
         if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module.__name__
     }
     parts = {id(m) for v in instances.values() for m in v.modules() if m is not v}
-    made = {type(v) for v in instances.values()}
+    made = {type(m) for v in instances.values() for m in v.modules()}  # classes used inside models
     models: dict[str, Any] = {k: v for k, v in instances.items() if id(v) not in parts}
     for k, cls in classes.items():
         if cls not in made and k not in models:

@@ -25,6 +25,18 @@ def need(package: str, install: str | None = None) -> Any:
         ) from None
 
 
+def require(package: str) -> None:
+    """A one-line SpecError naming the package when it is not installed (nothing imported)."""
+    import importlib.util
+
+    try:
+        found = sys.modules.get(package, True) is not None and importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise SpecError(f"--trace needs {package}, which is not installed here: pip install {package}")
+
+
 class TraceError(SpecError):
     """The model's own code failed while cnncalc built or ran it (its message, one line)."""
 
