@@ -17,7 +17,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .engine import summarize
@@ -295,6 +295,25 @@ def check_spec(
         return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True)
     # No Summary kept: a run over thousands of specs holds only these small records.
     return CheckResult(source, differences, checked=count, empty=count == 0)
+
+
+def check_model(read_model: Callable[[], Spec], snapshot: str) -> CheckResult:
+    """The expectations of ``snapshot`` (a ``--format json`` snapshot, or a spec with ``expect``)
+    against the model ``read_model`` gives (``check --trace``: the model code traced now, not the
+    snapshot's layers). Per-layer snapshot fields apply when the model has as many rows as the
+    snapshot; the model-level ones and ``expect`` always do."""
+
+    def read() -> Spec:
+        documented = loads(read_text(snapshot), snapshot)
+        model = read_model()
+        layers = model.layers
+        if len(documented.layers) == len(layers):
+            layers = tuple(
+                replace(m, results=d.results) for m, d in zip(layers, documented.layers, strict=True)
+            )
+        return replace(model, layers=layers, results=documented.results, expect=documented.expect)
+
+    return check_spec(read, source_name(snapshot))
 
 
 def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:

@@ -432,6 +432,13 @@ def trace_options() -> list[Callable[..., Any]]:
     ]
 
 
+def with_trace_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The trace options on a command of its own (``check --trace``)."""
+    for decorator in reversed(trace_options()):
+        func = decorator(func)
+    return func
+
+
 def _trace_hint(err: CnncalcError, path: str) -> CnncalcError:
     """A static refusal of model code or a saved model that --trace would read: the hint says so
     (issue 23; the error itself is unchanged, an existing hint is kept)."""
@@ -1034,8 +1041,37 @@ def verify(
     is_flag=True,
     help="Let a spec with no expectations pass [default: it is an error, exit 2].",
 )
+@with_trace_options
+@click.option(
+    "-f", "--file", "spec_file", metavar="FILE", default=None, help="With --trace: the model file to trace."
+)
+@click.option(
+    "-i",
+    "--input",
+    "input_shape",
+    type=ShapeType(),
+    metavar="SHAPE",
+    default=None,
+    help="With --trace/--torch: the input.",
+)
+@click.option(
+    "--model-name", "model_name", metavar="NAME", default=None, help="With --trace: which model of the file."
+)
 @width_option
-def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, width: int | None) -> None:
+def check(
+    specs: tuple[str, ...],
+    fmt: str,
+    update: bool,
+    allow_empty: bool,
+    width: int | None,
+    trace: bool = False,
+    torch_target: str | None = None,
+    custom_objects: str | None = None,
+    spec_file: str | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    model_name: str | None = None,
+    depth: int | None = None,
+) -> None:
     """Check spec files against their expectations (a CI gate).
 
     SPEC is a JSON spec file, a glob such as 'models/*.json', or '-' for standard input.
@@ -1054,7 +1090,32 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, wid
     from .check import run_checks
     from .render.documents import check_json, check_junit, check_report, update_lines
 
-    run = run_checks(specs, update=update, allow_empty=allow_empty)
+    traced = trace or torch_target is not None
+    if traced:  # issue 23: SPECs are snapshots, the model is the code traced now
+        if update:
+            raise SpecError(
+                "--update rewrites spec files; with --trace regenerate the snapshot with summary --trace"
+            )
+        from .check import CheckRun, check_model, expand_sources
+
+        args = ModelArgs(
+            layers=(),
+            spec_file=spec_file,
+            model=None,
+            input_shape=input_shape,
+            convention=None,
+            data_format=None,
+            model_name=model_name,
+            trace=trace,
+            torch_target=torch_target,
+            depth=depth,
+            custom_objects=custom_objects,
+        )
+        run = CheckRun(tuple(check_model(args.spec, snapshot) for snapshot in expand_sources(specs)))
+    elif spec_file or input_shape or model_name:
+        raise SpecError("-f, --input and --model-name go with check --trace (or --torch)")
+    else:
+        run = run_checks(specs, update=update, allow_empty=allow_empty)
     if run.not_updated:
         _error(run.not_updated)
     by_source: dict[str, list[Any]] = {}

@@ -322,3 +322,33 @@ def test_keras_file_with_a_custom_layer(tmp_path, monkeypatch) -> None:
     assert doc["output_shape"] == truth["output_shape"] and doc["total_params"] == truth["params"]
     scaled = next(layer for layer in doc["layers"] if layer.get("opaque"))
     assert scaled["config"]["op"].endswith("Scale") and scaled["params"] == truth["scale_params"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED.get("keras_hub", {})))
+def test_keras_hub_backbones_from_explicit_arguments(name: str) -> None:
+    """Backbones built from constructor arguments (no presets: nothing downloaded), saved as
+    config-only .keras files by keras-hub itself; --trace rebuilds them with keras-hub."""
+    pytest.importorskip("keras_hub")
+    from cnncalc.trace.keras_trace import keras_file_spec
+
+    truth = EXPECTED["keras_hub"][name]
+    s = cnncalc.summarize(keras_file_spec(str(FIXTURES / truth["file"]), None, None, None))
+    assert [list(s.output_shape)] == truth["output_shape"] and s.total_params == truth["params"]
+
+
+def test_check_trace_gates_the_model_code(tmp_path) -> None:
+    pytest.importorskip("torch")
+    model = tmp_path / "net.py"
+    model.write_text((FIXTURES / "cifar_net.py").read_text())
+    base = ["--trace", "-f", str(model), "--input", "3x32x32"]
+    snapshot = tmp_path / "traced.json"
+    snapshot.write_text(run("summary", *base, "--format", "json").stdout)
+    assert run("check", str(snapshot), *base).exit_code == 0
+    model.write_text(model.read_text().replace("nn.Linear(84, 10)", "nn.Linear(84, 12)"))
+    failed = run("check", str(snapshot), *base, "--format", "json")
+    assert failed.exit_code == 1
+    report = json.loads(failed.stdout)
+    assert {"where": "model", "field": "output_shape", "expected": [10], "actual": [12]}.items() <= next(
+        d for d in report["specs"][0]["differences"] if d["field"] == "output_shape" and d["where"] == "model"
+    ).items()
+    assert run("check", str(snapshot), "-f", str(model)).exit_code == 2  # -f without --trace
