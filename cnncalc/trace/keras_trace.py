@@ -273,7 +273,7 @@ def _emit(
                 layer,
                 f"{cls.__name__} {name!r}",
                 name,
-                trainable=bool(op.trainable),
+                trainable=bool(getattr(op, "trainable", True)),
                 compact=False,
                 inputs=tuple(sources),
             )
@@ -321,7 +321,7 @@ def _mapped(
             return None
         if node_index > 0:  # a shared layer's later call: its weights are counted at the first
             return layer if result.trainable + result.non_trainable == 0 else None
-        if op.trainable:
+        if getattr(op, "trainable", True):
             same = (result.trainable, result.non_trainable) == (trainable, frozen)
         else:  # a frozen layer: Keras counts all its weights non-trainable (the row says trainable: false)
             same = trainable == 0 and result.trainable + result.non_trainable == frozen
