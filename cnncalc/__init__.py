@@ -29,6 +29,7 @@ __all__ = [
     "Convention",
     "DataFormat",
     "LayerRow",
+    "ModelSource",
     "ShapeError",
     "Spec",
     "SpecError",
@@ -46,6 +47,7 @@ _WHERE = {
     "Convention": "enums",
     "DataFormat": "enums",
     "Spec": "io",
+    "ModelSource": "io.model_source",
     "parse": "io",
     "LayerRow": "summary",
     "Summary": "summary",
@@ -60,6 +62,7 @@ def _display_hooks() -> None:
 
     Summary.__rich__ = render.rich_display  # type: ignore[attr-defined]
     Summary._repr_html_ = render.html_display  # type: ignore[attr-defined]
+    Summary._repr_markdown_ = render.markdown_display  # type: ignore[attr-defined]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import copy
 import functools
-import glob
 import json
 import math
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .engine import summarize
 from .enums import CheckStatus
 from .errors import CnncalcError, SpecError
 from .io.document import decode_json, loads
-from .io.files import read_head, read_text, source_name, write_atomic
+from .io.files import expand_sources, read_head, read_text, source_name, unmatched_glob
 from .io.sources import read_spec, sniff
 from .io.spec import Spec
 from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary, json_lines
@@ -206,14 +205,15 @@ def _budget(key: str, limit: Any) -> float:
     return limit
 
 
-def expectations(spec: Spec, summary: Summary) -> list[Expectation]:
+def expectations(spec: Spec, summary: Summary, paired: bool = True) -> list[Expectation]:
     """Every expectation the spec holds, snapshots (result fields) then ``expect`` then budgets;
-    expected values are type-checked (a string where a count belongs is a SpecError)."""
+    expected values are type-checked (a string where a count belongs is a SpecError).
+    ``paired=False``: the spec's layers are not the summary's, so their snapshots are skipped."""
     checks: list[Expectation] = []
     for key, expected in spec.results.items():
         value = _typed(key, key, expected)
         checks.append(Expectation("model", key, value, _model_actual(summary, key), True))
-    for ls, row in zip(spec.layers, summary.layers, strict=True):
+    for ls, row in zip(spec.layers, summary.layers, strict=True) if paired else ():
         for key, expected in ls.results.items():
             where = _where(row)
             value = _typed(f"{where}: {key}", key, expected)
@@ -254,10 +254,10 @@ def _where(row: LayerRow) -> str:
     return f"layer {row.index + 1} {row.name}"
 
 
-def compare(spec: Spec, summary: Summary) -> tuple[tuple[Difference, ...], int]:
+def compare(spec: Spec, summary: Summary, paired: bool = True) -> tuple[tuple[Difference, ...], int]:
     """(differences, number of expectations checked). Budgets fail when actual > limit."""
     differences = []
-    checks = expectations(spec, summary)
+    checks = expectations(spec, summary, paired)
     for c in checks:
         failed = c.actual > c.expected if c.field in BUDGETS else _plain(c.expected) != c.actual
         if failed:
@@ -288,32 +288,14 @@ def check_spec(
         return CheckResult(source, error=message if message.startswith(source) else f"{source}: {message}")
     if count == 0 and not allow_empty:
         why = (
-            "a saved model holds no expectations (it computes; write them into a JSON spec)"
+            "a saved model or model code holds no expectations (it computes): give a snapshot with "
+            "--expect FILE, written by `cnncalc summary -f MODEL --format json > FILE`"
             if saved
             else 'no result fields and no "expect" object'
         )
         return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True)
     # No Summary kept: a run over thousands of specs holds only these small records.
     return CheckResult(source, differences, checked=count, empty=count == 0)
-
-
-def check_model(read_model: Callable[[], Spec], snapshot: str) -> CheckResult:
-    """The expectations of ``snapshot`` (a ``--format json`` snapshot, or a spec with ``expect``)
-    against the model ``read_model`` gives (``check --trace``: the model code traced now, not the
-    snapshot's layers). Per-layer snapshot fields apply when the model has as many rows as the
-    snapshot; the model-level ones and ``expect`` always do."""
-
-    def read() -> Spec:
-        documented = loads(read_text(snapshot), snapshot)
-        model = read_model()
-        layers = model.layers
-        if len(documented.layers) == len(layers):
-            layers = tuple(
-                replace(m, results=d.results) for m, d in zip(layers, documented.layers, strict=True)
-            )
-        return replace(model, layers=layers, results=documented.results, expect=documented.expect)
-
-    return check_spec(read, source_name(snapshot))
 
 
 def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
@@ -375,17 +357,6 @@ class CheckRun:
         return 2 if CheckStatus.ERROR in statuses else 1 if CheckStatus.FAIL in statuses else 0
 
 
-def expand_sources(specs: Iterable[str]) -> list[str]:
-    """Spec arguments with globs expanded (sorted); a glob matching nothing stays, to be reported."""
-    out: list[str] = []
-    for spec in specs:
-        if spec != "-" and glob.has_magic(spec):
-            out.extend(sorted(glob.glob(spec, recursive=True)) or [spec])
-        else:
-            out.append(spec)
-    return out
-
-
 def _saved_model(path: str) -> bool:
     try:
         return sniff(read_head(path)) is not None
@@ -399,7 +370,7 @@ Checked = tuple[CheckResult, str | None, list[Difference]]
 def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
     """One spec's result and, when ``update`` and it is a file whose figures changed, its new
     text (else None) and the changes. Nothing is written here."""
-    if source != "-" and glob.has_magic(source) and not os.path.exists(source):
+    if unmatched_glob(source):
         return CheckResult(source, error=f"no file matches {source}"), None, []
     if update and source == "-":
         error = "standard input cannot be updated: give the spec's file"
@@ -429,7 +400,13 @@ def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
     return check_text(text, source_name(source), allow_empty=allow_empty), new_text, changes
 
 
-def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool = False) -> CheckRun:
+def run_checks(
+    specs: Iterable[str],
+    *,
+    update: bool = False,
+    allow_empty: bool = False,
+    write: Callable[[str, str], object] | None = None,
+) -> CheckRun:
     """Check every spec file ('-' is standard input; globs expanded). With ``update``, each file's
     snapshot expectations are first rewritten with the current figures (budgets are kept);
     standard input cannot be rewritten, so it is an error then. ``allow_empty`` lets a spec with
@@ -438,8 +415,12 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
     Specs are read and checked one at a time and only small records are kept, so memory stays
     flat however many files a glob matches. ``update`` checks every spec before writing any:
     when one cannot be read or checked, none is rewritten (``not_updated`` says why); each file
-    is replaced whole (:func:`~cnncalc.io.files.write_atomic`).
+    is replaced whole by ``write(path, text)`` (the caller's; the CLI passes
+    :func:`~cnncalc.io.files.write_atomic`, which is the default too).
     """
+    from .io.files import write_atomic
+
+    rewrite = write_atomic if write is None else write
     sources = expand_sources(specs)
     if not update:
         return CheckRun(tuple(_check_one(s, update=False, allow_empty=allow_empty)[0] for s in sources))
@@ -455,10 +436,63 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
         result, new_text, changes = _check_one(source, update=True, allow_empty=allow_empty)
         if new_text is not None:
             try:
-                write_atomic(source, new_text)
+                rewrite(source, new_text)
             except CnncalcError as err:  # changed or unwritable since pass 1
                 result = CheckResult(source, error=str(err))
             else:
                 updates += [(source, change) for change in changes]
         results.append(result)
     return CheckRun(tuple(results), tuple(updates))
+
+
+def check_model(
+    read: Callable[[], Spec],
+    source: str,
+    expect_path: str,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    update: bool = False,
+    write: Callable[[str, str], object] | None = None,
+) -> CheckRun:
+    """A model read from anything ``-f`` reads (code, a saved model, a spec), checked against the
+    expectations in ``expect_path`` (a snapshot written by ``summary --format json``, and/or an
+    ``expect`` object): the gate that fails when the model *code* changes, not only its snapshot.
+
+    ``settings`` are ``summarize``'s (``input_shape``, ``convention``, ``data_format``). With
+    ``update`` the snapshot is rewritten with the model's current figures (its ``expect``
+    budgets kept) by ``write(path, text)`` and the changes are returned.
+    """
+    label = f"{source} against {expect_path}"
+    try:
+        text = read_text(expect_path)
+        expected = loads(text, expect_path)
+        summary = summarize(read(), **dict(settings or {}))
+        differences, count = _compare_model(expected, summary)
+    except CnncalcError as err:
+        return CheckRun((CheckResult(label, error=f"{label}: {err}"),))
+    if count == 0:
+        return CheckRun(
+            (CheckResult(label, error=f"{label}: nothing to check in {expect_path}", empty=True),)
+        )
+    if update and differences:
+        doc = summary.to_dict()
+        kept = decode_json(text, expect_path)
+        if isinstance(kept, dict) and isinstance(kept.get("expect"), dict):
+            doc["expect"] = {k: v for k, v in kept["expect"].items() if k in BUDGETS}
+        from .io.files import write_atomic
+
+        (write or write_atomic)(expect_path, json_lines(doc))
+        changes = tuple((expect_path, d) for d in differences if d.field not in BUDGETS)
+        still = tuple(d for d in differences if d.field in BUDGETS)
+        return CheckRun((CheckResult(label, still, checked=count),), changes)
+    return CheckRun((CheckResult(label, differences, checked=count),))
+
+
+def _compare_model(expected: Spec, summary: Summary) -> tuple[tuple[Difference, ...], int]:
+    """``compare`` for a snapshot taken of another reading of the model: when the layer count
+    changed, that is the difference, and the snapshot's per-layer figures cannot be paired."""
+    if len(expected.layers) == len(summary.layers):
+        return compare(expected, summary)
+    differences, count = compare(expected, summary, paired=False)
+    layers = Difference("model", "layers", len(expected.layers), len(summary.layers))
+    return (layers, *differences), count + 1

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..enums import CheckStatus, VerifyStatus
 from ..explain import heading
 from .grid import Cell, Col, Fitted, Grid
-from .text import convention_note, fmt_shape, readable_bytes, value_text
+from .text import convention_note, fmt_shape, footer, readable_bytes, value_text
 
 if TYPE_CHECKING:
     from ..check import CheckResult, Difference
@@ -52,15 +52,15 @@ def verify_table(report: VerifyReport) -> Any:
         )
     table = Fitted(Grid(columns, tuple(rows)))
     verdict = "all layers match" if report.ok else "MISMATCH"
-    footer = (
-        f" {verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
+    verdict_line = (
+        f"{verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
         f"estimated peak memory {readable_bytes(report.estimated_bytes)}"
     )
     return Group(
         Text(f'Verify: "{report.summary.name}"', style="bold"),
         table,
-        Text(footer, style="bold green" if report.ok else "bold red"),
-        Text(" " + convention_note(report.summary), style="dim"),
+        footer(verdict_line, style="bold green" if report.ok else "bold red"),
+        footer(convention_note(report.summary), style="dim"),
     )
 
 
@@ -133,9 +133,13 @@ def check_report(results: list[CheckResult]) -> Any:
             )
             parts.append(Fitted(Grid(columns, rows, simple=True)))
             if result.summarised:
-                parts.append(Text(" " + derived_line(result.summarised), style="dim"))
+                parts.append(footer(derived_line(result.summarised), style="dim"))
     counts = _counts(results)
-    total = f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, {counts[CheckStatus.ERROR]} errors"
+    errors = counts[CheckStatus.ERROR]
+    total = (
+        f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, "
+        f"{errors} {'error' if errors == 1 else 'errors'}"
+    )
     parts.append(Text(total, style="bold"))
     return Group(*parts)
 
