@@ -351,3 +351,20 @@ def test_check_trace_gates_the_model_code(tmp_path) -> None:
     differences = json.loads(failed.stdout)["specs"][0]["differences"]
     assert any(d["where"] == "model" and (d["expected"], d["actual"]) == ([10], [12]) for d in differences)
     assert run("check", str(model), "--trace").exit_code == 2  # --trace checks against --expect
+
+
+def test_keras_code_is_imported_and_traced(monkeypatch) -> None:
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    pytest.importorskip("keras")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("keras_code_truth", FIXTURES / "keras_code.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # Keras's own figures for the same code
+    truth = module.model
+    result = run("summary", "-f", str(FIXTURES / "keras_code.py"), "--trace", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("Note: --trace imported and ran the model's code with your installed keras")
+    doc = json.loads(result.stdout)
+    assert doc["output_shape"] == list(truth.output_shape[1:]) and doc["total_params"] == truth.count_params()
+    assert [layer["type"] for layer in doc["layers"]].count("opaque") == 1  # the Lambda
