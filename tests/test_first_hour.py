@@ -221,3 +221,70 @@ def test_zoo_names_follow_the_convention() -> None:
     assert total("--model", "resnet50", "--convention", "pytorch") == 25_557_032
     missing = invoke("summary", "--model", "resnet51")
     assert missing.exit_code == 2 and "Hint: did you mean resnet50" in missing.stderr
+
+
+def test_lower_case_calls_read_under_the_convention_in_force() -> None:
+    import json
+
+    # Keras's Conv2D(16, 2) on 28x28x1: 16*(2*2*1) + 16 = 80 params, 27x27x16 out
+    keras = json.loads(invoke("summary", "--input", "28x28x1", "conv2d(16,2)", "--format", "json").stdout)
+    assert keras["total_params"] == 80 and keras["output_shape"] == [27, 27, 16]
+    # PyTorch's nn.Conv2d(1, 16, 2) on 1x28x28: the same 80 params, 16x27x27 out
+    torch = json.loads(
+        invoke(
+            "summary", "--convention", "pytorch", "--input", "1x28x28", "conv2d(1,16,2)", "--format", "json"
+        ).stdout
+    )
+    assert torch["total_params"] == 80 and torch["output_shape"] == [16, 27, 27]
+
+
+def test_narrow_tables_keep_related_things_together(tmp_path: Path) -> None:
+    # models: Params and Published side by side at 60 columns (they are compared)
+    models = invoke("models", "--width", "60").stdout
+    header = next(line for line in models.splitlines() if "Params" in line)
+    assert "Published" in header
+    # check: "layer 2 max_pooling2d" is one line in the Where column at 40 columns
+    spec = tmp_path / "m.json"
+    spec.write_text(
+        '{"input_shape": [8, 8, 1], "layers": ["conv:4,3", "maxpool:2"],'
+        ' "expect": {"layers": {"2": {"output_shape": [2, 2, 4]}}}}'
+    )
+    result = invoke("check", str(spec), "--width", "40")
+    assert result.exit_code == 1 and "layer 2 max_pooling2d" in result.stdout  # 6x6x4 -> 3x3x4
+
+
+def test_the_report_fits_its_diagram_and_links_boxes_to_rows(tmp_path: Path) -> None:
+    import re
+
+    report = tmp_path / "r.html"
+    assert invoke("summary", "--model", "vgg16", "-o", str(report)).exit_code == 0
+    page = report.read_text()
+    assert ".diagram svg{display:block;width:100%;height:auto" in page  # zoomed to fit the page
+    assert 'data-zoom="fit"' in page and 'addEventListener("wheel"' in page
+    boxes = re.findall(r'<g class="volume" data-name="([^"]+)"', page)
+    named = re.findall(r'<tr data-name="([^"]+)"', page)
+    rows = dict(re.findall(r'<tr data-name="([^"]+)" data-formula="([^"]*)"', page))
+    # every layer has its row (VGG16: 13 convs, 5 pools, flatten, 3 dense), every box its row
+    assert len(named) == 22 and set(boxes) <= set(named) | {"input"} and len(rows) >= 20
+    # block1_conv1: 3*3*3*64 + 64 = 1,792 params, under Keras's 'same' rule
+    assert "same" in rows["block1_conv1"] and "1,792" in rows["block1_conv1"]
+
+
+def test_explain_lines_wrap_under_their_own_start() -> None:
+    screen = invoke(
+        "explain",
+        "--input",
+        "200x200x1",
+        "conv:16,2,2,valid,activation=relu",
+        "conv:32,3,padding=same",
+        "--width",
+        "50",
+    ).stdout
+    lines = screen.splitlines()
+    # every line of a layer's block starts indented (titles "1. ..." aside): nothing falls back to column 0
+    body = [line for line in lines[2:] if line and not line[0].isdigit()]
+    assert body and all(line.startswith("   ") for line in body), body
+    assert all(len(line) <= 50 for line in lines)
+    # a step's continuation sits under its formula (after "height, width = ")
+    at = next(i for i, line in enumerate(lines) if "ceil((200 - 2 + 1) / 2)" in line)
+    assert lines[at + 1].startswith(" " * 19) and "100" in lines[at + 1]

@@ -145,6 +145,8 @@ def test_readme_commands_parse(line: str, tmp_path: Path, monkeypatch) -> None:
         (tmp_path / "model.keras").write_bytes(
             (ROOT / "tests" / "fixtures" / "keras" / "nested.keras").read_bytes()
         )
+    if "model.onnx" in words:  # an ONNX file exported by torch (examples/, tools/make_examples.py)
+        (tmp_path / "model.onnx").write_bytes((ROOT / "examples" / "model.onnx").read_bytes())
     if "--trace" in words or "--torch" in words:  # dev-only: builds the model with torch (issue 23)
         pytest.importorskip("torch")
         if "timm:resnet50d" in words:

@@ -364,7 +364,9 @@ def test_keras_code_is_imported_and_traced(monkeypatch) -> None:
     truth = module.model
     result = run("summary", "-f", str(FIXTURES / "keras_code.py"), "--trace", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.startswith("Note: --trace imported and ran the model's code with your installed keras")
+    assert result.stderr.startswith(
+        "Note: --trace imported and ran the model's code with your installed keras"
+    )
     doc = json.loads(result.stdout)
     assert doc["output_shape"] == list(truth.output_shape[1:]) and doc["total_params"] == truth.count_params()
     assert [layer["type"] for layer in doc["layers"]].count("opaque") == 1  # the Lambda

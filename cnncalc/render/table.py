@@ -213,10 +213,10 @@ def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
 
     columns = (
         Col("Model"),
-        Col("Input"),
+        Col("Input", secondary=True),
         Col("Rules", secondary=True),
         Col("Params", right=True),
-        Col("Published", right=True, secondary=True),
+        Col("Published", right=True),  # beside Params: the two are compared
         Col("MACs", right=True, secondary=True),
     )
     rows = []
