@@ -20,6 +20,7 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
+from .autograd import KEEP_OUTPUT, Elem, Keep, Source, kept_input, window_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
 from .working import axes_steps, no_params, window_rule
 
@@ -101,6 +102,12 @@ class Pool(Layer):
     def explain_rule(self, ctx: Context) -> str:
         return window_rule(self.padding, self.ceil_mode, ctx.convention)
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Max: ``max_pool2d_with_indices`` keeps ``self`` and the int64 indices of each output
+        (``result1``); average: ``avg_pool2d`` keeps ``self``."""
+        kept = window_input(self, inputs[0], ctx)
+        return (kept, *_pool_keeps(self.op, output)[1:])
+
     def explain_steps(self, w: Worked) -> list[Step]:
         steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode)
         _, channels = split_channels(w.output_shape, self.layout(w.ctx))
@@ -167,6 +174,16 @@ class GlobalPool(Layer):
     def receptive_field(self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context) -> None:
         return None  # each output sees the whole input
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Average: a ``mean`` over the spatial axes, whose backward needs only sizes (nothing).
+        Max: PyTorch's ``AdaptiveMaxPool(1)`` keeps the input and int64 indices; Keras's
+        ``ops.max`` (``amax``) keeps the input and the result."""
+        if self.op == "avg":
+            return ()
+        if ctx.convention is Convention.PYTORCH:
+            return _pool_keeps("max", output)
+        return (kept_input(), KEEP_OUTPUT)
+
     def explain_steps(self, w: Worked) -> list[Step]:
         what = "one value per channel" + (" (keepdims)" if self.keepdims else "")
         return [Step("shape", what, "", fmt_shape(w.output_shape)), no_params()]
@@ -215,6 +232,14 @@ class AdaptivePool(Layer):
             return rf  # the identity
         return UNTRACKED  # windows of varying size
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Average to 1 per axis is a ``mean`` (``adaptive_avg_pool2d`` takes that path in
+        ATen: nothing kept); any other average keeps ``self`` (``_adaptive_avg_pool2d``); max
+        keeps ``self`` and int64 indices (``adaptive_max_pool2d``)."""
+        if self.op == "avg" and all(o == 1 for o in self.output_size):
+            return ()
+        return _pool_keeps(self.op, output)
+
     def explain_steps(self, w: Worked) -> list[Step]:
         sizes = "x".join("n" if o is None else str(o) for o in self.output_size)
         return [
@@ -233,3 +258,10 @@ class AdaptiveMaxPool(AdaptivePool):
     """AdaptiveMaxPool1d/2d/3d."""
 
     op: ClassVar[str] = "max"
+
+
+def _pool_keeps(op: str, output: Shape) -> tuple[Keep, ...]:
+    """The input; for max pooling also one int64 index per output value."""
+    if op == "max":
+        return (kept_input(), Keep(Source.NEW, elements=math.prod(output), elem=Elem.INT64))
+    return (kept_input(),)
