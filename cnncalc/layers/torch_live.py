@@ -347,7 +347,9 @@ def _getitem(index: Any, rank: int) -> Face | None:
     return "slice", [], {"axis": axis, "start": s.start or 0, "stop": s.stop, "step": s.step or 1}
 
 
-def op_face(name: str, args: list[Any], kwargs: dict[str, Any], out_shape: tuple[int, ...]) -> Face | None:
+def op_face(
+    name: str, args: list[Any], kwargs: dict[str, Any], out_shape: tuple[int, ...]
+) -> Face | list[Face] | None:
     """The kind a traced tensor op is (``name``: the function's or method's own name, ``relu``,
     ``__add__``, ``view``), from its arguments (tensors as :class:`TensorArg`) and the recorded
     output shape (batch included); None: an opaque row."""
@@ -505,6 +507,21 @@ def op_face(name: str, args: list[Any], kwargs: dict[str, Any], out_shape: tuple
                     "bias": isinstance(attrs.get("bias"), TensorArg),
                 },
             )
+        if base == "batch_norm" and rank >= 2:
+            bn_names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+            attrs = dict(zip(bn_names, args[1:], strict=False))
+            attrs.update(kwargs)
+            if not isinstance(attrs.get("running_mean"), TensorArg):
+                return None
+            kw: dict[str, Any] = {
+                "num_features": first.shape[1],
+                "eps": attrs.get("eps", 1e-5),
+                "affine": isinstance(attrs.get("weight"), TensorArg),
+            }
+            if isinstance(attrs.get("momentum"), float):
+                kw["momentum"] = attrs["momentum"]
+            # with the module's batch counter among the buffers, or without (a bare F.batch_norm)
+            return [("BatchNorm2d", [], kw), ("BatchNorm2d", [], {**kw, "num_batches_tracked": False})]
         if base == "__getitem__" and len(args) > 1:
             return _getitem(args[1], rank)
     except (TypeError, ValueError, IndexError, KeyError):

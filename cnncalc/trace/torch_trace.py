@@ -83,8 +83,14 @@ class Recorder:
         self.called: set[str] = set()
         self.paths: dict[int, str] = {}
         self.opaque_mapped = 0  # mapped rows whose kind disagreed with the recording
+        #: param/buffer id -> the ids of its module's own buffers (BatchNorm's num_batches_tracked
+        #: travels with the running statistics F.batch_norm reads)
+        self.buffers_of: dict[int, frozenset[int]] = {}
         for name, module in model.named_modules(remove_duplicate=True):
             self.paths[id(module)] = name
+            own = frozenset(id(b) for b in module.buffers(recurse=False))
+            for t in [*module.parameters(recurse=False), *module.buffers(recurse=False)]:
+                self.buffers_of[id(t)] = own
         for p in model.parameters():
             self.sizes[id(p)] = (p.numel(), False, bool(p.requires_grad))
             self.consts[id(p)] = _Const(frozenset({id(p)}))
@@ -174,8 +180,11 @@ class Recorder:
         in_shapes = [self.shapes[s] for s in inputs]
         layer = None
         if face is not None:
-            layer = self._checked(face, in_shapes, out, counts)
-            if layer is None:
+            for candidate in face if isinstance(face, list) else [face]:  # alternatives, in order
+                layer = self._checked(candidate, in_shapes, out, counts)
+                if layer is not None:
+                    break
+            else:
                 self.opaque_mapped += 1
         if layer is None:
             layer = Opaque(
@@ -347,6 +356,8 @@ class Recorder:
             const = self.consts.get(id(t))
             if const is not None and id(t) not in self.data:
                 param_ids |= const.params
+        for i in list(param_ids):  # the module's own buffers go with the tensors it passes
+            param_ids |= self.buffers_of.get(i, frozenset())
         counts = self.take(param_ids)
         op_name = _qualified(func)
         scope = self.scopes[-1].path if self.scopes else ""
