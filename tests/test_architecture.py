@@ -2,7 +2,8 @@
 
 Layering (docs/architecture.md): the core imports nothing from ``numeric/``, ``render/`` or
 ``cli.py``; ``numeric/`` and ``render/`` never import each other; numpy is imported only under
-``numeric/``, rich only under ``render/``, click only in ``cli.py``; no import cycles, counting
+``numeric/``, rich only under ``render/``, click only in ``cli.py``, torch/keras only inside functions of
+``trace/``; no import cycles, counting
 function-level imports (imports under ``if TYPE_CHECKING:`` never run and are not counted).
 """
 
@@ -123,6 +124,23 @@ def test_arrows_point_one_way(name: str) -> None:
 def test_heavy_libraries_stay_home(library: str, home: str) -> None:
     users = {name for name, targets in GRAPH.items() if any(t.split(".")[0] == library for t in targets)}
     assert users and all(layer_of(name) == home for name in users), sorted(users)
+
+
+#: The frameworks --trace builds models with (issue 23): imported only by cnncalc/trace/, and only
+#: inside functions there (start-up never pays for them).
+FRAMEWORKS = ("torch", "torchvision", "timm", "keras", "keras_hub", "tensorflow", "tf_keras")
+
+
+def test_frameworks_only_in_the_trace_package() -> None:
+    users = {name for name, targets in GRAPH.items() if any(t.split(".")[0] in FRAMEWORKS for t in targets)}
+    outside = {name for name in users if not name.startswith("cnncalc.trace")}
+    assert users and not outside, sorted(outside)
+    for name in users:  # no module-level framework import: only function-level ones
+        tree = ast.parse(MODULES[name].read_text())
+        top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for node in top:
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert not any(m.split(".")[0] in FRAMEWORKS for m in modules), (name, modules)
 
 
 def test_no_import_cycles() -> None:
