@@ -91,6 +91,23 @@ class ShapeError(CnncalcError):
     """A well-formed spec whose shapes are impossible (kernel larger than input, ...)."""
 
 
+class UnknownSizes(ShapeError):
+    """Something that needs every size (a command such as ``verify``, a figure such as a layer's
+    input shape) meets a model whose input leaves sizes unknown (``None``, as Keras allows)."""
+
+    @classmethod
+    def of(cls, what: str, dims: tuple[int | None, ...]) -> UnknownSizes:
+        """The one-line error: what needs the sizes, the sizes, and the option that gives them."""
+        shown = " x ".join("None" if n is None else str(n) for n in dims)
+        example = "x".join("224" if n is None else str(n) for n in dims)
+        return cls(
+            f"{what} needs every size known, and the input is {shown} (None sizes are only known when "
+            "the model is called): give them with ",
+            Option("input_shape"),
+            hint=("give the input's sizes, e.g. ", Option("input_shape", example)),
+        )
+
+
 class MismatchError(ShapeError):
     """A redundant argument (network3's ``n_in``, PyTorch's ``in_features``) that disagrees with the
     incoming shape: ``argument`` and the ``value`` it must be, so a caller may continue with it."""

@@ -48,6 +48,12 @@ def read_python(
     ``name=``, or the function that builds it); ``input_shape`` (no batch axis, in the model's
     own layout) replaces the input shape the code gives, before any size is computed.
     """
+    if len(text) > MAX_PYTHON_CHARS:
+        raise SpecError(
+            f"{source}: model code of {len(text):,} characters is more than the limit {MAX_PYTHON_CHARS:,} "
+            "(Python's parser needs about 300 bytes of memory per character)"
+        )
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark: Python reads past it too
     try:
         tree, notes = _parse(text, source)
         run = _Run(input_shape, source)
@@ -59,6 +65,18 @@ def read_python(
     except CnncalcError as err:
         raise err.prefixed(f"{source}: ") from None
     return replace(spec, notes=(*notes, *run.hooks.notes, *spec.notes))
+
+
+#: Largest model code read (2 MiB of text: model files are kilobytes; Python's parser takes about
+#: 300 bytes of memory and 5 microseconds per character, so this bounds it near 600 MB and 10 s).
+MAX_PYTHON_CHARS = 2 * 2**20
+
+
+def _parser_failure(err: BaseException) -> str:
+    """Why Python's parser gave up, never empty (its MemoryError and RecursionError say nothing)."""
+    if isinstance(err, (MemoryError, RecursionError)):
+        return "an expression too long or nested too deeply for Python's parser"
+    return str(err) or type(err).__name__
 
 
 # A line the course notes printed with its newline lost: ``import Sequentialfrom keras.layers import X``.
@@ -83,8 +101,8 @@ def _parse(text: str, source: str) -> tuple[ast.Module, list[str]]:
                 continue
             where = f"line {err.lineno}" if err.lineno else "the file"
             raise SpecError(f"not valid Python at {where}: {err.msg}") from None
-        except (ValueError, MemoryError) as err:
-            raise SpecError(f"not valid Python: {err}") from None
+        except (ValueError, MemoryError, RecursionError) as err:
+            raise SpecError(f"not valid Python: {_parser_failure(err)}") from None
     raise SpecError("not valid Python")  # pragma: no cover - every round fixes one line or raises
 
 
@@ -467,7 +485,7 @@ def _graph_spec(start: Node, outputs: tuple[Node, ...], names: dict[int, str], n
         assert node.layer is not None
         spec, _ = _built(node.layer)
         specs.append(replace(spec, name=names.get(node.ident)))
-    from ..engine import layer_names
+    from .spec import layer_names
 
     row_names = layer_names(tuple(specs))
     tensor_name = {start.ident: "input", **{n.ident: r for n, r in zip(ordered, row_names, strict=True)}}
@@ -536,7 +554,7 @@ def _functional_spec(model: FunctionalModel, title: str = "functional") -> Spec:
         stack.extend(node.sources)
     ordered = [needed[i] for i in sorted(needed) if needed[i].layer is not None]
     specs = [_built(node.layer)[0] for node in ordered if node.layer is not None]
-    from ..engine import layer_names
+    from .spec import layer_names
 
     names = layer_names(tuple(specs))
     # One unnamed Input is the model's plain input (called "input", as in every cnncalc spec).

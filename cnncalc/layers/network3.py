@@ -10,15 +10,20 @@ which value it should be.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 from .. import formulas as F
 from ..enums import Category, DataFormat
 from ..errors import MismatchError, Option, ShapeError, SpecError
 from ..geometry import ReceptiveField, Shape, Window, fmt_shape
 from . import args as A
+from .autograd import Elem, Keep, Source, activation_keeps, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .rules import Sizes
 from .working import num, quotient
+
+D = TypeVar("D")
 
 ACTIVATION_FNS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "ReLU": "relu", "linear": "linear"}
 
@@ -44,6 +49,21 @@ class ConvPool(Layer):
     image_shape: tuple[int, ...] | None = A.arg(A.optional(_four))
     poolsize: tuple[int, ...] = A.arg(lambda v, r: A.positive_tuple(v, 2), 2, aliases=("pool", "pool_size"))
     activation_fn: str = A.arg(_activation_fn, "sigmoid", aliases=("activation",))
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        if p.ctx.data_format is not DataFormat.CHANNELS_FIRST or len(dims) != 3:
+            raise ShapeError("ConvPoolLayer needs channels_first (maps, height, width)")
+        k, _, fh, fw = self.filter_shape
+        out = []
+        for i, (g, f, pool) in enumerate(zip(dims[1:], (fh, fw), self.poolsize, strict=True)):
+            if self.image_shape is not None:
+                fixed = self.image_shape[2 + i]
+                p.need(g, fixed, fixed, f"image_shape fixes the size at {fixed}")
+            p.need(g, f, None, f"filter {f} needs {f} cells")
+            conv = p.plus(g, 1 - f)  # valid, stride 1: n - F + 1
+            p.need(conv, pool, None, f"pool {pool} needs {pool} cells after the convolution")
+            out.append(p.through(conv, pool, 1, partial(F.floor_div, by=pool)))
+        return (p.const(k), *out)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         if ctx.data_format is not DataFormat.CHANNELS_FIRST:
@@ -105,6 +125,20 @@ class ConvPool(Layer):
         k, c, fh, fw = self.filter_shape
         return {"kernel": (fh, fw, c, k), "bias": (k,)}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """As PyTorch would run it: the conv keeps its input and kernel, max pooling the conv's
+        output (a tensor of the layer's own) and int64 indices, the activation its result."""
+        k, _, fh, fw = self.filter_shape
+        conv = k * (inputs[0][1] - fh + 1) * (inputs[0][2] - fw + 1)
+        pooled = math.prod(output)
+        return (
+            kept_input(),
+            Keep(Source.WEIGHT, weight="kernel"),
+            Keep(Source.NEW, elements=conv),
+            Keep(Source.NEW, elements=pooled, elem=Elem.INT64),
+            *activation_keeps(self.activation_fn, pooled),
+        )
+
     def explain_steps(self, w: Worked) -> list[Step]:
         k, c, fh, fw = self.filter_shape
         steps = []
@@ -152,6 +186,12 @@ class FlatDense(Layer):
     #: elementwise ops per output after the product (activation or softmax)
     ops_per_output: ClassVar[int] = 1
 
+    def flat_sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        """The size rule of network3's dense layers: ``n_in`` fixes the flattened input's size."""
+        if self.n_in is not None:
+            p.need(p.product(dims), self.n_in, self.n_in, f"n_in={self.n_in:,} fixes the input values")
+        return (p.const(self.n_out),)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         n = _check_n_in(self, shape)
         return LayerOutput(
@@ -167,6 +207,19 @@ class FlatDense(Layer):
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         return {"kernel": (math.prod(in_shape), self.n_out), "bias": (self.n_out,)}
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """As PyTorch would run it: the product keeps its input (after network3's dropout, a
+        tensor of its own, with the dropout mask) and kernel, the activation its own rule."""
+        n_in = math.prod(inputs[0])
+        dropped = getattr(self, "p_dropout", 0.0) > 0
+        read = (
+            (Keep(Source.NEW, elements=n_in), Keep(Source.NEW, elements=n_in, elem=Elem.MASK))
+            if dropped
+            else (kept_input(),)
+        )
+        activation = getattr(self, "activation_fn", "softmax")
+        return (*read, Keep(Source.WEIGHT, weight="kernel"), *activation_keeps(activation, self.n_out))
 
     def explain_steps(self, w: Worked) -> list[Step]:
         n_in = math.prod(w.input_shape)
@@ -186,6 +239,8 @@ class FullyConnected(FlatDense):
     activation_fn: str = A.arg(_activation_fn, "sigmoid", aliases=("activation",))
     p_dropout: float = A.arg(A.rate, 0.0)
 
+    sizes = FlatDense.flat_sizes
+
     @property
     def ops_per_output(self) -> int:  # type: ignore[override]
         """One activation op per output, none for a linear layer."""
@@ -200,4 +255,5 @@ class SoftmaxLayer(FlatDense):
     n_in: int | None = A.arg(A.optional(A.positive_int))
     n_out: int = A.required(A.positive_int)
     p_dropout: float = A.arg(A.rate, 0.0)
-    ops_per_output: ClassVar[int] = 3  # softmax: exp, sum, divide
+    ops_per_output: ClassVar[int] = 3
+    sizes = FlatDense.flat_sizes  # softmax: exp, sum, divide

@@ -3,25 +3,56 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 
 from .. import formulas as F
-from ..enums import Category, Convention, DataFormat
-from ..errors import Option, ShapeError, SpecError
+from ..enums import Category, Convention, DataFormat, PaddingMode
+from ..errors import Option, Part, ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
     Padding,
     ReceptiveField,
     Shape,
+    Window,
     fmt_shape,
     join_channels,
     resolve_windows,
     split_channels,
 )
 from . import args as A
+from .autograd import KEEP_OUTPUT, Elem, Keep, Source, kept_input, window_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .rules import Sizes, joined, spatial, window_same_hint, windowed
 from .working import axes_steps, no_params, window_rule
+
+D = TypeVar("D")
+
+
+def torch_max_padding(kernel: int) -> int:
+    """PyTorch's pooling takes padding <= kernel_size // 2 (``pool2d_shape_check`` in aten)."""
+    return kernel // 2
+
+
+def torch_padding_allowed(pad: int, kernel: int) -> bool:
+    """Whether PyTorch's pooling takes ``pad`` cells of padding with this kernel."""
+    return pad <= torch_max_padding(kernel)
+
+
+def kernel_within_input(op: str, rank: int, convention: Convention) -> bool:
+    """PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside (aten
+    ``pool3d_shape_check``); no other pooling does."""
+    return op == "avg" and rank == 3 and convention is Convention.PYTORCH
+
+
+def unpadded_minimum(op: str, rank: int, convention: Convention, pool_size: Sequence[int]) -> tuple[int, ...]:
+    """The smallest input per axis a pooling kind takes before padding: PyTorch's AvgPool3d
+    refuses an input smaller than the kernel, padding aside (aten ``pool3d_shape_check``); every
+    other pooling takes any size (1), its padding decides."""
+    if kernel_within_input(op, rank, convention):
+        return tuple(pool_size)
+    return (1,) * rank
 
 
 @kind
@@ -48,8 +79,20 @@ class Pool(Layer):
         """Dilation of the pooling window (only PyTorch's max pooling has one)."""
         return (1,) * self.rank
 
-    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        spatial, channels, fmt = spatial_input(self, shape, ctx)
+    def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
+        if not (
+            ctx.convention is Convention.PYTORCH
+            and self.padding is PaddingMode.SAME
+            and len(shape) == self.rank + 1
+            and max(self.strides) > 1
+        ):
+            return None
+        sizes, _ = split_channels(shape, self.layout(ctx))
+        return window_same_hint(sizes, self.pool_size, self.strides, self.window_dilation)
+
+    def check_settings(self, ctx: Context) -> None:
+        """What the convention refuses whatever the input: Keras's pooling has no dilation,
+        PyTorch's padding is at most kernel_size // 2, and no window may see only padding."""
         if max(self.window_dilation) > 1 and ctx.convention is Convention.KERAS:
             raise ShapeError(
                 "Keras pooling has no dilation (use ",
@@ -60,7 +103,7 @@ class Pool(Layer):
             for (before, after), k, d, axis in zip(
                 self.padding, self.pool_size, self.window_dilation, AXIS_NAMES[self.rank], strict=True
             ):
-                if ctx.convention is Convention.PYTORCH and max(before, after) > k // 2:
+                if ctx.convention is Convention.PYTORCH and not torch_padding_allowed(max(before, after), k):
                     raise ShapeError(
                         f"PyTorch requires pooling padding <= kernel_size // 2, "
                         f"got padding {max(before, after)} for kernel {k}"
@@ -70,18 +113,42 @@ class Pool(Layer):
                         f"padding {max(before, after)} is not smaller than the pool window {k} on {axis}: "
                         "a window would see only padding"
                     )
-        if self.op == "avg" and self.rank == 3 and ctx.convention is Convention.PYTORCH:
-            small = [
-                (axis, n, k)
-                for axis, n, k in zip(AXIS_NAMES[3], spatial, self.pool_size, strict=True)
-                if n < k
-            ]
-            if small:
-                axis, n, k = small[0]
-                raise ShapeError(
-                    f"PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside: "
-                    f"{axis} {n} < {k} (aten pool3d_shape_check)"
-                )
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        self.check_settings(p.ctx)
+        sizes, _, _ = spatial(p, self, dims, self.rank)
+        for g, k in zip(
+            sizes, unpadded_minimum(self.op, self.rank, p.ctx.convention, self.pool_size), strict=True
+        ):
+            if k > 1:
+                p.need(g, k, None, f"AvgPool3d needs {k} cells before padding")
+        out, channels, first = windowed(
+            p,
+            self,
+            dims,
+            self.rank,
+            self.padding,
+            self.pool_size,
+            self.strides,
+            self.window_dilation,
+            self.ceil_mode,
+            "pool window",
+        )
+        return joined(out, channels, first)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        self.check_settings(ctx)
+        minimum = unpadded_minimum(self.op, self.rank, ctx.convention, self.pool_size)
+        small = [
+            (axis, n, k) for axis, n, k in zip(AXIS_NAMES[self.rank], spatial, minimum, strict=True) if n < k
+        ]
+        if small:
+            axis, n, k = small[0]
+            raise ShapeError(
+                f"PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside: "
+                f"{axis} {n} < {k} (aten pool3d_shape_check)"
+            )
         windows = resolve_windows(
             spatial,
             self.pool_size,
@@ -101,6 +168,12 @@ class Pool(Layer):
     def explain_rule(self, ctx: Context) -> str:
         return window_rule(self.padding, self.ceil_mode, ctx.convention)
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Max: ``max_pool2d_with_indices`` keeps ``self`` and the int64 indices of each output
+        (``result1``); average: ``avg_pool2d`` keeps ``self``."""
+        kept = window_input(self, inputs[0], ctx)
+        return (kept, *_pool_keeps(self.op, output)[1:])
+
     def explain_steps(self, w: Worked) -> list[Step]:
         steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode)
         _, channels = split_channels(w.output_shape, self.layout(w.ctx))
@@ -114,6 +187,8 @@ class MaxPool(Pool):
     """MaxPooling1D/2D/3D; ``dilation`` as in PyTorch's ``MaxPool2d`` (pytorch convention only)."""
 
     dilation: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation_rate",))
+
+    sizes = Pool.sizes
 
     @property
     def window_dilation(self) -> Shape:
@@ -142,6 +217,8 @@ class AvgPool(Pool):
             return self.count_include_pad
         return ctx.convention is Convention.PYTORCH
 
+    sizes = Pool.sizes
+
     def config(self) -> dict[str, Any]:
         out = super().config()
         if self.count_include_pad is None:
@@ -159,6 +236,10 @@ class GlobalPool(Layer):
     rank: int = 2
     op: ClassVar[str] = "max"
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        _, channels, first = spatial(p, self, dims, self.rank)
+        return joined([p.const(1)] * self.rank, channels, first) if self.keepdims else (channels,)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
         out = join_channels((1,) * self.rank, channels, fmt) if self.keepdims else (channels,)
@@ -166,6 +247,16 @@ class GlobalPool(Layer):
 
     def receptive_field(self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context) -> None:
         return None  # each output sees the whole input
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Average: a ``mean`` over the spatial axes, whose backward needs only sizes (nothing).
+        Max: PyTorch's ``AdaptiveMaxPool(1)`` keeps the input and int64 indices; Keras's
+        ``ops.max`` (``amax``) keeps the input and the result."""
+        if self.op == "avg":
+            return ()
+        if ctx.convention is Convention.PYTORCH:
+            return _pool_keeps("max", output)
+        return (kept_input(), KEEP_OUTPUT)
 
     def explain_steps(self, w: Worked) -> list[Step]:
         what = "one value per channel" + (" (keepdims)" if self.keepdims else "")
@@ -176,12 +267,15 @@ class GlobalPool(Layer):
 class GlobalMaxPool(GlobalPool):
     """GlobalMaxPooling1D/2D/3D."""
 
+    sizes = GlobalPool.sizes
+
 
 @kind
 class GlobalAvgPool(GlobalPool):
     """GlobalAveragePooling1D/2D/3D."""
 
     op: ClassVar[str] = "avg"
+    sizes = GlobalPool.sizes
 
 
 def _output_size(value: Any, rank: int) -> tuple[int | None, ...]:
@@ -202,6 +296,11 @@ class AdaptivePool(Layer):
     rank: int = 2
     op: ClassVar[str] = "avg"
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        out = [g if o is None else p.const(o) for g, o in zip(sizes, self.output_size, strict=True)]
+        return joined(out, channels, first)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
         out = tuple(n if o is None else o for n, o in zip(spatial, self.output_size, strict=True))
@@ -209,23 +308,51 @@ class AdaptivePool(Layer):
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
-    ) -> ReceptiveField:
+    ) -> ReceptiveField | None:
+        """To 1 on every axis the whole input (global, like a global pool); where every axis's
+        windows have one size and one stride (o divides n, or the like), a plain pool; otherwise
+        the windows vary by position and the field is not one number (untracked)."""
         spatial, _ = split_channels(shape, self.layout(ctx))
-        if all(o is None or o == n for n, o in zip(spatial, self.output_size, strict=True)):
-            return rf  # the identity
-        return UNTRACKED  # windows of varying size
+        sizes = [n if o is None else o for n, o in zip(spatial, self.output_size, strict=True)]
+        if all(o == 1 for o in sizes):
+            return None
+        windows = [adaptive_window(n, o) for n, o in zip(spatial, sizes, strict=True)]
+        if any(w is None for w in windows):
+            return UNTRACKED
+        return rf.through(tuple(w for w in windows if w is not None))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Average to 1 per axis is a ``mean`` (``adaptive_avg_pool2d`` takes that path in
+        ATen: nothing kept); any other average keeps ``self`` (``_adaptive_avg_pool2d``); max
+        keeps ``self`` and int64 indices (``adaptive_max_pool2d``)."""
+        if self.op == "avg" and all(o == 1 for o in self.output_size):
+            return ()
+        return _pool_keeps(self.op, output)
 
     def explain_steps(self, w: Worked) -> list[Step]:
         sizes = "x".join("n" if o is None else str(o) for o in self.output_size)
-        return [
-            Step("shape", f"output_size {sizes}, whatever the input", "", fmt_shape(w.output_shape)),
-            no_params(),
-        ]
+        spatial, _ = split_channels(w.input_shape, self.layout(w.ctx))
+        out, _ = split_channels(w.output_shape, self.layout(w.ctx))
+        steps = [Step("shape", f"output_size {sizes}, whatever the input", "", fmt_shape(w.output_shape))]
+        for axis, n, o in zip(AXIS_NAMES[self.rank], spatial, out, strict=True):
+            plain = adaptive_window(n, o)
+            if plain is not None:
+                work = f"n = {n}, o = {o}: every window {plain.kernel} cells, stride {plain.stride}"
+            else:
+                cells = [-(-(i + 1) * n // o) - i * n // o for i in range(o)]
+                work = f"n = {n}, o = {o}: windows of {min(cells)} to {max(cells)} cells, by position"
+            steps.append(
+                Step(f"{axis} window i", "floor(i*n/o) .. ceil((i+1)*n/o) - 1", work, f"{o} windows")
+            )
+        steps.append(no_params())
+        return steps
 
 
 @kind
 class AdaptiveAvgPool(AdaptivePool):
     """AdaptiveAvgPool1d/2d/3d."""
+
+    sizes = AdaptivePool.sizes
 
 
 @kind
@@ -233,3 +360,26 @@ class AdaptiveMaxPool(AdaptivePool):
     """AdaptiveMaxPool1d/2d/3d."""
 
     op: ClassVar[str] = "max"
+    sizes = AdaptivePool.sizes
+
+
+def _pool_keeps(op: str, output: Shape) -> tuple[Keep, ...]:
+    """The input; for max pooling also one int64 index per output value."""
+    if op == "max":
+        return (kept_input(), Keep(Source.NEW, elements=math.prod(output), elem=Elem.INT64))
+    return (kept_input(),)
+
+
+def adaptive_window(n: int, o: int) -> Window | None:
+    """The one window an adaptive pool from ``n`` to ``o`` slides, when its windows all have one
+    size and one stride, else None. Output i pools input floor(i*n/o) .. ceil((i+1)*n/o) - 1
+    (ATen's ``start_index``/``end_index`` in AdaptiveAveragePooling.cpp)."""
+    starts = [i * n // o for i in range(o)]
+    ends = [-(-(i + 1) * n // o) for i in range(o)]
+    sizes = {e - b for b, e in zip(starts, ends, strict=True)}
+    steps = {b - a for a, b in zip(starts, starts[1:], strict=False)}
+    if len(sizes) != 1 or len(steps) > 1:
+        return None
+    size = sizes.pop()
+    stride = steps.pop() if steps else size
+    return Window(n, size, size, stride, 1, 0, 0, o)

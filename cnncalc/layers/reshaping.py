@@ -4,13 +4,16 @@ reshape, permute, slice."""
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
+from .. import formulas as F
 from ..enums import Category, DataFormat
 from ..errors import ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
+    OpenShape,
     ReceptiveField,
     Shape,
     Window,
@@ -20,8 +23,12 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
+from .autograd import Keep, Storage
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .rules import Sizes, joined, spatial
 from .working import no_params, num
+
+D = TypeVar("D")
 
 
 @kind
@@ -31,8 +38,21 @@ class Flatten(Layer):
     category: ClassVar[Category] = Category.RESHAPE
     data_format: DataFormat | None = A.arg(A.optional_data_format)
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        return (p.product(dims),)
+
+    def origin_note(self, in_dims: OpenShape) -> str:
+        return f"{fmt_shape(in_dims)} after flatten"
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=(math.prod(shape),))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A view: its backward reshapes the gradient (sizes only)."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.RESHAPE
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
@@ -47,6 +67,10 @@ class Flatten(Layer):
 
 class Resize(Layer):
     """Kinds that change each spatial axis on its own (padding, cropping, upsampling)."""
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Sizes only: ``constant_pad_nd``, slicing and ``upsample_*`` backward read no tensor."""
+        return ()
 
     category: ClassVar[Category] = Category.RESHAPE
     rank: int
@@ -80,6 +104,12 @@ class ZeroPadding(Resize):
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        return joined(
+            [p.plus(g, b + a) for g, (b, a) in zip(sizes, self.padding, strict=True)], channels, first
+        )
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
         # As a kernel-1 window with padding, each output sees one input cell (or a zero).
@@ -101,6 +131,14 @@ class Cropping(Resize):
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        out = []
+        for g, (b, a) in zip(sizes, self.cropping, strict=True):
+            p.need(g, b + a + 1, None, f"cropping {b} + {a} needs more than {b + a} cells")
+            out.append(p.plus(g, -b - a))
+        return joined(out, channels, first)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
         for n, (b, a), axis in zip(spatial, self.cropping, AXIS_NAMES[self.rank], strict=True):
@@ -111,6 +149,10 @@ class Cropping(Resize):
             Window(n, 1, 1, 1, 1, -b, -a, n - b - a) for n, (b, a) in zip(spatial, self.cropping, strict=True)
         )
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
+
+    def output_storage(self, training: bool) -> Storage:
+        """Cropping is slicing: a view of the input's storage."""
+        return Storage.VIEW
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
         b, a = self.cropping[axis]
@@ -131,6 +173,10 @@ class UpSampling(Resize):
         if self.rank != 2:
             del out["interpolation"]  # only Keras's UpSampling2D has it
         return out
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        return joined([p.times(g, k) for g, k in zip(sizes, self.size, strict=True)], channels, first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
@@ -169,6 +215,16 @@ class Reshape(Layer):
     category: ClassVar[Category] = Category.RESHAPE
     target_shape: Shape = A.required(_target, aliases=("shape",))
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        total = p.product(dims)
+        known = math.prod(v for v in self.target_shape if v != -1)
+        if -1 in self.target_shape:
+            p.divisible(total, known, f"reshape needs a multiple of {known:,} values")
+            fill = p.through(total, known, 1, partial(F.floor_div, by=known))
+            return tuple(fill if v == -1 else p.const(v) for v in self.target_shape)
+        p.need(total, known, known, f"reshape needs exactly {known:,} values")
+        return tuple(p.const(v) for v in self.target_shape)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         total = math.prod(shape)
         known = math.prod(v for v in self.target_shape if v != -1)
@@ -189,6 +245,13 @@ class Reshape(Layer):
 
     def _text(self) -> str:
         return "x".join(str(v) for v in self.target_shape)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A view (or a copy of a permuted input): sizes only."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.RESHAPE
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
@@ -223,12 +286,24 @@ class Permute(Layer):
     category: ClassVar[Category] = Category.RESHAPE
     dims: Shape = A.required(_dims)
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        if len(self.dims) != len(dims):
+            raise ShapeError(f"dims {list(self.dims)} has {len(self.dims)} axes, the input has {len(dims)}")
+        return tuple(dims[d - 1] for d in self.dims)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         if len(self.dims) != len(shape):
             raise ShapeError(
                 f"dims {list(self.dims)} has {len(self.dims)} axes, the input {fmt_shape(shape)} has {len(shape)}"
             )
         return LayerOutput(shape=tuple(shape[d - 1] for d in self.dims))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``permute`` is a view; its backward permutes the gradient back (nothing kept)."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.VIEW if list(self.dims) == sorted(self.dims) else Storage.PERMUTED
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
@@ -265,6 +340,12 @@ class Slice(Layer):
     stop: int | None = A.arg(lambda v, r: None if v is None else _index(v))
     step: int = A.arg(A.positive_int, 1)
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        index = keras_axis_index(self.axis, (1,) * len(dims))
+        out = p.sliced(dims[index], self.start, self.stop, self.step)
+        p.need(out, 1, None, f"slice {self.start}:{self.stop}:{self.step} leaves nothing")
+        return tuple(out if i == index else d for i, d in enumerate(dims))
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         index = keras_axis_index(self.axis, shape)
         size = self.length(shape[index])
@@ -275,6 +356,13 @@ class Slice(Layer):
         out = list(shape)
         out[index] = size
         return LayerOutput(shape=tuple(out))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``x[..., a:b]`` and ``chunk`` are views of the input's storage; backward reads sizes only."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.VIEW
 
     def length(self, n: int) -> int:
         """Cells kept of an axis of ``n``: Python's slice rule."""
