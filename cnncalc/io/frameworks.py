@@ -1040,7 +1040,6 @@ class Hooks:
         self.parts.add(id(model))
 
         def build(obj: LayerObj) -> tuple[LayerSpec, tuple[int, ...] | None]:
-            from ..engine import summarize
             from ..layers.nested import InnerModel
 
             shape = self.shape_of(x)
@@ -1049,11 +1048,7 @@ class Hooks:
             if self.inner_spec is None:  # pragma: no cover - the reader always sets it
                 raise SpecError(f"{text}: a model used as a layer is not read here")
             inner = replace(self.inner_spec(model), input_shape=shape)
-            try:
-                document = summarize(inner).to_dict()
-            except CnncalcError as err:
-                raise err.prefixed(f"{text}: in the inner model: ") from None
-            built = build_layer("Model", [], {"spec": InnerModel(document, inner)})
+            built = build_layer("Model", [], {"spec": InnerModel(_document(inner), inner)})
             name = getattr(model, "name", None)
             return LayerSpec(built, text, name, compact=False, line=line), None
 
@@ -1484,7 +1479,6 @@ class Hooks:
         return shape
 
     def compute(self, node: Node, inputs: list[tuple[int, ...]]) -> tuple[int, ...]:
-        from ..engine import with_argument
         from ..layers.base import gated
 
         assert node.layer is not None
@@ -1500,7 +1494,7 @@ class Hooks:
                     )
                 return tuple(gated(layer, layer.compute(inputs[0], ctx)).shape)
             except MismatchError as err:
-                layer = with_argument(layer, err.argument, err.value)  # the engine reports it; go on here
+                layer = _with_argument(layer, err.argument, err.value)  # the engine reports it; go on here
             except CnncalcError as err:
                 raise err.at(spec.text) from None
         raise SpecError(f"{spec.text}: cannot settle its arguments")  # pragma: no cover
@@ -2000,6 +1994,39 @@ class Sizes:
 
     tensor: Node
     node: Any
+
+
+def _with_argument(layer: Any, argument: str, value: object) -> Any:
+    """The same layer with one argument replaced (the value its input requires)."""
+    from ..layers import kind_of
+
+    args = {name: getattr(layer, name) for name, _ in layer.arguments()}
+    args[argument] = value
+    found = kind_of(layer)
+    return found.cls(**args, **dict(found.fixed))
+
+
+def _document(spec: Any) -> dict[str, Any]:
+    """A spec as a cnncalc spec document (``{"type", "name", "config"}`` layers), for the JSON of a
+    model used as a layer."""
+    from ..layers import kind_of
+    from ..layers.base import jsonable
+    from .spec import layer_names
+
+    layers = []
+    for ls, name in zip(spec.layers, layer_names(spec.layers), strict=True):
+        entry: dict[str, Any] = {
+            "type": kind_of(ls.layer).type,
+            "name": name,
+            "config": jsonable(ls.layer.config()),
+        }
+        if ls.inputs:
+            entry["inputs"] = list(ls.inputs)
+        layers.append(entry)
+    document: dict[str, Any] = {"input_shape": list(spec.input_shape or ()), "layers": layers}
+    if spec.name:
+        document["name"] = spec.name
+    return document
 
 
 def _setattr_builtin(interp: Interpreter, obj: Instance, args: list[Any], node: Any) -> None:
