@@ -44,13 +44,25 @@ MAX_ITEMS = 1_000_000
 MAX_INT_BITS = 4096
 
 
+#: What a file whose code does not end is told (no --trace: running it would not end either).
+BUDGET_HINT = "write the model's layers as a spec (LAYER arguments or -f SPEC.json)"
+
+
 class OutOfBudget(SpecError):
     """The code runs too long or recurses too deeply: fatal, never skipped."""
+
+    def __init__(self, *parts: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("hint", BUDGET_HINT)
+        super().__init__(*parts, **kwargs)
 
 
 class StatementTooLong(SpecError):
     """One top-level statement ran out of its share of the budget: it is skipped like a statement
     that cannot be read."""
+
+    def __init__(self, *parts: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("hint", BUDGET_HINT)
+        super().__init__(*parts, **kwargs)
 
 
 class _Return(Exception):

@@ -63,6 +63,11 @@ def read_python(
     except RecursionError:
         raise SpecError(f"{source}: code nested too deeply to read") from None
     except CnncalcError as err:
+        if isinstance(err, NotFollowed) and err.hint is None:
+            framework = "torch" if re.search(r"^\s*(import|from)\s+torch", text, re.MULTILINE) else "Keras"
+            err = err.with_hint(
+                (Option("trace"), f" builds it with your installed {framework} (runs the file's code)")
+            )
         raise err.prefixed(f"{source}: ") from None
     return replace(spec, notes=(*notes, *run.hooks.notes, *spec.notes))
 
