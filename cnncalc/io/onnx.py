@@ -16,9 +16,8 @@ is evaluated on known values, with a dynamic batch standing in as a marker value
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..enums import Convention, DataFormat, Operator
@@ -26,9 +25,11 @@ from ..errors import CnncalcError, Option, ShapeError, SpecError
 from ..geometry import Shape, fmt_shape
 from ..layers.base import Context, Layer
 from .files import source_name
+from .onnx_wire import FLOATS, INTS, Graph, Node, Tensor, WireError, read_graph
 from .spec import LayerSpec, Spec, build_layer
 
-#: What ``pip install`` adds the reader's dependency.
+#: What ``pip install`` adds the optional dependency (ONNX's own shape inference, for ops
+#: cnncalc has no rule for).
 EXTRA = "pip install 'cnncalc[onnx]'"
 
 #: A dynamic batch axis, during shape arithmetic: a value no real size takes by accident.
@@ -36,135 +37,50 @@ BATCH = 2_147_483_629
 
 _CTX = Context(Convention.PYTORCH, DataFormat.CHANNELS_FIRST)
 
-#: ONNX TensorProto element types cnncalc decodes values of (for shape arithmetic and constants).
-_FLOATS = {1: "f", 11: "d"}
-_INTS = {6: "i", 7: "q", 2: "B", 3: "b", 4: "H", 5: "h", 12: "I", 13: "Q", 9: "?"}
-
-
-# ----------------------------------------------------------------------------- plain records
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """An initializer or constant: its dims and, when stored and small, its values (flat)."""
-
-    dims: tuple[int, ...]
-    values: tuple[float, ...] | None = None
-    integer: bool = False
-
-
-@dataclass(frozen=True)
-class Node:
-    """One graph node: op type, name (the row's name), inputs, outputs and decoded attributes."""
-
-    op: str
-    name: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    attrs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Graph:
-    """What cnncalc reads of an ONNX model: inputs (dims, None where dynamic), initializers, nodes."""
-
-    inputs: tuple[tuple[str, tuple[int | None, ...]], ...]
-    initializers: dict[str, Tensor]
-    nodes: tuple[Node, ...]
-    name: str | None = None
+_FLOATS = FLOATS
+_INTS = INTS
 
 
 # ----------------------------------------------------------------------------- protobuf -> records
 
 
-def read_onnx(data: bytes, path: str, input_shape: Shape | None = None) -> Spec:
-    """The Spec of an ONNX model file; ``input_shape`` (no batch axis, NCHW) fixes dynamic axes."""
+def read_onnx(data: Any, path: str, input_shape: Shape | None = None, inputs: InputShapes = ()) -> Spec:
+    """The Spec of an ONNX model (``data``: bytes or a memory map of the file); ``input_shape``
+    (no batch axis, NCHW) fixes dynamic axes of a one-input graph, ``inputs`` those of named inputs."""
     name = source_name(path)
     try:
-        return convert(decode_model(data, name), input_shape)
+        return convert(decode_model(data, name), input_shape, inputs)
     except CnncalcError as err:
         raise err.prefixed(f"{name}: ") from None
 
 
-def decode_model(data: bytes, name: str) -> Graph:
-    """Decode an ONNX ModelProto into a :class:`Graph` (never loads external data, never runs it)."""
+def decode_model(data: Any, name: str) -> Graph:
+    """Decode an ONNX ModelProto into a :class:`Graph` from its wire format: payloads of large
+    tensors are skipped, never copied, and external data is never opened."""
     try:
-        import onnx
-    except ImportError:
-        raise SpecError(f"cannot read {name}: reading ONNX files needs the onnx package ({EXTRA})") from None
-    model = onnx.ModelProto()
-    try:
-        model.ParseFromString(data)
-    except Exception as err:  # noqa: BLE001 - protobuf's DecodeError and friends, whatever the version
+        graph = read_graph(data)
+    except WireError as err:
         raise SpecError(f"not a readable ONNX model ({_reason(err)})") from None
-    graph = model.graph
-    if not graph.node:
+    except RecursionError:
+        raise SpecError("not a readable ONNX model (nested too deeply)") from None
+    if not graph.nodes:
         raise SpecError("not a readable ONNX model (no graph nodes)")
-    initializers = {_str(t.name): _tensor(t) for t in graph.initializer}
-    inputs = []
-    for value in graph.input:
-        if _str(value.name) in initializers:
-            continue  # older exporters list initializers as inputs too
-        dims = tuple(
-            d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
-            for d in value.type.tensor_type.shape.dim
-        )
-        inputs.append((_str(value.name), dims))
-    nodes = tuple(
-        Node(
-            _str(n.op_type),
-            _str(n.name),
-            tuple(map(_str, n.input)),
-            tuple(map(_str, n.output)),
-            {_str(a.name): _attribute(a) for a in n.attribute},
-        )
-        for n in graph.node
+    # older exporters list initializers as inputs too
+    inputs = tuple((n, d) for n, d in graph.inputs if n not in graph.initializers)
+    return Graph(
+        inputs,
+        graph.initializers,
+        graph.nodes,
+        graph.name,
+        graph.outputs,
+        graph.opset,
+        graph.producer,
     )
-    return Graph(tuple(inputs), initializers, nodes, _str(graph.name) or None)
-
-
-def _str(value: Any) -> str:
-    """A protobuf string field as text (a damaged file may hold bytes that are not UTF-8)."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _reason(err: Exception) -> str:
     text = " ".join(str(err).split()) or type(err).__name__
     return text if len(text) < 120 else text[:117] + "..."
-
-
-def _tensor(t: Any) -> Tensor:
-    """Dims and (small, stored) values of a TensorProto; external data is never opened."""
-    dims = tuple(int(d) for d in t.dims)
-    integer = t.data_type in _INTS
-    count = math.prod(dims)
-    values: tuple[float, ...] | None = None
-    if count <= 4096 and t.data_location != 1:  # 1: EXTERNAL
-        if t.raw_data:
-            code = _FLOATS.get(t.data_type) or _INTS.get(t.data_type)
-            if code and struct.calcsize(code) * count == len(t.raw_data):
-                values = tuple(struct.unpack(f"<{count}{code}", t.raw_data))
-        else:
-            for stored in (t.int64_data, t.int32_data, t.float_data, t.double_data):
-                if len(stored) == count and count:
-                    values = tuple(stored)
-                    break
-            if count == 0:
-                values = ()
-    return Tensor(dims, values, integer)
-
-
-def _attribute(a: Any) -> Any:
-    kinds = {1: "f", 2: "i", 3: "s", 6: "floats", 7: "ints"}
-    if a.type == 4:  # TENSOR
-        return _tensor(a.t)
-    key = kinds.get(a.type)
-    if key is None:
-        return None
-    value = getattr(a, key)
-    if key == "s":
-        return _str(value)
-    return tuple(value) if key in ("floats", "ints") else value
 
 
 # ----------------------------------------------------------------------------- conversion
@@ -176,6 +92,9 @@ class Data:
 
     source: str
     shape: Shape
+    #: False: the tensor has no batch axis (a 0-D/1-D model input, or a reshape that folded it);
+    #: its shape is then all of its dims
+    batched: bool = True
 
 
 @dataclass(frozen=True)
@@ -188,11 +107,17 @@ class Const:
     values: tuple[float, ...] | None
     integer: bool = True
     initializer: str | None = None
+    #: why ``values`` is None (stored without data, in an external file, too large to read)
+    missing: str | None = None
 
     def need(self, node: Node, what: str) -> tuple[float, ...]:
-        """The values, or an error naming the node that needs them."""
+        """The values, or an error naming the node that needs them and the tensor that lacks them."""
         if self.values is None:
-            raise SpecError(f"node {node.name!r} ({node.op}) needs the values of {what}, stored without data")
+            tensor = f"initializer {self.initializer!r}" if self.initializer else "a constant"
+            raise SpecError(
+                f"node {node.name!r} ({node.op}) needs the values of {what}: {tensor} is "
+                f"{self.missing or 'stored without data'}"
+            )
         return self.values
 
     def ints(self, node: Node, what: str) -> list[int]:
@@ -209,6 +134,8 @@ class Flat:
 
 
 Value = Data | Const | Flat
+#: Named model inputs' shapes given by the user (no batch axis).
+InputShapes = Sequence[tuple[str, Shape]]
 
 
 class _Converter:
@@ -223,6 +150,7 @@ class _Converter:
         #: Add nodes folded into the MatMul before them (a Linear's bias), by node index
         self.fused: dict[int, str] = {}
         self.consumers: dict[str, list[int]] = {}
+        self.notes: list[str] = []
 
     # -- helpers
 
@@ -289,10 +217,10 @@ class _Converter:
         return self.values[node.inputs[index]]
 
     def full(self, d: Data | Flat) -> list[int]:
-        """The tensor's dims with the batch axis."""
+        """The tensor's dims with the batch axis (when it has one)."""
         if isinstance(d, Flat):
             return [math.prod(d.data.shape)]
-        return [self.batch, *d.shape]
+        return [self.batch, *d.shape] if d.batched else list(d.shape)
 
     def weight(self, node: Node, index: int, what: str, rank: int | None = None) -> Const:
         w = self.const(node, index)
@@ -306,39 +234,57 @@ class _Converter:
         return w
 
 
-def convert(graph: Graph, input_shape: Shape | None = None) -> Spec:
-    """A :class:`Graph` -> :class:`Spec` (pytorch convention, channels_first)."""
+def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes = ()) -> Spec:
+    """A :class:`Graph` -> :class:`Spec` (pytorch convention, channels_first).
+
+    ``input_shape`` sets a one-input graph's sizes; ``inputs`` sets named inputs' (both without
+    the batch axis of an input that has one)."""
     c = _Converter(graph)
-    if len(graph.inputs) != 1:
-        names = ", ".join(repr(n) for n, _ in graph.inputs) or "none"
-        raise SpecError(
-            f"cnncalc reads ONNX graphs with one input, this one has {len(graph.inputs)} ({names})"
-        )
-    in_name, dims = graph.inputs[0]
-    if len(dims) < 2:
-        raise SpecError(f"input {in_name!r} has {len(dims)} axes; expected a batch axis and more")
-    batch, rest = dims[0], dims[1:]
-    c.batch = BATCH if batch is None else batch
+    if not graph.inputs:
+        raise SpecError("the graph has no input (every tensor is an initializer)")
+    given = dict(inputs)
+    unknown = [n for n in given if n not in {name for name, _ in graph.inputs}]
+    if unknown:
+        names = ", ".join(repr(n) for n, _ in graph.inputs)
+        raise SpecError(f"the graph has no input {unknown[0]!r} (its inputs: {names})")
     if input_shape is not None:
-        if len(input_shape) != len(rest):
+        if len(graph.inputs) > 1:
+            names = ", ".join(f"{n}=..." for n, _ in graph.inputs)
             raise SpecError(
-                f"input {in_name!r} is {_dims_text(dims)}: ",
-                Option("input_shape"),
-                f" needs {len(rest)} sizes without the batch axis, got {fmt_shape(input_shape)}",
+                f"the graph has {len(graph.inputs)} inputs: give each its shape by name ({names})"
             )
-        shape = tuple(input_shape)
-    elif any(d is None for d in rest):
-        raise SpecError(
-            f"input {in_name!r} is {_dims_text(dims)}: give ",
-            Option("input_shape"),
-            f" with {len(rest)} sizes (no batch axis), e.g. {fmt_shape(tuple(d or 224 for d in rest))}",
-        )
-    else:
-        shape = tuple(d for d in rest if d is not None)
-    c.names.add(in_name)
-    c.values[in_name] = Data(in_name, shape)
+        given[graph.inputs[0][0]] = tuple(input_shape)
+    c.batch = _batch(graph)
+    shapes: list[tuple[str, Shape]] = []
+    for in_name, dims in graph.inputs:
+        batched = len(dims) >= 2
+        rest = dims[1:] if batched else dims
+        if in_name in given:
+            want = given[in_name]
+            if len(want) != len(rest):
+                without = " without the batch axis" if batched else ""
+                raise SpecError(
+                    f"input {in_name!r} is {_dims_text(dims)}: ",
+                    Option("input_shape"),
+                    f" needs {len(rest)} sizes{without}, got {fmt_shape(want)}",
+                )
+            shape = tuple(want)
+        elif any(d is None for d in rest):
+            example = fmt_shape(tuple(d or 224 for d in rest))
+            without = " (no batch axis)" if batched else ""
+            raise SpecError(
+                f"input {in_name!r} is {_dims_text(dims)}: give ",
+                Option("input_shape"),
+                f" with {len(rest)} sizes{without}, e.g. "
+                + (example if len(graph.inputs) == 1 else f"{in_name}={example}"),
+            )
+        else:
+            shape = tuple(d for d in rest if d is not None)
+        c.names.add(in_name)
+        c.values[in_name] = Data(in_name, shape, batched)
+        shapes.append((in_name, shape))
     for key, t in graph.initializers.items():
-        c.values[key] = Const(t.dims, t.values, t.integer, key)
+        c.values[key] = Const(t.dims, t.values, t.integer, key, t.missing)
     order = _order(graph, set(c.values))
     for i in order:
         for name in graph.nodes[i].inputs:
@@ -370,12 +316,24 @@ def convert(graph: Graph, input_shape: Shape | None = None) -> Spec:
         raise SpecError("the graph computes nothing cnncalc shows (no layer nodes)")
     return Spec(
         layers=tuple(c.layers),
-        input_shape=shape,
+        input_shape=shapes[0][1],
         data_format=DataFormat.CHANNELS_FIRST,
         convention=Convention.PYTORCH,
         name=graph.name,
-        inputs=((in_name, shape),),
+        inputs=tuple(shapes),
+        notes=tuple(c.notes),
     )
+
+
+def _batch(graph: Graph) -> int:
+    """The batch size the inputs share (axis 0 of every input of two or more axes): BATCH when
+    dynamic; refused when two inputs disagree (then axis 0 is not a batch)."""
+    sizes = {dims[0] for _, dims in graph.inputs if len(dims) >= 2}
+    known = {s for s in sizes if s is not None}
+    if len(known) > 1:
+        text = ", ".join(f"{n} {_dims_text(d)}" for n, d in graph.inputs)
+        raise SpecError(f"the inputs do not share a batch size on axis 0 ({text})")
+    return known.pop() if known else BATCH
 
 
 def _dims_text(dims: Sequence[int | None]) -> str:

@@ -12,6 +12,7 @@ the model is read, never the weights: time and memory do not grow with the weigh
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable
 from typing import IO
@@ -19,7 +20,7 @@ from typing import IO
 from ..enums import SourceFormat
 from ..errors import Option, SpecError
 from .document import loads
-from .files import MAX_SPEC_BYTES, decode, read_bytes, read_head, source_name
+from .files import MAX_SPEC_BYTES, _open_regular, decode, read_bytes, read_head, source_name
 from .spec import Spec
 
 Reader = Callable[[bytes, str], Spec]
@@ -57,6 +58,32 @@ def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None) -> S
     from .onnx import read_onnx  # the onnx package is imported only when an ONNX file is read
 
     return read_onnx(data, name, input_shape)
+
+
+def _map_onnx(path: str, input_shape: tuple[int, ...] | None) -> Spec:
+    """An ONNX file read through a memory map: the reader touches the graph's pages and skips
+    the weights', so memory stays O(graph) whatever the file's size."""
+    import mmap
+
+    from .onnx import read_onnx
+
+    fd = _open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_ONNX_BYTES:
+            raise SpecError(f"{path} is larger than {MAX_ONNX_BYTES // 2**20} MiB")
+        if size == 0:
+            return read_onnx(b"", path, input_shape)
+        try:
+            view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as err:
+            raise SpecError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+        try:
+            return read_onnx(view, path, input_shape)
+        finally:
+            view.close()
+    finally:
+        os.close(fd)
 
 
 def _read_python(data: bytes, name: str, model_name: str | None = None) -> Spec:
@@ -188,6 +215,8 @@ def read_spec(
         if fmt in FILE_READERS:
             return _no_model_name(FILE_READERS[fmt](path, path), model_name, path, fmt)
     onnx = fmt is SourceFormat.ONNX or (fmt is None and path.lower().endswith(".onnx"))
+    if path != "-" and (onnx or (fmt is None and looks_like_onnx(read_head(path, 8), path))):
+        return _no_model_name(_map_onnx(path, input_shape), model_name, path, SourceFormat.ONNX)
     data = read_bytes(path, MAX_ONNX_BYTES if onnx else None)
     fmt = fmt or detect(data, path)
     if fmt in FILE_READERS:
