@@ -5,6 +5,7 @@ tests/fixtures/onnx/make_fixtures.py), and bad files are one line, exit 2."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -46,6 +47,35 @@ def test_fixture_reads_as_the_exporter_and_onnx_inference_say(name: str) -> None
         assert list(rows[node].output_shape) == shape, node
     # the float initializers the nodes read, counted per use (stored without data)
     assert summary.total_params + summary.total_buffers == want["initializer_elements"]
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_stored_elements_are_the_files_float_initializers_each_once(name: str) -> None:
+    model = _model(name)
+    stored = sum(math.prod(t.dims) for t in model.graph.initializer if t.data_type in (1, 10, 11, 16))
+    summary = cnncalc.summarize(read_spec(str(HERE / f"{name}.onnx")))
+    assert summary.stored_elements == stored
+    doc = summary.to_dict()
+    assert doc["stored_elements"] == stored
+    assert cnncalc.summarize(cnncalc.parse(doc)).total_params == summary.total_params  # reads back
+
+
+def test_a_scalar_initializer_in_arithmetic_is_not_a_parameter() -> None:
+    # x * s + s, x / s three times with one stored scalar s and a learned 4-channel scale g:
+    # only g (4 values) is a parameter; the file stores 5 elements.
+    graph = Graph(
+        inputs=(("x", (1, 4, 2, 2)),),
+        initializers={"s": Tensor((), (1.5,)), "g": Tensor((4, 1, 1))},
+        nodes=(
+            Node("Mul", "m", ("x", "s"), ("a",)),
+            Node("Add", "p", ("a", "s"), ("b",)),
+            Node("Div", "d", ("b", "s"), ("c",)),
+            Node("Mul", "scale", ("c", "g"), ("y",)),
+        ),
+    )
+    summary = cnncalc.summarize(convert(graph))
+    assert [row.params for row in summary.layers] == [0, 0, 0, 4]
+    assert summary.stored_elements == 5
 
 
 def test_unfolded_batchnorm_is_params_and_buffers_as_torch_counts() -> None:

@@ -38,6 +38,8 @@ BATCH = 2_147_483_629
 _CTX = Context(Convention.PYTORCH, DataFormat.CHANNELS_FIRST)
 
 _FLOATS = FLOATS
+#: Element types of weights (float32, float16, double, bfloat16): what "stored elements" counts.
+_FLOAT_TYPES = (1, 10, 11, 16)
 _INTS = INTS
 
 
@@ -176,7 +178,11 @@ class _Converter:
             raise err.at(f"node {node.name!r} ({node.op})") from None
         self.layers.append(
             LayerSpec(
-                layer, f"{node.op} {name!r}", name, compact=False, inputs=tuple(s.source for s in sources)
+                layer,
+                f"{node.op} {name!r}",
+                name,
+                compact=False,
+                inputs=tuple(s.source for s in sources),
             )
         )
         return Data(name, out.shape)
@@ -322,6 +328,7 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
         name=graph.name,
         inputs=tuple(shapes),
         notes=tuple(c.notes),
+        stored_elements=sum(t.elements for t in graph.initializers.values() if t.dtype in _FLOAT_TYPES),
     )
 
 
@@ -874,7 +881,8 @@ def _binary(c: _Converter, node: Node, i: int) -> list[Value]:
         "arithmetic",
         op=_ARITHMETIC[node.op],
         operand_shape=dims,
-        learned=k.initializer is not None,
+        # a stored tensor of one value (GELU's sqrt(2), a ``+ 1``) is a constant, not a parameter
+        learned=k.initializer is not None and math.prod(k.dims) > 1,
         value=float(scalar),
         reverse=x is b,
     )

@@ -81,6 +81,8 @@ class Spec:
     expect: Mapping[str, Any] = field(default_factory=dict)
     #: what a reader wants the user to know (e.g. a value it read in a forgiving way), one line each
     notes: tuple[str, ...] = ()
+    #: elements the model file stores in its weight tensors (ONNX initializers), when it says
+    stored_elements: int | None = None
 
 
 def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
