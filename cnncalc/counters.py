@@ -377,6 +377,7 @@ _NOT_COUNTED = {
     "Multiply": "elementwise products (the * operator) are counted by none",
     "Arithmetic": "tensor-constant arithmetic (operators) is counted by none",
     "Operation": "tensor-constant arithmetic (operators) is counted by none",
+    "Opaque": "an opaque row: its cost is unknown to cnncalc (counted as 0)",
 }
 
 

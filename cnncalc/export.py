@@ -119,6 +119,9 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
     where = describe_layer(row.index, row.spec or f"{row.class_name} {row.name!r}")
     torch_rules = convention is Convention.PYTORCH
     fmt = ", data_format='channels_first'" if first else ""
+    refused = layer.refusal()
+    if refused is not None:  # an opaque row: nothing known to write
+        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
     if name.startswith(("ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer")):
         raise SpecError(f"{where}: {name} is network3's (Theano) layer, Keras has no class for it")
     if name in ("Slice", "Arithmetic"):

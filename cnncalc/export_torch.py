@@ -149,6 +149,10 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     def refuse(reason: str) -> SpecError:
         return SpecError(f"{where}: {reason}")
 
+    refused = layer.refusal()
+    if refused is not None:  # an opaque row: nothing known to write
+        raise refuse(f"opaque row: {refused}, so no code can be written for it")
+
     def one(module: str | None, expression: str = "") -> list[Part]:
         return [("", module, expression)]
 
