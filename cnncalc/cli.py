@@ -216,6 +216,10 @@ class ShapeType(click.ParamType):
     ) -> tuple[int, ...]:
         from .layers.args import shape
 
+        if isinstance(value, str) and "=" in value:  # name=SHAPE,...: the inputs of an ONNX graph
+            from .io.sources import named_shapes
+
+            return named_shapes(value, "--input")  # type: ignore[return-value]
         return value if isinstance(value, tuple) else shape(value, "--input")
 
 
@@ -314,7 +318,9 @@ class ModelArgs:
             raise SpecError("--model-name goes with -f FILE.py")
         if self.spec_file:
             fmt = SourceFormat.parse(self.source_format, "--from") if self.source_format else None
-            return read_spec(self.spec_file, fmt, self.input_shape, self.model_name)
+            named = self.named_inputs
+            shape = None if named else self.input_shape
+            return read_spec(self.spec_file, fmt, shape, self.model_name, named)
         if self.model:
             from . import zoo
 
@@ -325,6 +331,14 @@ class ModelArgs:
             return from_layers(self.layers, convention)
         raise SpecError("no layers: give LAYER arguments (e.g. conv:16,3), -f SPEC.json or --model NAME")
 
+    @property
+    def named_inputs(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """``--input a=3x224x224,b=10``: the shapes of named model inputs (else empty)."""
+        shape: Any = self.input_shape
+        if shape and isinstance(shape[0], tuple):
+            return tuple(shape)
+        return ()
+
     def summarize(self, dtype: str | None = None) -> Summary:
         """Parse and compute the Summary (command-line settings override the spec's)."""
         from .engine import summarize
@@ -332,7 +346,7 @@ class ModelArgs:
         spec = self.spec()
         result = summarize(
             spec,
-            input_shape=self.input_shape,
+            input_shape=None if self.named_inputs else self.input_shape,
             convention=self.convention,
             data_format=self.data_format,
             dtype=dtype,
@@ -385,7 +399,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=ShapeType(),
             metavar="SHAPE",
             help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W); "
-            "sizes separated by x, by commas or by spaces ('200 200 1'), ASCII digits only.",
+            "sizes separated by x, by commas or by spaces ('200 200 1'), ASCII digits only. "
+            "An ONNX graph's inputs by name: 'image=3x224x224,mask=1x224x224'.",
         ),
         click.option(
             "-f",

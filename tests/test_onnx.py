@@ -222,3 +222,93 @@ def test_fuzz_any_bytes_read_or_fail_cleanly(data) -> None:
         cnncalc.summarize(spec)
     except CnncalcError as err:
         assert "\n" not in str(err)
+
+
+def _two_inputs(tmp_path) -> str:
+    """image (N x 3 x H x W) and mask (N x 1 x H x W): a 3x3 stride-2 conv of the image, times the
+    mask pooled 2x2 (a graph with two inputs, dynamic sizes)."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                "Conv",
+                ["image", "w"],
+                ["c"],
+                name="conv",
+                kernel_shape=[3, 3],
+                strides=[2, 2],
+                pads=[1, 1, 1, 1],
+            ),
+            helper.make_node("MaxPool", ["mask"], ["m"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+            helper.make_node("Mul", ["c", "m"], ["y"], name="gate"),
+        ],
+        "two",
+        [
+            helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"]),
+            helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, "H", "W"]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [helper.make_tensor("w", TensorProto.FLOAT, [8, 3, 3, 3], [0.0] * 216)],
+    )
+    path = tmp_path / "two.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    return str(path)
+
+
+def test_several_inputs_by_name_from_the_cli(tmp_path) -> None:
+    # 32x40 image: conv (32+2-3)//2+1 = 16, (40+2-3)//2+1 = 20; mask pooled 2x2: 16x20.
+    path = _two_inputs(tmp_path)
+    result = run("summary", "-f", path, "--input", "image=3x32x40,mask=1x32x40", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["inputs"] == [{"name": "image", "shape": [3, 32, 40]}, {"name": "mask", "shape": [1, 32, 40]}]
+    assert [(x["name"], x["output_shape"]) for x in doc["layers"]] == [
+        ("conv", [8, 16, 20]),
+        ("pool", [1, 16, 20]),
+        ("gate", [8, 16, 20]),
+    ]
+    assert doc["layers"][0]["params"] == 216 and doc["stored_elements"] == 216
+
+
+def test_several_inputs_need_their_names(tmp_path) -> None:
+    path = _two_inputs(tmp_path)
+    result = run("summary", "-f", path, "--input", "3x32x40")
+    assert result.exit_code == 2
+    assert "the graph has 2 inputs: give each its shape by name (image=..., mask=...)" in result.stderr
+    result = run("summary", "-f", path, "--input", "image=3x32x40")
+    assert result.exit_code == 2 and "input 'mask' is ?x1x?x?" in result.stderr
+    assert "mask=" in result.stderr and len(result.stderr.splitlines()) == 1
+    result = run("summary", "-f", path, "--input", "image=3x32x40,nose=1x2")
+    assert (
+        result.exit_code == 2
+        and "the graph has no input 'nose' (its inputs: 'image', 'mask')" in result.stderr
+    )
+
+
+def test_an_op_without_a_rule_is_an_opaque_row_by_onnx_shape_inference(tmp_path) -> None:
+    # Hardmax (no cnncalc kind) keeps its input's shape; ReduceL2 over the channels with
+    # keepdims=1 gives 1 channel; CumSum keeps the shape. Shapes by ONNX's rules (opaque rows).
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [
+            helper.make_node("Hardmax", ["x"], ["a"], name="hard", axis=1),
+            helper.make_node("ReduceL2", ["a"], ["b"], name="l2", axes=[1], keepdims=1),
+            helper.make_node("CumSum", ["b", "axis"], ["y"], name="cum"),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [helper.make_tensor("axis", TensorProto.INT64, [], [2])],
+    )
+    path = tmp_path / "odd.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    )
+    summary = cnncalc.summarize(read_spec(str(path)))
+    assert [(r.name, r.output_shape, r.opaque) for r in summary.layers] == [
+        ("hard", (4, 6, 5), True),
+        ("l2", (1, 6, 5), True),
+        ("cum", (1, 6, 5), True),
+    ]

@@ -64,10 +64,12 @@ def outcome(path: Path, want: tuple[int, ...] | None) -> tuple[str, str]:
     from cnncalc.io.sources import read_spec
 
     try:
-        summary = cnncalc.summarize(read_spec(str(path)))
+        spec = read_spec(str(path))
+        summary = cnncalc.summarize(spec)
     except CnncalcError as err:
         return "refused", str(err).split(": ", 1)[-1]
-    got = tuple(summary.output_shape)
+    rows = {row.name: row.output_shape for row in summary.layers}
+    got = tuple(rows[spec.outputs[0]]) if spec.outputs else tuple(summary.output_shape)
     if want is not None and got not in (want, want[1:]):
         return "wrong", f"{got} != {want}"
     return "read", str(got)

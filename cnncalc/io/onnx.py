@@ -15,6 +15,7 @@ is evaluated on known values, with a dynamic batch standing in as a marker value
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ def decode_model(data: Any, name: str) -> Graph:
         graph.outputs,
         graph.opset,
         graph.producer,
+        graph.recorded,
     )
 
 
@@ -193,10 +195,15 @@ class _Converter:
         except CnncalcError as err:
             raise err.at(f"node {node.name!r} ({node.op})") from None
 
+    def graph_node(self, node: Node) -> Node:
+        return node
+
     def data(self, node: Node, index: int = 0) -> Data:
         value = self.get(node, index)
+        if isinstance(value, Data) and not value.batched:
+            raise Unsupported(f"node {node.name!r} ({node.op}): input {index + 1} has no batch axis")
         if not isinstance(value, Data):
-            raise SpecError(f"node {node.name!r} ({node.op}): input {index + 1} must be a computed tensor")
+            raise Unsupported(f"node {node.name!r} ({node.op}): input {index + 1} must be a computed tensor")
         return value
 
     def const(self, node: Node, index: int) -> Const | None:
@@ -204,7 +211,7 @@ class _Converter:
             return None
         value = self.get(node, index)
         if not isinstance(value, Const):
-            raise SpecError(
+            raise Unsupported(
                 f"node {node.name!r} ({node.op}): input {index + 1} must be a constant or initializer"
             )
         return value
@@ -213,7 +220,7 @@ class _Converter:
         """Input ``index``: a computed tensor or a constant (never a batch-folded Flat)."""
         value = self.get_any(node, index)
         if isinstance(value, Flat):
-            raise SpecError(f"node {node.name!r} ({node.op}) reads a tensor flattened with its batch axis")
+            raise Unsupported(f"node {node.name!r} ({node.op}) reads a tensor flattened with its batch axis")
         return value
 
     def get_any(self, node: Node, index: int) -> Value:
@@ -260,10 +267,11 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
                 f"the graph has {len(graph.inputs)} inputs: give each its shape by name ({names})"
             )
         given[graph.inputs[0][0]] = tuple(input_shape)
-    c.batch = _batch(graph)
+    batch = _batch(graph)
+    c.batch = 1 if batch is None else batch
     shapes: list[tuple[str, Shape]] = []
     for in_name, dims in graph.inputs:
-        batched = len(dims) >= 2
+        batched = len(dims) >= 2 and batch is not None
         rest = dims[1:] if batched else dims
         if in_name in given:
             want = given[in_name]
@@ -297,17 +305,27 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
             c.consumers.setdefault(name, []).append(i)
     for i in order:
         node = graph.nodes[i]
-        handler = _HANDLERS.get(node.op)
-        if handler is None:
-            raise SpecError(
-                f"node {node.name!r}: ONNX op {node.op!r} is not supported (cnncalc reads: "
-                f"{', '.join(sorted(_HANDLERS))})"
-            )
+        handler = _HANDLERS.get(node.op) if node.domain in ("", "ai.onnx") else None
         if i in c.fused:
             c.values[node.outputs[0]] = c.values[c.fused[i]]
             continue
         try:
-            outputs = handler(c, node, i)
+            if handler is None:
+                outputs = _by_onnx(
+                    c,
+                    node,
+                    SpecError(
+                        f"node {node.name!r}: ONNX op {node.op!r} is not supported (cnncalc's rules "
+                        f"read: {', '.join(sorted(_HANDLERS))})"
+                    ),
+                )
+            else:
+                emitted = len(c.layers)
+                try:
+                    outputs = handler(c, node, i)
+                except Unsupported as err:
+                    del c.layers[emitted:]
+                    outputs = _by_onnx(c, node, err)
         except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError) as err:
             if isinstance(err, CnncalcError):
                 raise
@@ -320,6 +338,16 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
                 c.values[out_name] = value
     if not c.layers:
         raise SpecError("the graph computes nothing cnncalc shows (no layer nodes)")
+    out_rows = [v.source for name, _ in graph.outputs if isinstance(v := c.values.get(name), Data)]
+    if len(graph.outputs) > 1:
+        shown = {d.source: d.shape for name, _ in graph.outputs if isinstance(d := c.values.get(name), Data)}
+        c.notes.append(
+            f"the graph has {len(graph.outputs)} outputs: "
+            + ", ".join(
+                f"{name} {fmt_shape(shown[v.source]) if isinstance(v := c.values.get(name), Data) else '(a constant)'}"
+                for name, _ in graph.outputs
+            )
+        )
     return Spec(
         layers=tuple(c.layers),
         input_shape=shapes[0][1],
@@ -329,18 +357,114 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
         inputs=tuple(shapes),
         notes=tuple(c.notes),
         stored_elements=sum(t.elements for t in graph.initializers.values() if t.dtype in _FLOAT_TYPES),
+        outputs=tuple(out_rows),
     )
 
 
-def _batch(graph: Graph) -> int:
+def _batch(graph: Graph) -> int | None:
     """The batch size the inputs share (axis 0 of every input of two or more axes): BATCH when
-    dynamic; refused when two inputs disagree (then axis 0 is not a batch)."""
+    dynamic; None when two inputs disagree (then axis 0 is not a batch: no input has one)."""
     sizes = {dims[0] for _, dims in graph.inputs if len(dims) >= 2}
     known = {s for s in sizes if s is not None}
     if len(known) > 1:
-        text = ", ".join(f"{n} {_dims_text(d)}" for n, d in graph.inputs)
-        raise SpecError(f"the inputs do not share a batch size on axis 0 ({text})")
+        return None
     return known.pop() if known else BATCH
+
+
+def _computed_weight(name: str, dims: Sequence[int], integer: bool) -> str | None:
+    """A float tensor of several values computed from constants alone (a ConstantOfShape the
+    model zoo's files build their weights with) is a weight, named by its output."""
+    return None if integer or math.prod(dims) <= 1 else name
+
+
+class Unsupported(SpecError):
+    """A form of an op cnncalc's own rules do not cover: ONNX's shape inference may still tell."""
+
+
+def _by_onnx(c: _Converter, node: Node, why: SpecError) -> list[Value]:
+    """An op (or a form of one) without a cnncalc rule: its values by ONNX's reference evaluator
+    when every input is a known constant, else its shapes by ONNX's shape inference as opaque
+    rows; ``why`` is raised when neither can tell."""
+    from .onnx_infer import BATCH_DIM, Missing, Operand, evaluate, infer
+
+    operands: list[Operand | None] = []
+    data: list[Data] = []
+    for name in node.inputs:
+        value = c.values.get(name) if name else None
+        if value is None:
+            operands.append(None)
+        elif isinstance(value, Flat):
+            raise why
+        elif isinstance(value, Const):
+            operands.append(Operand(value.dims, value.values, 7 if value.integer else 1))
+        else:
+            full: list[int | str] = list(c.full(value))
+            if value.batched and c.batch == BATCH:
+                full[0] = BATCH_DIM
+            operands.append(Operand(tuple(full)))
+            data.append(value)
+    try:
+        if not data:
+            folded = evaluate(c.graph_node(node), operands, c.graph.opset)
+            if folded is not None:
+                return [
+                    Const(dims, values, integer, _computed_weight(name, dims, integer))
+                    for name, (dims, values, integer) in zip(node.outputs, folded, strict=False)
+                ]
+        shapes = infer(c.graph_node(node), operands, c.graph.opset)
+        # where ONNX cannot tell (a size from a runtime value), the shape the file records
+        shapes = [
+            c.graph.recorded.get(name) if dims is None or None in dims[1:] else dims
+            for name, dims in zip(node.outputs, shapes, strict=False)
+        ]
+    except Missing:
+        raise SpecError(
+            f"{why.reason}; ONNX's own shape inference would tell, with the onnx package ({EXTRA})"
+        ) from None
+    if not data:  # constants whose values the evaluator cannot give: their dims only
+        consts: list[Value] = []
+        for name, dims in zip(node.outputs, shapes, strict=False):
+            if dims is None or None in dims:
+                raise why
+            known = tuple(d for d in dims if d is not None)
+            consts.append(
+                Const(
+                    known,
+                    None,
+                    False,
+                    _computed_weight(name, known, False),
+                    "computed in the graph (not evaluated)",
+                )
+            )
+        return consts
+    outs: list[Value] = []
+    batched = any(d.batched for d in data)
+    params = sum(
+        math.prod(v.dims)
+        for v in (c.values.get(n) for n in node.inputs if n)
+        if isinstance(v, Const) and v.initializer and not v.integer and math.prod(v.dims) > 1
+    )
+    for k, dims in enumerate(shapes):
+        if dims is None or (None in dims[1:]) or (dims and dims[0] is None and not batched):
+            raise why
+        if batched and len(dims) > 1 and (dims[0] is None or dims[0] == c.batch):
+            shape, keep = tuple(d or 0 for d in dims[1:]), True
+        else:
+            shape, keep = tuple(d or 0 for d in dims), False
+        if not shape or 0 in shape:
+            raise why
+        layer = c.build(
+            node,
+            "opaque",
+            op=node.op if len(shapes) == 1 else f"{node.op}:{k}",
+            shape=list(shape),
+            in_shapes=[list(d.shape) for d in data],
+            trainable_count=params if k == 0 else 0,
+            source="onnx shape inference",
+        )
+        out = c.emit(node, layer, data, suffix=f":{k}" if len(shapes) > 1 else "")
+        outs.append(Data(out.source, out.shape, keep))
+    return outs
 
 
 def _dims_text(dims: Sequence[int | None]) -> str:
@@ -437,7 +561,7 @@ def _conv(c: _Converter, node: Node, i: int) -> list[Value]:
     args = _spatial_args(c, node, x, kernel)
     rank = len(kernel)
     if rank not in (1, 2, 3):
-        raise SpecError(f"node {node.name!r} (Conv): {rank}-D convolution is not supported")
+        raise Unsupported(f"node {node.name!r} (Conv): {rank}-D convolution is not supported")
     if w.dims[1] * groups != x.shape[0]:
         raise ShapeError(
             f"node {node.name!r} (Conv): weight {fmt_shape(w.dims)} with group={groups} expects "
@@ -462,7 +586,7 @@ def _conv_transpose(c: _Converter, node: Node, i: int) -> list[Value]:
     if len(w.dims) < 3:
         raise SpecError(f"node {node.name!r} (ConvTranspose): weight {fmt_shape(w.dims)} is not a kernel")
     if node.attrs.get("output_shape"):
-        raise SpecError(f"node {node.name!r} (ConvTranspose): output_shape is not supported; give pads")
+        raise Unsupported(f"node {node.name!r} (ConvTranspose): output_shape is not supported; give pads")
     groups = int(node.attrs.get("group", 1))
     kernel = list(node.attrs.get("kernel_shape") or w.dims[2:])
     rank = len(kernel)
@@ -517,7 +641,7 @@ def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
     rank = len(x.shape) + 1
     normal = sorted(a % rank for a in axes)
     if normal != list(range(2, rank)):
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (ReduceMean): only a mean over all spatial axes (a global average "
             f"pool) is supported, got axes {axes}"
         )
@@ -528,7 +652,7 @@ def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
 def _gemm(c: _Converter, node: Node, i: int) -> list[Value]:
     x = c.data(node)
     if node.attrs.get("transA", 0):
-        raise SpecError(f"node {node.name!r} (Gemm): transA=1 is not supported")
+        raise Unsupported(f"node {node.name!r} (Gemm): transA=1 is not supported")
     if len(x.shape) != 1:
         raise ShapeError(f"node {node.name!r} (Gemm): expects a 2-D input, got batch x {fmt_shape(x.shape)}")
     w = c.weight(node, 1, "weight initializer", 2)
@@ -550,7 +674,7 @@ def _matmul(c: _Converter, node: Node, i: int) -> list[Value]:
     x = c.data(node)
     w = c.const(node, 1)
     if w is None or len(w.dims) != 2:
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (MatMul): only a computed tensor times a 2-D weight initializer is supported"
         )
     k, n = w.dims
@@ -602,7 +726,7 @@ def _layer_norm(c: _Converter, node: Node, i: int) -> list[Value]:
     rank = len(x.shape) + 1
     axis = int(node.attrs.get("axis", -1)) % rank
     if axis == 0:
-        raise SpecError(f"node {node.name!r} (LayerNormalization): normalizing over the batch axis")
+        raise Unsupported(f"node {node.name!r} (LayerNormalization): normalizing over the batch axis")
     scale = c.weight(node, 1, "scale initializer")
     normalized = x.shape[axis - 1 :]
     if math.prod(scale.dims) != math.prod(normalized):
@@ -643,7 +767,7 @@ def _clip(c: _Converter, node: Node, i: int) -> list[Value]:
             bounds.append(None if given is None else float(given))
     low, high = bounds
     if low not in (None, 0.0):
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (Clip): only Clip(min=0, max=...) (ReLU6) is supported, got min={low}"
         )
     return [c.emit(node, c.build(node, "relu", max_value=high), [x])]
@@ -652,7 +776,7 @@ def _clip(c: _Converter, node: Node, i: int) -> list[Value]:
 def _hard_sigmoid(c: _Converter, node: Node, i: int) -> list[Value]:
     alpha, beta = float(node.attrs.get("alpha", 0.2)), float(node.attrs.get("beta", 0.5))
     if abs(alpha - 1 / 6) > 1e-6 or abs(beta - 0.5) > 1e-6:
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (HardSigmoid): only PyTorch's Hardsigmoid (alpha=1/6, beta=0.5) is "
             f"supported, got alpha={alpha}, beta={beta}"
         )
@@ -661,7 +785,7 @@ def _hard_sigmoid(c: _Converter, node: Node, i: int) -> list[Value]:
 
 def _gelu(c: _Converter, node: Node, i: int) -> list[Value]:
     if node.attrs.get("approximate", "none") != "none":
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (Gelu): approximate={node.attrs['approximate']!r} is not supported"
         )
     return [c.emit(node, c.build(node, "activation", activation="gelu"), [c.data(node)])]
@@ -686,7 +810,7 @@ def _flatten(c: _Converter, node: Node, i: int) -> list[Value]:
     x = c.data(node)
     axis = int(node.attrs.get("axis", 1)) % (len(x.shape) + 1)
     if axis == 0:
-        raise SpecError(f"node {node.name!r} (Flatten): axis=0 folds the batch axis away")
+        raise Unsupported(f"node {node.name!r} (Flatten): axis=0 folds the batch axis away")
     if axis == 1:
         return [c.emit(node, c.build(node, "flatten"), [x])]
     target = [math.prod(x.shape[: axis - 1]), math.prod(x.shape[axis - 1 :])]
@@ -696,7 +820,7 @@ def _flatten(c: _Converter, node: Node, i: int) -> list[Value]:
 def _reshape_to(c: _Converter, node: Node, x: Data, target: list[int]) -> Data:
     """A Reshape layer to full dims ``target`` (batch first), which must keep the batch axis."""
     if not target or target[0] not in (c.batch, -1):
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} ({node.op}): reshaping to {_dims_text(target)} changes the batch axis"
         )
     rest = target[1:]
@@ -704,11 +828,11 @@ def _reshape_to(c: _Converter, node: Node, x: Data, target: list[int]) -> Data:
         if -1 in rest:
             raise SpecError(f"node {node.name!r} ({node.op}): two -1 sizes in {target}")
         if math.prod(rest) != math.prod(x.shape):
-            raise SpecError(
+            raise Unsupported(
                 f"node {node.name!r} ({node.op}): reshaping to {_dims_text(target)} changes the batch axis"
             )
     if not rest:
-        raise SpecError(f"node {node.name!r} ({node.op}): reshaping to the batch axis alone")
+        raise Unsupported(f"node {node.name!r} ({node.op}): reshaping to the batch axis alone")
     return c.emit(node, c.build(node, "reshape", target_shape=rest), [x])
 
 
@@ -738,7 +862,7 @@ def _const_reshape(node: Node, value: Const, target: list[int]) -> Const:
         dims = [count // known if d == -1 else d for d in dims]
     if math.prod(dims) != count:
         raise SpecError(f"node {node.name!r} (Reshape): cannot reshape {count} values to {target}")
-    return Const(tuple(dims), value.values, value.integer)
+    return dataclasses.replace(value, dims=tuple(dims))
 
 
 def _transpose(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -746,7 +870,7 @@ def _transpose(c: _Converter, node: Node, i: int) -> list[Value]:
     rank = len(x.shape) + 1
     perm = list(node.attrs.get("perm") or reversed(range(rank)))
     if sorted(perm) != list(range(rank)) or perm[0] != 0:
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (Transpose): perm {perm} moves the batch axis (or is not a permutation)"
         )
     return [c.emit(node, c.build(node, "permute", dims=perm[1:]), [x])]
@@ -758,16 +882,16 @@ def _concat(c: _Converter, node: Node, i: int) -> list[Value]:
     if all(isinstance(v, Const) for v in values):
         consts = [v for v in values if isinstance(v, Const)]
         if any(len(v.dims) != 1 for v in consts):
-            raise SpecError(f"node {node.name!r} (Concat): only 1-D constants are concatenated")
+            raise Unsupported(f"node {node.name!r} (Concat): only 1-D constants are concatenated")
         joined: list[float] = []
         for v in consts:
             joined.extend(v.need(node, "its inputs"))
         return [Const((len(joined),), tuple(joined), all(v.integer for v in consts))]
     if not all(isinstance(v, Data) for v in values):
-        raise SpecError(f"node {node.name!r} (Concat): mixes constants and computed tensors")
+        raise Unsupported(f"node {node.name!r} (Concat): mixes constants and computed tensors")
     data = [v for v in values if isinstance(v, Data)]
     if axis % (len(data[0].shape) + 1) == 0:
-        raise SpecError(f"node {node.name!r} (Concat): concatenating along the batch axis")
+        raise Unsupported(f"node {node.name!r} (Concat): concatenating along the batch axis")
     if len(data) == 1:
         return [data[0]]
     return [c.emit(node, c.build(node, "concatenate", axis=axis), data)]
@@ -797,7 +921,7 @@ def _slice(c: _Converter, node: Node, i: int) -> list[Value]:
     starts, ends, axes, steps = _slice_args(c, node)
     if isinstance(value, Const):
         if len(value.dims) != 1 or axes not in ([0], [-1]):
-            raise SpecError(f"node {node.name!r} (Slice): only 1-D constants are sliced")
+            raise Unsupported(f"node {node.name!r} (Slice): only 1-D constants are sliced")
         vals = value.need(node, "its input")
         n = len(vals)
         picked = vals[_clamp(starts[0], n) : _clamp(ends[0], n) : steps[0]]
@@ -808,11 +932,11 @@ def _slice(c: _Converter, node: Node, i: int) -> list[Value]:
         axis %= len(full)
         lo, hi = _clamp(start, full[axis]), _clamp(end, full[axis])
         if step < 1:
-            raise SpecError(f"node {node.name!r} (Slice): only positive steps are supported")
+            raise Unsupported(f"node {node.name!r} (Slice): only positive steps are supported")
         if (lo, hi, step) != (0, full[axis], 1):
             cuts.append((axis, lo, hi, step))
     if len(cuts) != 1 or cuts[0][0] == 0:
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (Slice): cnncalc reads slices of one non-batch axis, got {len(cuts)} axes cut"
         )
     axis, lo, hi, step = cuts[0]
@@ -824,7 +948,7 @@ def _split(c: _Converter, node: Node, i: int) -> list[Value]:
     full = c.full(x)
     axis = int(node.attrs.get("axis", 0)) % len(full)
     if axis == 0:
-        raise SpecError(f"node {node.name!r} (Split): splitting the batch axis")
+        raise Unsupported(f"node {node.name!r} (Split): splitting the batch axis")
     sizes_const = c.const(node, 1)
     if sizes_const is not None:
         sizes = sizes_const.ints(node, "split")
@@ -863,14 +987,14 @@ def _binary(c: _Converter, node: Node, i: int) -> list[Value]:
         return [_const_binary(node, a, b)]
     if isinstance(a, Data) and isinstance(b, Data):
         if node.op not in _MERGES:
-            raise SpecError(f"node {node.name!r} ({node.op}): of two computed tensors is not supported")
+            raise Unsupported(f"node {node.name!r} ({node.op}): of two computed tensors is not supported")
         return [c.emit(node, c.build(node, _MERGES[node.op]), [a, b])]
     x, k = (a, b) if isinstance(a, Data) else (b, a)
     assert isinstance(x, Data) and isinstance(k, Const)
     dims = list(k.dims)
     while len(dims) > len(x.shape):  # leading size-1 axes: the batch axis and beyond
         if dims[0] != 1:
-            raise ShapeError(
+            raise Unsupported(
                 f"node {node.name!r} ({node.op}): the constant {fmt_shape(k.dims)} has a batch axis of "
                 f"{dims[0]}"
             )
@@ -892,7 +1016,7 @@ def _binary(c: _Converter, node: Node, i: int) -> list[Value]:
 def _const_binary(node: Node, a: Const, b: Const) -> Const:
     va, vb = a.need(node, "input 1"), b.need(node, "input 2")
     if len(va) != len(vb) and 1 not in (len(va), len(vb)):
-        raise SpecError(f"node {node.name!r} ({node.op}): constants of {len(va)} and {len(vb)} values")
+        raise Unsupported(f"node {node.name!r} ({node.op}): constants of {len(va)} and {len(vb)} values")
     n = max(len(va), len(vb))
     xs = va * n if len(va) == 1 else va
     ys = vb * n if len(vb) == 1 else vb
@@ -936,7 +1060,7 @@ def _constant(c: _Converter, node: Node, i: int) -> list[Value]:
         if key in attrs and attrs[key] is not None:
             vals = (attrs[key],) if scalar else tuple(attrs[key])
             return [Const(() if scalar else (len(vals),), vals, integer)]
-    raise SpecError(f"node {node.name!r} (Constant): no value cnncalc reads")
+    raise Unsupported(f"node {node.name!r} (Constant): no value cnncalc reads")
 
 
 def _gather(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -950,7 +1074,7 @@ def _gather(c: _Converter, node: Node, i: int) -> list[Value]:
             layer = c.build(node, "reshape", target_shape=list(index.dims[1:]))
             return [c.emit(node, layer, [value.data])]
     if not isinstance(value, Const) or index is None or len(value.dims) > 1:
-        raise SpecError(
+        raise Unsupported(
             f"node {node.name!r} (Gather): only indexing into a shape or 1-D constant is supported"
         )
     vals = value.need(node, "its input")
@@ -971,7 +1095,7 @@ def _unsqueeze(c: _Converter, node: Node, i: int) -> list[Value]:
         rank = len(dims) + len(axes)
         for axis in sorted(a % rank for a in axes):
             dims.insert(axis, 1)
-        return [Const(tuple(dims), value.values, value.integer)]
+        return [dataclasses.replace(value, dims=tuple(dims))]
     full = c.full(value)
     rank = len(full) + len(axes)
     for axis in sorted(a % rank for a in axes):
@@ -986,7 +1110,7 @@ def _squeeze(c: _Converter, node: Node, i: int) -> list[Value]:
     drop = {a % len(dims) for a in axes} if axes else {k for k, d in enumerate(dims) if d == 1}
     kept = [d for k, d in enumerate(dims) if k not in drop]
     if isinstance(value, Const):
-        return [Const(tuple(kept), value.values, value.integer)]
+        return [dataclasses.replace(value, dims=tuple(kept))]
     return [_reshape_to(c, node, value, kept)]
 
 
@@ -996,7 +1120,7 @@ def _cast(c: _Converter, node: Node, i: int) -> list[Value]:
         return [value]  # a dtype change: no row, the shape is the same
     integer = int(node.attrs.get("to", 1)) in _INTS
     vals = None if value.values is None else tuple(int(v) if integer else float(v) for v in value.values)
-    return [Const(value.dims, vals, integer)]
+    return [dataclasses.replace(value, values=vals, integer=integer)]
 
 
 _HANDLERS: dict[str, Handler] = {

@@ -32,6 +32,8 @@ EXTERNAL = 1
 
 #: A tensor's values are decoded when its payload is at most this many bytes.
 MAX_VALUE_BYTES = 1 << 20
+#: A node's own bytes are kept (for ONNX shape inference) when at most this many.
+MAX_NODE_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class Node:
     outputs: tuple[str, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
     domain: str = ""
+    #: the serialized NodeProto when small (for ONNX's own shape inference of an op cnncalc has
+    #: no rule for); b"" when larger than :data:`MAX_NODE_BYTES`
+    raw: bytes = field(default=b"", repr=False)
 
 
 #: A graph input or output: name and dims (None where dynamic); dims None when not a tensor.
@@ -97,8 +102,10 @@ class Graph:
     outputs: tuple[ValueInfo, ...] = ()
     #: the ai.onnx opset the model declares (0: not declared)
     opset: int = 0
-    #: the ModelProto's IR version and producer, for messages
+    #: the ModelProto's producer, for messages
     producer: str = ""
+    #: shapes the file records for its tensors (value_info and outputs), by name
+    recorded: dict[str, tuple[int | None, ...]] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- wire primitives
@@ -377,7 +384,8 @@ def _node(buf: Any, start: int, end: int) -> Node:
             domain = _text(buf, f)
         if len(inputs) + len(outputs) + len(attrs) > LIMITS.values:
             raise WireError(f"node {name!r} has more than {LIMITS.values} inputs, outputs or attributes")
-    return Node(op, name, tuple(inputs), tuple(outputs), attrs, domain)
+    raw = bytes(buf[start:end]) if end - start <= MAX_NODE_BYTES else b""
+    return Node(op, name, tuple(inputs), tuple(outputs), attrs, domain, raw)
 
 
 def _value_info(buf: Any, start: int, end: int) -> ValueInfo:
@@ -433,6 +441,7 @@ def read_graph(buf: Any) -> Graph:
     initializers: dict[str, Tensor] = {}
     inputs: list[ValueInfo] = []
     outputs: list[ValueInfo] = []
+    recorded: dict[str, tuple[int | None, ...]] = {}
     name = ""
     for f in _fields(buf, *graph_span):
         number = f[0]
@@ -457,8 +466,16 @@ def read_graph(buf: Any) -> Graph:
             inputs.append(_value_info(buf, *_span(f)))
         elif number == 12:
             outputs.append(_value_info(buf, *_span(f)))
+        elif number == 13:
+            key, seen = _value_info(buf, *_span(f))
+            recorded[key] = seen
+            if len(recorded) > LIMITS.values:
+                raise WireError(f"more than {LIMITS.values} value_info entries")
         elif number == 2:
             name = _text(buf, f)
         if len(inputs) + len(outputs) > LIMITS.values:
             raise WireError(f"more than {LIMITS.values} graph inputs and outputs")
-    return Graph(tuple(inputs), initializers, tuple(nodes), name or None, tuple(outputs), opset, producer)
+    recorded.update((key, dims) for key, dims in outputs if dims)
+    return Graph(
+        tuple(inputs), initializers, tuple(nodes), name or None, tuple(outputs), opset, producer, recorded
+    )

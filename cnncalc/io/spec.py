@@ -83,6 +83,8 @@ class Spec:
     notes: tuple[str, ...] = ()
     #: elements the model file stores in its weight tensors (ONNX initializers), when it says
     stored_elements: int | None = None
+    #: the layers (or inputs) that are the model's outputs, when the source says (ONNX graph outputs)
+    outputs: tuple[str, ...] = ()
 
 
 def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
