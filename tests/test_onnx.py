@@ -312,3 +312,104 @@ def test_an_op_without_a_rule_is_an_opaque_row_by_onnx_shape_inference(tmp_path)
         ("l2", (1, 6, 5), True),
         ("cum", (1, 6, 5), True),
     ]
+
+
+def _one_node(tmp_path, node, x_dims, inits=(), opset=13) -> list:
+    """Summary rows of a one-node (or few-node) graph: input x of ``x_dims``, output y."""
+    from onnx import TensorProto, helper
+
+    nodes = node if isinstance(node, list) else [node]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_dims))],
+        [helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)],
+        list(inits),
+    )
+    path = tmp_path / "one.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = min(model.ir_version, 8)
+    path.write_bytes(model.SerializeToString())
+    return list(cnncalc.summarize(read_spec(str(path))).layers)
+
+
+def _ints(name: str, values: list[int]):
+    from onnx import TensorProto, helper
+
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+
+
+def _floats(name: str, dims: list[int], values: list[float] | None = None):
+    from onnx import TensorProto, helper
+
+    return helper.make_tensor(name, TensorProto.FLOAT, dims, values or [0.5] * math.prod(dims))
+
+
+def test_resize_and_upsample_in_every_opset_form_are_upsampling(tmp_path) -> None:
+    from onnx import helper
+
+    # 1x4x5x6 doubled in height, tripled in width: 4x10x18, whatever form carries the scales.
+    cases = [
+        (helper.make_node("Upsample", ["x"], ["y"], scales=[1.0, 1.0, 2.0, 3.0]), [], 7),
+        (helper.make_node("Upsample", ["x", "s"], ["y"]), [_floats("s", [4], [1, 1, 2, 3])], 9),
+        (helper.make_node("Resize", ["x", "s"], ["y"]), [_floats("s", [4], [1, 1, 2, 3])], 10),
+        (
+            helper.make_node("Resize", ["x", "", "s"], ["y"], mode="linear"),
+            [_floats("s", [4], [1, 1, 2, 3])],
+            13,
+        ),
+        (helper.make_node("Resize", ["x", "", "", "z"], ["y"]), [_ints("z", [1, 4, 10, 18])], 13),
+    ]
+    for node, inits, opset in cases:
+        (row,) = _one_node(tmp_path, node, [1, 4, 5, 6], inits, opset)
+        assert (row.type, row.output_shape) == ("upsampling2d", (4, 10, 18)), (opset, node.op_type)
+    # a scale of 1.5: ONNX's rules (floor(5 * 1.5) = 7, floor(6 * 1.5) = 9), an opaque row
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"])
+    (row,) = _one_node(tmp_path, node, [1, 4, 5, 6], [_floats("s", [4], [1, 1, 1.5, 1.5])])
+    assert (row.opaque, row.output_shape) == (True, (4, 7, 9))
+
+
+def test_pad_as_attribute_or_input_is_zero_padding(tmp_path) -> None:
+    from onnx import helper
+
+    # pads (before H, W ... after H, W) = (1, 2) and (3, 4): 5+1+3 = 9, 6+2+4 = 12
+    pads = [0, 0, 1, 2, 0, 0, 3, 4]
+    for node, inits, opset in (
+        (helper.make_node("Pad", ["x"], ["y"], pads=pads), [], 2),
+        (helper.make_node("Pad", ["x", "p"], ["y"]), [_ints("p", pads)], 13),
+    ):
+        (row,) = _one_node(tmp_path, node, [1, 4, 5, 6], inits, opset)
+        assert (row.type, row.output_shape) == ("zeropadding2d", (4, 9, 12))
+        assert row.layer.padding == ((1, 3), (2, 4))
+    node = helper.make_node("Pad", ["x", "p"], ["y"], mode="reflect")
+    (row,) = _one_node(tmp_path, node, [1, 4, 5, 6], [_ints("p", pads)])
+    assert (row.opaque, row.output_shape) == (True, (4, 9, 12))
+
+
+def test_activations_reductions_and_nary_ops(tmp_path) -> None:
+    from onnx import helper
+
+    rows = _one_node(
+        tmp_path,
+        [
+            helper.make_node("LeakyRelu", ["x"], ["a"], alpha=0.2),
+            helper.make_node("Selu", ["a"], ["b"]),
+            helper.make_node("Sum", ["a", "b", "x"], ["c"]),
+            helper.make_node("Max", ["c", "x"], ["d"]),
+            helper.make_node("PRelu", ["d", "slope"], ["e"]),
+            helper.make_node("ReduceMax", ["e"], ["f"], axes=[2, 3], keepdims=0),
+            helper.make_node("LogSoftmax", ["f"], ["y"]),
+        ],
+        [1, 4, 5, 6],
+        [_floats("slope", [4, 1, 1])],
+    )
+    assert [(r.type, r.output_shape, r.params, r.opaque) for r in rows] == [
+        ("leakyrelu", (4, 5, 6), 0, False),
+        ("activation", (4, 5, 6), 0, False),
+        ("add", (4, 5, 6), 0, False),
+        ("maximum", (4, 5, 6), 0, False),
+        ("opaque", (4, 5, 6), 4, True),  # PRelu: no cnncalc kind; its 4 slopes are its params
+        ("globalmaxpooling2d", (4,), 0, False),
+        ("activation", (4,), 0, False),
+    ]
+    assert rows[0].layer.negative_slope == 0.2 and rows[-1].layer.activation == "log_softmax"

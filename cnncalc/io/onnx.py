@@ -413,10 +413,10 @@ def _by_onnx(c: _Converter, node: Node, why: SpecError) -> list[Value]:
                 ]
         shapes = infer(c.graph_node(node), operands, c.graph.opset)
         # where ONNX cannot tell (a size from a runtime value), the shape the file records
-        shapes = [
-            c.graph.recorded.get(name) if dims is None or None in dims[1:] else dims
-            for name, dims in zip(node.outputs, shapes, strict=False)
-        ]
+        source = "onnx shape inference"
+        if any(dims is None or None in dims[1:] for dims in shapes):
+            source = "the file's recorded shapes"
+            shapes = [c.graph.recorded.get(name) for name in node.outputs]
     except Missing:
         raise SpecError(
             f"{why.reason}; ONNX's own shape inference would tell, with the onnx package ({EXTRA})"
@@ -442,7 +442,11 @@ def _by_onnx(c: _Converter, node: Node, why: SpecError) -> list[Value]:
     params = sum(
         math.prod(v.dims)
         for v in (c.values.get(n) for n in node.inputs if n)
-        if isinstance(v, Const) and v.initializer and not v.integer and math.prod(v.dims) > 1
+        # one stored value is a constant (an exponent, a bound), except PRelu's single slope
+        if isinstance(v, Const)
+        and v.initializer
+        and not v.integer
+        and (math.prod(v.dims) > 1 or node.op == "PRelu")
     )
     for k, dims in enumerate(shapes):
         if dims is None or (None in dims[1:]) or (dims and dims[0] is None and not batched):
@@ -460,7 +464,7 @@ def _by_onnx(c: _Converter, node: Node, why: SpecError) -> list[Value]:
             shape=list(shape),
             in_shapes=[list(d.shape) for d in data],
             trainable_count=params if k == 0 else 0,
-            source="onnx shape inference",
+            source=source,
         )
         out = c.emit(node, layer, data, suffix=f":{k}" if len(shapes) > 1 else "")
         outs.append(Data(out.source, out.shape, keep))
@@ -635,18 +639,21 @@ def _global_pool(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
+    """ReduceMean/ReduceMax over every spatial axis: a global average/max pool (other axes: ONNX's
+    rules, an opaque row). Axes as attribute (opset < 18) or input (opset 18)."""
     x = c.data(node)
     axes_const = c.const(node, 1)
     axes = axes_const.ints(node, "axes") if axes_const else list(node.attrs.get("axes") or [])
     rank = len(x.shape) + 1
     normal = sorted(a % rank for a in axes)
-    if normal != list(range(2, rank)):
+    if normal != list(range(2, rank)) or rank < 3:
         raise Unsupported(
-            f"node {node.name!r} (ReduceMean): only a mean over all spatial axes (a global average "
-            f"pool) is supported, got axes {axes}"
+            f"node {node.name!r} ({node.op}): only a reduction over all spatial axes (a global "
+            f"pool) has a cnncalc rule, got axes {axes}"
         )
     keep = bool(node.attrs.get("keepdims", 1))
-    return [c.emit(node, c.build(node, f"globalaveragepooling{rank - 2}d", keepdims=keep), [x])]
+    kind = "globalaveragepooling" if node.op == "ReduceMean" else "globalmaxpooling"
+    return [c.emit(node, c.build(node, f"{kind}{rank - 2}d", keepdims=keep), [x])]
 
 
 def _gemm(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -789,6 +796,117 @@ def _gelu(c: _Converter, node: Node, i: int) -> list[Value]:
             f"node {node.name!r} (Gelu): approximate={node.attrs['approximate']!r} is not supported"
         )
     return [c.emit(node, c.build(node, "activation", activation="gelu"), [c.data(node)])]
+
+
+def _leaky_relu(c: _Converter, node: Node, i: int) -> list[Value]:
+    slope = float(node.attrs.get("alpha", 0.01))  # ONNX's default, as PyTorch's
+    return [c.emit(node, c.build(node, "leakyrelu", negative_slope=slope), [c.data(node)])]
+
+
+def _fixed_activation(name: str, defaults: dict[str, float]) -> Handler:
+    """An activation cnncalc knows with its usual constants only (others: ONNX's rules)."""
+
+    def handle(c: _Converter, node: Node, i: int) -> list[Value]:
+        for key, value in defaults.items():
+            given = float(node.attrs.get(key, value))
+            if abs(given - value) > 1e-6:
+                raise Unsupported(
+                    f"node {node.name!r} ({node.op}): {key}={given} (cnncalc's {name} has {value})"
+                )
+        return [c.emit(node, c.build(node, "activation", activation=name), [c.data(node)])]
+
+    return handle
+
+
+def _log_softmax(c: _Converter, node: Node, i: int) -> list[Value]:
+    x = c.data(node)
+    rank = len(x.shape) + 1
+    axis = int(node.attrs.get("axis", -1 if c.graph.opset >= 13 else 1)) % rank
+    if axis != rank - 1 and not (c.graph.opset < 13 and axis == 1 and rank == 2):
+        raise Unsupported(f"node {node.name!r} (LogSoftmax): over axis {axis}, not the last")
+    return [c.emit(node, c.build(node, "activation", activation="log_softmax"), [x])]
+
+
+_NARY = {"Sum": "add", "Max": "maximum", "Min": "minimum", "Mean": "average"}
+
+
+def _nary(c: _Converter, node: Node, i: int) -> list[Value]:
+    """Sum/Max/Min/Mean of n computed tensors of one shape: cnncalc's merge kinds."""
+    data = [c.data(node, k) for k, name in enumerate(node.inputs) if name]
+    if len({d.shape for d in data}) != 1:
+        raise Unsupported(f"node {node.name!r} ({node.op}): inputs of different shapes (broadcast)")
+    if len(data) == 1:
+        return [data[0]]
+    return [c.emit(node, c.build(node, _NARY[node.op]), data)]
+
+
+def _resize(c: _Converter, node: Node, i: int) -> list[Value]:
+    """Upsample (opset 7: scales attribute; 9: input 1) and Resize (10: scales input 1; 11+:
+    roi 1, scales 2, sizes 3): an integer scale of the spatial axes (batch and channels kept) is
+    cnncalc's UpSampling, nearest or (2-D) bilinear; other forms by ONNX's rules."""
+    x = c.data(node)
+    rank = len(x.shape) + 1
+    mode = str(node.attrs.get("mode", "nearest")).lower()
+    scales: list[float] | None = None
+    if node.attrs.get("scales"):
+        scales = [float(v) for v in node.attrs["scales"]]
+    elif node.op == "Upsample" or c.graph.opset == 10:
+        const = c.const(node, 1)
+        scales = None if const is None else [float(v) for v in const.need(node, "scales")]
+    else:
+        const = c.const(node, 2)
+        if const is not None and 0 not in const.dims:
+            scales = [float(v) for v in const.need(node, "scales")]
+        sizes = c.const(node, 3)
+        if sizes is not None and 0 not in sizes.dims:
+            want = sizes.ints(node, "sizes")
+            full = c.full(x)
+            if len(want) == rank and all(n and w % n == 0 for w, n in zip(want, full, strict=True)):
+                scales = [w / n for w, n in zip(want, full, strict=True)]
+    if node.attrs.get("axes") or scales is None or len(scales) != rank:
+        raise Unsupported(f"node {node.name!r} ({node.op}): a form without one scale per axis")
+    if scales[:2] != [1.0, 1.0] or any(s < 1 or s != int(s) for s in scales[2:]):
+        raise Unsupported(f"node {node.name!r} ({node.op}): scales {scales} are not integer upsampling")
+    spatial = rank - 2
+    if mode == "nearest":
+        interpolation = None
+    elif mode in ("linear", "bilinear") and spatial == 2:
+        interpolation = "bilinear"
+    else:
+        raise Unsupported(f"node {node.name!r} ({node.op}): mode {mode!r} on {spatial} spatial axes")
+    layer = c.build(
+        node, f"upsampling{spatial}d", size=[int(s) for s in scales[2:]], interpolation=interpolation
+    )
+    return [c.emit(node, layer, [x])]
+
+
+def _pad(c: _Converter, node: Node, i: int) -> list[Value]:
+    """Pad with zeros on the spatial axes (pads as attribute before opset 11, input after):
+    cnncalc's ZeroPadding; other modes, values or axes by ONNX's rules."""
+    x = c.data(node)
+    rank = len(x.shape) + 1
+    mode = str(node.attrs.get("mode", "constant")).lower()
+    if "pads" in node.attrs or "paddings" in node.attrs:
+        pads = [int(v) for v in node.attrs.get("pads") or node.attrs.get("paddings") or ()]
+        value = float(node.attrs.get("value", 0.0))
+    else:
+        const = c.const(node, 1)
+        if const is None:
+            raise Unsupported(f"node {node.name!r} (Pad) has no pads")
+        pads = const.ints(node, "pads")
+        fill = c.const(node, 2)
+        value = (
+            float(fill.need(node, "the padding value")[0]) if fill is not None and fill.dims != (0,) else 0.0
+        )
+        if len(node.inputs) > 3 and node.inputs[3]:
+            raise Unsupported(f"node {node.name!r} (Pad): pads of chosen axes")
+    if mode != "constant" or value != 0.0 or len(pads) != 2 * rank:
+        raise Unsupported(f"node {node.name!r} (Pad): mode {mode!r}, value {value}")
+    before, after = pads[:rank], pads[rank:]
+    if before[:2] != [0, 0] or after[:2] != [0, 0] or min(pads) < 0 or rank < 3:
+        raise Unsupported(f"node {node.name!r} (Pad): pads {pads} are not zero padding of the spatial axes")
+    pairs = [[b, a] for b, a in zip(before[2:], after[2:], strict=True)]
+    return [c.emit(node, c.build(node, f"zeropadding{rank - 2}d", padding=pairs), [x])]
 
 
 def _softmax(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -1147,6 +1265,25 @@ _HANDLERS: dict[str, Handler] = {
     "GlobalAveragePool": _global_pool,
     "GlobalMaxPool": _global_pool,
     "ReduceMean": _reduce_mean,
+    "ReduceMax": _reduce_mean,
+    "LeakyRelu": _leaky_relu,
+    "Elu": _fixed_activation("elu", {"alpha": 1.0}),
+    "Selu": _fixed_activation(
+        "selu", {"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}
+    ),
+    "Celu": _fixed_activation("celu", {"alpha": 1.0}),
+    "Softplus": _activation("softplus"),
+    "Softsign": _activation("softsign"),
+    "Exp": _activation("exponential"),
+    "Mish": _activation("mish"),
+    "LogSoftmax": _log_softmax,
+    "Sum": _nary,
+    "Max": _nary,
+    "Min": _nary,
+    "Mean": _nary,
+    "Upsample": _resize,
+    "Resize": _resize,
+    "Pad": _pad,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Transpose": _transpose,

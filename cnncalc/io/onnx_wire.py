@@ -185,6 +185,16 @@ def _float(buf: Any, f: Field) -> float:
     if f[1] != 5:
         raise WireError(f"field {f[0]} should be a float, has wire type {f[1]}")
     value: float = struct.unpack_from("<f", buf, f[2][0])[0]
+    return _short(value)
+
+
+def _short(value: float) -> float:
+    """The shortest decimal that is the same float32 (an attribute written as 0.2 reads as 0.2,
+    not 0.20000000298023224)."""
+    for digits in range(6, 10):
+        text = float(f"{value:.{digits}g}")
+        if struct.unpack("<f", struct.pack("<f", text))[0] == value:
+            return text
     return value
 
 
@@ -203,16 +213,18 @@ def _ints_into(out: list[int], buf: Any, f: Field) -> None:
         raise WireError(f"more than {LIMITS.values} values in one field")
 
 
-def _floats_into(out: list[float], buf: Any, f: Field) -> None:
+def _floats_into(out: list[float], buf: Any, f: Field, short: bool = True) -> None:
+    """A repeated float field; ``short``: attribute values as their shortest decimals."""
     if f[1] == 5:
-        out.append(_float(buf, f))
+        out.append(_float(buf, f) if short else struct.unpack_from("<f", buf, f[2][0])[0])
     else:
         start, end = _span(f)
         if (end - start) % 4:
             raise WireError("packed floats of a length that is not a multiple of 4")
         if len(out) + (end - start) // 4 > LIMITS.values:
             raise WireError(f"more than {LIMITS.values} values in one field")
-        out.extend(struct.unpack_from(f"<{(end - start) // 4}f", buf, start))
+        values = struct.unpack_from(f"<{(end - start) // 4}f", buf, start)
+        out.extend(map(_short, values) if short else values)
 
 
 # ----------------------------------------------------------------------------- messages
@@ -293,7 +305,7 @@ def _typed_values(
     for number, fs in typed.items():
         for f in fs:
             if number == 4:
-                _floats_into(floats, buf, f)
+                _floats_into(floats, buf, f, short=False)
             elif number == 10:
                 if f[1] == 1:
                     floats.append(struct.unpack_from("<d", buf, f[2][0])[0])
