@@ -413,3 +413,40 @@ def test_activations_reductions_and_nary_ops(tmp_path) -> None:
         ("activation", (4,), 0, False),
     ]
     assert rows[0].layer.negative_slope == 0.2 and rows[-1].layer.activation == "log_softmax"
+
+
+def test_a_transpose_that_moves_the_batch_axis_and_a_one_d_input(tmp_path) -> None:
+    from onnx import TensorProto, helper
+
+    # x (1x2x3x4) transposed (1, 0, 2, 3): 2x1x3x4 (the batch axis moved: ONNX's rules, an
+    # opaque row without a batch axis), then reshaped back to 1x24; v (5,) has no batch axis.
+    graph = helper.make_graph(
+        [
+            helper.make_node("Transpose", ["x"], ["t"], name="swap", perm=[1, 0, 2, 3]),
+            helper.make_node("Reshape", ["t", "s"], ["r"], name="back"),
+            helper.make_node("Relu", ["v"], ["w"], name="vec"),
+        ],
+        "g",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3, 4]),
+            helper.make_tensor_value_info("v", TensorProto.FLOAT, [5]),
+        ],
+        [
+            helper.make_tensor_value_info("r", TensorProto.FLOAT, None),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, None),
+        ],
+        [_ints("s", [1, 24])],
+    )
+    path = tmp_path / "moves.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    )
+    spec = read_spec(str(path))
+    summary = cnncalc.summarize(spec)
+    assert sorted((r.name, r.output_shape, r.opaque) for r in summary.layers) == [
+        ("back", (24,), False),
+        ("swap", (2, 1, 3, 4), True),
+        ("vec", (5,), False),
+    ]
+    assert spec.outputs == ("back", "vec") and dict(spec.inputs) == {"x": (2, 3, 4), "v": (5,)}
+    assert any("the graph has 2 outputs: r 24, w 5" in note for note in summary.notes)

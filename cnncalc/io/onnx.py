@@ -198,9 +198,11 @@ class _Converter:
     def graph_node(self, node: Node) -> Node:
         return node
 
-    def data(self, node: Node, index: int = 0) -> Data:
+    def data(self, node: Node, index: int = 0, elementwise: bool = False) -> Data:
+        """Input ``index``, a computed tensor; one without a batch axis only for an
+        ``elementwise`` op (whose rule does not depend on which axis is the batch)."""
         value = self.get(node, index)
-        if isinstance(value, Data) and not value.batched:
+        if isinstance(value, Data) and not value.batched and not elementwise:
             raise Unsupported(f"node {node.name!r} ({node.op}): input {index + 1} has no batch axis")
         if not isinstance(value, Data):
             raise Unsupported(f"node {node.name!r} ({node.op}): input {index + 1} must be a computed tensor")
@@ -753,17 +755,17 @@ def _layer_norm(c: _Converter, node: Node, i: int) -> list[Value]:
 
 def _activation(name: str) -> Handler:
     def handle(c: _Converter, node: Node, i: int) -> list[Value]:
-        return [c.emit(node, c.build(node, "activation", activation=name), [c.data(node)])]
+        return [c.emit(node, c.build(node, "activation", activation=name), [c.data(node, elementwise=True)])]
 
     return handle
 
 
 def _relu(c: _Converter, node: Node, i: int) -> list[Value]:
-    return [c.emit(node, c.build(node, "relu"), [c.data(node)])]
+    return [c.emit(node, c.build(node, "relu"), [c.data(node, elementwise=True)])]
 
 
 def _clip(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
+    x = c.data(node, elementwise=True)
     bounds: list[float | None] = []
     for index, attr in ((1, "min"), (2, "max")):
         const = c.const(node, index)
@@ -787,7 +789,9 @@ def _hard_sigmoid(c: _Converter, node: Node, i: int) -> list[Value]:
             f"node {node.name!r} (HardSigmoid): only PyTorch's Hardsigmoid (alpha=1/6, beta=0.5) is "
             f"supported, got alpha={alpha}, beta={beta}"
         )
-    return [c.emit(node, c.build(node, "activation", activation="hard_sigmoid"), [c.data(node)])]
+    return [
+        c.emit(node, c.build(node, "activation", activation="hard_sigmoid"), [c.data(node, elementwise=True)])
+    ]
 
 
 def _gelu(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -795,12 +799,12 @@ def _gelu(c: _Converter, node: Node, i: int) -> list[Value]:
         raise Unsupported(
             f"node {node.name!r} (Gelu): approximate={node.attrs['approximate']!r} is not supported"
         )
-    return [c.emit(node, c.build(node, "activation", activation="gelu"), [c.data(node)])]
+    return [c.emit(node, c.build(node, "activation", activation="gelu"), [c.data(node, elementwise=True)])]
 
 
 def _leaky_relu(c: _Converter, node: Node, i: int) -> list[Value]:
     slope = float(node.attrs.get("alpha", 0.01))  # ONNX's default, as PyTorch's
-    return [c.emit(node, c.build(node, "leakyrelu", negative_slope=slope), [c.data(node)])]
+    return [c.emit(node, c.build(node, "leakyrelu", negative_slope=slope), [c.data(node, elementwise=True)])]
 
 
 def _fixed_activation(name: str, defaults: dict[str, float]) -> Handler:
@@ -813,7 +817,7 @@ def _fixed_activation(name: str, defaults: dict[str, float]) -> Handler:
                 raise Unsupported(
                     f"node {node.name!r} ({node.op}): {key}={given} (cnncalc's {name} has {value})"
                 )
-        return [c.emit(node, c.build(node, "activation", activation=name), [c.data(node)])]
+        return [c.emit(node, c.build(node, "activation", activation=name), [c.data(node, elementwise=True)])]
 
     return handle
 
@@ -914,7 +918,7 @@ def _softmax(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _dropout(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
+    x = c.data(node, elementwise=True)
     ratio = c.const(node, 1)
     rate = float(ratio.need(node, "ratio")[0]) if ratio is not None else float(node.attrs.get("ratio", 0.5))
     return [c.emit(node, c.build(node, "dropout", rate=rate), [x])]
