@@ -450,3 +450,29 @@ def test_a_transpose_that_moves_the_batch_axis_and_a_one_d_input(tmp_path) -> No
     ]
     assert spec.outputs == ("back", "vec") and dict(spec.inputs) == {"x": (2, 3, 4), "v": (5,)}
     assert any("the graph has 2 outputs: r 24, w 5" in note for note in summary.notes)
+
+
+def test_depth_to_space_and_normalizations(tmp_path) -> None:
+    from onnx import helper
+
+    # 1x8x3x5: DepthToSpace(2) -> 2x6x10; SpaceToDepth(2) back -> 8x3x5; InstanceNormalization
+    # (scale, bias of 8: 16 params) and GroupNormalization(4 groups, opset 21: 16 params) keep it.
+    # cnncalc's PixelShuffle/InstanceNorm/GroupNorm kinds when present, else ONNX's rules.
+    rows = _one_node(
+        tmp_path,
+        [
+            helper.make_node("DepthToSpace", ["x"], ["a"], blocksize=2, mode="CRD"),
+            helper.make_node("SpaceToDepth", ["a"], ["b"], blocksize=2),
+            helper.make_node("InstanceNormalization", ["b", "s", "t"], ["c"]),
+            helper.make_node("GroupNormalization", ["c", "s", "t"], ["y"], num_groups=4),
+        ],
+        [1, 8, 3, 5],
+        [_floats("s", [8]), _floats("t", [8])],
+        opset=21,
+    )
+    assert [(r.output_shape, r.params + r.buffers) for r in rows] == [
+        ((2, 6, 10), 0),
+        ((8, 3, 5), 0),
+        ((8, 3, 5), 16),
+        ((8, 3, 5), 16),
+    ]

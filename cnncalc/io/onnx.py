@@ -913,6 +913,61 @@ def _pad(c: _Converter, node: Node, i: int) -> list[Value]:
     return [c.emit(node, c.build(node, f"zeropadding{rank - 2}d", padding=pairs), [x])]
 
 
+def _has_kind(node: Node, kind: str) -> None:
+    """Refuse (to ONNX's rules) when cnncalc has no kind of that name."""
+    from ..layers import KINDS
+
+    if kind not in {k.type for k in KINDS}:
+        raise Unsupported(f"node {node.name!r} ({node.op}): no cnncalc kind {kind!r}")
+
+
+def _depth_to_space(c: _Converter, node: Node, i: int) -> list[Value]:
+    """DepthToSpace (mode DCR, ONNX's default, or CRD: PyTorch's pixel_shuffle) and SpaceToDepth
+    (DCR): cnncalc's PixelShuffle/PixelUnshuffle with the block size."""
+    x = c.data(node)
+    block = int(node.attrs.get("blocksize", 0))
+    if node.op == "DepthToSpace":
+        _has_kind(node, "pixelshuffle")
+        mode = str(node.attrs.get("mode", "DCR")).lower()
+        layer = c.build(node, "pixelshuffle", upscale_factor=block, mode=mode)
+    else:
+        _has_kind(node, "pixelunshuffle")
+        layer = c.build(node, "pixelunshuffle", downscale_factor=block, mode="dcr")
+    return [c.emit(node, layer, [x])]
+
+
+def _instance_norm(c: _Converter, node: Node, i: int) -> list[Value]:
+    """InstanceNormalization(scale, bias of C): cnncalc's InstanceNorm{1,2,3}d, affine."""
+    x = c.data(node)
+    rank = len(x.shape) - 1
+    _has_kind(node, f"instancenorm{rank}d")
+    for index, what in ((1, "scale"), (2, "bias")):
+        t = c.weight(node, index, f"{what} initializer")
+        if math.prod(t.dims) != x.shape[0]:
+            raise ShapeError(
+                f"node {node.name!r} (InstanceNormalization): {what} {fmt_shape(t.dims)} does not "
+                f"match {x.shape[0]} channels"
+            )
+    epsilon = float(node.attrs.get("epsilon", 1e-5))
+    layer = c.build(node, f"instancenorm{rank}d", epsilon=epsilon, affine=True)
+    return [c.emit(node, layer, [x])]
+
+
+def _group_norm(c: _Converter, node: Node, i: int) -> list[Value]:
+    """GroupNormalization(num_groups; scale and bias of C, opset 21, or of G, opset 18):
+    cnncalc's GroupNormalization with per-channel scale and bias (opset 18's per-group ones: by
+    ONNX's rules, an opaque row)."""
+    x = c.data(node)
+    _has_kind(node, "groupnormalization")
+    groups = int(node.attrs.get("num_groups", 0))
+    scale = c.weight(node, 1, "scale initializer")
+    if math.prod(scale.dims) != x.shape[0]:
+        raise Unsupported(f"node {node.name!r} (GroupNormalization): scale per group (opset 18)")
+    epsilon = float(node.attrs.get("epsilon", 1e-5))
+    layer = c.build(node, "groupnormalization", groups=groups, epsilon=epsilon)
+    return [c.emit(node, layer, [x])]
+
+
 def _softmax(c: _Converter, node: Node, i: int) -> list[Value]:
     return [c.emit(node, c.build(node, "softmax", axis=int(node.attrs.get("axis", -1))), [c.data(node)])]
 
@@ -1288,6 +1343,10 @@ _HANDLERS: dict[str, Handler] = {
     "Upsample": _resize,
     "Resize": _resize,
     "Pad": _pad,
+    "DepthToSpace": _depth_to_space,
+    "SpaceToDepth": _depth_to_space,
+    "InstanceNormalization": _instance_norm,
+    "GroupNormalization": _group_norm,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Transpose": _transpose,

@@ -24,6 +24,26 @@ MAX_FOLDED = 1 << 16
 Dims = tuple[int | str, ...]
 
 
+#: Ops whose one output has their first input's shape (ONNX's operator docs), for when shape
+#: inference gives nothing: some are functions whose bodies it does not expand (GroupNormalization-21).
+SAME_SHAPE = frozenset(
+    {
+        "GroupNormalization",
+        "InstanceNormalization",
+        "LpNormalization",
+        "MeanVarianceNormalization",
+        "LRN",
+        "Shrink",
+        "ThresholdedRelu",
+        "Mish",
+        "HardSwish",
+        "Celu",
+        "Selu",
+        "Elu",
+    }
+)
+
+
 class Missing(Exception):
     """The onnx package is not installed."""
 
@@ -90,7 +110,10 @@ def infer(node: Node, operands: list[Operand | None], opset: int) -> list[tuple[
             found[value.name] = None
             continue
         found[value.name] = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
-    return [found.get(name) for name in node.outputs]
+    out = [found.get(name) for name in node.outputs]
+    if out == [None] and node.op in SAME_SHAPE and operands and operands[0] is not None:
+        return [tuple(d if isinstance(d, int) else None for d in operands[0].dims)]
+    return out
 
 
 def evaluate(
