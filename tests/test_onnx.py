@@ -476,3 +476,30 @@ def test_depth_to_space_and_normalizations(tmp_path) -> None:
         ((8, 3, 5), 16),
         ((8, 3, 5), 16),
     ]
+
+
+def test_slices_that_cut_nothing_or_several_axes(tmp_path) -> None:
+    from onnx import helper
+
+    # 1x4x6x8: [0:INT_MAX] on axis 1 cuts nothing (no row); then rows 1:5 and columns 0:8:2 -> 4x4x4.
+    rows = _one_node(
+        tmp_path,
+        [
+            helper.make_node("Slice", ["x", "s0", "e0", "a0"], ["a"], name="noop"),
+            helper.make_node("Slice", ["a", "s1", "e1", "a1", "p1"], ["y"], name="cut"),
+        ],
+        [1, 4, 6, 8],
+        [
+            _ints("s0", [0]),
+            _ints("e0", [2**63 - 1]),
+            _ints("a0", [1]),
+            _ints("s1", [1, 0]),
+            _ints("e1", [5, 8]),
+            _ints("a1", [2, 3]),
+            _ints("p1", [1, 2]),
+        ],
+    )
+    assert [(r.name, r.type, r.output_shape) for r in rows] == [
+        ("cut:axis2", "slice", (4, 4, 8)),
+        ("cut:axis3", "slice", (4, 4, 4)),
+    ]

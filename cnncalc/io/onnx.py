@@ -187,7 +187,8 @@ class _Converter:
                 inputs=tuple(s.source for s in sources),
             )
         )
-        return Data(name, out.shape)
+        # an op on tensors without a batch axis (an elementwise one) gives one without either
+        return Data(name, out.shape, all(s.batched for s in sources))
 
     def build(self, node: Node, kind: str, **args: Any) -> Layer:
         try:
@@ -1112,12 +1113,16 @@ def _slice(c: _Converter, node: Node, i: int) -> list[Value]:
             raise Unsupported(f"node {node.name!r} (Slice): only positive steps are supported")
         if (lo, hi, step) != (0, full[axis], 1):
             cuts.append((axis, lo, hi, step))
-    if len(cuts) != 1 or cuts[0][0] == 0:
-        raise Unsupported(
-            f"node {node.name!r} (Slice): cnncalc reads slices of one non-batch axis, got {len(cuts)} axes cut"
-        )
-    axis, lo, hi, step = cuts[0]
-    return [c.emit(node, c.build(node, "slice", axis=axis, start=lo, stop=hi, step=step), [value])]
+    if not cuts:
+        return [value]  # a slice that cuts nothing (ghostnet's): the same tensor, no row
+    if value.batched and any(axis == 0 for axis, _, _, _ in cuts):
+        raise Unsupported(f"node {node.name!r} (Slice): cuts the batch axis")
+    shift = 0 if value.batched else 1  # the slice kind counts a batch axis as 0, as Keras does
+    out = value
+    for axis, lo, hi, step in cuts:  # several axes cut: one slice row each
+        layer = c.build(node, "slice", axis=axis + shift, start=lo, stop=hi, step=step)
+        out = c.emit(node, layer, [out], suffix="" if len(cuts) == 1 else f":axis{axis}")
+    return [out]
 
 
 def _split(c: _Converter, node: Node, i: int) -> list[Value]:
