@@ -503,3 +503,30 @@ def test_slices_that_cut_nothing_or_several_axes(tmp_path) -> None:
         ("cut:axis2", "slice", (4, 4, 8)),
         ("cut:axis3", "slice", (4, 4, 4)),
     ]
+
+
+def test_a_reshape_that_moves_the_batch_axis_and_back(tmp_path) -> None:
+    from onnx import helper
+
+    # batch 1, every size concrete (MobileViT's unfold): 1x8x4x4 -> 16x2x4 (the batch axis folded
+    # in), a Linear 4 -> 6 on the last axis (16x2x6), softmax, LayerNorm, then back to 1x8x4x6.
+    rows = _one_node(
+        tmp_path,
+        [
+            helper.make_node("Reshape", ["x", "s1"], ["a"], name="unfold"),
+            helper.make_node("MatMul", ["a", "w"], ["b"], name="linear"),
+            helper.make_node("Softmax", ["b"], ["c"], name="attn", axis=-1),
+            helper.make_node("LayerNormalization", ["c", "g"], ["d"], name="ln", axis=-1),
+            helper.make_node("Reshape", ["d", "s2"], ["y"], name="fold"),
+        ],
+        [1, 8, 4, 4],
+        [_ints("s1", [16, 2, -1]), _floats("w", [4, 6]), _floats("g", [6]), _ints("s2", [1, 8, 4, 6])],
+        opset=17,
+    )
+    assert [(r.name, r.type, r.output_shape, r.params) for r in rows] == [
+        ("unfold", "reshape", (16, 2, 4), 0),
+        ("linear", "dense", (16, 2, 6), 24),
+        ("attn", "softmax", (16, 2, 6), 0),
+        ("ln", "layernormalization", (16, 2, 6), 6),
+        ("fold", "reshape", (8, 4, 6), 0),
+    ]

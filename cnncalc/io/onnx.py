@@ -166,8 +166,11 @@ class _Converter:
         self.names.add(name)
         return name
 
-    def emit(self, node: Node, layer: Layer, sources: Sequence[Data], suffix: str = "") -> Data:
-        """Add a layer reading ``sources``; its shape by cnncalc's own rules."""
+    def emit(
+        self, node: Node, layer: Layer, sources: Sequence[Data], suffix: str = "", batched: bool | None = None
+    ) -> Data:
+        """Add a layer reading ``sources``; its shape by cnncalc's own rules. The output has a batch
+        axis when ``batched`` says so (default: when its sources have one)."""
         name = self.row_name(node, suffix)
         try:
             if layer.takes_many:
@@ -187,8 +190,18 @@ class _Converter:
                 inputs=tuple(s.source for s in sources),
             )
         )
-        # an op on tensors without a batch axis (an elementwise one) gives one without either
-        return Data(name, out.shape, all(s.batched for s in sources))
+        # an op on tensors without a batch axis gives one without either
+        return Data(name, out.shape, all(s.batched for s in sources) if batched is None else batched)
+
+    def kaxis(self, node: Node, x: Data, axis: int) -> int:
+        """The axis as cnncalc's kinds count it (a batch axis as 0, as Keras does) of an ONNX
+        ``axis`` of ``x``; the batch axis itself is refused."""
+        if x.batched:
+            k = axis % (len(x.shape) + 1)
+            if k == 0:
+                raise Unsupported(f"node {node.name!r} ({node.op}): along the batch axis")
+            return k
+        return axis % len(x.shape) + 1
 
     def build(self, node: Node, kind: str, **args: Any) -> Layer:
         try:
@@ -199,9 +212,14 @@ class _Converter:
     def graph_node(self, node: Node) -> Node:
         return node
 
+    @property
+    def graph_batched(self) -> bool:
+        """True when the model's inputs have a batch axis (then a leading 1 may be it)."""
+        return any(isinstance(v, Data) and v.batched for v in self.values.values())
+
     def data(self, node: Node, index: int = 0, elementwise: bool = False) -> Data:
-        """Input ``index``, a computed tensor; one without a batch axis only for an
-        ``elementwise`` op (whose rule does not depend on which axis is the batch)."""
+        """Input ``index``, a computed tensor; one without a batch axis only for an op whose
+        rule does not depend on which axis is the batch (``elementwise``, or axes by kaxis)."""
         value = self.get(node, index)
         if isinstance(value, Data) and not value.batched and not elementwise:
             raise Unsupported(f"node {node.name!r} ({node.op}): input {index + 1} has no batch axis")
@@ -660,10 +678,10 @@ def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _gemm(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
+    x = c.data(node, elementwise=True)
     if node.attrs.get("transA", 0):
         raise Unsupported(f"node {node.name!r} (Gemm): transA=1 is not supported")
-    if len(x.shape) != 1:
+    if len(x.shape) != (1 if x.batched else 2):
         raise ShapeError(f"node {node.name!r} (Gemm): expects a 2-D input, got batch x {fmt_shape(x.shape)}")
     w = c.weight(node, 1, "weight initializer", 2)
     k, n = (w.dims[1], w.dims[0]) if node.attrs.get("transB", 0) else w.dims
@@ -681,7 +699,7 @@ def _check_features(node: Node, x: Data, k: int) -> None:
 
 
 def _matmul(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
+    x = c.data(node, elementwise=True)  # a Linear acts on the last axis, whatever the others
     w = c.const(node, 1)
     if w is None or len(w.dims) != 2:
         raise Unsupported(
@@ -732,11 +750,9 @@ def _batch_norm(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _layer_norm(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
+    x = c.data(node, elementwise=True)
     rank = len(x.shape) + 1
-    axis = int(node.attrs.get("axis", -1)) % rank
-    if axis == 0:
-        raise Unsupported(f"node {node.name!r} (LayerNormalization): normalizing over the batch axis")
+    axis = c.kaxis(node, x, int(node.attrs.get("axis", -1)))
     scale = c.weight(node, 1, "scale initializer")
     normalized = x.shape[axis - 1 :]
     if math.prod(scale.dims) != math.prod(normalized):
@@ -824,10 +840,9 @@ def _fixed_activation(name: str, defaults: dict[str, float]) -> Handler:
 
 
 def _log_softmax(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
-    rank = len(x.shape) + 1
-    axis = int(node.attrs.get("axis", -1 if c.graph.opset >= 13 else 1)) % rank
-    if axis != rank - 1 and not (c.graph.opset < 13 and axis == 1 and rank == 2):
+    x = c.data(node, elementwise=True)
+    axis = c.kaxis(node, x, int(node.attrs.get("axis", -1 if c.graph.opset >= 13 else 1)))
+    if axis != len(x.shape):
         raise Unsupported(f"node {node.name!r} (LogSoftmax): over axis {axis}, not the last")
     return [c.emit(node, c.build(node, "activation", activation="log_softmax"), [x])]
 
@@ -837,8 +852,8 @@ _NARY = {"Sum": "add", "Max": "maximum", "Min": "minimum", "Mean": "average"}
 
 def _nary(c: _Converter, node: Node, i: int) -> list[Value]:
     """Sum/Max/Min/Mean of n computed tensors of one shape: cnncalc's merge kinds."""
-    data = [c.data(node, k) for k, name in enumerate(node.inputs) if name]
-    if len({d.shape for d in data}) != 1:
+    data = [c.data(node, k, elementwise=True) for k, name in enumerate(node.inputs) if name]
+    if len({(d.shape, d.batched) for d in data}) != 1:
         raise Unsupported(f"node {node.name!r} ({node.op}): inputs of different shapes (broadcast)")
     if len(data) == 1:
         return [data[0]]
@@ -970,7 +985,12 @@ def _group_norm(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _softmax(c: _Converter, node: Node, i: int) -> list[Value]:
-    return [c.emit(node, c.build(node, "softmax", axis=int(node.attrs.get("axis", -1))), [c.data(node)])]
+    x = c.data(node, elementwise=True)
+    default = -1 if c.graph.opset >= 13 or c.graph.opset == 0 else 1
+    # (before opset 13 Softmax normalizes over the axes from `axis` on, flattened: the same
+    # shape and count of operations as over one of them)
+    axis = c.kaxis(node, x, int(node.attrs.get("axis", default)))
+    return [c.emit(node, c.build(node, "softmax", axis=axis), [x])]
 
 
 def _dropout(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -1027,9 +1047,28 @@ def _reshape(c: _Converter, node: Node, i: int) -> list[Value]:
     full = c.full(value)
     allow_zero = bool(node.attrs.get("allowzero", 0))
     target = [full[k] if v == 0 and not allow_zero and k < len(full) else v for k, v in enumerate(target)]
-    if target[0] == c.batch:
-        target[0] = c.batch
-    return [_reshape_to(c, node, value, target)]
+    if value.batched and target and target[0] in (c.batch, -1):
+        try:
+            return [_reshape_to(c, node, value, target)]
+        except Unsupported:
+            if c.batch != 1:
+                raise
+    if value.batched and c.batch != 1:
+        raise Unsupported(f"node {node.name!r} (Reshape): to {_dims_text(target)} moves the batch axis")
+    # every size concrete, batch 1: the batch axis may move (MobileViT's unfold) and come back
+    total = math.prod(full)
+    if target.count(-1) > 1 or any(v < -1 for v in target):
+        raise SpecError(f"node {node.name!r} (Reshape): target {target}")
+    if -1 in target:
+        known = math.prod(v for v in target if v != -1)
+        if not known or total % known:
+            raise ShapeError(f"node {node.name!r} (Reshape): {total} values do not fill {_dims_text(target)}")
+        target = [total // known if v == -1 else v for v in target]
+    if math.prod(target) != total:
+        raise ShapeError(f"node {node.name!r} (Reshape): {total} values do not fill {_dims_text(target)}")
+    back = c.batch == 1 and len(target) > 1 and target[0] == 1 and c.graph_batched
+    shape = target[1:] if back else target
+    return [c.emit(node, c.build(node, "reshape", target_shape=shape), [value], batched=back)]
 
 
 def _const_reshape(node: Node, value: Const, target: list[int]) -> Const:
@@ -1044,9 +1083,11 @@ def _const_reshape(node: Node, value: Const, target: list[int]) -> Const:
 
 
 def _transpose(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
-    rank = len(x.shape) + 1
+    x = c.data(node, elementwise=True)
+    rank = len(c.full(x))
     perm = list(node.attrs.get("perm") or reversed(range(rank)))
+    if not x.batched and sorted(perm) == list(range(rank)):
+        return [c.emit(node, c.build(node, "permute", dims=[p + 1 for p in perm]), [x])]
     if sorted(perm) != list(range(rank)) or perm[0] != 0:
         raise Unsupported(
             f"node {node.name!r} (Transpose): perm {perm} moves the batch axis (or is not a permutation)"
@@ -1068,11 +1109,12 @@ def _concat(c: _Converter, node: Node, i: int) -> list[Value]:
     if not all(isinstance(v, Data) for v in values):
         raise Unsupported(f"node {node.name!r} (Concat): mixes constants and computed tensors")
     data = [v for v in values if isinstance(v, Data)]
-    if axis % (len(data[0].shape) + 1) == 0:
-        raise Unsupported(f"node {node.name!r} (Concat): concatenating along the batch axis")
+    if len({d.batched for d in data}) > 1:
+        raise Unsupported(f"node {node.name!r} (Concat): inputs with and without a batch axis")
+    kaxis = c.kaxis(node, data[0], axis)
     if len(data) == 1:
         return [data[0]]
-    return [c.emit(node, c.build(node, "concatenate", axis=axis), data)]
+    return [c.emit(node, c.build(node, "concatenate", axis=kaxis), data)]
 
 
 def _slice_args(c: _Converter, node: Node) -> tuple[list[int], list[int], list[int], list[int]]:
@@ -1126,11 +1168,10 @@ def _slice(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _split(c: _Converter, node: Node, i: int) -> list[Value]:
-    x = c.data(node)
+    x = c.data(node, elementwise=True)
     full = c.full(x)
-    axis = int(node.attrs.get("axis", 0)) % len(full)
-    if axis == 0:
-        raise Unsupported(f"node {node.name!r} (Split): splitting the batch axis")
+    kaxis = c.kaxis(node, x, int(node.attrs.get("axis", 0)))
+    axis = kaxis if x.batched else kaxis - 1  # the axis in full
     sizes_const = c.const(node, 1)
     if sizes_const is not None:
         sizes = sizes_const.ints(node, "split")
@@ -1148,7 +1189,7 @@ def _split(c: _Converter, node: Node, i: int) -> list[Value]:
     outs: list[Value] = []
     start = 0
     for k, size in enumerate(sizes):
-        layer = c.build(node, "slice", axis=axis, start=start, stop=start + size)
+        layer = c.build(node, "slice", axis=kaxis, start=start, stop=start + size)
         outs.append(c.emit(node, layer, [x], suffix=f":{k}"))
         start += size
     return outs
@@ -1164,10 +1205,12 @@ _ARITHMETIC = {
 
 
 def _binary(c: _Converter, node: Node, i: int) -> list[Value]:
-    a, b = c.get(node, 0), c.get(node, 1)
+    a, b = c.get(node, 0), c.get(node, 1)  # elementwise: with or without a batch axis
     if isinstance(a, Const) and isinstance(b, Const):
         return [_const_binary(node, a, b)]
     if isinstance(a, Data) and isinstance(b, Data):
+        if a.batched != b.batched:
+            raise Unsupported(f"node {node.name!r} ({node.op}): one input has a batch axis, one has not")
         if node.op not in _MERGES:
             raise Unsupported(f"node {node.name!r} ({node.op}): of two computed tensors is not supported")
         return [c.emit(node, c.build(node, _MERGES[node.op]), [a, b])]
