@@ -735,6 +735,8 @@ def _batch_norm(c: _Converter, node: Node, i: int) -> list[Value]:
     for index, what in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")):
         t = c.weight(node, index, f"{what} initializer")
         if t.dims != (x.shape[0],):
+            if node.attrs.get("spatial", 1) == 0:  # opset < 9: statistics per position too
+                raise Unsupported(f"node {node.name!r} (BatchNormalization): spatial=0")
             raise ShapeError(
                 f"node {node.name!r} (BatchNormalization): {what} {fmt_shape(t.dims)} does not match "
                 f"{x.shape[0]} channels"
