@@ -530,3 +530,23 @@ def test_a_reshape_that_moves_the_batch_axis_and_back(tmp_path) -> None:
         ("ln", "layernormalization", (16, 2, 6), 6),
         ("fold", "reshape", (8, 4, 6), 0),
     ]
+
+
+def test_flatten_after_axis_1_folds_the_batch_axis(tmp_path) -> None:
+    from onnx import helper
+
+    # LeViT's x.flatten(0, 1) exported as Flatten(axis=2): 1x196x16 -> 196x16 (2-D, no batch
+    # axis), then BatchNormalization over its 16 channels... by ONNX's rules (an opaque row).
+    rows = _one_node(
+        tmp_path,
+        [
+            helper.make_node("Flatten", ["x"], ["a"], name="flat", axis=2),
+            helper.make_node("BatchNormalization", ["a", "g", "b", "m", "v"], ["y"], name="bn"),
+        ],
+        [1, 196, 16],
+        [_floats(n, [16]) for n in "gbmv"],
+    )
+    assert [(r.name, r.output_shape, r.opaque) for r in rows] == [
+        ("flat", (196, 16), False),
+        ("bn", (196, 16), True),
+    ]

@@ -1013,8 +1013,12 @@ def _flatten(c: _Converter, node: Node, i: int) -> list[Value]:
         raise Unsupported(f"node {node.name!r} (Flatten): axis=0 folds the batch axis away")
     if axis == 1:
         return [c.emit(node, c.build(node, "flatten"), [x])]
+    # ONNX's Flatten is always 2-D: (batch * dims before axis, dims from axis on), so the batch
+    # axis folds into the first: only readable with a batch of 1 (no batch axis after it)
+    if c.batch != 1:
+        raise Unsupported(f"node {node.name!r} (Flatten): axis={axis} folds the batch axis in")
     target = [math.prod(x.shape[: axis - 1]), math.prod(x.shape[axis - 1 :])]
-    return [c.emit(node, c.build(node, "reshape", target_shape=target), [x])]
+    return [c.emit(node, c.build(node, "reshape", target_shape=target), [x], batched=False)]
 
 
 def _reshape_to(c: _Converter, node: Node, x: Data, target: list[int]) -> Data:
