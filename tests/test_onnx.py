@@ -550,3 +550,23 @@ def test_flatten_after_axis_1_folds_the_batch_axis(tmp_path) -> None:
         ("flat", (196, 16), False),
         ("bn", (196, 16), True),
     ]
+
+
+def test_squeeze_of_a_split_without_a_batch_axis_and_a_stack_sum(tmp_path) -> None:
+    from onnx import helper
+
+    # Swin's qkv in a batch-1 model: 1x6x4 -> reshape 3x1x2x4 (batch axis folded: dims) -> Split
+    # on axis 0 into three 1x1x2x4 -> Squeeze(0) -> 1x2x4, whose leading 1 is the batch axis again.
+    rows = _one_node(
+        tmp_path,
+        [
+            helper.make_node("Reshape", ["x", "s"], ["r"], name="qkv"),
+            helper.make_node("Split", ["r"], ["q", "k", "v"], name="split", axis=0),
+            helper.make_node("Squeeze", ["q", "zero"], ["y"], name="sq"),
+        ],
+        [1, 6, 4],
+        [_ints("s", [3, 1, 2, 4]), _ints("zero", [0])],
+    )
+    shapes = {r.name: r.output_shape for r in rows}
+    assert shapes["qkv"] == (3, 1, 2, 4)  # no batch axis: all four dims
+    assert shapes["sq"] == (2, 4)  # batch 1 x 2 x 4

@@ -472,7 +472,9 @@ def _by_onnx(c: _Converter, node: Node, why: SpecError) -> list[Value]:
     for k, dims in enumerate(shapes):
         if dims is None or (None in dims[1:]) or (dims and dims[0] is None and not batched):
             raise why
-        if batched and len(dims) > 1 and (dims[0] is None or dims[0] == c.batch):
+        # a leading 1 of a batch-1 model is its batch axis again (stack-and-sum merges give one)
+        back = c.batch == 1 and c.graph_batched and len(dims) > 1 and dims[0] == 1
+        if (batched or back) and len(dims) > 1 and (dims[0] is None or dims[0] == c.batch):
             shape, keep = tuple(d or 0 for d in dims[1:]), True
         else:
             shape, keep = tuple(d or 0 for d in dims), False
@@ -1022,7 +1024,14 @@ def _flatten(c: _Converter, node: Node, i: int) -> list[Value]:
 
 
 def _reshape_to(c: _Converter, node: Node, x: Data, target: list[int]) -> Data:
-    """A Reshape layer to full dims ``target`` (batch first), which must keep the batch axis."""
+    """A Reshape layer to full dims ``target`` (batch first), which must keep the batch axis
+    (of a tensor without one, in a batch-1 model: a leading 1 becomes it again)."""
+    if not x.batched:
+        if -1 in target or math.prod(target) != math.prod(x.shape):
+            raise Unsupported(f"node {node.name!r} ({node.op}): to {_dims_text(target)}")
+        back = c.batch == 1 and c.graph_batched and len(target) > 1 and target[0] == 1
+        shape = target[1:] if back else target
+        return c.emit(node, c.build(node, "reshape", target_shape=shape), [x], batched=back)
     if not target or target[0] not in (c.batch, -1):
         raise Unsupported(
             f"node {node.name!r} ({node.op}): reshaping to {_dims_text(target)} changes the batch axis"
@@ -1264,7 +1273,11 @@ def _const_binary(node: Node, a: Const, b: Const) -> Const:
             if y == 0:
                 raise SpecError(f"node {node.name!r} (Div): division by zero in shape arithmetic")
             out.append(int(x / y) if integer else x / y)  # ONNX integer Div truncates
-    dims = a.dims if len(va) >= len(vb) else b.dims
+    # the broadcast dims: the larger tensor's, or of equal sizes the one with more axes ((1,) with ())
+    if len(va) != len(vb):
+        dims = a.dims if len(va) > len(vb) else b.dims
+    else:
+        dims = a.dims if len(a.dims) >= len(b.dims) else b.dims
     return Const(dims, tuple(out), integer)
 
 
