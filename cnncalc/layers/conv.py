@@ -71,6 +71,8 @@ class WindowConv(Layer):
 class Conv(WindowConv):
     """Conv1D/2D/3D. out = see :func:`~cnncalc.geometry.resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
 
+    window_reduce: ClassVar[str] = "dot"
+
     filters: int = A.required(A.positive_int)
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
     strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))

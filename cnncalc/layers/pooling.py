@@ -36,6 +36,7 @@ class Pool(Layer):
     ceil_mode: bool = A.arg(A.boolean, False)
     rank: int = 2
     op: ClassVar[str] = "max"
+    window_reduce: ClassVar[str] = "max"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -132,6 +133,14 @@ class AvgPool(Pool):
 
     count_include_pad: bool | None = A.arg(A.optional(A.boolean))
     op: ClassVar[str] = "avg"
+    window_reduce: ClassVar[str] = "avg"
+
+    def includes_padding(self, ctx: Context) -> bool:
+        """Whether padded zeros count in the average: ``count_include_pad`` as set, else the
+        convention's default (Keras's AveragePooling excludes them, PyTorch's AvgPool2d includes them)."""
+        if self.count_include_pad is not None:
+            return self.count_include_pad
+        return ctx.convention is Convention.PYTORCH
 
     def config(self) -> dict[str, Any]:
         out = super().config()

@@ -301,9 +301,7 @@ def crop_transposed(y: np.ndarray, axes: tuple[Any, ...]) -> np.ndarray:
 
 def include_pad(layer: AvgPool, ctx: Context) -> bool:
     """count_include_pad as set, else the convention's default (Keras excludes, PyTorch includes)."""
-    if layer.count_include_pad is not None:
-        return layer.count_include_pad
-    return ctx.convention is Convention.PYTORCH
+    return layer.includes_padding(ctx)
 
 
 def _batchnorm(x: np.ndarray, w: Weights, layer: BatchNorm, ctx: Context) -> np.ndarray:
