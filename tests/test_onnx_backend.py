@@ -91,6 +91,9 @@ def test_backend_model(ident: str, path: Path, output: Path | None) -> None:
 
 
 def test_count_read() -> None:
-    # 149 models: every one but the 15 listed reads (65 before the wire reader and opaque rows)
-    assert len(MODELS) == 149
-    assert len(MODELS) - len(LEFTOVERS) == 134
+    # onnx 1.23 ships 149 models: every one but the 15 listed reads (65 before the wire reader
+    # and opaque rows); other versions ship other sets, each model checked above all the same
+    if onnx.__version__.startswith("1.23."):
+        assert len(MODELS) == 149
+        assert len(MODELS) - len(LEFTOVERS) == 134
+    assert len(MODELS) > 100
