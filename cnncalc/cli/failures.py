@@ -10,6 +10,8 @@ commands never exit themselves (they raise, or end with ``ctx.exit(code)``).
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -53,6 +55,19 @@ def carried() -> Iterator[None]:
         raise PipeClosed from None
 
 
+class ClosedOutput(io.TextIOBase):
+    """Standard output when the process started without one (``>&-``): every write fails (exit
+    2), as writing to a closed descriptor does, instead of Click dropping the output silently."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
 def flush_stdout() -> None:
     """Flush standard output now, so a full disk or a closed pipe is reported here, not as an
     "Exception ignored" at interpreter exit."""
@@ -92,7 +107,8 @@ def echo_err(line: str) -> None:
         line = line.encode(encoding, "backslashreplace").decode(encoding)
     except LookupError:
         pass
-    click.echo(line, err=True)
+    with contextlib.suppress(OSError):  # stderr itself failing (2>/dev/full): the exit code still says it
+        click.echo(line, err=True)
 
 
 def error(message: str) -> None:

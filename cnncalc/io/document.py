@@ -23,6 +23,34 @@ from .spec import (
     short_json,
 )
 
+#: Layers built from JSON objects, by their frozen arguments: a generated spec (a ``--format json``
+#: snapshot) repeats a few layers thousands of times, and a layer is an immutable value, so rows may
+#: share one. Errors are not cached.
+_BUILT: dict[Any, Any] = {}
+_BUILT_MAX = 1024
+
+
+def _built_object(key: Any, kind: Any, items: dict[str, Any], convention: Convention | None) -> Any:
+    layer = _BUILT.get(key)
+    if layer is None:
+        layer = build_layer(kind, [], items, convention)
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.clear()
+        _BUILT[key] = layer
+    return layer
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key for a JSON value that keeps its types apart (``1``, ``1.0`` and ``true`` are
+    equal in Python, not as arguments)."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("list", tuple(_frozen(v) for v in value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return (type(value).__name__, value)
+    raise TypeError(type(value).__name__)
+
 
 def parse_layer_object(
     obj: Mapping[str, Any], convention: Convention | None = None
@@ -66,7 +94,12 @@ def parse_layer_object(
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
                 declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
-    layer = build_layer(kind, [], items, convention)
+    try:
+        key = (_frozen(kind), _frozen(items), convention)
+    except TypeError:  # a value JSON does not make (from the Python API): not cached
+        layer = build_layer(kind, [], items, convention)
+    else:
+        layer = _built_object(key, kind, items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
     return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs, line=line), declared

@@ -24,10 +24,11 @@ from typing import Any
 from ..enums import Convention, DataFormat, Operator
 from ..errors import CnncalcError, Option, ShapeError, SpecError
 from ..geometry import Shape, fmt_shape
+from ..layers import args as A
 from ..layers.base import Context, Layer
 from .files import source_name
 from .onnx_wire import FLOATS, INTS, Graph, Node, Tensor, WireError, read_graph
-from .spec import LayerSpec, Spec, build_layer
+from .spec import MAX_LAYERS, LayerSpec, Spec, build_layer
 
 #: What ``pip install`` adds the optional dependency (ONNX's own shape inference, for ops
 #: cnncalc has no rule for).
@@ -197,11 +198,11 @@ class _Converter:
         """The axis as cnncalc's kinds count it (a batch axis as 0, as Keras does) of an ONNX
         ``axis`` of ``x``; the batch axis itself is refused."""
         if x.batched:
-            k = axis % (len(x.shape) + 1)
+            k = _normal_axes(node, [axis], len(x.shape) + 1)[0]
             if k == 0:
                 raise Unsupported(f"node {node.name!r} ({node.op}): along the batch axis")
             return k
-        return axis % len(x.shape) + 1
+        return _normal_axes(node, [axis], len(x.shape))[0] + 1
 
     def build(self, node: Node, kind: str, **args: Any) -> Layer:
         try:
@@ -273,6 +274,7 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
 
     ``input_shape`` sets a one-input graph's sizes; ``inputs`` sets named inputs' (both without
     the batch axis of an input that has one)."""
+    _check_graph(graph)
     c = _Converter(graph)
     if not graph.inputs:
         raise SpecError("the graph has no input (every tensor is an initializer)")
@@ -315,6 +317,8 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
             )
         else:
             shape = tuple(d for d in rest if d is not None)
+        if shape:  # the size limits, here where the file is named
+            shape = A.shape(list(shape), f"input {in_name!r}")
         c.names.add(in_name)
         c.values[in_name] = Data(in_name, shape, batched)
         shapes.append((in_name, shape))
@@ -668,7 +672,7 @@ def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
     axes_const = c.const(node, 1)
     axes = axes_const.ints(node, "axes") if axes_const else list(node.attrs.get("axes") or [])
     rank = len(x.shape) + 1
-    normal = sorted(a % rank for a in axes)
+    normal = _normal_axes(node, axes, rank)
     if normal != list(range(2, rank)) or rank < 3:
         raise Unsupported(
             f"node {node.name!r} ({node.op}): only a reduction over all spatial axes (a global "
@@ -1326,6 +1330,37 @@ def _gather(c: _Converter, node: Node, i: int) -> list[Value]:
     return [Const(index.dims, picked, value.integer)]
 
 
+def _normal_axes(node: Node, axes: Sequence[int], rank: int) -> list[int]:
+    """``axes`` of a rank-``rank`` tensor counted from 0, sorted; as ONNX's checker and runtime
+    require, each in [-rank, rank) and none twice (never wrapped modulo the rank)."""
+    bad = [a for a in axes if not -rank <= a < rank]
+    if bad:
+        raise SpecError(f"node {node.name!r} ({node.op}): axis {bad[0]} is out of range for rank {rank}")
+    normal = sorted(a % rank for a in axes)
+    if len(set(normal)) != len(normal):
+        raise SpecError(f"node {node.name!r} ({node.op}): axes {list(axes)} repeat an axis")
+    return normal
+
+
+def _check_graph(graph: Graph) -> None:
+    """What ONNX's checker refuses before any node is read: more nodes than cnncalc's layer limit,
+    and a tensor written twice (by two nodes, or a node writing a graph input or initializer:
+    ONNX graphs are in single static assignment form)."""
+    if len(graph.nodes) > MAX_LAYERS:
+        raise SpecError(f"{len(graph.nodes):,} nodes is more than the limit {MAX_LAYERS:,} layers")
+    written = {name for name, _ in graph.inputs} | set(graph.initializers)
+    for node in graph.nodes:
+        for name in node.outputs:
+            if not name:
+                continue
+            if name in written:
+                raise SpecError(
+                    f"node {node.name!r} ({node.op}) writes {name!r}, which another node, an input or an "
+                    "initializer already writes (ONNX graphs assign each tensor once)"
+                )
+            written.add(name)
+
+
 def _axes(c: _Converter, node: Node) -> list[int]:
     const = c.const(node, 1)
     return const.ints(node, "axes") if const is not None else list(node.attrs.get("axes") or [])
@@ -1337,12 +1372,12 @@ def _unsqueeze(c: _Converter, node: Node, i: int) -> list[Value]:
     if isinstance(value, Const):
         dims = list(value.dims)
         rank = len(dims) + len(axes)
-        for axis in sorted(a % rank for a in axes):
+        for axis in _normal_axes(node, axes, rank):
             dims.insert(axis, 1)
         return [dataclasses.replace(value, dims=tuple(dims))]
     full = c.full(value)
     rank = len(full) + len(axes)
-    for axis in sorted(a % rank for a in axes):
+    for axis in _normal_axes(node, axes, rank):
         full.insert(axis, 1)
     return [_reshape_to(c, node, value, full)]
 
@@ -1351,7 +1386,7 @@ def _squeeze(c: _Converter, node: Node, i: int) -> list[Value]:
     value = c.get(node, 0)
     axes = _axes(c, node)
     dims = list(value.dims) if isinstance(value, Const) else c.full(value)
-    drop = {a % len(dims) for a in axes} if axes else {k for k, d in enumerate(dims) if d == 1}
+    drop = set(_normal_axes(node, axes, len(dims))) if axes else {k for k, d in enumerate(dims) if d == 1}
     kept = [d for k, d in enumerate(dims) if k not in drop]
     if isinstance(value, Const):
         return [dataclasses.replace(value, dims=tuple(kept))]

@@ -86,6 +86,23 @@ class Spec:
     #: the layers (or inputs) that are the model's outputs, when the source says (ONNX graph outputs)
     outputs: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # The layer limit holds for every reader (JSON, .keras, .h5, ONNX, Python) and counts the
+        # layers of nested models too: each Spec, inner ones first, counts its own.
+        total = len(self.layers)
+        for layer_spec in self.layers:
+            inner = layer_spec.layer.inner_spec()
+            if inner is not None:
+                total += inner.total_layers
+        if total > MAX_LAYERS:
+            raise SpecError(
+                f"{total:,} layers (nested models' counted) is more than the limit {MAX_LAYERS:,}"
+            )
+        object.__setattr__(self, "total_layers", total)
+
+    #: the layers with those of nested models, counted (set by __post_init__)
+    total_layers: int = field(init=False, default=0, repr=False)
+
 
 def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:
     if not isinstance(name, str):

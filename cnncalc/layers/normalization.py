@@ -9,6 +9,7 @@ from ..enums import Category, Convention, DataFormat
 from ..errors import SpecError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
+from .autograd import Elem, Keep, Source, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, check_size, kind
 from .working import num
 
@@ -64,6 +65,22 @@ class BatchNorm(Layer):
             buffers=stats + self.batch_counter(ctx) if ctx.convention is Convention.PYTORCH else 0,
             ops=2 * math.prod(shape),  # inference: one multiply and one add per value, once folded
         )
+
+    def counter_buffers(self, ctx: Context) -> int:
+        return self.batch_counter(ctx)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Training: ``input``, ``weight``, the running statistics (buffers, not counted) and
+        ``save_mean``/``save_invstd``, one float per channel each (``native_batch_norm`` /
+        ``_batch_norm_with_update``: ``result1``, ``result2``, in the accumulation type). Keras's
+        layer on the torch backend keeps more (its own ops, see below)."""
+        channels = inputs[0][self.feature_axis(inputs[0], ctx)]
+        if ctx.convention is Convention.KERAS:
+            # Keras computes the moments and the normalization with separate ops on the torch
+            # backend: the input, one more tensor of its size and three per-channel vectors (measured).
+            extra = Keep(Source.NEW, elements=math.prod(inputs[0]))
+            return (kept_input(), extra, Keep(Source.NEW, elements=3 * channels, batched=False))
+        return (kept_input(), Keep(Source.NEW, elements=2 * channels, batched=False, elem=Elem.ACCUMULATE))
 
     def feature_axis(self, shape: Shape, ctx: Context) -> int:
         """Index (no batch axis) of the normalized feature axis."""
@@ -160,6 +177,13 @@ class LayerNorm(Layer):
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         sizes = tuple(in_shape[i] for i in self.normalized_axes(in_shape))
         return {name: sizes for name in self.learned}
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``native_layer_norm`` keeps ``input``, ``weight``, ``bias`` and ``mean``/``rstd``
+        (``result1``, ``result2``): one value per normalized group each, in the accumulation type."""
+        shape = inputs[0]
+        groups = math.prod(shape) // math.prod(shape[i] for i in self.normalized_axes(shape))
+        return (kept_input(), Keep(Source.NEW, elements=2 * groups, elem=Elem.ACCUMULATE))
 
     def explain_steps(self, w: Worked) -> list[Step]:
         sizes = [w.input_shape[i] for i in self.normalized_axes(w.input_shape)]
