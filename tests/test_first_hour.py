@@ -347,3 +347,13 @@ def test_a_forgotten_flatten_is_named() -> None:
     assert (
         "Hint: did you forget a flatten before it? (6x28x28 = 4704; then in_features=4704)" in result.stderr
     )
+
+
+def test_pooling_words_match_the_frameworks() -> None:
+    # nn.MaxPool2d(3, 1, padding="same") raises in PyTorch: refused, with Keras's padding as the fix
+    same = invoke("summary", "--convention", "pytorch", "--input", "3x32x32", "maxpool:3,1,same")
+    assert same.exit_code == 2 and "PyTorch's pooling has no padding='same'" in same.stderr
+    assert "Hint: padding=1 gives exactly Keras's 'same' here (output 32x32)" in same.stderr
+    # Keras's MaxPooling2D has no ceil_mode: the rule line says whose rule it is
+    ceil = invoke("explain", "--input", "32x32x3", "maxpool:3,2,ceil_mode=true").stdout
+    assert "PyTorch ceil_mode (Keras has none)" in ceil
