@@ -14,8 +14,8 @@ from dataclasses import MISSING, dataclass, field
 from typing import Any
 
 from ..enums import Convention, DataFormat
-from ..errors import SpecError
-from ..layers import ACTIVATION_KINDS, Kind, lookup
+from ..errors import SpecError, describe_layer
+from ..layers import ACTIVATION_KINDS, Kind, kind_of, lookup
 from ..layers.base import Layer
 
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
@@ -32,7 +32,9 @@ _IGNORED = frozenset(
     }
 )
 #: Keras config keys accepted only with the value that changes nothing (anything else is refused).
-_ONLY_DEFAULT = {"renorm": False, "quantization_config": None}
+#: Keras 2 writes ``groups: 1`` into every convolution's config, DepthwiseConv2D's and
+#: SeparableConv2D's too (they inherit Conv's constructor but do not use it).
+_ONLY_DEFAULT = {"renorm": False, "quantization_config": None, "groups": 1}
 #: Keys of a Keras layer object (around its config) that carry nothing cnncalc uses.
 KERAS_WRAPPER_KEYS = ("module", "registered_name", "build_config")
 _IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -60,6 +62,9 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None
     #: the line of the model code the layer was read from (Python sources)
     line: int | None = None
+    #: the name of the row whose weights this one uses (a Keras layer called again): its params
+    #: are counted there, once
+    shares: str | None = None
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -194,3 +199,27 @@ def short_json(obj: Any) -> str:
         return json.dumps(obj, separators=(", ", ": "), ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):
         return repr(obj)
+
+
+def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
+    """Keras-style names: explicit ones kept, the rest ``conv2d``, ``conv2d_1``, ... per kind."""
+    taken = {ls.name for ls in layers if ls.name}
+    counts: dict[str, int] = {}
+    names = []
+    seen: set[str] = set()
+    for index, ls in enumerate(layers):
+        if ls.name:
+            if ls.name in seen:
+                raise SpecError(f"{describe_layer(index, ls.text)}: the name {ls.name!r} is used twice")
+            name = ls.name
+        else:
+            prefix = kind_of(ls.layer).name_prefix
+            while True:
+                n = counts.get(prefix, 0)
+                counts[prefix] = n + 1
+                name = prefix if n == 0 else f"{prefix}_{n}"
+                if name not in taken:
+                    break
+        seen.add(name)
+        names.append(name)
+    return names

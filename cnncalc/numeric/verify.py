@@ -15,7 +15,7 @@ from ..enums import VerifyStatus
 from ..errors import Option, ResourceError
 from ..geometry import fmt_shape
 from ..report import VerifyReport, VerifyRow
-from ..summary import LayerRow, Summary
+from ..summary import LayerRow, Summary, known
 from . import executor as X
 from . import reference as R
 
@@ -46,10 +46,10 @@ def run_seconds(summary: Summary, batch: int) -> float:
     for row in summary.layers:
         elements = batch * (math.prod(row.input_shape) + math.prod(row.output_shape))
         steps = 1 + X.python_steps(row.layer, row.input_shape, row.output_shape, ctx)
-        seconds += batch * row.macs * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
+        seconds += batch * known(row.macs, row.name) * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
         seconds += steps * _SECONDS_PER_STEP
         work = R.work(row, ctx, batch)
-        if work <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS:
+        if work <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS:
             seconds += work * _SECONDS_PER_REFERENCE_STEP
     return seconds
 
@@ -143,12 +143,13 @@ def _verify(
     max_memory: int,
     progress: Callable[[int], None] | None,
 ) -> VerifyReport:
+    summary.require_known("verify")
     np_dtype = np.dtype(dtype)
     ctx = summary.context
 
     def reference_runs(row: LayerRow) -> bool:
         """The loop reference (or float64 recompute) runs on layers small enough for it."""
-        return R.work(row, ctx, batch) <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS
+        return R.work(row, ctx, batch) <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS
 
     estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET, reference_runs)
     if estimate > max_memory:
@@ -168,6 +169,8 @@ def _verify(
         for name, shape in summary.model_inputs
     }
     last = X.last_uses(summary)
+    shared = {row.shares for row in summary.layers if row.shares is not None}
+    kept: dict[str, X.Weights] = {}  # the weights of rows that later rows share
     rows: list[VerifyRow] = []
     failed = False
     for index, row in enumerate(summary.layers):
@@ -203,8 +206,14 @@ def _verify(
                 progress(index + 1)
             continue
         x = X.gather(tensors, row)
-        weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
-        params, buffers = X.count_weights(layer, weights, ctx)
+        if row.shares is not None and row.shares in kept:
+            # a shared layer's later call runs on the first call's weights, counted there
+            weights, params, buffers = kept[row.shares], 0, 0
+        else:
+            weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
+            params, buffers = X.count_weights(layer, weights, ctx)
+        if row.name in shared:
+            kept[row.name] = weights
         try:
             y = X.forward(layer, x, weights, ctx)
         except (ValueError, TypeError) as err:
