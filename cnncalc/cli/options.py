@@ -120,8 +120,9 @@ class ModelArgs:
         spec, _ = trace.file_spec(file, self.model_name, self.input_shape, self.custom_objects)
         return spec
 
-    def summarize(self, dtype: str | None = None) -> Summary:
-        """Parse and compute the Summary (command-line settings override the spec's)."""
+    def summarize(self, dtype: str | None = None, need: str | None = None) -> Summary:
+        """Parse and compute the Summary (command-line settings override the spec's). ``need``
+        names a command that needs every size: a model with unknown (None) sizes is refused."""
         from ..engine import summarize
 
         spec = self.spec()
@@ -134,6 +135,8 @@ class ModelArgs:
             expand=self.expand,
             fix=self.fix,
         )
+        if need is not None:
+            result.require_known(need)
         for note in result.notes:  # how the model was read or fixed: stderr, never in the output
             click.echo(f"Note: {note}", err=True)
         return result

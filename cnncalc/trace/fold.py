@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..engine import layer_names, summarize
+from ..engine import summarize
 from ..errors import SpecError
-from ..io.spec import LayerSpec, Spec, build_layer
+from ..io.spec import LayerSpec, Spec, build_layer, layer_names
 from ..layers import kind_of
 
 
