@@ -29,6 +29,7 @@ FLAGS = {
     "batch": "--batch",
     "model_name": "--model-name",
     "fix": "--fix",
+    "trace": "--trace",
     "layers": "LAYER arguments",
     "file": "-f",
     "model": "--model",

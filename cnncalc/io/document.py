@@ -12,6 +12,7 @@ from ..layers import args as A
 from ..summary import LAYER_RESULTS, MODEL_RESULTS
 from .compact import parse_layer
 from .keras import from_keras_model
+from .keras_opaque import Reading
 from .spec import (
     INPUT_KEYS,
     KERAS_WRAPPER_KEYS,
@@ -86,6 +87,9 @@ def parse_layer_object(
     if not isinstance(items.pop("opaque", False), bool):  # what --format json marks opaque rows with
         raise SpecError("opaque must be true or false")
     inputs = _input_names(items.pop("inputs", None))
+    shares = items.pop("shares", None)  # a Keras layer's later call: its weights are the named row's
+    if shares is not None and (not isinstance(shares, str) or not shares.strip()):
+        raise SpecError(f"shares must be the name of a layer, got {shares!r}")
     declared = None
     for key in INPUT_KEYS:
         if key in items:
@@ -102,7 +106,10 @@ def parse_layer_object(
         layer = _built_object(key, kind, items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
-    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs, line=line), declared
+    spec = LayerSpec(
+        layer, text, name, trainable, results, compact=False, inputs=inputs, line=line, shares=shares
+    )
+    return spec, declared
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:
@@ -142,10 +149,14 @@ _TOP_KEYS = frozenset(
 _INFO_KEYS = frozenset({"description", "source", "published_params"})
 
 
-def parse_spec(doc: Any) -> Spec:
-    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents too."""
+def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:
+    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents
+    too (``reading`` carries a saved file's weights, for custom layers' params)."""
+    notes: tuple[str, ...] = ()
     if isinstance(doc, dict) and "class_name" in doc and "layers" not in doc:
-        doc = from_keras_model(doc)
+        reading = reading if reading is not None else Reading()
+        doc = from_keras_model(doc, reading)
+        notes = tuple(reading.finish())
     if not isinstance(doc, dict):
         raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
     unknown = set(doc) - _TOP_KEYS - _INFO_KEYS - set(MODEL_RESULTS)
@@ -193,6 +204,7 @@ def parse_spec(doc: Any) -> Spec:
         dtype=_dtype(doc.get("dtype")),
         results={key: doc[key] for key in MODEL_RESULTS if key in doc},
         expect=expect,
+        notes=notes,
     )
 
 
@@ -240,11 +252,12 @@ def decode_json(text: str, source: str = "<string>") -> Any:
     return doc
 
 
-def loads(text: str, source: str = "<string>") -> Spec:
-    """Parse a JSON spec from text; ``source`` names it in error messages."""
+def loads(text: str, source: str = "<string>", reading: Reading | None = None) -> Spec:
+    """Parse a JSON spec from text; ``source`` names it in error messages (``reading``: a saved
+    Keras file's weights, see :func:`parse_spec`)."""
     doc = decode_json(text, source)
     try:
-        return parse_spec(doc)
+        return parse_spec(doc, reading)
     except CnncalcError as err:
         raise err.prefixed(f"{source}: ") from None
 

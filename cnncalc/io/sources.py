@@ -89,7 +89,8 @@ _PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
-    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization.
+    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization (its
+    ``model.weights.h5`` is read only for a custom layer's params: dataset shapes, in a child).
 
     ``config.json`` is read through a counting limit (at most MAX_SPEC_BYTES inflated, in 1 MiB
     steps), never trusting the size the zip declares: a small member that inflates to gigabytes
@@ -119,7 +120,12 @@ def _read_keras(file: str | IO[bytes], name: str) -> Spec:
         )
     if data is None:
         raise SpecError(f"cannot read {shown}: its config.json is encrypted (a password-protected zip)")
-    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json")
+    from .keras_opaque import Reading, Weights
+    from .keras_weights import LazyTotals, zip_member_totals
+
+    weights = LazyTotals(lambda: zip_member_totals(file))
+    reading = Reading(Weights(weights, by_name=False))
+    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json", reading)
 
 
 def _read_member(archive: Any, info: Any, shown: str) -> bytes:
@@ -168,7 +174,8 @@ sys.stdout.buffer.write(data)
 
 def _read_h5(file: str | IO[bytes], name: str) -> Spec:
     """A Keras ``.h5`` file: the ``model_config`` attribute of its root (h5py reads only that),
-    read in a child process within :data:`H5_SECONDS` and MAX_SPEC_BYTES."""
+    read in a child process within :data:`H5_SECONDS` and MAX_SPEC_BYTES (and, for a custom
+    layer's params, the dataset shapes under ``model_weights``, likewise)."""
     import importlib.util
     import subprocess
     import sys
@@ -201,7 +208,12 @@ def _read_h5(file: str | IO[bytes], name: str) -> Spec:
         problem = problems.get(child.returncode, f"the HDF5 library failed on it (exit {child.returncode})")
         raise SpecError(f"cannot read {shown}: {problem}")
     config = decode(child.stdout, f"{shown} model_config")
-    return loads(config, f"{shown} model_config")
+    from .keras_opaque import Reading, Weights
+    from .keras_weights import LazyTotals, h5_totals
+
+    weights = LazyTotals(lambda: h5_totals(path, stdin))
+    reading = Reading(Weights(weights, by_name=True, root=("model_weights",)))
+    return loads(config, f"{shown} model_config", reading)
 
 
 FILE_READERS: dict[SourceFormat, FileReader] = {

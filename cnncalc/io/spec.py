@@ -32,7 +32,9 @@ _IGNORED = frozenset(
     }
 )
 #: Keras config keys accepted only with the value that changes nothing (anything else is refused).
-_ONLY_DEFAULT = {"renorm": False, "quantization_config": None}
+#: Keras 2 writes ``groups: 1`` into every convolution's config, DepthwiseConv2D's and
+#: SeparableConv2D's too (they inherit Conv's constructor but do not use it).
+_ONLY_DEFAULT = {"renorm": False, "quantization_config": None, "groups": 1}
 #: Keys of a Keras layer object (around its config) that carry nothing cnncalc uses.
 KERAS_WRAPPER_KEYS = ("module", "registered_name", "build_config")
 _IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -60,6 +62,9 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None
     #: the line of the model code the layer was read from (Python sources)
     line: int | None = None
+    #: the name of the row whose weights this one uses (a Keras layer called again): its params
+    #: are counted there, once
+    shares: str | None = None
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
