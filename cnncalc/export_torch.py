@@ -85,7 +85,7 @@ def export_pytorch(summary: Summary) -> str:
             forward.append(f"        {into} = {expression}")
             current = into
         fused = row.config.get("activation", "linear")
-        if fused != "linear" and kind_of(row.layer).class_name != "Activation":  # type: ignore[arg-type]
+        if fused != "linear" and kind_of(row.layer).class_name != "Activation":
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
             call = add_module(
                 names.new(f"{row.name}_{fused}"), _activation_module(fused, row, moved), variables[row.name]

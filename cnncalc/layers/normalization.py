@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..enums import Category, Convention, DataFormat
 from ..errors import SpecError
@@ -11,7 +11,10 @@ from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .autograd import Elem, Keep, Source, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, check_size, kind
+from .rules import Sizes, declared, same_sizes
 from .working import num
+
+D = TypeVar("D")
 
 
 @kind
@@ -53,6 +56,10 @@ class BatchNorm(Layer):
             else self.num_batches_tracked
         )
         return int(tracked and ctx.convention is Convention.PYTORCH)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        declared(p, "num_features", self.num_features, dims[self.feature_axis((1,) * len(dims), p.ctx)])
+        return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         channels = shape[self.feature_axis(shape, ctx)]
@@ -164,6 +171,8 @@ class LayerNorm(Layer):
         if self.rms_scaling:
             return ("gamma",)
         return (*(("gamma",) if self.scale else ()), *(("beta",) if self.center else ()))
+
+    sizes = same_sizes
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         features = math.prod(shape[i] for i in self.normalized_axes(shape))
