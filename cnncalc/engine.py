@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
@@ -23,6 +24,8 @@ from .errors import (
     describe_layer,
 )
 from .geometry import UNTRACKED, OpenShape, ReceptiveField, Shape, known_shape, merge_fields
+from .hints import MAX_LAYERS as MAX_HINT_LAYERS
+from .hints import flatten_fix, input_fix
 from .io.spec import LayerSpec, Spec, layer_names
 from .layers import args as A
 from .layers import kind_of
@@ -58,8 +61,13 @@ def model_inputs(spec: Spec, shape: OpenShape | None) -> tuple[tuple[str, OpenSh
         return ((spec.inputs[0][0] if spec.inputs else "input", tuple(shape)),)
     declared = spec.inputs or ((("input", spec.input_shape),) if spec.input_shape is not None else ())
     if not declared:
+        # PyTorch code reads C x H x W: an H x W x C example would mislead its users
+        first = spec.data_format is DataFormat.CHANNELS_FIRST or (
+            spec.data_format is None and spec.convention is Convention.PYTORCH
+        )
+        example = " like 3x224x224 (C x H x W)" if first else " like 200x200x1"
         raise SpecError(
-            "no input shape: give ", Option("input_shape"), " like 200x200x1 (or input_shape in the spec)"
+            "no input shape: give ", Option("input_shape"), f"{example} (or input_shape in the spec)"
         )
     return tuple((name, tuple(sizes)) for name, sizes in declared)
 
@@ -376,6 +384,8 @@ def _known_layer(
             if isinstance(err, SizeMismatch) and origin is not None:
                 err = err.from_origin(origin)  # say what was flattened
             if not fix:
+                if hints:
+                    err = _slip_hint(err, spec, ctx, inputs, srcs, in_shapes)
                 raise err.at(describe_layer(index, ls.text)) from None
             layer = with_argument(layer, err.argument, err.value)
             notes.append(f"{describe_layer(index, ls.text)}: {err.reason} (continuing with it)")
@@ -476,6 +486,17 @@ def _hint(
         if same is not None:
             return same
 
+    works = _works(spec, ctx)
+    if len(inputs) == 1 and len(spec.layers) <= MAX_HINT_LAYERS:
+        slip = input_fix(inputs[0][1], ctx.data_format, ctx.convention is Convention.PYTORCH, works)
+        if slip is not None:
+            return slip
+    return sizing.size_hint(spec.layers, order, inputs, ctx, works, wire_inner)
+
+
+def _works(spec: Spec, ctx: Context) -> Callable[[Shape], bool]:
+    """Whether the whole spec computes on an input shape (the hints try their candidates)."""
+
     def works(shape: Shape) -> bool:
         try:
             summarize(
@@ -485,4 +506,31 @@ def _hint(
             return False
         return True
 
-    return sizing.size_hint(spec.layers, order, inputs, ctx, works, wire_inner)
+    return works
+
+
+def _slip_hint(
+    err: MismatchError,
+    spec: Spec,
+    ctx: Context,
+    inputs: tuple[tuple[str, OpenShape], ...],
+    srcs: list[str],
+    in_shapes: list[Shape],
+) -> MismatchError:
+    """A declared size that disagrees with the input often means another slip: a Linear whose
+    input was never flattened, or (on the layer that reads the model's input) the input given in
+    the other axis order or with a batch axis. Such a hint replaces "use in_features=28"."""
+    hint: tuple[Part, ...] | str | None = None
+    if isinstance(err, SizeMismatch):
+        hint = flatten_fix(err.name, err.given, in_shapes[0]) if in_shapes else None
+    reads_input = len(inputs) == 1 and srcs == [inputs[0][0]]
+    given = known_shape(inputs[0][1]) if reads_input else None
+    if hint is None and given is not None and len(spec.layers) <= MAX_HINT_LAYERS:
+        try:
+            hint = input_fix(given, ctx.data_format, ctx.convention is Convention.PYTORCH, _works(spec, ctx))
+        except CnncalcError:  # a hint is extra: it never replaces the error it explains
+            hint = None
+    if hint is None:
+        return err
+    changed = err.with_hint(hint)
+    return changed if isinstance(changed, MismatchError) else err

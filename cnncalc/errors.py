@@ -132,6 +132,11 @@ class MismatchError(ShapeError):
             *self.parts, argument=self.argument, value=self.value, layer=layer, hint=self.hint
         )
 
+    def with_hint(self, hint: tuple[Part, ...] | str) -> CnncalcError:
+        return MismatchError(
+            *self.parts, argument=self.argument, value=self.value, layer=self.layer, hint=hint
+        )
+
     def prefixed(self, prefix: str) -> CnncalcError:
         parts: tuple[Part, ...] = (f"{self.layer}: ", *self.parts) if self.layer else self.parts
         return MismatchError(prefix, *parts, argument=self.argument, value=self.value, hint=self.hint)
@@ -141,24 +146,35 @@ class SizeMismatch(MismatchError):
     """A size the user declared (PyTorch's ``in_channels``, ``in_features``, ``num_features``) that
     the incoming shape contradicts: says the value it must be, and where that value comes from."""
 
-    def __init__(self, name: str, given: int, actual: int, origin: str, layer: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        given: int,
+        actual: int,
+        origin: str,
+        layer: str | None = None,
+        hint: tuple[Part, ...] | str | None = None,
+    ) -> None:
         self.name, self.given, self.actual, self.origin = name, given, actual, origin
         super().__init__(
             f"{name}={actual}, not {given}: {origin}",
             argument=name,
             value=actual,
             layer=layer,
-            hint=f"use {name}={actual}",
+            hint=f"use {name}={actual}" if hint is None else hint,
         )
 
     def at(self, layer: str) -> CnncalcError:
         if self.layer is not None:
             return self
-        return SizeMismatch(self.name, self.given, self.actual, self.origin, layer)
+        return SizeMismatch(self.name, self.given, self.actual, self.origin, layer, self.hint)
+
+    def with_hint(self, hint: tuple[Part, ...] | str) -> CnncalcError:
+        return SizeMismatch(self.name, self.given, self.actual, self.origin, self.layer, hint)
 
     def from_origin(self, origin: str) -> SizeMismatch:
         """The same mismatch with a better account of where the size comes from."""
-        return SizeMismatch(self.name, self.given, self.actual, origin, self.layer)
+        return SizeMismatch(self.name, self.given, self.actual, origin, self.layer, self.hint)
 
 
 class ResourceError(CnncalcError):

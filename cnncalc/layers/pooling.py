@@ -84,7 +84,6 @@ class Pool(Layer):
             ctx.convention is Convention.PYTORCH
             and self.padding is PaddingMode.SAME
             and len(shape) == self.rank + 1
-            and max(self.strides) > 1
         ):
             return None
         sizes, _ = split_channels(shape, self.layout(ctx))
@@ -92,7 +91,15 @@ class Pool(Layer):
 
     def check_settings(self, ctx: Context) -> None:
         """What the convention refuses whatever the input: Keras's pooling has no dilation,
-        PyTorch's padding is at most kernel_size // 2, and no window may see only padding."""
+        PyTorch's padding is at most kernel_size // 2, and no window may see only padding.
+        PyTorch's pooling takes integer padding only (``nn.MaxPool2d(3, 1, padding="same")``
+        raises at any stride); the hint computes the padding Keras's 'same' would apply."""
+        if self.padding is PaddingMode.SAME and ctx.convention is Convention.PYTORCH:
+            raise ShapeError(
+                "PyTorch's pooling has no padding='same' (MaxPool2d/AvgPool2d take integer padding): "
+                "give the padding, or use ",
+                Option("convention", "keras"),
+            )
         if max(self.window_dilation) > 1 and ctx.convention is Convention.KERAS:
             raise ShapeError(
                 "Keras pooling has no dilation (use ",
