@@ -181,6 +181,19 @@ class Operator(_Choice):
     MINIMUM = "minimum"
 
 
+class DepthOrder(_Choice):
+    """How a pixel shuffle orders the channels it moves into space (ONNX DepthToSpace's ``mode``).
+
+    ``crd`` (column, row, depth): channel ``c*r*r + i*r + j`` goes to block offset (i, j) of
+    output channel c, as PyTorch's ``PixelShuffle``/``PixelUnshuffle`` do. ``dcr`` (depth, column,
+    row): channel ``(i*r + j)*C + c``, as TensorFlow's ``depth_to_space`` and ONNX's default
+    ``DepthToSpace``/``SpaceToDepth`` do.
+    """
+
+    CRD = "crd"
+    DCR = "dcr"
+
+
 class ExportTarget(_Choice):
     """Which framework's code ``cnncalc export`` writes."""
 

@@ -49,10 +49,20 @@ from .layers.core import Arithmetic, Dense, Elementwise, Identity, SpatialDropou
 from .layers.merging import Concatenate
 from .layers.merging import Elementwise as ElementwiseMerge
 from .layers.network3 import ConvPool, FlatDense
-from .layers.normalization import BatchNorm, LayerNorm
+from .layers.normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from .layers.pooling import AdaptivePool, GlobalPool, Pool
 from .layers.preprocessing import Normalization, Rescaling, array_shape
-from .layers.reshaping import Cropping, Flatten, Permute, Reshape, Slice, UpSampling, ZeroPadding
+from .layers.reshaping import (
+    Cropping,
+    Flatten,
+    Permute,
+    PixelShuffle,
+    PixelUnshuffle,
+    Reshape,
+    Slice,
+    UpSampling,
+    ZeroPadding,
+)
 
 #: Largest period a size pattern may have. Real networks stay far below (a U-Net of depth d has
 #: 2**d); a product of many strides could exceed it, and then solving stops with a clear error.
@@ -734,6 +744,39 @@ def _batch_norm(p: _Pass, layer: Any, dims: Dims) -> Dims:
     return dims
 
 
+def _group_norm(p: _Pass, layer: GroupNorm, dims: Dims) -> Dims:
+    channels = dims[layer.feature_axis((1,) * len(dims), p.ctx)]
+    _declared(p, layer, "num_channels", channels)
+    if layer.groups != -1:
+        p.divisible(
+            channels, layer.groups, f"{layer.groups} groups need a multiple of {layer.groups} channels"
+        )
+    return dims
+
+
+def _instance_norm(p: _Pass, layer: InstanceNorm, dims: Dims) -> Dims:
+    _, channels, _ = _split(layer, dims, p.ctx, layer.rank)
+    _declared(p, layer, "num_features", channels)
+    return dims
+
+
+def _pixel_shuffle(p: _Pass, layer: PixelShuffle, dims: Dims) -> Dims:
+    spatial, channels, first = _split(layer, dims, p.ctx, 2)
+    rr = layer.upscale_factor**2
+    p.divisible(channels, rr, f"pixel shuffle needs a multiple of {rr} channels")
+    out = [g.scaled(layer.upscale_factor) for g in spatial]
+    return _join(out, channels.through(rr, 1, partial(_floor_div, by=rr)), first)
+
+
+def _pixel_unshuffle(p: _Pass, layer: PixelUnshuffle, dims: Dims) -> Dims:
+    spatial, channels, first = _split(layer, dims, p.ctx, 2)
+    r = layer.downscale_factor
+    for g in spatial:
+        p.divisible(g, r, f"pixel unshuffle needs a multiple of {r}")
+    out = [g.through(r, 1, partial(_floor_div, by=r)) for g in spatial]
+    return _join(out, channels.scaled(r * r), first)
+
+
 def _arithmetic(p: _Pass, layer: Any, dims: Dims) -> Dims:
     if len(layer.operand_shape) > len(dims):
         raise Unsolvable("the operand has more axes than the input")
@@ -920,6 +963,10 @@ RULES: dict[type, Rule] = {
     Arithmetic: _arithmetic,
     Slice: _slice,
     LayerNorm: _identity,
+    GroupNorm: _group_norm,
+    InstanceNorm: _instance_norm,
+    PixelShuffle: _pixel_shuffle,
+    PixelUnshuffle: _pixel_unshuffle,
     ElementwiseMerge: _elementwise,
     CustomScale: _elementwise,
     LayerScale: _layer_scale,

@@ -1,12 +1,12 @@
 """Layers that move or resize values without weights: flatten, padding, cropping, upsampling,
-reshape, permute, slice."""
+reshape, permute, slice, pixel shuffle and unshuffle."""
 
 from __future__ import annotations
 
 import math
 from typing import Any, ClassVar
 
-from ..enums import Category, DataFormat
+from ..enums import Category, DataFormat, DepthOrder
 from ..errors import ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
@@ -308,3 +308,103 @@ def _index(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > A.MAX_INT:
         raise SpecError(f"expected an integer index, got {value!r}")
     return value
+
+
+def _depth_order(value: Any, rank: int) -> DepthOrder:
+    return DepthOrder.parse(value, "mode")
+
+
+class _Shuffle(Layer):
+    """Kinds that trade space for channels in r x r blocks of a 2-D input (no weights)."""
+
+    category: ClassVar[Category] = Category.RESHAPE
+    rank: ClassVar[int] = 2  # PyTorch's pixel shuffles and ONNX's DepthToSpace are 2-D
+    factor_name: ClassVar[str]
+
+    @property
+    def factor(self) -> int:
+        """The block size r."""
+        return int(getattr(self, self.factor_name))
+
+    def axis_text(self) -> tuple[str, str]:
+        """(formula, symbol) of each spatial axis: ``n*r`` or ``n/r``."""
+        raise NotImplementedError
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        r = self.factor
+        spatial_in, c_in = split_channels(w.input_shape, self.layout(w.ctx))
+        spatial_out, c_out = split_channels(w.output_shape, self.layout(w.ctx))
+        formula, op = self.axis_text()
+        steps = [
+            Step(AXIS_NAMES[2][i], formula, f"{n}{op}{r}", str(out))
+            for i, (n, out) in enumerate(zip(spatial_in, spatial_out, strict=True))
+        ]
+        c_formula, c_op = ("C/(r*r)", "/") if op == "*" else ("C*r*r", "*")
+        steps.append(Step("channels", c_formula, f"{c_in}{c_op}({r}*{r})", str(c_out)))
+        return [*steps, no_params()]
+
+
+@kind
+class PixelShuffle(_Shuffle):
+    """PixelShuffle(upscale_factor): (C*r*r, H, W) -> (C, H*r, W*r) (PyTorch ``nn.PixelShuffle``,
+    ``F.pixel_shuffle``; ONNX ``DepthToSpace`` with ``blocksize`` r). ``mode`` orders the channels:
+    ``crd`` is PyTorch's (ONNX ``mode="CRD"``), ``dcr`` TensorFlow's and ONNX's default. Keras has
+    no such layer. Source: torch.nn.PixelShuffle docs; ONNX operator DepthToSpace.
+    """
+
+    upscale_factor: int = A.required(A.positive_int, aliases=("blocksize",))
+    mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    factor_name: ClassVar[str] = "upscale_factor"
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        r = self.upscale_factor
+        if channels % (r * r):
+            raise ShapeError(
+                f"PixelShuffle({r}) needs channels divisible by {r}*{r} = {r * r}, got {channels}"
+            )
+        return LayerOutput(shape=join_channels(tuple(n * r for n in spatial), channels // (r * r), fmt))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        return UNTRACKED  # fractional strides, as in upsampling: the recurrences do not apply
+
+    def axis_text(self) -> tuple[str, str]:
+        return "n*r", "*"
+
+
+@kind
+class PixelUnshuffle(_Shuffle):
+    """PixelUnshuffle(downscale_factor): (C, H*r, W*r) -> (C*r*r, H, W) (PyTorch
+    ``nn.PixelUnshuffle``, ``F.pixel_unshuffle``; ONNX ``SpaceToDepth`` with ``blocksize`` r, whose
+    order is ``dcr``). Each spatial size must be a multiple of r. Keras has no such layer.
+    Source: torch.nn.PixelUnshuffle docs; ONNX operator SpaceToDepth.
+    """
+
+    downscale_factor: int = A.required(A.positive_int, aliases=("blocksize",))
+    mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    factor_name: ClassVar[str] = "downscale_factor"
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        r = self.downscale_factor
+        for n, axis in zip(spatial, AXIS_NAMES[2], strict=True):
+            if n % r:
+                raise ShapeError(
+                    f"PixelUnshuffle({r}) needs each spatial size divisible by {r}, {axis} is {n}"
+                )
+        return LayerOutput(shape=join_channels(tuple(n // r for n in spatial), channels * r * r, fmt))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        # Each output cell gathers one r x r block: a window of r, stride r, no padding.
+        r = self.downscale_factor
+        spatial, _ = split_channels(shape, self.layout(ctx))
+        return rf.through(tuple(Window(n, r, r, r, 1, 0, 0, n // r) for n in spatial))
+
+    def axis_text(self) -> tuple[str, str]:
+        return "n/r", "/"

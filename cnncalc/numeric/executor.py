@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..enums import Convention, DataFormat, Operator, PaddingMode
+from ..enums import Convention, DataFormat, DepthOrder, Operator, PaddingMode
 from ..formulas import effective_kernel, same_padding
 from ..layers.applications import CustomScale, LayerScale
 from ..layers.base import Context, Layer
@@ -38,10 +38,20 @@ from ..layers.core import (
 from ..layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
 from ..layers.nested import NestedModel
 from ..layers.network3 import ConvPool, FullyConnected, SoftmaxLayer
-from ..layers.normalization import BatchNorm, LayerNorm
+from ..layers.normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from ..layers.pooling import AdaptiveMaxPool, AdaptivePool, AvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
 from ..layers.preprocessing import Normalization, Rescaling
-from ..layers.reshaping import Cropping, Flatten, Permute, Reshape, Slice, UpSampling, ZeroPadding
+from ..layers.reshaping import (
+    Cropping,
+    Flatten,
+    Permute,
+    PixelShuffle,
+    PixelUnshuffle,
+    Reshape,
+    Slice,
+    UpSampling,
+    ZeroPadding,
+)
 from .activations import activate, softmax
 
 #: Bytes of one tile of the conv window matrix. Tiles this small stay in cache, so the im2col copy
@@ -331,6 +341,73 @@ def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
     return y.astype(x.dtype)
 
 
+def _affine(y: np.ndarray, w: Weights, axis: int) -> np.ndarray:
+    """``y * gamma + beta`` with per-channel vectors on ``axis`` (each only when present)."""
+    shape = [1] * y.ndim
+    shape[axis] = y.shape[axis]
+    if "gamma" in w:
+        y = y * w["gamma"].reshape(shape)
+    if "beta" in w:
+        y = y + w["beta"].reshape(shape)
+    return y
+
+
+def _groupnorm(x: np.ndarray, w: Weights, layer: GroupNorm, ctx: Context) -> np.ndarray:
+    """Each sample's G channel groups normalized over (their channels, every position): Keras's
+    GroupNormalization and PyTorch's GroupNorm (population variance, eps inside the root)."""
+    axis = layer.feature_axis(x.shape[1:], ctx) + 1
+    last = np.moveaxis(x, axis, -1)
+    c = last.shape[-1]
+    g = layer.group_count(c)
+    grouped = last.reshape(x.shape[0], -1, g, c // g)
+    mean = grouped.mean(axis=(1, 3), keepdims=True)
+    var = grouped.var(axis=(1, 3), keepdims=True)
+    y = np.moveaxis(((grouped - mean) / np.sqrt(var + layer.epsilon)).reshape(last.shape), -1, axis)
+    return _affine(y, w, axis).astype(x.dtype)
+
+
+def _instancenorm(x: np.ndarray, w: Weights, layer: InstanceNorm, ctx: Context) -> np.ndarray:
+    """Each sample's channels normalized over their positions (PyTorch InstanceNorm, eval mode:
+    the running statistics when it tracks them)."""
+    axis = layer.feature_axis(x.shape[1:], ctx) + 1
+    if "moving_mean" in w:
+        shape = [1] * x.ndim
+        shape[axis] = x.shape[axis]
+        mean, var = w["moving_mean"].reshape(shape), w["moving_variance"].reshape(shape)
+    else:
+        spatial = tuple(i for i in range(1, x.ndim) if i != axis)
+        mean, var = x.mean(axis=spatial, keepdims=True), x.var(axis=spatial, keepdims=True)
+    return _affine((x - mean) / np.sqrt(var + layer.epsilon), w, axis).astype(x.dtype)
+
+
+def _pixel_shuffle(layer: PixelShuffle, x: np.ndarray, ctx: Context) -> np.ndarray:
+    """Channels to r x r blocks, in the layer's channel order: crd reads channel c*r*r + i*r + j
+    (PyTorch), dcr (i*r + j)*C + c (TensorFlow, ONNX's default)."""
+    fmt = layer.layout(ctx)
+    t = _to_last(x, fmt)
+    n, h, wd, c = t.shape
+    r = layer.upscale_factor
+    k = c // (r * r)
+    if layer.mode is DepthOrder.CRD:
+        out = t.reshape(n, h, wd, k, r, r).transpose(0, 1, 4, 2, 5, 3)
+    else:
+        out = t.reshape(n, h, wd, r, r, k).transpose(0, 1, 3, 2, 4, 5)
+    return _from_last(np.ascontiguousarray(out.reshape(n, h * r, wd * r, k)), fmt)
+
+
+def _pixel_unshuffle(layer: PixelUnshuffle, x: np.ndarray, ctx: Context) -> np.ndarray:
+    """r x r blocks to channels: the inverse of :func:`_pixel_shuffle` in the same order."""
+    fmt = layer.layout(ctx)
+    t = _to_last(x, fmt)
+    n, h, wd, c = t.shape
+    r = layer.downscale_factor
+    blocks = t.reshape(n, h // r, r, wd // r, r, c)
+    order = (0, 1, 3, 5, 2, 4) if layer.mode is DepthOrder.CRD else (0, 1, 3, 2, 4, 5)
+    return _from_last(
+        np.ascontiguousarray(blocks.transpose(order).reshape(n, h // r, wd // r, c * r * r)), fmt
+    )
+
+
 def _normalization(x: np.ndarray, w: Weights, layer: Normalization) -> np.ndarray:
     """(x - mean)/sqrt(variance) (x*sqrt(variance) + mean with ``invert``), the statistics
     broadcast over the reduced axes as Keras does (given ones aligned to the kept axes on the right)."""
@@ -599,6 +676,10 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
     Softmax: lambda layer, x, w, ctx: softmax(x, layer.axis),
     BatchNorm: lambda layer, x, w, ctx: _batchnorm(x, w, layer, ctx),
     LayerNorm: lambda layer, x, w, ctx: _layernorm(x, w, layer),
+    GroupNorm: lambda layer, x, w, ctx: _groupnorm(x, w, layer, ctx),
+    InstanceNorm: lambda layer, x, w, ctx: _instancenorm(x, w, layer, ctx),
+    PixelShuffle: lambda layer, x, w, ctx: _pixel_shuffle(layer, x, ctx),
+    PixelUnshuffle: lambda layer, x, w, ctx: _pixel_unshuffle(layer, x, ctx),
     Rescaling: lambda layer, x, w, ctx: (x * np.asarray(layer.scale) + np.asarray(layer.offset)).astype(
         x.dtype
     ),

@@ -1,0 +1,74 @@
+"""PixelShuffle, PixelUnshuffle, GroupNormalization and InstanceNorm: figures the frameworks
+wrote (tests/fixtures/new_kinds.json, by tools/make_new_kinds_fixture.py), hand derivations, and
+the errors and size rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import cnncalc
+from cnncalc.errors import ShapeError
+from cnncalc.solve import solve_sizes
+
+CASES = json.loads((Path(__file__).parent / "fixtures" / "new_kinds.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['convention']}-{c['spec']}")
+def test_figures_equal_the_frameworks(case: dict) -> None:
+    s = cnncalc.summarize(
+        [case["spec"]], input_shape=tuple(case["input_shape"]), convention=case["convention"]
+    )
+    row = s.layers[0]
+    assert list(row.output_shape) == case["output_shape"], case["framework"]
+    assert row.params == case["params"], case["framework"]
+    assert row.buffers == case["buffers"], case["framework"]
+
+
+def test_pixel_shuffle_by_hand() -> None:
+    # (C*r*r, H, W) -> (C, H*r, W*r): 18 channels, r=3 -> 2 channels, 4x5 -> 12x15
+    s = cnncalc.summarize(["pixelshuffle:3"], input_shape=(4, 5, 18))
+    assert s.layers[0].output_shape == (12, 15, 2)
+    s = cnncalc.summarize(["pixelunshuffle:3"], input_shape=(12, 15, 2))
+    assert s.layers[0].output_shape == (4, 5, 18)
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "message"),
+    [
+        ("pixelshuffle:2", (4, 4, 6), "PixelShuffle(2) needs channels divisible by 2*2 = 4, got 6"),
+        (
+            "pixelunshuffle:2",
+            (4, 5, 6),
+            "PixelUnshuffle(2) needs each spatial size divisible by 2, width is 5",
+        ),
+        ("groupnormalization:4", (4, 4, 6), "GroupNormalization(4) needs channels divisible by 4, got 6"),
+        ("instancenorm2d", (4, 6), "InstanceNorm2d expects a rank-3 input"),
+    ],
+)
+def test_errors_name_the_kind_and_reason(spec: str, shape: tuple[int, ...], message: str) -> None:
+    with pytest.raises(ShapeError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+        cnncalc.summarize([spec], input_shape=shape)
+
+
+def test_group_norm_params_by_hand() -> None:
+    # gamma and beta per channel: 2*C; the groups do not change the count
+    s = cnncalc.summarize(["groupnormalization:8"], input_shape=(5, 5, 64))
+    assert s.layers[0].params == 2 * 64
+    s = cnncalc.summarize(
+        ["instancenorm2d:affine=true,track_running_stats=true"], input_shape=(64, 5, 5), convention="pytorch"
+    )
+    assert (s.layers[0].params, s.layers[0].buffers) == (2 * 64, 2 * 64 + 1)
+
+
+def test_size_rules() -> None:
+    # unshuffle by 2 twice: each size must be a multiple of 4 (the channel count is fixed)
+    layers = ["pixelunshuffle:2", "pixelunshuffle:2", "conv:16,1", "pixelshuffle:4"]
+    solution = solve_sizes(layers, input_shape=(8, 8, 3))
+    axis = solution.axes[0]
+    assert axis.smallest == 4
+    assert [n for n in range(1, 30) if n in axis.sizes] == [4, 8, 12, 16, 20, 24, 28]
+    for n in (4, 12):  # summarize agrees at sizes the rule allows
+        assert cnncalc.summarize(layers, input_shape=(n, 8, 3)).output_shape == (n, 8, 1)
