@@ -194,6 +194,14 @@ class DepthOrder(_Choice):
     DCR = "dcr"
 
 
+class Framework(_Choice):
+    """A framework a kind has a face in (its spelling there): :mod:`cnncalc.layers.faces`."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
+    ONNX = "onnx"
+
+
 class ExportTarget(_Choice):
     """Which framework's code ``cnncalc export`` writes."""
 

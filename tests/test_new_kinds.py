@@ -72,3 +72,40 @@ def test_size_rules() -> None:
     assert [n for n in range(1, 30) if n in axis.sizes] == [4, 8, 12, 16, 20, 24, 28]
     for n in (4, 12):  # summarize agrees at sizes the rule allows
         assert cnncalc.summarize(layers, input_shape=(n, 8, 3)).output_shape == (n, 8, 1)
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "expected"),
+    [
+        # measured with torchinfo 1.8.0, fvcore 0.1.5, ptflops 0.7.5, thop 0.1.1, torch 2.13 on one
+        # module of each (batch 1, eval mode): 120 values
+        (
+            "groupnorm:2,num_channels=4",
+            (4, 6, 5),
+            {"torchinfo": 8, "fvcore": 600, "ptflops": 240, "thop": 0, "torch": 0},
+        ),
+        (
+            "groupnorm:2,center=false,scale=false",
+            (4, 6, 5),
+            {"torchinfo": 0, "fvcore": 480, "ptflops": 120, "thop": 0, "torch": 0},
+        ),
+        (
+            "instancenorm2d",
+            (4, 6, 5),
+            {"torchinfo": 0, "fvcore": 480, "ptflops": 120, "thop": 240, "torch": 0},
+        ),
+        (
+            "instancenorm2d:affine=true,track_running_stats=true",
+            (4, 6, 5),
+            {"torchinfo": 8, "fvcore": 600, "ptflops": 240, "thop": 480, "torch": 0},
+        ),
+        ("pixelshuffle:2", (8, 6, 5), {"torchinfo": 0, "fvcore": 0, "ptflops": 0, "thop": 0, "torch": 0}),
+    ],
+)
+def test_counters_as_the_tools_measured(spec: str, shape: tuple[int, ...], expected: dict[str, int]) -> None:
+    from cnncalc.counters import compare
+    from cnncalc.enums import Counter
+
+    summary = cnncalc.summarize([spec], input_shape=shape, convention="pytorch")
+    comparison = compare(summary)
+    assert {c.value: comparison.total(c) for c in Counter if c.value in expected} == expected

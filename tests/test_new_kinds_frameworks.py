@@ -151,3 +151,65 @@ def test_instance_norm_is_keras_group_norm_with_one_group_per_channel() -> None:
     layer.set_weights([w["gamma"], w["beta"]])
     np.testing.assert_allclose(ours, model(x).detach().numpy(), rtol=1e-6, atol=1e-6)
     assert row.params == model.count_params()
+
+
+@pytest.mark.parametrize(
+    ("layers", "shape", "convention"),
+    [
+        (
+            [
+                "conv:16,3,padding=same",
+                "pixelshuffle:2",
+                "groupnorm:2",
+                "pixelunshuffle:2",
+                "instancenorm2d:affine=true",
+            ],
+            (8, 8, 3),
+            "keras",
+        ),
+        (
+            [
+                "conv2d:3,16,3,1,1",
+                "PixelShuffle:2",
+                "GroupNorm:2,4",
+                "PixelUnshuffle:2",
+                "InstanceNorm2d:16,affine=true",
+            ],
+            (3, 8, 8),
+            "pytorch",
+        ),
+    ],
+)
+def test_new_kinds_export_to_pytorch_and_run(
+    layers: list[str], shape: tuple[int, ...], convention: str
+) -> None:
+    pytest.importorskip("torch")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("keras")
+    from tests.test_export_frameworks import check_in_framework
+
+    doc = {"convention": convention, "input_shape": list(shape), "layers": layers}
+    summary = cnncalc.summarize(doc)
+    assert check_in_framework(summary, "pytorch") == len(summary.layers)
+
+
+@pytest.mark.parametrize(
+    ("layers", "shape", "convention"),
+    [
+        (
+            ["conv:16,3,padding=same", "groupnorm:4", "instancenorm2d:affine=true", "instancenorm2d"],
+            (8, 8, 3),
+            "keras",
+        ),
+        (["conv2d:3,16,3,1,1", "GroupNorm:2,16", "InstanceNorm2d:16"], (3, 8, 8), "pytorch"),
+    ],
+)
+def test_norms_export_to_keras_and_run(layers: list[str], shape: tuple[int, ...], convention: str) -> None:
+    pytest.importorskip("torch")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    pytest.importorskip("keras")
+    from tests.test_export_frameworks import check_in_framework
+
+    doc = {"convention": convention, "input_shape": list(shape), "layers": layers}
+    summary = cnncalc.summarize(doc)
+    assert check_in_framework(summary, "keras") == len(summary.layers)

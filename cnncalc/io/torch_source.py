@@ -19,60 +19,16 @@ from typing import Any, Protocol
 from ..enums import Category, Convention, DataFormat
 from ..errors import SpecError
 from ..layers import kind_of
+from ..layers.faces import torch_activation_functions
 from .code_values import LayerObj, Node, NotFollowed, TorchModule, TorchSequential, Unknown
 from .pyexpr import NotStatic, dotted, evaluate, source_of
 from .spec import LayerSpec, Spec
 
-#: PyTorch module classes read with cnncalc's kinds (besides those in the PyTorch names table).
-TORCH_CLASSES = frozenset(
-    {
-        "ReLU",
-        "ReLU6",
-        "GELU",
-        "SiLU",
-        "Sigmoid",
-        "Tanh",
-        "ELU",
-        "SELU",
-        "Softplus",
-        "Mish",
-        "Hardswish",
-        "Hardsigmoid",
-        "LeakyReLU",
-        "Softmax",
-        "Flatten",
-        "Dropout",
-        "AdaptiveAvgPool1d",
-        "AdaptiveAvgPool2d",
-        "AdaptiveAvgPool3d",
-        "AdaptiveMaxPool1d",
-        "AdaptiveMaxPool2d",
-        "AdaptiveMaxPool3d",
-        "ZeroPad1d",
-        "ZeroPad2d",
-        "ZeroPad3d",
-        "Upsample",
-        "LayerNorm",
-    }
-)
 #: Tensor factories whose sizes give the input shape (``torch.randn(1, 3, 32, 32)``).
 INPUT_FACTORIES = frozenset({"randn", "rand", "zeros", "ones", "empty"})
-#: ``F.x``/``torch.x``/``x.method()`` activations and the cnncalc activation they are.
-_ACTIVATIONS = {
-    "relu": "relu",
-    "relu6": "relu6",
-    "gelu": "gelu",
-    "silu": "silu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "elu": "elu",
-    "selu": "selu",
-    "softplus": "softplus",
-    "mish": "mish",
-    "hardswish": "hard_swish",
-    "hardsigmoid": "hard_sigmoid",
-    "log_softmax": "log_softmax",
-}
+#: ``F.x``/``torch.x``/``x.method()`` activations and the cnncalc activation they are (the kinds'
+#: PyTorch faces' table, :mod:`cnncalc.layers.faces`).
+_ACTIVATIONS = torch_activation_functions()
 #: ``F.max_pool2d(x, ...)`` and friends: the module class whose arguments they take.
 _POOL_FUNCTIONS = {
     f"{kind}{r}d": f"{cls}{r}d"
@@ -141,10 +97,12 @@ def classify(full: str) -> str | None:
 
 
 def known_layer(name: str) -> bool:
-    """A PyTorch module class cnncalc reads (the names table's, or one of :data:`TORCH_CLASSES`)."""
+    """A PyTorch module class cnncalc reads: one a kind's PyTorch face names
+    (:mod:`cnncalc.layers.faces`), or a kind spelled with its PyTorch signature."""
+    from ..layers.faces import torch_modules
     from ..layers.torch_names import torch_signature
 
-    return torch_signature(name) is not None or name in TORCH_CLASSES or name in RENAMED
+    return name in torch_modules() or torch_signature(name) is not None
 
 
 #: PyTorch classes that are another cnncalc kind by name.

@@ -19,6 +19,7 @@ from . import kind_of  # the registry (the package): it imports no layer module,
 
 if TYPE_CHECKING:
     from ..io.spec import Spec
+    from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,13 @@ class Layer:
     takes_many: ClassVar[bool] = False
     #: what the layer does, as the diagram colours it (every kind sets it)
     category: ClassVar[Category]
+    #: how Keras, PyTorch and ONNX spell the kind, or why one has no such thing
+    #: (:mod:`cnncalc.layers.faces`; every kind sets all three itself)
+    keras_face: ClassVar[KerasFace | NoFace]
+    torch_face: ClassVar[TorchFace | NoFace]
+    onnx_face: ClassVar[OnnxFace | NoFace]
+    #: which counting rule other tools apply to it (:mod:`cnncalc.counters`)
+    counted: ClassVar[Counted]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         declared = _fields(type(self))

@@ -33,7 +33,50 @@ from .base import (
     kind,
     spatial_input,
 )
+from .faces import (
+    Counted,
+    KerasCode,
+    KerasFace,
+    NoFace,
+    OnnxFace,
+    TorchCode,
+    TorchFace,
+    TorchSignature,
+)
 from .working import SYMBOL, axes_steps, bias_term, num, window_rule
+
+_CONV_NAMES = {
+    "in_channels": ("in_channels",),
+    "out_channels": ("filters",),
+    "kernel_size": ("kernel_size",),
+    "stride": ("strides",),
+    "padding": ("padding",),
+    "dilation": ("dilation_rate",),
+    "groups": ("groups",),
+    "bias": ("use_bias",),
+}
+#: ``nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)``
+CONV_SIGNATURE = TorchSignature(
+    "Conv{rank}d",
+    ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+    _CONV_NAMES,
+)
+#: ``nn.ConvTranspose2d(in, out, kernel_size, stride, padding, output_padding, groups, bias, dilation)``
+CONV_TRANSPOSE_SIGNATURE = TorchSignature(
+    "ConvTranspose{rank}d",
+    (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "output_padding",
+        "groups",
+        "bias",
+        "dilation",
+    ),
+    {**_CONV_NAMES, "output_padding": ("output_padding",)},
+)
 
 
 def conv_output(
@@ -70,6 +113,13 @@ class WindowConv(Layer):
 @kind
 class Conv(WindowConv):
     """Conv1D/2D/3D. out = see :func:`~cnncalc.geometry.resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
+
+    counted: ClassVar[Counted] = Counted.CONV
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Conv{rank}D", KerasCode.WINDOWED, data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Conv{rank}d",), ("conv{rank}d",), CONV_SIGNATURE, TorchCode.CONV
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Conv",))
 
     filters: int = A.required(A.positive_int)
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
@@ -157,6 +207,15 @@ class DepthwiseConv(WindowConv):
     PyTorch ``Conv2d(C, C*dm, groups=C)``). Keras allows strides together with dilation here.
     """
 
+    counted: ClassVar[Counted] = Counted.CONV
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "DepthwiseConv{rank}D", KerasCode.WINDOWED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Conv{rank}d",), code=TorchCode.CONV, written_only=True
+    )  # a grouped conv, groups = C
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Conv",))  # group = C
+
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
     strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
     padding: Padding = A.arg(A.padding, "valid")
@@ -209,6 +268,17 @@ class SeparableConv(WindowConv):
     params = prod(F)*C_in*dm (depthwise) + C_in*dm*K (pointwise) + K (bias, pointwise only).
     Source: Keras ``SeparableConv2D``. Keras allows strides together with dilation here.
     """
+
+    counted: ClassVar[Counted] = Counted.CONV
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "SeparableConv{rank}D", KerasCode.WINDOWED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Conv{rank}d",), code=TorchCode.CONV, written_only=True
+    )  # depthwise + pointwise
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
+        "ONNX has two Conv nodes for it (depthwise, pointwise), read as two layers"
+    )
 
     filters: int = A.required(A.positive_int)
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
@@ -323,6 +393,15 @@ class ConvTranspose(Layer):
     MACs are counted on the input size (each input value meets every kernel tap once):
     prod(n_in)*C_in*prod(F)*K/groups. ``groups`` exists in PyTorch only.
     """
+
+    counted: ClassVar[Counted] = Counted.CONV_TRANSPOSE
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "Conv{rank}DTranspose", KerasCode.TRANSPOSED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("ConvTranspose{rank}d",), ("conv_transpose{rank}d",), CONV_TRANSPOSE_SIGNATURE, TorchCode.TRANSPOSED
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("ConvTranspose",))
 
     category: ClassVar[Category] = Category.CONV
     filters: int = A.required(A.positive_int)

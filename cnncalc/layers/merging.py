@@ -14,6 +14,7 @@ from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace
 from .working import no_params
 
 
@@ -107,12 +108,24 @@ class Elementwise(Merge):
 class Add(Elementwise):
     """Add: the sum of the inputs."""
 
+    counted: ClassVar[Counted] = Counted.RESIDUAL_ADD
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Add")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("add",), code=TorchCode.ADD)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Add",))
+
     combined: ClassVar[str] = "sum"
 
 
 @kind
 class Subtract(Elementwise):
     """Subtract: first input minus the second."""
+
+    counted: ClassVar[Counted] = Counted.DIFFERENCE
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Subtract")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "cnncalc writes no x - y (its PyTorch reader reads +, * and torch.cat)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Sub",))
 
     combined: ClassVar[str] = "difference"
 
@@ -123,12 +136,22 @@ class Subtract(Elementwise):
 class Multiply(Elementwise):
     """Multiply: the elementwise product."""
 
+    counted: ClassVar[Counted] = Counted.PRODUCT
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Multiply")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("mul",), code=TorchCode.MULTIPLY)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Mul",))
+
     combined: ClassVar[str] = "product"
 
 
 @kind
 class Average(Elementwise):
     """Average: the elementwise mean."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Average")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no (x + y) / 2")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Mean",))
 
     combined: ClassVar[str] = "mean"
 
@@ -137,12 +160,22 @@ class Average(Elementwise):
 class Maximum(Elementwise):
     """Maximum: the elementwise maximum."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Maximum")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no torch.maximum")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Max",))
+
     combined: ClassVar[str] = "maximum"
 
 
 @kind
 class Minimum(Elementwise):
     """Minimum: the elementwise minimum."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Minimum")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no torch.minimum")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Min",))
 
     combined: ClassVar[str] = "minimum"
 
@@ -151,6 +184,11 @@ class Minimum(Elementwise):
 class Concatenate(Merge):
     """Concatenate along ``axis`` (Keras counts the batch axis as 0); default: the channel axis of
     the data format (Keras's -1 under channels_last, 1 under channels_first)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Concatenate")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("cat", "concat"), code=TorchCode.CONCAT)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Concat",))
 
     axis: int | None = A.arg(A.optional_axis)
 

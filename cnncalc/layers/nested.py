@@ -11,6 +11,7 @@ from ..errors import CnncalcError, SpecError
 from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .working import num
 
 if TYPE_CHECKING:
@@ -45,6 +46,15 @@ class NestedModel(Layer):
     """A whole model as one layer: its output shape is the inner model's, its params, MACs and
     ops are the inner model's totals (Keras's ``model.summary()`` shows one row with them;
     ``expand`` shows the inner layers instead, named ``outer/inner``)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "a nested model is written layer by layer (cnncalc summary --expand), not as one layer"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "a nested model is written layer by layer, not as one module"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX graphs are flat")
 
     category: ClassVar[Category] = Category.CONV
     spec: InnerModel = A.required(inner_model)

@@ -10,7 +10,50 @@ from ..errors import ShapeError, SpecError
 from ..geometry import ReceptiveField, Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, check_size, expect_rank, kind
+from .faces import (
+    Counted,
+    KerasCode,
+    KerasFace,
+    NoFace,
+    OnnxFace,
+    TorchCode,
+    TorchFace,
+    TorchSignature,
+    torch_momentum,
+)
 from .working import num
+
+#: ``nn.BatchNorm2d(num_features, eps, momentum, affine)``: PyTorch's momentum is Keras's complement
+BATCH_NORM_SIGNATURE = TorchSignature(
+    "BatchNorm",
+    ("num_features", "eps", "momentum", "affine"),
+    {
+        "num_features": ("num_features",),
+        "eps": ("epsilon",),
+        "momentum": ("momentum",),
+        "affine": ("center", "scale"),
+    },
+    convert={"momentum": torch_momentum},
+    defaults={"epsilon": 1e-5, "momentum": 0.9},  # PyTorch: eps=1e-5, momentum=0.1
+)
+#: ``nn.GroupNorm(num_groups, num_channels, eps, affine)``
+GROUP_NORM_SIGNATURE = TorchSignature(
+    "GroupNorm",
+    ("num_groups", "num_channels", "eps", "affine"),
+    {
+        "num_groups": ("groups",),
+        "num_channels": ("num_channels",),
+        "eps": ("epsilon",),
+        "affine": ("center", "scale"),
+    },
+    defaults={"epsilon": 1e-5},
+)
+#: ``nn.InstanceNorm2d(num_features, eps, momentum, affine, track_running_stats)``
+INSTANCE_NORM_SIGNATURE = TorchSignature(
+    "InstanceNorm{rank}d",
+    ("num_features", "eps", "momentum", "affine", "track_running_stats"),
+    {"eps": ("epsilon",)},
+)
 
 
 @kind
@@ -24,6 +67,16 @@ class BatchNorm(Layer):
     ``sum(b.numel() for b in bn.buffers())`` counts. A model read from ONNX has no such tensor
     (``num_batches_tracked=False``).
     """
+
+    counted: ClassVar[Counted] = Counted.BATCH_NORM
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("BatchNormalization", channel_axis=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
+        ("batch_norm",),
+        BATCH_NORM_SIGNATURE,
+        TorchCode.BATCH_NORM,
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("BatchNormalization",))
 
     category: ClassVar[Category] = Category.NORM
     axis: int | None = A.arg(A.optional_axis)
@@ -134,6 +187,13 @@ class LayerNorm(Layer):
     """LayerNormalization over ``axis`` (default the last): params = prod(sizes of those axes)*(center + scale),
     or just the axes' sizes with ``rms_scaling`` (gamma only, as Keras does)."""
 
+    counted: ClassVar[Counted] = Counted.LAYER_NORM
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("LayerNormalization")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("LayerNorm",), ("layer_norm",), code=TorchCode.LAYER_NORM
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("LayerNormalization",))
+
     category: ClassVar[Category] = Category.NORM
     axis: tuple[int, ...] = A.arg(_axes, -1)
     epsilon: float = A.arg(A.real, 0.001, aliases=("eps",))
@@ -201,6 +261,13 @@ class GroupNorm(Layer):
     params = C*(center + scale) (gamma, beta of shape (C,)); C must be a multiple of G;
     ``groups=-1`` is one group per channel (instance normalization, as Keras documents).
     """
+
+    counted: ClassVar[Counted] = Counted.GROUP_NORM
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("GroupNormalization", channel_axis=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("GroupNorm",), ("group_norm",), GROUP_NORM_SIGNATURE, TorchCode.GROUP_NORM
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GroupNormalization",))
 
     category: ClassVar[Category] = Category.NORM
     groups: int = A.arg(_groups, 32, aliases=("num_groups",))
@@ -270,6 +337,15 @@ class InstanceNorm(Layer):
     ``num_batches_tracked`` (1) as buffers, and uses the running values at inference; under keras
     they count as non-trainable params, as BatchNormalization's do. ``momentum`` is PyTorch's.
     """
+
+    counted: ClassVar[Counted] = Counted.INSTANCE_NORM
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "GroupNormalization", KerasCode.INSTANCE_NORM, channel_axis=True, written_only=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("InstanceNorm{rank}d",), ("instance_norm",), INSTANCE_NORM_SIGNATURE, TorchCode.INSTANCE_NORM
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("InstanceNormalization",))
 
     category: ClassVar[Category] = Category.NORM
     epsilon: float = A.arg(A.real, 1e-5, aliases=("eps",))

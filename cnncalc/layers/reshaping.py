@@ -21,12 +21,22 @@ from ..geometry import (
 )
 from . import args as A
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace, TorchSignature
 from .working import no_params, num
+
+#: ``nn.PixelShuffle(upscale_factor)``, ``nn.PixelUnshuffle(downscale_factor)``
+PIXEL_SHUFFLE_SIGNATURE = TorchSignature("PixelShuffle", ("upscale_factor",), {})
+PIXEL_UNSHUFFLE_SIGNATURE = TorchSignature("PixelUnshuffle", ("downscale_factor",), {})
 
 
 @kind
 class Flatten(Layer):
     """Flatten: (d1, ..., dk) -> (d1*...*dk,)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Flatten", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Flatten",), ("flatten",), code=TorchCode.FLATTEN)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Flatten",))
 
     category: ClassVar[Category] = Category.RESHAPE
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -76,6 +86,13 @@ def _pairs(value: Any, rank: int) -> tuple[tuple[int, int], ...]:
 class ZeroPadding(Resize):
     """ZeroPadding1D/2D/3D: out = n + before + after per spatial axis (Keras argument forms)."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("ZeroPadding{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("ZeroPad{rank}d",), ("pad",), code=TorchCode.ZERO_PAD
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Pad",))
+
     padding: tuple[tuple[int, int], ...] = A.arg(_pairs, 1)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
@@ -96,6 +113,13 @@ class ZeroPadding(Resize):
 @kind
 class Cropping(Resize):
     """Cropping1D/2D/3D: out = n - before - after per spatial axis; nothing may be left empty."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Cropping{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "PyTorch has no cropping module (x[..., a:b] is a slice)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX writes cropping as Slice, read as slices")
 
     cropping: tuple[tuple[int, int], ...] = A.arg(_pairs, 0)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -120,6 +144,13 @@ class Cropping(Resize):
 @kind
 class UpSampling(Resize):
     """UpSampling1D/2D/3D: out = n*size per spatial axis. ``interpolation`` nearest, or bilinear (2-D)."""
+
+    counted: ClassVar[Counted] = Counted.UPSAMPLING
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("UpSampling{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Upsample",), ("interpolate",), code=TorchCode.UPSAMPLE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Resize", "Upsample"))
 
     size: Shape = A.arg(A.positive_tuple, 2)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -165,6 +196,13 @@ def _target(value: Any, rank: int) -> Shape:
 @kind
 class Reshape(Layer):
     """Reshape(target_shape): same number of values; one -1 is inferred (Keras and NumPy rule)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Reshape")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        functions=("view", "reshape"), code=TorchCode.RESHAPE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Reshape",))
 
     category: ClassVar[Category] = Category.RESHAPE
     target_shape: Shape = A.required(_target, aliases=("shape",))
@@ -220,6 +258,11 @@ def _dims(value: Any, rank: int) -> Shape:
 class Permute(Layer):
     """Permute(dims): reorder the non-batch axes; ``dims`` counts from 1, as in Keras."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Permute")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no x.permute")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Transpose",))
+
     category: ClassVar[Category] = Category.RESHAPE
     dims: Shape = A.required(_dims)
 
@@ -258,6 +301,15 @@ class Slice(Layer):
     >>> len(range(116)[58:None:1])
     58
     """
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "keras.layers has no slicing layer", what="a slice of a tensor"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        functions=("chunk", "split", "narrow"), code=TorchCode.SLICE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Slice", "Split"))
 
     category: ClassVar[Category] = Category.RESHAPE
     axis: int = A.required(_axis)
@@ -352,6 +404,15 @@ class PixelShuffle(_Shuffle):
     no such layer. Source: torch.nn.PixelShuffle docs; ONNX operator DepthToSpace.
     """
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "Keras has no pixel shuffle layer (keras.ops.depth_to_space is an operation, not a layer)"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("PixelShuffle",), ("pixel_shuffle",), PIXEL_SHUFFLE_SIGNATURE, TorchCode.PIXEL_SHUFFLE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("DepthToSpace",))
+
     upscale_factor: int = A.required(A.positive_int, aliases=("blocksize",))
     mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -382,6 +443,15 @@ class PixelUnshuffle(_Shuffle):
     order is ``dcr``). Each spatial size must be a multiple of r. Keras has no such layer.
     Source: torch.nn.PixelUnshuffle docs; ONNX operator SpaceToDepth.
     """
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "Keras has no pixel unshuffle layer (keras.ops has no space_to_depth layer either)"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("PixelUnshuffle",), ("pixel_unshuffle",), PIXEL_UNSHUFFLE_SIGNATURE, TorchCode.PIXEL_SHUFFLE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("SpaceToDepth",))
 
     downscale_factor: int = A.required(A.positive_int, aliases=("blocksize",))
     mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
