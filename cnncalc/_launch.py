@@ -22,4 +22,4 @@ def main() -> None:
         except (Exception, KeyboardInterrupt):  # noqa: BLE001 - nothing more to say; the code holds
             pass
         raise SystemExit(130) from None
-    run()
+    sys.exit(run())

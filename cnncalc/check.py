@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import glob
 import json
 import math
 import os
@@ -24,7 +23,7 @@ from .engine import summarize
 from .enums import CheckStatus
 from .errors import CnncalcError, SpecError
 from .io.document import decode_json, loads
-from .io.files import read_head, read_text, source_name, write_atomic
+from .io.files import expand_sources, read_head, read_text, source_name, unmatched_glob
 from .io.sources import read_spec, sniff
 from .io.spec import Spec
 from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary, json_lines
@@ -356,17 +355,6 @@ class CheckRun:
         return 2 if CheckStatus.ERROR in statuses else 1 if CheckStatus.FAIL in statuses else 0
 
 
-def expand_sources(specs: Iterable[str]) -> list[str]:
-    """Spec arguments with globs expanded (sorted); a glob matching nothing stays, to be reported."""
-    out: list[str] = []
-    for spec in specs:
-        if spec != "-" and glob.has_magic(spec):
-            out.extend(sorted(glob.glob(spec, recursive=True)) or [spec])
-        else:
-            out.append(spec)
-    return out
-
-
 def _saved_model(path: str) -> bool:
     try:
         return sniff(read_head(path)) is not None
@@ -380,7 +368,7 @@ Checked = tuple[CheckResult, str | None, list[Difference]]
 def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
     """One spec's result and, when ``update`` and it is a file whose figures changed, its new
     text (else None) and the changes. Nothing is written here."""
-    if source != "-" and glob.has_magic(source) and not os.path.exists(source):
+    if unmatched_glob(source):
         return CheckResult(source, error=f"no file matches {source}"), None, []
     if update and source == "-":
         error = "standard input cannot be updated: give the spec's file"
@@ -410,7 +398,13 @@ def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
     return check_text(text, source_name(source), allow_empty=allow_empty), new_text, changes
 
 
-def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool = False) -> CheckRun:
+def run_checks(
+    specs: Iterable[str],
+    *,
+    update: bool = False,
+    allow_empty: bool = False,
+    write: Callable[[str, str], object] | None = None,
+) -> CheckRun:
     """Check every spec file ('-' is standard input; globs expanded). With ``update``, each file's
     snapshot expectations are first rewritten with the current figures (budgets are kept);
     standard input cannot be rewritten, so it is an error then. ``allow_empty`` lets a spec with
@@ -419,8 +413,12 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
     Specs are read and checked one at a time and only small records are kept, so memory stays
     flat however many files a glob matches. ``update`` checks every spec before writing any:
     when one cannot be read or checked, none is rewritten (``not_updated`` says why); each file
-    is replaced whole (:func:`~cnncalc.io.files.write_atomic`).
+    is replaced whole by ``write(path, text)`` (the caller's; the CLI passes
+    :func:`~cnncalc.io.files.write_atomic`, which is the default too).
     """
+    from .io.files import write_atomic
+
+    rewrite = write_atomic if write is None else write
     sources = expand_sources(specs)
     if not update:
         return CheckRun(tuple(_check_one(s, update=False, allow_empty=allow_empty)[0] for s in sources))
@@ -436,7 +434,7 @@ def run_checks(specs: Iterable[str], *, update: bool = False, allow_empty: bool 
         result, new_text, changes = _check_one(source, update=True, allow_empty=allow_empty)
         if new_text is not None:
             try:
-                write_atomic(source, new_text)
+                rewrite(source, new_text)
             except CnncalcError as err:  # changed or unwritable since pass 1
                 result = CheckResult(source, error=str(err))
             else:

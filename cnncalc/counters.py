@@ -412,6 +412,7 @@ _NOT_COUNTED = {
     Counted.DIFFERENCE: "elementwise merges are counted by none",
     Counted.PRODUCT: "elementwise products (the * operator) are counted by none",
     Counted.CONSTANT_ARITHMETIC: "tensor-constant arithmetic (operators) is counted by none",
+    Counted.OPAQUE: "an opaque row: its cost is unknown to cnncalc (counted as 0)",
 }
 
 

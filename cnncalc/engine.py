@@ -276,6 +276,8 @@ def summarize(
                 if layer.takes_many:
                     out = layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
                     rf = merge_fields([fields[s] for s in srcs])
+                    # a merge keeps the union; a kind that knows less (an opaque row) says so
+                    rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
                 else:
                     if len(srcs) != 1:
                         raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
@@ -342,6 +344,12 @@ def summarize(
         )
         rows.append(row)
         by_name[name] = row
+    opaque = sum(1 for row in rows if row.opaque)
+    if opaque:
+        notes.append(
+            f"{opaque} opaque row{'s' if opaque > 1 else ''} (recorded, no cnncalc kind): "
+            "shapes and params as recorded, MACs/FLOPs unknown (counted as 0 in the totals)"
+        )
     return Summary(
         name=spec.name or ("model" if spec.inputs else "sequential"),
         input_shape=inputs[0][1],

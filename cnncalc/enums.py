@@ -139,6 +139,8 @@ class VerifyStatus(_Choice):
     OK = "ok"
     MISMATCH = "mismatch"
     NOT_RUN = "not run"
+    #: an opaque row: recorded shapes, nothing to run or compare (not a difference)
+    OPAQUE = "opaque"
 
 
 class Category(_Choice):
@@ -152,6 +154,8 @@ class Category(_Choice):
     MERGE = "merge"
     RESHAPE = "reshape"
     ELEMENTWISE = "elementwise"
+    #: a recorded op cnncalc has no kind for (an opaque row)
+    OPAQUE = "opaque"
 
 
 class SourceFormat(_Choice):

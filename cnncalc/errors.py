@@ -1,8 +1,10 @@
 """The one exception family of cnncalc, in the library's own words.
 
-Every user mistake raises a subclass of :class:`CnncalcError`; the CLI maps the whole family to
-exit code 2 with a one-line message (and a ``Hint:`` line when the error carries a hint). Library
-code never calls ``sys.exit`` and never names a command-line flag: a message that tells the user
+Every user mistake raises a subclass of :class:`CnncalcError`; each class carries its exit code
+(:attr:`CnncalcError.exit_code`: 2 for bad input, 1 for :class:`Failed`, a difference found), so
+the CLI's one handler prints the one-line message (and a ``Hint:`` line when the error carries a
+hint) and exits with the class's code (Click's own pattern). Library code never calls
+``sys.exit`` and never names a command-line flag: a message that tells the user
 to change a setting names it as an :class:`Option` (``convention='keras'``), which the CLI shows
 as its flag (``--convention keras``).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class CnncalcError(Exception):
     ``parts`` are the reason's text and :class:`Option` references; ``layer`` names where it
     happened (``layer 2 (conv:8,5)``); ``hint`` is what to change, when it can be computed.
     """
+
+    #: the process exit code a front end ends with (2: bad input the user can fix)
+    exit_code: ClassVar[int] = 2
 
     def __init__(
         self, *parts: Part, layer: str | None = None, hint: tuple[Part, ...] | str | None = None
@@ -140,6 +146,12 @@ class SizeMismatch(MismatchError):
 
 class ResourceError(CnncalcError):
     """A run that would need more memory than allowed (refused before allocating)."""
+
+
+class Failed(CnncalcError):
+    """Not bad input: the run worked and found a difference (a verify mismatch), exit code 1."""
+
+    exit_code = 1
 
 
 def describe_layer(index: int, text: str) -> str:

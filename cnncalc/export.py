@@ -125,6 +125,9 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
     layer = row.layer
     assert layer is not None  # rows of a computed summary carry their layer
     where = describe_layer(row.index, row.spec or f"{row.class_name} {row.name!r}")
+    refused = layer.refusal()
+    if refused is not None:  # an opaque row: nothing known to write
+        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
     reason = refusal(layer, Framework.KERAS)
     face = layer.keras_face
     if reason is not None or not isinstance(face, KerasFace):

@@ -180,6 +180,9 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     assert layer is not None  # rows of a computed summary carry their layer
     name = kind_of(layer).class_name
     where = describe_layer(row.index, row.spec or f"{name} {row.name!r}")
+    refused = layer.refusal()
+    if refused is not None:  # an opaque row: nothing known to write
+        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
     reason = refusal(layer, Framework.PYTORCH)
     face = layer.torch_face
     if reason is not None or not isinstance(face, TorchFace) or face.code is None:

@@ -31,8 +31,8 @@ class VerifyRow:
 
     @property
     def ok(self) -> bool:
-        """True when shape, params and numerics all agree."""
-        return self.status is VerifyStatus.OK
+        """True when shape, params and numerics all agree (or the row is opaque: nothing to compare)."""
+        return self.status is VerifyStatus.OK or self.status is VerifyStatus.OPAQUE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -50,6 +50,7 @@ from .layers.merging import Concatenate
 from .layers.merging import Elementwise as ElementwiseMerge
 from .layers.network3 import ConvPool, FlatDense
 from .layers.normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
+from .layers.opaque import Opaque
 from .layers.pooling import AdaptivePool, GlobalPool, Pool
 from .layers.preprocessing import Normalization, Rescaling, array_shape
 from .layers.reshaping import (
@@ -938,6 +939,13 @@ def _concatenate(p: _Pass, layer: Any, many: list[Dims]) -> Dims:
     return tuple(total if i == axis else d for i, d in enumerate(first))
 
 
+def _opaque(p: _Pass, layer: Any, many: list[Dims]) -> Dims:
+    """An opaque row has no size rule: its shapes were recorded for one input only."""
+    raise SolveError(
+        f"this opaque row ({layer.op}) decides the size: cnncalc only has its shapes recorded for one input"
+    )
+
+
 Rule = Callable[["_Pass", Any, Any], "Dims"]
 
 #: The size rule of every layer kind, by class (the most derived match along the MRO wins).
@@ -975,6 +983,7 @@ RULES: dict[type, Rule] = {
     Concatenate: _concatenate,
     ConvPool: _convpool,
     FlatDense: _fully_connected,
+    Opaque: _opaque,
 }
 
 
@@ -1106,7 +1115,7 @@ def _run(p: _Pass, layers: Sequence[Any], order: Order, dims: dict[str, Dims], p
         rule = rule_for(ls.layer)
         try:
             if getattr(ls.layer, "takes_many", False):
-                if len(sources) < 2:
+                if len(sources) < 2 and rule is not _opaque:  # an opaque row may read one input
                     raise Unsolvable("a merge needs at least two inputs")
                 out = rule(p, ls.layer, [dims[s] for s in sources])
             else:

@@ -113,6 +113,12 @@ class LayerRow:
         return self.trainable_params + self.non_trainable_params
 
     @property
+    def opaque(self) -> bool:
+        """True for an opaque row: shapes and counts recorded, costs unknown (its MACs, bias adds
+        and ops are 0 here and ``null`` nowhere yet; JSON marks the row ``"opaque": true``)."""
+        return self.layer is not None and self.layer.opaque
+
+    @property
     def flops(self) -> int:
         """FLOPs = 2*MACs (a multiply and an add each) + bias adds + elementwise ops."""
         return 2 * self.macs + self.bias_adds + self.ops
@@ -150,6 +156,8 @@ class LayerRow:
         """The layer as ``--format json`` writes it (itself a valid layer spec)."""
         head = {"name": self.name, "type": self.type, "config": dict(self.config)}
         where = {} if self.line is None else {"line": self.line}
+        if self.opaque:
+            where["opaque"] = True
         return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 

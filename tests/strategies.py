@@ -205,6 +205,32 @@ def _instance_norm(draw: Any, type_: str) -> Example:
     return f"{type_}{':' + flags if flags else ''}", shape, settings
 
 
+@st.composite
+def _opaque(draw: Any) -> Example:
+    """An opaque row reading one input or two, with recorded counts (verify does not run it, so
+    a convolution after it checks that the next layers run on its recorded shape)."""
+    sizes, c = draw(_spatial(2))
+    a = (*sizes, c)
+    out = [draw(st.integers(1, 6)), draw(st.integers(1, 6)), draw(st.integers(1, 4))]
+    counts = {k: draw(st.integers(0, 50)) for k in ("trainable_count", "non_trainable_count", "buffer_count")}
+    if draw(st.booleans()):
+        inputs: list[dict[str, Any]] = [{"name": "a", "shape": list(a)}, {"name": "b", "shape": [c]}]
+        reads: Any = ["a", "b"]
+        recorded = [list(a), [c]]
+    else:
+        inputs, reads, recorded = [{"name": "a", "shape": list(a)}], "a", [list(a)]
+    layers: list[Any] = [
+        {"type": "opaque", "op": "torch.roll", "shape": out, "in_shapes": recorded, "inputs": reads, **counts}
+    ]
+    if draw(st.booleans()):  # a layer after it, then the opaque row again as the model's last row
+        layers = [
+            {**layers[0], "name": "o"},
+            {"type": "conv2d", "filters": 2, "kernel_size": 1, "name": "k", "inputs": "o"},
+            {"type": "opaque", "op": "custom.Block", "shape": [3], "inputs": ["k"]},
+        ]
+    return {"inputs": inputs, "layers": layers}, None, {}
+
+
 def _crop(rank: int) -> st.SearchStrategy[str]:
     return st.integers(0, 1).map(lambda c: f"cropping={c}")
 
@@ -267,5 +293,6 @@ STRATEGIES.update(
         "customscalelayer": _custom_scale(),
         "operation": _operation(),
         "model": _nested(),
+        "opaque": _opaque(),
     }
 )

@@ -9,7 +9,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from cnncalc.cli import cli
+from cnncalc.cli import all_commands
 
 from .helpers import run
 
@@ -28,7 +28,7 @@ def test_cli_reference_is_current() -> None:
 
 
 def test_every_command_has_an_example_and_a_page() -> None:
-    for name, command in cli.commands.items():
+    for name, command in all_commands().items():
         assert "Example" in run(name, "--help").stdout, name
         assert f"## cnncalc {name}" in (ROOT / "docs" / "cli.md").read_text()
         for sub in getattr(command, "commands", {}):

@@ -470,7 +470,7 @@ def test_avgpool3d_smaller_input_than_kernel_is_refused_as_torch_does() -> None:
 )
 def test_verify_shows_progress_for_long_runs_whatever_their_macs(layers, shape, long) -> None:
     import cnncalc
-    from cnncalc.cli import PROGRESS_SECONDS
+    from cnncalc.cli.verify import PROGRESS_SECONDS
     from cnncalc.numeric.verify import run_seconds
 
     assert (run_seconds(cnncalc.summarize(layers, input_shape=shape), batch=1) >= PROGRESS_SECONDS) is long

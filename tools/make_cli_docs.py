@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cnncalc.cli import cli
+from cnncalc.cli import all_commands, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "cli.md"
@@ -30,9 +30,10 @@ def cli_reference() -> str:
         "",
     ]
     parts += ["## cnncalc", "", "```", help_text(), "```", ""]
-    for name in sorted(cli.commands):
+    commands = all_commands()
+    for name in sorted(commands):
         parts += [f"## cnncalc {name}", "", "```", help_text(name), "```", ""]
-        group = cli.commands[name]
+        group = commands[name]
         for sub in sorted(getattr(group, "commands", {})):
             parts += [f"## cnncalc {name} {sub}", "", "```", help_text(name, sub), "```", ""]
     parts += [

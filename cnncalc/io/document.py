@@ -55,6 +55,8 @@ def parse_layer_object(
     line = items.pop("line", None)  # where model code had the layer (--format json of a .py): informational
     if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
         raise SpecError(f"line must be a line number, got {line!r}")
+    if not isinstance(items.pop("opaque", False), bool):  # what --format json marks opaque rows with
+        raise SpecError("opaque must be true or false")
     inputs = _input_names(items.pop("inputs", None))
     declared = None
     for key in INPUT_KEYS:

@@ -8,10 +8,12 @@ once, before anything could block on it. Every file cnncalc writes goes through
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable
 
 from ..errors import SpecError
 
@@ -162,3 +164,19 @@ def _write_special(path: str, payload: bytes) -> None:
             handle.write(payload)
     except OSError as err:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def expand_sources(specs: Iterable[str]) -> list[str]:
+    """Spec arguments with globs expanded (sorted); a glob matching nothing stays, to be reported."""
+    out: list[str] = []
+    for spec in specs:
+        if spec != "-" and glob.has_magic(spec):
+            out.extend(sorted(glob.glob(spec, recursive=True)) or [spec])
+        else:
+            out.append(spec)
+    return out
+
+
+def unmatched_glob(source: str) -> bool:
+    """True for a glob pattern that :func:`expand_sources` kept because nothing matched it."""
+    return source != "-" and glob.has_magic(source) and not os.path.exists(source)

@@ -147,6 +147,7 @@ KINDS: tuple[Kind, ...] = (
     _one("convpoollayer", "ConvPoolLayer", "network3.ConvPool"),
     _one("fullyconnectedlayer", "FullyConnectedLayer", "network3.FullyConnected"),
     _one("softmaxlayer", "SoftmaxLayer", "network3.SoftmaxLayer"),
+    _one("opaque", "Opaque", "opaque.Opaque"),
 )
 
 #: Short names (and PyTorch-flavoured ones) for the kinds above, by the kind they name.

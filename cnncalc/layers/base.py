@@ -129,6 +129,8 @@ class Layer:
 
     #: True for merges, which read several inputs (``compute_many``)
     takes_many: ClassVar[bool] = False
+    #: True for opaque rows (:mod:`cnncalc.layers.opaque`): shapes recorded, costs unknown
+    opaque: ClassVar[bool] = False
     #: what the layer does, as the diagram colours it (every kind sets it)
     category: ClassVar[Category]
     #: how Keras, PyTorch and ONNX spell the kind, or why one has no such thing
@@ -218,6 +220,11 @@ class Layer:
         Their sizes add up to the layer's params plus buffers (a test checks it for every kind).
         """
         return {}
+
+    def refusal(self) -> str | None:
+        """Why this layer cannot be run, solved or exported (an opaque row), or None (every kind
+        cnncalc computes)."""
+        return None
 
     def explain_rule(self, ctx: Context) -> str:
         """The rule that decided the output length, in one line ("" when there is none to name)."""

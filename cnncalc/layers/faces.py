@@ -229,6 +229,8 @@ class Counted(Enum):
     PRODUCT = "product"
     #: an operator on a tensor and a constant
     CONSTANT_ARITHMETIC = "constant_arithmetic"
+    #: a recorded op cnncalc has no kind for: its cost is unknown, counted as 0
+    OPAQUE = "opaque"
     #: no rule of its own: its multiply-adds if it has any (network3, a nested model), else none
     OTHER = "other"
 

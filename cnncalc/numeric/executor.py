@@ -39,6 +39,7 @@ from ..layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum,
 from ..layers.nested import NestedModel
 from ..layers.network3 import ConvPool, FullyConnected, SoftmaxLayer
 from ..layers.normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
+from ..layers.opaque import Opaque
 from ..layers.pooling import AdaptiveMaxPool, AdaptivePool, AvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
 from ..layers.preprocessing import Normalization, Rescaling
 from ..layers.reshaping import (
@@ -725,6 +726,20 @@ def _custom_scale_forward(layer: CustomScale, xs: list[np.ndarray], w: Weights, 
     return (shortcut + residual * layer.scale).astype(xs[0].dtype)
 
 
+class OpaqueRow(ValueError):
+    """The executor cannot run an opaque row: cnncalc does not know what it computes."""
+
+
+def refusal(layer: Layer) -> str | None:
+    """Why the executor cannot run a layer (one line), or None when it can: an opaque row."""
+    return layer.refusal()
+
+
+def _opaque_forward(layer: Opaque, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    raise OpaqueRow(f"opaque row: {layer.refusal()}")
+
+
+_FORWARD[Opaque] = _opaque_forward  # refuses in one line (verify asks `refusal` first)
 _FORWARD[CustomScale] = _custom_scale_forward  # type: ignore[assignment]  # reads a list of batches
 _FORWARD[Merge] = _merge_forward  # type: ignore[assignment]  # a merge reads a list of batches
 

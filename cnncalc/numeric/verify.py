@@ -190,6 +190,18 @@ def _verify(
                 )
             )
             continue
+        refused = X.refusal(layer)
+        if refused is not None:
+            # Nothing to compare (shapes and counts were recorded, not computed); the layers after
+            # it still run, on random values of its recorded shape.
+            rows.append(record(None, predicted_params, None, None, "-", VerifyStatus.OPAQUE, refused))
+            tensors[row.name] = rng.standard_normal((batch, *row.output_shape), dtype=np_dtype.type)
+            for source in set(row.inputs):
+                if last.get(source) == index:
+                    del tensors[source]
+            if progress is not None:
+                progress(index + 1)
+            continue
         x = X.gather(tensors, row)
         weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
         params, buffers = X.count_weights(layer, weights, ctx)

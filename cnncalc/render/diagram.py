@@ -37,6 +37,7 @@ COLOURS = {
     Category.MERGE: "#e15759",
     Category.RESHAPE: "#76b7b2",
     Category.ELEMENTWISE: "#bab0ac",
+    Category.OPAQUE: "#edc948",
 }
 #: A row wraps before it gets wider than this (pixels), unless one column alone is wider.
 MAX_WIDTH = 2000

@@ -1,0 +1,88 @@
+"""Where a model comes from: exactly one of layer texts, a file (or standard input) or a zoo name.
+
+The command line's LAYER arguments / ``-f`` / ``--model`` choice as library API, so a script or a
+notebook picks a source with the same rules (and the same messages) as ``cnncalc summary``.
+Messages name the settings as :class:`~cnncalc.errors.Option` s (the CLI shows its flags).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..enums import Convention, SourceFormat
+from ..errors import Option, SpecError
+from .spec import Spec
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """One model source and the settings that decide how it is read.
+
+    ``layers``: compact or call-syntax layer texts (``conv:16,3``); ``file``: a path, or ``-``
+    for standard input (JSON spec, Keras ``.keras``/``.h5``, ONNX, Python model code);
+    ``model``: a zoo name. ``input_shape`` overrides the file's input where a reader needs one;
+    ``convention`` decides how PyTorch-named layer texts read; ``source_format`` forces the
+    file's format; ``model_name`` picks one model of a Python file with several.
+    """
+
+    layers: tuple[str, ...] = ()
+    file: str | None = None
+    model: str | None = None
+    input_shape: tuple[int, ...] | None = None
+    convention: str | Convention | None = None
+    source_format: str | SourceFormat | None = None
+    model_name: str | None = None
+
+    def spec(self) -> Spec:
+        """The Spec from exactly one source; a missing, doubled or misplaced setting is a SpecError."""
+        from . import from_layers, loads
+        from .sources import read_spec
+
+        sources = (
+            (Option("layers"), self.layers),
+            (Option("file"), self.file),
+            (Option("model"), self.model),
+        )
+        given = [option for option, value in sources if value]
+        if len(given) > 1:
+            named: list[str | Option] = []
+            for i, option in enumerate(given):
+                named += [" and " if i else "", option]
+            raise SpecError(
+                "give one of ",
+                Option("layers"),
+                ", ",
+                Option("file"),
+                " SPEC or ",
+                Option("model"),
+                " NAME, not ",
+                *named,
+            )
+        if self.source_format and not self.file:
+            raise SpecError(Option("source_format"), " goes with ", Option("file"), " FILE")
+        if self.model_name and not self.file:
+            raise SpecError(Option("model_name"), " goes with ", Option("file"), " FILE.py")
+        if self.file:
+            fmt = self.source_format
+            if fmt is not None and not isinstance(fmt, SourceFormat):
+                fmt = SourceFormat.parse(fmt, "--from")
+            return read_spec(self.file, fmt, self.input_shape, self.model_name)
+        if self.model:
+            from .. import zoo
+
+            return loads(zoo.load(self.model), f"model {self.model}")
+        if self.layers:
+            # under the pytorch convention, Conv2d/Linear/BatchNorm2d take PyTorch's order and names
+            convention = self.convention
+            if convention is not None and not isinstance(convention, Convention):
+                convention = Convention.parse(convention, "--convention")
+            return from_layers(self.layers, convention)
+        raise SpecError(
+            "no layers: give ",
+            Option("layers"),
+            " (e.g. conv:16,3), ",
+            Option("file"),
+            " SPEC.json or ",
+            Option("model"),
+            " NAME",
+        )
