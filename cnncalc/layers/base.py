@@ -8,6 +8,7 @@ and diagram category. Its numpy forward pass lives in :mod:`cnncalc.numeric.exec
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,6 +20,7 @@ from . import kind_of  # the registry (the package): it imports no layer module,
 
 if TYPE_CHECKING:
     from ..io.spec import Spec
+    from ..summary import Summary
     from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 
 
@@ -204,6 +206,15 @@ class Layer:
     def inner_spec(self) -> Spec | None:
         """The model inside a layer that is a whole model (None for every other kind)."""
         return None
+
+    def inner_summary(self, shape: Shape, ctx: Context) -> Summary | None:
+        """The inner model's summary on ``shape`` for a layer that is a whole model, else None."""
+        return None
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        """Inputs that meet one output through a weight array of this shape (Keras layouts: the
+        last axis is the outputs, as a conv kernel (*F, C_in/groups, K) and a dense one (in, units))."""
+        return max(1, math.prod(kernel_shape[:-1]))
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context

@@ -234,6 +234,12 @@ class DepthwiseConv(WindowConv):
         k = c_in * self.depth_multiplier
         return conv_output(windows, fmt, k, math.prod(self.kernel_size) * k, self.use_bias, self.activation)
 
+    def fan_in(self, kernel_shape: Shape) -> int:
+        if len(kernel_shape) == self.rank + 2 and kernel_shape[-1] == self.depth_multiplier:
+            if kernel_shape[:-2] == self.kernel_size:
+                return max(1, math.prod(kernel_shape[:-2]))  # (*F, C, dm): each output reads one channel
+        return super().fan_in(kernel_shape)
+
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         c_in = channels_of(self, in_shape, ctx)
         return {**_depthwise_weights(self, c_in), **_bias(self, c_in * self.depth_multiplier)}
@@ -299,6 +305,12 @@ class SeparableConv(WindowConv):
         mid = c_in * self.depth_multiplier
         weights = math.prod(self.kernel_size) * mid + mid * self.filters
         return conv_output(windows, fmt, self.filters, weights, self.use_bias, self.activation)
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        if len(kernel_shape) == self.rank + 2 and kernel_shape[-1] == self.depth_multiplier:
+            if kernel_shape[:-2] == self.kernel_size:
+                return max(1, math.prod(kernel_shape[:-2]))  # (*F, C, dm): each output reads one channel
+        return super().fan_in(kernel_shape)
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         c_in = channels_of(self, in_shape, ctx)
@@ -454,6 +466,9 @@ class ConvTranspose(Layer):
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
         return UNTRACKED  # fractional strides: the recurrences do not apply
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        return max(1, math.prod(kernel_shape[:-2]) * kernel_shape[-1])  # (*F, K/groups, C_in)
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         c_in = channels_of(self, in_shape, ctx)

@@ -65,6 +65,9 @@ class NestedModel(Layer):
     def inner_spec(self) -> Spec:
         return self.spec.spec
 
+    def inner_summary(self, shape: Shape, ctx: Context) -> Summary:
+        return self.inner(shape, ctx)
+
     def inner(self, shape: Shape, ctx: Context) -> Summary:
         """The inner model's summary on ``shape``, under the outer model's settings."""
         from ..engine import summarize
