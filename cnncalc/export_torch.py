@@ -20,7 +20,7 @@ from typing import Any
 from .enums import Convention, DataFormat, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
-from .layers.base import Layer
+from .layers.base import Context, Layer
 from .layers.faces import TORCH_ACTIVATIONS, TorchCode, TorchFace, refusal, torch_momentum
 from .summary import LayerRow, Summary
 
@@ -107,6 +107,19 @@ def export_pytorch(summary: Summary) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:
+    """The PyTorch code of one layer on an input shape: ``nn.X(...)`` modules (helpers first, an
+    ``nn.ZeroPad2d`` for Keras's uneven 'same'), or the forward expression on ``x`` for a kind
+    without a module, as ``cnncalc export --to pytorch`` writes them. ``SpecError`` (one line: the
+    kind and the reason) when PyTorch has no face for it. For callers that write one layer
+    (``solve layer``, fix-it hints)."""
+    from .export import _one_row
+
+    row, summary = _one_row(layer, input_shape, ctx, name)
+    moved = summary.data_format is DataFormat.CHANNELS_LAST
+    return [module or expression for _, module, expression in _layer(row, ["x"], moved, summary.convention)]
 
 
 #: Suffixes of the rows a layer's code adds before its own row (zero padding PyTorch applies as a
