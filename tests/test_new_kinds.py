@@ -109,3 +109,11 @@ def test_counters_as_the_tools_measured(spec: str, shape: tuple[int, ...], expec
     summary = cnncalc.summarize([spec], input_shape=shape, convention="pytorch")
     comparison = compare(summary)
     assert {c.value: comparison.total(c) for c in Counter if c.value in expected} == expected
+
+
+def test_a_keras_file_with_group_normalization_reads_as_keras_counts() -> None:
+    fixture = json.loads((Path(__file__).parent / "fixtures" / "new_kinds.json").read_text())["keras_model"]
+    s = cnncalc.summarize((Path(__file__).parent / "fixtures" / "keras" / fixture["file"]).read_text())
+    assert list(s.output_shape) == fixture["output_shape"]
+    assert [r.params for r in s.layers] == fixture["params"]
+    assert s.total_params == fixture["total_params"]

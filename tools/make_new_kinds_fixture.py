@@ -19,6 +19,8 @@ import keras  # noqa: E402
 import torch  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "new_kinds.json"
+#: a Keras model document with GroupNormalization layers, as ``model.to_json()`` writes it
+KERAS_DOC = OUT.parent / "keras" / "group_normalization.json"
 
 TORCH = [
     ("pixelshuffle:2", "PixelShuffle", (2,), {}, (16, 7, 5)),
@@ -82,9 +84,28 @@ def main() -> None:
                 "buffers": 0,
             }
         )
-    OUT.write_text(
-        json.dumps({"torch": torch.__version__, "keras": keras.__version__, "cases": cases}, indent=1) + "\n"
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 6)),
+            keras.layers.GroupNormalization(3),
+            keras.layers.GroupNormalization(-1, center=False),
+        ],
+        name="group_norms",
     )
+    KERAS_DOC.write_text(model.to_json(indent=1) + "\n")
+    keras_model = {
+        "file": KERAS_DOC.name,
+        "output_shape": list(model.output_shape[1:]),
+        "params": [layer.count_params() for layer in model.layers],
+        "total_params": model.count_params(),
+    }
+    document = {
+        "torch": torch.__version__,
+        "keras": keras.__version__,
+        "cases": cases,
+        "keras_model": keras_model,
+    }
+    OUT.write_text(json.dumps(document, indent=1) + "\n")
 
 
 if __name__ == "__main__":
