@@ -15,7 +15,7 @@ import functools
 import json
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,14 +205,15 @@ def _budget(key: str, limit: Any) -> float:
     return limit
 
 
-def expectations(spec: Spec, summary: Summary) -> list[Expectation]:
+def expectations(spec: Spec, summary: Summary, paired: bool = True) -> list[Expectation]:
     """Every expectation the spec holds, snapshots (result fields) then ``expect`` then budgets;
-    expected values are type-checked (a string where a count belongs is a SpecError)."""
+    expected values are type-checked (a string where a count belongs is a SpecError).
+    ``paired=False``: the spec's layers are not the summary's, so their snapshots are skipped."""
     checks: list[Expectation] = []
     for key, expected in spec.results.items():
         value = _typed(key, key, expected)
         checks.append(Expectation("model", key, value, _model_actual(summary, key), True))
-    for ls, row in zip(spec.layers, summary.layers, strict=True):
+    for ls, row in zip(spec.layers, summary.layers, strict=True) if paired else ():
         for key, expected in ls.results.items():
             where = _where(row)
             value = _typed(f"{where}: {key}", key, expected)
@@ -253,10 +254,10 @@ def _where(row: LayerRow) -> str:
     return f"layer {row.index + 1} {row.name}"
 
 
-def compare(spec: Spec, summary: Summary) -> tuple[tuple[Difference, ...], int]:
+def compare(spec: Spec, summary: Summary, paired: bool = True) -> tuple[tuple[Difference, ...], int]:
     """(differences, number of expectations checked). Budgets fail when actual > limit."""
     differences = []
-    checks = expectations(spec, summary)
+    checks = expectations(spec, summary, paired)
     for c in checks:
         failed = c.actual > c.expected if c.field in BUDGETS else _plain(c.expected) != c.actual
         if failed:
@@ -287,7 +288,8 @@ def check_spec(
         return CheckResult(source, error=message if message.startswith(source) else f"{source}: {message}")
     if count == 0 and not allow_empty:
         why = (
-            "a saved model holds no expectations (it computes; write them into a JSON spec)"
+            "a saved model or model code holds no expectations (it computes): give a snapshot with "
+            "--expect FILE, written by `cnncalc summary -f MODEL --format json > FILE`"
             if saved
             else 'no result fields and no "expect" object'
         )
@@ -441,3 +443,56 @@ def run_checks(
                 updates += [(source, change) for change in changes]
         results.append(result)
     return CheckRun(tuple(results), tuple(updates))
+
+
+def check_model(
+    read: Callable[[], Spec],
+    source: str,
+    expect_path: str,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    update: bool = False,
+    write: Callable[[str, str], object] | None = None,
+) -> CheckRun:
+    """A model read from anything ``-f`` reads (code, a saved model, a spec), checked against the
+    expectations in ``expect_path`` (a snapshot written by ``summary --format json``, and/or an
+    ``expect`` object): the gate that fails when the model *code* changes, not only its snapshot.
+
+    ``settings`` are ``summarize``'s (``input_shape``, ``convention``, ``data_format``). With
+    ``update`` the snapshot is rewritten with the model's current figures (its ``expect``
+    budgets kept) by ``write(path, text)`` and the changes are returned.
+    """
+    label = f"{source} against {expect_path}"
+    try:
+        text = read_text(expect_path)
+        expected = loads(text, expect_path)
+        summary = summarize(read(), **dict(settings or {}))
+        differences, count = _compare_model(expected, summary)
+    except CnncalcError as err:
+        return CheckRun((CheckResult(label, error=f"{label}: {err}"),))
+    if count == 0:
+        return CheckRun(
+            (CheckResult(label, error=f"{label}: nothing to check in {expect_path}", empty=True),)
+        )
+    if update and differences:
+        doc = summary.to_dict()
+        kept = decode_json(text, expect_path)
+        if isinstance(kept, dict) and isinstance(kept.get("expect"), dict):
+            doc["expect"] = {k: v for k, v in kept["expect"].items() if k in BUDGETS}
+        from .io.files import write_atomic
+
+        (write or write_atomic)(expect_path, json_lines(doc))
+        changes = tuple((expect_path, d) for d in differences if d.field not in BUDGETS)
+        still = tuple(d for d in differences if d.field in BUDGETS)
+        return CheckRun((CheckResult(label, still, checked=count),), changes)
+    return CheckRun((CheckResult(label, differences, checked=count),))
+
+
+def _compare_model(expected: Spec, summary: Summary) -> tuple[tuple[Difference, ...], int]:
+    """``compare`` for a snapshot taken of another reading of the model: when the layer count
+    changed, that is the difference, and the snapshot's per-layer figures cannot be paired."""
+    if len(expected.layers) == len(summary.layers):
+        return compare(expected, summary)
+    differences, count = compare(expected, summary, paired=False)
+    layers = Difference("model", "layers", len(expected.layers), len(summary.layers))
+    return (layers, *differences), count + 1

@@ -45,6 +45,17 @@ class Convention(_Choice):
     KERAS = "keras"
     PYTORCH = "pytorch"
 
+    @classmethod
+    def parse(cls, value: object, what: str) -> Convention:
+        """Also the frameworks' other names: ``torch`` is PyTorch's, ``tf.keras``/``tensorflow`` Keras's."""
+        if isinstance(value, str) and value.strip().lower() in CONVENTION_SYNONYMS:
+            return cls(CONVENTION_SYNONYMS[value.strip().lower()])
+        return super().parse(value, what)
+
+
+#: Other names users give the conventions.
+CONVENTION_SYNONYMS = {"torch": "pytorch", "tf.keras": "keras", "tensorflow": "keras"}
+
 
 class DataFormat(_Choice):
     """Where the channel axis is: ``channels_last`` (H x W x C) or ``channels_first`` (C x H x W)."""

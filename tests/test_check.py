@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -274,3 +275,35 @@ def test_one_changed_filters_value_lists_primary_fields_and_summarises_the_rest(
     doc = json.loads(run("check", str(path), "--format", "json").stdout)
     derived = [d for d in doc["specs"][0]["differences"] if d["derived"]]
     assert derived and {d["field"] for d in derived} >= {"macs", "flops", "training_bytes"}
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_runs_both_hooks(specs, tmp_path) -> None:
+    # docs/ci.md's advice, run for real: pre-commit installs this clone in its own environment
+    # and runs the hooks on a project's files (skipped where pre-commit is not installed).
+    import shutil
+
+    pre_commit = shutil.which("pre-commit")
+    if pre_commit is None or not (ROOT / ".git").exists():
+        pytest.skip("pre-commit (pip install pre-commit) and a git clone of cnncalc are needed")
+    project = tmp_path / "project"
+    project.mkdir()
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / "model.cnncalc.json").write_text(specs["good"].read_text())
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+
+    def hook(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [pre_commit, "try-repo", str(ROOT), *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+
+    ok = hook("cnncalc-check", "--files", "model.cnncalc.json")
+    assert ok.returncode == 0 and "Passed" in ok.stdout, ok.stdout + ok.stderr
+    (project / "model.cnncalc.json").write_text(specs["changed"].read_text())
+    bad = hook("cnncalc-check", "--files", "model.cnncalc.json")
+    assert bad.returncode == 1 and "Failed" in bad.stdout and "FAIL" in bad.stdout

@@ -80,6 +80,10 @@ def cli() -> None:
     \b
     Example:
       cnncalc summary --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
+
+    \b
+    `cnncalc help COMMAND` (or COMMAND --help) for a command's options and examples.
+    Shell completion (bash): eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"; zsh and fish in docs/cli.md.
     """
 
 
@@ -90,6 +94,7 @@ COMMANDS = {
     "diagram": "diagram",
     "explain": "explain",
     "export": "export",
+    "help": "help",
     "kinds": "kinds",
     "models": "models",
     "solve": "solve",

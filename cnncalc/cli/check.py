@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
+from ..enums import DATA_FORMAT_SYNONYMS, DataFormat, SourceFormat
 from .failures import error
 from .options import (
     emit,
     refuse_width,
     width_option,
 )
+from .types import ConventionChoice, ShapeType, choice
 
 
-@click.command()
+@click.command(short_help="Check spec files against their expectations (CI gate).")
 @click.argument("specs", nargs=-1, required=True, metavar="SPEC...")
 @click.option(
     "--format",
@@ -36,8 +39,51 @@ from .options import (
     is_flag=True,
     help="Let a spec with no expectations pass [default: it is an error, exit 2].",
 )
+@click.option(
+    "--expect",
+    "expect_path",
+    metavar="FILE",
+    default=None,
+    help="Check one model (SPEC: model code, a saved .keras/.h5/.onnx model or a spec, read as -f "
+    "reads it) against the snapshot/expectations in FILE: the gate that fails when the model's "
+    "code changes. --update rewrites FILE.",
+)
+@click.option(
+    "-i", "--input", "input_shape", type=ShapeType(), metavar="SHAPE", help="With --expect: the input shape."
+)
+@click.option(
+    "--convention", type=ConventionChoice(), default=None, help="With --expect: whose shape rules apply."
+)
+@click.option(
+    "--data-format",
+    type=click.Choice([*DataFormat.values(), *DATA_FORMAT_SYNONYMS], case_sensitive=False),
+    default=None,
+    help="With --expect: channels_last or channels_first.",
+)
+@click.option(
+    "--model-name", metavar="NAME", default=None, help="With --expect: which model of a Python file."
+)
+@click.option(
+    "--from",
+    "source_format",
+    type=choice(SourceFormat),
+    default=None,
+    help="With --expect: the model file's format.",
+)
 @width_option
-def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, width: int | None) -> None:
+def check(
+    specs: tuple[str, ...],
+    fmt: str,
+    update: bool,
+    allow_empty: bool,
+    expect_path: str | None,
+    input_shape: tuple[int, ...] | None,
+    convention: str | None,
+    data_format: str | None,
+    model_name: str | None,
+    source_format: str | None,
+    width: int | None,
+) -> None:
     """Check spec files against their expectations (a CI gate).
 
     SPEC is a JSON spec file, a glob such as 'models/*.json', or '-' for standard input.
@@ -46,18 +92,55 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, wid
     max_activation_bytes). Exit 0 when all pass, 1 when any differs, 2 when a spec cannot be
     read or computed, or has nothing to check (the others are still checked).
 
+    With --expect FILE, SPEC is one model (code such as net.py, a saved model, a spec) that is
+    read afresh and checked against FILE, so the build fails when the code changes.
+
     \b
     Examples:
       cnncalc summary --input 32x32x3 conv:8,3 maxpool:2 --format json > model.json
       cnncalc check model.json
       cnncalc check 'models/*.json' --format junit > cnncalc.xml
+      cnncalc summary -f net.py --input 3x32x32 --format json > net.cnncalc.json
+      cnncalc check net.py --input 3x32x32 --expect net.cnncalc.json
     """
     refuse_width(width, fmt)
+    settings = {
+        "--input": input_shape,
+        "--convention": convention,
+        "--data-format": data_format,
+        "--model-name": model_name,
+        "--from": source_format,
+    }
+    given = [flag for flag, value in settings.items() if value is not None]
+    if expect_path is None and given:
+        raise click.UsageError(f"{given[0]} goes with --expect FILE (a spec file carries its own)")
+    if expect_path is not None and len(specs) != 1:
+        raise click.UsageError(f"--expect checks one model, got {len(specs)} SPEC arguments")
     from ..check import run_checks
     from ..io.files import write_atomic
     from ..render.documents import check_json, check_junit, check_report, update_lines
 
-    run = run_checks(specs, update=update, allow_empty=allow_empty, write=write_atomic)
+    if expect_path is None:
+        run = run_checks(specs, update=update, allow_empty=allow_empty, write=write_atomic)
+    else:
+        from ..check import check_model
+        from ..io.model_source import ModelSource
+
+        model = ModelSource(
+            file=specs[0],
+            input_shape=input_shape,
+            convention=convention,
+            source_format=source_format,
+            model_name=model_name,
+        )
+        run = check_model(
+            model.spec,
+            specs[0],
+            expect_path,
+            settings={"input_shape": input_shape, "convention": convention, "data_format": data_format},
+            update=update,
+            write=write_atomic,
+        )
     if run.not_updated:
         error(run.not_updated)
     by_source: dict[str, list[Any]] = {}
@@ -74,9 +157,16 @@ def check(specs: tuple[str, ...], fmt: str, update: bool, allow_empty: bool, wid
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
         emit(check_report(results), width, soft_wrap=True)
+    # Diagnostics also on stderr, one line per unreadable spec, for CI logs and redirected
+    # reports; not when the table already said it on the same terminal.
+    same_screen = fmt == "table" and _terminal(sys.stdout) and _terminal(sys.stderr)
     for result in results:
-        if result.error:  # diagnostics also on stderr, one line per unreadable spec
+        if result.error and not same_screen:
             error(result.error)
     if any(result.empty and result.error for result in results):
         click.echo("Hint: --allow-empty lets a spec with nothing to check pass", err=True)
     click.get_current_context().exit(run.exit_code)
+
+
+def _terminal(stream: Any) -> bool:
+    return stream is not None and stream.isatty()

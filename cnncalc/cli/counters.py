@@ -8,6 +8,7 @@ from ..enums import OutputFormat
 from .options import (
     ModelArgs,
     emit,
+    format_for_output,
     format_option,
     model_options,
     output_option,
@@ -17,7 +18,7 @@ from .options import (
 )
 
 
-@click.command()
+@click.command(short_help="MACs/FLOPs as each counting tool counts them.")
 @model_options
 @format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN)
 @output_option
@@ -35,6 +36,7 @@ def counters(model_args: ModelArgs, fmt: str, output: str | None, width: int | N
       cnncalc counters --convention pytorch --input 3x32x32 conv2d:3,8,3 BatchNorm2d:8 relu
       cnncalc counters -f model.onnx --format json
     """
+    fmt = format_for_output(fmt, output, (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN))
     refuse_width(width, fmt)
     from ..counters import compare
     from ..render.counters import counters_json, counters_markdown, counters_table

@@ -1,7 +1,8 @@
-"""``cnncalc diagram``: the network drawn as SVG (or PNG)."""
+"""``cnncalc diagram``: the network drawn as SVG (or PNG, PDF)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -15,17 +16,18 @@ from .options import (
 )
 
 
-@click.command()
+@click.command(short_help="Draw the network as SVG, PNG or PDF.")
 @model_options
 @output_option
 def diagram(model_args: ModelArgs, output: str | None) -> None:
-    """Draw the network as an SVG (or PNG): one box per activation volume, scaled by its shape.
+    """Draw the network as an SVG (or PNG, PDF): one box per activation volume, scaled by its shape.
 
     Height, width and channels set each box's height, depth and thickness (log-scaled);
     vectors are bars; kernels are drawn on the volume they slide over; boxes carry the layer
     names; branches stand one above the other; every edge is drawn around the boxes, shortcuts
     over the row; long networks wrap onto several rows (at most about 2,000 px wide).
-    -o FILE.png converts through rsvg-convert, cairosvg or ImageMagick when one is installed.
+    The -o file's ending chooses the format: .svg, .png or .pdf (PNG and PDF convert through
+    rsvg-convert, cairosvg or ImageMagick when one is installed); another ending is refused.
     Without -o the SVG goes to standard output, which must then be a file or a pipe.
 
     \b
@@ -35,7 +37,7 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
       cnncalc diagram --model resnet18 -o resnet18.png
       cnncalc diagram -f model.json > model.svg
     """
-    png = output is not None and output.lower().endswith(".png")
+    fmt = _format_of(output)
     if output in (None, "-") and sys.stdout.isatty():
         raise click.UsageError(
             "the diagram is an SVG document, not terminal text: give -o FILE.svg (or -o FILE.png), "
@@ -45,9 +47,29 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
     from ..render.diagram import to_svg
 
     svg = to_svg(model_args.summarize())
-    if png:
-        from ..render.raster import svg_to_png
-
-        write_bytes_output(svg_to_png(svg), str(output))
-    else:
+    if fmt == "svg":
         write_output(svg, output)
+    else:
+        from ..render.raster import svg_to
+
+        write_bytes_output(svg_to(svg, fmt), str(output))
+
+
+#: The formats diagram writes, by the output file's ending.
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+
+
+def _format_of(output: str | None) -> str:
+    """The format the -o file's ending asks for: .svg (or no ending, or a stream) SVG, .png, .pdf."""
+    if output is None or output == "-" or output.startswith("/dev/"):
+        return "svg"
+    ending = os.path.splitext(output)[1].lower()
+    if not ending:
+        return "svg"
+    if ending not in FORMATS:
+        raise click.UsageError(
+            f"-o {output}: a diagram is written as .svg, .png or .pdf (chosen by the file's ending), "
+            f"not {ending}",
+            click.get_current_context(silent=True),
+        )
+    return FORMATS[ending]

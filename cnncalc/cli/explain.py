@@ -17,7 +17,7 @@ from .options import (
 )
 
 
-@click.command()
+@click.command(short_help="Each layer's formulas, numbers substituted.")
 @model_options
 @format_option(OutputFormat.TABLE, OutputFormat.MARKDOWN)
 @width_option

@@ -14,7 +14,7 @@ from .options import (
 from .types import choice
 
 
-@click.command()
+@click.command(short_help="Write runnable Keras or PyTorch code.")
 @model_options
 @click.option(
     "--to",

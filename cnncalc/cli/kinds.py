@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 
-@click.command()
+@click.command(short_help="The layer kinds and their arguments.")
 @click.argument("names", nargs=-1, metavar="[KIND]...")
 def kinds(names: tuple[str, ...]) -> None:
     """List the layer kinds and aliases a spec may use; with KIND, its arguments.
@@ -27,11 +27,12 @@ def kinds(names: tuple[str, ...]) -> None:
         return sorted(a for a, t in ALIASES.items() if t == kind.type and a != kind.type)
 
     if not names:
+        pad = max(len("activation names"), *(len(kind.type) for kind in KINDS)) + 1
         for kind in KINDS:
             aliases = aliases_of(kind)
             extra = f"  (aliases: {', '.join(aliases)})" if aliases else ""
-            click.echo(f"{kind.type:20} {kind.class_name}{extra}")
-        click.echo(f"{'activation names':20} {', '.join(sorted(ACTIVATION_KINDS))}  (= activation:NAME)")
+            click.echo(f"{kind.type:{pad}} {kind.class_name}{extra}")
+        click.echo(f"{'activation names':{pad}} {', '.join(sorted(ACTIVATION_KINDS))}  (= activation:NAME)")
         click.echo("`cnncalc kinds KIND` lists a kind's arguments.")
         return
     for i, name in enumerate(names):

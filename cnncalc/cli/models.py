@@ -13,7 +13,7 @@ from .options import (
 )
 
 
-@click.command()
+@click.command(short_help="The built-in model zoo.")
 @format_option(OutputFormat.TABLE, OutputFormat.JSON)
 @width_option
 def models(fmt: str, width: int | None) -> None:

@@ -15,14 +15,13 @@ from ..enums import (
     DTYPE_BYTES,
     KERAS_COLUMNS,
     Column,
-    Convention,
     Count,
     Counter,
     DataFormat,
     OutputFormat,
     SourceFormat,
 )
-from .types import ColumnsType, ShapeType, choice, complete_model
+from .types import ColumnsType, ConventionChoice, ShapeType, choice, complete_model
 
 if TYPE_CHECKING:
     from ..io.spec import Spec
@@ -126,8 +125,8 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--file",
             "spec_file",
             metavar="SPEC",
-            help="Read a model from a file (JSON spec, Keras .keras or .h5, or Python model code, read "
-            "without running it), or from standard input with '-'.",
+            help="Read a model from a file: JSON spec, Keras .keras or .h5, ONNX .onnx, or Python model "
+            "code (read without running it); '-' reads standard input.",
         ),
         click.option(
             "--from",
@@ -165,7 +164,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--convention",
-            type=choice(Convention),
+            type=ConventionChoice(),
             default=None,
             help="Whose shape rules apply where Keras and PyTorch differ [default: the spec's, else keras].",
         ),
@@ -359,3 +358,42 @@ def make_view(
         bias_macs=bias_macs,
         counter=None if counter is None else Counter.parse(counter, "--counter"),
     )
+
+
+#: Output file endings that name a text format (``-o report.html`` means ``--format html``).
+ENDINGS = {
+    ".json": OutputFormat.JSON,
+    ".md": OutputFormat.MARKDOWN,
+    ".markdown": OutputFormat.MARKDOWN,
+    ".csv": OutputFormat.CSV,
+    ".html": OutputFormat.HTML,
+    ".htm": OutputFormat.HTML,
+}
+
+
+def format_for_output(fmt: str, output: str | None, allowed: tuple[OutputFormat, ...]) -> str:
+    """The format to write: the ``-o`` file's ending chooses it when ``--format`` was not given
+    (``-o r.html`` writes the HTML report); a ``--format`` that contradicts a known ending is a
+    usage error rather than HTML text in a ``.json`` file."""
+    if output is None or output == "-":
+        return fmt
+    import os
+
+    wanted = ENDINGS.get(os.path.splitext(output)[1].lower())
+    if wanted is None:
+        return fmt
+    ctx = click.get_current_context(silent=True)
+    given = ctx is not None and ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE
+    if not given:
+        if wanted not in allowed:
+            raise click.UsageError(
+                f"-o {output}: this command does not write {wanted.value}; give --format "
+                f"({', '.join(f.value for f in allowed)})",
+                ctx,
+            )
+        return wanted.value
+    if wanted.value != fmt:
+        raise click.UsageError(
+            f"--format {fmt} contradicts -o {output} (a {wanted.value} file's ending)", ctx
+        )
+    return fmt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..enums import Convention, OutputFormat
+from ..enums import OutputFormat
 from .options import (
     ModelArgs,
     emit,
@@ -13,10 +13,10 @@ from .options import (
     refuse_width,
     width_option,
 )
-from .types import SizesType, choice
+from .types import ConventionChoice, SizesType
 
 
-@click.group()
+@click.group(short_help="Input sizes a network accepts; the layer for N to M.")
 def solve() -> None:
     """Inverse questions: the input sizes a network accepts, the layer that maps N to M.
 
@@ -104,7 +104,7 @@ def solve_sizes(model_args: ModelArgs, free_dense: bool, fmt: str, width: int | 
 @click.option("--dilation", type=SizesType(), default=None, metavar="SIZES", help="Fix the dilation.")
 @click.option(
     "--convention",
-    type=choice(Convention),
+    type=ConventionChoice(),
     default="keras",
     show_default=True,
     help="Keras: padding valid/same; PyTorch: integer padding, output_padding, ceil_mode.",

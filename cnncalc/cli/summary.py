@@ -9,6 +9,7 @@ from .options import (
     ModelArgs,
     dtype_option,
     emit,
+    format_for_output,
     format_option,
     make_view,
     model_options,
@@ -19,14 +20,15 @@ from .options import (
     write_output,
 )
 
+#: What summary writes (the first is the default).
+FORMATS = (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV, OutputFormat.HTML)
 
-@click.command()
+
+@click.command(short_help="Layer table: output shapes and parameters.")
 @model_options
 @dtype_option
 @view_options
-@format_option(
-    OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN, OutputFormat.CSV, OutputFormat.HTML
-)
+@format_option(*FORMATS)
 @output_option
 @width_option
 def summary(
@@ -52,11 +54,12 @@ def summary(
       cnncalc summary --input 224x224x3 conv:64,3,padding=same maxpool:2 --all
       cnncalc summary -f model.json --format json
       cnncalc summary --model resnet50 --input 160x160x3
-      cnncalc summary --model vgg16 --format html -o report.html
+      cnncalc summary --model vgg16 -o report.html
       cnncalc summary --model torchvision/resnet18 --counter fvcore
     """
     from ..render import table
 
+    fmt = format_for_output(fmt, output, FORMATS)
     refuse_width(width, fmt)
     view = make_view(columns, all_columns, count, bias_macs, fmt, counter)
     result = model_args.summarize(dtype)

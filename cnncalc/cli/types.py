@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..enums import Column
+from ..enums import CONVENTION_SYNONYMS, Column, Convention
 from ..errors import SpecError
 
 
@@ -99,3 +99,15 @@ class SizesType(click.ParamType):
 
         flag = f"--{param.name}" if param is not None and param.name else "sizes"
         return value if isinstance(value, tuple) else shape(value, flag)
+
+
+class ConventionChoice(click.Choice):
+    """``--convention``: keras or pytorch, also by the frameworks' other names (``torch``),
+    passed on as the canonical value."""
+
+    def __init__(self) -> None:
+        super().__init__([*Convention.values(), *CONVENTION_SYNONYMS], case_sensitive=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        chosen = super().convert(value, param, ctx)
+        return Convention.parse(chosen, "--convention").value

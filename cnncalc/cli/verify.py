@@ -20,7 +20,7 @@ from .types import SizeType
 PROGRESS_SECONDS = 1.0
 
 
-@click.command()
+@click.command(short_help="Check the formulas on real tensors (NumPy).")
 @model_options
 @click.option(
     "--seed",

@@ -7,7 +7,8 @@ Messages name the settings as :class:`~cnncalc.errors.Option` s (the CLI shows i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 from ..enums import Convention, SourceFormat
 from ..errors import Option, SpecError
@@ -34,7 +35,13 @@ class ModelSource:
     model_name: str | None = None
 
     def spec(self) -> Spec:
-        """The Spec from exactly one source; a missing, doubled or misplaced setting is a SpecError."""
+        """The Spec from exactly one source; a missing, doubled or misplaced setting is a SpecError.
+
+        A lone layer text that names an existing model file (``net.py``, ``model.keras``, ...) is
+        read as that file: ``cnncalc summary net.py`` means what ``-f net.py`` means.
+        """
+        if len(self.layers) == 1 and not self.file and _model_file(self.layers[0], exists=True):
+            return replace(self, layers=(), file=self.layers[0]).spec()
         from . import from_layers, loads
         from .sources import read_spec
 
@@ -76,7 +83,16 @@ class ModelSource:
             convention = self.convention
             if convention is not None and not isinstance(convention, Convention):
                 convention = Convention.parse(convention, "--convention")
-            return from_layers(self.layers, convention)
+            try:
+                return from_layers(self.layers, convention)
+            except SpecError as err:
+                path = next((text for text in self.layers if _model_file(text, exists=False)), None)
+                if path is None or err.hint is not None:
+                    raise
+                where = "" if os.path.isfile(path) else f" (there is no file {path} here)"
+                raise err.with_hint(
+                    ("a model file is read with ", Option("file"), f" {path}{where}")
+                ) from None
         raise SpecError(
             "no layers: give ",
             Option("layers"),
@@ -86,3 +102,14 @@ class ModelSource:
             Option("model"),
             " NAME",
         )
+
+
+#: Endings of the files ``-f`` reads (a layer text never ends so).
+MODEL_FILE_ENDINGS = (".json", ".keras", ".h5", ".hdf5", ".onnx", ".py")
+
+
+def _model_file(text: str, *, exists: bool) -> bool:
+    """True when ``text`` names a model file by its ending (and, with ``exists``, is one)."""
+    if not text.lower().endswith(MODEL_FILE_ENDINGS):
+        return False
+    return os.path.isfile(text) if exists else True

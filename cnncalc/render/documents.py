@@ -135,7 +135,11 @@ def check_report(results: list[CheckResult]) -> Any:
             if result.summarised:
                 parts.append(Text(" " + derived_line(result.summarised), style="dim"))
     counts = _counts(results)
-    total = f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, {counts[CheckStatus.ERROR]} errors"
+    errors = counts[CheckStatus.ERROR]
+    total = (
+        f"{counts[CheckStatus.PASS]} passed, {counts[CheckStatus.FAIL]} failed, "
+        f"{errors} {'error' if errors == 1 else 'errors'}"
+    )
     parts.append(Text(total, style="bold"))
     return Group(*parts)
 

@@ -1,0 +1,172 @@
+"""Issue 26, the first hour: each friction a new user met, with the behaviour they expect."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args))
+
+
+def on_terminal(*args: str, cwd: Path) -> str:
+    """Run cnncalc with stdout and stderr on one pseudo-terminal; what the user sees."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnncalc", *args],
+        stdout=slave,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode()
+
+
+def test_check_counts_one_error_in_the_singular(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"input_shape": [4, 4, 1], "layers": ["conv:8,5"], "total_params": 1}')
+    result = invoke("check", str(bad))
+    assert result.exit_code == 2
+    assert "0 passed, 0 failed, 1 error" in result.stdout and "1 errors" not in result.stdout
+
+
+def test_check_on_a_terminal_says_an_error_once(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"input_shape": [4, 4, 1], "layers": ["conv:8,5"], "total_params": 1}')
+    screen = on_terminal("check", "--width", "200", str(bad), cwd=tmp_path)
+    assert screen.count("kernel 5 is larger than the input 4") == 1, screen
+
+
+def test_a_model_file_given_as_the_layer_argument_is_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    Path("m.json").write_text('{"input_shape": [200, 200, 1], "layers": ["conv:16,2,2,valid"]}')
+    result = invoke("summary", "m.json")
+    assert result.exit_code == 0 and "80" in result.stdout  # 16 * 2*2*1 + 16
+    missing = invoke("summary", "net.py")
+    assert missing.exit_code == 2
+    assert "Hint: a model file is read with -f net.py (there is no file net.py here)" in missing.stderr
+    mixed = invoke("summary", "--input", "8x8x1", "m.json", "conv:3,3")
+    assert mixed.exit_code == 2 and "Hint: a model file is read with -f m.json" in mixed.stderr
+
+
+def test_the_output_file_ending_chooses_the_format(tmp_path: Path) -> None:
+    report = tmp_path / "r.html"
+    assert invoke("summary", "--model", "lenet5", "-o", str(report)).exit_code == 0
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    data = tmp_path / "r.json"
+    assert invoke("summary", "--model", "lenet5", "-o", str(data)).exit_code == 0
+    assert data.read_text().lstrip().startswith("{") and '"total_params": 61706' in data.read_text()
+    clash = invoke("summary", "--model", "lenet5", "--format", "markdown", "-o", str(tmp_path / "x.json"))
+    assert clash.exit_code == 2 and "--format markdown contradicts -o" in clash.stderr
+    assert not (tmp_path / "x.json").exists()
+    notes = tmp_path / "c.md"
+    assert invoke("counters", "--model", "lenet5", "-o", str(notes)).exit_code == 0
+    assert notes.read_text().startswith("| layer |")
+
+
+def test_diagram_refuses_an_ending_it_cannot_write(tmp_path: Path) -> None:
+    jpg = tmp_path / "d.jpg"
+    result = invoke("diagram", "--model", "lenet5", "-o", str(jpg))
+    assert result.exit_code == 2 and "written as .svg, .png or .pdf" in result.stderr
+    assert not jpg.exists()
+
+
+def test_diagram_pdf_is_a_pdf_or_a_clear_refusal(tmp_path: Path) -> None:
+    from cnncalc.render.raster import converters
+
+    pdf = tmp_path / "d.pdf"
+    result = invoke("diagram", "--model", "lenet5", "-o", str(pdf))
+    if converters():
+        assert result.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    else:
+        assert result.exit_code == 2 and "PDF output needs an SVG converter" in result.stderr
+        assert not pdf.exists()
+
+
+def test_help_lists_every_command_without_cutting_a_description() -> None:
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=80)
+    commands = result.stdout.split("Commands:")[1]
+    assert "..." not in commands
+    assert all(name in commands for name in ("summary", "solve", "help", "kinds"))
+    assert "_CNNCALC_COMPLETE=bash_source" in result.stdout  # completion is found from the top
+
+
+def test_help_command_shows_a_commands_help() -> None:
+    assert invoke("help", "solve", "layer").stdout == invoke("solve", "layer", "--help").stdout
+    assert invoke("help", "summary").stdout == invoke("summary", "--help").stdout
+    unknown = invoke("help", "nosuch")
+    assert unknown.exit_code == 2 and "no such command: nosuch" in unknown.stderr
+
+
+def test_kinds_are_aligned_whatever_the_longest_name() -> None:
+    lines = [line for line in invoke("kinds").stdout.splitlines() if not line.startswith("`")]
+    # every Keras class name starts in the same column
+    from cnncalc.layers import KINDS
+
+    columns = {line.index(" " + kind.class_name) for kind, line in zip(KINDS, lines, strict=False)}
+    assert len(columns) == 1, columns
+
+
+def test_convention_torch_is_pytorch() -> None:
+    # nn.Conv2d(3, 8, 3): 3*3*3*8 + 8 = 224 params; 32 -> 30 under either rule
+    result = invoke("summary", "--convention", "torch", "--input", "3x32x32", "conv2d:3,8,3")
+    assert result.exit_code == 0 and "Convention: pytorch" in result.stdout and "224" in result.stdout
+    from cnncalc.enums import Convention
+
+    assert Convention.parse("Torch", "convention") is Convention.PYTORCH
+    assert Convention.parse("tf.keras", "convention") is Convention.KERAS
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "model_code"
+
+
+def test_check_gates_the_model_code_itself(tmp_path: Path) -> None:
+    # The PyTorch CIFAR tutorial's Net: 62,006 parameters (torch's sum(p.numel()), written by
+    # make_expected.py); a snapshot of it passes, and the same check fails once the code changes.
+    net = tmp_path / "net.py"
+    net.write_text((FIXTURES / "pytorch_cifar_tutorial.py").read_text())
+    snap = tmp_path / "net.cnncalc.json"
+    made = invoke("summary", "-f", str(net), "--format", "json", "-o", str(snap))
+    assert made.exit_code == 0 and '"total_params": 62006' in snap.read_text()
+    ok = invoke("check", str(net), "--expect", str(snap))
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    net.write_text(net.read_text().replace("nn.Linear(84, 10)", "nn.Linear(84, 100)"))
+    changed = invoke("check", str(net), "--expect", str(snap))
+    # fc3: 84*100 + 100 = 8,500 params instead of 850
+    assert changed.exit_code == 1 and "850" in changed.stdout and "8,500" in changed.stdout
+    updated = invoke("check", str(net), "--expect", str(snap), "--update")
+    assert updated.exit_code == 0 and "layer 12 fc3: params 850 -> 8,500" in updated.stderr
+    assert invoke("check", str(net), "--expect", str(snap)).exit_code == 0
+    assert '"total_params": 69656' in snap.read_text()  # 62,006 - 850 + 8,500
+
+
+def test_check_model_options_go_with_expect(tmp_path: Path) -> None:
+    result = invoke("check", "x.json", "--input", "3x32x32")
+    assert result.exit_code == 2 and "--input goes with --expect FILE" in result.stderr
+    two = invoke("check", "a.py", "b.py", "--expect", "s.json")
+    assert two.exit_code == 2 and "--expect checks one model" in two.stderr
+
+
+def test_check_of_model_code_alone_says_how_to_gate_it() -> None:
+    result = invoke("check", str(FIXTURES / "pytorch_cifar_tutorial.py"))
+    assert result.exit_code == 2 and "--expect FILE" in result.stderr
