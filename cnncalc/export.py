@@ -97,26 +97,13 @@ def keras_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: s
     ZeroPadding for PyTorch's integer padding, ...), as ``cnncalc export --to keras`` writes them.
     ``SpecError`` (one line: the kind and the reason) when Keras has no face for it. For callers
     that write one layer (``solve layer``, fix-it hints)."""
-    row, summary = _one_row(layer, input_shape, ctx, name)
+    from .export_torch import one_row
+
+    row, summary = one_row(layer, input_shape, ctx, name)
     return [
         call
         for _, call in _keras_parts(row, summary.convention, summary.data_format is DataFormat.CHANNELS_FIRST)
     ]
-
-
-def _one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str) -> tuple[LayerRow, Summary]:
-    """A one-layer summary (the writers read a computed row)."""
-    from .engine import summarize
-    from .io.spec import LayerSpec, Spec
-
-    spec = Spec(
-        layers=(LayerSpec(layer, text=name, name=name),),
-        input_shape=input_shape,
-        data_format=ctx.data_format,
-        convention=ctx.convention,
-    )
-    summary = summarize(spec)
-    return summary.layers[0], summary
 
 
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's

@@ -115,11 +115,24 @@ def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: s
     without a module, as ``cnncalc export --to pytorch`` writes them. ``SpecError`` (one line: the
     kind and the reason) when PyTorch has no face for it. For callers that write one layer
     (``solve layer``, fix-it hints)."""
-    from .export import _one_row
-
-    row, summary = _one_row(layer, input_shape, ctx, name)
+    row, summary = one_row(layer, input_shape, ctx, name)
     moved = summary.data_format is DataFormat.CHANNELS_LAST
     return [module or expression for _, module, expression in _layer(row, ["x"], moved, summary.convention)]
+
+
+def one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str) -> tuple[LayerRow, Summary]:
+    """A one-layer summary and its row (the writers read a computed row)."""
+    from .engine import summarize
+    from .io.spec import LayerSpec, Spec
+
+    spec = Spec(
+        layers=(LayerSpec(layer, text=name, name=name),),
+        input_shape=input_shape,
+        data_format=ctx.data_format,
+        convention=ctx.convention,
+    )
+    summary = summarize(spec)
+    return summary.layers[0], summary
 
 
 #: Suffixes of the rows a layer's code adds before its own row (zero padding PyTorch applies as a
