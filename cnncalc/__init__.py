@@ -62,6 +62,7 @@ def _display_hooks() -> None:
 
     Summary.__rich__ = render.rich_display  # type: ignore[attr-defined]
     Summary._repr_html_ = render.html_display  # type: ignore[attr-defined]
+    Summary._repr_markdown_ = render.markdown_display  # type: ignore[attr-defined]
 
 
 def __getattr__(name: str) -> Any:

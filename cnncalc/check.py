@@ -288,8 +288,8 @@ def check_spec(
         return CheckResult(source, error=message if message.startswith(source) else f"{source}: {message}")
     if count == 0 and not allow_empty:
         why = (
-            "a saved model or model code holds no expectations (it computes): give a snapshot with "
-            "--expect FILE, written by `cnncalc summary -f MODEL --format json > FILE`"
+            "a saved model holds no expectations, nor does model code (it computes): give a snapshot "
+            "with --expect FILE, written by `cnncalc summary -f MODEL --format json > FILE`"
             if saved
             else 'no result fields and no "expect" object'
         )

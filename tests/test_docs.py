@@ -83,3 +83,22 @@ def test_layer_params_add_up_to_independent_totals() -> None:
         assert sum(row.params for row in s.layers) == expected["total_params"]
         if "trainable_params" in expected:
             assert sum(row.trainable_params for row in s.layers) == expected["trainable_params"]
+
+
+def test_python_api_examples_run(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Every ```python block of docs/python-api.md runs as written (in one namespace, in order),
+    # beside a model.json like the one the page's check example reads.
+    import contextlib
+    import io
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.json").write_text(
+        '{"input_shape": [32, 32, 3], "layers": ["conv:8,3"], "expect": {"total_params": 224}}'
+    )
+    namespace: dict[str, object] = {}
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "python-api.md").read_text(), re.S)
+    assert len(blocks) >= 5
+    for i, block in enumerate(blocks):
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(block, f"python-api.md block {i + 1}", "exec"), namespace)

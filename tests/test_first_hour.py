@@ -170,3 +170,121 @@ def test_check_model_options_go_with_expect(tmp_path: Path) -> None:
 def test_check_of_model_code_alone_says_how_to_gate_it() -> None:
     result = invoke("check", str(FIXTURES / "pytorch_cifar_tutorial.py"))
     assert result.exit_code == 2 and "--expect FILE" in result.stderr
+
+
+def test_solve_layer_never_splits_a_spec_or_a_call_token() -> None:
+    import json
+
+    args = ("solve", "layer", "--input", "224x160", "--output", "112x80", "--convention", "pytorch")
+    choices = json.loads(invoke(*args, "--format", "json").stdout)["choices"][:20]
+    for width in ("60", "80"):
+        screen = invoke(*args, "--width", width, "--limit", "20").stdout
+        cells = " ".join(screen.replace("│", " ").split())
+        for choice in choices:
+            assert choice["spec"] in cells.split(), (width, choice["spec"])
+            for token in (choice["keras"] + " " + choice["pytorch"]).split():
+                assert token in cells.split(), (width, token)
+
+
+def test_footers_wrap_with_their_indent() -> None:
+    screen = invoke(
+        "solve", "layer", "--input", "224", "--output", "112", "--width", "50", "--limit", "1"
+    ).stdout
+    after_table = screen.split("┘\n", 1)[1]
+    assert all(line.startswith(" ") for line in after_table.splitlines()), after_table
+    summary = invoke("summary", "--model", "vgg16", "--width", "40").stdout
+    footer_lines = summary.split("┘\n")[-1].splitlines()
+    assert len(footer_lines) > 6 and all(line.startswith(" ") for line in footer_lines), footer_lines
+
+
+def test_a_summary_renders_itself_in_a_notebook() -> None:
+    import cnncalc
+
+    s = cnncalc.summarize(["conv:16,2,2,valid", "conv:32,3,padding=same"], input_shape="200x200x1")
+    html = s._repr_html_()  # type: ignore[attr-defined]
+    markdown = s._repr_markdown_()  # type: ignore[attr-defined]
+    # the course example: 80 and 4,640 params (K*F*F*D_in + K), 4,720 in all
+    assert "<table" in html and "4,640" in html
+    assert markdown.startswith("|") or "| " in markdown
+    assert "4,640" in markdown and "4,720" in markdown
+
+
+def test_zoo_names_follow_the_convention() -> None:
+    import json
+
+    def total(*args: str) -> int:
+        return json.loads(invoke("summary", "--format", "json", *args).stdout)["total_params"]
+
+    # Keras Applications' ResNet50: 25,636,712 (BN statistics are non-trainable params);
+    # torchvision's resnet50: sum(p.numel()) = 25,557,032 (its BN statistics are buffers).
+    assert total("--model", "resnet50") == 25_636_712
+    assert total("--model", "resnet50", "--convention", "pytorch") == 25_557_032
+    missing = invoke("summary", "--model", "resnet51")
+    assert missing.exit_code == 2 and "Hint: did you mean resnet50" in missing.stderr
+
+
+def test_lower_case_calls_read_under_the_convention_in_force() -> None:
+    import json
+
+    # Keras's Conv2D(16, 2) on 28x28x1: 16*(2*2*1) + 16 = 80 params, 27x27x16 out
+    keras = json.loads(invoke("summary", "--input", "28x28x1", "conv2d(16,2)", "--format", "json").stdout)
+    assert keras["total_params"] == 80 and keras["output_shape"] == [27, 27, 16]
+    # PyTorch's nn.Conv2d(1, 16, 2) on 1x28x28: the same 80 params, 16x27x27 out
+    torch = json.loads(
+        invoke(
+            "summary", "--convention", "pytorch", "--input", "1x28x28", "conv2d(1,16,2)", "--format", "json"
+        ).stdout
+    )
+    assert torch["total_params"] == 80 and torch["output_shape"] == [16, 27, 27]
+
+
+def test_narrow_tables_keep_related_things_together(tmp_path: Path) -> None:
+    # models: Params and Published side by side at 60 columns (they are compared)
+    models = invoke("models", "--width", "60").stdout
+    header = next(line for line in models.splitlines() if "Params" in line)
+    assert "Published" in header
+    # check: "layer 2 max_pooling2d" is one line in the Where column at 40 columns
+    spec = tmp_path / "m.json"
+    spec.write_text(
+        '{"input_shape": [8, 8, 1], "layers": ["conv:4,3", "maxpool:2"],'
+        ' "expect": {"layers": {"2": {"output_shape": [2, 2, 4]}}}}'
+    )
+    result = invoke("check", str(spec), "--width", "40")
+    assert result.exit_code == 1 and "layer 2 max_pooling2d" in result.stdout  # 6x6x4 -> 3x3x4
+
+
+def test_the_report_fits_its_diagram_and_links_boxes_to_rows(tmp_path: Path) -> None:
+    import re
+
+    report = tmp_path / "r.html"
+    assert invoke("summary", "--model", "vgg16", "-o", str(report)).exit_code == 0
+    page = report.read_text()
+    assert ".diagram svg{display:block;width:100%;height:auto" in page  # zoomed to fit the page
+    assert 'data-zoom="fit"' in page and 'addEventListener("wheel"' in page
+    boxes = re.findall(r'<g class="volume" data-name="([^"]+)"', page)
+    named = re.findall(r'<tr data-name="([^"]+)"', page)
+    rows = dict(re.findall(r'<tr data-name="([^"]+)" data-formula="([^"]*)"', page))
+    # every layer has its row (VGG16: 13 convs, 5 pools, flatten, 3 dense), every box its row
+    assert len(named) == 22 and set(boxes) <= set(named) | {"input"} and len(rows) >= 20
+    # block1_conv1: 3*3*3*64 + 64 = 1,792 params, under Keras's 'same' rule
+    assert "same" in rows["block1_conv1"] and "1,792" in rows["block1_conv1"]
+
+
+def test_explain_lines_wrap_under_their_own_start() -> None:
+    screen = invoke(
+        "explain",
+        "--input",
+        "200x200x1",
+        "conv:16,2,2,valid,activation=relu",
+        "conv:32,3,padding=same",
+        "--width",
+        "50",
+    ).stdout
+    lines = screen.splitlines()
+    # every line of a layer's block starts indented (titles "1. ..." aside): nothing falls back to column 0
+    body = [line for line in lines[2:] if line and not line[0].isdigit()]
+    assert body and all(line.startswith("   ") for line in body), body
+    assert all(len(line) <= 50 for line in lines)
+    # a step's continuation sits under its formula (after "height, width = ")
+    at = next(i for i, line in enumerate(lines) if "ceil((200 - 2 + 1) / 2)" in line)
+    assert lines[at + 1].startswith(" " * 19) and "100" in lines[at + 1]

@@ -145,5 +145,7 @@ def test_readme_commands_parse(line: str, tmp_path: Path, monkeypatch) -> None:
         (tmp_path / "model.keras").write_bytes(
             (ROOT / "tests" / "fixtures" / "keras" / "nested.keras").read_bytes()
         )
+    if "model.onnx" in words:  # an ONNX file exported by torch (examples/, tools/make_examples.py)
+        (tmp_path / "model.onnx").write_bytes((ROOT / "examples" / "model.onnx").read_bytes())
     result = run(*words[1:])
     assert result.exit_code == 0, (line, result.stderr)

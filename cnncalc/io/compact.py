@@ -26,7 +26,10 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARITHMETIC = re.compile(r"[0-9]+(\s*(\*|//|\+|-)\s*[0-9]+)+")
 _CALL = re.compile(r"\s*[A-Za-z_][\w.]*\s*\(.*\)\s*", re.DOTALL)
 #: PyTorch spellings that would read as something else under Keras's argument order.
-_PYTORCH_CALL = re.compile(r"(torch\.)?nn\.\w+|\w+\dd|Linear|BatchNorm\dd")
+#: Calls spelled as PyTorch spells its classes (``nn.X``, ``Conv2d``, ``MaxPool2d``, ``Linear``) take
+#: PyTorch's argument order and names; a lower-case ``conv2d(16, 2)`` is the kind name, read under
+#: the convention in force (Keras's ``filters, kernel_size`` unless it is pytorch).
+_PYTORCH_CALL = re.compile(r"(torch\.)?nn\.\w+|[A-Z]\w*\dd|Linear")
 
 
 def parse_value(token: str) -> Any:

@@ -77,7 +77,7 @@ class ModelSource:
         if self.model:
             from .. import zoo
 
-            return loads(zoo.load(self.model), f"model {self.model}")
+            return loads(zoo.load(self.model, self.convention), f"model {self.model}")
         if self.layers:
             # under the pytorch convention, Conv2d/Linear/BatchNorm2d take PyTorch's order and names
             convention = self.convention

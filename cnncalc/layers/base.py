@@ -142,6 +142,9 @@ class Layer:
     onnx_face: ClassVar[OnnxFace | NoFace]
     #: which counting rule other tools apply to it (:mod:`cnncalc.counters`)
     counted: ClassVar[Counted]
+    #: how one output of a sliding-window op comes from its window, as ``explain --window`` works
+    #: it out: "dot" (weights . window + bias), "max" or "avg"; "" where that is not the story
+    window_reduce: ClassVar[str] = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         declared = _fields(type(self))
@@ -198,6 +201,10 @@ class Layer:
 
     def check(self) -> None:
         """Validate argument combinations that no single coercer can see."""
+
+    def includes_padding(self, ctx: Context) -> bool:
+        """Whether padded zeros count as values of a window (an average pooling's choice)."""
+        return False
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         """Output shape, params and MACs for an input ``shape`` (no batch axis)."""

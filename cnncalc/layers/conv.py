@@ -114,6 +114,7 @@ class WindowConv(Layer):
 class Conv(WindowConv):
     """Conv1D/2D/3D. out = see :func:`~cnncalc.geometry.resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
 
+    window_reduce: ClassVar[str] = "dot"
     counted: ClassVar[Counted] = Counted.CONV
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Conv{rank}D", KerasCode.WINDOWED, data_format=True)
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(

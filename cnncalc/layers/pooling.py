@@ -65,6 +65,7 @@ class Pool(Layer):
     ceil_mode: bool = A.arg(A.boolean, False)
     rank: int = 2
     op: ClassVar[str] = "max"
+    window_reduce: ClassVar[str] = "max"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -75,6 +76,10 @@ class Pool(Layer):
     def window_dilation(self) -> Shape:
         """Dilation of the pooling window (only PyTorch's max pooling has one)."""
         return (1,) * self.rank
+
+    def includes_padding(self, ctx: Context) -> bool:
+        """Whether padded zeros count in the window's result (an average's divisor): never for max."""
+        return False
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
@@ -179,6 +184,14 @@ class AvgPool(Pool):
 
     count_include_pad: bool | None = A.arg(A.optional(A.boolean))
     op: ClassVar[str] = "avg"
+    window_reduce: ClassVar[str] = "avg"
+
+    def includes_padding(self, ctx: Context) -> bool:
+        """Whether padded zeros count in the average: ``count_include_pad`` as set, else the
+        convention's default (Keras's AveragePooling excludes them, PyTorch's AvgPool2d includes them)."""
+        if self.count_include_pad is not None:
+            return self.count_include_pad
+        return ctx.convention is Convention.PYTORCH
 
     def config(self) -> dict[str, Any]:
         out = super().config()

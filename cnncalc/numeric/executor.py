@@ -316,10 +316,7 @@ def crop_transposed(y: np.ndarray, axes: tuple[Any, ...]) -> np.ndarray:
 
 def include_pad(layer: Pool, ctx: Context) -> bool:
     """count_include_pad as set, else the convention's default (Keras excludes, PyTorch includes)."""
-    given: bool | None = getattr(layer, "count_include_pad", None)  # average pooling's argument
-    if given is not None:
-        return given
-    return ctx.convention is Convention.PYTORCH
+    return layer.includes_padding(ctx)
 
 
 def _batchnorm(x: np.ndarray, w: Weights, layer: BatchNorm, ctx: Context) -> np.ndarray:

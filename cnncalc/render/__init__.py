@@ -72,3 +72,11 @@ def html_display(summary: Summary) -> str:
     from .html import table_html
 
     return table_html(summary)
+
+
+def markdown_display(summary: Summary) -> str:
+    """The summary as a Markdown table (``Summary._repr_markdown_``: notebooks and front ends
+    that render Markdown, such as Jupyter's Markdown export)."""
+    from .table import to_markdown
+
+    return to_markdown(summary)

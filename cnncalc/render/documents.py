@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..enums import CheckStatus, VerifyStatus
 from ..explain import heading
 from .grid import Cell, Col, Fitted, Grid
-from .text import convention_note, fmt_shape, readable_bytes, value_text
+from .text import convention_note, fmt_shape, footer, readable_bytes, value_text
 
 if TYPE_CHECKING:
     from ..check import CheckResult, Difference
@@ -52,15 +52,15 @@ def verify_table(report: VerifyReport) -> Any:
         )
     table = Fitted(Grid(columns, tuple(rows)))
     verdict = "all layers match" if report.ok else "MISMATCH"
-    footer = (
-        f" {verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
+    verdict_line = (
+        f"{verdict} · batch {report.batch}, {report.dtype}, seed {report.seed} · "
         f"estimated peak memory {readable_bytes(report.estimated_bytes)}"
     )
     return Group(
         Text(f'Verify: "{report.summary.name}"', style="bold"),
         table,
-        Text(footer, style="bold green" if report.ok else "bold red"),
-        Text(" " + convention_note(report.summary), style="dim"),
+        footer(verdict_line, style="bold green" if report.ok else "bold red"),
+        footer(convention_note(report.summary), style="dim"),
     )
 
 
@@ -117,7 +117,7 @@ def check_report(results: list[CheckResult]) -> Any:
         parts.append(line)
         if result.differences:
             columns = (
-                Col("Where", wrap=True),
+                Col("Where"),  # "layer 2 max_pooling2d" stays on one line
                 Col("Field"),
                 Col("Expected", wrap=True),
                 Col("Actual", wrap=True),
@@ -133,7 +133,7 @@ def check_report(results: list[CheckResult]) -> Any:
             )
             parts.append(Fitted(Grid(columns, rows, simple=True)))
             if result.summarised:
-                parts.append(Text(" " + derived_line(result.summarised), style="dim"))
+                parts.append(footer(derived_line(result.summarised), style="dim"))
     counts = _counts(results)
     errors = counts[CheckStatus.ERROR]
     total = (
@@ -212,25 +212,54 @@ def _explain_title(expl: LayerExplanation) -> tuple[str, list[str]]:
 
 
 def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Any:
-    """A Rich renderable of ``cnncalc explain`` (plain text when not a terminal)."""
+    """A Rich renderable of ``cnncalc explain`` (plain text when not a terminal). Lines longer
+    than the terminal wrap at spaces under their own start: notes under the note, a step's
+    formula under the formula (after ``label = ``), never back at column 0."""
     from rich.console import Group
+    from rich.padding import Padding
     from rich.text import Text
 
     styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
-    parts: list[Any] = [Text(heading(summary), style="bold")]
+    parts: list[Any] = [Padding(Text(heading(summary), style="bold"), (0, 0, 0, 0), expand=False)]
     for expl in explanations:
         title, notes = _explain_title(expl)
         parts += [
             Text(""),
             Text(title, style="bold"),
-            *(Text("   " + note, style="italic") for note in notes),
+            *(Padding(Text(note, style="italic"), (0, 0, 0, 3), expand=False) for note in notes),
         ]
         for segments in _explain_block(expl):
-            line = Text("   ")
-            for style, text in segments:
-                line.append(text, style=styles[style])
-            parts.append(line)
+            cut = next(i for i, (_, text) in enumerate(segments) if text.endswith(" = ")) + 1
+            head, body = Text("   "), Text()
+            for style, text in segments[:cut]:
+                head.append(text, style=styles[style])
+            for style, text in segments[cut:]:
+                body.append(text, style=styles[style])
+            parts.append(Hanging(head, body))
     return Group(*parts)
+
+
+class Hanging:
+    """``head`` then ``body``, the body wrapped at spaces to the width left after the head and its
+    continuation lines indented under its first (a hanging indent; Rich has none built in)."""
+
+    def __init__(self, head: Any, body: Any) -> None:
+        self.head, self.body = head, body
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        from rich.text import Text
+
+        indent = self.head.cell_len
+        room = max(options.max_width - indent, 12)
+        lines = self.body.wrap(console, room, overflow="fold")
+        for i, line in enumerate(lines):
+            lead = self.head if i == 0 else Text(" " * indent)
+            yield Text.assemble(lead, line)
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(self.head.cell_len + 1, self.head.cell_len + self.body.cell_len)
 
 
 def explain_lines(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Iterator[str]:

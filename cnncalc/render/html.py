@@ -48,18 +48,93 @@ document.querySelectorAll("table.cnncalc").forEach(function (table) {
 """
 
 
+#: The report's diagram: fitted to the page (CSS), zoom with the wheel or the buttons, pan by
+#: dragging (both move the SVG's viewBox); a click on a box or a row highlights both and shows the
+#: layer's formulas (the row's data-formula).
+_DIAGRAM_SCRIPT = """
+(function () {
+  var svg = document.querySelector(".diagram svg");
+  if (!svg) { return; }
+  var box0 = svg.getAttribute("viewBox").split(" ").map(Number);
+  var box = box0.slice();
+  function show() { svg.setAttribute("viewBox", box.join(" ")); }
+  function zoom(factor, cx, cy) {
+    var w = box[2] * factor, h = box[3] * factor;
+    box = [cx - (cx - box[0]) * factor, cy - (cy - box[1]) * factor, w, h];
+    show();
+  }
+  function centre() { return [box[0] + box[2] / 2, box[1] + box[3] / 2]; }
+  document.querySelectorAll(".zoom button").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var c = centre(), how = b.getAttribute("data-zoom");
+      if (how === "fit") { box = box0.slice(); show(); }
+      else { zoom(how === "in" ? 0.8 : 1.25, c[0], c[1]); }
+    });
+  });
+  svg.addEventListener("wheel", function (e) {
+    e.preventDefault();
+    var r = svg.getBoundingClientRect();
+    zoom(e.deltaY < 0 ? 0.9 : 1.1, box[0] + (e.clientX - r.left) / r.width * box[2],
+         box[1] + (e.clientY - r.top) / r.height * box[3]);
+  }, {passive: false});
+  var drag = null;
+  svg.addEventListener("pointerdown", function (e) { drag = [e.clientX, e.clientY, box[0], box[1], false]; });
+  window.addEventListener("pointermove", function (e) {
+    if (!drag) { return; }
+    var r = svg.getBoundingClientRect(), dx = e.clientX - drag[0], dy = e.clientY - drag[1];
+    if (Math.abs(dx) + Math.abs(dy) > 3) { drag[4] = true; }
+    box[0] = drag[2] - dx / r.width * box[2]; box[1] = drag[3] - dy / r.height * box[3]; show();
+  });
+  window.addEventListener("pointerup", function () { setTimeout(function () { drag = null; }, 0); });
+  var out = document.getElementById("formula");
+  function pick(name) {
+    document.querySelectorAll(".picked").forEach(function (el) { el.classList.remove("picked"); });
+    var row = null;
+    document.querySelectorAll("tr[data-name]").forEach(function (tr) {
+      if (tr.getAttribute("data-name") === name) { row = tr; }
+    });
+    document.querySelectorAll("g.volume").forEach(function (g) {
+      if (g.getAttribute("data-name") === name) { g.classList.add("picked"); }
+    });
+    if (row) { row.classList.add("picked"); out.textContent = name + "\\n" + (row.getAttribute("data-formula") || ""); }
+  }
+  document.querySelectorAll("g.volume").forEach(function (g) {
+    g.style.cursor = "pointer";
+    g.addEventListener("click", function () {
+      if (drag && drag[4]) { return; }
+      pick(g.getAttribute("data-name"));
+      var row = document.querySelector("tr.picked");
+      if (row) { row.scrollIntoView({block: "nearest"}); }
+    });
+  });
+  document.querySelectorAll("tr[data-name]").forEach(function (tr) {
+    tr.addEventListener("click", function () { pick(tr.getAttribute("data-name")); });
+  });
+})();
+"""
+
+
 def _sort_value(value: float) -> str:
     if value == float("inf"):
         return "1e308"
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def table_html(summary: Summary, view: View | None = None, *, sortable: bool = False) -> str:
+def table_html(
+    summary: Summary,
+    view: View | None = None,
+    *,
+    sortable: bool = False,
+    formulas: dict[str, str] | None = None,
+) -> str:
     """The summary table as an HTML ``<table>`` (inline styles), totals below it.
 
-    With ``sortable`` each header is a button (the report's script sorts by it).
+    With ``sortable`` each header is a button (the report's script sorts by it), and each row
+    carries its layer's name (``data-name``, as the diagram's boxes do) and, from ``formulas``,
+    the working the report shows when its box or row is clicked (``data-formula``).
     """
     grid = summary_grid(summary, view)
+    names = [row.name for row in summary.layers] if len(grid.rows) == len(summary.layers) else []
     view = view or View()
     out = [
         f'<table class="cnncalc" style="{_TABLE}">',
@@ -74,7 +149,7 @@ def table_html(summary: Summary, view: View | None = None, *, sortable: bool = F
         out.append(f'<th scope="col" style="{_CELL.format(align=align)};background:#f3f3f3">{label}</th>')
     out.append("</tr></thead>")
     out.append("<tbody>")
-    for row in grid.rows:
+    for i, row in enumerate(grid.rows):
         cells = []
         for col, cell in zip(grid.columns, row, strict=True):
             align = "right" if col.right else "left"
@@ -85,16 +160,39 @@ def table_html(summary: Summary, view: View | None = None, *, sortable: bool = F
                 f'<{tag}{sort} style="{_CELL.format(align=align)};font-weight:normal">'
                 f"{escape(cell.text)}</{end}>"
             )
-        out.append("<tr>" + "".join(cells) + "</tr>")
+        marks = ""
+        if sortable and names:
+            formula = (formulas or {}).get(names[i], "")
+            marks = f' data-name="{escape(names[i])}"' + (
+                f' data-formula="{escape(formula)}"' if formula else ""
+            )
+        out.append(f"<tr{marks}>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     lines = totals_lines(summary) + (cost_lines(summary, view) if view.extended else [])
     out.append('<p style="font-family:monospace;font-size:13px">' + "<br>".join(map(escape, lines)) + "</p>")
     return "\n".join(out)
 
 
+def _formulas(summary: Summary) -> dict[str, str]:
+    """Each layer's working in one line per step (``explain``'s), for the report's click."""
+    from ..explain import explain
+
+    out = {}
+    for layer in explain(summary):
+        steps = [
+            f"{s.label}: {s.formula} = {s.work} = {s.result}"
+            if s.work
+            else f"{s.label}: {s.formula} = {s.result}"
+            for s in layer.steps
+        ]
+        out[layer.name] = "\n".join(([layer.rule] if layer.rule else []) + steps)
+    return out
+
+
 def html_report(summary: Summary, view: View | None = None) -> str:
-    """One self-contained page: the shape flow (complete), the diagram (inline SVG), the sortable
-    summary table and its totals."""
+    """One self-contained page: the shape flow (complete), the diagram (inline SVG, fitted to the
+    page, with zoom and pan), the sortable summary table and its totals. Clicking a box or a row
+    highlights both and shows the layer's formulas."""
     title = escape(f"cnncalc: {summary.name}")
     page = [
         "<!DOCTYPE html>",
@@ -102,7 +200,12 @@ def html_report(summary: Summary, view: View | None = None) -> str:
         f"<title>{title}</title>",
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}"
-        ".diagram{overflow-x:auto;margin:16px 0}h1{font-size:20px}.flow{font-family:monospace;"
+        ".diagram{margin:16px 0;border:1px solid #ddd;overflow:hidden;touch-action:none}"
+        ".diagram svg{display:block;width:100%;height:auto;max-height:75vh;cursor:grab}"
+        ".zoom button{font:inherit;margin-right:4px}#formula{font-family:monospace;white-space:pre-wrap;"
+        "background:#f7f7f7;padding:6px 8px;min-height:1.2em}tr.picked th,tr.picked td{background:#fff3bf}"
+        "g.volume.picked rect,g.volume.picked path,g.volume.picked polygon{stroke:#d9480f;stroke-width:2}"
+        "h1{font-size:20px}.flow{font-family:monospace;"
         "overflow-wrap:anywhere}button.sort{font:inherit;font-weight:bold;border:0;background:none;"
         "padding:0;cursor:pointer;color:inherit}th[aria-sort=ascending] button.sort::after{content:' ▲'}"
         "th[aria-sort=descending] button.sort::after{content:' ▼'}</style>",
@@ -110,11 +213,15 @@ def html_report(summary: Summary, view: View | None = None) -> str:
         "<main>",
         f"<h1>{title}</h1>",
         f'<p class="flow">{escape(shape_flow(summary, limit=None))}</p>',
+        '<p class="zoom"><button type="button" data-zoom="in">+</button><button type="button" '
+        'data-zoom="out">−</button><button type="button" data-zoom="fit">Fit</button> '
+        "<small>wheel to zoom, drag to pan; click a box or a row for its formulas</small></p>",
         f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">{to_svg(summary)}</figure>',
-        table_html(summary, view, sortable=True),
+        '<p id="formula" aria-live="polite"></p>',
+        table_html(summary, view, sortable=True, formulas=_formulas(summary)),
         f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",
         "</main>",
-        f"<script>{_SORT_SCRIPT}</script>",
+        f"<script>{_SORT_SCRIPT}{_DIAGRAM_SCRIPT}</script>",
         "</body></html>",
     ]
     return "\n".join(page) + "\n"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from .text import footer
+
 if TYPE_CHECKING:
     from ..sizing import AxisSizes
     from ..solve import LayerSolution, SizeSolution
@@ -63,8 +65,7 @@ def sizes_table(solution: SizeSolution, near: bool = False) -> Any:
     for row in rows:
         table.add_row(*row)
     notes = [
-        Text(" " + line, style="dim" if line.startswith("Convention") else "")
-        for line in _sizes_notes(solution)
+        footer(line, style="dim" if line.startswith("Convention") else "") for line in _sizes_notes(solution)
     ]
     return Group(Text(f'Input sizes: "{solution.name}"'), table, *notes)
 
@@ -113,21 +114,27 @@ def _layer_lines(solution: LayerSolution, limit: int | None) -> list[str]:
 
 def layer_table(solution: LayerSolution, limit: int | None = None) -> Any:
     """The configurations that map the input to the output, simplest first, as a Rich table."""
-    from rich import box
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
+    from .grid import Cell, Col, Fitted, Grid
+
     sizes = "x".join(map(str, solution.input)), "x".join(map(str, solution.output))
-    table = Table(box=box.HEAVY_HEAD)
-    for header in ("#", "Spec", "Keras", "PyTorch"):
-        table.add_column(header, justify="right" if header == "#" else "left", overflow="fold")
-    for row in _layer_rows(solution, limit):
-        table.add_row(*row)
+    # Specs are never split; constructor calls break at spaces only (between arguments), and at
+    # narrow widths every column keeps its tokens whole (grid.py).
+    columns = (
+        Col("#", right=True),
+        Col("Spec"),
+        Col("Keras", wrap=True),
+        Col("PyTorch", wrap=True),
+    )
+    table = Fitted(
+        Grid(columns, tuple(tuple(Cell(text) for text in row) for row in _layer_rows(solution, limit)))
+    )
     lines = _layer_lines(solution, limit)
     title = Text(f"{solution.kind}: {sizes[0]} -> {sizes[1]}")
     return Group(
-        title, *([table] if solution.choices else []), *(Text(" " + line, style="dim") for line in lines)
+        title, *([table] if solution.choices else []), *(footer(line, style="dim") for line in lines)
     )
 
 

@@ -21,6 +21,7 @@ from .text import (
     convention_note,
     cost_lines,
     fmt_shape,
+    footer,
     keras_shape,
     readable_bytes,
     rf_text,
@@ -144,16 +145,13 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
     # Text, not str: Rich would scan every string for markup and emoji codes (and load its
     # emoji table), a visible share of start-up for plain names and numbers.
     parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), Fitted(_grid(summary, view))]
-    parts += [
-        Text(" " + line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))
-    ]
+    parts += [footer(line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))]
     if view.extended:
         parts += [
-            Text(" " + line, style="dim" if i == 3 else "")
-            for i, line in enumerate(cost_lines(summary, view))
+            footer(line, style="dim" if i == 3 else "") for i, line in enumerate(cost_lines(summary, view))
         ]
-    parts.append(Text(" " + shape_flow(summary)))
-    parts.append(Text(" " + convention_note(summary), style="dim"))
+    parts.append(footer(shape_flow(summary)))
+    parts.append(footer(convention_note(summary), style="dim"))
     return Group(*parts)
 
 
@@ -215,10 +213,10 @@ def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
 
     columns = (
         Col("Model"),
-        Col("Input"),
+        Col("Input", secondary=True),
         Col("Rules", secondary=True),
         Col("Params", right=True),
-        Col("Published", right=True, secondary=True),
+        Col("Published", right=True),  # beside Params: the two are compared
         Col("MACs", right=True, secondary=True),
     )
     rows = []

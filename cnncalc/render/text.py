@@ -120,3 +120,12 @@ def value_text(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return json.dumps(value) if not isinstance(value, str) else value
+
+
+def footer(line: str, style: str = "") -> Any:
+    """A line under a table, one space in: wrapped at spaces with the same indent when the
+    terminal is narrower than the line (a plain ``Text(" " + line)`` wraps back to column 0)."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    return Padding(Text(line, style=style), (0, 0, 0, 1), expand=False)

@@ -47,24 +47,43 @@ def _key(name: str) -> str:
     return name.strip().lower().replace("-", "").replace("_", "")
 
 
-def resolve(name: str) -> str:
-    """The zoo entry a name means: ``source/name`` as given, an alias, or a name that only one
-    source has (``convnext_tiny``); SpecError naming the known models otherwise."""
+def resolve(name: str, convention: object = None) -> str:
+    """The zoo entry a name means: ``source/name`` as given; under a convention, the bare name of
+    that framework's model when the zoo has one (``resnet50`` is torchvision's under pytorch,
+    Keras's under keras); else an alias, or a name that only one source has (``convnext_tiny``).
+    SpecError naming the closest names otherwise."""
     key = _key(name)
+    known = names()
+    exact = [n for n in known if _key(n) == key]
+    if exact:
+        return exact[0]
+    source = _SOURCE_OF.get(str(getattr(convention, "value", convention) or ""))
+    if source is not None:
+        own = [n for n in known if n.startswith(f"{source}/") and _key(n.split("/", 1)[1]) == key]
+        if own:
+            return own[0]
     for alias, target in ALIASES.items():
         if _key(alias) == key:
             return target
-    known = names()
-    exact = [n for n in known if _key(n) == key]
     bare = [n for n in known if _key(n.split("/", 1)[1]) == key]
-    if exact or len(bare) == 1:
-        return (exact or bare)[0]
+    if len(bare) == 1:
+        return bare[0]
+    import difflib
+
+    words = sorted({*known, *(n.split("/", 1)[1] for n in known), *ALIASES})
+    close = difflib.get_close_matches(name.strip().lower(), words, n=3, cutoff=0.6)
     raise SpecError(
-        f"no model {name!r} in the zoo (known: {', '.join(known)}; aliases: {', '.join(ALIASES)})"
+        f"no model {name!r} in the zoo (known: {', '.join(known)}; aliases: {', '.join(ALIASES)})",
+        hint=f"did you mean {' or '.join(close)}?" if close else "`cnncalc models` lists them",
     )
 
 
-def load(name: str) -> str:
-    """A zoo model's JSON text (by name or alias)."""
-    with open(os.path.join(_HERE, f"{resolve(name)}.json"), encoding="utf-8") as handle:
+#: Which source a convention's bare names come from.
+_SOURCE_OF = {"pytorch": "torchvision", "keras": "keras"}
+
+
+def load(name: str, convention: object = None) -> str:
+    """A zoo model's JSON text (by name or alias; a bare name follows ``convention``, see
+    :func:`resolve`)."""
+    with open(os.path.join(_HERE, f"{resolve(name, convention)}.json"), encoding="utf-8") as handle:
         return handle.read()

@@ -1,0 +1,57 @@
+"""Hints that guess the user's slip from the shape they gave: the axis order, a missing channel
+axis, a batch axis given too, a forgotten flatten. Each candidate is tried for real (``works``
+runs the whole model on it), so a hint is only given when it fixes the model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+
+from .enums import DataFormat
+from .errors import Option, Part
+
+Shape = tuple[int, ...]
+
+#: Models longer than this get no tried-for-real input hints (each try runs the whole model).
+MAX_LAYERS = 2_000
+
+
+def input_fix(
+    given: Shape, data_format: DataFormat, pytorch: bool, works: Callable[[Shape], bool]
+) -> tuple[Part, ...] | None:
+    """A hint naming an input shape that works when ``given`` does not: the same sizes in another
+    order (PyTorch reads C x H x W), with a channel axis of 1 added, or without a leading batch
+    axis of 1; None when none of them works."""
+    layout = "C x H x W" if data_format is DataFormat.CHANNELS_FIRST else "H x W x C"
+    who = "PyTorch reads" if pytorch and data_format is DataFormat.CHANNELS_FIRST else "this model reads"
+    if len(given) >= 2 and given[0] == 1 and works(given[1:]):
+        return (
+            "drop the batch axis: ",
+            Option("input_shape", _text(given[1:])),
+            " (sizes without the batch)",
+        )
+    channel = (1, *given) if data_format is DataFormat.CHANNELS_FIRST else (*given, 1)
+    if len(given) <= 3 and works(channel):
+        return ("one channel? ", Option("input_shape", _text(channel)), f" ({layout})")
+    if len(given) <= 4:
+        for order in itertools.permutations(given):
+            if order != given and works(order):
+                return (f"{who} {layout}: did you mean ", Option("input_shape", _text(order)), "?")
+    return None
+
+
+def flatten_fix(argument: str, given: int, in_shape: Shape) -> str | None:
+    """A Linear/Dense declared for a flat input (``in_features``) that gets a tensor with spatial
+    axes: the flatten it is missing, and the ``in_features`` it would then need."""
+    if argument not in ("in_features", "n_in") or len(in_shape) < 2:
+        return None
+    flat = math.prod(in_shape)
+    shown = "x".join(map(str, in_shape))
+    then = f"; {argument}={given} then fits" if flat == given else f"; then {argument}={flat}"
+    return f"did you forget a flatten before it? ({shown} = {flat}{then})"
+
+
+def _text(shape: Shape) -> str:
+    return "x".join(map(str, shape))

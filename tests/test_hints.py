@@ -1,0 +1,51 @@
+"""The slip-guessing hints (issue 26 items 1, 8, 9): each candidate is tried for real."""
+
+from __future__ import annotations
+
+import cnncalc
+from cnncalc.enums import DataFormat
+from cnncalc.errors import CnncalcError
+from cnncalc.hints import flatten_fix, input_fix
+
+
+def works_for(layers: list[str], convention: str):  # type: ignore[no-untyped-def]
+    def works(shape: tuple[int, ...]) -> bool:
+        try:
+            cnncalc.summarize(layers, input_shape=shape, convention=convention, hints=False)
+        except CnncalcError:
+            return False
+        return True
+
+    return works
+
+
+def text(parts) -> str:  # type: ignore[no-untyped-def]
+    return "".join(str(p) if isinstance(p, str) else f"--input {p.value}" for p in parts)
+
+
+def test_pytorch_reads_channels_first() -> None:
+    # nn.Conv2d(3, 6, 5) declares in_channels=3: given 32x32x3, only 3x32x32 works
+    works = works_for(["conv2d:3,6,5"], "pytorch")
+    hint = input_fix((32, 32, 3), DataFormat.CHANNELS_FIRST, True, works)
+    assert hint is not None and text(hint) == "PyTorch reads C x H x W: did you mean --input 3x32x32?"
+
+
+def test_a_missing_channel_axis_and_a_batch_axis() -> None:
+    works = works_for(["conv:16,3"], "keras")
+    assert text(input_fix((28, 28), DataFormat.CHANNELS_LAST, False, works)) == (
+        "one channel? --input 28x28x1 (H x W x C)"
+    )
+    torch_works = works_for(["conv2d:3,6,5"], "pytorch")
+    assert text(input_fix((1, 3, 32, 32), DataFormat.CHANNELS_FIRST, True, torch_works)) == (
+        "drop the batch axis: --input 3x32x32 (sizes without the batch)"
+    )
+    assert input_fix((2, 2, 1), DataFormat.CHANNELS_LAST, False, works) is None  # nothing fits a 3x3 kernel
+
+
+def test_a_forgotten_flatten() -> None:
+    # nn.Conv2d(3, 6, 5) on 3x32x32 gives 6x28x28 = 4,704 values; Linear(400, 120) needs a flatten
+    assert flatten_fix("in_features", 400, (6, 28, 28)) == (
+        "did you forget a flatten before it? (6x28x28 = 4704; then in_features=4704)"
+    )
+    assert flatten_fix("in_features", 4704, (6, 28, 28)).endswith("in_features=4704 then fits)")  # type: ignore[union-attr]
+    assert flatten_fix("in_features", 28, (28,)) is None
