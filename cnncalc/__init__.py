@@ -12,11 +12,14 @@ imports numpy, :mod:`cnncalc.render` imports rich. This module is the facade ove
 of the package (``docs/architecture.md``).
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
+# Nothing here imports anything when it runs (not even typing or __future__): the console script
+# imports this package before its Ctrl-C guard (cnncalc/_launch.py) is in place, so the package's
+# own code must be a few assignments, too short for an interrupt to land in. Annotations are
+# strings; their names are imported for type checkers only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .enums import Convention, DataFormat
     from .errors import CnncalcError, ShapeError, SpecError
     from .io import Spec, parse
@@ -65,7 +68,7 @@ def _display_hooks() -> None:
     Summary._repr_markdown_ = render.markdown_display  # type: ignore[attr-defined]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'cnncalc' has no attribute {name!r}")
@@ -79,15 +82,15 @@ def __getattr__(name: str) -> Any:
 
 
 def summarize(
-    source: Any,
+    source: "Any",
     *,
-    input_shape: Any = None,
-    convention: Convention | str | None = None,
-    data_format: DataFormat | str | None = None,
-    dtype: str | None = None,
+    input_shape: "Any" = None,
+    convention: "Convention | str | None" = None,
+    data_format: "DataFormat | str | None" = None,
+    dtype: "str | None" = None,
     expand: bool = False,
     hints: bool = True,
-) -> Summary:
+) -> "Summary":
     """Summarize any spec form (see :func:`cnncalc.io.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
     ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures;
     ``expand`` shows the layers of nested models instead of one row each. A :class:`ShapeError`

@@ -213,6 +213,8 @@ def expand_nested(spec: Spec) -> Spec:
                     name=mapping[iname],
                     inputs=tuple(mapping.get(s, s) for s in reads),
                     trainable=ils.trainable and ls.trainable,
+                    # a shared nested model's later call: each inner layer shares its first call's
+                    shares=ils.shares if ls.shares is None else f"{ls.shares}/{iname}",
                     text=f"{ls.text} > {ils.text}",
                     compact=False,
                 )
@@ -315,6 +317,8 @@ def summarize(
             )
         shapes[name], fields[name] = out.shape, rf
         kind = kind_of(layer)
+        if ls.shares is not None:  # a shared layer's later call: its weights are counted once
+            out = replace(out, trainable=0, non_trainable=0, buffers=0)
         params = out.trainable + out.non_trainable
         trainable = out.trainable if ls.trainable else 0
         config = layer.config()
@@ -341,6 +345,7 @@ def summarize(
             spec=ls.text if ls.compact else "",
             inputs=tuple(srcs),
             line=ls.line,
+            shares=ls.shares,
         )
         rows.append(row)
         by_name[name] = row

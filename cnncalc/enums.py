@@ -234,6 +234,30 @@ def default_data_format(convention: Convention) -> DataFormat:
 
 
 #: Bytes per element of each dtype the memory figures can be computed for.
+class Optimizer(_Choice):
+    """The optimizer whose state ``cnncalc memory`` counts (per trainable parameter)."""
+
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+    ADAMW = "adamw"
+    RMSPROP = "rmsprop"
+
+
+class Mixed(_Choice):
+    """Mixed precision: activations in a half type, fp32 master weights (``torch.autocast``)."""
+
+    FP16 = "fp16"
+    BF16 = "bf16"
+
+
+class Device(_Choice):
+    """Where the model runs, for the few rules that differ (dropout's mask)."""
+
+    CUDA = "cuda"
+    CPU = "cpu"
+
+
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 

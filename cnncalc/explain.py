@@ -80,6 +80,9 @@ def explain_row(
         ctx=summary.context,
     )
     steps = layer.explain_steps(worked)
+    if row.shares is not None:  # a shared layer's later call: its weights are another row's
+        shared = Step("params", f"the weights of {row.shares} (counted on its row)", "", "0")
+        steps = [shared if step.label == "params" else step for step in steps]
     if layer.takes_many:
         rf = row.receptive_field
         shown = "whole input" if rf is None else _field(rf) if rf.tracked else "n/a"

@@ -10,13 +10,13 @@ explicit integer padding, adaptive pooling, network3's layers) are refused with 
 
 from __future__ import annotations
 
-import keyword
 import math
 import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from typing import Any
 
+from .codegen import BUILTINS, Names, docstring
 from .enums import Category, Convention, DataFormat, ExportTarget, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
@@ -48,7 +48,7 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     first = summary.data_format is DataFormat.CHANNELS_FIRST
     parts = [_keras_parts(row, summary.convention, first) for row in summary.layers]
     head = [
-        f'"""{summary.name}: written by cnncalc export --to keras (run it: python this_file.py)."""',
+        docstring(f"{summary.name}: written by cnncalc export --to keras (run it: python this_file.py)."),
         "",
         "import keras",
         "from keras import layers",
@@ -68,10 +68,11 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
             ")",
         ]
         return "\n".join([*head, *body, *tail])
+    names = Names("t_", reserved=BUILTINS | {"keras", "layers", "model"})
     variables: dict[str, str] = {}
     body = []
     for name, shape in summary.model_inputs:
-        variables[name] = _variable(name, variables)
+        variables[name] = names.new(name)
         named = f", name={name!r}" if summary.inputs else ""  # a plain spec's one input has no name
         body.append(f"{variables[name]} = keras.Input(shape={_tuple(shape)}{named})")
     used: set[str] = set()
@@ -81,7 +82,7 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
         argument = f"[{', '.join(sources)}]" if row.layer is not None and row.layer.takes_many else sources[0]
         for suffix, call in row_parts:
             name = f"{row.name}_{suffix}" if suffix else row.name
-            variables[name] = _variable(name, variables)
+            variables[name] = names.new(name)
             body.append(f"{variables[name]} = {call}({argument})")
             argument = variables[name]
     outputs = [variables[row.name] for row in summary.layers if row.name not in used]
@@ -246,8 +247,9 @@ _WRITERS: dict[KerasCode, Callable[[_Site], list[tuple[str, str]]]] = {
 
 
 def _declared(layer: Layer) -> set[str]:
-    """Arguments that only check the incoming shape (PyTorch's in_channels, in_features, ...)."""
-    return {f.name for f in layer.declared() if f.metadata.get("keyword_only")}
+    """Arguments that only check the incoming shape (PyTorch's in_channels, in_features, ...),
+    and ``inplace``, a PyTorch memory choice (a Keras layer always writes a new tensor)."""
+    return {f.name for f in layer.declared() if f.metadata.get("keyword_only")} | {"inplace"}
 
 
 def _explicit(row: LayerRow, pooling: bool) -> tuple[list[list[int]] | None, str]:
@@ -358,23 +360,6 @@ def _tuple(values: Any) -> str:
 
 def _list(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"[{', '.join(names)}]"
-
-
-def _variable(name: str, taken: dict[str, str]) -> str:
-    """A Python identifier for a tensor named ``name`` (unique among those already given)."""
-    base = re.sub(r"\W", "_", name)
-    if (
-        not base
-        or base[0].isdigit()
-        or keyword.iskeyword(base)
-        or base in ("keras", "layers", "model", "input")
-    ):
-        base = f"t_{base}"
-    candidate, n = base, 1
-    values = set(taken.values())
-    while candidate in values:
-        candidate, n = f"{base}_{n}", n + 1
-    return candidate
 
 
 def _model_name(name: str) -> str:

@@ -11,18 +11,22 @@ writes it). Layers PyTorch has no module or operation for are refused with the r
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .codegen import MODULE_ATTRIBUTES, Names, docstring
 from .enums import Convention, DataFormat, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Context, Layer
 from .layers.faces import TORCH_ACTIVATIONS, TorchCode, TorchFace, refusal, torch_momentum
 from .summary import LayerRow, Summary
+
+#: Names the generated module binds or reads besides its layers' attributes and variables.
+_CODE_NAMES = frozenset({"torch", "nn", "self", "model", "Model", "super", "print"})
+#: The torch.nn activation modules that take ``inplace`` (the others have no in-place form).
+_INPLACE_MODULES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
 
 
 def export_pytorch(summary: Summary) -> str:
@@ -44,30 +48,28 @@ def export_pytorch(summary: Summary) -> str:
         raise SpecError("PyTorch code is written for one input; the model has several")
     input_name, shape = summary.model_inputs[0]
     moved = summary.data_format is DataFormat.CHANNELS_LAST
-    attributes: dict[str, str] = {}
+    names = Names("layer_", reserved=MODULE_ATTRIBUTES | _CODE_NAMES, private=True)
+    names.take("x")
     variables: dict[str, str] = {input_name: "x"}
     init: list[str] = []
     forward: list[str] = []
     stack = not summary.branches  # a plain stack reads best as x = self.layer(x)
 
-    def add_module(name: str, module: str, source: str) -> str:
-        target = _identifier(name, set(attributes.values()) | {"x"})
-        attributes[name] = target
+    def add_module(target: str, module: str, source: str) -> str:
         init.append(f"        self.{target} = {module}")
         return f"self.{target}({source})"
 
     for row in summary.layers:
         sources = [variables[s] for s in row.inputs]
         parts = _layer(row, sources, moved, summary.convention)
-        target = _identifier(row.name, set(attributes.values()) | {"x"})
+        target = names.new(row.name)  # the row's module attribute and its variable in forward
         variables[row.name] = "x" if stack else target
         current = sources[0] if sources else "x"
         for index, (suffix, module, expression) in enumerate(parts):
             last = index == len(parts) - 1
-            name = row.name if last else f"{row.name}_{suffix}"
+            into = target if last else names.new(f"{row.name}_{suffix}")
             if module is not None:
-                expression = add_module(name, module, current)
-            into = variables[row.name] if last else _identifier(name, set(variables.values()) | {"x"})
+                expression = add_module(into, module, current)
             if stack:
                 into = "x"
             forward.append(f"        {into} = {expression}")
@@ -77,7 +79,7 @@ def export_pytorch(summary: Summary) -> str:
         if fused != "linear" and not (isinstance(face, TorchFace) and face.code is TorchCode.ACTIVATION):
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
             call = add_module(
-                f"{row.name}_{fused}", _activation_module(fused, row, moved), variables[row.name]
+                names.new(f"{row.name}_{fused}"), _activation_module(fused, row, moved), variables[row.name]
             )
             forward.append(f"        {variables[row.name]} = {call}")
     used = {s for row in summary.layers for s in row.inputs}
@@ -85,7 +87,7 @@ def export_pytorch(summary: Summary) -> str:
     forward.append(f"        return {', '.join(outputs)}")
     sizes = ", ".join(str(v) for v in (1, *(_first(shape) if moved else shape)))
     lines = [
-        f'"""{summary.name}: written by cnncalc export --to pytorch (run it: python this_file.py)."""',
+        docstring(f"{summary.name}: written by cnncalc export --to pytorch (run it: python this_file.py)."),
         "",
         "import torch",
         "from torch import nn",
@@ -327,6 +329,7 @@ def _upsample(site: _Site) -> list[Part]:
 
 def _relu(site: _Site) -> list[Part]:
     config = site.config
+    inplace = "inplace=True" if config.get("inplace") else ""
     slope, threshold, ceiling = (
         config.get("negative_slope", 0) or 0,
         config.get("threshold", 0) or 0,
@@ -337,8 +340,8 @@ def _relu(site: _Site) -> list[Part]:
     if ceiling is not None:
         if slope or float(ceiling) != 6:
             raise site.refuse("ReLU with a max_value other than 6, or with a slope, has no PyTorch module")
-        return _one("nn.ReLU6()")
-    return _one(f"nn.LeakyReLU({slope!r})" if slope else "nn.ReLU()")
+        return _one(f"nn.ReLU6({inplace})")
+    return _one(f"nn.LeakyReLU({slope!r})" if slope else f"nn.ReLU({inplace})")
 
 
 def _softmax(site: _Site) -> list[Part]:
@@ -514,9 +517,10 @@ def _transposed_padding(
     return ("" if set(pads) == {0} else _t(pads)), ("" if set(extras) == {0} else _t(extras))
 
 
-def _activation_module(activation: str, row: LayerRow, moved: bool = False) -> str:
+def _activation_module(activation: str, row: LayerRow, moved: bool = False, inplace: bool = False) -> str:
     if activation in TORCH_ACTIVATIONS:
-        return f"nn.{TORCH_ACTIVATIONS[activation]}()"
+        module = TORCH_ACTIVATIONS[activation]
+        return f"nn.{module}({'inplace=True' if inplace and module in _INPLACE_MODULES else ''})"
     if activation == "softmax":
         return "nn.Softmax(dim=1)"  # the channel axis (NCHW), the last one of a channels_last input
     raise SpecError(
@@ -555,13 +559,3 @@ def _t(values: Any) -> str:
     if not isinstance(values, list):
         return str(values)
     return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
-
-
-def _identifier(name: str, taken: set[str]) -> str:
-    base = re.sub(r"\W", "_", name)
-    if not base or base[0].isdigit() or keyword.iskeyword(base) or base in ("torch", "nn", "self", "model"):
-        base = f"layer_{base}"
-    candidate, n = base, 1
-    while candidate in taken:
-        candidate, n = f"{base}_{n}", n + 1
-    return candidate

@@ -1271,10 +1271,11 @@ def same_padding_for_pytorch(
         target = F.keras_same_length(n, s)
         before, after = F.same_padding(n, f_eff, s)
         # padded_length grows by 2/S per step of p, from the valid length (<= target) at p = 0
-        # to at least ceil(n/S) at p = F_eff - 1: with S >= 2 some p hits the target.
-        length = next(
-            (q for q in (before, after, *range(f_eff)) if F.padded_length(n, f_eff, s, q, q) == target), None
-        )
+        # to at least ceil(n/S) at p = F_eff - 1: with S >= 2 some p hits the target. The
+        # smallest such p solves floor((n + 2p - F_eff)/S) + 1 >= target (no search over p).
+        smallest = max(0, -(-((target - 1) * s + f_eff - n) // 2))
+        tried = (before, after, *((smallest,) if smallest < f_eff else ()))
+        length = next((q for q in tried if F.padded_length(n, f_eff, s, q, q) == target), None)
         out.append(SamePadding(n, f, s, d, target, before, after, length))
     return tuple(out)
 

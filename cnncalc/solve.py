@@ -9,9 +9,11 @@ then no size works and the error says why. Standard library only.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ from . import formulas as F
 from .engine import layer_names, model_inputs, settings, summarize, topological_order, wiring
 from .enums import Convention
 from .errors import CnncalcError, SpecError
-from .geometry import Shape
+from .geometry import Shape, fmt_shape
 from .io import Spec, parse
 from .layers import args as A
 from .layers.base import Context
@@ -294,6 +296,8 @@ STRIDES = range(1, 5)
 DILATIONS = range(1, 4)
 
 KINDS = ("conv", "transposed", "pool")
+#: The most configurations ``solve layer`` lists (the 3-D default search finds up to ~16,000).
+MAX_CHOICES = 100_000
 
 
 @dataclass(frozen=True)
@@ -433,18 +437,21 @@ def solve_layer(
         ops = ("none", "int") if kind == "transposed" else ("none",)
         modes = [(word, op) for word in ("same", "valid") for op in ops]
     choices: list[tuple[tuple[int, ...], LayerChoice]] = []
-    reachable: list[set[int]] = [set() for _ in range(rank)]
+    near: list[list[int]] = [[] for _ in range(rank)]  # reachable lengths nearest the target
     for mode in modes:
         per_axis = []
         for i in range(rank):
-            found = []
-            for cand in _axis_candidates(kind, pytorch, mode, ins[i], kernels[i], strides[i], dilations[i]):
-                if kind == "pool" and pool == "avg" and pytorch and rank == 3 and ins[i] < cand.kernel:
-                    continue  # PyTorch's AvgPool3d refuses an input smaller than the kernel
-                reachable[i].add(cand.out)
-                if cand.out == outs[i]:
-                    found.append(cand)
+            fits = kind == "pool" and pool == "avg" and pytorch and rank == 3  # AvgPool3d: kernel <= input
+            found, low, high = _axis_candidates(
+                kind, pytorch, mode, ins[i], outs[i], kernels[i], strides[i], dilations[i], fits
+            )
+            near[i].extend(v for v in (low, high) if v is not None)
             per_axis.append(sorted(found, key=AxisChoice.key))
+        if math.prod(len(a) for a in per_axis) + len(choices) > MAX_CHOICES:
+            raise SpecError(
+                f"more than {MAX_CHOICES:,} configurations map {fmt_shape(ins)} to {fmt_shape(outs)} "
+                f"(solve layer lists at most {MAX_CHOICES:,}): fix more of --kernel, --stride, --dilation"
+            )
         for combo in itertools.product(*per_axis):
             if (
                 not pytorch
@@ -464,7 +471,7 @@ def solve_layer(
     if not choices:
         nearest = tuple(
             (max((o for o in r if o < t), default=None), min((o for o in r if o > t), default=None))
-            for r, t in zip(reachable, outs, strict=True)
+            for r, t in zip(near, outs, strict=True)
         )
     bounds = {
         "kernel": [min(KERNELS), max(KERNELS)],
@@ -480,44 +487,113 @@ def _axis_candidates(
     pytorch: bool,
     mode: tuple[Any, ...],
     n: int,
+    target: int,
     kernels: Sequence[int],
     strides: Sequence[int],
     dilations: Sequence[int],
-) -> Iterator[AxisChoice]:
-    """Every single-axis configuration under one shared mode, with its output length (valid ones only)."""
+    kernel_fits: bool = False,
+) -> tuple[list[AxisChoice], int | None, int | None]:
+    """The single-axis configurations under one shared mode whose output length is ``target``,
+    and the reachable lengths nearest it (largest below, smallest above; None when none).
+
+    Found by arithmetic, never by enumerating paddings or output paddings: the output length is
+    monotonic in the padding (bisected) and linear in the output padding (solved), so the time
+    does not grow with the kernel, stride or dilation (``--kernel 2147483647`` is instant). More
+    than :data:`MAX_CHOICES` configurations on one axis is refused. ``kernel_fits``: skip kernels
+    larger than the input (PyTorch's AvgPool3d refuses them)."""
+    found: list[AxisChoice] = []
+    below: int | None = None
+    above: int | None = None
+
+    def reach(low: int | None, high: int | None) -> None:
+        nonlocal below, above
+        if low is not None and low < target and (below is None or low > below):
+            below = low
+        if high is not None and high > target and (above is None or high < above):
+            above = high
+
+    def add(choices: Sequence[AxisChoice]) -> None:
+        _check_count(len(found) + len(choices), target, n)
+        found.extend(choices)
+
     for f, s, d in itertools.product(kernels, strides, dilations):
-        f_eff = F.effective_kernel(f, d)
-        if kind == "transposed":
-            if pytorch:
-                for pad in range(f_eff):
-                    for op in range(max(s, d)):
-                        out = F.torch_transposed_length(n, f, s, d, pad, pad, op)
-                        if out > 0:
-                            yield AxisChoice(f, s, d, pad, op, out)
-            else:
-                word, op_kind = mode
-                op_values: Sequence[int | None] = (None,) if op_kind == "none" else range(s)
-                for keras_op in op_values:
-                    out = F.keras_transposed_length(n, f_eff, s, word == "same", keras_op)
-                    if out > 0:
-                        yield AxisChoice(f, s, d, 0, keras_op, out)
+        if kernel_fits and n < f:
             continue
-        if pytorch:
-            ceil_mode = mode[1]
-            top = f // 2 + 1 if kind == "pool" else f_eff
-            for pad in range(top):
-                if kind == "pool" and pad >= f_eff:
-                    continue
-                if n + 2 * pad < f_eff and not ceil_mode:
-                    continue
-                out = F.padded_length(n, f_eff, s, pad, pad, ceil_mode)
+        f_eff = F.effective_kernel(f, d)
+        if kind == "transposed" and pytorch:
+            # out = B - 2*pad + op, pad in [0, F_eff), op in [0, max(S, D)): 2*pad - op = B - target
+            m, base = max(s, d), (n - 1) * s + d * (f - 1) + 1
+            gap = base - target
+            first = max(0, -gap)
+            first += (gap + first) % 2
+            last = min(m - 1, 2 * (f_eff - 1) - gap)
+            ops = range(first, last + 1, 2)
+            _check_count(len(ops), target, n)  # before building them
+            add([AxisChoice(f, s, d, (gap + op) // 2, op, target) for op in ops])
+            low, high = base - 2 * (f_eff - 1), base + m - 1
+            if m >= 2:  # every length from low to high is reached (op 0 and 1 fill the gaps of 2)
+                reach(*_nearest_in(target, max(low, 1), high))
+            else:  # only base - 2*pad
+                down = min(target - 1, base)
+                down -= (base - down) % 2
+                up = max(target + 1, low)
+                up += (base - up) % 2
+                reach(down if down >= max(1, low) else None, up if up <= base else None)
+        elif kind == "transposed":
+            word, op_kind = mode
+            if op_kind == "none":
+                out = F.keras_transposed_length(n, f_eff, s, word == "same", None)
                 if out > 0:
-                    yield AxisChoice(f, s, d, pad, None, out)
+                    add([AxisChoice(f, s, d, 0, None, out)] if out == target else [])
+                    reach(out, out)
+                continue
+            base = F.keras_transposed_length(n, f_eff, s, word == "same", 0)  # + op, op in [0, S)
+            low, high = max(base, 1), base + s - 1
+            if low <= target <= high:
+                add([AxisChoice(f, s, d, 0, target - base, target)])
+            reach(*_nearest_in(target, low, high))
+        elif pytorch:
+            top = min(f // 2 + 1, f_eff) if kind == "pool" else f_eff
+
+            def length(pad: int, f_eff: int = f_eff, s: int = s, ceil_mode: bool = mode[1]) -> int:
+                return F.padded_length(n, f_eff, s, pad, pad, ceil_mode)
+
+            def valid(pad: int, f_eff: int = f_eff, ceil_mode: bool = mode[1]) -> bool:
+                return (ceil_mode or n + 2 * pad >= f_eff) and length(pad, f_eff) > 0
+
+            pads = range(bisect.bisect_left(range(top), True, key=valid), top)  # valid from here on
+            start = bisect.bisect_left(pads, target, key=length)
+            stop = bisect.bisect_right(pads, target, key=length)
+            _check_count(stop - start, target, n)  # before building them
+            add([AxisChoice(f, s, d, pad, None, target) for pad in pads[start:stop]])
+            reach(
+                length(pads[start - 1]) if start > 0 else None,
+                length(pads[stop]) if stop < len(pads) else None,
+            )
         else:
             if mode[0] == "same":
-                yield AxisChoice(f, s, d, 0, None, F.keras_same_length(n, s))
+                out = F.keras_same_length(n, s)
             elif n >= f_eff:
-                yield AxisChoice(f, s, d, 0, None, F.keras_valid_length(n, f_eff, s))
+                out = F.keras_valid_length(n, f_eff, s)
+            else:
+                continue
+            add([AxisChoice(f, s, d, 0, None, out)] if out == target else [])
+            reach(out, out)
+    return found, below, above
+
+
+def _nearest_in(target: int, low: int, high: int) -> tuple[int | None, int | None]:
+    """The lengths nearest ``target`` below and above it among every integer in [low, high]."""
+    down, up = min(target - 1, high), max(target + 1, low)
+    return (down if down >= low else None), (up if up <= high else None)
+
+
+def _check_count(count: int, target: int, n: int) -> None:
+    if count > MAX_CHOICES:
+        raise SpecError(
+            f"more than {MAX_CHOICES:,} configurations give {target} from {n} on one axis (solve layer "
+            f"lists at most {MAX_CHOICES:,}): fix more of --kernel, --stride, --dilation"
+        )
 
 
 def _txt(values: Sequence[int]) -> str:

@@ -106,6 +106,8 @@ class LayerRow:
     inputs: tuple[str, ...] = ()
     #: the line of the model code it was read from (Python sources); JSON carries it as "line"
     line: int | None = None
+    #: the row whose weights this call of a shared layer uses (its params are counted there)
+    shares: str | None = None
 
     @property
     def params(self) -> int:
@@ -155,9 +157,11 @@ class LayerRow:
     def to_dict(self) -> dict[str, Any]:
         """The layer as ``--format json`` writes it (itself a valid layer spec)."""
         head = {"name": self.name, "type": self.type, "config": dict(self.config)}
-        where = {} if self.line is None else {"line": self.line}
+        where: dict[str, Any] = {} if self.line is None else {"line": self.line}
         if self.opaque:
             where["opaque"] = True
+        if self.shares is not None:
+            where["shares"] = self.shares
         return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 

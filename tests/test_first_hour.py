@@ -288,3 +288,32 @@ def test_explain_lines_wrap_under_their_own_start() -> None:
     # a step's continuation sits under its formula (after "height, width = ")
     at = next(i for i, line in enumerate(lines) if "ceil((200 - 2 + 1) / 2)" in line)
     assert lines[at + 1].startswith(" " * 19) and "100" in lines[at + 1]
+
+
+def test_pytorch_results_show_pytorch_shapes() -> None:
+    # torchinfo prints nn.Conv2d(3, 6, 5) on a 1x3x32x32 batch as [1, 6, 28, 28]
+    table = invoke("summary", "--convention", "pytorch", "--input", "3x32x32", "conv2d:3,6,5").stdout
+    assert "[1, 6, 28, 28]" in table and "(None" not in table
+    keras = invoke("summary", "--input", "32x32x3", "conv:6,5").stdout
+    assert "(None, 28, 28, 6)" in keras
+
+
+def test_adaptive_pooling_has_a_field_where_it_is_one_number() -> None:
+    import json
+
+    from cnncalc.layers.pooling import adaptive_window
+
+    def field(*args: str) -> object:
+        doc = json.loads(invoke("summary", "--convention", "pytorch", "--format", "json", *args).stdout)
+        return doc["layers"][-1]["receptive_field"]
+
+    # 3x3 conv (field 3, jump 1), then 64 -> 16: windows of 4, stride 4: 3 + (4 - 1)*1 = 6, jump 4
+    rf = field("--input", "3x64x64", "conv2d:3,8,3,1,1", "adaptiveavgpool2d:16")
+    assert rf["size"] == [6, 6] and rf["jump"] == [4, 4]  # type: ignore[index]
+    # to 1x1: every output sees the whole input, as a global pool
+    assert field("--input", "3x8x8", "adaptiveavgpool2d:1") == "global"
+    # ATen's windows: 7 -> 3 pools 0..2, 2..4, 4..6 (one size, one stride); 5 -> 3 pools 0..1, 1..3, 3..4
+    w = adaptive_window(7, 3)
+    assert w is not None and (w.kernel, w.stride) == (3, 2)
+    assert adaptive_window(5, 3) is None
+    assert field("--input", "3x5x5", "adaptiveavgpool2d:3") == "untracked"

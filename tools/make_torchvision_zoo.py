@@ -89,6 +89,12 @@ def pair(v):
     return list(v) if isinstance(v, (tuple, list)) else [v, v]
 
 
+def inplace(m: nn.Module) -> dict:
+    """``inplace: true`` for a module built with ``inplace=True`` (the memory model shares its
+    input's storage); nothing otherwise (the default)."""
+    return {"inplace": True} if getattr(m, "inplace", False) else {}
+
+
 def module_layer(m: nn.Module) -> dict:
     """One leaf module in PyTorch's argument names (cnncalc's own names where PyTorch has none)."""
     if isinstance(m, nn.Conv2d):
@@ -135,9 +141,9 @@ def module_layer(m: nn.Module) -> dict:
     if isinstance(m, nn.AdaptiveAvgPool2d):
         return {"type": "AdaptiveAvgPool2d", "output_size": pair(m.output_size)}
     if isinstance(m, nn.ReLU6):
-        return {"type": "ReLU", "max_value": 6.0}
+        return {"type": "ReLU", "max_value": 6.0, **inplace(m)}
     if isinstance(m, nn.ReLU):
-        return {"type": "ReLU"}
+        return {"type": "ReLU", **inplace(m)}
     activations = {
         nn.SiLU: "silu",
         nn.Hardswish: "hard_swish",
@@ -148,8 +154,11 @@ def module_layer(m: nn.Module) -> dict:
     if type(m) in activations:
         if isinstance(m, nn.GELU):
             assert m.approximate == "none"
-        return {"type": "Activation", "activation": activations[type(m)]}
-    if isinstance(m, (nn.Dropout, StochasticDepth)):
+        return {"type": "Activation", "activation": activations[type(m)], **inplace(m)}
+    if isinstance(m, StochasticDepth):  # one draw per sample ("row") or per batch
+        noise = [None, 1, 1, 1] if m.mode == "row" else [1, 1, 1, 1]
+        return {"type": "Dropout", "rate": m.p, "noise_shape": noise}
+    if isinstance(m, nn.Dropout):
         return {"type": "Dropout", "rate": m.p}
     if isinstance(m, nn.Flatten):
         assert m.start_dim == 1 and m.end_dim == -1
@@ -243,7 +252,12 @@ def convert(name: str) -> dict:
                 assert (args[1] if len(args) > 1 else node.kwargs.get("start_dim")) == 1
                 emit(node, {"type": "Flatten"}, [src(args[0])])
             elif fn is F.relu:
-                emit(node, {"type": "Activation", "activation": "relu"}, [src(args[0])])
+                in_place = (
+                    {"inplace": True}
+                    if node.kwargs.get("inplace", args[1] if len(args) > 1 else False)
+                    else {}
+                )
+                emit(node, {"type": "Activation", "activation": "relu", **in_place}, [src(args[0])])
             elif fn is F.adaptive_avg_pool2d:
                 assert tuple(pair(args[1])) == (1, 1)
                 emit(node, {"type": "GlobalAveragePooling2D", "keepdims": True}, [src(args[0])])

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 from typing import Any
 
 import click
 
 from .. import __version__
-from .failures import Interrupted, PipeClosed, carried, exit_code_for, flush_stdout
+from .failures import ClosedOutput, Interrupted, PipeClosed, carried, exit_code_for, flush_stdout
 
 
 class CnncalcGroup(click.Group):
@@ -54,6 +55,8 @@ class CnncalcGroup(click.Group):
         # full collections grow with the live objects: 100,000 layers took 1.7x longer with it).
         collecting = gc.isenabled()
         gc.disable()
+        if sys.stdout is None:  # started with stdout closed (>&-): writing it is an error, not a no-op
+            sys.stdout = ClosedOutput()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             flush_stdout()
@@ -96,6 +99,7 @@ COMMANDS = {
     "export": "export",
     "help": "help",
     "kinds": "kinds",
+    "memory": "memory",
     "models": "models",
     "solve": "solve",
     "summary": "summary",

@@ -10,6 +10,8 @@ commands never exit themselves (they raise, or end with ``ctx.exit(code)``).
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ FLAGS = {
     "batch": "--batch",
     "model_name": "--model-name",
     "fix": "--fix",
+    "trace": "--trace",
     "layers": "LAYER arguments",
     "file": "-f",
     "model": "--model",
@@ -51,6 +54,19 @@ def carried() -> Iterator[None]:
         raise Interrupted from None
     except BrokenPipeError:
         raise PipeClosed from None
+
+
+class ClosedOutput(io.TextIOBase):
+    """Standard output when the process started without one (``>&-``): every write fails (exit
+    2), as writing to a closed descriptor does, instead of Click dropping the output silently."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        return False
 
 
 def flush_stdout() -> None:
@@ -92,7 +108,8 @@ def echo_err(line: str) -> None:
         line = line.encode(encoding, "backslashreplace").decode(encoding)
     except LookupError:
         pass
-    click.echo(line, err=True)
+    with contextlib.suppress(OSError):  # stderr itself failing (2>/dev/full): the exit code still says it
+        click.echo(line, err=True)
 
 
 def error(message: str) -> None:

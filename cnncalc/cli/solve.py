@@ -16,14 +16,16 @@ from .options import (
 from .types import ConventionChoice, SizesType
 
 
-@click.group(short_help="Input sizes a network accepts; the layer for N to M.")
+@click.group(short_help="Input sizes; the layer for N to M; the batch that fits.")
 def solve() -> None:
-    """Inverse questions: the input sizes a network accepts, the layer that maps N to M.
+    """Inverse questions: the input sizes a network accepts, the layer that maps N to M, the
+    largest batch that fits in memory.
 
     \b
     Examples:
       cnncalc solve sizes --model resnet50
       cnncalc solve layer --input 224 --output 112 --kernel 3
+      cnncalc solve batch --memory 16GiB --model torchvision/resnet50 --train
     """
 
 
@@ -193,3 +195,13 @@ def solve_layer(
         emit(layer_table(solution, shown), width)
     if not solution.choices:
         click.get_current_context().exit(1)
+
+
+def _add_batch() -> None:
+    """``solve batch`` lives with ``cnncalc memory`` (:mod:`cnncalc.cli.memory`)."""
+    from .memory import solve_batch
+
+    solve.add_command(solve_batch, "batch")
+
+
+_add_batch()

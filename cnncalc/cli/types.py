@@ -29,6 +29,9 @@ class SizeType(click.ParamType):
 
     name = "size"
 
+    def __init__(self, flag: str = "--max-memory") -> None:
+        self.flag = flag
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
@@ -49,7 +52,7 @@ class SizeType(click.ParamType):
                 raise ValueError(value)
             return int(float(match.group(1)) * scale[match.group(2).rstrip("b")])
         except (ValueError, OverflowError):  # OverflowError: 1e999 is infinite
-            raise SpecError(f"--max-memory {value!r} is not a size like 2GiB or 512MB") from None
+            raise SpecError(f"{self.flag} {value!r} is not a size like 2GiB or 512MB") from None
 
 
 class ColumnsType(click.ParamType):

@@ -11,11 +11,13 @@ spelling.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from ..enums import Convention
 from ..errors import CnncalcError, SpecError, describe_layer
+from ..layers.base import Layer
 from .spec import MAX_LAYER_TEXT, LayerSpec, Spec, build_layer
 
 # [0-9], not \d: \d matches any Unicode digit and int() would read full-width ones as numbers.
@@ -110,6 +112,18 @@ def parse_layer(text: str, convention: Convention | None = None) -> LayerSpec:
     return parse_layer_declaring(text, convention)[0]
 
 
+@functools.lru_cache(maxsize=1024)
+def _built(text: str, convention: Convention | None) -> tuple[Layer, str | None]:
+    """The layer (and row name) a compact string builds. Cached: a generated spec repeats a few
+    block strings thousands of times, and a layer is an immutable value (a frozen record compared
+    by its fields), so rows may share one. Errors are not cached (each raises anew)."""
+    kind_name, positional, keywords = split_compact(text)
+    name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
+    if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
+        raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
+    return build_layer(kind_name, positional, keywords, convention), name
+
+
 def parse_layer_declaring(
     text: str, convention: Convention | None = None
 ) -> tuple[LayerSpec, tuple[int, ...] | None]:
@@ -121,11 +135,7 @@ def parse_layer_declaring(
     if _CALL.fullmatch(text):
         return _parse_call(text, convention)
     try:
-        kind_name, positional, keywords = split_compact(text)
-        name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
-        if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
-            raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
-        layer = build_layer(kind_name, positional, keywords, convention)
+        layer, name = _built(text, convention)
         return LayerSpec(layer=layer, text=text.strip(), name=name), None
     except SpecError as err:
         better = near_miss(text, convention)
@@ -168,7 +178,10 @@ def _parse_call(text: str, convention: Convention | None) -> tuple[LayerSpec, tu
     if layer_name is not None and not isinstance(layer_name, str):
         raise SpecError(f"name must be a string, got {layer_name!r}")
     if convention is Convention.PYTORCH:
-        keywords.pop("inplace", None)  # nn.ReLU(inplace=True): memory, not shape
+        from .torch_source import INPLACE_CLASSES
+
+        if name.rpartition(".")[2] not in INPLACE_CLASSES or keywords.get("inplace") is not True:
+            keywords.pop("inplace", None)  # kept only where a kind models it (cnncalc memory)
     layer = build_layer(name.rpartition(".")[2], positional, keywords, convention)
     return LayerSpec(layer=layer, text=text.strip(), name=layer_name), declared
 

@@ -12,6 +12,7 @@ from ..layers import args as A
 from ..summary import LAYER_RESULTS, MODEL_RESULTS
 from .compact import parse_layer
 from .keras import from_keras_model
+from .keras_opaque import Reading
 from .spec import (
     INPUT_KEYS,
     KERAS_WRAPPER_KEYS,
@@ -22,6 +23,34 @@ from .spec import (
     build_layer,
     short_json,
 )
+
+#: Layers built from JSON objects, by their frozen arguments: a generated spec (a ``--format json``
+#: snapshot) repeats a few layers thousands of times, and a layer is an immutable value, so rows may
+#: share one. Errors are not cached.
+_BUILT: dict[Any, Any] = {}
+_BUILT_MAX = 1024
+
+
+def _built_object(key: Any, kind: Any, items: dict[str, Any], convention: Convention | None) -> Any:
+    layer = _BUILT.get(key)
+    if layer is None:
+        layer = build_layer(kind, [], items, convention)
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.clear()
+        _BUILT[key] = layer
+    return layer
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key for a JSON value that keeps its types apart (``1``, ``1.0`` and ``true`` are
+    equal in Python, not as arguments)."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("list", tuple(_frozen(v) for v in value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return (type(value).__name__, value)
+    raise TypeError(type(value).__name__)
 
 
 def parse_layer_object(
@@ -58,6 +87,9 @@ def parse_layer_object(
     if not isinstance(items.pop("opaque", False), bool):  # what --format json marks opaque rows with
         raise SpecError("opaque must be true or false")
     inputs = _input_names(items.pop("inputs", None))
+    shares = items.pop("shares", None)  # a Keras layer's later call: its weights are the named row's
+    if shares is not None and (not isinstance(shares, str) or not shares.strip()):
+        raise SpecError(f"shares must be the name of a layer, got {shares!r}")
     declared = None
     for key in INPUT_KEYS:
         if key in items:
@@ -66,10 +98,18 @@ def parse_layer_object(
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
                 declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
-    layer = build_layer(kind, [], items, convention)
+    try:
+        key = (_frozen(kind), _frozen(items), convention)
+    except TypeError:  # a value JSON does not make (from the Python API): not cached
+        layer = build_layer(kind, [], items, convention)
+    else:
+        layer = _built_object(key, kind, items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
-    return LayerSpec(layer, text, name, trainable, results, compact=False, inputs=inputs, line=line), declared
+    spec = LayerSpec(
+        layer, text, name, trainable, results, compact=False, inputs=inputs, line=line, shares=shares
+    )
+    return spec, declared
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:
@@ -109,10 +149,14 @@ _TOP_KEYS = frozenset(
 _INFO_KEYS = frozenset({"description", "source", "published_params"})
 
 
-def parse_spec(doc: Any) -> Spec:
-    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents too."""
+def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:
+    """A JSON spec document (already decoded) -> :class:`Spec`; Keras ``model.to_json()`` documents
+    too (``reading`` carries a saved file's weights, for custom layers' params)."""
+    notes: tuple[str, ...] = ()
     if isinstance(doc, dict) and "class_name" in doc and "layers" not in doc:
-        doc = from_keras_model(doc)
+        reading = reading if reading is not None else Reading()
+        doc = from_keras_model(doc, reading)
+        notes = tuple(reading.finish())
     if not isinstance(doc, dict):
         raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
     unknown = set(doc) - _TOP_KEYS - _INFO_KEYS - set(MODEL_RESULTS)
@@ -160,6 +204,7 @@ def parse_spec(doc: Any) -> Spec:
         dtype=_dtype(doc.get("dtype")),
         results={key: doc[key] for key in MODEL_RESULTS if key in doc},
         expect=expect,
+        notes=notes,
     )
 
 
@@ -207,11 +252,12 @@ def decode_json(text: str, source: str = "<string>") -> Any:
     return doc
 
 
-def loads(text: str, source: str = "<string>") -> Spec:
-    """Parse a JSON spec from text; ``source`` names it in error messages."""
+def loads(text: str, source: str = "<string>", reading: Reading | None = None) -> Spec:
+    """Parse a JSON spec from text; ``source`` names it in error messages (``reading``: a saved
+    Keras file's weights, see :func:`parse_spec`)."""
     doc = decode_json(text, source)
     try:
-        return parse_spec(doc)
+        return parse_spec(doc, reading)
     except CnncalcError as err:
         raise err.prefixed(f"{source}: ") from None
 

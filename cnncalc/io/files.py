@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
+import signal
 import stat
 import sys
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..errors import SpecError
 
@@ -113,21 +115,42 @@ def encode_text(text: str, path: str) -> bytes:
         raise SpecError(f"cannot write {path}: the text holds {bad!r}, which UTF-8 cannot encode") from None
 
 
+#: Temporary files :func:`write_atomic` writes: ``.<target>.<pid>.<8 random>.tmp`` beside the target.
+_TEMP = re.compile(r"\.(?P<target>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp")
+#: Paths that name a descriptor of this process (``/dev/stdout`` is ``/proc/self/fd/1``).
+_DESCRIPTORS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_FD_DIRECTORY = re.compile(r"/(?:dev|proc/(?:self|thread-self|\d+)(?:/task/\d+)?)/fd")
+#: Test hook (docs/contributing.md): ``CNNCALC_STOP_AT=STEP:SIGNAL`` sends SIGNAL (KILL, TERM) to
+#: the writing process at STEP (``created``, ``written``, ``replaced``), to test a kill at a known
+#: point instead of at a guessed time.
+_STOP_AT = "CNNCALC_STOP_AT"
+
+
 def write_atomic(path: str, data: bytes | str) -> None:
     """Replace ``path`` with ``data`` whole or not at all (SpecError on failure).
 
     The bytes go to a temporary file in the target's directory, which is flushed, fsynced and
     renamed over the target (``os.replace`` is atomic on POSIX and Windows), as pip and
-    pre-commit write files users care about. On any failure, including an interrupt or a full
-    disk, the old file is untouched and the temporary file is removed. A new file gets the
-    permissions ``open()`` would give it; a replaced one keeps its own.
+    pre-commit write files users care about. On any failure, including an interrupt, SIGTERM or
+    a full disk, the old file is untouched and the temporary file is removed; one left by a
+    process killed outright (SIGKILL) is removed by the next write to the same target. A new file
+    gets the permissions ``open()`` would give it; a replaced one keeps its own.
+
+    ``-`` is standard output; a path naming one of this process's descriptors (``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/N``) is written to that descriptor in place, never resolved to the
+    file behind it (``-o /dev/stdout >> app.log`` appends to the log); a device or FIFO is written
+    in place too.
     """
     payload = encode_text(data, path) if isinstance(data, str) else data
+    fd = _descriptor(path)
+    if fd is not None:
+        _write_descriptor(path, fd, payload)
+        return
     target = os.path.realpath(path)  # through a symlink: replace the file, keep the link
     try:
         st = os.stat(target)
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-            _write_special(path, payload)  # /dev/null, /dev/stdout, a FIFO: nothing to replace
+            _write_special(path, payload)  # /dev/null, a FIFO, a terminal: nothing to replace
             return
         mode = stat.S_IMODE(st.st_mode)
     except FileNotFoundError:
@@ -136,34 +159,161 @@ def write_atomic(path: str, data: bytes | str) -> None:
         mode = 0o666 & ~umask
     except OSError as err:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
+    import tempfile  # only a write needs it: summary's start-up skips it
+
+    directory, name = os.path.split(target)
+    _remove_stale(directory, name)
+    with _removed_on_sigterm() as temps:
+        try:
+            fd, temp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=directory)
+        except OSError as err:
+            raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
+        temps.append(temp)
+        try:
+            _stop_at("created")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, mode)
+            _stop_at("written")
+            os.replace(temp, target)
+            temps.clear()
+            _stop_at("replaced")
+        except BaseException as err:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            if isinstance(err, OSError):
+                raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
+            raise
+
+
+def _stop_at(step: str) -> None:
+    """The test hook: stop this process at ``step`` with the signal ``CNNCALC_STOP_AT`` names."""
+    wanted = os.environ.get(_STOP_AT)
+    if wanted and wanted.partition(":")[0] == step:
+        os.kill(os.getpid(), getattr(signal, f"SIG{wanted.partition(':')[2] or 'KILL'}"))
+        import time
+
+        time.sleep(5)  # the signal is handled before the next bytecode; never reached in practice
+
+
+def _remove_stale(directory: str, name: str) -> None:
+    """Remove temporary files of ours for ``name`` whose writer is gone (killed by SIGKILL):
+    only names of :data:`_TEMP`'s form whose process id is no running process."""
     try:
-        fd, temp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
-        )
+        entries = [
+            e for e in os.listdir(directory or ".") if e.startswith(f".{name}.") and e.endswith(".tmp")
+        ]
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP.fullmatch(entry)
+        if match is None or match["target"] != name or _alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, entry))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # our own earlier process of this id cannot be writing: this one is
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # exists (another user's) or cannot tell: leave it
+    return True
+
+
+@contextlib.contextmanager
+def _removed_on_sigterm() -> Iterator[list[str]]:
+    """While a temporary file exists, SIGTERM removes it before the process dies of the signal
+    (Python's default would die at once, leaving it); the list holds the paths to remove."""
+    temps: list[str] = []
+
+    def terminate(signum: int, frame: Any) -> None:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: signals are the main thread's to handle
+        yield temps
+        return
+    try:
+        yield temps
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _descriptor(path: str) -> int | None:
+    """The descriptor of this process that ``path`` names ('-' is standard output; also through
+    symlinks: ``/dev/stdout`` -> ``/proc/self/fd/1``), else None."""
+    if path == "-":
+        return 1
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on symlinks followed
+        normal = os.path.normpath(current)
+        if normal in _DESCRIPTORS:
+            return _DESCRIPTORS[normal]
+        directory, name = os.path.split(normal)
+        real_directory = os.path.realpath(directory)
+        fd_directory = _FD_DIRECTORY.fullmatch(real_directory) or _FD_DIRECTORY.fullmatch(directory)
+        if fd_directory and name.isdigit():
+            own = {"/dev/fd", "/proc/self/fd", "/proc/thread-self/fd", f"/proc/{os.getpid()}/fd"}
+            if (
+                directory in own
+                or real_directory in own
+                or real_directory.startswith(f"/proc/{os.getpid()}/")
+            ):
+                return int(name)
+            return None
+        try:
+            link = os.readlink(normal)
+        except OSError:
+            return None  # not a symlink (or not there): a path like any other
+        current = os.path.join(directory, link)
+    return None
+
+
+def _write_descriptor(path: str, fd: int, payload: bytes) -> None:
+    """Write to one of this process's descriptors where it stands (appending to a log opened
+    with ``>>``, into a pipe): never reopened, truncated or replaced."""
+    if fd in (1, 2):  # what Python still buffers for the stream goes first
+        stream = sys.stdout if fd == 1 else sys.stderr
+        if stream is None:
+            raise SpecError(
+                f"cannot write {path}: {'standard output' if fd == 1 else 'standard error'} is closed"
+            )
+        with contextlib.suppress(ValueError):
+            stream.flush()
+    view = memoryview(payload)
+    try:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except BrokenPipeError:
+        raise
     except OSError as err:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(err, OSError):
-            raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
-        raise
 
 
 def _write_special(path: str, payload: bytes) -> None:
-    """Write to a device or pipe named as the output (``-o /dev/stdout``): there is no file to replace."""
+    """Write to a device or FIFO named as the output (``-o /dev/null``): there is no file to
+    replace; opened without truncating or creating anything."""
     try:
-        with open(path, "wb") as handle:
-            handle.write(payload)
+        fd = os.open(path, os.O_WRONLY)
     except OSError as err:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
+    try:
+        _write_descriptor(path, fd, payload)
+    finally:
+        os.close(fd)
 
 
 def expand_sources(specs: Iterable[str]) -> list[str]:

@@ -24,9 +24,10 @@ from typing import Any
 from ..enums import Convention, DataFormat, Operator
 from ..errors import CnncalcError, Option, ShapeError, SpecError
 from ..geometry import Shape, fmt_shape
+from ..layers import args as A
 from ..layers.base import Context, Layer
 from .files import source_name
-from .spec import LayerSpec, Spec, build_layer
+from .spec import MAX_LAYERS, LayerSpec, Spec, build_layer
 
 #: What ``pip install`` adds the reader's dependency.
 EXTRA = "pip install 'cnncalc[onnx]'"
@@ -308,6 +309,7 @@ class _Converter:
 
 def convert(graph: Graph, input_shape: Shape | None = None) -> Spec:
     """A :class:`Graph` -> :class:`Spec` (pytorch convention, channels_first)."""
+    _check_graph(graph)
     c = _Converter(graph)
     if len(graph.inputs) != 1:
         names = ", ".join(repr(n) for n, _ in graph.inputs) or "none"
@@ -335,6 +337,7 @@ def convert(graph: Graph, input_shape: Shape | None = None) -> Spec:
         )
     else:
         shape = tuple(d for d in rest if d is not None)
+    shape = A.shape(list(shape), f"input {in_name!r}")  # the size limits, here where the file is named
     c.names.add(in_name)
     c.values[in_name] = Data(in_name, shape)
     for key, t in graph.initializers.items():
@@ -550,7 +553,7 @@ def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
     axes_const = c.const(node, 1)
     axes = axes_const.ints(node, "axes") if axes_const else list(node.attrs.get("axes") or [])
     rank = len(x.shape) + 1
-    normal = sorted(a % rank for a in axes)
+    normal = _normal_axes(node, axes, rank)
     if normal != list(range(2, rank)):
         raise SpecError(
             f"node {node.name!r} (ReduceMean): only a mean over all spatial axes (a global average "
@@ -635,7 +638,7 @@ def _batch_norm(c: _Converter, node: Node, i: int) -> list[Value]:
 def _layer_norm(c: _Converter, node: Node, i: int) -> list[Value]:
     x = c.data(node)
     rank = len(x.shape) + 1
-    axis = int(node.attrs.get("axis", -1)) % rank
+    axis = _normal_axes(node, [int(node.attrs.get("axis", -1))], rank)[0]
     if axis == 0:
         raise SpecError(f"node {node.name!r} (LayerNormalization): normalizing over the batch axis")
     scale = c.weight(node, 1, "scale initializer")
@@ -857,7 +860,7 @@ def _slice(c: _Converter, node: Node, i: int) -> list[Value]:
 def _split(c: _Converter, node: Node, i: int) -> list[Value]:
     x = c.data(node)
     full = c.full(x)
-    axis = int(node.attrs.get("axis", 0)) % len(full)
+    axis = _normal_axes(node, [int(node.attrs.get("axis", 0))], len(full))[0]
     if axis == 0:
         raise SpecError(f"node {node.name!r} (Split): splitting the batch axis")
     sizes_const = c.const(node, 1)
@@ -992,6 +995,37 @@ def _gather(c: _Converter, node: Node, i: int) -> list[Value]:
     return [Const(index.dims, picked, value.integer)]
 
 
+def _normal_axes(node: Node, axes: Sequence[int], rank: int) -> list[int]:
+    """``axes`` of a rank-``rank`` tensor counted from 0, sorted; as ONNX's checker and runtime
+    require, each in [-rank, rank) and none twice (never wrapped modulo the rank)."""
+    bad = [a for a in axes if not -rank <= a < rank]
+    if bad:
+        raise SpecError(f"node {node.name!r} ({node.op}): axis {bad[0]} is out of range for rank {rank}")
+    normal = sorted(a % rank for a in axes)
+    if len(set(normal)) != len(normal):
+        raise SpecError(f"node {node.name!r} ({node.op}): axes {list(axes)} repeat an axis")
+    return normal
+
+
+def _check_graph(graph: Graph) -> None:
+    """What ONNX's checker refuses before any node is read: more nodes than cnncalc's layer limit,
+    and a tensor written twice (by two nodes, or a node writing a graph input or initializer:
+    ONNX graphs are in single static assignment form)."""
+    if len(graph.nodes) > MAX_LAYERS:
+        raise SpecError(f"{len(graph.nodes):,} nodes is more than the limit {MAX_LAYERS:,} layers")
+    written = {name for name, _ in graph.inputs} | set(graph.initializers)
+    for node in graph.nodes:
+        for name in node.outputs:
+            if not name:
+                continue
+            if name in written:
+                raise SpecError(
+                    f"node {node.name!r} ({node.op}) writes {name!r}, which another node, an input or an "
+                    "initializer already writes (ONNX graphs assign each tensor once)"
+                )
+            written.add(name)
+
+
 def _axes(c: _Converter, node: Node) -> list[int]:
     const = c.const(node, 1)
     return const.ints(node, "axes") if const is not None else list(node.attrs.get("axes") or [])
@@ -1003,12 +1037,12 @@ def _unsqueeze(c: _Converter, node: Node, i: int) -> list[Value]:
     if isinstance(value, Const):
         dims = list(value.dims)
         rank = len(dims) + len(axes)
-        for axis in sorted(a % rank for a in axes):
+        for axis in _normal_axes(node, axes, rank):
             dims.insert(axis, 1)
         return [Const(tuple(dims), value.values, value.integer)]
     full = c.full(value)
     rank = len(full) + len(axes)
-    for axis in sorted(a % rank for a in axes):
+    for axis in _normal_axes(node, axes, rank):
         full.insert(axis, 1)
     return [_reshape_to(c, node, value, full)]
 
@@ -1017,7 +1051,7 @@ def _squeeze(c: _Converter, node: Node, i: int) -> list[Value]:
     value = c.get(node, 0)
     axes = _axes(c, node)
     dims = list(value.dims) if isinstance(value, Const) else c.full(value)
-    drop = {a % len(dims) for a in axes} if axes else {k for k, d in enumerate(dims) if d == 1}
+    drop = set(_normal_axes(node, axes, len(dims))) if axes else {k for k, d in enumerate(dims) if d == 1}
     kept = [d for k, d in enumerate(dims) if k not in drop]
     if isinstance(value, Const):
         return [Const(tuple(kept), value.values, value.integer)]

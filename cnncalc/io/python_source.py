@@ -82,6 +82,12 @@ def read_python(text: str, source: str = "<string>", model_name: str | None = No
     ``model_name`` picks one when the file defines several (the variable it is assigned to, its
     ``name=``, or the function that builds it).
     """
+    if len(text) > MAX_PYTHON_CHARS:
+        raise SpecError(
+            f"{source}: model code of {len(text):,} characters is more than the limit {MAX_PYTHON_CHARS:,} "
+            "(Python's parser needs about 300 bytes of memory per character)"
+        )
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark: Python reads past it too
     try:
         tree, notes = _parse(text, source)
         reader = _Reader()
@@ -93,6 +99,18 @@ def read_python(text: str, source: str = "<string>", model_name: str | None = No
     except CnncalcError as err:
         raise err.prefixed(f"{source}: ") from None
     return replace(spec, notes=(*notes, *reader.notes))
+
+
+#: Largest model code read (2 MiB of text: model files are kilobytes; Python's parser takes about
+#: 300 bytes of memory and 5 microseconds per character, so this bounds it near 600 MB and 10 s).
+MAX_PYTHON_CHARS = 2 * 2**20
+
+
+def _parser_failure(err: BaseException) -> str:
+    """Why Python's parser gave up, never empty (its MemoryError and RecursionError say nothing)."""
+    if isinstance(err, (MemoryError, RecursionError)):
+        return "an expression too long or nested too deeply for Python's parser"
+    return str(err) or type(err).__name__
 
 
 # A line the course notes printed with its newline lost: ``import Sequentialfrom keras.layers import X``.
@@ -117,8 +135,8 @@ def _parse(text: str, source: str) -> tuple[ast.Module, list[str]]:
                 continue
             where = f"line {err.lineno}" if err.lineno else "the file"
             raise SpecError(f"not valid Python at {where}: {err.msg}") from None
-        except (ValueError, MemoryError) as err:
-            raise SpecError(f"not valid Python: {err}") from None
+        except (ValueError, MemoryError, RecursionError) as err:
+            raise SpecError(f"not valid Python: {_parser_failure(err)}") from None
     raise SpecError("not valid Python")  # pragma: no cover - every round fixes one line or raises
 
 
@@ -607,7 +625,7 @@ class _Reader:
 
     def static(self, node: ast.expr, what: str, line: bool = True) -> Any:
         try:
-            return evaluate(node, self.constants, self.activation_name)
+            return evaluate(node, self.constants, self.named_value)
         except NotStatic as err:
             where = f"line {node.lineno}: " if line else ""
             raise SpecError(f"{where}{what}: {err.reason}") from None
@@ -617,6 +635,14 @@ class _Reader:
         if not isinstance(value, str):
             raise SpecError(f"line {node.lineno}: {what} must be a string")
         return value
+
+    def named_value(self, node: ast.AST) -> Any:
+        """A name the file assigns something unknowable says why (``N = 10**30``: the limit),
+        else :meth:`activation_name`."""
+        if isinstance(node, ast.Name) and isinstance(self.values.get(node.id), Unknown):
+            unknown = self.values[node.id]
+            raise NotStatic(f"{node.id} (line {unknown.line}): {unknown.why}")
+        return self.activation_name(node)
 
     def activation_name(self, node: ast.AST) -> Any:
         """``tf.nn.relu``, ``keras.activations.relu``, network3's ``ReLU``: the activation's name."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from ..enums import SourceFormat
 from ..errors import Option, SpecError
@@ -89,51 +89,131 @@ _PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
-    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization."""
+    """A Keras ``.keras`` file: a zip whose ``config.json`` is the model's serialization (its
+    ``model.weights.h5`` is read only for a custom layer's params: dataset shapes, in a child).
+
+    ``config.json`` is read through a counting limit (at most MAX_SPEC_BYTES inflated, in 1 MiB
+    steps), never trusting the size the zip declares: a small member that inflates to gigabytes
+    is refused after the limit, with the memory of one step."""
     import zipfile
     import zlib
 
     shown = source_name(name)
+    data: bytes | None = None
+    info: Any = None
+    empty = False
     try:
         with zipfile.ZipFile(file) as archive:
-            try:
-                info = archive.getinfo("config.json")
-            except KeyError:
-                raise SpecError(
-                    f"cannot read {shown}: the zip holds no config.json, so it is not a Keras .keras file"
-                ) from None
-            if info.file_size > MAX_SPEC_BYTES:
+            empty = not archive.infolist()
+            info = archive.NameToInfo.get("config.json")
+            if info is not None and not info.flag_bits & 0x1:  # bit 0: encrypted
+                data = _read_member(archive, info, shown)
+    except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
+        raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+        raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
+    if empty:
+        raise SpecError(f"cannot read {shown}: the zip is empty, so it is not a Keras .keras file")
+    if info is None:
+        raise SpecError(
+            f"cannot read {shown}: the zip holds no config.json, so it is not a Keras .keras file"
+        )
+    if data is None:
+        raise SpecError(f"cannot read {shown}: its config.json is encrypted (a password-protected zip)")
+    from .keras_opaque import Reading, Weights
+    from .keras_weights import LazyTotals, zip_member_totals
+
+    weights = LazyTotals(lambda: zip_member_totals(file))
+    reading = Reading(Weights(weights, by_name=False))
+    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json", reading)
+
+
+def _read_member(archive: Any, info: Any, shown: str) -> bytes:
+    """A zip member's bytes, at most MAX_SPEC_BYTES of them counted as they inflate."""
+    chunks = []
+    total = 0
+    with archive.open(info) as member:
+        while chunk := member.read(2**20):
+            total += len(chunk)
+            if total > MAX_SPEC_BYTES:
                 raise SpecError(
                     f"cannot read {shown}: its config.json is larger than {MAX_SPEC_BYTES // 2**20} MiB"
                 )
-            data = archive.read(info)
-    except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
-        raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
-        raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
-    return loads(decode(data, f"{shown} config.json"), f"{shown} config.json")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+#: Seconds an ``.h5`` file's model description may take to read. The HDF5 C library can spin
+#: forever on a damaged file, deaf to Ctrl-C: it is read in a child process, stopped after this.
+H5_SECONDS = 30.0
+#: What the child process runs: argv[1] the path ('-': the bytes on its stdin), argv[2] the size
+#: limit. Exit 0: model_config on stdout; 3: no h5py; 4: no model_config; 5: too large; 6: damaged.
+_H5_CHILD = """
+import io, sys
+try:
+    import h5py
+except ImportError:
+    sys.exit(3)
+path, limit = sys.argv[1], int(sys.argv[2])
+try:
+    with h5py.File(io.BytesIO(sys.stdin.buffer.read()) if path == "-" else path, "r") as handle:
+        if "model_config" not in handle.attrs:
+            sys.exit(4)
+        if handle.attrs.get_id("model_config").get_storage_size() > limit:
+            sys.exit(5)
+        config = handle.attrs["model_config"]
+except Exception as err:
+    sys.stderr.write(" ".join(str(err).split())[:300] or type(err).__name__)
+    sys.exit(6)
+data = config if isinstance(config, bytes) else str(config).encode("utf-8", "surrogatepass")
+if len(data) > limit:
+    sys.exit(5)
+sys.stdout.buffer.write(data)
+"""
 
 
 def _read_h5(file: str | IO[bytes], name: str) -> Spec:
-    """A Keras ``.h5`` file: the ``model_config`` attribute of its root (h5py reads only that)."""
+    """A Keras ``.h5`` file: the ``model_config`` attribute of its root (h5py reads only that),
+    read in a child process within :data:`H5_SECONDS` and MAX_SPEC_BYTES (and, for a custom
+    layer's params, the dataset shapes under ``model_weights``, likewise)."""
+    import importlib.util
+    import subprocess
+    import sys
+
     shown = source_name(name)
+    if importlib.util.find_spec("h5py") is None:
+        raise SpecError(f"cannot read {shown}: .h5 files need h5py: pip install 'cnncalc[h5]'")
+    path, stdin = (file, b"") if isinstance(file, str) else ("-", file.read())
     try:
-        import h5py  # type: ignore[import-untyped, import-not-found, unused-ignore]  # no stubs
-    except ImportError:
-        raise SpecError(f"cannot read {shown}: .h5 files need h5py: pip install 'cnncalc[h5]'") from None
-    try:
-        with h5py.File(file, "r") as handle:
-            config = handle.attrs.get("model_config")
-    except Exception as err:  # noqa: BLE001 - h5py raises many kinds of error on a damaged file
-        raise SpecError(f"cannot read {shown}: not a readable HDF5 file ({err})") from None
-    if config is None:
-        raise SpecError(
-            f"cannot read {shown}: the HDF5 file holds no Keras model (no model_config attribute; "
-            "files written by save_weights have none)"
+        child = subprocess.run(
+            [sys.executable, "-c", _H5_CHILD, path, str(MAX_SPEC_BYTES)],
+            input=stdin,
+            capture_output=True,
+            timeout=H5_SECONDS,
         )
-    if isinstance(config, bytes):
-        config = decode(config, f"{shown} model_config")
-    return loads(str(config), f"{shown} model_config")
+    except subprocess.TimeoutExpired:
+        raise SpecError(
+            f"cannot read {shown}: the HDF5 library took longer than {H5_SECONDS:g} s on it (a damaged file)"
+        ) from None
+    except OSError as err:
+        raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
+    reason = child.stderr.decode("utf-8", "replace").strip()
+    problems = {
+        3: ".h5 files need h5py: pip install 'cnncalc[h5]'",
+        4: "the HDF5 file holds no Keras model (no model_config attribute; files written by save_weights have none)",
+        5: f"its model_config is larger than {MAX_SPEC_BYTES // 2**20} MiB",
+        6: f"not a readable HDF5 file ({reason})",
+    }
+    if child.returncode != 0:
+        problem = problems.get(child.returncode, f"the HDF5 library failed on it (exit {child.returncode})")
+        raise SpecError(f"cannot read {shown}: {problem}")
+    config = decode(child.stdout, f"{shown} model_config")
+    from .keras_opaque import Reading, Weights
+    from .keras_weights import LazyTotals, h5_totals
+
+    weights = LazyTotals(lambda: h5_totals(path, stdin))
+    reading = Reading(Weights(weights, by_name=True, root=("model_weights",)))
+    return loads(config, f"{shown} model_config", reading)
 
 
 FILE_READERS: dict[SourceFormat, FileReader] = {

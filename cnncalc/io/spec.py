@@ -32,7 +32,9 @@ _IGNORED = frozenset(
     }
 )
 #: Keras config keys accepted only with the value that changes nothing (anything else is refused).
-_ONLY_DEFAULT = {"renorm": False, "quantization_config": None}
+#: Keras 2 writes ``groups: 1`` into every convolution's config, DepthwiseConv2D's and
+#: SeparableConv2D's too (they inherit Conv's constructor but do not use it).
+_ONLY_DEFAULT = {"renorm": False, "quantization_config": None, "groups": 1}
 #: Keys of a Keras layer object (around its config) that carry nothing cnncalc uses.
 KERAS_WRAPPER_KEYS = ("module", "registered_name", "build_config")
 _IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -60,6 +62,9 @@ class LayerSpec:
     inputs: tuple[str, ...] | None = None
     #: the line of the model code the layer was read from (Python sources)
     line: int | None = None
+    #: the name of the row whose weights this one uses (a Keras layer called again): its params
+    #: are counted there, once
+    shares: str | None = None
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -81,6 +86,23 @@ class Spec:
     expect: Mapping[str, Any] = field(default_factory=dict)
     #: what a reader wants the user to know (e.g. a value it read in a forgiving way), one line each
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # The layer limit holds for every reader (JSON, .keras, .h5, ONNX, Python) and counts the
+        # layers of nested models too: each Spec, inner ones first, counts its own.
+        total = len(self.layers)
+        for layer_spec in self.layers:
+            inner = layer_spec.layer.inner_spec()
+            if inner is not None:
+                total += inner.total_layers
+        if total > MAX_LAYERS:
+            raise SpecError(
+                f"{total:,} layers (nested models' counted) is more than the limit {MAX_LAYERS:,}"
+            )
+        object.__setattr__(self, "total_layers", total)
+
+    #: the layers with those of nested models, counted (set by __post_init__)
+    total_layers: int = field(init=False, default=0, repr=False)
 
 
 def resolve_kind(name: Any) -> tuple[Kind, dict[str, Any]]:

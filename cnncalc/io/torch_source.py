@@ -109,9 +109,16 @@ def known_layer(name: str) -> bool:
 RENAMED = {"Dropout1d": "SpatialDropout1D", "Dropout2d": "SpatialDropout2D", "Dropout3d": "SpatialDropout3D"}
 
 
+#: PyTorch activation modules whose ``inplace=True`` cnncalc keeps (the memory model shares the
+#: input's storage; ``cnncalc memory``).
+INPLACE_CLASSES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
+
+
 def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
-    """PyTorch keywords that have no cnncalc meaning dropped or renamed (``inplace``; ``dim``)."""
-    keywords.pop("inplace", None)
+    """PyTorch keywords that have no cnncalc meaning dropped or renamed (``inplace`` where no
+    kind keeps it, ``inplace=False``; ``dim``)."""
+    if cls not in INPLACE_CLASSES or keywords.get("inplace") is not True:
+        keywords.pop("inplace", None)
     if cls == "Softmax" and "dim" in keywords:
         keywords["axis"] = keywords.pop("dim")
     return keywords
@@ -122,6 +129,15 @@ _TRANSLATED = ("Hardswish", "Hardsigmoid", "ReLU6", "Upsample", "LayerNorm")
 
 
 def torch_module(
+    cls: str, positional: list[Any], keywords: dict[str, Any]
+) -> tuple[str, list[Any], dict[str, Any]]:
+    """:func:`_torch_module`, with an ``inplace=True`` kept on the kind it becomes."""
+    inplace = keywords.pop("inplace", None)
+    kind, positional, keywords = _torch_module(cls, positional, keywords)
+    return kind, positional, ({**keywords, "inplace": True} if inplace is True else keywords)
+
+
+def _torch_module(
     cls: str, positional: list[Any], keywords: dict[str, Any]
 ) -> tuple[str, list[Any], dict[str, Any]]:
     """A PyTorch module spelled as the cnncalc kind it is: ``nn.ReLU6()`` is ReLU(max_value=6)

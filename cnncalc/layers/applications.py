@@ -10,6 +10,7 @@ from ..enums import Category
 from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape
 from . import args as A
+from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .merging import Merge, broadcast
@@ -67,6 +68,10 @@ class CustomScale(Merge):
 
     max_inputs: ClassVar[int | None] = 2
     scale: float = A.required(A.real)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A scalar scale and an add: nothing kept."""
+        return ()
 
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         if len(sources) != 2:

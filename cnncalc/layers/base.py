@@ -17,6 +17,7 @@ from ..enums import Category, Convention, DataFormat
 from ..errors import ShapeError, SizeMismatch, SpecError
 from ..geometry import ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
 from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
+from .autograd import Keep, Storage, kept_input
 
 if TYPE_CHECKING:
     from ..io.spec import Spec
@@ -209,6 +210,23 @@ class Layer:
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         """Output shape, params and MACs for an input ``shape`` (no batch axis)."""
         raise NotImplementedError
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """The tensors autograd keeps for this op's backward (:mod:`cnncalc.layers.autograd`).
+
+        Default: every input, the rule of an op whose gradient reads what it read (PyTorch's
+        ``derivatives.yaml`` saves ``self`` for most of them); kinds with another rule say so.
+        """
+        return tuple(kept_input(i) for i in range(len(inputs)))
+
+    def output_storage(self, training: bool) -> Storage:
+        """Whether the output is a tensor of its own, a view of the input or the input
+        overwritten in place (default: its own)."""
+        return Storage.NEW
+
+    def counter_buffers(self, ctx: Context) -> int:
+        """How many of the layer's buffers are int64 counters (8 bytes whatever the dtype)."""
+        return 0
 
     def inner_spec(self) -> Spec | None:
         """The model inside a layer that is a whole model (None for every other kind)."""

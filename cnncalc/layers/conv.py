@@ -21,6 +21,7 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
+from .autograd import Keep, Source, fused_activation_keeps, window_input
 from .base import (
     Context,
     Layer,
@@ -105,6 +106,13 @@ class WindowConv(Layer):
 
     category: ClassVar[Category] = Category.CONV
     padding: Padding
+    #: the weights the backward pass reads (saved as the parameters themselves)
+    kept_weights: ClassVar[tuple[str, ...]] = ("kernel",)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``ConvolutionBackward0`` keeps ``input`` and ``weight`` (derivatives.yaml
+        ``convolution``), whether or not the input needs a gradient; the bias is not read."""
+        return conv_keeps(self, inputs[0], output, self.kept_weights, ctx)
 
     def explain_rule(self, ctx: Context) -> str:
         return window_rule(self.padding, False, ctx.convention)
@@ -226,6 +234,7 @@ class DepthwiseConv(WindowConv):
     activation: str = A.arg(A.activation, "linear")
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
     rank: int = 2
+    kept_weights: ClassVar[tuple[str, ...]] = ("depthwise_kernel",)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
@@ -297,6 +306,15 @@ class SeparableConv(WindowConv):
     activation: str = A.arg(A.activation, "linear")
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
     rank: int = 2
+    kept_weights: ClassVar[tuple[str, ...]] = ("depthwise_kernel", "pointwise_kernel")
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Two convolutions: the depthwise one keeps the input, the pointwise one keeps the
+        depthwise output (a tensor of the layer's own: output positions x C_in*dm)."""
+        spatial, c_in = split_channels(inputs[0], self.layout(ctx))
+        out_spatial, _ = split_channels(output, self.layout(ctx))
+        mid = Keep(Source.NEW, elements=math.prod(out_spatial) * c_in * self.depth_multiplier)
+        return (*conv_keeps(self, inputs[0], output, self.kept_weights, ctx), mid)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
@@ -475,6 +493,13 @@ class ConvTranspose(Layer):
         c_in = channels_of(self, in_shape, ctx)
         return {"kernel": (*self.kernel_size, self.filters // self.groups, c_in), **_bias(self, self.filters)}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``ConvolutionBackward0`` (transposed=True) keeps ``input`` and ``weight``, as a conv
+        does (Keras's kernel is already in torch's layout here: no copy, measured)."""
+        pre = math.prod(output) * (2 if self.activation == "glu" else 1)
+        kept = (window_input(self, inputs[0], ctx), Keep(Source.WEIGHT, weight="kernel"))
+        return (*kept, *fused_activation_keeps(self.activation, pre))
+
     def explain_rule(self, ctx: Context) -> str:
         if ctx.convention is Convention.KERAS and isinstance(self.padding, PaddingMode):
             return f"Keras transposed conv, '{self.padding.value}': each input scattered through the kernel"
@@ -539,3 +564,17 @@ class ConvTranspose(Layer):
             )
         )
         return steps
+
+
+def conv_keeps(
+    layer: Any, shape: Shape, output: Shape, weights: tuple[str, ...], ctx: Context
+) -> tuple[Keep, ...]:
+    """A conv's input and weights (``ConvolutionBackward0``), then what a Keras ``activation=``
+    on its output keeps (:func:`~cnncalc.layers.autograd.fused_activation_keeps`). Keras on the
+    torch backend keeps the kernel permuted to torch's layout, a copy (measured)."""
+    pre = math.prod(output) * (2 if layer.activation == "glu" else 1)
+    kept = (
+        window_input(layer, shape, ctx),
+        *(Keep(Source.WEIGHT, weight=name, layout_copy=True) for name in weights),
+    )
+    return (*kept, *fused_activation_keeps(layer.activation, pre))

@@ -7,8 +7,18 @@ from typing import Any, ClassVar
 
 from ..enums import Category, DataFormat, Operator
 from ..errors import ShapeError, SpecError
-from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape, keras_axis_index
+from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape, keras_axis_index, split_channels
 from . import args as A
+from .autograd import (
+    KEEP_OUTPUT,
+    Elem,
+    Keep,
+    Source,
+    Storage,
+    activation_keeps,
+    fused_activation_keeps,
+    kept_input,
+)
 from .base import (
     Context,
     Layer,
@@ -87,6 +97,14 @@ class Dense(Layer):
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         return {"kernel": (in_shape[-1], self.units), **({"bias": (self.units,)} if self.use_bias else {})}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``AddmmBackward0``/``MmBackward0`` (``linear`` folds the leading axes into one view):
+        ``mat1`` (the input, for the weight's gradient) and ``mat2`` (the weight); then what a
+        Keras ``activation=`` keeps."""
+        pre = math.prod(output) * (2 if self.activation == "glu" else 1)
+        kept = (kept_input(), Keep(Source.WEIGHT, weight="kernel"))
+        return (*kept, *fused_activation_keeps(self.activation, pre))
+
     def explain_steps(self, w: Worked) -> list[Step]:
         n_in = w.input_shape[-1]
         positions = math.prod(w.input_shape[:-1])
@@ -112,9 +130,19 @@ class Identity(Layer):
         return unchanged(w, "identity at inference")
 
 
+def _noise_shape(value: Any, rank: int) -> tuple[int | None, ...]:
+    """Keras's ``noise_shape``: one entry per axis, the batch axis first; ``None`` (null) takes
+    the input's size, 1 shares one draw along the axis."""
+    if not isinstance(value, (list, tuple)) or not 2 <= len(value) <= 9:
+        raise SpecError(f"expected a shape with the batch axis first, like [null, 1, 1, 1], got {value!r}")
+    return tuple(None if v is None else A.positive_int(v) for v in value)
+
+
 @kind
 class Dropout(Identity):
-    """Dropout(rate): identity at inference, no parameters."""
+    """Dropout(rate, noise_shape): identity at inference, no parameters. ``noise_shape`` (Keras)
+    draws one value per cell of that shape: ``[null, 1, 1, 1]`` drops whole samples, which is
+    torchvision's ``StochasticDepth(p, "row")``."""
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Dropout")
@@ -122,9 +150,43 @@ class Dropout(Identity):
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Dropout",))
 
     rate: float = A.required(A.rate, aliases=("p",))
+    noise_shape: tuple[int | None, ...] | None = A.arg(A.optional(_noise_shape))
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if self.noise_shape is None:
+            del out["noise_shape"]  # the input's own shape
+        return out
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        noise = self.noise_shape
+        if noise is not None:
+            if len(noise) != len(shape) + 1:
+                raise ShapeError(
+                    f"noise_shape {list(noise)} has {len(noise)} axes, the input {fmt_shape(shape)} "
+                    f"has {len(shape) + 1} with the batch axis"
+                )
+            for size, n in zip(noise[1:], shape, strict=True):
+                if size not in (None, 1, n):
+                    raise ShapeError(f"noise_shape {list(noise)} does not broadcast to {fmt_shape(shape)}")
         return LayerOutput(shape=shape)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A mask of the input's size (``native_dropout``'s bool ``result1`` on CUDA; on CPU
+        ``_dropout_impl``'s noise ``empty_like(input)``, kept by ``MulBackward0``); nothing at
+        rate 0 (``_dropout_impl`` returns the input). With ``noise_shape``, the noise tensor of
+        that shape in the value's dtype (torchvision's ``stochastic_depth``: ``input * noise``)."""
+        if not self.rate:
+            return ()
+        if self.noise_shape is None:
+            return (Keep(Source.NEW, elements=math.prod(output), elem=Elem.MASK),)
+        batch, *axes = self.noise_shape
+        elements = math.prod(n if size is None else size for size, n in zip(axes, output, strict=True))
+        return (Keep(Source.NEW, elements=elements, batched=batch != 1),)
+
+    def output_storage(self, training: bool) -> Storage:
+        """A new tensor in training; the input itself at inference or at rate 0."""
+        return Storage.NEW if training and self.rate else Storage.VIEW
 
 
 @kind
@@ -146,6 +208,16 @@ class SpatialDropout(Identity):
         spatial_input(self, shape, ctx)
         return LayerOutput(shape=shape)
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """The noise, one value per sample and channel (``_dropout_impl`` with
+        ``feature_dropout``: ``input * noise``, noise in the input's dtype on CPU and CUDA alike)."""
+        _, channels = split_channels(output, self.layout(ctx))
+        return (Keep(Source.NEW, elements=channels),) if self.rate else ()
+
+    def output_storage(self, training: bool) -> Storage:
+        """A new tensor in training; the input itself at inference or at rate 0."""
+        return Storage.NEW if training and self.rate else Storage.VIEW
+
 
 class Elementwise(Layer):
     """Kinds applied to each value on its own (activations)."""
@@ -156,9 +228,38 @@ class Elementwise(Layer):
         return unchanged(w, "applied to each value")
 
 
+class InPlace(Elementwise):
+    """Activations PyTorch can apply in place (``nn.ReLU(inplace=True)``): the output overwrites
+    the input, so it needs no memory of its own. PyTorch's argument: Keras has no in-place
+    layers (its export leaves it out), so a spec that says it is read as written, whatever the
+    convention (``nn.ReLU(inplace=True)`` is PyTorch code under any)."""
+
+    inplace: bool
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        if not self.inplace:
+            del out["inplace"]  # the default, and an argument Keras does not know
+        return out
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.INPLACE if self.inplace else Storage.NEW
+
+    def activation_name(self) -> str:
+        """The activation as :func:`~cnncalc.layers.autograd.activation_keeps` knows it."""
+        raise NotImplementedError
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """relu, sigmoid, tanh and softmax keep their result; the others their input (a copy
+        of it in place). Sources: derivatives.yaml ``relu: threshold_backward(grad, result, 0)``,
+        ``hardtanh: self``, ``silu: self``, ``gelu: self``; measured with saved_tensors_hooks."""
+        return activation_keeps(self.activation_name(), math.prod(inputs[0]), self.inplace)
+
+
 @kind
-class Activation(Elementwise):
-    """Activation(name): elementwise (softmax over the last axis, as in Keras)."""
+class Activation(InPlace):
+    """Activation(name): elementwise (softmax over the last axis, as in Keras). ``inplace`` as in
+    PyTorch's ``nn.SiLU(inplace=True)`` (pytorch convention only)."""
 
     counted: ClassVar[Counted] = Counted.ACTIVATION
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Activation")
@@ -170,9 +271,15 @@ class Activation(Elementwise):
     )
 
     activation: str = A.required(A.activation)
+    inplace: bool = A.arg(A.boolean, False)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        if self.inplace and self.activation == "glu":
+            raise SpecError("glu halves the last axis: it cannot be applied in place")
         return LayerOutput(shape=shape, ops=activation_ops(self.activation, math.prod(shape)))
+
+    def activation_name(self) -> str:
+        return self.activation
 
     def explain_steps(self, w: Worked) -> list[Step]:
         if self.activation != "glu":
@@ -185,9 +292,10 @@ class Activation(Elementwise):
 
 
 @kind
-class ReLU(Elementwise):
+class ReLU(InPlace):
     """ReLU(max_value, negative_slope, threshold), Keras's layer: x above threshold (capped at
-    max_value), negative_slope*(x - threshold) below it."""
+    max_value), negative_slope*(x - threshold) below it. ``inplace`` as in PyTorch's
+    ``nn.ReLU(inplace=True)`` (pytorch convention only)."""
 
     counted: ClassVar[Counted] = Counted.RELU
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("ReLU")
@@ -199,6 +307,7 @@ class ReLU(Elementwise):
     max_value: float | None = A.arg(A.optional(A.real))
     negative_slope: float = A.arg(A.real, 0.0)
     threshold: float = A.arg(A.real, 0.0)
+    inplace: bool = A.arg(A.boolean, False)
 
     def config(self) -> dict[str, Any]:
         out = super().config()
@@ -208,6 +317,12 @@ class ReLU(Elementwise):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=shape, ops=math.prod(shape))
+
+    def activation_name(self) -> str:
+        """Plain relu keeps its result; relu6 is ``hardtanh`` and a sloped one ``leaky_relu``,
+        which keep their input."""
+        plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
+        return "relu" if plain else "relu6"
 
 
 @kind
@@ -226,6 +341,10 @@ class LeakyReLU(Elementwise):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=shape, ops=math.prod(shape))
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``leaky_relu: leaky_relu_backward(grad, self, ...)``: the input."""
+        return (kept_input(),)
+
 
 @kind
 class Softmax(Elementwise):
@@ -241,6 +360,10 @@ class Softmax(Elementwise):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         keras_axis_index(self.axis, shape)
         return LayerOutput(shape=shape, ops=3 * math.prod(shape))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``_softmax: _softmax_backward_data(grad, result, ...)``: the output."""
+        return (KEEP_OUTPUT,)
 
 
 @kind
@@ -266,6 +389,9 @@ class Operation(Elementwise):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=shape, ops=math.prod(shape))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return scalar_op_keeps(self.op)
 
     def explain_steps(self, w: Worked) -> list[Step]:
         what = (
@@ -341,6 +467,14 @@ class Arithmetic(Layer):
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         return {"operand": self.operand_shape} if self.learned else {}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A learned multiply or divide keeps the input (the operand's gradient reads it:
+        ``MulBackward0`` saves ``self`` for ``other``'s gradient, ConvNeXt's ``gamma * x``); a
+        constant operand is the model's, not counted; add and subtract keep nothing."""
+        if self.learned and self.op in (Operator.MULTIPLY, Operator.DIVIDE):
+            return (kept_input(),)
+        return scalar_op_keeps(self.op)
+
     def explain_steps(self, w: Worked) -> list[Step]:
         operand = fmt_shape(self.operand_shape) or "scalar"
         what = f"{self.op.value} a {'learned' if self.learned else 'constant'} {operand}, broadcast"
@@ -352,3 +486,9 @@ class Arithmetic(Layer):
             else Step("params", "none (a constant)", "", "0")
         )
         return [Step("shape", what, "", fmt_shape(w.output_shape)), params]
+
+
+def scalar_op_keeps(op: Operator) -> tuple[Keep, ...]:
+    """An op with a constant: add, subtract, multiply, divide keep nothing (``MulBackward1`` keeps
+    the scalar only); power, maximum and minimum keep the input (``pow: self``, ``clamp: self``)."""
+    return (kept_input(),) if op in (Operator.POWER, Operator.MAXIMUM, Operator.MINIMUM) else ()

@@ -13,6 +13,7 @@ from ..enums import Category, DataFormat
 from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
+from .autograd import Keep, Source, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace
 from .working import no_params
@@ -34,6 +35,10 @@ class Merge(Layer):
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         """Output shape and costs for several inputs; ``sources`` names where each comes from."""
         raise NotImplementedError
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Add, subtract, average and concatenate read sizes only in backward (nothing kept)."""
+        return ()
 
     def check_count(self, sources: list[str]) -> None:
         """Two or more inputs (exactly two for subtract)."""
@@ -143,6 +148,9 @@ class Multiply(Elementwise):
 
     combined: ClassVar[str] = "product"
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return chained_keeps(len(inputs), output)
+
 
 @kind
 class Average(Elementwise):
@@ -167,6 +175,9 @@ class Maximum(Elementwise):
 
     combined: ClassVar[str] = "maximum"
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return chained_keeps(len(inputs), output)
+
 
 @kind
 class Minimum(Elementwise):
@@ -178,6 +189,9 @@ class Minimum(Elementwise):
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Min",))
 
     combined: ClassVar[str] = "minimum"
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        return chained_keeps(len(inputs), output)
 
 
 @kind
@@ -226,3 +240,11 @@ class Concatenate(Merge):
             Step(f"axis {axis + 1}", f"sum over the inputs ({sources})", parts, str(w.output_shape[axis])),
             Step("shape", "the other axes agree", "", fmt_shape(w.output_shape)),
         ]
+
+
+def chained_keeps(count: int, output: Shape) -> tuple[Keep, ...]:
+    """Multiply, maximum and minimum are chained binary ops (``out = out * x``, as Keras's merge
+    loops): each keeps both operands (``mul: self, other``; ``maximum: self, other``), so every
+    input and each of the ``count - 2`` partial results."""
+    partial = Keep(Source.NEW, elements=math.prod(output))
+    return (*(kept_input(i) for i in range(count)), *(partial,) * (count - 2))

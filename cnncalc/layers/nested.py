@@ -10,6 +10,7 @@ from ..enums import Category
 from ..errors import CnncalcError, SpecError
 from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape
 from . import args as A
+from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .working import num
@@ -90,6 +91,10 @@ class NestedModel(Layer):
             bias_adds=inner.total_bias_adds,
             ops=inner.total_ops,
         )
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Not one op: the memory model needs the inner layers (``summarize(..., expand=True)``)."""
+        raise SpecError("a nested model's memory is counted layer by layer: summarize it with expand=True")
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context

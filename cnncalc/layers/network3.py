@@ -17,6 +17,7 @@ from ..enums import Category, DataFormat
 from ..errors import MismatchError, Option, ShapeError, SpecError
 from ..geometry import ReceptiveField, Shape, Window, fmt_shape
 from . import args as A
+from .autograd import Elem, Keep, Source, activation_keeps, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .working import num, quotient
@@ -111,6 +112,20 @@ class ConvPool(Layer):
         k, c, fh, fw = self.filter_shape
         return {"kernel": (fh, fw, c, k), "bias": (k,)}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """As PyTorch would run it: the conv keeps its input and kernel, max pooling the conv's
+        output (a tensor of the layer's own) and int64 indices, the activation its result."""
+        k, _, fh, fw = self.filter_shape
+        conv = k * (inputs[0][1] - fh + 1) * (inputs[0][2] - fw + 1)
+        pooled = math.prod(output)
+        return (
+            kept_input(),
+            Keep(Source.WEIGHT, weight="kernel"),
+            Keep(Source.NEW, elements=conv),
+            Keep(Source.NEW, elements=pooled, elem=Elem.INT64),
+            *activation_keeps(self.activation_fn, pooled),
+        )
+
     def explain_steps(self, w: Worked) -> list[Step]:
         k, c, fh, fw = self.filter_shape
         steps = []
@@ -173,6 +188,19 @@ class FlatDense(Layer):
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         return {"kernel": (math.prod(in_shape), self.n_out), "bias": (self.n_out,)}
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """As PyTorch would run it: the product keeps its input (after network3's dropout, a
+        tensor of its own, with the dropout mask) and kernel, the activation its own rule."""
+        n_in = math.prod(inputs[0])
+        dropped = getattr(self, "p_dropout", 0.0) > 0
+        read = (
+            (Keep(Source.NEW, elements=n_in), Keep(Source.NEW, elements=n_in, elem=Elem.MASK))
+            if dropped
+            else (kept_input(),)
+        )
+        activation = getattr(self, "activation_fn", "softmax")
+        return (*read, Keep(Source.WEIGHT, weight="kernel"), *activation_keeps(activation, self.n_out))
 
     def explain_steps(self, w: Worked) -> list[Step]:
         n_in = math.prod(w.input_shape)

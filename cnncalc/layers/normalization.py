@@ -9,6 +9,7 @@ from ..enums import Category, Convention, DataFormat
 from ..errors import ShapeError, SpecError
 from ..geometry import ReceptiveField, Shape, fmt_shape, keras_axis_index
 from . import args as A
+from .autograd import Elem, Keep, Source, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, check_size, expect_rank, kind
 from .faces import (
     Counted,
@@ -118,6 +119,22 @@ class BatchNorm(Layer):
             ops=2 * math.prod(shape),  # inference: one multiply and one add per value, once folded
         )
 
+    def counter_buffers(self, ctx: Context) -> int:
+        return self.batch_counter(ctx)
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Training: ``input``, ``weight``, the running statistics (buffers, not counted) and
+        ``save_mean``/``save_invstd``, one float per channel each (``native_batch_norm`` /
+        ``_batch_norm_with_update``: ``result1``, ``result2``, in the accumulation type). Keras's
+        layer on the torch backend keeps more (its own ops, see below)."""
+        channels = inputs[0][self.feature_axis(inputs[0], ctx)]
+        if ctx.convention is Convention.KERAS:
+            # Keras computes the moments and the normalization with separate ops on the torch
+            # backend: the input, one more tensor of its size and three per-channel vectors (measured).
+            extra = Keep(Source.NEW, elements=math.prod(inputs[0]))
+            return (kept_input(), extra, Keep(Source.NEW, elements=3 * channels, batched=False))
+        return (kept_input(), Keep(Source.NEW, elements=2 * channels, batched=False, elem=Elem.ACCUMULATE))
+
     def feature_axis(self, shape: Shape, ctx: Context) -> int:
         """Index (no batch axis) of the normalized feature axis."""
         if self.axis is None:
@@ -221,6 +238,13 @@ class LayerNorm(Layer):
         sizes = tuple(in_shape[i] for i in self.normalized_axes(in_shape))
         return {name: sizes for name in self.learned}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``native_layer_norm`` keeps ``input``, ``weight``, ``bias`` and ``mean``/``rstd``
+        (``result1``, ``result2``): one value per normalized group each, in the accumulation type."""
+        shape = inputs[0]
+        groups = math.prod(shape) // math.prod(shape[i] for i in self.normalized_axes(shape))
+        return (kept_input(), Keep(Source.NEW, elements=2 * groups, elem=Elem.ACCUMULATE))
+
     def explain_steps(self, w: Worked) -> list[Step]:
         sizes = [w.input_shape[i] for i in self.normalized_axes(w.input_shape)]
         vectors = " + ".join(self.learned) or "nothing"
@@ -316,6 +340,13 @@ class GroupNorm(Layer):
         c = (in_shape[self.feature_axis(in_shape, ctx)],)
         return {**({"gamma": c} if self.scale else {}), **({"beta": c} if self.center else {})}
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``native_group_norm`` keeps ``input`` and ``mean``/``rstd``, G values per sample each
+        (measured with torch 2.13's saved-tensor hooks: (N, G) twice; the weight is a parameter).
+        Keras's layer on the torch backend is not measured: the same rule is used."""
+        groups = self.group_count(inputs[0][self.feature_axis(inputs[0], ctx)])
+        return (kept_input(), Keep(Source.NEW, elements=2 * groups, elem=Elem.ACCUMULATE))
+
     def explain_steps(self, w: Worked) -> list[Step]:
         c = w.input_shape[self.feature_axis(w.input_shape, w.ctx)]
         g = self.group_count(c)
@@ -389,6 +420,16 @@ class InstanceNorm(Layer):
             if ctx.convention is Convention.PYTORCH:
                 out["num_batches_tracked"] = ()
         return out
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """PyTorch runs instance norm as a batch norm over (1, N*C, ...): it keeps the input (a
+        view), ``save_mean``/``save_invstd`` (N*C each), and with ``affine`` the weight repeated N
+        times, with ``track_running_stats`` the running mean and variance repeated too (measured
+        with torch 2.13's saved-tensor hooks)."""
+        c = inputs[0][self.feature_axis(inputs[0], ctx)]
+        repeated = c * (int(self.affine) + 2 * int(self.track_running_stats))
+        stats = Keep(Source.NEW, elements=2 * c, elem=Elem.ACCUMULATE)
+        return (kept_input(), stats, *((Keep(Source.NEW, elements=repeated),) if repeated else ()))
 
     def explain_steps(self, w: Worked) -> list[Step]:
         c = w.input_shape[self.feature_axis(w.input_shape, w.ctx)]

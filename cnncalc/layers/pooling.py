@@ -14,12 +14,14 @@ from ..geometry import (
     Padding,
     ReceptiveField,
     Shape,
+    Window,
     fmt_shape,
     join_channels,
     resolve_windows,
     split_channels,
 )
 from . import args as A
+from .autograd import KEEP_OUTPUT, Elem, Keep, Source, kept_input, window_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
 from .faces import (
     Counted,
@@ -134,6 +136,12 @@ class Pool(Layer):
     def explain_rule(self, ctx: Context) -> str:
         return window_rule(self.padding, self.ceil_mode, ctx.convention)
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Max: ``max_pool2d_with_indices`` keeps ``self`` and the int64 indices of each output
+        (``result1``); average: ``avg_pool2d`` keeps ``self``."""
+        kept = window_input(self, inputs[0], ctx)
+        return (kept, *_pool_keeps(self.op, output)[1:])
+
     def explain_steps(self, w: Worked) -> list[Step]:
         steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode)
         _, channels = split_channels(w.output_shape, self.layout(w.ctx))
@@ -218,6 +226,16 @@ class GlobalPool(Layer):
     def receptive_field(self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context) -> None:
         return None  # each output sees the whole input
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Average: a ``mean`` over the spatial axes, whose backward needs only sizes (nothing).
+        Max: PyTorch's ``AdaptiveMaxPool(1)`` keeps the input and int64 indices; Keras's
+        ``ops.max`` (``amax``) keeps the input and the result."""
+        if self.op == "avg":
+            return ()
+        if ctx.convention is Convention.PYTORCH:
+            return _pool_keeps("max", output)
+        return (kept_input(), KEEP_OUTPUT)
+
     def explain_steps(self, w: Worked) -> list[Step]:
         what = "one value per channel" + (" (keepdims)" if self.keepdims else "")
         return [Step("shape", what, "", fmt_shape(w.output_shape)), no_params()]
@@ -272,18 +290,44 @@ class AdaptivePool(Layer):
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
-    ) -> ReceptiveField:
+    ) -> ReceptiveField | None:
+        """To 1 on every axis the whole input (global, like a global pool); where every axis's
+        windows have one size and one stride (o divides n, or the like), a plain pool; otherwise
+        the windows vary by position and the field is not one number (untracked)."""
         spatial, _ = split_channels(shape, self.layout(ctx))
-        if all(o is None or o == n for n, o in zip(spatial, self.output_size, strict=True)):
-            return rf  # the identity
-        return UNTRACKED  # windows of varying size
+        sizes = [n if o is None else o for n, o in zip(spatial, self.output_size, strict=True)]
+        if all(o == 1 for o in sizes):
+            return None
+        windows = [adaptive_window(n, o) for n, o in zip(spatial, sizes, strict=True)]
+        if any(w is None for w in windows):
+            return UNTRACKED
+        return rf.through(tuple(w for w in windows if w is not None))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Average to 1 per axis is a ``mean`` (``adaptive_avg_pool2d`` takes that path in
+        ATen: nothing kept); any other average keeps ``self`` (``_adaptive_avg_pool2d``); max
+        keeps ``self`` and int64 indices (``adaptive_max_pool2d``)."""
+        if self.op == "avg" and all(o == 1 for o in self.output_size):
+            return ()
+        return _pool_keeps(self.op, output)
 
     def explain_steps(self, w: Worked) -> list[Step]:
         sizes = "x".join("n" if o is None else str(o) for o in self.output_size)
-        return [
-            Step("shape", f"output_size {sizes}, whatever the input", "", fmt_shape(w.output_shape)),
-            no_params(),
-        ]
+        spatial, _ = split_channels(w.input_shape, self.layout(w.ctx))
+        out, _ = split_channels(w.output_shape, self.layout(w.ctx))
+        steps = [Step("shape", f"output_size {sizes}, whatever the input", "", fmt_shape(w.output_shape))]
+        for axis, n, o in zip(AXIS_NAMES[self.rank], spatial, out, strict=True):
+            plain = adaptive_window(n, o)
+            if plain is not None:
+                work = f"n = {n}, o = {o}: every window {plain.kernel} cells, stride {plain.stride}"
+            else:
+                cells = [-(-(i + 1) * n // o) - i * n // o for i in range(o)]
+                work = f"n = {n}, o = {o}: windows of {min(cells)} to {max(cells)} cells, by position"
+            steps.append(
+                Step(f"{axis} window i", "floor(i*n/o) .. ceil((i+1)*n/o) - 1", work, f"{o} windows")
+            )
+        steps.append(no_params())
+        return steps
 
 
 @kind
@@ -318,3 +362,25 @@ class AdaptiveMaxPool(AdaptivePool):
     )
 
     op: ClassVar[str] = "max"
+
+
+def _pool_keeps(op: str, output: Shape) -> tuple[Keep, ...]:
+    """The input; for max pooling also one int64 index per output value."""
+    if op == "max":
+        return (kept_input(), Keep(Source.NEW, elements=math.prod(output), elem=Elem.INT64))
+    return (kept_input(),)
+
+
+def adaptive_window(n: int, o: int) -> Window | None:
+    """The one window an adaptive pool from ``n`` to ``o`` slides, when its windows all have one
+    size and one stride, else None. Output i pools input floor(i*n/o) .. ceil((i+1)*n/o) - 1
+    (ATen's ``start_index``/``end_index`` in AdaptiveAveragePooling.cpp)."""
+    starts = [i * n // o for i in range(o)]
+    ends = [-(-(i + 1) * n // o) for i in range(o)]
+    sizes = {e - b for b, e in zip(starts, ends, strict=True)}
+    steps = {b - a for a, b in zip(starts, starts[1:], strict=False)}
+    if len(sizes) != 1 or len(steps) > 1:
+        return None
+    size = sizes.pop()
+    stride = steps.pop() if steps else size
+    return Window(n, size, size, stride, 1, 0, 0, o)

@@ -9,6 +9,7 @@ from ..enums import Category, Convention
 from ..errors import ShapeError, SpecError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
+from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .working import num, unchanged
@@ -67,6 +68,10 @@ class Rescaling(Layer):
             fits(array_shape(getattr(self, name)), shape, name)
         return LayerOutput(shape=shape, ops=2 * math.prod(shape))  # a multiply and an add per value
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Constants multiplied and added: nothing kept (a constant tensor is the model's)."""
+        return ()
+
     def explain_steps(self, w: Worked) -> list[Step]:
         return unchanged(w, "x*scale + offset, value by value")
 
@@ -123,6 +128,10 @@ class Normalization(Layer):
     def features(self, shape: Shape) -> tuple[int, ...]:
         """Sizes of the kept axes: the shape of the mean and variance weights."""
         return tuple(shape[i] for i in self.kept(shape))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``(x - mean) / sqrt(variance)`` with constants: nothing of the input kept."""
+        return ()
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         sizes = self.features(shape)

@@ -20,6 +20,7 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
+from .autograd import Keep, Storage
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace, TorchSignature
 from .working import no_params, num
@@ -44,6 +45,13 @@ class Flatten(Layer):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=(math.prod(shape),))
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A view: its backward reshapes the gradient (sizes only)."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.RESHAPE
+
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField | None:
@@ -57,6 +65,10 @@ class Flatten(Layer):
 
 class Resize(Layer):
     """Kinds that change each spatial axis on its own (padding, cropping, upsampling)."""
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Sizes only: ``constant_pad_nd``, slicing and ``upsample_*`` backward read no tensor."""
+        return ()
 
     category: ClassVar[Category] = Category.RESHAPE
     rank: int
@@ -135,6 +147,10 @@ class Cropping(Resize):
             Window(n, 1, 1, 1, 1, -b, -a, n - b - a) for n, (b, a) in zip(spatial, self.cropping, strict=True)
         )
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
+
+    def output_storage(self, training: bool) -> Storage:
+        """Cropping is slicing: a view of the input's storage."""
+        return Storage.VIEW
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
         b, a = self.cropping[axis]
@@ -228,6 +244,13 @@ class Reshape(Layer):
     def _text(self) -> str:
         return "x".join(str(v) for v in self.target_shape)
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """A view (or a copy of a permuted input): sizes only."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.RESHAPE
+
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
@@ -272,6 +295,13 @@ class Permute(Layer):
                 f"dims {list(self.dims)} has {len(self.dims)} axes, the input {fmt_shape(shape)} has {len(shape)}"
             )
         return LayerOutput(shape=tuple(shape[d - 1] for d in self.dims))
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``permute`` is a view; its backward permutes the gradient back (nothing kept)."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.VIEW if list(self.dims) == sorted(self.dims) else Storage.PERMUTED
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
@@ -328,6 +358,13 @@ class Slice(Layer):
         out[index] = size
         return LayerOutput(shape=tuple(out))
 
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """``x[..., a:b]`` and ``chunk`` are views of the input's storage; backward reads sizes only."""
+        return ()
+
+    def output_storage(self, training: bool) -> Storage:
+        return Storage.VIEW
+
     def length(self, n: int) -> int:
         """Cells kept of an axis of ``n``: Python's slice rule."""
         return len(range(n)[self.start : self.stop : self.step])
@@ -381,6 +418,11 @@ class _Shuffle(Layer):
     def axis_text(self) -> tuple[str, str]:
         """(formula, symbol) of each spatial axis: ``n*r`` or ``n/r``."""
         raise NotImplementedError
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Nothing: the gradient is the opposite shuffle of the output's gradient (measured with
+        torch 2.13's saved-tensor hooks: no tensor kept)."""
+        return ()
 
     def explain_steps(self, w: Worked) -> list[Step]:
         r = self.factor

@@ -6,8 +6,6 @@ record or is recomputed by the very formula the line prints, so what is shown is
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from ..enums import Convention, PaddingMode
 from ..geometry import Padding, Window, fmt_shape
 from .base import Step, Worked
@@ -37,6 +35,8 @@ def quotient(a: int, b: int) -> str:
     >>> quotient(199, 2), quotient(1, 3)
     ('99.5', '0.33…')
     """
+    from fractions import Fraction  # only explain shows quotients: summary's start-up skips it
+
     q = Fraction(a, b)
     if q.denominator == 1:
         return str(q.numerator)

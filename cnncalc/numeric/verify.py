@@ -168,6 +168,8 @@ def _verify(
         for name, shape in summary.model_inputs
     }
     last = X.last_uses(summary)
+    shared = {row.shares for row in summary.layers if row.shares is not None}
+    kept: dict[str, X.Weights] = {}  # the weights of rows that later rows share
     rows: list[VerifyRow] = []
     failed = False
     for index, row in enumerate(summary.layers):
@@ -203,8 +205,14 @@ def _verify(
                 progress(index + 1)
             continue
         x = X.gather(tensors, row)
-        weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
-        params, buffers = X.count_weights(layer, weights, ctx)
+        if row.shares is not None and row.shares in kept:
+            # a shared layer's later call runs on the first call's weights, counted there
+            weights, params, buffers = kept[row.shares], 0, 0
+        else:
+            weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
+            params, buffers = X.count_weights(layer, weights, ctx)
+        if row.name in shared:
+            kept[row.name] = weights
         try:
             y = X.forward(layer, x, weights, ctx)
         except (ValueError, TypeError) as err:

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..enums import KERAS_COLUMNS, Column, Count, Counter
+from ..enums import KERAS_COLUMNS, Column, Convention, Count, Counter
 from ..summary import LAYER_RESULTS, json_lines
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
@@ -22,10 +22,10 @@ from .text import (
     cost_lines,
     fmt_shape,
     footer,
-    keras_shape,
     readable_bytes,
     rf_text,
     shape_flow,
+    shape_text,
     short_count,
     totals_lines,
 )
@@ -78,10 +78,16 @@ def _col(column: Column, view: View) -> Col:
     return _COLUMNS[column]
 
 
-def _cell(row: Any, column: Column, view: View, counted: int | None = None) -> Cell:
+def _cell(
+    row: Any,
+    column: Column,
+    view: View,
+    counted: int | None = None,
+    convention: Convention = Convention.KERAS,
+) -> Cell:
     if column is Column.SHAPE:
         shape = row.output_shape
-        return Cell(keras_shape(shape), fmt_shape(shape), sort=math.prod(shape))
+        return Cell(shape_text(shape, convention), fmt_shape(shape), sort=math.prod(shape))
     if column is Column.PARAMS:
         return _count(row.params)
     if column is Column.MACS:
@@ -110,7 +116,7 @@ def _grid(summary: Summary, view: View) -> Grid:
     rows = [
         [
             Cell(f"{row.name} ({row.class_name})", sort=row.index),
-            *(_cell(row, c, view, n) for c in view.columns),
+            *(_cell(row, c, view, n, summary.convention) for c in view.columns),
         ]
         for row, n in zip(summary.layers, counted, strict=True)
     ]

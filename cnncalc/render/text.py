@@ -29,6 +29,17 @@ def keras_shape(shape: Shape) -> str:
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
 
+def torch_shape(shape: Shape) -> str:
+    """``[1, 6, 28, 28]``: batch 1 first, as torchinfo prints PyTorch output shapes."""
+    return "[" + ", ".join(["1", *map(str, shape)]) + "]"
+
+
+def shape_text(shape: Shape, convention: Convention) -> str:
+    """An output shape in the words of the convention's framework: Keras's ``(None, ...)``,
+    PyTorch's ``[1, ...]`` (torchinfo's)."""
+    return torch_shape(shape) if convention is Convention.PYTORCH else keras_shape(shape)
+
+
 def convention_note(summary: Summary) -> str:
     """The line under a table that says whose rules applied."""
     rules = {Convention.KERAS: "Keras shape rules", Convention.PYTORCH: "PyTorch shape rules"}[
