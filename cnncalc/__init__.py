@@ -90,24 +90,39 @@ def summarize(
     dtype: "str | None" = None,
     expand: bool = False,
     hints: bool = True,
+    input: "Any" = None,
+    depth: "int | None" = None,
 ) -> "Summary":
     """Summarize any spec form (see :func:`cnncalc.io.parse`); ``input_shape`` as a tuple or ``"200x200x1"``;
     ``dtype`` (float32, float16, bfloat16, int8) sets the element size of the memory figures;
     ``expand`` shows the layers of nested models instead of one row each. A :class:`ShapeError`
     carries a computed ``hint`` (the input sizes that work, the padding that does); ``hints=False``
-    skips computing it (for loops that expect failures)."""
+    skips computing it (for loops that expect failures).
+
+    A live ``torch.nn.Module`` or Keras model is traced (:mod:`cnncalc.trace`: one forward pass on
+    a meta or fake input of ``input`` (= ``input_shape``), batch 1; its weights stay where they
+    are); ``depth`` folds its modules deeper than that into one row each."""
     from .engine import summarize as _summarize
     from .io import parse
     from .layers.args import shape as _shape
 
     _display_hooks()
+    if input is not None:
+        if input_shape is not None:
+            from .errors import SpecError
+
+            raise SpecError("give input or input_shape, not both")
+        input_shape = input
     given = (
         None
         if input_shape is None
         else _shape(input_shape if isinstance(input_shape, str) else list(input_shape))
     )
+    from .trace import live_spec
+
+    spec = live_spec(source, given, depth)
     return _summarize(
-        parse(source),
+        spec if spec is not None else parse(source),
         input_shape=given,
         convention=convention,
         data_format=data_format,

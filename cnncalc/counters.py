@@ -26,7 +26,16 @@ from .enums import Counter, DataFormat
 from .geometry import Shape, split_channels
 from .layers.base import Context
 from .layers.faces import Counted
-from .summary import LayerRow, Summary
+from .summary import LayerRow, Summary, known
+
+
+def _macs(row: LayerRow) -> int:
+    return known(row.macs, f"{row.name}'s MACs")
+
+
+def _bias_adds(row: LayerRow) -> int:
+    return known(row.bias_adds, f"{row.name}'s bias adds")
+
 
 #: What each tool calls its figure (all are per forward pass; batch 1 here).
 UNITS = {
@@ -156,20 +165,20 @@ def _conv(counter: Counter, layer: Layer) -> Figure:
             ),
         )
     elif counter is Counter.FVCORE:
-        base = Figure(row.macs, "conv: one flop per multiply-add, bias ignored")
+        base = Figure(_macs(row), "conv: one flop per multiply-add, bias ignored")
     elif counter is Counter.PTFLOPS:
-        base = Figure(row.macs + row.bias_adds, "conv: MACs plus one per output value for the bias")
+        base = Figure(_macs(row) + _bias_adds(row), "conv: MACs plus one per output value for the bias")
     elif counter is Counter.THOP:
         if transposed:
             positions_in = math.prod(layer.spatial(row.input_shape))
-            value = row.macs // positions_in * layer.positions_out
+            value = _macs(row) // positions_in * layer.positions_out
             base = Figure(value, "ConvTranspose: output elements x in/groups x kernel (the output's size)")
         else:
-            base = Figure(row.macs, "conv: output elements x in/groups x kernel, bias ignored")
+            base = Figure(_macs(row), "conv: output elements x in/groups x kernel, bias ignored")
     elif counter is Counter.TORCH:
-        base = Figure(2 * row.macs, "convolution: 2 FLOPs per multiply-add, bias ignored")
+        base = Figure(2 * _macs(row), "convolution: 2 FLOPs per multiply-add, bias ignored")
     else:
-        base = Figure(row.macs, "multiply-adds by weights")
+        base = Figure(_macs(row), "multiply-adds by weights")
     return _plus(base, _fused_activation(counter, layer))
 
 
@@ -182,15 +191,15 @@ def _dense(counter: Counter, layer: Layer) -> Figure:
             why += f", once, not per position ({positions} positions on an N-D input)"
         base = Figure(row.params, why)
     elif counter is Counter.FVCORE:
-        base = Figure(row.macs, "linear: one flop per multiply-add, bias ignored")
+        base = Figure(_macs(row), "linear: one flop per multiply-add, bias ignored")
     elif counter is Counter.PTFLOPS:
-        base = Figure(row.macs + row.bias_adds, "Linear: (in*out + out bias) per position")
+        base = Figure(_macs(row) + _bias_adds(row), "Linear: (in*out + out bias) per position")
     elif counter is Counter.THOP:
-        base = Figure(row.macs, "Linear: in_features x output elements, bias ignored")
+        base = Figure(_macs(row), "Linear: in_features x output elements, bias ignored")
     elif counter is Counter.TORCH:
-        base = Figure(2 * row.macs, "addmm/mm: 2 FLOPs per multiply-add, bias ignored")
+        base = Figure(2 * _macs(row), "addmm/mm: 2 FLOPs per multiply-add, bias ignored")
     else:
-        base = Figure(row.macs, "multiply-adds by weights")
+        base = Figure(_macs(row), "multiply-adds by weights")
     return _plus(base, _fused_activation(counter, layer))
 
 
@@ -203,7 +212,7 @@ def _batchnorm(counter: Counter, layer: Layer) -> Figure:
     n = layer.elements_in
     if counter is Counter.TORCHINFO:
         shape = layer.row.input_shape
-        channels = shape[layer.row.layer.feature_axis(shape, Context(data_format=layer.fmt))]  # type: ignore[union-attr]
+        channels = shape[layer.row.layer.feature_axis(shape, Context(data_format=layer.fmt))]  # type: ignore[attr-defined]
         return Figure(
             channels * (int(center) + int(scale)), "BatchNorm: weight and bias elements (2*C) x batch"
         )
@@ -218,8 +227,8 @@ def _batchnorm(counter: Counter, layer: Layer) -> Figure:
 
 def _layernorm(counter: Counter, layer: Layer) -> Figure:
     lay = layer.row.layer
-    axes = lay.normalized_axes(layer.row.input_shape)  # type: ignore[union-attr]
-    affine = bool(lay.learned)  # type: ignore[union-attr]
+    axes = lay.normalized_axes(layer.row.input_shape)  # type: ignore[attr-defined]
+    affine = bool(lay.learned)  # type: ignore[attr-defined]
     last_axis = axes == (len(layer.row.input_shape) - 1,)
     n = layer.elements_in
     if counter is Counter.TORCHINFO:
@@ -419,20 +428,22 @@ _NOT_COUNTED = {
 def figure(row: LayerRow, counter: Counter, fmt: DataFormat) -> Figure:
     """One layer's figure under ``counter``'s rules."""
     if counter is Counter.CNNCALC:
-        return Figure(row.macs, "multiply-adds by weights, bias adds not counted")
+        return Figure(_macs(row), "multiply-adds by weights, bias adds not counted")
     layer = Layer(row, fmt)
     rule = _RULES.get(layer.counted)
     if rule is not None:
         return rule(counter, layer)
-    if row.macs:
+    if _macs(row):
         # a kind no PyTorch tool knows (network3, a nested model): its MACs as the tools would
         # count a conv or linear of that size
-        return Figure(row.macs * (2 if counter is Counter.TORCH else 1), "counted as its multiply-adds")
+        return Figure(_macs(row) * (2 if counter is Counter.TORCH else 1), "counted as its multiply-adds")
     return Figure(0, _NOT_COUNTED.get(layer.counted, "no weights: not counted"))
 
 
 def figures(summary: Summary, counter: Counter) -> tuple[Figure, ...]:
-    """Every layer's figure under ``counter``'s rules, in the summary's order."""
+    """Every layer's figure under ``counter``'s rules, in the summary's order (the figures need
+    every size: :class:`~cnncalc.errors.UnknownSizes` otherwise)."""
+    summary.require_known("counting as other tools do")
     return tuple(figure(row, counter, summary.data_format) for row in summary.layers)
 
 
@@ -473,11 +484,11 @@ def compare(summary: Summary, counters: tuple[Counter, ...] = tuple(Counter)) ->
         if counter is Counter.CNNCALC:
             continue
         for row, fig in zip(summary.layers, column, strict=True):
-            if fig.value == row.macs:
+            if fig.value == _macs(row):
                 continue
             names, deltas = groups.setdefault((counter, fig.why, row.type), ([], []))
             names.append(row.name)
-            deltas.append(fig.value - row.macs)
+            deltas.append(fig.value - _macs(row))
     differences = tuple(
         Difference(counter, why, kind, tuple(names), sum(deltas))
         for (counter, why, kind), (names, deltas) in groups.items()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
 from .errors import (
@@ -21,11 +23,14 @@ from .errors import (
     SpecError,
     describe_layer,
 )
-from .geometry import ReceptiveField, Shape, fmt_shape, merge_fields
-from .io.spec import LayerSpec, Spec
+from .geometry import UNTRACKED, OpenShape, ReceptiveField, Shape, known_shape, merge_fields
+from .hints import MAX_LAYERS as MAX_HINT_LAYERS
+from .hints import flatten_fix, input_fix
+from .io.spec import LayerSpec, Spec, layer_names
 from .layers import args as A
 from .layers import kind_of
-from .layers.base import Context, Layer, gated
+from .layers.base import Context, Layer, LayerOutput, gated
+from .layers.rules import Known, gated_sizes
 from .summary import LayerRow, Summary
 
 #: Largest tensor (values per sample) a spec may produce: int64 indexing, as in every framework.
@@ -44,35 +49,11 @@ def settings(
     return Context(conv, fmt or default_data_format(conv))
 
 
-def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
-    """Keras-style names: explicit ones kept, the rest ``conv2d``, ``conv2d_1``, ... per kind."""
-    taken = {ls.name for ls in layers if ls.name}
-    counts: dict[str, int] = {}
-    names = []
-    seen: set[str] = set()
-    for index, ls in enumerate(layers):
-        if ls.name:
-            if ls.name in seen:
-                raise SpecError(f"{describe_layer(index, ls.text)}: the name {ls.name!r} is used twice")
-            name = ls.name
-        else:
-            prefix = kind_of(ls.layer).name_prefix
-            while True:
-                n = counts.get(prefix, 0)
-                counts[prefix] = n + 1
-                name = prefix if n == 0 else f"{prefix}_{n}"
-                if name not in taken:
-                    break
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-def model_inputs(spec: Spec, shape: Shape | None) -> tuple[tuple[str, Shape], ...]:
+def model_inputs(spec: Spec, shape: OpenShape | None) -> tuple[tuple[str, OpenShape], ...]:
     """The model's named inputs; a plain ``input_shape`` is one input called ``input``.
 
-    ``shape`` (e.g. from ``--input``) replaces the shape of a single input. A declared shape with
-    ``None`` sizes (Keras's ``Input(shape=(None, None, 3))``) needs ``shape`` to fill them.
+    ``shape`` (e.g. from ``--input``) replaces the shape of a single input. A declared shape may
+    keep ``None`` sizes (Keras's ``Input(shape=(None, None, 3))``): they propagate as in Keras.
     """
     if shape is not None and not (spec.inputs and tuple(shape) == spec.inputs[0][1]):
         if len(spec.inputs) > 1:
@@ -80,25 +61,18 @@ def model_inputs(spec: Spec, shape: Shape | None) -> tuple[tuple[str, Shape], ..
         return ((spec.inputs[0][0] if spec.inputs else "input", tuple(shape)),)
     declared = spec.inputs or ((("input", spec.input_shape),) if spec.input_shape is not None else ())
     if not declared:
-        raise SpecError(
-            "no input shape: give ", Option("input_shape"), " like 200x200x1 (or input_shape in the spec)"
+        # PyTorch code reads C x H x W: an H x W x C example would mislead its users
+        first = spec.data_format is DataFormat.CHANNELS_FIRST or (
+            spec.data_format is None and spec.convention is Convention.PYTORCH
         )
-    out = []
-    for name, sizes in declared:
-        if None in sizes:
-            shown = " x ".join("None" if n is None else str(n) for n in sizes)
-            example = "x".join("224" if n is None else str(n) for n in sizes)
-            raise SpecError(
-                f"input {name!r} has sizes {shown}: the None sizes are only known when the model is "
-                "called, so give the whole input shape with ",
-                Option("input_shape"),
-                hint=("give the input's sizes, e.g. ", Option("input_shape", example)),
-            )
-        out.append((name, tuple(n for n in sizes if n is not None)))
-    return tuple(out)
+        example = " like 3x224x224 (C x H x W)" if first else " like 200x200x1"
+        raise SpecError(
+            "no input shape: give ", Option("input_shape"), f"{example} (or input_shape in the spec)"
+        )
+    return tuple((name, tuple(sizes)) for name, sizes in declared)
 
 
-def wiring(spec: Spec, names: list[str], inputs: tuple[tuple[str, Shape], ...]) -> list[tuple[str, ...]]:
+def wiring(spec: Spec, names: list[str], inputs: tuple[tuple[str, OpenShape], ...]) -> list[tuple[str, ...]]:
     """Each layer's sources: its ``inputs``, else the previous layer (the first model input for the first)."""
     sources = []
     previous = inputs[0][0]
@@ -181,6 +155,28 @@ def _cycle(
     return [names[i] for i in reversed(loop)] + [names[loop[-1]]]
 
 
+Order = list[tuple[int, str, tuple[str, ...]]]
+
+
+def wire(spec: Spec, shape: OpenShape | None = None) -> tuple[Order, tuple[tuple[str, OpenShape], ...]]:
+    """A spec wired as :func:`summarize` wires it: ([(index, name, sources)] in topological
+    order, the model inputs, whose sizes may be ``None``). ``shape`` replaces a single input's."""
+    inputs = tuple(
+        (name, A.free_shape(list(dims), f"input {name!r}" if spec.inputs else "input shape"))
+        for name, dims in model_inputs(spec, shape)
+    )
+    names = layer_names(spec.layers)
+    sources = wiring(spec, names, inputs)
+    order = topological_order(spec, names, sources, {n for n, _ in inputs})
+    return [(i, names[i], tuple(sources[i])) for i in order], inputs
+
+
+def wire_inner(spec: Spec, shape: OpenShape) -> tuple[Order, tuple[tuple[str, OpenShape], ...]]:
+    """A nested model wired inside another: ``shape`` is its input's (a model with several
+    inputs keeps its own)."""
+    return wire(spec, shape if not spec.inputs or len(spec.inputs) == 1 else None)
+
+
 def expand_nested(spec: Spec) -> Spec:
     """The spec with every nested model replaced by its own layers (recursively), named
     ``outer/inner`` so names stay unique, wired to what the nested model read and to what read it
@@ -249,18 +245,14 @@ def summarize(
     ctx = settings(spec, convention, data_format)
     dtype = dtype or spec.dtype or "float32"
     element = dtype_bytes(dtype)
-    inputs = tuple(
-        (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
-        for name, shape in model_inputs(spec, input_shape)
-    )
-    for name, shape in inputs:
-        if math.prod(shape) > MAX_ELEMENTS:
+    order, inputs = wire(spec, input_shape)
+    for name, dims in inputs:
+        known = known_shape(dims)
+        if known is not None and math.prod(known) > MAX_ELEMENTS:
             raise ShapeError(
-                f"input {name!r} would hold {math.prod(shape):.3g} values, more than the limit 2**63 - 1"
+                f"input {name!r} would hold {math.prod(known):.3g} values, more than the limit 2**63 - 1"
             )
-    names = layer_names(spec.layers)
-    sources = wiring(spec, names, inputs)
-    shapes: dict[str, Shape] = dict(inputs)
+    shapes: dict[str, OpenShape] = dict(inputs)
     # The field is tracked over the spatial axes of each input (none for a plain vector).
     fields: dict[str, ReceptiveField | None] = {
         name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None for name, shape in inputs
@@ -268,54 +260,35 @@ def summarize(
     rows = []
     by_name: dict[str, LayerRow] = {}
     notes = list(spec.notes)
-    order = topological_order(spec, names, sources, set(shapes))
-    for index in order:
-        ls, name, srcs = spec.layers[index], names[index], sources[index]
-        in_shapes = [shapes[s] for s in srcs]
+    for index, name, srcs in order:
+        ls = spec.layers[index]
+        in_dims = [shapes[s] for s in srcs]
+        in_shapes = [known_shape(dims) for dims in in_dims]
         layer = ls.layer
-        for _attempt in range(4):  # each fix settles one argument; a layer has few redundant ones
-            try:
-                if layer.takes_many:
-                    out = layer.compute_many(in_shapes, list(srcs), ctx)  # type: ignore[attr-defined]
-                    rf = merge_fields([fields[s] for s in srcs])
-                    # a merge keeps the union; a kind that knows less (an opaque row) says so
-                    rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
-                else:
-                    if len(srcs) != 1:
-                        raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
-                    out = gated(layer, layer.compute(in_shapes[0], ctx))
-                    rf = fields[srcs[0]]
-                    rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
-                break
-            except MismatchError as err:
-                flat = by_name.get(srcs[0])
-                if isinstance(err, SizeMismatch) and flat is not None and flat.type == "flatten":
-                    err = err.from_origin(
-                        f"{fmt_shape(flat.input_shape)} after flatten"
-                    )  # say what was flattened
-                if not fix:
-                    raise err.at(describe_layer(index, ls.text)) from None
-                layer = with_argument(layer, err.argument, err.value)
-                notes.append(f"{describe_layer(index, ls.text)}: {err.reason} (continuing with it)")
-            except CnncalcError as err:
-                err = err.at(describe_layer(index, ls.text))
-                if hints and isinstance(err, ShapeError) and err.hint is None:
-                    routed = [(i, names[i], tuple(sources[i])) for i in order]
-                    try:
-                        hint = _hint(spec, ctx, inputs, routed, layer, in_shapes)
-                    except CnncalcError:  # a hint is extra: it never replaces the error it explains
-                        hint = None
-                    if hint:
-                        err = err.with_hint(hint)
-                raise err from None
-        else:  # pragma: no cover - a kind whose fix does not settle it
-            raise ShapeError(f"{describe_layer(index, ls.text)}: cannot settle its arguments")
-        if math.prod(out.shape) > MAX_ELEMENTS:
-            raise ShapeError(
-                f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
-                f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
+        if not all(shape is not None for shape in in_shapes):
+            out, out_dims = _open_layer(layer, in_dims, list(srcs), ctx, describe_layer(index, ls.text))
+            rf: ReceptiveField | None = UNTRACKED  # windows depend on the unknown sizes
+            costs: tuple[int | None, int | None, int | None] = (None, None, None)
+        else:
+            known_in = [shape for shape in in_shapes if shape is not None]
+            out, rf, layer = _known_layer(
+                spec,
+                ctx,
+                inputs,
+                order,
+                index,
+                layer,
+                known_in,
+                list(srcs),
+                fields,
+                by_name,
+                notes,
+                fix,
+                hints,
             )
-        shapes[name], fields[name] = out.shape, rf
+            out_dims = out.shape
+            costs = (out.macs, out.bias_adds, out.ops)
+        shapes[name], fields[name] = out_dims, rf
         kind = kind_of(layer)
         if ls.shares is not None:  # a shared layer's later call: its weights are counted once
             out = replace(out, trainable=0, non_trainable=0, buffers=0)
@@ -330,16 +303,16 @@ def summarize(
             type=kind.type,
             class_name=kind.class_name,
             config=config,
-            input_shape=in_shapes[0],
-            output_shape=out.shape,
+            input_dims=in_dims[0],
+            output_dims=out_dims,
             trainable_params=trainable,
             non_trainable_params=params - trainable,
             buffers=out.buffers,
-            macs=out.macs,
-            bias_adds=out.bias_adds,
-            ops=out.ops,
+            macs=costs[0],
+            bias_adds=costs[1],
+            ops=costs[2],
             element_bytes=element,
-            windows=out.windows,
+            windows=out.windows if costs[0] is not None else (),
             receptive_field=rf,
             layer=layer,
             spec=ls.text if ls.compact else "",
@@ -355,9 +328,14 @@ def summarize(
             f"{opaque} opaque row{'s' if opaque > 1 else ''} (recorded, no cnncalc kind): "
             "shapes and params as recorded, MACs/FLOPs unknown (counted as 0 in the totals)"
         )
+    if not all(None not in dims for _, dims in inputs):
+        notes.append(
+            "sizes given as None are unknown until the model is called: shapes show None, params are "
+            "exact, MACs and memory are unknown (?); --input gives them"
+        )
     return Summary(
         name=spec.name or ("model" if spec.inputs else "sequential"),
-        input_shape=inputs[0][1],
+        input_dims=inputs[0][1],
         convention=ctx.convention,
         data_format=ctx.data_format,
         layers=tuple(rows),
@@ -365,6 +343,123 @@ def summarize(
         inputs=inputs if spec.inputs else (),
         notes=tuple(notes),
     )
+
+
+def _known_layer(
+    spec: Spec,
+    ctx: Context,
+    inputs: tuple[tuple[str, OpenShape], ...],
+    order: Order,
+    index: int,
+    layer: Layer,
+    in_shapes: list[Shape],
+    srcs: list[str],
+    fields: dict[str, ReceptiveField | None],
+    by_name: dict[str, LayerRow],
+    notes: list[str],
+    fix: bool,
+    hints: bool,
+) -> tuple[LayerOutput, ReceptiveField | None, Layer]:
+    """One layer on known input shapes: its output, receptive field and the layer itself (replaced
+    by ``fix`` when a redundant argument disagrees with its input)."""
+    ls = spec.layers[index]
+    for _attempt in range(4):  # each fix settles one argument; a layer has few redundant ones
+        try:
+            merge = layer.many()
+            if merge is not None:
+                out = merge.compute_many(in_shapes, srcs, ctx)
+                rf = merge_fields([fields[s] for s in srcs])
+                # a merge keeps the union; a kind that knows less (an opaque row) says so
+                rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
+            else:
+                if len(srcs) != 1:
+                    raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                out = gated(layer, layer.compute(in_shapes[0], ctx))
+                rf = fields[srcs[0]]
+                rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
+            break
+        except MismatchError as err:
+            source = by_name.get(srcs[0])
+            origin = None if source is None else source.layer.origin_note(source.input_dims)
+            if isinstance(err, SizeMismatch) and origin is not None:
+                err = err.from_origin(origin)  # say what was flattened
+            if not fix:
+                if hints:
+                    err = _slip_hint(err, spec, ctx, inputs, srcs, in_shapes)
+                raise err.at(describe_layer(index, ls.text)) from None
+            layer = with_argument(layer, err.argument, err.value)
+            notes.append(f"{describe_layer(index, ls.text)}: {err.reason} (continuing with it)")
+        except CnncalcError as err:
+            err = err.at(describe_layer(index, ls.text))
+            if (
+                hints
+                and isinstance(err, ShapeError)
+                and err.hint is None
+                and all(None not in dims for _, dims in inputs)
+            ):
+                known_inputs = tuple((n, known_shape(d) or ()) for n, d in inputs)
+                try:
+                    hint = _hint(spec, ctx, known_inputs, order, layer, in_shapes)
+                except CnncalcError:  # a hint is extra: it never replaces the error it explains
+                    hint = None
+                if hint:
+                    err = err.with_hint(hint)
+            raise err from None
+    else:  # pragma: no cover - a kind whose fix does not settle it
+        raise ShapeError(f"{describe_layer(index, ls.text)}: cannot settle its arguments")
+    if math.prod(out.shape) > MAX_ELEMENTS:
+        raise ShapeError(
+            f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
+            f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
+        )
+    return out, rf, layer
+
+
+#: What an unknown size stands in as when a layer's params are computed (params never depend on
+#: a spatial size; a kind whose params would, such as Dense on an unknown last axis, is refused by
+#: its size rule). Divisible by 2**6 * 3**2 * 5 * 7, so windows and reshapes take it; small
+#: enough that three such axes stay far below the element limit.
+PROBE = 20160
+
+
+def _open_layer(
+    layer: Layer, in_dims: list[OpenShape], srcs: list[str], ctx: Context, where: str
+) -> tuple[LayerOutput, OpenShape]:
+    """One layer on an input with unknown (``None``) sizes, as Keras builds it: the output sizes
+    from the kind's size rule over known-or-unknown sizes (unknown stays unknown), the params
+    from the kind's computation with :data:`PROBE` standing in for each unknown size."""
+    p = Known(ctx, nested=partial(nested_sizes, ctx=ctx))
+    probes = [tuple(PROBE if n is None else n for n in dims) for dims in in_dims]
+    try:
+        merge = layer.many()
+        if merge is not None:
+            dims = merge.sizes_many(p, in_dims)
+            out = merge.compute_many(probes, srcs, ctx)
+        else:
+            if len(srcs) != 1:
+                raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+            dims = gated_sizes(layer, p, layer.sizes(p, in_dims[0]))
+            out = layer.compute(probes[0], ctx)
+    except CnncalcError as err:
+        raise err.at(where) from None
+    return out, dims
+
+
+def nested_sizes(spec: Spec, dims: OpenShape, ctx: Context) -> OpenShape:
+    """A nested model's output sizes on known-or-unknown input sizes (its kinds' size rules)."""
+    order, inputs = wire_inner(spec, dims)
+    p = Known(ctx, nested=partial(nested_sizes, ctx=ctx))
+    sizes: dict[str, OpenShape] = dict(inputs)
+    out: OpenShape = dims
+    for index, name, srcs in order:
+        layer = spec.layers[index].layer
+        merge = layer.many()
+        if merge is not None:
+            out = merge.sizes_many(p, [sizes[s] for s in srcs])
+        else:
+            out = gated_sizes(layer, p, layer.sizes(p, sizes[srcs[0]]))
+        sizes[name] = out
+    return out
 
 
 def with_argument(layer: Layer, argument: str, value: object) -> Layer:
@@ -386,8 +481,21 @@ def _hint(
     pytorch, or the input sizes that work (a size mismatch already says the value it must be)."""
     from . import sizing
 
-    if not layer.takes_many and sizing.is_refused_same(layer, in_shapes[0], ctx):
-        return sizing.same_hint(layer, in_shapes[0], ctx)
+    if layer.many() is None:
+        same = layer.same_hint(in_shapes[0], ctx)
+        if same is not None:
+            return same
+
+    works = _works(spec, ctx)
+    if len(inputs) == 1 and len(spec.layers) <= MAX_HINT_LAYERS:
+        slip = input_fix(inputs[0][1], ctx.data_format, ctx.convention is Convention.PYTORCH, works)
+        if slip is not None:
+            return slip
+    return sizing.size_hint(spec.layers, order, inputs, ctx, works, wire_inner)
+
+
+def _works(spec: Spec, ctx: Context) -> Callable[[Shape], bool]:
+    """Whether the whole spec computes on an input shape (the hints try their candidates)."""
 
     def works(shape: Shape) -> bool:
         try:
@@ -398,13 +506,31 @@ def _hint(
             return False
         return True
 
-    def wire(
-        inner: Spec, shape: Shape
-    ) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
-        inner_inputs = model_inputs(inner, shape if not inner.inputs or len(inner.inputs) == 1 else None)
-        names = layer_names(inner.layers)
-        sources = wiring(inner, names, inner_inputs)
-        ordered = topological_order(inner, names, sources, {n for n, _ in inner_inputs})
-        return [(i, names[i], tuple(sources[i])) for i in ordered], inner_inputs
+    return works
 
-    return sizing.size_hint(spec.layers, order, inputs, ctx, works, wire)
+
+def _slip_hint(
+    err: MismatchError,
+    spec: Spec,
+    ctx: Context,
+    inputs: tuple[tuple[str, OpenShape], ...],
+    srcs: list[str],
+    in_shapes: list[Shape],
+) -> MismatchError:
+    """A declared size that disagrees with the input often means another slip: a Linear whose
+    input was never flattened, or (on the layer that reads the model's input) the input given in
+    the other axis order or with a batch axis. Such a hint replaces "use in_features=28"."""
+    hint: tuple[Part, ...] | str | None = None
+    if isinstance(err, SizeMismatch):
+        hint = flatten_fix(err.name, err.given, in_shapes[0]) if in_shapes else None
+    reads_input = len(inputs) == 1 and srcs == [inputs[0][0]]
+    given = known_shape(inputs[0][1]) if reads_input else None
+    if hint is None and given is not None and len(spec.layers) <= MAX_HINT_LAYERS:
+        try:
+            hint = input_fix(given, ctx.data_format, ctx.convention is Convention.PYTORCH, _works(spec, ctx))
+        except CnncalcError:  # a hint is extra: it never replaces the error it explains
+            hint = None
+    if hint is None:
+        return err
+    changed = err.with_hint(hint)
+    return changed if isinstance(changed, MismatchError) else err

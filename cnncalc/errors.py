@@ -91,6 +91,23 @@ class ShapeError(CnncalcError):
     """A well-formed spec whose shapes are impossible (kernel larger than input, ...)."""
 
 
+class UnknownSizes(ShapeError):
+    """Something that needs every size (a command such as ``verify``, a figure such as a layer's
+    input shape) meets a model whose input leaves sizes unknown (``None``, as Keras allows)."""
+
+    @classmethod
+    def of(cls, what: str, dims: tuple[int | None, ...]) -> UnknownSizes:
+        """The one-line error: what needs the sizes, the sizes, and the option that gives them."""
+        shown = " x ".join("None" if n is None else str(n) for n in dims)
+        example = "x".join("224" if n is None else str(n) for n in dims)
+        return cls(
+            f"{what} needs every size known, and the input is {shown} (None sizes are only known when "
+            "the model is called): give them with ",
+            Option("input_shape"),
+            hint=("give the input's sizes, e.g. ", Option("input_shape", example)),
+        )
+
+
 class MismatchError(ShapeError):
     """A redundant argument (network3's ``n_in``, PyTorch's ``in_features``) that disagrees with the
     incoming shape: ``argument`` and the ``value`` it must be, so a caller may continue with it."""
@@ -115,6 +132,11 @@ class MismatchError(ShapeError):
             *self.parts, argument=self.argument, value=self.value, layer=layer, hint=self.hint
         )
 
+    def with_hint(self, hint: tuple[Part, ...] | str) -> CnncalcError:
+        return MismatchError(
+            *self.parts, argument=self.argument, value=self.value, layer=self.layer, hint=hint
+        )
+
     def prefixed(self, prefix: str) -> CnncalcError:
         parts: tuple[Part, ...] = (f"{self.layer}: ", *self.parts) if self.layer else self.parts
         return MismatchError(prefix, *parts, argument=self.argument, value=self.value, hint=self.hint)
@@ -124,24 +146,35 @@ class SizeMismatch(MismatchError):
     """A size the user declared (PyTorch's ``in_channels``, ``in_features``, ``num_features``) that
     the incoming shape contradicts: says the value it must be, and where that value comes from."""
 
-    def __init__(self, name: str, given: int, actual: int, origin: str, layer: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        given: int,
+        actual: int,
+        origin: str,
+        layer: str | None = None,
+        hint: tuple[Part, ...] | str | None = None,
+    ) -> None:
         self.name, self.given, self.actual, self.origin = name, given, actual, origin
         super().__init__(
             f"{name}={actual}, not {given}: {origin}",
             argument=name,
             value=actual,
             layer=layer,
-            hint=f"use {name}={actual}",
+            hint=f"use {name}={actual}" if hint is None else hint,
         )
 
     def at(self, layer: str) -> CnncalcError:
         if self.layer is not None:
             return self
-        return SizeMismatch(self.name, self.given, self.actual, self.origin, layer)
+        return SizeMismatch(self.name, self.given, self.actual, self.origin, layer, self.hint)
+
+    def with_hint(self, hint: tuple[Part, ...] | str) -> CnncalcError:
+        return SizeMismatch(self.name, self.given, self.actual, self.origin, self.layer, hint)
 
     def from_origin(self, origin: str) -> SizeMismatch:
         """The same mismatch with a better account of where the size comes from."""
-        return SizeMismatch(self.name, self.given, self.actual, origin, self.layer)
+        return SizeMismatch(self.name, self.given, self.actual, origin, self.layer, self.hint)
 
 
 class ResourceError(CnncalcError):

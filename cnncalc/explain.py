@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .enums import DataFormat
 from .geometry import AXIS_NAMES, ReceptiveField, Shape
 from .layers.base import Step, Worked
-from .summary import LayerRow, Summary
+from .summary import LayerRow, Summary, known
 
 __all__ = ["LayerExplanation", "Step", "explain", "explain_row", "heading"]
 
@@ -67,8 +67,6 @@ def explain_row(
 ) -> LayerExplanation:
     """The working for one layer; ``shapes`` holds every tensor's shape by name (for merges)."""
     layer = row.layer
-    if layer is None:
-        raise ValueError(f"row {row.name!r} carries no layer")
     worked = Worked(
         input_shapes=tuple(shapes[source] for source in row.inputs) or (row.input_shape,),
         sources=row.inputs,
@@ -76,7 +74,7 @@ def explain_row(
         windows=row.windows,
         params=row.params,
         buffers=row.buffers,
-        macs=row.macs,
+        macs=known(row.macs, f"{row.name}'s MACs"),
         ctx=summary.context,
     )
     steps = layer.explain_steps(worked)
@@ -102,7 +100,9 @@ def explain_row(
 
 
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
-    """Every layer's working, in order; each reads the field of the layer it takes its input from."""
+    """Every layer's working, in order; each reads the field of the layer it takes its input from
+    (the working needs every size: :class:`~cnncalc.errors.UnknownSizes` otherwise)."""
+    summary.require_known("explain")
     fields: dict[str, ReceptiveField | None] = {
         name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None
         for name, shape in summary.model_inputs

@@ -75,7 +75,7 @@ def export_pytorch(summary: Summary) -> str:
             forward.append(f"        {into} = {expression}")
             current = into
         fused = row.config.get("activation", "linear")
-        face = row.layer.torch_face if row.layer is not None else None
+        face = row.layer.torch_face
         if fused != "linear" and not (isinstance(face, TorchFace) and face.code is TorchCode.ACTIVATION):
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
             call = add_module(

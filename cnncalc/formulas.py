@@ -12,6 +12,11 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def floor_div(m: int, by: int) -> int:
+    """Integer floor(m / by) for by > 0 (a named function: size rules pass it around)."""
+    return m // by
+
+
 def effective_kernel(f: int, d: int = 1) -> int:
     """Dilated kernel extent: F_eff = d*(F - 1) + 1.
 
@@ -93,3 +98,12 @@ def torch_transposed_length(
     With different padding before and after, 2*P becomes P_before + P_after.
     """
     return (n - 1) * s - before - after + d * (f - 1) + output_padding + 1
+
+
+def slice_length(m: int, start: int, stop: int | None, step: int) -> int:
+    """Python's slice length ``len(range(m)[start:stop:step])`` for step > 0, in its form for an
+    axis at least as long as every bound (negative bounds count from the end, nothing clipped):
+    ceil((last - first) / step), quasi-affine in ``m``."""
+    first = start if start >= 0 else m + start
+    last = m if stop is None else stop if stop >= 0 else m + stop
+    return -((first - last) // step)

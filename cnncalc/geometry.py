@@ -7,13 +7,18 @@ pooling layer resolved under the convention in force (:func:`resolve_windows`).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import formulas as F
 from .enums import Convention, DataFormat, PaddingMode
 from .errors import Option, ShapeError, SpecError
 
 Shape = tuple[int, ...]
+#: A shape whose sizes may be unknown (``None``, Keras's unknown size: given when the model is called).
+OpenShape = tuple[int | None, ...]
 #: A padding argument: a mode by name, or explicit zero padding as (before, after) per spatial axis.
 Padding = PaddingMode | tuple[tuple[int, int], ...]
 
@@ -47,9 +52,19 @@ def join_channels(spatial: Shape, channels: int, fmt: DataFormat) -> Shape:
     return (*spatial, channels)
 
 
-def fmt_shape(shape: tuple[int, ...]) -> str:
-    """``100x100x16``: a shape as users type it."""
-    return "x".join(str(n) for n in shape)
+def fmt_shape(shape: OpenShape) -> str:
+    """``100x100x16``: a shape as users type it (an unknown size is ``?``: ``?x?x3``)."""
+    return "x".join("?" if n is None else str(n) for n in shape)
+
+
+def known_shape(shape: OpenShape) -> Shape | None:
+    """The shape when every size is known, else None.
+
+    >>> known_shape((7, 7, 3)), known_shape((None, 7, 3))
+    ((7, 7, 3), None)
+    """
+    sizes = tuple(n for n in shape if n is not None)
+    return sizes if len(sizes) == len(shape) else None
 
 
 def spatial_layout(rank: int, fmt: DataFormat) -> str:
@@ -84,6 +99,46 @@ class Window:
     out: int
 
 
+def window_length(
+    n: int, f_eff: int, s: int, padding: PaddingMode | tuple[int, int], ceil_mode: bool = False
+) -> tuple[int, int, int]:
+    """(padding before, padding after, output length) of one axis of ``n`` cells through a window
+    of extent ``F_eff`` and stride ``S``, by padding mode: the one place the length follows from
+    the padding (conv/pool shapes, ``solve``'s size rules and ``solve layer`` all call it).
+
+    valid: Keras ceil((n - F_eff + 1)/S), or with ``ceil_mode`` PyTorch's ceil formula; same:
+    Keras ceil(n/S) with TensorFlow's split of the padding; causal: F_eff - 1 cells before, then
+    the explicit formula; explicit (before, after): PyTorch's floor((n + P - F_eff)/S) + 1.
+    See :mod:`cnncalc.formulas` for the sources. The length may be <= 0 (callers refuse it).
+
+    >>> window_length(224, 3, 2, PaddingMode.SAME), window_length(5, 3, 1, (1, 1))
+    ((0, 1, 112), (1, 1, 5))
+    """
+    if padding is PaddingMode.SAME:
+        before, after = F.same_padding(n, f_eff, s)
+        return before, after, F.keras_same_length(n, s)
+    if padding is PaddingMode.CAUSAL:
+        before, after = F.causal_padding(f_eff)
+        return before, after, F.padded_length(n, f_eff, s, before, after)
+    if padding is PaddingMode.VALID and not ceil_mode:
+        return 0, 0, F.keras_valid_length(n, f_eff, s)
+    before, after = (0, 0) if isinstance(padding, PaddingMode) else padding
+    return before, after, F.padded_length(n, f_eff, s, before, after, ceil_mode)
+
+
+def check_same(padding: Padding, strides: Shape, convention: Convention, ceil_mode: bool = False) -> None:
+    """Refuse ``padding='same'`` where a framework does: with ``ceil_mode``, and (PyTorch) with a
+    stride above 1."""
+    if padding is PaddingMode.SAME and ceil_mode:
+        raise SpecError("ceil_mode goes with valid or integer padding, not 'same'")
+    if padding is PaddingMode.SAME and convention is Convention.PYTORCH and max(strides) > 1:
+        raise ShapeError(
+            "padding='same' needs stride 1 under the pytorch convention (PyTorch refuses it for "
+            f"strided layers), got strides {fmt_shape(strides)}; use integer padding or ",
+            Option("convention", "keras"),
+        )
+
+
 def resolve_windows(
     spatial: Shape,
     kernel: Shape,
@@ -104,32 +159,16 @@ def resolve_windows(
     >>> [w.out for w in resolve_windows((200, 200), (2, 2), (2, 2), (1, 1), PaddingMode.VALID, Convention.KERAS)]
     [100, 100]
     """
-    if padding is PaddingMode.SAME and ceil_mode:
-        raise SpecError("ceil_mode goes with valid or integer padding, not 'same'")
-    if padding is PaddingMode.SAME and convention is Convention.PYTORCH and max(strides) > 1:
-        raise ShapeError(
-            "padding='same' needs stride 1 under the pytorch convention (PyTorch refuses it for "
-            f"strided layers), got strides {fmt_shape(strides)}; use integer padding or ",
-            Option("convention", "keras"),
-        )
+    check_same(padding, strides, convention, ceil_mode)
     names = axis_names(len(spatial))
     out: list[Window] = []
     for i, n in enumerate(spatial):
         f, s, d = kernel[i], strides[i], dilation[i]
         f_eff = F.effective_kernel(f, d)
         shown = f"{f_eff} (dilated from {f})" if d > 1 else str(f_eff)
-        if padding is PaddingMode.SAME:
-            before, after = F.same_padding(n, f_eff, s)
-            length = F.keras_same_length(n, s)
-        elif padding is PaddingMode.CAUSAL:
-            before, after = F.causal_padding(f_eff)
-            length = F.padded_length(n, f_eff, s, before, after)
-        else:
-            before, after = (0, 0) if padding is PaddingMode.VALID else padding[i]
-            if padding is PaddingMode.VALID and not ceil_mode:
-                length = F.keras_valid_length(n, f_eff, s)
-            else:
-                length = F.padded_length(n, f_eff, s, before, after, ceil_mode)
+        axis_padding = padding if isinstance(padding, PaddingMode) else padding[i]
+        before, after, length = window_length(n, f_eff, s, axis_padding, ceil_mode)
+        if not isinstance(padding, PaddingMode) or padding is PaddingMode.VALID:
             # ceil_mode (PyTorch): the window may overhang the padded input, as long as the
             # formula gives an output; floor mode needs the window to fit.
             if (n + before + after < f_eff and not ceil_mode) or length <= 0:
@@ -212,3 +251,58 @@ def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
         sizes.append(int(round(hi - lo)) + 1)
         starts.append((lo + hi) / 2)
     return ReceptiveField(tuple(sizes), known[0].jump, tuple(starts))
+
+
+@dataclass(frozen=True)
+class SamePadding:
+    """What Keras's ``padding='same'`` does on one axis, and the PyTorch padding that matches it."""
+
+    size: int
+    kernel: int
+    stride: int
+    dilation: int
+    #: Keras's output length, ceil(size / stride)
+    output: int
+    #: TensorFlow's split of the padding (an odd total puts the extra cell after)
+    before: int
+    after: int
+    #: a symmetric PyTorch ``padding=p`` giving Keras's output length (TensorFlow's ``before`` or
+    #: ``after`` when one does), None when none does (stride 1 with an even F_eff: the length
+    #: moves by 2 per step of p); when ``before != after`` its windows sit a cell off Keras's
+    length_padding: int | None
+
+    @property
+    def symmetric(self) -> int | None:
+        """The PyTorch padding that is exactly Keras's (same cells, same windows), or None when
+        Keras pads asymmetrically (then ``ZeroPad`` with (before, after) and padding 0 is exact)."""
+        return self.before if self.before == self.after else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {**dataclasses.asdict(self), "symmetric": self.symmetric}
+
+
+def same_padding_for_pytorch(
+    sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int] | None = None
+) -> tuple[SamePadding, ...]:
+    """Per axis: Keras's ``'same'`` output length and padding split, and the PyTorch padding that
+    reproduces it (PyTorch refuses ``padding='same'`` with stride > 1).
+
+    >>> hint = same_padding_for_pytorch([224], [3], [2])[0]
+    >>> hint.output, hint.before, hint.after, hint.symmetric, hint.length_padding
+    (112, 0, 1, None, 1)
+    """
+    dilation = dilation or [1] * len(sizes)
+    out = []
+    for n, f, s, d in zip(sizes, kernel, stride, dilation, strict=True):
+        f_eff = F.effective_kernel(f, d)
+        target = F.keras_same_length(n, s)
+        before, after = F.same_padding(n, f_eff, s)
+        # padded_length grows by 2/S per step of p, from the valid length (<= target) at p = 0
+        # to at least ceil(n/S) at p = F_eff - 1: with S >= 2 some p hits the target. The
+        # smallest such p solves floor((n + 2p - F_eff)/S) + 1 >= target (no search over p).
+        smallest = max(0, -(-((target - 1) * s + f_eff - n) // 2))
+        tried = (before, after, *((smallest,) if smallest < f_eff else ()))
+        length = next((q for q in tried if F.padded_length(n, f_eff, s, q, q) == target), None)
+        out.append(SamePadding(n, f, s, d, target, before, after, length))
+    return tuple(out)

@@ -5,7 +5,6 @@ runs the whole model on it), so a hint is only given when it fixes the model.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 
@@ -21,9 +20,9 @@ MAX_LAYERS = 2_000
 def input_fix(
     given: Shape, data_format: DataFormat, pytorch: bool, works: Callable[[Shape], bool]
 ) -> tuple[Part, ...] | None:
-    """A hint naming an input shape that works when ``given`` does not: the same sizes in another
-    order (PyTorch reads C x H x W), with a channel axis of 1 added, or without a leading batch
-    axis of 1; None when none of them works."""
+    """A hint naming an input shape that works when ``given`` does not: without a leading batch
+    axis of 1, with a channel axis of 1 added, or with the channels moved to where the model
+    reads them (PyTorch reads C x H x W); None when none of them works."""
     layout = "C x H x W" if data_format is DataFormat.CHANNELS_FIRST else "H x W x C"
     who = "PyTorch reads" if pytorch and data_format is DataFormat.CHANNELS_FIRST else "this model reads"
     if len(given) >= 2 and given[0] == 1 and works(given[1:]):
@@ -35,11 +34,20 @@ def input_fix(
     channel = (1, *given) if data_format is DataFormat.CHANNELS_FIRST else (*given, 1)
     if len(given) <= 3 and works(channel):
         return ("one channel? ", Option("input_shape", _text(channel)), f" ({layout})")
-    if len(given) <= 4:
-        for order in itertools.permutations(given):
-            if order != given and works(order):
-                return (f"{who} {layout}: did you mean ", Option("input_shape", _text(order)), "?")
+    # The other framework's layout: channels given last to a channels-first model (PyTorch code
+    # given 32x32x3), or an image-like channel count first to a channels-last one (3x32x32).
+    if len(given) >= 2:
+        if data_format is DataFormat.CHANNELS_FIRST:
+            order = (given[-1], *given[:-1])
+        else:
+            order = (*given[1:], given[0]) if given[0] <= MAX_IMAGE_CHANNELS else given
+        if order != given and works(order):
+            return (f"{who} {layout}: did you mean ", Option("input_shape", _text(order)), "?")
     return None
+
+
+#: A leading axis this small looks like channels (gray, RGB, RGBA) given first by mistake.
+MAX_IMAGE_CHANNELS = 4
 
 
 def flatten_fix(argument: str, given: int, in_shape: Shape) -> str | None:

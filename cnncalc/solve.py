@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import formulas as F
-from .engine import layer_names, model_inputs, settings, summarize, topological_order, wiring
-from .enums import Convention
-from .errors import CnncalcError, SpecError
-from .geometry import Shape, fmt_shape
+from .engine import Order, settings, summarize, wire_inner
+from .engine import wire as engine_wire
+from .enums import Convention, PaddingMode
+from .errors import CnncalcError, SpecError, UnknownSizes
+from .geometry import Shape, fmt_shape, known_shape, window_length
 from .io import Spec, parse
 from .layers import args as A
 from .layers.base import Context
-from .layers.core import Dense
+from .layers.conv import keras_refuses
+from .layers.pooling import kernel_within_input, torch_max_padding
 from .sizing import (
     AxisSizes,
     Limit,
@@ -82,18 +84,17 @@ class SizeSolution:
         }
 
 
-def _graph(
-    spec: Spec, input_shape: Shape | None
-) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
-    """([(index, name, sources)] in topological order, model inputs), as the engine wires them."""
-    inputs = tuple(
-        (name, A.shape(list(shape), f"input {name!r}" if spec.inputs else "input shape"))
-        for name, shape in model_inputs(spec, input_shape)
-    )
-    names = layer_names(spec.layers)
-    sources = wiring(spec, names, inputs)
-    order = topological_order(spec, names, sources, {n for n, _ in inputs})
-    return [(i, names[i], tuple(sources[i])) for i in order], inputs
+def _graph(spec: Spec, input_shape: Shape | None) -> tuple[Order, tuple[tuple[str, Shape], ...]]:
+    """([(index, name, sources)] in topological order, model inputs), as the engine wires them;
+    every size must be known (solve measures from the given sizes)."""
+    order, inputs = engine_wire(spec, input_shape)
+    shapes = []
+    for name, dims in inputs:
+        shape = known_shape(dims)
+        if shape is None:
+            raise UnknownSizes.of("solve", dims)
+        shapes.append((name, shape))
+    return order, tuple(shapes)
 
 
 def solve_sizes(
@@ -135,7 +136,7 @@ def solve_sizes(
             ctx,
             features=features,
             axes=axes,
-            wire=wire,
+            wire=wire_inner,
             check=lambda moved: _works(spec, ctx, inputs, moved),
         )
     except Unsolvable as err:
@@ -148,13 +149,6 @@ def solve_sizes(
         tuple(results),
     )
     return _confirm(solution, spec, ctx, inputs)
-
-
-def wire(
-    spec: Spec, shape: Shape
-) -> tuple[list[tuple[int, str, tuple[str, ...]]], tuple[tuple[str, Shape], ...]]:
-    """A spec wired as the engine wires it, with ``shape`` for a single input."""
-    return _graph(spec, shape if not spec.inputs or len(spec.inputs) == 1 else None)
 
 
 def _works(
@@ -178,7 +172,8 @@ def _dense_features(spec: Spec, given: Shape | None, ctx: Context) -> dict[int, 
         )
     except CnncalcError:
         return None
-    return {row.index: row.input_shape[-1] for row in summary.layers if isinstance(row.layer, Dense)}
+    # Every row's last input axis; only the kinds whose weights are built for it (Dense) read it.
+    return {row.index: row.input_shape[-1] for row in summary.layers}
 
 
 def _unsolvable(
@@ -441,7 +436,7 @@ def solve_layer(
     for mode in modes:
         per_axis = []
         for i in range(rank):
-            fits = kind == "pool" and pool == "avg" and pytorch and rank == 3  # AvgPool3d: kernel <= input
+            fits = kind == "pool" and kernel_within_input(pool, rank, conv)  # AvgPool3d: kernel <= input
             found, low, high = _axis_candidates(
                 kind, pytorch, mode, ins[i], outs[i], kernels[i], strides[i], dilations[i], fits
             )
@@ -456,8 +451,7 @@ def solve_layer(
             if (
                 not pytorch
                 and kind != "pool"
-                and any(c.stride > 1 for c in combo)
-                and any(c.dilation > 1 for c in combo)
+                and keras_refuses([c.stride for c in combo], [c.dilation for c in combo])
             ):
                 continue  # Keras refuses strides > 1 together with dilation_rate > 1
             choice = _choice(kind, pytorch, mode, combo, ins, filters, channels, pool)
@@ -553,10 +547,10 @@ def _axis_candidates(
                 add([AxisChoice(f, s, d, 0, target - base, target)])
             reach(*_nearest_in(target, low, high))
         elif pytorch:
-            top = min(f // 2 + 1, f_eff) if kind == "pool" else f_eff
+            top = min(torch_max_padding(f) + 1, f_eff) if kind == "pool" else f_eff
 
             def length(pad: int, f_eff: int = f_eff, s: int = s, ceil_mode: bool = mode[1]) -> int:
-                return F.padded_length(n, f_eff, s, pad, pad, ceil_mode)
+                return window_length(n, f_eff, s, (pad, pad), ceil_mode)[2]
 
             def valid(pad: int, f_eff: int = f_eff, ceil_mode: bool = mode[1]) -> bool:
                 return (ceil_mode or n + 2 * pad >= f_eff) and length(pad, f_eff) > 0
@@ -571,12 +565,10 @@ def _axis_candidates(
                 length(pads[stop]) if stop < len(pads) else None,
             )
         else:
-            if mode[0] == "same":
-                out = F.keras_same_length(n, s)
-            elif n >= f_eff:
-                out = F.keras_valid_length(n, f_eff, s)
-            else:
+            word = PaddingMode.parse(mode[0], "padding")
+            if word is not PaddingMode.SAME and n < f_eff:
                 continue
+            out = window_length(n, f_eff, s, word)[2]
             add([AxisChoice(f, s, d, 0, None, out)] if out == target else [])
             reach(out, out)
     return found, below, above
@@ -664,7 +656,7 @@ def _keras_text(
     d = [c.dilation for c in combo]
     if max(d) > 1 and kind == "pool":
         return "no Keras equivalent: Keras pooling has no dilation"
-    if max(d) > 1 and max(c.stride for c in combo) > 1:
+    if keras_refuses([c.stride for c in combo], d):
         return "no Keras equivalent: Keras refuses strides > 1 together with dilation_rate > 1"
     extra = f", dilation_rate={_py(d)}" if max(d) > 1 else ""
     pre = ""

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .enums import DTYPE_BYTES, Convention, Count, DataFormat
-from .geometry import ReceptiveField, Shape, Window
+from .errors import ShapeError, UnknownSizes
+from .geometry import OpenShape, ReceptiveField, Shape, Window, known_shape
 from .layers.base import Context, Layer
 
 #: Per-layer result fields of the JSON output, in order; read back they are expectations.
@@ -68,38 +69,70 @@ def _plain(value: Any) -> Any:
 
 #: How a result field's value is written where it is not the attribute of the same name as is.
 _LAYER_JSON: dict[str, Callable[[LayerRow], Any]] = {
+    "output_shape": lambda row: list(row.output_dims),
     "receptive_field": lambda row: field_json(row.receptive_field),
 }
 
 
+def _known(dims: OpenShape, where: str) -> Shape:
+    shape = known_shape(dims)
+    if shape is None:
+        raise UnknownSizes.of(where, dims)
+    return shape
+
+
+def known(value: int | None, what: str) -> int:
+    """A figure a computation needs: its value, or :class:`~cnncalc.errors.ShapeError` saying
+    it is unknown (a size left ``None``, a layer whose costs nobody knows)."""
+    if value is None:
+        raise ShapeError(f"{what} is unknown")
+    return value
+
+
+def _sum(values: list[int | None]) -> int | None:
+    """The total of figures, unknown (None) when any of them is: a size-dependent figure of a
+    model with ``None`` sizes, a cost of an opaque row. Never a partial sum shown as a whole."""
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
+
+
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
 class LayerRow:
-    """One layer's results."""
+    """One layer's results. A size the model leaves open (Keras's ``None``) is ``None`` in the
+    shapes; then the figures that depend on sizes (``macs``, ``bias_adds``, ``ops`` and what
+    follows from them) are ``None``: unknown, not zero."""
 
     index: int
     name: str
     type: str
     class_name: str
     config: Mapping[str, Any]
-    input_shape: Shape
-    output_shape: Shape
+    #: the input's and output's sizes, ``None`` where unknown (:attr:`input_shape` and
+    #: :attr:`output_shape` are the same when every size is known)
+    input_dims: OpenShape
+    output_dims: OpenShape
     trainable_params: int
     non_trainable_params: int
     buffers: int
-    #: multiply-accumulates by weights, one sample, bias not included
-    macs: int
-    #: bias additions (one per output element of a layer with a bias)
-    bias_adds: int = 0
-    #: elementwise work that is not a MAC (pooling, activations, normalization)
-    ops: int = 0
+    #: multiply-accumulates by weights, one sample, bias not included (None: unknown)
+    macs: int | None
+    #: bias additions (one per output element of a layer with a bias; None: unknown)
+    bias_adds: int | None = 0
+    #: elementwise work that is not a MAC (pooling, activations, normalization; None: unknown)
+    ops: int | None = 0
     #: bytes per element of the dtype memory figures use
     element_bytes: int = 4
     #: resolved window geometry per spatial axis (conv/pool)
     windows: tuple[Window, ...] = ()
     #: receptive field after this layer; None when every output sees the whole input
     receptive_field: ReceptiveField | None = None
-    #: the layer object itself (for the executor and explain); not part of the JSON output
-    layer: Layer | None = field(default=None, compare=False, repr=False)
+    #: the layer object itself (for the executor and explain); not part of the JSON output.
+    #: Every row is computed (JSON read back is expectations, never rows), so it is always there.
+    layer: Layer = field(kw_only=True, compare=False, repr=False)
     #: the compact spec text the layer came from ("" for a JSON object layer)
     spec: str = field(default="", compare=False, repr=False)
     #: names of the layers (or model inputs) it reads
@@ -117,36 +150,57 @@ class LayerRow:
     @property
     def opaque(self) -> bool:
         """True for an opaque row: shapes and counts recorded, costs unknown (its MACs, bias adds
-        and ops are 0 here and ``null`` nowhere yet; JSON marks the row ``"opaque": true``)."""
-        return self.layer is not None and self.layer.opaque
+        and ops are 0 here -- ``None``, unknown, is representable now (a size left ``None`` uses it);
+        JSON marks the row ``"opaque": true``)."""
+        return self.layer.opaque
 
     @property
-    def flops(self) -> int:
+    def flops(self) -> int | None:
         """FLOPs = 2*MACs (a multiply and an add each) + bias adds + elementwise ops."""
+        if self.macs is None or self.bias_adds is None or self.ops is None:
+            return None
         return 2 * self.macs + self.bias_adds + self.ops
+
+    @property
+    def known(self) -> bool:
+        """True when every size of the row's shapes is known (no ``None``)."""
+        return None not in self.input_dims and None not in self.output_dims
+
+    @property
+    def input_shape(self) -> Shape:
+        """The input shape; :class:`~cnncalc.errors.UnknownSizes` while a size is unknown."""
+        return _known(self.input_dims, self.name)
+
+    @property
+    def output_shape(self) -> Shape:
+        """The output shape; :class:`~cnncalc.errors.UnknownSizes` while a size is unknown."""
+        return _known(self.output_dims, self.name)
 
     @property
     def padding(self) -> tuple[tuple[int, int], ...]:
         """Zero padding (before, after) actually applied per spatial axis (conv/pool)."""
         return tuple((w.before, w.after) for w in self.windows)
 
-    def cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int:
+    def cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int | None:
         """The cost figure under a counting convention: MACs (bias adds only with ``bias_macs``,
-        as torchinfo and ptflops count them; fvcore does not), or FLOPs."""
+        as torchinfo and ptflops count them; fvcore does not), or FLOPs. None: unknown."""
         if count is Count.FLOPS:
             return self.flops
-        return self.macs + (self.bias_adds if bias_macs else 0)
+        if not bias_macs:
+            return self.macs
+        return None if self.macs is None or self.bias_adds is None else self.macs + self.bias_adds
 
     @property
-    def activation_bytes(self) -> int:
-        """Bytes of this layer's output for one sample."""
-        return math.prod(self.output_shape) * self.element_bytes
+    def activation_bytes(self) -> int | None:
+        """Bytes of this layer's output for one sample (None while a size is unknown)."""
+        shape = known_shape(self.output_dims)
+        return None if shape is None else math.prod(shape) * self.element_bytes
 
     def __repr__(self) -> str:
         """One line: the row's name, kind, shapes and params."""
         return (
-            f"LayerRow({self.index}, {self.name!r}, {self.class_name}, {self.input_shape} -> "
-            f"{self.output_shape}, params={self.params})"
+            f"LayerRow({self.index}, {self.name!r}, {self.class_name}, {self.input_dims} -> "
+            f"{self.output_dims}, params={self.params})"
         )
 
     def result(self, key: str) -> Any:
@@ -170,25 +224,32 @@ class Summary:
     """A whole model's results; ``to_dict()`` is the ``--format json`` document."""
 
     name: str
-    input_shape: Shape
+    #: the (first) input's sizes, ``None`` where unknown (:attr:`input_shape` when all are known)
+    input_dims: OpenShape
     convention: Convention
     data_format: DataFormat
     layers: tuple[LayerRow, ...]
     dtype: str = "float32"
     #: named model inputs (name, shape) of a graph spec; empty for one plain input
-    inputs: tuple[tuple[str, Shape], ...] = ()
+    inputs: tuple[tuple[str, OpenShape], ...] = ()
     #: what the user should know about how the model was read or fixed, one line each (not in JSON)
     notes: tuple[str, ...] = ()
 
     @property
+    def model_dims(self) -> tuple[tuple[str, OpenShape], ...]:
+        """(name, sizes) of every model input, ``None`` where unknown; a plain spec has one called ``input``."""
+        return self.inputs or (("input", self.input_dims),)
+
+    @property
     def model_inputs(self) -> tuple[tuple[str, Shape], ...]:
-        """(name, shape) of every model input; a plain spec has one called ``input``."""
-        return self.inputs or (("input", self.input_shape),)
+        """(name, shape) of every model input; :class:`~cnncalc.errors.UnknownSizes` while a size
+        is unknown (:attr:`model_dims` has them as they are)."""
+        return tuple((name, _known(dims, f"input {name!r}")) for name, dims in self.model_dims)
 
     @property
     def branches(self) -> bool:
         """True when some layer does not simply read the one before it (a graph, not a stack)."""
-        previous = self.model_inputs[0][0]
+        previous = self.model_dims[0][0]
         for row in self.layers:
             if row.inputs != (previous,):
                 return True
@@ -196,9 +257,32 @@ class Summary:
         return False
 
     @property
+    def known(self) -> bool:
+        """True when every size is known (no ``None`` from the model's input)."""
+        return all(None not in shape for _, shape in self.model_dims) and all(
+            row.known for row in self.layers
+        )
+
+    def require_known(self, what: str) -> None:
+        """:class:`~cnncalc.errors.UnknownSizes` (one line, exit 2) when ``what`` (a command or
+        figure that needs every size) meets a model whose sizes are not all known."""
+        if not self.known:
+            raise UnknownSizes.of(what, self.input_dims)
+
+    @property
+    def input_shape(self) -> Shape:
+        """The (first) input's shape; :class:`~cnncalc.errors.UnknownSizes` while a size is unknown."""
+        return _known(self.input_dims, "the input")
+
+    @property
+    def output_dims(self) -> OpenShape:
+        """The last layer's output sizes (the input's for an empty model), None where unknown."""
+        return self.layers[-1].output_dims if self.layers else self.input_dims
+
+    @property
     def output_shape(self) -> Shape:
         """The last layer's output shape (the input shape for an empty model)."""
-        return self.layers[-1].output_shape if self.layers else self.input_shape
+        return _known(self.output_dims, "the output")
 
     @property
     def context(self) -> Context:
@@ -212,6 +296,9 @@ class Summary:
 
     def _sum(self, attribute: str) -> int:
         return sum(getattr(row, attribute) for row in self.layers)
+
+    def _total(self, attribute: str) -> int | None:
+        return _sum([getattr(row, attribute) for row in self.layers])
 
     @property
     def total_params(self) -> int:
@@ -234,34 +321,35 @@ class Summary:
         return self._sum("buffers")
 
     @property
-    def total_macs(self) -> int:
+    def total_macs(self) -> int | None:
         """Multiply-accumulates of one forward pass for one sample (bias adds not counted)."""
-        return self._sum("macs")
+        return self._total("macs")
 
     @property
-    def total_bias_adds(self) -> int:
+    def total_bias_adds(self) -> int | None:
         """Bias additions of one forward pass for one sample."""
-        return self._sum("bias_adds")
+        return self._total("bias_adds")
 
     @property
-    def total_ops(self) -> int:
+    def total_ops(self) -> int | None:
         """Elementwise non-MAC work of one forward pass for one sample."""
-        return self._sum("ops")
+        return self._total("ops")
 
     @property
-    def total_flops(self) -> int:
+    def total_flops(self) -> int | None:
         """2*MACs + bias adds + ops, one sample."""
-        return self._sum("flops")
+        return self._total("flops")
 
     @property
-    def input_bytes(self) -> int:
-        """Bytes of one input sample."""
-        return math.prod(self.input_shape) * self.element_bytes
+    def input_bytes(self) -> int | None:
+        """Bytes of one input sample (None while a size is unknown)."""
+        shape = known_shape(self.input_dims)
+        return None if shape is None else math.prod(shape) * self.element_bytes
 
     @property
-    def activation_bytes(self) -> int:
+    def activation_bytes(self) -> int | None:
         """Bytes of every layer's output for one sample (a forward pass keeping them all)."""
-        return self._sum("activation_bytes")
+        return self._total("activation_bytes")
 
     @property
     def param_bytes(self) -> int:
@@ -269,20 +357,21 @@ class Summary:
         return self.bytes_of(self.total_params + self.total_buffers)
 
     @property
-    def estimated_total_bytes(self) -> int:
+    def estimated_total_bytes(self) -> int | None:
         """Inference estimate: input + all layer outputs + parameters and buffers (torchinfo's sum)."""
-        return self.input_bytes + self.activation_bytes + self.param_bytes
+        return _sum([self.input_bytes, self.activation_bytes, self.param_bytes])
 
     @property
-    def training_bytes(self) -> int:
+    def training_bytes(self) -> int | None:
         """Training estimate for one sample: input, outputs kept for backward, their gradients,
         parameters and buffers, parameter gradients, and Adam's two moment tensors."""
         trainable = self.bytes_of(self.trainable_params)
-        return self.input_bytes + 2 * self.activation_bytes + self.param_bytes + 3 * trainable
+        kept = None if self.activation_bytes is None else 2 * self.activation_bytes
+        return _sum([self.input_bytes, kept, self.param_bytes, 3 * trainable])
 
-    def total_cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int:
-        """Sum of :meth:`LayerRow.cost` over the layers."""
-        return sum(row.cost(count, bias_macs) for row in self.layers)
+    def total_cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int | None:
+        """Sum of :meth:`LayerRow.cost` over the layers (None when one is unknown)."""
+        return _sum([row.cost(count, bias_macs) for row in self.layers])
 
     def bytes_of(self, count: int) -> int:
         """Bytes of ``count`` elements of the summary's dtype (the figure in Keras's totals)."""
@@ -291,15 +380,15 @@ class Summary:
     def __repr__(self) -> str:
         """One line: what a notebook needs to recognise the model (``to_dict()`` has the rest)."""
         return (
-            f"Summary(name={self.name!r}, input_shape={self.input_shape}, "
-            f"output_shape={self.output_shape}, layers={len(self.layers)}, "
+            f"Summary(name={self.name!r}, input_shape={self.input_dims}, "
+            f"output_shape={self.output_dims}, layers={len(self.layers)}, "
             f"total_params={self.total_params}, convention={self.convention.value!r}, "
             f"data_format={self.data_format.value!r})"
         )
 
     def result(self, key: str) -> Any:
         """One model-level result field (``MODEL_RESULTS``) as JSON carries it."""
-        return _plain(getattr(self, key))
+        return _plain(getattr(self, "output_dims" if key == "output_shape" else key))
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` document (a valid spec when read back): settings, the output
@@ -314,7 +403,7 @@ class Summary:
         )
         head = {
             "name": self.name,
-            "input_shape": list(self.input_shape),
+            "input_shape": list(self.input_dims),
             **named,
             "data_format": self.data_format.value,
             "convention": self.convention.value,

@@ -2,7 +2,8 @@
 
 Layering (docs/architecture.md): the core imports nothing from ``numeric/``, ``render/`` or
 ``cli.py``; ``numeric/`` and ``render/`` never import each other; numpy is imported only under
-``numeric/``, rich only under ``render/``, click only in ``cli.py``; no import cycles, counting
+``numeric/``, rich only under ``render/``, click only in ``cli.py``, torch/keras only inside functions of
+``trace/``; no import cycles, counting
 function-level imports (imports under ``if TYPE_CHECKING:`` never run and are not counted).
 """
 
@@ -10,16 +11,19 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
 import cnncalc
+from cnncalc.engine import nested_sizes
 from cnncalc.enums import Category, Framework
 from cnncalc.layers import KINDS
 from cnncalc.layers import faces as F
 from cnncalc.layers.base import Layer
+from cnncalc.layers.rules import Known, gated_sizes
 from cnncalc.numeric import executor
 from cnncalc.numeric.verify import verify
 from cnncalc.sizing import has_rule
@@ -123,6 +127,23 @@ def test_heavy_libraries_stay_home(library: str, home: str) -> None:
     assert users and all(layer_of(name) == home for name in users), sorted(users)
 
 
+#: The frameworks --trace builds models with (issue 23): imported only by cnncalc/trace/, and only
+#: inside functions there (start-up never pays for them).
+FRAMEWORKS = ("torch", "torchvision", "timm", "keras", "keras_hub", "tensorflow", "tf_keras")
+
+
+def test_frameworks_only_in_the_trace_package() -> None:
+    users = {name for name, targets in GRAPH.items() if any(t.split(".")[0] in FRAMEWORKS for t in targets)}
+    outside = {name for name in users if not name.startswith("cnncalc.trace")}
+    assert users and not outside, sorted(outside)
+    for name in users:  # no module-level framework import: only function-level ones
+        tree = ast.parse(MODULES[name].read_text())
+        top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for node in top:
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert not any(m.split(".")[0] in FRAMEWORKS for m in modules), (name, modules)
+
+
 def test_no_import_cycles() -> None:
     internal = {name: {t for t in targets if t in GRAPH and t != name} for name, targets in GRAPH.items()}
     state: dict[str, int] = {}
@@ -142,6 +163,84 @@ def test_no_import_cycles() -> None:
             walk(name, [name])
 
 
+# ----------------------------------------------------------------------------- layers inside the core
+
+#: The core's own layering (docs/architecture.md): a module imports only from its rank or below.
+CORE_RANKS = (
+    ("cnncalc.enums", "cnncalc.errors", "cnncalc.formulas", "cnncalc.zoo"),
+    ("cnncalc.geometry", "cnncalc.symbolic"),
+    ("cnncalc.layers",),
+    ("cnncalc.io", "cnncalc.summary", "cnncalc.report", "cnncalc.sizing"),
+    ("cnncalc.engine",),
+    (
+        "cnncalc.solve",
+        "cnncalc.check",
+        "cnncalc.explain",
+        "cnncalc.counters",
+        "cnncalc.export",
+        "cnncalc.zoo",
+    ),
+)
+#: Known arrows against the ranks, each with its reason. A whole model used as a layer computes its
+#: inner model with the engine and reads its document with io, inside its methods.
+CORE_EXCEPTIONS = {
+    ("cnncalc.layers.nested", "cnncalc.engine"),
+    ("cnncalc.layers.nested", "cnncalc.io.document"),
+    ("cnncalc.layers.nested", "cnncalc.summary"),
+}
+
+
+def core_rank(name: str) -> int | None:
+    for rank, prefixes in enumerate(CORE_RANKS):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return rank
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if core_rank(n) is not None))
+def test_core_layers_point_down(name: str) -> None:
+    # formulas/geometry < layers < engine < solve/check; io never imports the engine.
+    rank = core_rank(name)
+    assert rank is not None
+    for target in GRAPH[name]:
+        other = core_rank(target)
+        if other is None or (name, target) in CORE_EXCEPTIONS:
+            continue
+        assert other <= rank, f"{name} (rank {rank}) imports {target} (rank {other})"
+
+
+def test_io_never_imports_the_engine() -> None:
+    users = sorted(n for n in MODULES if n.startswith("cnncalc.io") and "cnncalc.engine" in GRAPH[n])
+    assert not users, users
+
+
+def test_no_kind_dispatch_in_the_core() -> None:
+    """No isinstance on layer classes and no comparison with kind names in the modules that
+    evaluate the kinds: a kind's knowledge lives with the kind (cnncalc/layers/)."""
+    import cnncalc.layers as registry
+
+    classes = {kind.cls_name for kind in KINDS} | {kind.class_name for kind in KINDS}
+    classes |= {"Layer", "Merge", "Identity", "Elementwise", "FlatDense", "WindowConv", "Resize", "Pool"}
+    types = {kind.type for kind in KINDS}
+    for module in ("sizing", "solve", "engine", "check", "explain"):
+        tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "isinstance":
+                named = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                named |= {n.attr for n in ast.walk(node.args[1]) if isinstance(n, ast.Attribute)}
+                assert not named & classes, f"cnncalc/{module}.py:{node.lineno}: isinstance on a layer class"
+            if isinstance(node, ast.Compare):
+                texts = {
+                    n.value
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                }
+                assert not texts & (classes | types), (
+                    f"cnncalc/{module}.py:{node.lineno}: dispatch on a kind name"
+                )
+    assert registry.KINDS
+
+
 # ----------------------------------------------------------------------------- every kind is complete
 
 DOCS = (ROOT / "docs" / "spec.md").read_text()
@@ -156,7 +255,10 @@ def test_every_kind_is_complete(kind) -> None:
     family = re.sub(r"[123]d", "[123d/]+", kind.type)
     assert re.search(f"`{family}`", DOCS), f"{kind.type}: no row in docs/spec.md"
     assert kind.type in STRATEGIES, f"{kind.type}: no property-test strategy in tests/strategies.py"
-    assert has_rule(cls), f"{kind.type}: no size rule in cnncalc/sizing.py's RULES"
+    assert has_rule(cls), (
+        f"{kind.type}: no size rule of its own (Layer.sizes, or sizes_many for a merge; a kind that "
+        "shares its parent's says so: sizes = Parent.sizes)"
+    )
     check_faces(kind)
 
 
@@ -243,6 +345,42 @@ def test_every_kind_runs_on_real_tensors(type_: str) -> None:
             declared = row.layer.weight_shapes(row.input_shape, summary.context)
             sizes = sum(_prod(s) for s in declared.values())
             assert sizes == row.params + row.buffers, (row.name, declared)
+
+    check()
+
+
+@pytest.mark.parametrize("type_", sorted(STRATEGIES))
+def test_every_kind_size_rule_is_its_computation(type_: str) -> None:
+    """Each kind's size rule (Layer.sizes, what solve, hints and None propagation evaluate), over
+    known sizes, gives the output shape its computation gives; with a spatial size unknown it
+    keeps every size the unknown one does not reach (Keras's None propagation)."""
+
+    @settings(max_examples=6, deadline=None)
+    @given(STRATEGIES[type_])
+    def check(example) -> None:
+        source, shape, kw = example
+        summary = cnncalc.summarize(source, input_shape=shape, **kw)
+        p = Known(summary.context, nested=partial(nested_sizes, ctx=summary.context))
+        shapes = dict(summary.model_inputs)
+        for row in summary.layers:
+            merge = row.layer.many()
+            ins = [shapes[s] for s in row.inputs]
+            out = (
+                merge.sizes_many(p, ins)
+                if merge is not None
+                else gated_sizes(row.layer, p, row.layer.sizes(p, ins[0]))
+            )
+            assert out == row.output_shape, (row.name, out, row.output_shape)
+            shapes[row.name] = row.output_shape
+        first = summary.layers[0]
+        if first.layer.many() is None and len(first.input_shape) > 1:
+            axis = 0 if summary.context.data_format.value == "channels_last" else 1
+            dims = tuple(None if i == axis else n for i, n in enumerate(first.input_shape))
+            try:
+                out = gated_sizes(first.layer, p, first.layer.sizes(p, dims))
+            except cnncalc.CnncalcError:
+                return  # a kind that needs the size (Dense on it, a fixed reshape): Keras refuses too
+            assert all(n == m for n, m in zip(out, first.output_shape, strict=True) if n is not None), out
 
     check()
 

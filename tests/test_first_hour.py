@@ -317,3 +317,43 @@ def test_adaptive_pooling_has_a_field_where_it_is_one_number() -> None:
     assert w is not None and (w.kernel, w.stride) == (3, 2)
     assert adaptive_window(5, 3) is None
     assert field("--input", "3x5x5", "adaptiveavgpool2d:3") == "untracked"
+
+
+def test_slips_in_the_input_get_the_right_fix(tmp_path: Path) -> None:
+    net = tmp_path / "net.py"
+    net.write_text((FIXTURES / "pytorch_cifar_tutorial.py").read_text())
+    # PyTorch code given H x W x C: in_channels=3 reads 32; the fix is the axis order, not in_channels=32
+    swapped = invoke("summary", "-f", str(net), "--input", "32x32x3")
+    assert swapped.exit_code == 2
+    assert "Hint: PyTorch reads C x H x W: did you mean --input 3x32x32?" in swapped.stderr
+    assert "use in_channels=32" not in swapped.stderr
+    batch = invoke("summary", "-f", str(net), "--input", "1x3x32x32")
+    assert batch.exit_code == 2 and "Hint: drop the batch axis: --input 3x32x32" in batch.stderr
+    gray = invoke("summary", "--input", "28x28", "conv:16,3")
+    assert gray.exit_code == 2 and "Hint: one channel? --input 28x28x1 (H x W x C)" in gray.stderr
+    seq = tmp_path / "seq.py"
+    seq.write_text("import torch.nn as nn\nmodel = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())\n")
+    missing = invoke("summary", "-f", str(seq))
+    assert missing.exit_code == 2 and "--input like 3x224x224 (C x H x W)" in missing.stderr
+
+
+def test_a_forgotten_flatten_is_named() -> None:
+    # nn.Conv2d(3, 6, 5) on 3x32x32 -> 6x28x28; nn.Linear acts on the last axis (28), so
+    # in_features=400 disagrees; the slip is the missing flatten (6*28*28 = 4,704 values)
+    result = invoke(
+        "summary", "--convention", "pytorch", "--input", "3x32x32", "nn.Conv2d(3,6,5)", "nn.Linear(400,120)"
+    )
+    assert result.exit_code == 2 and "in_features=28, not 400" in result.stderr
+    assert (
+        "Hint: did you forget a flatten before it? (6x28x28 = 4704; then in_features=4704)" in result.stderr
+    )
+
+
+def test_pooling_words_match_the_frameworks() -> None:
+    # nn.MaxPool2d(3, 1, padding="same") raises in PyTorch: refused, with Keras's padding as the fix
+    same = invoke("summary", "--convention", "pytorch", "--input", "3x32x32", "maxpool:3,1,same")
+    assert same.exit_code == 2 and "PyTorch's pooling has no padding='same'" in same.stderr
+    assert "Hint: padding=1 gives exactly Keras's 'same' here (output 32x32)" in same.stderr
+    # Keras's MaxPooling2D has no ceil_mode: the rule line says whose rule it is
+    ceil = invoke("explain", "--input", "32x32x3", "maxpool:3,2,ceil_mode=true").stdout
+    assert "PyTorch ceil_mode (Keras has none)" in ceil

@@ -49,3 +49,15 @@ def test_a_forgotten_flatten() -> None:
     )
     assert flatten_fix("in_features", 4704, (6, 28, 28)).endswith("in_features=4704 then fits)")  # type: ignore[union-attr]
     assert flatten_fix("in_features", 28, (28,)) is None
+
+
+def test_keras_given_channels_first() -> None:
+    # Conv2D(16, 3) with in_channels declared by a following layer is not needed: a plain
+    # conv accepts any channels, so take a model whose Dense fixes the flattened size.
+    works = works_for(["conv:4,3", "flatten", "dense:10"], "keras")
+    assert works((32, 32, 3))
+    assert input_fix((3, 32, 32), DataFormat.CHANNELS_LAST, False, lambda s: s == (32, 32, 3)) is not None
+    hint = input_fix((3, 32, 32), DataFormat.CHANNELS_LAST, False, lambda s: s == (32, 32, 3))
+    assert text(hint) == "this model reads H x W x C: did you mean --input 32x32x3?"
+    # a leading axis that does not look like channels is not moved
+    assert input_fix((8, 8, 6), DataFormat.CHANNELS_LAST, False, lambda s: s == (8, 6, 8)) is None

@@ -42,3 +42,28 @@ def test_application_agrees_with_keras(name: str, kwargs: dict) -> None:
         "default_size": tool.default_size(name),
     }
     assert tool.compare_one(doc) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("MobileNetV3Small", {}),  # input None x None x 3 by default; Keras: 2,554,968 params
+        ("ResNet50", {"include_top": False}),  # None x None x 3 in, None x None x 2048 out
+    ],
+)
+def test_none_sizes_read_as_keras_prints_them(name: str, kwargs: dict) -> None:
+    """Issue 21: a model whose input has None sizes reads as Keras prints it (no --input): every
+    size equal to Keras's, None where Keras has None, every layer's params and the totals equal."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    tool = _tool()
+    model = getattr(keras.applications, name)(weights=None, **kwargs)
+    expected = tool._figures(model)
+    assert None in expected["layers"][0]["output_shape"]  # the case under test
+    doc = {
+        "model": json.loads(model.to_json()),
+        "expected": expected,
+        "default_size": tool.default_size(name),
+    }
+    assert tool.compare_one(doc, as_keras=True) == []

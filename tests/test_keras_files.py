@@ -195,16 +195,23 @@ def test_h5_without_h5py_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
         read_spec(str(FIXTURES / "preprocessing.h5"))
 
 
-def test_none_sizes_need_an_input_shape(tmp_path: Path) -> None:
+def test_none_sizes_propagate_as_in_keras(tmp_path: Path) -> None:
+    # Issue 21 replaced the refusal this test asserted ("input 'image' has sizes None x None x 8
+    # ... give the whole input shape with --input") by Keras's behaviour: the model summarises with
+    # None sizes and exact params; what needs the sizes says so in one line, and --input gives them.
     doc = json.loads(zipfile.ZipFile(FIXTURES / "se_block.keras").read("config.json"))
     doc["config"]["layers"][0]["config"]["batch_shape"] = [None, None, None, 8]
     path = tmp_path / "free.json"
     path.write_text(json.dumps(doc))
     result = run("summary", "-f", str(path))
-    _one_line_error(
-        result, "input 'image' has sizes None x None x 8", "give the whole input shape with --input"
-    )
-    assert "Hint: give the input's sizes, e.g. --input 224x224x8" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert "(None, None, None, 8)" in result.stdout  # Keras's own spelling of the unknown sizes
+    assert "--input gives them" in result.stderr
+    free = run_json("summary", "-f", str(path))
+    assert free["total_params"] == expected("se_block")["total_params"]  # Keras's count
+    assert free["input_shape"] == [None, None, 8] and free["total_macs"] is None
+    for command in ("verify", "explain"):
+        _one_line_error(run(command, "-f", str(path)), "the input is None x None x 8", "--input")
     ours = run_json("summary", "-f", str(path), "--input", "14x14x8")
     assert ours["total_params"] == expected("se_block")["total_params"]
 
@@ -234,3 +241,26 @@ def test_check_reads_saved_models() -> None:
     assert "PASS" in result.stdout and "'Twice' is not a Keras layer cnncalc knows" in result.stderr
     strict = run("check", files[0])
     assert strict.exit_code == 2 and "a saved model holds no expectations" in strict.stderr
+
+
+def test_mobilenet_v3_small_reads_as_keras_prints_it() -> None:
+    # examples/mobilenet_v3_small.keras: keras.applications.MobileNetV3Small(input_shape=(None,
+    # None, 3)) saved by Keras, whose own count is in examples/EXPECTED.json (2,554,968).
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    keras_figures = json.loads((examples / "EXPECTED.json").read_text())["files"]["mobilenet_v3_small.keras"]
+    doc = run_json("summary", "-f", str(examples / "mobilenet_v3_small.keras"), "--format", "json")
+    assert doc["total_params"] == keras_figures["total_params"] == 2_554_968
+    assert doc["output_shape"] == keras_figures["output_shape"]
+    assert doc["input_shape"] == [None, None, 3]
+    assert doc["layers"][0]["output_shape"][:2] == [None, None]
+    assert doc["total_macs"] is None and doc["estimated_total_bytes"] is None
+    sized = run_json(
+        "summary",
+        "-f",
+        str(examples / "mobilenet_v3_small.keras"),
+        "--input",
+        "224x224x3",
+        "--format",
+        "json",
+    )
+    assert sized["total_params"] == doc["total_params"] and sized["total_macs"] > 0

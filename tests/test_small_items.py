@@ -147,5 +147,13 @@ def test_readme_commands_parse(line: str, tmp_path: Path, monkeypatch) -> None:
         )
     if "model.onnx" in words:  # an ONNX file exported by torch (examples/, tools/make_examples.py)
         (tmp_path / "model.onnx").write_bytes((ROOT / "examples" / "model.onnx").read_bytes())
+    if "--trace" in words or "--torch" in words:  # dev-only: builds the model with torch (issue 23)
+        pytest.importorskip("torch")
+        if "timm:resnet50d" in words:
+            pytest.importorskip("timm")
+        code = (ROOT / "tests" / "fixtures" / "trace" / "cifar_net.py").read_text()  # the tutorial's Net
+        (tmp_path / "model.py").write_text(code)
+        traced = run("summary", "-f", "model.py", "--trace", "--input", "3x32x32", "--format", "json")
+        (tmp_path / "model.expected.json").write_text(traced.stdout)
     result = run(*words[1:])
     assert result.exit_code == 0, (line, result.stderr)

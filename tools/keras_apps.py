@@ -7,6 +7,10 @@ Two steps, so the expensive one runs once:
     KERAS_BACKEND=torch python tools/keras_apps.py dump DIR [NAME...]
     # 2. read each dump with cnncalc and compare layer by layer (no Keras needed)
     python tools/keras_apps.py compare DIR
+    # ... reading None sizes as Keras prints them (no size given; None must be None)
+    python tools/keras_apps.py compare DIR --as-keras
+
+``KERAS_APPS_VARIANTS=notop`` (a comma list of variant names) dumps only those variants.
 
 Variants per constructor: ``default`` (Keras's defaults), ``size`` (include_top=True at another
 input size) and ``notop`` (include_top=False, pooling='avg', Keras's default input shape, which
@@ -102,6 +106,9 @@ def dump_one(name: str, out: Path) -> list[str]:
         "size": {"input_shape": (other_size(name), other_size(name), 3)},
         "notop": {"include_top": False, "pooling": "avg"},
     }
+    chosen = os.environ.get("KERAS_APPS_VARIANTS")  # e.g. "notop": only those (a quicker sweep)
+    if chosen:
+        variants = {k: v for k, v in variants.items() if k in chosen.split(",")}
     written = []
     for variant, kwargs in variants.items():
         path = out / f"{name}__{variant}.json"
@@ -148,8 +155,12 @@ def dump(out: Path, names: list[str]) -> None:
 # ----------------------------------------------------------------------------- compare
 
 
-def compare_one(doc: dict) -> list[str]:
-    """Differences between cnncalc's reading of one dump and Keras's figures ([] when equal)."""
+def compare_one(doc: dict, as_keras: bool = False) -> list[str]:
+    """Differences between cnncalc's reading of one dump and Keras's figures ([] when equal).
+
+    With ``as_keras`` a model whose input has ``None`` sizes is read as it is (no size given), and
+    every size must be what Keras prints, ``None`` included; otherwise it gets its default size
+    and Keras's ``None`` sizes accept any size."""
     import cnncalc
     from cnncalc.errors import CnncalcError
     from cnncalc.io.document import parse_spec
@@ -159,9 +170,11 @@ def compare_one(doc: dict) -> list[str]:
         spec = parse_spec(doc["model"])
         size = doc["default_size"]
         needs_size = any(n is None for _, shape in spec.inputs for n in shape) if spec.inputs else False
-        summary = cnncalc.summarize(spec, input_shape=(size, size, 3) if needs_size else None)
+        given = (size, size, 3) if needs_size and not as_keras else None
+        summary = cnncalc.summarize(spec, input_shape=given)
     except CnncalcError as err:
         return [f"cnncalc refused it: {err}"]
+    same = _exact_shape if as_keras else _same_shape
     rows = {row.name: row for row in summary.layers}
     problems = []
     for layer in expected["layers"]:
@@ -169,18 +182,22 @@ def compare_one(doc: dict) -> list[str]:
         if row is None:
             problems.append(f"{layer['name']}: no row")
             continue
-        if not _same_shape(list(row.output_shape), layer["output_shape"]):
+        if not same(list(row.output_dims), layer["output_shape"]):
             problems.append(
-                f"{layer['name']}: shape {list(row.output_shape)} != Keras {layer['output_shape']}"
+                f"{layer['name']}: shape {list(row.output_dims)} != Keras {layer['output_shape']}"
             )
         if row.params != layer["params"]:
             problems.append(f"{layer['name']}: params {row.params} != Keras {layer['params']}")
     for key in ("total_params", "trainable_params", "non_trainable_params"):
         if getattr(summary, key) != expected[key]:
             problems.append(f"{key}: {getattr(summary, key)} != Keras {expected[key]}")
-    if not _same_shape(list(summary.output_shape), expected["output_shape"]):
-        problems.append(f"output shape {list(summary.output_shape)} != Keras {expected['output_shape']}")
+    if not same(list(summary.output_dims), expected["output_shape"]):
+        problems.append(f"output shape {list(summary.output_dims)} != Keras {expected['output_shape']}")
     return problems
+
+
+def _exact_shape(ours: list, keras: list | None) -> bool:
+    return keras is None or ours == keras
 
 
 def _same_shape(ours: list, keras: list | None) -> bool:
@@ -189,11 +206,11 @@ def _same_shape(ours: list, keras: list | None) -> bool:
     return len(ours) == len(keras) and all(k is None or o == k for o, k in zip(ours, keras, strict=True))
 
 
-def compare(directory: Path) -> int:
+def compare(directory: Path, as_keras: bool = False) -> int:
     agree = 0
     files = sorted(directory.glob("*__*.json"))
     for path in files:
-        problems = compare_one(json.loads(path.read_text()))
+        problems = compare_one(json.loads(path.read_text()), as_keras)
         if problems:
             print(f"DIFFER {path.stem}: {len(problems)} differences; first: {problems[0]}")
         else:
@@ -207,6 +224,6 @@ if __name__ == "__main__":
     if command == "dump":
         dump(Path(directory), rest)
     elif command == "compare":
-        sys.exit(compare(Path(directory)))
+        sys.exit(compare(Path(directory), as_keras="--as-keras" in rest))
     else:
         sys.exit(f"unknown command {command!r} (dump or compare)")

@@ -10,9 +10,11 @@ import click
 from ..enums import DATA_FORMAT_SYNONYMS, DataFormat, SourceFormat
 from .failures import error
 from .options import (
+    ModelArgs,
     emit,
     refuse_width,
     width_option,
+    with_trace_options,
 )
 from .types import ConventionChoice, ShapeType, choice
 
@@ -70,6 +72,7 @@ from .types import ConventionChoice, ShapeType, choice
     default=None,
     help="With --expect: the model file's format.",
 )
+@with_trace_options
 @width_option
 def check(
     specs: tuple[str, ...],
@@ -83,6 +86,9 @@ def check(
     model_name: str | None,
     source_format: str | None,
     width: int | None,
+    trace: bool = False,
+    depth: int | None = None,
+    custom_objects: str | None = None,
 ) -> None:
     """Check spec files against their expectations (a CI gate).
 
@@ -112,6 +118,8 @@ def check(
         "--from": source_format,
     }
     given = [flag for flag, value in settings.items() if value is not None]
+    if trace and expect_path is None:
+        raise click.UsageError("check --trace needs --expect FILE (the snapshot the traced model must match)")
     if expect_path is None and given:
         raise click.UsageError(f"{given[0]} goes with --expect FILE (a spec file carries its own)")
     if expect_path is not None and len(specs) != 1:
@@ -126,13 +134,30 @@ def check(
         from ..check import check_model
         from ..io.model_source import ModelSource
 
-        model = ModelSource(
+        model: Any = ModelSource(
             file=specs[0],
             input_shape=input_shape,
             convention=convention,
             source_format=source_format,
             model_name=model_name,
         )
+        if trace:  # issue 23: the model code traced now (MODULE:FACTORY: built by import path)
+            import os
+
+            by_path = ":" in specs[0] and not os.path.exists(specs[0])
+            model = ModelArgs(
+                layers=(),
+                spec_file=None if by_path else specs[0],
+                model=None,
+                input_shape=input_shape,
+                convention=convention,
+                data_format=data_format,
+                model_name=model_name,
+                trace=not by_path,
+                torch_target=specs[0] if by_path else None,
+                depth=depth,
+                custom_objects=custom_objects,
+            )
         run = check_model(
             model.spec,
             specs[0],

@@ -41,7 +41,7 @@ def counters(model_args: ModelArgs, fmt: str, output: str | None, width: int | N
     from ..counters import compare
     from ..render.counters import counters_json, counters_markdown, counters_table
 
-    comparison = compare(model_args.summarize())
+    comparison = compare(model_args.summarize(need="counters"))
     if fmt == "table":
         emit(counters_table(comparison), width, output)
     elif fmt == "markdown":

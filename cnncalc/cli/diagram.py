@@ -46,7 +46,7 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
         )
     from ..render.diagram import to_svg
 
-    svg = to_svg(model_args.summarize())
+    svg = to_svg(model_args.summarize(need="diagram"))
     if fmt == "svg":
         write_output(svg, output)
     else:

@@ -82,7 +82,7 @@ def explain(
     from ..explain import explain as build
     from ..render.documents import explain_markdown, explain_plain, explain_text
 
-    result = model_args.summarize()
+    result = model_args.summarize(need="explain")
     explanations = build(result)
     if fmt == "markdown":
         click.echo(explain_markdown(result, explanations), nl=False)

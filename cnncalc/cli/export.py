@@ -41,4 +41,4 @@ def export(model_args: ModelArgs, target: str, output: str | None) -> None:
     """
     from ..export import export as write_code
 
-    write_output(write_code(model_args.summarize(), ExportTarget.parse(target, "--to")), output)
+    write_output(write_code(model_args.summarize(need="export"), ExportTarget.parse(target, "--to")), output)

@@ -73,7 +73,7 @@ def _memory_summary(model_args: ModelArgs, dtype: str | None, mixed: str | None)
             f"--mixed {mixed} keeps fp32 master weights: --dtype {dtype} contradicts it",
             click.get_current_context(silent=True),
         )
-    return replace(model_args, expand=True).summarize(dtype)
+    return replace(model_args, expand=True).summarize(dtype, need="memory")
 
 
 @click.command(short_help="Training and inference memory at a batch size.")

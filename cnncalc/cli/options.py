@@ -21,6 +21,7 @@ from ..enums import (
     OutputFormat,
     SourceFormat,
 )
+from ..errors import CnncalcError, Option
 from .types import ColumnsType, ConventionChoice, ShapeType, choice, complete_model
 
 if TYPE_CHECKING:
@@ -43,23 +44,85 @@ class ModelArgs:
     expand: bool = False
     model_name: str | None = None
     fix: bool = False
+    #: issue 23: build and run the model with the installed framework (--trace, --torch, --depth)
+    trace: bool = False
+    torch_target: str | None = None
+    depth: int | None = None
+    custom_objects: str | None = None
 
     def spec(self) -> Spec:
-        """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME."""
+        """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME, or one that
+        --trace/--torch builds with the user's framework."""
+        from ..errors import SpecError
         from ..io.model_source import ModelSource
 
-        return ModelSource(
-            layers=self.layers,
-            file=self.spec_file,
-            model=self.model,
-            input_shape=self.input_shape,
-            convention=self.convention,
-            source_format=self.source_format,
-            model_name=self.model_name,
-        ).spec()
+        if self.trace or self.torch_target:
+            spec = self._traced()
+        else:
+            for flag, value in (("--depth", self.depth), ("--custom-objects", self.custom_objects)):
+                if value is not None:
+                    raise SpecError(f"{flag} goes with --trace or --torch")
+            try:
+                return ModelSource(
+                    layers=self.layers,
+                    file=self.spec_file,
+                    model=self.model,
+                    input_shape=self.input_shape,
+                    convention=self.convention,
+                    source_format=self.source_format,
+                    model_name=self.model_name,
+                ).spec()
+            except CnncalcError as err:
+                raise _trace_hint(err, self._file()) from None
+        if self.depth is not None:
+            from ..trace.fold import fold
 
-    def summarize(self, dtype: str | None = None) -> Summary:
-        """Parse and compute the Summary (command-line settings override the spec's)."""
+            spec = fold(spec, self.depth)
+        return spec
+
+    def _file(self) -> str | None:
+        """-f FILE, or a lone LAYER argument naming an existing file (read as -f would)."""
+        import os
+
+        if self.spec_file:
+            return self.spec_file
+        if len(self.layers) == 1 and os.path.isfile(self.layers[0]):
+            return self.layers[0]
+        return None
+
+    def _traced(self) -> Spec:
+        """--trace -f FILE or --torch MODULE:FACTORY: says first that it runs code (stderr)."""
+        from .. import trace
+        from ..errors import SpecError
+
+        if self.trace and self.torch_target:
+            raise SpecError("give --trace -f FILE or --torch MODULE:FACTORY, not both")
+        file = self._file()
+        others = [n for n, v in (("LAYER arguments", self.layers and not file), ("--model", self.model)) if v]
+        if self.torch_target and file:
+            others.append("-f")
+        if others or (self.trace and not file):
+            raise SpecError(
+                "--trace reads -f FILE (and --torch builds by import path): "
+                + (" and ".join(others) or "no -f")
+            )
+        if self.source_format:
+            raise SpecError("--from is for static reading; --trace chooses by the file's kind")
+        if self.torch_target:
+            trace.parse_target(self.torch_target)  # a malformed target: nothing runs
+            trace.require("torch")
+            click.echo(f"Note: {trace.RUNS_CODE.format(framework='torch')}", err=True)
+            return trace.torch_spec(self.torch_target, self.input_shape)
+        assert file is not None
+        framework = "keras" if trace.uses_keras(file) else "torch"
+        trace.require(framework)
+        click.echo(f"Note: {trace.RUNS_CODE.format(framework=framework)}", err=True)
+        spec, _ = trace.file_spec(file, self.model_name, self.input_shape, self.custom_objects)
+        return spec
+
+    def summarize(self, dtype: str | None = None, need: str | None = None) -> Summary:
+        """Parse and compute the Summary (command-line settings override the spec's). ``need``
+        names a command that needs every size: a model with unknown (None) sizes is refused."""
         from ..engine import summarize
 
         spec = self.spec()
@@ -72,9 +135,79 @@ class ModelArgs:
             expand=self.expand,
             fix=self.fix,
         )
+        if need is not None:
+            result.require_known(need)
         for note in result.notes:  # how the model was read or fixed: stderr, never in the output
             click.echo(f"Note: {note}", err=True)
         return result
+
+
+def trace_options() -> list[Callable[..., Any]]:
+    """--trace, --torch, --depth, --custom-objects (issue 23): opt-in, they import and run code."""
+    return [
+        click.option(
+            "--trace",
+            is_flag=True,
+            help="IMPORTS AND RUNS CODE: build -f FILE (.py PyTorch or Keras code, .keras, .h5, .json) with "
+            "your installed torch/Keras and record one forward pass on a meta input (no weights "
+            "allocated or loaded). Reads what static reading cannot; never the default.",
+        ),
+        click.option(
+            "--torch",
+            "torch_target",
+            metavar="MODULE:FACTORY[(ARGS)]",
+            default=None,
+            help="IMPORTS AND RUNS CODE: build a PyTorch model by import path and trace it, e.g. "
+            "torchvision.models:resnet50, timm:resnet50d (pretrained=False), mypkg.nets:Net(width=2) "
+            "(ARGS: Python literals only).",
+        ),
+        click.option(
+            "--depth",
+            type=click.IntRange(0, 64),
+            default=None,
+            metavar="N",
+            help="With --trace/--torch: fold modules deeper than N into one row each (as torchinfo's depth).",
+        ),
+        click.option(
+            "--custom-objects",
+            "custom_objects",
+            metavar="MODULE",
+            default=None,
+            help="With --trace of a Keras model: import MODULE (a .py file or a dotted module) for its "
+            "registered custom classes.",
+        ),
+    ]
+
+
+def with_trace_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--trace, --depth, --custom-objects on a command of its own (``check MODEL --expect FILE
+    --trace``, whose MODEL may be an import path instead of --torch)."""
+    for decorator in reversed([d for i, d in enumerate(trace_options()) if i != 1]):
+        func = decorator(func)
+    return func
+
+
+def _trace_hint(err: CnncalcError, path: str | None) -> CnncalcError:
+    """A static refusal of model code or a saved model that --trace would read: the hint says so
+    (issue 23; the error itself is unchanged, an existing hint is kept)."""
+    if path is None:
+        return err
+    if "is not a Keras layer cnncalc knows" in err.reason and path != "-":  # a custom class: Keras builds it
+        hint = "--trace builds it with your installed Keras (runs its custom layers' code; --custom-objects MODULE)"
+        return type(err)(
+            *err.parts, layer=err.layer, hint=f"{hint}; `cnncalc kinds` lists the layers cnncalc reads"
+        )
+    if err.hint is not None or path == "-" or not path.lower().endswith((".py", ".keras", ".h5", ".hdf5")):
+        return err
+    if any(isinstance(part, Option) for part in err.parts):
+        return err  # it asks for a setting (--model-name, --input): not a refusal of the code
+    from ..trace import uses_keras
+
+    framework = "Keras" if uses_keras(path) else "torch"
+    code = "the file's code" if path.lower().endswith(".py") else "its custom layers' code"
+    return type(err)(
+        *err.parts, layer=err.layer, hint=f"--trace builds it with your installed {framework} (runs {code})"
+    )
 
 
 def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,6 +226,10 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         expand: bool,
         model_name: str | None,
         fix: bool,
+        trace: bool,
+        torch_target: str | None,
+        depth: int | None,
+        custom_objects: str | None,
         **kwargs: Any,
     ) -> Any:
         args = ModelArgs(
@@ -106,6 +243,10 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             expand,
             model_name,
             fix,
+            trace,
+            torch_target,
+            depth,
+            custom_objects,
         )
         return func(args, **kwargs)
 
@@ -154,6 +295,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Continue past an in_features/in_channels/n_in/image_shape that disagrees with the real "
             "input, using the real value.",
         ),
+        *trace_options(),
         click.option(
             "-m",
             "--model",

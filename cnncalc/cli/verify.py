@@ -72,7 +72,7 @@ def verify(
     from ..numeric.verify import verify as run_verify
     from ..render.documents import verify_json, verify_table
 
-    result = model_args.summarize()
+    result = model_args.summarize(need="verify")
     from ..render.console import progress_bar
 
     # About a second of numpy work or more: worth a progress bar.

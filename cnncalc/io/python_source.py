@@ -844,7 +844,7 @@ def _graph_spec(start: Node, outputs: tuple[Node, ...], names: dict[int, str], n
         assert node.layer is not None
         spec, _ = _built(node.layer)
         specs.append(replace(spec, name=names.get(node.ident)))
-    from ..engine import layer_names
+    from .spec import layer_names
 
     row_names = layer_names(tuple(specs))
     tensor_name = {start.ident: "input", **{n.ident: r for n, r in zip(ordered, row_names, strict=True)}}
@@ -911,7 +911,7 @@ def _functional_spec(reader: _Reader, model: FunctionalModel) -> Spec:
         stack.extend(node.sources)
     ordered = [needed[i] for i in sorted(needed) if needed[i].layer is not None]
     specs = [_built(node.layer)[0] for node in ordered if node.layer is not None]
-    from ..engine import layer_names
+    from .spec import layer_names
 
     names = layer_names(tuple(specs))
     # One unnamed Input is the model's plain input (called "input", as in every cnncalc spec).

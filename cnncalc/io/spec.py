@@ -14,8 +14,8 @@ from dataclasses import MISSING, dataclass, field
 from typing import Any
 
 from ..enums import Convention, DataFormat
-from ..errors import SpecError
-from ..layers import ACTIVATION_KINDS, Kind, lookup
+from ..errors import SpecError, describe_layer
+from ..layers import ACTIVATION_KINDS, Kind, kind_of, lookup
 from ..layers.base import Layer
 
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
@@ -195,3 +195,27 @@ def short_json(obj: Any) -> str:
         return json.dumps(obj, separators=(", ", ": "), ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):
         return repr(obj)
+
+
+def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
+    """Keras-style names: explicit ones kept, the rest ``conv2d``, ``conv2d_1``, ... per kind."""
+    taken = {ls.name for ls in layers if ls.name}
+    counts: dict[str, int] = {}
+    names = []
+    seen: set[str] = set()
+    for index, ls in enumerate(layers):
+        if ls.name:
+            if ls.name in seen:
+                raise SpecError(f"{describe_layer(index, ls.text)}: the name {ls.name!r} is used twice")
+            name = ls.name
+        else:
+            prefix = kind_of(ls.layer).name_prefix
+            while True:
+                n = counts.get(prefix, 0)
+                counts[prefix] = n + 1
+                name = prefix if n == 0 else f"{prefix}_{n}"
+                if name not in taken:
+                    break
+        seen.add(name)
+        names.append(name)
+    return names

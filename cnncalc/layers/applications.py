@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import ClassVar, TypeVar
 
 from ..enums import Category
 from ..errors import ShapeError
@@ -14,7 +15,10 @@ from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .merging import Merge, broadcast
+from .rules import Sizes, broadcast_dims
 from .working import num
+
+D = TypeVar("D")
 
 
 @kind
@@ -37,6 +41,9 @@ class LayerScale(Layer):
     category: ClassVar[Category] = Category.ELEMENTWISE
     init_values: float = A.required(A.real)
     projection_dim: int = A.required(A.positive_int)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        return broadcast_dims(p, [dims, (p.const(self.projection_dim),)])
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         out = broadcast([shape, (self.projection_dim,)], ["the input", "gamma"])
@@ -68,6 +75,9 @@ class CustomScale(Merge):
 
     max_inputs: ClassVar[int | None] = 2
     scale: float = A.required(A.real)
+
+    def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
+        return broadcast_dims(p, many)
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """A scalar scale and an add: nothing kept."""

@@ -11,18 +11,23 @@ from __future__ import annotations
 import math
 from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from ..enums import Category, Convention, DataFormat
-from ..errors import ShapeError, SizeMismatch, SpecError
-from ..geometry import ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
+from ..errors import Part, ShapeError, SizeMismatch, SpecError
+from ..geometry import OpenShape, ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
 from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
 from .autograd import Keep, Storage, kept_input
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..io.spec import Spec
     from ..summary import Summary
     from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
+    from .rules import Sizes
+
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,28 @@ class Layer:
         """Output shape, params and MACs for an input ``shape`` (no batch axis)."""
         raise NotImplementedError
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        """The kind's size rule (:mod:`cnncalc.layers.rules`): the output's sizes from the input's,
+        over the size domain ``p`` (known-or-unknown integers, solve's symbolic sizes).
+
+        Every kind declares its own, or names the one it reuses (``sizes = Pool.sizes``): a test
+        fails on a kind that would silently inherit its parent's."""
+        raise ShapeError(f"{type(self).__name__} has no size rule")
+
+    def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
+        """For ``padding='same'`` the convention refuses on input ``shape`` (PyTorch: strided
+        windows, transposed convs): the explicit padding that gives Keras's shape; None otherwise."""
+        return None
+
+    def origin_note(self, in_dims: OpenShape) -> str | None:
+        """How an error downstream names this layer's output when a size there is wrong (a
+        flatten says what it flattened), None when the output needs no words."""
+        return None
+
+    def many(self) -> ManyInputs | None:
+        """The layer as a merge (several inputs), None for a kind that reads one input."""
+        return None
+
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """The tensors autograd keeps for this op's backward (:mod:`cnncalc.layers.autograd`).
 
@@ -298,6 +325,24 @@ class Layer:
         """The layer's own data format if it set one, else the model's."""
         own = getattr(self, "data_format", None)
         return own if isinstance(own, DataFormat) else ctx.data_format
+
+
+class ManyInputs(Protocol):
+    """What a merge kind (several inputs, one output) declares, and the engine and solve call."""
+
+    def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
+        """Output shape and costs for several inputs; ``sources`` names where each comes from."""
+        ...
+
+    def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
+        """The merge's size rule over several inputs (see :meth:`Layer.sizes`)."""
+        ...
+
+
+def declares_sizes(cls: type) -> bool:
+    """True when a kind's class states its size rule itself (``sizes``, or ``sizes_many`` for a
+    merge), not through a parent class."""
+    return "sizes" in vars(cls) or "sizes_many" in vars(cls)
 
 
 def jsonable(value: Any) -> Any:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 from .. import formulas as F
 from ..enums import Category, Convention, DataFormat, PaddingMode, TransposedRule
-from ..errors import Option, ShapeError, SpecError
+from ..errors import Option, Part, ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
@@ -44,7 +46,10 @@ from .faces import (
     TorchFace,
     TorchSignature,
 )
+from .rules import Sizes, declared, joined, spatial, transposed_same_hint, window_same_hint, windowed
 from .working import SYMBOL, axes_steps, bias_term, num, window_rule
+
+D = TypeVar("D")
 
 _CONV_NAMES = {
     "in_channels": ("in_channels",),
@@ -106,6 +111,11 @@ class WindowConv(Layer):
 
     category: ClassVar[Category] = Category.CONV
     padding: Padding
+    kernel_size: Shape
+    strides: Shape
+    dilation_rate: Shape
+    rank: int
+
     #: the weights the backward pass reads (saved as the parameters themselves)
     kept_weights: ClassVar[tuple[str, ...]] = ("kernel",)
 
@@ -116,6 +126,28 @@ class WindowConv(Layer):
 
     def explain_rule(self, ctx: Context) -> str:
         return window_rule(self.padding, False, ctx.convention)
+
+    def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
+        if not _refused_same(self, shape, ctx) or max(self.strides) == 1:
+            return None
+        sizes, _ = split_channels(shape, self.layout(ctx))
+        return window_same_hint(sizes, self.kernel_size, self.strides, self.dilation_rate)
+
+    def window_sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[list[D], D, bool]:
+        """(output spatial sizes, input channels, channels_first): the window part of the size
+        rule every windowed conv kind shares."""
+        return windowed(
+            p,
+            self,
+            dims,
+            self.rank,
+            self.padding,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            False,
+            "kernel",
+        )
 
 
 @kind
@@ -146,6 +178,12 @@ class Conv(WindowConv):
     def check(self) -> None:
         if self.filters % self.groups:
             raise SpecError(f"groups={self.groups} does not divide filters={self.filters}")
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        _keras_stride_dilation(self, p.ctx)
+        out, channels, first = self.window_sizes(p, dims)
+        declared(p, "in_channels", self.in_channels, channels)
+        return joined(out, p.const(self.filters), first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
@@ -195,8 +233,24 @@ class Conv(WindowConv):
         return steps
 
 
+def _refused_same(layer: Any, shape: Shape, ctx: Context) -> bool:
+    """padding='same' under pytorch on an input of the layer's rank (the hint then applies)."""
+    return (
+        ctx.convention is Convention.PYTORCH
+        and layer.padding is PaddingMode.SAME
+        and len(shape) == layer.rank + 1
+    )
+
+
+def keras_refuses(strides: Sequence[int], dilation: Sequence[int]) -> bool:
+    """Keras's convolutions (``Conv``, ``Conv*Transpose``) refuse strides > 1 together with
+    dilation_rate > 1 (``keras.src.layers.convolutional.base_conv``); depthwise and separable
+    convs allow it."""
+    return max(strides) > 1 and max(dilation) > 1
+
+
 def _keras_stride_dilation(layer: Any, ctx: Context) -> None:
-    if ctx.convention is Convention.KERAS and max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+    if ctx.convention is Convention.KERAS and keras_refuses(layer.strides, layer.dilation_rate):
         raise ShapeError(
             "Keras does not allow strides > 1 together with dilation_rate > 1 (use ",
             Option("convention", "pytorch"),
@@ -235,6 +289,10 @@ class DepthwiseConv(WindowConv):
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
     rank: int = 2
     kept_weights: ClassVar[tuple[str, ...]] = ("depthwise_kernel",)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        out, channels, first = self.window_sizes(p, dims)
+        return joined(out, p.times(channels, self.depth_multiplier), first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
@@ -316,6 +374,10 @@ class SeparableConv(WindowConv):
         mid = Keep(Source.NEW, elements=math.prod(out_spatial) * c_in * self.depth_multiplier)
         return (*conv_keeps(self, inputs[0], output, self.kept_weights, ctx), mid)
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        out, _, first = self.window_sizes(p, dims)
+        return joined(out, p.const(self.filters), first)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, c_in, fmt = spatial_input(self, shape, ctx)
         windows = resolve_windows(
@@ -394,21 +456,22 @@ def transposed_axes(layer: ConvTranspose, spatial: Shape, ctx: Context) -> tuple
         f, s, d = layer.kernel_size[i], layer.strides[i], layer.dilation_rate[i]
         op = None if layer.output_padding is None else layer.output_padding[i]
         f_eff = F.effective_kernel(f, d)
-        if ctx.convention is Convention.KERAS and isinstance(layer.padding, PaddingMode):
+        length = layer.length_rule(i, ctx)
+        if layer.keras_rule(ctx):
             if op is not None and op >= s:
                 raise ShapeError(f"Keras requires output_padding < strides, got {op} >= {s} on {names[i]}")
             same = layer.padding is PaddingMode.SAME
-            out = F.keras_transposed_length(n, f_eff, s, same, op)
+            out = length(n)
             crop = max((n - 1) * s + f_eff - out, 0) // 2 if same else 0
             rule = TransposedRule.KERAS
         else:
-            before, after = (0, 0) if isinstance(layer.padding, PaddingMode) else layer.padding[i]
+            before = 0 if isinstance(layer.padding, PaddingMode) else layer.padding[i][0]
             op = op or 0
             if op >= max(s, d):
                 raise ShapeError(
                     f"PyTorch requires output_padding < max(stride, dilation), got {op} on {names[i]}"
                 )
-            out = F.torch_transposed_length(n, f, s, d, before, after, op)
+            out = length(n)
             crop = before
             rule = TransposedRule.PYTORCH
         if out <= 0:
@@ -459,14 +522,54 @@ class ConvTranspose(Layer):
             del out["groups"]  # Keras's Conv2DTranspose has no groups argument
         return out
 
-    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        spatial, c_in, fmt = spatial_input(self, shape, ctx)
-        check_size("in_channels", self.in_channels, c_in, shape)
+    def keras_rule(self, ctx: Context) -> bool:
+        """True when Keras's length rule applies (keras convention, padding by name)."""
+        return ctx.convention is Convention.KERAS and isinstance(self.padding, PaddingMode)
+
+    def length_rule(self, i: int, ctx: Context) -> Callable[[int], int]:
+        """Axis ``i``'s output length as a function of its input length: Keras's
+        ``deconv_output_length`` or PyTorch's ``ConvTranspose`` formula (:mod:`cnncalc.formulas`)."""
+        f, s, d = self.kernel_size[i], self.strides[i], self.dilation_rate[i]
+        op = None if self.output_padding is None else self.output_padding[i]
+        if self.keras_rule(ctx):
+            same = self.padding is PaddingMode.SAME
+            return partial(
+                F.keras_transposed_length, f_eff=F.effective_kernel(f, d), s=s, same=same, output_padding=op
+            )
+        before, after = (0, 0) if isinstance(self.padding, PaddingMode) else self.padding[i]
+        return partial(
+            F.torch_transposed_length, f=f, s=s, d=d, before=before, after=after, output_padding=op or 0
+        )
+
+    def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
+        if not _refused_same(self, shape, ctx):
+            return None
+        sizes, _ = split_channels(shape, self.layout(ctx))
+        return transposed_same_hint(sizes, self.kernel_size, self.strides, self.dilation_rate)
+
+    def check_settings(self, ctx: Context) -> None:
+        """What the convention refuses whatever the input (strides with dilation, groups, 'same')."""
         _keras_stride_dilation(self, ctx)
         if ctx.convention is Convention.KERAS and self.groups > 1:
             raise ShapeError("Keras Conv*Transpose has no groups (use ", Option("convention", "pytorch"), ")")
         if ctx.convention is Convention.PYTORCH and self.padding is PaddingMode.SAME:
             raise ShapeError("PyTorch ConvTranspose has no padding='same'; give integer padding")
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        declared(p, "in_channels", self.in_channels, channels)
+        self.check_settings(p.ctx)
+        out = []
+        for i, g in enumerate(sizes):
+            h = p.through(g, 1, self.strides[i], self.length_rule(i, p.ctx))
+            p.need(h, 1, None, "padding leaves no output")
+            out.append(h)
+        return joined(out, p.const(self.filters), first)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, c_in, fmt = spatial_input(self, shape, ctx)
+        check_size("in_channels", self.in_channels, c_in, shape)
+        self.check_settings(ctx)
         if c_in % self.groups:
             raise ShapeError(f"groups={self.groups} does not divide the {c_in} input channels")
         axes = transposed_axes(self, spatial, ctx)

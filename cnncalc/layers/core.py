@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..enums import Category, DataFormat, Operator
 from ..errors import ShapeError, SpecError
@@ -40,7 +40,10 @@ from .faces import (
     TorchFace,
     TorchSignature,
 )
+from .rules import Sizes, broadcast_dims, declared, same_sizes, spatial
 from .working import num, unchanged
+
+D = TypeVar("D")
 
 #: ``nn.Linear(in_features, out_features, bias)``
 LINEAR_SIGNATURE = TorchSignature(
@@ -73,6 +76,12 @@ class Dense(Layer):
     use_bias: bool = A.arg(A.boolean, True, aliases=("bias",))
     #: PyTorch's in_features: checked against the input's last axis when given
     in_features: int | None = A.expected_size()
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        declared(p, "in_features", self.in_features, dims[-1])
+        if self.in_features is None:
+            p.built_for(dims[-1])
+        return (*dims[:-1], p.const(self.units))
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         n_in = shape[-1]
@@ -158,6 +167,8 @@ class Dropout(Identity):
             del out["noise_shape"]  # the input's own shape
         return out
 
+    sizes = same_sizes
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         noise = self.noise_shape
         if noise is not None:
@@ -203,6 +214,10 @@ class SpatialDropout(Identity):
     rate: float = A.required(A.rate, aliases=("p",))
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        spatial(p, self, dims, self.rank)
+        return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial_input(self, shape, ctx)
@@ -273,6 +288,8 @@ class Activation(InPlace):
     activation: str = A.required(A.activation)
     inplace: bool = A.arg(A.boolean, False)
 
+    sizes = same_sizes  # glu's halving is the engine's, as for every activation argument
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         if self.inplace and self.activation == "glu":
             raise SpecError("glu halves the last axis: it cannot be applied in place")
@@ -309,6 +326,8 @@ class ReLU(InPlace):
     threshold: float = A.arg(A.real, 0.0)
     inplace: bool = A.arg(A.boolean, False)
 
+    sizes = same_sizes
+
     def config(self) -> dict[str, Any]:
         out = super().config()
         if self.max_value is None:
@@ -338,6 +357,8 @@ class LeakyReLU(Elementwise):
 
     negative_slope: float = A.arg(A.real, 0.3, aliases=("alpha",))
 
+    sizes = same_sizes
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=shape, ops=math.prod(shape))
 
@@ -356,6 +377,10 @@ class Softmax(Elementwise):
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Softmax",))
 
     axis: int = A.arg(A.optional_axis, -1)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        keras_axis_index(self.axis, (1,) * len(dims))
+        return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         keras_axis_index(self.axis, shape)
@@ -386,6 +411,8 @@ class Operation(Elementwise):
     op: Operator = A.required(lambda value, rank: Operator.parse(value, "op"))
     operand: float = A.required(A.real)
     operand_first: bool = A.arg(A.boolean, False)
+
+    sizes = same_sizes
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=shape, ops=math.prod(shape))
@@ -438,6 +465,11 @@ class Arithmetic(Layer):
     learned: bool = A.arg(A.boolean, False)
     value: float = A.arg(A.real, 1.0)
     reverse: bool = A.arg(A.boolean, False)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        if len(self.operand_shape) > len(dims):
+            raise ShapeError(f"the operand {fmt_shape(self.operand_shape)} has more axes than the input")
+        return broadcast_dims(p, [dims, tuple(p.const(m) for m in self.operand_shape)])
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         out = self.output(shape)

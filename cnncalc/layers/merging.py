@@ -7,16 +7,20 @@ from, so a mismatch names both branches.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ..enums import Category, DataFormat
 from ..errors import ShapeError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .autograd import Keep, Source, kept_input
-from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .base import Context, Layer, LayerOutput, ManyInputs, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace
+from .rules import Sizes, broadcast_dims
 from .working import no_params
+
+D = TypeVar("D")
 
 
 @kind
@@ -32,8 +36,15 @@ class Merge(Layer):
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         raise ShapeError('a merge layer needs at least two inputs: give "inputs": ["a", "b"] in a JSON spec')
 
+    def many(self) -> ManyInputs:
+        return self
+
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         """Output shape and costs for several inputs; ``sources`` names where each comes from."""
+        raise NotImplementedError
+
+    def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
+        """The size rule over several inputs (every merge kind declares its own)."""
         raise NotImplementedError
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
@@ -77,6 +88,9 @@ class Elementwise(Merge):
     """Add/Subtract/Multiply/Average/Maximum/Minimum: inputs combined value by value, broadcast as
     Keras broadcasts them (:func:`broadcast`)."""
 
+    def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
+        return broadcast_dims(p, many)
+
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         self.check_count(sources)
         out = broadcast(shapes, sources)
@@ -118,6 +132,7 @@ class Add(Elementwise):
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("add",), code=TorchCode.ADD)
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Add",))
 
+    sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "sum"
 
 
@@ -132,6 +147,7 @@ class Subtract(Elementwise):
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Sub",))
 
+    sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "difference"
 
     max_inputs: ClassVar[int | None] = 2
@@ -146,6 +162,7 @@ class Multiply(Elementwise):
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("mul",), code=TorchCode.MULTIPLY)
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Mul",))
 
+    sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "product"
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
@@ -161,6 +178,7 @@ class Average(Elementwise):
     torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no (x + y) / 2")
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Mean",))
 
+    sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "mean"
 
 
@@ -173,6 +191,7 @@ class Maximum(Elementwise):
     torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no torch.maximum")
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Max",))
 
+    sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "maximum"
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
@@ -188,6 +207,7 @@ class Minimum(Elementwise):
     torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no torch.minimum")
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Min",))
 
+    sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "minimum"
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
@@ -217,6 +237,18 @@ class Concatenate(Merge):
         if self.axis is None:
             return 0 if ctx.data_format is DataFormat.CHANNELS_FIRST and len(shape) > 1 else len(shape) - 1
         return keras_axis_index(self.axis, shape)
+
+    def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
+        first = many[0]
+        axis = self.concat_axis((1,) * len(first), p.ctx)
+        for other in many[1:]:
+            if len(other) != len(first):
+                raise ShapeError("inputs of different ranks")
+            for i, (a, b) in enumerate(zip(first, other, strict=True)):
+                if i != axis:
+                    p.equal(a, b, "its inputs' sizes must match")
+        total = p.total([dims[axis] for dims in many])
+        return tuple(total if i == axis else d for i, d in enumerate(first))
 
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         self.check_count(sources)

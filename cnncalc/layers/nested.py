@@ -4,7 +4,7 @@ tensor, as ConvNeXt's stem and downsampling blocks are)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..enums import Category
 from ..errors import CnncalcError, SpecError
@@ -18,6 +18,9 @@ from .working import num
 if TYPE_CHECKING:
     from ..io.spec import Spec
     from ..summary import Summary
+    from .rules import Sizes
+
+D = TypeVar("D")
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: the document is not hashable
@@ -69,6 +72,9 @@ class NestedModel(Layer):
     def inner_summary(self, shape: Shape, ctx: Context) -> Summary:
         return self.inner(shape, ctx)
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        return p.inner(self.spec.spec, dims)
+
     def inner(self, shape: Shape, ctx: Context) -> Summary:
         """The inner model's summary on ``shape``, under the outer model's settings."""
         from ..engine import summarize
@@ -81,15 +87,17 @@ class NestedModel(Layer):
             raise err.prefixed("in the inner model: ") from None
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        from ..summary import known
+
         inner = self.inner(shape, ctx)
         return LayerOutput(
             shape=inner.output_shape,
             trainable=inner.trainable_params,
             non_trainable=inner.non_trainable_params,
             buffers=inner.total_buffers,
-            macs=inner.total_macs,
-            bias_adds=inner.total_bias_adds,
-            ops=inner.total_ops,
+            macs=known(inner.total_macs, "the inner model's MACs"),
+            bias_adds=known(inner.total_bias_adds, "the inner model's bias adds"),
+            ops=known(inner.total_ops, "the inner model's ops"),
         )
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:

@@ -10,7 +10,8 @@ which value it should be.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
 from .. import formulas as F
 from ..enums import Category, DataFormat
@@ -20,7 +21,10 @@ from . import args as A
 from .autograd import Elem, Keep, Source, activation_keeps, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
+from .rules import Sizes
 from .working import num, quotient
+
+D = TypeVar("D")
 
 ACTIVATION_FNS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "ReLU": "relu", "linear": "linear"}
 
@@ -51,6 +55,21 @@ class ConvPool(Layer):
     image_shape: tuple[int, ...] | None = A.arg(A.optional(_four))
     poolsize: tuple[int, ...] = A.arg(lambda v, r: A.positive_tuple(v, 2), 2, aliases=("pool", "pool_size"))
     activation_fn: str = A.arg(_activation_fn, "sigmoid", aliases=("activation",))
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        if p.ctx.data_format is not DataFormat.CHANNELS_FIRST or len(dims) != 3:
+            raise ShapeError("ConvPoolLayer needs channels_first (maps, height, width)")
+        k, _, fh, fw = self.filter_shape
+        out = []
+        for i, (g, f, pool) in enumerate(zip(dims[1:], (fh, fw), self.poolsize, strict=True)):
+            if self.image_shape is not None:
+                fixed = self.image_shape[2 + i]
+                p.need(g, fixed, fixed, f"image_shape fixes the size at {fixed}")
+            p.need(g, f, None, f"filter {f} needs {f} cells")
+            conv = p.plus(g, 1 - f)  # valid, stride 1: n - F + 1
+            p.need(conv, pool, None, f"pool {pool} needs {pool} cells after the convolution")
+            out.append(p.through(conv, pool, 1, partial(F.floor_div, by=pool)))
+        return (p.const(k), *out)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         if ctx.data_format is not DataFormat.CHANNELS_FIRST:
@@ -173,6 +192,12 @@ class FlatDense(Layer):
     #: elementwise ops per output after the product (activation or softmax)
     ops_per_output: ClassVar[int] = 1
 
+    def flat_sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        """The size rule of network3's dense layers: ``n_in`` fixes the flattened input's size."""
+        if self.n_in is not None:
+            p.need(p.product(dims), self.n_in, self.n_in, f"n_in={self.n_in:,} fixes the input values")
+        return (p.const(self.n_out),)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         n = _check_n_in(self, shape)
         return LayerOutput(
@@ -225,6 +250,8 @@ class FullyConnected(FlatDense):
     activation_fn: str = A.arg(_activation_fn, "sigmoid", aliases=("activation",))
     p_dropout: float = A.arg(A.rate, 0.0)
 
+    sizes = FlatDense.flat_sizes
+
     @property
     def ops_per_output(self) -> int:  # type: ignore[override]
         """One activation op per output, none for a linear layer."""
@@ -244,4 +271,5 @@ class SoftmaxLayer(FlatDense):
     n_in: int | None = A.arg(A.optional(A.positive_int))
     n_out: int = A.required(A.positive_int)
     p_dropout: float = A.arg(A.rate, 0.0)
-    ops_per_output: ClassVar[int] = 3  # softmax: exp, sum, divide
+    ops_per_output: ClassVar[int] = 3
+    sizes = FlatDense.flat_sizes  # softmax: exp, sum, divide

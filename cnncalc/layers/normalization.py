@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..enums import Category, Convention, DataFormat
 from ..errors import ShapeError, SpecError
@@ -22,7 +22,10 @@ from .faces import (
     TorchSignature,
     torch_momentum,
 )
+from .rules import Sizes, declared, same_sizes, spatial
 from .working import num
+
+D = TypeVar("D")
 
 #: ``nn.BatchNorm2d(num_features, eps, momentum, affine)``: PyTorch's momentum is Keras's complement
 BATCH_NORM_SIGNATURE = TorchSignature(
@@ -106,6 +109,10 @@ class BatchNorm(Layer):
             else self.num_batches_tracked
         )
         return int(tracked and ctx.convention is Convention.PYTORCH)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        declared(p, "num_features", self.num_features, dims[self.feature_axis((1,) * len(dims), p.ctx)])
+        return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         channels = shape[self.feature_axis(shape, ctx)]
@@ -225,6 +232,8 @@ class LayerNorm(Layer):
             return ("gamma",)
         return (*(("gamma",) if self.scale else ()), *(("beta",) if self.center else ()))
 
+    sizes = same_sizes
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         features = math.prod(shape[i] for i in self.normalized_axes(shape))
         # mean, variance, normalize, scale and shift: about 5 per value
@@ -317,6 +326,15 @@ class GroupNorm(Layer):
         """G for C channels (``groups=-1``: one per channel)."""
         return channels if self.groups == -1 else self.groups
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        channels = dims[self.feature_axis((1,) * len(dims), p.ctx)]
+        declared(p, "num_channels", self.num_channels, channels)
+        if self.groups != -1:
+            p.divisible(
+                channels, self.groups, f"{self.groups} groups need a multiple of {self.groups} channels"
+            )
+        return dims
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         channels = shape[self.feature_axis(shape, ctx)]
         check_size("num_channels", self.num_channels, channels, shape)
@@ -391,6 +409,11 @@ class InstanceNorm(Layer):
     def feature_axis(self, shape: Shape, ctx: Context) -> int:
         """Index (no batch axis) of the channel axis."""
         return channel_axis(None, self, shape, ctx)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        _, channels, _ = spatial(p, self, dims, self.rank)
+        declared(p, "num_features", self.num_features, channels)
+        return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         expect_rank(self, shape, self.rank + 1, "channels and spatial axes")

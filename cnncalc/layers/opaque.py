@@ -10,15 +10,20 @@ explain, no forward pass to verify, no size rule to solve with, and no code to e
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ..enums import Category
 from ..errors import ShapeError, SpecError
 from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape
+from ..symbolic import SolveError
 from . import args as A
-from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .base import Context, Layer, LayerOutput, ManyInputs, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
+from .rules import Sizes
 from .working import num
+
+D = TypeVar("D")
 
 #: Longest op/class name or source text an opaque row keeps (a name, never code).
 MAX_TEXT = 300
@@ -112,6 +117,21 @@ class Opaque(Layer):
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return self.compute_many([shape], ["input"], ctx)
+
+    def many(self) -> ManyInputs:
+        return self
+
+    def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
+        """The recorded shape, for the recorded inputs only: an input size that is unknown or
+        solved for has no answer here (the shapes were recorded for one input)."""
+        if any(p.value(d) is None for dims in many for d in dims):
+            raise SolveError(
+                f"this opaque row ({self.op}) decides the size: cnncalc only has its shapes recorded for one input"
+            )
+        self.compute_many(
+            [tuple(p.value(d) or 0 for d in dims) for dims in many], ["input"] * len(many), p.ctx
+        )
+        return tuple(p.const(n) for n in self.shape)
 
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
         """The recorded shape and counts; a ShapeError when the inputs are not the recorded ones."""

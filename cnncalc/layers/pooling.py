@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 
 from .. import formulas as F
-from ..enums import Category, Convention, DataFormat
-from ..errors import Option, ShapeError, SpecError
+from ..enums import Category, Convention, DataFormat, PaddingMode
+from ..errors import Option, Part, ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
@@ -33,7 +34,10 @@ from .faces import (
     TorchFace,
     TorchSignature,
 )
+from .rules import Sizes, joined, spatial, window_same_hint, windowed
 from .working import axes_steps, no_params, window_rule
+
+D = TypeVar("D")
 
 _POOL_NAMES = {
     "kernel_size": ("pool_size",),
@@ -53,6 +57,31 @@ AVG_POOL_SIGNATURE = TorchSignature(
     ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
     {**_POOL_NAMES, "count_include_pad": ("count_include_pad",)},
 )
+
+
+def torch_max_padding(kernel: int) -> int:
+    """PyTorch's pooling takes padding <= kernel_size // 2 (``pool2d_shape_check`` in aten)."""
+    return kernel // 2
+
+
+def torch_padding_allowed(pad: int, kernel: int) -> bool:
+    """Whether PyTorch's pooling takes ``pad`` cells of padding with this kernel."""
+    return pad <= torch_max_padding(kernel)
+
+
+def kernel_within_input(op: str, rank: int, convention: Convention) -> bool:
+    """PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside (aten
+    ``pool3d_shape_check``); no other pooling does."""
+    return op == "avg" and rank == 3 and convention is Convention.PYTORCH
+
+
+def unpadded_minimum(op: str, rank: int, convention: Convention, pool_size: Sequence[int]) -> tuple[int, ...]:
+    """The smallest input per axis a pooling kind takes before padding: PyTorch's AvgPool3d
+    refuses an input smaller than the kernel, padding aside (aten ``pool3d_shape_check``); every
+    other pooling takes any size (1), its padding decides."""
+    if kernel_within_input(op, rank, convention):
+        return tuple(pool_size)
+    return (1,) * rank
 
 
 @kind
@@ -83,8 +112,27 @@ class Pool(Layer):
         """Whether padded zeros count in the window's result (an average's divisor): never for max."""
         return False
 
-    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        spatial, channels, fmt = spatial_input(self, shape, ctx)
+    def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
+        if not (
+            ctx.convention is Convention.PYTORCH
+            and self.padding is PaddingMode.SAME
+            and len(shape) == self.rank + 1
+        ):
+            return None
+        sizes, _ = split_channels(shape, self.layout(ctx))
+        return window_same_hint(sizes, self.pool_size, self.strides, self.window_dilation)
+
+    def check_settings(self, ctx: Context) -> None:
+        """What the convention refuses whatever the input: Keras's pooling has no dilation,
+        PyTorch's padding is at most kernel_size // 2, and no window may see only padding.
+        PyTorch's pooling takes integer padding only (``nn.MaxPool2d(3, 1, padding="same")``
+        raises at any stride); the hint computes the padding Keras's 'same' would apply."""
+        if self.padding is PaddingMode.SAME and ctx.convention is Convention.PYTORCH:
+            raise ShapeError(
+                "PyTorch's pooling has no padding='same' (MaxPool2d/AvgPool2d take integer padding): "
+                "give the padding, or use ",
+                Option("convention", "keras"),
+            )
         if max(self.window_dilation) > 1 and ctx.convention is Convention.KERAS:
             raise ShapeError(
                 "Keras pooling has no dilation (use ",
@@ -95,7 +143,7 @@ class Pool(Layer):
             for (before, after), k, d, axis in zip(
                 self.padding, self.pool_size, self.window_dilation, AXIS_NAMES[self.rank], strict=True
             ):
-                if ctx.convention is Convention.PYTORCH and max(before, after) > k // 2:
+                if ctx.convention is Convention.PYTORCH and not torch_padding_allowed(max(before, after), k):
                     raise ShapeError(
                         f"PyTorch requires pooling padding <= kernel_size // 2, "
                         f"got padding {max(before, after)} for kernel {k}"
@@ -105,18 +153,42 @@ class Pool(Layer):
                         f"padding {max(before, after)} is not smaller than the pool window {k} on {axis}: "
                         "a window would see only padding"
                     )
-        if self.op == "avg" and self.rank == 3 and ctx.convention is Convention.PYTORCH:
-            small = [
-                (axis, n, k)
-                for axis, n, k in zip(AXIS_NAMES[3], spatial, self.pool_size, strict=True)
-                if n < k
-            ]
-            if small:
-                axis, n, k = small[0]
-                raise ShapeError(
-                    f"PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside: "
-                    f"{axis} {n} < {k} (aten pool3d_shape_check)"
-                )
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        self.check_settings(p.ctx)
+        sizes, _, _ = spatial(p, self, dims, self.rank)
+        for g, k in zip(
+            sizes, unpadded_minimum(self.op, self.rank, p.ctx.convention, self.pool_size), strict=True
+        ):
+            if k > 1:
+                p.need(g, k, None, f"AvgPool3d needs {k} cells before padding")
+        out, channels, first = windowed(
+            p,
+            self,
+            dims,
+            self.rank,
+            self.padding,
+            self.pool_size,
+            self.strides,
+            self.window_dilation,
+            self.ceil_mode,
+            "pool window",
+        )
+        return joined(out, channels, first)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        self.check_settings(ctx)
+        minimum = unpadded_minimum(self.op, self.rank, ctx.convention, self.pool_size)
+        small = [
+            (axis, n, k) for axis, n, k in zip(AXIS_NAMES[self.rank], spatial, minimum, strict=True) if n < k
+        ]
+        if small:
+            axis, n, k = small[0]
+            raise ShapeError(
+                f"PyTorch's AvgPool3d refuses an input smaller than the kernel, padding aside: "
+                f"{axis} {n} < {k} (aten pool3d_shape_check)"
+            )
         windows = resolve_windows(
             spatial,
             self.pool_size,
@@ -165,6 +237,8 @@ class MaxPool(Pool):
 
     dilation: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation_rate",))
 
+    sizes = Pool.sizes
+
     @property
     def window_dilation(self) -> Shape:
         return self.dilation
@@ -201,6 +275,8 @@ class AvgPool(Pool):
             return self.count_include_pad
         return ctx.convention is Convention.PYTORCH
 
+    sizes = Pool.sizes
+
     def config(self) -> dict[str, Any]:
         out = super().config()
         if self.count_include_pad is None:
@@ -217,6 +293,10 @@ class GlobalPool(Layer):
     keepdims: bool = A.arg(A.boolean, False)
     rank: int = 2
     op: ClassVar[str] = "max"
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        _, channels, first = spatial(p, self, dims, self.rank)
+        return joined([p.const(1)] * self.rank, channels, first) if self.keepdims else (channels,)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
@@ -251,6 +331,7 @@ class GlobalMaxPool(GlobalPool):
         "PyTorch has no global max pooling module (AdaptiveMaxPool with output 1 is the adaptive kind)"
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool",))
+    sizes = GlobalPool.sizes
 
 
 @kind
@@ -263,6 +344,7 @@ class GlobalAvgPool(GlobalPool):
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalAveragePool", "ReduceMean"))
 
     op: ClassVar[str] = "avg"
+    sizes = GlobalPool.sizes
 
 
 def _output_size(value: Any, rank: int) -> tuple[int | None, ...]:
@@ -282,6 +364,11 @@ class AdaptivePool(Layer):
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
     op: ClassVar[str] = "avg"
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        out = [g if o is None else p.const(o) for g, o in zip(sizes, self.output_size, strict=True)]
+        return joined(out, channels, first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
@@ -344,6 +431,7 @@ class AdaptiveAvgPool(AdaptivePool):
     onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
         "ONNX has no adaptive pooling op (exporters write AveragePool or GlobalAveragePool)"
     )
+    sizes = AdaptivePool.sizes
 
 
 @kind
@@ -362,6 +450,7 @@ class AdaptiveMaxPool(AdaptivePool):
     )
 
     op: ClassVar[str] = "max"
+    sizes = AdaptivePool.sizes
 
 
 def _pool_keeps(op: str, output: Shape) -> tuple[Keep, ...]:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..enums import Category, Convention
 from ..errors import ShapeError, SpecError
 from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
+from . import rules
 from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
+from .rules import Sizes
 from .working import num, unchanged
+
+D = TypeVar("D")
 
 Numbers = float | tuple[Any, ...]
 
@@ -62,6 +66,11 @@ class Rescaling(Layer):
     category: ClassVar[Category] = Category.ELEMENTWISE
     scale: Numbers = A.required(numbers)
     offset: Numbers = A.arg(numbers, 0.0)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        for name in ("scale", "offset"):
+            rules.fits(p, array_shape(getattr(self, name)), dims, name)
+        return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         for name in ("scale", "offset"):
@@ -128,6 +137,13 @@ class Normalization(Layer):
     def features(self, shape: Shape) -> tuple[int, ...]:
         """Sizes of the kept axes: the shape of the mean and variance weights."""
         return tuple(shape[i] for i in self.kept(shape))
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        kept = [dims[i] for i in self.kept((1,) * len(dims))]
+        for name, value in (("mean", self.mean), ("variance", self.variance)):
+            if value is not None:
+                rules.fits(p, array_shape(value), kept, name)
+        return dims
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """``(x - mean) / sqrt(variance)`` with constants: nothing of the input kept."""

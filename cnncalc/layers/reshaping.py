@@ -4,13 +4,16 @@ reshape, permute, slice, pixel shuffle and unshuffle."""
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, TypeVar
 
+from .. import formulas as F
 from ..enums import Category, DataFormat, DepthOrder
 from ..errors import ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
+    OpenShape,
     ReceptiveField,
     Shape,
     Window,
@@ -23,7 +26,10 @@ from . import args as A
 from .autograd import Keep, Storage
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace, TorchSignature
+from .rules import Sizes, joined, spatial
 from .working import no_params, num
+
+D = TypeVar("D")
 
 #: ``nn.PixelShuffle(upscale_factor)``, ``nn.PixelUnshuffle(downscale_factor)``
 PIXEL_SHUFFLE_SIGNATURE = TorchSignature("PixelShuffle", ("upscale_factor",), {})
@@ -41,6 +47,12 @@ class Flatten(Layer):
 
     category: ClassVar[Category] = Category.RESHAPE
     data_format: DataFormat | None = A.arg(A.optional_data_format)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        return (p.product(dims),)
+
+    def origin_note(self, in_dims: OpenShape) -> str:
+        return f"{fmt_shape(in_dims)} after flatten"
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         return LayerOutput(shape=(math.prod(shape),))
@@ -109,6 +121,12 @@ class ZeroPadding(Resize):
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        return joined(
+            [p.plus(g, b + a) for g, (b, a) in zip(sizes, self.padding, strict=True)], channels, first
+        )
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
         # As a kernel-1 window with padding, each output sees one input cell (or a zero).
@@ -136,6 +154,14 @@ class Cropping(Resize):
     cropping: tuple[tuple[int, int], ...] = A.arg(_pairs, 0)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        out = []
+        for g, (b, a) in zip(sizes, self.cropping, strict=True):
+            p.need(g, b + a + 1, None, f"cropping {b} + {a} needs more than {b + a} cells")
+            out.append(p.plus(g, -b - a))
+        return joined(out, channels, first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
@@ -178,6 +204,10 @@ class UpSampling(Resize):
         if self.rank != 2:
             del out["interpolation"]  # only Keras's UpSampling2D has it
         return out
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, self.rank)
+        return joined([p.times(g, k) for g, k in zip(sizes, self.size, strict=True)], channels, first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
@@ -222,6 +252,16 @@ class Reshape(Layer):
 
     category: ClassVar[Category] = Category.RESHAPE
     target_shape: Shape = A.required(_target, aliases=("shape",))
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        total = p.product(dims)
+        known = math.prod(v for v in self.target_shape if v != -1)
+        if -1 in self.target_shape:
+            p.divisible(total, known, f"reshape needs a multiple of {known:,} values")
+            fill = p.through(total, known, 1, partial(F.floor_div, by=known))
+            return tuple(fill if v == -1 else p.const(v) for v in self.target_shape)
+        p.need(total, known, known, f"reshape needs exactly {known:,} values")
+        return tuple(p.const(v) for v in self.target_shape)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         total = math.prod(shape)
@@ -289,6 +329,11 @@ class Permute(Layer):
     category: ClassVar[Category] = Category.RESHAPE
     dims: Shape = A.required(_dims)
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        if len(self.dims) != len(dims):
+            raise ShapeError(f"dims {list(self.dims)} has {len(self.dims)} axes, the input has {len(dims)}")
+        return tuple(dims[d - 1] for d in self.dims)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         if len(self.dims) != len(shape):
             raise ShapeError(
@@ -346,6 +391,12 @@ class Slice(Layer):
     start: int = A.arg(lambda v, r: _index(v), 0)
     stop: int | None = A.arg(lambda v, r: None if v is None else _index(v))
     step: int = A.arg(A.positive_int, 1)
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        index = keras_axis_index(self.axis, (1,) * len(dims))
+        out = p.sliced(dims[index], self.start, self.stop, self.step)
+        p.need(out, 1, None, f"slice {self.start}:{self.stop}:{self.step} leaves nothing")
+        return tuple(out if i == index else d for i, d in enumerate(dims))
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         index = keras_axis_index(self.axis, shape)
@@ -460,6 +511,13 @@ class PixelShuffle(_Shuffle):
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     factor_name: ClassVar[str] = "upscale_factor"
 
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, 2)
+        rr = self.upscale_factor**2
+        p.divisible(channels, rr, f"pixel shuffle needs a multiple of {rr} channels")
+        out = [p.times(g, self.upscale_factor) for g in sizes]
+        return joined(out, p.through(channels, rr, 1, partial(F.floor_div, by=rr)), first)
+
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)
         r = self.upscale_factor
@@ -499,6 +557,14 @@ class PixelUnshuffle(_Shuffle):
     mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     factor_name: ClassVar[str] = "downscale_factor"
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, 2)
+        r = self.downscale_factor
+        for g in sizes:
+            p.divisible(g, r, f"pixel unshuffle needs a multiple of {r}")
+        out = [p.through(g, r, 1, partial(F.floor_div, by=r)) for g in sizes]
+        return joined(out, p.times(channels, r * r), first)
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
         spatial, channels, fmt = spatial_input(self, shape, ctx)

@@ -159,6 +159,8 @@ def window_rule(padding: Padding, ceil_mode: bool, convention: Convention) -> st
         return "'valid': no padding; every window must fit inside the input"
     if padding is PaddingMode.CAUSAL:
         return "Keras 'causal': F_eff - 1 zeros on the left, then valid"
+    if ceil_mode and convention is Convention.KERAS:
+        return "PyTorch ceil_mode (Keras has none): round up; no window starts in padding"
     if ceil_mode:
         return "PyTorch rule with ceil_mode: round up, but no window may start in the padding"
     return "PyTorch rule: explicit zero padding on each side, then windows that fit"

@@ -15,7 +15,7 @@ from ..enums import VerifyStatus
 from ..errors import Option, ResourceError
 from ..geometry import fmt_shape
 from ..report import VerifyReport, VerifyRow
-from ..summary import LayerRow, Summary
+from ..summary import LayerRow, Summary, known
 from . import executor as X
 from . import reference as R
 
@@ -46,10 +46,10 @@ def run_seconds(summary: Summary, batch: int) -> float:
     for row in summary.layers:
         elements = batch * (math.prod(row.input_shape) + math.prod(row.output_shape))
         steps = 1 + X.python_steps(row.layer, row.input_shape, row.output_shape, ctx)
-        seconds += batch * row.macs * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
+        seconds += batch * known(row.macs, row.name) * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
         seconds += steps * _SECONDS_PER_STEP
         work = R.work(row, ctx, batch)
-        if work <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS:
+        if work <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS:
             seconds += work * _SECONDS_PER_REFERENCE_STEP
     return seconds
 
@@ -143,12 +143,13 @@ def _verify(
     max_memory: int,
     progress: Callable[[int], None] | None,
 ) -> VerifyReport:
+    summary.require_known("verify")
     np_dtype = np.dtype(dtype)
     ctx = summary.context
 
     def reference_runs(row: LayerRow) -> bool:
         """The loop reference (or float64 recompute) runs on layers small enough for it."""
-        return R.work(row, ctx, batch) <= NAIVE_STEPS and batch * row.macs <= NAIVE_MACS
+        return R.work(row, ctx, batch) <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS
 
     estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET, reference_runs)
     if estimate > max_memory:

@@ -177,7 +177,9 @@ def _formulas(summary: Summary) -> dict[str, str]:
     """Each layer's working in one line per step (``explain``'s), for the report's click."""
     from ..explain import explain
 
-    out = {}
+    out: dict[str, str] = {}
+    if not summary.known:
+        return out  # the working needs every size; a model with None sizes has none to show
     for layer in explain(summary):
         steps = [
             f"{s.label}: {s.formula} = {s.work} = {s.result}"
@@ -213,10 +215,19 @@ def html_report(summary: Summary, view: View | None = None) -> str:
         "<main>",
         f"<h1>{title}</h1>",
         f'<p class="flow">{escape(shape_flow(summary, limit=None))}</p>',
-        '<p class="zoom"><button type="button" data-zoom="in">+</button><button type="button" '
-        'data-zoom="out">−</button><button type="button" data-zoom="fit">Fit</button> '
-        "<small>wheel to zoom, drag to pan; click a box or a row for its formulas</small></p>",
-        f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">{to_svg(summary)}</figure>',
+        *(
+            (
+                '<p class="zoom"><button type="button" data-zoom="in">+</button><button type="button" '
+                'data-zoom="out">−</button><button type="button" data-zoom="fit">Fit</button> '
+                "<small>wheel to zoom, drag to pan; click a box or a row for its formulas</small></p>",
+                f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">{to_svg(summary)}</figure>',
+            )
+            if summary.known  # the diagram draws sizes: a model with None sizes has none to draw
+            else (
+                "<p><small>No diagram: the input has sizes that are unknown (None) until the model is "
+                "called; --input gives them.</small></p>",
+            )
+        ),
         '<p id="formula" aria-live="polite"></p>',
         table_html(summary, view, sortable=True, formulas=_formulas(summary)),
         f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",

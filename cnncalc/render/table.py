@@ -18,6 +18,7 @@ from ..summary import LAYER_RESULTS, json_lines
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
 from .text import (
+    UNKNOWN,
     convention_note,
     cost_lines,
     fmt_shape,
@@ -86,21 +87,24 @@ def _cell(
     convention: Convention = Convention.KERAS,
 ) -> Cell:
     if column is Column.SHAPE:
-        shape = row.output_shape
-        return Cell(shape_text(shape, convention), fmt_shape(shape), sort=math.prod(shape))
+        shape = row.output_dims
+        return Cell(shape_text(shape, convention), fmt_shape(shape), sort=math.prod(n or 0 for n in shape))
     if column is Column.PARAMS:
         return _count(row.params)
     if column is Column.MACS:
         return _count(row.cost(view.count, view.bias_macs) if counted is None else counted)
     if column is Column.MEMORY:
-        return Cell(readable_bytes(row.activation_bytes), sort=row.activation_bytes)
+        memory = row.activation_bytes
+        return Cell(readable_bytes(memory), sort=-1 if memory is None else memory)
     rf = row.receptive_field
     size = math.inf if rf is None else math.prod(rf.size) if rf.tracked else -1
     return Cell(rf_text(rf), sort=size)
 
 
-def _count(n: int) -> Cell:
-    """``1,849,688,064``, compact ``1.85 G`` (only when that is shorter)."""
+def _count(n: int | None) -> Cell:
+    """``1,849,688,064``, compact ``1.85 G`` (only when that is shorter); ``?`` when unknown."""
+    if n is None:
+        return Cell(UNKNOWN, sort=-1)
     full, short = f"{n:,}", short_count(n)
     return Cell(full, short if len(short) < len(full) else "", sort=n)
 
@@ -205,7 +209,7 @@ def to_csv(summary: Summary) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in summary.layers:
         data = row.to_dict()
-        data["output_shape"] = fmt_shape(row.output_shape)
+        data["output_shape"] = fmt_shape(row.output_dims)
         data["receptive_field"] = rf_text(row.receptive_field)
         data["inputs"] = " ".join(row.inputs)
         writer.writerow([data[c] for c in CSV_COLUMNS])

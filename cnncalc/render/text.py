@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..enums import Convention, Count, DataFormat
-from ..geometry import ReceptiveField, Shape, fmt_shape
+from ..geometry import OpenShape, ReceptiveField, fmt_shape
 
 if TYPE_CHECKING:
     from ..summary import Summary
@@ -15,8 +15,15 @@ if TYPE_CHECKING:
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
-def readable_bytes(size: float) -> str:
-    """``18880`` -> ``18.44 KB``: 1024-based units with two decimals, as Keras's summary prints."""
+#: How tables show a figure that is unknown (JSON carries null): a size left None, an opaque layer.
+UNKNOWN = "?"
+
+
+def readable_bytes(size: float | None) -> str:
+    """``18880`` -> ``18.44 KB``: 1024-based units with two decimals, as Keras's summary prints
+    (``?`` for a figure that is unknown)."""
+    if size is None:
+        return UNKNOWN
     for unit in _UNITS[:-1]:
         if size < 1024:
             return f"{size:.2f} {unit}"
@@ -24,17 +31,17 @@ def readable_bytes(size: float) -> str:
     return f"{size:.2f} {_UNITS[-1]}"
 
 
-def keras_shape(shape: Shape) -> str:
+def keras_shape(shape: OpenShape) -> str:
     """``(None, 100, 100, 16)``: the batch axis first, as Keras prints output shapes."""
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
 
-def torch_shape(shape: Shape) -> str:
+def torch_shape(shape: OpenShape) -> str:
     """``[1, 6, 28, 28]``: batch 1 first, as torchinfo prints PyTorch output shapes."""
     return "[" + ", ".join(["1", *map(str, shape)]) + "]"
 
 
-def shape_text(shape: Shape, convention: Convention) -> str:
+def shape_text(shape: OpenShape, convention: Convention) -> str:
     """An output shape in the words of the convention's framework: Keras's ``(None, ...)``,
     PyTorch's ``[1, ...]`` (torchinfo's)."""
     return torch_shape(shape) if convention is Convention.PYTORCH else keras_shape(shape)
@@ -74,16 +81,20 @@ def rf_text(rf: ReceptiveField | None) -> str:
     return f"{size} (jump {jump})"
 
 
-def short_count(n: int) -> str:
-    """``15.47 G``, ``416.52 k``, ``80``."""
+def short_count(n: int | None) -> str:
+    """``15.47 G``, ``416.52 k``, ``80`` (``?`` for a figure that is unknown)."""
+    if n is None:
+        return UNKNOWN
     for scale, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
         if n >= scale:
             return f"{n / scale:.2f} {unit}"
     return str(n)
 
 
-def readable_count(n: int) -> str:
-    """``15,470,264,320 (15.47 G)``."""
+def readable_count(n: int | None) -> str:
+    """``15,470,264,320 (15.47 G)`` (``?`` for a figure that is unknown)."""
+    if n is None:
+        return UNKNOWN
     return f"{n:,} ({short_count(n)})" if n >= 1000 else f"{n:,}"
 
 
@@ -117,8 +128,8 @@ def shape_flow(summary: Summary, keep: int = 3, limit: int | None = 8) -> str:
     """``Shape flow: 200x200x1 → 100x100x16 → 100x100x32``; with more than ``limit`` shapes
     (None: no limit) the first and last ``keep`` stay around ``… (N more) …``. Graphs list layers
     in topological order; several model inputs are joined with ``+``."""
-    start = " + ".join(fmt_shape(shape) for _, shape in summary.model_inputs)
-    shapes = [start, *(fmt_shape(row.output_shape) for row in summary.layers)]
+    start = " + ".join(fmt_shape(shape) for _, shape in summary.model_dims)
+    shapes = [start, *(fmt_shape(row.output_dims) for row in summary.layers)]
     if limit is not None and len(shapes) > limit:
         shapes = [*shapes[:keep], f"… ({len(shapes) - 2 * keep} more) …", *shapes[-keep:]]
     return "Shape flow: " + " → ".join(shapes)

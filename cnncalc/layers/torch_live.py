@@ -1,0 +1,551 @@
+"""PyTorch's live spelling of the kinds: what a traced module or tensor op is as a cnncalc kind.
+
+``--trace`` (:mod:`cnncalc.trace`) records every module call and tensor op of a real forward pass;
+this table says which of them are a cnncalc kind and with which arguments, from plain data only
+(no torch here): a module's class name and its attributes (``out_channels``, ``kernel_size``, ...),
+an op's name and its arguments with tensors replaced by :class:`TensorArg`. Anything not here is
+an opaque row. The trace checks every answer: the kind's computed shape and parameter count
+must equal the recorded ones, else the row is opaque too, so a wrong entry can never give a
+wrong table.
+
+A face is ``(kind name, positional values, keyword values)`` for :func:`cnncalc.io.spec.build_layer`
+under the pytorch convention (PyTorch's names through :mod:`cnncalc.layers.torch_names`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: (kind name, positional values, keyword values), or None: no kind (an opaque row).
+Face = tuple[str, list[Any], dict[str, Any]]
+
+#: A module's attributes: plain values by attribute name (``has_bias`` says whether ``bias`` is set).
+Attrs = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    """A tensor argument of a traced op: its full shape (batch included), whether it carries the
+    model's data (else it is a constant: a parameter, a buffer, or made from them)."""
+
+    shape: tuple[int, ...]
+    data: bool
+
+
+#: Activation modules and ops (``nn.GELU``, ``F.gelu``, ``torch.sigmoid``, ``x.tanh()``) -> activation.
+ACTIVATIONS = {
+    "relu": "relu",
+    "relu6": "relu6",
+    "gelu": "gelu",
+    "silu": "silu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "selu": "selu",
+    "mish": "mish",
+    "hardswish": "hard_swish",
+    "hardsigmoid": "hard_sigmoid",
+    "log_softmax": "log_softmax",
+    "softsign": "softsign",
+    "tanhshrink": "tanh_shrink",
+}
+#: Ops and tensor methods that change nothing cnncalc reports: their output is their input (no row).
+SAME = frozenset(
+    {
+        "contiguous",
+        "clone",
+        "detach",
+        "to",
+        "float",
+        "double",
+        "half",
+        "type_as",
+        "type",
+        "cpu",
+        "cuda",
+        "requires_grad_",
+        "alias",
+    }
+)
+#: Ops that return no tensor of the model's data (sizes, tests): never rows.
+NOT_DATA = frozenset(
+    {"size", "dim", "numel", "__get__", "__len__", "__bool__", "item", "tolist", "ndimension"}
+)
+
+
+def _tuple(value: Any) -> Any:
+    return list(value) if isinstance(value, (tuple, list)) else value
+
+
+def _conv(rank: int, transposed: bool) -> Callable[[Attrs], Face | None]:
+    def face(a: Attrs) -> Face | None:
+        if a.get("padding_mode", "zeros") != "zeros":
+            return None  # reflect/circular padding: same shapes, other values: not cnncalc's conv
+        kw: dict[str, Any] = {
+            "in_channels": a["in_channels"],
+            "out_channels": a["out_channels"],
+            "kernel_size": _tuple(a["kernel_size"]),
+            "stride": _tuple(a["stride"]),
+            "padding": _tuple(a["padding"]),
+            "dilation": _tuple(a["dilation"]),
+            "groups": a["groups"],
+            "bias": a["has_bias"],
+        }
+        if transposed:
+            kw["output_padding"] = _tuple(a["output_padding"])
+        return (f"ConvTranspose{rank}d" if transposed else f"Conv{rank}d"), [], kw
+
+    return face
+
+
+def _batchnorm(a: Attrs) -> Face | None:
+    if not a.get("track_running_stats", True) or a.get("has_weight", True) != a.get("has_bias", True):
+        return None
+    kw: dict[str, Any] = {"num_features": a["num_features"], "eps": a["eps"], "affine": a["affine"]}
+    if isinstance(a.get("momentum"), float):
+        kw["momentum"] = a["momentum"]
+    return "BatchNorm2d", [], kw
+
+
+def _pool(kind: str, rank: int) -> Callable[[Attrs], Face | None]:
+    def face(a: Attrs) -> Face | None:
+        if a.get("return_indices") or a.get("divisor_override") is not None:
+            return None
+        kw: dict[str, Any] = {
+            "kernel_size": _tuple(a["kernel_size"]),
+            "stride": _tuple(a["stride"] if a.get("stride") is not None else a["kernel_size"]),
+            "padding": _tuple(a.get("padding", 0)),
+            "ceil_mode": bool(a.get("ceil_mode", False)),
+        }
+        if kind == "MaxPool":
+            kw["dilation"] = _tuple(a.get("dilation", 1))
+        else:
+            kw["count_include_pad"] = bool(a.get("count_include_pad", True))
+        return f"{kind}{rank}d", [], kw
+
+    return face
+
+
+def _adaptive(kind: str, rank: int) -> Callable[[Attrs], Face | None]:
+    def face(a: Attrs) -> Face | None:
+        if a.get("return_indices"):
+            return None
+        return f"{kind}{rank}d", [], {"output_size": _tuple(a["output_size"])}
+
+    return face
+
+
+def _activation(name: str) -> Callable[[Attrs], Face | None]:
+    return lambda a: ("activation", [], {"activation": name})
+
+
+def _layernorm(a: Attrs) -> Face | None:
+    shape = a["normalized_shape"]
+    dims = len(shape) if isinstance(shape, (list, tuple)) else 1
+    affine = bool(a.get("elementwise_affine", True))
+    return (
+        "layernormalization",
+        [],
+        {
+            "axis": list(range(-dims, 0)) if dims > 1 else -1,
+            "epsilon": a["eps"],
+            "center": affine and a.get("has_bias", True),
+            "scale": affine and a.get("has_weight", True),
+        },
+    )
+
+
+def _upsample(a: Attrs) -> Face | None:
+    scale = a.get("scale_factor")
+    mode = a.get("mode", "nearest")
+    if a.get("size") is not None or scale is None or mode not in ("nearest", "bilinear"):
+        return None
+    if a.get("align_corners"):
+        return None
+    scales = list(scale) if isinstance(scale, (list, tuple)) else [scale, scale]
+    if not all(float(s).is_integer() for s in scales):
+        return None
+    return "upsampling2d", [[int(s) for s in scales]], {"interpolation": mode}
+
+
+def _zeropad(rank: int) -> Callable[[Attrs], Face | None]:
+    def face(a: Attrs) -> Face | None:
+        padding = a["padding"]
+        if isinstance(padding, int):
+            return f"zeropadding{rank}d", [padding], {}
+        pairs = [list(padding[i : i + 2]) for i in range(0, 2 * rank, 2)]
+        return f"zeropadding{rank}d", [pairs[::-1]], {}  # PyTorch lists the last axis first
+
+    return face
+
+
+def _flatten(a: Attrs) -> Face | None:
+    return ("flatten", [], {}) if (a.get("start_dim"), a.get("end_dim")) == (1, -1) else None
+
+
+def _softmax(a: Attrs) -> Face | None:
+    return ("softmax", [], {"axis": a["dim"]}) if isinstance(a.get("dim"), int) else None
+
+
+MODULES: dict[str, Callable[[Attrs], Face | None]] = {
+    **{f"Conv{r}d": _conv(r, False) for r in (1, 2, 3)},
+    **{f"ConvTranspose{r}d": _conv(r, True) for r in (1, 2, 3)},
+    **{f"BatchNorm{r}d": _batchnorm for r in (1, 2, 3)},
+    **{f"MaxPool{r}d": _pool("MaxPool", r) for r in (1, 2, 3)},
+    **{f"AvgPool{r}d": _pool("AvgPool", r) for r in (1, 2, 3)},
+    **{f"AdaptiveAvgPool{r}d": _adaptive("adaptiveavgpool", r) for r in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{r}d": _adaptive("adaptivemaxpool", r) for r in (1, 2, 3)},
+    **{f"ZeroPad{r}d": _zeropad(r) for r in (1, 2, 3)},
+    "Linear": lambda a: (
+        "Linear",
+        [],
+        {"in_features": a["in_features"], "out_features": a["out_features"], "bias": a["has_bias"]},
+    ),
+    "ReLU": lambda a: ("relu", [], {}),
+    "ReLU6": lambda a: ("relu", [], {"max_value": 6.0}),
+    "LeakyReLU": lambda a: ("leakyrelu", [], {"negative_slope": a["negative_slope"]}),
+    "GELU": _activation("gelu"),
+    "SiLU": _activation("silu"),
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "SELU": _activation("selu"),
+    "Mish": _activation("mish"),
+    "Hardswish": _activation("hard_swish"),
+    "Hardsigmoid": _activation("hard_sigmoid"),
+    "Softmax": _softmax,
+    "Flatten": _flatten,
+    "Dropout": lambda a: ("dropout", [a["p"]], {}),
+    "Dropout1d": lambda a: ("spatialdropout1d", [a["p"]], {}),
+    "Dropout2d": lambda a: ("spatialdropout2d", [a["p"]], {}),
+    "Dropout3d": lambda a: ("spatialdropout3d", [a["p"]], {}),
+    "LayerNorm": _layernorm,
+    "Upsample": _upsample,
+}
+#: Modules that are their input (no row), as ``nn.Identity`` is.
+IDENTITY_MODULES = frozenset({"Identity"})
+
+
+def module_face(class_name: str, attrs: Attrs) -> Face | None:
+    """The kind a module of class ``class_name`` (PyTorch's own ``torch.nn`` classes only: the
+    trace passes the qualified module) is, from its attributes; None: an opaque row (or descend)."""
+    face = MODULES.get(class_name)
+    try:
+        return face(attrs) if face else None
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # an attribute of another shape than torch.nn's: not this kind
+
+
+def attribute_names(class_name: str) -> tuple[str, ...]:
+    """Every attribute a face may read (the trace copies these out of the module as plain values)."""
+    return _ATTRIBUTES if class_name in MODULES else ()
+
+
+_ATTRIBUTES = (
+    "in_channels",
+    "out_channels",
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "output_padding",
+    "padding_mode",
+    "num_features",
+    "eps",
+    "momentum",
+    "affine",
+    "track_running_stats",
+    "return_indices",
+    "ceil_mode",
+    "count_include_pad",
+    "divisor_override",
+    "output_size",
+    "in_features",
+    "out_features",
+    "negative_slope",
+    "dim",
+    "start_dim",
+    "end_dim",
+    "p",
+    "normalized_shape",
+    "elementwise_affine",
+    "scale_factor",
+    "mode",
+    "size",
+    "align_corners",
+)
+
+# ----------------------------------------------------------------------------- tensor ops
+
+_BINARY = {
+    "add": "add",
+    "__add__": "add",
+    "__radd__": "add",
+    "__iadd__": "add",
+    "add_": "add",
+    "sub": "subtract",
+    "__sub__": "subtract",
+    "__isub__": "subtract",
+    "sub_": "subtract",
+    "mul": "multiply",
+    "__mul__": "multiply",
+    "__rmul__": "multiply",
+    "__imul__": "multiply",
+    "mul_": "multiply",
+    "div": "divide",
+    "__truediv__": "divide",
+    "__itruediv__": "divide",
+    "div_": "divide",
+}
+_REVERSED = {"__rsub__": "subtract", "rsub": "subtract", "__rtruediv__": "divide"}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _binary(name: str, args: list[Any], data_rank: int) -> Face | None:
+    a, b = (args + [None, None])[:2]
+    reverse = name in _REVERSED
+    op = _REVERSED.get(name) or _BINARY[name]
+    if isinstance(a, TensorArg) and isinstance(b, TensorArg) and a.data and b.data:
+        return (op, [], {}) if op != "divide" and not reverse else None
+    data, other = (a, b) if isinstance(a, TensorArg) and a.data else (b, a)
+    if not isinstance(data, TensorArg):
+        return None
+    reverse = reverse or other is a
+    if _number(other):
+        return "arithmetic", [op], {"operand_shape": [], "value": float(other), "reverse": reverse}
+    if isinstance(other, TensorArg):
+        shape = list(other.shape)
+        while len(shape) > data_rank and shape and shape[0] == 1:
+            shape = shape[1:]  # a (1, N, C) constant against per-sample (N, C) data
+        return "arithmetic", [op], {"operand_shape": shape, "learned": True, "reverse": reverse}
+    return None
+
+
+def _dim_list(value: Any) -> list[int] | None:
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
+        return list(value)
+    return None
+
+
+def _getitem(index: Any, rank: int) -> Face | None:
+    """``x[:, a:b]`` (one sliced axis after full ones) -> slice; anything else: opaque."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if len(items) > rank or any(not isinstance(i, slice) for i in items):
+        return None
+    sliced = [(axis, i) for axis, i in enumerate(items) if i != slice(None)]
+    if len(sliced) != 1 or sliced[0][0] == 0:
+        return None
+    axis, s = sliced[0]
+    if not all(v is None or isinstance(v, int) for v in (s.start, s.stop, s.step)):
+        return None
+    return "slice", [], {"axis": axis, "start": s.start or 0, "stop": s.stop, "step": s.step or 1}
+
+
+def op_face(
+    name: str, args: list[Any], kwargs: dict[str, Any], out_shape: tuple[int, ...]
+) -> Face | list[Face] | None:
+    """The kind a traced tensor op is (``name``: the function's or method's own name, ``relu``,
+    ``__add__``, ``view``), from its arguments (tensors as :class:`TensorArg`) and the recorded
+    output shape (batch included); None: an opaque row."""
+    first = args[0] if args else None
+    if isinstance(first, (list, tuple)) and first and isinstance(first[0], TensorArg):
+        first = first[0]  # torch.cat([a, b], 1)
+    if not isinstance(first, TensorArg):
+        first = next((a for a in args if isinstance(a, TensorArg) and a.data), None)
+    if first is None:
+        return None
+    rank = len(first.shape)
+    data_rank = rank - 1
+    base = name.rstrip("_") if name.endswith("_") and not name.startswith("__") else name
+    try:
+        if base in ACTIVATIONS or base == "hardtanh":
+            if base == "hardtanh":
+                lo, hi = (
+                    kwargs.get("min_val", args[1] if len(args) > 1 else -1.0),
+                    kwargs.get("max_val", args[2] if len(args) > 2 else 1.0),
+                )
+                return ("relu", [], {"max_value": 6.0}) if (lo, hi) == (0.0, 6.0) else None
+            if base == "gelu" and kwargs.get("approximate", "none") != "none":
+                return None
+            return "activation", [], {"activation": ACTIVATIONS[base]}
+        if base == "leaky_relu":
+            slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
+            return "leakyrelu", [], {"negative_slope": slope}
+        if base in (
+            "dropout",
+            "dropout1d",
+            "dropout2d",
+            "dropout3d",
+            "alpha_dropout",
+            "feature_alpha_dropout",
+        ):
+            return "dropout", [kwargs.get("p", args[1] if len(args) > 1 else 0.5)], {}
+        if base == "softmax":
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+            return ("softmax", [], {"axis": dim}) if isinstance(dim, int) else None
+        if name in _BINARY or name in _REVERSED:
+            return _binary(name, args, data_rank)
+        if base == "flatten":
+            start = kwargs.get("start_dim", args[1] if len(args) > 1 else 0)
+            end = kwargs.get("end_dim", args[2] if len(args) > 2 else -1)
+            if (start, end) == (1, -1) and rank > 2:
+                return "flatten", [], {}
+            if start % rank == 0 or out_shape[:1] != first.shape[:1] or len(out_shape) < 2:
+                return None
+            return "reshape", [], {"target_shape": list(out_shape[1:])}  # a partial flatten
+        if base in ("view", "reshape"):
+            if out_shape[:1] != first.shape[:1] or len(out_shape) < 2:
+                return None
+            return "reshape", [], {"target_shape": list(out_shape[1:])}
+        if base == "permute":
+            dims = _dim_list(
+                kwargs.get("dims", args[1:] if len(args) > 2 else (args[1] if len(args) > 1 else None))
+            )
+            if not dims or [d % rank for d in dims][0] != 0:
+                return None
+            return "permute", [], {"dims": [d % rank for d in dims[1:]]}
+        if base == "transpose":
+            a, b = (
+                kwargs.get("dim0", args[1] if len(args) > 1 else None),
+                kwargs.get("dim1", args[2] if len(args) > 2 else None),
+            )
+            if not isinstance(a, int) or not isinstance(b, int) or 0 in (a % rank, b % rank):
+                return None
+            dims = list(range(1, rank))
+            dims[a % rank - 1], dims[b % rank - 1] = dims[b % rank - 1], dims[a % rank - 1]
+            return "permute", [], {"dims": dims}
+        if base in ("cat", "concat", "concatenate"):
+            tensors = args[0] if args and isinstance(args[0], (list, tuple)) else None
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+            if (
+                not tensors
+                or not all(isinstance(t, TensorArg) and t.data for t in tensors)
+                or not isinstance(dim, int)
+            ):
+                return None
+            if dim % rank == 0:
+                return None
+            return "concatenate", [], {"axis": dim % rank}
+        if base in ("mean", "amax") and rank >= 3:
+            dims = _dim_list(kwargs.get("dim", args[1] if len(args) > 1 else None))
+            keep = bool(kwargs.get("keepdim", args[2] if len(args) > 2 else False))
+            if dims is None or sorted(d % rank for d in dims) != list(range(2, rank)):
+                return None
+            kind = "globalaveragepooling" if base == "mean" else "globalmaxpooling"
+            return f"{kind}{rank - 2}d", [], {"keepdims": keep}
+        if base.startswith(("adaptive_avg_pool", "adaptive_max_pool")) and base[-2:] in ("1d", "2d", "3d"):
+            kind = "adaptiveavgpool" if "avg" in base else "adaptivemaxpool"
+            size = kwargs.get("output_size", args[1] if len(args) > 1 else None)
+            if kwargs.get("return_indices"):
+                return None
+            return f"{kind}{base[-2]}d", [], {"output_size": _tuple(size)}
+        if base.startswith(("max_pool", "avg_pool")) and base[-2:] in ("1d", "2d", "3d"):
+            kind, r = ("MaxPool" if base.startswith("max") else "AvgPool"), int(base[-2])
+            names = (
+                ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+                if kind == "MaxPool"
+                else (
+                    "kernel_size",
+                    "stride",
+                    "padding",
+                    "ceil_mode",
+                    "count_include_pad",
+                    "divisor_override",
+                )
+            )
+            attrs = dict(zip(names, args[1:], strict=False))
+            attrs.update(kwargs)
+            return _pool(kind, r)(attrs)
+        if base == "interpolate":
+            attrs = dict(zip(("size", "scale_factor", "mode", "align_corners"), args[1:], strict=False))
+            attrs.update(kwargs)
+            return _upsample(attrs) if rank == 4 else None
+        if base == "layer_norm":
+            shape = kwargs.get("normalized_shape", args[1] if len(args) > 1 else None)
+            weight = kwargs.get("weight", args[2] if len(args) > 2 else None)
+            bias = kwargs.get("bias", args[3] if len(args) > 3 else None)
+            eps = kwargs.get("eps", args[4] if len(args) > 4 else 1e-5)
+            return _layernorm(
+                {
+                    "normalized_shape": shape,
+                    "eps": eps,
+                    "has_weight": isinstance(weight, TensorArg),
+                    "has_bias": isinstance(bias, TensorArg),
+                }
+            )
+        if base == "linear":
+            weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+            bias = kwargs.get("bias", args[2] if len(args) > 2 else None)
+            if not isinstance(weight, TensorArg) or weight.data or len(weight.shape) != 2:
+                return None
+            return "dense", [weight.shape[0]], {"use_bias": isinstance(bias, TensorArg)}
+        if base in ("conv1d", "conv2d", "conv3d"):
+            weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
+            if not isinstance(weight, TensorArg) or weight.data:
+                return None
+            conv_names = ("bias", "stride", "padding", "dilation", "groups")
+            attrs = dict(zip(conv_names, args[2:], strict=False))
+            attrs.update(kwargs)
+            r = int(base[-2])
+            return (
+                f"Conv{r}d",
+                [],
+                {
+                    "in_channels": first.shape[1],
+                    "out_channels": weight.shape[0],
+                    "kernel_size": list(weight.shape[2:]),
+                    "stride": _tuple(attrs.get("stride", 1)),
+                    "padding": _tuple(attrs.get("padding", 0)),
+                    "dilation": _tuple(attrs.get("dilation", 1)),
+                    "groups": attrs.get("groups", 1),
+                    "bias": isinstance(attrs.get("bias"), TensorArg),
+                },
+            )
+        if base == "batch_norm" and rank >= 2:
+            bn_names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+            attrs = dict(zip(bn_names, args[1:], strict=False))
+            attrs.update(kwargs)
+            if not isinstance(attrs.get("running_mean"), TensorArg):
+                return None
+            kw: dict[str, Any] = {
+                "num_features": first.shape[1],
+                "eps": attrs.get("eps", 1e-5),
+                "affine": isinstance(attrs.get("weight"), TensorArg),
+            }
+            if isinstance(attrs.get("momentum"), float):
+                kw["momentum"] = attrs["momentum"]
+            # with the module's batch counter among the buffers, or without (a bare F.batch_norm)
+            return [("BatchNorm2d", [], kw), ("BatchNorm2d", [], {**kw, "num_batches_tracked": False})]
+        if base == "__getitem__" and len(args) > 1:
+            return _getitem(args[1], rank)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    return None
+
+
+def split_faces(
+    name: str, args: list[Any], kwargs: dict[str, Any], outs: list[tuple[int, ...]]
+) -> list[Face] | None:
+    """``chunk``/``split``/``unbind``-like ops with several outputs -> one slice per output along
+    the split axis (the recorded output sizes say where each starts); None: opaque rows."""
+    first = args[0] if args else None
+    if name not in ("chunk", "split", "tensor_split") or not isinstance(first, TensorArg):
+        return None
+    rank = len(first.shape)
+    dim = kwargs.get("dim", args[2] if len(args) > 2 else 0)
+    if not isinstance(dim, int) or dim % rank == 0:
+        return None
+    axis = dim % rank
+    faces: list[Face] = []
+    start = 0
+    for shape in outs:
+        stop = start + shape[axis]
+        faces.append(("slice", [], {"axis": axis, "start": start, "stop": stop, "step": 1}))
+        start = stop
+    return faces
