@@ -342,6 +342,7 @@ def summarize(
         dtype=dtype,
         inputs=inputs if spec.inputs else (),
         notes=tuple(notes),
+        stored_elements=spec.stored_elements,
     )
 
 

@@ -214,10 +214,10 @@ class _Storages:
             self.tensors[name] = (self.new(size), True)
         else:
             storage, contiguous = self.tensors[source]
-            if mode is Storage.RESHAPE and not contiguous:  # reshape of a permuted tensor copies
+            if mode is Storage.RESHAPE and not contiguous:  # reshape of a strided tensor copies
                 self.tensors[name] = (self.new(size), True)
             else:
-                self.tensors[name] = (storage, contiguous and mode is not Storage.PERMUTED)
+                self.tensors[name] = (storage, contiguous and mode is not Storage.STRIDED)
         return self.tensors[name][0]
 
 

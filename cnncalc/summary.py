@@ -234,6 +234,8 @@ class Summary:
     inputs: tuple[tuple[str, OpenShape], ...] = ()
     #: what the user should know about how the model was read or fixed, one line each (not in JSON)
     notes: tuple[str, ...] = ()
+    #: elements the model file stores in its weight tensors (ONNX initializers), when known
+    stored_elements: int | None = None
 
     @property
     def model_dims(self) -> tuple[tuple[str, OpenShape], ...]:
@@ -410,7 +412,8 @@ class Summary:
             "dtype": self.dtype,
             MODEL_RESULTS[0]: self.result(MODEL_RESULTS[0]),
         }
-        return {**head, "layers": layers, **{key: self.result(key) for key in MODEL_RESULTS[1:]}}
+        stored = {} if self.stored_elements is None else {"stored_elements": self.stored_elements}
+        return {**head, "layers": layers, **{key: self.result(key) for key in MODEL_RESULTS[1:]}, **stored}
 
 
 def json_lines(doc: Mapping[str, Any], list_key: str = "layers") -> str:

@@ -62,8 +62,16 @@ def inferred(path: str) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...], in
         v.name: tuple(d.dim_value for d in v.type.tensor_type.shape.dim) for v in (*g.value_info, *g.output)
     }
     floats = {t.name: math.prod(t.dims) for t in g.initializer if t.data_type in (1, 10, 11, 16)}
-    # Clip's min/max are bounds, not weights (ReLU6 as Clip(0, 6)).
-    per_use = sum(floats.get(name, 0) for node in g.node if node.op_type != "Clip" for name in node.input)
+    # Clip's min/max are bounds, not weights (ReLU6 as Clip(0, 6)); a one-value tensor in
+    # arithmetic (GELU's sqrt(2), the dynamo exporter's scalars) is a constant, not a weight.
+    arithmetic = {"Add", "Sub", "Mul", "Div", "Pow"}
+    per_use = sum(
+        floats.get(name, 0)
+        for node in g.node
+        if node.op_type != "Clip"
+        for name in node.input
+        if not (node.op_type in arithmetic and floats.get(name) == 1)
+    )
     by_node = {n.name: dims[n.output[0]] for n in g.node if n.op_type in ("Conv", "Gemm")}
     return by_node, dims[g.output[0].name], per_use
 
@@ -84,3 +92,12 @@ def test_onnx_export_reads_like_onnx_shape_inference(name: str, dynamo: bool, tm
         got = rows[node].output_shape
         assert all(a == b for a, b in zip(got, shape[1:], strict=True) if b), (node, got, shape)
     assert summary.total_params + summary.total_buffers == per_use
+    stored = onnx_stored(path)
+    assert summary.stored_elements == stored
+
+
+def onnx_stored(path: str) -> int:
+    """Elements of the float initializers the file stores, each once (as onnx-tool counts)."""
+    onnx = pytest.importorskip("onnx")
+    g = onnx.load(path, load_external_data=False).graph
+    return sum(math.prod(t.dims) for t in g.initializer if t.data_type in (1, 10, 11, 16))

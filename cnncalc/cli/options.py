@@ -62,15 +62,17 @@ class ModelArgs:
             for flag, value in (("--depth", self.depth), ("--custom-objects", self.custom_objects)):
                 if value is not None:
                     raise SpecError(f"{flag} goes with --trace or --torch")
+            named = self.named_inputs
             try:
                 return ModelSource(
                     layers=self.layers,
                     file=self.spec_file,
                     model=self.model,
-                    input_shape=self.input_shape,
+                    input_shape=None if named else self.input_shape,
                     convention=self.convention,
                     source_format=self.source_format,
                     model_name=self.model_name,
+                    inputs=named,
                 ).spec()
             except CnncalcError as err:
                 raise _trace_hint(err, self._file()) from None
@@ -79,6 +81,14 @@ class ModelArgs:
 
             spec = fold(spec, self.depth)
         return spec
+
+    @property
+    def named_inputs(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """``--input a=3x224x224,b=10``: the shapes of named model inputs (else empty)."""
+        shape: Any = self.input_shape
+        if shape and isinstance(shape[0], tuple):
+            return tuple(shape)
+        return ()
 
     def _file(self) -> str | None:
         """-f FILE, or a lone LAYER argument naming an existing file (read as -f would)."""
@@ -128,7 +138,7 @@ class ModelArgs:
         spec = self.spec()
         result = summarize(
             spec,
-            input_shape=self.input_shape,
+            input_shape=None if self.named_inputs else self.input_shape,
             convention=self.convention,
             data_format=self.data_format,
             dtype=dtype,
@@ -259,6 +269,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=ShapeType(),
             metavar="SHAPE",
             help="Input shape without the batch axis, e.g. 200x200x1 (H x W x C) or 1x28x28 (C x H x W); "
+            "an ONNX graph's inputs by name: 'image=3x224x224,mask=1x224x224'; "
             "sizes separated by x, by commas or by spaces ('200 200 1'), ASCII digits only.",
         ),
         click.option(

@@ -21,6 +21,10 @@ class ShapeType(click.ParamType):
     ) -> tuple[int, ...]:
         from ..layers.args import shape
 
+        if isinstance(value, str) and "=" in value:  # name=SHAPE,...: the inputs of an ONNX graph
+            from ..io.sources import named_shapes
+
+            return named_shapes(value, "--input")  # type: ignore[return-value]
         return value if isinstance(value, tuple) else shape(value, "--input")
 
 

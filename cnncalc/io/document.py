@@ -146,7 +146,7 @@ _TOP_KEYS = frozenset(
     {"input_shape", "inputs", "data_format", "convention", "dtype", "layers", "name", "expect"}
 )
 #: Informational keys (the zoo's provenance): accepted, kept out of every figure.
-_INFO_KEYS = frozenset({"description", "source", "published_params"})
+_INFO_KEYS = frozenset({"description", "source", "published_params", "stored_elements"})
 
 
 def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:

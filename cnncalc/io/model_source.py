@@ -23,7 +23,8 @@ class ModelSource:
     for standard input (JSON spec, Keras ``.keras``/``.h5``, ONNX, Python model code);
     ``model``: a zoo name. ``input_shape`` overrides the file's input where a reader needs one;
     ``convention`` decides how PyTorch-named layer texts read; ``source_format`` forces the
-    file's format; ``model_name`` picks one model of a Python file with several.
+    file's format; ``model_name`` picks one model of a Python file with several; ``inputs``
+    gives named inputs their shapes (an ONNX graph with several: ``(("image", (3, 224, 224)), ...)``).
     """
 
     layers: tuple[str, ...] = ()
@@ -33,6 +34,7 @@ class ModelSource:
     convention: str | Convention | None = None
     source_format: str | SourceFormat | None = None
     model_name: str | None = None
+    inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def spec(self) -> Spec:
         """The Spec from exactly one source; a missing, doubled or misplaced setting is a SpecError.
@@ -73,7 +75,7 @@ class ModelSource:
             fmt = self.source_format
             if fmt is not None and not isinstance(fmt, SourceFormat):
                 fmt = SourceFormat.parse(fmt, "--from")
-            return read_spec(self.file, fmt, self.input_shape, self.model_name)
+            return read_spec(self.file, fmt, self.input_shape, self.model_name, self.inputs)
         if self.model:
             from .. import zoo
 

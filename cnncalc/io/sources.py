@@ -12,6 +12,7 @@ the model is read, never the weights: time and memory do not grow with the weigh
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable
 from typing import IO, Any
@@ -19,7 +20,7 @@ from typing import IO, Any
 from ..enums import SourceFormat
 from ..errors import Option, SpecError
 from .document import loads
-from .files import MAX_SPEC_BYTES, decode, read_bytes, read_head, source_name
+from .files import MAX_SPEC_BYTES, _open_regular, decode, read_bytes, read_head, source_name
 from .spec import Spec
 
 Reader = Callable[[bytes, str], Spec]
@@ -27,7 +28,7 @@ Reader = Callable[[bytes, str], Spec]
 #: file object) and the name messages use.
 FileReader = Callable[[str | IO[bytes], str], Spec]
 #: A reader that computes shapes while reading, so it needs the input shape given with the model.
-ShapedReader = Callable[[bytes, str, "tuple[int, ...] | None"], Spec]
+ShapedReader = Callable[[bytes, str, "tuple[int, ...] | None", "NamedShapes"], Spec]
 
 #: ONNX files carry their weights (VGG16's is 528 MiB): read up to protobuf's own 2 GiB limit.
 MAX_ONNX_BYTES = 2 * 2**30
@@ -53,10 +54,62 @@ def _read_json(data: bytes, name: str) -> Spec:
     return loads(decode(data, name), source_name(name))
 
 
-def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None) -> Spec:
-    from .onnx import read_onnx  # the onnx package is imported only when an ONNX file is read
+def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None, inputs: NamedShapes = ()) -> Spec:
+    from .onnx import read_onnx
 
-    return read_onnx(data, name, input_shape)
+    return read_onnx(data, name, input_shape, inputs)
+
+
+#: ``name=shape`` items of a named-inputs ``--input`` (``a=3x224x224,b=10``): a name, then sizes
+#: up to the next ``,name=``.
+_NAMED = re.compile(r"\s*([^=,\s][^=,]*?)\s*=\s*([^=]*?)\s*(?:,(?=[^=,]+=)|$)")
+
+NamedShapes = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def named_shapes(text: str, what: str = "input_shape") -> NamedShapes:
+    """``a=3x224x224,b=10`` -> (("a", (3, 224, 224)), ("b", (10,))): the shapes of named model
+    inputs (ONNX graphs with several inputs), each without its batch axis."""
+    from ..layers.args import shape
+
+    out: list[tuple[str, tuple[int, ...]]] = []
+    pos = 0
+    while pos < len(text):
+        match = _NAMED.match(text, pos)
+        if match is None or match.end() == pos:
+            raise SpecError(f"{what}: expected name=SHAPE[,name=SHAPE...], got {text!r}")
+        name, sizes = match.group(1), match.group(2)
+        out.append((name, tuple(shape(sizes, f"{what} of {name!r}"))))
+        pos = match.end()
+    if not out or len({n for n, _ in out}) < len(out):
+        raise SpecError(f"{what}: each input named once, got {text!r}")
+    return tuple(out)
+
+
+def _map_onnx(path: str, input_shape: tuple[int, ...] | None, inputs: NamedShapes = ()) -> Spec:
+    """An ONNX file read through a memory map: the reader touches the graph's pages and skips
+    the weights', so memory stays O(graph) whatever the file's size."""
+    import mmap
+
+    from .onnx import read_onnx
+
+    fd = _open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_ONNX_BYTES:
+            raise SpecError(f"{path} is larger than {MAX_ONNX_BYTES // 2**20} MiB")
+        if size == 0:
+            return read_onnx(b"", path, input_shape, inputs)
+        try:
+            view = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as err:
+            raise SpecError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+        try:
+            return read_onnx(view, path, input_shape, inputs)
+        finally:
+            view.close()
+    finally:
+        os.close(fd)
 
 
 def _read_python(data: bytes, name: str, model_name: str | None = None) -> Spec:
@@ -259,21 +312,27 @@ def read_spec(
     fmt: SourceFormat | None = None,
     input_shape: tuple[int, ...] | None = None,
     model_name: str | None = None,
+    inputs: NamedShapes = (),
 ) -> Spec:
     """The Spec in a file ('-' is standard input), read as ``fmt`` or as its content says;
-    ``input_shape`` (no batch axis) is for readers that compute shapes while reading (ONNX);
+    ``input_shape`` (no batch axis) is for readers that compute shapes while reading (ONNX), and
+    ``inputs`` the shapes of named inputs of a graph with several;
     ``model_name`` picks one of several models in Python model code."""
     if path != "-":
         fmt = fmt or sniff(read_head(path))
         if fmt in FILE_READERS:
             return _no_model_name(FILE_READERS[fmt](path, path), model_name, path, fmt)
     onnx = fmt is SourceFormat.ONNX or (fmt is None and path.lower().endswith(".onnx"))
+    if path != "-" and (onnx or (fmt is None and looks_like_onnx(read_head(path, 8), path))):
+        return _no_model_name(_map_onnx(path, input_shape, inputs), model_name, path, SourceFormat.ONNX)
     data = read_bytes(path, MAX_ONNX_BYTES if onnx else None)
     fmt = fmt or detect(data, path)
     if fmt in FILE_READERS:
         return _no_model_name(FILE_READERS[fmt](io.BytesIO(data), path), model_name, path, fmt)
     if fmt in SHAPED_READERS:
-        return _no_model_name(SHAPED_READERS[fmt](data, path, input_shape), model_name, path, fmt)
+        return _no_model_name(SHAPED_READERS[fmt](data, path, input_shape, inputs), model_name, path, fmt)
+    if inputs:
+        raise SpecError(f"{source_name(path)}: named input shapes are for ONNX graphs with several inputs")
     if fmt is SourceFormat.PYTHON:
         return _read_python(data, path, model_name)
     return _no_model_name(READERS[fmt](data, path), model_name, path, fmt)

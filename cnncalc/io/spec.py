@@ -86,6 +86,10 @@ class Spec:
     expect: Mapping[str, Any] = field(default_factory=dict)
     #: what a reader wants the user to know (e.g. a value it read in a forgiving way), one line each
     notes: tuple[str, ...] = ()
+    #: elements the model file stores in its weight tensors (ONNX initializers), when it says
+    stored_elements: int | None = None
+    #: the layers (or inputs) that are the model's outputs, when the source says (ONNX graph outputs)
+    outputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The layer limit holds for every reader (JSON, .keras, .h5, ONNX, Python) and counts the

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ..enums import Convention, DataFormat
+from ..enums import Convention, DataFormat, PaddingMode
+from ..geometry import split_channels
 
 
 class Source(Enum):
@@ -51,11 +52,12 @@ class Storage(Enum):
 
     #: a tensor of its own
     NEW = "new"
-    #: a view: the same storage, no copy (slicing, cropping, identity at inference)
+    #: a view: the same storage, no copy (identity at inference)
     VIEW = "view"
-    #: a view that reorders the axes (``permute``): the same storage, no longer contiguous
-    PERMUTED = "permuted"
-    #: ``reshape``/``flatten``: a view of a contiguous input, a copy of a permuted one
+    #: a view that is no longer contiguous (``permute``, cropping, slicing an inner axis): the
+    #: same storage
+    STRIDED = "strided"
+    #: ``reshape``/``flatten``: a view of a contiguous input, a copy of a strided one
     RESHAPE = "reshape"
     #: the input overwritten (``inplace=True``): the same storage
     INPLACE = "inplace"
@@ -88,11 +90,42 @@ def kept_input(index: int = 0) -> Keep:
 KEEP_OUTPUT = Keep(Source.OUTPUT)
 
 
-def window_input(layer: Any, shape: tuple[int, ...], ctx: Any) -> Keep:
-    """What a conv or pooling op keeps of its input: the input itself, except under Keras's
-    channels_last on the torch backend, where the layer transposes the input to channels_first
-    first and the op keeps that copy (a storage of its own; measured with saved_tensors_hooks)."""
-    if ctx.convention is Convention.KERAS and layer.layout(ctx) is DataFormat.CHANNELS_LAST:
+def permute_moves(sizes: tuple[int, ...], order: tuple[int, ...]) -> bool:
+    """Whether ``permute(order).contiguous()`` copies: it does not when the axes longer than 1
+    keep their relative order (torch ignores the strides of size-1 axes)."""
+    kept = [axis for axis in range(len(sizes)) if sizes[axis] > 1]
+    return [axis for axis in order if sizes[axis] > 1] != kept
+
+
+def window_input(
+    layer: Any, shape: tuple[int, ...], ctx: Any, window: tuple[int, ...] = (), dilation: tuple[int, ...] = ()
+) -> Keep:
+    """What a conv or pooling op keeps of its input: the input itself, except under Keras on the
+    torch backend (keras/src/backend/torch/nn.py, measured with saved_tensors_hooks):
+
+    - with ``padding='same'`` whose total pad is odd on some axis, Keras pads a copy
+      (``_apply_same_padding``: ``tnn.pad``) and the op keeps that padded copy;
+    - otherwise under channels_last, the layer makes a channels_first copy
+      (``_transpose_spatial_inputs``: ``permute(...).contiguous()``) and the op keeps that.
+
+    ``window`` (kernel or pool size) and ``dilation`` decide Keras's 'same' pad:
+    ``_compute_padding_length``, total = k_eff - 1 at stride 1, else
+    max(0, (ceil(n/s) - 1)*s + k_eff - n).
+    """
+    if ctx.convention is not Convention.KERAS:
+        return kept_input()
+    fmt = layer.layout(ctx)
+    if window and layer.padding is PaddingMode.SAME:
+        spatial, channels = split_channels(shape, fmt)
+        padded, odd = [], False
+        for n, k, s, d in zip(spatial, window, layer.strides, dilation or (1,) * len(window), strict=False):
+            k_eff = (k - 1) * d + 1
+            total = k_eff - 1 if s == 1 else max(0, (-(-n // s) - 1) * s + k_eff - n)
+            odd = odd or total % 2 == 1
+            padded.append(n + total)
+        if odd:
+            return Keep(Source.NEW, elements=math.prod(padded) * channels)
+    if fmt is DataFormat.CHANNELS_LAST:
         return Keep(Source.NEW, elements=math.prod(shape))
     return kept_input()
 

@@ -23,7 +23,7 @@ from ..geometry import (
     split_channels,
 )
 from . import args as A
-from .autograd import Keep, Source, fused_activation_keeps, window_input
+from .autograd import Keep, Source, fused_activation_keeps, permute_moves, window_input
 from .base import (
     Context,
     Layer,
@@ -669,6 +669,16 @@ class ConvTranspose(Layer):
         return steps
 
 
+def _kernel_moves(name: str, shape: Shape) -> bool:
+    """Whether Keras's torch backend copies the kernel into torch's (out, in, *k) layout: a
+    depthwise kernel is first reshaped to (*k, 1, C*dm), a view; the permutation copies unless
+    the axes longer than 1 keep their order (measured: a 1x1 depthwise kernel is not copied)."""
+    if name == "depthwise_kernel":
+        shape = (*shape[:-2], 1, shape[-2] * shape[-1])
+    rank = len(shape)
+    return permute_moves(shape, (rank - 1, rank - 2, *range(rank - 2)))
+
+
 def conv_keeps(
     layer: Any, shape: Shape, output: Shape, weights: tuple[str, ...], ctx: Context
 ) -> tuple[Keep, ...]:
@@ -676,8 +686,12 @@ def conv_keeps(
     on its output keeps (:func:`~cnncalc.layers.autograd.fused_activation_keeps`). Keras on the
     torch backend keeps the kernel permuted to torch's layout, a copy (measured)."""
     pre = math.prod(output) * (2 if layer.activation == "glu" else 1)
+    shapes = layer.weight_shapes(shape, ctx)
     kept = (
-        window_input(layer, shape, ctx),
-        *(Keep(Source.WEIGHT, weight=name, layout_copy=True) for name in weights),
+        window_input(layer, shape, ctx, layer.kernel_size, layer.dilation_rate),
+        *(
+            Keep(Source.WEIGHT, weight=name, layout_copy=_kernel_moves(name, shapes[name]))
+            for name in weights
+        ),
     )
     return (*kept, *fused_activation_keeps(layer.activation, pre))

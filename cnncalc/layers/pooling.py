@@ -211,7 +211,7 @@ class Pool(Layer):
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """Max: ``max_pool2d_with_indices`` keeps ``self`` and the int64 indices of each output
         (``result1``); average: ``avg_pool2d`` keeps ``self``."""
-        kept = window_input(self, inputs[0], ctx)
+        kept = window_input(self, inputs[0], ctx, self.pool_size)
         return (kept, *_pool_keeps(self.op, output)[1:])
 
     def explain_steps(self, w: Worked) -> list[Step]:

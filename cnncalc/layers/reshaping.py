@@ -175,8 +175,8 @@ class Cropping(Resize):
         return LayerOutput(shape=join_channels(tuple(w.out for w in windows), channels, fmt), windows=windows)
 
     def output_storage(self, training: bool) -> Storage:
-        """Cropping is slicing: a view of the input's storage."""
-        return Storage.VIEW
+        """Cropping is slicing: a view of the input's storage, strided (a flatten after it copies)."""
+        return Storage.STRIDED
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
         b, a = self.cropping[axis]
@@ -346,7 +346,7 @@ class Permute(Layer):
         return ()
 
     def output_storage(self, training: bool) -> Storage:
-        return Storage.VIEW if list(self.dims) == sorted(self.dims) else Storage.PERMUTED
+        return Storage.VIEW if list(self.dims) == sorted(self.dims) else Storage.STRIDED
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
@@ -414,7 +414,8 @@ class Slice(Layer):
         return ()
 
     def output_storage(self, training: bool) -> Storage:
-        return Storage.VIEW
+        """A view, strided for any axis but the first of a batch (a flatten after it copies)."""
+        return Storage.STRIDED
 
     def length(self, n: int) -> int:
         """Cells kept of an axis of ``n``: Python's slice rule."""

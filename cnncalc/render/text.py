@@ -67,6 +67,11 @@ def totals_lines(summary: Summary) -> list[str]:
     ]
     if summary.total_buffers:
         lines.append(f"Buffers (not params; BN running statistics): {summary.total_buffers:,}")
+    if summary.stored_elements is not None:
+        lines.append(
+            f"Stored in the file: {summary.stored_elements:,} elements "
+            f"(params + buffers: {summary.total_params + summary.total_buffers:,})"
+        )
     return lines
 
 
