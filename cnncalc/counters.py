@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from .enums import Counter, DataFormat
 from .geometry import Shape, split_channels
 from .layers.base import Context
+from .layers.faces import Counted
 from .summary import LayerRow, Summary, known
 
 
@@ -73,8 +74,10 @@ class Layer:
     fmt: DataFormat
 
     @property
-    def kind(self) -> str:
-        return type(self.row.layer).__name__
+    def counted(self) -> Counted:
+        """The counting rule the kind declares (:class:`cnncalc.layers.faces.Counted`)."""
+        assert self.row.layer is not None  # rows of a computed summary carry their layer
+        return self.row.layer.counted
 
     def arg(self, name: str, default: object = None) -> object:
         return getattr(self.row.layer, name, default)
@@ -150,7 +153,7 @@ def _plus(base: Figure, extra: Figure) -> Figure:
 
 def _conv(counter: Counter, layer: Layer) -> Figure:
     row = layer.row
-    transposed = layer.kind == "ConvTranspose"
+    transposed = layer.counted is Counted.CONV_TRANSPOSE
     if counter is Counter.TORCHINFO:
         base = Figure(
             row.params * layer.positions_out,
@@ -245,6 +248,39 @@ def _layernorm(counter: Counter, layer: Layer) -> Figure:
     return Figure(0, "not a matrix product or convolution" if counter is Counter.TORCH else "no weights MACs")
 
 
+def _groupnorm(counter: Counter, layer: Layer) -> Figure:
+    """nn.GroupNorm, measured with each tool (torchinfo 1.8.0, fvcore 0.1.5, ptflops 0.7.5, thop
+    0.1.1, torch 2.13): fvcore's group_norm handle 5 per value (4 without affine), ptflops's norm
+    hook 2 per value (1 without affine), thop and torch none."""
+    affine = bool(layer.row.params)
+    n = layer.elements_in
+    if counter is Counter.TORCHINFO:
+        return Figure(layer.row.params, "GroupNorm: weight and bias elements x batch")
+    if counter is Counter.FVCORE:
+        return Figure(n * (5 if affine else 4), "group_norm: 5 per value (4 without affine)")
+    if counter is Counter.PTFLOPS:
+        return Figure(n * (2 if affine else 1), "GroupNorm: 2 per value (1 without affine)")
+    if counter is Counter.THOP:
+        return Figure(0, "thop has no GroupNorm rule")
+    return Figure(0, "not a matrix product or convolution" if counter is Counter.TORCH else "no weights MACs")
+
+
+def _instancenorm(counter: Counter, layer: Layer) -> Figure:
+    """nn.InstanceNorm1d/2d/3d, measured as GroupNorm was: fvcore 5 per value (4 without affine),
+    ptflops 2 (1), thop's normalization rule 4 (2), torch none; running statistics change none."""
+    affine = bool(layer.arg("affine", False))
+    n = layer.elements_in
+    if counter is Counter.TORCHINFO:
+        return Figure(layer.row.trainable_params, "InstanceNorm: weight and bias elements x batch")
+    if counter is Counter.FVCORE:
+        return Figure(n * (5 if affine else 4), "instance_norm: 5 per value (4 without affine)")
+    if counter is Counter.PTFLOPS:
+        return Figure(n * (2 if affine else 1), "InstanceNorm: 2 per value (1 without affine)")
+    if counter is Counter.THOP:
+        return Figure(n * (4 if affine else 2), "InstanceNorm: 2 per value, doubled for affine: 4 per value")
+    return Figure(0, "not a matrix product or convolution" if counter is Counter.TORCH else "no weights MACs")
+
+
 # --- activations and pooling --------------------------------------------------------------------
 
 
@@ -253,7 +289,7 @@ def _relu(counter: Counter, layer: Layer) -> Figure:
     if counter is not Counter.PTFLOPS:
         return Figure(0, "activations are not counted")
     slope, cap = layer.arg("negative_slope", 0.0), layer.arg("max_value")
-    if layer.kind == "LeakyReLU" or slope:
+    if layer.counted is Counted.LEAKY_RELU or slope:
         return Figure(n, "nn.LeakyReLU: module hook, 1 per value (F.leaky_relu is not patched)")
     if cap is not None:
         return Figure(n, "nn.ReLU6: module hook, 1 per value (it calls F.hardtanh, not patched)")
@@ -356,37 +392,36 @@ def _layerscale(counter: Counter, layer: Layer) -> Figure:
     return Figure(0, "an elementwise product is not counted")
 
 
-#: Kinds with a rule of their own (by class name, so no layer module is imported here).
-_RULES: dict[str, Callable[[Counter, Layer], Figure]] = {
-    "Conv": _conv,
-    "DepthwiseConv": _conv,
-    "SeparableConv": _conv,
-    "ConvTranspose": _conv,
-    "Dense": _dense,
-    "BatchNorm": _batchnorm,
-    "LayerNorm": _layernorm,
-    "ReLU": _relu,
-    "LeakyReLU": _relu,
-    "Activation": _activation,
-    "Softmax": _softmax,
-    "MaxPool": _maxpool,
-    "AvgPool": _avgpool,
-    "AdaptiveAvgPool": _adaptive_avg,
-    "AdaptiveMaxPool": _adaptive_max,
-    "GlobalAvgPool": _global_avg,
-    "GlobalMaxPool": _global_max,
-    "UpSampling": _upsampling,
-    "LayerScale": _layerscale,
+#: The rule of each counting kind (the kinds declare theirs: ``counted``).
+_RULES: dict[Counted, Callable[[Counter, Layer], Figure]] = {
+    Counted.CONV: _conv,
+    Counted.CONV_TRANSPOSE: _conv,
+    Counted.DENSE: _dense,
+    Counted.BATCH_NORM: _batchnorm,
+    Counted.LAYER_NORM: _layernorm,
+    Counted.GROUP_NORM: _groupnorm,
+    Counted.INSTANCE_NORM: _instancenorm,
+    Counted.RELU: _relu,
+    Counted.LEAKY_RELU: _relu,
+    Counted.ACTIVATION: _activation,
+    Counted.SOFTMAX: _softmax,
+    Counted.MAX_POOL: _maxpool,
+    Counted.AVG_POOL: _avgpool,
+    Counted.ADAPTIVE_AVG: _adaptive_avg,
+    Counted.ADAPTIVE_MAX: _adaptive_max,
+    Counted.GLOBAL_AVG: _global_avg,
+    Counted.GLOBAL_MAX: _global_max,
+    Counted.UPSAMPLING: _upsampling,
+    Counted.LAYER_SCALE: _layerscale,
 }
 
 #: Kinds every tool leaves at zero, and why.
 _NOT_COUNTED = {
-    "Add": "residual adds (the + operator) are counted by none",
-    "Subtract": "elementwise merges are counted by none",
-    "Multiply": "elementwise products (the * operator) are counted by none",
-    "Arithmetic": "tensor-constant arithmetic (operators) is counted by none",
-    "Operation": "tensor-constant arithmetic (operators) is counted by none",
-    "Opaque": "an opaque row: its cost is unknown to cnncalc (counted as 0)",
+    Counted.RESIDUAL_ADD: "residual adds (the + operator) are counted by none",
+    Counted.DIFFERENCE: "elementwise merges are counted by none",
+    Counted.PRODUCT: "elementwise products (the * operator) are counted by none",
+    Counted.CONSTANT_ARITHMETIC: "tensor-constant arithmetic (operators) is counted by none",
+    Counted.OPAQUE: "an opaque row: its cost is unknown to cnncalc (counted as 0)",
 }
 
 
@@ -395,14 +430,14 @@ def figure(row: LayerRow, counter: Counter, fmt: DataFormat) -> Figure:
     if counter is Counter.CNNCALC:
         return Figure(_macs(row), "multiply-adds by weights, bias adds not counted")
     layer = Layer(row, fmt)
-    rule = _RULES.get(layer.kind)
+    rule = _RULES.get(layer.counted)
     if rule is not None:
         return rule(counter, layer)
     if _macs(row):
         # a kind no PyTorch tool knows (network3, a nested model): its MACs as the tools would
         # count a conv or linear of that size
         return Figure(_macs(row) * (2 if counter is Counter.TORCH else 1), "counted as its multiply-adds")
-    return Figure(0, _NOT_COUNTED.get(layer.kind, "no weights: not counted"))
+    return Figure(0, _NOT_COUNTED.get(layer.counted, "no weights: not counted"))
 
 
 def figures(summary: Summary, counter: Counter) -> tuple[Figure, ...]:

@@ -196,6 +196,27 @@ class Operator(_Choice):
     MINIMUM = "minimum"
 
 
+class DepthOrder(_Choice):
+    """How a pixel shuffle orders the channels it moves into space (ONNX DepthToSpace's ``mode``).
+
+    ``crd`` (column, row, depth): channel ``c*r*r + i*r + j`` goes to block offset (i, j) of
+    output channel c, as PyTorch's ``PixelShuffle``/``PixelUnshuffle`` do. ``dcr`` (depth, column,
+    row): channel ``(i*r + j)*C + c``, as TensorFlow's ``depth_to_space`` and ONNX's default
+    ``DepthToSpace``/``SpaceToDepth`` do.
+    """
+
+    CRD = "crd"
+    DCR = "dcr"
+
+
+class Framework(_Choice):
+    """A framework a kind has a face in (its spelling there): :mod:`cnncalc.layers.faces`."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
+    ONNX = "onnx"
+
+
 class ExportTarget(_Choice):
     """Which framework's code ``cnncalc export`` writes."""
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import MISSING
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass
 from typing import Any
 
 from .codegen import BUILTINS, Names, docstring
-from .enums import Convention, DataFormat, ExportTarget, PaddingMode
+from .enums import Category, Convention, DataFormat, ExportTarget, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
-from .layers.base import Layer, jsonable
+from .layers.base import Context, Layer, jsonable
+from .layers.faces import KerasCode, KerasFace, rank_of, refusal
 from .summary import LayerRow, Summary
 
 #: Arguments cnncalc adds for PyTorch's rules; Keras layers have no such argument.
@@ -91,90 +93,166 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     return "\n".join([*head, *body, *tail])
 
 
+def keras_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:
+    """The Keras code of one layer on an input shape: ``layers.X(...)`` calls, helpers first (a
+    ZeroPadding for PyTorch's integer padding, ...), as ``cnncalc export --to keras`` writes them.
+    ``SpecError`` (one line: the kind and the reason) when Keras has no face for it. For callers
+    that write one layer (``solve layer``, fix-it hints)."""
+    from .export_torch import one_row
+
+    row, summary = one_row(layer, input_shape, ctx, name)
+    return [
+        call
+        for _, call in _keras_parts(row, summary.convention, summary.data_format is DataFormat.CHANNELS_FIRST)
+    ]
+
+
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's
 #: integer padding and ceil_mode, upsampling for adaptive pooling).
 HELPER_SUFFIXES = ("pad", "up", "deconv")
-#: Arguments that only check the incoming shape (PyTorch's in_channels, in_features, num_features)
-#: (and ``inplace``, a PyTorch memory choice: a Keras layer always writes a new tensor)
-_DECLARED = ("in_channels", "in_features", "num_features", "inplace")
-#: Kinds whose Keras class takes data_format.
-_FORMATTED = (
-    "Conv",
-    "DepthwiseConv",
-    "SeparableConv",
-    "MaxPooling",
-    "AveragePooling",
-    "Global",
-    "ZeroPadding",
-    "Cropping",
-    "UpSampling",
-    "Flatten",
-)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """What a Keras writer reads of one row (its face says which writer)."""
+
+    row: LayerRow
+    layer: Layer
+    face: KerasFace
+    #: the keras.layers class name for the layer's rank
+    name: str
+    torch_rules: bool
+    first: bool
+    where: str
+
+    @property
+    def fmt(self) -> str:
+        return ", data_format='channels_first'" if self.first else ""
+
+    def refuse(self, reason: str) -> SpecError:
+        return SpecError(f"{self.where}: {reason}")
 
 
 def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tuple[str, str]]:
-    """(helper suffix or '', ``layers.X(...)``) for each Keras layer a row is written as."""
+    """(helper suffix or '', ``layers.X(...)``) for each Keras layer a row is written as: the
+    kind's Keras face (:mod:`cnncalc.layers.faces`) names the class and the writer; a kind with
+    no Keras face is refused with its reason."""
     layer = row.layer
     assert layer is not None  # rows of a computed summary carry their layer
-    kind = kind_of(layer)
-    name = kind.class_name
     where = describe_layer(row.index, row.spec or f"{row.class_name} {row.name!r}")
-    torch_rules = convention is Convention.PYTORCH
-    fmt = ", data_format='channels_first'" if first else ""
     refused = layer.refusal()
     if refused is not None:  # an opaque row: nothing known to write
         raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
-    if name.startswith(("ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer")):
-        raise SpecError(f"{where}: {name} is network3's (Theano) layer, Keras has no class for it")
-    if name in ("Slice", "Arithmetic"):
-        what = "a slice of a tensor" if name == "Slice" else "a tensor combined with a (learned) constant"
-        raise SpecError(f"{where}: {name} ({what}) has no keras.layers class cnncalc writes or reads back")
-    if name.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
-        return _adaptive(row, name, fmt)
-    if torch_rules and "Transpose" in name:
-        return _transposed(row, layer, name, fmt)
-    parts: list[tuple[str, str]] = []
-    skip = set(_DECLARED)
-    arguments = []
-    if (
-        torch_rules
-        and name.startswith(("Conv", "DepthwiseConv", "SeparableConv", "MaxPooling", "AveragePooling"))
-        and "Transpose" not in name
-        and row.windows
-    ):
-        pad, padding = _explicit(row, name)
-        if pad:
-            parts.append(
-                (
-                    "pad",
-                    f"layers.ZeroPadding{len(row.windows)}D(padding={_literal(pad)}{fmt}, name={_layer_name(row.name) + '_pad'!r})",
-                )
-            )
-        skip |= {"padding", "ceil_mode", "count_include_pad", "dilation"}
-        if name.startswith("MaxPooling") and set(getattr(layer, "dilation", None) or [1]) != {1}:
-            raise SpecError(f"{where}: a dilated max pooling has no Keras class")
-        if padding == PaddingMode.SAME.value:
-            arguments.append("padding='same'")
-    for key, value in _non_default(layer):
+    reason = refusal(layer, Framework.KERAS)
+    face = layer.keras_face
+    if reason is not None or not isinstance(face, KerasFace):
+        raise SpecError(f"{where}: {reason}")
+    site = _Site(
+        row, layer, face, face.name(rank_of(kind_of(layer))), convention is Convention.PYTORCH, first, where
+    )
+    return _WRITERS[face.code](site)
+
+
+def _plain(
+    site: _Site, parts: list[tuple[str, str]] | None = None, arguments: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """``layers.X(non-default arguments)``, after any helper ``parts`` and leading ``arguments``."""
+    layer, row = site.layer, site.row
+    arguments = list(arguments or [])
+    skip = _declared(layer) | (
+        {"padding", "ceil_mode", "count_include_pad", "dilation"} if parts is not None else set()
+    )
+    given = _non_default(layer)
+    for key, value in given:
         if key in skip:
             continue
-        integer_padding = key == "padding" and isinstance(value, list) and "Padding" not in name
+        integer_padding = key == "padding" and isinstance(value, list) and "Padding" not in site.name
         if key in _PYTORCH_ONLY or integer_padding:
-            raise SpecError(f"{where}: {key}={value!r} is PyTorch's, Keras has no such argument")
+            raise site.refuse(f"{key}={value!r} is PyTorch's, Keras has no such argument")
         if key == "data_format":
             continue
         arguments.append(f"{key}={_literal(value)}")
-    if name.startswith(_FORMATTED) and first:
+    if site.face.data_format and site.first:
         arguments.append("data_format='channels_first'")
-    if name == "BatchNormalization" and first and "axis" not in {k for k, _ in _non_default(layer)}:
+    if site.face.channel_axis and site.first and "axis" not in {k for k, _ in given}:
         arguments.append("axis=1")
     arguments.append(f"name={_layer_name(row.name)!r}")
     if not row.trainable_params and row.non_trainable_params and row.config.get("trainable") is False:
         arguments.append("trainable=False")
-    return [*parts, ("", f"layers.{name}({', '.join(arguments)})")]
+    return [*(parts or []), ("", f"layers.{site.name}({', '.join(arguments)})")]
 
 
-def _explicit(row: LayerRow, name: str) -> tuple[list[list[int]] | None, str]:
+def _layer_writer(site: _Site) -> list[tuple[str, str]]:
+    return _plain(site)
+
+
+def _windowed(site: _Site) -> list[tuple[str, str]]:
+    """A conv or pooling: under PyTorch's rules its integer padding and ceil_mode become a
+    ZeroPadding layer before it (``padding='same'`` when that is exactly Keras's 'same')."""
+    row, layer = site.row, site.layer
+    if not (site.torch_rules and row.windows):
+        return _plain(site)
+    pad, padding = _explicit(row, layer.category is Category.POOL)
+    parts = []
+    if pad:
+        helper = _layer_name(row.name) + "_pad"
+        parts.append(
+            (
+                "pad",
+                f"layers.ZeroPadding{len(row.windows)}D(padding={_literal(pad)}{site.fmt}, name={helper!r})",
+            )
+        )
+    if set(getattr(layer, "dilation", None) or [1]) != {1}:
+        raise site.refuse("a dilated max pooling has no Keras class")
+    return _plain(site, parts, ["padding='same'"] if padding == PaddingMode.SAME.value else [])
+
+
+def _transposed_writer(site: _Site) -> list[tuple[str, str]]:
+    if not site.torch_rules:
+        return _plain(site)
+    return _transposed(site.row, site.layer, site.name, site.fmt)
+
+
+def _adaptive_writer(site: _Site) -> list[tuple[str, str]]:
+    return _adaptive(site.row, "Average" if site.name.startswith("Average") else "Max", site.fmt)
+
+
+def _instance_norm(site: _Site) -> list[tuple[str, str]]:
+    """PyTorch's InstanceNorm as Keras's ``GroupNormalization(groups=-1)`` (one group per channel,
+    as Keras documents it), its affine weights as center and scale."""
+    layer = site.layer
+    if getattr(layer, "track_running_stats", False):
+        raise site.refuse(
+            "an InstanceNorm with track_running_stats keeps running statistics; Keras's "
+            "GroupNormalization has none"
+        )
+    affine = bool(getattr(layer, "affine", False))
+    arguments = [f"groups=-1, epsilon={getattr(layer, 'epsilon', 1e-5)!r}"]
+    if not affine:
+        arguments.append("center=False, scale=False")
+    if site.first:
+        arguments.append("axis=1")
+    arguments.append(f"name={_layer_name(site.row.name)!r}")
+    return [("", f"layers.{site.name}({', '.join(arguments)})")]
+
+
+#: The writer of each Keras face's code.
+_WRITERS: dict[KerasCode, Callable[[_Site], list[tuple[str, str]]]] = {
+    KerasCode.LAYER: _layer_writer,
+    KerasCode.WINDOWED: _windowed,
+    KerasCode.TRANSPOSED: _transposed_writer,
+    KerasCode.ADAPTIVE: _adaptive_writer,
+    KerasCode.INSTANCE_NORM: _instance_norm,
+}
+
+
+def _declared(layer: Layer) -> set[str]:
+    """Arguments that only check the incoming shape (PyTorch's in_channels, in_features, ...),
+    and ``inplace``, a PyTorch memory choice (a Keras layer always writes a new tensor)."""
+    return {f.name for f in layer.declared() if f.metadata.get("keyword_only")} | {"inplace"}
+
+
+def _explicit(row: LayerRow, pooling: bool) -> tuple[list[list[int]] | None, str]:
     """Keras padding for a conv or pool under PyTorch's rules: (the ZeroPadding pairs or None,
     ``'same'`` when the padding is exactly Keras's 'same' at stride 1, else ``''``).
 
@@ -191,7 +269,7 @@ def _explicit(row: LayerRow, name: str) -> tuple[list[list[int]] | None, str]:
         w.stride == 1 and w.before == (w.f_eff - 1) // 2 and w.before + a == w.f_eff - 1
         for w, (_, a) in zip(row.windows, pairs, strict=True)
     )
-    if is_same and not name.startswith(("MaxPooling", "AveragePooling")):
+    if is_same and not pooling:
         return None, PaddingMode.SAME.value
     return pairs, ""
 
@@ -204,7 +282,7 @@ def _transposed(row: LayerRow, layer: Layer, name: str, fmt: str) -> list[tuple[
     arguments = [
         f"{key}={_literal(value)}"
         for key, value in _non_default(layer)
-        if key not in (*_DECLARED, "padding", "output_padding", "data_format")
+        if key not in (*_declared(layer), "padding", "output_padding", "data_format")
     ]
     rank = len(row.windows) or len(row.output_shape) - 1
     padding = row.config.get("padding")
@@ -221,12 +299,11 @@ def _transposed(row: LayerRow, layer: Layer, name: str, fmt: str) -> list[tuple[
     return [("deconv", conv), ("", crop)]
 
 
-def _adaptive(row: LayerRow, name: str, fmt: str) -> list[tuple[str, str]]:
+def _adaptive(row: LayerRow, pool: str, fmt: str) -> list[tuple[str, str]]:
     """Adaptive pooling as Keras layers with the same output: output 1 everywhere is global
     pooling (keepdims); else per axis with g = gcd(n, out), upsample by out/g and pool with
     window and stride n/g (adaptive max pooling exactly; average pooling weighs the windows'
     edges differently)."""
-    pool = "Average" if "Avg" in name else "Max"
     spatial = row.input_shape[1:] if fmt else row.input_shape[:-1]
     out = row.output_shape[1:] if fmt else row.output_shape[:-1]
     if all(o == 1 for o in out):

@@ -2,7 +2,7 @@
 
 The model becomes one ``nn.Module``: ``__init__`` assigns each layer (``in_channels`` and
 ``in_features`` filled in from the incoming shapes, PyTorch's argument names through the same
-table the readers use, :mod:`cnncalc.layers.torch_names`) and ``forward`` applies them in order,
+faces the readers use, :mod:`cnncalc.layers.faces`) and ``forward`` applies them in order,
 with ``x + y``, ``torch.cat`` and ``x.mean([2, 3])`` for what has no module. Reading the output back
 gives the same table (module rows keep their names, with ``.`` written ``_``; functional rows are
 named by their function; a fused ``activation=`` becomes a module and a row of its own, as PyTorch
@@ -11,34 +11,20 @@ writes it). Layers PyTorch has no module or operation for are refused with the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .codegen import MODULE_ATTRIBUTES, Names, docstring
-from .enums import Convention, DataFormat, PaddingMode
+from .enums import Convention, DataFormat, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
+from .layers.base import Context, Layer
+from .layers.faces import TORCH_ACTIVATIONS, TorchCode, TorchFace, refusal, torch_momentum
 from .summary import LayerRow, Summary
 
 #: Names the generated module binds or reads besides its layers' attributes and variables.
 _CODE_NAMES = frozenset({"torch", "nn", "self", "model", "Model", "super", "print"})
-
-#: cnncalc activation names and the torch.nn module of each.
-_ACTIVATION_MODULES = {
-    "relu": "ReLU",
-    "relu6": "ReLU6",
-    "gelu": "GELU",
-    "silu": "SiLU",
-    "swish": "SiLU",
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-    "elu": "ELU",
-    "selu": "SELU",
-    "softplus": "Softplus",
-    "mish": "Mish",
-    "hard_swish": "Hardswish",
-    "hard_sigmoid": "Hardsigmoid",
-}
 #: The torch.nn activation modules that take ``inplace`` (the others have no in-place form).
 _INPLACE_MODULES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
 
@@ -55,6 +41,10 @@ def export_pytorch(summary: Summary) -> str:
     same rows with the channel axis moved (helper rows carry the layer's name plus a suffix of
     :data:`HELPER_SUFFIXES`)."""
     if len(summary.model_inputs) != 1:
+        for row in summary.layers:  # a kind PyTorch has no face for is the first reason
+            reason = refusal(row.layer, Framework.PYTORCH) if row.layer is not None else None
+            if reason is not None:
+                raise SpecError(f"{describe_layer(row.index, row.spec or repr(row.name))}: {reason}")
         raise SpecError("PyTorch code is written for one input; the model has several")
     input_name, shape = summary.model_inputs[0]
     moved = summary.data_format is DataFormat.CHANNELS_LAST
@@ -85,7 +75,8 @@ def export_pytorch(summary: Summary) -> str:
             forward.append(f"        {into} = {expression}")
             current = into
         fused = row.config.get("activation", "linear")
-        if fused != "linear" and kind_of(row.layer).class_name != "Activation":
+        face = row.layer.torch_face
+        if fused != "linear" and not (isinstance(face, TorchFace) and face.code is TorchCode.ACTIVATION):
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
             call = add_module(
                 names.new(f"{row.name}_{fused}"), _activation_module(fused, row, moved), variables[row.name]
@@ -120,6 +111,32 @@ def export_pytorch(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:
+    """The PyTorch code of one layer on an input shape: ``nn.X(...)`` modules (helpers first, an
+    ``nn.ZeroPad2d`` for Keras's uneven 'same'), or the forward expression on ``x`` for a kind
+    without a module, as ``cnncalc export --to pytorch`` writes them. ``SpecError`` (one line: the
+    kind and the reason) when PyTorch has no face for it. For callers that write one layer
+    (``solve layer``, fix-it hints)."""
+    row, summary = one_row(layer, input_shape, ctx, name)
+    moved = summary.data_format is DataFormat.CHANNELS_LAST
+    return [module or expression for _, module, expression in _layer(row, ["x"], moved, summary.convention)]
+
+
+def one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str) -> tuple[LayerRow, Summary]:
+    """A one-layer summary and its row (the writers read a computed row)."""
+    from .engine import summarize
+    from .io.spec import LayerSpec, Spec
+
+    spec = Spec(
+        layers=(LayerSpec(layer, text=name, name=name),),
+        input_shape=input_shape,
+        data_format=ctx.data_format,
+        convention=ctx.convention,
+    )
+    summary = summarize(spec)
+    return summary.layers[0], summary
+
+
 #: Suffixes of the rows a layer's code adds before its own row (zero padding PyTorch applies as a
 #: module of its own; a separable convolution's depthwise half).
 HELPER_SUFFIXES = ("pad", "depthwise")
@@ -134,179 +151,308 @@ def _first(shape: Any) -> tuple[Any, ...]:
 Part = tuple[str, str | None, str]
 
 
-def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Convention) -> list[Part]:
-    """The parts a row is written as: (helper suffix, the nn module call or None, the forward
-    expression when there is no module); the last part is the row itself."""
-    layer = row.layer
-    assert layer is not None  # rows of a computed summary carry their layer
-    kind = kind_of(layer)
-    name = kind.class_name
-    where = describe_layer(row.index, row.spec or f"{name} {row.name!r}")
-    config = row.config
-    in_shape = _first(row.input_shape) if moved else tuple(row.input_shape)
-    channels = in_shape[0] if in_shape else 0
-    rank = len(in_shape) - 1
-    keras = convention is Convention.KERAS
+@dataclass(frozen=True)
+class _Site:
+    """What a PyTorch writer reads of one row (its kind's PyTorch face says which writer)."""
 
-    def refuse(reason: str) -> SpecError:
-        return SpecError(f"{where}: {reason}")
+    row: LayerRow
+    layer: Layer
+    #: the kind's registry class name (``Conv2D``), for messages
+    name: str
+    sources: list[str]
+    moved: bool
+    keras: bool
+    where: str
 
-    refused = layer.refusal()
-    if refused is not None:  # an opaque row: nothing known to write
-        raise refuse(f"opaque row: {refused}, so no code can be written for it")
+    @property
+    def config(self) -> Mapping[str, Any]:
+        return self.row.config
 
-    def one(module: str | None, expression: str = "") -> list[Part]:
-        return [("", module, expression)]
+    @property
+    def in_shape(self) -> tuple[int, ...]:
+        """The input shape, channels first."""
+        return _first(self.row.input_shape) if self.moved else tuple(self.row.input_shape)
 
-    def axis_of(axis: int) -> int:
+    @property
+    def channels(self) -> int:
+        return self.in_shape[0] if self.in_shape else 0
+
+    @property
+    def rank(self) -> int:
+        return len(self.in_shape) - 1
+
+    def refuse(self, reason: str) -> SpecError:
+        return SpecError(f"{self.where}: {reason}")
+
+    def unwritten(self, reason: str) -> SpecError:
+        return self.refuse(f"{self.name} has no PyTorch module cnncalc writes: {reason}")
+
+    def axis_of(self, axis: int) -> int:
         """A cnncalc axis (batch counted, Keras numbering) of this row's input, in NCHW."""
-        size = len(row.input_shape) + 1
+        size = len(self.row.input_shape) + 1
         axis = axis % size
-        if not moved or size <= 2 or axis == 0:
+        if not self.moved or size <= 2 or axis == 0:
             return axis
         return 1 if axis == size - 1 else axis + 1
 
-    if name.startswith(("Conv", "DepthwiseConv", "SeparableConv")) and "Transpose" not in name:
-        pad, padding = _padding(row, config, rank, keras, refuse)
-        groups = config.get("groups", 1)
-        parts: list[Part] = [pad] if pad else []
-        if name.startswith("Conv"):
-            args = [channels, config["filters"], _t(config["kernel_size"])]
-        else:
-            multiplier = config.get("depth_multiplier", 1)
-            args = [channels, channels * multiplier, _t(config["kernel_size"])]
-            groups = channels
-        bias = config.get("use_bias", True)
-        if name.startswith("SeparableConv"):
-            options = _conv_options(config, padding, channels, use_bias=False)
-            parts.append(("depthwise", f"nn.Conv{rank}d({', '.join(map(str, args))}{options})", ""))
-            pointwise = [channels * config.get("depth_multiplier", 1), config["filters"], 1]
-            extra = "" if bias else ", bias=False"
-            return [*parts, ("", f"nn.Conv{rank}d({', '.join(map(str, pointwise))}{extra})", "")]
-        options = _conv_options(config, padding, groups, use_bias=bias)
-        return [*parts, ("", f"nn.Conv{rank}d({', '.join(map(str, args))}{options})", "")]
-    if name.startswith("Conv") and "Transpose" in name:
+
+def _one(module: str | None, expression: str = "") -> list[Part]:
+    return [("", module, expression)]
+
+
+def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Convention) -> list[Part]:
+    """The parts a row is written as: (helper suffix, the nn module call or None, the forward
+    expression when there is no module); the last part is the row itself. The kind's PyTorch face
+    (:mod:`cnncalc.layers.faces`) says which writer; a kind without one is refused with its reason."""
+    layer = row.layer
+    assert layer is not None  # rows of a computed summary carry their layer
+    name = kind_of(layer).class_name
+    where = describe_layer(row.index, row.spec or f"{name} {row.name!r}")
+    refused = layer.refusal()
+    if refused is not None:  # an opaque row: nothing known to write
+        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
+    reason = refusal(layer, Framework.PYTORCH)
+    face = layer.torch_face
+    if reason is not None or not isinstance(face, TorchFace) or face.code is None:
+        raise SpecError(f"{where}: {reason}")
+    site = _Site(row, layer, name, sources, moved, convention is Convention.KERAS, where)
+    return _WRITERS[face.code](site)
+
+
+def _conv(site: _Site) -> list[Part]:
+    """Conv, and depthwise (a grouped conv, groups = C) and separable (depthwise + pointwise) convs."""
+    config, channels, rank, layer = site.config, site.channels, site.rank, site.layer
+    pad, padding = _padding(site.row, config, rank, site.keras, site.refuse)
+    groups = config.get("groups", 1)
+    parts: list[Part] = [pad] if pad else []
+    multiplier = getattr(layer, "depth_multiplier", None)
+    if multiplier is None:  # a plain conv
         args = [channels, config["filters"], _t(config["kernel_size"])]
-        padding, output_padding = _transposed_padding(row, config, moved, refuse)
-        options = _conv_options(
-            config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True)
+    else:
+        args = [channels, channels * multiplier, _t(config["kernel_size"])]
+        groups = channels
+    bias = config.get("use_bias", True)
+    if multiplier is not None and "filters" in config:  # separable: depthwise, then pointwise
+        options = _conv_options(config, padding, channels, use_bias=False)
+        parts.append(("depthwise", f"nn.Conv{rank}d({', '.join(map(str, args))}{options})", ""))
+        pointwise = [channels * multiplier, config["filters"], 1]
+        extra = "" if bias else ", bias=False"
+        return [*parts, ("", f"nn.Conv{rank}d({', '.join(map(str, pointwise))}{extra})", "")]
+    options = _conv_options(config, padding, groups, use_bias=bias)
+    return [*parts, ("", f"nn.Conv{rank}d({', '.join(map(str, args))}{options})", "")]
+
+
+def _conv_transpose(site: _Site) -> list[Part]:
+    config = site.config
+    args = [site.channels, config["filters"], _t(config["kernel_size"])]
+    padding, output_padding = _transposed_padding(site.row, config, site.moved, site.refuse)
+    options = _conv_options(config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True))
+    if output_padding:
+        options += f", output_padding={output_padding}"
+    return _one(f"nn.ConvTranspose{site.rank}d({', '.join(map(str, args))}{options})")
+
+
+def _linear(site: _Site) -> list[Part]:
+    if site.moved and site.rank > 0:
+        raise site.refuse(
+            "Dense on a channels_last feature map acts on its channels; PyTorch's Linear acts on the "
+            "last axis of NCHW (the width): flatten or pool first"
         )
-        if output_padding:
-            options += f", output_padding={output_padding}"
-        return one(f"nn.ConvTranspose{rank}d({', '.join(map(str, args))}{options})")
-    if name == "Dense":
-        if moved and rank > 0:
-            raise refuse(
-                "Dense on a channels_last feature map acts on its channels; PyTorch's Linear acts on the "
-                "last axis of NCHW (the width): flatten or pool first"
-            )
-        bias = "" if config.get("use_bias", True) else ", bias=False"
-        return one(f"nn.Linear({in_shape[-1]}, {config['units']}{bias})")
-    if name == "BatchNormalization":
-        axis = config.get("axis")
-        channel_axis = (-1 if moved else 1) if axis is None else axis
-        if axis_of(channel_axis if isinstance(channel_axis, int) else channel_axis[0]) != 1:
-            raise refuse("only a BatchNorm over the channel axis is PyTorch's")
-        if config.get("center") != config.get("scale"):
-            raise refuse("a BatchNorm with center and scale different has no PyTorch module")
-        dims = 1 if rank <= 1 else rank
-        affine = "" if config.get("center", True) else ", affine=False"
-        momentum = round(1 - float(config.get("momentum", 0.99)), 12)
-        return one(
-            f"nn.BatchNorm{dims}d({channels}, eps={config.get('epsilon', 0.001)!r}, momentum={momentum!r}{affine})"
+    bias = "" if site.config.get("use_bias", True) else ", bias=False"
+    return _one(f"nn.Linear({site.in_shape[-1]}, {site.config['units']}{bias})")
+
+
+def _batch_norm(site: _Site) -> list[Part]:
+    config = site.config
+    axis = config.get("axis")
+    channel_axis = (-1 if site.moved else 1) if axis is None else axis
+    if site.axis_of(channel_axis if isinstance(channel_axis, int) else channel_axis[0]) != 1:
+        raise site.refuse("only a BatchNorm over the channel axis is PyTorch's")
+    if config.get("center") != config.get("scale"):
+        raise site.refuse("a BatchNorm with center and scale different has no PyTorch module")
+    dims = 1 if site.rank <= 1 else site.rank
+    affine = "" if config.get("center", True) else ", affine=False"
+    momentum = torch_momentum(float(config.get("momentum", 0.99)))
+    return _one(
+        f"nn.BatchNorm{dims}d({site.channels}, eps={config.get('epsilon', 0.001)!r}, momentum={momentum!r}{affine})"
+    )
+
+
+def _pool(site: _Site) -> list[Part]:
+    config, rank = site.config, site.rank
+    face = site.layer.torch_face
+    assert isinstance(face, TorchFace)  # the writer of a PyTorch face
+    torch_name = face.modules[0].partition("{")[0]  # MaxPool or AvgPool
+    pad, padding = _padding(site.row, config, rank, site.keras, site.refuse, pooling=True)
+    pool_options = [f"stride={_t(config['strides'])}"]
+    if padding:
+        pool_options.append(f"padding={padding}")
+    if config.get("ceil_mode"):
+        pool_options.append("ceil_mode=True")
+    if torch_name == "MaxPool" and config.get("dilation", 1) not in (1, [1] * rank):
+        pool_options.append(f"dilation={_t(config['dilation'])}")
+    if torch_name == "AvgPool" and (config.get("count_include_pad") is False or (site.keras and padding)):
+        pool_options.append("count_include_pad=False")  # Keras's 'same' averages over the input only
+    module = f"nn.{torch_name}{rank}d({_t(config['pool_size'])}, {', '.join(pool_options)})"
+    return [*([pad] if pad else []), ("", module, "")]
+
+
+def _adaptive_pool(site: _Site) -> list[Part]:
+    face = site.layer.torch_face
+    assert isinstance(face, TorchFace)  # the writer of a PyTorch face
+    return _one(f"nn.{face.names(site.rank)[0]}({_t(site.config['output_size'])})")
+
+
+def _global_avg(site: _Site) -> list[Part]:
+    if site.rank != 2:
+        raise site.unwritten("only the 2-D one is written (x.mean([2, 3]))")
+    keep = ", keepdim=True" if site.config.get("keepdims") else ""
+    return _one(None, f"{site.sources[0]}.mean([2, 3]{keep})")
+
+
+def _zero_pad(site: _Site) -> list[Part]:
+    pairs = site.config["padding"]
+    flat = ", ".join(str(v) for pair in reversed(pairs) for v in pair)  # last axis first
+    return _one(f"nn.ZeroPad{site.rank}d(({flat}))")
+
+
+def _upsample(site: _Site) -> list[Part]:
+    if site.rank != 2:
+        raise site.unwritten("only the 2-D one is written (nn.Upsample)")
+    size = site.config["size"]
+    mode = site.config.get("interpolation", "nearest")
+    if mode not in ("nearest", "bilinear"):
+        raise site.refuse(f"interpolation={mode!r} has no nn.Upsample mode cnncalc writes")
+    factor = size[0] if len(set(size)) == 1 else f"({', '.join(map(str, size))})"
+    return _one(f"nn.Upsample(scale_factor={factor}, mode={mode!r})")
+
+
+def _relu(site: _Site) -> list[Part]:
+    config = site.config
+    inplace = "inplace=True" if config.get("inplace") else ""
+    slope, threshold, ceiling = (
+        config.get("negative_slope", 0) or 0,
+        config.get("threshold", 0) or 0,
+        config.get("max_value"),
+    )
+    if threshold:
+        raise site.refuse("ReLU with a threshold has no PyTorch module")
+    if ceiling is not None:
+        if slope or float(ceiling) != 6:
+            raise site.refuse("ReLU with a max_value other than 6, or with a slope, has no PyTorch module")
+        return _one(f"nn.ReLU6({inplace})")
+    return _one(f"nn.LeakyReLU({slope!r})" if slope else f"nn.ReLU({inplace})")
+
+
+def _softmax(site: _Site) -> list[Part]:
+    axis = site.config.get("axis", -1)
+    return _one(f"nn.Softmax(dim={site.axis_of(axis if isinstance(axis, int) else axis[0])})")
+
+
+def _concat(site: _Site) -> list[Part]:
+    axis = site.axis_of(site.config.get("axis", -1 if site.moved else 1))
+    return _one(None, f"torch.cat([{', '.join(site.sources)}], dim={axis})")
+
+
+def _slice(site: _Site) -> list[Part]:
+    config = site.config
+    axis = site.axis_of(config["axis"])
+    stop = "" if config.get("stop") is None else config["stop"]
+    step = "" if config.get("step", 1) == 1 else f":{config['step']}"
+    index = ", ".join([":"] * axis + [f"{config.get('start', 0)}:{stop}{step}"])
+    return _one(None, f"{site.sources[0]}[{index}]")
+
+
+def _layer_norm(site: _Site) -> list[Part]:
+    config = site.config
+    axes = config.get("axis", [-1])
+    size = len(site.row.input_shape) + 1
+    if site.moved or sorted(a % size for a in axes) != list(range(size - len(axes), size)):
+        raise site.refuse(
+            "torch.nn.LayerNorm normalizes the last axes of NCHW; this one normalizes "
+            f"axis {axes} (torchvision writes a LayerNorm2d class of its own for the channel axis)"
         )
-    if name.startswith(("MaxPooling", "AveragePooling")):
-        torch_name = "MaxPool" if name.startswith("Max") else "AvgPool"
-        pad, padding = _padding(row, config, rank, keras, refuse, pooling=True)
-        pool_options = [f"stride={_t(config['strides'])}"]
-        if padding:
-            pool_options.append(f"padding={padding}")
-        if config.get("ceil_mode"):
-            pool_options.append("ceil_mode=True")
-        if torch_name == "MaxPool" and config.get("dilation", 1) not in (1, [1] * rank):
-            pool_options.append(f"dilation={_t(config['dilation'])}")
-        if torch_name == "AvgPool" and (config.get("count_include_pad") is False or (keras and padding)):
-            pool_options.append("count_include_pad=False")  # Keras's 'same' averages over the input only
-        module = f"nn.{torch_name}{rank}d({_t(config['pool_size'])}, {', '.join(pool_options)})"
-        return [*([pad] if pad else []), ("", module, "")]
-    if name.startswith(("AdaptiveAvgPool", "AdaptiveMaxPool")):
-        return one(f"nn.{name}({_t(config['output_size'])})")
-    if name == "GlobalAveragePooling2D":
-        keep = ", keepdim=True" if config.get("keepdims") else ""
-        return one(None, f"{sources[0]}.mean([2, 3]{keep})")
-    if name.startswith("ZeroPadding"):
-        pairs = config["padding"]
-        flat = ", ".join(str(v) for pair in reversed(pairs) for v in pair)  # last axis first
-        return one(f"nn.ZeroPad{rank}d(({flat}))")
-    if name.startswith("UpSampling") and rank == 2:
-        size = config["size"]
-        mode = config.get("interpolation", "nearest")
-        if mode not in ("nearest", "bilinear"):
-            raise refuse(f"interpolation={mode!r} has no nn.Upsample mode cnncalc writes")
-        factor = size[0] if len(set(size)) == 1 else f"({', '.join(map(str, size))})"
-        return one(f"nn.Upsample(scale_factor={factor}, mode={mode!r})")
-    if name == "Flatten":
-        return one("nn.Flatten()")
-    if name == "Dropout":
-        return one(f"nn.Dropout({config['rate']!r})")
-    if name.startswith("SpatialDropout"):
-        return one(f"nn.Dropout{rank}d({config['rate']!r})")
-    if name == "Activation":
-        return one(_activation_module(config["activation"], row, moved, config.get("inplace", False)))
-    if name == "ReLU":
-        inplace = "inplace=True" if config.get("inplace") else ""
-        slope, threshold, ceiling = (
-            config.get("negative_slope", 0) or 0,
-            config.get("threshold", 0) or 0,
-            config.get("max_value"),
-        )
-        if threshold:
-            raise refuse("ReLU with a threshold has no PyTorch module")
-        if ceiling is not None:
-            if slope or float(ceiling) != 6:
-                raise refuse("ReLU with a max_value other than 6, or with a slope, has no PyTorch module")
-            return one(f"nn.ReLU6({inplace})")
-        return one(f"nn.LeakyReLU({slope!r})" if slope else f"nn.ReLU({inplace})")
-    if name == "LeakyReLU":
-        return one(f"nn.LeakyReLU({config.get('negative_slope', 0.3)!r})")
-    if name == "Softmax":
-        axis = config.get("axis", -1)
-        return one(f"nn.Softmax(dim={axis_of(axis if isinstance(axis, int) else axis[0])})")
-    if name == "Add":
-        return one(None, " + ".join(sources))
-    if name == "Multiply":
-        return one(None, " * ".join(sources))
-    if name == "Concatenate":
-        return one(
-            None, f"torch.cat([{', '.join(sources)}], dim={axis_of(config.get('axis', -1 if moved else 1))})"
-        )
-    if name == "Slice":
-        axis = axis_of(config["axis"])
-        stop = "" if config.get("stop") is None else config["stop"]
-        step = "" if config.get("step", 1) == 1 else f":{config['step']}"
-        index = ", ".join([":"] * axis + [f"{config.get('start', 0)}:{stop}{step}"])
-        return one(None, f"{sources[0]}[{index}]")
-    if name == "LayerNormalization":
-        axes = config.get("axis", [-1])
-        size = len(row.input_shape) + 1
-        if moved or sorted(a % size for a in axes) != list(range(size - len(axes), size)):
-            raise refuse(
-                "torch.nn.LayerNorm normalizes the last axes of NCHW; this one normalizes "
-                f"axis {axes} (torchvision writes a LayerNorm2d class of its own for the channel axis)"
-            )
-        if config.get("center") is False and config.get("scale") is True:
-            raise refuse("a LayerNorm scaled but not centred has no PyTorch module")
-        sizes = in_shape[len(in_shape) - len(axes) :]
-        normalized = sizes[0] if len(sizes) == 1 else f"({', '.join(map(str, sizes))})"
-        affine = "" if config.get("scale", True) else ", elementwise_affine=False"
-        return one(f"nn.LayerNorm({normalized}, eps={config.get('epsilon', 0.001)!r}{affine})")
-    if name == "Reshape":
-        shape = config["target_shape"]
-        if moved and len(shape) >= 2:
-            shape = _first(shape)  # the same sizes, channels first (values land elsewhere)
-        target = ", ".join(str(v) for v in shape)
-        return one(None, f"{sources[0]}.view({sources[0]}.size(0), {target})")
-    raise refuse(f"{name} has no PyTorch module cnncalc writes")
+    if config.get("center") is False and config.get("scale") is True:
+        raise site.refuse("a LayerNorm scaled but not centred has no PyTorch module")
+    sizes = site.in_shape[len(site.in_shape) - len(axes) :]
+    normalized = sizes[0] if len(sizes) == 1 else f"({', '.join(map(str, sizes))})"
+    affine = "" if config.get("scale", True) else ", elementwise_affine=False"
+    return _one(f"nn.LayerNorm({normalized}, eps={config.get('epsilon', 0.001)!r}{affine})")
+
+
+def _reshape(site: _Site) -> list[Part]:
+    shape = site.config["target_shape"]
+    if site.moved and len(shape) >= 2:
+        shape = _first(shape)  # the same sizes, channels first (values land elsewhere)
+    target = ", ".join(str(v) for v in shape)
+    source = site.sources[0]
+    return _one(None, f"{source}.view({source}.size(0), {target})")
+
+
+def _pixel_shuffle(site: _Site) -> list[Part]:
+    """``nn.PixelShuffle(r)``/``nn.PixelUnshuffle(r)``: PyTorch's channel order only."""
+    layer = site.layer
+    if str(getattr(layer, "mode", "crd")) != "crd":
+        raise site.refuse("PyTorch's pixel shuffles order channels as mode='crd'; this one is 'dcr'")
+    face = layer.torch_face
+    assert isinstance(face, TorchFace)  # the writer of a PyTorch face
+    factor = getattr(layer, "upscale_factor", None) or getattr(layer, "downscale_factor", None)
+    return _one(f"nn.{face.modules[0]}({factor})")
+
+
+def _group_norm(site: _Site) -> list[Part]:
+    config, layer = site.config, site.layer
+    if "axis" in config and site.axis_of(config["axis"]) != 1:
+        raise site.refuse("only a GroupNorm over the channel axis is PyTorch's")
+    if config.get("center") != config.get("scale"):
+        raise site.refuse("a GroupNorm with center and scale different has no PyTorch module")
+    groups = site.channels if config.get("groups") == -1 else config.get("groups", 32)
+    affine = "" if config.get("center", True) else ", affine=False"
+    return _one(f"nn.GroupNorm({groups}, {site.channels}, eps={getattr(layer, 'epsilon', 0.001)!r}{affine})")
+
+
+def _instance_norm(site: _Site) -> list[Part]:
+    config = site.config
+    options = [f"eps={config.get('epsilon', 1e-5)!r}"]
+    if config.get("momentum", 0.1) != 0.1:
+        options.append(f"momentum={config['momentum']!r}")
+    if config.get("affine"):
+        options.append("affine=True")
+    if config.get("track_running_stats"):
+        options.append("track_running_stats=True")
+    return _one(f"nn.InstanceNorm{site.rank}d({site.channels}, {', '.join(options)})")
+
+
+#: The writer of each PyTorch face's code.
+_WRITERS: dict[TorchCode, Callable[[_Site], list[Part]]] = {
+    TorchCode.CONV: _conv,
+    TorchCode.TRANSPOSED: _conv_transpose,
+    TorchCode.LINEAR: _linear,
+    TorchCode.BATCH_NORM: _batch_norm,
+    TorchCode.POOL: _pool,
+    TorchCode.ADAPTIVE_POOL: _adaptive_pool,
+    TorchCode.GLOBAL_AVG: _global_avg,
+    TorchCode.ZERO_PAD: _zero_pad,
+    TorchCode.UPSAMPLE: _upsample,
+    TorchCode.FLATTEN: lambda site: _one("nn.Flatten()"),
+    TorchCode.DROPOUT: lambda site: _one(f"nn.Dropout({site.config['rate']!r})"),
+    TorchCode.SPATIAL_DROPOUT: lambda site: _one(f"nn.Dropout{site.rank}d({site.config['rate']!r})"),
+    TorchCode.ACTIVATION: lambda site: _one(
+        _activation_module(site.config["activation"], site.row, site.moved)
+    ),
+    TorchCode.RELU: _relu,
+    TorchCode.LEAKY_RELU: lambda site: _one(f"nn.LeakyReLU({site.config.get('negative_slope', 0.3)!r})"),
+    TorchCode.SOFTMAX: _softmax,
+    TorchCode.ADD: lambda site: _one(None, " + ".join(site.sources)),
+    TorchCode.MULTIPLY: lambda site: _one(None, " * ".join(site.sources)),
+    TorchCode.CONCAT: _concat,
+    TorchCode.SLICE: _slice,
+    TorchCode.LAYER_NORM: _layer_norm,
+    TorchCode.RESHAPE: _reshape,
+    TorchCode.PIXEL_SHUFFLE: _pixel_shuffle,
+    TorchCode.GROUP_NORM: _group_norm,
+    TorchCode.INSTANCE_NORM: _instance_norm,
+}
 
 
 def _padding(
@@ -372,8 +518,8 @@ def _transposed_padding(
 
 
 def _activation_module(activation: str, row: LayerRow, moved: bool = False, inplace: bool = False) -> str:
-    if activation in _ACTIVATION_MODULES:
-        module = _ACTIVATION_MODULES[activation]
+    if activation in TORCH_ACTIVATIONS:
+        module = TORCH_ACTIVATIONS[activation]
         return f"nn.{module}({'inplace=True' if inplace and module in _INPLACE_MODULES else ''})"
     if activation == "softmax":
         return "nn.Softmax(dim=1)"  # the channel axis (NCHW), the last one of a channels_last input

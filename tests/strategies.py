@@ -174,6 +174,38 @@ def _nested(draw: Any) -> Example:
 
 
 @st.composite
+def _pixel_shuffle(draw: Any, type_: str) -> Example:
+    r, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    mode = draw(st.sampled_from(["", ",mode=dcr"]))
+    if type_ == "pixelshuffle":
+        return f"pixelshuffle:{r}{mode}", (h, w, c * r * r), {}
+    return f"pixelunshuffle:{r}{mode}", (h * r, w * r, c), {}
+
+
+@st.composite
+def _group_norm(draw: Any) -> Example:
+    groups, per = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sizes, _ = draw(_spatial(draw(st.integers(0, 2)), lo=1, hi=5))
+    flags = draw(st.sampled_from(["", ",center=false", ",scale=false"]))
+    spec = f"groupnormalization:{draw(st.sampled_from([groups, -1]))}{flags}"
+    return spec, _shape(sizes, groups * per), {}
+
+
+@st.composite
+def _instance_norm(draw: Any, type_: str) -> Example:
+    sizes, c = draw(_spatial(_rank(type_), lo=1, hi=5))
+    flags = draw(
+        st.sampled_from(
+            ["", "affine=true", "track_running_stats=true", "affine=true,track_running_stats=true"]
+        )
+    )
+    settings = draw(st.sampled_from([{}, {"convention": "pytorch"}]))
+    shape = _shape(sizes, c) if not settings else (c, *sizes)
+    return f"{type_}{':' + flags if flags else ''}", shape, settings
+
+
+@st.composite
 def _opaque(draw: Any) -> Example:
     """An opaque row reading one input or two, with recorded counts (verify does not run it, so
     a convolution after it checks that the next layers run on its recorded shape)."""
@@ -217,6 +249,7 @@ for _r in (1, 2, 3):
     STRATEGIES[f"cropping{_r}d"] = _plain(f"cropping{_r}d", _crop(_r))
     STRATEGIES[f"upsampling{_r}d"] = _plain(f"upsampling{_r}d", st.integers(1, 3).map(str))
     STRATEGIES[f"spatialdropout{_r}d"] = _plain(f"spatialdropout{_r}d", st.just("0.5"))
+    STRATEGIES[f"instancenorm{_r}d"] = _instance_norm(f"instancenorm{_r}d")
 for _r in (1, 2):
     STRATEGIES[f"depthwiseconv{_r}d"] = _conv(f"depthwiseconv{_r}d")
     STRATEGIES[f"separableconv{_r}d"] = _conv(f"separableconv{_r}d")
@@ -246,6 +279,9 @@ STRATEGIES.update(
         "softmax": _vector(st.sampled_from(["softmax", "softmax:axis=1"])),
         "batchnormalization": _plain("batchnormalization", st.sampled_from(["", "scale=false"])),
         "layernormalization": _plain("layernormalization", st.sampled_from(["", "rms_scaling=true"])),
+        "groupnormalization": _group_norm(),
+        "pixelshuffle": _pixel_shuffle("pixelshuffle"),
+        "pixelunshuffle": _pixel_shuffle("pixelunshuffle"),
         **{
             m: _merge(m)
             for m in ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")

@@ -19,8 +19,9 @@ from hypothesis import given, settings
 
 import cnncalc
 from cnncalc.engine import nested_sizes
-from cnncalc.enums import Category
+from cnncalc.enums import Category, Framework
 from cnncalc.layers import KINDS
+from cnncalc.layers import faces as F
 from cnncalc.layers.base import Layer
 from cnncalc.layers.rules import Known, gated_sizes
 from cnncalc.numeric import executor
@@ -258,6 +259,73 @@ def test_every_kind_is_complete(kind) -> None:
         f"{kind.type}: no size rule of its own (Layer.sizes, or sizes_many for a merge; a kind that "
         "shares its parent's says so: sizes = Parent.sizes)"
     )
+    check_faces(kind)
+
+
+def check_faces(kind) -> None:
+    """Each framework's face (or an explicit NoFace with its reason), declared by the kind's own
+    class (a parent's does not count), names that read back to the kind, a writer for each face
+    export writes, and a counting rule."""
+    from cnncalc import counters, export, export_torch
+
+    cls = kind.cls
+    faces = F.faces_of(cls)
+    for framework in Framework:
+        assert F.declared(cls, framework), (
+            f"{kind.type}: no {framework.value} face of its own ({F.ATTRIBUTES[framework]})"
+        )
+        face = faces.of(framework)
+        assert isinstance(face, (F.KerasFace, F.TorchFace, F.OnnxFace, F.NoFace)), (kind.type, face)
+        if isinstance(face, F.NoFace):
+            assert face.reason.strip(), f"{kind.type}: a {framework.value} NoFace needs its reason"
+    rank = F.rank_of(kind)
+    if isinstance(faces.keras, F.KerasFace):
+        assert faces.keras.code in export._WRITERS, f"{kind.type}: no Keras writer for {faces.keras.code}"
+        if not faces.keras.written_only:
+            assert F.kind_for_keras_class(faces.keras.name(rank)) is kind, kind.type
+    if isinstance(faces.torch, F.TorchFace):
+        code = faces.torch.code
+        assert code in export_torch._WRITERS or (code is None and faces.torch.unwritten), kind.type
+        if not faces.torch.written_only:
+            for module in faces.torch.names(rank):
+                assert F.kind_for_torch_module(module).cls is cls, (kind.type, module)
+    if isinstance(faces.onnx, F.OnnxFace):
+        assert faces.onnx.ops and all(kind in F.kinds_for_onnx_op(op) for op in faces.onnx.ops), kind.type
+    assert "counted" in vars(cls) and isinstance(cls.counted, F.Counted), (
+        f"{kind.type}: no counting rule (counted)"
+    )
+    rule = counters._RULES.get(cls.counted)
+    assert rule is not None or cls.counted in counters._NOT_COUNTED or cls.counted is F.Counted.OTHER, (
+        kind.type
+    )
+
+
+@pytest.mark.parametrize("type_", sorted(STRATEGIES))
+@pytest.mark.parametrize("target", [Framework.KERAS, Framework.PYTORCH])
+def test_export_refuses_a_kind_without_a_face_in_one_line(type_: str, target: Framework) -> None:
+    """Export refuses a kind with no face in the target: one line naming the kind and the reason."""
+    from cnncalc.errors import SpecError
+    from cnncalc.export import export
+    from cnncalc.layers import lookup
+
+    face = F.faces_of(lookup(type_).cls).of(target)
+    if not isinstance(face, F.NoFace):
+        return
+
+    @settings(max_examples=1, deadline=None)
+    @given(STRATEGIES[type_])
+    def check(example) -> None:
+        source, shape, kw = example
+        summary = cnncalc.summarize(source, input_shape=shape, **kw)
+        with pytest.raises(SpecError) as err:
+            export(summary, target.value)
+        text = str(err.value)
+        assert "\n" not in text, text
+        if any(row.layer.refusal() for row in summary.layers):  # an opaque row says why itself
+            return
+        assert face.reason in text and lookup(type_).class_name in text, text
+
+    check()
 
 
 @pytest.mark.parametrize("type_", sorted(STRATEGIES))

@@ -54,10 +54,17 @@ INPUT_FACTORIES = frozenset({"randn", "rand", "zeros", "ones", "empty"})
 
 
 def known_layer(name: str) -> bool:
-    """A PyTorch module class cnncalc reads (the names table's, or one of :data:`TORCH_CLASSES`)."""
+    """A PyTorch module class cnncalc reads: one the kinds' PyTorch faces name (with their
+    signatures), or one of :data:`TORCH_CLASSES` / :data:`RENAMED`."""
+    from ..layers.faces import torch_modules
     from ..layers.torch_names import torch_signature
 
-    return torch_signature(name) is not None or name in TORCH_CLASSES or name in RENAMED
+    return (
+        torch_signature(name) is not None
+        or name in TORCH_CLASSES
+        or name in RENAMED
+        or name in torch_modules()
+    )
 
 
 #: PyTorch classes that are another cnncalc kind by name.

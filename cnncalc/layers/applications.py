@@ -13,6 +13,7 @@ from ..geometry import Shape, fmt_shape
 from . import args as A
 from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .merging import Merge, broadcast
 from .rules import Sizes, broadcast_dims
 from .working import num
@@ -25,6 +26,17 @@ class LayerScale(Layer):
     """LayerScale(init_values, projection_dim) (``keras.applications.convnext``): ``x * gamma``
     with a trainable ``gamma`` of projection_dim values, broadcast over the last axis.
     Params = projection_dim."""
+
+    counted: ClassVar[Counted] = Counted.LAYER_SCALE
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "it is keras.applications.convnext's own layer, not in keras.layers"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "torchvision writes it as a learned multiply (the arithmetic kind)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
+        "ONNX writes it as Mul by a constant (the arithmetic kind)"
+    )
 
     category: ClassVar[Category] = Category.ELEMENTWISE
     init_values: float = A.required(A.real)
@@ -51,6 +63,15 @@ class LayerScale(Layer):
 class CustomScale(Merge):
     """CustomScaleLayer(scale) (``keras.applications.inception_resnet_v2``): two inputs,
     ``inputs[0] + inputs[1]*scale`` (the scaled residual); no params."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "it is keras.applications.inception_resnet_v2's own layer, not in keras.layers"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "it is a Keras application's layer; cnncalc writes no x + y * scale"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX writes it as Mul and Add")
 
     max_inputs: ClassVar[int | None] = 2
     scale: float = A.required(A.real)

@@ -8,6 +8,7 @@ and diagram category. Its numpy forward pass lives in :mod:`cnncalc.numeric.exec
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, fields, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..io.spec import Spec
+    from ..summary import Summary
+    from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
     from .rules import Sizes
 
 D = TypeVar("D")
@@ -138,6 +141,13 @@ class Layer:
     opaque: ClassVar[bool] = False
     #: what the layer does, as the diagram colours it (every kind sets it)
     category: ClassVar[Category]
+    #: how Keras, PyTorch and ONNX spell the kind, or why one has no such thing
+    #: (:mod:`cnncalc.layers.faces`; every kind sets all three itself)
+    keras_face: ClassVar[KerasFace | NoFace]
+    torch_face: ClassVar[TorchFace | NoFace]
+    onnx_face: ClassVar[OnnxFace | NoFace]
+    #: which counting rule other tools apply to it (:mod:`cnncalc.counters`)
+    counted: ClassVar[Counted]
     #: how one output of a sliding-window op comes from its window, as ``explain --window`` works
     #: it out: "dot" (weights . window + bias), "max" or "avg"; "" where that is not the story
     window_reduce: ClassVar[str] = ""
@@ -248,6 +258,15 @@ class Layer:
     def inner_spec(self) -> Spec | None:
         """The model inside a layer that is a whole model (None for every other kind)."""
         return None
+
+    def inner_summary(self, shape: Shape, ctx: Context) -> Summary | None:
+        """The inner model's summary on ``shape`` for a layer that is a whole model, else None."""
+        return None
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        """Inputs that meet one output through a weight array of this shape (Keras layouts: the
+        last axis is the outputs, as a conv kernel (*F, C_in/groups, K) and a dense one (in, units))."""
+        return max(1, math.prod(kernel_shape[:-1]))
 
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context

@@ -36,10 +36,53 @@ from .base import (
     kind,
     spatial_input,
 )
+from .faces import (
+    Counted,
+    KerasCode,
+    KerasFace,
+    NoFace,
+    OnnxFace,
+    TorchCode,
+    TorchFace,
+    TorchSignature,
+)
 from .rules import Sizes, declared, joined, spatial, transposed_same_hint, window_same_hint, windowed
 from .working import SYMBOL, axes_steps, bias_term, num, window_rule
 
 D = TypeVar("D")
+
+_CONV_NAMES = {
+    "in_channels": ("in_channels",),
+    "out_channels": ("filters",),
+    "kernel_size": ("kernel_size",),
+    "stride": ("strides",),
+    "padding": ("padding",),
+    "dilation": ("dilation_rate",),
+    "groups": ("groups",),
+    "bias": ("use_bias",),
+}
+#: ``nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)``
+CONV_SIGNATURE = TorchSignature(
+    "Conv{rank}d",
+    ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+    _CONV_NAMES,
+)
+#: ``nn.ConvTranspose2d(in, out, kernel_size, stride, padding, output_padding, groups, bias, dilation)``
+CONV_TRANSPOSE_SIGNATURE = TorchSignature(
+    "ConvTranspose{rank}d",
+    (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "output_padding",
+        "groups",
+        "bias",
+        "dilation",
+    ),
+    {**_CONV_NAMES, "output_padding": ("output_padding",)},
+)
 
 
 def conv_output(
@@ -112,6 +155,12 @@ class Conv(WindowConv):
     """Conv1D/2D/3D. out = see :func:`~cnncalc.geometry.resolve_windows`; params = K*prod(F)*(C_in/groups) + K."""
 
     window_reduce: ClassVar[str] = "dot"
+    counted: ClassVar[Counted] = Counted.CONV
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Conv{rank}D", KerasCode.WINDOWED, data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Conv{rank}d",), ("conv{rank}d",), CONV_SIGNATURE, TorchCode.CONV
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Conv",))
 
     filters: int = A.required(A.positive_int)
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
@@ -221,6 +270,15 @@ class DepthwiseConv(WindowConv):
     PyTorch ``Conv2d(C, C*dm, groups=C)``). Keras allows strides together with dilation here.
     """
 
+    counted: ClassVar[Counted] = Counted.CONV
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "DepthwiseConv{rank}D", KerasCode.WINDOWED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Conv{rank}d",), code=TorchCode.CONV, written_only=True
+    )  # a grouped conv, groups = C
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Conv",))  # group = C
+
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
     strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
     padding: Padding = A.arg(A.padding, "valid")
@@ -243,6 +301,12 @@ class DepthwiseConv(WindowConv):
         )
         k = c_in * self.depth_multiplier
         return conv_output(windows, fmt, k, math.prod(self.kernel_size) * k, self.use_bias, self.activation)
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        if len(kernel_shape) == self.rank + 2 and kernel_shape[-1] == self.depth_multiplier:
+            if kernel_shape[:-2] == self.kernel_size:
+                return max(1, math.prod(kernel_shape[:-2]))  # (*F, C, dm): each output reads one channel
+        return super().fan_in(kernel_shape)
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         c_in = channels_of(self, in_shape, ctx)
@@ -279,6 +343,17 @@ class SeparableConv(WindowConv):
     Source: Keras ``SeparableConv2D``. Keras allows strides together with dilation here.
     """
 
+    counted: ClassVar[Counted] = Counted.CONV
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "SeparableConv{rank}D", KerasCode.WINDOWED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Conv{rank}d",), code=TorchCode.CONV, written_only=True
+    )  # depthwise + pointwise
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
+        "ONNX has two Conv nodes for it (depthwise, pointwise), read as two layers"
+    )
+
     filters: int = A.required(A.positive_int)
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
     strides: Shape = A.arg(A.positive_tuple, 1, aliases=("stride",))
@@ -311,6 +386,12 @@ class SeparableConv(WindowConv):
         mid = c_in * self.depth_multiplier
         weights = math.prod(self.kernel_size) * mid + mid * self.filters
         return conv_output(windows, fmt, self.filters, weights, self.use_bias, self.activation)
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        if len(kernel_shape) == self.rank + 2 and kernel_shape[-1] == self.depth_multiplier:
+            if kernel_shape[:-2] == self.kernel_size:
+                return max(1, math.prod(kernel_shape[:-2]))  # (*F, C, dm): each output reads one channel
+        return super().fan_in(kernel_shape)
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         c_in = channels_of(self, in_shape, ctx)
@@ -407,6 +488,15 @@ class ConvTranspose(Layer):
     prod(n_in)*C_in*prod(F)*K/groups. ``groups`` exists in PyTorch only.
     """
 
+    counted: ClassVar[Counted] = Counted.CONV_TRANSPOSE
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "Conv{rank}DTranspose", KerasCode.TRANSPOSED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("ConvTranspose{rank}d",), ("conv_transpose{rank}d",), CONV_TRANSPOSE_SIGNATURE, TorchCode.TRANSPOSED
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("ConvTranspose",))
+
     category: ClassVar[Category] = Category.CONV
     filters: int = A.required(A.positive_int)
     kernel_size: Shape = A.required(A.positive_tuple, aliases=("kernel",))
@@ -498,6 +588,9 @@ class ConvTranspose(Layer):
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
         return UNTRACKED  # fractional strides: the recurrences do not apply
+
+    def fan_in(self, kernel_shape: Shape) -> int:
+        return max(1, math.prod(kernel_shape[:-2]) * kernel_shape[-1])  # (*F, K/groups, C_in)
 
     def weight_shapes(self, in_shape: Shape, ctx: Context) -> dict[str, Shape]:
         c_in = channels_of(self, in_shape, ctx)

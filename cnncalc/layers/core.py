@@ -30,15 +30,45 @@ from .base import (
     kind,
     spatial_input,
 )
+from .faces import (
+    TORCH_ACTIVATIONS,
+    Counted,
+    KerasFace,
+    NoFace,
+    OnnxFace,
+    TorchCode,
+    TorchFace,
+    TorchSignature,
+)
 from .rules import Sizes, broadcast_dims, declared, same_sizes, spatial
 from .working import num, unchanged
 
 D = TypeVar("D")
 
+#: ``nn.Linear(in_features, out_features, bias)``
+LINEAR_SIGNATURE = TorchSignature(
+    "Linear",
+    ("in_features", "out_features", "bias"),
+    {"in_features": ("in_features",), "out_features": ("units",), "bias": ("use_bias",)},
+)
+#: torch.nn activation modules (and functions) that are an ``activation`` layer (ReLU and ReLU6
+#: are the ``relu`` kind; LeakyReLU and Softmax kinds of their own)
+ACTIVATION_MODULES = tuple(
+    sorted({m for name, m in TORCH_ACTIVATIONS.items() if name not in ("relu", "relu6")})
+)
+ACTIVATION_FUNCTIONS = tuple(m.lower() for m in ACTIVATION_MODULES)
+
 
 @kind
 class Dense(Layer):
     """Dense on the last axis (Keras): params = units*(in + 1) with bias, units*in without."""
+
+    counted: ClassVar[Counted] = Counted.DENSE
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Dense")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Linear",), ("linear",), LINEAR_SIGNATURE, TorchCode.LINEAR
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Gemm", "MatMul"))
 
     category: ClassVar[Category] = Category.DENSE
     units: int = A.required(A.positive_int)
@@ -123,6 +153,11 @@ class Dropout(Identity):
     draws one value per cell of that shape: ``[null, 1, 1, 1]`` drops whole samples, which is
     torchvision's ``StochasticDepth(p, "row")``."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Dropout")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Dropout",), ("dropout",), code=TorchCode.DROPOUT)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Dropout",))
+
     rate: float = A.required(A.rate, aliases=("p",))
     noise_shape: tuple[int | None, ...] | None = A.arg(A.optional(_noise_shape))
 
@@ -168,6 +203,13 @@ class Dropout(Identity):
 @kind
 class SpatialDropout(Identity):
     """SpatialDropout1D/2D/3D(rate): drops whole channels in training; identity at inference."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("SpatialDropout{rank}D")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Dropout{rank}d",), ("dropout{rank}d",), code=TorchCode.SPATIAL_DROPOUT
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX has one Dropout op, read as dropout")
 
     rate: float = A.required(A.rate, aliases=("p",))
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -234,6 +276,15 @@ class Activation(InPlace):
     """Activation(name): elementwise (softmax over the last axis, as in Keras). ``inplace`` as in
     PyTorch's ``nn.SiLU(inplace=True)`` (pytorch convention only)."""
 
+    counted: ClassVar[Counted] = Counted.ACTIVATION
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Activation")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ACTIVATION_MODULES, ACTIVATION_FUNCTIONS, code=TorchCode.ACTIVATION
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(
+        ("Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Gelu")
+    )
+
     activation: str = A.required(A.activation)
     inplace: bool = A.arg(A.boolean, False)
 
@@ -263,6 +314,13 @@ class ReLU(InPlace):
     max_value), negative_slope*(x - threshold) below it. ``inplace`` as in PyTorch's
     ``nn.ReLU(inplace=True)`` (pytorch convention only)."""
 
+    counted: ClassVar[Counted] = Counted.RELU
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("ReLU")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("ReLU", "ReLU6"), ("relu", "relu6"), code=TorchCode.RELU
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Relu", "Clip"))
+
     max_value: float | None = A.arg(A.optional(A.real))
     negative_slope: float = A.arg(A.real, 0.0)
     threshold: float = A.arg(A.real, 0.0)
@@ -290,6 +348,13 @@ class ReLU(InPlace):
 class LeakyReLU(Elementwise):
     """LeakyReLU(negative_slope): Keras's layer default is 0.3 (the ``leaky_relu`` activation's is 0.2)."""
 
+    counted: ClassVar[Counted] = Counted.LEAKY_RELU
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("LeakyReLU")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("LeakyReLU",), ("leaky_relu",), code=TorchCode.LEAKY_RELU
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("LeakyRelu",))
+
     negative_slope: float = A.arg(A.real, 0.3, aliases=("alpha",))
 
     sizes = same_sizes
@@ -305,6 +370,11 @@ class LeakyReLU(Elementwise):
 @kind
 class Softmax(Elementwise):
     """Softmax(axis): over the last axis by default (Keras counts the batch axis as 0)."""
+
+    counted: ClassVar[Counted] = Counted.SOFTMAX
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Softmax")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Softmax",), ("softmax",), code=TorchCode.SOFTMAX)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Softmax",))
 
     axis: int = A.arg(A.optional_axis, -1)
 
@@ -326,6 +396,17 @@ class Operation(Elementwise):
     """A ``keras.ops`` call between the input and a constant, recorded in ``to_json()`` as an
     operation node (MobileNetV3's ``x + 3.0``, ``x * (1/6)``): the shape passes through, no params.
     ``operand_first`` puts the constant on the left (``3.0 - x``)."""
+
+    counted: ClassVar[Counted] = Counted.CONSTANT_ARITHMETIC
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "a keras.ops call on a tensor and a constant is an operation node, not a keras.layers class (cnncalc writes no Lambda)"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "a tensor-constant operator (x + 3.0): cnncalc writes no such expression"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
+        "ONNX writes a constant's arithmetic as Add/Mul/..., read as the arithmetic kind"
+    )
 
     op: Operator = A.required(lambda value, rank: Operator.parse(value, "op"))
     operand: float = A.required(A.real)
@@ -368,6 +449,15 @@ class Arithmetic(Layer):
     out = the broadcast shape; ops = one per output value. ``value`` fills an unlearned operand
     in verify; ``reverse`` puts the constant on the left (``1 - x``).
     """
+
+    counted: ClassVar[Counted] = Counted.CONSTANT_ARITHMETIC
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "keras.layers has no layer for it", what="a tensor combined with a (learned) constant"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "a tensor-constant operator: cnncalc writes no such expression"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Add", "Sub", "Mul", "Div"))
 
     category: ClassVar[Category] = Category.ELEMENTWISE
     op: Operator = A.required(lambda v, r: Operator.parse(v, "op"))

@@ -16,6 +16,7 @@ from ..geometry import Shape, fmt_shape, keras_axis_index
 from . import args as A
 from .autograd import Keep, Source, kept_input
 from .base import Context, Layer, LayerOutput, ManyInputs, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace
 from .rules import Sizes, broadcast_dims
 from .working import no_params
 
@@ -126,6 +127,11 @@ class Elementwise(Merge):
 class Add(Elementwise):
     """Add: the sum of the inputs."""
 
+    counted: ClassVar[Counted] = Counted.RESIDUAL_ADD
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Add")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("add",), code=TorchCode.ADD)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Add",))
+
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "sum"
 
@@ -133,6 +139,13 @@ class Add(Elementwise):
 @kind
 class Subtract(Elementwise):
     """Subtract: first input minus the second."""
+
+    counted: ClassVar[Counted] = Counted.DIFFERENCE
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Subtract")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "cnncalc writes no x - y (its PyTorch reader reads +, * and torch.cat)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Sub",))
 
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "difference"
@@ -143,6 +156,11 @@ class Subtract(Elementwise):
 @kind
 class Multiply(Elementwise):
     """Multiply: the elementwise product."""
+
+    counted: ClassVar[Counted] = Counted.PRODUCT
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Multiply")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("mul",), code=TorchCode.MULTIPLY)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Mul",))
 
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "product"
@@ -155,6 +173,11 @@ class Multiply(Elementwise):
 class Average(Elementwise):
     """Average: the elementwise mean."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Average")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no (x + y) / 2")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Mean",))
+
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "mean"
 
@@ -162,6 +185,11 @@ class Average(Elementwise):
 @kind
 class Maximum(Elementwise):
     """Maximum: the elementwise maximum."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Maximum")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no torch.maximum")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Max",))
 
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "maximum"
@@ -174,6 +202,11 @@ class Maximum(Elementwise):
 class Minimum(Elementwise):
     """Minimum: the elementwise minimum."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Minimum")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no torch.minimum")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Min",))
+
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "minimum"
 
@@ -185,6 +218,11 @@ class Minimum(Elementwise):
 class Concatenate(Merge):
     """Concatenate along ``axis`` (Keras counts the batch axis as 0); default: the channel axis of
     the data format (Keras's -1 under channels_last, 1 under channels_first)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Concatenate")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("cat", "concat"), code=TorchCode.CONCAT)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Concat",))
 
     axis: int | None = A.arg(A.optional_axis)
 

@@ -12,6 +12,7 @@ from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape
 from . import args as A
 from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .working import num
 
 if TYPE_CHECKING:
@@ -50,6 +51,15 @@ class NestedModel(Layer):
     ops are the inner model's totals (Keras's ``model.summary()`` shows one row with them;
     ``expand`` shows the inner layers instead, named ``outer/inner``)."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "a nested model is written layer by layer (cnncalc summary --expand), not as one layer"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "a nested model is written layer by layer, not as one module"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX graphs are flat")
+
     category: ClassVar[Category] = Category.CONV
     spec: InnerModel = A.required(inner_model)
 
@@ -58,6 +68,9 @@ class NestedModel(Layer):
 
     def inner_spec(self) -> Spec:
         return self.spec.spec
+
+    def inner_summary(self, shape: Shape, ctx: Context) -> Summary:
+        return self.inner(shape, ctx)
 
     def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
         return p.inner(self.spec.spec, dims)

@@ -20,6 +20,7 @@ from ..geometry import ReceptiveField, Shape, Window, fmt_shape
 from . import args as A
 from .autograd import Elem, Keep, Source, activation_keeps, kept_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .rules import Sizes
 from .working import num, quotient
 
@@ -43,6 +44,11 @@ def _activation_fn(value: Any, rank: int) -> str:
 @kind
 class ConvPool(Layer):
     """network3 ``ConvPoolLayer``: out = floor((n - F + 1) / pool); params = K*C*F_h*F_w + K."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace("it is network3's (Theano) layer")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("it is network3's (Theano) layer")
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("it is network3's (Theano) layer")
 
     category: ClassVar[Category] = Category.CONV
     filter_shape: tuple[int, ...] = A.required(_four)
@@ -234,6 +240,11 @@ class FullyConnected(FlatDense):
     """network3 ``FullyConnectedLayer(n_in, n_out)``: a dense layer on the flattened input
     (``n_in`` left out: worked out from the input)."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace("it is network3's (Theano) layer")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("it is network3's (Theano) layer")
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("it is network3's (Theano) layer")
+
     n_in: int | None = A.arg(A.optional(A.positive_int))
     n_out: int = A.required(A.positive_int)
     activation_fn: str = A.arg(_activation_fn, "sigmoid", aliases=("activation",))
@@ -251,6 +262,11 @@ class FullyConnected(FlatDense):
 class SoftmaxLayer(FlatDense):
     """network3 ``SoftmaxLayer(n_in, n_out)``: a dense layer on the flattened input, then softmax
     (``n_in`` left out: worked out from the input)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace("it is network3's (Theano) layer")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("it is network3's (Theano) layer")
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("it is network3's (Theano) layer")
 
     n_in: int | None = A.arg(A.optional(A.positive_int))
     n_out: int = A.required(A.positive_int)

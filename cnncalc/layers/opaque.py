@@ -19,6 +19,7 @@ from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape
 from ..symbolic import SolveError
 from . import args as A
 from .base import Context, Layer, LayerOutput, ManyInputs, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .rules import Sizes
 from .working import num
 
@@ -87,6 +88,10 @@ class Opaque(Layer):
     takes_many: ClassVar[bool] = True
     opaque: ClassVar[bool] = True
     category: ClassVar[Category] = Category.OPAQUE
+    counted: ClassVar[Counted] = Counted.OPAQUE
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace("an opaque row: cnncalc does not know what it computes")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("an opaque row: cnncalc does not know what it computes")
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("an opaque row: cnncalc does not know what it computes")
 
     op: str = A.required(_op)
     shape: Shape = A.required(_shape, aliases=("out_shape",))

@@ -24,10 +24,39 @@ from ..geometry import (
 from . import args as A
 from .autograd import KEEP_OUTPUT, Elem, Keep, Source, kept_input, window_input
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .faces import (
+    Counted,
+    KerasCode,
+    KerasFace,
+    NoFace,
+    OnnxFace,
+    TorchCode,
+    TorchFace,
+    TorchSignature,
+)
 from .rules import Sizes, joined, spatial, window_same_hint, windowed
 from .working import axes_steps, no_params, window_rule
 
 D = TypeVar("D")
+
+_POOL_NAMES = {
+    "kernel_size": ("pool_size",),
+    "stride": ("strides",),
+    "padding": ("padding",),
+    "ceil_mode": ("ceil_mode",),
+}
+#: ``nn.MaxPool2d(kernel_size, stride, padding, dilation, return_indices, ceil_mode)``
+MAX_POOL_SIGNATURE = TorchSignature(
+    "MaxPool{rank}d",
+    ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+    {**_POOL_NAMES, "dilation": ("dilation",), "return_indices": ()},
+)
+#: ``nn.AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad)``
+AVG_POOL_SIGNATURE = TorchSignature(
+    "AvgPool{rank}d",
+    ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+    {**_POOL_NAMES, "count_include_pad": ("count_include_pad",)},
+)
 
 
 def torch_max_padding(kernel: int) -> int:
@@ -78,6 +107,10 @@ class Pool(Layer):
     def window_dilation(self) -> Shape:
         """Dilation of the pooling window (only PyTorch's max pooling has one)."""
         return (1,) * self.rank
+
+    def includes_padding(self, ctx: Context) -> bool:
+        """Whether padded zeros count in the window's result (an average's divisor): never for max."""
+        return False
 
     def same_hint(self, shape: Shape, ctx: Context) -> tuple[Part, ...] | None:
         if not (
@@ -193,6 +226,15 @@ class Pool(Layer):
 class MaxPool(Pool):
     """MaxPooling1D/2D/3D; ``dilation`` as in PyTorch's ``MaxPool2d`` (pytorch convention only)."""
 
+    counted: ClassVar[Counted] = Counted.MAX_POOL
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "MaxPooling{rank}D", KerasCode.WINDOWED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("MaxPool{rank}d",), ("max_pool{rank}d",), MAX_POOL_SIGNATURE, TorchCode.POOL
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("MaxPool",))
+
     dilation: Shape = A.arg(A.positive_tuple, 1, aliases=("dilation_rate",))
 
     sizes = Pool.sizes
@@ -212,6 +254,15 @@ class MaxPool(Pool):
 class AvgPool(Pool):
     """AveragePooling1D/2D/3D. ``count_include_pad`` (PyTorch) only changes values, not shapes:
     None means the convention's default (Keras excludes padded cells, PyTorch includes them)."""
+
+    counted: ClassVar[Counted] = Counted.AVG_POOL
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "AveragePooling{rank}D", KerasCode.WINDOWED, data_format=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("AvgPool{rank}d",), ("avg_pool{rank}d",), AVG_POOL_SIGNATURE, TorchCode.POOL
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("AveragePool",))
 
     count_include_pad: bool | None = A.arg(A.optional(A.boolean))
     op: ClassVar[str] = "avg"
@@ -274,12 +325,23 @@ class GlobalPool(Layer):
 class GlobalMaxPool(GlobalPool):
     """GlobalMaxPooling1D/2D/3D."""
 
+    counted: ClassVar[Counted] = Counted.GLOBAL_MAX
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("GlobalMaxPooling{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "PyTorch has no global max pooling module (AdaptiveMaxPool with output 1 is the adaptive kind)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool",))
     sizes = GlobalPool.sizes
 
 
 @kind
 class GlobalAvgPool(GlobalPool):
     """GlobalAveragePooling1D/2D/3D."""
+
+    counted: ClassVar[Counted] = Counted.GLOBAL_AVG
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("GlobalAveragePooling{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("mean",), code=TorchCode.GLOBAL_AVG)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalAveragePool", "ReduceMean"))
 
     op: ClassVar[str] = "avg"
     sizes = GlobalPool.sizes
@@ -359,12 +421,33 @@ class AdaptivePool(Layer):
 class AdaptiveAvgPool(AdaptivePool):
     """AdaptiveAvgPool1d/2d/3d."""
 
+    counted: ClassVar[Counted] = Counted.ADAPTIVE_AVG
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "AveragePooling{rank}D", KerasCode.ADAPTIVE, data_format=True, written_only=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("AdaptiveAvgPool{rank}d",), ("adaptive_avg_pool{rank}d",), code=TorchCode.ADAPTIVE_POOL
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
+        "ONNX has no adaptive pooling op (exporters write AveragePool or GlobalAveragePool)"
+    )
     sizes = AdaptivePool.sizes
 
 
 @kind
 class AdaptiveMaxPool(AdaptivePool):
     """AdaptiveMaxPool1d/2d/3d."""
+
+    counted: ClassVar[Counted] = Counted.ADAPTIVE_MAX
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "MaxPooling{rank}D", KerasCode.ADAPTIVE, data_format=True, written_only=True
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("AdaptiveMaxPool{rank}d",), ("adaptive_max_pool{rank}d",), code=TorchCode.ADAPTIVE_POOL
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace(
+        "ONNX has no adaptive pooling op (exporters write MaxPool or GlobalMaxPool)"
+    )
 
     op: ClassVar[str] = "max"
     sizes = AdaptivePool.sizes

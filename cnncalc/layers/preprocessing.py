@@ -12,6 +12,7 @@ from . import args as A
 from . import rules
 from .autograd import Keep
 from .base import Context, Layer, LayerOutput, Step, Worked, kind
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchFace
 from .rules import Sizes
 from .working import num, unchanged
 
@@ -55,6 +56,13 @@ class Rescaling(Layer):
     """Rescaling(scale, offset): ``x*scale + offset`` (Keras); no params. ``scale`` and ``offset``
     are numbers or lists that broadcast to the input (one per channel, say)."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Rescaling")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "PyTorch has no rescaling module (torchvision transforms are not layers)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX writes it as Mul and Add, read as arithmetic")
+
     category: ClassVar[Category] = Category.ELEMENTWISE
     scale: Numbers = A.required(numbers)
     offset: Numbers = A.arg(numbers, 0.0)
@@ -97,6 +105,13 @@ class Normalization(Layer):
     axes' sizes) and the scalar ``count``: 2*F + 1. Given ``mean`` and ``variance`` are constants,
     not weights: 0 params (``keras.layers.Normalization.build``).
     """
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Normalization")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "PyTorch has no normalization-by-statistics module (torchvision transforms are not layers)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX writes it as Sub and Div, read as arithmetic")
 
     category: ClassVar[Category] = Category.NORM
     axis: tuple[int, ...] = A.arg(_axes, (-1,))

@@ -1,5 +1,5 @@
 """Layers that move or resize values without weights: flatten, padding, cropping, upsampling,
-reshape, permute, slice."""
+reshape, permute, slice, pixel shuffle and unshuffle."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from .. import formulas as F
-from ..enums import Category, DataFormat
+from ..enums import Category, DataFormat, DepthOrder
 from ..errors import ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
@@ -25,15 +25,25 @@ from ..geometry import (
 from . import args as A
 from .autograd import Keep, Storage
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
+from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace, TorchSignature
 from .rules import Sizes, joined, spatial
 from .working import no_params, num
 
 D = TypeVar("D")
 
+#: ``nn.PixelShuffle(upscale_factor)``, ``nn.PixelUnshuffle(downscale_factor)``
+PIXEL_SHUFFLE_SIGNATURE = TorchSignature("PixelShuffle", ("upscale_factor",), {})
+PIXEL_UNSHUFFLE_SIGNATURE = TorchSignature("PixelUnshuffle", ("downscale_factor",), {})
+
 
 @kind
 class Flatten(Layer):
     """Flatten: (d1, ..., dk) -> (d1*...*dk,)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Flatten", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Flatten",), ("flatten",), code=TorchCode.FLATTEN)
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Flatten",))
 
     category: ClassVar[Category] = Category.RESHAPE
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -100,6 +110,13 @@ def _pairs(value: Any, rank: int) -> tuple[tuple[int, int], ...]:
 class ZeroPadding(Resize):
     """ZeroPadding1D/2D/3D: out = n + before + after per spatial axis (Keras argument forms)."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("ZeroPadding{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("ZeroPad{rank}d",), ("pad",), code=TorchCode.ZERO_PAD
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Pad",))
+
     padding: tuple[tuple[int, int], ...] = A.arg(_pairs, 1)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
     rank: int = 2
@@ -126,6 +143,13 @@ class ZeroPadding(Resize):
 @kind
 class Cropping(Resize):
     """Cropping1D/2D/3D: out = n - before - after per spatial axis; nothing may be left empty."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Cropping{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "PyTorch has no cropping module (x[..., a:b] is a slice)"
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX writes cropping as Slice, read as slices")
 
     cropping: tuple[tuple[int, int], ...] = A.arg(_pairs, 0)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -162,6 +186,13 @@ class Cropping(Resize):
 @kind
 class UpSampling(Resize):
     """UpSampling1D/2D/3D: out = n*size per spatial axis. ``interpolation`` nearest, or bilinear (2-D)."""
+
+    counted: ClassVar[Counted] = Counted.UPSAMPLING
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("UpSampling{rank}D", data_format=True)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Upsample",), ("interpolate",), code=TorchCode.UPSAMPLE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Resize", "Upsample"))
 
     size: Shape = A.arg(A.positive_tuple, 2)
     data_format: DataFormat | None = A.arg(A.optional_data_format)
@@ -211,6 +242,13 @@ def _target(value: Any, rank: int) -> Shape:
 @kind
 class Reshape(Layer):
     """Reshape(target_shape): same number of values; one -1 is inferred (Keras and NumPy rule)."""
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Reshape")
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        functions=("view", "reshape"), code=TorchCode.RESHAPE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Reshape",))
 
     category: ClassVar[Category] = Category.RESHAPE
     target_shape: Shape = A.required(_target, aliases=("shape",))
@@ -283,6 +321,11 @@ def _dims(value: Any, rank: int) -> Shape:
 class Permute(Layer):
     """Permute(dims): reorder the non-batch axes; ``dims`` counts from 1, as in Keras."""
 
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Permute")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no x.permute")
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Transpose",))
+
     category: ClassVar[Category] = Category.RESHAPE
     dims: Shape = A.required(_dims)
 
@@ -333,6 +376,15 @@ class Slice(Layer):
     >>> len(range(116)[58:None:1])
     58
     """
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "keras.layers has no slicing layer", what="a slice of a tensor"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        functions=("chunk", "split", "narrow"), code=TorchCode.SLICE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Slice", "Split"))
 
     category: ClassVar[Category] = Category.RESHAPE
     axis: int = A.required(_axis)
@@ -397,3 +449,141 @@ def _index(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > A.MAX_INT:
         raise SpecError(f"expected an integer index, got {value!r}")
     return value
+
+
+def _depth_order(value: Any, rank: int) -> DepthOrder:
+    return DepthOrder.parse(value, "mode")
+
+
+class _Shuffle(Layer):
+    """Kinds that trade space for channels in r x r blocks of a 2-D input (no weights)."""
+
+    category: ClassVar[Category] = Category.RESHAPE
+    rank: ClassVar[int] = 2  # PyTorch's pixel shuffles and ONNX's DepthToSpace are 2-D
+    factor_name: ClassVar[str]
+
+    @property
+    def factor(self) -> int:
+        """The block size r."""
+        return int(getattr(self, self.factor_name))
+
+    def axis_text(self) -> tuple[str, str]:
+        """(formula, symbol) of each spatial axis: ``n*r`` or ``n/r``."""
+        raise NotImplementedError
+
+    def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
+        """Nothing: the gradient is the opposite shuffle of the output's gradient (measured with
+        torch 2.13's saved-tensor hooks: no tensor kept)."""
+        return ()
+
+    def explain_steps(self, w: Worked) -> list[Step]:
+        r = self.factor
+        spatial_in, c_in = split_channels(w.input_shape, self.layout(w.ctx))
+        spatial_out, c_out = split_channels(w.output_shape, self.layout(w.ctx))
+        formula, op = self.axis_text()
+        steps = [
+            Step(AXIS_NAMES[2][i], formula, f"{n}{op}{r}", str(out))
+            for i, (n, out) in enumerate(zip(spatial_in, spatial_out, strict=True))
+        ]
+        c_formula, c_op = ("C/(r*r)", "/") if op == "*" else ("C*r*r", "*")
+        steps.append(Step("channels", c_formula, f"{c_in}{c_op}({r}*{r})", str(c_out)))
+        return [*steps, no_params()]
+
+
+@kind
+class PixelShuffle(_Shuffle):
+    """PixelShuffle(upscale_factor): (C*r*r, H, W) -> (C, H*r, W*r) (PyTorch ``nn.PixelShuffle``,
+    ``F.pixel_shuffle``; ONNX ``DepthToSpace`` with ``blocksize`` r). ``mode`` orders the channels:
+    ``crd`` is PyTorch's (ONNX ``mode="CRD"``), ``dcr`` TensorFlow's and ONNX's default. Keras has
+    no such layer. Source: torch.nn.PixelShuffle docs; ONNX operator DepthToSpace.
+    """
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "Keras has no pixel shuffle layer (keras.ops.depth_to_space is an operation, not a layer)"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("PixelShuffle",), ("pixel_shuffle",), PIXEL_SHUFFLE_SIGNATURE, TorchCode.PIXEL_SHUFFLE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("DepthToSpace",))
+
+    upscale_factor: int = A.required(A.positive_int, aliases=("blocksize",))
+    mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    factor_name: ClassVar[str] = "upscale_factor"
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, 2)
+        rr = self.upscale_factor**2
+        p.divisible(channels, rr, f"pixel shuffle needs a multiple of {rr} channels")
+        out = [p.times(g, self.upscale_factor) for g in sizes]
+        return joined(out, p.through(channels, rr, 1, partial(F.floor_div, by=rr)), first)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        r = self.upscale_factor
+        if channels % (r * r):
+            raise ShapeError(
+                f"PixelShuffle({r}) needs channels divisible by {r}*{r} = {r * r}, got {channels}"
+            )
+        return LayerOutput(shape=join_channels(tuple(n * r for n in spatial), channels // (r * r), fmt))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        return UNTRACKED  # fractional strides, as in upsampling: the recurrences do not apply
+
+    def axis_text(self) -> tuple[str, str]:
+        return "n*r", "*"
+
+
+@kind
+class PixelUnshuffle(_Shuffle):
+    """PixelUnshuffle(downscale_factor): (C, H*r, W*r) -> (C*r*r, H, W) (PyTorch
+    ``nn.PixelUnshuffle``, ``F.pixel_unshuffle``; ONNX ``SpaceToDepth`` with ``blocksize`` r, whose
+    order is ``dcr``). Each spatial size must be a multiple of r. Keras has no such layer.
+    Source: torch.nn.PixelUnshuffle docs; ONNX operator SpaceToDepth.
+    """
+
+    counted: ClassVar[Counted] = Counted.OTHER
+    keras_face: ClassVar[KerasFace | NoFace] = NoFace(
+        "Keras has no pixel unshuffle layer (keras.ops has no space_to_depth layer either)"
+    )
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("PixelUnshuffle",), ("pixel_unshuffle",), PIXEL_UNSHUFFLE_SIGNATURE, TorchCode.PIXEL_SHUFFLE
+    )
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("SpaceToDepth",))
+
+    downscale_factor: int = A.required(A.positive_int, aliases=("blocksize",))
+    mode: DepthOrder = A.arg(_depth_order, DepthOrder.CRD)
+    data_format: DataFormat | None = A.arg(A.optional_data_format)
+    factor_name: ClassVar[str] = "downscale_factor"
+
+    def sizes(self, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]:
+        sizes, channels, first = spatial(p, self, dims, 2)
+        r = self.downscale_factor
+        for g in sizes:
+            p.divisible(g, r, f"pixel unshuffle needs a multiple of {r}")
+        out = [p.through(g, r, 1, partial(F.floor_div, by=r)) for g in sizes]
+        return joined(out, p.times(channels, r * r), first)
+
+    def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
+        spatial, channels, fmt = spatial_input(self, shape, ctx)
+        r = self.downscale_factor
+        for n, axis in zip(spatial, AXIS_NAMES[2], strict=True):
+            if n % r:
+                raise ShapeError(
+                    f"PixelUnshuffle({r}) needs each spatial size divisible by {r}, {axis} is {n}"
+                )
+        return LayerOutput(shape=join_channels(tuple(n // r for n in spatial), channels * r * r, fmt))
+
+    def receptive_field(
+        self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
+    ) -> ReceptiveField:
+        # Each output cell gathers one r x r block: a window of r, stride r, no padding.
+        r = self.downscale_factor
+        spatial, _ = split_channels(shape, self.layout(ctx))
+        return rf.through(tuple(Window(n, r, r, r, 1, 0, 0, n // r) for n in spatial))
+
+    def axis_text(self) -> tuple[str, str]:
+        return "n/r", "/"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..enums import Convention, DataFormat, Operator, PaddingMode
+from ..enums import Convention, DataFormat, DepthOrder, Operator, PaddingMode
 from ..formulas import effective_kernel, same_padding
 from ..layers.applications import CustomScale, LayerScale
 from ..layers.base import Context, Layer
@@ -35,14 +35,34 @@ from ..layers.core import (
     Softmax,
     SpatialDropout,
 )
-from ..layers.merging import Add, Average, Concatenate, Maximum, Merge, Minimum, Multiply, Subtract
+from ..layers.merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ..layers.nested import NestedModel
 from ..layers.network3 import ConvPool, FullyConnected, SoftmaxLayer
-from ..layers.normalization import BatchNorm, LayerNorm
+from ..layers.normalization import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from ..layers.opaque import Opaque
-from ..layers.pooling import AdaptiveMaxPool, AdaptivePool, AvgPool, GlobalMaxPool, GlobalPool, MaxPool, Pool
+from ..layers.pooling import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AdaptivePool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    GlobalPool,
+    MaxPool,
+    Pool,
+)
 from ..layers.preprocessing import Normalization, Rescaling
-from ..layers.reshaping import Cropping, Flatten, Permute, Reshape, Slice, UpSampling, ZeroPadding
+from ..layers.reshaping import (
+    Cropping,
+    Flatten,
+    Permute,
+    PixelShuffle,
+    PixelUnshuffle,
+    Reshape,
+    Slice,
+    UpSampling,
+    ZeroPadding,
+)
 from .activations import activate, softmax
 
 #: Bytes of one tile of the conv window matrix. Tiles this small stay in cache, so the im2col copy
@@ -64,8 +84,8 @@ def init_weights(
     layer: Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator, dtype: Any
 ) -> Weights:
     """Random weights of the shapes :func:`weight_shapes` gives (variances kept positive)."""
-    if isinstance(layer, NestedModel):  # each inner layer's own weights, named inner/weight
-        inner = layer.inner(in_shape, ctx)
+    inner = layer.inner_summary(in_shape, ctx)
+    if inner is not None:  # a whole model as a layer: each inner layer's own weights, inner/weight
         return {
             f"{row.name}/{name}": values
             for row in inner.layers
@@ -89,13 +109,8 @@ def init_weights(
 
 
 def fan_in(layer: Layer, shape: tuple[int, ...]) -> int:
-    """Inputs that meet one output through a kernel of this shape (Keras layouts)."""
-    if isinstance(layer, ConvTranspose):
-        return max(1, math.prod(shape[:-2]) * shape[-1])  # (*F, K/groups, C_in)
-    depthwise = isinstance(layer, (DepthwiseConv, SeparableConv)) and len(shape) == layer.rank + 2
-    if depthwise and shape[-1] == layer.depth_multiplier and shape[:-2] == layer.kernel_size:  # type: ignore[attr-defined]
-        return max(1, math.prod(shape[:-2]))  # (*F, C, dm): each output reads one channel
-    return max(1, math.prod(shape[:-1]))  # (*F, C_in/groups, K) and dense (in, units)
+    """Inputs that meet one output through a kernel of this shape (Keras layouts; the kind says)."""
+    return layer.fan_in(shape)
 
 
 #: Weights that are statistics, not learned: PyTorch keeps them as buffers (BatchNorm's moving
@@ -247,7 +262,7 @@ def _pool(x: np.ndarray, layer: Pool, plans: list[AxisPlan], include_pad: bool) 
         return win[(slice(None), *(slice(0, o) for o in out_sizes))]
 
     window_axes = tuple(range(-rank, 0))
-    if isinstance(layer, MaxPool):
+    if layer.op == "max":
         return windows(np.pad(x, pads, constant_values=-np.inf)).max(axis=window_axes)
     total = windows(np.pad(x, pads)).sum(axis=window_axes)
     # The divisor counts the cells a window covers: input cells, plus explicit padding when
@@ -299,7 +314,7 @@ def crop_transposed(y: np.ndarray, axes: tuple[Any, ...]) -> np.ndarray:
     return y
 
 
-def include_pad(layer: AvgPool, ctx: Context) -> bool:
+def include_pad(layer: Pool, ctx: Context) -> bool:
     """count_include_pad as set, else the convention's default (Keras excludes, PyTorch includes)."""
     return layer.includes_padding(ctx)
 
@@ -328,6 +343,73 @@ def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
     if "beta" in w:
         y = y + w["beta"].reshape(shape)
     return y.astype(x.dtype)
+
+
+def _affine(y: np.ndarray, w: Weights, axis: int) -> np.ndarray:
+    """``y * gamma + beta`` with per-channel vectors on ``axis`` (each only when present)."""
+    shape = [1] * y.ndim
+    shape[axis] = y.shape[axis]
+    if "gamma" in w:
+        y = y * w["gamma"].reshape(shape)
+    if "beta" in w:
+        y = y + w["beta"].reshape(shape)
+    return y
+
+
+def _groupnorm(x: np.ndarray, w: Weights, layer: GroupNorm, ctx: Context) -> np.ndarray:
+    """Each sample's G channel groups normalized over (their channels, every position): Keras's
+    GroupNormalization and PyTorch's GroupNorm (population variance, eps inside the root)."""
+    axis = layer.feature_axis(x.shape[1:], ctx) + 1
+    last = np.moveaxis(x, axis, -1)
+    c = last.shape[-1]
+    g = layer.group_count(c)
+    grouped = last.reshape(x.shape[0], -1, g, c // g)
+    mean = grouped.mean(axis=(1, 3), keepdims=True)
+    var = grouped.var(axis=(1, 3), keepdims=True)
+    y = np.moveaxis(((grouped - mean) / np.sqrt(var + layer.epsilon)).reshape(last.shape), -1, axis)
+    return _affine(y, w, axis).astype(x.dtype)
+
+
+def _instancenorm(x: np.ndarray, w: Weights, layer: InstanceNorm, ctx: Context) -> np.ndarray:
+    """Each sample's channels normalized over their positions (PyTorch InstanceNorm, eval mode:
+    the running statistics when it tracks them)."""
+    axis = layer.feature_axis(x.shape[1:], ctx) + 1
+    if "moving_mean" in w:
+        shape = [1] * x.ndim
+        shape[axis] = x.shape[axis]
+        mean, var = w["moving_mean"].reshape(shape), w["moving_variance"].reshape(shape)
+    else:
+        spatial = tuple(i for i in range(1, x.ndim) if i != axis)
+        mean, var = x.mean(axis=spatial, keepdims=True), x.var(axis=spatial, keepdims=True)
+    return _affine((x - mean) / np.sqrt(var + layer.epsilon), w, axis).astype(x.dtype)
+
+
+def _pixel_shuffle(layer: PixelShuffle, x: np.ndarray, ctx: Context) -> np.ndarray:
+    """Channels to r x r blocks, in the layer's channel order: crd reads channel c*r*r + i*r + j
+    (PyTorch), dcr (i*r + j)*C + c (TensorFlow, ONNX's default)."""
+    fmt = layer.layout(ctx)
+    t = _to_last(x, fmt)
+    n, h, wd, c = t.shape
+    r = layer.upscale_factor
+    k = c // (r * r)
+    if layer.mode is DepthOrder.CRD:
+        out = t.reshape(n, h, wd, k, r, r).transpose(0, 1, 4, 2, 5, 3)
+    else:
+        out = t.reshape(n, h, wd, r, r, k).transpose(0, 1, 3, 2, 4, 5)
+    return _from_last(np.ascontiguousarray(out.reshape(n, h * r, wd * r, k)), fmt)
+
+
+def _pixel_unshuffle(layer: PixelUnshuffle, x: np.ndarray, ctx: Context) -> np.ndarray:
+    """r x r blocks to channels: the inverse of :func:`_pixel_shuffle` in the same order."""
+    fmt = layer.layout(ctx)
+    t = _to_last(x, fmt)
+    n, h, wd, c = t.shape
+    r = layer.downscale_factor
+    blocks = t.reshape(n, h // r, r, wd // r, r, c)
+    order = (0, 1, 3, 5, 2, 4) if layer.mode is DepthOrder.CRD else (0, 1, 3, 2, 4, 5)
+    return _from_last(
+        np.ascontiguousarray(blocks.transpose(order).reshape(n, h // r, wd // r, c * r * r)), fmt
+    )
 
 
 def _normalization(x: np.ndarray, w: Weights, layer: Normalization) -> np.ndarray:
@@ -416,12 +498,14 @@ def _conv_forward(layer: Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.nd
     return activate(_window_layer(layer, x, ctx, body), layer.activation)
 
 
-def as_grouped_conv(layer: DepthwiseConv | SeparableConv, channels: int, w: Weights) -> tuple[Conv, Weights]:
+def as_grouped_conv(
+    layer: DepthwiseConv | SeparableConv, channels: int, w: Weights, *, only_depthwise: bool
+) -> tuple[Conv, Weights]:
     """A depthwise conv is a grouped conv with groups = C_in; its Keras kernel (*F, C, dm) becomes
-    (*F, 1, C*dm) with output channel c*dm + m, TensorFlow's order."""
+    (*F, 1, C*dm) with output channel c*dm + m, TensorFlow's order. ``only_depthwise``: the layer
+    is the depthwise step alone (its activation and bias), not a separable conv's first step."""
     dm = layer.depth_multiplier
     kernel = w["depthwise_kernel"].reshape(*layer.kernel_size, 1, channels * dm)
-    only_depthwise = isinstance(layer, DepthwiseConv)
     conv = Conv(
         filters=channels * dm,
         kernel_size=layer.kernel_size,
@@ -456,12 +540,12 @@ def _channels(layer: Any, x: np.ndarray, ctx: Context) -> int:
 
 
 def _depthwise_forward(layer: DepthwiseConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    conv, weights = as_grouped_conv(layer, _channels(layer, x, ctx), w)
+    conv, weights = as_grouped_conv(layer, _channels(layer, x, ctx), w, only_depthwise=True)
     return _conv_forward(conv, x, weights, ctx)
 
 
 def _separable_forward(layer: SeparableConv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    depthwise, dw = as_grouped_conv(layer, _channels(layer, x, ctx), w)
+    depthwise, dw = as_grouped_conv(layer, _channels(layer, x, ctx), w, only_depthwise=False)
     conv, pw = pointwise_conv(layer, w)
     return _conv_forward(conv, _conv_forward(depthwise, x, dw, ctx), pw, ctx)
 
@@ -482,7 +566,7 @@ def _pool_forward(layer: Pool, x: np.ndarray, w: Weights, ctx: Context) -> np.nd
         _check_plans(plans, "pool window")
         if any(max(p.before, p.after) >= k for p, k in zip(plans, layer.pool_size, strict=True)):
             raise ValueError("a pool window would see only padding")
-        inc = include_pad(layer, ctx) if isinstance(layer, AvgPool) else False
+        inc = include_pad(layer, ctx) if layer.op == "avg" else False
         return _pool(xl, layer, plans, inc).astype(x.dtype)
 
     return _window_layer(layer, x, ctx, body)
@@ -491,7 +575,7 @@ def _pool_forward(layer: Pool, x: np.ndarray, w: Weights, ctx: Context) -> np.nd
 def _global_pool_forward(layer: GlobalPool, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
     def body(xl: np.ndarray) -> np.ndarray:
         axes = tuple(range(1, xl.ndim - 1))
-        reduce = np.max if isinstance(layer, GlobalMaxPool) else np.mean
+        reduce = np.max if layer.op == "max" else np.mean
         return reduce(xl, axis=axes, keepdims=True)
 
     y = _window_layer(layer, x, ctx, body)
@@ -530,7 +614,7 @@ def _adaptive_forward(layer: AdaptivePool, x: np.ndarray, w: Weights, ctx: Conte
         spatial = xl.shape[1:-1]
         out = [n if o is None else o for n, o in zip(spatial, layer.output_size, strict=True)]
         y = np.empty((xl.shape[0], *out, xl.shape[-1]), dtype=xl.dtype)
-        reduce = np.max if isinstance(layer, AdaptiveMaxPool) else np.mean
+        reduce = np.max if layer.op == "max" else np.mean
         windows = [adaptive_windows(n, o) for n, o in zip(spatial, out, strict=True)]
         for index in np.ndindex(*out):
             region = tuple(slice(*windows[a][i]) for a, i in enumerate(index))
@@ -578,9 +662,12 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
     DepthwiseConv: _depthwise_forward,
     SeparableConv: _separable_forward,
     ConvTranspose: _transpose_forward,
-    Pool: _pool_forward,
-    GlobalPool: _global_pool_forward,
-    AdaptivePool: _adaptive_forward,
+    MaxPool: _pool_forward,
+    AvgPool: _pool_forward,
+    GlobalMaxPool: _global_pool_forward,
+    GlobalAvgPool: _global_pool_forward,
+    AdaptiveMaxPool: _adaptive_forward,
+    AdaptiveAvgPool: _adaptive_forward,
     ZeroPadding: _zero_padding_forward,
     Cropping: _cropping_forward,
     UpSampling: _upsampling_forward,
@@ -598,6 +685,10 @@ _FORWARD: dict[type, Callable[[Any, np.ndarray, Weights, Context], np.ndarray]] 
     Softmax: lambda layer, x, w, ctx: softmax(x, layer.axis),
     BatchNorm: lambda layer, x, w, ctx: _batchnorm(x, w, layer, ctx),
     LayerNorm: lambda layer, x, w, ctx: _layernorm(x, w, layer),
+    GroupNorm: lambda layer, x, w, ctx: _groupnorm(x, w, layer, ctx),
+    InstanceNorm: lambda layer, x, w, ctx: _instancenorm(x, w, layer, ctx),
+    PixelShuffle: lambda layer, x, w, ctx: _pixel_shuffle(layer, x, ctx),
+    PixelUnshuffle: lambda layer, x, w, ctx: _pixel_unshuffle(layer, x, ctx),
     Rescaling: lambda layer, x, w, ctx: (x * np.asarray(layer.scale) + np.asarray(layer.offset)).astype(
         x.dtype
     ),
@@ -618,24 +709,29 @@ def aligned(xs: list[np.ndarray]) -> list[np.ndarray]:
     return [x.reshape(x.shape[0], *([1] * (rank - x.ndim)), *x.shape[1:]) for x in xs]
 
 
-def _merge_forward(layer: Merge, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
-    if isinstance(layer, Concatenate):
-        return np.concatenate(xs, axis=layer.concat_axis(xs[0].shape[1:], ctx) + 1)
+def _concatenate_forward(layer: Concatenate, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
+    return np.concatenate(xs, axis=layer.concat_axis(xs[0].shape[1:], ctx) + 1)
+
+
+def _reduced(reduce: np.ufunc, xs: list[np.ndarray]) -> np.ndarray:
+    """The inputs combined pairwise (numpy broadcasts size-1 axes as Keras does)."""
     xs = aligned(xs)
-    if isinstance(layer, Subtract):
-        return xs[0] - xs[1]
-    reductions: dict[type[Merge], np.ufunc] = {
-        Add: np.add,
-        Multiply: np.multiply,
-        Maximum: np.maximum,
-        Minimum: np.minimum,
-        Average: np.add,
-    }
-    reduce = reductions[type(layer)]
     out = xs[0]
     for x in xs[1:]:
-        out = reduce(out, x)  # numpy broadcasts size-1 axes as Keras does
-    return out / len(xs) if isinstance(layer, Average) else out
+        out = reduce(out, x)
+    return out
+
+
+#: Elementwise merges, by kind: each reads a list of batches.
+_MERGES: dict[type, Callable[[Any, list[np.ndarray], Weights, Context], np.ndarray]] = {
+    Add: lambda layer, xs, w, ctx: _reduced(np.add, xs),
+    Subtract: lambda layer, xs, w, ctx: _reduced(np.subtract, xs),
+    Multiply: lambda layer, xs, w, ctx: _reduced(np.multiply, xs),
+    Maximum: lambda layer, xs, w, ctx: _reduced(np.maximum, xs),
+    Minimum: lambda layer, xs, w, ctx: _reduced(np.minimum, xs),
+    Average: lambda layer, xs, w, ctx: _reduced(np.add, xs) / len(xs),
+    Concatenate: _concatenate_forward,
+}
 
 
 def _custom_scale_forward(layer: CustomScale, xs: list[np.ndarray], w: Weights, ctx: Context) -> np.ndarray:
@@ -658,15 +754,13 @@ def _opaque_forward(layer: Opaque, x: Any, w: Weights, ctx: Context) -> np.ndarr
 
 _FORWARD[Opaque] = _opaque_forward  # refuses in one line (verify asks `refusal` first)
 _FORWARD[CustomScale] = _custom_scale_forward  # type: ignore[assignment]  # reads a list of batches
-_FORWARD[Merge] = _merge_forward  # type: ignore[assignment]  # a merge reads a list of batches
+_FORWARD.update(_MERGES)  # type: ignore[arg-type]  # a merge reads a list of batches
 
 
 def forward_for(kind: type) -> Callable[[Any, Any, Weights, Context], np.ndarray] | None:
-    """The forward function of a kind (found along its base classes), or None."""
-    for cls in kind.__mro__:
-        if cls in _FORWARD:
-            return _FORWARD[cls]
-    return None
+    """The forward function of a kind's own class, or None (no fallback to a parent class: a new
+    subclass needs a forward pass of its own)."""
+    return _FORWARD.get(kind)
 
 
 def forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
@@ -719,83 +813,164 @@ def scratch_elements(
     """Elements a layer's forward pass allocates beyond its input, its output and two output-sized
     temporaries (activation, bias): padded copies, window tiles, a transposed conv's full
     scatter, intermediate tensors. An upper bound used by verify's memory estimate (checked
-    against tracemalloc in tests/test_robustness.py); float64 temporaries count twice."""
-    if isinstance(layer, (Conv, DepthwiseConv, SeparableConv, Pool, ConvTranspose, AdaptivePool)):
-        fmt = layer.layout(ctx)
-        first = fmt is DataFormat.CHANNELS_FIRST
-        spatial = in_shape[1:] if first else in_shape[:-1]
-        c_in = in_shape[0] if first else in_shape[-1]
-        out_spatial = out_shape[1:] if first else out_shape[:-1]
-    if isinstance(layer, (SeparableConv, DepthwiseConv)):
-        # the depthwise step as the grouped conv the executor runs
-        depthwise = Conv(
-            filters=c_in * layer.depth_multiplier,
-            kernel_size=layer.kernel_size,
-            strides=layer.strides,
-            padding=layer.padding,
-            dilation_rate=layer.dilation_rate,
-            groups=c_in,
-            rank=layer.rank,
-        )
-    if isinstance(layer, SeparableConv):
-        middle = b * math.prod(out_spatial) * c_in * layer.depth_multiplier
-        pointwise = 2 * max(middle // out_spatial[0], min(middle, WINDOW_BUDGET)) + middle
-        return _conv_scratch(depthwise, spatial, c_in, out_spatial, b) + 3 * middle + pointwise
-    if isinstance(layer, DepthwiseConv):
-        return _conv_scratch(depthwise, spatial, c_in, out_spatial, b)
-    if isinstance(layer, Conv):
-        return _conv_scratch(layer, spatial, c_in, out_spatial, b)
-    if isinstance(layer, ConvTranspose):
-        full = (
-            b
-            * layer.filters
-            * math.prod(
-                (n - 1) * s + effective_kernel(f, d)
-                for n, s, f, d in zip(
-                    spatial, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True
-                )
-            )
-        )
-        # the scatter, one tap's GEMM result, and the crop's copies (each at most the larger one)
-        return 2 * full + 3 * b * math.prod(out_shape) + b * math.prod(spatial) * layer.filters
-    if isinstance(layer, Pool):
-        padded = math.prod(
-            _padded_lengths(layer, spatial, layer.pool_size, layer.window_dilation, layer.ceil_mode)
-        )
-        extra = b * padded * c_in
-        if not isinstance(layer, MaxPool):  # the divisor: a padded mask of ones, and its window sums
-            extra += 3 * padded + 2 * math.prod(out_spatial)
-        return extra + b * math.prod(out_shape)
-    if isinstance(layer, AdaptivePool):
-        return b * math.prod(spatial) * c_in  # one window's reduction, at most the whole input
-    if isinstance(layer, UpSampling) and layer.interpolation == "bilinear":
-        return 2 * 6 * b * math.prod(out_shape)  # float64 gathers and weights per axis
-    if isinstance(layer, (BatchNorm, LayerNorm)):
-        return 4 * b * math.prod(in_shape)  # centred, squared, scaled, shifted copies
-    if isinstance(layer, (Reshape, Permute, Flatten, ZeroPadding, Cropping, Merge, ConvPool)):
-        if isinstance(layer, ConvPool):
-            k, c, fh, fw = layer.filter_shape
-            conv = Conv(filters=k, kernel_size=(fh, fw), use_bias=False, rank=2)
-            h, w_ = in_shape[1] - fh + 1, in_shape[2] - fw + 1
-            return _conv_scratch(conv, in_shape[1:], c, (h, w_), b) + 4 * b * k * h * w_
+    against tracemalloc in tests/test_robustness.py); float64 temporaries count twice. Each
+    kind's own figure (:data:`_SCRATCH`); by default one contiguous copy of the input."""
+    scratch = _SCRATCH.get(type(layer))
+    if scratch is None:
         return b * math.prod(in_shape)  # a contiguous copy (reshape of a moved axis, stack)
+    return scratch(layer, in_shape, out_shape, ctx, b)
+
+
+def _window_geometry(
+    layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context
+) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+    """(input spatial sizes, input channels, output spatial sizes) of a window layer."""
+    first = layer.layout(ctx) is DataFormat.CHANNELS_FIRST
+    spatial = in_shape[1:] if first else in_shape[:-1]
+    c_in = in_shape[0] if first else in_shape[-1]
+    return spatial, c_in, out_shape[1:] if first else out_shape[:-1]
+
+
+def _depthwise_step(layer: DepthwiseConv | SeparableConv, c_in: int) -> Conv:
+    """The depthwise step as the grouped conv the executor runs."""
+    return Conv(
+        filters=c_in * layer.depth_multiplier,
+        kernel_size=layer.kernel_size,
+        strides=layer.strides,
+        padding=layer.padding,
+        dilation_rate=layer.dilation_rate,
+        groups=c_in,
+        rank=layer.rank,
+    )
+
+
+def _conv_scratch_of(
+    layer: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    spatial, c_in, out_spatial = _window_geometry(layer, in_shape, out_shape, ctx)
+    return _conv_scratch(layer, spatial, c_in, out_spatial, b)
+
+
+def _depthwise_scratch(
+    layer: DepthwiseConv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    spatial, c_in, out_spatial = _window_geometry(layer, in_shape, out_shape, ctx)
+    return _conv_scratch(_depthwise_step(layer, c_in), spatial, c_in, out_spatial, b)
+
+
+def _separable_scratch(
+    layer: SeparableConv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    spatial, c_in, out_spatial = _window_geometry(layer, in_shape, out_shape, ctx)
+    middle = b * math.prod(out_spatial) * c_in * layer.depth_multiplier
+    pointwise = 2 * max(middle // out_spatial[0], min(middle, WINDOW_BUDGET)) + middle
+    return _conv_scratch(_depthwise_step(layer, c_in), spatial, c_in, out_spatial, b) + 3 * middle + pointwise
+
+
+def _transpose_scratch(
+    layer: ConvTranspose, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    spatial, _, _ = _window_geometry(layer, in_shape, out_shape, ctx)
+    full = (
+        b
+        * layer.filters
+        * math.prod(
+            (n - 1) * s + effective_kernel(f, d)
+            for n, s, f, d in zip(spatial, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True)
+        )
+    )
+    # the scatter, one tap's GEMM result, and the crop's copies (each at most the larger one)
+    return 2 * full + 3 * b * math.prod(out_shape) + b * math.prod(spatial) * layer.filters
+
+
+def _pool_scratch(
+    layer: Pool, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    spatial, c_in, out_spatial = _window_geometry(layer, in_shape, out_shape, ctx)
+    padded = math.prod(
+        _padded_lengths(layer, spatial, layer.pool_size, layer.window_dilation, layer.ceil_mode)
+    )
+    extra = b * padded * c_in
+    if layer.op == "avg":  # the divisor: a padded mask of ones, and its window sums
+        extra += 3 * padded + 2 * math.prod(out_spatial)
+    return extra + b * math.prod(out_shape)
+
+
+def _adaptive_scratch(
+    layer: AdaptivePool, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    spatial, c_in, _ = _window_geometry(layer, in_shape, out_shape, ctx)
+    return b * math.prod(spatial) * c_in  # one window's reduction, at most the whole input
+
+
+def _upsampling_scratch(
+    layer: UpSampling, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    if layer.interpolation == "bilinear":
+        return 2 * 6 * b * math.prod(out_shape)  # float64 gathers and weights per axis
     return b * math.prod(in_shape)
+
+
+def _convpool_scratch(
+    layer: ConvPool, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context, b: int
+) -> int:
+    k, c, fh, fw = layer.filter_shape
+    conv = Conv(filters=k, kernel_size=(fh, fw), use_bias=False, rank=2)
+    h, w_ = in_shape[1] - fh + 1, in_shape[2] - fw + 1
+    return _conv_scratch(conv, in_shape[1:], c, (h, w_), b) + 4 * b * k * h * w_
+
+
+def _norm_scratch(copies: int) -> Callable[[Any, tuple[int, ...], tuple[int, ...], Context, int], int]:
+    """Centred, squared, scaled, shifted copies of the input (and a grouped view's copies)."""
+    return lambda layer, in_shape, out_shape, ctx, b: copies * b * math.prod(in_shape)
+
+
+_Scratch = Callable[[Any, tuple[int, ...], tuple[int, ...], Context, int], int]
+#: Each kind's scratch figure (absent: one contiguous copy of the input).
+_SCRATCH: dict[type, _Scratch] = {
+    Conv: _conv_scratch_of,
+    DepthwiseConv: _depthwise_scratch,
+    SeparableConv: _separable_scratch,
+    ConvTranspose: _transpose_scratch,
+    MaxPool: _pool_scratch,
+    AvgPool: _pool_scratch,
+    AdaptiveAvgPool: _adaptive_scratch,
+    AdaptiveMaxPool: _adaptive_scratch,
+    UpSampling: _upsampling_scratch,
+    BatchNorm: _norm_scratch(4),
+    LayerNorm: _norm_scratch(4),
+    GroupNorm: _norm_scratch(6),
+    InstanceNorm: _norm_scratch(6),
+    ConvPool: _convpool_scratch,
+}
 
 
 def python_steps(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context) -> int:
     """Python-level iterations of a layer's forward pass (numpy calls in a loop): an adaptive
     pool's windows, a transposed conv's taps and groups, a conv's tiles and groups."""
-    if isinstance(layer, AdaptivePool):
-        first = layer.layout(ctx) is DataFormat.CHANNELS_FIRST
-        return math.prod(out_shape[1:] if first else out_shape[:-1])
-    if isinstance(layer, ConvTranspose):
-        return math.prod(layer.kernel_size) * layer.groups
-    if isinstance(layer, Conv):
-        return layer.groups
-    if isinstance(layer, (DepthwiseConv, SeparableConv)):
-        first = layer.layout(ctx) is DataFormat.CHANNELS_FIRST
-        return in_shape[0] if first else in_shape[-1]
-    return 0
+    steps = _PYTHON_STEPS.get(type(layer))
+    return 0 if steps is None else steps(layer, in_shape, out_shape, ctx)
+
+
+def _adaptive_steps(
+    layer: AdaptivePool, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context
+) -> int:
+    return math.prod(_window_geometry(layer, in_shape, out_shape, ctx)[2])
+
+
+def _depthwise_steps(layer: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...], ctx: Context) -> int:
+    return _window_geometry(layer, in_shape, out_shape, ctx)[1]
+
+
+#: Each kind's Python-level loop count (absent: none).
+_PYTHON_STEPS: dict[type, Callable[[Any, tuple[int, ...], tuple[int, ...], Context], int]] = {
+    AdaptiveAvgPool: _adaptive_steps,
+    AdaptiveMaxPool: _adaptive_steps,
+    ConvTranspose: lambda layer, in_shape, out_shape, ctx: math.prod(layer.kernel_size) * layer.groups,
+    Conv: lambda layer, in_shape, out_shape, ctx: layer.groups,
+    DepthwiseConv: _depthwise_steps,
+    SeparableConv: _depthwise_steps,
+}
 
 
 # ----------------------------------------------------------------------------- graphs
@@ -813,7 +988,7 @@ def last_uses(summary: Any) -> dict[str, int]:
 def gather(tensors: dict[str, np.ndarray], row: Any) -> Any:
     """A row's input: one batch, or the list of batches a merge reads."""
     xs = [tensors[source] for source in row.inputs]
-    return xs if isinstance(row.layer, Merge) else xs[0]
+    return xs if row.layer.takes_many else xs[0]
 
 
 def run_graph(

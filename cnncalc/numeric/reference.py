@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,62 +36,93 @@ from .executor import (
 
 def work(row: Any, ctx: Context, batch: int) -> int:
     """Inner-loop steps the loop reference takes for a summary row (0: no loop reference)."""
-    layer = row.layer
-    if isinstance(layer, ConvPool):
-        k, c, fh, fw = layer.filter_shape
-        return batch * math.prod(row.output_shape[1:]) * math.prod(layer.poolsize) * fh * fw
-    if not isinstance(layer, (Conv, DepthwiseConv, SeparableConv, ConvTranspose, Pool)):
-        return 0
+    steps = _WORK.get(type(row.layer))
+    return 0 if steps is None else steps(row.layer, row, ctx, batch)
+
+
+def _window_work(layer: Any, row: Any, ctx: Context, batch: int, groups: int | None) -> int:
+    """out positions x kernel x groups (``None``: one group per input channel, a depthwise step)."""
     spatial_out, _ = split_channels(row.output_shape, layer.layout(ctx))
+    _, channels_in = split_channels(row.input_shape, layer.layout(ctx))
+    kernel = math.prod(getattr(layer, "pool_size", None) or layer.kernel_size)
+    return batch * math.prod(spatial_out) * kernel * (channels_in if groups is None else groups)
+
+
+def _transpose_work(layer: ConvTranspose, row: Any, ctx: Context, batch: int) -> int:
     spatial_in, channels_in = split_channels(row.input_shape, layer.layout(ctx))
-    kernel = math.prod(layer.pool_size if isinstance(layer, Pool) else layer.kernel_size)
-    if isinstance(layer, ConvTranspose):
-        return batch * math.prod(spatial_in) * kernel * channels_in
-    if isinstance(layer, Pool):
-        groups = 1
-    elif isinstance(layer, Conv):
-        groups = layer.groups
-    else:
-        groups = channels_in  # the depthwise step: one group per input channel
-    return batch * math.prod(spatial_out) * kernel * groups
+    return batch * math.prod(spatial_in) * math.prod(layer.kernel_size) * channels_in
+
+
+def _convpool_work(layer: ConvPool, row: Any, ctx: Context, batch: int) -> int:
+    k, c, fh, fw = layer.filter_shape
+    return batch * math.prod(row.output_shape[1:]) * math.prod(layer.poolsize) * fh * fw
+
+
+#: The loop reference's inner-loop steps, by kind (kinds without a loop reference are absent).
+_WORK: dict[type, Callable[[Any, Any, Context, int], int]] = {
+    Conv: lambda layer, row, ctx, batch: _window_work(layer, row, ctx, batch, layer.groups),
+    DepthwiseConv: lambda layer, row, ctx, batch: _window_work(layer, row, ctx, batch, None),
+    SeparableConv: lambda layer, row, ctx, batch: _window_work(layer, row, ctx, batch, None),
+    MaxPool: lambda layer, row, ctx, batch: _window_work(layer, row, ctx, batch, 1),
+    AvgPool: lambda layer, row, ctx, batch: _window_work(layer, row, ctx, batch, 1),
+    ConvTranspose: _transpose_work,
+    ConvPool: _convpool_work,
+}
 
 
 def naive_forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     """Loop-over-every-output reference (float64) for window kinds; other kinds share ``forward``."""
     x = [a.astype(np.float64) for a in x] if isinstance(x, list) else x.astype(np.float64)
     w = {k: v.astype(np.float64) for k, v in w.items()}
-    if isinstance(layer, (DepthwiseConv, SeparableConv)):
-        channels = x.shape[1] if layer.layout(ctx) is DataFormat.CHANNELS_FIRST else x.shape[-1]
-        depthwise, dw = as_grouped_conv(layer, channels, w)
-        y = naive_forward(depthwise, x, dw, ctx)
-        if isinstance(layer, SeparableConv):
-            conv, pw = pointwise_conv(layer, w)
-            y = naive_forward(conv, y, pw, ctx)
-        return y
-    if isinstance(layer, ConvTranspose):
-        return naive_transpose(layer, x, w, ctx)
-    if isinstance(layer, ConvPool):
-        k, c, fh, fw = layer.filter_shape
-        convolved = naive_forward(
-            Conv(filters=k, kernel_size=(fh, fw), use_bias=False), x, {"kernel": w["kernel"]}, ctx
-        )
-        pooled = naive_forward(MaxPool(pool_size=layer.poolsize), convolved, {}, ctx)
-        return activate(pooled + w["bias"].reshape(1, k, 1, 1), layer.activation_fn)
-    if not isinstance(layer, (Conv, Pool)):
-        return forward(layer, x, w, ctx)
+    naive = _NAIVE.get(type(layer))
+    return forward(layer, x, w, ctx) if naive is None else naive(layer, x, w, ctx)
+
+
+def _naive_depthwise(layer: DepthwiseConv | SeparableConv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    channels = x.shape[1] if layer.layout(ctx) is DataFormat.CHANNELS_FIRST else x.shape[-1]
+    depthwise, dw = as_grouped_conv(layer, channels, w, only_depthwise=True)
+    return naive_forward(depthwise, x, dw, ctx)
+
+
+def _naive_separable(layer: SeparableConv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    channels = x.shape[1] if layer.layout(ctx) is DataFormat.CHANNELS_FIRST else x.shape[-1]
+    depthwise, dw = as_grouped_conv(layer, channels, w, only_depthwise=False)
+    conv, pw = pointwise_conv(layer, w)
+    return naive_forward(conv, naive_forward(depthwise, x, dw, ctx), pw, ctx)
+
+
+def _naive_convpool(layer: ConvPool, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    k, c, fh, fw = layer.filter_shape
+    convolved = naive_forward(
+        Conv(filters=k, kernel_size=(fh, fw), use_bias=False), x, {"kernel": w["kernel"]}, ctx
+    )
+    pooled = naive_forward(MaxPool(pool_size=layer.poolsize), convolved, {}, ctx)
+    return activate(pooled + w["bias"].reshape(1, k, 1, 1), layer.activation_fn)
+
+
+def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    return _naive_window(layer, x, w, ctx, conv=True)
+
+
+def _naive_pool(layer: Pool, x: Any, w: Weights, ctx: Context) -> np.ndarray:
+    return _naive_window(layer, x, w, ctx, conv=False)
+
+
+def _naive_window(layer: Any, x: Any, w: Weights, ctx: Context, conv: bool) -> np.ndarray:
+    """A conv (``conv``) or pooling window, one output value at a time."""
     fmt = layer.layout(ctx)
     xl = _to_last(x, fmt).astype(np.float64)
     batch, spatial, channels = xl.shape[0], xl.shape[1:-1], xl.shape[-1]
     kernel: tuple[int, ...]
-    if isinstance(layer, Conv):
+    if conv:
         kernel, dilation = layer.kernel_size, layer.dilation_rate
         plans = _plans(layer, spatial, kernel, dilation)
     else:
         kernel, dilation = layer.pool_size, layer.window_dilation
         plans = _plans(layer, spatial, kernel, dilation, layer.ceil_mode)
-    counts_pad = isinstance(layer, AvgPool) and include_pad(layer, ctx)
+    counts_pad = not conv and layer.op == "avg" and include_pad(layer, ctx)
     _check_plans(plans, "window")
-    n_out = layer.filters if isinstance(layer, Conv) else channels
+    n_out = layer.filters if conv else channels
     y = np.zeros((batch, *(p.out for p in plans), n_out))
     for b, pos in itertools.product(range(batch), itertools.product(*(range(p.out) for p in plans))):
         # (kernel offset, input index or None when it falls in the padding, inside the padded input)
@@ -101,7 +133,7 @@ def naive_forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
             inside = all(0 <= i < n for i, n in zip(idx, spatial, strict=True))
             in_padded = all(-p.before <= i < n + p.after for i, n, p in zip(idx, spatial, plans, strict=True))
             taps.append((off, idx if inside else None, in_padded))
-        if isinstance(layer, Conv):
+        if conv:
             cg, kg = channels // layer.groups, layer.filters // layer.groups
             acc = np.array(w["bias"], dtype=np.float64) if "bias" in w else np.zeros(layer.filters)
             for g in range(layer.groups):
@@ -111,7 +143,7 @@ def naive_forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
                         taps_w: tuple[Any, ...] = (*off, slice(None), slice(g * kg, (g + 1) * kg))
                         acc[g * kg : (g + 1) * kg] += xl[cells] @ w["kernel"][taps_w]
             y[(b, *pos)] = acc
-        elif isinstance(layer, MaxPool):
+        elif layer.op == "max":
             seen = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
             # A dilated window may fall wholly in the padding: -inf, as PyTorch gives.
             y[(b, *pos)] = np.max(seen, axis=0) if seen else -np.inf
@@ -119,7 +151,7 @@ def naive_forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
             values = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
             count = sum(1 for _, idx, pad in taps if (pad if counts_pad else idx is not None))
             y[(b, *pos)] = np.sum(values, axis=0) / count
-    if isinstance(layer, Conv):
+    if conv:
         y = activate(y, layer.activation)
     return _from_last(y, fmt)
 
@@ -144,3 +176,15 @@ def naive_transpose(layer: ConvTranspose, x: np.ndarray, w: Weights, ctx: Contex
     if "bias" in w:
         y += w["bias"]
     return _from_last(activate(y, layer.activation), fmt)
+
+
+#: The loop reference of each window kind (other kinds share the fast ``forward``).
+_NAIVE: dict[type, Callable[[Any, Any, Weights, Context], np.ndarray]] = {
+    Conv: _naive_conv,
+    DepthwiseConv: _naive_depthwise,
+    SeparableConv: _naive_separable,
+    ConvTranspose: naive_transpose,
+    MaxPool: _naive_pool,
+    AvgPool: _naive_pool,
+    ConvPool: _naive_convpool,
+}
