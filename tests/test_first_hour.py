@@ -357,3 +357,23 @@ def test_pooling_words_match_the_frameworks() -> None:
     # Keras's MaxPooling2D has no ceil_mode: the rule line says whose rule it is
     ceil = invoke("explain", "--input", "32x32x3", "maxpool:3,2,ceil_mode=true").stdout
     assert "PyTorch ceil_mode (Keras has none)" in ceil
+
+
+def test_model_code_reads_the_new_kinds_through_their_faces(tmp_path: Path) -> None:
+    # nn.Conv2d(3, 12, 3, padding=1): 3*3*3*12 + 12 = 336; InstanceNorm2d(12, affine=True) and
+    # GroupNorm(4, 12): a weight and a bias per channel, 24 each; PixelShuffle(2): 12/4 = 3
+    # channels at twice the size (torch.nn's documented shapes)
+    code = tmp_path / "sr.py"
+    code.write_text(
+        "import torch\nimport torch.nn as nn\n\n\nclass SR(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.conv = nn.Conv2d(3, 12, 3, padding=1)\n"
+        "        self.norm = nn.InstanceNorm2d(12, affine=True)\n        self.gn = nn.GroupNorm(4, 12)\n"
+        "        self.shuffle = nn.PixelShuffle(2)\n\n    def forward(self, x):\n"
+        "        return self.shuffle(self.gn(self.norm(self.conv(x))))\n\n\n"
+        "model = SR()\ny = model(torch.randn(1, 3, 16, 16))\n"
+    )
+    import json
+
+    doc = json.loads(invoke("summary", "-f", str(code), "--format", "json").stdout)
+    assert [layer["params"] for layer in doc["layers"]] == [336, 24, 24, 0]
+    assert doc["output_shape"] == [3, 32, 32] and doc["total_params"] == 384
