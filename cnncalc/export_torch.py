@@ -122,6 +122,21 @@ def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: s
     return [module or expression for _, module, expression in _layer(row, ["x"], moved, summary.convention)]
 
 
+def module_class(row: LayerRow, convention: Convention) -> str | None:
+    """The ``torch.nn`` class a computed row is written as (``BatchNorm2d``, ``ReLU``), or None
+    when PyTorch writes it as a function, several modules or not at all (the table's PyTorch
+    type names; the writer that exports it decides, so the two never disagree)."""
+    import re
+
+    try:
+        parts = _layer(row, ["x"], False, convention)
+    except (SpecError, KeyError, ValueError, TypeError):
+        return None
+    module = parts[-1][1] if len(parts) == 1 else None
+    found = re.match(r"nn\.(\w+)\(", module or "")
+    return found.group(1) if found else None
+
+
 def one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str) -> tuple[LayerRow, Summary]:
     """A one-layer summary and its row (the writers read a computed row)."""
     from .engine import summarize

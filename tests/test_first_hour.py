@@ -377,3 +377,21 @@ def test_model_code_reads_the_new_kinds_through_their_faces(tmp_path: Path) -> N
     doc = json.loads(invoke("summary", "-f", str(code), "--format", "json").stdout)
     assert [layer["params"] for layer in doc["layers"]] == [336, 24, 24, 0]
     assert doc["output_shape"] == [3, 32, 32] and doc["total_params"] == 384
+
+
+def test_pytorch_results_show_pytorch_types() -> None:
+    # torchinfo's type column for nn.Conv2d / nn.BatchNorm2d / nn.ReLU / nn.MaxPool2d
+    table = invoke(
+        "summary",
+        "--convention",
+        "pytorch",
+        "--input",
+        "3x32x32",
+        "conv2d:3,8,3",
+        "BatchNorm2d:8",
+        "relu",
+        "maxpool:2",
+    ).stdout
+    for kind in ("(Conv2d)", "(BatchNorm2d)", "(ReLU)", "(MaxPool2d)"):
+        assert kind in table, (kind, table)
+    assert "(Conv2D)" in invoke("summary", "--input", "32x32x3", "conv:8,3").stdout  # Keras's words stay

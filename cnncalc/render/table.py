@@ -29,6 +29,7 @@ from .text import (
     shape_text,
     short_count,
     totals_lines,
+    type_name,
 )
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def _grid(summary: Summary, view: View) -> Grid:
         counted = [None] * len(summary.layers)
     rows = [
         [
-            Cell(f"{row.name} ({row.class_name})", sort=row.index),
+            Cell(f"{row.name} ({type_name(row, summary.convention)})", sort=row.index),
             *(_cell(row, c, view, n, summary.convention) for c in view.columns),
         ]
         for row, n in zip(summary.layers, counted, strict=True)

@@ -9,7 +9,7 @@ from ..enums import Convention, Count, DataFormat
 from ..geometry import OpenShape, ReceptiveField, fmt_shape
 
 if TYPE_CHECKING:
-    from ..summary import Summary
+    from ..summary import LayerRow, Summary
     from .table import View
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
@@ -45,6 +45,17 @@ def shape_text(shape: OpenShape, convention: Convention) -> str:
     """An output shape in the words of the convention's framework: Keras's ``(None, ...)``,
     PyTorch's ``[1, ...]`` (torchinfo's)."""
     return torch_shape(shape) if convention is Convention.PYTORCH else keras_shape(shape)
+
+
+def type_name(row: LayerRow, convention: Convention) -> str:
+    """A row's type in the words of the convention's framework: Keras's class (``Conv2D``), or
+    under pytorch the ``torch.nn`` module ``export --to pytorch`` writes it as (``Conv2d``,
+    ``BatchNorm2d``, ``MaxPool2d``); a row PyTorch writes otherwise keeps its Keras name."""
+    if convention is Convention.PYTORCH:
+        from ..export_torch import module_class
+
+        return module_class(row, convention) or row.class_name
+    return row.class_name
 
 
 def convention_note(summary: Summary) -> str:
