@@ -49,6 +49,8 @@ class ModelArgs:
     torch_target: str | None = None
     depth: int | None = None
     custom_objects: str | None = None
+    #: the batch of the traced forward pass (PyTorch; shapes shown without it)
+    trace_batch: int | None = None
 
     def spec(self) -> Spec:
         """The Spec from exactly one source: LAYER arguments, -f SPEC or --model NAME, or one that
@@ -59,7 +61,12 @@ class ModelArgs:
         if self.trace or self.torch_target:
             spec = self._traced()
         else:
-            for flag, value in (("--depth", self.depth), ("--custom-objects", self.custom_objects)):
+            given = (
+                ("--depth", self.depth),
+                ("--custom-objects", self.custom_objects),
+                ("--trace-batch", self.trace_batch),
+            )
+            for flag, value in given:
                 if value is not None:
                     raise SpecError(f"{flag} goes with --trace or --torch")
             named = self.named_inputs
@@ -122,12 +129,14 @@ class ModelArgs:
             trace.parse_target(self.torch_target)  # a malformed target: nothing runs
             trace.require("torch")
             click.echo(f"Note: {trace.RUNS_CODE.format(framework='torch')}", err=True)
-            return trace.torch_spec(self.torch_target, self.input_shape)
+            return trace.torch_spec(self.torch_target, self.input_shape, self.trace_batch or 1)
         assert file is not None
         framework = "keras" if trace.uses_keras(file) else "torch"
         trace.require(framework)
         click.echo(f"Note: {trace.RUNS_CODE.format(framework=framework)}", err=True)
-        spec, _ = trace.file_spec(file, self.model_name, self.input_shape, self.custom_objects)
+        spec, _ = trace.file_spec(
+            file, self.model_name, self.input_shape, self.custom_objects, self.trace_batch or 1
+        )
         return spec
 
     def summarize(self, dtype: str | None = None, need: str | None = None) -> Summary:
@@ -186,13 +195,22 @@ def trace_options() -> list[Callable[..., Any]]:
             help="With --trace of a Keras model: import MODULE (a .py file or a dotted module) for its "
             "registered custom classes.",
         ),
+        click.option(
+            "--trace-batch",
+            "trace_batch",
+            type=click.IntRange(1, 4096),
+            default=None,
+            metavar="N",
+            help="With --trace/--torch of a PyTorch model: the batch of the traced forward pass "
+            "[default: 1]; the table shows shapes without the batch axis.",
+        ),
     ]
 
 
 def with_trace_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--trace, --depth, --custom-objects on a command of its own (``check MODEL --expect FILE
     --trace``, whose MODEL may be an import path instead of --torch)."""
-    for decorator in reversed([d for i, d in enumerate(trace_options()) if i != 1]):
+    for decorator in reversed([d for i, d in enumerate(trace_options()) if i not in (1, 4)]):
         func = decorator(func)
     return func
 
@@ -240,6 +258,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         torch_target: str | None,
         depth: int | None,
         custom_objects: str | None,
+        trace_batch: int | None,
         **kwargs: Any,
     ) -> Any:
         args = ModelArgs(
@@ -257,6 +276,7 @@ def model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             torch_target,
             depth,
             custom_objects,
+            trace_batch,
         )
         return func(args, **kwargs)
 

@@ -85,7 +85,13 @@ def load_file(path: str, torch: Any) -> Any:
     sys.argv = [str(file)]
     sys.modules[name] = module
     try:
-        with importable_cwd(), torch.device("meta") if torch is not None else contextlib.nullcontext():
+        # What the file prints at import goes to stderr: stdout carries cnncalc's own output
+        # (a JSON document must stay parseable).
+        with (
+            importable_cwd(),
+            contextlib.redirect_stdout(sys.stderr),
+            torch.device("meta") if torch is not None else contextlib.nullcontext(),
+        ):
             sys.path.insert(0, str(file.parent.resolve()))
             try:
                 spec.loader.exec_module(module)

@@ -14,6 +14,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ def _custom(custom_objects: str | None) -> dict[str, Any]:
             raise SpecError(f"--custom-objects {custom_objects}: not a Python file")
         module = importlib.util.module_from_spec(spec)
         try:
-            spec.loader.exec_module(module)
+            with contextlib.redirect_stdout(sys.stderr):  # stdout carries cnncalc's own output
+                spec.loader.exec_module(module)
         except Exception as err:
             raise failure(f"--custom-objects {custom_objects}: importing it", err) from None
     else:
