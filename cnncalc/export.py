@@ -21,7 +21,7 @@ from .enums import Category, Convention, DataFormat, ExportTarget, Framework, Pa
 from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Context, Layer, jsonable
-from .layers.faces import KerasCode, KerasFace, rank_of, refusal
+from .layers.faces import KerasCode, KerasFace, rank_of, refusal, written_keras
 from .summary import LayerRow, Summary
 
 #: Arguments cnncalc adds for PyTorch's rules; Keras layers have no such argument.
@@ -144,8 +144,8 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
     if refused is not None:  # an opaque row: nothing known to write
         raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
     reason = refusal(layer, Framework.KERAS)
-    face = layer.keras_face
-    if reason is not None or not isinstance(face, KerasFace):
+    face = written_keras(layer)
+    if reason is not None or face is None:
         raise SpecError(f"{where}: {reason}")
     site = _Site(
         row, layer, face, face.name(rank_of(kind_of(layer))), convention is Convention.PYTORCH, first, where

@@ -20,7 +20,7 @@ from .enums import Convention, DataFormat, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Context, Layer
-from .layers.faces import TORCH_ACTIVATIONS, TorchCode, TorchFace, refusal, torch_momentum
+from .layers.faces import TORCH_ACTIVATIONS, TorchCode, refusal, torch_momentum, written_torch
 from .summary import LayerRow, Summary
 
 #: Names the generated module binds or reads besides its layers' attributes and variables.
@@ -75,8 +75,8 @@ def export_pytorch(summary: Summary) -> str:
             forward.append(f"        {into} = {expression}")
             current = into
         fused = row.config.get("activation", "linear")
-        face = row.layer.torch_face
-        if fused != "linear" and not (isinstance(face, TorchFace) and face.code is TorchCode.ACTIVATION):
+        face = written_torch(row.layer)
+        if fused != "linear" and not (face is not None and face.code is TorchCode.ACTIVATION):
             # PyTorch layers have no activation argument: it is a module of its own (its own row)
             call = add_module(
                 names.new(f"{row.name}_{fused}"), _activation_module(fused, row, moved), variables[row.name]
@@ -227,8 +227,8 @@ def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Conventio
     if refused is not None:  # an opaque row: nothing known to write
         raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
     reason = refusal(layer, Framework.PYTORCH)
-    face = layer.torch_face
-    if reason is not None or not isinstance(face, TorchFace) or face.code is None:
+    face = written_torch(layer)
+    if reason is not None or face is None or face.code is None:
         raise SpecError(f"{where}: {reason}")
     site = _Site(row, layer, name, sources, moved, convention is Convention.KERAS, where)
     return _WRITERS[face.code](site)
@@ -295,8 +295,8 @@ def _batch_norm(site: _Site) -> list[Part]:
 
 def _pool(site: _Site) -> list[Part]:
     config, rank = site.config, site.rank
-    face = site.layer.torch_face
-    assert isinstance(face, TorchFace)  # the writer of a PyTorch face
+    face = written_torch(site.layer)
+    assert face is not None  # the writer of a PyTorch face
     torch_name = face.modules[0].partition("{")[0]  # MaxPool or AvgPool
     pad, padding = _padding(site.row, config, rank, site.keras, site.refuse, pooling=True)
     pool_options = [f"stride={_t(config['strides'])}"]
@@ -313,8 +313,8 @@ def _pool(site: _Site) -> list[Part]:
 
 
 def _adaptive_pool(site: _Site) -> list[Part]:
-    face = site.layer.torch_face
-    assert isinstance(face, TorchFace)  # the writer of a PyTorch face
+    face = written_torch(site.layer)
+    assert face is not None  # the writer of a PyTorch face
     return _one(f"nn.{face.names(site.rank)[0]}({_t(site.config['output_size'])})")
 
 
@@ -409,8 +409,8 @@ def _pixel_shuffle(site: _Site) -> list[Part]:
     layer = site.layer
     if str(getattr(layer, "mode", "crd")) != "crd":
         raise site.refuse("PyTorch's pixel shuffles order channels as mode='crd'; this one is 'dcr'")
-    face = layer.torch_face
-    assert isinstance(face, TorchFace)  # the writer of a PyTorch face
+    face = written_torch(layer)
+    assert face is not None  # the writer of a PyTorch face
     factor = getattr(layer, "upscale_factor", None) or getattr(layer, "downscale_factor", None)
     return _one(f"nn.{face.modules[0]}({factor})")
 

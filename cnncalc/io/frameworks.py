@@ -245,7 +245,7 @@ class ModuleDict:
 
 
 @dataclass(eq=False)
-class Identity:
+class IdentityModule:
     """``nn.Identity()``: passes the tensor on."""
 
     line: int
@@ -619,7 +619,7 @@ class Hooks:
             if name in ("output", "outputs") and isinstance(owner, FunctionalModel):
                 return owner.outputs[0] if name == "output" else list(owner.outputs)
             return self.model_method(owner, name)
-        if isinstance(owner, Identity):
+        if isinstance(owner, IdentityModule):
             return self.torch_module_attribute(interp, owner, name, node)
         if isinstance(owner, (Function, Bound, Builtin)):
             return Unknown(line, f"{source_of(node)} is not read")
@@ -722,7 +722,7 @@ class Hooks:
 
     def subscript(self, interp: Interpreter, owner: Any, key: Any, node: Any) -> Any:
         line = getattr(node, "lineno", 0)
-        if isinstance(owner, Sizes):
+        if isinstance(owner, SizeTuple):
             if key == 0:
                 return BATCH if owner.tensor.torch else None
             self.need_shape(owner.tensor, node)
@@ -937,7 +937,7 @@ class Hooks:
                 if len(args) != 1:
                     raise NotFollowed(f"line {line}: {source_of(node)}: a layer is called on one tensor")
                 return self.apply(interp, module, (first,), None)
-            if isinstance(module, Identity):
+            if isinstance(module, IdentityModule):
                 return first
             if isinstance(module, TorchSequential):
                 x = first
@@ -969,7 +969,7 @@ class Hooks:
             if func.torch:
                 return self.call_module(interp, func, args, kwargs, node)
             return self.call_keras_layer(interp, func, args, kwargs, node)
-        if isinstance(func, (TorchSequential, ModuleList, Identity)):
+        if isinstance(func, (TorchSequential, ModuleList, IdentityModule)):
             return self.call_module(interp, func, args, kwargs, node)
         if isinstance(func, (SequentialModel, FunctionalModel)):
             if args and isinstance(args[0], Node) and not args[0].torch:
@@ -1531,7 +1531,7 @@ class Hooks:
     def sizes(self, x: Node, node: Any) -> Any:
         shape = self.shape_of(x)
         if shape is None:
-            return Sizes(x, node)
+            return SizeTuple(x, node)
         return (BATCH if x.torch else None, *shape)
 
     def tensor_binop(self, interp: Interpreter, op: ast.operator, left: Any, right: Any, node: Any) -> Any:
@@ -1651,7 +1651,7 @@ class Hooks:
                 return Unknown(line, f"{source_of(node)}: its modules are unknown")
             return ModuleDict(line, dict(items))
         if last == "Identity":
-            return Identity(line)
+            return IdentityModule(line)
         if last == "Module":
             return Unknown(line, "an empty nn.Module")
         if last in ("Parameter",):
@@ -1720,7 +1720,7 @@ class Hooks:
             if not args[1:] and "dim" not in kwargs:
                 return sizes
             dim = arg(1, "dim", 0)
-            if isinstance(sizes, Sizes):
+            if isinstance(sizes, SizeTuple):
                 return self.subscript(interp, sizes, dim, node)
             try:
                 return sizes[dim]
@@ -1988,7 +1988,7 @@ class Hooks:
 
 
 @dataclass(eq=False)
-class Sizes:
+class SizeTuple:
     """``x.size()`` of a tensor whose shape is not known (no input shape): only the batch size
     (``[0]``) is known; any other size asks for ``--input``."""
 
@@ -2059,7 +2059,7 @@ def _module_like(value: Any) -> bool:
         return value.torch
     if isinstance(value, Instance):
         return model_framework(value.cls) == "torch"
-    return isinstance(value, (TorchSequential, ModuleList, ModuleDict, Identity))
+    return isinstance(value, (TorchSequential, ModuleList, ModuleDict, IdentityModule))
 
 
 def children_of(value: Any) -> list[tuple[str, Any]]:

@@ -43,6 +43,9 @@ MAX_ITEMS = 1_000_000
 #: Largest integer (in bits) an operation may produce.
 MAX_INT_BITS = 4096
 
+#: ``+=`` in the syntax tree (a name of its own: the merge layer ``Add`` is another thing)
+_AST_ADD = ast.Add
+
 
 #: What a file whose code does not end is told (no --trace: running it would not end either).
 BUDGET_HINT = "write the model's layers as a spec (LAYER arguments or -f SPEC.json)"
@@ -384,7 +387,7 @@ class Interpreter:
         target = stmt.target
         current = self.expr(_load(target), env, fn)
         right = self.expr(stmt.value, env, fn)
-        if isinstance(current, list) and isinstance(stmt.op, ast.Add):
+        if isinstance(current, list) and isinstance(stmt.op, _AST_ADD):
             self.touch(current)
             items = self.iterate(right, stmt.value)
             current.extend(items)  # lists are extended in place (``layers += [...]``)

@@ -510,3 +510,15 @@ def torch_activation_functions() -> dict[str, str]:
 def declared(cls: builtins.type[Any], framework: Framework) -> bool:
     """True when the class itself (not a parent) declares its face in ``framework``."""
     return ATTRIBUTES[framework] in vars(cls)
+
+
+def written_keras(layer: Layer) -> KerasFace | None:
+    """The Keras face a writer follows, or None when the kind has none (a ``NoFace``)."""
+    face = type(layer).keras_face
+    return face if isinstance(face, KerasFace) else None
+
+
+def written_torch(layer: Layer) -> TorchFace | None:
+    """The PyTorch face a writer follows, or None when the kind has none (a ``NoFace``)."""
+    face = type(layer).torch_face
+    return face if isinstance(face, TorchFace) else None
