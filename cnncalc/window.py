@@ -90,7 +90,7 @@ def working(
         raise SpecError("explain --window needs a layer")
     row = summary.layers[0]
     layer = row.layer
-    reduce = "" if layer is None else layer.window_reduce
+    reduce = layer.window_reduce
     if not reduce or len(row.windows) != 2:
         raise SpecError(
             f"explain --window works out a 2-D convolution or pooling; the first layer is {row.class_name}"
@@ -114,13 +114,13 @@ def working(
             raise SpecError(
                 f"--weights has {len(kernel)}x{len(kernel[0])} values, the kernel is {wh.kernel}x{ww.kernel}"
             )
-        if bias and layer is not None and "bias" not in layer.weight_shapes(shape, summary.context):
+        if bias and "bias" not in layer.weight_shapes(shape, summary.context):
             raise SpecError("--bias: this layer has no bias (use_bias=False)")
     else:
         kernel = None
     if not (0 <= at[0] < wh.out and 0 <= at[1] < ww.out):
         raise SpecError(f"--at {at[0]},{at[1]} is outside the {wh.out}x{ww.out} output")
-    include_pad = layer is not None and layer.includes_padding(summary.context)
+    include_pad = layer.includes_padding(summary.context)
 
     def one(i: int, j: int) -> tuple[Grid, tuple[tuple[bool, ...], ...], Grid | None, float]:
         top, left = i * wh.stride - wh.before, j * ww.stride - ww.before

@@ -14,7 +14,6 @@ def executor_map(summary: Summary, working: WindowWorking) -> np.ndarray:
     with the worked kernel as the first filter's weights (the other filters' are zero)."""
     row = summary.layers[0]
     layer = row.layer
-    assert layer is not None
     image = np.array(working.image, dtype=np.float64)
     channels_first = summary.data_format.value == "channels_first"
     x = image[None, None] if channels_first else image[None, :, :, None]
