@@ -126,12 +126,14 @@ def test_lambda_whose_shape_is_not_recorded_is_refused_with_the_trace_hint() -> 
     assert result.stderr.splitlines()[1] == "Hint: --trace builds it with your installed Keras"
 
 
-def test_a_custom_layer_in_a_json_document_is_refused_with_the_hint() -> None:
-    """A to_json() document holds no weights: a custom layer's params could be anything."""
-    result = run("summary", "-f", str(KERAS2 / "custom_layer.json"))
-    assert result.exit_code == 2
-    assert "a model document without its weights file does not record its parameters" in result.stderr
-    assert result.stderr.splitlines()[1].startswith("Hint: --trace builds it with your installed Keras")
+def test_a_custom_layer_in_a_json_document_has_params_unknown() -> None:
+    summary = cnncalc.summarize(read_spec(str(KERAS2 / "custom_layer.json")))
+    theirs = expected("custom_layer", KERAS2)
+    scale = next(row for row in summary.layers if row.name == "scale")
+    keras_scale = next(layer for layer in theirs["layers"] if layer["name"] == "scale")
+    assert list(scale.output_shape) == keras_scale["output_shapes"][0]
+    assert scale.params == 0 and any("layer 'scale' (Scale): params unknown" in n for n in summary.notes)
+    assert summary.total_params == theirs["total_params"] - keras_scale["params"]
 
 
 def test_the_final_custom_layer_is_refused() -> None:
