@@ -41,6 +41,8 @@ class WindowWorking:
     padded: tuple[tuple[bool, ...], ...]
     weights: Grid | None
     products: Grid | None
+    #: the sum of the products (a convolution's w . window), before the bias
+    products_sum: float
     bias: float
     result: float
     #: every output position, computed the same way
@@ -165,6 +167,7 @@ def working(
         padded=pads,
         weights=kernel,
         products=products,
+        products_sum=sum(map(sum, products)) if products is not None else 0.0,
         bias=bias if reduce == "dot" else 0.0,
         result=result,
         feature_map=feature_map,

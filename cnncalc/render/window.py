@@ -50,7 +50,7 @@ def window_text(working: WindowWorking, checked: bool | None) -> str:
     lines.append("")
     if working.products is not None:
         terms = " + ".join(_num(x) for row in working.products for x in row)
-        total = sum(map(sum, working.products))
+        total = working.products_sum
         lines.append(f"sum of window * w = {terms} = {_num(total)}")
         lines.append(f"+ bias b = {_num(total)} + {_num(working.bias)} = {_num(working.result)}")
     elif working.reduce == "max":
