@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from .enums import Convention, DataFormat, default_data_format, dtype_bytes
 from .errors import (
@@ -27,8 +28,8 @@ from .geometry import UNTRACKED, OpenShape, ReceptiveField, Shape, known_shape, 
 from .hints import MAX_LAYERS as MAX_HINT_LAYERS
 from .hints import flatten_fix, input_fix
 from .io.spec import LayerSpec, Spec, layer_names
+from .layers import Kind, kind_of
 from .layers import args as A
-from .layers import kind_of
 from .layers.base import Context, Layer, LayerOutput, gated
 from .layers.rules import Known, gated_sizes
 from .summary import LayerRow, Summary
@@ -260,6 +261,12 @@ def summarize(
     rows = []
     by_name: dict[str, LayerRow] = {}
     notes = list(spec.notes)
+    # A spec reuses one layer object for equal layers (a repeated block): its kind, its config and
+    # its output on an input shape are computed once per object (layers are immutable; the spec
+    # keeps them alive, so their ids stay theirs while this runs).
+    kinds: dict[int, Kind] = {}
+    configs: dict[tuple[int, bool], Mapping[str, Any]] = {}
+    outputs: dict[tuple[int, Shape], LayerOutput] = {}
     for index, name, srcs in order:
         ls = spec.layers[index]
         in_dims = [shapes[s] for s in srcs]
@@ -285,18 +292,25 @@ def summarize(
                 notes,
                 fix,
                 hints,
+                outputs,
             )
             out_dims = out.shape
             costs = (out.macs, out.bias_adds, out.ops)
         shapes[name], fields[name] = out_dims, rf
-        kind = kind_of(layer)
+        kind = kinds.get(id(layer))
+        if kind is None:
+            kind = kinds[id(layer)] = kind_of(layer)
         if ls.shares is not None:  # a shared layer's later call: its weights are counted once
             out = replace(out, trainable=0, non_trainable=0, buffers=0)
         params = out.trainable + out.non_trainable
         trainable = out.trainable if ls.trainable else 0
-        config = layer.config()
-        if not ls.trainable:
-            config["trainable"] = False
+        config = configs.get((id(layer), ls.trainable))
+        if config is None:
+            made = layer.config()
+            if not ls.trainable:
+                made["trainable"] = False
+            # shared by the rows of one layer object (LayerRow.config is a read-only Mapping)
+            config = configs[id(layer), ls.trainable] = made
         row = LayerRow(
             index=index,
             name=name,
@@ -360,9 +374,16 @@ def _known_layer(
     notes: list[str],
     fix: bool,
     hints: bool,
+    outputs: dict[tuple[int, Shape], LayerOutput] | None = None,
 ) -> tuple[LayerOutput, ReceptiveField | None, Layer]:
     """One layer on known input shapes: its output, receptive field and the layer itself (replaced
-    by ``fix`` when a redundant argument disagrees with its input)."""
+    by ``fix`` when a redundant argument disagrees with its input). ``outputs`` remembers a
+    one-input layer's output per (layer object, input shape): the computation is pure."""
+    if outputs is not None and len(srcs) == 1:
+        out = outputs.get((id(layer), in_shapes[0]))
+        if out is not None:
+            rf = fields[srcs[0]]
+            return out, (None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)), layer
     ls = spec.layers[index]
     for _attempt in range(4):  # each fix settles one argument; a layer has few redundant ones
         try:
@@ -413,6 +434,8 @@ def _known_layer(
             f"{describe_layer(index, ls.text)}: the output would hold {math.prod(out.shape):.3g} values, "
             f"more than the limit 2**63 - 1 (frameworks index tensors with int64)"
         )
+    if outputs is not None and len(srcs) == 1 and layer is spec.layers[index].layer and layer.many() is None:
+        outputs[id(layer), in_shapes[0]] = out
     return out, rf, layer
 
 

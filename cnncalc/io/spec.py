@@ -207,13 +207,16 @@ def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
     counts: dict[str, int] = {}
     names = []
     seen: set[str] = set()
+    prefixes: dict[int, str] = {}  # per layer object: a spec shares one between equal layers
     for index, ls in enumerate(layers):
         if ls.name:
             if ls.name in seen:
                 raise SpecError(f"{describe_layer(index, ls.text)}: the name {ls.name!r} is used twice")
             name = ls.name
         else:
-            prefix = kind_of(ls.layer).name_prefix
+            prefix = prefixes.get(id(ls.layer))
+            if prefix is None:
+                prefix = prefixes[id(ls.layer)] = kind_of(ls.layer).name_prefix
             while True:
                 n = counts.get(prefix, 0)
                 counts[prefix] = n + 1
