@@ -85,7 +85,7 @@ def keras_axis_index(axis: int, shape: Shape) -> int:
     return index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # per conv/pool axis of every row: slotted
 class Window:
     """The resolved geometry of one spatial axis under a window op (conv or pooling)."""
 
@@ -187,7 +187,7 @@ def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
     return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per row: slotted
 class ReceptiveField:
     """Per spatial axis: field size ``r``, jump ``j`` (input cells between neighbouring outputs) and
     ``start`` (centre of the first output's field, in input cells from the centre of input cell 0).

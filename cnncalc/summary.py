@@ -100,7 +100,7 @@ def _sum(values: list[int | None]) -> int | None:
     return total
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerRow:
     """One layer's results. A size the model leaves open (Keras's ``None``) is ``None`` in the
     shapes; then the figures that depend on sizes (``macs``, ``bias_adds``, ``ops`` and what

@@ -46,7 +46,7 @@ MAX_LAYER_TEXT = 1_000
 MAX_JSON_DEPTH = 64
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerSpec:
     """One parsed layer: the layer, how to show it in messages, and the spec's extras."""
 

@@ -38,7 +38,7 @@ class Context:
     data_format: DataFormat = DataFormat.CHANNELS_LAST
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerOutput:
     """What a layer does to a shape: its output shape, parameter counts and multiply-accumulates.
 

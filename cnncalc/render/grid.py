@@ -54,7 +54,7 @@ class Col:
         return (self.short or self.header) if compact else self.header
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # three per table row: slotted
 class Cell:
     """A cell's full text, its compact form (``""``: the same), a Rich style, and the number a
     sortable HTML table orders it by (None: by its text)."""
