@@ -15,7 +15,7 @@ import functools
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,15 +216,37 @@ def expectations(spec: Spec, summary: Summary, paired: bool = True) -> list[Expe
     """Every expectation the spec holds, snapshots (result fields) then ``expect`` then budgets;
     expected values are type-checked (a string where a count belongs is a SpecError).
     ``paired=False``: the spec's layers are not the summary's, so their snapshots are skipped."""
-    checks: list[Expectation] = []
+    return list(_expectations(spec, summary, paired))
+
+
+def _expectations(spec: Spec, summary: Summary, paired: bool = True) -> Iterator[Expectation]:
+    """:func:`expectations` one at a time."""
+    yield from _model_snapshots(spec, summary)
+    if paired:
+        for where, key, value, actual in _layer_snapshots(spec, summary):
+            yield Expectation(where, key, value, actual, True)
+    yield from _expected(spec, summary)
+
+
+def _model_snapshots(spec: Spec, summary: Summary) -> Iterator[Expectation]:
     for key, expected in spec.results.items():
         value = _typed(key, key, expected)
-        checks.append(Expectation("model", key, value, _model_actual(summary, key), True))
-    for ls, row in zip(spec.layers, summary.layers, strict=True) if paired else ():
+        yield Expectation("model", key, value, _model_actual(summary, key), True)
+
+
+def _layer_snapshots(spec: Spec, summary: Summary) -> Iterator[tuple[str, str, Any, Any]]:
+    """(where, field, expected, actual) of each layer's result fields: plain tuples, as a
+    snapshot of 100,000 layers holds over a million of them."""
+    for ls, row in zip(spec.layers, summary.layers, strict=True):
+        if not ls.results:
+            continue
+        where = _where(row)
         for key, expected in ls.results.items():
-            where = _where(row)
-            value = _typed(f"{where}: {key}", key, expected)
-            checks.append(Expectation(where, key, value, _layer_actual(row, key), True))
+            yield where, key, _typed(f"{where}: {key}", key, expected), _layer_actual(row, key)
+
+
+def _expected(spec: Spec, summary: Summary) -> Iterator[Expectation]:
+    """The ``expect`` object's expectations, then the budgets."""
     expect = spec.expect
     unknown = set(expect) - _EXPECT_KEYS
     if unknown:
@@ -234,7 +256,7 @@ def expectations(spec: Spec, summary: Summary, paired: bool = True) -> list[Expe
     for key in MODEL_RESULTS:
         if key in expect:
             value = _typed(f"expect.{key}", key, expect[key])
-            checks.append(Expectation("model", key, value, _model_actual(summary, key)))
+            yield Expectation("model", key, value, _model_actual(summary, key))
     layers = expect.get("layers", {})
     if isinstance(layers, list):
         layers = {str(i + 1): value for i, value in enumerate(layers)}
@@ -250,11 +272,10 @@ def expectations(spec: Spec, summary: Summary, paired: bool = True) -> list[Expe
         for name, expected in fields.items():
             where = _where(row)
             value = _typed(f"expect.layers[{key!r}].{name}", name, expected)
-            checks.append(Expectation(where, name, value, _layer_actual(row, name)))
+            yield Expectation(where, name, value, _layer_actual(row, name))
     for key, attribute in BUDGETS.items():
         if key in expect:
-            checks.append(Expectation("model", key, _budget(key, expect[key]), getattr(summary, attribute)))
-    return checks
+            yield Expectation("model", key, _budget(key, expect[key]), getattr(summary, attribute))
 
 
 def _where(row: LayerRow) -> str:
@@ -264,15 +285,27 @@ def _where(row: LayerRow) -> str:
 def compare(spec: Spec, summary: Summary, paired: bool = True) -> tuple[tuple[Difference, ...], int]:
     """(differences, number of expectations checked). Budgets fail when actual > limit."""
     differences = []
-    checks = expectations(spec, summary, paired)
-    for c in checks:
-        if c.field in BUDGETS:  # a budget on a figure that is unknown (None sizes) cannot pass
-            failed = c.actual is None or c.actual > c.expected
-        else:
-            failed = _plain(c.expected) != c.actual
-        if failed:
+    count = 0
+    for c in _model_snapshots(spec, summary):
+        count += 1
+        if _failed(c.field, c.expected, c.actual):
             differences.append(Difference(c.where, c.field, c.expected, c.actual, c.derived))
-    return tuple(differences), len(checks)
+    for where, key, expected, actual in _layer_snapshots(spec, summary) if paired else ():
+        count += 1
+        if _failed(key, expected, actual):
+            derived = key not in PRIMARY and key not in BUDGETS  # Expectation.derived of a snapshot
+            differences.append(Difference(where, key, expected, actual, derived))
+    for c in _expected(spec, summary):
+        count += 1
+        if _failed(c.field, c.expected, c.actual):
+            differences.append(Difference(c.where, c.field, c.expected, c.actual, c.derived))
+    return tuple(differences), count
+
+
+def _failed(key: str, expected: Any, actual: Any) -> bool:
+    if key in BUDGETS:  # a budget on a figure that is unknown (None sizes) cannot pass
+        return actual is None or actual > expected
+    return bool(_plain(expected) != actual)
 
 
 def check_text(text: str, source: str, *, allow_empty: bool = False) -> CheckResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from . import formulas as F
 from .enums import Convention, DataFormat, PaddingMode
@@ -63,6 +63,8 @@ def known_shape(shape: OpenShape) -> Shape | None:
     >>> known_shape((7, 7, 3)), known_shape((None, 7, 3))
     ((7, 7, 3), None)
     """
+    if type(shape) is tuple:  # the common case, without a copy (it runs several times a row)
+        return None if None in shape else cast(Shape, shape)
     sizes = tuple(n for n in shape if n is not None)
     return sizes if len(sizes) == len(shape) else None
 
