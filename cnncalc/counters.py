@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .enums import Counter, DataFormat
 from .geometry import Shape, split_channels
@@ -444,7 +445,26 @@ def figures(summary: Summary, counter: Counter) -> tuple[Figure, ...]:
     """Every layer's figure under ``counter``'s rules, in the summary's order (the figures need
     every size: :class:`~cnncalc.errors.UnknownSizes` otherwise)."""
     summary.require_known("counting as other tools do")
-    return tuple(figure(row, counter, summary.data_format) for row in summary.layers)
+    fmt = summary.data_format
+    # Rows of one layer object with the same shapes and figures count the same (a repeated
+    # block): each such figure is worked out once. Keyed by everything a rule reads of a row.
+    seen: dict[tuple[Any, ...], Figure] = {}
+    out = []
+    for row in summary.layers:
+        key = (
+            id(row.layer),
+            row.input_dims,
+            row.output_dims,
+            row.macs,
+            row.bias_adds,
+            row.params,
+            row.trainable_params,
+        )
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = figure(row, counter, fmt)
+        out.append(found)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,14 @@ def counters_table(comparison: Comparison) -> Any:
         *(Col(h, right=True, secondary=True) for h in _header(comparison)),
     )
     rows: list[tuple[Cell, ...]] = []
+    counts: dict[int, Cell] = {}  # one cell per distinct figure (a repeated block repeats them)
     for row, figs in zip(comparison.summary.layers, comparison.rows, strict=True):
-        cells = tuple(_count(f.value) for f in figs)
+        cells = []
+        for f in figs:
+            cell = counts.get(f.value)
+            if cell is None:
+                cell = counts[f.value] = _count(f.value)
+            cells.append(cell)
         rows.append((Cell(f"{row.name} ({row.class_name})", sort=row.index), *cells))
     totals = tuple(_count(comparison.total(c)) for c in comparison.counters)
     rows.append((Cell("Total"), *totals))

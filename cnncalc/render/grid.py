@@ -114,10 +114,12 @@ def _longest_line(text: str) -> int:
 
 def _natural(grid: Grid, compact: bool) -> list[int]:
     """Each column's width with nothing wrapped."""
-    return [
-        max([_longest_line(col.title(compact)), *(_longest_line(row[i].value(compact)) for row in grid.rows)])
-        for i, col in enumerate(grid.columns)
-    ]
+    out = []
+    for i, col in enumerate(grid.columns):
+        # each distinct text measured once (a column of counts or shapes repeats them)
+        texts = {row[i].value(compact) for row in grid.rows}
+        out.append(max([_longest_line(col.title(compact)), *map(_longest_line, texts)]))
+    return out
 
 
 def _narrowest(grid: Grid, compact: bool) -> list[int]:
@@ -297,6 +299,7 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
                 return None
             heads.append(lines)
         last_row = len(grid.rows) - 1
+        justified: dict[tuple[int, str], list[str] | None] = {}  # (column, text): its lines, once
         for number in range(len(grid.rows) + 1):  # 0: the header
             cells = heads
             if number:
@@ -304,7 +307,12 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
                 row = grid.rows[number - 1]
                 for i, w, r, wr in zip(group, widths, right, wrap, strict=True):
                     text = row[i].value(chosen.compact)
-                    lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
+                    if i and (i, text) in justified:  # not the first column: it names the row
+                        lines = justified[i, text]
+                    else:
+                        lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
+                        if i:
+                            justified[i, text] = lines
                     if lines is None:
                         return None
                     cells.append(lines)

@@ -118,10 +118,31 @@ def _grid(summary: Summary, view: View) -> Grid:
         counted: list[int | None] = [f.value for f in figures(summary, view.counter)]
     else:
         counted = [None] * len(summary.layers)
+    # A cell of a figure column depends on its figure alone: one Cell per distinct figure (a
+    # repeated block repeats them; 100,000 rows share a few hundred cells).
+    shared: dict[tuple[Column, Any], Cell] = {}
+
+    def cell(row: Any, column: Column, n: int | None) -> Cell:
+        key: Any
+        if column is Column.SHAPE:
+            key = row.output_dims
+        elif column is Column.PARAMS:
+            key = row.params
+        elif column is Column.MACS:
+            key = row.cost(view.count, view.bias_macs) if n is None else n
+        elif column is Column.MEMORY:
+            key = row.activation_bytes
+        else:
+            key = row.receptive_field
+        found = shared.get((column, key))
+        if found is None:
+            found = shared[column, key] = _cell(row, column, view, n, summary.convention)
+        return found
+
     rows = [
         [
             Cell(f"{row.name} ({type_name(row, summary.convention)})", sort=row.index),
-            *(_cell(row, c, view, n, summary.convention) for c in view.columns),
+            *(cell(row, c, n) for c in view.columns),
         ]
         for row, n in zip(summary.layers, counted, strict=True)
     ]
