@@ -459,6 +459,7 @@ def figures(summary: Summary, counter: Counter) -> tuple[Figure, ...]:
             row.bias_adds,
             row.params,
             row.trainable_params,
+            getattr(row, "training_only", False),  # (issue 26 adds it: eval mode skips the row)
         )
         found = seen.get(key)
         if found is None:

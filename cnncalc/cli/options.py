@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -374,16 +374,47 @@ def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return option(func)
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | list[str], output: str | None) -> None:
     """Text to standard output, or to a file replaced whole or not at all (an unwritable file is
-    bad input, exit 2)."""
+    bad input, exit 2). ``text`` may be a list of pieces (a big rendering is never joined into
+    one string: that would hold it twice); the list is emptied as it is written."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        if isinstance(text, str):
+            click.echo(text, nl=False)
+            return
+        _encodable(text)  # all or nothing, as one string would be
+        for piece in _drained(text):
+            click.echo(piece, nl=False)
         return
     from ..io.files import write_atomic
 
-    write_atomic(output, text)
+    write_atomic(output, text if isinstance(text, str) else _drained(text))
     click.echo(f"wrote {output}", err=True)
+
+
+def _drained(pieces: list[str]) -> Iterator[str]:
+    """The pieces in order, each dropped from the list as it is handed out (memory is freed as
+    the output is written)."""
+    pieces.reverse()
+    while pieces:
+        yield pieces.pop()
+
+
+def _encodable(pieces: list[str]) -> None:
+    """UnicodeEncodeError (reported as one line) before anything is written when standard output
+    cannot encode a piece, as writing the text as one string would fail before writing any."""
+    try:  # the stream click.echo writes to (it may re-wrap a misconfigured one to replace errors)
+        from click.utils import _default_text_stdout
+
+        stream = _default_text_stdout()
+    except Exception:  # noqa: BLE001 - no stream to ask (closed): writing reports it
+        return
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return
+    errors = getattr(stream, "errors", None) or "strict"
+    for piece in pieces:
+        piece.encode(encoding, errors)
 
 
 def write_bytes_output(data: bytes, output: str) -> None:
@@ -399,14 +430,15 @@ def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_
     """A Rich renderable as text: on a terminal fitted to it (in colour), elsewhere (a file, a
     pipe, ``-o``) as wide as its content, so ``-o FILE`` and ``> FILE`` give the same bytes.
     ``width`` (``--width``) overrides either."""
-    from ..render.console import to_text
+    from ..render.console import to_pieces
 
     terminal = output in (None, "-") and sys.stdout.isatty()
     if width is None and terminal:
         import shutil
 
         width = shutil.get_terminal_size().columns
-    write_output(to_text(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
+    pieces = to_pieces(renderable, width=width, color=terminal, soft_wrap=soft_wrap)
+    write_output(pieces[0] if len(pieces) == 1 else pieces, output)
 
 
 def refuse_width(width: int | None, fmt: str) -> None:

@@ -126,7 +126,7 @@ _FD_DIRECTORY = re.compile(r"/(?:dev|proc/(?:self|thread-self|\d+)(?:/task/\d+)?
 _STOP_AT = "CNNCALC_STOP_AT"
 
 
-def write_atomic(path: str, data: bytes | str) -> None:
+def write_atomic(path: str, data: bytes | str | Iterable[str]) -> None:
     """Replace ``path`` with ``data`` whole or not at all (SpecError on failure).
 
     The bytes go to a temporary file in the target's directory, which is flushed, fsynced and
@@ -140,11 +140,20 @@ def write_atomic(path: str, data: bytes | str) -> None:
     ``/dev/stderr``, ``/dev/fd/N``) is written to that descriptor in place, never resolved to the
     file behind it (``-o /dev/stdout >> app.log`` appends to the log); a device or FIFO is written
     in place too.
+
+    ``data`` may be text in pieces (a big rendering, never joined into one string): every piece is
+    encoded before a byte is written, so text UTF-8 cannot encode still leaves the target as it was.
     """
-    payload = encode_text(data, path) if isinstance(data, str) else data
+    if isinstance(data, bytes):
+        payload: list[bytes] = [data]
+    elif isinstance(data, str):
+        payload = [encode_text(data, path)]
+    else:
+        payload = [encode_text(piece, path) for piece in data]
     fd = _descriptor(path)
     if fd is not None:
-        _write_descriptor(path, fd, payload)
+        for piece in payload:
+            _write_descriptor(path, fd, piece)
         return
     target = os.path.realpath(path)  # through a symlink: replace the file, keep the link
     try:
@@ -172,7 +181,8 @@ def write_atomic(path: str, data: bytes | str) -> None:
         try:
             _stop_at("created")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
+                for piece in payload:
+                    handle.write(piece)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, mode)
@@ -303,7 +313,7 @@ def _write_descriptor(path: str, fd: int, payload: bytes) -> None:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
 
 
-def _write_special(path: str, payload: bytes) -> None:
+def _write_special(path: str, payload: list[bytes]) -> None:
     """Write to a device or FIFO named as the output (``-o /dev/null``): there is no file to
     replace; opened without truncating or creating anything."""
     try:
@@ -311,7 +321,8 @@ def _write_special(path: str, payload: bytes) -> None:
     except OSError as err:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
     try:
-        _write_descriptor(path, fd, payload)
+        for piece in payload:
+            _write_descriptor(path, fd, piece)
     finally:
         os.close(fd)
 

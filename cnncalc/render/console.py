@@ -40,6 +40,35 @@ def to_text(*renderables: Any, width: int | None = None, color: bool = False, so
     return text
 
 
+def to_pieces(
+    renderable: Any, width: int | None = None, color: bool = False, soft_wrap: bool = False
+) -> list[str]:
+    """:func:`to_text` of one renderable in pieces that join to the same text: a Group holding
+    a big table (:class:`~cnncalc.render.grid.Fitted`) drawn without colour has the table's
+    lines written directly, a few thousand a piece, and never all in one string (which Rich and
+    the trailing-space pass would copy several times over: 100,000 rows are tens of megabytes).
+    """
+    from rich.console import Group
+
+    items = list(renderable.renderables) if isinstance(renderable, Group) else [renderable]
+    if color or not any(hasattr(item, "plain_pieces") for item in items):
+        return [to_text(renderable, width=width, color=color, soft_wrap=soft_wrap)]
+    pieces: list[str] = []
+    pending: list[Any] = []  # drawn by Rich, each as the Group would draw it (one after another)
+    for item in items:
+        direct = item.plain_pieces(width or NATURAL_WIDTH) if hasattr(item, "plain_pieces") else None
+        if direct is None:
+            pending.append(item)
+            continue
+        if pending:
+            pieces.append(to_text(*pending, width=width, soft_wrap=soft_wrap))
+            pending = []
+        pieces += direct
+    if pending:
+        pieces.append(to_text(*pending, width=width, soft_wrap=soft_wrap))
+    return pieces
+
+
 @contextmanager
 def progress_bar(total: int, show: bool, what: str = "verifying") -> Iterator[Callable[[int], None]]:
     """A transient progress bar on stderr when ``show`` and stderr is a terminal; a no-op otherwise.

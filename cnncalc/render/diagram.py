@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..enums import Category, DataFormat
 from ..geometry import split_channels
@@ -61,7 +61,7 @@ def extent(n: int, base: float, per_doubling: float) -> float:
     return base + per_doubling * math.log2(max(n, 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per layer: slotted
 class Volume:
     """One drawn tensor: name, kind, shape, category, box dimensions (pixels), the spatial size
     (cells, for the kernel drawing) and the kernel of the layer that reads it, if any."""
@@ -96,6 +96,28 @@ class Volume:
 def volume(name: str, kind: str, shape: tuple[int, ...], channels_first: bool, layer: Layer | None) -> Volume:
     """Box dimensions for a tensor shape (no batch axis)."""
     kernel = tuple(getattr(layer, "kernel_size", ()) or getattr(layer, "pool_size", ()) or ())
+    key = (kind, shape, channels_first, kernel, category(layer))
+    v = _VOLUMES.get(key)
+    if v is None:
+        if len(_VOLUMES) >= 4096:
+            _VOLUMES.clear()
+        v = _VOLUMES[key] = _volume(name, kind, shape, channels_first, layer, kernel)
+    # the same box under this row's name: its dimensions follow from the key alone
+    return Volume(name, kind, shape, v.category, v.height, v.depth, v.thickness, v.kernel, v.cells)
+
+
+#: Boxes by (kind, shape, layout, kernel, category): a repeated block draws the same ones.
+_VOLUMES: dict[tuple[Any, ...], Volume] = {}
+
+
+def _volume(
+    name: str,
+    kind: str,
+    shape: tuple[int, ...],
+    channels_first: bool,
+    layer: Layer | None,
+    kernel: tuple[int, ...],
+) -> Volume:
     if len(shape) == 1:  # a vector: a thin bar whose height grows with its length
         return Volume(name, kind, shape, category(layer), extent(shape[0], 14, 12), 0.0, 8.0, kernel)
     fmt = DataFormat.CHANNELS_FIRST if channels_first else DataFormat.CHANNELS_LAST
@@ -128,11 +150,11 @@ def _shade(colour: str, factor: float) -> str:
 
 def _f(x: float) -> str:
     """One decimal, ``.0`` dropped (``12.5``, ``12``, ``-0``)."""
-    text = f"{x:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    text = "%.1f" % x  # noqa: UP031 - runs millions of times for a big model: the quicker form
+    return text[:-2] if text[-2:] == ".0" else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per layer: slotted
 class Placed:
     """A volume and where its front face's bottom-left corner sits; its row and column."""
 
@@ -158,7 +180,7 @@ class Placed:
         return (self.y - self.volume.height, self.y)
 
 
-@dataclass
+@dataclass(slots=True)  # one per graph edge: slotted
 class Edge:
     """One graph edge and its route (a polyline of horizontal and vertical segments)."""
 

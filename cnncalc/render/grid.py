@@ -275,12 +275,31 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
     styles (same boxes, padding, justification, header cells aligned to the bottom and body
     cells to the top), in time linear in the cells; None when a cell needs Rich's own handling.
     tests/test_tables.py compares the two on random grids."""
+    pieces = plain_pieces(grid, chosen)
+    return None if pieces is None else "".join(pieces)
+
+
+#: Lines per piece of :func:`plain_pieces` (a piece is a few hundred kilobytes at most).
+PIECE_LINES = 2000
+
+
+def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | None:
+    """:func:`plain_text` in pieces of whole lines (a table of 100,000 rows is never one string,
+    nor a list of its lines); ``strip`` drops trailing spaces from each line, as
+    :func:`~cnncalc.render.console.to_text` does without colour."""
     from rich import box as boxes
 
     box = boxes.SIMPLE if grid.simple else boxes.HEAVY_HEAD
     edge = not grid.simple
+    pieces: list[str] = []
     out: list[str] = []
-    append = out.append
+
+    def append(line: str) -> None:
+        out.append(line.rstrip() if strip else line)
+        if len(out) >= PIECE_LINES:
+            pieces.append("\n".join(out) + "\n")
+            out.clear()
+
     for group in chosen.groups:
         widths = [chosen.widths[i] for i in group]
         if not all(widths):
@@ -341,7 +360,9 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
                 append(rule)
         if edge:
             append(box.get_bottom(padded))
-    return "\n".join(out) + "\n"
+    if out or not pieces:
+        pieces.append("\n".join(out) + "\n")
+    return pieces
 
 
 class Fitted:
@@ -353,6 +374,11 @@ class Fitted:
 
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
+
+    def plain_pieces(self, width: int) -> list[str] | None:
+        """What Rich prints for it without colour at ``width`` (trailing spaces dropped, as
+        :func:`~cnncalc.render.console.to_text` does), in pieces; None when Rich must draw it."""
+        return plain_pieces(self.grid, plan(self.grid, width), strip=True)
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         chosen = plan(self.grid, options.max_width)
