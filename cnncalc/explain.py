@@ -18,7 +18,7 @@ from .summary import LayerRow, Summary, known
 __all__ = ["LayerExplanation", "Step", "explain", "explain_row", "heading"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per layer: slotted
 class LayerExplanation:
     """A layer's heading, the rule that applied, and its steps."""
 
@@ -56,6 +56,10 @@ def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> list[Step]:
     return steps
 
 
+#: What a layer's steps read of :class:`Worked` besides the names of its inputs.
+_WORKED_FIGURES = ("input_shapes", "output_shape", "windows", "params", "buffers", "macs", "ctx")
+
+
 def _field(rf: ReceptiveField) -> str:
     size = "x".join(map(str, rf.size)) if len(set(rf.size)) > 1 else str(rf.size[0])
     jump = "x".join(map(str, rf.jump)) if len(set(rf.jump)) > 1 else str(rf.jump[0])
@@ -63,9 +67,14 @@ def _field(rf: ReceptiveField) -> str:
 
 
 def explain_row(
-    row: LayerRow, summary: Summary, previous: ReceptiveField | None, shapes: dict[str, Shape]
+    row: LayerRow,
+    summary: Summary,
+    previous: ReceptiveField | None,
+    shapes: dict[str, Shape],
+    worked_out: dict[tuple[object, ...], tuple[Step, ...]] | None = None,
 ) -> LayerExplanation:
-    """The working for one layer; ``shapes`` holds every tensor's shape by name (for merges)."""
+    """The working for one layer; ``shapes`` holds every tensor's shape by name (for merges).
+    ``worked_out`` keeps a layer object's steps per figures (a repeated block repeats them)."""
     layer = row.layer
     worked = Worked(
         input_shapes=tuple(shapes[source] for source in row.inputs) or (row.input_shape,),
@@ -77,7 +86,17 @@ def explain_row(
         macs=known(row.macs, f"{row.name}'s MACs"),
         ctx=summary.context,
     )
-    steps = layer.explain_steps(worked)
+    if worked_out is None:
+        steps = layer.explain_steps(worked)
+    else:
+        # the steps follow from the layer and its figures; names of the inputs only for a kind
+        # that reads several (a merge names them)
+        names = worked.sources if layer.takes_many or len(worked.sources) != 1 else ()
+        key = (id(layer), names, *(getattr(worked, f) for f in _WORKED_FIGURES))
+        known_steps = worked_out.get(key)
+        if known_steps is None:
+            known_steps = worked_out[key] = tuple(layer.explain_steps(worked))
+        steps = list(known_steps)
     if row.shares is not None:  # a shared layer's later call: its weights are another row's
         shared = Step("params", f"the weights of {row.shares} (counted on its row)", "", "0")
         steps = [shared if step.label == "params" else step for step in steps]
@@ -109,8 +128,10 @@ def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
     }
     shapes: dict[str, Shape] = dict(summary.model_inputs)
     out = []
+    worked_out: dict[tuple[object, ...], tuple[Step, ...]] = {}
     for row in summary.layers:
-        out.append(explain_row(row, summary, fields.get(row.inputs[0]) if row.inputs else None, shapes))
+        previous = fields.get(row.inputs[0]) if row.inputs else None
+        out.append(explain_row(row, summary, previous, shapes, worked_out))
         fields[row.name] = row.receptive_field
         shapes[row.name] = row.output_shape
     return tuple(out)

@@ -7,10 +7,12 @@ Computed by :func:`cnncalc.engine.summarize`; renderers (:mod:`cnncalc.render`) 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .enums import DTYPE_BYTES, Convention, Count, DataFormat
@@ -286,7 +288,7 @@ class Summary:
         """The last layer's output shape (the input shape for an empty model)."""
         return _known(self.output_dims, "the output")
 
-    @property
+    @cached_property  # read per row by explain and the executor: made once
     def context(self) -> Context:
         """The convention and data format the summary was computed under."""
         return Context(self.convention, self.data_format)
@@ -395,11 +397,18 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` document (a valid spec when read back): settings, the output
         shape, the layers (with what each reads, for a graph), then the model's totals."""
-        layers = [row.to_dict() for row in self.layers]
-        if self.branches:  # a graph: every layer says what it reads, so the document reads back
-            layers = [
-                {**layer, "inputs": list(row.inputs)} for layer, row in zip(layers, self.layers, strict=True)
-            ]
+        return self.document(list(self.layer_dicts()))
+
+    def layer_dicts(self) -> Iterator[dict[str, Any]]:
+        """The document's layers, one at a time (with what each reads, for a graph)."""
+        branches = self.branches  # a graph: every layer says what it reads, so it reads back
+        for row in self.layers:
+            layer = row.to_dict()
+            yield {**layer, "inputs": list(row.inputs)} if branches else layer
+
+    def document(self, layers: Any) -> dict[str, Any]:
+        """:meth:`to_dict` with ``layers`` in the place of the layers (an iterator of them:
+        :func:`json_pieces` writes one at a time)."""
         named = (
             {"inputs": [{"name": n, "shape": list(shape)} for n, shape in self.inputs]} if self.inputs else {}
         )
@@ -423,14 +432,41 @@ def json_lines(doc: Mapping[str, Any], list_key: str = "layers") -> str:
     Written by json's C encoder for the big parts (``indent=`` on everything would force the
     pure-Python one: half the time of a 10,000-layer summary).
     """
-    lines = []
+    return "".join(json_pieces(doc, list_key))
+
+
+#: Items of the list per piece of :func:`json_pieces`.
+PIECE_ITEMS = 500
+
+
+def json_pieces(doc: Mapping[str, Any], list_key: str = "layers") -> list[str]:
+    """:func:`json_lines` in pieces that join to it; the value of ``list_key`` may be an
+    iterator (:meth:`Summary.layer_dicts`): each item is encoded as it comes, so a document of
+    100,000 layers never exists as objects, nor as one string."""
+    pieces: list[str] = ["{\n"]
+    first = True
     for key, value in doc.items():
-        if key == list_key and isinstance(value, list) and value:
-            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
-            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        lead = "  " if first else ",\n  "
+        first = False
+        if key == list_key and isinstance(value, (list, Iterator)):
+            items = iter(value)
+            block = [f"    {json.dumps(item, ensure_ascii=False)}" for item in itertools.islice(items, 1)]
+            if not block:  # an empty list, as any other value
+                pieces.append(f"{lead}{json.dumps(key)}: []")
+                continue
+            pieces.append(f"{lead}{json.dumps(key)}: [\n")
+            while block:
+                more = [
+                    f"    {json.dumps(item, ensure_ascii=False)}"
+                    for item in itertools.islice(items, PIECE_ITEMS)
+                ]
+                # the last item of a block waits for the next: only the last of all ends the list
+                pieces.append(",\n".join(block) + (",\n" if more else "\n  ]"))
+                block = more
         elif isinstance(value, dict) and value:
             nested = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-            lines.append(f"  {json.dumps(key)}: {nested}")
+            pieces.append(f"{lead}{json.dumps(key)}: {nested}")
         else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+            pieces.append(f"{lead}{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    pieces.append("\n}\n")
+    return pieces

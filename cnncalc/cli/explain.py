@@ -14,6 +14,7 @@ from .options import (
     model_options,
     refuse_width,
     width_option,
+    write_output,
 )
 
 
@@ -80,7 +81,7 @@ def explain(
     if given or at != "0,0":
         raise click.UsageError(f"{given[0] if given else '--at'} goes with --window")
     from ..explain import explain as build
-    from ..render.documents import explain_markdown, explain_plain, explain_text
+    from ..render.documents import explain_markdown, explain_pieces, explain_text
 
     result = model_args.summarize(need="explain")
     explanations = build(result)
@@ -88,9 +89,9 @@ def explain(
         click.echo(explain_markdown(result, explanations), nl=False)
         return
     if not sys.stdout.isatty():  # no colour to add: skip Rich's per-line rendering if nothing wraps
-        plain = explain_plain(result, explanations, width)
+        plain = explain_pieces(result, explanations, width)
         if plain is not None:
-            click.echo(plain, nl=False)
+            write_output(plain, None)
             return
     emit(explain_text(result, explanations), width)
 

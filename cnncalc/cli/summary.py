@@ -72,6 +72,9 @@ def summary(
         from ..render.html import html_report
 
         text = html_report(result, view)
+    elif fmt == "json":
+        write_output(table.json_document(result), output)
+        return
     else:
-        text = {"json": table.to_json, "csv": table.to_csv}[fmt](result)
+        text = table.to_csv(result)
     write_output(text, output)

@@ -60,7 +60,7 @@ class LayerOutput:
     windows: tuple[Window, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # several per layer in explain: slotted
 class Step:
     """One line of a layer's working in ``explain``: ``label = formula = work = result``."""
 

@@ -281,15 +281,36 @@ def explain_plain(
     when no line needs wrapping at ``width`` (None: the content's own width), else None.
     Rendering each line through Rich costs a millisecond or more per layer; this keeps
     ``explain`` of 100,000 layers piped to a file linear and quick."""
+    pieces = explain_pieces(summary, explanations, width)
+    return None if pieces is None else "".join(pieces)
+
+
+#: Lines per piece of :func:`explain_pieces`.
+PIECE_LINES = 2000
+
+
+def explain_pieces(
+    summary: Summary, explanations: tuple[LayerExplanation, ...], width: int | None
+) -> list[str] | None:
+    """:func:`explain_plain` in pieces of whole lines (never one string, nor a list of every
+    line: 100,000 layers are a million lines)."""
     from rich.cells import cell_len
 
     from .console import NATURAL_WIDTH
 
     limit = width or NATURAL_WIDTH
-    lines = list(explain_lines(summary, explanations))
-    if any(len(line) > limit // 2 and cell_len(line) > limit for line in lines):
-        return None
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    pieces: list[str] = []
+    block: list[str] = []
+    for line in explain_lines(summary, explanations):
+        if len(line) > limit // 2 and cell_len(line) > limit:
+            return None
+        block.append(line.rstrip())
+        if len(block) >= PIECE_LINES:
+            pieces.append("\n".join(block) + "\n")
+            block.clear()
+    if block or not pieces:
+        pieces.append("\n".join(block) + "\n")
+    return pieces
 
 
 def explain_markdown(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..enums import KERAS_COLUMNS, Column, Convention, Count, Counter
-from ..summary import LAYER_RESULTS, json_lines
+from ..summary import LAYER_RESULTS, json_pieces
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
 from .text import (
@@ -200,7 +200,13 @@ def to_json(summary: Summary) -> str:
     Readable and diff-friendly for big models, and written by json's C encoder (``indent=``
     would force the pure-Python one: half the time of a 10,000-layer summary).
     """
-    return json_lines(summary.to_dict())
+    return "".join(json_pieces(summary.document(summary.layer_dicts())))
+
+
+def json_document(summary: Summary) -> list[str]:
+    """:func:`to_json` in pieces, each layer encoded as it is made (100,000 layers never exist
+    as dicts at once, nor as one string)."""
+    return json_pieces(summary.document(summary.layer_dicts()))
 
 
 def to_markdown(summary: Summary, view: View | None = None) -> str:
