@@ -44,15 +44,15 @@ def diagram(model_args: ModelArgs, output: str | None) -> None:
             "or redirect it (> model.svg)",
             click.get_current_context(silent=True),
         )
-    from ..render.diagram import to_svg
+    from ..render.diagram import svg_pieces
 
-    svg = to_svg(model_args.summarize(need="diagram"))
+    svg = svg_pieces(model_args.summarize(need="diagram"))
     if fmt == "svg":
         write_output(svg, output)
     else:
         from ..render.raster import svg_to
 
-        write_bytes_output(svg_to(svg, fmt), str(output))
+        write_bytes_output(svg_to("".join(svg), fmt), str(output))
 
 
 #: The formats diagram writes, by the output file's ending.

@@ -69,9 +69,10 @@ def summary(
     if fmt == "markdown":
         text = table.to_markdown(result, view)
     elif fmt == "html":
-        from ..render.html import html_report
+        from ..render.html import html_pieces
 
-        text = html_report(result, view)
+        write_output(html_pieces(result, view), output)
+        return
     elif fmt == "json":
         write_output(table.json_document(result), output)
         return

@@ -500,10 +500,40 @@ def _kernel(source: Placed, target: Placed, hint: bool) -> list[str]:
 
 def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
     """The whole diagram as an SVG document (UTF-8 text)."""
+    return "".join(svg_pieces(summary, max_width))
+
+
+class _Lines:
+    """Lines joined by newlines (each ending with one), kept as pieces of a few thousand lines:
+    the SVG of 100,000 layers is a hundred megabytes, never one list of lines nor one string."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.pieces: list[str] = []
+        self.lines = lines
+
+    def append(self, line: str) -> None:
+        self.lines.append(line)
+        if len(self.lines) >= 4000:
+            self.pieces.append("\n".join(self.lines) + "\n")
+            self.lines = []
+
+    def __iadd__(self, lines: list[str]) -> _Lines:
+        for line in lines:
+            self.append(line)
+        return self
+
+    def done(self) -> list[str]:
+        if self.lines or not self.pieces:
+            self.pieces.append("\n".join(self.lines) + "\n")
+        return self.pieces
+
+
+def svg_pieces(summary: Summary, max_width: float = MAX_WIDTH) -> list[str]:
+    """:func:`to_svg` in pieces that join to it."""
     drawing = layout(summary, max_width)
     width, height = drawing.width, drawing.height
     where = {p.volume.name: p for p in drawing.placed}
-    parts = [
+    head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
         f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="Helvetica, Arial, sans-serif" role="img" '
         f'aria-label="{escape(summary.name)}: {len(summary.layers)} layers">',
@@ -520,6 +550,7 @@ def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
         f'<text x="{MARGIN}" y="{MARGIN + 8}" class="title">{escape(summary.name)} · {summary.total_params:,} params'
         f" · {summary.total_macs:,} MACs</text>",
     ]
+    parts = _Lines(head)
     for edge in drawing.edges:  # under the boxes (though no edge crosses one)
         d = "M" + " L".join(f"{_f(x)},{_f(y)}" for x, y in edge.points)
         parts.append(
@@ -543,4 +574,4 @@ def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
             parts += _kernel(source, target, hint)
             drawn.add(source_name)
     parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    return parts.done()

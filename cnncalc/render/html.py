@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from .diagram import to_svg
+from .diagram import svg_pieces
 from .table import View, summary_grid
 from .text import convention_note, cost_lines, shape_flow, totals_lines
 
@@ -133,6 +133,17 @@ def table_html(
     carries its layer's name (``data-name``, as the diagram's boxes do) and, from ``formulas``,
     the working the report shows when its box or row is clicked (``data-formula``).
     """
+    return "\n".join(_table_lines(summary, view, sortable=sortable, formulas=formulas))
+
+
+def _table_lines(
+    summary: Summary,
+    view: View | None = None,
+    *,
+    sortable: bool = False,
+    formulas: dict[str, str] | None = None,
+) -> list[str]:
+    """The lines of :func:`table_html`."""
     grid = summary_grid(summary, view)
     names = [row.name for row in summary.layers] if len(grid.rows) == len(summary.layers) else []
     view = view or View()
@@ -170,7 +181,7 @@ def table_html(
     out.append("</tbody></table>")
     lines = totals_lines(summary) + (cost_lines(summary, view) if view.extended else [])
     out.append('<p style="font-family:monospace;font-size:13px">' + "<br>".join(map(escape, lines)) + "</p>")
-    return "\n".join(out)
+    return out
 
 
 def _formulas(summary: Summary) -> dict[str, str]:
@@ -195,6 +206,27 @@ def html_report(summary: Summary, view: View | None = None) -> str:
     """One self-contained page: the shape flow (complete), the diagram (inline SVG, fitted to the
     page, with zoom and pan), the sortable summary table and its totals. Clicking a box or a row
     highlights both and shows the layer's formulas."""
+    return "".join(html_pieces(summary, view))
+
+
+class _Big:
+    """A part of the page given in pieces (the diagram, the table): never one string."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+
+
+def _in_lines(lines: list[str], size: int = 2000) -> list[str]:
+    """Lines joined by newlines, a piece per ``size`` lines, the last without its newline."""
+    return [
+        "\n".join(lines[i : i + size]) + ("\n" if i + size < len(lines) else "")
+        for i in range(0, len(lines), size)
+    ]
+
+
+def html_pieces(summary: Summary, view: View | None = None) -> list[str]:
+    """:func:`html_report` in pieces that join to it (a page of 100,000 layers is hundreds of
+    megabytes: the diagram and the table stay in pieces)."""
     title = escape(f"cnncalc: {summary.name}")
     page = [
         "<!DOCTYPE html>",
@@ -220,7 +252,13 @@ def html_report(summary: Summary, view: View | None = None) -> str:
                 '<p class="zoom"><button type="button" data-zoom="in">+</button><button type="button" '
                 'data-zoom="out">−</button><button type="button" data-zoom="fit">Fit</button> '
                 "<small>wheel to zoom, drag to pan; click a box or a row for its formulas</small></p>",
-                f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">{to_svg(summary)}</figure>',
+                _Big(
+                    [
+                        f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">',
+                        *svg_pieces(summary),
+                        "</figure>",
+                    ]
+                ),
             )
             if summary.known  # the diagram draws sizes: a model with None sizes has none to draw
             else (
@@ -229,10 +267,17 @@ def html_report(summary: Summary, view: View | None = None) -> str:
             )
         ),
         '<p id="formula" aria-live="polite"></p>',
-        table_html(summary, view, sortable=True, formulas=_formulas(summary)),
+        _Big(_in_lines(_table_lines(summary, view, sortable=True, formulas=_formulas(summary)))),
         f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",
         "</main>",
         f"<script>{_SORT_SCRIPT}{_DIAGRAM_SCRIPT}</script>",
         "</body></html>",
     ]
-    return "\n".join(page) + "\n"
+    pieces: list[str] = []
+    for part in page:  # each part on its own line, as "\n".join(page) + "\n" puts them
+        if isinstance(part, _Big):
+            pieces += part.pieces
+            pieces.append("\n")
+        else:
+            pieces.append(part + "\n")
+    return pieces
