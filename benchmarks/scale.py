@@ -1,5 +1,6 @@
 """Every command is linear in layers: wall-clock time of each command on 1k, 10k and 100k-layer
-specs, and the exponent k of time ~ layers^k fitted by least squares (k <= 1.1 means linear).
+specs, and the exponent k of time ~ layers^k fitted by least squares (k <= 1.1 means linear);
+then, at the largest size, the process's CPU time (user + system) and its memory per layer.
 
 Run: python benchmarks/scale.py [--sizes 1000,10000,100000] [--commands summary,explain,...]
 
@@ -9,6 +10,11 @@ cost cannot flatten the curve; the fit uses the runs of 0.2 s or more. The spec 
 (shapes stay put, every layer has a receptive field); `check` reads that stack's
 `summary --format json` output (every layer carries expectations); `cycle` is a 100k-layer ring,
 refused with a bounded message.
+
+CPU s is the largest run's user + system time, start-up included (the issue 28 goal: at most 5 s
+per 100,000 layers). KB/layer is the memory per layer: (peak resident set of the largest run -
+peak resident set of the same command on the 1-layer spec) / layers (goal: at most 1 KB). Both
+come from the kernel's accounting of that one child process (``os.wait4``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,11 @@ COMMANDS = {
     "diagram": ["diagram", "-f", "{spec}"],
     "check": ["check", "{snapshot}"],
     "verify": ["verify", "-f", "{spec}", "--input", "4x4x8"],
+    "counters": ["counters", "-f", "{spec}"],
+    "solve sizes": ["solve", "sizes", "-f", "{spec}"],
+    "memory": ["memory", "-f", "{spec}"],
+    "export keras": ["export", "--to", "keras", "-f", "{spec}"],
+    "export pytorch": ["export", "--to", "pytorch", "-f", "{spec}"],
     "cycle": ["summary", "-f", "{cycle}"],
 }
 
@@ -56,13 +67,17 @@ def write_specs(directory: str, n: int) -> dict[str, str]:
     return paths
 
 
-def timed(args: list[str], paths: dict[str, str]) -> float:
+def timed(args: list[str], paths: dict[str, str]) -> tuple[float, float, int]:
+    """(wall-clock seconds, user + system CPU seconds, peak resident set in KB) of one run."""
     command = [sys.executable, "-m", "cnncalc", *(a.format(**paths) for a in args)]
     start = time.perf_counter()
-    subprocess.run(
+    child = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "100"}
     )
-    return time.perf_counter() - start
+    _, _, usage = os.wait4(child.pid, 0)  # this child's own accounting (not all children's)
+    child.returncode = 0  # reaped here: Popen must not wait for it again
+    wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss  # ru_maxrss: KB on Linux
 
 
 def exponent(sizes: list[int], times: list[float]) -> float:
@@ -87,17 +102,26 @@ def main() -> None:
     names = [c.strip() for c in options.commands.split(",")]
     with tempfile.TemporaryDirectory() as directory:
         files = {n: write_specs(directory, n) for n in [1, *sizes]}
+        largest = sizes[-1]
         print(
             f"{'command':18}"
             + "".join(f"{n:>10,}" for n in sizes)
-            + "  exponent  (seconds, start-up subtracted)"
+            + f"  exponent  CPU s at {largest:,}  KB/layer  (seconds, start-up subtracted)"
         )
         for name in names:
             args = COMMANDS[name]
-            start_up = timed(args, files[1] if name != "cycle" else files[sizes[0]])
-            times = [max(timed(args, files[n]) - start_up, 1e-3) for n in sizes]
+            start_up, _, base_kb = timed(args, files[1] if name != "cycle" else files[sizes[0]])
+            runs = [timed(args, files[n]) for n in sizes]
+            times = [max(wall - start_up, 1e-3) for wall, _, _ in runs]
             k = exponent(sizes, times)
-            print(f"{name:18}" + "".join(f"{t:10.2f}" for t in times) + f"  {k:8.2f}", flush=True)
+            _, cpu, peak_kb = runs[-1]
+            per_layer = (peak_kb - base_kb) / largest if name != "cycle" else math.nan
+            print(
+                f"{name:18}"
+                + "".join(f"{t:10.2f}" for t in times)
+                + f"  {k:8.2f}  {cpu:{len(f'CPU s at {largest:,}')}.2f}  {per_layer:8.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
