@@ -18,7 +18,7 @@ from typing import Any
 from ..enums import Convention
 from ..errors import CnncalcError, SpecError, describe_layer
 from ..layers.base import Layer
-from .spec import MAX_LAYER_TEXT, LayerSpec, Spec, build_layer
+from .spec import MAX_LAYER_TEXT, NO_RESULTS, LayerSpec, Spec, build_layer
 
 # [0-9], not \d: \d matches any Unicode digit and int() would read full-width ones as numbers.
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -113,15 +113,17 @@ def parse_layer(text: str, convention: Convention | None = None) -> LayerSpec:
 
 
 @functools.lru_cache(maxsize=1024)
-def _built(text: str, convention: Convention | None) -> tuple[Layer, str | None]:
-    """The layer (and row name) a compact string builds. Cached: a generated spec repeats a few
-    block strings thousands of times, and a layer is an immutable value (a frozen record compared
-    by its fields), so rows may share one. Errors are not cached (each raises anew)."""
+def _built(text: str, convention: Convention | None) -> tuple[Layer, str | None, str]:
+    """The layer (and row name, and the text stripped) a compact string builds. Cached: a
+    generated spec repeats a few block strings thousands of times, and a layer is an immutable
+    value (a frozen record compared by its fields), so rows may share one (and one copy of the
+    text: JSON decodes each occurrence as a string of its own). Errors are not cached (each
+    raises anew)."""
     kind_name, positional, keywords = split_compact(text)
     name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
     if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
         raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
-    return build_layer(kind_name, positional, keywords, convention), name
+    return build_layer(kind_name, positional, keywords, convention), name, text.strip()
 
 
 def parse_layer_declaring(
@@ -135,8 +137,8 @@ def parse_layer_declaring(
     if _CALL.fullmatch(text):
         return _parse_call(text, convention)
     try:
-        layer, name = _built(text, convention)
-        return LayerSpec(layer=layer, text=text.strip(), name=name), None
+        layer, name, stripped = _built(text, convention)
+        return LayerSpec(layer=layer, text=stripped, name=name, results=NO_RESULTS), None
     except SpecError as err:
         better = near_miss(text, convention)
         if better is None or err.hint is not None:

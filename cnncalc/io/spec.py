@@ -46,6 +46,11 @@ MAX_LAYER_TEXT = 1_000
 MAX_JSON_DEPTH = 64
 
 
+#: The result fields of a layer given without any: one empty mapping shared by such layers (a
+#: dict per layer is 64 bytes each); read-only by its type (nothing writes a spec's results).
+NO_RESULTS: Mapping[str, Any] = {}
+
+
 @dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerSpec:
     """One parsed layer: the layer, how to show it in messages, and the spec's extras."""
