@@ -5,7 +5,8 @@ Run: python benchmarks/startup.py [--runs 15] [--python-with-frameworks PATH]
 The floor is `python -c "import click, rich.console, rich.table"`: any Click + Rich CLI pays it.
 Keras (KERAS_BACKEND=torch) and torchinfo run only if the interpreter given by
 --python-with-frameworks can import them (dev-only; never a dependency of cnncalc).
-Prints median wall-clock seconds and the ratios.
+Prints median wall-clock seconds and the ratios. The cnncalc package found first (PYTHONPATH's,
+else the installed one) is byte-compiled before timing, as an install leaves it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ def main() -> None:
     parser.add_argument("--python-with-frameworks", default=None, help="an interpreter with keras/torchinfo")
     args = parser.parse_args()
     cnncalc = shutil.which("cnncalc") or sys.exit("cnncalc is not on PATH: pip install . first")
+    # Bytecode as an install leaves it: `pip install` compiles every module, while a source tree
+    # run with PYTHONDONTWRITEBYTECODE (or edited since) would compile the changed ones on every
+    # run, a few milliseconds each, and measure the compiler instead of the start-up.
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("cnncalc")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            compileall.compile_dir(location, quiet=1)
     rows = [
         (
             "floor: import click, rich.console, rich.table",

@@ -14,7 +14,9 @@ the same bytes.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from html import escape
@@ -146,6 +148,15 @@ def _shade(colour: str, factor: float) -> str:
     else:
         rgb = [round(c * factor) for c in rgb]
     return "#" + "".join(f"{min(255, max(0, c)):02x}" for c in rgb)
+
+
+#: Every number of a list formatted ``%.1f`` (only numbers, commas, spaces, letters M and L) with
+#: ``.0`` dropped, as :func:`_f` writes each: one pass over the text instead of a call per number.
+_WHOLE = re.compile(r"\.0(?=[, ]|$)")
+
+
+def _numbers(text: str) -> str:
+    return _WHOLE.sub("", text)
 
 
 def _f(x: float) -> str:
@@ -379,10 +390,16 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     entry_y: dict[int, float] = {}
     for name, users in outs.items():
         lo, hi = where[name].exit_range()
+        if len(users) == 1:  # most boxes: one edge, nothing to order
+            exit_y[users[0]] = _spread(lo, hi, 1, 0)
+            continue
         for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
             exit_y[i] = _spread(lo, hi, len(users), k)
     for name, users in ins.items():
         lo, hi = where[name].entry_range()
+        if len(users) == 1:
+            entry_y[users[0]] = _spread(lo, hi, 1, 0)
+            continue
         for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
             entry_y[i] = _spread(lo, hi, len(users), k)
 
@@ -443,12 +460,12 @@ def _box(p: Placed) -> list[str]:
     top = f"{x0},{y1} {x1},{y1} {x2},{y2} {x3},{y2}"
     side = f"{x1},{y0} {x2},{y3} {x2},{y2} {x1},{y1}"
     left, top_y, right, bottom = p.box
-    shape = "x".join(map(str, v.shape))
+    shape, sizes, kind = _box_texts(v.shape, v.height, v.depth, v.thickness, v.kind)
+    name = escape(v.name)
     return [
-        f'<g class="volume" data-name="{escape(v.name)}" data-shape="{shape}" '
-        f'data-height="{_f(v.height)}" data-depth="{_f(v.depth)}" data-thickness="{_f(v.thickness)}" '
-        f'data-box="{_f(left)} {_f(top_y)} {_f(right - left)} {_f(bottom - top_y)}">',
-        f"<title>{escape(v.name)} ({escape(v.kind)}) {shape}</title>",
+        f'<g class="volume" data-name="{name}" data-shape="{shape}" '
+        f'{sizes} data-box="{_f(left)} {_f(top_y)} {_f(right - left)} {_f(bottom - top_y)}">',
+        f"<title>{name} ({kind}) {shape}</title>",
         f'<polygon points="{side}" fill="{_shade(colour, 0.75)}"/>',
         f'<polygon points="{top}" fill="{_shade(colour, 1.35)}"/>',
         f'<polygon points="{front}" fill="{colour}"/>',
@@ -456,13 +473,26 @@ def _box(p: Placed) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
+def _box_texts(
+    shape: tuple[int, ...], height: float, depth: float, thickness: float, kind: str
+) -> tuple[str, str, str]:
+    """The texts of a box that follow from its volume alone (a repeated block repeats them)."""
+    return (
+        "x".join(map(str, shape)),
+        f'data-height="{_f(height)}" data-depth="{_f(depth)}" data-thickness="{_f(thickness)}"',
+        escape(kind),
+    )
+
+
 def _label(p: Placed, centre: float) -> list[str]:
     v = p.volume
-    shape = "x".join(map(str, v.shape))
+    shape, _, kind = _box_texts(v.shape, v.height, v.depth, v.thickness, v.kind)
+    x = _f(centre)
     return [
-        f'<text x="{_f(centre)}" y="{_f(p.y + 13)}" class="name">{escape(v.name)}</text>',
-        f'<text x="{_f(centre)}" y="{_f(p.y + 26)}" class="kind">{escape(v.kind)}</text>',
-        f'<text x="{_f(centre)}" y="{_f(p.y + 38)}" class="shape">{shape}</text>',
+        f'<text x="{x}" y="{_f(p.y + 13)}" class="name">{escape(v.name)}</text>',
+        f'<text x="{x}" y="{_f(p.y + 26)}" class="kind">{kind}</text>',
+        f'<text x="{x}" y="{_f(p.y + 38)}" class="shape">{shape}</text>',
     ]
 
 
@@ -552,7 +582,7 @@ def svg_pieces(summary: Summary, max_width: float = MAX_WIDTH) -> list[str]:
     ]
     parts = _Lines(head)
     for edge in drawing.edges:  # under the boxes (though no edge crosses one)
-        d = "M" + " L".join(f"{_f(x)},{_f(y)}" for x, y in edge.points)
+        d = _numbers("M" + " L".join("%.1f,%.1f" % point for point in edge.points))  # noqa: UP031
         parts.append(
             f'<path d="{d}" class="{edge.css}" data-from="{escape(edge.source)}" '
             f'data-to="{escape(edge.target)}" marker-end="url(#arrow)"/>'
