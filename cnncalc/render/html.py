@@ -160,17 +160,23 @@ def _table_lines(
         out.append(f'<th scope="col" style="{_CELL.format(align=align)};background:#f3f3f3">{label}</th>')
     out.append("</tr></thead>")
     out.append("<tbody>")
+    drawn: dict[tuple[int, int], str] = {}  # a Cell shared by rows (a repeated figure): drawn once
     for i, row in enumerate(grid.rows):
         cells = []
-        for col, cell in zip(grid.columns, row, strict=True):
-            align = "right" if col.right else "left"
-            sort = "" if cell.sort is None else f' data-sort="{_sort_value(cell.sort)}"'
-            tag = 'th scope="row"' if col is grid.columns[0] else "td"
-            end = tag.split()[0]
-            cells.append(
-                f'<{tag}{sort} style="{_CELL.format(align=align)};font-weight:normal">'
-                f"{escape(cell.text)}</{end}>"
-            )
+        for j, (col, cell) in enumerate(zip(grid.columns, row, strict=True)):
+            html = drawn.get((j, id(cell))) if j else None
+            if html is None:
+                align = "right" if col.right else "left"
+                sort = "" if cell.sort is None else f' data-sort="{_sort_value(cell.sort)}"'
+                tag = 'th scope="row"' if col is grid.columns[0] else "td"
+                end = tag.split()[0]
+                html = (
+                    f'<{tag}{sort} style="{_CELL.format(align=align)};font-weight:normal">'
+                    f"{escape(cell.text)}</{end}>"
+                )
+                if j:
+                    drawn[j, id(cell)] = html
+            cells.append(html)
         marks = ""
         if sortable and names:
             formula = (formulas or {}).get(names[i], "")
