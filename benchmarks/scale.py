@@ -51,19 +51,29 @@ COMMANDS = {
 
 
 def write_specs(directory: str, n: int) -> dict[str, str]:
-    """The stack, its JSON snapshot and a ring of n layers, as files."""
+    """The stack, its JSON snapshot and a ring of n layers, as files.
+
+    Written a layer at a time, never built as one list: a child started by ``vfork`` (as
+    subprocess does) is charged the parent's peak resident set until it execs, so a parent that
+    once held 100,000 layers would raise every command's measured peak, the 1-layer run's too."""
     paths = {k: os.path.join(directory, f"{k}{n}.json") for k in ("spec", "snapshot", "cycle")}
     with open(paths["spec"], "w") as handle:
-        json.dump({"input_shape": [8, 8, 8], "layers": (BLOCK * (n // 3 + 1))[:n]}, handle)
+        handle.write('{"input_shape": [8, 8, 8], "layers": [')
+        handle.writelines((", " if i else "") + json.dumps(BLOCK[i % len(BLOCK)]) for i in range(n))
+        handle.write("]}")
     with open(paths["snapshot"], "w") as handle:
         subprocess.run(
             [sys.executable, "-m", "cnncalc", "summary", "-f", paths["spec"], "--format", "json"],
             stdout=handle,
             check=True,
         )
-    ring = [{"type": "relu", "name": f"l{i}", "inputs": f"l{(i - 1) % n}"} for i in range(n)]
     with open(paths["cycle"], "w") as handle:
-        json.dump({"input_shape": [4], "layers": ring}, handle)
+        handle.write('{"input_shape": [4], "layers": [')
+        handle.writelines(
+            (", " if i else "") + json.dumps({"type": "relu", "name": f"l{i}", "inputs": f"l{(i - 1) % n}"})
+            for i in range(n)
+        )
+        handle.write("]}")
     return paths
 
 
