@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..enums import Convention, DataFormat, dtype_bytes
 from ..errors import CnncalcError, SpecError, describe_layer
 from ..layers import args as A
 from ..summary import LAYER_RESULTS, MODEL_RESULTS
 from .compact import parse_layer
-from .keras import from_keras_model
-from .keras_opaque import Reading
 from .spec import (
     INPUT_KEYS,
     KERAS_WRAPPER_KEYS,
@@ -23,6 +21,9 @@ from .spec import (
     build_layer,
     short_json,
 )
+
+if TYPE_CHECKING:
+    from .keras_opaque import Reading
 
 #: Layers built from JSON objects, by their frozen arguments: a generated spec (a ``--format json``
 #: snapshot) repeats a few layers thousands of times, and a layer is an immutable value, so rows may
@@ -156,6 +157,10 @@ def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:
     too (``reading`` carries a saved file's weights, for custom layers' params)."""
     notes: tuple[str, ...] = ()
     if isinstance(doc, dict) and "class_name" in doc and "layers" not in doc:
+        # Keras documents only: a cnncalc spec (the zoo's, summary's start-up) never loads them
+        from .keras import from_keras_model
+        from .keras_opaque import Reading
+
         reading = reading if reading is not None else Reading()
         doc = from_keras_model(doc, reading)
         notes = tuple(reading.finish())
