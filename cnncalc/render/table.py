@@ -139,19 +139,19 @@ def _grid(summary: Summary, view: View) -> Grid:
             found = shared[column, key] = _cell(row, column, view, n, summary.convention)
         return found
 
-    rows = [
-        [
+    branches = summary.branches  # Keras's functional summary adds where each layer reads from
+    if branches:
+        columns.append(_CONNECTED)
+    # each row made as the tuple the grid keeps (no list of lists copied into tuples: 100,000 rows)
+    rows = tuple(
+        (
             Cell(f"{row.name} ({type_name(row, summary.convention)})", sort=row.index),
             *(cell(row, c, n) for c in view.columns),
-        ]
+            *((Cell(", ".join(row.inputs)),) if branches else ()),
+        )
         for row, n in zip(summary.layers, counted, strict=True)
-    ]
-    if summary.branches:  # Keras's functional summary adds where each layer reads from
-        columns.append(_CONNECTED)
-        rows = [
-            [*cells, Cell(", ".join(row.inputs))] for cells, row in zip(rows, summary.layers, strict=True)
-        ]
-    return Grid(tuple(columns), tuple(tuple(r) for r in rows), lines=True)
+    )
+    return Grid(tuple(columns), rows, lines=True)
 
 
 def summary_grid(summary: Summary, view: View | None = None) -> Grid:
