@@ -120,6 +120,8 @@ def solve_sizes(
     ('n >= 8', 8)
     """
     spec = parse(source)
+    if any(ls.training_only for ls in spec.layers):  # the sizes eval mode takes (they are left out)
+        spec = dataclasses.replace(spec, layers=tuple(ls for ls in spec.layers if not ls.training_only))
     ctx = settings(spec, convention, data_format)
     given = (
         None

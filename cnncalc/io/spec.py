@@ -65,6 +65,9 @@ class LayerSpec:
     #: the name of the row whose weights this one uses (a Keras layer called again): its params
     #: are counted there, once
     shares: str | None = None
+    #: True for a layer only train mode runs (torchvision's auxiliary classifiers): its params
+    #: count, its costs are not in the eval-mode totals
+    training_only: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
