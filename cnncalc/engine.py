@@ -158,14 +158,17 @@ def _cycle(
 Order = list[tuple[int, str, tuple[str, ...]]]
 
 
-def wire(spec: Spec, shape: OpenShape | None = None) -> tuple[Order, tuple[tuple[str, OpenShape], ...]]:
+def wire(
+    spec: Spec, shape: OpenShape | None = None, convention: Convention | None = None
+) -> tuple[Order, tuple[tuple[str, OpenShape], ...]]:
     """A spec wired as :func:`summarize` wires it: ([(index, name, sources)] in topological
-    order, the model inputs, whose sizes may be ``None``). ``shape`` replaces a single input's."""
+    order, the model inputs, whose sizes may be ``None``). ``shape`` replaces a single input's;
+    ``convention`` (else the spec's) chooses the default names (:func:`layer_names`)."""
     inputs = tuple(
         (name, A.free_shape(list(dims), f"input {name!r}" if spec.inputs else "input shape"))
         for name, dims in model_inputs(spec, shape)
     )
-    names = layer_names(spec.layers)
+    names = layer_names(spec.layers, convention or spec.convention)
     sources = wiring(spec, names, inputs)
     order = topological_order(spec, names, sources, {n for n, _ in inputs})
     return [(i, names[i], tuple(sources[i])) for i in order], inputs
@@ -245,7 +248,7 @@ def summarize(
     ctx = settings(spec, convention, data_format)
     dtype = dtype or spec.dtype or "float32"
     element = dtype_bytes(dtype)
-    order, inputs = wire(spec, input_shape)
+    order, inputs = wire(spec, input_shape, ctx.convention)
     for name, dims in inputs:
         known = known_shape(dims)
         if known is not None and math.prod(known) > MAX_ELEMENTS:

@@ -84,10 +84,12 @@ class SizeSolution:
         }
 
 
-def _graph(spec: Spec, input_shape: Shape | None) -> tuple[Order, tuple[tuple[str, Shape], ...]]:
+def _graph(
+    spec: Spec, input_shape: Shape | None, convention: Convention | None = None
+) -> tuple[Order, tuple[tuple[str, Shape], ...]]:
     """([(index, name, sources)] in topological order, model inputs), as the engine wires them;
     every size must be known (solve measures from the given sizes)."""
-    order, inputs = engine_wire(spec, input_shape)
+    order, inputs = engine_wire(spec, input_shape, convention)
     shapes = []
     for name, dims in inputs:
         shape = known_shape(dims)
@@ -128,7 +130,7 @@ def solve_sizes(
         if input_shape is None
         else A.shape(input_shape if isinstance(input_shape, str) else list(input_shape))
     )
-    order, inputs = _graph(spec, given)
+    order, inputs = _graph(spec, given, ctx.convention)
     features = _dense_features(spec, given, ctx) if fixed_dense else None
     try:
         results = solve_graph(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
-from ..explain import heading
+from ..explain import LEGEND_LEAD, heading, legend, legend_text
 from .grid import Cell, Col, Fitted, Grid
 from .text import convention_note, fmt_shape, footer, readable_bytes, value_text
 
@@ -221,6 +221,9 @@ def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -
 
     styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
     parts: list[Any] = [Padding(Text(heading(summary), style="bold"), (0, 0, 0, 0), expand=False)]
+    symbols = legend_text(explanations)
+    if symbols:  # wrapped under its own start on a narrow terminal
+        parts.append(Hanging(Text(LEGEND_LEAD, style="dim"), Text(symbols, style="dim")))
     for expl in explanations:
         title, notes = _explain_title(expl)
         parts += [
@@ -265,6 +268,7 @@ class Hanging:
 def explain_lines(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Iterator[str]:
     """The lines of :func:`explain_text`, unstyled."""
     yield heading(summary)
+    yield from legend(explanations)
     for expl in explanations:
         title, notes = _explain_title(expl)
         yield ""
@@ -294,7 +298,7 @@ def explain_plain(
 
 def explain_markdown(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> str:
     """``cnncalc explain --format markdown``: a heading and a text block per layer, for notes."""
-    out = [f"**{heading(summary)}**", ""]
+    out = [f"**{heading(summary)}**", "", *(f"{line}  " for line in legend(explanations)), ""]
     for expl in explanations:
         title, notes = _explain_title(expl)
         out += [f"### {title}", "", "  \n".join(notes), "", "```text"]
