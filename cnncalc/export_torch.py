@@ -62,6 +62,7 @@ def export_pytorch(summary: Summary) -> str:
     for row in summary.layers:
         sources = [variables[s] for s in row.inputs]
         parts = _layer(row, sources, moved, summary.convention)
+        start = len(forward)
         target = names.new(row.name)  # the row's module attribute and its variable in forward
         variables[row.name] = "x" if stack else target
         current = sources[0] if sources else "x"
@@ -82,8 +83,14 @@ def export_pytorch(summary: Summary) -> str:
                 names.new(f"{row.name}_{fused}"), _activation_module(fused, row, moved), variables[row.name]
             )
             forward.append(f"        {variables[row.name]} = {call}")
+        if row.training_only:  # torchvision's auxiliary heads: run in train mode only
+            forward[start:] = [f"        if self.training: {line.strip()}" for line in forward[start:]]
     used = {s for row in summary.layers for s in row.inputs}
-    outputs = [variables[row.name] for row in summary.layers if row.name not in used] or ["x"]
+    ends = [row for row in summary.layers if row.name not in used]
+    outputs = [variables[row.name] for row in ends if not row.training_only] or ["x"]
+    extra = [variables[row.name] for row in ends if row.training_only]
+    if extra:  # train mode returns the auxiliary outputs too, as torchvision's models do
+        forward.append(f"        if self.training: return {', '.join([*outputs, *extra])}")
     forward.append(f"        return {', '.join(outputs)}")
     sizes = ", ".join(str(v) for v in (1, *(_first(shape) if moved else shape)))
     lines = [
@@ -105,7 +112,8 @@ def export_pytorch(summary: Summary) -> str:
         "model = Model()",
         "",
         'if __name__ == "__main__":',
-        f"    print(model(torch.randn({sizes})).shape)",
+        # a model with training-only rows returns a tuple in train mode (nn.Module's default)
+        f"    print(model{'.eval()' if extra else ''}(torch.randn({sizes})).shape)",
         "",
     ]
     return "\n".join(lines)

@@ -96,3 +96,20 @@ def test_auxiliary_heads_equal_torchvision_in_train_mode(name: str) -> None:
         if counter is not Counter.CNNCALC:
             assert tools[counter.value] == fixture[name][counter.value]
     assert c.total(Counter.TORCHINFO) == tools["torchinfo"]
+
+
+@pytest.mark.slow
+def test_exported_googlenet_runs_its_aux_heads_in_train_mode_only() -> None:
+    """export --to pytorch of torchvision/googlenet: torchvision's parameter count, one output
+    in eval mode, the model's and the two auxiliary outputs in train mode."""
+    from cnncalc.export import export
+
+    namespace: dict = {"__name__": "__export__"}
+    code = export(cnncalc.summarize(zoo.load("torchvision/googlenet")), "pytorch")
+    exec(compile(code, "<export>", "exec"), namespace)  # noqa: S102 - code cnncalc just wrote
+    model = namespace["model"]
+    assert sum(p.numel() for p in model.parameters()) == 13_004_888
+    with torch.no_grad():
+        assert model.eval()(torch.zeros(1, 3, 224, 224)).shape == (1, 1000)
+        outputs = model.train()(torch.zeros(2, 3, 224, 224))
+    assert [tuple(o.shape) for o in outputs] == [(2, 1000)] * 3

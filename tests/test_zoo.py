@@ -115,6 +115,18 @@ def test_training_only_rows_left_out_where_train_mode_fails() -> None:
     assert row.input_shape == (768, 17, 17) and row.output_shape == (768, 5, 5)  # (17-5)//3+1
 
 
+def test_training_only_rows_exported_as_train_mode_code() -> None:
+    from cnncalc.export import export
+
+    s = cnncalc.summarize(zoo.load("torchvision/googlenet"))
+    code = export(s, "pytorch")
+    assert "        if self.training: aux1_fc2 = self.aux1_fc2(aux1_dropout)" in code
+    assert "        if self.training: return fc, aux1_fc2, aux2_fc2\n        return fc\n" in code
+    assert "print(model.eval()(torch.randn(1, 3, 224, 224)).shape)" in code
+    keras = export(s, "keras")
+    assert "outputs=[fc, aux1_fc2, aux2_fc2]" in keras
+
+
 def test_training_only_must_be_a_flag() -> None:
     with pytest.raises(cnncalc.SpecError, match="training_only must be true or false"):
         cnncalc.parse({"input_shape": [4], "layers": [{"type": "dense", "units": 2, "training_only": 1}]})

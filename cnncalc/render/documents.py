@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..enums import CheckStatus, VerifyStatus
 from ..explain import LEGEND_LEAD, heading, legend, legend_text
 from .grid import Cell, Col, Fitted, Grid
-from .text import convention_note, fmt_shape, footer, readable_bytes, value_text
+from .text import convention_note, fmt_shape, footer, readable_bytes, type_name, value_text
 
 if TYPE_CHECKING:
     from ..check import CheckResult, Difference
@@ -32,8 +32,11 @@ def verify_table(report: VerifyReport) -> Any:
         Col("Status", secondary=True, wrap=True),
     )
     rows = []
+    computed = {layer.name: layer for layer in report.summary.layers}
     for row in report.rows:
         real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
+        layer = computed.get(row.name)
+        kind = row.class_name if layer is None else type_name(layer, report.summary.convention)
         params = f"{row.predicted_params:,}"
         if row.real_params is not None and row.real_params != row.predicted_params:
             params += f" ≠ {row.real_params:,}"
@@ -42,7 +45,7 @@ def verify_table(report: VerifyReport) -> Any:
         status = row.status.value + (f": {row.message}" if row.message else "")
         rows.append(
             (
-                Cell(f"{row.name} ({row.class_name})"),
+                Cell(f"{row.name} ({kind})"),
                 Cell(fmt_shape(row.predicted_shape)),
                 Cell(real),
                 Cell(params),
