@@ -84,7 +84,8 @@ def export_pytorch(summary: Summary) -> str:
             )
             forward.append(f"        {variables[row.name]} = {call}")
         if row.training_only:  # torchvision's auxiliary heads: run in train mode only
-            forward[start:] = [f"        if self.training: {line.strip()}" for line in forward[start:]]
+            forward[start:] = [TRAINING_ONLY + line for line in forward[start:]]
+    forward = _training_blocks(forward)
     used = {s for row in summary.layers for s in row.inputs}
     ends = [row for row in summary.layers if row.name not in used]
     outputs = [variables[row.name] for row in ends if not row.training_only] or ["x"]
@@ -117,6 +118,24 @@ def export_pytorch(summary: Summary) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+#: Marks a forward line of a training-only row until :func:`_training_blocks` groups them.
+TRAINING_ONLY = "\0"
+
+
+def _training_blocks(lines: list[str]) -> list[str]:
+    """Each run of training-only lines as one ``if self.training:`` block (its names stay in one
+    scope for the reader, which reads the block as train mode's)."""
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        train = line.startswith(TRAINING_ONLY)
+        if train and not inside:
+            out.append("        if self.training:")
+        inside = train
+        out.append("    " + line[len(TRAINING_ONLY) :] if train else line)
+    return out
 
 
 def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:

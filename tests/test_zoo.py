@@ -120,11 +120,72 @@ def test_training_only_rows_exported_as_train_mode_code() -> None:
 
     s = cnncalc.summarize(zoo.load("torchvision/googlenet"))
     code = export(s, "pytorch")
-    assert "        if self.training: aux1_fc2 = self.aux1_fc2(aux1_dropout)" in code
+    assert "        if self.training:\n            aux1_adaptive_avg_pool2d = " in code
+    assert "            aux1_fc2 = self.aux1_fc2(aux1_dropout)\n        inception4b_" in code
     assert "        if self.training: return fc, aux1_fc2, aux2_fc2\n        return fc\n" in code
     assert "print(model.eval()(torch.randn(1, 3, 224, 224)).shape)" in code
     keras = export(s, "keras")
     assert "outputs=[fc, aux1_fc2, aux2_fc2]" in keras
+    # read back (the reader follows `if self.training:` bodies as train mode's rows)
+    from cnncalc.io.python_source import read_python
+
+    back = cnncalc.summarize(read_python(code, "export.py"))
+    assert back.total_params == 13_004_888 and back.total_macs == s.total_macs
+    assert [r.name for r in back.layers if r.training_only] == [
+        r.name.replace(".", "_") for r in s.layers if r.training_only
+    ]
+
+
+def test_model_code_training_branch_is_training_only_rows() -> None:
+    # torchvision's pattern: `if self.training: aux = self.aux(x)`. PyTorch's parameters():
+    # conv1 3*32*9 + 32 = 896, aux conv 32*16 + 16 = 528, aux fc 256*10 + 10 = 2,570,
+    # conv2 32*64*9 + 64 = 18,496, fc 64*10 + 10 = 650: 23,140 in all, 20,042 without the head
+    code = """
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Aux(nn.Module):
+    def __init__(self, c, n):
+        super().__init__()
+        self.conv = nn.Conv2d(c, 16, 1)
+        self.fc = nn.Linear(16 * 4 * 4, n)
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(x, (4, 4))
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, 3)
+        self.aux = Aux(32, 10)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        aux = None
+        if self.training:
+            aux = self.aux(x)
+        x = torch.flatten(self.pool(F.relu(self.conv2(x))), 1)
+        x = self.fc(x)
+        if self.training:
+            return x, aux
+        return x
+
+
+net = Net()
+"""
+    from cnncalc.io.python_source import read_python
+
+    s = cnncalc.summarize(read_python(code, "net.py"), input_shape=(3, 32, 32))
+    assert s.total_params == 23_140 and sum(r.params for r in s.eval_layers) == 20_042
+    assert {r.name for r in s.layers if r.training_only} >= {"aux.conv", "aux.fc"}
+    assert s.output_shape == (10,) and s.layers[-1].name == "fc"
 
 
 def test_training_only_must_be_a_flag() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
-from ..explain import LEGEND_LEAD, heading, legend, legend_text
+from ..explain import LEGEND_LEAD, heading, legend
 from .grid import Cell, Col, Fitted, Grid
 from .text import convention_note, fmt_shape, footer, readable_bytes, type_name, value_text
 
@@ -224,9 +224,9 @@ def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -
 
     styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
     parts: list[Any] = [Padding(Text(heading(summary), style="bold"), (0, 0, 0, 0), expand=False)]
-    symbols = legend_text(explanations)
-    if symbols:  # wrapped under its own start on a narrow terminal
-        parts.append(Hanging(Text(LEGEND_LEAD, style="dim"), Text(symbols, style="dim")))
+    for line in legend(explanations):  # 80 columns as piped; narrower wraps under its start
+        lead = LEGEND_LEAD if line.startswith(LEGEND_LEAD) else " " * len(LEGEND_LEAD)
+        parts.append(Hanging(Text(lead, style="dim"), Text(line[len(lead) :], style="dim")))
     for expl in explanations:
         title, notes = _explain_title(expl)
         parts += [
