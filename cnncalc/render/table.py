@@ -145,7 +145,11 @@ def _grid(summary: Summary, view: View) -> Grid:
     # each row made as the tuple the grid keeps (no list of lists copied into tuples: 100,000 rows)
     rows = tuple(
         (
-            Cell(f"{row.name} ({type_name(row, summary.convention)})", sort=row.index),
+            Cell(
+                f"{row.name} ({type_name(row, summary.convention)})"
+                + (" training only" if row.training_only else ""),
+                sort=row.index,
+            ),
             *(cell(row, c, n) for c in view.columns),
             *((Cell(", ".join(row.inputs)),) if branches else ()),
         )
