@@ -1,0 +1,165 @@
+"""Issue 28 (speed and memory at scale): big outputs written in pieces, and what repeats computed
+once, must give exactly what the one-string and per-row paths give. Each oracle here is the
+independent path: Rich drawing the whole renderable, json.loads of the document, the per-row
+computation without any sharing, the file's bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnncalc.check import compare, expectations
+from cnncalc.counters import figure, figures
+from cnncalc.engine import summarize
+from cnncalc.enums import Counter
+from cnncalc.errors import SpecError
+from cnncalc.explain import explain, explain_row
+from cnncalc.io import files, parse
+from cnncalc.render.console import to_pieces, to_text
+from cnncalc.render.diagram import svg_pieces, to_svg
+from cnncalc.render.grid import PIECE_LINES
+from cnncalc.render.table import ALL_COLUMNS, View, json_document, summary_table
+from cnncalc.summary import PIECE_ITEMS, json_pieces
+
+BLOCK = ["conv:8,3,padding=same", "bn", "relu"]
+
+
+def stack(n: int, shape: tuple[int, ...] = (8, 8, 8)) -> dict:
+    return {"input_shape": list(shape), "layers": (BLOCK * (n // 3 + 1))[:n]}
+
+
+@pytest.fixture(scope="module")
+def big():
+    """More rows than one piece holds (a table row is two lines with its rule)."""
+    return summarize(parse(stack(PIECE_LINES + 7)))
+
+
+@pytest.mark.parametrize("view", [View(), View(columns=ALL_COLUMNS)])
+def test_table_pieces_join_to_what_rich_draws(big, view) -> None:
+    renderable = summary_table(big, view)
+    pieces = to_pieces(renderable)
+    assert len(pieces) > 2  # the title, several blocks of the table, the footers
+    assert "".join(pieces) == to_text(renderable)
+
+
+def test_table_pieces_of_a_graph_and_all_columns() -> None:
+    spec = {
+        "input_shape": [8, 8, 4],
+        "layers": [
+            {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "name": "a"},
+            *(
+                {"type": "relu", "name": f"r{i}", "inputs": "a" if i == 0 else f"r{i - 1}"}
+                for i in range(3000)
+            ),
+            {"type": "add", "name": "sum", "inputs": ["a", "r2999"]},
+        ],
+    }
+    summary = summarize(parse(spec))
+    assert summary.branches
+    renderable = summary_table(summary, View(columns=ALL_COLUMNS))
+    assert "".join(to_pieces(renderable)) == to_text(renderable)
+
+
+@pytest.mark.parametrize("n", [0, 1, PIECE_ITEMS, PIECE_ITEMS + 1, 3 * PIECE_ITEMS + 2])
+def test_json_document_pieces_are_the_document(n) -> None:
+    summary = summarize(parse(stack(n)))
+    text = "".join(json_document(summary))
+    assert json.loads(text) == summary.to_dict()
+    assert text.count("\n    {") == n  # one layer per line
+    # the list given whole (check --update's path) is written the same
+    assert "".join(json_pieces(summary.to_dict())) == text
+
+
+def test_svg_pieces_join_to_the_svg() -> None:
+    summary = summarize(parse(stack(5000)))
+    pieces = svg_pieces(summary)
+    assert len(pieces) > 1
+    assert "".join(pieces) == to_svg(summary)
+    assert pieces[-1].endswith("</svg>\n")
+
+
+def test_shared_work_equals_the_work_per_row() -> None:
+    """The engine's, counters' and explain's per-object memos against computing every row anew."""
+    summary = summarize(parse(stack(300)))
+    conv = [row for row in summary.layers if row.class_name == "Conv2D"]
+    assert len({id(row.layer) for row in conv}) == 1  # one object: the memos are exercised
+    # a conv's output per row, computed without the engine's memo
+    for row in conv[:5]:
+        out = row.layer.compute(row.input_shape, summary.context)
+        assert (row.output_dims, row.params, row.macs, row.windows) == (
+            out.shape,
+            out.trainable + out.non_trainable,
+            out.macs,
+            out.windows,
+        )
+    for counter in Counter:
+        assert figures(summary, counter) == tuple(
+            figure(row, counter, summary.data_format) for row in summary.layers
+        )
+    worked = explain(summary)
+    fields = {"input": None}
+    shapes = dict(summary.model_inputs)
+    from cnncalc.geometry import ReceptiveField
+
+    fields["input"] = ReceptiveField.of_input(2)
+    for row, expl in zip(summary.layers, worked, strict=True):
+        alone = explain_row(row, summary, fields[row.inputs[0]], shapes)
+        assert alone == expl
+        fields[row.name] = row.receptive_field
+        shapes[row.name] = row.output_shape
+
+
+def test_check_counts_and_differences_as_the_list_of_expectations() -> None:
+    summary = summarize(parse(stack(90)))
+    doc = summary.to_dict()
+    doc["layers"][4]["params"] = 7  # one primary difference
+    doc["layers"][10]["macs"] = 1  # one derived
+    doc["expect"] = {"max_params": 1, "layers": {"3": {"params": 5}}}
+    spec = parse(doc)
+    checks = expectations(spec, summarize(spec))
+    differences, count = compare(spec, summarize(spec))
+    assert count == len(checks) == 90 * 11 + 14 + 2
+    assert [(d.where, d.field) for d in differences] == [
+        ("layer 5 batch_normalization_1", "params"),
+        ("layer 11 batch_normalization_3", "macs"),
+        ("layer 3 re_lu", "params"),
+        ("model", "max_params"),
+    ]
+
+
+def test_pieces_written_to_a_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    files.write_atomic(str(target), iter(["ab", "c\n", "d"]))
+    assert target.read_bytes() == b"abc\nd"
+
+
+def test_an_unencodable_piece_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text("old")
+    with pytest.raises(SpecError, match="cannot write"):
+        files.write_atomic(str(target), ["x" * 10_000, "\udcff"])
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["keep.txt"]
+
+
+def test_unencodable_table_on_stdout_writes_nothing() -> None:
+    # A name from the JSON escape "\udcff" (a lone surrogate) in a table of several pieces, on a
+    # strict UTF-8 standard output: the error is one line and standard output stays empty, as
+    # when the table was one string.
+    layers = [{"type": "relu", "name": f"r{i}"} for i in range(PIECE_LINES)]
+    layers[-1]["name"] = "\udcff"
+    spec = json.dumps({"input_shape": [4], "layers": layers})
+    result = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "summary", "-f", "-"],
+        input=spec.encode(),
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert b"cannot encode" in result.stderr
