@@ -21,6 +21,7 @@ from .enums import Category, Convention, DataFormat, ExportTarget, Framework, Pa
 from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Context, Layer, jsonable
+from .layers.conv import keras_refuses
 from .layers.faces import KerasCode, KerasFace, rank_of, refusal, written_keras
 from .summary import LayerRow, Summary
 
@@ -79,7 +80,7 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     for row, row_parts in zip(summary.layers, parts, strict=True):
         sources = [variables[s] for s in row.inputs]
         used.update(row.inputs)
-        argument = f"[{', '.join(sources)}]" if row.layer is not None and row.layer.takes_many else sources[0]
+        argument = f"[{', '.join(sources)}]" if row.layer.takes_many else sources[0]
         for suffix, call in row_parts:
             name = f"{row.name}_{suffix}" if suffix else row.name
             variables[name] = names.new(name)
@@ -93,18 +94,26 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     return "\n".join([*head, *body, *tail])
 
 
-def keras_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:
+def keras_text(
+    layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str | None = "layer"
+) -> list[str]:
     """The Keras code of one layer on an input shape: ``layers.X(...)`` calls, helpers first (a
-    ZeroPadding for PyTorch's integer padding, ...), as ``cnncalc export --to keras`` writes them.
-    ``SpecError`` (one line: the kind and the reason) when Keras has no face for it. For callers
-    that write one layer (``solve layer``, fix-it hints)."""
+    ZeroPadding for PyTorch's integer padding, ...), as ``cnncalc export --to keras`` writes them
+    (``name=None``: without ``name=`` arguments). ``SpecError`` whose ``reason`` is the one-line
+    reason when Keras has no face for the kind or cannot express a setting. For callers that
+    write one layer (``solve layer``, fix-it hints)."""
     from .export_torch import one_row
 
-    row, summary = one_row(layer, input_shape, ctx, name)
-    return [
-        call
-        for _, call in _keras_parts(row, summary.convention, summary.data_format is DataFormat.CHANNELS_FIRST)
-    ]
+    row, summary = one_row(layer, input_shape, ctx, name or _UNNAMED)
+    first = summary.data_format is DataFormat.CHANNELS_FIRST
+    calls = [call for _, call in _keras_parts(row, summary.convention, first)]
+    if name is None:  # the placeholder name's arguments dropped (helpers carry a suffix of it)
+        calls = [re.sub(rf", name='{_UNNAMED}(_[a-z]+)?'", "", call) for call in calls]
+    return calls
+
+
+#: The name a layer written without ``name=`` gets while it is written.
+_UNNAMED = "cnncalc_unnamed"
 
 
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's
@@ -130,7 +139,14 @@ class _Site:
         return ", data_format='channels_first'" if self.first else ""
 
     def refuse(self, reason: str) -> SpecError:
-        return SpecError(f"{self.where}: {reason}")
+        return SpecError(reason, layer=self.where)
+
+    def check_strided_dilation(self) -> None:
+        """Keras's Conv and Conv*Transpose refuse strides > 1 with dilation_rate > 1 (PyTorch's
+        rules allow it)."""
+        strides, dilation = getattr(self.layer, "strides", None), getattr(self.layer, "dilation_rate", None)
+        if not self.face.strided_dilation and strides and dilation and keras_refuses(strides, dilation):
+            raise self.refuse("Keras refuses strides > 1 together with dilation_rate > 1")
 
 
 def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tuple[str, str]]:
@@ -138,15 +154,14 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
     kind's Keras face (:mod:`cnncalc.layers.faces`) names the class and the writer; a kind with
     no Keras face is refused with its reason."""
     layer = row.layer
-    assert layer is not None  # rows of a computed summary carry their layer
     where = describe_layer(row.index, row.spec or f"{row.class_name} {row.name!r}")
     refused = layer.refusal()
     if refused is not None:  # an opaque row: nothing known to write
-        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
+        raise SpecError(f"opaque row: {refused}, so no code can be written for it", layer=where)
     reason = refusal(layer, Framework.KERAS)
     face = written_keras(layer)
     if reason is not None or face is None:
-        raise SpecError(f"{where}: {reason}")
+        raise SpecError(str(reason), layer=where)
     site = _Site(
         row, layer, face, face.name(rank_of(kind_of(layer))), convention is Convention.PYTORCH, first, where
     )
@@ -192,6 +207,7 @@ def _windowed(site: _Site) -> list[tuple[str, str]]:
     row, layer = site.row, site.layer
     if not (site.torch_rules and row.windows):
         return _plain(site)
+    site.check_strided_dilation()
     pad, padding = _explicit(row, layer.category is Category.POOL)
     parts = []
     if pad:
@@ -203,13 +219,17 @@ def _windowed(site: _Site) -> list[tuple[str, str]]:
             )
         )
     if set(getattr(layer, "dilation", None) or [1]) != {1}:
-        raise site.refuse("a dilated max pooling has no Keras class")
+        raise site.refuse("Keras pooling has no dilation")
     return _plain(site, parts, ["padding='same'"] if padding == PaddingMode.SAME.value else [])
 
 
 def _transposed_writer(site: _Site) -> list[tuple[str, str]]:
     if not site.torch_rules:
         return _plain(site)
+    site.check_strided_dilation()
+    extra = site.row.config.get("output_padding") or []
+    if any(op >= s for op, s in zip(extra, site.row.config["strides"], strict=False)):
+        raise site.refuse("Keras needs output_padding below the stride")
     return _transposed(site.row, site.layer, site.name, site.fmt)
 
 

@@ -156,7 +156,9 @@ class Conv(WindowConv):
 
     window_reduce: ClassVar[str] = "dot"
     counted: ClassVar[Counted] = Counted.CONV
-    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Conv{rank}D", KerasCode.WINDOWED, data_format=True)
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "Conv{rank}D", KerasCode.WINDOWED, data_format=True, strided_dilation=False
+    )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("Conv{rank}d",), ("conv{rank}d",), CONV_SIGNATURE, TorchCode.CONV
     )
@@ -490,7 +492,7 @@ class ConvTranspose(Layer):
 
     counted: ClassVar[Counted] = Counted.CONV_TRANSPOSE
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
-        "Conv{rank}DTranspose", KerasCode.TRANSPOSED, data_format=True
+        "Conv{rank}DTranspose", KerasCode.TRANSPOSED, data_format=True, strided_dilation=False
     )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("ConvTranspose{rank}d",), ("conv_transpose{rank}d",), CONV_TRANSPOSE_SIGNATURE, TorchCode.TRANSPOSED

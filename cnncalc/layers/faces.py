@@ -250,7 +250,7 @@ class NoFace(_Record):
 class KerasFace(_Record):
     """How Keras spells a kind: the ``keras.layers`` class (``Conv{rank}D``) and its arguments."""
 
-    __slots__ = ("class_name", "code", "data_format", "channel_axis", "written_only")
+    __slots__ = ("class_name", "code", "data_format", "channel_axis", "written_only", "strided_dilation")
     #: the keras.layers class name, ``{rank}`` filled from the kind's rank
     class_name: str
     #: how export writes it
@@ -261,6 +261,9 @@ class KerasFace(_Record):
     channel_axis: bool
     #: a class other kinds read as (this kind is only written this way, never read back as it)
     written_only: bool
+    #: the class takes strides > 1 together with dilation_rate > 1 (``Conv*D`` and
+    #: ``Conv*DTranspose`` refuse it: ``keras.src.layers.convolutional.base_conv``)
+    strided_dilation: bool
 
     def __init__(
         self,
@@ -270,6 +273,7 @@ class KerasFace(_Record):
         data_format: bool = False,
         channel_axis: bool = False,
         written_only: bool = False,
+        strided_dilation: bool = True,
     ) -> None:
         self._set(
             class_name=class_name,
@@ -277,6 +281,7 @@ class KerasFace(_Record):
             data_format=data_format,
             channel_axis=channel_axis,
             written_only=written_only,
+            strided_dilation=strided_dilation,
         )
 
     def name(self, rank: int) -> str:
@@ -499,6 +504,30 @@ TORCH_ACTIVATIONS: Mapping[str, str] = {
     "hard_swish": "Hardswish",
     "hard_sigmoid": "Hardsigmoid",
 }
+
+
+def torch_values(values: Any) -> str:
+    """A PyTorch size argument's value: one number when every axis agrees, else a tuple
+    (``3``, ``(1, 2)``). Export's writer and the fix-it hints spell sizes with it."""
+    if not isinstance(values, (list, tuple)):
+        return str(values)
+    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
+
+
+def torch_zero_pad(pairs: Any) -> str:
+    """``nn.ZeroPad{rank}d((...))`` padding (before, after) per axis; PyTorch lists the last axis
+    first. Export's writer and the fix-it hints spell zero padding with it."""
+    flat = ", ".join(str(v) for pair in reversed(list(pairs)) for v in pair)
+    return f"nn.ZeroPad{len(pairs)}d(({flat}))"
+
+
+def torch_transposed_padding(n: int, out: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's (padding, output_padding) of a ConvTranspose giving ``out`` from ``n``: its
+    out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved with the least padding; the
+    caller checks output_padding < max(s, d), as PyTorch requires (export's writer and the hints)."""
+    diff = (n - 1) * stride + dilation * (kernel - 1) + 1 - out
+    pad = max(0, -(-diff // 2))
+    return pad, 2 * pad - diff
 
 
 def torch_activation_functions() -> dict[str, str]:
