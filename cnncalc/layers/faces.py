@@ -238,13 +238,16 @@ class Counted(Enum):
 class NoFace(_Record):
     """The kind has no face in this framework, and why (export refuses it with this reason)."""
 
-    __slots__ = ("reason", "what")
+    __slots__ = ("reason", "what", "reads")
     reason: str
     #: what the kind is, in a few words, when its class name does not say (``a slice of a tensor``)
     what: str
+    #: class names the framework's files hold that read as this kind though cnncalc writes none
+    #: (Keras: a keras.applications layer such as ``LayerScale``)
+    reads: tuple[str, ...]
 
-    def __init__(self, reason: str, what: str = "") -> None:
-        self._set(reason=reason, what=what)
+    def __init__(self, reason: str, what: str = "", *, reads: tuple[str, ...] = ()) -> None:
+        self._set(reason=reason, what=what, reads=reads)
 
 
 class KerasFace(_Record):
@@ -422,6 +425,9 @@ def _index() -> _Index:
         rank = rank_of(kind)
         if isinstance(faces.keras, KerasFace) and not faces.keras.written_only:
             index.keras.setdefault(faces.keras.name(rank).lower(), kind)
+        if isinstance(faces.keras, NoFace):
+            for name in faces.keras.reads:
+                index.keras.setdefault(name.lower(), kind)
         if isinstance(faces.torch, TorchFace) and not faces.torch.written_only:
             for name in faces.torch.names(rank):
                 index.torch_modules.setdefault(name.lower(), kind)
@@ -435,7 +441,8 @@ def _index() -> _Index:
 
 
 def kind_for_keras_class(name: str) -> Kind | None:
-    """The kind a ``keras.layers`` class is (``Conv2D`` -> conv2d), or None."""
+    """The kind a ``keras.layers`` class is (``Conv2D`` -> conv2d; a ``NoFace``'s ``reads``:
+    ``LayerScale`` -> layerscale), or None."""
     return _index().keras.get(name.strip().lower())
 
 
