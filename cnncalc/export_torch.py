@@ -22,6 +22,7 @@ from .layers import kind_of
 from .layers.base import Context, Layer
 from .layers.faces import (
     TORCH_ACTIVATIONS,
+    TORCH_INPLACE,
     TorchCode,
     refusal,
     torch_momentum,
@@ -34,8 +35,6 @@ from .summary import LayerRow, Summary
 
 #: Names the generated module binds or reads besides its layers' attributes and variables.
 _CODE_NAMES = frozenset({"torch", "nn", "self", "model", "Model", "super", "print"})
-#: The torch.nn activation modules that take ``inplace`` (the others have no in-place form).
-_INPLACE_MODULES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
 
 
 def export_pytorch(summary: Summary) -> str:
@@ -557,7 +556,7 @@ def _transposed_padding(
 def _activation_module(activation: str, row: LayerRow, moved: bool = False, inplace: bool = False) -> str:
     if activation in TORCH_ACTIVATIONS:
         module = TORCH_ACTIVATIONS[activation]
-        return f"nn.{module}({'inplace=True' if inplace and module in _INPLACE_MODULES else ''})"
+        return f"nn.{module}({'inplace=True' if inplace and module in TORCH_INPLACE else ''})"
     if activation == "softmax":
         return "nn.Softmax(dim=1)"  # the channel axis (NCHW), the last one of a channels_last input
     raise SpecError(

@@ -19,6 +19,7 @@ from ..enums import Convention, DataFormat
 from ..errors import CnncalcError, MismatchError, SpecError
 from ..layers.args import ACTIVATIONS
 from ..layers.base import Context
+from ..layers.faces import TorchCode, TorchFace, kind_for_torch_function, rank_of, torch_activation_functions
 from ..layers.network3 import ACTIVATION_FNS
 from . import torch_source as T
 from .code_values import (
@@ -125,33 +126,24 @@ _SAME = frozenset(
         "data",
     }
 )
-_ACTIVATIONS = {
-    "relu": "relu",
-    "relu_": "relu",
-    "relu6": "relu6",
-    "gelu": "gelu",
-    "silu": "silu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "elu": "elu",
-    "selu": "selu",
-    "softplus": "softplus",
-    "mish": "mish",
-    "hardswish": "hard_swish",
-    "hardsigmoid": "hard_sigmoid",
-    "log_softmax": "log_softmax",
-    "logsigmoid": "log_sigmoid",
-}
-_POOL_FUNCTIONS = {
-    f"{kind}{r}d": f"{cls}{r}d"
-    for r in (1, 2, 3)
-    for kind, cls in (
-        ("max_pool", "MaxPool"),
-        ("avg_pool", "AvgPool"),
-        ("adaptive_avg_pool", "AdaptiveAvgPool"),
-        ("adaptive_max_pool", "AdaptiveMaxPool"),
-    )
-}
+#: ``F.x``/``torch.x``/``x.x()`` activations: the faces' table, plus the in-place spelling
+#: ``relu_`` and ``logsigmoid`` (no module cnncalc writes).
+_ACTIVATIONS = {**torch_activation_functions(), "relu_": "relu", "logsigmoid": "log_sigmoid"}
+
+
+def _pool_function(name: str) -> str | None:
+    """The torch.nn pooling module an ``F.max_pool2d``-like function is (the kinds' PyTorch
+    faces say: the function names a pooling kind, whose module is written with its rank)."""
+    kind = kind_for_torch_function(name)
+    face = kind.cls.torch_face if kind is not None else None
+    if kind is None or not isinstance(face, TorchFace) or face.code not in _POOLS:
+        return None
+    return face.names(rank_of(kind))[0]
+
+
+_POOLS = (TorchCode.POOL, TorchCode.ADAPTIVE_POOL)
+
+
 #: Tensor functions that keep the shape (``torch.exp(x)``, ``x.clamp(0, 1)``): opaque rows.
 _ELEMENTWISE = frozenset(
     {
@@ -1761,8 +1753,8 @@ class Hooks:
             )
         if name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"):
             return self.op_layer(interp, "Dropout", [arg(1, "p", 0.5)], (x,), node, {}, name)
-        if name in _POOL_FUNCTIONS:
-            cls = _POOL_FUNCTIONS[name]
+        cls = _pool_function(name)
+        if cls is not None:
             rest = {k: v for k, v in kwargs.items() if k != "return_indices"}
             layer = self.layer(cls, True, list(args[1:]), rest, node, text=source_of(node))
             pooled = self.apply(interp, layer, (x,), node)

@@ -11,60 +11,19 @@ from typing import Any
 
 from ..enums import Convention, DataFormat
 from ..errors import SpecError
+from ..layers.faces import TORCH_INPLACE
 from .spec import LayerSpec, Spec
 
-#: PyTorch module classes read with cnncalc's kinds (besides those in the PyTorch names table).
-TORCH_CLASSES = frozenset(
-    {
-        "ReLU",
-        "ReLU6",
-        "GELU",
-        "SiLU",
-        "Sigmoid",
-        "Tanh",
-        "ELU",
-        "SELU",
-        "Softplus",
-        "Mish",
-        "Hardswish",
-        "Hardsigmoid",
-        "LeakyReLU",
-        "Softmax",
-        "Flatten",
-        "Dropout",
-        "AdaptiveAvgPool1d",
-        "AdaptiveAvgPool2d",
-        "AdaptiveAvgPool3d",
-        "AdaptiveMaxPool1d",
-        "AdaptiveMaxPool2d",
-        "AdaptiveMaxPool3d",
-        "ZeroPad1d",
-        "ZeroPad2d",
-        "ZeroPad3d",
-        "Upsample",
-        "LayerNorm",
-        "LogSoftmax",
-        "Unflatten",
-        "UpsamplingNearest2d",
-        "UpsamplingBilinear2d",
-    }
-)
 #: Tensor factories whose sizes give the input shape (``torch.randn(1, 3, 32, 32)``).
 INPUT_FACTORIES = frozenset({"randn", "rand", "zeros", "ones", "empty"})
 
 
 def known_layer(name: str) -> bool:
-    """A PyTorch module class cnncalc reads: one the kinds' PyTorch faces name (with their
-    signatures), or one of :data:`TORCH_CLASSES` / :data:`RENAMED`."""
+    """A PyTorch module class cnncalc reads: one a kind's PyTorch face names
+    (:func:`~cnncalc.layers.faces.torch_modules`, exact case)."""
     from ..layers.faces import torch_modules
-    from ..layers.torch_names import torch_signature
 
-    return (
-        torch_signature(name) is not None
-        or name in TORCH_CLASSES
-        or name in RENAMED
-        or name in torch_modules()
-    )
+    return name in torch_modules()
 
 
 #: PyTorch classes that are another cnncalc kind by name.
@@ -72,8 +31,8 @@ RENAMED = {"Dropout1d": "SpatialDropout1D", "Dropout2d": "SpatialDropout2D", "Dr
 
 
 #: PyTorch activation modules whose ``inplace=True`` cnncalc keeps (the memory model shares the
-#: input's storage; ``cnncalc memory``).
-INPLACE_CLASSES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
+#: input's storage; ``cnncalc memory``): the faces' list.
+INPLACE_CLASSES = TORCH_INPLACE
 
 
 def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:

@@ -279,10 +279,25 @@ class Activation(InPlace):
     counted: ClassVar[Counted] = Counted.ACTIVATION
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Activation")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ACTIVATION_MODULES, ACTIVATION_FUNCTIONS, code=TorchCode.ACTIVATION
+        (*ACTIVATION_MODULES, "LogSoftmax"), (*ACTIVATION_FUNCTIONS, "log_softmax"), code=TorchCode.ACTIVATION
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(
-        ("Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Gelu")
+        (
+            "Sigmoid",
+            "Tanh",
+            "Erf",
+            "HardSigmoid",
+            "HardSwish",
+            "Gelu",
+            "Elu",
+            "Selu",
+            "Celu",
+            "Softplus",
+            "Softsign",
+            "Exp",
+            "Mish",
+            "LogSoftmax",
+        )
     )
 
     activation: str = A.required(A.activation)

@@ -537,6 +537,13 @@ def torch_transposed_padding(n: int, out: int, kernel: int, stride: int, dilatio
     return pad, 2 * pad - diff
 
 
+#: The torch.nn activation modules that take ``inplace`` (the model-code reader keeps it, for
+#: ``cnncalc memory``; export writes it).
+TORCH_INPLACE: frozenset[str] = frozenset(
+    {"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"}
+)
+
+
 def torch_activation_functions() -> dict[str, str]:
     """``F.x``/``torch.x``/``x.method()`` activation names -> cnncalc activation names."""
     out = {module.lower(): name for name, module in TORCH_ACTIVATIONS.items() if name != "swish"}

@@ -330,7 +330,7 @@ class GlobalMaxPool(GlobalPool):
     torch_face: ClassVar[TorchFace | NoFace] = NoFace(
         "PyTorch has no global max pooling module (AdaptiveMaxPool with output 1 is the adaptive kind)"
     )
-    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool",))
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool", "ReduceMax"))
     sizes = GlobalPool.sizes
 
 

@@ -190,7 +190,7 @@ class UpSampling(Resize):
     counted: ClassVar[Counted] = Counted.UPSAMPLING
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("UpSampling{rank}D", data_format=True)
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("Upsample",), ("interpolate",), code=TorchCode.UPSAMPLE
+        ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"), ("interpolate",), code=TorchCode.UPSAMPLE
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Resize", "Upsample"))
 
@@ -246,7 +246,7 @@ class Reshape(Layer):
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Reshape")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        functions=("view", "reshape"), code=TorchCode.RESHAPE
+        ("Unflatten",), ("view", "reshape"), code=TorchCode.RESHAPE
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Reshape",))
 
