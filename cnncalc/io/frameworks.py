@@ -19,7 +19,14 @@ from ..enums import Convention, DataFormat
 from ..errors import CnncalcError, MismatchError, SpecError
 from ..layers.args import ACTIVATIONS
 from ..layers.base import Context
-from ..layers.faces import TorchCode, TorchFace, kind_for_torch_function, rank_of, torch_activation_functions
+from ..layers.faces import (
+    TorchCode,
+    TorchFace,
+    keras_class_name,
+    kind_for_torch_function,
+    rank_of,
+    torch_activation_functions,
+)
 from ..layers.network3 import ACTIVATION_FNS
 from . import torch_source as T
 from .code_values import (
@@ -79,17 +86,6 @@ def _preprocessing_unknown(layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] 
     )
 
 
-#: Keras's other names for its own classes (the same class: rows are named as the main name).
-KERAS_ALIASES = {
-    **{f"GlobalAvgPool{r}D": f"GlobalAveragePooling{r}D" for r in (1, 2, 3)},
-    **{f"GlobalMaxPool{r}D": f"GlobalMaxPooling{r}D" for r in (1, 2, 3)},
-    **{f"MaxPool{r}D": f"MaxPooling{r}D" for r in (1, 2, 3)},
-    **{f"AvgPool{r}D": f"AveragePooling{r}D" for r in (1, 2, 3)},
-    **{f"Convolution{r}D": f"Conv{r}D" for r in (1, 2, 3)},
-    "Convolution2DTranspose": "Conv2DTranspose",
-    "SeparableConvolution2D": "SeparableConv2D",
-    "DepthwiseConvolution2D": "DepthwiseConv2D",
-}
 #: PyTorch's positional order of the module classes the names table does not cover (so that
 #: ``nn.ReLU(True)`` is ``inplace=True``, never Keras's ``max_value``).
 TORCH_POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -1128,7 +1124,7 @@ class Hooks:
                 raise NotFollowed(f"line {line}: {source_of(node.func)}() takes a list of tensors")
             layer = self.layer(_MERGE_FUNCTIONS[last], False, [], dict(kwargs), node)
             return self.call_keras_layer(interp, layer, args, {}, node)
-        last = KERAS_ALIASES.get(last, last)
+        last = keras_class_name(last)  # Keras's other names (MaxPool2D) by the kinds' Keras faces
         if last[:1].isupper() and (last in _NETWORK3 or _known_kind(last)) and last not in ("Model",):
             return self.layer(last, False, args, kwargs, node)
         if last[:1].isupper() and ".layers" in path:

@@ -253,7 +253,15 @@ class NoFace(_Record):
 class KerasFace(_Record):
     """How Keras spells a kind: the ``keras.layers`` class (``Conv{rank}D``) and its arguments."""
 
-    __slots__ = ("class_name", "code", "data_format", "channel_axis", "written_only", "strided_dilation")
+    __slots__ = (
+        "class_name",
+        "code",
+        "data_format",
+        "channel_axis",
+        "written_only",
+        "strided_dilation",
+        "aliases",
+    )
     #: the keras.layers class name, ``{rank}`` filled from the kind's rank
     class_name: str
     #: how export writes it
@@ -267,6 +275,8 @@ class KerasFace(_Record):
     #: the class takes strides > 1 together with dilation_rate > 1 (``Conv*D`` and
     #: ``Conv*DTranspose`` refuse it: ``keras.src.layers.convolutional.base_conv``)
     strided_dilation: bool
+    #: Keras's other names for the same class (``MaxPool{rank}D``, Keras 1's ``Convolution{rank}D``)
+    aliases: tuple[str, ...]
 
     def __init__(
         self,
@@ -277,6 +287,7 @@ class KerasFace(_Record):
         channel_axis: bool = False,
         written_only: bool = False,
         strided_dilation: bool = True,
+        aliases: tuple[str, ...] = (),
     ) -> None:
         self._set(
             class_name=class_name,
@@ -285,6 +296,7 @@ class KerasFace(_Record):
             channel_axis=channel_axis,
             written_only=written_only,
             strided_dilation=strided_dilation,
+            aliases=aliases,
         )
 
     def name(self, rank: int) -> str:
@@ -424,7 +436,8 @@ def _index() -> _Index:
         faces = faces_of(kind.cls)
         rank = rank_of(kind)
         if isinstance(faces.keras, KerasFace) and not faces.keras.written_only:
-            index.keras.setdefault(faces.keras.name(rank).lower(), kind)
+            for name in (faces.keras.class_name, *faces.keras.aliases):
+                index.keras.setdefault(name.format(rank=rank).lower(), kind)
         if isinstance(faces.keras, NoFace):
             for name in faces.keras.reads:
                 index.keras.setdefault(name.lower(), kind)
@@ -438,6 +451,17 @@ def _index() -> _Index:
                 if kind not in index.onnx.get(op, ()):
                     index.onnx[op] = (*index.onnx.get(op, ()), kind)
     return index
+
+
+def keras_class_name(name: str) -> str:
+    """Keras's main name for a class given by one of its other names, exactly as a face spells it
+    (``MaxPool2D`` -> ``MaxPooling2D``); any other name as given."""
+    kind = kind_for_keras_class(name)
+    face = kind.cls.keras_face if kind is not None else None
+    if kind is None or not isinstance(face, KerasFace):
+        return name
+    rank = rank_of(kind)
+    return face.name(rank) if name in {alias.format(rank=rank) for alias in face.aliases} else name
 
 
 def kind_for_keras_class(name: str) -> Kind | None:
