@@ -20,9 +20,11 @@ from ..errors import CnncalcError, MismatchError, SpecError
 from ..layers.args import ACTIVATIONS
 from ..layers.base import Context
 from ..layers.faces import (
+    KerasFace,
     TorchCode,
     TorchFace,
     keras_class_name,
+    kind_for_keras_class,
     kind_for_torch_function,
     rank_of,
     torch_activation_functions,
@@ -58,15 +60,17 @@ from .interp import (
 from .pyexpr import source_of
 from .spec import INPUT_KEYS, LayerSpec, build_layer, ignored, resolve_kind
 
-_MERGE_FUNCTIONS = {
-    "add": "Add",
-    "subtract": "Subtract",
-    "multiply": "Multiply",
-    "average": "Average",
-    "maximum": "Maximum",
-    "minimum": "Minimum",
-    "concatenate": "Concatenate",
-}
+
+def _merge_function(name: str) -> str | None:
+    """The Keras merge class a ``keras.layers`` function is (``add`` -> ``Add``, ``concatenate``):
+    a lower-case name whose kind, by the kinds' Keras faces, takes several inputs."""
+    kind = kind_for_keras_class(name) if name.islower() else None
+    face = kind.cls.keras_face if kind is not None else None
+    if kind is None or not kind.cls.takes_many or not isinstance(face, KerasFace):
+        return None
+    return face.name(rank_of(kind))
+
+
 _NETWORK3 = frozenset({"ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer"})
 _ACTIVATION_NAMES = {name.lower(): name for name in (*ACTIVATIONS, *ACTIVATION_FNS)}
 _TORCH_CTX = Context(Convention.PYTORCH, DataFormat.CHANNELS_FIRST)
@@ -1119,10 +1123,11 @@ class Hooks:
             if not isinstance(items, (list, tuple)):
                 raise NotFollowed(f"line {line}: Network() needs a list of layers written in the call")
             return Network3Model(line, [self.as_layer(item, node) for item in items])
-        if last in _MERGE_FUNCTIONS and (".layers" in path or "keras" in path):
+        merge = _merge_function(last)
+        if merge is not None and (".layers" in path or "keras" in path):
             if len(args) != 1:
                 raise NotFollowed(f"line {line}: {source_of(node.func)}() takes a list of tensors")
-            layer = self.layer(_MERGE_FUNCTIONS[last], False, [], dict(kwargs), node)
+            layer = self.layer(merge, False, [], dict(kwargs), node)
             return self.call_keras_layer(interp, layer, args, {}, node)
         last = keras_class_name(last)  # Keras's other names (MaxPool2D) by the kinds' Keras faces
         if last[:1].isupper() and (last in _NETWORK3 or _known_kind(last)) and last not in ("Model",):
