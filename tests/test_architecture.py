@@ -339,6 +339,10 @@ def test_every_face_name_is_read_by_its_reader() -> None:
                 assert torch_source.known_layer(module), (kind.type, module)
                 if torch.code in torch_live._MODULE_READERS:
                     assert torch_live.attribute_names(module), (kind.type, module)
+            orders = {name.format(rank=rank): order for name, order in torch.orders.items()}
+            assert set(orders) <= set(torch.names(rank)), (kind.type, orders)  # only its own modules
+            for module, order in orders.items():
+                assert F.kind_for_torch_module(module) is not kind or F.torch_positional(module) == order
 
 
 def test_torch_live_reads_only_through_the_faces() -> None:

@@ -28,6 +28,7 @@ from ..layers.faces import (
     kind_for_torch_function,
     rank_of,
     torch_activation_functions,
+    torch_positional,
 )
 from ..layers.network3 import ACTIVATION_FNS
 from . import torch_source as T
@@ -90,24 +91,6 @@ def _preprocessing_unknown(layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] 
     )
 
 
-#: PyTorch's positional order of the module classes the names table does not cover (so that
-#: ``nn.ReLU(True)`` is ``inplace=True``, never Keras's ``max_value``).
-TORCH_POSITIONAL: dict[str, tuple[str, ...]] = {
-    **{name: ("inplace",) for name in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid")},
-    "ELU": ("alpha", "inplace"),
-    "CELU": ("alpha", "inplace"),
-    "LeakyReLU": ("negative_slope", "inplace"),
-    "GELU": ("approximate",),
-    "Softmax": ("dim",),
-    "LogSoftmax": ("dim",),
-    "Softplus": ("beta", "threshold"),
-    **{name: ("p", "inplace") for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")},
-    "Flatten": ("start_dim", "end_dim"),
-    "Unflatten": ("dim", "unflattened_size"),
-    "Upsample": ("size", "scale_factor", "mode", "align_corners"),
-    "UpsamplingNearest2d": ("size", "scale_factor"),
-    "UpsamplingBilinear2d": ("size", "scale_factor"),
-}
 #: Tensor methods and functions that change nothing cnncalc reports.
 _SAME = frozenset(
     {
@@ -1308,7 +1291,7 @@ class Hooks:
                     keywords[key] = self.argument(layer, None, key, value)
             if layer.torch:
                 cls = layer.cls
-                order = TORCH_POSITIONAL.get(cls)
+                order = torch_positional(cls)  # the kind's PyTorch face says
                 if order is not None:
                     if len(values) > len(order):
                         raise SpecError(
@@ -2115,7 +2098,7 @@ def _torch_given(cls: str, positional: list[Any], keywords: dict[str, Any]) -> d
     from ..layers.torch_names import torch_signature
 
     signature = torch_signature(cls)
-    order = signature.positional if signature is not None else TORCH_POSITIONAL.get(cls, ())
+    order = signature.positional if signature is not None else (torch_positional(cls) or ())
     given = dict(zip(order, positional, strict=False))
     given.update(keywords)
     return given

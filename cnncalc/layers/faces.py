@@ -307,7 +307,7 @@ class KerasFace(_Record):
 class TorchFace(_Record):
     """How PyTorch spells a kind: ``torch.nn`` modules (``{rank}`` filled), functions, arguments."""
 
-    __slots__ = ("modules", "functions", "signature", "code", "unwritten", "written_only")
+    __slots__ = ("modules", "functions", "signature", "code", "unwritten", "written_only", "orders")
     #: torch.nn module class names that are this kind
     modules: tuple[str, ...]
     #: ``F.x`` / ``torch.x`` functions that are this kind
@@ -319,6 +319,9 @@ class TorchFace(_Record):
     unwritten: str
     #: modules another kind also reads as (this kind is not what reading them gives)
     written_only: bool
+    #: PyTorch's positional argument order of modules without a :class:`TorchSignature`, by
+    #: module name (``{rank}`` filled): ``nn.ReLU(True)`` is ``inplace=True``, never ``max_value``
+    orders: Mapping[str, tuple[str, ...]]
 
     def __init__(
         self,
@@ -329,6 +332,7 @@ class TorchFace(_Record):
         unwritten: str = "",
         *,
         written_only: bool = False,
+        orders: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._set(
             modules=modules,
@@ -337,6 +341,7 @@ class TorchFace(_Record):
             code=code,
             unwritten=unwritten,
             written_only=written_only,
+            orders=orders or {},
         )
 
     def names(self, rank: int) -> tuple[str, ...]:
@@ -503,6 +508,17 @@ def torch_modules() -> frozenset[str]:
         if isinstance(face, TorchFace) and not face.written_only:
             out.update(face.names(rank_of(kind)))
     return frozenset(out)
+
+
+def torch_positional(module: str) -> tuple[str, ...] | None:
+    """PyTorch's positional argument order of a torch.nn module its kind's face gives without a
+    signature (``ELU``: alpha, inplace), or None."""
+    kind = kind_for_torch_module(module)
+    face = kind.cls.torch_face if kind is not None else None
+    if kind is None or not isinstance(face, TorchFace):
+        return None
+    rank = rank_of(kind)
+    return {name.format(rank=rank): order for name, order in face.orders.items()}.get(module)
 
 
 def torch_signature_of(kind: Kind, spelled: str) -> TorchSignature | None:
