@@ -211,7 +211,14 @@ def _module_relu(kind: Kind, module: str, a: Attrs) -> Face | None:
 
 def _module_activation(kind: Kind, module: str, a: Attrs) -> Face | None:
     name = _ACTIVATION_OF_MODULE.get(module)
-    return None if name is None else (kind.type, [], {"activation": name})
+    if name is None or any(a.get(k, v) != v for k, v in _DEFAULTS.get(name, {}).items()):
+        return None  # another alpha/beta than the activation's own: not this kind
+    return (kind.type, [], {"activation": name})
+
+
+#: The settings of PyTorch activations the cnncalc activation has fixed (Keras's ``elu`` and
+#: ``softplus``): another value is not the kind (an opaque row).
+_DEFAULTS: dict[str, dict[str, float]] = {"elu": {"alpha": 1.0}, "softplus": {"beta": 1.0, "threshold": 20.0}}
 
 
 #: The activation each torch.nn activation module is (the faces' table read backwards; ``SiLU``
@@ -305,6 +312,9 @@ _ATTRIBUTES = (
     "mode",
     "size",
     "align_corners",
+    "alpha",
+    "beta",
+    "threshold",
 )
 
 # ----------------------------------------------------------------------------- tensor ops
@@ -403,6 +413,10 @@ def op_face(
                 )
                 return ("relu", [], {"max_value": 6.0}) if (lo, hi) == (0.0, 6.0) else None
             if base == "gelu" and kwargs.get("approximate", "none") != "none":
+                return None
+            fixed = _DEFAULTS.get(ACTIVATIONS[base], {})
+            given = dict(zip(fixed, args[1:], strict=False))
+            if any({**given, **kwargs}.get(k, v) != v for k, v in fixed.items()):
                 return None
             return "activation", [], {"activation": ACTIVATIONS[base]}
         if base == "leaky_relu":
