@@ -1303,9 +1303,9 @@ class Hooks:
                         keywords[key] = value
                     values = []
                 cls, values, keywords = torch_class(cls, values, keywords)
-                cls = T.RENAMED.get(cls, cls)
                 keywords = T.torch_keywords(cls, keywords)
                 cls, values, keywords = T.torch_module(cls, values, keywords)
+                cls = T.kind_name(cls)  # nn.Dropout2d is SpatialDropout2D (the kinds' faces say)
                 if (
                     layer.cls.startswith("Dropout")
                     and not values

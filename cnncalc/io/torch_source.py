@@ -26,8 +26,19 @@ def known_layer(name: str) -> bool:
     return name in torch_modules()
 
 
-#: PyTorch classes that are another cnncalc kind by name.
-RENAMED = {"Dropout1d": "SpatialDropout1D", "Dropout2d": "SpatialDropout2D", "Dropout3d": "SpatialDropout3D"}
+def kind_name(cls: str) -> str:
+    """The name a PyTorch module is built under: its own when the registry spells it (``Conv2d``,
+    or a kind :func:`torch_module` translated it to), else the class name of the kind its PyTorch
+    face says (``Dropout2d`` -> ``SpatialDropout2D``)."""
+    from ..layers.faces import kind_for_torch_module
+    from .spec import resolve_kind
+
+    try:
+        resolve_kind(cls)
+    except SpecError:
+        kind = kind_for_torch_module(cls)
+        return kind.class_name if kind is not None else cls
+    return cls
 
 
 #: PyTorch activation modules whose ``inplace=True`` cnncalc keeps (the memory model shares the
@@ -43,10 +54,6 @@ def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
     if cls == "Softmax" and "dim" in keywords:
         keywords["axis"] = keywords.pop("dim")
     return keywords
-
-
-#: PyTorch module classes whose cnncalc kind takes other arguments: the kind and the arguments.
-_TRANSLATED = ("Hardswish", "Hardsigmoid", "ReLU6", "Upsample", "LayerNorm")
 
 
 def torch_module(
