@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from typing import Any
 
+from . import formulas as F
 from .codegen import BUILTINS, Names, docstring
 from .enums import Category, Convention, DataFormat, ExportTarget, Framework, PaddingMode
 from .errors import SpecError, describe_layer
@@ -274,7 +275,7 @@ def _declared(layer: Layer) -> set[str]:
 
 def _explicit(row: LayerRow, pooling: bool) -> tuple[list[list[int]] | None, str]:
     """Keras padding for a conv or pool under PyTorch's rules: (the ZeroPadding pairs or None,
-    ``'same'`` when the padding is exactly Keras's 'same' at stride 1, else ``''``).
+    ``'same'`` when the padding is exactly Keras's 'same' (its cells, at any stride), else ``''``).
 
     The bottom/right pad is what a valid window needs to give the row's output length:
     ``(out - 1)*S + F_eff - n - before`` (more than PyTorch's own pad under ``ceil_mode``, less
@@ -285,8 +286,10 @@ def _explicit(row: LayerRow, pooling: bool) -> tuple[list[list[int]] | None, str
         pairs.append([w.before, after])
     if all(b == a == 0 for b, a in pairs):
         return None, ""
+    # Keras's 'same' when it pads exactly these cells, at any stride (TensorFlow's split)
     is_same = all(
-        w.stride == 1 and w.before == (w.f_eff - 1) // 2 and w.before + a == w.f_eff - 1
+        w.out == F.keras_same_length(w.n, w.stride)
+        and (w.before, a) == F.same_padding(w.n, w.f_eff, w.stride)
         for w, (_, a) in zip(row.windows, pairs, strict=True)
     )
     if is_same and not pooling:
