@@ -105,16 +105,18 @@ def keras_text(
     write one layer (``solve layer``, fix-it hints)."""
     from .export_torch import one_row
 
-    row, summary = one_row(layer, input_shape, ctx, name or _UNNAMED)
+    row, summary = one_row(layer, input_shape, ctx, name or "layer")
+    return keras_row_text(row, summary, named=name is not None)
+
+
+def keras_row_text(row: LayerRow, summary: Summary, named: bool = True) -> list[str]:
+    """:func:`keras_text` of a computed row (``named=False``: without ``name=`` arguments)."""
     first = summary.data_format is DataFormat.CHANNELS_FIRST
     calls = [call for _, call in _keras_parts(row, summary.convention, first)]
-    if name is None:  # the placeholder name's arguments dropped (helpers carry a suffix of it)
-        calls = [re.sub(rf", name='{_UNNAMED}(_[a-z]+)?'", "", call) for call in calls]
+    if not named:  # the row's name arguments dropped (helpers carry a suffix of it)
+        own = re.escape(_layer_name(row.name))
+        calls = [re.sub(rf", name='{own}(_[a-z]+)?'", "", call) for call in calls]
     return calls
-
-
-#: The name a layer written without ``name=`` gets while it is written.
-_UNNAMED = "cnncalc_unnamed"
 
 
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's

@@ -127,6 +127,11 @@ def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: s
     one-line reason when PyTorch has no face for the kind or cannot express a setting. For callers
     that write one layer (``solve layer``, fix-it hints)."""
     row, summary = one_row(layer, input_shape, ctx, name)
+    return torch_row_text(row, summary)
+
+
+def torch_row_text(row: LayerRow, summary: Summary) -> list[str]:
+    """:func:`torch_text` of a computed row."""
     moved = summary.data_format is DataFormat.CHANNELS_LAST
     parts = _layer(row, ["x"], moved, summary.convention, crop=True)
     return [module or expression for _, module, expression in parts]

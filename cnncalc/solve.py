@@ -332,24 +332,31 @@ class LayerChoice:
 
     @cached_property
     def keras(self) -> str:
-        """The Keras layers (channels_last), as ``cnncalc export --to keras`` writes them, or
-        ``no Keras equivalent: <the writer's reason>``."""
-        from .export import keras_text
+        """The Keras layers (channels_last), as ``cnncalc export --to keras`` writes them
+        (:func:`cnncalc.export.keras_text`), or ``no Keras equivalent: <the writer's reason>``."""
+        from .export import keras_row_text
 
-        return self._written(keras_text, "Keras", name=None)
+        return self._written(lambda row, summary: keras_row_text(row, summary, named=False), "Keras")
 
     @cached_property
     def pytorch(self) -> str:
-        """The PyTorch modules, as ``cnncalc export --to pytorch`` writes them, or
-        ``no PyTorch equivalent: <the writer's reason>``."""
-        from .export_torch import torch_text
+        """The PyTorch modules, as ``cnncalc export --to pytorch`` writes them
+        (:func:`cnncalc.export_torch.torch_text`), or ``no PyTorch equivalent: <the writer's reason>``."""
+        from .export_torch import torch_row_text
 
-        return self._written(torch_text, "PyTorch")
+        return self._written(torch_row_text, "PyTorch")
 
-    def _written(self, writer: Callable[..., list[str]], target: str, **options: Any) -> str:
+    @cached_property
+    def _row(self) -> Any:
+        """The layer computed once on its input, for both writers."""
+        from .export_torch import one_row
+
         ctx = Context(Convention.parse(self.convention, "convention"), DataFormat.CHANNELS_LAST)
+        return one_row(parse([self.spec]).layers[0].layer, self.input_shape, ctx, "layer")
+
+    def _written(self, writer: Callable[..., list[str]], target: str) -> str:
         try:
-            return ", ".join(writer(parse([self.spec]).layers[0].layer, self.input_shape, ctx, **options))
+            return ", ".join(writer(*self._row))
         except CnncalcError as err:
             return f"no {target} equivalent: {err.reason if err.layer else err}"
 
