@@ -124,8 +124,8 @@ def operation(
         except SpecError:
             pass
         else:
-            if kind.type == "activation":
-                return [{"type": "activation", "name": name, "inputs": sources, **preset}]
+            if preset:  # an activation's name (resolve_kind presets its activation)
+                return [{"type": kind.type, "name": name, "inputs": sources, **preset}]
     merge = tensor_merge(class_name)
     if len(sources) == 2 and not constants and merge is not None:
         return [{"type": merge, "name": name, "inputs": sources}]
