@@ -102,14 +102,15 @@ def parse_layer_object(
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
                 declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
+    built = kind if kind_name is not None else _keras_kind(class_name)
     try:
         # JSON text keeps 1, 1.0 and true apart (and -0.0 from 0.0); json's C encoder makes
         # the key in a fraction of the time a Python walk of the arguments took
-        key = (_frozen(kind), json.dumps(items, sort_keys=True, allow_nan=False), convention)
+        key = (_frozen(built), json.dumps(items, sort_keys=True, allow_nan=False), convention)
     except (TypeError, ValueError, RecursionError):  # not JSON (the Python API, NaN): not cached
-        layer = build_layer(kind, [], items, convention)
+        layer = build_layer(built, [], items, convention)
     else:
-        layer = _built_object(key, kind, items, convention)
+        layer = _built_object(key, built, items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
     spec = LayerSpec(
@@ -125,6 +126,16 @@ def parse_layer_object(
         training_only=training_only,
     )
     return spec, declared
+
+
+def _keras_kind(class_name: Any) -> Any:
+    """The kind a Keras ``class_name`` is, by the kinds' Keras faces
+    (:func:`~cnncalc.layers.faces.kind_for_keras_class`); a name no face reads (a cnncalc kind
+    spelled as a class, ``Opaque``) goes to the registry, which names it or says it is unknown."""
+    from ..layers.faces import kind_for_keras_class
+
+    found = kind_for_keras_class(class_name) if isinstance(class_name, str) else None
+    return class_name if found is None else found.type
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:
