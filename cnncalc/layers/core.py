@@ -157,7 +157,10 @@ class Dropout(Identity):
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Dropout")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("Dropout",), ("dropout",), code=TorchCode.DROPOUT, orders={"Dropout": ("p", "inplace")}
+        ("Dropout",),
+        ("dropout", "alpha_dropout", "feature_alpha_dropout"),
+        code=TorchCode.DROPOUT,
+        orders={"Dropout": ("p", "inplace")},
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Dropout",))
 

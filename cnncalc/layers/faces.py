@@ -242,8 +242,9 @@ class NoFace(_Record):
     reason: str
     #: what the kind is, in a few words, when its class name does not say (``a slice of a tensor``)
     what: str
-    #: class names the framework's files hold that read as this kind though cnncalc writes none
-    #: (Keras: a keras.applications layer such as ``LayerScale``)
+    #: names the framework's files hold that read as this kind though cnncalc writes none
+    #: (Keras: a keras.applications layer class such as ``LayerScale``; PyTorch: a function or
+    #: tensor method ``--trace`` reads, such as ``x.permute``)
     reads: tuple[str, ...]
 
     def __init__(self, reason: str, what: str = "", *, reads: tuple[str, ...] = ()) -> None:
@@ -446,6 +447,9 @@ def _index() -> _Index:
         if isinstance(faces.keras, NoFace):
             for name in faces.keras.reads:
                 index.keras.setdefault(name.lower(), kind)
+        if isinstance(faces.torch, NoFace):
+            for name in faces.torch.reads:
+                index.torch_functions.setdefault(name.format(rank=rank).lower(), kind)
         if isinstance(faces.torch, TorchFace) and not faces.torch.written_only:
             for name in faces.torch.names(rank):
                 index.torch_modules.setdefault(name.lower(), kind)
@@ -482,7 +486,8 @@ def kind_for_torch_module(name: str) -> Kind | None:
 
 
 def kind_for_torch_function(name: str) -> Kind | None:
-    """The kind a ``torch.nn.functional``/``torch`` function is (``pixel_shuffle``), or None."""
+    """The kind a ``torch.nn.functional``/``torch`` function or tensor method is (``pixel_shuffle``,
+    ``max_pool2d``; a ``NoFace``'s ``reads``: ``permute``), or None."""
     return _index().torch_functions.get(name.strip().lower())
 
 

@@ -340,7 +340,10 @@ class Permute(Layer):
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Permute")
-    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no x.permute")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "cnncalc writes no x.permute",
+        reads=("permute", "transpose"),  # --trace reads both
+    )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Transpose",))
 
     category: ClassVar[Category] = Category.RESHAPE
