@@ -28,6 +28,7 @@ from ..layers.faces import (
     kind_for_torch_function,
     rank_of,
     torch_activation_functions,
+    torch_module_kind,
     torch_positional,
 )
 from ..layers.network3 import ACTIVATION_FNS
@@ -1332,23 +1333,15 @@ class Hooks:
                             raise SpecError(f"{key} given twice")
                         keywords[key] = value
                     values = []
+                found = torch_module_kind(cls)
+                dropout = found is not None and found[1] in (TorchCode.DROPOUT, TorchCode.SPATIAL_DROPOUT)
                 cls, values, keywords = torch_class(cls, values, keywords)
                 keywords = T.torch_keywords(cls, keywords)
                 cls, values, keywords = T.torch_module(cls, values, keywords)
                 cls = T.kind_name(cls)  # nn.Dropout2d is SpatialDropout2D (the kinds' faces say)
-                if (
-                    layer.cls.startswith("Dropout")
-                    and not values
-                    and "p" not in keywords
-                    and "rate" not in keywords
-                ):
+                if dropout and not values and "p" not in keywords and "rate" not in keywords:
                     keywords["p"] = 0.5  # PyTorch's default rate (Keras's Dropout has none)
-                if "p" in keywords and cls in (
-                    "Dropout",
-                    "SpatialDropout1D",
-                    "SpatialDropout2D",
-                    "SpatialDropout3D",
-                ):
+                if dropout and "p" in keywords:
                     keywords["rate"] = keywords.pop("p")
                 built = build_layer(cls, values, keywords, Convention.PYTORCH)
             else:
@@ -2088,39 +2081,32 @@ def children_of(value: Any) -> list[tuple[str, Any]]:
 def torch_class(
     cls: str, positional: list[Any], keywords: dict[str, Any]
 ) -> tuple[str, list[Any], dict[str, Any]]:
-    """PyTorch classes the shared table does not spell: their cnncalc kind and arguments."""
-    if cls == "LogSoftmax":
+    """PyTorch arguments cnncalc reads otherwise or not at all (which kind a module is, its face
+    says: :func:`~cnncalc.layers.faces.torch_module_kind`; this is only PyTorch's arguments, by the
+    face's writer code)."""
+    found = torch_module_kind(cls)
+    code = found[1] if found is not None else None
+    if cls == "LogSoftmax":  # cnncalc's log_softmax is over the channels (its face implies the kind)
         keywords.pop("dim", None)
-        return "Activation", ["log_softmax"], {}
-    if cls in ("UpsamplingNearest2d", "UpsamplingBilinear2d"):
-        if keywords.get("size") is not None or keywords.get("scale_factor") is None:
-            raise SpecError(f"nn.{cls} is read with scale_factor= only")
-        mode = "nearest" if cls == "UpsamplingNearest2d" else "bilinear"
-        return "Upsample", [], {"scale_factor": keywords["scale_factor"], "mode": mode}
-    if cls == "Upsample":
+    if code is TorchCode.UPSAMPLE:
         keywords.pop("align_corners", None)
-        if keywords.get("size") is None:
+        if keywords.get("size", 0) is None:
             keywords.pop("size", None)
-        return cls, positional, keywords
-    if cls == "Unflatten":
+    if code is TorchCode.RESHAPE:  # nn.Unflatten
         dim = keywords.pop("dim", None)
         sizes = keywords.pop("unflattened_size", None)
         if dim not in (1, -1) or not isinstance(sizes, (list, tuple)) or keywords:
-            raise SpecError("nn.Unflatten is read as (1, sizes) on a flat (N, features) input")
-        return "Reshape", [list(sizes)], {}
+            raise SpecError(f"nn.{cls} is read as (1, sizes) on a flat (N, features) input")
+        return found[0].class_name if found is not None else cls, [list(sizes)], {}
     if cls in ("GELU",):
         keywords.pop("approximate", None)
-    if cls == "Flatten":
+    if code is TorchCode.FLATTEN:
         start = keywords.pop("start_dim", 1)
         end = keywords.pop("end_dim", -1)
         if start != 1 or end != -1:
-            raise SpecError("nn.Flatten is read with start_dim=1, end_dim=-1")
-    if cls in ("Softmax",) and "dim" in keywords:
-        keywords["axis"] = keywords.pop("dim")
+            raise SpecError(f"nn.{cls} is read with start_dim=1, end_dim=-1")
     if cls == "ELU" and keywords.get("alpha", 1.0) == 1.0:
         keywords.pop("alpha", None)
-    if cls == "LeakyReLU" and "negative_slope" in keywords:
-        keywords["negative_slope"] = keywords["negative_slope"]
     return cls, positional, keywords
 
 

@@ -298,6 +298,11 @@ class Activation(InPlace):
             "LogSoftmax": ("dim",),
             "Softplus": ("beta", "threshold"),
         },
+        implies={
+            "Hardswish": {"activation": "hard_swish"},
+            "Hardsigmoid": {"activation": "hard_sigmoid"},
+            "LogSoftmax": {"activation": "log_softmax"},
+        },
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(
         (
@@ -354,6 +359,7 @@ class ReLU(InPlace):
         ("relu", "relu6"),
         code=TorchCode.RELU,
         orders={"ReLU": ("inplace",), "ReLU6": ("inplace",)},
+        implies={"ReLU6": {"max_value": 6.0}},  # as torchvision's zoo rows are
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Relu", "Clip"))
 

@@ -204,6 +204,10 @@ class UpSampling(Resize):
             "UpsamplingNearest2d": ("size", "scale_factor"),
             "UpsamplingBilinear2d": ("size", "scale_factor"),
         },
+        implies={
+            "UpsamplingNearest2d": {"interpolation": "nearest"},
+            "UpsamplingBilinear2d": {"interpolation": "bilinear"},
+        },
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Resize", "Upsample"))
 
