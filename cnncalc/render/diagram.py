@@ -8,12 +8,15 @@ shape. Columns follow graph depth; branches stand one above the other in a colum
 Every edge is drawn and none crosses a box: edges run orthogonally through the gaps between
 columns; an edge that skips columns (a residual connection) runs in a corridor above the row;
 a network too wide for :data:`MAX_WIDTH` wraps onto further rows, the edges between rows running
-in a corridor below a row and down the left gutter. Deterministic: the same summary always gives
-the same bytes.
+in a corridor below a row and down the left gutter. An encoder-decoder whose skips nest (a U-Net)
+is folded instead (:func:`_fold`): the decoder runs back under the encoder, each skip a short drop
+from an encoder column to the decoder column under it. Deterministic: the same summary always
+gives the same bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from functools import cache
@@ -232,6 +235,9 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Widths: each column fits its boxes and labels; a gap widens with the edges running in it.
     col_width = [max(max(v.width, v.label_width) for v in col) for col in columns]
+    turn = _turning_column(columns, depth, pairs)
+    if turn is not None:  # an encoder-decoder with nested skips: folded into a U, never wrapped
+        return _fold(columns, depth, pairs, col_width, turn)  # (wrapping would cross its skips)
     through = [0] * len(columns)
     for source, target in pairs:
         through[depth[source]] += 1
@@ -391,6 +397,229 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     return Drawing(placed, edges, right + MARGIN, height)
 
 
+def _turning_column(
+    columns: list[list[Volume]], depth: dict[str, int], pairs: list[tuple[str, str]]
+) -> int | None:
+    """The column where an encoder-decoder (a U-Net) turns back, or None for any other graph.
+
+    A U: the smallest spatial size is reached at a column B (the last column holding it) that
+    has columns on both sides; every edge over more than one column (a skip) leaves the encoder
+    (before B) and enters the decoder (after B + 1); and the skips nest: the earlier a skip
+    leaves, the later it arrives, one skip per column at either end (so drawn folded, each
+    skip can drop straight from its encoder column to the decoder column under it).
+    """
+    if len(columns) < 4 or any(len(v.shape) == 1 for col in columns for v in col):
+        return None
+    cells = {v.name: v.cells[0] * v.cells[1] for col in columns for v in col}
+    smallest = min(cells.values())
+    turn = max(depth[name] for name, n in cells.items() if n == smallest)
+    skips = sorted((depth[s], depth[t]) for s, t in pairs if depth[t] - depth[s] > 1)
+    if not skips or not 0 < turn < len(columns) - 2:
+        return None
+    if any(not (cs < turn and ct > turn + 1) for cs, ct in skips):
+        return None
+    sources, targets = [cs for cs, _ in skips], [ct for _, ct in skips]
+    if len(set(sources)) < len(sources) or any(b >= a for a, b in zip(targets, targets[1:], strict=False)):
+        return None
+    return turn
+
+
+def _fold(
+    columns: list[list[Volume]],
+    depth: dict[str, int],
+    pairs: list[tuple[str, str]],
+    col_width: list[float],
+    turn: int,
+) -> Drawing:
+    """An encoder-decoder drawn as a U: the encoder (columns up to ``turn``) left to right on the
+    top row, the decoder right to left on the row under it, each decoder column that a skip
+    enters placed under the encoder column the skip leaves. Skips then drop straight down
+    through the two aligned gaps (nested, so none crosses another); the decoder's edges run
+    right to left (leaving a box's left side, entering the next one's right side); the edges
+    from the turning column go round the right end.
+    """
+    last = len(columns) - 1
+    top_order = list(range(turn + 1))
+    bottom_order = list(range(last, turn, -1))  # left to right
+    skips = sorted((depth[s], depth[t]) for s, t in pairs if depth[t] - depth[s] > 1)
+    kinds: list[str] = []
+    for source, target in pairs:
+        cs, ct = depth[source], depth[target]
+        kinds.append("skip" if ct - cs > 1 else "turn" if cs <= turn < ct else "next")
+
+    # Gap users: a top gap after column c (c -> c + 1 and skips leaving c); a bottom gap right
+    # of column c (c - 1 -> c and skips entering c).
+    top_skips: dict[int, list[int]] = {}
+    bottom_skips: dict[int, list[int]] = {}
+    top_next: dict[int, list[int]] = {}
+    bottom_next: dict[int, list[int]] = {}
+    turns: list[int] = []
+    for i, (source, target) in enumerate(pairs):
+        cs, ct = depth[source], depth[target]
+        if kinds[i] == "skip":
+            top_skips.setdefault(cs, []).append(i)
+            bottom_skips.setdefault(ct, []).append(i)
+        elif kinds[i] == "turn":
+            turns.append(i)
+        elif ct <= turn:
+            top_next.setdefault(cs, []).append(i)
+        else:
+            bottom_next.setdefault(ct, []).append(i)
+
+    def top_gap(c: int) -> float:
+        return GAP + SLOT * (len(top_next.get(c, [])) + len(top_skips.get(c, [])))
+
+    def bottom_gap(c: int) -> float:
+        return GAP + SLOT * (len(bottom_next.get(c, [])) + len(bottom_skips.get(c, [])))
+
+    # x: both rows left to right in segments that end at a skip; the shorter row's segment moves
+    # right so the skip's two columns end at one x (the gap after them is shared).
+    col_x: dict[int, float] = {}
+    gap_after: dict[int, float] = {}
+    x_top = x_bottom = float(MARGIN)
+    ti = bi = 0
+    for cs, ct in [*skips, (turn, turn + 1)]:
+        top_segment, bottom_segment = [], []
+        while ti < len(top_order) and top_order[ti] <= cs:
+            top_segment.append(top_order[ti])
+            ti += 1
+        while bi < len(bottom_order) and bottom_order[bi] >= ct:
+            bottom_segment.append(bottom_order[bi])
+            bi += 1
+        for c in top_segment:
+            col_x[c], x_top = x_top, x_top + col_width[c] + top_gap(c)
+        for c in bottom_segment:
+            col_x[c], x_bottom = x_bottom, x_bottom + col_width[c] + bottom_gap(c)
+        if (cs, ct) == (turn, turn + 1):
+            break
+        top_end, bottom_end = col_x[cs] + col_width[cs], col_x[ct] + col_width[ct]
+        shift_top, shift_bottom = max(0.0, bottom_end - top_end), max(0.0, top_end - bottom_end)
+        for c in top_segment:
+            col_x[c] += shift_top
+        for c in bottom_segment:
+            col_x[c] += shift_bottom
+        aligned = max(top_end, bottom_end)
+        gap_after[cs] = gap_after[ct] = max(top_gap(cs), bottom_gap(ct))
+        x_top = x_bottom = aligned + gap_after[cs]
+    right = max(col_x[turn] + col_width[turn], col_x[turn + 1] + col_width[turn + 1])
+    gutter = (right, right + GAP + SLOT * len(turns))
+
+    # y: boxes stacked down their column, tops aligned per row; the decoder row under the encoder.
+    content_top = [float(MARGIN + TITLE_SPACE + CORRIDOR_PAD), 0.0]
+    placed: list[Placed] = []
+    heights = [0.0, 0.0]
+    for r, order in enumerate((top_order, bottom_order)):
+        if r == 1:
+            content_top[1] = content_top[0] + heights[0] + 2 * ROW_GAP
+        for c in order:
+            y = content_top[r]
+            for v in columns[c]:
+                y += v.total_height
+                placed.append(Placed(v, col_x[c] + (col_width[c] - v.width) / 2, y, r, c))
+                y += LABEL_SPACE + LANE_GAP
+            heights[r] = max(heights[r], y - LANE_GAP - content_top[r])
+    height = content_top[1] + heights[1] + MARGIN
+    where = {p.volume.name: p for p in placed}
+
+    def right_side(p: Placed) -> tuple[float, float]:
+        dy = p.volume.depth * 0.7
+        return (p.y - dy - p.volume.height, p.y - dy)
+
+    def left_side(p: Placed) -> tuple[float, float]:
+        return (p.y - p.volume.height, p.y)
+
+    # Where each edge leaves and enters: skips leave lowest and enter highest (their drop then
+    # passes under and over the boxes' other edges), the others in the order of their other ends.
+    exits: dict[str, list[int]] = {}
+    entries: dict[str, list[int]] = {}
+    for i, (source, target) in enumerate(pairs):
+        exits.setdefault(source, []).append(i)
+        entries.setdefault(target, []).append(i)
+    exit_y: dict[int, float] = {}
+    entry_y: dict[int, float] = {}
+    for name, users in exits.items():
+        p = where[name]
+        lo, hi = right_side(p) if p.row == 0 else left_side(p)
+        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] == "skip", where[pairs[i][1]].y))):
+            exit_y[i] = _spread(lo, hi, len(users), k)
+    for name, users in entries.items():
+        p = where[name]
+        lo, hi = p.entry_range() if p.row == 0 else right_side(p)
+        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
+            entry_y[i] = _spread(lo, hi, len(users), k)
+
+    def slots(
+        start: float, width: float, skipping: list[int], rest: list[int], rightward: bool
+    ) -> dict[int, float]:
+        """x of each edge in a gap: skips nearest the gap's left side (one x shared by the two
+        rows), the others after them in the order that crosses least (:func:`_least_crossing`)."""
+        out = {i: start + GAP / 2 + SLOT * k for k, i in enumerate(skipping)}
+        first = start + GAP / 2 + SLOT * len(skipping) if skipping else start
+        ends = {i: (exit_y[i], entry_y[i]) for i in rest}
+        far = math.inf if rightward else -math.inf  # a skip's drop runs on past the gap
+        fixed = [(exit_y[i], far) if rightward else (-math.inf, entry_y[i]) for i in skipping]
+        order = _least_crossing(fixed, rest, ends, rightward)
+        xs = [_spread(first, start + width, len(order), k) for k in range(len(order))]
+        for i, x in zip(order, xs if rightward else xs[::-1], strict=True):
+            out[i] = x
+        return out
+
+    gx: dict[int, float] = {}
+    for c in range(turn):
+        users = top_skips.get(c, []) + top_next.get(c, [])
+        if users:
+            width = gap_after.get(c, top_gap(c))
+            gx.update(slots(col_x[c] + col_width[c], width, top_skips.get(c, []), top_next.get(c, []), True))
+    for c in range(turn + 2, last + 1):
+        users = bottom_skips.get(c, []) + bottom_next.get(c, [])
+        if users:
+            width = gap_after.get(c, bottom_gap(c))
+            bottom = slots(
+                col_x[c] + col_width[c], width, bottom_skips.get(c, []), bottom_next.get(c, []), False
+            )
+            gx.update({i: x for i, x in bottom.items() if kinds[i] != "skip"})
+    for k, i in enumerate(turns):
+        gx[i] = _spread(gutter[0], gutter[1], len(turns), k)
+
+    edges = []
+    for i, (source, target) in enumerate(pairs):
+        s, t = where[source], where[target]
+        leaves_left = s.row == 1  # the decoder runs right to left
+        enters_left = t.row == 0
+        start = (s.x if leaves_left else s.x + s.volume.width, exit_y[i])
+        end = (t.x if enters_left else t.x + t.volume.width, entry_y[i])
+        points = [start, (gx[i], start[1]), (gx[i], end[1]), end]
+        edges.append(Edge(source, target, _simplify(points), kinds[i], depth[target] - depth[source] > 1))
+    return Drawing(placed, edges, gutter[1] + MARGIN, height)
+
+
+def _least_crossing(
+    fixed: list[tuple[float, float]], rest: list[int], ends: dict[int, tuple[float, float]], rightward: bool
+) -> list[int]:
+    """The order (from the side edges come in) of a gap's edges that crosses least, each edge
+    given by the y it comes in at and the y it goes out at; ``fixed`` (skips) stay on the far
+    left. Two edges a before b cross once for each of: a's outgoing run meets b's vertical (a's
+    out y strictly between b's in and out), b's incoming run meets a's vertical. Tried
+    exhaustively for a few edges, in order of their out y beyond that (deterministic)."""
+
+    def crossings(order: list[tuple[float, float]]) -> int:
+        n = 0
+        for a, (ia, oa) in enumerate(order):
+            for ib, ob in order[a + 1 :]:
+                n += min(ib, ob) < oa < max(ib, ob)
+                n += min(ia, oa) < ib < max(ia, oa)
+        return n
+
+    if len(rest) > 6:
+        return sorted(rest, key=lambda i: ends[i][1])
+
+    def cost(order: tuple[int, ...]) -> int:
+        ys = [ends[i] for i in order]
+        return crossings([*fixed, *ys] if rightward else [*ys, *fixed])
+
+    return list(min(itertools.permutations(rest), key=lambda order: cost(tuple(order))))
+
+
 def _simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Drop repeated points and the middle of three collinear ones."""
     out: list[tuple[float, float]] = []
@@ -516,7 +745,7 @@ def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
         if len(row.inputs) == 1 and source_name not in drawn and where[row.name].volume.kernel:
             source, target = where[source_name], where[row.name]
             # Hint lines only where nothing can stand between the two boxes.
-            hint = target.column == source.column + 1 and target.row == source.row
+            hint = target.column == source.column + 1 and target.row == source.row and target.x > source.x
             hint = hint and per_column[source.column] == per_column[target.column] == 1
             parts += _kernel(source, target, hint)
             drawn.add(source_name)
