@@ -209,3 +209,23 @@ def test_the_measure_agrees_live_on_a_few_cases() -> None:
             [row for row in rows if abs(row[0] - rows[len(rows) // 2][0]) <= 8]
             for rows in FIXTURE["cases"][name]["fields"]
         ]
+
+
+def test_interpolate_to_a_whole_multiple_is_upsampling() -> None:
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3, padding=1)
+
+        def forward(self, x: Any) -> Any:
+            y = self.conv(x)
+            return torch.nn.functional.interpolate(y, size=(y.shape[2] * 2, y.shape[3] * 3), mode="nearest")
+
+    s = cnncalc.summarize(Net(), input_shape=(1, 8, 8))
+    row = s.layers[-1]
+    assert row.class_name == "UpSampling2D" and row.config["size"] == [2, 3]
+    # 3 cells at jump 1, read as floor(o/2) and floor(o/3): the size stays, the jump is 1/2 x 1/3
+    assert row.receptive_field.size == (3, 3) and row.receptive_field.jump == (Fraction(1, 2), Fraction(1, 3))
