@@ -229,3 +229,26 @@ def test_interpolate_to_a_whole_multiple_is_upsampling() -> None:
     assert row.class_name == "UpSampling2D" and row.config["size"] == [2, 3]
     # 3 cells at jump 1, read as floor(o/2) and floor(o/3): the size stays, the jump is 1/2 x 1/3
     assert row.receptive_field.size == (3, 3) and row.receptive_field.jump == (Fraction(1, 2), Fraction(1, 3))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "height"), [("Unet", 704), ("Linknet", 640)])
+def test_segmentation_models_fields_are_autograds(name: str, height: int) -> None:
+    """segmentation_models_pytorch's U-Net (nearest 2x interpolation, concatenated skips) and
+    LinkNet (4/2/1 transposed convs, added skips) on a ResNet-18 encoder, traced: the output's
+    field at 17 positions around the middle, cell for cell, is autograd's (the model linear and
+    positive). The field varies by position in both (531 to 563, 467 to 499 cells)."""
+    smp = pytest.importorskip("segmentation_models_pytorch")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fields", HERE / "make_fields.py")
+    assert spec is not None and spec.loader is not None
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    model = getattr(smp, name)("resnet18", encoder_weights=None, classes=1)
+    s = cnncalc.summarize(model, input_shape=(3, height, 64))
+    field = s.layers[-1].receptive_field.axes[0]
+    assert field.size is None
+    rows = make.field_rows(make.linear_positive(model), (3, height, 64), 0, s.output_shape[1], 8, 0.0)
+    assert [tuple(row[1:]) for row in rows] == [field.at(row[0]) for row in rows]
+    assert len({row[2] - row[1] for row in rows}) > 1  # the truth varies too
