@@ -262,10 +262,11 @@ def segments(edges: list[ET.Element]) -> list[tuple[int, tuple[float, float], tu
     return out
 
 
-def edge_crossings(edges: list[ET.Element]) -> int:
-    """Pairs of segments of different edges that cross or run on top of each other."""
+def crossing_pairs(edges: list[ET.Element]) -> list[tuple[int, int]]:
+    """Pairs (edge index, edge index), once per pair of segments of different edges that cross
+    or run on top of each other."""
     eps = 0.2
-    count = 0
+    out = []
     segs = segments(edges)
     for i, (ka, a1, a2) in enumerate(segs):
         for kb, b1, b2 in segs[i + 1 :]:
@@ -278,12 +279,21 @@ def edge_crossings(edges: list[ET.Element]) -> int:
                 v, h = (
                     ((ax1, ay1, ay2), (by1, bx1, bx2)) if a_vertical else ((bx1, by1, by2), (ay1, ax1, ax2))
                 )
-                count += h[1] + eps < v[0] < h[2] - eps and v[1] + eps < h[0] < v[2] - eps
+                hit = h[1] + eps < v[0] < h[2] - eps and v[1] + eps < h[0] < v[2] - eps
             elif a_vertical and abs(ax1 - bx1) < eps:  # on one vertical line, overlapping
-                count += min(ay2, by2) - max(ay1, by1) > eps
+                hit = min(ay2, by2) - max(ay1, by1) > eps
             elif not a_vertical and abs(ay1 - by1) < eps:
-                count += min(ax2, bx2) - max(ax1, bx1) > eps
-    return count
+                hit = min(ax2, bx2) - max(ax1, bx1) > eps
+            else:
+                hit = False
+            if hit:
+                out.append((ka, kb))
+    return out
+
+
+def edge_crossings(edges: list[ET.Element]) -> int:
+    """Pairs of segments of different edges that cross or run on top of each other."""
+    return len(crossing_pairs(edges))
 
 
 def check_folded(summary: cnncalc.Summary) -> None:
@@ -332,11 +342,85 @@ def test_the_original_unet_with_cropped_skips_folds_too() -> None:
 
 def test_before_the_fold_the_unet_wrapped_and_its_skips_crossed() -> None:
     # The old layout, still used for every graph that is not a nested encoder-decoder, on the
-    # same U-Net (a shortcut inside the decoder is not a U's): the check sees the crossings it
-    # is meant to catch.
+    # same U-Net (a second skip from enc0b does not nest): the check sees the crossings it is
+    # meant to catch.
     spec = unet_spec(4)
-    spec["layers"].append({"name": "extra", "type": "concatenate", "inputs": ["head", "cat0"]})
+    spec["layers"].append({"name": "extra", "type": "concatenate", "inputs": ["head", "enc0b"]})
     s = cnncalc.summarize(spec)
     _, _, edges = parse(to_svg(s))
     assert all(e.get("class").split()[1] != "turn" for e in edges)
     assert edge_crossings(edges) > 0
+
+
+def res_unet_spec(depth: int = 3) -> dict:
+    """A U-Net whose levels are residual blocks (conv, then two convs added to the first): ResNet
+    shortcuts inside the encoder and the decoder, concatenated skips between them."""
+    layers: list[dict] = []
+
+    def conv(name: str, inputs: object) -> dict:
+        return {
+            "name": name,
+            "type": "conv2d",
+            "filters": 4,
+            "kernel_size": 3,
+            "padding": "same",
+            "inputs": inputs,
+        }
+
+    def block(prefix: str, x: str) -> str:
+        layers.extend(
+            [
+                conv(f"{prefix}a", x),
+                conv(f"{prefix}b", f"{prefix}a"),
+                conv(f"{prefix}c", f"{prefix}b"),
+                {"name": f"{prefix}add", "type": "add", "inputs": [f"{prefix}a", f"{prefix}c"]},
+            ]
+        )
+        return f"{prefix}add"
+
+    x, skips = "input", []
+    for d in range(depth):
+        skips.append(block(f"enc{d}", x))
+        layers.append({"name": f"pool{d}", "type": "maxpooling2d", "pool_size": 2, "inputs": skips[-1]})
+        x = f"pool{d}"
+    x = block("mid", x)
+    for d in reversed(range(depth)):
+        layers += [
+            {"name": f"up{d}", "type": "upsampling2d", "size": 2, "inputs": x},
+            {"name": f"cat{d}", "type": "concatenate", "inputs": [f"up{d}", skips[d]]},
+        ]
+        x = block(f"dec{d}", f"cat{d}")
+    return {"input_shape": [32, 32, 1], "layers": layers}
+
+
+def test_a_residual_unet_folds_with_its_shortcuts_in_corridors() -> None:
+    s = cnncalc.summarize(res_unet_spec())
+    check_folded(s)
+    drawing = layout(s)
+    rows = {p.volume.name: p for p in drawing.placed}
+    shorts = [e for e in drawing.edges if e.kind == "short"]
+    assert len(shorts) == 7  # one per block: 3 encoder levels, the middle, 3 decoder levels
+    for edge in shorts:
+        ys = [y for _, y in edge.points]
+        source = rows[edge.source]
+        if source.row == 0:  # over the encoder row
+            assert min(ys) < min(p.box[1] for p in drawing.placed if p.row == 0)
+        else:  # under the decoder row
+            assert max(ys) > max(p.box[3] for p in drawing.placed if p.row == 1)
+
+
+@pytest.mark.parametrize(("name", "before", "now"), [("resnet18", 21, 3), ("resnet50", 65, 0)])
+def test_resnet_shortcuts_stay_over_their_row(name: str, before: int, now: int) -> None:
+    # Rows end between blocks (where only adjacent-column edges pass), so no shortcut runs back
+    # along the width to the next row; a gap's edges take the order that crosses least. The
+    # crossings left (``before``: the previous layout's count) are each a downsampling block's
+    # shortcut climbing from its second lane past the first lane's edge to the next column.
+    s = cnncalc.summarize(zoo.load(name))
+    _, _, edges = parse(to_svg(s))
+    drawing = layout(s)
+    assert not [e for e in drawing.edges if e.kind == "wrap" and e.long]
+    pairs = crossing_pairs(edges)
+    assert len(pairs) == now < before
+    for a, b in pairs:
+        ends = {edges[a].get("data-from"), edges[b].get("data-from")}
+        assert any("downsample" in name for name in ends), ends

@@ -248,18 +248,31 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # Rows: columns left to right, a new row before one would pass max_width. The left gutter
     # (where edges go down to a later row) widens with the edges that do: widen it until the rows
     # it leads to need no more (it only grows, and at most to one slot per edge).
+    # A row ends, if it can, where no shortcut passes (a break in its second half that only
+    # adjacent-column edges cross): a ResNet then wraps between blocks, each shortcut stays over
+    # its own row instead of running back along the width to the next one.
+    spanned = [0] * (len(columns) + 2)
+    for source, target in pairs:
+        if depth[target] - depth[source] > 1:
+            spanned[depth[source] + 1] += 1
+            spanned[depth[target] + 1] -= 1
+    clean = list(itertools.accumulate(spanned))  # clean[b] == 0: no shortcut over the break before b
     gutter = float(GAP)
     row_of: list[int] = []
     col_x: list[float] = []
     while True:
         row_of, col_x = [], []
-        current, x = 0, MARGIN + gutter
-        for c, width in enumerate(col_width):
-            if col_x and x + width + gap_width[c] + MARGIN > max_width:
-                current, x = current + 1, MARGIN + gutter
+        current, x, row_start, c = 0, MARGIN + gutter, 0, 0
+        while c < len(col_width):
+            if c > row_start and x + col_width[c] + gap_width[c] + MARGIN > max_width:
+                half = row_start + (c - row_start) // 2
+                c = next((b for b in range(c, half, -1) if clean[b] == 0), c)
+                del row_of[c:], col_x[c:]
+                current, x, row_start = current + 1, MARGIN + gutter, c
             row_of.append(current)
             col_x.append(x)
-            x += width + gap_width[c]
+            x += col_width[c] + gap_width[c]
+            c += 1
         wrapping = sum(1 for s, t in pairs if row_of[depth[t]] > row_of[depth[s]])
         needed = GAP + SLOT * wrapping
         if needed <= gutter:
@@ -306,12 +319,52 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Each edge's place among a gap's (or the gutter's) users, by lookup: list.index made a long
     # stack that wraps into many rows quadratic (100,000 layers: minutes).
-    gap_place = {c: {e: k for k, e in enumerate(users)} for c, users in gap_users.items()}
-    gutter_place = {e: k for k, e in enumerate(gutter_users)}
+    # The order of a gap's edges is the one that crosses least (:func:`_least_crossing`), from
+    # where they leave and enter boxes (placed for now at their height inside the row: every y
+    # of a row moves alike later) and where they come from or go to (a corridor: +-inf).
+    def ends(where: dict[str, Placed]) -> tuple[dict[int, float], dict[int, float]]:
+        """Where each edge leaves its source and enters its target: spread along the box's edge,
+        in the order of the other ends (shortcuts first: they run above), so none overlap."""
+        outs: dict[str, list[int]] = {}
+        ins: dict[str, list[int]] = {}
+        for i, (source, target) in enumerate(pairs):
+            outs.setdefault(source, []).append(i)
+            ins.setdefault(target, []).append(i)
+        exit_y: dict[int, float] = {}
+        entry_y: dict[int, float] = {}
+        for name, users in outs.items():
+            lo, hi = where[name].exit_range()
+            for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
+                exit_y[i] = _spread(lo, hi, len(users), k)
+        for name, users in ins.items():
+            lo, hi = where[name].entry_range()
+            for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
+                entry_y[i] = _spread(lo, hi, len(users), k)
+        return exit_y, entry_y
+
+    early = {v.name: Placed(v, x, rel_y + r * 1e9, r, c) for v, x, rel_y, r, c in relative.values()}
+    first_exit, first_entry = ends(early)
+    gap_place: dict[int, dict[int, int]] = {}
+    for c, users in gap_users.items():
+        ys = {}
+        for i in users:
+            source_gap = depth[pairs[i][0]] == c
+            if kinds[i] == "next":
+                ys[i] = (first_exit[i], first_entry[i])
+            elif source_gap:  # up to the corridor above (skip) or down to the one below (wrap)
+                ys[i] = (first_exit[i], -math.inf if kinds[i] == "skip" else math.inf)
+            else:  # down from the corridor above the target's row
+                ys[i] = (-math.inf, first_entry[i])
+        gap_place[c] = {e: k for k, e in enumerate(_least_crossing([], users, ys, True))}
 
     def gap_x(c: int, i: int) -> float:
         start = col_x[c] + col_width[c]
         return _spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
+
+    # Down the gutter in the order they leave their gap: the edge further left in the gap runs
+    # nearer its row in the corridor (_levels) and further left in the gutter, so none crosses.
+    gutter_users.sort(key=lambda i: (row_of[depth[pairs[i][0]]], gap_x(depth[pairs[i][0]], i)))
+    gutter_place = {e: k for k, e in enumerate(gutter_users)}
 
     def gutter_x(i: int) -> float:
         return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
@@ -352,23 +405,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     def track_below(r: int, i: int) -> float:
         return content_top[r] + content[r] + CORRIDOR_PAD + SLOT * level_below[r][i]
 
-    # Where each edge leaves its source and enters its target: spread along the box's edge,
-    # in the order of the other ends, so parallel edges do not overlap.
-    outs: dict[str, list[int]] = {}
-    ins: dict[str, list[int]] = {}
-    for i, (source, target) in enumerate(pairs):
-        outs.setdefault(source, []).append(i)
-        ins.setdefault(target, []).append(i)
-    exit_y: dict[int, float] = {}
-    entry_y: dict[int, float] = {}
-    for name, users in outs.items():
-        lo, hi = where[name].exit_range()
-        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
-            exit_y[i] = _spread(lo, hi, len(users), k)
-    for name, users in ins.items():
-        lo, hi = where[name].entry_range()
-        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
-            entry_y[i] = _spread(lo, hi, len(users), k)
+    exit_y, entry_y = ends(where)
 
     edges = []
     for i, (source, target) in enumerate(pairs):
@@ -403,25 +440,48 @@ def _turning_column(
     """The column where an encoder-decoder (a U-Net) turns back, or None for any other graph.
 
     A U: the smallest spatial size is reached at a column B (the last column holding it) that
-    has columns on both sides; every edge over more than one column (a skip) leaves the encoder
-    (before B) and enters the decoder (after B + 1); and the skips nest: the earlier a skip
-    leaves, the later it arrives, one skip per column at either end (so drawn folded, each
-    skip can drop straight from its encoder column to the decoder column under it).
+    has columns on both sides; every edge over more than one column either is a skip, leaving
+    the encoder (before B) and entering the decoder (after B + 1), or a shortcut inside one half
+    (a ResNet encoder's); at least one skip; and the skips nest: the earlier a skip leaves, the
+    later it arrives, one skip per column at either end (so drawn folded, each skip can drop
+    straight from its encoder column to the decoder column under it).
     """
     if len(columns) < 4 or any(len(v.shape) == 1 for col in columns for v in col):
         return None
     cells = {v.name: v.cells[0] * v.cells[1] for col in columns for v in col}
     smallest = min(cells.values())
     turn = max(depth[name] for name, n in cells.items() if n == smallest)
-    skips = sorted((depth[s], depth[t]) for s, t in pairs if depth[t] - depth[s] > 1)
-    if not skips or not 0 < turn < len(columns) - 2:
+    if not 0 < turn < len(columns) - 2:
         return None
-    if any(not (cs < turn and ct > turn + 1) for cs, ct in skips):
-        return None
+    skips = []
+    for s, t in pairs:
+        cs, ct = depth[s], depth[t]
+        if ct - cs <= 1 or ct <= turn or cs > turn:  # next, or a shortcut inside one half
+            continue
+        if not (cs < turn and ct > turn + 1):
+            return None
+        skips.append((cs, ct))
+    skips.sort()
     sources, targets = [cs for cs, _ in skips], [ct for _, ct in skips]
-    if len(set(sources)) < len(sources) or any(b >= a for a, b in zip(targets, targets[1:], strict=False)):
+    if not skips or len(set(sources)) < len(sources):
+        return None
+    if any(b >= a for a, b in zip(targets, targets[1:], strict=False)):
         return None
     return turn
+
+
+def _nested_levels(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
+    """Track levels for a corridor's runs, shortest first at the lowest free level: a run that
+    lies inside another sits nearer the row, so the outer run's ends pass outside it."""
+    placed: list[tuple[float, float, int]] = []
+    out: dict[int, int] = {}
+    for lo, hi, key in sorted(intervals, key=lambda r: (r[1] - r[0], r[0], r[2])):
+        level = 0
+        while any(lv == level and lo <= h + SLOT and a <= hi + SLOT for a, h, lv in placed):
+            level += 1
+        placed.append((lo, hi, level))
+        out[key] = level
+    return out
 
 
 def _fold(
@@ -436,46 +496,52 @@ def _fold(
     enters placed under the encoder column the skip leaves. Skips then drop straight down
     through the two aligned gaps (nested, so none crosses another); the decoder's edges run
     right to left (leaving a box's left side, entering the next one's right side); the edges
-    from the turning column go round the right end.
+    from the turning column go round the right end. Shortcuts inside the encoder run in a
+    corridor above the top row, inside the decoder in one below the bottom row.
     """
     last = len(columns) - 1
     top_order = list(range(turn + 1))
     bottom_order = list(range(last, turn, -1))  # left to right
-    skips = sorted((depth[s], depth[t]) for s, t in pairs if depth[t] - depth[s] > 1)
     kinds: list[str] = []
     for source, target in pairs:
         cs, ct = depth[source], depth[target]
-        kinds.append("skip" if ct - cs > 1 else "turn" if cs <= turn < ct else "next")
+        if ct - cs > 1:
+            kinds.append("skip" if cs < turn < ct else "short")
+        else:
+            kinds.append("turn" if cs <= turn < ct else "next")
+    skips = sorted((depth[s], depth[t]) for (s, t), k in zip(pairs, kinds, strict=True) if k == "skip")
 
-    # Gap users: a top gap after column c (c -> c + 1 and skips leaving c); a bottom gap right
-    # of column c (c - 1 -> c and skips entering c).
-    top_skips: dict[int, list[int]] = {}
-    bottom_skips: dict[int, list[int]] = {}
-    top_next: dict[int, list[int]] = {}
-    bottom_next: dict[int, list[int]] = {}
-    turns: list[int] = []
+    # The gaps each edge runs through: ("top", c) after encoder column c, ("bottom", c) right of
+    # decoder column c; per passage the y it comes in at and goes out at (+-inf: from or to a
+    # corridor or the other row).
+    up, down = -math.inf, math.inf
+    passages: dict[int, list[tuple[str, int]]] = {}
+    fixed: dict[tuple[str, int], list[int]] = {}  # skips: nearest the gap's left side
+    users: dict[tuple[str, int], list[int]] = {}
+    turns = [i for i, k in enumerate(kinds) if k == "turn"]
     for i, (source, target) in enumerate(pairs):
         cs, ct = depth[source], depth[target]
         if kinds[i] == "skip":
-            top_skips.setdefault(cs, []).append(i)
-            bottom_skips.setdefault(ct, []).append(i)
-        elif kinds[i] == "turn":
-            turns.append(i)
-        elif ct <= turn:
-            top_next.setdefault(cs, []).append(i)
-        else:
-            bottom_next.setdefault(ct, []).append(i)
+            passages[i] = [("top", cs), ("bottom", ct)]
+            fixed.setdefault(("top", cs), []).append(i)
+            fixed.setdefault(("bottom", ct), []).append(i)
+            continue
+        if kinds[i] == "turn":
+            continue
+        if ct <= turn:  # encoder: next, or a shortcut over its row
+            passages[i] = [("top", cs)] if kinds[i] == "next" else [("top", cs), ("top", ct - 1)]
+        else:  # decoder, right to left
+            passages[i] = [("bottom", ct)] if kinds[i] == "next" else [("bottom", cs + 1), ("bottom", ct)]
+        for gap in passages[i]:
+            users.setdefault(gap, []).append(i)
 
-    def top_gap(c: int) -> float:
-        return GAP + SLOT * (len(top_next.get(c, [])) + len(top_skips.get(c, [])))
-
-    def bottom_gap(c: int) -> float:
-        return GAP + SLOT * (len(bottom_next.get(c, [])) + len(bottom_skips.get(c, [])))
+    def need(gap: tuple[str, int]) -> float:
+        return GAP + SLOT * (len(users.get(gap, [])) + len(fixed.get(gap, [])))
 
     # x: both rows left to right in segments that end at a skip; the shorter row's segment moves
     # right so the skip's two columns end at one x (the gap after them is shared).
     col_x: dict[int, float] = {}
-    gap_after: dict[int, float] = {}
+    gap_width: dict[tuple[str, int], float] = {}
     x_top = x_bottom = float(MARGIN)
     ti = bi = 0
     for cs, ct in [*skips, (turn, turn + 1)]:
@@ -487,9 +553,11 @@ def _fold(
             bottom_segment.append(bottom_order[bi])
             bi += 1
         for c in top_segment:
-            col_x[c], x_top = x_top, x_top + col_width[c] + top_gap(c)
+            gap_width[("top", c)] = need(("top", c))
+            col_x[c], x_top = x_top, x_top + col_width[c] + gap_width[("top", c)]
         for c in bottom_segment:
-            col_x[c], x_bottom = x_bottom, x_bottom + col_width[c] + bottom_gap(c)
+            gap_width[("bottom", c)] = need(("bottom", c))
+            col_x[c], x_bottom = x_bottom, x_bottom + col_width[c] + gap_width[("bottom", c)]
         if (cs, ct) == (turn, turn + 1):
             break
         top_end, bottom_end = col_x[cs] + col_width[cs], col_x[ct] + col_width[ct]
@@ -498,28 +566,28 @@ def _fold(
             col_x[c] += shift_top
         for c in bottom_segment:
             col_x[c] += shift_bottom
-        aligned = max(top_end, bottom_end)
-        gap_after[cs] = gap_after[ct] = max(top_gap(cs), bottom_gap(ct))
-        x_top = x_bottom = aligned + gap_after[cs]
+        shared = max(need(("top", cs)), need(("bottom", ct)))
+        gap_width[("top", cs)] = gap_width[("bottom", ct)] = shared
+        x_top = x_bottom = max(top_end, bottom_end) + shared
     right = max(col_x[turn] + col_width[turn], col_x[turn + 1] + col_width[turn + 1])
     gutter = (right, right + GAP + SLOT * len(turns))
 
-    # y: boxes stacked down their column, tops aligned per row; the decoder row under the encoder.
-    content_top = [float(MARGIN + TITLE_SPACE + CORRIDOR_PAD), 0.0]
-    placed: list[Placed] = []
-    heights = [0.0, 0.0]
-    for r, order in enumerate((top_order, bottom_order)):
-        if r == 1:
-            content_top[1] = content_top[0] + heights[0] + 2 * ROW_GAP
-        for c in order:
-            y = content_top[r]
-            for v in columns[c]:
-                y += v.total_height
-                placed.append(Placed(v, col_x[c] + (col_width[c] - v.width) / 2, y, r, c))
-                y += LABEL_SPACE + LANE_GAP
-            heights[r] = max(heights[r], y - LANE_GAP - content_top[r])
-    height = content_top[1] + heights[1] + MARGIN
-    where = {p.volume.name: p for p in placed}
+    def place(top: float) -> tuple[list[Placed], list[float], list[float]]:
+        """Boxes stacked down their column, tops aligned per row, the decoder row under the
+        encoder row whose content starts at ``top``; each row's top and height."""
+        content_top, heights = [top, 0.0], [0.0, 0.0]
+        out: list[Placed] = []
+        for r, order in enumerate((top_order, bottom_order)):
+            if r == 1:
+                content_top[1] = content_top[0] + heights[0] + 2 * ROW_GAP
+            for c in order:
+                y = content_top[r]
+                for v in columns[c]:
+                    y += v.total_height
+                    out.append(Placed(v, col_x[c] + (col_width[c] - v.width) / 2, y, r, c))
+                    y += LABEL_SPACE + LANE_GAP
+                heights[r] = max(heights[r], y - LANE_GAP - content_top[r])
+        return out, content_top, heights
 
     def right_side(p: Placed) -> tuple[float, float]:
         dy = p.volume.depth * 0.7
@@ -528,67 +596,108 @@ def _fold(
     def left_side(p: Placed) -> tuple[float, float]:
         return (p.y - p.volume.height, p.y)
 
-    # Where each edge leaves and enters: skips leave lowest and enter highest (their drop then
-    # passes under and over the boxes' other edges), the others in the order of their other ends.
-    exits: dict[str, list[int]] = {}
-    entries: dict[str, list[int]] = {}
-    for i, (source, target) in enumerate(pairs):
-        exits.setdefault(source, []).append(i)
-        entries.setdefault(target, []).append(i)
-    exit_y: dict[int, float] = {}
-    entry_y: dict[int, float] = {}
-    for name, users in exits.items():
-        p = where[name]
-        lo, hi = right_side(p) if p.row == 0 else left_side(p)
-        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] == "skip", where[pairs[i][1]].y))):
-            exit_y[i] = _spread(lo, hi, len(users), k)
-    for name, users in entries.items():
-        p = where[name]
-        lo, hi = p.entry_range() if p.row == 0 else right_side(p)
-        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
-            entry_y[i] = _spread(lo, hi, len(users), k)
+    def ends(where: dict[str, Placed]) -> tuple[dict[int, float], dict[int, float]]:
+        """Where each edge leaves and enters a box, spread along the side it uses, top to
+        bottom: first what goes up (shortcuts over the encoder), then the rest by the other
+        end's height, last what goes down (skips, shortcuts under the decoder); entering,
+        likewise what comes from above first."""
+        exits: dict[str, list[int]] = {}
+        entries: dict[str, list[int]] = {}
+        for i, (source, target) in enumerate(pairs):
+            exits.setdefault(source, []).append(i)
+            entries.setdefault(target, []).append(i)
 
-    def slots(
-        start: float, width: float, skipping: list[int], rest: list[int], rightward: bool
-    ) -> dict[int, float]:
-        """x of each edge in a gap: skips nearest the gap's left side (one x shared by the two
-        rows), the others after them in the order that crosses least (:func:`_least_crossing`)."""
-        out = {i: start + GAP / 2 + SLOT * k for k, i in enumerate(skipping)}
-        first = start + GAP / 2 + SLOT * len(skipping) if skipping else start
-        ends = {i: (exit_y[i], entry_y[i]) for i in rest}
-        far = math.inf if rightward else -math.inf  # a skip's drop runs on past the gap
-        fixed = [(exit_y[i], far) if rightward else (-math.inf, entry_y[i]) for i in skipping]
-        order = _least_crossing(fixed, rest, ends, rightward)
-        xs = [_spread(first, start + width, len(order), k) for k in range(len(order))]
-        for i, x in zip(order, xs if rightward else xs[::-1], strict=True):
-            out[i] = x
+        def rank(i: int) -> int:
+            if kinds[i] == "short":
+                return 0 if depth[pairs[i][1]] <= turn else 2
+            return 2 if kinds[i] == "skip" else 1
+
+        exit_y: dict[int, float] = {}
+        entry_y: dict[int, float] = {}
+        for name, out in exits.items():
+            p = where[name]
+            lo, hi = right_side(p) if p.row == 0 else left_side(p)
+            for k, i in enumerate(sorted(out, key=lambda i: (rank(i), where[pairs[i][1]].y))):
+                exit_y[i] = _spread(lo, hi, len(out), k)
+        for name, into in entries.items():
+            p = where[name]
+            lo, hi = p.entry_range() if p.row == 0 else right_side(p)
+            coming = {"skip": 0, "next": 1, "turn": 1}
+            for k, i in enumerate(
+                sorted(into, key=lambda i: (coming.get(kinds[i], rank(i)), where[pairs[i][0]].y))
+            ):
+                entry_y[i] = _spread(lo, hi, len(into), k)
+        return exit_y, entry_y
+
+    def slot_x(
+        exit_y: dict[int, float], entry_y: dict[int, float]
+    ) -> dict[tuple[int, tuple[str, int]], float]:
+        """x of each edge in each gap it crosses: skips nearest the gap's left side (one x for
+        the two aligned gaps), the others after them in the order that crosses least."""
+        out: dict[tuple[int, tuple[str, int]], float] = {}
+        for gap in sorted(set(users) | set(fixed)):
+            row, c = gap
+            start, width = col_x[c] + col_width[c], gap_width[gap]
+            rightward = row == "top"
+            pinned = fixed.get(gap, [])
+            for k, i in enumerate(pinned):
+                out[(i, gap)] = start + GAP / 2 + SLOT * k
+            rest = users.get(gap, [])
+            if not rest:
+                continue
+
+            corridor = up if rightward else down
+            ys = {}
+            for i in rest:  # the y it comes in at and leaves at (a corridor's: +-inf)
+                leaving = kinds[i] == "short" and passages[i][0] == gap
+                arriving = kinds[i] == "short" and passages[i][-1] == gap
+                ys[i] = (corridor if arriving else exit_y[i], corridor if leaving else entry_y[i])
+            pins = [(exit_y[i], down) if rightward else (up, entry_y[i]) for i in pinned]
+            order = _least_crossing(pins, rest, ys, rightward)
+            first = start + GAP / 2 + SLOT * len(pinned) if pinned else start
+            xs = [_spread(first, start + width, len(order), k) for k in range(len(order))]
+            for i, x in zip(order, xs if rightward else xs[::-1], strict=True):
+                out[(i, gap)] = x
         return out
 
-    gx: dict[int, float] = {}
-    for c in range(turn):
-        users = top_skips.get(c, []) + top_next.get(c, [])
-        if users:
-            width = gap_after.get(c, top_gap(c))
-            gx.update(slots(col_x[c] + col_width[c], width, top_skips.get(c, []), top_next.get(c, []), True))
-    for c in range(turn + 2, last + 1):
-        users = bottom_skips.get(c, []) + bottom_next.get(c, [])
-        if users:
-            width = gap_after.get(c, bottom_gap(c))
-            bottom = slots(
-                col_x[c] + col_width[c], width, bottom_skips.get(c, []), bottom_next.get(c, []), False
-            )
-            gx.update({i: x for i, x in bottom.items() if kinds[i] != "skip"})
-    for k, i in enumerate(turns):
-        gx[i] = _spread(gutter[0], gutter[1], len(turns), k)
+    # Slots from a first placement (the corridors' heights shift every y alike), then the
+    # corridors' tracks, then the boxes where they end up.
+    exit_y, entry_y = ends({p.volume.name: p for p in place(0.0)[0]})
+    gx = slot_x(exit_y, entry_y)
+    runs: dict[str, list[tuple[float, float, int]]] = {"top": [], "bottom": []}
+    for i, gaps in passages.items():
+        if kinds[i] == "short":
+            a, b = gx[(i, gaps[0])], gx[(i, gaps[1])]
+            runs[gaps[0][0]].append((min(a, b), max(a, b), i))
+    level = {**_nested_levels(runs["top"]), **_nested_levels(runs["bottom"])}
+
+    def corridor(row: str) -> float:
+        used = [level[i] for _, _, i in runs[row]]
+        return 2 * CORRIDOR_PAD + SLOT * max(used) + SLOT if used else 0.0
+
+    placed, content_top, heights = place(float(MARGIN + TITLE_SPACE + CORRIDOR_PAD) + corridor("top"))
+    where = {p.volume.name: p for p in placed}
+    exit_y, entry_y = ends(where)
+    height = content_top[1] + heights[1] + corridor("bottom") + MARGIN
 
     edges = []
     for i, (source, target) in enumerate(pairs):
         s, t = where[source], where[target]
-        leaves_left = s.row == 1  # the decoder runs right to left
-        enters_left = t.row == 0
-        start = (s.x if leaves_left else s.x + s.volume.width, exit_y[i])
-        end = (t.x if enters_left else t.x + t.volume.width, entry_y[i])
-        points = [start, (gx[i], start[1]), (gx[i], end[1]), end]
+        start = (s.x if s.row == 1 else s.x + s.volume.width, exit_y[i])  # the decoder runs leftwards
+        end = (t.x if t.row == 0 else t.x + t.volume.width, entry_y[i])
+        if kinds[i] == "turn":
+            x = _spread(gutter[0], gutter[1], len(turns), turns.index(i))
+            points = [start, (x, start[1]), (x, end[1]), end]
+        elif kinds[i] == "short":
+            x1, x2 = gx[(i, passages[i][0])], gx[(i, passages[i][1])]
+            if s.row == 0:
+                track = content_top[0] - CORRIDOR_PAD - SLOT * level[i]
+            else:
+                track = content_top[1] + heights[1] + CORRIDOR_PAD + SLOT * level[i]
+            points = [start, (x1, start[1]), (x1, track), (x2, track), (x2, end[1]), end]
+        else:
+            x = gx[(i, passages[i][0])]
+            points = [start, (x, start[1]), (x, end[1]), end]
         edges.append(Edge(source, target, _simplify(points), kinds[i], depth[target] - depth[source] > 1))
     return Drawing(placed, edges, gutter[1] + MARGIN, height)
 
