@@ -193,54 +193,80 @@ def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
 MAX_PERIOD = 4096
 
 
+#: Cells output ``r`` reads: ``first, first + step, ..., last`` (an arithmetic progression:
+#: a window, a dilated one, a transposed conv's taps), or None when it reads none.
+Reads = tuple[int, int, int] | None
+
+
 @dataclass(frozen=True)
 class AxisMap:
     """Which cells of its input each output cell of a layer reads, along one spatial axis.
 
     Output ``o + period`` reads what output ``o`` reads moved on by ``advance`` input cells;
-    ``reads[r]`` lists the cells output ``r`` (0 <= r < period) reads (indices before 0 or past the
-    end are padding, as in the recurrences; an empty tuple: the output reads no input cell).
-    A conv or pool is ``advance = S, period = 1``; upsampling by u and a transposed conv of
-    stride S are ``advance = 1, period = u`` / ``S``: the fractional strides.
+    ``reads[r]`` says which cells output ``r`` (0 <= r < period) reads (indices before 0 or past
+    the end are padding, as in the recurrences). A conv or pool is ``advance = S, period = 1``;
+    upsampling by u and a transposed conv of stride S are ``advance = 1, period = u`` / ``S``:
+    the fractional strides. A layer whose repeat is longer than :data:`MAX_PERIOD` has none
+    (None from the constructors: its field is not followed).
     """
 
     advance: int
     period: int
-    reads: tuple[tuple[int, ...], ...]
+    reads: tuple[Reads, ...]
 
     @classmethod
     def window(cls, w: Window) -> AxisMap:
         """A conv or pool: output o reads o*S - P_before + k*d, k = 0 .. F - 1."""
-        return cls(w.stride, 1, (tuple(k * w.dilation - w.before for k in range(w.kernel)),))
+        return cls(w.stride, 1, ((-w.before, (w.kernel - 1) * w.dilation - w.before, w.dilation),))
 
     @classmethod
-    def nearest(cls, u: int) -> AxisMap:
+    def nearest(cls, u: int) -> AxisMap | None:
         """Nearest upsampling by u (PyTorch ``nearest``, Keras ``UpSampling``): output o reads
         floor(o/u). PixelShuffle(u) reads the same cells (of other channels)."""
-        return cls(1, u, ((0,),) * u)
+        return cls(1, u, ((0, 0, 1),) * u) if u <= MAX_PERIOD else None
 
     @classmethod
-    def bilinear(cls, u: int) -> AxisMap:
+    def bilinear(cls, u: int) -> AxisMap | None:
         """Bilinear upsampling by u with half-pixel centres (Keras ``UpSampling2D(interpolation=
         'bilinear')``, i.e. ``tf.image.resize``; PyTorch ``align_corners=False``; ONNX ``half_pixel``):
         output o samples x = (o + 1/2)/u - 1/2 = t/(2u) with t = 2o + 1 - u, and reads floor(x)
         and floor(x) + 1, the second only when its weight x - floor(x) is not 0 (odd u: every u-th
         output lands on an input cell and reads that cell alone)."""
-        reads = []
+        if u > MAX_PERIOD:
+            return None
+        reads: list[Reads] = []
         for r in range(u):
             base, rest = divmod(2 * r + 1 - u, 2 * u)
-            reads.append((base,) if rest == 0 else (base, base + 1))
+            reads.append((base, base if rest == 0 else base + 1, 1))
         return cls(1, u, tuple(reads))
 
     @classmethod
-    def transposed(cls, stride: int, kernel: int, dilation: int, crop: int) -> AxisMap:
+    def transposed(cls, stride: int, kernel: int, dilation: int, crop: int) -> AxisMap | None:
         """A transposed conv: input i scatters to i*S + k*d of the full output, of which output o
-        is cell o + crop; so output o reads i = (o + crop - k*d)/S for every tap k that divides."""
-        reads = []
+        is cell o + crop; so output o reads i = (o + crop - k*d)/S for every tap k where that
+        divides: the taps k = k0, k0 + S/g, ... (g = gcd(d, S)), i.e. every (d/g)-th input."""
+        if stride > MAX_PERIOD:
+            return None
+        g = math.gcd(dilation, stride)
+        reads: list[Reads] = []
         for r in range(stride):
-            taps = [r + crop - k * dilation for k in range(kernel)]
-            reads.append(tuple(sorted(t // stride for t in taps if t % stride == 0)))
+            t = r + crop
+            # the first tap whose offset t - k*d divides by S: k*d = t (mod S), solvable when g | t
+            k0 = (t // g) * pow(dilation // g, -1, stride // g) % (stride // g) if t % g == 0 else kernel
+            if k0 >= kernel:
+                reads.append(None)
+                continue
+            k1 = k0 + (kernel - 1 - k0) // (stride // g) * (stride // g)  # the last such tap
+            reads.append(((t - k1 * dilation) // stride, (t - k0 * dilation) // stride, dilation // g))
         return cls(1, stride, tuple(reads))
+
+    @classmethod
+    def adaptive(cls, n: int, out: int) -> AxisMap | None:
+        """ATen's adaptive pooling from n to out: output i reads floor(i*n/out) ..
+        ceil((i+1)*n/out) - 1 (past the last output the windows repeat: any repeat will do)."""
+        if out > MAX_PERIOD:
+            return None
+        return cls(n, out, tuple((b, e - 1, 1) for b, e in adaptive_windows(n, out)))
 
 
 @dataclass(frozen=True)
@@ -313,14 +339,42 @@ class AxisField:
         period, advance = m.period * (self.period // g), self.advance * (m.advance // g)
         if period > MAX_PERIOD:
             return None
+        # A field whose ends never move back needs only the first and last cell read (a kernel of
+        # a million cells costs no more than one of three); otherwise every cell, within bounds.
+        ordered = self.monotone
         first: list[int | None] = []
         last: list[int | None] = []
         for o in range(period):
             k, r = divmod(o, m.period)
-            seen = [f for f in (self.at(x + k * m.advance) for x in m.reads[r]) if f is not None]
+            reads = m.reads[r]
+            if reads is None:
+                first.append(None)
+                last.append(None)
+                continue
+            lo, hi, step = reads[0] + k * m.advance, reads[1] + k * m.advance, reads[2]
+            if ordered:
+                a, b = self.at(lo), self.at(hi)
+                first.append(None if a is None else a[0])
+                last.append(None if b is None else b[1])
+                continue
+            if (hi - lo) // step >= MAX_PERIOD:
+                return None
+            seen = [f for f in (self.at(x) for x in range(lo, hi + 1, step)) if f is not None]
             first.append(min(f[0] for f in seen) if seen else None)
             last.append(max(f[1] for f in seen) if seen else None)
         return AxisField(period, advance, tuple(first), tuple(last)).shortest()
+
+    @property
+    def monotone(self) -> bool:
+        """Every output sees some cell, and neither end of the field ever moves back from one
+        output to the next (all but a dilated transposed conv's fields)."""
+        ends = (self.first, self.last)
+        if any(v is None for e in ends for v in e):
+            return False
+        return all(
+            all(a <= b for a, b in zip(e, e[1:], strict=False)) and e[-1] <= e[0] + self.advance  # type: ignore[operator]
+            for e in ends
+        )
 
     def shortest(self) -> AxisField:
         """The same field with its shortest repeat (e.g. a whole jump again after a stride).
@@ -419,11 +473,12 @@ class ReceptiveField:
         """
         return self.mapped(tuple(AxisMap.window(w) for w in windows))
 
-    def mapped(self, maps: tuple[AxisMap, ...]) -> ReceptiveField:
-        """The field after a layer that reads its input as ``maps`` say (one per spatial axis)."""
+    def mapped(self, maps: tuple[AxisMap | None, ...]) -> ReceptiveField:
+        """The field after a layer that reads its input as ``maps`` say (one per spatial axis;
+        None: a repeat too long to follow)."""
         if not self.tracked:
             return self
-        axes = [a.through(m) for a, m in zip(self.axes, maps, strict=True)]
+        axes = [None if m is None else a.through(m) for a, m in zip(self.axes, maps, strict=True)]
         if any(a is None for a in axes):
             return UNTRACKED
         return ReceptiveField(tuple(a for a in axes if a is not None))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import cnncalc
-from cnncalc.geometry import AxisField, AxisMap
+from cnncalc.geometry import MAX_PERIOD, AxisField, AxisMap, Window
 
 HERE = Path(__file__).parent / "fixtures" / "receptive"
 FIXTURE = json.loads((HERE / "fields.json").read_text())
@@ -70,16 +70,33 @@ def test_fields_are_the_frameworks_output_by_output(name: str) -> None:
 
 def test_what_each_kind_reads() -> None:
     # nearest by 2: output o reads floor(o/2)
-    assert AxisMap.nearest(2) == AxisMap(1, 2, ((0,), (0,)))
+    assert AxisMap.nearest(2) == AxisMap(1, 2, ((0, 0, 1), (0, 0, 1)))
     # bilinear by 2, half-pixel: o = 2k samples k - 1/4 (cells k-1, k), o = 2k+1 samples k + 1/4
-    assert AxisMap.bilinear(2).reads == ((-1, 0), (0, 1))
+    assert AxisMap.bilinear(2).reads == ((-1, 0, 1), (0, 1, 1))
     # by 3: o = 3k+1 samples exactly cell k (weight 1 on it, 0 on k+1)
-    assert AxisMap.bilinear(3).reads == ((-1, 0), (0,), (0, 1))
+    assert AxisMap.bilinear(3).reads == ((-1, 0, 1), (0, 0, 1), (0, 1, 1))
     # transposed k=3, s=2, no padding: input i lands on 2i, 2i+1, 2i+2; so o even reads o/2 and
     # o/2 - 1, o odd reads (o-1)/2
-    assert AxisMap.transposed(2, 3, 1, 0).reads == ((-1, 0), (0,))
+    assert AxisMap.transposed(2, 3, 1, 0).reads == ((-1, 0, 1), (0, 0, 1))
     # k=1, s=2: odd outputs read nothing
-    assert AxisMap.transposed(2, 1, 1, 0).reads == ((0,), ())
+    assert AxisMap.transposed(2, 1, 1, 0).reads == ((0, 0, 1), None)
+    # dilation 2, k=3, s=2: taps at 0, 2, 4 all land on even outputs: o = 2m reads m-2, m-1, m
+    assert AxisMap.transposed(2, 3, 2, 0).reads == ((-2, 0, 1), None)
+    # dilation 3, k=4, s=2: taps 0, 3, 6, 9; o even reads taps 0 and 6 (o/2, o/2 - 3), odd 3 and 9
+    assert AxisMap.transposed(2, 4, 3, 0).reads == ((-3, 0, 3), (-4, -1, 3))
+    # a window of a million cells is its two ends and a step
+    assert AxisMap.window(Window(10**6, 10**6, 10**6, 1, 1, 0, 0, 1)).reads == ((0, 10**6 - 1, 1),)
+    # repeats longer than MAX_PERIOD are not followed
+    assert AxisMap.nearest(MAX_PERIOD + 1) is None and AxisMap.transposed(10**6, 10**6, 1, 0) is None
+
+
+def test_huge_kernels_and_strides_cost_nothing() -> None:
+    # a transposed conv of kernel and stride 10**6 (a hardening case): its repeat is not
+    # followed, in no time; a pool as wide as a million-cell input is its two ends
+    s = summarize(["convtranspose1d:1,1,1000000,1000000"], (1, 3))
+    assert not s.layers[-1].receptive_field.tracked
+    s = summarize(["avgpool1d:1000000"], (1, 10**6))
+    assert s.layers[-1].receptive_field.size == (10**6,)
 
 
 def field(layers: Any, shape: tuple[int, ...], convention: str = "pytorch") -> Any:

@@ -16,7 +16,6 @@ from ..geometry import (
     ReceptiveField,
     Shape,
     Window,
-    adaptive_windows,
     fmt_shape,
     join_channels,
     resolve_windows,
@@ -386,12 +385,10 @@ class AdaptivePool(Layer):
         sizes = [n if o is None else o for n, o in zip(spatial, self.output_size, strict=True)]
         if all(o == 1 for o in sizes):
             return None
-        maps = []
+        maps: list[AxisMap | None] = []
         for n, o in zip(spatial, sizes, strict=True):
             window = adaptive_window(n, o)
-            # the windows repeat only past the last output (o outputs, n cells): any repeat will do
-            whole = AxisMap(n, o, tuple(tuple(range(b, e)) for b, e in adaptive_windows(n, o)))
-            maps.append(whole if window is None else AxisMap.window(window))
+            maps.append(AxisMap.adaptive(n, o) if window is None else AxisMap.window(window))
         return rf.mapped(tuple(maps))
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
