@@ -427,6 +427,8 @@ _NOT_COUNTED = {
 
 def figure(row: LayerRow, counter: Counter, fmt: DataFormat) -> Figure:
     """One layer's figure under ``counter``'s rules."""
+    if row.training_only:  # the tools count model.eval()'s forward pass, which skips the row
+        return Figure(0, "runs only in training: eval mode's forward skips it")
     if counter is Counter.CNNCALC:
         return Figure(_macs(row), "multiply-adds by weights, bias adds not counted")
     layer = Layer(row, fmt)
@@ -484,7 +486,7 @@ def compare(summary: Summary, counters: tuple[Counter, ...] = tuple(Counter)) ->
         if counter is Counter.CNNCALC:
             continue
         for row, fig in zip(summary.layers, column, strict=True):
-            if fig.value == _macs(row):
+            if row.training_only or fig.value == _macs(row):
                 continue
             names, deltas = groups.setdefault((counter, fig.why, row.type), ([], []))
             names.append(row.name)

@@ -158,14 +158,17 @@ def _cycle(
 Order = list[tuple[int, str, tuple[str, ...]]]
 
 
-def wire(spec: Spec, shape: OpenShape | None = None) -> tuple[Order, tuple[tuple[str, OpenShape], ...]]:
+def wire(
+    spec: Spec, shape: OpenShape | None = None, convention: Convention | None = None
+) -> tuple[Order, tuple[tuple[str, OpenShape], ...]]:
     """A spec wired as :func:`summarize` wires it: ([(index, name, sources)] in topological
-    order, the model inputs, whose sizes may be ``None``). ``shape`` replaces a single input's."""
+    order, the model inputs, whose sizes may be ``None``). ``shape`` replaces a single input's;
+    ``convention`` (else the spec's) chooses the default names (:func:`layer_names`)."""
     inputs = tuple(
         (name, A.free_shape(list(dims), f"input {name!r}" if spec.inputs else "input shape"))
         for name, dims in model_inputs(spec, shape)
     )
-    names = layer_names(spec.layers)
+    names = layer_names(spec.layers, convention or spec.convention)
     sources = wiring(spec, names, inputs)
     order = topological_order(spec, names, sources, {n for n, _ in inputs})
     return [(i, names[i], tuple(sources[i])) for i in order], inputs
@@ -245,7 +248,7 @@ def summarize(
     ctx = settings(spec, convention, data_format)
     dtype = dtype or spec.dtype or "float32"
     element = dtype_bytes(dtype)
-    order, inputs = wire(spec, input_shape)
+    order, inputs = wire(spec, input_shape, ctx.convention)
     for name, dims in inputs:
         known = known_shape(dims)
         if known is not None and math.prod(known) > MAX_ELEMENTS:
@@ -260,11 +263,20 @@ def summarize(
     rows = []
     by_name: dict[str, LayerRow] = {}
     notes = list(spec.notes)
+    left_out: list[str] = []  # training-only rows that cannot run at this input size
     for index, name, srcs in order:
         ls = spec.layers[index]
+        if ls.training_only and any(s not in shapes for s in srcs):
+            continue  # reads a training-only row left out
         in_dims = [shapes[s] for s in srcs]
         in_shapes = [known_shape(dims) for dims in in_dims]
         layer = ls.layer
+        if ls.training_only:  # eval mode never runs it: at a size it cannot take, it is left out
+            try:
+                _open_layer(layer, in_dims, list(srcs), ctx, describe_layer(index, ls.text))
+            except ShapeError as err:
+                left_out.append(f"{name} ({err.reason})")
+                continue
         if not all(shape is not None for shape in in_shapes):
             out, out_dims = _open_layer(layer, in_dims, list(srcs), ctx, describe_layer(index, ls.text))
             rf: ReceptiveField | None = UNTRACKED  # windows depend on the unknown sizes
@@ -319,6 +331,7 @@ def summarize(
             inputs=tuple(srcs),
             line=ls.line,
             shares=ls.shares,
+            training_only=ls.training_only,
         )
         rows.append(row)
         by_name[name] = row
@@ -327,6 +340,18 @@ def summarize(
         notes.append(
             f"{opaque} opaque row{'s' if opaque > 1 else ''} (recorded, no cnncalc kind): "
             "shapes and params as recorded, MACs/FLOPs unknown (counted as 0 in the totals)"
+        )
+    if left_out:
+        notes.append(
+            f"training-only rows left out at this input size (train mode would fail there; eval "
+            f"mode does not run them), from {left_out[0]}"
+        )
+    training = [row.name for row in rows if row.training_only]
+    if training:
+        notes.append(
+            f"{len(training)} row{'s' if len(training) > 1 else ''} marked training-only "
+            f"({training[0]} ...) run only in train mode (auxiliary classifiers): their params are "
+            "counted, their MACs/FLOPs and activations are not in the totals (eval mode's forward)"
         )
     if not all(None not in dims for _, dims in inputs):
         notes.append(

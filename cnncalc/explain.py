@@ -10,12 +10,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .enums import DataFormat
+from .enums import Convention, DataFormat
 from .geometry import AXIS_NAMES, ReceptiveField, Shape
 from .layers.base import Step, Worked
 from .summary import LayerRow, Summary, known
 
-__all__ = ["LayerExplanation", "Step", "explain", "explain_row", "heading"]
+__all__ = ["LayerExplanation", "Step", "explain", "explain_row", "heading", "legend", "legend_text"]
+
+#: One name per quantity, as every kind's formulas write it; the legend shows the ones used,
+#: a group's symbols together (``H_in, W_in input height, width``).
+SYMBOLS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("input {}", (("H_in", "height"), ("W_in", "width"), ("L_in", "length"), ("D_in", "depth"))),
+    ("output {}", (("H_out", "height"), ("W_out", "width"), ("L_out", "length"), ("D_out", "depth"))),
+    ("{} channels", (("C_in", "input"), ("C_out", "output"))),
+    ("kernel {}", (("F", "size"), ("F_h", "height"), ("F_w", "width"), ("F_l", "length"), ("F_d", "depth"))),
+    ("{}", (("d", "dilation"),)),
+    ("{}", (("F_eff", "dilated kernel"),)),
+    ("{}", (("S", "stride"),)),
+    ("{}", (("P", "zeros per side"),)),
+    (
+        "zeros {}",
+        (
+            ("P_top", "on top"),
+            ("P_bottom", "below"),
+            ("P_left", "on the left"),
+            ("P_right", "on the right"),
+            ("P_front", "in front"),
+            ("P_back", "behind"),
+        ),
+    ),
+    ("{}", (("out_pad", "output_padding"),)),
+    ("{}", (("dm", "depth_multiplier"),)),
+    ("{}", (("G", "groups"),)),
+    ("{}", (("positions", "values of the other axes"),)),
+    ("{}", (("i", "window index"),)),
+    ("{}", (("r", "upscale factor"),)),
+    ("field {} before the layer", (("r_in", "size"), ("j_in", "jump"))),
+)
+#: The legend's width (explain's rule lines keep within 80 columns) and its lead.
+LEGEND_WIDTH = 80
+LEGEND_LEAD = "   Symbols: "
 
 
 @dataclass(frozen=True)
@@ -42,10 +76,12 @@ def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> list[Step]:
         if rf == previous:
             what = "unchanged"
         elif rf.affine and (previous is None or not previous.tracked or previous.affine):
-            what = "through the layer's convolution and pooling"
+            what = "through the layer's windows"
         else:  # fractional strides: no recurrence, each output's cells counted
             what = "the read cells' fields, joined"
         return [Step("field", what, "", _field(rf))]
+    if all(w.f_eff == 1 and w.stride == 1 for w in row.windows):  # padding, cropping, 1x1 stride 1
+        return [Step("field", "unchanged: 1-cell windows, stride 1", "", _field(rf))]
     names = AXIS_NAMES[len(row.windows)]
     per_axis = [(previous.size[i], previous.jump[i], w.f_eff, w.stride) for i, w in enumerate(row.windows)]
     steps = []
@@ -98,13 +134,23 @@ def explain_row(
     return LayerExplanation(
         row.index,
         row.name,
-        row.class_name,
+        _class_name(row, summary),
         row.spec,
         row.input_shape,
         row.output_shape,
         layer.explain_rule(summary.context),
         tuple(steps),
     )
+
+
+def _class_name(row: LayerRow, summary: Summary) -> str:
+    """The row's class in the convention's words: Keras's, or the ``torch.nn`` module PyTorch
+    writes it as (``Conv2d``), as the table's type column shows it."""
+    if summary.convention is Convention.PYTORCH:
+        from .export_torch import module_class
+
+        return module_class(row, summary.convention) or row.class_name
+    return row.class_name
 
 
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
@@ -122,6 +168,42 @@ def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
         fields[row.name] = row.receptive_field
         shapes[row.name] = row.output_shape
     return tuple(out)
+
+
+def legend_text(explanations: tuple[LayerExplanation, ...]) -> str:
+    """The symbols the explanations' formulas and rules use, each with its meaning, on one line:
+    ``H_in, W_in input height, width · S stride · ...`` ("" when none is used)."""
+    import re
+
+    texts = " ".join(
+        " ".join([expl.rule, *(f"{step.label} {step.formula}" for step in expl.steps)])
+        for expl in explanations
+    ).replace("2P", "2 P")  # PyTorch's 2P: twice P
+    used = {m.group(0) for m in re.finditer(r"(?<![A-Za-z_0-9])[A-Za-z][A-Za-z_]*(?![A-Za-z_0-9])", texts)}
+    items = []
+    for template, members in SYMBOLS:
+        present = [(symbol, word) for symbol, word in members if symbol in used]
+        if present:
+            names = ", ".join(symbol for symbol, _ in present)
+            items.append(f"{names} {template.format(', '.join(word for _, word in present))}")
+    return " · ".join(items)
+
+
+def legend(explanations: tuple[LayerExplanation, ...]) -> tuple[str, ...]:
+    """:func:`legend_text` after ``Symbols:``, wrapped to 80 columns under the layers' indent."""
+    import textwrap
+
+    text = legend_text(explanations)
+    if not text:
+        return ()
+    lines = textwrap.wrap(
+        f"{LEGEND_LEAD}{text}".replace(" · ", "\0· "),  # a line never starts with the dot
+        LEGEND_WIDTH,
+        subsequent_indent=" " * len(LEGEND_LEAD),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return tuple(line.replace("\0", " ") for line in lines)
 
 
 def heading(summary: Summary) -> str:

@@ -85,7 +85,10 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
             variables[name] = names.new(name)
             body.append(f"{variables[name]} = {call}({argument})")
             argument = variables[name]
-    outputs = [variables[row.name] for row in summary.layers if row.name not in used]
+    # the model's own output first, training-only heads (torchvision's auxiliary classifiers;
+    # Keras has no train-only branch) after it, as extra outputs
+    ends = sorted((row for row in summary.layers if row.name not in used), key=lambda row: row.training_only)
+    outputs = [variables[row.name] for row in ends]
     inputs = [variables[name] for name, _ in summary.model_inputs]
     body.append(
         f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={_model_name(summary.name)!r})"

@@ -62,6 +62,7 @@ def export_pytorch(summary: Summary) -> str:
     for row in summary.layers:
         sources = [variables[s] for s in row.inputs]
         parts = _layer(row, sources, moved, summary.convention)
+        start = len(forward)
         target = names.new(row.name)  # the row's module attribute and its variable in forward
         variables[row.name] = "x" if stack else target
         current = sources[0] if sources else "x"
@@ -82,8 +83,15 @@ def export_pytorch(summary: Summary) -> str:
                 names.new(f"{row.name}_{fused}"), _activation_module(fused, row, moved), variables[row.name]
             )
             forward.append(f"        {variables[row.name]} = {call}")
+        if row.training_only:  # torchvision's auxiliary heads: run in train mode only
+            forward[start:] = [TRAINING_ONLY + line for line in forward[start:]]
+    forward = _training_blocks(forward)
     used = {s for row in summary.layers for s in row.inputs}
-    outputs = [variables[row.name] for row in summary.layers if row.name not in used] or ["x"]
+    ends = [row for row in summary.layers if row.name not in used]
+    outputs = [variables[row.name] for row in ends if not row.training_only] or ["x"]
+    extra = [variables[row.name] for row in ends if row.training_only]
+    if extra:  # train mode returns the auxiliary outputs too, as torchvision's models do
+        forward.append(f"        if self.training: return {', '.join([*outputs, *extra])}")
     forward.append(f"        return {', '.join(outputs)}")
     sizes = ", ".join(str(v) for v in (1, *(_first(shape) if moved else shape)))
     lines = [
@@ -105,10 +113,29 @@ def export_pytorch(summary: Summary) -> str:
         "model = Model()",
         "",
         'if __name__ == "__main__":',
-        f"    print(model(torch.randn({sizes})).shape)",
+        # a model with training-only rows returns a tuple in train mode (nn.Module's default)
+        f"    print(model{'.eval()' if extra else ''}(torch.randn({sizes})).shape)",
         "",
     ]
     return "\n".join(lines)
+
+
+#: Marks a forward line of a training-only row until :func:`_training_blocks` groups them.
+TRAINING_ONLY = "\0"
+
+
+def _training_blocks(lines: list[str]) -> list[str]:
+    """Each run of training-only lines as one ``if self.training:`` block (its names stay in one
+    scope for the reader, which reads the block as train mode's)."""
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        train = line.startswith(TRAINING_ONLY)
+        if train and not inside:
+            out.append("        if self.training:")
+        inside = train
+        out.append("    " + line[len(TRAINING_ONLY) :] if train else line)
+    return out
 
 
 def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:

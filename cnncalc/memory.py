@@ -257,7 +257,10 @@ def plan(summary: Summary, settings: MemorySettings) -> _Plan:
     value, param, _ = _value_bytes(summary, settings)
     ctx = summary.context
     shapes = _rows_shapes(summary)
-    rows = summary.layers
+    # Training-only rows (torchvision's auxiliary classifiers) are left out: torch cannot train
+    # inception_v3's at batch 1, so the figures are the network's without them (measured so);
+    # their parameters are counted with the others.
+    rows = summary.eval_layers
     counters = sum(row.layer.counter_buffers(ctx) for row in rows if row.layer is not None)
     trainable = summary.trainable_params
     params = Bytes(0, summary.total_params * param)
@@ -454,7 +457,7 @@ def report(summary: Summary, settings: MemorySettings, p: _Plan) -> MemoryReport
     live, live_at = _peak(p.layer_live, b)
     transient, transient_at = _peak(p.layer_grads, b)
     state = p.grads.at(b) + p.optimizer.at(b)
-    rows = summary.layers
+    rows = summary.eval_layers
     if not rows:  # an empty model holds its input
         live = p.input_bytes.at(b)
     layers = tuple(

@@ -84,10 +84,12 @@ class SizeSolution:
         }
 
 
-def _graph(spec: Spec, input_shape: Shape | None) -> tuple[Order, tuple[tuple[str, Shape], ...]]:
+def _graph(
+    spec: Spec, input_shape: Shape | None, convention: Convention | None = None
+) -> tuple[Order, tuple[tuple[str, Shape], ...]]:
     """([(index, name, sources)] in topological order, model inputs), as the engine wires them;
     every size must be known (solve measures from the given sizes)."""
-    order, inputs = engine_wire(spec, input_shape)
+    order, inputs = engine_wire(spec, input_shape, convention)
     shapes = []
     for name, dims in inputs:
         shape = known_shape(dims)
@@ -120,13 +122,15 @@ def solve_sizes(
     ('n >= 8', 8)
     """
     spec = parse(source)
+    if any(ls.training_only for ls in spec.layers):  # the sizes eval mode takes (they are left out)
+        spec = dataclasses.replace(spec, layers=tuple(ls for ls in spec.layers if not ls.training_only))
     ctx = settings(spec, convention, data_format)
     given = (
         None
         if input_shape is None
         else A.shape(input_shape if isinstance(input_shape, str) else list(input_shape))
     )
-    order, inputs = _graph(spec, given)
+    order, inputs = _graph(spec, given, ctx.convention)
     features = _dense_features(spec, given, ctx) if fixed_dense else None
     try:
         results = solve_graph(

@@ -144,6 +144,9 @@ class LayerRow:
     line: int | None = None
     #: the row whose weights this call of a shared layer uses (its params are counted there)
     shares: str | None = None
+    #: a row only train mode runs (torchvision's auxiliary classifiers): its params are counted,
+    #: its costs and activations are not in the eval-mode totals; JSON marks it
+    training_only: bool = False
 
     @property
     def params(self) -> int:
@@ -219,6 +222,8 @@ class LayerRow:
             where["opaque"] = True
         if self.shares is not None:
             where["shares"] = self.shares
+        if self.training_only:
+            where["training_only"] = True
         return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 
@@ -302,8 +307,15 @@ class Summary:
     def _sum(self, attribute: str) -> int:
         return sum(getattr(row, attribute) for row in self.layers)
 
+    @property
+    def eval_layers(self) -> tuple[LayerRow, ...]:
+        """The rows eval mode runs: all but the training-only ones (auxiliary classifiers)."""
+        return tuple(row for row in self.layers if not row.training_only)
+
     def _total(self, attribute: str) -> int | None:
-        return _sum([getattr(row, attribute) for row in self.layers])
+        # costs and activations are those of the eval-mode forward pass, as torchinfo, ptflops
+        # and fvcore count a model.eval(): training-only rows are not run
+        return _sum([getattr(row, attribute) for row in self.eval_layers])
 
     @property
     def total_params(self) -> int:
@@ -376,7 +388,7 @@ class Summary:
 
     def total_cost(self, count: Count = Count.MACS, bias_macs: bool = False) -> int | None:
         """Sum of :meth:`LayerRow.cost` over the layers (None when one is unknown)."""
-        return _sum([row.cost(count, bias_macs) for row in self.layers])
+        return _sum([row.cost(count, bias_macs) for row in self.eval_layers])
 
     def bytes_of(self, count: int) -> int:
         """Bytes of ``count`` elements of the summary's dtype (the figure in Keras's totals)."""

@@ -68,7 +68,7 @@ def test_fits_80_columns(name: str) -> None:
 def test_seed_working_has_the_numbers() -> None:
     out = run("explain", *SEEDS["explain_seed_keras.txt"]).stdout
     assert "= ceil((200 - 2 + 1) / 2) = ceil(99.5) = 100" in out
-    assert "params        = K*F_h*F_w*D_in + K" in out and "= 16*2*2*1 + 16 = 80" in out
+    assert "params        = C_out*F_h*F_w*C_in + C_out" in out and "= 16*2*2*1 + 16 = 80" in out
     assert "= 32*3*3*16 + 32 = 4,640" in out
 
 
@@ -83,9 +83,9 @@ def test_every_rule_is_shown_with_its_numbers() -> None:
     assert same["padding"] == "max((4 - 1)*2 + 4 - 7, 0) = 3 (1 before + 2 after)"
     explicit = steps(["conv:8,3,2,1,dilation=2"], (1, 32, 32), convention="pytorch")
     assert explicit["F_eff"] == "2*(3 - 1) + 1 = 5"
-    assert explicit["height, width"] == "floor((32 + 1 + 1 - 5) / 2) + 1 = floor(14.5) + 1 = 15"
+    assert explicit["height, width"] == "floor((32 + 2*1 - 5) / 2) + 1 = floor(14.5) + 1 = 15"
     clip = steps(["maxpool:3,3,1,ceil_mode=true"], (1, 5, 5), convention="pytorch")
-    assert clip["height, width"] == "ceil((5 + 1 + 1 - 3) / 3) + 1 = ceil(1.33…) + 1 = 3"
+    assert clip["height, width"] == "ceil((5 + 2*1 - 3) / 3) + 1 = ceil(1.33…) + 1 = 3"
     assert clip["last window"] == "(3 - 1)*3 = 6 >= 5 + 1 = dropped, so 2"
     grouped = steps(["conv:6,3,groups=3,bias=false"], (9, 9, 3))
     assert grouped["params"] == "6*3*3*3/3 = 54"
@@ -124,4 +124,4 @@ def test_transposed_rules_are_shown() -> None:
     keras = steps(["conv2dtranspose:3,2,3"], (4, 4, 1))
     assert keras["height"] == "(4 - 1)*3 + max(2, 3) = 12"
     torch = steps(["conv2dtranspose:3,2,3"], (1, 4, 4), convention="pytorch")
-    assert torch["height"] == "(4 - 1)*3 - 0 - 0 + 1*(2 - 1) + 0 + 1 = 11"
+    assert torch["height"] == "(4 - 1)*3 - 2*0 + 1*(2 - 1) + 0 + 1 = 11"

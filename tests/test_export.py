@@ -52,8 +52,12 @@ def state(row) -> int:
 
 def exported_name(name: str, target: str) -> str:
     """A row's name in the exported code (PyTorch attributes write every non-word character ``_``,
-    Keras '.' and '/')."""
-    return re.sub(r"\W", "_", name) if target == "pytorch" else re.sub(r"[./]", "_", name)
+    Keras '.' and '/'; a PyTorch attribute cannot start with a digit: ``nn.Sequential``-style
+    names ``0``, ``1`` become ``layer__0``, ``layer__1``)."""
+    if target != "pytorch":
+        return re.sub(r"[./]", "_", name)
+    attribute = re.sub(r"\W", "_", name)
+    return f"layer__{attribute}" if attribute[:1].isdigit() else attribute
 
 
 def cross_check(summary, target: str) -> None:

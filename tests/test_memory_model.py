@@ -147,7 +147,7 @@ def test_inference_peak_by_hand() -> None:
     s = _model("Conv2d:3,8,3", "ReLU", "Conv2d:8,8,3", shape=(3, 32, 32))
     r = memory(s, batch=2)
     assert r.inference_peak_bytes == 24_576 + 115_200 + (224 + 584) * 4
-    assert r.inference_peak_layer == "re_lu"
+    assert r.inference_peak_layer == "1"  # the ReLU, named as nn.Sequential names it (position 1)
 
 
 def test_training_peak_is_the_sum_of_its_parts() -> None:

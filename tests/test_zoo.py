@@ -9,6 +9,8 @@ import pytest
 
 import cnncalc
 from cnncalc import zoo
+from cnncalc.counters import compare
+from cnncalc.enums import Counter
 from cnncalc.numeric.verify import verify
 
 from .helpers import run, run_json
@@ -29,7 +31,8 @@ PUBLISHED = {
 
 
 #: sum(p.numel() for p in model.parameters()) of torchvision 0.28's models (weights=None;
-#: googlenet and inception_v3 with aux_logits=False), as tools/make_torchvision_zoo.py printed them;
+#: googlenet and inception_v3 with aux_logits=True, torchvision's default, as torchinfo and ptflops
+#: count them too), as tools/make_torchvision_zoo.py printed them;
 #: the docs' figures where torchvision publishes one (resnet50 25,557,032, vgg16 138,357,544, ...).
 TORCHVISION = {
     "alexnet": 61_100_840,
@@ -42,8 +45,8 @@ TORCHVISION = {
     "squeezenet1_0": 1_248_424,
     "shufflenet_v2_x1_0": 2_278_604,
     "densenet121": 7_978_856,
-    "googlenet": 6_624_904,
-    "inception_v3": 23_834_568,
+    "googlenet": 13_004_888,
+    "inception_v3": 27_161_264,
     "efficientnet_b0": 5_288_548,
     "regnet_y_400mf": 4_344_144,
     "convnext_tiny": 28_589_128,
@@ -55,6 +58,139 @@ def test_torchvision_entries(name: str, total: int) -> None:
     s = cnncalc.summarize(zoo.load(f"torchvision/{name}"))
     assert s.total_params == total and s.output_shape == (1000,)
     assert s.convention.value == "pytorch" and s.data_format.value == "channels_first"
+
+
+#: The same models built with aux_logits=False (torchvision 0.28, weights=None): the parameters
+#: of the rows eval mode runs.
+WITHOUT_AUX = {"googlenet": 6_624_904, "inception_v3": 23_834_568}
+
+
+@pytest.mark.parametrize(("name", "total"), sorted(WITHOUT_AUX.items()))
+def test_auxiliary_heads_are_training_only_rows(name: str, total: int) -> None:
+    s = cnncalc.summarize(zoo.load(f"torchvision/{name}"))
+    aux = [row for row in s.layers if row.training_only]
+    assert aux and all(row.name.startswith(("aux1.", "aux2.", "AuxLogits.")) for row in aux)
+    assert sum(row.params for row in s.eval_layers) == total
+    assert s.total_params == TORCHVISION[name] == total + sum(row.params for row in aux)
+    # MACs of the eval-mode graph: torchinfo's total_mult_adds of model.eval() (aux_logits=True),
+    # 1,498,391,752 and 5,713,251,528 (tests/fixtures/counters), is cnncalc's torchinfo figure
+    assert (
+        compare(s).total(Counter.TORCHINFO)
+        == {"googlenet": 1_498_391_752, "inception_v3": 5_713_251_528}[name]
+    )
+    assert (
+        s.total_macs == sum(row.macs or 0 for row in s.eval_layers) < sum(row.macs or 0 for row in s.layers)
+    )
+    assert any("run only in train mode" in note for note in s.notes)
+    doc = s.to_dict()
+    marked = [layer["name"] for layer in doc["layers"] if layer.get("training_only")]
+    assert marked == [row.name for row in aux]
+    again = cnncalc.summarize(cnncalc.parse(json.dumps(doc)))  # the JSON output reads back
+    assert [row.name for row in again.layers if row.training_only] == marked
+    assert again.total_params == s.total_params and again.total_macs == s.total_macs
+
+
+def test_googlenet_aux_head_by_hand() -> None:
+    # torchvision's InceptionAux on inception4a's 512 x 14 x 14: adaptive_avg_pool2d to 4 x 4,
+    # conv 1x1 512->128 (no bias) + BN, flatten 2048, fc1 2048->1024, dropout 0.7, fc2 1024->1000
+    s = cnncalc.summarize(zoo.load("torchvision/googlenet"))
+    rows = {row.name: row for row in s.layers}
+    assert rows["aux1.adaptive_avg_pool2d"].input_shape == (512, 14, 14)
+    assert rows["aux1.adaptive_avg_pool2d"].output_shape == (512, 4, 4)
+    assert rows["aux1.conv.conv"].params == 512 * 128 and rows["aux1.conv.bn"].params == 2 * 128
+    assert rows["aux1.fc1"].params == 2048 * 1024 + 1024 and rows["aux1.fc2"].params == 1024 * 1000 + 1000
+    assert rows["aux2.conv.conv"].params == 528 * 128
+    assert rows["aux1.fc2"].output_shape == (1000,) and s.layers[-1].name == "fc"
+
+
+def test_training_only_rows_left_out_where_train_mode_fails() -> None:
+    # inception_v3's AuxLogits pools Mixed_6e (17 x 17 at 299) with a 5x5 window, stride 3, then
+    # a 5x5 conv: at 75 px Mixed_6e is 3 x 3 and train mode fails; eval mode runs (n >= 75)
+    s = cnncalc.summarize(zoo.load("torchvision/inception_v3"), input_shape=(3, 75, 75))
+    assert not any(row.training_only for row in s.layers)
+    assert s.total_params == WITHOUT_AUX["inception_v3"] and s.output_shape == (1000,)
+    assert any("left out" in note and "AuxLogits.avg_pool2d" in note for note in s.notes)
+    big = cnncalc.summarize(zoo.load("torchvision/inception_v3"))
+    row = next(r for r in big.layers if r.name == "AuxLogits.avg_pool2d")
+    assert row.input_shape == (768, 17, 17) and row.output_shape == (768, 5, 5)  # (17-5)//3+1
+
+
+def test_training_only_rows_exported_as_train_mode_code() -> None:
+    from cnncalc.export import export
+
+    s = cnncalc.summarize(zoo.load("torchvision/googlenet"))
+    code = export(s, "pytorch")
+    assert "        if self.training:\n            aux1_adaptive_avg_pool2d = " in code
+    assert "            aux1_fc2 = self.aux1_fc2(aux1_dropout)\n        inception4b_" in code
+    assert "        if self.training: return fc, aux1_fc2, aux2_fc2\n        return fc\n" in code
+    assert "print(model.eval()(torch.randn(1, 3, 224, 224)).shape)" in code
+    keras = export(s, "keras")
+    assert "outputs=[fc, aux1_fc2, aux2_fc2]" in keras
+    # read back (the reader follows `if self.training:` bodies as train mode's rows)
+    from cnncalc.io.python_source import read_python
+
+    back = cnncalc.summarize(read_python(code, "export.py"))
+    assert back.total_params == 13_004_888 and back.total_macs == s.total_macs
+    assert [r.name for r in back.layers if r.training_only] == [
+        r.name.replace(".", "_") for r in s.layers if r.training_only
+    ]
+
+
+def test_model_code_training_branch_is_training_only_rows() -> None:
+    # torchvision's pattern: `if self.training: aux = self.aux(x)`. PyTorch's parameters():
+    # conv1 3*32*9 + 32 = 896, aux conv 32*16 + 16 = 528, aux fc 256*10 + 10 = 2,570,
+    # conv2 32*64*9 + 64 = 18,496, fc 64*10 + 10 = 650: 23,140 in all, 20,042 without the head
+    code = """
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Aux(nn.Module):
+    def __init__(self, c, n):
+        super().__init__()
+        self.conv = nn.Conv2d(c, 16, 1)
+        self.fc = nn.Linear(16 * 4 * 4, n)
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(x, (4, 4))
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, 3)
+        self.aux = Aux(32, 10)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        aux = None
+        if self.training:
+            aux = self.aux(x)
+        x = torch.flatten(self.pool(F.relu(self.conv2(x))), 1)
+        x = self.fc(x)
+        if self.training:
+            return x, aux
+        return x
+
+
+net = Net()
+"""
+    from cnncalc.io.python_source import read_python
+
+    s = cnncalc.summarize(read_python(code, "net.py"), input_shape=(3, 32, 32))
+    assert s.total_params == 23_140 and sum(r.params for r in s.eval_layers) == 20_042
+    assert {r.name for r in s.layers if r.training_only} >= {"aux.conv", "aux.fc"}
+    assert s.output_shape == (10,) and s.layers[-1].name == "fc"
+
+
+def test_training_only_must_be_a_flag() -> None:
+    with pytest.raises(cnncalc.SpecError, match="training_only must be true or false"):
+        cnncalc.parse({"input_shape": [4], "layers": [{"type": "dense", "units": 2, "training_only": 1}]})
 
 
 @pytest.mark.parametrize(

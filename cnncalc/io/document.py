@@ -90,6 +90,9 @@ def parse_layer_object(
     shares = items.pop("shares", None)  # a Keras layer's later call: its weights are the named row's
     if shares is not None and (not isinstance(shares, str) or not shares.strip()):
         raise SpecError(f"shares must be the name of a layer, got {shares!r}")
+    training_only = items.pop("training_only", False)  # a row eval mode does not run (aux heads)
+    if not isinstance(training_only, bool):
+        raise SpecError(f"training_only must be true or false, got {training_only!r}")
     declared = None
     for key in INPUT_KEYS:
         if key in items:
@@ -107,7 +110,16 @@ def parse_layer_object(
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
     spec = LayerSpec(
-        layer, text, name, trainable, results, compact=False, inputs=inputs, line=line, shares=shares
+        layer,
+        text,
+        name,
+        trainable,
+        results,
+        compact=False,
+        inputs=inputs,
+        line=line,
+        shares=shares,
+        training_only=training_only,
     )
     return spec, declared
 

@@ -43,6 +43,7 @@ from .interp import (
     Interpreter,
     Super,
     UserClass,
+    _Return,
     integer,
     is_unknown,
     number,
@@ -273,8 +274,10 @@ class Partial:
 
 @dataclass(eq=False)
 class Trace:
-    """One model's graph being traced: row names by node, module paths, uses."""
+    """One model's graph being traced: row names by node, module paths, uses, and the tensors
+    only train mode makes (``if self.training:`` bodies: torchvision's auxiliary heads)."""
 
+    training: list[Node] = field(default_factory=list)
     names: dict[int, str] = field(default_factory=dict)
     paths: dict[int, str] = field(default_factory=dict)
     layers: dict[int, LayerObj] = field(default_factory=dict)
@@ -760,6 +763,33 @@ class Hooks:
         if isinstance(owner, (Function, Builtin, Bound)):
             return Unknown(line, f"{source_of(node)} is not read")
         return Unknown(line, f"{source_of(node)} is not read")
+
+    # train mode ----------------------------------------------------------------------------------
+
+    def training_branch(self, interp: Interpreter, stmt: ast.If, env: dict[str, Any], fn: Any) -> bool:
+        """``if self.training:`` in a traced PyTorch forward. The model is read in eval mode (the
+        ``else`` path runs as ever); the body is read too, on a copy of the locals, and the
+        tensors it makes or returns are the trace's training-only outputs (their rows carry
+        ``training_only``: params counted, costs not). A body the reader cannot follow is left
+        out, as eval mode leaves it. True when the statement was handled here."""
+        test = stmt.test
+        if self.trace is None or not (isinstance(test, ast.Attribute) and test.attr == "training"):
+            return False
+        owner = interp.expr(test.value, env, fn)
+        if not (isinstance(owner, Instance) and model_framework(owner.cls) == "torch"):
+            return False
+        scope = dict(env)
+        made: list[Any] = []
+        try:
+            interp.block(stmt.body, scope, fn)
+        except _Return as ret:
+            made.append(ret.value)
+        except CnncalcError:
+            pass
+        made += [value for key, value in scope.items() if env.get(key) is not value]
+        self.trace.training += [node for value in made for node in _nodes_in(value)]
+        interp.block(stmt.orelse, env, fn)
+        return True
 
     # truth, sizes, iteration ---------------------------------------------------------------------
 
@@ -2172,3 +2202,14 @@ def _why(value: Any) -> str:
 
 
 __all__ = ["Hooks", "is_model", "model_framework", "children_of", "replace"]
+
+
+def _nodes_in(value: Any, depth: int = 0) -> list[Node]:
+    """The tensors in a value (a tensor, or tuples, lists and dicts of them)."""
+    if isinstance(value, Node):
+        return [value]
+    if depth < 8 and isinstance(value, (tuple, list)):
+        return [node for item in value for node in _nodes_in(item, depth + 1)]
+    if depth < 8 and isinstance(value, dict):
+        return [node for item in value.values() for node in _nodes_in(item, depth + 1)]
+    return []

@@ -430,6 +430,9 @@ class Interpreter:
             )
 
     def s_If(self, stmt: ast.If, env: dict[str, Any], fn: Frame | None) -> None:
+        training = getattr(self.hooks, "training_branch", None)
+        if training is not None and training(self, stmt, env, fn):
+            return  # `if self.training:` of a PyTorch forward: both paths read by the hooks
         test = self.expr(stmt.test, env, fn)
         decided = self.truth(test)
         if decided is None:

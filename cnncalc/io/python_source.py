@@ -337,7 +337,7 @@ class _Run:
             interp.strict -= 1
             hooks.trace = None
         outputs = _outputs(out, line, "forward()")
-        spec = _graph_spec(start, outputs, trace.names, title)
+        spec = _graph_spec(start, outputs, trace.names, title, tuple(trace.training))
         unused = [
             (path, layer)
             for layer_id, path in trace.paths.items()
@@ -474,22 +474,31 @@ def _why(value: Any) -> str:
     return f" ({value.why}, line {value.line})" if isinstance(value, Unknown) else ""
 
 
-def _graph_spec(start: Node, outputs: tuple[Node, ...], names: dict[int, str], name: str) -> Spec:
+def _graph_spec(
+    start: Node, outputs: tuple[Node, ...], names: dict[int, str], name: str, training: tuple[Node, ...] = ()
+) -> Spec:
     """A PyTorch model's tensors as a spec: rows named by their modules (``conv1``, ``features.0``);
-    a straight chain is a plain stack."""
+    a straight chain is a plain stack. The tensors only train mode makes (``training``, from
+    ``if self.training:`` bodies) that eval mode's outputs do not need are rows marked
+    ``training_only``."""
     needed: dict[int, Node] = {}
-    stack = list(outputs)
-    while stack:
-        node = stack.pop()
-        if node.ident not in needed:
-            needed[node.ident] = node
-            stack.extend(node.sources)
+    for roots, into in ((outputs, needed), (training, {})):
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            if node.ident not in needed and node.ident not in into:
+                into[node.ident] = node
+                stack.extend(node.sources)
+        if into is not needed:
+            extra = into
+    train_only = set(extra)
+    needed.update(extra)
     ordered = [needed[i] for i in sorted(needed) if needed[i].layer is not None]
     specs = []
     for node in ordered:
         assert node.layer is not None
         spec, _ = _built(node.layer)
-        specs.append(replace(spec, name=names.get(node.ident)))
+        specs.append(replace(spec, name=names.get(node.ident), training_only=node.ident in train_only))
     from .spec import layer_names
 
     row_names = layer_names(tuple(specs))

@@ -65,6 +65,9 @@ class LayerSpec:
     #: the name of the row whose weights this one uses (a Keras layer called again): its params
     #: are counted there, once
     shares: str | None = None
+    #: True for a layer only train mode runs (torchvision's auxiliary classifiers): its params
+    #: count, its costs are not in the eval-mode totals
+    training_only: bool = False
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
@@ -201,7 +204,28 @@ def short_json(obj: Any) -> str:
         return repr(obj)
 
 
-def layer_names(layers: tuple[LayerSpec, ...]) -> list[str]:
+def layer_names(layers: tuple[LayerSpec, ...], convention: Convention | None = None) -> list[str]:
+    """Default row names in the convention's words, explicit ones kept.
+
+    Keras (the default): ``conv2d``, ``conv2d_1``, ... per kind, as Keras names layers. PyTorch:
+    the layer's position, ``0``, ``1``, ... -- the module names ``nn.Sequential`` gives its
+    children (``print(model)``'s ``(0): Conv2d(...)``, ``model[0]``, ``state_dict()``'s
+    ``0.weight``, torchinfo's ``var_names`` column). A spec whose ``inputs`` name a Keras-style
+    default, or whose explicit names take a position's number, keeps the Keras names (its wiring
+    was written against them)."""
+    keras = _keras_names(layers)
+    if convention is not Convention.PYTORCH:
+        return keras
+    explicit = {ls.name for ls in layers if ls.name}
+    defaults = {name for ls, name in zip(layers, keras, strict=True) if not ls.name}
+    referenced = {source for ls in layers for source in ls.inputs or ()}
+    positions = [ls.name or str(index) for index, ls in enumerate(layers)]
+    if referenced & defaults or any(str(i) in explicit for i, ls in enumerate(layers) if not ls.name):
+        return keras
+    return positions
+
+
+def _keras_names(layers: tuple[LayerSpec, ...]) -> list[str]:
     """Keras-style names: explicit ones kept, the rest ``conv2d``, ``conv2d_1``, ... per kind."""
     taken = {ls.name for ls in layers if ls.name}
     counts: dict[str, int] = {}

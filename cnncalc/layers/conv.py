@@ -47,7 +47,7 @@ from .faces import (
     TorchSignature,
 )
 from .rules import Sizes, declared, joined, spatial, transposed_same_hint, window_same_hint, windowed
-from .working import SYMBOL, axes_steps, bias_term, num, window_rule
+from .working import SIDES, SYMBOL, axes_steps, bias_term, num, window_rule
 
 D = TypeVar("D")
 
@@ -206,17 +206,17 @@ class Conv(WindowConv):
         _, c_in = split_channels(w.input_shape, fmt)
         spatial_out, _ = split_channels(w.output_shape, fmt)
         names = AXIS_NAMES[self.rank]
-        steps = axes_steps(names, w.windows, self.padding, False)
-        steps.append(Step("channels", "filters", "", str(self.filters)))
-        f_syms = "*".join(f"F_{SYMBOL[a].lower()}" for a in names)
+        steps = axes_steps(names, w.windows, self.padding, False, w.ctx.convention)
+        steps.append(Step("channels", f"C_out = {out_channels(w.ctx)}", "", str(self.filters)))
+        f_syms = kernel_symbols(names)
         f_vals = "*".join(map(str, self.kernel_size))
         groups = f"/{self.groups}" if self.groups > 1 else ""
         per_group = "/groups" if groups else ""
-        bias = bias_term("K", self.filters, self.use_bias)
+        bias = bias_term("C_out", self.filters, self.use_bias)
         steps.append(
             Step(
                 "params",
-                f"K*{f_syms}*D_in{per_group}{bias[0]}",
+                f"C_out*{f_syms}*C_in{per_group}{bias[0]}",
                 f"{self.filters}*{f_vals}*{c_in}{groups}{bias[1]}",
                 num(w.params),
             )
@@ -225,12 +225,22 @@ class Conv(WindowConv):
         steps.append(
             Step(
                 "MACs",
-                f"{o_syms}*K*{f_syms}*D_in{per_group}",
+                f"{o_syms}*C_out*{f_syms}*C_in{per_group}",
                 f"{'*'.join(map(str, spatial_out))}*{self.filters}*{f_vals}*{c_in}{groups}",
                 num(w.macs),
             )
         )
         return steps
+
+
+def out_channels(ctx: Context) -> str:
+    """The argument that sets a conv's output channels, in the convention's words."""
+    return "out_channels" if ctx.convention is Convention.PYTORCH else "filters"
+
+
+def kernel_symbols(names: tuple[str, ...]) -> str:
+    """``F_h*F_w``: the kernel's size per spatial axis, as the formulas multiply it."""
+    return "*".join(f"F_{SYMBOL[a].lower()}" for a in names)
 
 
 def _refused_same(layer: Any, shape: Shape, ctx: Context) -> bool:
@@ -314,15 +324,26 @@ class DepthwiseConv(WindowConv):
 
     def explain_steps(self, w: Worked) -> list[Step]:
         c_in, dm, f_vals, positions, steps = _depthwise_parts(self, w)
-        steps.append(Step("channels", "C_in*depth_multiplier", f"{c_in}*{dm}", str(c_in * dm)))
+        f_syms, o_syms = _depthwise_symbols(self)
+        if w.ctx.convention is Convention.PYTORCH:  # PyTorch has no depthwise class: a grouped conv
+            steps.append(Step("depthwise", "Conv2d(C_in, C_in*dm, F, groups=C_in)", "", f"groups={c_in}"))
+            steps.append(Step("channels", "out_channels = C_in*dm", f"{c_in}*{dm}", str(c_in * dm)))
+        else:
+            steps.append(Step("channels", "C_in*depth_multiplier", f"{c_in}*{dm}", str(c_in * dm)))
         bias = bias_term("C_in*dm", c_in * dm, self.use_bias)
         steps.append(
-            Step("params", f"prod(F)*C_in*dm{bias[0]}", f"{f_vals}*{c_in}*{dm}{bias[1]}", num(w.params))
+            Step("params", f"{f_syms}*C_in*dm{bias[0]}", f"{f_vals}*{c_in}*{dm}{bias[1]}", num(w.params))
         )
         steps.append(
-            Step("MACs", "positions*prod(F)*C_in*dm", f"{positions}*{f_vals}*{c_in}*{dm}", num(w.macs))
+            Step("MACs", f"{o_syms}*{f_syms}*C_in*dm", f"{positions}*{f_vals}*{c_in}*{dm}", num(w.macs))
         )
         return steps
+
+
+def _depthwise_symbols(layer: Any) -> tuple[str, str]:
+    """(``F_h*F_w``, ``H_out*W_out``) of a depthwise-based kind."""
+    names = AXIS_NAMES[layer.rank]
+    return kernel_symbols(names), "*".join(f"{SYMBOL[a]}_out" for a in names)
 
 
 def _depthwise_parts(layer: Any, w: Worked) -> tuple[int, int, str, str, list[Step]]:
@@ -330,7 +351,7 @@ def _depthwise_parts(layer: Any, w: Worked) -> tuple[int, int, str, str, list[St
     fmt = layer.layout(w.ctx)
     _, c_in = split_channels(w.input_shape, fmt)
     spatial_out, _ = split_channels(w.output_shape, fmt)
-    steps = axes_steps(AXIS_NAMES[layer.rank], w.windows, layer.padding, False)
+    steps = axes_steps(AXIS_NAMES[layer.rank], w.windows, layer.padding, False, w.ctx.convention)
     f_vals = "*".join(map(str, layer.kernel_size))
     return c_in, layer.depth_multiplier, f_vals, "*".join(map(str, spatial_out)), steps
 
@@ -404,13 +425,14 @@ class SeparableConv(WindowConv):
 
     def explain_steps(self, w: Worked) -> list[Step]:
         c_in, dm, f_vals, positions, steps = _depthwise_parts(self, w)
+        f_syms, o_syms = _depthwise_symbols(self)
         k = self.filters
-        bias = bias_term("K", k, self.use_bias)
-        steps.append(Step("channels", "filters", "", str(k)))
+        bias = bias_term("C_out", k, self.use_bias)
+        steps.append(Step("channels", f"C_out = {out_channels(w.ctx)}", "", str(k)))
         steps.append(
             Step(
                 "params",
-                f"prod(F)*C_in*dm + C_in*dm*K{bias[0]}",
+                f"{f_syms}*C_in*dm + C_in*dm*C_out{bias[0]}",
                 f"{f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k}{bias[1]}",
                 num(w.params),
             )
@@ -418,7 +440,7 @@ class SeparableConv(WindowConv):
         steps.append(
             Step(
                 "MACs",
-                "positions*(prod(F)*C_in*dm + C_in*dm*K)",
+                f"{o_syms}*({f_syms}*C_in*dm + C_in*dm*C_out)",
                 f"{positions}*({f_vals}*{c_in}*{dm} + {c_in}*{dm}*{k})",
                 num(w.macs),
             )
@@ -618,24 +640,30 @@ class ConvTranspose(Layer):
         for i, (name, a) in enumerate(
             zip(AXIS_NAMES[self.rank], transposed_axes(self, spatial_in, w.ctx), strict=True)
         ):
+            n_in = f"{SYMBOL[name]}_in"
             if a.rule is TransposedRule.PYTORCH:
                 pads = (0, 0) if isinstance(self.padding, PaddingMode) else self.padding[i]
+                cut, cut_numbers = (
+                    ("2P", f"2*{pads[0]}")
+                    if pads[0] == pads[1]
+                    else (f"P_{SIDES[name][0]} - P_{SIDES[name][1]}", f"{pads[0]} - {pads[1]}")
+                )
                 steps.append(
                     Step(
                         name,
-                        "(n - 1)*S - P_before - P_after + d*(F - 1) + output_padding + 1",
-                        f"({a.n} - 1)*{a.stride} - {pads[0]} - {pads[1]} + {a.dilation}*({a.kernel} - 1) + "
+                        f"({n_in} - 1)*S - {cut} + d*(F - 1) + out_pad + 1",
+                        f"({a.n} - 1)*{a.stride} - {cut_numbers} + {a.dilation}*({a.kernel} - 1) + "
                         f"{a.output_padding} + 1",
                         str(a.out),
                     )
                 )
             elif a.output_padding is None and self.padding is PaddingMode.SAME:
-                steps.append(Step(name, "n*S (Keras 'same')", f"{a.n}*{a.stride}", str(a.out)))
+                steps.append(Step(name, f"{n_in}*S (Keras 'same')", f"{a.n}*{a.stride}", str(a.out)))
             elif a.output_padding is None:
                 steps.append(
                     Step(
                         name,
-                        "(n - 1)*S + max(F_eff, S) (Keras 'valid')",
+                        f"({n_in} - 1)*S + max(F_eff, S) (Keras 'valid')",
                         f"({a.n} - 1)*{a.stride} + max({a.f_eff}, {a.stride})",
                         str(a.out),
                     )
@@ -645,19 +673,21 @@ class ConvTranspose(Layer):
                 steps.append(
                     Step(
                         name,
-                        "(n - 1)*S + F_eff - 2*pad + output_padding (Keras)",
+                        f"({n_in} - 1)*S + F_eff - 2*pad + out_pad (Keras)",
                         f"({a.n} - 1)*{a.stride} + {a.f_eff} - 2*{pad} + {a.output_padding}",
                         str(a.out),
                     )
                 )
         f_vals = "*".join(map(str, self.kernel_size))
         groups = f"/{self.groups}" if self.groups > 1 else ""
-        bias = bias_term("K", self.filters, self.use_bias)
-        steps.append(Step("channels", "filters", "", str(self.filters)))
+        bias = bias_term("C_out", self.filters, self.use_bias)
+        f_syms = kernel_symbols(AXIS_NAMES[self.rank])
+        i_syms = "*".join(f"{SYMBOL[a]}_in" for a in AXIS_NAMES[self.rank])
+        steps.append(Step("channels", f"C_out = {out_channels(w.ctx)}", "", str(self.filters)))
         steps.append(
             Step(
                 "params",
-                f"C_in*prod(F)*K{'/groups' if groups else ''}{bias[0]}",
+                f"C_in*{f_syms}*C_out{'/groups' if groups else ''}{bias[0]}",
                 f"{c_in}*{f_vals}*{self.filters}{groups}{bias[1]}",
                 num(w.params),
             )
@@ -665,7 +695,7 @@ class ConvTranspose(Layer):
         steps.append(
             Step(
                 "MACs",
-                "input positions*C_in*prod(F)*K (counted on the input)",
+                f"{i_syms}*C_in*{f_syms}*C_out (counted on the input)",
                 f"{'*'.join(map(str, spatial_in))}*{c_in}*{f_vals}*{self.filters}{groups}",
                 num(w.macs),
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, TypeVar
 
-from ..enums import Category, DataFormat, Operator
+from ..enums import Category, Convention, DataFormat, Operator
 from ..errors import ShapeError, SpecError
 from ..geometry import UNTRACKED, ReceptiveField, Shape, fmt_shape, keras_axis_index, split_channels
 from . import args as A
@@ -118,15 +118,16 @@ class Dense(Layer):
         n_in = w.input_shape[-1]
         positions = math.prod(w.input_shape[:-1])
         formula, work = (
-            ("units*(in + 1)", f"{self.units}*({n_in} + 1)")
+            ("C_out*(C_in + 1)", f"{self.units}*({n_in} + 1)")
             if self.use_bias
-            else ("units*in", f"{self.units}*{n_in}")
+            else ("C_out*C_in", f"{self.units}*{n_in}")
         )
         macs_work = f"{positions}*{n_in}*{self.units}" if positions > 1 else f"{n_in}*{self.units}"
+        word = "out_features" if w.ctx.convention is Convention.PYTORCH else "units"
         return [
-            Step("units", "last axis becomes units", "", str(self.units)),
+            Step("features", f"C_out = {word} (the last axis)", "", str(self.units)),
             Step("params", formula, work, num(w.params)),
-            Step("MACs", "positions*in*units" if positions > 1 else "in*units", macs_work, num(w.macs)),
+            Step("MACs", "positions*C_in*C_out" if positions > 1 else "C_in*C_out", macs_work, num(w.macs)),
         ]
 
 

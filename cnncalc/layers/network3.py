@@ -154,7 +154,7 @@ class ConvPool(Layer):
             steps.append(
                 Step(
                     name,
-                    "floor((n - F + 1) / pool) (valid conv, ignore_border pooling)",
+                    f"floor(({name[0].upper()}_in - F + 1) / pool) (valid conv, ignore_border pool)",
                     f"floor(({n} - {f} + 1) / {p}) = floor({quotient(n - f + 1, p)})",
                     str(out),
                 )
@@ -162,7 +162,7 @@ class ConvPool(Layer):
         steps.append(
             Step(
                 "params",
-                "K*C*F_h*F_w + K (bias added after pooling)",
+                "C_out*C_in*F_h*F_w + C_out (bias added after pooling)",
                 f"{k}*{c}*{fh}*{fw} + {k}",
                 num(w.params),
             )

@@ -160,21 +160,23 @@ class BatchNorm(Layer):
         axis = self.feature_axis(w.input_shape, w.ctx)
         c = w.input_shape[axis]
         learned = int(self.center) + int(self.scale)
-        steps = [Step("features", f"size of axis {axis + 1} (C)", "", str(c))]
+        steps = [Step("features", f"C_in = size of axis {axis + 1}", "", str(c))]
         if w.ctx.convention is Convention.KERAS:
+            steps.append(Step("learned", "gamma (scale=True) + beta (center=True)", "", str(learned)))
             steps.append(
                 Step(
                     "params",
-                    "C*(center + scale) + 2*C (moving mean, variance)",
+                    "C_in*(gamma + beta) + 2*C_in (moving mean, variance)",
                     f"{c}*{learned} + 2*{c}",
                     f"{num(w.params)} ({num(2 * c)} non-trainable)",
                 )
             )
         else:
+            steps.append(Step("learned", "affine=True: gamma (weight) + beta (bias)", "", str(learned)))
             steps.append(
                 Step(
                     "params",
-                    "C*(center + scale) (running mean, variance are buffers)",
+                    "C_in*(gamma + beta) (running mean, variance: buffers)",
                     f"{c}*{learned}",
                     num(w.params),
                 )
@@ -183,13 +185,13 @@ class BatchNorm(Layer):
                 steps.append(
                     Step(
                         "buffers",
-                        "2*C + 1 (running mean, variance; num_batches_tracked)",
+                        "2*C_in + 1 (running mean, variance; num_batches_tracked)",
                         f"2*{c} + 1",
                         num(w.buffers),
                     )
                 )
             else:
-                steps.append(Step("buffers", "2*C", f"2*{c}", num(w.buffers)))
+                steps.append(Step("buffers", "2*C_in", f"2*{c}", num(w.buffers)))
         return steps
 
 
@@ -370,8 +372,8 @@ class GroupNorm(Layer):
         g = self.group_count(c)
         learned = int(self.center) + int(self.scale)
         return [
-            Step("groups", "G groups of C/G channels each", f"{c}/{g}", f"{g} groups of {c // g}"),
-            Step("params", "C*(center + scale) (gamma, beta per channel)", f"{c}*{learned}", num(w.params)),
+            Step("groups", "G groups of C_in/G channels each", f"{c}/{g}", f"{g} groups of {c // g}"),
+            Step("params", "C_in*(gamma + beta), one per channel", f"{c}*{learned}", num(w.params)),
         ]
 
 
@@ -457,19 +459,21 @@ class InstanceNorm(Layer):
     def explain_steps(self, w: Worked) -> list[Step]:
         c = w.input_shape[self.feature_axis(w.input_shape, w.ctx)]
         keras_stats = self.track_running_stats and w.ctx.convention is Convention.KERAS
-        formula = "2*C with affine (weight, bias), else 0" + (
-            " + 2*C (running mean, variance)" if keras_stats else ""
+        formula = (
+            "2*C_in (gamma, beta if affine) + 2*C_in (running stats)"
+            if keras_stats
+            else "2*C_in with affine (gamma, beta), else 0"
         )
         work = " + ".join([*([f"2*{c}"] if self.affine else []), *([f"2*{c}"] if keras_stats else [])])
         steps = [
-            Step("features", "channels (C), each normalized over its own positions", "", str(c)),
+            Step("features", "C_in channels, each normalized over its own positions", "", str(c)),
             Step("params", formula, work, num(w.params)),
         ]
         if self.track_running_stats and w.ctx.convention is Convention.PYTORCH:
             steps.append(
                 Step(
                     "buffers",
-                    "2*C + 1 (running mean, variance; num_batches_tracked)",
+                    "2*C_in + 1 (running mean, variance; num_batches_tracked)",
                     f"2*{c} + 1",
                     num(w.buffers),
                 )

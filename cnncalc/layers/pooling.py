@@ -35,7 +35,7 @@ from .faces import (
     TorchSignature,
 )
 from .rules import Sizes, joined, spatial, window_same_hint, windowed
-from .working import axes_steps, no_params, window_rule
+from .working import SYMBOL, axes_steps, no_params, window_rule
 
 D = TypeVar("D")
 
@@ -215,7 +215,7 @@ class Pool(Layer):
         return (kept, *_pool_keeps(self.op, output)[1:])
 
     def explain_steps(self, w: Worked) -> list[Step]:
-        steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode)
+        steps = axes_steps(AXIS_NAMES[self.rank], w.windows, self.padding, self.ceil_mode, w.ctx.convention)
         _, channels = split_channels(w.output_shape, self.layout(w.ctx))
         steps.append(Step("channels", "unchanged (pooling acts on each channel)", "", str(channels)))
         steps.append(Step("params", "none (pooling has no weights)", "", "0"))
@@ -406,14 +406,14 @@ class AdaptivePool(Layer):
         steps = [Step("shape", f"output_size {sizes}, whatever the input", "", fmt_shape(w.output_shape))]
         for axis, n, o in zip(AXIS_NAMES[self.rank], spatial, out, strict=True):
             plain = adaptive_window(n, o)
+            n_in, n_out = f"{SYMBOL[axis]}_in", f"{SYMBOL[axis]}_out"
             if plain is not None:
-                work = f"n = {n}, o = {o}: every window {plain.kernel} cells, stride {plain.stride}"
+                work = f"{n} -> {o}: {plain.kernel} cells each, stride {plain.stride}"
             else:
                 cells = [-(-(i + 1) * n // o) - i * n // o for i in range(o)]
-                work = f"n = {n}, o = {o}: windows of {min(cells)} to {max(cells)} cells, by position"
-            steps.append(
-                Step(f"{axis} window i", "floor(i*n/o) .. ceil((i+1)*n/o) - 1", work, f"{o} windows")
-            )
+                work = f"{n} -> {o}: {min(cells)} to {max(cells)} cells by position"
+            rule = f"floor(i*{n_in}/{n_out}) .. ceil((i+1)*{n_in}/{n_out}) - 1"
+            steps.append(Step(f"{axis} window i", rule, work, f"{o} windows"))
         steps.append(no_params())
         return steps
 

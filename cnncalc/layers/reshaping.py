@@ -28,7 +28,7 @@ from .autograd import Keep, Storage
 from .base import Context, Layer, LayerOutput, Step, Worked, kind, spatial_input
 from .faces import Counted, KerasFace, NoFace, OnnxFace, TorchCode, TorchFace, TorchSignature
 from .rules import Sizes, joined, spatial
-from .working import no_params, num
+from .working import SIDES, SYMBOL, no_params, num
 
 D = TypeVar("D")
 
@@ -72,7 +72,7 @@ class Flatten(Layer):
 
     def explain_steps(self, w: Worked) -> list[Step]:
         return [
-            Step("units", "product of all axes", "*".join(map(str, w.input_shape)), num(w.output_shape[0]))
+            Step("length", "product of all axes", "*".join(map(str, w.input_shape)), num(w.output_shape[0]))
         ]
 
 
@@ -138,7 +138,9 @@ class ZeroPadding(Resize):
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
         b, a = self.padding[axis]
-        return Step(AXIS_NAMES[self.rank][axis], "n + before + after", f"{n} + {b} + {a}", str(out))
+        name = AXIS_NAMES[self.rank][axis]
+        first, second = SIDES[name]
+        return Step(name, f"{SYMBOL[name]}_in + P_{first} + P_{second}", f"{n} + {b} + {a}", str(out))
 
 
 @kind
@@ -181,7 +183,9 @@ class Cropping(Resize):
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
         b, a = self.cropping[axis]
-        return Step(AXIS_NAMES[self.rank][axis], "n - before - after", f"{n} - {b} - {a}", str(out))
+        name = AXIS_NAMES[self.rank][axis]
+        first, second = SIDES[name]
+        return Step(name, f"{SYMBOL[name]}_in - {first} - {second} (cells cut)", f"{n} - {b} - {a}", str(out))
 
 
 @kind
@@ -225,7 +229,8 @@ class UpSampling(Resize):
         return rf.mapped(tuple(make(u) for u in self.size))
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
-        return Step(AXIS_NAMES[self.rank][axis], "n*size", f"{n}*{self.size[axis]}", str(out))
+        name = AXIS_NAMES[self.rank][axis]
+        return Step(name, f"{SYMBOL[name]}_in*size", f"{n}*{self.size[axis]}", str(out))
 
 
 def _interpolation(value: Any, rank: int) -> str:
@@ -472,7 +477,7 @@ class _Shuffle(Layer):
         return int(getattr(self, self.factor_name))
 
     def axis_text(self) -> tuple[str, str]:
-        """(formula, symbol) of each spatial axis: ``n*r`` or ``n/r``."""
+        """(formula after the axis's input size, symbol) of each spatial axis: ``*r`` or ``/r``."""
         raise NotImplementedError
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
@@ -486,10 +491,10 @@ class _Shuffle(Layer):
         spatial_out, c_out = split_channels(w.output_shape, self.layout(w.ctx))
         formula, op = self.axis_text()
         steps = [
-            Step(AXIS_NAMES[2][i], formula, f"{n}{op}{r}", str(out))
+            Step(AXIS_NAMES[2][i], f"{SYMBOL[AXIS_NAMES[2][i]]}_in{formula}", f"{n}{op}{r}", str(out))
             for i, (n, out) in enumerate(zip(spatial_in, spatial_out, strict=True))
         ]
-        c_formula, c_op = ("C/(r*r)", "/") if op == "*" else ("C*r*r", "*")
+        c_formula, c_op = ("C_in/(r*r)", "/") if op == "*" else ("C_in*r*r", "*")
         steps.append(Step("channels", c_formula, f"{c_in}{c_op}({r}*{r})", str(c_out)))
         return [*steps, no_params()]
 
@@ -539,7 +544,7 @@ class PixelShuffle(_Shuffle):
         return rf.mapped((AxisMap.nearest(self.upscale_factor),) * 2)
 
     def axis_text(self) -> tuple[str, str]:
-        return "n*r", "*"
+        return "*r", "*"
 
 
 @kind
@@ -591,4 +596,4 @@ class PixelUnshuffle(_Shuffle):
         return rf.through(tuple(Window(n, r, r, r, 1, 0, 0, n // r) for n in spatial))
 
     def axis_text(self) -> tuple[str, str]:
-        return "n/r", "/"
+        return "/r", "/"

@@ -55,7 +55,11 @@ def unchanged(w: Worked, what: str) -> list[Step]:
 
 
 def axes_steps(
-    names: tuple[str, ...], windows: tuple[Window, ...], padding: Padding, ceil_mode: bool
+    names: tuple[str, ...],
+    windows: tuple[Window, ...],
+    padding: Padding,
+    ceil_mode: bool,
+    convention: Convention = Convention.KERAS,
 ) -> list[Step]:
     """Length steps per spatial axis; axes with the same numbers share one step (``height, width``)."""
     groups: list[tuple[list[str], Window]] = []
@@ -67,16 +71,23 @@ def axes_steps(
             groups.append(([axis], w))
     steps: list[Step] = []
     for axes, w in groups:
-        steps += length_steps(
-            axes[0], w, padding, ceil_mode, label=", ".join(axes), all_axes=len(groups) == 1
-        )
+        steps += length_steps(axes[0], w, padding, ceil_mode, ", ".join(axes), len(groups) == 1, convention)
     return steps
 
 
 def length_steps(
-    axis: str, w: Window, padding: Padding, ceil_mode: bool, label: str = "", all_axes: bool = False
+    axis: str,
+    w: Window,
+    padding: Padding,
+    ceil_mode: bool,
+    label: str = "",
+    all_axes: bool = False,
+    convention: Convention = Convention.KERAS,
 ) -> list[Step]:
-    """One axis's output length under the padding rule in force, with the numbers substituted."""
+    """One axis's output length under the padding rule in force, with the numbers substituted:
+    Keras's ``'valid'`` as ``ceil((H_in - F + 1)/S)`` under its rules; PyTorch's
+    ``floor((H_in + 2P - F)/S) + 1`` (``nn.Conv2d``/``nn.MaxPool2d`` docs) for any explicit
+    padding, ``P = 0`` included, ``P_top + P_bottom`` where the sides differ (causal)."""
     label = label or axis
     suffix = "" if all_axes else f" ({label})"
     sym = SYMBOL[axis]
@@ -111,7 +122,7 @@ def length_steps(
             )
         )
         return steps
-    if padding is PaddingMode.VALID and not ceil_mode:
+    if padding is PaddingMode.VALID and not ceil_mode and convention is Convention.KERAS:
         span = w.n - w.f_eff + 1
         steps.append(
             Step(
@@ -123,18 +134,18 @@ def length_steps(
         )
         return steps
     p1, p2 = f"P_{first}", f"P_{second}"
+    if padding is PaddingMode.CAUSAL:  # Keras pads F_eff - 1 zeros before the sequence
+        steps.append(Step(f"{p1}{suffix}", f"{f} - 1", f"{w.f_eff} - 1", str(w.before)))
     span = w.n + w.before + w.after - w.f_eff
     rounding = "ceil" if ceil_mode else "floor"
     raw = (-(-span // w.stride) if ceil_mode else span // w.stride) + 1
-    steps.append(
-        Step(
-            label,
-            f"{rounding}(({n_in} + {p1} + {p2} - {f}) / S) + 1",
-            f"{rounding}(({w.n} + {w.before} + {w.after} - {w.f_eff}) / {w.stride}) + 1 = "
-            f"{rounding}({quotient(span, w.stride)}) + 1",
-            str(raw),
-        )
-    )
+    if w.before == w.after:  # PyTorch's one padding P per side (0 for 'valid')
+        formula = f"{rounding}(({n_in} + 2P - {f}) / S) + 1"
+        numbers = f"{rounding}(({w.n} + 2*{w.before} - {w.f_eff}) / {w.stride}) + 1"
+    else:
+        formula = f"{rounding}(({n_in} + {p1} + {p2} - {f}) / S) + 1"
+        numbers = f"{rounding}(({w.n} + {w.before} + {w.after} - {w.f_eff}) / {w.stride}) + 1"
+    steps.append(Step(label, formula, f"{numbers} = {rounding}({quotient(span, w.stride)}) + 1", str(raw)))
     if ceil_mode:
         start = (raw - 1) * w.stride
         verdict = f"dropped, so {w.out}" if raw != w.out else "kept"
@@ -153,8 +164,11 @@ def length_steps(
 def window_rule(padding: Padding, ceil_mode: bool, convention: Convention) -> str:
     """The rule behind a conv or pooling layer's output length, in one line."""
     if padding is PaddingMode.SAME:
-        who = "Keras" if convention is Convention.KERAS else "PyTorch (stride 1 only)"
-        return f"{who} 'same': ceil(n/S) outputs; an odd padding puts the extra zero after"
+        if convention is Convention.KERAS:
+            return "Keras 'same': ceil(H_in/S) outputs; an odd padding puts the extra zero after"
+        return "PyTorch 'same' (stride 1 only): H_in outputs; odd padding: extra zero after"
+    if padding is PaddingMode.VALID and not ceil_mode and convention is Convention.PYTORCH:
+        return "PyTorch rule, padding=0: no zeros added; windows that fit (floor)"
     if padding is PaddingMode.VALID and not ceil_mode:
         return "'valid': no padding; every window must fit inside the input"
     if padding is PaddingMode.CAUSAL:

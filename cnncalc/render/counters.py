@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..counters import HOW, UNITS
 from .grid import Cell, Col, Fitted, Grid
-from .text import short_count
+from .text import short_count, type_name
 
 if TYPE_CHECKING:
     from ..counters import Comparison, Difference
@@ -44,7 +44,8 @@ def counters_table(comparison: Comparison) -> Any:
     rows: list[tuple[Cell, ...]] = []
     for row, figs in zip(comparison.summary.layers, comparison.rows, strict=True):
         cells = tuple(_count(f.value) for f in figs)
-        rows.append((Cell(f"{row.name} ({row.class_name})", sort=row.index), *cells))
+        kind = type_name(row, comparison.summary.convention)
+        rows.append((Cell(f"{row.name} ({kind})", sort=row.index), *cells))
     totals = tuple(_count(comparison.total(c)) for c in comparison.counters)
     rows.append((Cell("Total"), *totals))
     parts: list[Any] = [

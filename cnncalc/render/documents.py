@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
-from ..explain import heading
+from ..explain import LEGEND_LEAD, heading, legend
 from .grid import Cell, Col, Fitted, Grid
-from .text import convention_note, fmt_shape, footer, readable_bytes, value_text
+from .text import convention_note, fmt_shape, footer, readable_bytes, type_name, value_text
 
 if TYPE_CHECKING:
     from ..check import CheckResult, Difference
@@ -32,8 +32,11 @@ def verify_table(report: VerifyReport) -> Any:
         Col("Status", secondary=True, wrap=True),
     )
     rows = []
+    computed = {layer.name: layer for layer in report.summary.layers}
     for row in report.rows:
         real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
+        layer = computed.get(row.name)
+        kind = row.class_name if layer is None else type_name(layer, report.summary.convention)
         params = f"{row.predicted_params:,}"
         if row.real_params is not None and row.real_params != row.predicted_params:
             params += f" ≠ {row.real_params:,}"
@@ -42,7 +45,7 @@ def verify_table(report: VerifyReport) -> Any:
         status = row.status.value + (f": {row.message}" if row.message else "")
         rows.append(
             (
-                Cell(f"{row.name} ({row.class_name})"),
+                Cell(f"{row.name} ({kind})"),
                 Cell(fmt_shape(row.predicted_shape)),
                 Cell(real),
                 Cell(params),
@@ -221,6 +224,9 @@ def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -
 
     styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
     parts: list[Any] = [Padding(Text(heading(summary), style="bold"), (0, 0, 0, 0), expand=False)]
+    for line in legend(explanations):  # 80 columns as piped; narrower wraps under its start
+        lead = LEGEND_LEAD if line.startswith(LEGEND_LEAD) else " " * len(LEGEND_LEAD)
+        parts.append(Hanging(Text(lead, style="dim"), Text(line[len(lead) :], style="dim")))
     for expl in explanations:
         title, notes = _explain_title(expl)
         parts += [
@@ -265,6 +271,7 @@ class Hanging:
 def explain_lines(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Iterator[str]:
     """The lines of :func:`explain_text`, unstyled."""
     yield heading(summary)
+    yield from legend(explanations)
     for expl in explanations:
         title, notes = _explain_title(expl)
         yield ""
@@ -294,7 +301,7 @@ def explain_plain(
 
 def explain_markdown(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> str:
     """``cnncalc explain --format markdown``: a heading and a text block per layer, for notes."""
-    out = [f"**{heading(summary)}**", ""]
+    out = [f"**{heading(summary)}**", "", *(f"{line}  " for line in legend(explanations)), ""]
     for expl in explanations:
         title, notes = _explain_title(expl)
         out += [f"### {title}", "", "  \n".join(notes), "", "```text"]

@@ -122,7 +122,11 @@ def _grid(summary: Summary, view: View) -> Grid:
         counted = [None] * len(summary.layers)
     rows = [
         [
-            Cell(f"{row.name} ({type_name(row, summary.convention)})", sort=row.index),
+            Cell(
+                f"{row.name} ({type_name(row, summary.convention)})"
+                + (" training only" if row.training_only else ""),
+                sort=row.index,
+            ),
             *(_cell(row, c, view, n, summary.convention) for c in view.columns),
         ]
         for row, n in zip(summary.layers, counted, strict=True)
