@@ -368,13 +368,13 @@ class AxisField:
     def monotone(self) -> bool:
         """Every output sees some cell, and neither end of the field ever moves back from one
         output to the next (all but a dilated transposed conv's fields)."""
-        ends = (self.first, self.last)
-        if any(v is None for e in ends for v in e):
-            return False
-        return all(
-            all(a <= b for a, b in zip(e, e[1:], strict=False)) and e[-1] <= e[0] + self.advance  # type: ignore[operator]
-            for e in ends
-        )
+        for end in (self.first, self.last):
+            cells = [v for v in end if v is not None]
+            if len(cells) < len(end):
+                return False
+            if any(a > b for a, b in zip(cells, [*cells[1:], cells[0] + self.advance], strict=True)):
+                return False
+        return True
 
     def shortest(self) -> AxisField:
         """The same field with its shortest repeat (e.g. a whole jump again after a stride).
