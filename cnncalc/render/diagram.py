@@ -9,7 +9,7 @@ Every edge is drawn and none crosses a box: edges run orthogonally through the g
 columns; an edge that skips columns (a residual connection) runs in a corridor above the row;
 a network too wide for :data:`MAX_WIDTH` wraps onto further rows, the edges between rows running
 in a corridor below a row and down the left gutter. An encoder-decoder whose skips nest (a U-Net)
-is folded instead (:func:`_fold`): the decoder runs back under the encoder, each skip a short drop
+is folded instead (:func:`cnncalc.render.fold.fold`): the decoder runs back under the encoder, each skip a short drop
 from an encoder column to the decoder column under it. Deterministic: the same summary always
 gives the same bytes.
 """
@@ -18,13 +18,30 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
 from functools import cache
 from html import escape
 from typing import TYPE_CHECKING
 
 from ..enums import Category, DataFormat
 from ..geometry import split_channels
+from .fold import fold, turning_column
+from .routing import (
+    CORRIDOR_PAD,
+    GAP,
+    LABEL_SPACE,
+    LANE_GAP,
+    MARGIN,
+    ROW_GAP,
+    SLOT,
+    TITLE_SPACE,
+    Drawing,
+    Edge,
+    Placed,
+    Volume,
+    least_crossing,
+    simplify,
+    spread,
+)
 
 if TYPE_CHECKING:
     from ..layers.base import Layer
@@ -44,14 +61,6 @@ COLOURS = {
 }
 #: A row wraps before it gets wider than this (pixels), unless one column alone is wider.
 MAX_WIDTH = 2000
-GAP = 24  # horizontal space between columns, plus SLOT per edge running through it
-SLOT = 7  # spacing of parallel edge segments
-LANE_GAP = 18  # vertical space between boxes of one column
-LABEL_SPACE = 44  # three label lines under a box
-MARGIN = 16
-TITLE_SPACE = 30
-ROW_GAP = 18  # between the rows of a wrapped network
-CORRIDOR_PAD = 8  # around the tracks of a corridor
 
 
 def category(layer: Layer | None) -> Category:
@@ -62,38 +71,6 @@ def category(layer: Layer | None) -> Category:
 def extent(n: int, base: float, per_doubling: float) -> float:
     """A drawn length for a size: strictly increasing in n, log-scaled so 2 and 2048 both fit."""
     return base + per_doubling * math.log2(max(n, 1))
-
-
-@dataclass(frozen=True)
-class Volume:
-    """One drawn tensor: name, kind, shape, category, box dimensions (pixels), the spatial size
-    (cells, for the kernel drawing) and the kernel of the layer that reads it, if any."""
-
-    name: str
-    kind: str
-    shape: tuple[int, ...]
-    category: Category
-    height: float
-    depth: float
-    thickness: float
-    kernel: tuple[int, ...] = ()
-    cells: tuple[int, int] = (1, 1)
-
-    @property
-    def width(self) -> float:
-        """Horizontal space the box takes (front face plus the oblique depth)."""
-        return self.thickness + self.depth * 0.7
-
-    @property
-    def total_height(self) -> float:
-        """Vertical space the box takes (front face plus the oblique depth)."""
-        return self.height + self.depth * 0.7
-
-    @property
-    def label_width(self) -> float:
-        """Estimated width of the widest label line (11px bold name, 10px kind and shape)."""
-        shape = "x".join(map(str, self.shape))
-        return max(len(self.name) * 6.7, len(self.kind) * 6.0, len(shape) * 5.9)
 
 
 def volume(name: str, kind: str, shape: tuple[int, ...], channels_first: bool, layer: Layer | None) -> Volume:
@@ -133,64 +110,6 @@ def _f(x: float) -> str:
     """One decimal, ``.0`` dropped (``12.5``, ``12``, ``-0``)."""
     text = f"{x:.1f}"
     return text[:-2] if text.endswith(".0") else text
-
-
-@dataclass(frozen=True)
-class Placed:
-    """A volume and where its front face's bottom-left corner sits; its row and column."""
-
-    volume: Volume
-    x: float
-    y: float
-    row: int = 0
-    column: int = 0
-
-    @property
-    def box(self) -> tuple[float, float, float, float]:
-        """The bounding rectangle (left, top, right, bottom) of the drawn box."""
-        v = self.volume
-        return (self.x, self.y - v.total_height, self.x + v.width, self.y)
-
-    def exit_range(self) -> tuple[float, float]:
-        """Where edges may leave: the right edge of the side face (of the front face for a bar)."""
-        dy = self.volume.depth * 0.7
-        return (self.y - dy - self.volume.height, self.y - dy)
-
-    def entry_range(self) -> tuple[float, float]:
-        """Where edges may arrive: the left edge of the front face."""
-        return (self.y - self.volume.height, self.y)
-
-
-@dataclass
-class Edge:
-    """One graph edge and its route (a polyline of horizontal and vertical segments)."""
-
-    source: str
-    target: str
-    points: list[tuple[float, float]] = field(default_factory=list)
-    kind: str = "next"  # next (adjacent columns), skip (over the row), wrap (to a later row)
-    #: it passes over columns (a shortcut), drawn in red
-    long: bool = False
-
-    @property
-    def css(self) -> str:
-        """The path's classes: ``edge``, its kind, and ``long`` for a shortcut."""
-        return f"edge {self.kind}" + (" long" if self.long else "")
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """Placed volumes, routed edges and the canvas size."""
-
-    placed: list[Placed]
-    edges: list[Edge]
-    width: float
-    height: float
-
-
-def _spread(lo: float, hi: float, n: int, i: int) -> float:
-    """The i-th of n points spread evenly inside (lo, hi)."""
-    return lo + (hi - lo) * (i + 1) / (n + 1)
 
 
 def _levels(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
@@ -235,9 +154,9 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Widths: each column fits its boxes and labels; a gap widens with the edges running in it.
     col_width = [max(max(v.width, v.label_width) for v in col) for col in columns]
-    turn = _turning_column(columns, depth, pairs)
+    turn = turning_column(columns, depth, pairs)
     if turn is not None:  # an encoder-decoder with nested skips: folded into a U, never wrapped
-        return _fold(columns, depth, pairs, col_width, turn)  # (wrapping would cross its skips)
+        return fold(columns, depth, pairs, col_width, turn)  # (wrapping would cross its skips)
     through = [0] * len(columns)
     for source, target in pairs:
         through[depth[source]] += 1
@@ -319,7 +238,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Each edge's place among a gap's (or the gutter's) users, by lookup: list.index made a long
     # stack that wraps into many rows quadratic (100,000 layers: minutes).
-    # The order of a gap's edges is the one that crosses least (:func:`_least_crossing`), from
+    # The order of a gap's edges is the one that crosses least (:func:`~cnncalc.render.routing.least_crossing`), from
     # where they leave and enter boxes (placed for now at their height inside the row: every y
     # of a row moves alike later) and where they come from or go to (a corridor: +-inf).
     def ends(where: dict[str, Placed]) -> tuple[dict[int, float], dict[int, float]]:
@@ -335,11 +254,11 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         for name, users in outs.items():
             lo, hi = where[name].exit_range()
             for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
-                exit_y[i] = _spread(lo, hi, len(users), k)
+                exit_y[i] = spread(lo, hi, len(users), k)
         for name, users in ins.items():
             lo, hi = where[name].entry_range()
             for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
-                entry_y[i] = _spread(lo, hi, len(users), k)
+                entry_y[i] = spread(lo, hi, len(users), k)
         return exit_y, entry_y
 
     early = {v.name: Placed(v, x, rel_y + r * 1e9, r, c) for v, x, rel_y, r, c in relative.values()}
@@ -355,11 +274,11 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
                 ys[i] = (first_exit[i], -math.inf if kinds[i] == "skip" else math.inf)
             else:  # down from the corridor above the target's row
                 ys[i] = (-math.inf, first_entry[i])
-        gap_place[c] = {e: k for k, e in enumerate(_least_crossing([], users, ys, True))}
+        gap_place[c] = {e: k for k, e in enumerate(least_crossing([], users, ys, True))}
 
     def gap_x(c: int, i: int) -> float:
         start = col_x[c] + col_width[c]
-        return _spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
+        return spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
 
     # Down the gutter in the order they leave their gap: the edge further left in the gap runs
     # nearer its row in the corridor (_levels) and further left in the gutter, so none crosses.
@@ -367,7 +286,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     gutter_place = {e: k for k, e in enumerate(gutter_users)}
 
     def gutter_x(i: int) -> float:
-        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
+        return spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
 
     # Corridors: skip edges run above their row, wrapping edges below their source's row and
     # above their target's; each run gets a track level that no overlapping run shares.
@@ -429,321 +348,9 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             else:
                 points += [(gx, end[1])]
         points.append(end)
-        edges.append(Edge(source, target, _simplify(points), kinds[i], ct - cs > 1))
+        edges.append(Edge(source, target, simplify(points), kinds[i], ct - cs > 1))
     right = max((col_x[c] + col_width[c] + gap_width[c] for c in range(len(columns))), default=0.0)
     return Drawing(placed, edges, right + MARGIN, height)
-
-
-def _turning_column(
-    columns: list[list[Volume]], depth: dict[str, int], pairs: list[tuple[str, str]]
-) -> int | None:
-    """The column where an encoder-decoder (a U-Net) turns back, or None for any other graph.
-
-    A U: the smallest spatial size is reached at a column B (the last column holding it) that
-    has columns on both sides; every edge over more than one column either is a skip, leaving
-    the encoder (before B) and entering the decoder (after B + 1), or a shortcut inside one half
-    (a ResNet encoder's); at least one skip; and the skips nest: the earlier a skip leaves, the
-    later it arrives, one skip per column at either end (so drawn folded, each skip can drop
-    straight from its encoder column to the decoder column under it).
-    """
-    if len(columns) < 4 or any(len(v.shape) == 1 for col in columns for v in col):
-        return None
-    cells = {v.name: v.cells[0] * v.cells[1] for col in columns for v in col}
-    smallest = min(cells.values())
-    turn = max(depth[name] for name, n in cells.items() if n == smallest)
-    if not 0 < turn < len(columns) - 2:
-        return None
-    skips = []
-    for s, t in pairs:
-        cs, ct = depth[s], depth[t]
-        if ct - cs <= 1 or ct <= turn or cs > turn:  # next, or a shortcut inside one half
-            continue
-        if not (cs < turn and ct > turn + 1):
-            return None
-        skips.append((cs, ct))
-    skips.sort()
-    sources, targets = [cs for cs, _ in skips], [ct for _, ct in skips]
-    if not skips or len(set(sources)) < len(sources):
-        return None
-    if any(b >= a for a, b in zip(targets, targets[1:], strict=False)):
-        return None
-    return turn
-
-
-def _nested_levels(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
-    """Track levels for a corridor's runs, shortest first at the lowest free level: a run that
-    lies inside another sits nearer the row, so the outer run's ends pass outside it."""
-    placed: list[tuple[float, float, int]] = []
-    out: dict[int, int] = {}
-    for lo, hi, key in sorted(intervals, key=lambda r: (r[1] - r[0], r[0], r[2])):
-        level = 0
-        while any(lv == level and lo <= h + SLOT and a <= hi + SLOT for a, h, lv in placed):
-            level += 1
-        placed.append((lo, hi, level))
-        out[key] = level
-    return out
-
-
-def _fold(
-    columns: list[list[Volume]],
-    depth: dict[str, int],
-    pairs: list[tuple[str, str]],
-    col_width: list[float],
-    turn: int,
-) -> Drawing:
-    """An encoder-decoder drawn as a U: the encoder (columns up to ``turn``) left to right on the
-    top row, the decoder right to left on the row under it, each decoder column that a skip
-    enters placed under the encoder column the skip leaves. Skips then drop straight down
-    through the two aligned gaps (nested, so none crosses another); the decoder's edges run
-    right to left (leaving a box's left side, entering the next one's right side); the edges
-    from the turning column go round the right end. Shortcuts inside the encoder run in a
-    corridor above the top row, inside the decoder in one below the bottom row.
-    """
-    last = len(columns) - 1
-    top_order = list(range(turn + 1))
-    bottom_order = list(range(last, turn, -1))  # left to right
-    kinds: list[str] = []
-    for source, target in pairs:
-        cs, ct = depth[source], depth[target]
-        if ct - cs > 1:
-            kinds.append("skip" if cs < turn < ct else "short")
-        else:
-            kinds.append("turn" if cs <= turn < ct else "next")
-    skips = sorted((depth[s], depth[t]) for (s, t), k in zip(pairs, kinds, strict=True) if k == "skip")
-
-    # The gaps each edge runs through: ("top", c) after encoder column c, ("bottom", c) right of
-    # decoder column c; per passage the y it comes in at and goes out at (+-inf: from or to a
-    # corridor or the other row).
-    up, down = -math.inf, math.inf
-    passages: dict[int, list[tuple[str, int]]] = {}
-    fixed: dict[tuple[str, int], list[int]] = {}  # skips: nearest the gap's left side
-    users: dict[tuple[str, int], list[int]] = {}
-    turns = [i for i, k in enumerate(kinds) if k == "turn"]
-    for i, (source, target) in enumerate(pairs):
-        cs, ct = depth[source], depth[target]
-        if kinds[i] == "skip":
-            passages[i] = [("top", cs), ("bottom", ct)]
-            fixed.setdefault(("top", cs), []).append(i)
-            fixed.setdefault(("bottom", ct), []).append(i)
-            continue
-        if kinds[i] == "turn":
-            continue
-        if ct <= turn:  # encoder: next, or a shortcut over its row
-            passages[i] = [("top", cs)] if kinds[i] == "next" else [("top", cs), ("top", ct - 1)]
-        else:  # decoder, right to left
-            passages[i] = [("bottom", ct)] if kinds[i] == "next" else [("bottom", cs + 1), ("bottom", ct)]
-        for gap in passages[i]:
-            users.setdefault(gap, []).append(i)
-
-    def need(gap: tuple[str, int]) -> float:
-        return GAP + SLOT * (len(users.get(gap, [])) + len(fixed.get(gap, [])))
-
-    # x: both rows left to right in segments that end at a skip; the shorter row's segment moves
-    # right so the skip's two columns end at one x (the gap after them is shared).
-    col_x: dict[int, float] = {}
-    gap_width: dict[tuple[str, int], float] = {}
-    x_top = x_bottom = float(MARGIN)
-    ti = bi = 0
-    for cs, ct in [*skips, (turn, turn + 1)]:
-        top_segment, bottom_segment = [], []
-        while ti < len(top_order) and top_order[ti] <= cs:
-            top_segment.append(top_order[ti])
-            ti += 1
-        while bi < len(bottom_order) and bottom_order[bi] >= ct:
-            bottom_segment.append(bottom_order[bi])
-            bi += 1
-        for c in top_segment:
-            gap_width[("top", c)] = need(("top", c))
-            col_x[c], x_top = x_top, x_top + col_width[c] + gap_width[("top", c)]
-        for c in bottom_segment:
-            gap_width[("bottom", c)] = need(("bottom", c))
-            col_x[c], x_bottom = x_bottom, x_bottom + col_width[c] + gap_width[("bottom", c)]
-        if (cs, ct) == (turn, turn + 1):
-            break
-        top_end, bottom_end = col_x[cs] + col_width[cs], col_x[ct] + col_width[ct]
-        shift_top, shift_bottom = max(0.0, bottom_end - top_end), max(0.0, top_end - bottom_end)
-        for c in top_segment:
-            col_x[c] += shift_top
-        for c in bottom_segment:
-            col_x[c] += shift_bottom
-        shared = max(need(("top", cs)), need(("bottom", ct)))
-        gap_width[("top", cs)] = gap_width[("bottom", ct)] = shared
-        x_top = x_bottom = max(top_end, bottom_end) + shared
-    right = max(col_x[turn] + col_width[turn], col_x[turn + 1] + col_width[turn + 1])
-    gutter = (right, right + GAP + SLOT * len(turns))
-
-    def place(top: float) -> tuple[list[Placed], list[float], list[float]]:
-        """Boxes stacked down their column, tops aligned per row, the decoder row under the
-        encoder row whose content starts at ``top``; each row's top and height."""
-        content_top, heights = [top, 0.0], [0.0, 0.0]
-        out: list[Placed] = []
-        for r, order in enumerate((top_order, bottom_order)):
-            if r == 1:
-                content_top[1] = content_top[0] + heights[0] + 2 * ROW_GAP
-            for c in order:
-                y = content_top[r]
-                for v in columns[c]:
-                    y += v.total_height
-                    out.append(Placed(v, col_x[c] + (col_width[c] - v.width) / 2, y, r, c))
-                    y += LABEL_SPACE + LANE_GAP
-                heights[r] = max(heights[r], y - LANE_GAP - content_top[r])
-        return out, content_top, heights
-
-    def right_side(p: Placed) -> tuple[float, float]:
-        dy = p.volume.depth * 0.7
-        return (p.y - dy - p.volume.height, p.y - dy)
-
-    def left_side(p: Placed) -> tuple[float, float]:
-        return (p.y - p.volume.height, p.y)
-
-    def ends(where: dict[str, Placed]) -> tuple[dict[int, float], dict[int, float]]:
-        """Where each edge leaves and enters a box, spread along the side it uses, top to
-        bottom: first what goes up (shortcuts over the encoder), then the rest by the other
-        end's height, last what goes down (skips, shortcuts under the decoder); entering,
-        likewise what comes from above first."""
-        exits: dict[str, list[int]] = {}
-        entries: dict[str, list[int]] = {}
-        for i, (source, target) in enumerate(pairs):
-            exits.setdefault(source, []).append(i)
-            entries.setdefault(target, []).append(i)
-
-        def rank(i: int) -> int:
-            if kinds[i] == "short":
-                return 0 if depth[pairs[i][1]] <= turn else 2
-            return 2 if kinds[i] == "skip" else 1
-
-        exit_y: dict[int, float] = {}
-        entry_y: dict[int, float] = {}
-        for name, out in exits.items():
-            p = where[name]
-            lo, hi = right_side(p) if p.row == 0 else left_side(p)
-            for k, i in enumerate(sorted(out, key=lambda i: (rank(i), where[pairs[i][1]].y))):
-                exit_y[i] = _spread(lo, hi, len(out), k)
-        for name, into in entries.items():
-            p = where[name]
-            lo, hi = p.entry_range() if p.row == 0 else right_side(p)
-            coming = {"skip": 0, "next": 1, "turn": 1}
-            for k, i in enumerate(
-                sorted(into, key=lambda i: (coming.get(kinds[i], rank(i)), where[pairs[i][0]].y))
-            ):
-                entry_y[i] = _spread(lo, hi, len(into), k)
-        return exit_y, entry_y
-
-    def slot_x(
-        exit_y: dict[int, float], entry_y: dict[int, float]
-    ) -> dict[tuple[int, tuple[str, int]], float]:
-        """x of each edge in each gap it crosses: skips nearest the gap's left side (one x for
-        the two aligned gaps), the others after them in the order that crosses least."""
-        out: dict[tuple[int, tuple[str, int]], float] = {}
-        for gap in sorted(set(users) | set(fixed)):
-            row, c = gap
-            start, width = col_x[c] + col_width[c], gap_width[gap]
-            rightward = row == "top"
-            pinned = fixed.get(gap, [])
-            for k, i in enumerate(pinned):
-                out[(i, gap)] = start + GAP / 2 + SLOT * k
-            rest = users.get(gap, [])
-            if not rest:
-                continue
-
-            corridor = up if rightward else down
-            ys = {}
-            for i in rest:  # the y it comes in at and leaves at (a corridor's: +-inf)
-                leaving = kinds[i] == "short" and passages[i][0] == gap
-                arriving = kinds[i] == "short" and passages[i][-1] == gap
-                ys[i] = (corridor if arriving else exit_y[i], corridor if leaving else entry_y[i])
-            pins = [(exit_y[i], down) if rightward else (up, entry_y[i]) for i in pinned]
-            order = _least_crossing(pins, rest, ys, rightward)
-            first = start + GAP / 2 + SLOT * len(pinned) if pinned else start
-            xs = [_spread(first, start + width, len(order), k) for k in range(len(order))]
-            for i, x in zip(order, xs if rightward else xs[::-1], strict=True):
-                out[(i, gap)] = x
-        return out
-
-    # Slots from a first placement (the corridors' heights shift every y alike), then the
-    # corridors' tracks, then the boxes where they end up.
-    exit_y, entry_y = ends({p.volume.name: p for p in place(0.0)[0]})
-    gx = slot_x(exit_y, entry_y)
-    runs: dict[str, list[tuple[float, float, int]]] = {"top": [], "bottom": []}
-    for i, gaps in passages.items():
-        if kinds[i] == "short":
-            a, b = gx[(i, gaps[0])], gx[(i, gaps[1])]
-            runs[gaps[0][0]].append((min(a, b), max(a, b), i))
-    level = {**_nested_levels(runs["top"]), **_nested_levels(runs["bottom"])}
-
-    def corridor(row: str) -> float:
-        used = [level[i] for _, _, i in runs[row]]
-        return 2 * CORRIDOR_PAD + SLOT * max(used) + SLOT if used else 0.0
-
-    placed, content_top, heights = place(float(MARGIN + TITLE_SPACE + CORRIDOR_PAD) + corridor("top"))
-    where = {p.volume.name: p for p in placed}
-    exit_y, entry_y = ends(where)
-    height = content_top[1] + heights[1] + corridor("bottom") + MARGIN
-
-    edges = []
-    for i, (source, target) in enumerate(pairs):
-        s, t = where[source], where[target]
-        start = (s.x if s.row == 1 else s.x + s.volume.width, exit_y[i])  # the decoder runs leftwards
-        end = (t.x if t.row == 0 else t.x + t.volume.width, entry_y[i])
-        if kinds[i] == "turn":
-            x = _spread(gutter[0], gutter[1], len(turns), turns.index(i))
-            points = [start, (x, start[1]), (x, end[1]), end]
-        elif kinds[i] == "short":
-            x1, x2 = gx[(i, passages[i][0])], gx[(i, passages[i][1])]
-            if s.row == 0:
-                track = content_top[0] - CORRIDOR_PAD - SLOT * level[i]
-            else:
-                track = content_top[1] + heights[1] + CORRIDOR_PAD + SLOT * level[i]
-            points = [start, (x1, start[1]), (x1, track), (x2, track), (x2, end[1]), end]
-        else:
-            x = gx[(i, passages[i][0])]
-            points = [start, (x, start[1]), (x, end[1]), end]
-        edges.append(Edge(source, target, _simplify(points), kinds[i], depth[target] - depth[source] > 1))
-    return Drawing(placed, edges, gutter[1] + MARGIN, height)
-
-
-def _least_crossing(
-    fixed: list[tuple[float, float]], rest: list[int], ends: dict[int, tuple[float, float]], rightward: bool
-) -> list[int]:
-    """The order (from the side edges come in) of a gap's edges that crosses least, each edge
-    given by the y it comes in at and the y it goes out at; ``fixed`` (skips) stay on the far
-    left. Two edges a before b cross once for each of: a's outgoing run meets b's vertical (a's
-    out y strictly between b's in and out), b's incoming run meets a's vertical. Tried
-    exhaustively for a few edges, in order of their out y beyond that (deterministic)."""
-
-    def crossings(order: list[tuple[float, float]]) -> int:
-        n = 0
-        for a, (ia, oa) in enumerate(order):
-            for ib, ob in order[a + 1 :]:
-                n += min(ib, ob) < oa < max(ib, ob)
-                n += min(ia, oa) < ib < max(ia, oa)
-        return n
-
-    if len(rest) > 6:
-        return sorted(rest, key=lambda i: ends[i][1])
-
-    def cost(order: tuple[int, ...]) -> int:
-        ys = [ends[i] for i in order]
-        return crossings([*fixed, *ys] if rightward else [*ys, *fixed])
-
-    return list(min(itertools.permutations(rest), key=lambda order: cost(tuple(order))))
-
-
-def _simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Drop repeated points and the middle of three collinear ones."""
-    out: list[tuple[float, float]] = []
-    for p in points:
-        if out and math.isclose(out[-1][0], p[0]) and math.isclose(out[-1][1], p[1]):
-            continue
-        if len(out) >= 2:
-            a, b = out[-2], out[-1]
-            if (math.isclose(a[0], b[0]) and math.isclose(b[0], p[0])) or (
-                math.isclose(a[1], b[1]) and math.isclose(b[1], p[1])
-            ):
-                out[-1] = p
-                continue
-        out.append(p)
-    return out
 
 
 def _box(p: Placed) -> list[str]:
