@@ -107,3 +107,21 @@ def test_a_zero_pad_that_pads_and_crops_is_refused_with_the_reason(tmp_path) -> 
     assert "both pads and crops" in result.stderr and "Traceback" not in result.output
     with pytest.raises(CnncalcError):
         read_python(path.read_text(), "mixed.py")
+
+
+def test_a_negative_functional_pad_reads_as_cropping() -> None:
+    code = (
+        "import torch.nn.functional as F\nfrom torch import nn\n\n\n"
+        "class M(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(1, 2, 3)\n\n"
+        "    def forward(self, x):\n        return F.pad(self.c(x), (0, -1, -1, 0))\n"
+    )
+    rows = summarize(read_python(code, "m.py", input_shape=(1, 8, 8))).layers
+    # 8 - 2 = 6, then one cell off the top and one off the right
+    assert [(row.type, tuple(row.output_shape)) for row in rows] == [
+        ("conv2d", (2, 6, 6)),
+        ("cropping2d", (2, 5, 5)),
+    ]
+    assert rows[1].layer.cropping == ((1, 0), (0, 1))
+    with pytest.raises(CnncalcError, match="both pads and crops"):
+        read_python(code.replace("(0, -1, -1, 0)", "(1, -1, 0, 0)"), "m.py", input_shape=(1, 8, 8))
