@@ -1,0 +1,59 @@
+"""Issue 26, the gaps an audit of the first-hour fixes found (notes/audit-26.md): each with the
+behaviour a new user expects, checked against values known independently of cnncalc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cnncalc.cli import cli
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args))
+
+
+# --------------------------------------------------------------- item 5: -o's ending decides
+
+
+@pytest.mark.parametrize("command", ["summary", "counters", "memory"])
+@pytest.mark.parametrize("ending", [".pdf", ".png", ".svg", ".docx", ".xlsx", ".foo"])
+def test_a_table_command_refuses_an_ending_it_cannot_write(tmp_path: Path, command: str, ending: str) -> None:
+    target = tmp_path / f"out{ending}"
+    result = invoke(command, "--model", "lenet5", "-o", str(target))
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"not {ending}" in errors[0] and ".txt, .json" in errors[0], result.stderr
+    assert not target.exists() and "wrote" not in result.stderr
+
+
+def test_the_ending_names_the_format_and_a_contradiction_is_refused(tmp_path: Path) -> None:
+    text = tmp_path / "r.txt"
+    assert invoke("summary", "--model", "lenet5", "-o", str(text)).exit_code == 0
+    assert "61,706" in text.read_text() and not text.read_text().startswith("{")  # LeNet-5: 61,706 params
+    clash = invoke("summary", "--model", "lenet5", "--format", "json", "-o", str(tmp_path / "x.txt"))
+    assert clash.exit_code == 2 and "--format json contradicts -o" in clash.stderr
+    assert not (tmp_path / "x.txt").exists()
+    csv = tmp_path / "c.csv"  # counters writes no CSV: the ending is refused, naming what it writes
+    refused = invoke("counters", "--model", "lenet5", "-o", str(csv))
+    assert refused.exit_code == 2 and ".txt, .json, .md or .markdown" in refused.stderr and not csv.exists()
+    memory = tmp_path / "m.json"
+    assert invoke("memory", "--model", "lenet5", "-o", str(memory)).exit_code == 0
+    assert memory.read_text().lstrip().startswith("{")
+    plain = tmp_path / "report"  # no ending: --format (here its default) decides
+    assert invoke("summary", "--model", "lenet5", "-o", str(plain)).exit_code == 0
+    assert "61,706" in plain.read_text()
+
+
+def test_export_writes_python_only_to_a_py_file(tmp_path: Path) -> None:
+    keras_file = tmp_path / "e.keras"
+    result = invoke(
+        "export", "--to", "pytorch", "--model", "lenet5", "--convention", "pytorch", "-o", str(keras_file)
+    )
+    assert result.exit_code == 2 and "written as .py" in result.stderr and "not .keras" in result.stderr
+    assert not keras_file.exists()
+    code = tmp_path / "e.py"
+    done = invoke("export", "--to", "keras", "--model", "lenet5", "-o", str(code))
+    assert done.exit_code == 0 and "import keras" in code.read_text()
