@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .enums import Convention, DataFormat
+from .enums import DataFormat
 from .geometry import AXIS_NAMES, ReceptiveField, Shape
 from .layers.base import Step, Worked
 from .summary import LayerRow, Summary, known
@@ -138,11 +138,9 @@ def explain_row(
 def _class_name(row: LayerRow, summary: Summary) -> str:
     """The row's class in the convention's words: Keras's, or the ``torch.nn`` module PyTorch
     writes it as (``Conv2d``), as the table's type column shows it."""
-    if summary.convention is Convention.PYTORCH:
-        from .export_torch import module_class
+    from .export_torch import type_name
 
-        return module_class(row, summary.convention) or row.class_name
-    return row.class_name
+    return type_name(row, summary.convention)
 
 
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:

@@ -57,3 +57,54 @@ def test_export_writes_python_only_to_a_py_file(tmp_path: Path) -> None:
     code = tmp_path / "e.py"
     done = invoke("export", "--to", "keras", "--model", "lenet5", "-o", str(code))
     assert done.exit_code == 0 and "import keras" in code.read_text()
+
+
+# ------------------------------------------------- item 11: PyTorch's class names everywhere
+
+NET = """import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+
+    def forward(self, x):
+        return self.pool(self.conv1(x))
+"""
+
+
+def test_diagram_boxes_name_the_torch_class_under_pytorch(tmp_path: Path) -> None:
+    # torch.nn.Conv2d.__name__ == "Conv2d", torch.nn.MaxPool2d.__name__ == "MaxPool2d";
+    # Keras: keras.layers.Conv2D, keras.layers.MaxPooling2D
+    layers = ("--input", "3x32x32", "conv:6,5", "maxpool:2")
+    torch_svg, keras_svg = tmp_path / "t.svg", tmp_path / "k.svg"
+    assert invoke("diagram", "--convention", "pytorch", *layers, "-o", str(torch_svg)).exit_code == 0
+    svg = torch_svg.read_text()
+    assert ">Conv2d<" in svg and ">MaxPool2d<" in svg and "Conv2D" not in svg and "MaxPooling2D" not in svg
+    keras_layers = ("--input", "32x32x3", "conv:6,5", "maxpool:2")
+    assert invoke("diagram", *keras_layers, "-o", str(keras_svg)).exit_code == 0
+    assert ">Conv2D<" in keras_svg.read_text() and ">MaxPooling2D<" in keras_svg.read_text()
+    report = tmp_path / "r.html"
+    assert invoke("summary", "--convention", "pytorch", *layers, "-o", str(report)).exit_code == 0
+    figure = report.read_text().split('<figure class="diagram"', 1)[1].split("</figure>", 1)[0]
+    assert ">Conv2d<" in figure and ">MaxPool2d<" in figure and "Conv2D" not in figure
+
+
+def test_explain_window_heading_names_the_torch_class() -> None:
+    result = invoke("explain", "--window", "--convention", "pytorch", "--input", "1x5x5", "conv2d(1,1,3)")
+    assert result.exit_code == 0 and result.stdout.startswith("0 (Conv2d): output [0, 0]"), result.stdout
+    keras = invoke("explain", "--window", "--input", "5x5x1", "conv:1,3")
+    assert keras.exit_code == 0 and "(Conv2D): output [0, 0]" in keras.stdout.splitlines()[0]
+
+
+def test_errors_on_pytorch_code_name_the_torch_class(tmp_path: Path) -> None:
+    net = tmp_path / "net.py"
+    net.write_text(NET)
+    result = invoke("summary", "-f", str(net), "--input", "3x32")
+    assert result.exit_code == 2 and "Conv2d expects a rank-3 input" in result.stderr, result.stderr
+    pool = invoke("summary", "--convention", "pytorch", "--input", "3x32", "maxpool:2")
+    assert "MaxPool2d expects a rank-3 input" in pool.stderr
+    keras = invoke("summary", "--input", "3x32", "conv:3,3")
+    assert keras.exit_code == 2 and "Conv2D expects a rank-3 input" in keras.stderr
