@@ -108,3 +108,26 @@ def test_errors_on_pytorch_code_name_the_torch_class(tmp_path: Path) -> None:
     assert "MaxPool2d expects a rank-3 input" in pool.stderr
     keras = invoke("summary", "--input", "3x32", "conv:3,3")
     assert keras.exit_code == 2 and "Conv2D expects a rank-3 input" in keras.stderr
+
+
+# ------------------------------------------- item 15: check says an unreadable spec once
+
+
+def test_check_with_merged_streams_says_an_error_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.json"  # a 5x5 kernel on a 4x4 input: no output (4 - 5 + 1 = 0)
+    bad.write_text('{"input_shape": [4, 4, 1], "layers": ["conv:8,5"], "total_params": 1}')
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "cnncalc", "check", "bad.json"]
+    merged = subprocess.run(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    text = merged.stdout.decode()
+    assert merged.returncode == 2 and text.count("kernel 5 is larger than the input 4") == 1, text
+    assert "0 passed, 0 failed, 1 error" in text
+    log = tmp_path / "log.txt"  # `&> log.txt`: one file for both
+    with log.open("wb") as handle:
+        assert subprocess.run(command, cwd=tmp_path, env=env, stdout=handle, stderr=handle).returncode == 2
+    assert log.read_text().count("kernel 5 is larger than the input 4") == 1, log.read_text()
+    apart = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True)  # two readers: each told
+    assert apart.returncode == 2 and b"ERROR bad.json" in apart.stdout and b"Error: bad.json" in apart.stderr
