@@ -131,3 +131,75 @@ def test_check_with_merged_streams_says_an_error_once(tmp_path: Path) -> None:
     assert log.read_text().count("kernel 5 is larger than the input 4") == 1, log.read_text()
     apart = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True)  # two readers: each told
     assert apart.returncode == 2 and b"ERROR bad.json" in apart.stdout and b"Error: bad.json" in apart.stderr
+
+
+# ----------------------------------------- item 2: check of model code says how to gate it
+
+NO_SAMPLE = NET  # a Net with no sample input: its shape comes from --input
+
+
+def test_check_of_model_code_without_a_sample_input_says_how_to_gate_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    Path("net.py").write_text(NO_SAMPLE)
+    result = invoke("check", "net.py")
+    assert result.exit_code == 2
+    said = result.stdout + result.stderr
+    assert "--expect" in said and "--input SHAPE" in said and "net.cnncalc.json" in said, said
+    assert "--allow-empty" not in said  # it would let a gate that checks nothing pass
+    given = invoke("check", "net.py", "--input", "3x32x32")
+    assert given.exit_code == 2
+    assert "cnncalc check net.py --input 3x32x32 --expect net.cnncalc.json" in given.stderr, given.stderr
+    # the commands it names work: snapshot, then gate (Conv2d(3, 6, 5): 3*6*5*5 + 6 = 456 params)
+    snapshot = invoke("summary", "-f", "net.py", "--input", "3x32x32", "--format", "json")
+    Path("net.cnncalc.json").write_text(snapshot.stdout)
+    assert '"total_params": 456' in snapshot.stdout
+    gated = invoke("check", "net.py", "--input", "3x32x32", "--expect", "net.cnncalc.json")
+    assert gated.exit_code == 0 and "PASS" in gated.stdout
+
+
+def test_a_spec_with_nothing_to_check_still_hints_allow_empty(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.json"
+    bare.write_text('{"input_shape": [8, 8, 1], "layers": ["conv:8,3"]}')
+    result = invoke("check", str(bare))
+    assert result.exit_code == 2 and "Hint: --allow-empty" in result.stderr
+
+
+@pytest.mark.slow
+def test_pre_commit_model_hook_gates_model_code(tmp_path: Path) -> None:
+    # docs/ci.md's cnncalc-check-model hook, run for real by pre-commit on a project holding model
+    # code and its snapshot (this clone's HEAD as the hook repository; skipped without pre-commit).
+    import os
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    pre_commit = shutil.which("pre-commit")
+    if pre_commit is None or not (root / ".git").exists():
+        pytest.skip("pre-commit (pip install pre-commit) and a git clone of cnncalc are needed")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "net.py").write_text(NO_SAMPLE)
+    (project / "net.cnncalc.json").write_text(
+        invoke("summary", "-f", str(project / "net.py"), "--input", "3x32x32", "--format", "json").stdout
+    )
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {root}\n    rev: {head.stdout.strip()}\n    hooks:\n"
+        "      - id: cnncalc-check-model\n"
+        "        args: [net.py, --input, 3x32x32, --expect, net.cnncalc.json]\n"
+    )
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+
+    def hook() -> subprocess.CompletedProcess[str]:
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+        subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+        command = [pre_commit, "run", "cnncalc-check-model", "--all-files"]
+        return subprocess.run(command, cwd=project, capture_output=True, text=True, env=env, timeout=900)
+
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    ok = hook()
+    assert ok.returncode == 0 and "Passed" in ok.stdout, ok.stdout + ok.stderr
+    (project / "net.py").write_text(NO_SAMPLE.replace("nn.Conv2d(3, 6, 5)", "nn.Conv2d(3, 8, 5)"))
+    bad = hook()  # 3*8*5*5 + 8 = 608 params where the snapshot has 3*6*5*5 + 6 = 456
+    assert bad.returncode == 1 and "Failed" in bad.stdout and "FAIL" in bad.stdout, bad.stdout
+    assert "456" in bad.stdout and "608" in bad.stdout

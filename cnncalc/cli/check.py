@@ -121,7 +121,15 @@ def check(
     if trace and expect_path is None:
         raise click.UsageError("check --trace needs --expect FILE (the snapshot the traced model must match)")
     if expect_path is None and given:
-        raise click.UsageError(f"{given[0]} goes with --expect FILE (a spec file carries its own)")
+        code = next((s for s in specs if s.endswith(".py")), None)
+        why = (
+            f"model code is checked against a snapshot: cnncalc check {code} {given[0]} "
+            f"{_spelled(settings[given[0]])} "
+            f"--expect {code[:-3]}.cnncalc.json, see docs/ci.md"
+            if code
+            else "a spec file carries its own"
+        )
+        raise click.UsageError(f"{given[0]} goes with --expect FILE ({why})")
     if expect_path is not None and len(specs) != 1:
         raise click.UsageError(f"--expect checks one model, got {len(specs)} SPEC arguments")
     from ..check import run_checks
@@ -190,7 +198,7 @@ def check(
     for result in results:
         if result.error and not said:
             error(result.error)
-    if any(result.empty and result.error for result in results):
+    if any(result.empty and result.error and not result.model for result in results):  # model: --expect
         click.echo("Hint: --allow-empty lets a spec with nothing to check pass", err=True)
     click.get_current_context().exit(run.exit_code)
 
@@ -207,3 +215,10 @@ def _same_destination(out: Any, err: Any) -> bool:
     if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
         return True
     return bool(out.isatty() and err.isatty())
+
+
+def _spelled(value: Any) -> str:
+    """An option's value as it is typed: a shape as 3x32x32."""
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return "x".join(map(str, value))
+    return str(value)
