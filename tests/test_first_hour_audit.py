@@ -203,3 +203,31 @@ def test_pre_commit_model_hook_gates_model_code(tmp_path: Path) -> None:
     bad = hook()  # 3*8*5*5 + 8 = 608 params where the snapshot has 3*6*5*5 + 6 = 456
     assert bad.returncode == 1 and "Failed" in bad.stdout and "FAIL" in bad.stdout, bad.stdout
     assert "456" in bad.stdout and "608" in bad.stdout
+
+
+# ------------------------------------- item 1: any order of the axes that fits is suggested
+
+
+@pytest.mark.parametrize("given", ["32x3x32", "32x32x3"])
+def test_pytorch_code_gets_the_order_whose_channels_fit(tmp_path: Path, given: str) -> None:
+    # nn.Conv2d(3, 6, 5) takes 3 channels first: of the orders of {32, 32, 3} only 3x32x32 fits
+    net = tmp_path / "net.py"
+    net.write_text(NET)
+    result = invoke("summary", "-f", str(net), "--input", given)
+    assert result.exit_code == 2
+    assert "Hint: PyTorch reads C x H x W: did you mean --input 3x32x32?" in result.stderr, result.stderr
+    assert "use in_channels=32" not in result.stderr
+    spec = invoke("summary", "--convention", "pytorch", "--input", given, "conv2d(3,6,5)")
+    assert "did you mean --input 3x32x32?" in spec.stderr, spec.stderr
+
+
+@pytest.mark.parametrize("given", ["28x1x28", "1x28x28"])
+def test_keras_models_get_the_order_whose_sizes_fit(given: str) -> None:
+    # examples/model.keras: Input(shape=(28, 28, 1)), then Conv2D(8, 3) (80 params = 3*3*1*8 + 8):
+    # a 1 on a spatial axis is smaller than the 3x3 kernel; only 28x28x1 fits
+    model = Path(__file__).resolve().parent.parent / "examples" / "model.keras"
+    result = invoke("summary", "-f", str(model), "--input", given)
+    assert result.exit_code == 2
+    assert "Hint: this model reads H x W x C: did you mean --input 28x28x1?" in result.stderr, result.stderr
+    spec = invoke("summary", "--input", "32x3x32", "conv:16,5")  # 5x5 kernel: 3 cannot be spatial
+    assert "did you mean --input 32x32x3?" in spec.stderr, spec.stderr
