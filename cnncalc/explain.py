@@ -179,8 +179,9 @@ def legend_text(explanations: tuple[LayerExplanation, ...]) -> str:
     return " · ".join(items)
 
 
-def legend(explanations: tuple[LayerExplanation, ...]) -> tuple[str, ...]:
-    """:func:`legend_text` after ``Symbols:``, wrapped to 80 columns under the layers' indent."""
+def legend(explanations: tuple[LayerExplanation, ...], width: int = LEGEND_WIDTH) -> tuple[str, ...]:
+    """:func:`legend_text` after ``Symbols:``, wrapped to ``width`` (80) columns, continuation
+    lines under the legend's start; never a line that starts with the separating dot."""
     import textwrap
 
     text = legend_text(explanations)
@@ -188,7 +189,7 @@ def legend(explanations: tuple[LayerExplanation, ...]) -> tuple[str, ...]:
         return ()
     lines = textwrap.wrap(
         f"{LEGEND_LEAD}{text}".replace(" · ", "\0· "),  # a line never starts with the dot
-        LEGEND_WIDTH,
+        width,
         subsequent_indent=" " * len(LEGEND_LEAD),
         break_long_words=False,
         break_on_hyphens=False,

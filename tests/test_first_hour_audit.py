@@ -231,3 +231,54 @@ def test_keras_models_get_the_order_whose_sizes_fit(given: str) -> None:
     assert "Hint: this model reads H x W x C: did you mean --input 28x28x1?" in result.stderr, result.stderr
     spec = invoke("summary", "--input", "32x3x32", "conv:16,5")  # 5x5 kernel: 3 cannot be spatial
     assert "did you mean --input 32x32x3?" in spec.stderr, spec.stderr
+
+
+# --------------------------------------------------------------- item 12: narrow terminals
+
+
+@pytest.mark.parametrize("width", [60, 40])
+def test_the_symbols_legend_wraps_once_under_its_start(width: int) -> None:
+    args = ("explain", "--input", "32x32x3", "conv:8,3", "maxpool:2")
+    wide = invoke(*args).stdout.splitlines()  # piped: wrapped at 80 columns
+    narrow = invoke(*args, "--width", str(width)).stdout.splitlines()
+
+    def legend(lines: list[str]) -> list[str]:
+        start = next(i for i, line in enumerate(lines) if line.startswith("   Symbols: "))
+        end = lines.index("", start)
+        return lines[start:end]
+
+    lines = legend(narrow)
+    assert len(lines) > len(legend(wide))  # it was wrapped again, not cut
+    assert " ".join(" ".join(legend(wide)).split()) == " ".join(" ".join(lines).split())  # same words
+    lead = " " * len("   Symbols: ")
+    for line, following in zip(lines, lines[1:], strict=False):
+        assert len(line) <= width, line
+        assert following.startswith(lead) and following[len(lead)] not in " ·", following
+        # greedy, so never ragged: the next line's first word would not have fitted on this one
+        assert len(line) + 1 + len(following.split()[0]) > width, (line, following)
+
+
+def test_top_level_help_fits_80_columns() -> None:
+    result = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    assert 'eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"' in result.stdout  # the command whole
+
+
+def test_the_check_table_fits_40_columns(tmp_path: Path) -> None:
+    import json
+
+    seed = ("--input", "32x32x3", "conv:8,3", "maxpool:2", "flatten", "dense:10")
+    doc = json.loads(invoke("summary", *seed, "--format", "json").stdout)
+    # 3*3*3*8 + 8 = 224; pool to 15x15x8 = 1800; dense 1800*10 + 10 = 18,010: 18,234 in all
+    assert doc["total_params"] == 18234
+    doc["total_params"] = 5
+    spec = tmp_path / "c.json"
+    spec.write_text(json.dumps(doc))
+    wide = invoke("check", str(spec)).stdout
+    assert any(len(line) > 40 for line in wide.splitlines() if line.startswith(" "))  # it needs room
+    screen = invoke("check", "--width", "40", str(spec)).stdout
+    table = [line for line in screen.splitlines() if line.startswith((" ", "─"))]
+    assert table and max(len(line) for line in table) <= 40, screen
+    words = screen.split()
+    assert "total_params" in words and "5" in words and "18,234" in words
