@@ -282,3 +282,15 @@ def test_the_check_table_fits_40_columns(tmp_path: Path) -> None:
     assert table and max(len(line) for line in table) <= 40, screen
     words = screen.split()
     assert "total_params" in words and "5" in words and "18,234" in words
+
+
+# ------------------------------------------------------------ item 6: ONNX is discoverable
+
+
+def test_the_readme_and_the_file_option_name_onnx() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "ONNX" in readme and "-f model.onnx" in readme
+    for command in ("summary", "explain", "diagram", "counters"):
+        page = " ".join(CliRunner().invoke(cli, [command, "--help"], env={"COLUMNS": "200"}).stdout.split())
+        option = page[page.index("-f, --file") :].split(" --", 2)[1]  # -f's own help text
+        assert "ONNX .onnx" in option, (command, option)
