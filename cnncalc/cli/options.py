@@ -369,7 +369,12 @@ def format_option(*formats: OutputFormat) -> Callable[..., Any]:
 def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``-o/--output FILE``: write there instead of standard output."""
     option = click.option(
-        "-o", "--output", metavar="FILE", default=None, help="Write to FILE instead of standard output."
+        "-o",
+        "--output",
+        metavar="FILE",
+        default=None,
+        help="Write to FILE instead of standard output; its ending chooses the format (an ending "
+        "the command cannot write is refused).",
     )
     return option(func)
 
