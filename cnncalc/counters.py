@@ -76,7 +76,6 @@ class Layer:
     @property
     def counted(self) -> Counted:
         """The counting rule the kind declares (:class:`cnncalc.layers.faces.Counted`)."""
-        assert self.row.layer is not None  # rows of a computed summary carry their layer
         return self.row.layer.counted
 
     def arg(self, name: str, default: object = None) -> object:

@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass
 from typing import Any
 
+from . import formulas as F
 from .codegen import BUILTINS, Names, docstring
 from .enums import Category, Convention, DataFormat, ExportTarget, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Context, Layer, jsonable
+from .layers.conv import keras_refuses
 from .layers.faces import KerasCode, KerasFace, rank_of, refusal, written_keras
 from .summary import LayerRow, Summary
 
@@ -79,7 +81,7 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     for row, row_parts in zip(summary.layers, parts, strict=True):
         sources = [variables[s] for s in row.inputs]
         used.update(row.inputs)
-        argument = f"[{', '.join(sources)}]" if row.layer is not None and row.layer.takes_many else sources[0]
+        argument = f"[{', '.join(sources)}]" if row.layer.takes_many else sources[0]
         for suffix, call in row_parts:
             name = f"{row.name}_{suffix}" if suffix else row.name
             variables[name] = names.new(name)
@@ -96,18 +98,28 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     return "\n".join([*head, *body, *tail])
 
 
-def keras_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:
+def keras_text(
+    layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str | None = "layer"
+) -> list[str]:
     """The Keras code of one layer on an input shape: ``layers.X(...)`` calls, helpers first (a
-    ZeroPadding for PyTorch's integer padding, ...), as ``cnncalc export --to keras`` writes them.
-    ``SpecError`` (one line: the kind and the reason) when Keras has no face for it. For callers
-    that write one layer (``solve layer``, fix-it hints)."""
+    ZeroPadding for PyTorch's integer padding, ...), as ``cnncalc export --to keras`` writes them
+    (``name=None``: without ``name=`` arguments). ``SpecError`` whose ``reason`` is the one-line
+    reason when Keras has no face for the kind or cannot express a setting. For callers that
+    write one layer (``solve layer``, fix-it hints)."""
     from .export_torch import one_row
 
-    row, summary = one_row(layer, input_shape, ctx, name)
-    return [
-        call
-        for _, call in _keras_parts(row, summary.convention, summary.data_format is DataFormat.CHANNELS_FIRST)
-    ]
+    row, summary = one_row(layer, input_shape, ctx, name or "layer")
+    return keras_row_text(row, summary, named=name is not None)
+
+
+def keras_row_text(row: LayerRow, summary: Summary, named: bool = True) -> list[str]:
+    """:func:`keras_text` of a computed row (``named=False``: without ``name=`` arguments)."""
+    first = summary.data_format is DataFormat.CHANNELS_FIRST
+    calls = [call for _, call in _keras_parts(row, summary.convention, first)]
+    if not named:  # the row's name arguments dropped (helpers carry a suffix of it)
+        own = re.escape(_layer_name(row.name))
+        calls = [re.sub(rf", name='{own}(_[a-z]+)?'", "", call) for call in calls]
+    return calls
 
 
 #: Suffixes of the helper layers a layer's Keras code adds before it (zero padding for PyTorch's
@@ -133,7 +145,14 @@ class _Site:
         return ", data_format='channels_first'" if self.first else ""
 
     def refuse(self, reason: str) -> SpecError:
-        return SpecError(f"{self.where}: {reason}")
+        return SpecError(reason, layer=self.where)
+
+    def check_strided_dilation(self) -> None:
+        """Keras's Conv and Conv*Transpose refuse strides > 1 with dilation_rate > 1 (PyTorch's
+        rules allow it)."""
+        strides, dilation = getattr(self.layer, "strides", None), getattr(self.layer, "dilation_rate", None)
+        if not self.face.strided_dilation and strides and dilation and keras_refuses(strides, dilation):
+            raise self.refuse("Keras refuses strides > 1 together with dilation_rate > 1")
 
 
 def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tuple[str, str]]:
@@ -141,15 +160,14 @@ def _keras_parts(row: LayerRow, convention: Convention, first: bool) -> list[tup
     kind's Keras face (:mod:`cnncalc.layers.faces`) names the class and the writer; a kind with
     no Keras face is refused with its reason."""
     layer = row.layer
-    assert layer is not None  # rows of a computed summary carry their layer
     where = describe_layer(row.index, row.spec or f"{row.class_name} {row.name!r}")
     refused = layer.refusal()
     if refused is not None:  # an opaque row: nothing known to write
-        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
+        raise SpecError(f"opaque row: {refused}, so no code can be written for it", layer=where)
     reason = refusal(layer, Framework.KERAS)
     face = written_keras(layer)
     if reason is not None or face is None:
-        raise SpecError(f"{where}: {reason}")
+        raise SpecError(str(reason), layer=where)
     site = _Site(
         row, layer, face, face.name(rank_of(kind_of(layer))), convention is Convention.PYTORCH, first, where
     )
@@ -195,6 +213,7 @@ def _windowed(site: _Site) -> list[tuple[str, str]]:
     row, layer = site.row, site.layer
     if not (site.torch_rules and row.windows):
         return _plain(site)
+    site.check_strided_dilation()
     pad, padding = _explicit(row, layer.category is Category.POOL)
     parts = []
     if pad:
@@ -206,13 +225,17 @@ def _windowed(site: _Site) -> list[tuple[str, str]]:
             )
         )
     if set(getattr(layer, "dilation", None) or [1]) != {1}:
-        raise site.refuse("a dilated max pooling has no Keras class")
+        raise site.refuse("Keras pooling has no dilation")
     return _plain(site, parts, ["padding='same'"] if padding == PaddingMode.SAME.value else [])
 
 
 def _transposed_writer(site: _Site) -> list[tuple[str, str]]:
     if not site.torch_rules:
         return _plain(site)
+    site.check_strided_dilation()
+    extra = site.row.config.get("output_padding") or []
+    if any(op >= s for op, s in zip(extra, site.row.config["strides"], strict=False)):
+        raise site.refuse("Keras needs output_padding below the stride")
     return _transposed(site.row, site.layer, site.name, site.fmt)
 
 
@@ -257,7 +280,7 @@ def _declared(layer: Layer) -> set[str]:
 
 def _explicit(row: LayerRow, pooling: bool) -> tuple[list[list[int]] | None, str]:
     """Keras padding for a conv or pool under PyTorch's rules: (the ZeroPadding pairs or None,
-    ``'same'`` when the padding is exactly Keras's 'same' at stride 1, else ``''``).
+    ``'same'`` when the padding is exactly Keras's 'same' (its cells, at any stride), else ``''``).
 
     The bottom/right pad is what a valid window needs to give the row's output length:
     ``(out - 1)*S + F_eff - n - before`` (more than PyTorch's own pad under ``ceil_mode``, less
@@ -268,8 +291,10 @@ def _explicit(row: LayerRow, pooling: bool) -> tuple[list[list[int]] | None, str
         pairs.append([w.before, after])
     if all(b == a == 0 for b, a in pairs):
         return None, ""
+    # Keras's 'same' when it pads exactly these cells, at any stride (TensorFlow's split)
     is_same = all(
-        w.stride == 1 and w.before == (w.f_eff - 1) // 2 and w.before + a == w.f_eff - 1
+        w.out == F.keras_same_length(w.n, w.stride)
+        and (w.before, a) == F.same_padding(w.n, w.f_eff, w.stride)
         for w, (_, a) in zip(row.windows, pairs, strict=True)
     )
     if is_same and not pooling:

@@ -20,13 +20,21 @@ from .enums import Convention, DataFormat, Framework, PaddingMode
 from .errors import SpecError, describe_layer
 from .layers import kind_of
 from .layers.base import Context, Layer
-from .layers.faces import TORCH_ACTIVATIONS, TorchCode, refusal, torch_momentum, written_torch
+from .layers.faces import (
+    TORCH_ACTIVATIONS,
+    TORCH_INPLACE,
+    TorchCode,
+    refusal,
+    torch_momentum,
+    torch_transposed_padding,
+    torch_values,
+    torch_zero_pad,
+    written_torch,
+)
 from .summary import LayerRow, Summary
 
 #: Names the generated module binds or reads besides its layers' attributes and variables.
 _CODE_NAMES = frozenset({"torch", "nn", "self", "model", "Model", "super", "print"})
-#: The torch.nn activation modules that take ``inplace`` (the others have no in-place form).
-_INPLACE_MODULES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
 
 
 def export_pytorch(summary: Summary) -> str:
@@ -42,7 +50,7 @@ def export_pytorch(summary: Summary) -> str:
     :data:`HELPER_SUFFIXES`)."""
     if len(summary.model_inputs) != 1:
         for row in summary.layers:  # a kind PyTorch has no face for is the first reason
-            reason = refusal(row.layer, Framework.PYTORCH) if row.layer is not None else None
+            reason = refusal(row.layer, Framework.PYTORCH)
             if reason is not None:
                 raise SpecError(f"{describe_layer(row.index, row.spec or repr(row.name))}: {reason}")
         raise SpecError("PyTorch code is written for one input; the model has several")
@@ -140,13 +148,20 @@ def _training_blocks(lines: list[str]) -> list[str]:
 
 def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str = "layer") -> list[str]:
     """The PyTorch code of one layer on an input shape: ``nn.X(...)`` modules (helpers first, an
-    ``nn.ZeroPad2d`` for Keras's uneven 'same'), or the forward expression on ``x`` for a kind
-    without a module, as ``cnncalc export --to pytorch`` writes them. ``SpecError`` (one line: the
-    kind and the reason) when PyTorch has no face for it. For callers that write one layer
-    (``solve layer``, fix-it hints)."""
+    ``nn.ZeroPad2d`` for Keras's uneven 'same'; after a transposed conv, a negative one cropping the
+    cell Keras's uneven 'same' drops), or the forward expression on ``x`` for a kind without a
+    module, as ``cnncalc export --to pytorch`` writes them. ``SpecError`` whose ``reason`` is the
+    one-line reason when PyTorch has no face for the kind or cannot express a setting. For callers
+    that write one layer (``solve layer``, fix-it hints)."""
     row, summary = one_row(layer, input_shape, ctx, name)
+    return torch_row_text(row, summary)
+
+
+def torch_row_text(row: LayerRow, summary: Summary) -> list[str]:
+    """:func:`torch_text` of a computed row."""
     moved = summary.data_format is DataFormat.CHANNELS_LAST
-    return [module or expression for _, module, expression in _layer(row, ["x"], moved, summary.convention)]
+    parts = _layer(row, ["x"], moved, summary.convention, crop=True)
+    return [module or expression for _, module, expression in parts]
 
 
 def module_class(row: LayerRow, convention: Convention) -> str | None:
@@ -215,6 +230,8 @@ class _Site:
     moved: bool
     keras: bool
     where: str
+    #: a negative nn.ZeroPad may crop (see :func:`_layer`)
+    crop: bool = False
 
     @property
     def config(self) -> Mapping[str, Any]:
@@ -234,7 +251,7 @@ class _Site:
         return len(self.in_shape) - 1
 
     def refuse(self, reason: str) -> SpecError:
-        return SpecError(f"{self.where}: {reason}")
+        return SpecError(reason, layer=self.where)
 
     def unwritten(self, reason: str) -> SpecError:
         return self.refuse(f"{self.name} has no PyTorch module cnncalc writes: {reason}")
@@ -252,22 +269,25 @@ def _one(module: str | None, expression: str = "") -> list[Part]:
     return [("", module, expression)]
 
 
-def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Convention) -> list[Part]:
+def _layer(
+    row: LayerRow, sources: list[str], moved: bool, convention: Convention, crop: bool = False
+) -> list[Part]:
     """The parts a row is written as: (helper suffix, the nn module call or None, the forward
     expression when there is no module); the last part is the row itself. The kind's PyTorch face
-    (:mod:`cnncalc.layers.faces`) says which writer; a kind without one is refused with its reason."""
+    (:mod:`cnncalc.layers.faces`) says which writer; a kind without one is refused with its reason.
+    ``crop``: a cell Keras's uneven transposed 'same' drops may be cut by a negative ``nn.ZeroPad``
+    (one-layer code only: the model-code reader reads no negative padding)."""
     layer = row.layer
-    assert layer is not None  # rows of a computed summary carry their layer
     name = kind_of(layer).class_name
     where = describe_layer(row.index, row.spec or f"{name} {row.name!r}")
     refused = layer.refusal()
     if refused is not None:  # an opaque row: nothing known to write
-        raise SpecError(f"{where}: opaque row: {refused}, so no code can be written for it")
+        raise SpecError(f"opaque row: {refused}, so no code can be written for it", layer=where)
     reason = refusal(layer, Framework.PYTORCH)
     face = written_torch(layer)
     if reason is not None or face is None or face.code is None:
-        raise SpecError(f"{where}: {reason}")
-    site = _Site(row, layer, name, sources, moved, convention is Convention.KERAS, where)
+        raise SpecError(str(reason), layer=where)
+    site = _Site(row, layer, name, sources, moved, convention is Convention.KERAS, where, crop)
     return _WRITERS[face.code](site)
 
 
@@ -297,11 +317,15 @@ def _conv(site: _Site) -> list[Part]:
 def _conv_transpose(site: _Site) -> list[Part]:
     config = site.config
     args = [site.channels, config["filters"], _t(config["kernel_size"])]
-    padding, output_padding = _transposed_padding(site.row, config, site.moved, site.refuse)
+    padding, output_padding, crops = _transposed_padding(site.row, config, site.moved, site.refuse, site.crop)
     options = _conv_options(config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True))
     if output_padding:
         options += f", output_padding={output_padding}"
-    return _one(f"nn.ConvTranspose{site.rank}d({', '.join(map(str, args))}{options})")
+    module = f"nn.ConvTranspose{site.rank}d({', '.join(map(str, args))}{options})"
+    if not any(crops):
+        return _one(module)
+    cropped = torch_zero_pad([(0, -crop) for crop in crops])  # a negative ZeroPad crops
+    return [("deconv", module, ""), ("", cropped, "")]
 
 
 def _linear(site: _Site) -> list[Part]:
@@ -363,9 +387,7 @@ def _global_avg(site: _Site) -> list[Part]:
 
 
 def _zero_pad(site: _Site) -> list[Part]:
-    pairs = site.config["padding"]
-    flat = ", ".join(str(v) for pair in reversed(pairs) for v in pair)  # last axis first
-    return _one(f"nn.ZeroPad{site.rank}d(({flat}))")
+    return _one(torch_zero_pad(site.config["padding"]))
 
 
 def _upsample(site: _Site) -> list[Part]:
@@ -530,24 +552,26 @@ def _padding(
         if all(b == 0 for b, _ in pairs):
             return None, ""
         return None, _t([b for b, _ in pairs])
-    flat = ", ".join(str(v) for pair in reversed(pairs) for v in pair)  # last axis first
-    return ("pad", f"nn.ZeroPad{rank}d(({flat}))", ""), ""
+    return ("pad", torch_zero_pad(pairs), ""), ""
 
 
 def _transposed_padding(
-    row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any
-) -> tuple[str, str]:
-    """(``padding=``, ``output_padding=``) of a ConvTranspose giving the row's output length:
-    PyTorch's out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved for p and
-    output_padding (< max(s, d), as PyTorch requires)."""
+    row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any, crop: bool = False
+) -> tuple[str, str, list[int]]:
+    """(``padding=``, ``output_padding=``, cells cropped after it per axis) of a ConvTranspose
+    giving the row's output length: PyTorch's out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1
+    solved for p and output_padding (< max(s, d), as PyTorch requires); when none gives it (Keras's
+    'same' pads one cell more on one side) and ``crop``, one cell less padding and one cell cropped."""
     padding = config.get("padding")
     if isinstance(padding, list):
         out_pad = config.get("output_padding")
-        extra = _t(out_pad) if out_pad and set(out_pad) != {0} else ""
-        return _symmetric(padding, refuse), extra
+        given = _t(out_pad) if out_pad and set(out_pad) != {0} else ""
+        return _symmetric(padding, refuse), given, []
     n_in = (_first(row.input_shape) if moved else tuple(row.input_shape))[1:]
     n_out = (_first(row.output_shape) if moved else tuple(row.output_shape))[1:]
-    pads, extras = [], []
+    pads: list[int] = []
+    extras: list[int] = []
+    crops: list[int] = []
     for n, out, k, s, d in zip(
         n_in,
         n_out,
@@ -556,23 +580,25 @@ def _transposed_padding(
         config.get("dilation_rate") or [1] * len(n_in),
         strict=True,
     ):
-        diff = (n - 1) * s + d * (k - 1) + 1 - out
-        p = max(0, -(-diff // 2))
-        extra = 2 * p - diff
-        if extra >= max(s, d):
+        p, extra = torch_transposed_padding(n, out, k, s, d)
+        cut = 0
+        if extra >= max(s, d) and crop and p > 0 and extra == 1:
+            p, extra, cut = p - 1, 0, 1
+        elif extra >= max(s, d):
             raise refuse(
                 f"no ConvTranspose padding gives the output length {out} (PyTorch pads both sides "
                 f"alike; output_padding would be {extra}, and must stay under {max(s, d)})"
             )
         pads.append(p)
         extras.append(extra)
-    return ("" if set(pads) == {0} else _t(pads)), ("" if set(extras) == {0} else _t(extras))
+        crops.append(cut)
+    return ("" if set(pads) == {0} else _t(pads)), ("" if set(extras) == {0} else _t(extras)), crops
 
 
 def _activation_module(activation: str, row: LayerRow, moved: bool = False, inplace: bool = False) -> str:
     if activation in TORCH_ACTIVATIONS:
         module = TORCH_ACTIVATIONS[activation]
-        return f"nn.{module}({'inplace=True' if inplace and module in _INPLACE_MODULES else ''})"
+        return f"nn.{module}({'inplace=True' if inplace and module in TORCH_INPLACE else ''})"
     if activation == "softmax":
         return "nn.Softmax(dim=1)"  # the channel axis (NCHW), the last one of a channels_last input
     raise SpecError(
@@ -608,6 +634,4 @@ def _symmetric(padding: Any, refuse: Any) -> str:
 
 
 def _t(values: Any) -> str:
-    if not isinstance(values, list):
-        return str(values)
-    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
+    return torch_values(values)

@@ -28,7 +28,7 @@ from typing import Any
 from .enums import Convention, Device, Mixed, Optimizer
 from .errors import SpecError, describe_layer
 from .geometry import Shape
-from .layers.autograd import Elem, Keep, Source, Storage, kept_input
+from .layers.autograd import Elem, Keep, Source, Storage
 from .summary import LayerRow, Summary
 
 #: State tensors per trainable parameter, each the parameter's size (torch.optim: SGD without
@@ -247,8 +247,6 @@ def _rows_shapes(summary: Summary) -> dict[str, Shape]:
 
 def _keeps(row: LayerRow, shapes: dict[str, Shape], summary: Summary) -> tuple[Keep, ...]:
     inputs = tuple(shapes[s] for s in row.inputs)
-    if row.layer is None:  # an opaque row: what it keeps is unknown, its inputs at least
-        return tuple(kept_input(i) for i in range(len(inputs)))
     return row.layer.saved_for_backward(inputs, row.output_shape, summary.context)
 
 
@@ -261,7 +259,7 @@ def plan(summary: Summary, settings: MemorySettings) -> _Plan:
     # inception_v3's at batch 1, so the figures are the network's without them (measured so);
     # their parameters are counted with the others.
     rows = summary.eval_layers
-    counters = sum(row.layer.counter_buffers(ctx) for row in rows if row.layer is not None)
+    counters = sum(row.layer.counter_buffers(ctx) for row in rows)
     trainable = summary.trainable_params
     params = Bytes(0, summary.total_params * param)
     buffers = Bytes(0, (summary.total_buffers - counters) * param + 8 * counters)
@@ -281,7 +279,7 @@ def plan(summary: Summary, settings: MemorySettings) -> _Plan:
     layer_saved: list[Bytes] = []
     layer_output: list[Bytes] = []
     for position, row in enumerate(rows):
-        mode = row.layer.output_storage(True) if row.layer is not None else Storage.NEW
+        mode = row.layer.output_storage(True)
         before = len(train.size)
         out = train.output(
             row.name, mode, row.inputs[0] if row.inputs else None, tensor_bytes(row.output_shape)
@@ -335,7 +333,7 @@ def _kept_storage(
         return train.tensors[row.name][0]
     if keep.source is Source.WEIGHT:
         keras_copy = keep.layout_copy and summary.convention is Convention.KERAS
-        if row.layer is None or (settings.mixed is None and not keras_copy):
+        if settings.mixed is None and not keras_copy:
             return None  # the parameter itself
         shapes = row.layer.weight_shapes(row.input_shape, summary.context)
         size = HALF_BYTES if settings.mixed is not None else value  # autocast's copy, or Keras's permuted one
@@ -356,7 +354,7 @@ def _inference_live(
         store.output(name, Storage.NEW, None, tensor_bytes(shape))
         born.append(-1)
     for position, row in enumerate(rows):
-        mode = row.layer.output_storage(False) if row.layer is not None else Storage.NEW
+        mode = row.layer.output_storage(False)
         before = len(store.size)
         store.output(row.name, mode, row.inputs[0] if row.inputs else None, tensor_bytes(row.output_shape))
         born.extend([position] * (len(store.size) - before))

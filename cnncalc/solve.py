@@ -15,12 +15,13 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import formulas as F
 from .engine import Order, settings, summarize, wire_inner
 from .engine import wire as engine_wire
-from .enums import Convention, PaddingMode
+from .enums import Convention, DataFormat, PaddingMode
 from .errors import CnncalcError, SpecError, UnknownSizes
 from .geometry import Shape, fmt_shape, known_shape, window_length
 from .io import Spec, parse
@@ -317,7 +318,8 @@ class AxisChoice:
 
 @dataclass(frozen=True)
 class LayerChoice:
-    """A layer that maps the input to the output: its settings, compact spec and constructor calls."""
+    """A layer that maps the input to the output: its settings, compact spec and constructor calls
+    (``keras``, ``pytorch``: written by export's writers when first read)."""
 
     kind: str
     convention: str
@@ -329,16 +331,47 @@ class LayerChoice:
     output_padding: tuple[int, ...] | None
     ceil_mode: bool
     spec: str
-    keras: str
-    pytorch: str
+    #: the input it maps, channels last (the constructor calls are written for it)
+    input_shape: tuple[int, ...] = field(repr=False, compare=False)
+
+    @cached_property
+    def keras(self) -> str:
+        """The Keras layers (channels_last), as ``cnncalc export --to keras`` writes them
+        (:func:`cnncalc.export.keras_text`), or ``no Keras equivalent: <the writer's reason>``."""
+        from .export import keras_row_text
+
+        return self._written(lambda row, summary: keras_row_text(row, summary, named=False), "Keras")
+
+    @cached_property
+    def pytorch(self) -> str:
+        """The PyTorch modules, as ``cnncalc export --to pytorch`` writes them
+        (:func:`cnncalc.export_torch.torch_text`), or ``no PyTorch equivalent: <the writer's reason>``."""
+        from .export_torch import torch_row_text
+
+        return self._written(torch_row_text, "PyTorch")
+
+    @cached_property
+    def _row(self) -> Any:
+        """The layer computed once on its input, for both writers."""
+        from .export_torch import one_row
+
+        ctx = Context(Convention.parse(self.convention, "convention"), DataFormat.CHANNELS_LAST)
+        return one_row(parse([self.spec]).layers[0].layer, self.input_shape, ctx, "layer")
+
+    def _written(self, writer: Callable[..., list[str]], target: str) -> str:
+        try:
+            return ", ".join(writer(*self._row))
+        except CnncalcError as err:
+            return f"no {target} equivalent: {err.reason if err.layer else err}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
-        out = dataclasses.asdict(self)
-        for key, value in out.items():
-            if isinstance(value, tuple):
-                out[key] = list(value)
-        return out
+        out: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            if item.name != "input_shape":
+                value = getattr(self, item.name)
+                out[item.name] = list(value) if isinstance(value, tuple) else value
+        return {**out, "keras": self.keras, "pytorch": self.pytorch}
 
 
 @dataclass(frozen=True)
@@ -636,156 +669,9 @@ def _choice(
         spec += f",output_padding={_txt(ops)}"
     if ceil_mode:
         spec += ",ceil_mode=true"
-    keras = _keras_text(kind, pytorch, rank, combo, padding, ops, ceil_mode, ins, filters, pool)
-    torch = _torch_text(kind, pytorch, rank, combo, padding, ops, ceil_mode, ins, filters, channels, pool)
     return LayerChoice(
-        kind, "pytorch" if pytorch else "keras", k, s, d, padding, ops, ceil_mode, spec, keras, torch
+        kind, "pytorch" if pytorch else "keras", k, s, d, padding, ops, ceil_mode, spec, (*ins, channels)
     )
-
-
-def _keras_text(
-    kind: str,
-    pytorch: bool,
-    rank: int,
-    combo: Sequence[AxisChoice],
-    padding: Any,
-    ops: Any,
-    ceil_mode: bool,
-    ins: Sequence[int],
-    filters: int,
-    pool: str,
-) -> str:
-    k = _py([c.kernel for c in combo])
-    s = _py([c.stride for c in combo])
-    d = [c.dilation for c in combo]
-    if max(d) > 1 and kind == "pool":
-        return "no Keras equivalent: Keras pooling has no dilation"
-    if keras_refuses([c.stride for c in combo], d):
-        return "no Keras equivalent: Keras refuses strides > 1 together with dilation_rate > 1"
-    extra = f", dilation_rate={_py(d)}" if max(d) > 1 else ""
-    pre = ""
-    if pytorch:
-        word = "valid"
-        if kind == "transposed":
-            if any((c.output_padding or 0) >= c.stride for c in combo):
-                return "no Keras equivalent: Keras needs output_padding below the stride"
-            # Keras pads 'same' transposed convs by F_eff // 2: use it when that is the padding.
-            if all(c.padding == F.effective_kernel(c.kernel, c.dilation) // 2 and c.padding for c in combo):
-                word = "same"
-            elif any(c.padding for c in combo):
-                post = f"layers.Cropping{rank}D({_py([c.padding for c in combo])})"
-                return (
-                    f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="valid", '
-                    f"output_padding={_py(list(ops))}{extra}), {post}"
-                )
-            return (
-                f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="{word}", '
-                f"output_padding={_py(list(ops))}{extra})"
-            )
-        # Keras's 'same' when it pads exactly this (symmetric, same cells); else ZeroPadding then
-        # valid (shape-equivalent; for ceil_mode the extra cells PyTorch's last window reaches go
-        # after).
-        exact = [
-            same_padding_for_pytorch([n], [c.kernel], [c.stride], [c.dilation])[0]
-            for c, n in zip(combo, ins, strict=True)
-        ]
-        if (
-            not ceil_mode
-            and any(c.padding for c in combo)
-            and all(h.symmetric == c.padding for h, c in zip(exact, combo, strict=True))
-        ):
-            word = "same"
-        pairs = []
-        for c, n in zip(combo, ins, strict=True):
-            f_eff = F.effective_kernel(c.kernel, c.dilation)
-            after = c.padding
-            if ceil_mode:
-                after = max((c.out - 1) * c.stride + f_eff - n - c.padding, c.padding)
-            pairs.append((c.padding, after))
-        if word == "valid" and any(b or a for b, a in pairs):
-            if all(b == a for b, a in pairs):
-                pad_arg = _py([b for b, _ in pairs])
-            else:
-                pad_arg = "(" + ", ".join(f"({b}, {a})" for b, a in pairs) + ")"
-            pre = f"layers.ZeroPadding{rank}D({pad_arg}), "
-    else:
-        word = padding
-    if kind == "conv":
-        return f'{pre}layers.Conv{rank}D({filters}, {k}, strides={s}, padding="{word}"{extra})'
-    if kind == "pool":
-        cls = "MaxPooling" if pool == "max" else "AveragePooling"
-        return f'{pre}layers.{cls}{rank}D(pool_size={k}, strides={s}, padding="{word}")'
-    op_text = "" if ops is None else f", output_padding={_py(list(ops))}"
-    return f'layers.Conv{rank}DTranspose({filters}, {k}, strides={s}, padding="{word}"{op_text}{extra})'
-
-
-def _torch_text(
-    kind: str,
-    pytorch: bool,
-    rank: int,
-    combo: Sequence[AxisChoice],
-    padding: Any,
-    ops: Any,
-    ceil_mode: bool,
-    ins: Sequence[int],
-    filters: int,
-    channels: int,
-    pool: str,
-) -> str:
-    k = _py([c.kernel for c in combo])
-    s = _py([c.stride for c in combo])
-    d = [c.dilation for c in combo]
-    dil = f", dilation={_py(d)}" if max(d) > 1 else ""
-    pre = post = ""
-    if pytorch:
-        pads: list[int] = list(padding)
-        op_list = list(ops) if ops is not None else None
-    elif kind == "transposed":
-        # Keras: (n-1)*S + F_eff - 2*pad + op (pad F_eff//2 for same, 0 for valid), or without
-        # output_padding valid (n-1)*S + max(F_eff, S) and same n*S: find PyTorch's P and op.
-        pads, op_list, crops = [], [], []
-        for c, n in zip(combo, ins, strict=True):
-            f_eff = F.effective_kernel(c.kernel, c.dilation)
-            wanted = c.out
-            base = (n - 1) * c.stride + f_eff  # PyTorch length with P = 0, op = 0
-            p = max(0, F.ceil_div(base - wanted, 2))
-            op, crop = wanted - base + 2 * p, 0
-            if op >= max(c.stride, c.dilation):  # PyTorch refuses it: one cell less padding, cropped
-                p, op, crop = p - 1, 0, 1
-            pads.append(p)
-            op_list.append(op)
-            crops.append(crop)
-        if any(crops):
-            # A negative ZeroPad crops (last axis first): the cell Keras's odd padding drops.
-            cut = ", ".join(f"0, {-crop}" for crop in reversed(crops))
-            post = f", nn.ZeroPad{rank}d(({cut}))"
-    else:
-        pads = [0] * rank
-        if padding == "same":
-            hints = [
-                same_padding_for_pytorch([n], [c.kernel], [c.stride], [c.dilation])[0]
-                for c, n in zip(combo, ins, strict=True)
-            ]
-            if all(h.symmetric is not None for h in hints):
-                pads = [h.symmetric or 0 for h in hints]
-            else:
-                # Keras pads one cell more after: ZeroPad (last axis first) reproduces it exactly.
-                flat = ", ".join(f"{h.before}, {h.after}" for h in reversed(hints))
-                pre = f"nn.ZeroPad{rank}d(({flat})), "
-    pad_arg = _py(pads)
-    if kind == "conv":
-        return (
-            f"{pre}nn.Conv{rank}d({channels}, {filters}, kernel_size={k}, stride={s}, padding={pad_arg}{dil})"
-        )
-    if kind == "pool":
-        cls = "MaxPool" if pool == "max" else "AvgPool"
-        dil_text = dil if pool == "max" else ""
-        return (
-            f"{pre}nn.{cls}{rank}d(kernel_size={k}, stride={s}, padding={pad_arg}{dil_text}"
-            f"{', ceil_mode=True' if ceil_mode else ''})"
-        )
-    op_text = f", output_padding={_py(op_list)}" if op_list and max(op_list) > 0 else ""
-    return f"nn.ConvTranspose{rank}d({channels}, {filters}, kernel_size={k}, stride={s}, padding={pad_arg}{op_text}{dil}){post}"
 
 
 __all__ = [

@@ -241,6 +241,178 @@ def test_no_kind_dispatch_in_the_core() -> None:
     assert registry.KINDS
 
 
+def _layer_classes_imported(tree: ast.Module, classes: set[str]) -> set[str]:
+    """The names a module binds to layer classes by importing them from cnncalc.layers."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and "layers" in (node.module or "").split("."):
+            bound |= {alias.asname or alias.name for alias in node.names if alias.name in classes}
+    return bound
+
+
+def test_no_isinstance_on_layer_classes_outside_the_kinds() -> None:
+    """Widened to every module outside cnncalc/layers/ (readers in io/, --trace in trace/,
+    writers, numeric/, render/): no isinstance on a layer class imported from cnncalc.layers."""
+    classes = {kind.cls_name for kind in KINDS}
+    classes |= {"Layer", "Merge", "Identity", "Elementwise", "FlatDense", "WindowConv", "Resize", "Pool"}
+    checked = 0
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "layers" in path.relative_to(PACKAGE).parts:
+            continue
+        tree = ast.parse(path.read_text())
+        bound = _layer_classes_imported(tree, classes)
+        checked += 1
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "isinstance":
+                named = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                assert not named & bound, (
+                    f"{path.relative_to(ROOT)}:{node.lineno}: isinstance on a layer class"
+                )
+    assert checked > 80
+
+
+#: Modules outside cnncalc/layers/ that compare strings which are also kind names, and why those
+#: are not dispatch on a kind: each compares a framework's own word the faces cannot carry.
+KIND_NAME_WORDS = {
+    "counters.py": "activation names (relu, softmax) in the counting tools' rules",
+    "export_torch.py": "the activation 'softmax', and MaxPool/AvgPool read from the kind's face",
+    "io/frameworks.py": "Keras/PyTorch/network3 names in model code (keras.Model, F.softmax, torch.cat, x.view)",
+    "io/keras.py": "Keras's model classes (Sequential, Functional, Model) a document nests",
+    "io/onnx.py": "ONNX op types (MaxPool, Add) inside a handler",
+    "io/torch_source.py": "PyTorch modules translated to other kinds' arguments (nn.LayerNorm, nn.Softmax dim)",
+}
+
+
+def test_no_kind_names_compared_outside_the_kinds() -> None:
+    """Widened to every module outside cnncalc/layers/ (readers, --trace, writers, numeric/,
+    render/): no comparison with a kind's type or class name, except the listed framework words."""
+    names = (
+        {kind.cls_name for kind in KINDS}
+        | {kind.class_name for kind in KINDS}
+        | {kind.type for kind in KINDS}
+    )
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = str(path.relative_to(PACKAGE))
+        if "layers" in path.relative_to(PACKAGE).parts or where in KIND_NAME_WORDS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                texts = {
+                    n.value
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                }
+                assert not texts & names, f"cnncalc/{where}:{node.lineno}: dispatch on a kind name"
+    assert all((PACKAGE / where).exists() for where in KIND_NAME_WORDS)
+
+
+# ----------------------------------------------------------------------------- readers and writers use the faces
+
+
+def test_every_onnx_face_op_has_a_handler_and_every_handler_is_declared() -> None:
+    """The ONNX ops the reader converts are declared once: every op a kind's ONNX face names has a
+    handler, and every handler's op is declared by some face or listed as a non-kind op."""
+    from cnncalc.io import onnx
+
+    declared = {
+        op for kind in KINDS if isinstance(kind.cls.onnx_face, F.OnnxFace) for op in kind.cls.onnx_face.ops
+    }
+    handled = set(onnx._HANDLERS)
+    assert declared - handled == set(), sorted(declared - handled)
+    assert handled - declared - onnx.NON_KIND_OPS == set(), sorted(handled - declared - onnx.NON_KIND_OPS)
+    assert not declared & onnx.NON_KIND_OPS, sorted(declared & onnx.NON_KIND_OPS)
+    assert all(onnx._handler(op) is not None for op in handled)
+    assert onnx._handler("NotAnOp") is None and set(onnx.supported_ops()) == handled
+
+
+def test_every_face_name_is_read_by_its_reader() -> None:
+    """Each Keras class (and alias, and NoFace.reads) a face names is a layer the Keras reader
+    knows, and reads back as its kind through Keras documents; each torch.nn module a face names
+    is a module the model-code reader knows; each module whose face code --trace reads is read by
+    it (its attributes copied)."""
+    from cnncalc.io import keras as keras_reader
+    from cnncalc.io import torch_source
+    from cnncalc.io.document import _keras_kind
+    from cnncalc.layers import torch_live
+
+    for kind in KINDS:
+        rank = F.rank_of(kind)
+        keras, torch = kind.cls.keras_face, kind.cls.torch_face
+        names: list[str] = []
+        if isinstance(keras, F.KerasFace) and not keras.written_only:
+            names = [name.format(rank=rank) for name in (keras.class_name, *keras.aliases)]
+        elif isinstance(keras, F.NoFace):
+            names = list(keras.reads)
+        for name in names:
+            found = F.kind_for_keras_class(name)
+            assert found is not None, (kind.type, name)
+            assert keras_reader._known({"class_name": name, "config": {}}), (kind.type, name)
+            assert _keras_kind(name) == found.type, (kind.type, name)
+            if found is kind and isinstance(keras, F.KerasFace) and name != keras.name(rank):
+                assert F.keras_class_name(name) == keras.name(rank), (kind.type, name)
+        if isinstance(torch, F.TorchFace) and not torch.written_only:
+            for module in torch.names(rank):
+                assert torch_source.known_layer(module), (kind.type, module)
+                if torch.code in torch_live._MODULE_READERS:
+                    assert torch_live.attribute_names(module), (kind.type, module)
+            orders = {name.format(rank=rank): order for name, order in torch.orders.items()}
+            assert set(orders) <= set(torch.names(rank)), (kind.type, orders)  # only its own modules
+            for module, order in orders.items():
+                assert F.kind_for_torch_module(module) is not kind or F.torch_positional(module) == order
+
+
+def test_torch_live_reads_only_through_the_faces() -> None:
+    """--trace's module readers are keyed by the faces' PyTorch writer codes (no module-name table)."""
+    from cnncalc.layers import torch_live
+
+    assert not hasattr(torch_live, "MODULES")
+    assert set(torch_live._MODULE_READERS) <= set(F.TorchCode)
+    assert torch_live.module_face("NotAModule", {}) is None
+
+
+def test_solve_and_hints_spell_code_as_the_writers_do() -> None:
+    """solve layer's Keras/PyTorch text is the writers' text, and the same-padding hint's PyTorch
+    spelling is the one the writer puts in the code for that layer."""
+    from cnncalc.enums import Convention, DataFormat
+    from cnncalc.errors import ShapeError
+    from cnncalc.export import keras_text
+    from cnncalc.export_torch import torch_text
+    from cnncalc.io import parse
+    from cnncalc.layers.base import Context
+    from cnncalc.solve import solve_layer
+
+    for convention in ("keras", "pytorch"):
+        for kind in ("conv", "pool", "transposed"):
+            solution = solve_layer("9x12", "5x6", kind=kind, convention=convention, filters=4, channels=2)
+            for choice in solution.choices[:10]:
+                layer = parse([choice.spec]).layers[0].layer
+                ctx = Context(Convention(convention), DataFormat.CHANNELS_LAST)
+                shape = (9, 12, 2)
+                try:
+                    keras = ", ".join(keras_text(layer, shape, ctx, name=None))
+                except cnncalc.CnncalcError as err:
+                    keras = f"no Keras equivalent: {err.reason}"
+                assert choice.keras == keras
+                assert choice.pytorch == ", ".join(torch_text(layer, shape, ctx))
+    keras_ctx = Context(Convention.KERAS, DataFormat.CHANNELS_FIRST)
+    for size, stride in ((8, 2), (9, 2), (11, 2), (10, 3)):
+        layer = parse([f"conv:4,3,{stride},same"]).layers[0].layer
+        written = torch_text(layer, (2, size, size), keras_ctx)
+        with pytest.raises(ShapeError) as err:
+            cnncalc.summarize(
+                [f"conv:4,3,{stride},same"],
+                input_shape=(2, size, size),
+                convention="pytorch",
+                data_format="channels_first",
+            )
+        hint = err.value.render_hint() or ""
+        if written[0].startswith("nn.ZeroPad"):  # asymmetric: the writer's ZeroPad, verbatim
+            assert written[0] in hint, (hint, written)
+        else:
+            padding = written[0].split("padding=")[1].rstrip(")") if "padding=" in written[0] else "0"
+            assert f"padding={padding} gives exactly Keras's 'same'" in hint, (hint, written)
+
+
 # ----------------------------------------------------------------------------- every kind is complete
 
 DOCS = (ROOT / "docs" / "spec.md").read_text()

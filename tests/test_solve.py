@@ -364,20 +364,20 @@ def test_224_to_112_with_kernel_3() -> None:
     torch = first(solve_layer(224, 112, kernel=3, convention="pytorch"))
     assert (torch.stride, torch.padding, torch.dilation) == ((2,), (1,), (1,))
     assert torch.spec == "conv1d:16,3,2,1"
-    assert torch.pytorch == "nn.Conv1d(3, 16, kernel_size=3, stride=2, padding=1)"
+    assert torch.pytorch == "nn.Conv1d(3, 16, 3, stride=2, padding=1)"
     keras = first(solve_layer("224x224", "112x112", kernel=3, convention="keras"))
     assert (keras.stride, keras.padding) == ((2, 2), "same")
     assert keras.spec == "conv:16,3,2,same"
-    assert keras.keras == 'layers.Conv2D(16, 3, strides=2, padding="same")'
+    assert keras.keras == "layers.Conv2D(filters=16, kernel_size=(3, 3), strides=(2, 2), padding='same')"
     # Keras pads 0 before and 1 after here: the exact PyTorch equivalent pads explicitly.
-    assert keras.pytorch == "nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, 16, kernel_size=3, stride=2, padding=0)"
+    assert keras.pytorch == "nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, 16, 3, stride=2)"
 
 
 def test_7_to_14_transposed() -> None:
     choice = first(solve_layer("7x7", "14x14", kind="transposed", kernel=3, stride=2, convention="pytorch"))
     assert (choice.padding, choice.output_padding) == ((1, 1), (1, 1))
     assert choice.spec == "deconv:16,3,2,1,output_padding=1"
-    assert choice.pytorch == "nn.ConvTranspose2d(3, 16, kernel_size=3, stride=2, padding=1, output_padding=1)"
+    assert choice.pytorch == "nn.ConvTranspose2d(3, 16, 3, stride=2, padding=1, output_padding=1)"
     keras = first(solve_layer("7x7", "14x14", kind="transposed", kernel=3, stride=2, convention="keras"))
     assert (keras.padding, keras.output_padding) == ("same", None)
 
@@ -715,8 +715,8 @@ def test_cli_solve_layer() -> None:
         "",
         "| # | Spec | Keras | PyTorch |",
         "|---:|---|---|---|",
-        '| 1 | `conv1d:16,3,2,same` | `layers.Conv1D(16, 3, strides=2, padding="same")` | '
-        "`nn.ZeroPad1d((0, 1)), nn.Conv1d(3, 16, kernel_size=3, stride=2, padding=0)` |",
+        "| 1 | `conv1d:16,3,2,same` | `layers.Conv1D(filters=16, kernel_size=(3,), strides=(2,), "
+        "padding='same')` | `nn.ZeroPad1d((0, 1)), nn.Conv1d(3, 16, 3, stride=2)` |",
     ]
     doc = json.loads(
         run(

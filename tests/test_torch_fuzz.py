@@ -229,6 +229,9 @@ def run_cnncalc(shape: list[int], specs: list[dict]) -> tuple[tuple[int, ...], i
 
 
 @pytest.mark.slow
+# torch 2.13 warns that an even kernel with padding='same' may copy the input (a speed note from
+# ATen, not a result): the suite's warnings-as-errors must not turn it into a failure.
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 def test_cnncalc_agrees_with_torch_on_random_stacks() -> None:
     rng = random.Random(18)
     disagreements = []

@@ -372,3 +372,37 @@ def test_keras_code_is_imported_and_traced(monkeypatch) -> None:
     doc = json.loads(result.stdout)
     assert doc["output_shape"] == list(truth.output_shape[1:]) and doc["total_params"] == truth.count_params()
     assert [layer["type"] for layer in doc["layers"]].count("opaque") == 1  # the Lambda
+
+
+def test_trace_reads_modules_and_ops_through_the_faces() -> None:
+    """Issue 21: --trace finds a module's kind by the kinds' PyTorch faces (nn.ELU, nn.Softplus,
+    nn.UpsamplingNearest2d, nn.ReLU6) and an op's activation by the faces' table; another alpha or
+    beta than the activation's own is not the kind (an opaque row). Shapes are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+    from torch.nn import functional
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b, self.c = nn.ELU(), nn.ELU(0.5), nn.Softplus()
+            self.d, self.e = nn.UpsamplingNearest2d(scale_factor=2), nn.ReLU6()
+
+        def forward(self, x):
+            x = self.e(self.d(self.c(self.b(self.a(x)))))
+            return functional.softplus(functional.elu(x), beta=2)
+
+    net = Net()
+    rows = cnncalc.summarize(net, input_shape=(3, 4, 4)).layers
+    got = [(r.name, r.type, r.config.get("activation") or r.config.get("max_value")) for r in rows]
+    assert got == [
+        ("a", "activation", "elu"),
+        ("b.elu", "opaque", None),
+        ("c", "activation", "softplus"),
+        ("d", "upsampling2d", None),
+        ("e", "relu", 6.0),
+        ("elu", "activation", "elu"),
+        ("softplus", "opaque", None),
+    ]
+    with torch.no_grad():
+        assert tuple(net(torch.zeros(1, 3, 4, 4)).shape[1:]) == rows[-1].output_shape

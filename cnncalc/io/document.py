@@ -101,12 +101,13 @@ def parse_layer_object(
                 shape = list(value)[1:] if key != "input_shape" and isinstance(value, list) else value
                 declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
+    built = kind if kind_name is not None else _keras_kind(class_name)
     try:
-        key = (_frozen(kind), _frozen(items), convention)
+        key = (_frozen(built), _frozen(items), convention)
     except TypeError:  # a value JSON does not make (from the Python API): not cached
-        layer = build_layer(kind, [], items, convention)
+        layer = build_layer(built, [], items, convention)
     else:
-        layer = _built_object(key, kind, items, convention)
+        layer = _built_object(key, built, items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
     spec = LayerSpec(
@@ -122,6 +123,16 @@ def parse_layer_object(
         training_only=training_only,
     )
     return spec, declared
+
+
+def _keras_kind(class_name: Any) -> Any:
+    """The kind a Keras ``class_name`` is, by the kinds' Keras faces
+    (:func:`~cnncalc.layers.faces.kind_for_keras_class`); a name no face reads (a cnncalc kind
+    spelled as a class, ``Opaque``) goes to the registry, which names it or says it is unknown."""
+    from ..layers.faces import kind_for_keras_class
+
+    found = kind_for_keras_class(class_name) if isinstance(class_name, str) else None
+    return class_name if found is None else found.type
 
 
 def _input_names(value: Any) -> tuple[str, ...] | None:

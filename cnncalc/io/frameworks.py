@@ -19,6 +19,17 @@ from ..enums import Convention, DataFormat
 from ..errors import CnncalcError, MismatchError, SpecError
 from ..layers.args import ACTIVATIONS
 from ..layers.base import Context
+from ..layers.faces import (
+    KerasFace,
+    TorchCode,
+    TorchFace,
+    keras_class_name,
+    kind_for_keras_class,
+    kind_for_torch_function,
+    rank_of,
+    torch_activation_functions,
+    torch_positional,
+)
 from ..layers.network3 import ACTIVATION_FNS
 from . import torch_source as T
 from .code_values import (
@@ -51,15 +62,17 @@ from .interp import (
 from .pyexpr import source_of
 from .spec import INPUT_KEYS, LayerSpec, build_layer, ignored, resolve_kind
 
-_MERGE_FUNCTIONS = {
-    "add": "Add",
-    "subtract": "Subtract",
-    "multiply": "Multiply",
-    "average": "Average",
-    "maximum": "Maximum",
-    "minimum": "Minimum",
-    "concatenate": "Concatenate",
-}
+
+def _merge_function(name: str) -> str | None:
+    """The Keras merge class a ``keras.layers`` function is (``add`` -> ``Add``, ``concatenate``):
+    a lower-case name whose kind, by the kinds' Keras faces, takes several inputs."""
+    kind = kind_for_keras_class(name) if name.islower() else None
+    face = kind.cls.keras_face if kind is not None else None
+    if kind is None or not kind.cls.takes_many or not isinstance(face, KerasFace):
+        return None
+    return face.name(rank_of(kind))
+
+
 _NETWORK3 = frozenset({"ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer"})
 _ACTIVATION_NAMES = {name.lower(): name for name in (*ACTIVATIONS, *ACTIVATION_FNS)}
 _TORCH_CTX = Context(Convention.PYTORCH, DataFormat.CHANNELS_FIRST)
@@ -79,35 +92,6 @@ def _preprocessing_unknown(layer: LayerObj) -> tuple[LayerSpec, tuple[int, ...] 
     )
 
 
-#: Keras's other names for its own classes (the same class: rows are named as the main name).
-KERAS_ALIASES = {
-    **{f"GlobalAvgPool{r}D": f"GlobalAveragePooling{r}D" for r in (1, 2, 3)},
-    **{f"GlobalMaxPool{r}D": f"GlobalMaxPooling{r}D" for r in (1, 2, 3)},
-    **{f"MaxPool{r}D": f"MaxPooling{r}D" for r in (1, 2, 3)},
-    **{f"AvgPool{r}D": f"AveragePooling{r}D" for r in (1, 2, 3)},
-    **{f"Convolution{r}D": f"Conv{r}D" for r in (1, 2, 3)},
-    "Convolution2DTranspose": "Conv2DTranspose",
-    "SeparableConvolution2D": "SeparableConv2D",
-    "DepthwiseConvolution2D": "DepthwiseConv2D",
-}
-#: PyTorch's positional order of the module classes the names table does not cover (so that
-#: ``nn.ReLU(True)`` is ``inplace=True``, never Keras's ``max_value``).
-TORCH_POSITIONAL: dict[str, tuple[str, ...]] = {
-    **{name: ("inplace",) for name in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid")},
-    "ELU": ("alpha", "inplace"),
-    "CELU": ("alpha", "inplace"),
-    "LeakyReLU": ("negative_slope", "inplace"),
-    "GELU": ("approximate",),
-    "Softmax": ("dim",),
-    "LogSoftmax": ("dim",),
-    "Softplus": ("beta", "threshold"),
-    **{name: ("p", "inplace") for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")},
-    "Flatten": ("start_dim", "end_dim"),
-    "Unflatten": ("dim", "unflattened_size"),
-    "Upsample": ("size", "scale_factor", "mode", "align_corners"),
-    "UpsamplingNearest2d": ("size", "scale_factor"),
-    "UpsamplingBilinear2d": ("size", "scale_factor"),
-}
 #: Tensor methods and functions that change nothing cnncalc reports.
 _SAME = frozenset(
     {
@@ -126,33 +110,24 @@ _SAME = frozenset(
         "data",
     }
 )
-_ACTIVATIONS = {
-    "relu": "relu",
-    "relu_": "relu",
-    "relu6": "relu6",
-    "gelu": "gelu",
-    "silu": "silu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "elu": "elu",
-    "selu": "selu",
-    "softplus": "softplus",
-    "mish": "mish",
-    "hardswish": "hard_swish",
-    "hardsigmoid": "hard_sigmoid",
-    "log_softmax": "log_softmax",
-    "logsigmoid": "log_sigmoid",
-}
-_POOL_FUNCTIONS = {
-    f"{kind}{r}d": f"{cls}{r}d"
-    for r in (1, 2, 3)
-    for kind, cls in (
-        ("max_pool", "MaxPool"),
-        ("avg_pool", "AvgPool"),
-        ("adaptive_avg_pool", "AdaptiveAvgPool"),
-        ("adaptive_max_pool", "AdaptiveMaxPool"),
-    )
-}
+#: ``F.x``/``torch.x``/``x.x()`` activations: the faces' table, plus the in-place spelling
+#: ``relu_`` and ``logsigmoid`` (no module cnncalc writes).
+_ACTIVATIONS = {**torch_activation_functions(), "relu_": "relu", "logsigmoid": "log_sigmoid"}
+
+
+def _pool_function(name: str) -> str | None:
+    """The torch.nn pooling module an ``F.max_pool2d``-like function is (the kinds' PyTorch
+    faces say: the function names a pooling kind, whose module is written with its rank)."""
+    kind = kind_for_torch_function(name)
+    face = kind.cls.torch_face if kind is not None else None
+    if kind is None or not isinstance(face, TorchFace) or face.code not in _POOLS:
+        return None
+    return face.names(rank_of(kind))[0]
+
+
+_POOLS = (TorchCode.POOL, TorchCode.ADAPTIVE_POOL)
+
+
 #: Tensor functions that keep the shape (``torch.exp(x)``, ``x.clamp(0, 1)``): opaque rows.
 _ELEMENTWISE = frozenset(
     {
@@ -1161,12 +1136,13 @@ class Hooks:
             if not isinstance(items, (list, tuple)):
                 raise NotFollowed(f"line {line}: Network() needs a list of layers written in the call")
             return Network3Model(line, [self.as_layer(item, node) for item in items])
-        if last in _MERGE_FUNCTIONS and (".layers" in path or "keras" in path):
+        merge = _merge_function(last)
+        if merge is not None and (".layers" in path or "keras" in path):
             if len(args) != 1:
                 raise NotFollowed(f"line {line}: {source_of(node.func)}() takes a list of tensors")
-            layer = self.layer(_MERGE_FUNCTIONS[last], False, [], dict(kwargs), node)
+            layer = self.layer(merge, False, [], dict(kwargs), node)
             return self.call_keras_layer(interp, layer, args, {}, node)
-        last = KERAS_ALIASES.get(last, last)
+        last = keras_class_name(last)  # Keras's other names (MaxPool2D) by the kinds' Keras faces
         if last[:1].isupper() and (last in _NETWORK3 or _known_kind(last)) and last not in ("Model",):
             return self.layer(last, False, args, kwargs, node)
         if last[:1].isupper() and ".layers" in path:
@@ -1345,7 +1321,7 @@ class Hooks:
                     keywords[key] = self.argument(layer, None, key, value)
             if layer.torch:
                 cls = layer.cls
-                order = TORCH_POSITIONAL.get(cls)
+                order = torch_positional(cls)  # the kind's PyTorch face says
                 if order is not None:
                     if len(values) > len(order):
                         raise SpecError(
@@ -1357,9 +1333,9 @@ class Hooks:
                         keywords[key] = value
                     values = []
                 cls, values, keywords = torch_class(cls, values, keywords)
-                cls = T.RENAMED.get(cls, cls)
                 keywords = T.torch_keywords(cls, keywords)
                 cls, values, keywords = T.torch_module(cls, values, keywords)
+                cls = T.kind_name(cls)  # nn.Dropout2d is SpatialDropout2D (the kinds' faces say)
                 if (
                     layer.cls.startswith("Dropout")
                     and not values
@@ -1791,8 +1767,8 @@ class Hooks:
             )
         if name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"):
             return self.op_layer(interp, "Dropout", [arg(1, "p", 0.5)], (x,), node, {}, name)
-        if name in _POOL_FUNCTIONS:
-            cls = _POOL_FUNCTIONS[name]
+        cls = _pool_function(name)
+        if cls is not None:
             rest = {k: v for k, v in kwargs.items() if k != "return_indices"}
             layer = self.layer(cls, True, list(args[1:]), rest, node, text=source_of(node))
             pooled = self.apply(interp, layer, (x,), node)
@@ -2152,7 +2128,7 @@ def _torch_given(cls: str, positional: list[Any], keywords: dict[str, Any]) -> d
     from ..layers.torch_names import torch_signature
 
     signature = torch_signature(cls)
-    order = signature.positional if signature is not None else TORCH_POSITIONAL.get(cls, ())
+    order = signature.positional if signature is not None else (torch_positional(cls) or ())
     given = dict(zip(order, positional, strict=False))
     given.update(keywords)
     return given

@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError
+from ..layers.faces import kind_for_keras_class
 from . import keras_ops as ops
 from .keras_opaque import TRACE_HINT, Reading, WeightPaths, is_shape, opaque_row, qualified, refusal
-from .spec import resolve_kind, short_json
+from .spec import short_json
 
 #: Keras model classes that may appear as a layer of another model.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -136,11 +137,7 @@ def _known(layer: dict[str, Any]) -> bool:
     class_name = layer.get("class_name")
     if class_name in MODEL_CLASSES and isinstance(layer.get("config"), (dict, list)):
         return True
-    try:
-        resolve_kind(class_name)
-    except SpecError:
-        return False
-    return True
+    return isinstance(class_name, str) and kind_for_keras_class(class_name) is not None
 
 
 def _unknown_what(layer: dict[str, Any]) -> str:

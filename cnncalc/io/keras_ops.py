@@ -12,18 +12,26 @@ from typing import Any, TypeGuard
 
 from ..errors import SpecError
 from ..layers.args import ACTIVATIONS
+from ..layers.faces import kind_for_keras_class
 from .spec import resolve_kind
 
-#: ``keras.ops`` binary operations: the merge kind for two tensors, the operation for a constant.
-TENSOR_OPS = {
+
+def tensor_merge(op_class: str) -> str | None:
+    """The merge kind a ``keras.ops`` elementwise binary operation (one of :data:`CONSTANT_OPS`) on
+    two tensors is: the kind whose Keras face names the same class (``Add``, ``Subtract``,
+    ``Multiply``, ``Maximum``, ``Minimum``), or None (``Divide``, ``Power``)."""
+    kind = kind_for_keras_class(op_class) if op_class[:1].isupper() else None
+    return kind.type if kind is not None and kind.cls.takes_many and op_class in CONSTANT_OPS else None
+
+
+#: ``keras.ops`` binary operations with a constant: the operation's op (the merge kinds'
+#: classes, for two tensors, by :func:`tensor_merge`).
+CONSTANT_OPS = {
     "Add": "add",
     "Subtract": "subtract",
     "Multiply": "multiply",
     "Maximum": "maximum",
     "Minimum": "minimum",
-}
-CONSTANT_OPS = {
-    **TENSOR_OPS,
     "Divide": "divide",
     "TrueDivide": "divide",
     "Power": "power",
@@ -116,10 +124,11 @@ def operation(
         except SpecError:
             pass
         else:
-            if kind.type == "activation":
-                return [{"type": "activation", "name": name, "inputs": sources, **preset}]
-    if len(sources) == 2 and not constants and class_name in TENSOR_OPS:
-        return [{"type": TENSOR_OPS[class_name], "name": name, "inputs": sources}]
+            if preset:  # an activation's name (resolve_kind presets its activation)
+                return [{"type": kind.type, "name": name, "inputs": sources, **preset}]
+    merge = tensor_merge(class_name)
+    if len(sources) == 2 and not constants and merge is not None:
+        return [{"type": merge, "name": name, "inputs": sources}]
     if len(sources) == 1 and len(args) == 2 and len(constants) == 1 and class_name in CONSTANT_OPS:
         if not _is_number(constants[0]):
             return None
@@ -154,8 +163,9 @@ def tf_op(
     op = TF_BINARY.get(word)
     if op is not None and set(others) == {"y"}:
         y = others["y"]
-        if len(sources) == 2 and is_tensor_ref(y) and op in TENSOR_OPS:
-            return [{"type": TENSOR_OPS[op], "name": name, "inputs": sources}]
+        merge = tensor_merge(op)
+        if len(sources) == 2 and is_tensor_ref(y) and merge is not None:
+            return [{"type": merge, "name": name, "inputs": sources}]
         if len(sources) == 1 and _is_number(y):
             return [
                 {"type": "operation", "name": name, "inputs": sources, "op": CONSTANT_OPS[op], "operand": y}
@@ -218,8 +228,9 @@ def tf_op_layer(layer: dict[str, Any], name: str, sources: list[str]) -> list[di
     fixed = {str(k): _constant(v) for k, v in constants.items()}
     if op in NODE_BINARY and len(inputs) == 2:
         kind = NODE_BINARY[op]
-        if not fixed and len(sources) == 2 and kind in TENSOR_OPS:
-            return [{"type": TENSOR_OPS[kind], "name": name, "inputs": sources}]
+        merge = tensor_merge(kind)
+        if not fixed and len(sources) == 2 and merge is not None:
+            return [{"type": merge, "name": name, "inputs": sources}]
         if len(sources) == 1 and len(fixed) == 1 and set(fixed) <= {"0", "1"}:
             ((position, value),) = fixed.items()
             if _is_number(value):

@@ -26,6 +26,7 @@ from ..errors import CnncalcError, Option, ShapeError, SpecError
 from ..geometry import Shape, fmt_shape
 from ..layers import args as A
 from ..layers.base import Context, Layer
+from ..layers.faces import kinds_for_onnx_op, rank_of
 from .files import source_name
 from .onnx_wire import FLOATS, INTS, Graph, Node, Tensor, WireError, read_graph
 from .spec import MAX_LAYERS, LayerSpec, Spec, build_layer
@@ -330,7 +331,7 @@ def convert(graph: Graph, input_shape: Shape | None = None, inputs: InputShapes 
             c.consumers.setdefault(name, []).append(i)
     for i in order:
         node = graph.nodes[i]
-        handler = _HANDLERS.get(node.op) if node.domain in ("", "ai.onnx") else None
+        handler = _handler(node.op) if node.domain in ("", "ai.onnx") else None
         if i in c.fused:
             c.values[node.outputs[0]] = c.values[c.fused[i]]
             continue
@@ -679,8 +680,7 @@ def _reduce_mean(c: _Converter, node: Node, i: int) -> list[Value]:
             f"pool) has a cnncalc rule, got axes {axes}"
         )
     keep = bool(node.attrs.get("keepdims", 1))
-    kind = "globalaveragepooling" if node.op == "ReduceMean" else "globalmaxpooling"
-    return [c.emit(node, c.build(node, f"{kind}{rank - 2}d", keepdims=keep), [x])]
+    return [c.emit(node, c.build(node, _ranked_kind(node, rank - 2), keepdims=keep), [x])]
 
 
 def _gemm(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -855,9 +855,6 @@ def _log_softmax(c: _Converter, node: Node, i: int) -> list[Value]:
     return [c.emit(node, c.build(node, "activation", activation="log_softmax"), [x])]
 
 
-_NARY = {"Sum": "add", "Max": "maximum", "Min": "minimum", "Mean": "average"}
-
-
 def _nary(c: _Converter, node: Node, i: int) -> list[Value]:
     """Sum/Max/Min/Mean of n computed tensors of one shape: cnncalc's merge kinds."""
     data = [c.data(node, k, elementwise=True) for k, name in enumerate(node.inputs) if name]
@@ -865,7 +862,10 @@ def _nary(c: _Converter, node: Node, i: int) -> list[Value]:
         raise Unsupported(f"node {node.name!r} ({node.op}): inputs of different shapes (broadcast)")
     if len(data) == 1:
         return [data[0]]
-    return [c.emit(node, c.build(node, _NARY[node.op]), data)]
+    merge = _merge_kind(node.op)
+    if merge is None:
+        raise Unsupported(f"node {node.name!r} ({node.op}): no merge kind reads it")
+    return [c.emit(node, c.build(node, merge), data)]
 
 
 def _resize(c: _Converter, node: Node, i: int) -> list[Value]:
@@ -1214,7 +1214,6 @@ def _split(c: _Converter, node: Node, i: int) -> list[Value]:
     return outs
 
 
-_MERGES = {"Add": "add", "Mul": "multiply", "Sub": "subtract"}
 _ARITHMETIC = {
     "Add": Operator.ADD,
     "Mul": Operator.MULTIPLY,
@@ -1230,9 +1229,10 @@ def _binary(c: _Converter, node: Node, i: int) -> list[Value]:
     if isinstance(a, Data) and isinstance(b, Data):
         if a.batched != b.batched:
             raise Unsupported(f"node {node.name!r} ({node.op}): one input has a batch axis, one has not")
-        if node.op not in _MERGES:
+        merge = _merge_kind(node.op)
+        if merge is None:
             raise Unsupported(f"node {node.name!r} ({node.op}): of two computed tensors is not supported")
-        return [c.emit(node, c.build(node, _MERGES[node.op]), [a, b])]
+        return [c.emit(node, c.build(node, merge), [a, b])]
     x, k = (a, b) if isinstance(a, Data) else (b, a)
     assert isinstance(x, Data) and isinstance(k, Const)
     dims = list(k.dims)
@@ -1402,6 +1402,27 @@ def _cast(c: _Converter, node: Node, i: int) -> list[Value]:
     return [dataclasses.replace(value, values=vals, integer=integer)]
 
 
+def _merge_kind(op: str) -> str | None:
+    """The merge kind (several computed tensors in) the kinds' ONNX faces read ``op`` as
+    (``Add``/``Sum``: add; ``Max``: maximum), or None."""
+    return next((kind.type for kind in kinds_for_onnx_op(op) if kind.cls.takes_many), None)
+
+
+def _ranked_kind(node: Node, rank: int) -> str:
+    """The kind of this spatial rank the kinds' ONNX faces read ``node.op`` as
+    (``ReduceMean`` over the spatial axes of a 4-D tensor: globalaveragepooling2d)."""
+    for kind in kinds_for_onnx_op(node.op):
+        if rank_of(kind) == rank:
+            return kind.type
+    raise Unsupported(f"node {node.name!r} ({node.op}): over {rank} spatial axes is not supported")
+
+
+#: ONNX ops the reader handles that are no cnncalc kind: they shape, pick or fold tensors (a
+#: constant's value, a tensor's shape, its axes) and make no row. Every other handled op is
+#: declared by some kind's ONNX face (:func:`cnncalc.layers.faces.kinds_for_onnx_op`), which
+#: says which kinds it can be; ``tests/test_architecture.py`` checks both ways.
+NON_KIND_OPS = frozenset({"Cast", "Constant", "Gather", "Identity", "Shape", "Squeeze", "Unsqueeze"})
+
 _HANDLERS: dict[str, Handler] = {
     "Conv": _conv,
     "ConvTranspose": _conv_transpose,
@@ -1465,6 +1486,12 @@ _HANDLERS: dict[str, Handler] = {
     "Dropout": _dropout,
     "Softmax": _softmax,
 }
+
+
+def _handler(op: str) -> Handler | None:
+    """How the reader converts an op: only one that some kind's ONNX face declares, or a
+    :data:`NON_KIND_OPS` op."""
+    return _HANDLERS.get(op) if op in NON_KIND_OPS or kinds_for_onnx_op(op) else None
 
 
 def supported_ops() -> Iterable[str]:

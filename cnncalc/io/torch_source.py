@@ -11,69 +11,39 @@ from typing import Any
 
 from ..enums import Convention, DataFormat
 from ..errors import SpecError
+from ..layers.faces import TORCH_INPLACE
 from .spec import LayerSpec, Spec
 
-#: PyTorch module classes read with cnncalc's kinds (besides those in the PyTorch names table).
-TORCH_CLASSES = frozenset(
-    {
-        "ReLU",
-        "ReLU6",
-        "GELU",
-        "SiLU",
-        "Sigmoid",
-        "Tanh",
-        "ELU",
-        "SELU",
-        "Softplus",
-        "Mish",
-        "Hardswish",
-        "Hardsigmoid",
-        "LeakyReLU",
-        "Softmax",
-        "Flatten",
-        "Dropout",
-        "AdaptiveAvgPool1d",
-        "AdaptiveAvgPool2d",
-        "AdaptiveAvgPool3d",
-        "AdaptiveMaxPool1d",
-        "AdaptiveMaxPool2d",
-        "AdaptiveMaxPool3d",
-        "ZeroPad1d",
-        "ZeroPad2d",
-        "ZeroPad3d",
-        "Upsample",
-        "LayerNorm",
-        "LogSoftmax",
-        "Unflatten",
-        "UpsamplingNearest2d",
-        "UpsamplingBilinear2d",
-    }
-)
 #: Tensor factories whose sizes give the input shape (``torch.randn(1, 3, 32, 32)``).
 INPUT_FACTORIES = frozenset({"randn", "rand", "zeros", "ones", "empty"})
 
 
 def known_layer(name: str) -> bool:
-    """A PyTorch module class cnncalc reads: one the kinds' PyTorch faces name (with their
-    signatures), or one of :data:`TORCH_CLASSES` / :data:`RENAMED`."""
+    """A PyTorch module class cnncalc reads: one a kind's PyTorch face names
+    (:func:`~cnncalc.layers.faces.torch_modules`, exact case)."""
     from ..layers.faces import torch_modules
-    from ..layers.torch_names import torch_signature
 
-    return (
-        torch_signature(name) is not None
-        or name in TORCH_CLASSES
-        or name in RENAMED
-        or name in torch_modules()
-    )
+    return name in torch_modules()
 
 
-#: PyTorch classes that are another cnncalc kind by name.
-RENAMED = {"Dropout1d": "SpatialDropout1D", "Dropout2d": "SpatialDropout2D", "Dropout3d": "SpatialDropout3D"}
+def kind_name(cls: str) -> str:
+    """The name a PyTorch module is built under: its own when the registry spells it (``Conv2d``,
+    or a kind :func:`torch_module` translated it to), else the class name of the kind its PyTorch
+    face says (``Dropout2d`` -> ``SpatialDropout2D``)."""
+    from ..layers.faces import kind_for_torch_module
+    from .spec import resolve_kind
+
+    try:
+        resolve_kind(cls)
+    except SpecError:
+        kind = kind_for_torch_module(cls)
+        return kind.class_name if kind is not None else cls
+    return cls
 
 
 #: PyTorch activation modules whose ``inplace=True`` cnncalc keeps (the memory model shares the
-#: input's storage; ``cnncalc memory``).
-INPLACE_CLASSES = frozenset({"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"})
+#: input's storage; ``cnncalc memory``): the faces' list.
+INPLACE_CLASSES = TORCH_INPLACE
 
 
 def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +54,6 @@ def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
     if cls == "Softmax" and "dim" in keywords:
         keywords["axis"] = keywords.pop("dim")
     return keywords
-
-
-#: PyTorch module classes whose cnncalc kind takes other arguments: the kind and the arguments.
-_TRANSLATED = ("Hardswish", "Hardsigmoid", "ReLU6", "Upsample", "LayerNorm")
 
 
 def torch_module(

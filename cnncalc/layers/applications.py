@@ -29,7 +29,7 @@ class LayerScale(Layer):
 
     counted: ClassVar[Counted] = Counted.LAYER_SCALE
     keras_face: ClassVar[KerasFace | NoFace] = NoFace(
-        "it is keras.applications.convnext's own layer, not in keras.layers"
+        "it is keras.applications.convnext's own layer, not in keras.layers", reads=("LayerScale",)
     )
     torch_face: ClassVar[TorchFace | NoFace] = NoFace(
         "torchvision writes it as a learned multiply (the arithmetic kind)"
@@ -66,7 +66,8 @@ class CustomScale(Merge):
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = NoFace(
-        "it is keras.applications.inception_resnet_v2's own layer, not in keras.layers"
+        "it is keras.applications.inception_resnet_v2's own layer, not in keras.layers",
+        reads=("CustomScaleLayer",),
     )
     torch_face: ClassVar[TorchFace | NoFace] = NoFace(
         "it is a Keras application's layer; cnncalc writes no x + y * scale"

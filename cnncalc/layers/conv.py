@@ -156,7 +156,13 @@ class Conv(WindowConv):
 
     window_reduce: ClassVar[str] = "dot"
     counted: ClassVar[Counted] = Counted.CONV
-    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Conv{rank}D", KerasCode.WINDOWED, data_format=True)
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "Conv{rank}D",
+        KerasCode.WINDOWED,
+        data_format=True,
+        strided_dilation=False,
+        aliases=("Convolution{rank}D",),
+    )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("Conv{rank}d",), ("conv{rank}d",), CONV_SIGNATURE, TorchCode.CONV
     )
@@ -282,7 +288,7 @@ class DepthwiseConv(WindowConv):
 
     counted: ClassVar[Counted] = Counted.CONV
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
-        "DepthwiseConv{rank}D", KerasCode.WINDOWED, data_format=True
+        "DepthwiseConv{rank}D", KerasCode.WINDOWED, data_format=True, aliases=("DepthwiseConvolution2D",)
     )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("Conv{rank}d",), code=TorchCode.CONV, written_only=True
@@ -366,7 +372,7 @@ class SeparableConv(WindowConv):
 
     counted: ClassVar[Counted] = Counted.CONV
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
-        "SeparableConv{rank}D", KerasCode.WINDOWED, data_format=True
+        "SeparableConv{rank}D", KerasCode.WINDOWED, data_format=True, aliases=("SeparableConvolution{rank}D",)
     )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("Conv{rank}d",), code=TorchCode.CONV, written_only=True
@@ -512,7 +518,11 @@ class ConvTranspose(Layer):
 
     counted: ClassVar[Counted] = Counted.CONV_TRANSPOSE
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
-        "Conv{rank}DTranspose", KerasCode.TRANSPOSED, data_format=True
+        "Conv{rank}DTranspose",
+        KerasCode.TRANSPOSED,
+        data_format=True,
+        strided_dilation=False,
+        aliases=("Convolution{rank}DTranspose",),
     )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("ConvTranspose{rank}d",), ("conv_transpose{rank}d",), CONV_TRANSPOSE_SIGNATURE, TorchCode.TRANSPOSED

@@ -156,7 +156,9 @@ class Dropout(Identity):
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Dropout")
-    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Dropout",), ("dropout",), code=TorchCode.DROPOUT)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Dropout",), ("dropout",), code=TorchCode.DROPOUT, orders={"Dropout": ("p", "inplace")}
+    )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Dropout",))
 
     rate: float = A.required(A.rate, aliases=("p",))
@@ -208,7 +210,10 @@ class SpatialDropout(Identity):
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("SpatialDropout{rank}D")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("Dropout{rank}d",), ("dropout{rank}d",), code=TorchCode.SPATIAL_DROPOUT
+        ("Dropout{rank}d",),
+        ("dropout{rank}d",),
+        code=TorchCode.SPATIAL_DROPOUT,
+        orders={"Dropout{rank}d": ("p", "inplace")},
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = NoFace("ONNX has one Dropout op, read as dropout")
 
@@ -280,10 +285,34 @@ class Activation(InPlace):
     counted: ClassVar[Counted] = Counted.ACTIVATION
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Activation")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ACTIVATION_MODULES, ACTIVATION_FUNCTIONS, code=TorchCode.ACTIVATION
+        (*ACTIVATION_MODULES, "LogSoftmax"),
+        (*ACTIVATION_FUNCTIONS, "log_softmax"),
+        code=TorchCode.ACTIVATION,
+        orders={
+            **{name: ("inplace",) for name in ("SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid")},
+            "ELU": ("alpha", "inplace"),
+            "GELU": ("approximate",),
+            "LogSoftmax": ("dim",),
+            "Softplus": ("beta", "threshold"),
+        },
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(
-        ("Sigmoid", "Tanh", "Erf", "HardSigmoid", "HardSwish", "Gelu")
+        (
+            "Sigmoid",
+            "Tanh",
+            "Erf",
+            "HardSigmoid",
+            "HardSwish",
+            "Gelu",
+            "Elu",
+            "Selu",
+            "Celu",
+            "Softplus",
+            "Softsign",
+            "Exp",
+            "Mish",
+            "LogSoftmax",
+        )
     )
 
     activation: str = A.required(A.activation)
@@ -318,7 +347,10 @@ class ReLU(InPlace):
     counted: ClassVar[Counted] = Counted.RELU
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("ReLU")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("ReLU", "ReLU6"), ("relu", "relu6"), code=TorchCode.RELU
+        ("ReLU", "ReLU6"),
+        ("relu", "relu6"),
+        code=TorchCode.RELU,
+        orders={"ReLU": ("inplace",), "ReLU6": ("inplace",)},
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Relu", "Clip"))
 
@@ -352,7 +384,10 @@ class LeakyReLU(Elementwise):
     counted: ClassVar[Counted] = Counted.LEAKY_RELU
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("LeakyReLU")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("LeakyReLU",), ("leaky_relu",), code=TorchCode.LEAKY_RELU
+        ("LeakyReLU",),
+        ("leaky_relu",),
+        code=TorchCode.LEAKY_RELU,
+        orders={"LeakyReLU": ("negative_slope", "inplace")},
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("LeakyRelu",))
 
@@ -374,7 +409,9 @@ class Softmax(Elementwise):
 
     counted: ClassVar[Counted] = Counted.SOFTMAX
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Softmax")
-    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Softmax",), ("softmax",), code=TorchCode.SOFTMAX)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Softmax",), ("softmax",), code=TorchCode.SOFTMAX, orders={"Softmax": ("dim",)}
+    )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Softmax",))
 
     axis: int = A.arg(A.optional_axis, -1)

@@ -238,19 +238,30 @@ class Counted(Enum):
 class NoFace(_Record):
     """The kind has no face in this framework, and why (export refuses it with this reason)."""
 
-    __slots__ = ("reason", "what")
+    __slots__ = ("reason", "what", "reads")
     reason: str
     #: what the kind is, in a few words, when its class name does not say (``a slice of a tensor``)
     what: str
+    #: class names the framework's files hold that read as this kind though cnncalc writes none
+    #: (Keras: a keras.applications layer such as ``LayerScale``)
+    reads: tuple[str, ...]
 
-    def __init__(self, reason: str, what: str = "") -> None:
-        self._set(reason=reason, what=what)
+    def __init__(self, reason: str, what: str = "", *, reads: tuple[str, ...] = ()) -> None:
+        self._set(reason=reason, what=what, reads=reads)
 
 
 class KerasFace(_Record):
     """How Keras spells a kind: the ``keras.layers`` class (``Conv{rank}D``) and its arguments."""
 
-    __slots__ = ("class_name", "code", "data_format", "channel_axis", "written_only")
+    __slots__ = (
+        "class_name",
+        "code",
+        "data_format",
+        "channel_axis",
+        "written_only",
+        "strided_dilation",
+        "aliases",
+    )
     #: the keras.layers class name, ``{rank}`` filled from the kind's rank
     class_name: str
     #: how export writes it
@@ -261,6 +272,11 @@ class KerasFace(_Record):
     channel_axis: bool
     #: a class other kinds read as (this kind is only written this way, never read back as it)
     written_only: bool
+    #: the class takes strides > 1 together with dilation_rate > 1 (``Conv*D`` and
+    #: ``Conv*DTranspose`` refuse it: ``keras.src.layers.convolutional.base_conv``)
+    strided_dilation: bool
+    #: Keras's other names for the same class (``MaxPool{rank}D``, Keras 1's ``Convolution{rank}D``)
+    aliases: tuple[str, ...]
 
     def __init__(
         self,
@@ -270,6 +286,8 @@ class KerasFace(_Record):
         data_format: bool = False,
         channel_axis: bool = False,
         written_only: bool = False,
+        strided_dilation: bool = True,
+        aliases: tuple[str, ...] = (),
     ) -> None:
         self._set(
             class_name=class_name,
@@ -277,6 +295,8 @@ class KerasFace(_Record):
             data_format=data_format,
             channel_axis=channel_axis,
             written_only=written_only,
+            strided_dilation=strided_dilation,
+            aliases=aliases,
         )
 
     def name(self, rank: int) -> str:
@@ -287,7 +307,7 @@ class KerasFace(_Record):
 class TorchFace(_Record):
     """How PyTorch spells a kind: ``torch.nn`` modules (``{rank}`` filled), functions, arguments."""
 
-    __slots__ = ("modules", "functions", "signature", "code", "unwritten", "written_only")
+    __slots__ = ("modules", "functions", "signature", "code", "unwritten", "written_only", "orders")
     #: torch.nn module class names that are this kind
     modules: tuple[str, ...]
     #: ``F.x`` / ``torch.x`` functions that are this kind
@@ -299,6 +319,9 @@ class TorchFace(_Record):
     unwritten: str
     #: modules another kind also reads as (this kind is not what reading them gives)
     written_only: bool
+    #: PyTorch's positional argument order of modules without a :class:`TorchSignature`, by
+    #: module name (``{rank}`` filled): ``nn.ReLU(True)`` is ``inplace=True``, never ``max_value``
+    orders: Mapping[str, tuple[str, ...]]
 
     def __init__(
         self,
@@ -309,6 +332,7 @@ class TorchFace(_Record):
         unwritten: str = "",
         *,
         written_only: bool = False,
+        orders: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._set(
             modules=modules,
@@ -317,6 +341,7 @@ class TorchFace(_Record):
             code=code,
             unwritten=unwritten,
             written_only=written_only,
+            orders=orders or {},
         )
 
     def names(self, rank: int) -> tuple[str, ...]:
@@ -416,7 +441,11 @@ def _index() -> _Index:
         faces = faces_of(kind.cls)
         rank = rank_of(kind)
         if isinstance(faces.keras, KerasFace) and not faces.keras.written_only:
-            index.keras.setdefault(faces.keras.name(rank).lower(), kind)
+            for name in (faces.keras.class_name, *faces.keras.aliases):
+                index.keras.setdefault(name.format(rank=rank).lower(), kind)
+        if isinstance(faces.keras, NoFace):
+            for name in faces.keras.reads:
+                index.keras.setdefault(name.lower(), kind)
         if isinstance(faces.torch, TorchFace) and not faces.torch.written_only:
             for name in faces.torch.names(rank):
                 index.torch_modules.setdefault(name.lower(), kind)
@@ -429,8 +458,20 @@ def _index() -> _Index:
     return index
 
 
+def keras_class_name(name: str) -> str:
+    """Keras's main name for a class given by one of its other names, exactly as a face spells it
+    (``MaxPool2D`` -> ``MaxPooling2D``); any other name as given."""
+    kind = kind_for_keras_class(name)
+    face = kind.cls.keras_face if kind is not None else None
+    if kind is None or not isinstance(face, KerasFace):
+        return name
+    rank = rank_of(kind)
+    return face.name(rank) if name in {alias.format(rank=rank) for alias in face.aliases} else name
+
+
 def kind_for_keras_class(name: str) -> Kind | None:
-    """The kind a ``keras.layers`` class is (``Conv2D`` -> conv2d), or None."""
+    """The kind a ``keras.layers`` class is (``Conv2D`` -> conv2d; a ``NoFace``'s ``reads``:
+    ``LayerScale`` -> layerscale), or None."""
     return _index().keras.get(name.strip().lower())
 
 
@@ -469,6 +510,17 @@ def torch_modules() -> frozenset[str]:
     return frozenset(out)
 
 
+def torch_positional(module: str) -> tuple[str, ...] | None:
+    """PyTorch's positional argument order of a torch.nn module its kind's face gives without a
+    signature (``ELU``: alpha, inplace), or None."""
+    kind = kind_for_torch_module(module)
+    face = kind.cls.torch_face if kind is not None else None
+    if kind is None or not isinstance(face, TorchFace):
+        return None
+    rank = rank_of(kind)
+    return {name.format(rank=rank): order for name, order in face.orders.items()}.get(module)
+
+
 def torch_signature_of(kind: Kind, spelled: str) -> TorchSignature | None:
     """The PyTorch constructor signature when ``spelled`` is one of the kind's module names."""
     face = kind.cls.torch_face
@@ -499,6 +551,37 @@ TORCH_ACTIVATIONS: Mapping[str, str] = {
     "hard_swish": "Hardswish",
     "hard_sigmoid": "Hardsigmoid",
 }
+
+
+def torch_values(values: Any) -> str:
+    """A PyTorch size argument's value: one number when every axis agrees, else a tuple
+    (``3``, ``(1, 2)``). Export's writer and the fix-it hints spell sizes with it."""
+    if not isinstance(values, (list, tuple)):
+        return str(values)
+    return str(values[0]) if len(set(values)) == 1 else f"({', '.join(map(str, values))})"
+
+
+def torch_zero_pad(pairs: Any) -> str:
+    """``nn.ZeroPad{rank}d((...))`` padding (before, after) per axis; PyTorch lists the last axis
+    first. Export's writer and the fix-it hints spell zero padding with it."""
+    flat = ", ".join(str(v) for pair in reversed(list(pairs)) for v in pair)
+    return f"nn.ZeroPad{len(pairs)}d(({flat}))"
+
+
+def torch_transposed_padding(n: int, out: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's (padding, output_padding) of a ConvTranspose giving ``out`` from ``n``: its
+    out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved with the least padding; the
+    caller checks output_padding < max(s, d), as PyTorch requires (export's writer and the hints)."""
+    diff = (n - 1) * stride + dilation * (kernel - 1) + 1 - out
+    pad = max(0, -(-diff // 2))
+    return pad, 2 * pad - diff
+
+
+#: The torch.nn activation modules that take ``inplace`` (the model-code reader keeps it, for
+#: ``cnncalc memory``; export writes it).
+TORCH_INPLACE: frozenset[str] = frozenset(
+    {"ReLU", "ReLU6", "SiLU", "ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid"}
+)
 
 
 def torch_activation_functions() -> dict[str, str]:

@@ -130,7 +130,7 @@ class Add(Elementwise):
     counted: ClassVar[Counted] = Counted.RESIDUAL_ADD
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Add")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("add",), code=TorchCode.ADD)
-    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Add",))
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Add", "Sum"))
 
     sizes_many = Elementwise.sizes_many
     combined: ClassVar[str] = "sum"

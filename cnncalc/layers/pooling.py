@@ -228,7 +228,7 @@ class MaxPool(Pool):
 
     counted: ClassVar[Counted] = Counted.MAX_POOL
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
-        "MaxPooling{rank}D", KerasCode.WINDOWED, data_format=True
+        "MaxPooling{rank}D", KerasCode.WINDOWED, data_format=True, aliases=("MaxPool{rank}D",)
     )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("MaxPool{rank}d",), ("max_pool{rank}d",), MAX_POOL_SIGNATURE, TorchCode.POOL
@@ -257,7 +257,7 @@ class AvgPool(Pool):
 
     counted: ClassVar[Counted] = Counted.AVG_POOL
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
-        "AveragePooling{rank}D", KerasCode.WINDOWED, data_format=True
+        "AveragePooling{rank}D", KerasCode.WINDOWED, data_format=True, aliases=("AvgPool{rank}D",)
     )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
         ("AvgPool{rank}d",), ("avg_pool{rank}d",), AVG_POOL_SIGNATURE, TorchCode.POOL
@@ -326,11 +326,13 @@ class GlobalMaxPool(GlobalPool):
     """GlobalMaxPooling1D/2D/3D."""
 
     counted: ClassVar[Counted] = Counted.GLOBAL_MAX
-    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("GlobalMaxPooling{rank}D", data_format=True)
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "GlobalMaxPooling{rank}D", data_format=True, aliases=("GlobalMaxPool{rank}D",)
+    )
     torch_face: ClassVar[TorchFace | NoFace] = NoFace(
         "PyTorch has no global max pooling module (AdaptiveMaxPool with output 1 is the adaptive kind)"
     )
-    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool",))
+    onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool", "ReduceMax"))
     sizes = GlobalPool.sizes
 
 
@@ -339,7 +341,9 @@ class GlobalAvgPool(GlobalPool):
     """GlobalAveragePooling1D/2D/3D."""
 
     counted: ClassVar[Counted] = Counted.GLOBAL_AVG
-    keras_face: ClassVar[KerasFace | NoFace] = KerasFace("GlobalAveragePooling{rank}D", data_format=True)
+    keras_face: ClassVar[KerasFace | NoFace] = KerasFace(
+        "GlobalAveragePooling{rank}D", data_format=True, aliases=("GlobalAvgPool{rank}D",)
+    )
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("mean",), code=TorchCode.GLOBAL_AVG)
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalAveragePool", "ReduceMean"))
 

@@ -42,7 +42,9 @@ class Flatten(Layer):
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Flatten", data_format=True)
-    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(("Flatten",), ("flatten",), code=TorchCode.FLATTEN)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        ("Flatten",), ("flatten",), code=TorchCode.FLATTEN, orders={"Flatten": ("start_dim", "end_dim")}
+    )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Flatten",))
 
     category: ClassVar[Category] = Category.RESHAPE
@@ -194,7 +196,14 @@ class UpSampling(Resize):
     counted: ClassVar[Counted] = Counted.UPSAMPLING
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("UpSampling{rank}D", data_format=True)
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("Upsample",), ("interpolate",), code=TorchCode.UPSAMPLE
+        ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
+        ("interpolate",),
+        code=TorchCode.UPSAMPLE,
+        orders={
+            "Upsample": ("size", "scale_factor", "mode", "align_corners"),
+            "UpsamplingNearest2d": ("size", "scale_factor"),
+            "UpsamplingBilinear2d": ("size", "scale_factor"),
+        },
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Resize", "Upsample"))
 
@@ -251,7 +260,10 @@ class Reshape(Layer):
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Reshape")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        functions=("view", "reshape"), code=TorchCode.RESHAPE
+        ("Unflatten",),
+        ("view", "reshape"),
+        code=TorchCode.RESHAPE,
+        orders={"Unflatten": ("dim", "unflattened_size")},
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Reshape",))
 

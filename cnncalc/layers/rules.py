@@ -30,6 +30,7 @@ from .. import formulas as F
 from ..enums import DataFormat, PaddingMode
 from ..errors import Part, ShapeError
 from ..geometry import Padding, axis_names, check_same, fmt_shape, same_padding_for_pytorch, window_length
+from .faces import torch_transposed_padding, torch_values, torch_zero_pad
 
 if TYPE_CHECKING:
     from ..io.spec import Spec
@@ -315,31 +316,28 @@ def windowed(
 # ----------------------------------------------------------------------------- hints
 
 
-def _joined(values: Sequence[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
-
-
 def window_same_hint(
     sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int]
 ) -> tuple[Part, ...]:
     """For a window layer's ``padding='same'`` refused under pytorch: the explicit padding (or
-    ``ZeroPad`` then padding 0) that gives Keras's output on this input."""
+    ``ZeroPad`` then padding 0) that gives Keras's output on this input. The PyTorch code is
+    spelled as export's writer spells it (:func:`~cnncalc.layers.faces.torch_values`,
+    :func:`~cnncalc.layers.faces.torch_zero_pad`)."""
     same = same_padding_for_pytorch(sizes, kernel, strides, dilation)
     out = fmt_shape(tuple(h.output for h in same))
     if all(h.symmetric is not None for h in same):
         return (
-            f"padding={_joined([h.before for h in same])} gives exactly Keras's 'same' here (output {out})",
+            f"padding={torch_values([h.before for h in same])} gives exactly Keras's 'same' here (output {out})",
         )
-    rank = len(same)
-    names = axis_names(rank)
+    names = axis_names(len(same))
     split = ", ".join(
         f"{h.before} before and {h.after} after on {name}" for h, name in zip(same, names, strict=True)
     )
-    torch_pad = ", ".join(f"{h.before}, {h.after}" for h in reversed(same))  # ZeroPad2d: last axis first
-    text = f"Keras pads {split} here (output {out}); nn.ZeroPad{rank}d(({torch_pad})) then padding=0 is exactly that"
+    zero_pad = torch_zero_pad([(h.before, h.after) for h in same])
+    text = f"Keras pads {split} here (output {out}); {zero_pad} then padding=0 is exactly that"
     lengths = [h.length_padding for h in same]
     if all(q is not None for q in lengths):
-        text += f"; padding={_joined([q or 0 for q in lengths])} gives the same output size, windows a cell earlier"
+        text += f"; padding={torch_values([q or 0 for q in lengths])} gives the same output size, windows a cell earlier"
     return (text,)
 
 
@@ -347,17 +345,16 @@ def transposed_same_hint(
     sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int]
 ) -> tuple[Part, ...] | None:
     """For a transposed conv's ``padding='same'`` (PyTorch has none): the padding and
-    output_padding that give Keras's output n*S, None when PyTorch cannot."""
+    output_padding that give Keras's output n*S (solved as export's writer solves them,
+    :func:`~cnncalc.layers.faces.torch_transposed_padding`), None when PyTorch cannot."""
     pads, extras = [], []
     for n, f, s, d in zip(sizes, kernel, strides, dilation, strict=True):
-        f_eff = F.effective_kernel(f, d)
-        pad = max(0, F.ceil_div(f_eff - s, 2))
-        op = n * s - ((n - 1) * s + f_eff - 2 * pad)
+        pad, op = torch_transposed_padding(n, n * s, f, s, d)
         if not 0 <= op < max(s, d):
             return None
         pads.append(pad)
         extras.append(op)
     out = fmt_shape(tuple(n * s for n, s in zip(sizes, strides, strict=True)))
     return (
-        f"padding={_joined(pads)}, output_padding={_joined(extras)} gives Keras's 'same' output {out} here",
+        f"padding={torch_values(pads)}, output_padding={torch_values(extras)} gives Keras's 'same' output {out} here",
     )

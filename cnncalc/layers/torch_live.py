@@ -16,7 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .faces import (
+    TORCH_ACTIVATIONS,
+    TorchCode,
+    TorchFace,
+    kind_for_torch_module,
+    rank_of,
+    torch_activation_functions,
+)
+
+if TYPE_CHECKING:
+    from . import Kind
 
 #: (kind name, positional values, keyword values), or None: no kind (an opaque row).
 Face = tuple[str, list[Any], dict[str, Any]]
@@ -34,22 +46,10 @@ class TensorArg:
     data: bool
 
 
-#: Activation modules and ops (``nn.GELU``, ``F.gelu``, ``torch.sigmoid``, ``x.tanh()``) -> activation.
-ACTIVATIONS = {
-    "relu": "relu",
-    "relu6": "relu6",
-    "gelu": "gelu",
-    "silu": "silu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "selu": "selu",
-    "mish": "mish",
-    "hardswish": "hard_swish",
-    "hardsigmoid": "hard_sigmoid",
-    "log_softmax": "log_softmax",
-    "softsign": "softsign",
-    "tanhshrink": "tanh_shrink",
-}
+#: Activation ops (``F.gelu``, ``torch.sigmoid``, ``x.tanh()``) -> activation: the faces' table
+#: (:func:`~cnncalc.layers.faces.torch_activation_functions`), plus two ops with no module cnncalc
+#: writes.
+ACTIVATIONS = {**torch_activation_functions(), "softsign": "softsign", "tanhshrink": "tanh_shrink"}
 #: Ops and tensor methods that change nothing cnncalc reports: their output is their input (no row).
 SAME = frozenset(
     {
@@ -188,40 +188,78 @@ def _softmax(a: Attrs) -> Face | None:
     return ("softmax", [], {"axis": a["dim"]}) if isinstance(a.get("dim"), int) else None
 
 
-MODULES: dict[str, Callable[[Attrs], Face | None]] = {
-    **{f"Conv{r}d": _conv(r, False) for r in (1, 2, 3)},
-    **{f"ConvTranspose{r}d": _conv(r, True) for r in (1, 2, 3)},
-    **{f"BatchNorm{r}d": _batchnorm for r in (1, 2, 3)},
-    **{f"MaxPool{r}d": _pool("MaxPool", r) for r in (1, 2, 3)},
-    **{f"AvgPool{r}d": _pool("AvgPool", r) for r in (1, 2, 3)},
-    **{f"AdaptiveAvgPool{r}d": _adaptive("adaptiveavgpool", r) for r in (1, 2, 3)},
-    **{f"AdaptiveMaxPool{r}d": _adaptive("adaptivemaxpool", r) for r in (1, 2, 3)},
-    **{f"ZeroPad{r}d": _zeropad(r) for r in (1, 2, 3)},
-    "Linear": lambda a: (
-        "Linear",
+def _module_conv(kind: Kind, module: str, a: Attrs) -> Face | None:
+    return _conv(rank_of(kind), False)(a)
+
+
+def _module_transposed(kind: Kind, module: str, a: Attrs) -> Face | None:
+    return _conv(rank_of(kind), True)(a)
+
+
+def _module_pool(kind: Kind, module: str, a: Attrs) -> Face | None:
+    return _pool(module[: -len("2d")], rank_of(kind))(a)  # MaxPool or AvgPool
+
+
+def _module_adaptive(kind: Kind, module: str, a: Attrs) -> Face | None:
+    return _adaptive(kind.type[: -len("2d")], rank_of(kind))(a)
+
+
+def _module_relu(kind: Kind, module: str, a: Attrs) -> Face | None:
+    # nn.ReLU6 is the relu kind with a ceiling (the face reads both modules as relu)
+    return (kind.type, [], {"max_value": 6.0} if module.endswith("6") else {})
+
+
+def _module_activation(kind: Kind, module: str, a: Attrs) -> Face | None:
+    name = _ACTIVATION_OF_MODULE.get(module)
+    if name is None or any(a.get(k, v) != v for k, v in _DEFAULTS.get(name, {}).items()):
+        return None  # another alpha/beta than the activation's own: not this kind
+    return (kind.type, [], {"activation": name})
+
+
+#: The settings of PyTorch activations the cnncalc activation has fixed (Keras's ``elu`` and
+#: ``softplus``): another value is not the kind (an opaque row).
+_DEFAULTS: dict[str, dict[str, float]] = {"elu": {"alpha": 1.0}, "softplus": {"beta": 1.0, "threshold": 20.0}}
+
+
+#: The activation each torch.nn activation module is (the faces' table read backwards; ``SiLU``
+#: is silu, not its alias swish).
+_ACTIVATION_OF_MODULE = {module: name for name, module in TORCH_ACTIVATIONS.items() if name != "swish"}
+
+#: How a live module's attributes become its kind's arguments, by the writer code the kind's
+#: PyTorch face declares (the module -> kind map is the faces': ``kind_for_torch_module``).
+_MODULE_READERS: dict[TorchCode, Callable[[Kind, str, Attrs], Face | None]] = {
+    TorchCode.CONV: _module_conv,
+    TorchCode.TRANSPOSED: _module_transposed,
+    TorchCode.BATCH_NORM: lambda kind, module, a: _batchnorm(a),
+    TorchCode.POOL: _module_pool,
+    TorchCode.ADAPTIVE_POOL: _module_adaptive,
+    TorchCode.ZERO_PAD: lambda kind, module, a: _zeropad(rank_of(kind))(a),
+    TorchCode.LINEAR: lambda kind, module, a: (
+        module,
         [],
         {"in_features": a["in_features"], "out_features": a["out_features"], "bias": a["has_bias"]},
     ),
-    "ReLU": lambda a: ("relu", [], {}),
-    "ReLU6": lambda a: ("relu", [], {"max_value": 6.0}),
-    "LeakyReLU": lambda a: ("leakyrelu", [], {"negative_slope": a["negative_slope"]}),
-    "GELU": _activation("gelu"),
-    "SiLU": _activation("silu"),
-    "Sigmoid": _activation("sigmoid"),
-    "Tanh": _activation("tanh"),
-    "SELU": _activation("selu"),
-    "Mish": _activation("mish"),
-    "Hardswish": _activation("hard_swish"),
-    "Hardsigmoid": _activation("hard_sigmoid"),
-    "Softmax": _softmax,
-    "Flatten": _flatten,
-    "Dropout": lambda a: ("dropout", [a["p"]], {}),
-    "Dropout1d": lambda a: ("spatialdropout1d", [a["p"]], {}),
-    "Dropout2d": lambda a: ("spatialdropout2d", [a["p"]], {}),
-    "Dropout3d": lambda a: ("spatialdropout3d", [a["p"]], {}),
-    "LayerNorm": _layernorm,
-    "Upsample": _upsample,
+    TorchCode.RELU: _module_relu,
+    TorchCode.LEAKY_RELU: lambda kind, module, a: (kind.type, [], {"negative_slope": a["negative_slope"]}),
+    TorchCode.ACTIVATION: _module_activation,
+    TorchCode.SOFTMAX: lambda kind, module, a: _softmax(a),
+    TorchCode.FLATTEN: lambda kind, module, a: _flatten(a),
+    TorchCode.DROPOUT: lambda kind, module, a: (kind.type, [a["p"]], {}),
+    TorchCode.SPATIAL_DROPOUT: lambda kind, module, a: (kind.type, [a["p"]], {}),
+    TorchCode.LAYER_NORM: lambda kind, module, a: _layernorm(a),
+    TorchCode.UPSAMPLE: lambda kind, module, a: _upsample(a),
 }
+
+
+def _module_reader(class_name: str) -> tuple[Kind, Callable[[Kind, str, Attrs], Face | None]] | None:
+    """The kind a torch.nn module class is (its PyTorch face says) and how its attributes are read."""
+    kind = kind_for_torch_module(class_name)
+    face = kind.cls.torch_face if kind is not None else None
+    if kind is None or not isinstance(face, TorchFace) or face.code not in _MODULE_READERS:
+        return None
+    return kind, _MODULE_READERS[face.code]
+
+
 #: Modules that are their input (no row), as ``nn.Identity`` is.
 IDENTITY_MODULES = frozenset({"Identity"})
 
@@ -229,16 +267,16 @@ IDENTITY_MODULES = frozenset({"Identity"})
 def module_face(class_name: str, attrs: Attrs) -> Face | None:
     """The kind a module of class ``class_name`` (PyTorch's own ``torch.nn`` classes only: the
     trace passes the qualified module) is, from its attributes; None: an opaque row (or descend)."""
-    face = MODULES.get(class_name)
+    found = _module_reader(class_name)
     try:
-        return face(attrs) if face else None
+        return found[1](found[0], class_name, attrs) if found else None
     except (KeyError, TypeError, ValueError, IndexError):
         return None  # an attribute of another shape than torch.nn's: not this kind
 
 
 def attribute_names(class_name: str) -> tuple[str, ...]:
     """Every attribute a face may read (the trace copies these out of the module as plain values)."""
-    return _ATTRIBUTES if class_name in MODULES else ()
+    return _ATTRIBUTES if _module_reader(class_name) is not None else ()
 
 
 _ATTRIBUTES = (
@@ -274,6 +312,9 @@ _ATTRIBUTES = (
     "mode",
     "size",
     "align_corners",
+    "alpha",
+    "beta",
+    "threshold",
 )
 
 # ----------------------------------------------------------------------------- tensor ops
@@ -372,6 +413,10 @@ def op_face(
                 )
                 return ("relu", [], {"max_value": 6.0}) if (lo, hi) == (0.0, 6.0) else None
             if base == "gelu" and kwargs.get("approximate", "none") != "none":
+                return None
+            fixed = _DEFAULTS.get(ACTIVATIONS[base], {})
+            given = dict(zip(fixed, args[1:], strict=False))
+            if any({**given, **kwargs}.get(k, v) != v for k, v in fixed.items()):
                 return None
             return "activation", [], {"activation": ACTIVATIONS[base]}
         if base == "leaky_relu":

@@ -89,7 +89,6 @@ def init_weights(
         return {
             f"{row.name}/{name}": values
             for row in inner.layers
-            if row.layer is not None
             for name, values in init_weights(row.layer, row.input_shape, ctx, rng, dtype).items()
         }
     weights = {}
