@@ -108,6 +108,8 @@ def test_errors_on_pytorch_code_name_the_torch_class(tmp_path: Path) -> None:
     assert "MaxPool2d expects a rank-3 input" in pool.stderr
     keras = invoke("summary", "--input", "3x32", "conv:3,3")
     assert keras.exit_code == 2 and "Conv2D expects a rank-3 input" in keras.stderr
+    one = invoke("summary", "--convention", "pytorch", "--input", "8", "conv2d(3,4,3)")
+    assert "Conv2d expects a rank-3 input" in one.stderr and "got 1 axis 8" in one.stderr, one.stderr
 
 
 # ------------------------------------------- item 15: check says an unreadable spec once

@@ -368,7 +368,7 @@ def expect_rank(layer: Layer, shape: Shape, rank: int, what: str, ctx: Context) 
     if len(shape) != rank:
         raise ShapeError(
             f"{class_in(layer, ctx.convention)} expects a rank-{rank} input ({what}, no batch axis), "
-            f"got {len(shape)} axes {fmt_shape(shape)}"
+            f"got {len(shape)} {'axis' if len(shape) == 1 else 'axes'} {fmt_shape(shape)}"
         )
 
 
