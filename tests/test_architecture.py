@@ -274,27 +274,46 @@ def test_no_isinstance_on_layer_classes_outside_the_kinds() -> None:
 #: Modules outside cnncalc/layers/ that compare strings which are also kind names, and why those
 #: are not dispatch on a kind: each compares a framework's own word the faces cannot carry.
 KIND_NAME_WORDS = {
-    "counters.py": "activation names (relu, softmax) in the counting tools' rules",
-    "export_torch.py": "the activation 'softmax', and MaxPool/AvgPool read from the kind's face",
-    "io/frameworks.py": "Keras/PyTorch/network3 names in model code (keras.Model, F.softmax, torch.cat, x.view)",
-    "io/keras.py": "Keras's model classes (Sequential, Functional, Model) a document nests",
-    "io/onnx.py": "ONNX op types (MaxPool, Add) inside a handler",
-    "io/torch_source.py": "PyTorch modules translated to other kinds' arguments (nn.LayerNorm, nn.Softmax dim)",
+    # each module outside cnncalc/layers/ that compares a framework word which is also a kind's
+    # name, with the words it may compare (and why); any other kind name compared fails
+    "counters.py": {
+        "relu": "the counting tools' rules on activation names",
+        "softmax": "the counting tools' rules on activation names",
+    },
+    "export_torch.py": {
+        "softmax": "the activation 'softmax' written as nn.Softmax(dim=1)",
+        "MaxPool": "the module name read from the kind's face (MaxPool2d)",
+        "AvgPool": "the module name read from the kind's face (AvgPool2d)",
+    },
+    "io/frameworks.py": {
+        "Model": "keras.Model / Functional / Sequential in model code",
+        "ConvPoolLayer": "network3's image_shape argument",
+        "add": "Keras Sequential's model.add(...) method",
+        "permute": "x.permute(...) read as an axis order (its kind's NoFace reads it for --trace)",
+    },
+    "io/keras.py": {"Model": "Keras's model classes (Sequential, Functional, Model) a document nests"},
+    "io/onnx.py": {
+        "MaxPool": "ONNX op types inside a handler",
+        "Add": "ONNX op types inside a handler",
+    },
 }
 
 
 def test_no_kind_names_compared_outside_the_kinds() -> None:
     """Widened to every module outside cnncalc/layers/ (readers, --trace, writers, numeric/,
-    render/): no comparison with a kind's type or class name, except the listed framework words."""
+    render/): no comparison with a kind's type or class name, except the listed framework words
+    of the listed modules (each listed word is compared there: the list stays tight)."""
     names = (
         {kind.cls_name for kind in KINDS}
         | {kind.class_name for kind in KINDS}
         | {kind.type for kind in KINDS}
     )
+    used: dict[str, set[str]] = {where: set() for where in KIND_NAME_WORDS}
     for path in sorted(PACKAGE.rglob("*.py")):
         where = str(path.relative_to(PACKAGE))
-        if "layers" in path.relative_to(PACKAGE).parts or where in KIND_NAME_WORDS:
+        if "layers" in path.relative_to(PACKAGE).parts:
             continue
+        allowed = KIND_NAME_WORDS.get(where, {})
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Compare):
                 texts = {
@@ -302,8 +321,13 @@ def test_no_kind_names_compared_outside_the_kinds() -> None:
                     for n in ast.walk(node)
                     if isinstance(n, ast.Constant) and isinstance(n.value, str)
                 }
-                assert not texts & names, f"cnncalc/{where}:{node.lineno}: dispatch on a kind name"
+                hits = texts & names
+                assert hits <= set(allowed), (
+                    f"cnncalc/{where}:{node.lineno}: dispatch on a kind name {sorted(hits)}"
+                )
+                used.get(where, set()).update(hits)
     assert all((PACKAGE / where).exists() for where in KIND_NAME_WORDS)
+    assert used == {where: set(words) for where, words in KIND_NAME_WORDS.items()}, used
 
 
 # ----------------------------------------------------------------------------- readers and writers use the faces
@@ -359,6 +383,40 @@ def test_every_face_name_is_read_by_its_reader() -> None:
             assert set(orders) <= set(torch.names(rank)), (kind.type, orders)  # only its own modules
             for module, order in orders.items():
                 assert F.kind_for_torch_module(module) is not kind or F.torch_positional(module) == order
+
+
+def test_every_module_a_face_implies_arguments_for_reads_back_with_them() -> None:
+    """``TorchFace.implies`` (nn.ReLU6 is relu with max_value=6, nn.Hardswish the activation
+    hard_swish, nn.UpsamplingBilinear2d bilinear upsampling) is what the model-code reader builds:
+    the module, read with no arguments of its own, is the kind with the implied values; and every
+    torch function a face (or a NoFace's ``reads``) names is the kind --trace reads it as."""
+    from cnncalc.enums import Convention
+    from cnncalc.io import torch_source as T
+    from cnncalc.io.spec import build_layer
+    from cnncalc.layers import kind_of
+
+    checked: set[str] = set()
+    for kind in KINDS:
+        face = kind.cls.torch_face
+        if isinstance(face, F.NoFace):
+            for name in face.reads:
+                found = F.kind_for_torch_function(name)
+                assert found is not None and found.cls is kind.cls, (kind.type, name)  # any rank's
+            continue
+        rank = F.rank_of(kind)
+        for module, values in face.implies.items():
+            module = module.format(rank=rank)
+            assert module in face.names(rank), (kind.type, module)  # only its own modules
+            given = {"scale_factor": 2} if face.code is F.TorchCode.UPSAMPLE else {}
+            cls, positional, keywords = T.torch_module(module, [], given)
+            layer = build_layer(T.kind_name(cls), positional, keywords, Convention.PYTORCH)
+            assert kind_of(layer).cls is kind.cls, (kind.type, module)
+            for key, value in values.items():
+                assert getattr(layer, key) == value, (kind.type, module, key)
+            checked.add(module)
+    assert len(checked) == 6, (
+        checked
+    )  # ReLU6, Hardswish, Hardsigmoid, LogSoftmax, UpsamplingNearest2d/Bilinear2d
 
 
 def test_torch_live_reads_only_through_the_faces() -> None:

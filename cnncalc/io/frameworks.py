@@ -28,6 +28,7 @@ from ..layers.faces import (
     kind_for_torch_function,
     rank_of,
     torch_activation_functions,
+    torch_module_kind,
     torch_positional,
 )
 from ..layers.network3 import ACTIVATION_FNS
@@ -126,6 +127,20 @@ def _pool_function(name: str) -> str | None:
 
 
 _POOLS = (TorchCode.POOL, TorchCode.ADAPTIVE_POOL)
+
+
+def _function_code(name: str) -> TorchCode | None:
+    """The writer code of the kind's PyTorch face an ``F.x``/``torch.x``/``x.x()`` function is
+    (the faces say which kind it is; the reader reads PyTorch's arguments by the code), or None."""
+    kind = kind_for_torch_function(name)
+    face = kind.cls.torch_face if kind is not None else None
+    return face.code if isinstance(face, TorchFace) else None
+
+
+#: Kinds whose functions take a list of tensors first (``torch.cat([a, b], 1)``) or two tensors.
+_LIST_CODES = (TorchCode.CONCAT, TorchCode.ADD, TorchCode.MULTIPLY)
+#: ``torch.add(a, b)`` is ``a + b``: the Python operator the reader follows.
+_TENSOR_OPERATORS: dict[str, type[ast.operator]] = {"add": ast.Add, "mul": ast.Mult, "sub": ast.Sub}
 
 
 #: Tensor functions that keep the shape (``torch.exp(x)``, ``x.clamp(0, 1)``): opaque rows.
@@ -1332,23 +1347,15 @@ class Hooks:
                             raise SpecError(f"{key} given twice")
                         keywords[key] = value
                     values = []
+                found = torch_module_kind(cls)
+                dropout = found is not None and found[1] in (TorchCode.DROPOUT, TorchCode.SPATIAL_DROPOUT)
                 cls, values, keywords = torch_class(cls, values, keywords)
                 keywords = T.torch_keywords(cls, keywords)
                 cls, values, keywords = T.torch_module(cls, values, keywords)
                 cls = T.kind_name(cls)  # nn.Dropout2d is SpatialDropout2D (the kinds' faces say)
-                if (
-                    layer.cls.startswith("Dropout")
-                    and not values
-                    and "p" not in keywords
-                    and "rate" not in keywords
-                ):
+                if dropout and not values and "p" not in keywords and "rate" not in keywords:
                     keywords["p"] = 0.5  # PyTorch's default rate (Keras's Dropout has none)
-                if "p" in keywords and cls in (
-                    "Dropout",
-                    "SpatialDropout1D",
-                    "SpatialDropout2D",
-                    "SpatialDropout3D",
-                ):
+                if dropout and "p" in keywords:
                     keywords["rate"] = keywords.pop("p")
                 built = build_layer(cls, values, keywords, Convention.PYTORCH)
             else:
@@ -1625,7 +1632,8 @@ class Hooks:
             return (
                 tuple(args[0]) if args and isinstance(args[0], (list, tuple)) else Unknown(line, "torch.Size")
             )
-        if args and isinstance(args[0], Node) or (last in ("cat", "stack", "concat", "add", "mul") and args):
+        takes_a_list = last == "stack" or _function_code(last) in _LIST_CODES  # torch.cat([a, b])
+        if args and isinstance(args[0], Node) or (takes_a_list and args):
             return self.tensor_function(interp, last, args, kwargs, node)
         return Unknown(line, f"{source_of(node)} is not run")
 
@@ -1699,7 +1707,8 @@ class Hooks:
             out = list(shapes[0])
             out.insert(dim % (rank + 1) - 1, len(tensors))
             return self.opaque(interp, "torch.stack", tuple(tensors), tuple(out), node, "stack")
-        if name in ("cat", "concat", "concatenate"):
+        code = _function_code(name)  # which kind the function is: the kinds' PyTorch faces say
+        if code is TorchCode.CONCAT:
             tensors = args[0] if args else kwargs.get("tensors")
             if not interp.strict and not (
                 isinstance(tensors, (list, tuple)) and any(isinstance(t, Node) for t in tensors)
@@ -1713,9 +1722,8 @@ class Hooks:
                 raise NotFollowed(f"line {line}: {source_of(node)}: torch.cat takes a list of tensors")
             dim = arg(1, "dim", 0)
             return self.op_layer(interp, "Concatenate", [], tuple(tensors), node, {"axis": dim}, "cat")
-        if name in ("add", "mul", "sub") and len(args) >= 2:
-            op = {"add": ast.Add(), "mul": ast.Mult(), "sub": ast.Sub()}[name]
-            return self.tensor_binop(interp, op, args[0], args[1], node)
+        if name in _TENSOR_OPERATORS and len(args) >= 2:
+            return self.tensor_binop(interp, _TENSOR_OPERATORS[name](), args[0], args[1], node)
         if not args or not isinstance(args[0], Node):
             return Unknown(line, f"{source_of(node)} is not run")
         x: Node = args[0]
@@ -1759,13 +1767,13 @@ class Hooks:
             return Unknown(line, f"{source_of(node)} is computed from the tensor's values")
         if name in _ACTIVATIONS:
             return self.op_layer(interp, "Activation", [_ACTIVATIONS[name]], (x,), node, {}, name)
-        if name == "softmax":
+        if code is TorchCode.SOFTMAX:
             return self.op_layer(interp, "Softmax", [], (x,), node, {"axis": arg(1, "dim", -1)}, name)
-        if name == "leaky_relu":
+        if code is TorchCode.LEAKY_RELU:
             return self.op_layer(
                 interp, "LeakyReLU", [], (x,), node, {"negative_slope": arg(1, "negative_slope", 0.01)}, name
             )
-        if name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"):
+        if code in (TorchCode.DROPOUT, TorchCode.SPATIAL_DROPOUT):
             return self.op_layer(interp, "Dropout", [arg(1, "p", 0.5)], (x,), node, {}, name)
         cls = _pool_function(name)
         if cls is not None:
@@ -1775,7 +1783,7 @@ class Hooks:
             if self.trace is not None:
                 self.trace.names[pooled.ident] = self.label(name)
             return pooled
-        if name == "flatten":
+        if code is TorchCode.FLATTEN:
             start = arg(1, "start_dim", 0)
             end = arg(2, "end_dim", -1)
             if start == 1 and end == -1:
@@ -1787,7 +1795,7 @@ class Hooks:
                 raise NotFollowed(f"line {line}: {source_of(node)}: flattening the batch axis is not read")
             target = [*full[1:s], math.prod(full[s : e + 1]), *full[e + 1 :]]
             return self.reshape_to(interp, x, target, node, name)
-        if name in ("view", "reshape"):
+        if code is TorchCode.RESHAPE:
             sizes = list(args[1:])
             if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
                 sizes = list(sizes[0])
@@ -2088,39 +2096,32 @@ def children_of(value: Any) -> list[tuple[str, Any]]:
 def torch_class(
     cls: str, positional: list[Any], keywords: dict[str, Any]
 ) -> tuple[str, list[Any], dict[str, Any]]:
-    """PyTorch classes the shared table does not spell: their cnncalc kind and arguments."""
-    if cls == "LogSoftmax":
+    """PyTorch arguments cnncalc reads otherwise or not at all (which kind a module is, its face
+    says: :func:`~cnncalc.layers.faces.torch_module_kind`; this is only PyTorch's arguments, by the
+    face's writer code)."""
+    found = torch_module_kind(cls)
+    code = found[1] if found is not None else None
+    if cls == "LogSoftmax":  # cnncalc's log_softmax is over the channels (its face implies the kind)
         keywords.pop("dim", None)
-        return "Activation", ["log_softmax"], {}
-    if cls in ("UpsamplingNearest2d", "UpsamplingBilinear2d"):
-        if keywords.get("size") is not None or keywords.get("scale_factor") is None:
-            raise SpecError(f"nn.{cls} is read with scale_factor= only")
-        mode = "nearest" if cls == "UpsamplingNearest2d" else "bilinear"
-        return "Upsample", [], {"scale_factor": keywords["scale_factor"], "mode": mode}
-    if cls == "Upsample":
+    if code is TorchCode.UPSAMPLE:
         keywords.pop("align_corners", None)
-        if keywords.get("size") is None:
+        if keywords.get("size", 0) is None:
             keywords.pop("size", None)
-        return cls, positional, keywords
-    if cls == "Unflatten":
+    if code is TorchCode.RESHAPE:  # nn.Unflatten
         dim = keywords.pop("dim", None)
         sizes = keywords.pop("unflattened_size", None)
         if dim not in (1, -1) or not isinstance(sizes, (list, tuple)) or keywords:
-            raise SpecError("nn.Unflatten is read as (1, sizes) on a flat (N, features) input")
-        return "Reshape", [list(sizes)], {}
+            raise SpecError(f"nn.{cls} is read as (1, sizes) on a flat (N, features) input")
+        return found[0].class_name if found is not None else cls, [list(sizes)], {}
     if cls in ("GELU",):
         keywords.pop("approximate", None)
-    if cls == "Flatten":
+    if code is TorchCode.FLATTEN:
         start = keywords.pop("start_dim", 1)
         end = keywords.pop("end_dim", -1)
         if start != 1 or end != -1:
-            raise SpecError("nn.Flatten is read with start_dim=1, end_dim=-1")
-    if cls in ("Softmax",) and "dim" in keywords:
-        keywords["axis"] = keywords.pop("dim")
+            raise SpecError(f"nn.{cls} is read with start_dim=1, end_dim=-1")
     if cls == "ELU" and keywords.get("alpha", 1.0) == 1.0:
         keywords.pop("alpha", None)
-    if cls == "LeakyReLU" and "negative_slope" in keywords:
-        keywords["negative_slope"] = keywords["negative_slope"]
     return cls, positional, keywords
 
 

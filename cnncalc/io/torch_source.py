@@ -11,7 +11,7 @@ from typing import Any
 
 from ..enums import Convention, DataFormat
 from ..errors import SpecError
-from ..layers.faces import TORCH_INPLACE
+from ..layers.faces import TORCH_INPLACE, TorchCode, rank_of, torch_module_kind
 from .spec import LayerSpec, Spec
 
 #: Tensor factories whose sizes give the input shape (``torch.randn(1, 3, 32, 32)``).
@@ -48,12 +48,18 @@ INPLACE_CLASSES = TORCH_INPLACE
 
 def torch_keywords(cls: str, keywords: dict[str, Any]) -> dict[str, Any]:
     """PyTorch keywords that have no cnncalc meaning dropped or renamed (``inplace`` where no
-    kind keeps it, ``inplace=False``; ``dim``)."""
+    kind keeps it, ``inplace=False``; a softmax's ``dim`` is its ``axis``)."""
     if cls not in INPLACE_CLASSES or keywords.get("inplace") is not True:
         keywords.pop("inplace", None)
-    if cls == "Softmax" and "dim" in keywords:
+    if _code(cls) is TorchCode.SOFTMAX and "dim" in keywords:
         keywords["axis"] = keywords.pop("dim")
     return keywords
+
+
+def _code(cls: str) -> TorchCode | None:
+    """The writer code of the kind's PyTorch face a module is (how its arguments read), or None."""
+    found = torch_module_kind(cls)
+    return found[1] if found is not None else None
 
 
 def torch_module(
@@ -68,33 +74,39 @@ def torch_module(
 def _torch_module(
     cls: str, positional: list[Any], keywords: dict[str, Any]
 ) -> tuple[str, list[Any], dict[str, Any]]:
-    """A PyTorch module spelled as the cnncalc kind it is: ``nn.ReLU6()`` is ReLU(max_value=6)
-    (as torchvision's zoo rows are), ``nn.Hardswish()`` activation hard_swish, ``nn.ZeroPad2d((l, r,
-    t, b))`` ZeroPadding2D (PyTorch lists the last axis first), ``nn.Upsample(scale_factor=2)``
-    UpSampling2D, ``nn.LayerNorm(C, eps=...)`` a LayerNormalization over the last axis."""
-    if cls in ("Hardswish", "Hardsigmoid") and not positional and not keywords:
-        return "Activation", ["hard_swish" if cls == "Hardswish" else "hard_sigmoid"], {}
-    if cls == "ReLU6" and not positional and not keywords:
-        return "ReLU", [], {"max_value": 6.0}
-    if cls.startswith("ZeroPad") and cls[-2:] in ("1d", "2d", "3d"):
-        rank = int(cls[-2])
+    """A PyTorch module spelled as the cnncalc kind it is. Which kind, and what its name alone
+    implies, the kind's PyTorch face says (:func:`~cnncalc.layers.faces.torch_module_kind`:
+    ``nn.ReLU6()`` is ReLU(max_value=6) as torchvision's zoo rows are, ``nn.Hardswish()`` the
+    activation hard_swish); PyTorch's arguments read here by the face's writer code:
+    ``nn.ZeroPad2d((l, r, t, b))`` (PyTorch lists the last axis first), ``nn.Upsample(scale_factor=2)``,
+    ``nn.LayerNorm(C, eps=...)`` a LayerNormalization over the last axis."""
+    found = torch_module_kind(cls)
+    if found is None:
+        return cls, positional, keywords
+    kind, code, implied = found
+    if code is TorchCode.ZERO_PAD:
+        rank = rank_of(kind)
         values = [*positional, *([keywords.pop("padding")] if "padding" in keywords else [])]
         if len(values) != 1 or keywords:
             raise SpecError(f"{cls} takes one argument, padding")
         padding = values[0]
         if isinstance(padding, int) and not isinstance(padding, bool):
-            return f"ZeroPadding{rank}D", [padding], {}
+            return kind.class_name, [padding], {}
         if not isinstance(padding, (list, tuple)) or len(padding) != 2 * rank:
             raise SpecError(f"{cls} padding is one number or {2 * rank} numbers (last axis first)")
         pairs = [list(padding[i : i + 2]) for i in range(0, 2 * rank, 2)]
-        return f"ZeroPadding{rank}D", [pairs[::-1]], {}
-    if cls == "Upsample":
+        return kind.class_name, [pairs[::-1]], {}
+    if code is TorchCode.UPSAMPLE:
+        if implied:  # nn.UpsamplingNearest2d: its mode is its name
+            if keywords.get("size") is not None or keywords.get("scale_factor") is None:
+                raise SpecError(f"nn.{cls} is read with scale_factor= only")
+            keywords.pop("size", None)
         allowed = {"scale_factor", "mode"}
         if positional or set(keywords) - allowed or "scale_factor" not in keywords:
             raise SpecError("nn.Upsample is read with scale_factor= (and mode=) only")
-        mode = keywords.get("mode", "nearest")
-        return "UpSampling2D", [keywords["scale_factor"]], {"interpolation": mode}
-    if cls == "LayerNorm":
+        mode = keywords.get("mode", implied.get("interpolation", "nearest"))
+        return kind.class_name, [keywords["scale_factor"]], {"interpolation": mode}
+    if code is TorchCode.LAYER_NORM:
         given = dict(zip(("normalized_shape", "eps", "elementwise_affine", "bias"), positional, strict=False))
         given.update(keywords)
         shape = given.pop("normalized_shape", None)
@@ -106,8 +118,10 @@ def _torch_module(
         out["center"] = bool(affine) and bool(given.pop("bias", True))
         out["scale"] = bool(affine)
         if given:
-            raise SpecError(f"nn.LayerNorm: {', '.join(given)} not read")
-        return "LayerNormalization", [], out
+            raise SpecError(f"nn.{cls}: {', '.join(given)} not read")
+        return kind.class_name, [], out
+    if implied and not positional and not keywords:
+        return kind.class_name, [], implied
     return cls, positional, keywords
 
 

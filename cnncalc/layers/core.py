@@ -157,7 +157,10 @@ class Dropout(Identity):
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Dropout")
     torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
-        ("Dropout",), ("dropout",), code=TorchCode.DROPOUT, orders={"Dropout": ("p", "inplace")}
+        ("Dropout",),
+        ("dropout", "alpha_dropout", "feature_alpha_dropout"),
+        code=TorchCode.DROPOUT,
+        orders={"Dropout": ("p", "inplace")},
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Dropout",))
 
@@ -295,6 +298,11 @@ class Activation(InPlace):
             "LogSoftmax": ("dim",),
             "Softplus": ("beta", "threshold"),
         },
+        implies={
+            "Hardswish": {"activation": "hard_swish"},
+            "Hardsigmoid": {"activation": "hard_sigmoid"},
+            "LogSoftmax": {"activation": "log_softmax"},
+        },
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(
         (
@@ -351,6 +359,7 @@ class ReLU(InPlace):
         ("relu", "relu6"),
         code=TorchCode.RELU,
         orders={"ReLU": ("inplace",), "ReLU6": ("inplace",)},
+        implies={"ReLU6": {"max_value": 6.0}},  # as torchvision's zoo rows are
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Relu", "Clip"))
 

@@ -73,7 +73,7 @@ class _Record:
 
 
 def _hashable(value: Any) -> Any:
-    return tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+    return tuple(sorted((k, _hashable(v)) for k, v in value.items())) if isinstance(value, Mapping) else value
 
 
 class TorchSignature(_Record):
@@ -242,8 +242,9 @@ class NoFace(_Record):
     reason: str
     #: what the kind is, in a few words, when its class name does not say (``a slice of a tensor``)
     what: str
-    #: class names the framework's files hold that read as this kind though cnncalc writes none
-    #: (Keras: a keras.applications layer such as ``LayerScale``)
+    #: names the framework's files hold that read as this kind though cnncalc writes none
+    #: (Keras: a keras.applications layer class such as ``LayerScale``; PyTorch: a function or
+    #: tensor method ``--trace`` reads, such as ``x.permute``)
     reads: tuple[str, ...]
 
     def __init__(self, reason: str, what: str = "", *, reads: tuple[str, ...] = ()) -> None:
@@ -307,7 +308,16 @@ class KerasFace(_Record):
 class TorchFace(_Record):
     """How PyTorch spells a kind: ``torch.nn`` modules (``{rank}`` filled), functions, arguments."""
 
-    __slots__ = ("modules", "functions", "signature", "code", "unwritten", "written_only", "orders")
+    __slots__ = (
+        "modules",
+        "functions",
+        "signature",
+        "code",
+        "unwritten",
+        "written_only",
+        "orders",
+        "implies",
+    )
     #: torch.nn module class names that are this kind
     modules: tuple[str, ...]
     #: ``F.x`` / ``torch.x`` functions that are this kind
@@ -322,6 +332,10 @@ class TorchFace(_Record):
     #: PyTorch's positional argument order of modules without a :class:`TorchSignature`, by
     #: module name (``{rank}`` filled): ``nn.ReLU(True)`` is ``inplace=True``, never ``max_value``
     orders: Mapping[str, tuple[str, ...]]
+    #: the kind's arguments a module is by its name alone, by module name (``{rank}`` filled):
+    #: ``nn.ReLU6()`` is the relu kind with ``max_value=6``, ``nn.Hardswish()`` the activation
+    #: ``hard_swish`` (the model-code reader builds the kind with them)
+    implies: Mapping[str, Mapping[str, Any]]
 
     def __init__(
         self,
@@ -333,6 +347,7 @@ class TorchFace(_Record):
         *,
         written_only: bool = False,
         orders: Mapping[str, tuple[str, ...]] | None = None,
+        implies: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self._set(
             modules=modules,
@@ -342,6 +357,7 @@ class TorchFace(_Record):
             unwritten=unwritten,
             written_only=written_only,
             orders=orders or {},
+            implies=implies or {},
         )
 
     def names(self, rank: int) -> tuple[str, ...]:
@@ -446,6 +462,9 @@ def _index() -> _Index:
         if isinstance(faces.keras, NoFace):
             for name in faces.keras.reads:
                 index.keras.setdefault(name.lower(), kind)
+        if isinstance(faces.torch, NoFace):
+            for name in faces.torch.reads:
+                index.torch_functions.setdefault(name.format(rank=rank).lower(), kind)
         if isinstance(faces.torch, TorchFace) and not faces.torch.written_only:
             for name in faces.torch.names(rank):
                 index.torch_modules.setdefault(name.lower(), kind)
@@ -482,7 +501,8 @@ def kind_for_torch_module(name: str) -> Kind | None:
 
 
 def kind_for_torch_function(name: str) -> Kind | None:
-    """The kind a ``torch.nn.functional``/``torch`` function is (``pixel_shuffle``), or None."""
+    """The kind a ``torch.nn.functional``/``torch`` function or tensor method is (``pixel_shuffle``,
+    ``max_pool2d``; a ``NoFace``'s ``reads``: ``permute``), or None."""
     return _index().torch_functions.get(name.strip().lower())
 
 
@@ -519,6 +539,18 @@ def torch_positional(module: str) -> tuple[str, ...] | None:
         return None
     rank = rank_of(kind)
     return {name.format(rank=rank): order for name, order in face.orders.items()}.get(module)
+
+
+def torch_module_kind(module: str) -> tuple[Kind, TorchCode | None, dict[str, Any]] | None:
+    """The kind a ``torch.nn`` module class is, the writer code of its PyTorch face (how its
+    arguments read) and the arguments its name alone implies (``ReLU6``: ``max_value=6.0``), or None."""
+    kind = kind_for_torch_module(module)
+    face = kind.cls.torch_face if kind is not None else None
+    if kind is None or not isinstance(face, TorchFace):
+        return None
+    rank = rank_of(kind)
+    implies = {name.format(rank=rank): dict(values) for name, values in face.implies.items()}
+    return kind, face.code, implies.get(module.strip().removeprefix("nn."), {})
 
 
 def torch_signature_of(kind: Kind, spelled: str) -> TorchSignature | None:

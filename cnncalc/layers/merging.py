@@ -221,7 +221,9 @@ class Concatenate(Merge):
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Concatenate")
-    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(functions=("cat", "concat"), code=TorchCode.CONCAT)
+    torch_face: ClassVar[TorchFace | NoFace] = TorchFace(
+        functions=("cat", "concat", "concatenate"), code=TorchCode.CONCAT
+    )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Concat",))
 
     axis: int | None = A.arg(A.optional_axis)

@@ -330,7 +330,8 @@ class GlobalMaxPool(GlobalPool):
         "GlobalMaxPooling{rank}D", data_format=True, aliases=("GlobalMaxPool{rank}D",)
     )
     torch_face: ClassVar[TorchFace | NoFace] = NoFace(
-        "PyTorch has no global max pooling module (AdaptiveMaxPool with output 1 is the adaptive kind)"
+        "PyTorch has no global max pooling module (AdaptiveMaxPool with output 1 is the adaptive kind)",
+        reads=("amax",),  # --trace: x.amax(dim=(2, 3)) over every spatial axis
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("GlobalMaxPool", "ReduceMax"))
     sizes = GlobalPool.sizes

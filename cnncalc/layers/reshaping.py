@@ -204,6 +204,10 @@ class UpSampling(Resize):
             "UpsamplingNearest2d": ("size", "scale_factor"),
             "UpsamplingBilinear2d": ("size", "scale_factor"),
         },
+        implies={
+            "UpsamplingNearest2d": {"interpolation": "nearest"},
+            "UpsamplingBilinear2d": {"interpolation": "bilinear"},
+        },
     )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Resize", "Upsample"))
 
@@ -340,7 +344,10 @@ class Permute(Layer):
 
     counted: ClassVar[Counted] = Counted.OTHER
     keras_face: ClassVar[KerasFace | NoFace] = KerasFace("Permute")
-    torch_face: ClassVar[TorchFace | NoFace] = NoFace("cnncalc writes no x.permute")
+    torch_face: ClassVar[TorchFace | NoFace] = NoFace(
+        "cnncalc writes no x.permute",
+        reads=("permute", "transpose"),  # --trace reads both
+    )
     onnx_face: ClassVar[OnnxFace | NoFace] = OnnxFace(("Transpose",))
 
     category: ClassVar[Category] = Category.RESHAPE

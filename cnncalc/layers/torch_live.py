@@ -22,6 +22,7 @@ from .faces import (
     TORCH_ACTIVATIONS,
     TorchCode,
     TorchFace,
+    kind_for_torch_function,
     kind_for_torch_module,
     rank_of,
     torch_activation_functions,
@@ -29,6 +30,7 @@ from .faces import (
 
 if TYPE_CHECKING:
     from . import Kind
+    from .base import Layer
 
 #: (kind name, positional values, keyword values), or None: no kind (an opaque row).
 Face = tuple[str, list[Any], dict[str, Any]]
@@ -388,6 +390,25 @@ def _getitem(index: Any, rank: int) -> Face | None:
     return "slice", [], {"axis": axis, "start": s.start or 0, "stop": s.stop, "step": s.step or 1}
 
 
+def _permute_class() -> type[Layer]:
+    from .reshaping import Permute
+
+    return Permute
+
+
+def _global_pool_class() -> type[Layer]:
+    from .pooling import GlobalPool
+
+    return GlobalPool
+
+
+def _of_rank(kind: Kind, rank: int) -> Kind | None:
+    """The kind of the same class with this rank (a face names one function for every rank)."""
+    from . import KINDS
+
+    return next((k for k in KINDS if k.cls is kind.cls and rank_of(k) == rank), None)
+
+
 def op_face(
     name: str, args: list[Any], kwargs: dict[str, Any], out_shape: tuple[int, ...]
 ) -> Face | list[Face] | None:
@@ -419,53 +440,55 @@ def op_face(
             if any({**given, **kwargs}.get(k, v) != v for k, v in fixed.items()):
                 return None
             return "activation", [], {"activation": ACTIVATIONS[base]}
-        if base == "leaky_relu":
-            slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
-            return "leakyrelu", [], {"negative_slope": slope}
-        if base in (
-            "dropout",
-            "dropout1d",
-            "dropout2d",
-            "dropout3d",
-            "alpha_dropout",
-            "feature_alpha_dropout",
-        ):
-            return "dropout", [kwargs.get("p", args[1] if len(args) > 1 else 0.5)], {}
-        if base == "softmax":
-            dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
-            return ("softmax", [], {"axis": dim}) if isinstance(dim, int) else None
         if name in _BINARY or name in _REVERSED:
             return _binary(name, args, data_rank)
-        if base == "flatten":
+        # Which kind the function is, the kinds' PyTorch faces say (their ``functions``, or a
+        # NoFace's ``reads``); how its arguments are read is PyTorch's, by the face's writer code.
+        kind = kind_for_torch_function(base)
+        if kind is None:
+            return _getitem(args[1], rank) if base == "__getitem__" and len(args) > 1 else None
+        torch_face = kind.cls.torch_face
+        code = torch_face.code if isinstance(torch_face, TorchFace) else None
+        if code is TorchCode.LEAKY_RELU:
+            slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
+            return kind.type, [], {"negative_slope": slope}
+        if code in (TorchCode.DROPOUT, TorchCode.SPATIAL_DROPOUT):
+            if code is TorchCode.SPATIAL_DROPOUT:  # F.dropout2d on a tensor of another rank: its rank's
+                kind = _of_rank(kind, rank - 2) or kind_for_torch_function("dropout") or kind
+            return kind.type, [kwargs.get("p", args[1] if len(args) > 1 else 0.5)], {}
+        if code is TorchCode.SOFTMAX:
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+            return ("softmax", [], {"axis": dim}) if isinstance(dim, int) else None
+        if code is TorchCode.FLATTEN:
             start = kwargs.get("start_dim", args[1] if len(args) > 1 else 0)
             end = kwargs.get("end_dim", args[2] if len(args) > 2 else -1)
             if (start, end) == (1, -1) and rank > 2:
-                return "flatten", [], {}
+                return kind.type, [], {}
             if start % rank == 0 or out_shape[:1] != first.shape[:1] or len(out_shape) < 2:
                 return None
             return "reshape", [], {"target_shape": list(out_shape[1:])}  # a partial flatten
-        if base in ("view", "reshape"):
+        if code is TorchCode.RESHAPE:
             if out_shape[:1] != first.shape[:1] or len(out_shape) < 2:
                 return None
-            return "reshape", [], {"target_shape": list(out_shape[1:])}
-        if base == "permute":
+            return kind.type, [], {"target_shape": list(out_shape[1:])}
+        if kind.cls is _permute_class():
+            if base == "transpose":
+                a, b = (
+                    kwargs.get("dim0", args[1] if len(args) > 1 else None),
+                    kwargs.get("dim1", args[2] if len(args) > 2 else None),
+                )
+                if not isinstance(a, int) or not isinstance(b, int) or 0 in (a % rank, b % rank):
+                    return None
+                swapped = list(range(1, rank))
+                swapped[a % rank - 1], swapped[b % rank - 1] = swapped[b % rank - 1], swapped[a % rank - 1]
+                return kind.type, [], {"dims": swapped}
             dims = _dim_list(
                 kwargs.get("dims", args[1:] if len(args) > 2 else (args[1] if len(args) > 1 else None))
             )
             if not dims or [d % rank for d in dims][0] != 0:
                 return None
-            return "permute", [], {"dims": [d % rank for d in dims[1:]]}
-        if base == "transpose":
-            a, b = (
-                kwargs.get("dim0", args[1] if len(args) > 1 else None),
-                kwargs.get("dim1", args[2] if len(args) > 2 else None),
-            )
-            if not isinstance(a, int) or not isinstance(b, int) or 0 in (a % rank, b % rank):
-                return None
-            dims = list(range(1, rank))
-            dims[a % rank - 1], dims[b % rank - 1] = dims[b % rank - 1], dims[a % rank - 1]
-            return "permute", [], {"dims": dims}
-        if base in ("cat", "concat", "concatenate"):
+            return kind.type, [], {"dims": [d % rank for d in dims[1:]]}
+        if code is TorchCode.CONCAT:
             tensors = args[0] if args and isinstance(args[0], (list, tuple)) else None
             dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
             if (
@@ -476,25 +499,25 @@ def op_face(
                 return None
             if dim % rank == 0:
                 return None
-            return "concatenate", [], {"axis": dim % rank}
-        if base in ("mean", "amax") and rank >= 3:
+            return kind.type, [], {"axis": dim % rank}
+        if issubclass(kind.cls, _global_pool_class()):
+            # x.mean(dim=(2, 3)) / x.amax(...): the face names the rank-2 kind; the tensor says
             dims = _dim_list(kwargs.get("dim", args[1] if len(args) > 1 else None))
             keep = bool(kwargs.get("keepdim", args[2] if len(args) > 2 else False))
-            if dims is None or sorted(d % rank for d in dims) != list(range(2, rank)):
+            if rank < 3 or dims is None or sorted(d % rank for d in dims) != list(range(2, rank)):
                 return None
-            kind = "globalaveragepooling" if base == "mean" else "globalmaxpooling"
-            return f"{kind}{rank - 2}d", [], {"keepdims": keep}
-        if base.startswith(("adaptive_avg_pool", "adaptive_max_pool")) and base[-2:] in ("1d", "2d", "3d"):
-            kind = "adaptiveavgpool" if "avg" in base else "adaptivemaxpool"
+            ranked = _of_rank(kind, rank - 2)
+            return (ranked.type, [], {"keepdims": keep}) if ranked is not None else None
+        if code is TorchCode.ADAPTIVE_POOL:
             size = kwargs.get("output_size", args[1] if len(args) > 1 else None)
             if kwargs.get("return_indices"):
                 return None
-            return f"{kind}{base[-2]}d", [], {"output_size": _tuple(size)}
-        if base.startswith(("max_pool", "avg_pool")) and base[-2:] in ("1d", "2d", "3d"):
-            kind, r = ("MaxPool" if base.startswith("max") else "AvgPool"), int(base[-2])
+            return kind.type, [], {"output_size": _tuple(size)}
+        if code is TorchCode.POOL and isinstance(torch_face, TorchFace):
+            module = torch_face.names(rank_of(kind))[0]  # MaxPool2d or AvgPool2d
             names = (
                 ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
-                if kind == "MaxPool"
+                if module.startswith("MaxPool")
                 else (
                     "kernel_size",
                     "stride",
@@ -506,12 +529,12 @@ def op_face(
             )
             attrs = dict(zip(names, args[1:], strict=False))
             attrs.update(kwargs)
-            return _pool(kind, r)(attrs)
-        if base == "interpolate":
+            return _pool(module[: -len("2d")], rank_of(kind))(attrs)
+        if code is TorchCode.UPSAMPLE:
             attrs = dict(zip(("size", "scale_factor", "mode", "align_corners"), args[1:], strict=False))
             attrs.update(kwargs)
             return _upsample(attrs) if rank == 4 else None
-        if base == "layer_norm":
+        if code is TorchCode.LAYER_NORM:
             shape = kwargs.get("normalized_shape", args[1] if len(args) > 1 else None)
             weight = kwargs.get("weight", args[2] if len(args) > 2 else None)
             bias = kwargs.get("bias", args[3] if len(args) > 3 else None)
@@ -524,22 +547,21 @@ def op_face(
                     "has_bias": isinstance(bias, TensorArg),
                 }
             )
-        if base == "linear":
+        if code is TorchCode.LINEAR:
             weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
             bias = kwargs.get("bias", args[2] if len(args) > 2 else None)
             if not isinstance(weight, TensorArg) or weight.data or len(weight.shape) != 2:
                 return None
-            return "dense", [weight.shape[0]], {"use_bias": isinstance(bias, TensorArg)}
-        if base in ("conv1d", "conv2d", "conv3d"):
+            return kind.type, [weight.shape[0]], {"use_bias": isinstance(bias, TensorArg)}
+        if code is TorchCode.CONV and isinstance(torch_face, TorchFace):
             weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
             if not isinstance(weight, TensorArg) or weight.data:
                 return None
             conv_names = ("bias", "stride", "padding", "dilation", "groups")
             attrs = dict(zip(conv_names, args[2:], strict=False))
             attrs.update(kwargs)
-            r = int(base[-2])
             return (
-                f"Conv{r}d",
+                torch_face.names(rank_of(kind))[0],  # Conv2d: read with PyTorch's names
                 [],
                 {
                     "in_channels": first.shape[1],
@@ -552,7 +574,7 @@ def op_face(
                     "bias": isinstance(attrs.get("bias"), TensorArg),
                 },
             )
-        if base == "batch_norm" and rank >= 2:
+        if code is TorchCode.BATCH_NORM and rank >= 2:
             bn_names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
             attrs = dict(zip(bn_names, args[1:], strict=False))
             attrs.update(kwargs)
@@ -565,10 +587,9 @@ def op_face(
             }
             if isinstance(attrs.get("momentum"), float):
                 kw["momentum"] = attrs["momentum"]
-            # with the module's batch counter among the buffers, or without (a bare F.batch_norm)
+            # read with PyTorch's names (BatchNorm2d's, which are every rank's); with the module's
+            # batch counter among the buffers, or without (a bare F.batch_norm)
             return [("BatchNorm2d", [], kw), ("BatchNorm2d", [], {**kw, "num_batches_tracked": False})]
-        if base == "__getitem__" and len(args) > 1:
-            return _getitem(args[1], rank)
     except (TypeError, ValueError, IndexError, KeyError):
         return None
     return None
