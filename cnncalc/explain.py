@@ -71,9 +71,14 @@ def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> list[Step]:
     if rf is None:
         return [Step("field", "every output sees the whole input", "", "whole input")]
     if not rf.tracked:
-        return [Step("field", "not tracked (fractional stride or mixed axes)", "", "n/a")]
-    if previous is None or not previous.tracked or not row.windows:
-        what = "unchanged" if rf == previous else "through the layer's windows"
+        return [Step("field", "not tracked (axes reordered or mixed)", "", "n/a")]
+    if previous is None or not previous.tracked or not row.windows or not previous.affine:
+        if rf == previous:
+            what = "unchanged"
+        elif rf.affine and (previous is None or not previous.tracked or previous.affine):
+            what = "through the layer's windows"
+        else:  # fractional strides: no recurrence, each output's cells counted
+            what = "cells read, joined"
         return [Step("field", what, "", _field(rf))]
     if all(w.f_eff == 1 and w.stride == 1 for w in row.windows):  # padding, cropping, 1x1 stride 1
         return [Step("field", "unchanged: 1-cell windows, stride 1", "", _field(rf))]
@@ -93,6 +98,9 @@ def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> list[Step]:
 
 
 def _field(rf: ReceptiveField) -> str:
+    if not rf.uniform:  # the table says "varies by position (...)"; here within 80 columns
+        ranges = [f"{lo} to {hi}" if lo != hi else str(lo) for lo, hi in (a.sizes for a in rf.axes)]
+        return f"varies: {ranges[0] if len(set(ranges)) == 1 else ' x '.join(ranges)}"
     size = "x".join(map(str, rf.size)) if len(set(rf.size)) > 1 else str(rf.size[0])
     jump = "x".join(map(str, rf.jump)) if len(set(rf.jump)) > 1 else str(rf.jump[0])
     return f"{size}, jump {jump}"

@@ -8,6 +8,7 @@ pooling layer resolved under the convention in force (:func:`resolve_windows`).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -187,29 +188,282 @@ def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
     return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
 
 
-@dataclass(frozen=True)
-class ReceptiveField:
-    """Per spatial axis: field size ``r``, jump ``j`` (input cells between neighbouring outputs) and
-    ``start`` (centre of the first output's field, in input cells from the centre of input cell 0).
+#: Longest repeat of the fields' pattern followed exactly (upsampling by u multiplies it by u,
+#: a stride S divides it by gcd(S, period)); past it the field is untracked (bounded work).
+MAX_PERIOD = 4096
 
-    Recurrences (Araujo et al., "Computing Receptive Fields of CNNs", Distill 2019), per window op
-    with effective kernel F_eff, stride S and padding P_before:
-    r_out = r_in + (F_eff - 1)*j_in;  j_out = j_in*S;  start_out = start_in + ((F_eff - 1)/2 - P_before)*j_in.
+
+#: Cells output ``r`` reads: ``first, first + step, ..., last`` (an arithmetic progression:
+#: a window, a dilated one, a transposed conv's taps), or None when it reads none.
+Reads = tuple[int, int, int] | None
+
+
+@dataclass(frozen=True)
+class AxisMap:
+    """Which cells of its input each output cell of a layer reads, along one spatial axis.
+
+    Output ``o + period`` reads what output ``o`` reads moved on by ``advance`` input cells;
+    ``reads[r]`` says which cells output ``r`` (0 <= r < period) reads (indices before 0 or past
+    the end are padding, as in the recurrences). A conv or pool is ``advance = S, period = 1``;
+    upsampling by u and a transposed conv of stride S are ``advance = 1, period = u`` / ``S``:
+    the fractional strides. A layer whose repeat is longer than :data:`MAX_PERIOD` has none
+    (None from the constructors: its field is not followed).
     """
 
-    size: tuple[int, ...]
-    jump: tuple[int, ...]
-    start: tuple[float, ...]
+    advance: int
+    period: int
+    reads: tuple[Reads, ...]
+
+    @classmethod
+    def window(cls, w: Window) -> AxisMap:
+        """A conv or pool: output o reads o*S - P_before + k*d, k = 0 .. F - 1."""
+        return cls(w.stride, 1, ((-w.before, (w.kernel - 1) * w.dilation - w.before, w.dilation),))
+
+    @classmethod
+    def nearest(cls, u: int) -> AxisMap | None:
+        """Nearest upsampling by u (PyTorch ``nearest``, Keras ``UpSampling``): output o reads
+        floor(o/u). PixelShuffle(u) reads the same cells (of other channels)."""
+        return cls(1, u, ((0, 0, 1),) * u) if u <= MAX_PERIOD else None
+
+    @classmethod
+    def bilinear(cls, u: int) -> AxisMap | None:
+        """Bilinear upsampling by u with half-pixel centres (Keras ``UpSampling2D(interpolation=
+        'bilinear')``, i.e. ``tf.image.resize``; PyTorch ``align_corners=False``; ONNX ``half_pixel``):
+        output o samples x = (o + 1/2)/u - 1/2 = t/(2u) with t = 2o + 1 - u, and reads floor(x)
+        and floor(x) + 1, the second only when its weight x - floor(x) is not 0 (odd u: every u-th
+        output lands on an input cell and reads that cell alone)."""
+        if u > MAX_PERIOD:
+            return None
+        reads: list[Reads] = []
+        for r in range(u):
+            base, rest = divmod(2 * r + 1 - u, 2 * u)
+            reads.append((base, base if rest == 0 else base + 1, 1))
+        return cls(1, u, tuple(reads))
+
+    @classmethod
+    def transposed(cls, stride: int, kernel: int, dilation: int, crop: int) -> AxisMap | None:
+        """A transposed conv: input i scatters to i*S + k*d of the full output, of which output o
+        is cell o + crop; so output o reads i = (o + crop - k*d)/S for every tap k where that
+        divides: the taps k = k0, k0 + S/g, ... (g = gcd(d, S)), i.e. every (d/g)-th input."""
+        if stride > MAX_PERIOD:
+            return None
+        g = math.gcd(dilation, stride)
+        reads: list[Reads] = []
+        for r in range(stride):
+            t = r + crop
+            # the first tap whose offset t - k*d divides by S: k*d = t (mod S), solvable when g | t
+            k0 = (t // g) * pow(dilation // g, -1, stride // g) % (stride // g) if t % g == 0 else kernel
+            if k0 >= kernel:
+                reads.append(None)
+                continue
+            k1 = k0 + (kernel - 1 - k0) // (stride // g) * (stride // g)  # the last such tap
+            reads.append(((t - k1 * dilation) // stride, (t - k0 * dilation) // stride, dilation // g))
+        return cls(1, stride, tuple(reads))
+
+    @classmethod
+    def adaptive(cls, n: int, out: int) -> AxisMap | None:
+        """ATen's adaptive pooling from n to out: output i reads floor(i*n/out) ..
+        ceil((i+1)*n/out) - 1 (past the last output the windows repeat: any repeat will do)."""
+        if out > MAX_PERIOD:
+            return None
+        return cls(n, out, tuple((b, e - 1, 1) for b, e in adaptive_windows(n, out)))
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """The exact field of every output cell along one axis, as input cells first .. last.
+
+    Output ``o + period`` sees the cells of output ``o`` moved on by ``advance``; ``first[r]`` and
+    ``last[r]`` are output r's (``None``: output r sees no input cell, only biases). The field's
+    size is ``last - first + 1`` (holes of a dilated kernel counted, as Araujo et al. count
+    them): one number when every output's is the same, else it varies by position. The jump
+    (input cells between neighbouring outputs) is ``advance/period`` on average, a fraction
+    after upsampling or a transposed conv, whole again after enough stride.
+    """
+
+    period: int
+    advance: int
+    first: tuple[int | None, ...]
+    last: tuple[int | None, ...]
+
+    def at(self, o: int) -> tuple[int, int] | None:
+        """Output o's field as (first, last) input cell, or None when it sees no input cell.
+
+        >>> AxisField(2, 1, (0, 0), (2, 3)).at(5)
+        (2, 5)
+        """
+        k, r = divmod(o, self.period)
+        lo, hi = self.first[r], self.last[r]
+        if lo is None or hi is None:
+            return None
+        return lo + k * self.advance, hi + k * self.advance
+
+    @property
+    def size(self) -> int | None:
+        """The one field size every output has, or None when it varies by position."""
+        sizes = {
+            None if lo is None or hi is None else hi - lo + 1
+            for lo, hi in zip(self.first, self.last, strict=True)
+        }
+        return sizes.pop() if len(sizes) == 1 else None
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """The smallest and largest field size over the outputs (0: an output that sees no cell)."""
+        sizes = [
+            0 if lo is None or hi is None else hi - lo + 1
+            for lo, hi in zip(self.first, self.last, strict=True)
+        ]
+        return min(sizes), max(sizes)
+
+    @property
+    def jump(self) -> Any:
+        """advance/period: an int when whole, else a :class:`fractions.Fraction` (imported here:
+        only models with upsampling pay for it)."""
+        if self.advance % self.period == 0:
+            return self.advance // self.period
+        from fractions import Fraction
+
+        return Fraction(self.advance, self.period)
+
+    @property
+    def start(self) -> float:
+        """The centre of output 0's field (0.0 when output 0 sees no input cell)."""
+        field = self.at(0)
+        return 0.0 if field is None else (field[0] + field[1]) / 2
+
+    def through(self, m: AxisMap) -> AxisField | None:
+        """The field after a layer reading cells as ``m`` says (None: the repeat grew past
+        :data:`MAX_PERIOD`). Output o's field spans every field of the cells it reads."""
+        g = math.gcd(m.advance, self.period)
+        period, advance = m.period * (self.period // g), self.advance * (m.advance // g)
+        if period > MAX_PERIOD:
+            return None
+        # A field whose ends never move back needs only the first and last cell read (a kernel of
+        # a million cells costs no more than one of three); otherwise every cell, within bounds.
+        ordered = self.monotone
+        first: list[int | None] = []
+        last: list[int | None] = []
+        for o in range(period):
+            k, r = divmod(o, m.period)
+            reads = m.reads[r]
+            if reads is None:
+                first.append(None)
+                last.append(None)
+                continue
+            lo, hi, step = reads[0] + k * m.advance, reads[1] + k * m.advance, reads[2]
+            if ordered:
+                a, b = self.at(lo), self.at(hi)
+                first.append(None if a is None else a[0])
+                last.append(None if b is None else b[1])
+                continue
+            if (hi - lo) // step >= MAX_PERIOD:
+                return None
+            seen = [f for f in (self.at(x) for x in range(lo, hi + 1, step)) if f is not None]
+            first.append(min(f[0] for f in seen) if seen else None)
+            last.append(max(f[1] for f in seen) if seen else None)
+        return AxisField(period, advance, tuple(first), tuple(last)).shortest()
+
+    @property
+    def monotone(self) -> bool:
+        """Every output sees some cell, and neither end of the field ever moves back from one
+        output to the next (all but a dilated transposed conv's fields)."""
+        for end in (self.first, self.last):
+            cells = [v for v in end if v is not None]
+            if len(cells) < len(end):
+                return False
+            if any(a > b for a, b in zip(cells, [*cells[1:], cells[0] + self.advance], strict=True)):
+                return False
+        return True
+
+    def shortest(self) -> AxisField:
+        """The same field with its shortest repeat (e.g. a whole jump again after a stride).
+
+        >>> AxisField(2, 2, (0, 1), (0, 1)).shortest()
+        AxisField(period=1, advance=1, first=(0,), last=(0,))
+        """
+        q = self.period
+        for d in range(1, q):
+            if q % d or (self.advance * d) % q:
+                continue
+            shift = self.advance * d // q
+            if all(
+                _moved(self.first[o], shift) == self.first[o + d]
+                and _moved(self.last[o], shift) == self.last[o + d]
+                for o in range(q - d)
+            ):
+                return AxisField(d, shift, self.first[:d], self.last[:d])
+        return self
+
+
+def _moved(cell: int | None, by: int) -> int | None:
+    return None if cell is None else cell + by
+
+
+def _union(fields: Sequence[AxisField]) -> AxisField | None:
+    """Output o's field spanning each input's field of o (a merge); None when the jumps differ
+    (the fields then drift apart: no repeat)."""
+    period = math.lcm(*(f.period for f in fields))
+    jumps = {f.advance * (period // f.period) for f in fields}
+    if len(jumps) > 1 or period > MAX_PERIOD:
+        return None
+    first: list[int | None] = []
+    last: list[int | None] = []
+    for o in range(period):
+        seen = [s for s in (f.at(o) for f in fields) if s is not None]
+        first.append(min(s[0] for s in seen) if seen else None)
+        last.append(max(s[1] for s in seen) if seen else None)
+    return AxisField(period, jumps.pop(), tuple(first), tuple(last)).shortest()
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """The exact field of every output position, one :class:`AxisField` per spatial axis.
+
+    Per axis: field size ``r`` (one number, or None where it varies by position), jump ``j``
+    (input cells between neighbouring outputs; a fraction after upsampling) and ``start`` (centre
+    of the first output's field, in input cells from the centre of input cell 0). Through a window
+    op with effective kernel F_eff, stride S and padding P_before, on a whole jump (Araujo et al.,
+    "Computing Receptive Fields of CNNs", Distill 2019):
+    r_out = r_in + (F_eff - 1)*j_in;  j_out = j_in*S;  start_out = start_in + ((F_eff - 1)/2 - P_before)*j_in.
+    cnncalc composes the cells each output reads instead (:class:`AxisMap`), which gives these
+    figures on whole jumps and the exact ones after fractional strides.
+    """
+
+    axes: tuple[AxisField, ...]
 
     @classmethod
     def of_input(cls, rank: int) -> ReceptiveField:
         """Each input cell sees itself."""
-        return cls((1,) * rank, (1,) * rank, (0.0,) * rank)
+        return cls((AxisField(1, 1, (0,), (0,)),) * rank)
 
     @property
     def tracked(self) -> bool:
-        """False after layers the recurrences do not cover (upsampling, transposed conv, reshape)."""
-        return bool(self.size)
+        """False after layers whose reordering the field does not follow (reshape, opaque rows)."""
+        return bool(self.axes)
+
+    @property
+    def size(self) -> tuple[int | None, ...]:
+        return tuple(a.size for a in self.axes)
+
+    @property
+    def uniform(self) -> bool:
+        """True when every output position's field has the same size on every axis."""
+        return all(s is not None for s in self.size)
+
+    @property
+    def jump(self) -> tuple[Any, ...]:
+        return tuple(a.jump for a in self.axes)
+
+    @property
+    def affine(self) -> bool:
+        """True when output o's field is output 0's moved by o whole jumps on every axis (the
+        recurrences' case; not after upsampling until strides make the jump whole again)."""
+        return all(a.period == 1 for a in self.axes)
+
+    @property
+    def start(self) -> tuple[float, ...]:
+        return tuple(a.start for a in self.axes)
 
     def through(self, windows: tuple[Window, ...]) -> ReceptiveField:
         """The field after a window op.
@@ -217,40 +471,35 @@ class ReceptiveField:
         >>> ReceptiveField.of_input(1).through((Window(9, 3, 3, 2, 1, 0, 0, 4),)).size
         (3,)
         """
+        return self.mapped(tuple(AxisMap.window(w) for w in windows))
+
+    def mapped(self, maps: tuple[AxisMap | None, ...]) -> ReceptiveField:
+        """The field after a layer that reads its input as ``maps`` say (one per spatial axis;
+        None: a repeat too long to follow)."""
         if not self.tracked:
             return self
-        return ReceptiveField(
-            tuple(r + (w.f_eff - 1) * j for r, j, w in zip(self.size, self.jump, windows, strict=True)),
-            tuple(j * w.stride for j, w in zip(self.jump, windows, strict=True)),
-            tuple(
-                s + ((w.f_eff - 1) / 2 - w.before) * j
-                for s, j, w in zip(self.start, self.jump, windows, strict=True)
-            ),
-        )
+        axes = [None if m is None else a.through(m) for a, m in zip(self.axes, maps, strict=True)]
+        if any(a is None for a in axes):
+            return UNTRACKED
+        return ReceptiveField(tuple(a for a in axes if a is not None))
 
 
-#: The field after layers whose fractional strides or reordering the recurrences do not cover.
-UNTRACKED = ReceptiveField((), (), ())
+#: The field after layers whose reordering the field does not follow (reshape, opaque rows).
+UNTRACKED = ReceptiveField(())
 
 
 def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
-    """The field of a merge: the union of its inputs' fields (same jump needed), or global/untracked."""
+    """The field of a merge: the union of its inputs' fields, output by output (same average
+    jump needed), or global/untracked."""
     known = [f for f in fields if f is not None]
     if len(known) < len(fields):
         return None
-    if (
-        any(not f.tracked for f in known)
-        or len({f.jump for f in known}) > 1
-        or len({len(f.size) for f in known}) > 1
-    ):
+    if any(not f.tracked for f in known) or len({len(f.axes) for f in known}) > 1:
         return UNTRACKED
-    sizes, starts = [], []
-    for axis in range(len(known[0].size)):
-        lo = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in known)
-        hi = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in known)
-        sizes.append(int(round(hi - lo)) + 1)
-        starts.append((lo + hi) / 2)
-    return ReceptiveField(tuple(sizes), known[0].jump, tuple(starts))
+    axes = [_union([f.axes[axis] for f in known]) for axis in range(len(known[0].axes))]
+    if any(a is None for a in axes):
+        return UNTRACKED
+    return ReceptiveField(tuple(a for a in axes if a is not None))
 
 
 @dataclass(frozen=True)

@@ -52,15 +52,18 @@ MODEL_RESULTS = (
 
 
 def field_json(rf: ReceptiveField | None) -> Any:
-    """A receptive field as JSON carries it: ``"global"``, ``"untracked"`` or size/jump/start lists."""
+    """A receptive field as JSON carries it: ``"global"``, ``"untracked"`` (not followed, or
+    not one size: it varies by position) or size/jump/start lists (a fractional jump as a number,
+    0.5 after upsampling by 2)."""
     if rf is None:
         return "global"
-    if not rf.tracked:
+    if not rf.tracked or not rf.uniform:
         return "untracked"
     # start is a half-integer in general (1.5 after a 2x2 pool); whole values are written as
     # integers so every field of the object has one form ([1, 1], not [1.0, 1.0] beside size [3, 3]).
     start = [int(s) if float(s).is_integer() else s for s in rf.start]
-    return {"size": list(rf.size), "jump": list(rf.jump), "start": start}
+    jump = [j if isinstance(j, int) else float(j) for j in rf.jump]
+    return {"size": list(rf.size), "jump": jump, "start": start}
 
 
 def _plain(value: Any) -> Any:

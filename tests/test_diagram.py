@@ -178,6 +178,7 @@ def chromium(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProce
         ("vgg16", ["--model", "vgg16"]),
         ("resnet18", ["--model", "resnet18"]),
         ("inception_block", ["--model", "inception_block"]),
+        ("unet", ["-f", str(ROOT / "docs" / "examples" / "unet.json"), "--input", "96x96x1"]),
     ],
 )
 def test_render_diagram_to_png(name: str, args: list[str], tmp_path: Path) -> None:

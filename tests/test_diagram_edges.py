@@ -212,3 +212,215 @@ def _args(kind: str, args: str) -> dict:
     if kind == "maxpool":
         return {"pool_size": int(values[0]), "strides": int(values[1]), "padding": values[2]}
     return {}
+
+
+# ----------------------------------------------------------------------------- U-Nets, folded
+
+
+def unet_spec(depth: int, up: str = "upsampling2d", size: int = 64) -> dict:
+    """Two 3x3 convs per level, 2x2 max pooling, ``up`` back (nearest 2x or a 2x2/2 transposed
+    conv), the encoder's output concatenated on the way up."""
+    layers: list[dict] = []
+    x, skips = "input", []
+    for d in range(depth):
+        layers += [
+            {
+                "name": f"enc{d}a",
+                "type": "conv2d",
+                "filters": 4,
+                "kernel_size": 3,
+                "padding": "same",
+                "inputs": x,
+            },
+            {"name": f"enc{d}b", "type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"},
+            {"name": f"pool{d}", "type": "maxpooling2d", "pool_size": 2},
+        ]
+        skips.append(f"enc{d}b")
+        x = f"pool{d}"
+    layers.append(
+        {"name": "bottom", "type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "inputs": x}
+    )
+    x = "bottom"
+    up_args = {"size": 2} if up == "upsampling2d" else {"filters": 4, "kernel_size": 2, "strides": 2}
+    for d in reversed(range(depth)):
+        layers += [
+            {"name": f"up{d}", "type": up, "inputs": x, **up_args},
+            {"name": f"cat{d}", "type": "concatenate", "inputs": [f"up{d}", skips[d]]},
+            {"name": f"dec{d}a", "type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"},
+            {"name": f"dec{d}b", "type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"},
+        ]
+        x = f"dec{d}b"
+    layers.append({"name": "head", "type": "conv2d", "filters": 2, "kernel_size": 1})
+    return {"input_shape": [size, size, 1], "layers": layers}
+
+
+def segments(edges: list[ET.Element]) -> list[tuple[int, tuple[float, float], tuple[float, float]]]:
+    out = []
+    for k, edge in enumerate(edges):
+        pts = points(edge)
+        out += [(k, a, b) for a, b in zip(pts, pts[1:], strict=False)]
+    return out
+
+
+def crossing_pairs(edges: list[ET.Element]) -> list[tuple[int, int]]:
+    """Pairs (edge index, edge index), once per pair of segments of different edges that cross
+    or run on top of each other."""
+    eps = 0.2
+    out = []
+    segs = segments(edges)
+    for i, (ka, a1, a2) in enumerate(segs):
+        for kb, b1, b2 in segs[i + 1 :]:
+            if ka == kb:
+                continue
+            (ax1, ax2), (ay1, ay2) = sorted((a1[0], a2[0])), sorted((a1[1], a2[1]))
+            (bx1, bx2), (by1, by2) = sorted((b1[0], b2[0])), sorted((b1[1], b2[1]))
+            a_vertical, b_vertical = ax1 == ax2, bx1 == bx2
+            if a_vertical != b_vertical:  # one across the other
+                v, h = (
+                    ((ax1, ay1, ay2), (by1, bx1, bx2)) if a_vertical else ((bx1, by1, by2), (ay1, ax1, ax2))
+                )
+                hit = h[1] + eps < v[0] < h[2] - eps and v[1] + eps < h[0] < v[2] - eps
+            elif a_vertical and abs(ax1 - bx1) < eps:  # on one vertical line, overlapping
+                hit = min(ay2, by2) - max(ay1, by1) > eps
+            elif not a_vertical and abs(ay1 - by1) < eps:
+                hit = min(ax2, bx2) - max(ax1, bx1) > eps
+            else:
+                hit = False
+            if hit:
+                out.append((ka, kb))
+    return out
+
+
+def edge_crossings(edges: list[ET.Element]) -> int:
+    """Pairs of segments of different edges that cross or run on top of each other."""
+    return len(crossing_pairs(edges))
+
+
+def check_folded(summary: cnncalc.Summary) -> None:
+    svg = to_svg(summary)
+    root, boxes, edges = parse(svg)
+    expected = sorted((source, row.name) for row in summary.layers for source in row.inputs)
+    assert sorted((e.get("data-from"), e.get("data-to")) for e in edges) == expected
+    for edge in edges:
+        pts = points(edge)
+        source, target = boxes[edge.get("data-from")], boxes[edge.get("data-to")]
+        assert on_boundary(pts[0], source) and on_boundary(pts[-1], target)  # from a side, to a side
+        for a, b in zip(pts, pts[1:], strict=False):
+            for name, box in boxes.items():
+                assert not crosses(a, b, box), (edge.get("data-from"), edge.get("data-to"), "crosses", name)
+    assert edge_crossings(edges) == 0
+    width = float(root.get("width"))
+    skips = [e for e in edges if "skip" in e.get("class").split()]
+    assert len(skips) == sum(1 for row in summary.layers if row.class_name == "Concatenate")
+    for edge in skips:
+        xs = [x for x, _ in points(edge)]
+        # each skip drops from its encoder column to the decoder column under it: it runs
+        # across no more than the gap beside its source box, never back along the drawing
+        assert max(xs) - min(xs) < 0.05 * width, (edge.get("data-from"), max(xs) - min(xs), width)
+        source, target = boxes[edge.get("data-from")], boxes[edge.get("data-to")]
+        assert target[1] > source[3]  # the decoder row is under the encoder row
+        verticals = [(a, b) for a, b in zip(points(edge), points(edge)[1:], strict=False) if a[0] == b[0]]
+        assert len(verticals) == 1  # one straight drop
+
+
+@pytest.mark.parametrize(("depth", "up"), [(3, "upsampling2d"), (4, "upsampling2d"), (4, "conv2dtranspose")])
+def test_unets_fold_with_skips_that_cross_nothing(depth: int, up: str) -> None:
+    s = cnncalc.summarize(unet_spec(depth, up))
+    check_folded(s)
+    drawing = layout(s)
+    assert {p.row for p in drawing.placed} == {0, 1}
+    rows = {p.volume.name: p.row for p in drawing.placed}
+    assert rows["bottom"] == 0 and rows[f"up{depth - 1}"] == 1 and rows["head"] == 1
+
+
+def test_the_original_unet_with_cropped_skips_folds_too() -> None:
+    from tests.test_solve import unet_valid
+
+    s = cnncalc.summarize(unet_valid())
+    check_folded(s)
+
+
+def test_before_the_fold_the_unet_wrapped_and_its_skips_crossed() -> None:
+    # The old layout, still used for every graph that is not a nested encoder-decoder, on the
+    # same U-Net (a second skip from enc0b does not nest): the check sees the crossings it is
+    # meant to catch.
+    spec = unet_spec(4)
+    spec["layers"].append({"name": "extra", "type": "concatenate", "inputs": ["head", "enc0b"]})
+    s = cnncalc.summarize(spec)
+    _, _, edges = parse(to_svg(s))
+    assert all(e.get("class").split()[1] != "turn" for e in edges)
+    assert edge_crossings(edges) > 0
+
+
+def res_unet_spec(depth: int = 3) -> dict:
+    """A U-Net whose levels are residual blocks (conv, then two convs added to the first): ResNet
+    shortcuts inside the encoder and the decoder, concatenated skips between them."""
+    layers: list[dict] = []
+
+    def conv(name: str, inputs: object) -> dict:
+        return {
+            "name": name,
+            "type": "conv2d",
+            "filters": 4,
+            "kernel_size": 3,
+            "padding": "same",
+            "inputs": inputs,
+        }
+
+    def block(prefix: str, x: str) -> str:
+        layers.extend(
+            [
+                conv(f"{prefix}a", x),
+                conv(f"{prefix}b", f"{prefix}a"),
+                conv(f"{prefix}c", f"{prefix}b"),
+                {"name": f"{prefix}add", "type": "add", "inputs": [f"{prefix}a", f"{prefix}c"]},
+            ]
+        )
+        return f"{prefix}add"
+
+    x, skips = "input", []
+    for d in range(depth):
+        skips.append(block(f"enc{d}", x))
+        layers.append({"name": f"pool{d}", "type": "maxpooling2d", "pool_size": 2, "inputs": skips[-1]})
+        x = f"pool{d}"
+    x = block("mid", x)
+    for d in reversed(range(depth)):
+        layers += [
+            {"name": f"up{d}", "type": "upsampling2d", "size": 2, "inputs": x},
+            {"name": f"cat{d}", "type": "concatenate", "inputs": [f"up{d}", skips[d]]},
+        ]
+        x = block(f"dec{d}", f"cat{d}")
+    return {"input_shape": [32, 32, 1], "layers": layers}
+
+
+def test_a_residual_unet_folds_with_its_shortcuts_in_corridors() -> None:
+    s = cnncalc.summarize(res_unet_spec())
+    check_folded(s)
+    drawing = layout(s)
+    rows = {p.volume.name: p for p in drawing.placed}
+    shorts = [e for e in drawing.edges if e.kind == "short"]
+    assert len(shorts) == 7  # one per block: 3 encoder levels, the middle, 3 decoder levels
+    for edge in shorts:
+        ys = [y for _, y in edge.points]
+        source = rows[edge.source]
+        if source.row == 0:  # over the encoder row
+            assert min(ys) < min(p.box[1] for p in drawing.placed if p.row == 0)
+        else:  # under the decoder row
+            assert max(ys) > max(p.box[3] for p in drawing.placed if p.row == 1)
+
+
+@pytest.mark.parametrize(("name", "before", "now"), [("resnet18", 21, 3), ("resnet50", 65, 0)])
+def test_resnet_shortcuts_stay_over_their_row(name: str, before: int, now: int) -> None:
+    # Rows end between blocks (where only adjacent-column edges pass), so no shortcut runs back
+    # along the width to the next row; a gap's edges take the order that crosses least. The
+    # crossings left (``before``: the previous layout's count) are each a downsampling block's
+    # shortcut climbing from its second lane past the first lane's edge to the next column.
+    s = cnncalc.summarize(zoo.load(name))
+    _, _, edges = parse(to_svg(s))
+    drawing = layout(s)
+    assert not [e for e in drawing.edges if e.kind == "wrap" and e.long]
+    pairs = crossing_pairs(edges)
+    assert len(pairs) == now < before
+    for a, b in pairs:
+        ends = {edges[a].get("data-from"), edges[b].get("data-from")}
+        assert any("downsample" in name for name in ends), ends

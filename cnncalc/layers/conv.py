@@ -13,7 +13,7 @@ from ..enums import Category, Convention, DataFormat, PaddingMode, TransposedRul
 from ..errors import Option, Part, ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
-    UNTRACKED,
+    AxisMap,
     Padding,
     ReceptiveField,
     Shape,
@@ -619,7 +619,11 @@ class ConvTranspose(Layer):
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
-        return UNTRACKED  # fractional strides: the recurrences do not apply
+        """Output o reads input i = (o + crop - k*d)/S for each tap k that divides
+        (:meth:`AxisMap.transposed`): a fractional stride 1/S, the field exact per position."""
+        spatial, _ = split_channels(shape, self.layout(ctx))
+        axes = transposed_axes(self, spatial, ctx)
+        return rf.mapped(tuple(AxisMap.transposed(a.stride, a.kernel, a.dilation, a.crop) for a in axes))
 
     def fan_in(self, kernel_shape: Shape) -> int:
         return max(1, math.prod(kernel_shape[:-2]) * kernel_shape[-1])  # (*F, K/groups, C_in)

@@ -11,7 +11,7 @@ from ..enums import Category, Convention, DataFormat, PaddingMode
 from ..errors import Option, Part, ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
-    UNTRACKED,
+    AxisMap,
     Padding,
     ReceptiveField,
     Shape,
@@ -383,17 +383,18 @@ class AdaptivePool(Layer):
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField | None:
-        """To 1 on every axis the whole input (global, like a global pool); where every axis's
+        """To 1 on every axis the whole input (global, like a global pool); where an axis's
         windows have one size and one stride (o divides n, or the like), a plain pool; otherwise
-        the windows vary by position and the field is not one number (untracked)."""
+        ATen's windows themselves, output by output (the field then varies by position)."""
         spatial, _ = split_channels(shape, self.layout(ctx))
         sizes = [n if o is None else o for n, o in zip(spatial, self.output_size, strict=True)]
         if all(o == 1 for o in sizes):
             return None
-        windows = [adaptive_window(n, o) for n, o in zip(spatial, sizes, strict=True)]
-        if any(w is None for w in windows):
-            return UNTRACKED
-        return rf.through(tuple(w for w in windows if w is not None))
+        maps: list[AxisMap | None] = []
+        for n, o in zip(spatial, sizes, strict=True):
+            window = adaptive_window(n, o)
+            maps.append(AxisMap.adaptive(n, o) if window is None else AxisMap.window(window))
+        return rf.mapped(tuple(maps))
 
     def saved_for_backward(self, inputs: tuple[Shape, ...], output: Shape, ctx: Context) -> tuple[Keep, ...]:
         """Average to 1 per axis is a ``mean`` (``adaptive_avg_pool2d`` takes that path in

@@ -13,6 +13,7 @@ from ..errors import ShapeError, SpecError
 from ..geometry import (
     AXIS_NAMES,
     UNTRACKED,
+    AxisMap,
     OpenShape,
     ReceptiveField,
     Shape,
@@ -235,7 +236,10 @@ class UpSampling(Resize):
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
-        return UNTRACKED  # fractional strides: the recurrences do not apply
+        """Nearest: output o reads floor(o/u); bilinear (half-pixel centres, Keras's rule): the
+        two cells around (o + 1/2)/u - 1/2 (:class:`AxisMap`): a fractional stride 1/u."""
+        make = AxisMap.bilinear if self.interpolation == "bilinear" else AxisMap.nearest
+        return rf.mapped(tuple(make(u) for u in self.size))
 
     def axis_step(self, axis: int, n: int, out: int) -> Step:
         name = AXIS_NAMES[self.rank][axis]
@@ -555,7 +559,8 @@ class PixelShuffle(_Shuffle):
     def receptive_field(
         self, rf: ReceptiveField, out: LayerOutput, shape: Shape, ctx: Context
     ) -> ReceptiveField:
-        return UNTRACKED  # fractional strides, as in upsampling: the recurrences do not apply
+        # Output cell o of an axis is input cell floor(o/r) (another channel): nearest upsampling.
+        return rf.mapped((AxisMap.nearest(self.upscale_factor),) * 2)
 
     def axis_text(self) -> tuple[str, str]:
         return "*r", "*"

@@ -533,6 +533,13 @@ def op_face(
         if code is TorchCode.UPSAMPLE:
             attrs = dict(zip(("size", "scale_factor", "mode", "align_corners"), args[1:], strict=False))
             attrs.update(kwargs)
+            if attrs.get("size") is not None and attrs.get("scale_factor") is None and rank == 4:
+                # F.interpolate(x, size=...) to whole multiples of the input: ATen's source index
+                # is then the same as with scale_factor (scale = in/out both ways), as the
+                # model-code reader reads it (smp's U-Net decoder calls it so)
+                ratios = [o / n for o, n in zip(out_shape[2:], first.shape[2:], strict=True)]
+                if all(r >= 1 and float(r).is_integer() for r in ratios):
+                    attrs = {**attrs, "size": None, "scale_factor": [int(r) for r in ratios]}
             return _upsample(attrs) if rank == 4 else None
         if code is TorchCode.LAYER_NORM:
             shape = kwargs.get("normalized_shape", args[1] if len(args) > 1 else None)

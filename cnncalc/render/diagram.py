@@ -8,20 +8,40 @@ shape. Columns follow graph depth; branches stand one above the other in a colum
 Every edge is drawn and none crosses a box: edges run orthogonally through the gaps between
 columns; an edge that skips columns (a residual connection) runs in a corridor above the row;
 a network too wide for :data:`MAX_WIDTH` wraps onto further rows, the edges between rows running
-in a corridor below a row and down the left gutter. Deterministic: the same summary always gives
-the same bytes.
+in a corridor below a row and down the left gutter. An encoder-decoder whose skips nest (a U-Net)
+is folded instead (:func:`cnncalc.render.fold.fold`): the decoder runs back under the encoder, each skip a short drop
+from an encoder column to the decoder column under it. Deterministic: the same summary always
+gives the same bytes.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass, field
 from functools import cache
 from html import escape
 from typing import TYPE_CHECKING
 
 from ..enums import Category, DataFormat
 from ..geometry import split_channels
+from .fold import fold, turning_column
+from .routing import (
+    CORRIDOR_PAD,
+    GAP,
+    LABEL_SPACE,
+    LANE_GAP,
+    MARGIN,
+    ROW_GAP,
+    SLOT,
+    TITLE_SPACE,
+    Drawing,
+    Edge,
+    Placed,
+    Volume,
+    least_crossing,
+    simplify,
+    spread,
+)
 from .text import type_name
 
 if TYPE_CHECKING:
@@ -42,14 +62,6 @@ COLOURS = {
 }
 #: A row wraps before it gets wider than this (pixels), unless one column alone is wider.
 MAX_WIDTH = 2000
-GAP = 24  # horizontal space between columns, plus SLOT per edge running through it
-SLOT = 7  # spacing of parallel edge segments
-LANE_GAP = 18  # vertical space between boxes of one column
-LABEL_SPACE = 44  # three label lines under a box
-MARGIN = 16
-TITLE_SPACE = 30
-ROW_GAP = 18  # between the rows of a wrapped network
-CORRIDOR_PAD = 8  # around the tracks of a corridor
 
 
 def category(layer: Layer | None) -> Category:
@@ -60,38 +72,6 @@ def category(layer: Layer | None) -> Category:
 def extent(n: int, base: float, per_doubling: float) -> float:
     """A drawn length for a size: strictly increasing in n, log-scaled so 2 and 2048 both fit."""
     return base + per_doubling * math.log2(max(n, 1))
-
-
-@dataclass(frozen=True)
-class Volume:
-    """One drawn tensor: name, kind, shape, category, box dimensions (pixels), the spatial size
-    (cells, for the kernel drawing) and the kernel of the layer that reads it, if any."""
-
-    name: str
-    kind: str
-    shape: tuple[int, ...]
-    category: Category
-    height: float
-    depth: float
-    thickness: float
-    kernel: tuple[int, ...] = ()
-    cells: tuple[int, int] = (1, 1)
-
-    @property
-    def width(self) -> float:
-        """Horizontal space the box takes (front face plus the oblique depth)."""
-        return self.thickness + self.depth * 0.7
-
-    @property
-    def total_height(self) -> float:
-        """Vertical space the box takes (front face plus the oblique depth)."""
-        return self.height + self.depth * 0.7
-
-    @property
-    def label_width(self) -> float:
-        """Estimated width of the widest label line (11px bold name, 10px kind and shape)."""
-        shape = "x".join(map(str, self.shape))
-        return max(len(self.name) * 6.7, len(self.kind) * 6.0, len(shape) * 5.9)
 
 
 def volume(name: str, kind: str, shape: tuple[int, ...], channels_first: bool, layer: Layer | None) -> Volume:
@@ -131,64 +111,6 @@ def _f(x: float) -> str:
     """One decimal, ``.0`` dropped (``12.5``, ``12``, ``-0``)."""
     text = f"{x:.1f}"
     return text[:-2] if text.endswith(".0") else text
-
-
-@dataclass(frozen=True)
-class Placed:
-    """A volume and where its front face's bottom-left corner sits; its row and column."""
-
-    volume: Volume
-    x: float
-    y: float
-    row: int = 0
-    column: int = 0
-
-    @property
-    def box(self) -> tuple[float, float, float, float]:
-        """The bounding rectangle (left, top, right, bottom) of the drawn box."""
-        v = self.volume
-        return (self.x, self.y - v.total_height, self.x + v.width, self.y)
-
-    def exit_range(self) -> tuple[float, float]:
-        """Where edges may leave: the right edge of the side face (of the front face for a bar)."""
-        dy = self.volume.depth * 0.7
-        return (self.y - dy - self.volume.height, self.y - dy)
-
-    def entry_range(self) -> tuple[float, float]:
-        """Where edges may arrive: the left edge of the front face."""
-        return (self.y - self.volume.height, self.y)
-
-
-@dataclass
-class Edge:
-    """One graph edge and its route (a polyline of horizontal and vertical segments)."""
-
-    source: str
-    target: str
-    points: list[tuple[float, float]] = field(default_factory=list)
-    kind: str = "next"  # next (adjacent columns), skip (over the row), wrap (to a later row)
-    #: it passes over columns (a shortcut), drawn in red
-    long: bool = False
-
-    @property
-    def css(self) -> str:
-        """The path's classes: ``edge``, its kind, and ``long`` for a shortcut."""
-        return f"edge {self.kind}" + (" long" if self.long else "")
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """Placed volumes, routed edges and the canvas size."""
-
-    placed: list[Placed]
-    edges: list[Edge]
-    width: float
-    height: float
-
-
-def _spread(lo: float, hi: float, n: int, i: int) -> float:
-    """The i-th of n points spread evenly inside (lo, hi)."""
-    return lo + (hi - lo) * (i + 1) / (n + 1)
 
 
 def _levels(intervals: list[tuple[float, float, int]]) -> dict[int, int]:
@@ -234,6 +156,9 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Widths: each column fits its boxes and labels; a gap widens with the edges running in it.
     col_width = [max(max(v.width, v.label_width) for v in col) for col in columns]
+    turn = turning_column(columns, depth, pairs)
+    if turn is not None:  # an encoder-decoder with nested skips: folded into a U, never wrapped
+        return fold(columns, depth, pairs, col_width, turn)  # (wrapping would cross its skips)
     through = [0] * len(columns)
     for source, target in pairs:
         through[depth[source]] += 1
@@ -244,18 +169,31 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # Rows: columns left to right, a new row before one would pass max_width. The left gutter
     # (where edges go down to a later row) widens with the edges that do: widen it until the rows
     # it leads to need no more (it only grows, and at most to one slot per edge).
+    # A row ends, if it can, where no shortcut passes (a break in its second half that only
+    # adjacent-column edges cross): a ResNet then wraps between blocks, each shortcut stays over
+    # its own row instead of running back along the width to the next one.
+    spanned = [0] * (len(columns) + 2)
+    for source, target in pairs:
+        if depth[target] - depth[source] > 1:
+            spanned[depth[source] + 1] += 1
+            spanned[depth[target] + 1] -= 1
+    clean = list(itertools.accumulate(spanned))  # clean[b] == 0: no shortcut over the break before b
     gutter = float(GAP)
     row_of: list[int] = []
     col_x: list[float] = []
     while True:
         row_of, col_x = [], []
-        current, x = 0, MARGIN + gutter
-        for c, width in enumerate(col_width):
-            if col_x and x + width + gap_width[c] + MARGIN > max_width:
-                current, x = current + 1, MARGIN + gutter
+        current, x, row_start, c = 0, MARGIN + gutter, 0, 0
+        while c < len(col_width):
+            if c > row_start and x + col_width[c] + gap_width[c] + MARGIN > max_width:
+                half = row_start + (c - row_start) // 2
+                c = next((b for b in range(c, half, -1) if clean[b] == 0), c)
+                del row_of[c:], col_x[c:]
+                current, x, row_start = current + 1, MARGIN + gutter, c
             row_of.append(current)
             col_x.append(x)
-            x += width + gap_width[c]
+            x += col_width[c] + gap_width[c]
+            c += 1
         wrapping = sum(1 for s, t in pairs if row_of[depth[t]] > row_of[depth[s]])
         needed = GAP + SLOT * wrapping
         if needed <= gutter:
@@ -302,15 +240,55 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Each edge's place among a gap's (or the gutter's) users, by lookup: list.index made a long
     # stack that wraps into many rows quadratic (100,000 layers: minutes).
-    gap_place = {c: {e: k for k, e in enumerate(users)} for c, users in gap_users.items()}
-    gutter_place = {e: k for k, e in enumerate(gutter_users)}
+    # The order of a gap's edges is the one that crosses least (:func:`~cnncalc.render.routing.least_crossing`), from
+    # where they leave and enter boxes (placed for now at their height inside the row: every y
+    # of a row moves alike later) and where they come from or go to (a corridor: +-inf).
+    def ends(where: dict[str, Placed]) -> tuple[dict[int, float], dict[int, float]]:
+        """Where each edge leaves its source and enters its target: spread along the box's edge,
+        in the order of the other ends (shortcuts first: they run above), so none overlap."""
+        outs: dict[str, list[int]] = {}
+        ins: dict[str, list[int]] = {}
+        for i, (source, target) in enumerate(pairs):
+            outs.setdefault(source, []).append(i)
+            ins.setdefault(target, []).append(i)
+        exit_y: dict[int, float] = {}
+        entry_y: dict[int, float] = {}
+        for name, users in outs.items():
+            lo, hi = where[name].exit_range()
+            for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
+                exit_y[i] = spread(lo, hi, len(users), k)
+        for name, users in ins.items():
+            lo, hi = where[name].entry_range()
+            for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
+                entry_y[i] = spread(lo, hi, len(users), k)
+        return exit_y, entry_y
+
+    early = {v.name: Placed(v, x, rel_y + r * 1e9, r, c) for v, x, rel_y, r, c in relative.values()}
+    first_exit, first_entry = ends(early)
+    gap_place: dict[int, dict[int, int]] = {}
+    for c, users in gap_users.items():
+        ys = {}
+        for i in users:
+            source_gap = depth[pairs[i][0]] == c
+            if kinds[i] == "next":
+                ys[i] = (first_exit[i], first_entry[i])
+            elif source_gap:  # up to the corridor above (skip) or down to the one below (wrap)
+                ys[i] = (first_exit[i], -math.inf if kinds[i] == "skip" else math.inf)
+            else:  # down from the corridor above the target's row
+                ys[i] = (-math.inf, first_entry[i])
+        gap_place[c] = {e: k for k, e in enumerate(least_crossing([], users, ys, True))}
 
     def gap_x(c: int, i: int) -> float:
         start = col_x[c] + col_width[c]
-        return _spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
+        return spread(start, start + gap_width[c], len(gap_users[c]), gap_place[c][i])
+
+    # Down the gutter in the order they leave their gap: the edge further left in the gap runs
+    # nearer its row in the corridor (_levels) and further left in the gutter, so none crosses.
+    gutter_users.sort(key=lambda i: (row_of[depth[pairs[i][0]]], gap_x(depth[pairs[i][0]], i)))
+    gutter_place = {e: k for k, e in enumerate(gutter_users)}
 
     def gutter_x(i: int) -> float:
-        return _spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
+        return spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
 
     # Corridors: skip edges run above their row, wrapping edges below their source's row and
     # above their target's; each run gets a track level that no overlapping run shares.
@@ -348,23 +326,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     def track_below(r: int, i: int) -> float:
         return content_top[r] + content[r] + CORRIDOR_PAD + SLOT * level_below[r][i]
 
-    # Where each edge leaves its source and enters its target: spread along the box's edge,
-    # in the order of the other ends, so parallel edges do not overlap.
-    outs: dict[str, list[int]] = {}
-    ins: dict[str, list[int]] = {}
-    for i, (source, target) in enumerate(pairs):
-        outs.setdefault(source, []).append(i)
-        ins.setdefault(target, []).append(i)
-    exit_y: dict[int, float] = {}
-    entry_y: dict[int, float] = {}
-    for name, users in outs.items():
-        lo, hi = where[name].exit_range()
-        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][1]].y))):
-            exit_y[i] = _spread(lo, hi, len(users), k)
-    for name, users in ins.items():
-        lo, hi = where[name].entry_range()
-        for k, i in enumerate(sorted(users, key=lambda i: (kinds[i] != "skip", where[pairs[i][0]].y))):
-            entry_y[i] = _spread(lo, hi, len(users), k)
+    exit_y, entry_y = ends(where)
 
     edges = []
     for i, (source, target) in enumerate(pairs):
@@ -388,26 +350,9 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             else:
                 points += [(gx, end[1])]
         points.append(end)
-        edges.append(Edge(source, target, _simplify(points), kinds[i], ct - cs > 1))
+        edges.append(Edge(source, target, simplify(points), kinds[i], ct - cs > 1))
     right = max((col_x[c] + col_width[c] + gap_width[c] for c in range(len(columns))), default=0.0)
     return Drawing(placed, edges, right + MARGIN, height)
-
-
-def _simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Drop repeated points and the middle of three collinear ones."""
-    out: list[tuple[float, float]] = []
-    for p in points:
-        if out and math.isclose(out[-1][0], p[0]) and math.isclose(out[-1][1], p[1]):
-            continue
-        if len(out) >= 2:
-            a, b = out[-2], out[-1]
-            if (math.isclose(a[0], b[0]) and math.isclose(b[0], p[0])) or (
-                math.isclose(a[1], b[1]) and math.isclose(b[1], p[1])
-            ):
-                out[-1] = p
-                continue
-        out.append(p)
-    return out
 
 
 def _box(p: Placed) -> list[str]:
@@ -518,7 +463,7 @@ def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
         if len(row.inputs) == 1 and source_name not in drawn and where[row.name].volume.kernel:
             source, target = where[source_name], where[row.name]
             # Hint lines only where nothing can stand between the two boxes.
-            hint = target.column == source.column + 1 and target.row == source.row
+            hint = target.column == source.column + 1 and target.row == source.row and target.x > source.x
             hint = hint and per_column[source.column] == per_column[target.column] == 1
             parts += _kernel(source, target, hint)
             drawn.add(source_name)

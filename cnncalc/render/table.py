@@ -98,7 +98,9 @@ def _cell(
         memory = row.activation_bytes
         return Cell(readable_bytes(memory), sort=-1 if memory is None else memory)
     rf = row.receptive_field
-    size = math.inf if rf is None else math.prod(rf.size) if rf.tracked else -1
+    size = (
+        math.inf if rf is None else -1 if not rf.tracked else -0.5 if not rf.uniform else math.prod(rf.size)
+    )
     return Cell(rf_text(rf), sort=size)
 
 

@@ -87,11 +87,15 @@ def totals_lines(summary: Summary) -> list[str]:
 
 
 def rf_text(rf: ReceptiveField | None) -> str:
-    """``196 (jump 16)`` (one figure when every axis agrees), ``7x5 (jump 2x1)``, or ``whole input``."""
+    """``196 (jump 16)`` (one figure when every axis agrees), ``7x5 (jump 2x1)``, ``4 (jump 1/2)``
+    after upsampling, ``varies by position``, or ``whole input``."""
     if rf is None:
         return "whole input"
     if not rf.tracked:
         return "n/a"
+    if not rf.uniform:
+        ranges = [f"{lo} to {hi}" if lo != hi else str(lo) for lo, hi in (a.sizes for a in rf.axes)]
+        return f"varies by position ({ranges[0] if len(set(ranges)) == 1 else ' x '.join(ranges)})"
     size = fmt_shape(rf.size) if len(set(rf.size)) > 1 else str(rf.size[0])
     jump = fmt_shape(rf.jump) if len(set(rf.jump)) > 1 else str(rf.jump[0])
     return f"{size} (jump {jump})"
