@@ -179,6 +179,16 @@ def module_class(row: LayerRow, convention: Convention) -> str | None:
     return found.group(1) if found else None
 
 
+def type_name(row: LayerRow, convention: Convention) -> str:
+    """A row's class in the words of the convention's framework: Keras's (``Conv2D``), or under
+    pytorch the ``torch.nn`` module ``export --to pytorch`` writes it as (``Conv2d``, ``MaxPool2d``);
+    a row PyTorch writes otherwise keeps its Keras name. Every place that names a layer's class
+    (tables, diagram boxes, explain headings) asks here."""
+    if convention is Convention.PYTORCH:
+        return module_class(row, convention) or row.class_name
+    return row.class_name
+
+
 def one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str) -> tuple[LayerRow, Summary]:
     """A one-layer summary and its row (the writers read a computed row)."""
     from .engine import summarize
