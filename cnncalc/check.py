@@ -21,7 +21,7 @@ from typing import Any
 
 from .engine import summarize
 from .enums import CheckStatus
-from .errors import CnncalcError, SpecError
+from .errors import CnncalcError, Option, SpecError
 from .io.document import decode_json, loads
 from .io.files import expand_sources, read_head, read_text, source_name, unmatched_glob
 from .io.sources import read_spec, sniff
@@ -101,6 +101,8 @@ class CheckResult:
     checked: int = 0
     #: the spec had nothing to check (an error unless empty specs are allowed)
     empty: bool = False
+    #: model code or a saved model, which holds no expectations (``--expect FILE`` gates it)
+    model: bool = False
 
     @property
     def listed(self) -> tuple[Difference, ...]:
@@ -308,6 +310,24 @@ def _failed(key: str, expected: Any, actual: Any) -> bool:
     return bool(_plain(expected) != actual)
 
 
+def _asks_for_input(err: CnncalcError) -> bool:
+    """The error asks for the model's input shape (model code without a sample input)."""
+    return any(isinstance(part, Option) and part.name == "input_shape" for part in err.parts)
+
+
+def _gate(source: str, *, known: bool = False) -> str:
+    """How model code is gated in CI (docs/ci.md): a snapshot, then ``check --expect`` reading the
+    code afresh; ``--input`` unless the code's sample input gives the shape (``known``)."""
+    snapshot = os.path.splitext(os.path.basename(source))[0] + ".cnncalc.json"
+    shape = "" if known else " --input SHAPE"
+    needs = "" if known else " (SHAPE without the batch axis, e.g. 3x32x32)"
+    return (
+        "model code holds no expectations (it computes): gate it with --expect FILE against a snapshot, "
+        f"`cnncalc summary -f {source}{shape} --format json > {snapshot}` then "
+        f"`cnncalc check {source}{shape} --expect {snapshot}`{needs}"
+    )
+
+
 def check_text(text: str, source: str, *, allow_empty: bool = False) -> CheckResult:
     """Parse, summarize and compare one spec; bad input becomes an ``error`` result, not an exception."""
     return check_spec(lambda: loads(text, source), source, allow_empty=allow_empty)
@@ -327,16 +347,25 @@ def check_spec(
         summary = summarize(spec)
         differences, count = compare(spec, summary)
     except CnncalcError as err:
+        if saved and not allow_empty and source.endswith(".py") and _asks_for_input(err):
+            # model code with no sample input: what it needs is the way to gate it, not a shape
+            return CheckResult(
+                source, error=f"{source}: nothing to check: {_gate(source)}", empty=True, model=True
+            )
         message = str(err)
-        return CheckResult(source, error=message if message.startswith(source) else f"{source}: {message}")
+        error = message if message.startswith(source) else f"{source}: {message}"
+        return CheckResult(source, error=error, model=saved)
     if count == 0 and not allow_empty:
-        why = (
-            "a saved model holds no expectations, nor does model code (it computes): give a snapshot "
-            "with --expect FILE, written by `cnncalc summary -f MODEL --format json > FILE`"
-            if saved
-            else 'no result fields and no "expect" object'
-        )
-        return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True)
+        if saved and source.endswith(".py"):
+            why = _gate(source, known=True)
+        elif saved:
+            why = (
+                "a saved model holds no expectations, nor does model code (it computes): give a snapshot "
+                "with --expect FILE, written by `cnncalc summary -f MODEL --format json > FILE`"
+            )
+        else:
+            why = 'no result fields and no "expect" object'
+        return CheckResult(source, error=f"{source}: nothing to check: {why}", empty=True, model=saved)
     # No Summary kept: a run over thousands of specs holds only these small records.
     return CheckResult(source, differences, checked=count, empty=count == 0)
 

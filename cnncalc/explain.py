@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .enums import Convention, DataFormat
+from .enums import DataFormat
 from .geometry import AXIS_NAMES, ReceptiveField, Shape
 from .layers.base import Step, Worked
 from .summary import LayerRow, Summary, known
@@ -165,11 +165,9 @@ def explain_row(
 def _class_name(row: LayerRow, summary: Summary) -> str:
     """The row's class in the convention's words: Keras's, or the ``torch.nn`` module PyTorch
     writes it as (``Conv2d``), as the table's type column shows it."""
-    if summary.convention is Convention.PYTORCH:
-        from .export_torch import module_class
+    from .export_torch import type_name
 
-        return module_class(row, summary.convention) or row.class_name
-    return row.class_name
+    return type_name(row, summary.convention)
 
 
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
@@ -210,8 +208,9 @@ def legend_text(explanations: tuple[LayerExplanation, ...]) -> str:
     return " · ".join(items)
 
 
-def legend(explanations: tuple[LayerExplanation, ...]) -> tuple[str, ...]:
-    """:func:`legend_text` after ``Symbols:``, wrapped to 80 columns under the layers' indent."""
+def legend(explanations: tuple[LayerExplanation, ...], width: int = LEGEND_WIDTH) -> tuple[str, ...]:
+    """:func:`legend_text` after ``Symbols:``, wrapped to ``width`` (80) columns, continuation
+    lines under the legend's start; never a line that starts with the separating dot."""
     import textwrap
 
     text = legend_text(explanations)
@@ -219,7 +218,7 @@ def legend(explanations: tuple[LayerExplanation, ...]) -> tuple[str, ...]:
         return ()
     lines = textwrap.wrap(
         f"{LEGEND_LEAD}{text}".replace(" · ", "\0· "),  # a line never starts with the dot
-        LEGEND_WIDTH,
+        width,
         subsequent_indent=" " * len(LEGEND_LEAD),
         break_long_words=False,
         break_on_hyphens=False,

@@ -160,7 +160,7 @@ def torch_text(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: s
 def torch_row_text(row: LayerRow, summary: Summary) -> list[str]:
     """:func:`torch_text` of a computed row."""
     moved = summary.data_format is DataFormat.CHANNELS_LAST
-    parts = _layer(row, ["x"], moved, summary.convention, crop=True)
+    parts = _layer(row, ["x"], moved, summary.convention)
     return [module or expression for _, module, expression in parts]
 
 
@@ -179,6 +179,16 @@ def module_class(row: LayerRow, convention: Convention) -> str | None:
     return found.group(1) if found else None
 
 
+def type_name(row: LayerRow, convention: Convention) -> str:
+    """A row's class in the words of the convention's framework: Keras's (``Conv2D``), or under
+    pytorch the ``torch.nn`` module ``export --to pytorch`` writes it as (``Conv2d``, ``MaxPool2d``);
+    a row PyTorch writes otherwise keeps its Keras name. Every place that names a layer's class
+    (tables, diagram boxes, explain headings) asks here."""
+    if convention is Convention.PYTORCH:
+        return module_class(row, convention) or row.class_name
+    return row.class_name
+
+
 def one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str) -> tuple[LayerRow, Summary]:
     """A one-layer summary and its row (the writers read a computed row)."""
     from .engine import summarize
@@ -195,8 +205,9 @@ def one_row(layer: Layer, input_shape: tuple[int, ...], ctx: Context, name: str)
 
 
 #: Suffixes of the rows a layer's code adds before its own row (zero padding PyTorch applies as a
-#: module of its own; a separable convolution's depthwise half).
-HELPER_SUFFIXES = ("pad", "depthwise")
+#: module of its own; a separable convolution's depthwise half; a transposed conv whose Keras
+#: 'same' crop a negative nn.ZeroPad, the row itself, completes).
+HELPER_SUFFIXES = ("pad", "depthwise", "deconv")
 
 
 def _first(shape: Any) -> tuple[Any, ...]:
@@ -220,8 +231,6 @@ class _Site:
     moved: bool
     keras: bool
     where: str
-    #: a negative nn.ZeroPad may crop (see :func:`_layer`)
-    crop: bool = False
 
     @property
     def config(self) -> Mapping[str, Any]:
@@ -259,14 +268,10 @@ def _one(module: str | None, expression: str = "") -> list[Part]:
     return [("", module, expression)]
 
 
-def _layer(
-    row: LayerRow, sources: list[str], moved: bool, convention: Convention, crop: bool = False
-) -> list[Part]:
+def _layer(row: LayerRow, sources: list[str], moved: bool, convention: Convention) -> list[Part]:
     """The parts a row is written as: (helper suffix, the nn module call or None, the forward
     expression when there is no module); the last part is the row itself. The kind's PyTorch face
-    (:mod:`cnncalc.layers.faces`) says which writer; a kind without one is refused with its reason.
-    ``crop``: a cell Keras's uneven transposed 'same' drops may be cut by a negative ``nn.ZeroPad``
-    (one-layer code only: the model-code reader reads no negative padding)."""
+    (:mod:`cnncalc.layers.faces`) says which writer; a kind without one is refused with its reason."""
     layer = row.layer
     name = kind_of(layer).class_name
     where = describe_layer(row.index, row.spec or f"{name} {row.name!r}")
@@ -277,7 +282,7 @@ def _layer(
     face = written_torch(layer)
     if reason is not None or face is None or face.code is None:
         raise SpecError(str(reason), layer=where)
-    site = _Site(row, layer, name, sources, moved, convention is Convention.KERAS, where, crop)
+    site = _Site(row, layer, name, sources, moved, convention is Convention.KERAS, where)
     return _WRITERS[face.code](site)
 
 
@@ -307,7 +312,7 @@ def _conv(site: _Site) -> list[Part]:
 def _conv_transpose(site: _Site) -> list[Part]:
     config = site.config
     args = [site.channels, config["filters"], _t(config["kernel_size"])]
-    padding, output_padding, crops = _transposed_padding(site.row, config, site.moved, site.refuse, site.crop)
+    padding, output_padding, crops = _transposed_padding(site.row, config, site.moved, site.refuse)
     options = _conv_options(config, padding, config.get("groups", 1), use_bias=config.get("use_bias", True))
     if output_padding:
         options += f", output_padding={output_padding}"
@@ -546,12 +551,13 @@ def _padding(
 
 
 def _transposed_padding(
-    row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any, crop: bool = False
+    row: LayerRow, config: Mapping[str, Any], moved: bool, refuse: Any
 ) -> tuple[str, str, list[int]]:
     """(``padding=``, ``output_padding=``, cells cropped after it per axis) of a ConvTranspose
-    giving the row's output length: PyTorch's out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1
-    solved for p and output_padding (< max(s, d), as PyTorch requires); when none gives it (Keras's
-    'same' pads one cell more on one side) and ``crop``, one cell less padding and one cell cropped."""
+    giving the row's output cells as Keras computes them
+    (:func:`~cnncalc.layers.faces.torch_transposed_padding`): Keras crops floor(t/2) cells of the
+    full output at the start and ceil(t/2) at the end, so an odd t is padding=floor(t/2) and one
+    cell cropped at the end (padding=ceil(t/2), output_padding=1 has the size but not the cells)."""
     padding = config.get("padding")
     if isinstance(padding, list):
         out_pad = config.get("output_padding")
@@ -570,14 +576,11 @@ def _transposed_padding(
         config.get("dilation_rate") or [1] * len(n_in),
         strict=True,
     ):
-        p, extra = torch_transposed_padding(n, out, k, s, d)
-        cut = 0
-        if extra >= max(s, d) and crop and p > 0 and extra == 1:
-            p, extra, cut = p - 1, 0, 1
-        elif extra >= max(s, d):
+        p, extra, cut = torch_transposed_padding(n, out, k, s, d)
+        if extra >= max(s, d):
             raise refuse(
-                f"no ConvTranspose padding gives the output length {out} (PyTorch pads both sides "
-                f"alike; output_padding would be {extra}, and must stay under {max(s, d)})"
+                f"no ConvTranspose padding gives the output length {out} (output_padding would be "
+                f"{extra}, and must stay under {max(s, d)})"
             )
         pads.append(p)
         extras.append(extra)

@@ -34,20 +34,45 @@ def input_fix(
     channel = (1, *given) if data_format is DataFormat.CHANNELS_FIRST else (*given, 1)
     if len(given) <= 3 and works(channel):
         return ("one channel? ", Option("input_shape", _text(channel)), f" ({layout})")
-    # The other framework's layout: channels given last to a channels-first model (PyTorch code
-    # given 32x32x3), or an image-like channel count first to a channels-last one (3x32x32).
-    if len(given) >= 2:
-        if data_format is DataFormat.CHANNELS_FIRST:
-            order = (given[-1], *given[:-1])
-        else:
-            order = (*given[1:], given[0]) if given[0] <= MAX_IMAGE_CHANNELS else given
-        if order != given and works(order):
+    # The axes in another order, where the model reads them: first the other framework's layout
+    # (channels given last to a channels-first model, PyTorch code given 32x32x3, or an
+    # image-like channel count first to a channels-last one, 3x32x32), then any axis moved to
+    # the channel position, then every other order (32x3x32 -> 3x32x32).
+    for order in _orders(given, data_format):
+        if works(order):
             return (f"{who} {layout}: did you mean ", Option("input_shape", _text(order)), "?")
     return None
 
 
 #: A leading axis this small looks like channels (gray, RGB, RGBA) given first by mistake.
 MAX_IMAGE_CHANNELS = 4
+
+
+#: Shapes with more axes than this get only the layout moves (each order tried runs the model).
+MAX_PERMUTED_AXES = 4
+
+
+def _orders(given: Shape, data_format: DataFormat) -> list[Shape]:
+    """The reorderings of ``given`` to try, likeliest first, each once and never ``given``."""
+    import itertools
+
+    if len(given) < 2:
+        return []
+    first = data_format is DataFormat.CHANNELS_FIRST
+    likely = [(given[-1], *given[:-1])] if first else [(*given[1:], given[0])]
+    # one axis moved to where the model reads channels, the others in their order
+    for i in range(len(given)):
+        rest = given[:i] + given[i + 1 :]
+        likely.append((given[i], *rest) if first else (*rest, given[i]))
+    if len(given) <= MAX_PERMUTED_AXES:
+        likely += list(itertools.permutations(given))
+    # A Keras conv takes any channel count, so many orders "work" there: only an image-like
+    # channel count (gray, RGB, RGBA) is suggested for a channels-last model.
+    return [
+        order
+        for order in dict.fromkeys(likely)
+        if order != given and (first or order[-1] <= MAX_IMAGE_CHANNELS)
+    ]
 
 
 def flatten_fix(argument: str, given: int, in_shape: Shape) -> str | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .enums import DataFormat
 from .errors import SpecError
+from .export_torch import type_name
 from .summary import Summary
 
 #: The largest image the worked example takes (it prints every value).
@@ -95,7 +96,8 @@ def working(
     reduce = layer.window_reduce
     if not reduce or len(row.windows) != 2:
         raise SpecError(
-            f"explain --window works out a 2-D convolution or pooling; the first layer is {row.class_name}"
+            "explain --window works out a 2-D convolution or pooling; the first layer is "
+            + type_name(row, summary.convention)
         )
     channels_first = summary.data_format is DataFormat.CHANNELS_FIRST
     shape = row.input_shape
@@ -159,7 +161,7 @@ def working(
     cells, pads, products, result = one(*at)
     return WindowWorking(
         layer=row.name,
-        class_name=row.class_name,
+        class_name=type_name(row, summary.convention),
         reduce=reduce,
         at=at,
         origin=(at[0] * wh.stride - wh.before, at[1] * ww.stride - ww.before),

@@ -79,7 +79,7 @@ def cross_check(summary, target: str) -> None:
             continue
         twin = rows[key]
         fused = row.config.get("activation", "linear")
-        suffixes = (*HELPER_SUFFIXES, *TORCH_HELPERS, fused)
+        suffixes = dict.fromkeys((*HELPER_SUFFIXES, *TORCH_HELPERS, fused))  # both write 'deconv'
         helpers = [
             rows[f"{key}_{s}"] for s in suffixes if f"{key}_{s}" in rows and f"{key}_{s}" not in originals
         ]

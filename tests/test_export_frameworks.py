@@ -100,7 +100,7 @@ def check_in_framework(summary, target: str) -> int:
         fused = row.config.get("activation", "linear")
         helpers = [
             rows[f"{key}_{s}"]
-            for s in (*HELPER_SUFFIXES, *TORCH_HELPERS)
+            for s in dict.fromkeys((*HELPER_SUFFIXES, *TORCH_HELPERS))  # both write 'deconv'
             if f"{key}_{s}" in rows and f"{key}_{s}" not in originals
         ]
         shape = channels_first(row.output_shape) if move else tuple(row.output_shape)

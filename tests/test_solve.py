@@ -636,8 +636,18 @@ def test_hint_pytorch_same_with_stride() -> None:
         "nn.ZeroPad2d((0, 1, 0, 1)) then padding=0 is exactly that; padding=1 gives the same output size, "
         "windows a cell earlier"
     )
-    assert hint_of(["deconv:8,3,2,same"], (3, 7, 7), convention="pytorch") == (
-        "padding=1, output_padding=1 gives Keras's 'same' output 14x14 here"
+    # Keras's full transposed output is (7 - 1)*2 + 3 = 15 cells; it keeps the first 14 (crops
+    # 0 before, 1 after); padding=1, output_padding=1 keeps cells 1..14: the size, not the cells.
+    hint = hint_of(["deconv:8,3,2,same"], (3, 7, 7), convention="pytorch")
+    assert hint is not None and "padding=1, output_padding=1 gives Keras's 'same' output 14x14 here" in hint
+    assert hint == (
+        "padding=0 then nn.ZeroPad2d((0, -1, 0, -1)) (cropping the last cell Keras drops) is exactly "
+        "Keras's 'same' output 14x14 here; padding=1, output_padding=1 gives Keras's 'same' output "
+        "14x14 here too, its cells shifted by one"
+    )
+    # k=4: 16 cells, crop 1 + 1: padding=1 both ends is exactly Keras's cells
+    assert hint_of(["deconv:8,4,2,same"], (3, 7, 7), convention="pytorch") == (
+        "padding=1, output_padding=0 gives Keras's 'same' output 14x14 here"
     )
 
 

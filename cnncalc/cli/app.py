@@ -85,8 +85,9 @@ def cli() -> None:
       cnncalc summary --input 200x200x1 conv:16,2,2,valid conv:32,3,padding=same
 
     \b
-    `cnncalc help COMMAND` (or COMMAND --help) for a command's options and examples.
-    Shell completion (bash): eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"; zsh and fish in docs/cli.md.
+    `cnncalc help COMMAND` (or COMMAND --help): its options and examples.
+    Shell completion (bash; zsh and fish in docs/cli.md):
+      eval "$(_CNNCALC_COMPLETE=bash_source cnncalc)"
     """
 
 

@@ -121,7 +121,15 @@ def check(
     if trace and expect_path is None:
         raise click.UsageError("check --trace needs --expect FILE (the snapshot the traced model must match)")
     if expect_path is None and given:
-        raise click.UsageError(f"{given[0]} goes with --expect FILE (a spec file carries its own)")
+        code = next((s for s in specs if s.endswith(".py")), None)
+        why = (
+            f"model code is checked against a snapshot: cnncalc check {code} {given[0]} "
+            f"{_spelled(settings[given[0]])} "
+            f"--expect {code[:-3]}.cnncalc.json, see docs/ci.md"
+            if code
+            else "a spec file carries its own"
+        )
+        raise click.UsageError(f"{given[0]} goes with --expect FILE ({why})")
     if expect_path is not None and len(specs) != 1:
         raise click.UsageError(f"--expect checks one model, got {len(specs)} SPEC arguments")
     from ..check import run_checks
@@ -182,16 +190,35 @@ def check(
     else:
         # soft_wrap: one line per spec, never wrapped, so CI logs keep paths and messages whole.
         emit(check_report(results), width, soft_wrap=True)
-    # Diagnostics also on stderr, one line per unreadable spec, for CI logs and redirected
-    # reports; not when the table already said it on the same terminal.
-    same_screen = fmt == "table" and _terminal(sys.stdout) and _terminal(sys.stderr)
+    # An unreadable spec is said once wherever it is read: the table's ERROR line says it, and
+    # stderr says it too only when stderr goes somewhere else (the table in a file, the error on
+    # the screen); a terminal, `2>&1` or `&> log` (one destination) gets it once. Beside a JSON or
+    # JUnit document, which is for machines, it is always said on stderr for the person.
+    said = fmt == "table" and _same_destination(sys.stdout, sys.stderr)
     for result in results:
-        if result.error and not same_screen:
+        if result.error and not said:
             error(result.error)
-    if any(result.empty and result.error for result in results):
+    if any(result.empty and result.error and not result.model for result in results):  # model: --expect
         click.echo("Hint: --allow-empty lets a spec with nothing to check pass", err=True)
     click.get_current_context().exit(run.exit_code)
 
 
-def _terminal(stream: Any) -> bool:
-    return stream is not None and stream.isatty()
+def _same_destination(out: Any, err: Any) -> bool:
+    """True when both streams reach the same file, pipe or terminal (``2>&1``, ``&> log``, a
+    terminal): what one says the reader of the other sees."""
+    import os
+
+    try:
+        a, b = os.fstat(out.fileno()), os.fstat(err.fileno())
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        return True
+    return bool(out.isatty() and err.isatty())
+
+
+def _spelled(value: Any) -> str:
+    """An option's value as it is typed: a shape as 3x32x32."""
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        return "x".join(map(str, value))
+    return str(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -10,6 +9,7 @@ import click
 from .options import (
     ModelArgs,
     model_options,
+    output_ending,
     output_option,
     write_bytes_output,
     write_output,
@@ -61,15 +61,4 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 def _format_of(output: str | None) -> str:
     """The format the -o file's ending asks for: .svg (or no ending, or a stream) SVG, .png, .pdf."""
-    if output is None or output == "-" or output.startswith("/dev/"):
-        return "svg"
-    ending = os.path.splitext(output)[1].lower()
-    if not ending:
-        return "svg"
-    if ending not in FORMATS:
-        raise click.UsageError(
-            f"-o {output}: a diagram is written as .svg, .png or .pdf (chosen by the file's ending), "
-            f"not {ending}",
-            click.get_current_context(silent=True),
-        )
-    return FORMATS[ending]
+    return output_ending(output, FORMATS, "a diagram") or "svg"

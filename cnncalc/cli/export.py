@@ -8,6 +8,7 @@ from ..enums import ExportTarget
 from .options import (
     ModelArgs,
     model_options,
+    output_ending,
     output_option,
     write_output,
 )
@@ -28,7 +29,7 @@ def export(model_args: ModelArgs, target: str, output: str | None) -> None:
     """Write runnable model code for any model cnncalc reads (reading it back gives the same table).
 
     Keras: a plain stack becomes keras.Sequential, a graph a functional keras.Model; every layer
-    keeps its name and non-default arguments. PyTorch (for a model under --convention pytorch): one
+    keeps its name and non-default arguments. The -o file must end in .py (or have no ending). PyTorch (for a model under --convention pytorch): one
     nn.Module with in_channels/in_features filled in and a forward. Layers the framework has no
     class for are refused with the reason.
 
@@ -41,4 +42,5 @@ def export(model_args: ModelArgs, target: str, output: str | None) -> None:
     """
     from ..export import export as write_code
 
+    output_ending(output, {".py": "python"}, "model code")
     write_output(write_code(model_args.summarize(need="export"), ExportTarget.parse(target, "--to")), output)

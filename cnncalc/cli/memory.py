@@ -13,6 +13,7 @@ from .options import (
     ModelArgs,
     dtype_option,
     emit,
+    format_for_output,
     format_option,
     model_options,
     output_option,
@@ -114,6 +115,7 @@ def memory(
     from ..memory import memory as run_memory
     from ..render import memory as render
 
+    fmt = format_for_output(fmt, output, (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.MARKDOWN))
     refuse_width(width, fmt)
     result = _memory_summary(model_args, dtype, mixed)
     report = run_memory(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -369,7 +369,12 @@ def format_option(*formats: OutputFormat) -> Callable[..., Any]:
 def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``-o/--output FILE``: write there instead of standard output."""
     option = click.option(
-        "-o", "--output", metavar="FILE", default=None, help="Write to FILE instead of standard output."
+        "-o",
+        "--output",
+        metavar="FILE",
+        default=None,
+        help="Write to FILE instead of standard output; its ending chooses the format (an ending "
+        "the command cannot write is refused).",
     )
     return option(func)
 
@@ -567,6 +572,7 @@ def make_view(
 
 #: Output file endings that name a text format (``-o report.html`` means ``--format html``).
 ENDINGS = {
+    ".txt": OutputFormat.TABLE,
     ".json": OutputFormat.JSON,
     ".md": OutputFormat.MARKDOWN,
     ".markdown": OutputFormat.MARKDOWN,
@@ -575,30 +581,50 @@ ENDINGS = {
     ".htm": OutputFormat.HTML,
 }
 
+_T = TypeVar("_T")
+
+
+def output_ending(output: str | None, accepted: Mapping[str, _T], what: str) -> _T | None:
+    """What the ``-o`` file's ending asks for among ``accepted`` (ending -> value), or None when no
+    ending decides (standard output, ``-``, a ``/dev/`` stream, a name without an ending). Any other
+    ending is a usage error naming the accepted ones, raised before anything is computed or
+    written: a ``.pdf`` never silently holds text. ``what`` is what the command writes."""
+    import os
+
+    if output is None or output == "-" or output.startswith("/dev/"):
+        return None
+    ending = os.path.splitext(output)[1].lower()
+    if not ending:
+        return None
+    if ending not in accepted:
+        valid = list(accepted)
+        listed = ", ".join(valid[:-1]) + (" or " if len(valid) > 1 else "") + valid[-1]
+        raise click.UsageError(
+            f"-o {output}: {what} is written as {listed} (chosen by the file's ending), not {ending}",
+            click.get_current_context(silent=True),
+        )
+    return accepted[ending]
+
 
 def format_for_output(fmt: str, output: str | None, allowed: tuple[OutputFormat, ...]) -> str:
     """The format to write: the ``-o`` file's ending chooses it when ``--format`` was not given
-    (``-o r.html`` writes the HTML report); a ``--format`` that contradicts a known ending is a
-    usage error rather than HTML text in a ``.json`` file."""
-    if output is None or output == "-":
-        return fmt
-    import os
-
-    wanted = ENDINGS.get(os.path.splitext(output)[1].lower())
+    (``-o r.html`` writes the HTML report, ``-o r.txt`` the table); a ``--format`` that contradicts
+    the ending, or an ending the command cannot write (``-o r.pdf``), is a usage error rather than
+    HTML text in a ``.json`` file or a table in a ``.pdf``."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None and ctx.info_name else "this command"
+    accepted = {ending: f for ending, f in ENDINGS.items() if f in allowed}
+    wanted = output_ending(output, accepted, f"the {command} output")
     if wanted is None:
         return fmt
-    ctx = click.get_current_context(silent=True)
     given = ctx is not None and ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE
     if not given:
-        if wanted not in allowed:
-            raise click.UsageError(
-                f"-o {output}: this command does not write {wanted.value}; give --format "
-                f"({', '.join(f.value for f in allowed)})",
-                ctx,
-            )
         return wanted.value
     if wanted.value != fmt:
+        import os
+
+        ending = os.path.splitext(str(output))[1].lower()
         raise click.UsageError(
-            f"--format {fmt} contradicts -o {output} (a {wanted.value} file's ending)", ctx
+            f"--format {fmt} contradicts -o {output} (its ending {ending} means --format {wanted.value})", ctx
         )
     return fmt

@@ -29,6 +29,7 @@ from ..layers.faces import (
     rank_of,
     torch_activation_functions,
     torch_module_kind,
+    torch_negative_pad_kind,
     torch_positional,
 )
 from ..layers.network3 import ACTIVATION_FNS
@@ -1900,6 +1901,14 @@ class Hooks:
                 raise NotFollowed(f"line {line}: {source_of(node)}: only zero padding is read")
             rank = len(pad) // 2
             pairs = [list(pad[i : i + 2]) for i in range(0, len(pad), 2)][::-1]
+            numbers = [v for v in pad if isinstance(v, int) and not isinstance(v, bool)]
+            if len(numbers) == len(pad) and any(v < 0 for v in numbers):  # negative padding crops
+                if any(v > 0 for v in numbers):
+                    raise NotFollowed(
+                        f"line {line}: {source_of(node)}: padding that both pads and crops is not read"
+                    )
+                crop = torch_negative_pad_kind(rank).class_name
+                return self.op_layer(interp, crop, [[[-b, -a] for b, a in pairs]], (x,), node, {}, name)
             return self.op_layer(interp, f"ZeroPadding{rank}D", [pairs], (x,), node, {}, name)
         if name in ("split", "chunk"):
             return self.split(interp, x, name, args, kwargs, node)

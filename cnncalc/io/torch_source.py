@@ -11,7 +11,7 @@ from typing import Any
 
 from ..enums import Convention, DataFormat
 from ..errors import SpecError
-from ..layers.faces import TORCH_INPLACE, TorchCode, rank_of, torch_module_kind
+from ..layers.faces import TORCH_INPLACE, TorchCode, rank_of, torch_module_kind, torch_negative_pad_kind
 from .spec import LayerSpec, Spec
 
 #: Tensor factories whose sizes give the input shape (``torch.randn(1, 3, 32, 32)``).
@@ -91,11 +91,20 @@ def _torch_module(
             raise SpecError(f"{cls} takes one argument, padding")
         padding = values[0]
         if isinstance(padding, int) and not isinstance(padding, bool):
-            return kind.class_name, [padding], {}
+            padding = [padding] * (2 * rank)
         if not isinstance(padding, (list, tuple)) or len(padding) != 2 * rank:
             raise SpecError(f"{cls} padding is one number or {2 * rank} numbers (last axis first)")
-        pairs = [list(padding[i : i + 2]) for i in range(0, 2 * rank, 2)]
-        return kind.class_name, [pairs[::-1]], {}
+        pairs = [list(padding[i : i + 2]) for i in range(0, 2 * rank, 2)][::-1]
+        numbers = [v for v in padding if isinstance(v, int) and not isinstance(v, bool)]
+        if len(numbers) == len(padding) and any(v < 0 for v in numbers):
+            # PyTorch's negative padding crops (export writes one after a transposed conv)
+            if any(v > 0 for v in numbers):
+                raise SpecError(
+                    f"{cls} padding {tuple(padding)} both pads and crops; cnncalc reads one or the other "
+                    "(write two ZeroPad modules)"
+                )
+            return torch_negative_pad_kind(rank).class_name, [[[-b, -a] for b, a in pairs]], {}
+        return kind.class_name, [pairs], {}
     if code is TorchCode.UPSAMPLE:
         if implied:  # nn.UpsamplingNearest2d: its mode is its name
             if keywords.get("size") is not None or keywords.get("scale_factor") is None:

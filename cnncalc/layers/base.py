@@ -357,18 +357,32 @@ def jsonable(value: Any) -> Any:
 def spatial_input(layer: Any, shape: Shape, ctx: Context) -> tuple[Shape, int, DataFormat]:
     """(spatial sizes, channels, data format) of a rank-matching input, else a clear ShapeError."""
     fmt = layer.layout(ctx)
-    expect_rank(layer, shape, layer.rank + 1, spatial_layout(layer.rank, fmt))
+    expect_rank(layer, shape, layer.rank + 1, spatial_layout(layer.rank, fmt), ctx)
     spatial, channels = split_channels(shape, fmt)
     return spatial, channels, fmt
 
 
-def expect_rank(layer: Layer, shape: Shape, rank: int, what: str) -> None:
-    """A clear error when an input's rank does not fit the kind (a Conv1D gets length x channels)."""
+def expect_rank(layer: Layer, shape: Shape, rank: int, what: str, ctx: Context) -> None:
+    """A clear error when an input's rank does not fit the kind (a Conv1D gets length x channels),
+    naming the class in the convention's words (PyTorch's ``Conv2d``, Keras's ``Conv2D``)."""
     if len(shape) != rank:
         raise ShapeError(
-            f"{kind_of(layer).class_name} expects a rank-{rank} input ({what}, no batch axis), "
-            f"got {len(shape)} axes {fmt_shape(shape)}"
+            f"{class_in(layer, ctx.convention)} expects a rank-{rank} input ({what}, no batch axis), "
+            f"got {len(shape)} {'axis' if len(shape) == 1 else 'axes'} {fmt_shape(shape)}"
         )
+
+
+def class_in(layer: Layer, convention: Convention) -> str:
+    """The layer's class as the convention's framework names it: under pytorch the ``torch.nn``
+    module of its kind and rank (``Conv2d``, ``MaxPool2d``) when PyTorch has one, else (and under
+    keras) the Keras class (``Conv2D``)."""
+    from .faces import TorchFace, rank_of  # faces imports this module: imported when needed
+
+    kind = kind_of(layer)
+    face = type(layer).torch_face
+    if convention is Convention.PYTORCH and isinstance(face, TorchFace) and face.modules:
+        return face.names(rank_of(kind))[0]
+    return kind.class_name
 
 
 def check_size(name: str, given: int | None, actual: int, shape: Shape) -> None:

@@ -600,10 +600,36 @@ def torch_zero_pad(pairs: Any) -> str:
     return f"nn.ZeroPad{len(pairs)}d(({flat}))"
 
 
-def torch_transposed_padding(n: int, out: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    """PyTorch's (padding, output_padding) of a ConvTranspose giving ``out`` from ``n``: its
-    out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved with the least padding; the
-    caller checks output_padding < max(s, d), as PyTorch requires (export's writer and the hints)."""
+def torch_negative_pad_kind(rank: int) -> Kind:
+    """The kind an ``nn.ZeroPad{rank}d`` with negative amounts reads as: PyTorch's negative padding
+    crops (``F.pad``: "negative padding removes elements"), cnncalc's Cropping of that rank (export
+    writes one after a transposed conv whose Keras 'same' crops an odd count)."""
+    kind = kind_for_keras_class(f"Cropping{rank}D")
+    if kind is None:  # pragma: no cover - Cropping1D/2D/3D are registered
+        raise KeyError(f"Cropping{rank}D")
+    return kind
+
+
+def torch_transposed_padding(
+    n: int, out: int, kernel: int, stride: int, dilation: int
+) -> tuple[int, int, int]:
+    """PyTorch's (padding, output_padding, cells cropped at the end) of a ConvTranspose giving
+    Keras's ``out`` cells from ``n``, the same cells as Keras. Keras (every backend; TensorFlow's
+    conv2d_transpose) computes the full output, L = (n - 1)*s + d*(k - 1) + 1, and crops
+    t = L - out cells, floor(t/2) at the start and ceil(t/2) at the end (t < 0: -t cells added at
+    the end, as PyTorch's output_padding adds them); PyTorch's padding=p crops p at both ends, so
+    an odd t is padding=floor(t/2) and one more cell cropped at the end (a negative ``nn.ZeroPad``).
+    The caller checks output_padding < max(s, d), as PyTorch requires (export's writer, the hints)."""
+    crop = (n - 1) * stride + dilation * (kernel - 1) + 1 - out
+    if crop >= 0:
+        return crop // 2, 0, crop % 2
+    return 0, -crop, 0
+
+
+def torch_same_size_padding(n: int, out: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's (padding, output_padding) giving ``out`` cells from ``n`` with the least padding:
+    out = (n - 1)*s - 2p + d*(k - 1) + output_padding + 1 solved for p. The output size only: when
+    Keras crops an odd count its cells are one later than these (:func:`torch_transposed_padding`)."""
     diff = (n - 1) * stride + dilation * (kernel - 1) + 1 - out
     pad = max(0, -(-diff // 2))
     return pad, 2 * pad - diff

@@ -418,7 +418,7 @@ class InstanceNorm(Layer):
         return dims
 
     def compute(self, shape: Shape, ctx: Context) -> LayerOutput:
-        expect_rank(self, shape, self.rank + 1, "channels and spatial axes")
+        expect_rank(self, shape, self.rank + 1, "channels and spatial axes", ctx)
         channels = shape[self.feature_axis(shape, ctx)]
         check_size("num_features", self.num_features, channels, shape)
         stats = 2 * channels if self.track_running_stats else 0

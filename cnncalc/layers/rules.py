@@ -30,7 +30,7 @@ from .. import formulas as F
 from ..enums import DataFormat, PaddingMode
 from ..errors import Part, ShapeError
 from ..geometry import Padding, axis_names, check_same, fmt_shape, same_padding_for_pytorch, window_length
-from .faces import torch_transposed_padding, torch_values, torch_zero_pad
+from .faces import torch_same_size_padding, torch_transposed_padding, torch_values, torch_zero_pad
 
 if TYPE_CHECKING:
     from ..io.spec import Spec
@@ -345,16 +345,35 @@ def transposed_same_hint(
     sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int]
 ) -> tuple[Part, ...] | None:
     """For a transposed conv's ``padding='same'`` (PyTorch has none): the padding and
-    output_padding that give Keras's output n*S (solved as export's writer solves them,
-    :func:`~cnncalc.layers.faces.torch_transposed_padding`), None when PyTorch cannot."""
-    pads, extras = [], []
+    output_padding that give Keras's output n*S, its cells too (solved as export's writer solves
+    them, :func:`~cnncalc.layers.faces.torch_transposed_padding`: an odd crop is one cell less
+    padding and a negative ``nn.ZeroPad`` after; the size-only spelling, its cells shifted by one, is
+    named with it), None when PyTorch cannot."""
+    pads, extras, crops, size_only = [], [], [], []
     for n, f, s, d in zip(sizes, kernel, strides, dilation, strict=True):
-        pad, op = torch_transposed_padding(n, n * s, f, s, d)
+        pad, op, crop = torch_transposed_padding(n, n * s, f, s, d)
         if not 0 <= op < max(s, d):
             return None
         pads.append(pad)
         extras.append(op)
+        crops.append(crop)
+        size_only.append(torch_same_size_padding(n, n * s, f, s, d))
     out = fmt_shape(tuple(n * s for n, s in zip(sizes, strides, strict=True)))
-    return (
-        f"padding={torch_values(pads)}, output_padding={torch_values(extras)} gives Keras's 'same' output {out} here",
+    if not any(crops):
+        return (
+            f"padding={torch_values(pads)}, output_padding={torch_values(extras)} gives Keras's 'same' output {out} here",
+        )
+    spelled = f"padding={torch_values(pads)}" + (
+        f", output_padding={torch_values(extras)}" if any(extras) else ""
     )
+    text = (
+        f"{spelled} then {torch_zero_pad([(0, -c) for c in crops])} (cropping the last cell Keras drops) "
+        f"is exactly Keras's 'same' output {out} here"
+    )
+    if all(op < max(s, d) for (_, op), s, d in zip(size_only, strides, dilation, strict=True)):
+        text += (
+            f"; padding={torch_values([p for p, _ in size_only])}, "
+            f"output_padding={torch_values([op for _, op in size_only])} gives Keras's 'same' output {out} "
+            "here too, its cells shifted by one"
+        )
+    return (text,)

@@ -42,6 +42,7 @@ from .routing import (
     simplify,
     spread,
 )
+from .text import type_name
 
 if TYPE_CHECKING:
     from ..layers.base import Layer
@@ -147,7 +148,8 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     for row in summary.layers:
         d = 1 + max(depth[s] for s in row.inputs)
         depth[row.name] = d
-        put(d, volume(row.name, row.class_name, row.output_shape, channels_first, row.layer))
+        label = type_name(row, summary.convention)  # the class in the convention's words (Conv2d)
+        put(d, volume(row.name, label, row.output_shape, channels_first, row.layer))
         for source in row.inputs:
             pairs.append((source, row.name))
             readers.setdefault(source, []).append(row.name)

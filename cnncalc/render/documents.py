@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
-from ..explain import LEGEND_LEAD, heading, legend
+from ..explain import LEGEND_WIDTH, heading, legend
 from .grid import Cell, Col, Fitted, Grid
 from .text import convention_note, fmt_shape, footer, readable_bytes, type_name, value_text
 
@@ -122,8 +122,10 @@ def check_report(results: list[CheckResult]) -> Any:
             columns = (
                 Col("Where"),  # "layer 2 max_pooling2d" stays on one line
                 Col("Field"),
-                Col("Expected", wrap=True),
-                Col("Actual", wrap=True),
+                # narrow terminals: the values move to a second table behind Where (as summary's
+                # and models' secondary columns do), so 40 columns hold "layer 1 conv2d"
+                Col("Expected", wrap=True, secondary=True),
+                Col("Actual", wrap=True, secondary=True),
             )
             rows = tuple(
                 (
@@ -224,9 +226,7 @@ def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -
 
     styles = {"label": "bold cyan", "formula": "", "work": "dim", "result": "bold", "": ""}
     parts: list[Any] = [Padding(Text(heading(summary), style="bold"), (0, 0, 0, 0), expand=False)]
-    for line in legend(explanations):  # 80 columns as piped; narrower wraps under its start
-        lead = LEGEND_LEAD if line.startswith(LEGEND_LEAD) else " " * len(LEGEND_LEAD)
-        parts.append(Hanging(Text(lead, style="dim"), Text(line[len(lead) :], style="dim")))
+    parts.append(Legend(explanations))  # 80 columns as piped; narrower wrapped once, to the width
     for expl in explanations:
         title, notes = _explain_title(expl)
         parts += [
@@ -243,6 +243,25 @@ def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -
                 body.append(text, style=styles[style])
             parts.append(Hanging(head, body))
     return Group(*parts)
+
+
+class Legend:
+    """The ``Symbols:`` legend wrapped once to the width it is given (at most 80 columns), its
+    continuation lines under its start: wrapping the 80-column lines again left them ragged."""
+
+    def __init__(self, explanations: tuple[LayerExplanation, ...]) -> None:
+        self.explanations = explanations
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        from rich.text import Text
+
+        for line in legend(self.explanations, max(min(options.max_width, LEGEND_WIDTH), 20)):
+            yield Text(line, style="dim")
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(20, max((len(line) for line in legend(self.explanations)), default=0))
 
 
 class Hanging:

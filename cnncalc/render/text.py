@@ -51,11 +51,11 @@ def type_name(row: LayerRow, convention: Convention) -> str:
     """A row's type in the words of the convention's framework: Keras's class (``Conv2D``), or
     under pytorch the ``torch.nn`` module ``export --to pytorch`` writes it as (``Conv2d``,
     ``BatchNorm2d``, ``MaxPool2d``); a row PyTorch writes otherwise keeps its Keras name."""
-    if convention is Convention.PYTORCH:
-        from ..export_torch import module_class
+    if convention is not Convention.PYTORCH:
+        return row.class_name  # without importing the PyTorch writer (start-up time)
+    from ..export_torch import type_name as framework_type_name
 
-        return module_class(row, convention) or row.class_name
-    return row.class_name
+    return framework_type_name(row, convention)
 
 
 def convention_note(summary: Summary) -> str:
