@@ -20,14 +20,14 @@ from ..errors import CnncalcError, MismatchError, SpecError
 from ..layers.args import ACTIVATIONS
 from ..layers.base import Context
 from ..layers.faces import (
-    KerasFace,
     TorchCode,
-    TorchFace,
     keras_class_name,
+    keras_face_of,
     kind_for_keras_class,
     kind_for_torch_function,
     rank_of,
     torch_activation_functions,
+    torch_face_of,
     torch_module_kind,
     torch_negative_pad_kind,
     torch_positional,
@@ -69,8 +69,8 @@ def _merge_function(name: str) -> str | None:
     """The Keras merge class a ``keras.layers`` function is (``add`` -> ``Add``, ``concatenate``):
     a lower-case name whose kind, by the kinds' Keras faces, takes several inputs."""
     kind = kind_for_keras_class(name) if name.islower() else None
-    face = kind.cls.keras_face if kind is not None else None
-    if kind is None or not kind.cls.takes_many or not isinstance(face, KerasFace):
+    face = keras_face_of(kind.cls) if kind is not None else None
+    if kind is None or not kind.cls.takes_many or face is None:
         return None
     return face.name(rank_of(kind))
 
@@ -121,8 +121,8 @@ def _pool_function(name: str) -> str | None:
     """The torch.nn pooling module an ``F.max_pool2d``-like function is (the kinds' PyTorch
     faces say: the function names a pooling kind, whose module is written with its rank)."""
     kind = kind_for_torch_function(name)
-    face = kind.cls.torch_face if kind is not None else None
-    if kind is None or not isinstance(face, TorchFace) or face.code not in _POOLS:
+    face = torch_face_of(kind.cls) if kind is not None else None
+    if kind is None or face is None or face.code not in _POOLS:
         return None
     return face.names(rank_of(kind))[0]
 
@@ -134,8 +134,8 @@ def _function_code(name: str) -> TorchCode | None:
     """The writer code of the kind's PyTorch face an ``F.x``/``torch.x``/``x.x()`` function is
     (the faces say which kind it is; the reader reads PyTorch's arguments by the code), or None."""
     kind = kind_for_torch_function(name)
-    face = kind.cls.torch_face if kind is not None else None
-    return face.code if isinstance(face, TorchFace) else None
+    face = torch_face_of(kind.cls) if kind is not None else None
+    return face.code if face is not None else None
 
 
 #: Kinds whose functions take a list of tensors first (``torch.cat([a, b], 1)``) or two tensors.

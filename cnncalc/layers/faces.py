@@ -653,13 +653,24 @@ def declared(cls: builtins.type[Any], framework: Framework) -> bool:
     return ATTRIBUTES[framework] in vars(cls)
 
 
+def keras_face_of(cls: builtins.type[Layer]) -> KerasFace | None:
+    """A kind's Keras face, or None when the kind has none (a ``NoFace``): readers and writers
+    ask this instead of testing face classes themselves."""
+    face = cls.keras_face
+    return face if isinstance(face, KerasFace) else None
+
+
+def torch_face_of(cls: builtins.type[Layer]) -> TorchFace | None:
+    """A kind's PyTorch face, or None when the kind has none (a ``NoFace``)."""
+    face = cls.torch_face
+    return face if isinstance(face, TorchFace) else None
+
+
 def written_keras(layer: Layer) -> KerasFace | None:
     """The Keras face a writer follows, or None when the kind has none (a ``NoFace``)."""
-    face = type(layer).keras_face
-    return face if isinstance(face, KerasFace) else None
+    return keras_face_of(type(layer))
 
 
 def written_torch(layer: Layer) -> TorchFace | None:
     """The PyTorch face a writer follows, or None when the kind has none (a ``NoFace``)."""
-    face = type(layer).torch_face
-    return face if isinstance(face, TorchFace) else None
+    return torch_face_of(type(layer))
