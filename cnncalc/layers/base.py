@@ -376,11 +376,11 @@ def class_in(layer: Layer, convention: Convention) -> str:
     """The layer's class as the convention's framework names it: under pytorch the ``torch.nn``
     module of its kind and rank (``Conv2d``, ``MaxPool2d``) when PyTorch has one, else (and under
     keras) the Keras class (``Conv2D``)."""
-    from .faces import TorchFace, rank_of  # faces imports this module: imported when needed
+    from .faces import rank_of, torch_face_of  # faces imports this module: imported when needed
 
     kind = kind_of(layer)
-    face = type(layer).torch_face
-    if convention is Convention.PYTORCH and isinstance(face, TorchFace) and face.modules:
+    face = torch_face_of(type(layer))
+    if convention is Convention.PYTORCH and face is not None and face.modules:
         return face.names(rank_of(kind))[0]
     return kind.class_name
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from .faces import (
     TORCH_ACTIVATIONS,
     TorchCode,
-    TorchFace,
     kind_for_torch_function,
     kind_for_torch_module,
     rank_of,
     torch_activation_functions,
+    torch_face_of,
 )
 
 if TYPE_CHECKING:
@@ -256,8 +256,8 @@ _MODULE_READERS: dict[TorchCode, Callable[[Kind, str, Attrs], Face | None]] = {
 def _module_reader(class_name: str) -> tuple[Kind, Callable[[Kind, str, Attrs], Face | None]] | None:
     """The kind a torch.nn module class is (its PyTorch face says) and how its attributes are read."""
     kind = kind_for_torch_module(class_name)
-    face = kind.cls.torch_face if kind is not None else None
-    if kind is None or not isinstance(face, TorchFace) or face.code not in _MODULE_READERS:
+    face = torch_face_of(kind.cls) if kind is not None else None
+    if kind is None or face is None or face.code not in _MODULE_READERS:
         return None
     return kind, _MODULE_READERS[face.code]
 
@@ -447,8 +447,8 @@ def op_face(
         kind = kind_for_torch_function(base)
         if kind is None:
             return _getitem(args[1], rank) if base == "__getitem__" and len(args) > 1 else None
-        torch_face = kind.cls.torch_face
-        code = torch_face.code if isinstance(torch_face, TorchFace) else None
+        torch_face = torch_face_of(kind.cls)
+        code = torch_face.code if torch_face is not None else None
         if code is TorchCode.LEAKY_RELU:
             slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
             return kind.type, [], {"negative_slope": slope}
@@ -513,7 +513,7 @@ def op_face(
             if kwargs.get("return_indices"):
                 return None
             return kind.type, [], {"output_size": _tuple(size)}
-        if code is TorchCode.POOL and isinstance(torch_face, TorchFace):
+        if code is TorchCode.POOL and torch_face is not None:
             module = torch_face.names(rank_of(kind))[0]  # MaxPool2d or AvgPool2d
             names = (
                 ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
@@ -560,7 +560,7 @@ def op_face(
             if not isinstance(weight, TensorArg) or weight.data or len(weight.shape) != 2:
                 return None
             return kind.type, [weight.shape[0]], {"use_bias": isinstance(bias, TensorArg)}
-        if code is TorchCode.CONV and isinstance(torch_face, TorchFace):
+        if code is TorchCode.CONV and torch_face is not None:
             weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
             if not isinstance(weight, TensorArg) or weight.data:
                 return None
