@@ -265,6 +265,13 @@ def _layer_snapshots(
 
 #: Layer result fields whose expected value is not a count.
 _NOT_COUNTS = frozenset({"output_shape", "receptive_field"})
+_INT = frozenset({int})
+
+
+def _positive(sizes: list[Any]) -> bool:
+    """A non-empty list of whole numbers > 0 (a valid output_shape without ``None``), tested
+    in C: a snapshot has one per layer."""
+    return bool(sizes) and set(map(type, sizes)) == _INT and min(sizes) > 0
 
 
 def _layer_differences(
@@ -283,7 +290,11 @@ def _layer_differences(
         count += len(expected_fields)
         for key, expected in expected_fields.items():
             if type(expected) is int and expected >= 0 and key not in _NOT_COUNTS:
-                actual = row.result(key)  # a valid count: what _typed lets through as is
+                # a valid count (what _typed lets through as is); a count field is its
+                # attribute as is (LayerRow.result converts only the fields in _NOT_COUNTS)
+                actual = getattr(row, key)
+            elif key == "output_shape" and type(expected) is list and _positive(expected):
+                actual = row.result(key)
             else:
                 expected = _typed(f"{_where(row)}: {key}", key, expected)
                 if key == "receptive_field":

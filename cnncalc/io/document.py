@@ -91,10 +91,14 @@ def layer_results(obj: Any) -> Mapping[str, Any]:
     """The result fields (expectations) a layer of a spec carries: those of a layer object
     (:data:`LAYER_RESULTS` order, as :func:`parse_layer_object` keeps them), none for a compact
     string. The object must have been read by :func:`parse_layer_object` without error."""
-    if not isinstance(obj, dict) or obj.keys().isdisjoint(_RESULT_KEYS) and "config" not in obj:
+    if not isinstance(obj, dict):
         return NO_RESULTS
-    items = _items(obj)
-    return {key: items[key] for key in LAYER_RESULTS if key in items} or NO_RESULTS
+    config = obj.get("config")
+    # A config without result fields adds none (and was checked to agree with the object).
+    items = obj if not isinstance(config, dict) or config.keys().isdisjoint(_RESULT_KEYS) else _items(obj)
+    if items.keys().isdisjoint(_RESULT_KEYS):
+        return NO_RESULTS
+    return {key: items[key] for key in LAYER_RESULTS if key in items}
 
 
 def _layer_object(
@@ -120,9 +124,11 @@ def _layer_object(
         raise SpecError(f"trainable must be true or false, got {trainable!r}")
     kept: Mapping[str, Any] = NO_RESULTS
     if not items.keys().isdisjoint(_RESULT_KEYS):
-        found = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
         if results:
-            kept = found
+            kept = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+        else:
+            for key in _RESULT_KEYS.intersection(items):
+                del items[key]
     line = items.pop("line", None)  # where model code had the layer (--format json of a .py): informational
     if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
         raise SpecError(f"line must be a line number, got {line!r}")
