@@ -96,6 +96,8 @@ def layer_results(obj: Any) -> Mapping[str, Any]:
     config = obj.get("config")
     # A config without result fields adds none (and was checked to agree with the object).
     items = obj if not isinstance(config, dict) or config.keys().isdisjoint(_RESULT_KEYS) else _items(obj)
+    if items.keys() >= _RESULT_KEYS:  # a snapshot's layer: every field, made in C
+        return dict(zip(LAYER_RESULTS, map(items.__getitem__, LAYER_RESULTS), strict=True))
     if items.keys().isdisjoint(_RESULT_KEYS):
         return NO_RESULTS
     return {key: items[key] for key in LAYER_RESULTS if key in items}
@@ -407,8 +409,8 @@ def stream_results(window: Window) -> Iterator[Mapping[str, Any]]:
     """Each layer's result fields (:func:`layer_results`), in order, read from the text of a
     spec :func:`stream_spec` has read (the whole text is read, to its end)."""
     for key in window.members():
-        if key == "layers":
-            for raw in window.elements(MAX_JSON_DEPTH):
+        if key == "layers":  # (the depth was measured in the first reading)
+            for raw in window.elements(None):
                 yield layer_results(raw)
         else:
-            window.value(MAX_JSON_DEPTH)
+            window.value(None)

@@ -103,7 +103,8 @@ class Window:
                 break
             pieces.append(chunk)
             added += len(chunk)
-        self.text = "".join(pieces)
+        # one piece is kept as it is: a whole text read at once is not copied
+        self.text = pieces[1] if len(pieces) == 2 and not left else "".join(pieces)
         self.pos = 0
         return added > 0
 
@@ -137,9 +138,10 @@ class Window:
             self.expect(":")
             return str(key)
 
-    def value(self, depth_limit: int) -> Any:
+    def value(self, depth_limit: int | None) -> Any:
         """The next value, decoded whole; :class:`Irregular` if it is not valid JSON, or nests
-        more than ``depth_limit`` levels (lists and objects) deep."""
+        more than ``depth_limit`` levels (lists and objects) deep (None: not measured). The
+        whitespace after it is read too."""
         self.peek()
         while True:
             start = self.pos
@@ -158,11 +160,12 @@ class Window:
             text = self.text
             # A value holding k opening brackets nests at most k deep: most values need no walk.
             if (
-                text.count("[", start, end) + text.count("{", start, end) > depth_limit
+                depth_limit is not None
+                and text.count("[", start, end) + text.count("{", start, end) > depth_limit
                 and nesting_depth(value) > depth_limit
             ):
                 raise Irregular("depth")
-            self.pos = end
+            self.pos = after
             return value
 
     def members(self) -> Iterator[str]:
@@ -183,7 +186,7 @@ class Window:
         if self.peek() != "":
             raise Irregular("extra data")
 
-    def elements(self, depth_limit: int) -> Iterator[Any]:
+    def elements(self, depth_limit: int | None) -> Iterator[Any]:
         """The values of the array that starts here, decoded one at a time."""
         self.expect("[")
         if self.peek() == "]":
@@ -191,7 +194,7 @@ class Window:
             return
         while True:
             yield self.value(depth_limit)
-            char = self.peek()
+            char = self.text[self.pos] if self.pos < len(self.text) else self.peek()
             self.pos += 1
             if char == "]":
                 return
