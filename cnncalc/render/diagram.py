@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..enums import Category, DataFormat
 from ..geometry import split_channels
@@ -155,14 +155,14 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     channels_first = summary.data_format is DataFormat.CHANNELS_FIRST
     names: list[str] = []
     looks: list[Look] = []
-    column = array("l")
+    column = array("i")
     index: dict[str, int] = {}
     for name, shape in summary.model_inputs:
         index[name] = len(names)
         names.append(name)
         looks.append(look("Input", shape, channels_first, None))
         column.append(0)
-    src, tgt = array("l"), array("l")
+    src, tgt = array("i"), array("i")
     # A repeated block's layers share one layer object: one look per object, label and shape.
     shared: dict[tuple[int, str, tuple[int, ...]], Look] = {}
     convention = summary.convention
@@ -186,8 +186,8 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     n_columns = max(column) + 1 if column else 0
 
     # Widths: each column fits its boxes and labels; a gap widens with the edges running in it.
-    col_width = array("d", bytes(8 * n_columns))
-    count = array("l", bytes(8 * n_columns))  # boxes per column
+    col_width = _zeros("d", n_columns)
+    count = _zeros("i", n_columns)  # boxes per column
     fixed: dict[int, float] = {}  # per look: the width its box and kind and shape labels need
     for k, c in enumerate(column):
         lk = looks[k]
@@ -207,7 +207,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         depth = {name: column[k] for k, name in enumerate(names)}
         pairs = [(names[s], names[t]) for s, t in zip(src, tgt, strict=True)]
         return fold(columns, depth, pairs, list(col_width), turn)  # (wrapping would cross its skips)
-    through = array("l", bytes(8 * n_columns))
+    through = _zeros("i", n_columns)
     for s, t in zip(src, tgt, strict=True):
         cs, ct = column[s], column[t]
         through[cs] += 1
@@ -222,19 +222,19 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # A row ends, if it can, where no shortcut passes (a break in its second half that only
     # adjacent-column edges cross): a ResNet then wraps between blocks, each shortcut stays over
     # its own row instead of running back along the width to the next one.
-    spanned = array("l", bytes(8 * (n_columns + 2)))
+    spanned = _zeros("i", (n_columns + 2))
     for s, t in zip(src, tgt, strict=True):
         cs, ct = column[s], column[t]
         if ct - cs > 1:
             spanned[cs + 1] += 1
             spanned[ct + 1] -= 1
-    clean = array("l", itertools.accumulate(spanned))  # clean[b] == 0: no shortcut over the break before b
+    clean = array("i", itertools.accumulate(spanned))  # clean[b] == 0: no shortcut over the break before b
     del spanned
     gutter = float(GAP)
-    row_of = array("l")
+    row_of = array("i")
     col_x = array("d")
     while True:
-        row_of, col_x = array("l"), array("d")
+        row_of, col_x = array("i"), array("d")
         current, x, row_start, c = 0, MARGIN + gutter, 0, 0
         while c < n_columns:
             if c > row_start and x + col_width[c] + gap_width[c] + MARGIN > max_width:
@@ -258,15 +258,15 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # (the order the boxes are drawn in: the volumes by column, in order within one).
     order: Sequence[int] = range(len(names))
     if any(column[k] > column[k + 1] for k in range(len(names) - 1)):
-        starts = array("l", itertools.accumulate(count, initial=0))
-        placed_order = array("l", bytes(8 * len(names)))
+        starts = array("i", itertools.accumulate(count, initial=0))
+        placed_order = _zeros("i", len(names))
         for k, c in enumerate(column):
             placed_order[starts[c]] = k
             starts[c] += 1
         order = placed_order
-    x_of = array("d", bytes(8 * len(names)))
-    rel_y = array("d", bytes(8 * len(names)))
-    content = [0.0] * rows
+    x_of = _zeros("d", len(names))
+    rel_y = _zeros("d", len(names))
+    content = _zeros("d", rows)  # per row: its boxes' height
     y, last = 0.0, -1
     for k in order:
         c = column[k]
@@ -285,7 +285,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # Slots: where each edge crosses each gap (and the gutter), spread evenly. A gap one edge
     # crosses (most of them) needs no order; the others are listed.
     kinds = bytearray(len(src))
-    users = array("l", bytes(8 * n_columns))  # edges crossing each gap
+    users = _zeros("i", n_columns)  # edges crossing each gap
     gutter_users: list[int] = []
     #: wrapping edges whose target is not in its row's first column: they run along the top of
     #: the target's row to the gap before it (the others turn straight in from the gutter)
@@ -312,8 +312,8 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         if (kinds[i] == SKIP or i in along) and users[ct - 1] > 1:
             gap_users.setdefault(ct - 1, []).append(i)
 
-    out_count = array("l", bytes(8 * len(names)))
-    in_count = array("l", bytes(8 * len(names)))
+    out_count = _zeros("i", len(names))
+    in_count = _zeros("i", len(names))
     for s, t in zip(src, tgt, strict=True):
         out_count[s] += 1
         in_count[t] += 1
@@ -380,37 +380,53 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # Down the gutter in the order they leave their gap: the edge further left in the gap runs
     # nearer its row in the corridor (_levels) and further left in the gutter, so none crosses.
     gutter_users.sort(key=lambda i: (row_of[column[src[i]]], gap_x(column[src[i]], i)))
-    gutter_place = {e: k for k, e in enumerate(gutter_users)}
+    gutter_place = _zeros("i", len(src))  # per wrapping edge: its place in the gutter
+    for k, i in enumerate(gutter_users):
+        gutter_place[i] = k
+    in_gutter = len(gutter_users)
+    del gutter_users
 
     def gutter_x(i: int) -> float:
-        return spread(MARGIN, MARGIN + gutter, len(gutter_users), gutter_place[i])
+        return spread(MARGIN, MARGIN + gutter, in_gutter, gutter_place[i])
 
     # Corridors: skip edges run above their row, wrapping edges below their source's row and
     # above their target's; each run gets a track level that no overlapping run shares.
-    above: list[list[tuple[float, float, int]]] = [[] for _ in range(rows)]
-    below: list[list[tuple[float, float, int]]] = [[] for _ in range(rows)]
+    # (Runs and heights kept for the rows that have a corridor, levels per edge: a row may hold
+    # a single box, every edge may wrap.)
+    above: dict[int, list[tuple[float, float, int]]] = {}
+    below: dict[int, list[tuple[float, float, int]]] = {}
     for i, kind in enumerate(kinds):
         if kind == NEXT:
             continue
         cs, ct = column[src[i]], column[tgt[i]]
         if kind == SKIP:
-            above[row_of[cs]].append((gap_x(cs, i), gap_x(ct - 1, i), i))
+            above.setdefault(row_of[cs], []).append((gap_x(cs, i), gap_x(ct - 1, i), i))
         else:
-            below[row_of[cs]].append((gutter_x(i), gap_x(cs, i), i))
+            below.setdefault(row_of[cs], []).append((gutter_x(i), gap_x(cs, i), i))
             if i in along:
-                above[row_of[ct]].append((gutter_x(i), gap_x(ct - 1, i), i))
-    level_above = [_levels(a) for a in above]
-    level_below = [_levels(b) for b in below]
+                above.setdefault(row_of[ct], []).append((gutter_x(i), gap_x(ct - 1, i), i))
+    level_above = _zeros("i", len(src))  # per edge: its track above a row, below one
+    level_below = _zeros("i", len(src))
+
+    def corridors(runs: dict[int, list[tuple[float, float, int]]], level: array[int]) -> dict[int, int]:
+        """Each row's corridor height (:data:`CORRIDOR_PAD` where none runs), its edges' tracks."""
+        heights = {}
+        for r, row_runs in runs.items():
+            levels = _levels(row_runs)
+            for i, lv in levels.items():
+                level[i] = lv
+            heights[r] = 2 * CORRIDOR_PAD + SLOT * max(levels.values(), default=-1) + SLOT
+        return heights
+
+    height_above = corridors(above, level_above)
+    height_below = corridors(below, level_below)
     del above, below
 
-    def corridor(levels: dict[int, int]) -> float:
-        return 2 * CORRIDOR_PAD + SLOT * max(levels.values(), default=-1) + SLOT if levels else CORRIDOR_PAD
-
-    content_top: list[float] = []
+    content_top = array("d")
     y = float(MARGIN + TITLE_SPACE)
     for r in range(rows):
-        content_top.append(y + corridor(level_above[r]))
-        y = content_top[r] + content[r] + corridor(level_below[r]) + ROW_GAP
+        content_top.append(y + height_above.get(r, CORRIDOR_PAD))
+        y = content_top[r] + content[r] + height_below.get(r, CORRIDOR_PAD) + ROW_GAP
     height = y - ROW_GAP + MARGIN
     right = max((col_x[c] + col_width[c] + gap_width[c] for c in range(n_columns)), default=0.0)
 
@@ -421,7 +437,6 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     return Wrapped(
         _Arrays(
             names=names,
-            index=index,
             looks=looks,
             column=column,
             order=order,
@@ -444,6 +459,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             gap_place=gap_place,
             gutter=gutter,
             gutter_place=gutter_place,
+            in_gutter=in_gutter,
             content_top=content_top,
             content=content,
             level_above=level_above,
@@ -452,6 +468,11 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         right + MARGIN,
         height,
     )
+
+
+def _zeros(code: str, n: int) -> array[Any]:
+    """An array of n zeros: ``i`` (C int: indices, counts) or ``d`` (double: coordinates)."""
+    return array(code, [0]) * n
 
 
 def _end(lk: Look, y: float, leaving: bool) -> float:
@@ -469,7 +490,6 @@ class _Arrays:
     (in the summary's order), per column and per row, as numbers in arrays."""
 
     names: list[str]
-    index: dict[str, int]
     looks: list[Look]
     column: array[int]
     order: Sequence[int]  # the volumes in the order drawn (by column)
@@ -491,11 +511,12 @@ class _Arrays:
     users: array[int]  # edges crossing the gap after each column
     gap_place: dict[tuple[int, int], int]  # (gap, edge) -> place, gaps several edges cross
     gutter: float
-    gutter_place: dict[int, int]
-    content_top: list[float]  # per row
-    content: list[float]
-    level_above: list[dict[int, int]]
-    level_below: list[dict[int, int]]
+    gutter_place: array[int]  # per wrapping edge
+    in_gutter: int
+    content_top: array[float]  # per row
+    content: array[float]
+    level_above: array[int]  # per edge
+    level_below: array[int]
 
 
 class Wrapped(Drawing):
@@ -516,8 +537,18 @@ class Wrapped(Drawing):
     def boxes(self) -> Iterator[Box]:
         return map(self._box_at, self._a.order)
 
-    def box(self, name: str) -> Box:
-        return self._box_at(self._a.index[name])
+    def box(self, key: str | int) -> Box:
+        return self._box_at(key if isinstance(key, int) else self._a.names.index(key))
+
+    def reads(self, summary: Summary) -> Iterator[tuple[str | int, str | int]]:
+        # a layer's edges are in order: its first is from the tensor it reads
+        a = self._a
+        edge, volume = 0, len(a.names) - len(summary.layers)
+        for row in summary.layers:
+            if len(row.inputs) == 1:
+                yield a.src[edge], volume
+            edge += len(row.inputs)
+            volume += 1
 
     def column_sizes(self) -> list[int]:
         return list(self._a.count)
@@ -554,7 +585,7 @@ class Wrapped(Drawing):
 
     def _gutter_x(self, i: int) -> float:
         a = self._a
-        return spread(MARGIN, MARGIN + a.gutter, len(a.gutter_place), a.gutter_place[i])
+        return spread(MARGIN, MARGIN + a.gutter, a.in_gutter, a.gutter_place[i])
 
     def _route(self, i: int) -> tuple[list[tuple[float, float]], int, bool]:
         """Edge i's points, kind and whether it passes over columns."""
@@ -574,15 +605,15 @@ class Wrapped(Drawing):
             points += [(gx, start[1]), (gx, end[1])]
         elif kind == SKIP:
             g1, g2 = self._gap_x(cs, i), self._gap_x(ct - 1, i)
-            track = a.content_top[rs] - CORRIDOR_PAD - SLOT * a.level_above[rs][i]
+            track = a.content_top[rs] - CORRIDOR_PAD - SLOT * a.level_above[i]
             points += [(g1, start[1]), (g1, track), (g2, track), (g2, end[1])]
         else:
             g1, gx = self._gap_x(cs, i), self._gutter_x(i)
-            track = a.content_top[rs] + a.content[rs] + CORRIDOR_PAD + SLOT * a.level_below[rs][i]
+            track = a.content_top[rs] + a.content[rs] + CORRIDOR_PAD + SLOT * a.level_below[i]
             points += [(g1, start[1]), (g1, track), (gx, track)]
             if i in a.along:
                 g2 = self._gap_x(ct - 1, i)
-                track2 = a.content_top[rt] - CORRIDOR_PAD - SLOT * a.level_above[rt][i]
+                track2 = a.content_top[rt] - CORRIDOR_PAD - SLOT * a.level_above[i]
                 points += [(gx, track2), (g2, track2), (g2, end[1])]
             else:
                 points += [(gx, end[1])]
@@ -753,19 +784,19 @@ def _svg_parts(summary: Summary, drawing: Drawing) -> Iterator[str]:
     yield from map(_path_line, drawing.paths())  # under the boxes (though no edge crosses one)
     yield from map(_box_lines, drawing.boxes())
     per_column = drawing.column_sizes()
-    drawn: set[str] = set()  # one kernel per volume: the first layer that slides one over it
-    for row in summary.layers:
-        source_name = row.inputs[0]
-        if len(row.inputs) == 1 and source_name not in drawn:
-            target = drawing.box(row.name)
-            if not target[1].kernel:
-                continue
-            source = drawing.box(source_name)
-            # Hint lines only where nothing can stand between the two boxes.
-            hint = target[5] == source[5] + 1 and target[4] == source[4] and target[2] > source[2]
-            hint = hint and per_column[source[5]] == per_column[target[5]] == 1
-            yield _kernel_lines(source, target, hint)
-            drawn.add(source_name)
+    drawn: set[str | int] = set()  # one kernel per volume: the first layer that slides one over it
+    for source_key, target_key in drawing.reads(summary):
+        if source_key in drawn:
+            continue
+        target = drawing.box(target_key)
+        if not target[1].kernel:
+            continue
+        source = drawing.box(source_key)
+        # Hint lines only where nothing can stand between the two boxes.
+        hint = target[5] == source[5] + 1 and target[4] == source[4] and target[2] > source[2]
+        hint = hint and per_column[source[5]] == per_column[target[5]] == 1
+        yield _kernel_lines(source, target, hint)
+        drawn.add(source_key)
     yield "</svg>\n"
 
 

@@ -8,8 +8,12 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..enums import Category
+
+if TYPE_CHECKING:
+    from ..summary import Summary
 
 GAP = 24  # horizontal space between columns, plus SLOT per edge running through it
 SLOT = 7  # spacing of parallel edge segments
@@ -194,12 +198,19 @@ class Drawing:
         for e in self.edges:
             yield e.source, e.target, e.points, e.css
 
-    def box(self, name: str) -> Box:
-        """The box of the volume called ``name``."""
+    def box(self, key: str | int) -> Box:
+        """The box of a volume: by name, or by a key :meth:`reads` gave."""
         if self._where is None:
             self._where = {p.volume.name: p for p in self.placed}
-        p = self._where[name]
-        return name, p.volume.look, p.x, p.y, p.row, p.column
+        p = self._where[str(key)]
+        return p.volume.name, p.volume.look, p.x, p.y, p.row, p.column
+
+    def reads(self, summary: Summary) -> Iterator[tuple[str | int, str | int]]:
+        """For each layer that reads one tensor, in order: the keys (:meth:`box`) of the
+        tensor's volume and of the layer's."""
+        for row in summary.layers:
+            if len(row.inputs) == 1:
+                yield row.inputs[0], row.name
 
     def column_sizes(self) -> list[int]:
         """How many boxes stand in each column."""
