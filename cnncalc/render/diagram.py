@@ -800,8 +800,9 @@ def _svg_parts(summary: Summary, drawing: Drawing) -> Iterator[str]:
     yield "</svg>\n"
 
 
-def svg_pieces(summary: Summary, max_width: float = MAX_WIDTH) -> list[str]:
-    """:func:`to_svg` in pieces that join to it (a few hundred boxes each): the document of a
-    big network is never one string."""
+def svg_pieces(summary: Summary, max_width: float = MAX_WIDTH) -> Iterator[str]:
+    """:func:`to_svg` as a generator of pieces that join to it (a few hundred boxes each, made
+    as they are asked for): the document of a big network never exists whole in memory. The
+    layout is made before the first piece is handed out."""
     parts = _svg_parts(summary, layout(summary, max_width))
-    return ["".join(chunk) for chunk in iter(lambda: list(itertools.islice(parts, PIECE_ITEMS)), [])]
+    return ("".join(chunk) for chunk in iter(lambda: list(itertools.islice(parts, PIECE_ITEMS)), []))
