@@ -26,7 +26,7 @@ from functools import cache
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ..enums import Category, DataFormat
+from ..enums import Category, Convention, DataFormat
 from ..geometry import split_channels
 from .fold import fold, turning_column
 from .routing import (
@@ -166,13 +166,15 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # A repeated block's layers share one layer object: one look per object, label and shape.
     shared: dict[tuple[int, str, tuple[int, ...]], Look] = {}
     convention = summary.convention
+    keras_names = convention is not Convention.PYTORCH  # (type_name's answer: the Keras class)
     for row in summary.layers:
         k = len(names)
         sources = [index[s] for s in row.inputs]
         index[row.name] = k
         names.append(row.name)
-        column.append(1 + max(column[s] for s in sources))
-        label = type_name(row, convention)  # the class in the convention's words (Conv2d)
+        column.append(1 + (column[sources[0]] if len(sources) == 1 else max(column[s] for s in sources)))
+        # the class in the convention's words (Conv2d)
+        label = row.class_name if keras_names else type_name(row, convention)
         shape = row.output_shape
         key = (id(row.layer), label, shape)
         seen = shared.get(key)
@@ -251,6 +253,9 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         if needed <= gutter:
             break
         gutter = float(needed)
+        if current == n_columns - 1:  # a column per row already: a wider gutter only moves them
+            col_x = array("d", [MARGIN + gutter]) * n_columns  # (the same wrapping edges: done)
+            break
     del clean
     rows = row_of[-1] + 1 if row_of else 1
 
@@ -412,7 +417,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         """Each row's corridor height (:data:`CORRIDOR_PAD` where none runs), its edges' tracks."""
         heights = {}
         for r, row_runs in runs.items():
-            levels = _levels(row_runs)
+            levels = {row_runs[0][2]: 0} if len(row_runs) == 1 else _levels(row_runs)
             for i, lv in levels.items():
                 level[i] = lv
             heights[r] = 2 * CORRIDOR_PAD + SLOT * max(levels.values(), default=-1) + SLOT
@@ -544,9 +549,10 @@ class Wrapped(Drawing):
         # a layer's edges are in order: its first is from the tensor it reads
         a = self._a
         edge, volume = 0, len(a.names) - len(summary.layers)
+        looks, src = a.looks, a.src
         for row in summary.layers:
-            if len(row.inputs) == 1:
-                yield a.src[edge], volume
+            if len(row.inputs) == 1 and looks[volume].kernel:
+                yield src[edge], volume
             edge += len(row.inputs)
             volume += 1
 
@@ -562,7 +568,7 @@ class Wrapped(Drawing):
         a = self._a
         return [
             Edge(a.names[a.src[i]], a.names[a.tgt[i]], points, KINDS[kind], long)
-            for i, (points, kind, long) in enumerate(map(self._route, range(len(a.src))))
+            for i, (points, kind, long) in enumerate(self._routes())
         ]
 
     def paths(self) -> Iterator[Path]:
@@ -571,62 +577,88 @@ class Wrapped(Drawing):
         css = {
             (kind, long): f"edge {KINDS[kind]}" + (" long" if long else "")
             for kind in (0, 1, 2)
-            for long in (0, 1)
+            for long in (False, True)
         }
-        for i in range(len(src)):
-            points, kind, long = self._route(i)
+        for i, (points, kind, long) in enumerate(self._routes()):
             yield names[src[i]], names[tgt[i]], points, css[kind, long]
 
-    def _gap_x(self, c: int, i: int) -> float:
+    def _routes(self) -> Iterator[tuple[list[tuple[float, float]], int, bool]]:
+        """Each edge's points, kind and whether it passes over columns, in order (the arrays
+        read into locals once: this runs once per edge)."""
         a = self._a
-        start = a.col_x[c] + a.col_width[c]
-        n = a.users[c]
-        return spread(start, start + a.gap_width[c], n, a.gap_place[c, i] if n > 1 else 0)
+        column, row_of, looks, x_of, rel_y = a.column, a.row_of, a.looks, a.x_of, a.rel_y
+        content_top, content, kinds, along = a.content_top, a.content, a.kinds, a.along
+        out_count, in_count, exit_y, entry_y = a.out_count, a.in_count, a.exit_y, a.entry_y
+        col_x, col_width, gap_width, users, gap_place = (
+            a.col_x,
+            a.col_width,
+            a.gap_width,
+            a.users,
+            a.gap_place,
+        )
+        gutter, in_gutter, gutter_place = a.gutter, a.in_gutter, a.gutter_place
+        level_above, level_below = a.level_above, a.level_below
 
-    def _gutter_x(self, i: int) -> float:
-        a = self._a
-        return spread(MARGIN, MARGIN + a.gutter, a.in_gutter, a.gutter_place[i])
+        def gap_x(c: int, i: int) -> float:
+            start = col_x[c] + col_width[c]
+            n = users[c]
+            return spread(start, start + gap_width[c], n, gap_place[c, i] if n > 1 else 0)
 
-    def _route(self, i: int) -> tuple[list[tuple[float, float]], int, bool]:
-        """Edge i's points, kind and whether it passes over columns."""
-        a = self._a
-        s, t = a.src[i], a.tgt[i]
-        cs, ct = a.column[s], a.column[t]
-        rs, rt = a.row_of[cs], a.row_of[ct]
-        ls, lt = a.looks[s], a.looks[t]
-        sy = a.content_top[rs] + a.rel_y[s]
-        ty = a.content_top[rt] + a.rel_y[t]
-        start = (a.x_of[s] + ls.width, a.exit_y[i] if a.out_count[s] > 1 else _end(ls, sy, True))
-        end = (a.x_of[t], a.entry_y[i] if a.in_count[t] > 1 else _end(lt, ty, False))
-        points = [start]
-        kind = a.kinds[i]
-        if kind == NEXT:
-            gx = self._gap_x(cs, i)
-            points += [(gx, start[1]), (gx, end[1])]
-        elif kind == SKIP:
-            g1, g2 = self._gap_x(cs, i), self._gap_x(ct - 1, i)
-            track = a.content_top[rs] - CORRIDOR_PAD - SLOT * a.level_above[i]
-            points += [(g1, start[1]), (g1, track), (g2, track), (g2, end[1])]
-        else:
-            g1, gx = self._gap_x(cs, i), self._gutter_x(i)
-            track = a.content_top[rs] + a.content[rs] + CORRIDOR_PAD + SLOT * a.level_below[i]
-            points += [(g1, start[1]), (g1, track), (gx, track)]
-            if i in a.along:
-                g2 = self._gap_x(ct - 1, i)
-                track2 = a.content_top[rt] - CORRIDOR_PAD - SLOT * a.level_above[i]
-                points += [(gx, track2), (g2, track2), (g2, end[1])]
+        for i, (s, t) in enumerate(zip(a.src, a.tgt, strict=True)):
+            cs, ct = column[s], column[t]
+            rs, rt = row_of[cs], row_of[ct]
+            ls, lt = looks[s], looks[t]
+            if out_count[s] > 1:
+                sy = exit_y[i]
+            else:  # the only edge out: the middle of the side's right edge (_end)
+                y = content_top[rs] + rel_y[s]
+                dy = ls.depth * 0.7
+                lo, hi = y - dy - ls.height, y - dy
+                sy = lo + (hi - lo) * 1 / 2
+            if in_count[t] > 1:
+                ey = entry_y[i]
+            else:  # the only edge in: the middle of the front face's left edge
+                y = content_top[rt] + rel_y[t]
+                lo = y - lt.height
+                ey = lo + (y - lo) * 1 / 2
+            start = (x_of[s] + ls.width, sy)
+            kind = kinds[i]
+            if kind == NEXT:
+                gx = gap_x(cs, i)
+                points = [start, (gx, sy), (gx, ey)]
+            elif kind == SKIP:
+                g1, g2 = gap_x(cs, i), gap_x(ct - 1, i)
+                track = content_top[rs] - CORRIDOR_PAD - SLOT * level_above[i]
+                points = [start, (g1, sy), (g1, track), (g2, track), (g2, ey)]
             else:
-                points += [(gx, end[1])]
-        points.append(end)
-        return simplify(points), kind, ct - cs > 1
+                g1 = gap_x(cs, i)
+                gx = spread(MARGIN, MARGIN + gutter, in_gutter, gutter_place[i])
+                track = content_top[rs] + content[rs] + CORRIDOR_PAD + SLOT * level_below[i]
+                points = [start, (g1, sy), (g1, track), (gx, track)]
+                if i in along:
+                    g2 = gap_x(ct - 1, i)
+                    track2 = content_top[rt] - CORRIDOR_PAD - SLOT * level_above[i]
+                    points += [(gx, track2), (g2, track2), (g2, ey)]
+                else:
+                    points.append((gx, ey))
+            points.append((x_of[t], ey))
+            yield simplify(points), kind, ct - cs > 1
 
 
-#: Every number of a text formatted ``%.1f`` (only numbers, commas, spaces and the letters M and
-#: L) with ``.0`` dropped, as :func:`_f` writes each: one pass over the text instead of a call
-#: per number (the same digits: ``%.1f`` is what :func:`_f` formats with).
-_WHOLE = re.compile(r"\.0(?=[, ]|$)")
+#: ``.0`` dropped from numbers formatted ``%.1f`` (one decimal: ``.0`` before a delimiter is a
+#: whole number), as :func:`_f` writes each: a few passes over a text of many numbers instead of
+#: a call per number (the same digits: ``%.1f`` is what :func:`_f` formats with).
+
+
+def _whole(text: str) -> str:
+    """A text of numbers (``%.1f``) and delimiters (comma, space, quote) with ``.0`` dropped
+    before each delimiter; a number may end the text."""
+    text = text.replace(".0,", ",").replace(".0 ", " ").replace('.0"', '"')
+    return text[:-2] if text.endswith(".0") else text
+
+
 #: A box's numbers: its corners, its bounding box, its label's centre and lines.
-_BOX_NUMBERS = " ".join(["%.1f"] * 15)
+_BOX_NUMBERS = "%.1f " * 15
 #: Characters :func:`html.escape` replaces (a name without any is written as it is).
 _SPECIAL = re.compile("[&<>\"']")
 
@@ -641,7 +673,6 @@ def _path_format(n: int) -> str:
     return "M" + " L".join(["%.1f,%.1f"] * n)
 
 
-@cache
 def _look_texts(lk: Look) -> tuple[str, str, str, str, str, str]:
     """A look's texts (a repeated block repeats them): shape, size attributes, kind, fills."""
     colour = COLOURS[lk.category]
@@ -655,35 +686,42 @@ def _look_texts(lk: Look) -> tuple[str, str, str, str, str, str]:
     )
 
 
-def _box_lines(box: Box) -> str:
+def _box_lines(box: Box, texts: dict[int, tuple[str, str, str, str, str, str]]) -> str:
     """A box (its front face's bottom-left corner at (x, y), its depth receding up and to the
-    right) and its three label lines, each line ending in a newline."""
+    right) and its three label lines, each line ending in a newline. ``texts``: each look's
+    texts by its id (:func:`_look_texts`), filled as looks come."""
     name, lk, x, y, _, _ = box
     dx = dy = lk.depth * 0.7
     t, h = lk.thickness, lk.height
     top_y, right = y - lk.total_height, x + lk.width  # the bounding box: x, top_y, right, y
-    x0, x1, x2, x3, y0, y1, y2, y3, bt, bw, bh, cx, l1, l2, l3 = _WHOLE.sub(
-        "",
-        _BOX_NUMBERS
-        % (
-            x,
-            x + t,
-            x + t + dx,
-            x + dx,
-            y,
-            y - h,
-            y - h - dy,
-            y - dy,
-            top_y,
-            right - x,
-            y - top_y,
-            x + lk.width / 2,
-            y + 13,
-            y + 26,
-            y + 38,
-        ),
-    ).split(" ")
-    shape, sizes, kind, side, top, front = _look_texts(lk)
+    x0, x1, x2, x3, y0, y1, y2, y3, bt, bw, bh, cx, l1, l2, l3 = (
+        (
+            _BOX_NUMBERS
+            % (
+                x,
+                x + t,
+                x + t + dx,
+                x + dx,
+                y,
+                y - h,
+                y - h - dy,
+                y - dy,
+                top_y,
+                right - x,
+                y - top_y,
+                x + lk.width / 2,
+                y + 13,
+                y + 26,
+                y + 38,
+            )
+        )
+        .replace(".0 ", " ")
+        .split()
+    )
+    known = texts.get(id(lk))
+    if known is None:
+        known = texts[id(lk)] = _look_texts(lk)
+    shape, sizes, kind, side, top, front = known
     name = _escape(name)
     return (
         f'<g class="volume" data-name="{name}" data-shape="{shape}" {sizes} data-box="{x0} {bt} {bw} {bh}">\n'
@@ -700,7 +738,7 @@ def _box_lines(box: Box) -> str:
 
 def _path_line(path: Path) -> str:
     source, target, points, css = path
-    d = _WHOLE.sub("", _path_format(len(points)) % tuple(v for point in points for v in point))
+    d = _whole(_path_format(len(points)) % tuple(itertools.chain.from_iterable(points)))
     return (
         f'<path d="{d}" class="{css}" data-from="{_escape(source)}" '
         f'data-to="{_escape(target)}" marker-end="url(#arrow)"/>\n'
@@ -745,11 +783,7 @@ def _kernel_lines(source: Box, target: Box, hint: bool) -> str:
         tx, ty = target[2], target[3] - target[1].height / 2
         for cx, cy in (corners[1], corners[2]):
             out += _HINT % (cx, cy, tx, ty)
-    # the only numbers are inside quotes: drop ".0" before the closing quote, a comma or a space
-    return _QUOTED_WHOLE.sub("", out)
-
-
-_QUOTED_WHOLE = re.compile(r"(?<=\d)\.0(?=[, \"])")
+    return _whole(out)  # (its only numbers are inside quotes)
 
 
 def to_svg(summary: Summary, max_width: float = MAX_WIDTH) -> str:
@@ -782,15 +816,15 @@ def _svg_parts(summary: Summary, drawing: Drawing) -> Iterator[str]:
         f" · {summary.total_macs:,} MACs</text>\n"
     )
     yield from map(_path_line, drawing.paths())  # under the boxes (though no edge crosses one)
-    yield from map(_box_lines, drawing.boxes())
+    texts: dict[int, tuple[str, str, str, str, str, str]] = {}  # per look (the drawing keeps them)
+    for box in drawing.boxes():
+        yield _box_lines(box, texts)
     per_column = drawing.column_sizes()
     drawn: set[str | int] = set()  # one kernel per volume: the first layer that slides one over it
     for source_key, target_key in drawing.reads(summary):
         if source_key in drawn:
             continue
         target = drawing.box(target_key)
-        if not target[1].kernel:
-            continue
         source = drawing.box(source_key)
         # Hint lines only where nothing can stand between the two boxes.
         hint = target[5] == source[5] + 1 and target[4] == source[4] and target[2] > source[2]

@@ -206,10 +206,10 @@ class Drawing:
         return p.volume.name, p.volume.look, p.x, p.y, p.row, p.column
 
     def reads(self, summary: Summary) -> Iterator[tuple[str | int, str | int]]:
-        """For each layer that reads one tensor, in order: the keys (:meth:`box`) of the
-        tensor's volume and of the layer's."""
+        """For each layer that reads one tensor and slides a kernel over it, in order: the keys
+        (:meth:`box`) of the tensor's volume and of the layer's."""
         for row in summary.layers:
-            if len(row.inputs) == 1:
+            if len(row.inputs) == 1 and self.box(row.name)[1].kernel:
                 yield row.inputs[0], row.name
 
     def column_sizes(self) -> list[int]:
@@ -255,16 +255,18 @@ def least_crossing(
 
 def simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Drop repeated points and the middle of three collinear ones."""
+    close = math.isclose
     out: list[tuple[float, float]] = []
     for p in points:
-        if out and math.isclose(out[-1][0], p[0]) and math.isclose(out[-1][1], p[1]):
-            continue
-        if len(out) >= 2:
-            a, b = out[-2], out[-1]
-            if (math.isclose(a[0], b[0]) and math.isclose(b[0], p[0])) or (
-                math.isclose(a[1], b[1]) and math.isclose(b[1], p[1])
-            ):
-                out[-1] = p
+        px, py = p
+        if out:
+            bx, by = out[-1]
+            if close(bx, px) and close(by, py):
                 continue
+            if len(out) >= 2:
+                ax, ay = out[-2]
+                if (close(ax, bx) and close(bx, px)) or (close(ay, by) and close(by, py)):
+                    out[-1] = p
+                    continue
         out.append(p)
     return out
