@@ -184,7 +184,7 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         for s in sources:
             src.append(s)
             tgt.append(k)
-    shared.clear()
+    del shared, index  # (the layout's peak comes later)
     n_columns = max(column) + 1 if column else 0
 
     # Widths: each column fits its boxes and labels; a gap widens with the edges running in it.
@@ -384,7 +384,10 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Down the gutter in the order they leave their gap: the edge further left in the gap runs
     # nearer its row in the corridor (_levels) and further left in the gutter, so none crosses.
-    gutter_users.sort(key=lambda i: (row_of[column[src[i]]], gap_x(column[src[i]], i)))
+    # (two stable sorts, by x and then by row: what one sort by (row, x) gives, with a number
+    # per edge as the key instead of a tuple)
+    gutter_users.sort(key=lambda i: gap_x(column[src[i]], i))
+    gutter_users.sort(key=lambda i: row_of[column[src[i]]])
     gutter_place = _zeros("i", len(src))  # per wrapping edge: its place in the gutter
     for k, i in enumerate(gutter_users):
         gutter_place[i] = k
@@ -396,8 +399,16 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
 
     # Corridors: skip edges run above their row, wrapping edges below their source's row and
     # above their target's; each run gets a track level that no overlapping run shares.
-    # (Runs and heights kept for the rows that have a corridor, levels per edge: a row may hold
-    # a single box, every edge may wrap.)
+    # (Heights per row, levels per edge: a row may hold a single box, every edge may wrap; the
+    # runs listed only for a corridor several share: alone, a run takes level 0.)
+    runs_above, runs_below = _zeros("i", rows), _zeros("i", rows)
+    for i, kind in enumerate(kinds):
+        if kind == SKIP:
+            runs_above[row_of[column[src[i]]]] += 1
+        elif kind == WRAP:
+            runs_below[row_of[column[src[i]]]] += 1
+            if i in along:
+                runs_above[row_of[column[tgt[i]]]] += 1
     above: dict[int, list[tuple[float, float, int]]] = {}
     below: dict[int, list[tuple[float, float, int]]] = {}
     for i, kind in enumerate(kinds):
@@ -405,33 +416,38 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             continue
         cs, ct = column[src[i]], column[tgt[i]]
         if kind == SKIP:
-            above.setdefault(row_of[cs], []).append((gap_x(cs, i), gap_x(ct - 1, i), i))
+            if runs_above[row_of[cs]] > 1:
+                above.setdefault(row_of[cs], []).append((gap_x(cs, i), gap_x(ct - 1, i), i))
         else:
-            below.setdefault(row_of[cs], []).append((gutter_x(i), gap_x(cs, i), i))
-            if i in along:
+            if runs_below[row_of[cs]] > 1:
+                below.setdefault(row_of[cs], []).append((gutter_x(i), gap_x(cs, i), i))
+            if i in along and runs_above[row_of[ct]] > 1:
                 above.setdefault(row_of[ct], []).append((gutter_x(i), gap_x(ct - 1, i), i))
     level_above = _zeros("i", len(src))  # per edge: its track above a row, below one
     level_below = _zeros("i", len(src))
 
-    def corridors(runs: dict[int, list[tuple[float, float, int]]], level: array[int]) -> dict[int, int]:
+    def corridors(
+        counts: array[int], runs: dict[int, list[tuple[float, float, int]]], level: array[int]
+    ) -> array[int]:
         """Each row's corridor height (:data:`CORRIDOR_PAD` where none runs), its edges' tracks."""
-        heights = {}
+        alone = 2 * CORRIDOR_PAD + SLOT * 0 + SLOT  # one run: level 0
+        heights = array("i", (CORRIDOR_PAD if n == 0 else alone for n in counts))
         for r, row_runs in runs.items():
-            levels = {row_runs[0][2]: 0} if len(row_runs) == 1 else _levels(row_runs)
+            levels = _levels(row_runs)
             for i, lv in levels.items():
                 level[i] = lv
             heights[r] = 2 * CORRIDOR_PAD + SLOT * max(levels.values(), default=-1) + SLOT
         return heights
 
-    height_above = corridors(above, level_above)
-    height_below = corridors(below, level_below)
-    del above, below
+    height_above = corridors(runs_above, above, level_above)
+    height_below = corridors(runs_below, below, level_below)
+    del above, below, runs_above, runs_below
 
     content_top = array("d")
     y = float(MARGIN + TITLE_SPACE)
     for r in range(rows):
-        content_top.append(y + height_above.get(r, CORRIDOR_PAD))
-        y = content_top[r] + content[r] + height_below.get(r, CORRIDOR_PAD) + ROW_GAP
+        content_top.append(y + height_above[r])
+        y = content_top[r] + content[r] + height_below[r] + ROW_GAP
     height = y - ROW_GAP + MARGIN
     right = max((col_x[c] + col_width[c] + gap_width[c] for c in range(n_columns)), default=0.0)
 
