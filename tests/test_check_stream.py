@@ -182,6 +182,9 @@ def test_reader_keeps_nan_and_infinity() -> None:
         '{"layers": [' + "[" * 5000 + "]" * 5000 + "]}",  # past the decoder's recursion limit
         '{"layers": [1' + "0" * 5000 + "]}",  # more than 4,300 digits
         '{"layers": ["\\x"]}',  # a bad escape
+        '{"a": {}  {,"b": [], "layers": []}',  # a value then no delimiter (found by hypothesis)
+        '{"layers": [1 2]}',
+        '{"layers": [{} {}]}',
     ],
 )
 def test_reader_refuses_what_the_general_reader_refuses(text: str) -> None:

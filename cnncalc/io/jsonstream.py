@@ -89,13 +89,13 @@ class Window:
 
     def _more(self) -> bool:
         """Drop what has been read and append at least as much text as is left (geometric
-        growth); False at the end of the text."""
+        growth); False at the end of the text, the window then as it was."""
         if self.eof:
             return False
-        left = self.text[self.pos :]
-        pieces = [left]
+        left = len(self.text) - self.pos
+        pieces = []
         added = 0
-        while added <= len(left):
+        while added <= left:
             try:
                 chunk = next(self._chunks)
             except StopIteration:
@@ -103,10 +103,12 @@ class Window:
                 break
             pieces.append(chunk)
             added += len(chunk)
+        if not added:
+            return False
         # one piece is kept as it is: a whole text read at once is not copied
-        self.text = pieces[1] if len(pieces) == 2 and not left else "".join(pieces)
+        self.text = pieces[0] if not left and len(pieces) == 1 else "".join([self.text[self.pos :], *pieces])
         self.pos = 0
-        return added > 0
+        return True
 
     def peek(self) -> str:
         """The next character after whitespace ('' at the end of the text), not consumed."""
