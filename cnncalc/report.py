@@ -5,6 +5,7 @@ Produced by :func:`cnncalc.numeric.verify.verify` (which needs numpy); read by t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,8 @@ class VerifyReport:
     """The whole run."""
 
     summary: Summary
-    rows: tuple[VerifyRow, ...]
+    #: one per layer (a sequence that makes them when read: numeric.verify.VerifyRows)
+    rows: Sequence[VerifyRow]
     batch: int
     dtype: str
     seed: int

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+from array import array
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -216,7 +217,7 @@ def _verify(
     last = X.last_uses(summary)
     shared = {row.shares for row in summary.layers if row.shares is not None}
     kept: dict[str, X.Weights] = {}  # the weights of rows that later rows share
-    rows: list[VerifyRow] = []
+    rows = VerifyRows(summary.layers)
     failed = False
     tolerance = TOLERANCE.get(dtype, 1e-4)
     for index, row in enumerate(summary.layers):
@@ -275,7 +276,7 @@ def _verify(
             )
             failed = True
             continue
-        shape = tuple(int(n) for n in y.shape[1:])
+        shape = y.shape[1:]  # a tuple of ints
         real = predicted if shape == predicted else shape  # one tuple kept, not two equal ones
         error, reference = None, "skipped: too large"
         bad_values = non_finite(y)
@@ -323,26 +324,98 @@ def _verify(
             problems.append(f"shape: predicted {fmt_shape(predicted)}, real {fmt_shape(real)}")
         if params + buffers != predicted_params:
             problems.append(f"params: predicted {predicted_params:,}, real {params + buffers:,}")
-        status = VerifyStatus.MISMATCH if problems else VerifyStatus.OK
-        rows.append(
-            record(
-                real,
-                predicted_params,
-                params + buffers,
-                error,
-                reference,
-                status,
-                "; ".join(problems),
+        if problems:
+            rows.append(
+                record(
+                    real,
+                    predicted_params,
+                    params + buffers,
+                    error,
+                    reference,
+                    VerifyStatus.MISMATCH,
+                    "; ".join(problems),
+                )
             )
-        )
-        failed = bool(problems)
+            failed = True
+        else:
+            rows.matched(error, reference)
         tensors[row.name] = y
         for source in set(row.inputs):  # a merge may read one tensor twice: free it once
             if last.get(source) == index:
                 del tensors[source]
         if progress is not None:
             progress(index + 1)
-    return VerifyReport(summary, tuple(rows), batch, dtype, seed, estimate)
+    return VerifyReport(summary, rows, batch, dtype, seed, estimate)
+
+
+class VerifyRows(Sequence[VerifyRow]):
+    """A report's rows, one per layer, made when read: a row that matched on every count (real
+    shape and parameters as predicted, the values within tolerance) is its summary row plus its
+    error (8 bytes) and which reference ran (1 byte); any other row is kept whole. 100,000
+    layers take about 1 MB, not one record each."""
+
+    __slots__ = ("_layers", "_errors", "_references", "_other")
+
+    def __init__(self, layers: Sequence[LayerRow]) -> None:
+        self._layers = layers
+        self._errors = array("d")  # NaN: no error (the reference did not run)
+        self._references = bytearray()  # an index into _REFERENCES; _OTHER: kept whole
+        self._other: dict[int, VerifyRow] = {}
+
+    def matched(self, error: float | None, reference: str) -> None:
+        """The next row: as predicted, with this error (None: not compared) and reference."""
+        self._errors.append(math.nan if error is None else error)
+        self._references.append(_REFERENCES.index(reference))
+
+    def append(self, row: VerifyRow) -> None:
+        """The next row, kept whole."""
+        self._other[len(self._references)] = row
+        self._errors.append(math.nan)
+        self._references.append(_OTHER)
+
+    def __len__(self) -> int:
+        return len(self._references)
+
+    @overload
+    def __getitem__(self, index: int) -> VerifyRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[VerifyRow, ...]: ...
+    def __getitem__(self, index: int | slice) -> VerifyRow | tuple[VerifyRow, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        code = self._references[index]  # IndexError past the end, as a tuple's
+        if code == _OTHER:
+            return self._other[index]
+        row = self._layers[index]
+        params = row.params + row.buffers
+        error = self._errors[index]
+        return VerifyRow(
+            row.name,
+            row.type,
+            row.class_name,
+            row.output_shape,
+            row.output_shape,
+            params,
+            params,
+            None if math.isnan(error) else error,
+            _REFERENCES[code],
+            VerifyStatus.OK,
+            "",
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable while verify runs, like a list
+
+
+#: The references a matched row names (by index); _OTHER marks a row kept whole.
+_REFERENCES = ("loop reference", "float64 recompute", "skipped: too large")
+_OTHER = 255
 
 
 def _size(size: int) -> str:

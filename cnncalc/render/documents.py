@@ -33,6 +33,15 @@ def verify_table(report: VerifyReport) -> Any:
     )
     rows = []
     computed = {layer.name: layer for layer in report.summary.layers}
+    # A repeated block repeats its shapes, counts and statuses: one Cell per distinct text.
+    shared: dict[tuple[str, str], Cell] = {}
+
+    def cell(text: str, style: str = "") -> Cell:
+        found = shared.get((text, style))
+        if found is None:
+            found = shared[text, style] = Cell(text, style=style)
+        return found
+
     for row in report.rows:
         real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
         layer = computed.get(row.name)
@@ -46,11 +55,11 @@ def verify_table(report: VerifyReport) -> Any:
         rows.append(
             (
                 Cell(f"{row.name} ({kind})"),
-                Cell(fmt_shape(row.predicted_shape)),
-                Cell(real),
-                Cell(params),
-                Cell(error),
-                Cell(status, style=style),
+                cell(fmt_shape(row.predicted_shape)),
+                cell(real),
+                cell(params),
+                cell(error),
+                cell(status, style=style),
             )
         )
     table = Fitted(Grid(columns, tuple(rows)))
