@@ -276,6 +276,7 @@ def test_the_caches_change_no_bit_of_the_report(monkeypatch: pytest.MonkeyPatch)
 
     def uncached(*args: Any) -> Any:
         X._VIEWS.clear()
+        X._DERIVED.clear()
         R._TAPS.clear()
         X._WEIGHT_PLANS.clear()
         return run(*args)

@@ -299,8 +299,9 @@ class WindowView:
     strides: tuple[int, ...]
 
 
-#: Window views by (layer, input shape, dtype, order): a repeated block's layer reuses its view.
-_VIEWS: dict[tuple[Any, ...], WindowView] = {}
+#: Window views by (layer identity, input shape, dtype, order): a repeated block's layer reuses
+#: its view. The layer is kept in the value, so its identity cannot be reused while it lives.
+_VIEWS: dict[tuple[Any, ...], tuple[Layer, WindowView]] = {}
 _VIEWS_KEPT = 256
 
 
@@ -310,13 +311,10 @@ def _window_view(
     """The :class:`WindowView` of a conv on ``x``'s shape: :func:`_conv_windows` -- the windows
     the tiled path takes -- run once over an empty padded array of that shape."""
     order: Literal["C", "F"] = "F" if x.flags.fnc else "C"
-    key: tuple[Any, ...] = (layer, x.shape, x.dtype, order)
-    try:
-        found = _VIEWS.get(key)
-    except TypeError:  # an unhashable argument: made each time
-        key, found = (), None
-    if found is not None:
-        return found
+    key = (id(layer), x.shape, x.dtype, order)
+    kept = _VIEWS.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
     pads = [(0, 0), *((p.before, p.after) for p in plans), (0, 0)]
     padded = tuple(n + before + after for n, (before, after) in zip(x.shape, pads, strict=True))
     probe = np.empty(padded, dtype=x.dtype, order=order)
@@ -325,10 +323,9 @@ def _window_view(
     assert win.__array_interface__["data"][0] == probe.__array_interface__["data"][0]
     interior = tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, pads, strict=True))
     found = WindowView(padded, order, interior, win.shape, win.strides)
-    if key:
-        if len(_VIEWS) >= _VIEWS_KEPT:
-            _VIEWS.clear()
-        _VIEWS[key] = found
+    if len(_VIEWS) >= _VIEWS_KEPT:
+        _VIEWS.clear()
+    _VIEWS[key] = (layer, found)
     return found
 
 
@@ -419,7 +416,7 @@ def _batchnorm(x: np.ndarray, w: Weights, layer: BatchNorm, ctx: Context) -> np.
         return w[key].reshape(shape) if key in w else np.asarray(default, dtype=x.dtype)
 
     norm = (x - get("moving_mean", 0)) / np.sqrt(get("moving_variance", 1) + layer.epsilon)
-    return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype)
+    return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype, copy=False)
 
 
 def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
@@ -597,31 +594,58 @@ def as_grouped_conv(
     is the depthwise step alone (its activation and bias), not a separable conv's first step."""
     dm = layer.depth_multiplier
     kernel = w["depthwise_kernel"].reshape(*layer.kernel_size, 1, channels * dm)
-    conv = Conv(
-        filters=channels * dm,
-        kernel_size=layer.kernel_size,
-        strides=layer.strides,
-        padding=layer.padding,
-        data_format=layer.data_format,
-        dilation_rate=layer.dilation_rate,
-        groups=channels,
-        activation=layer.activation if only_depthwise else "linear",
-        use_bias=layer.use_bias and only_depthwise,
-        rank=layer.rank,
+    conv = _derived(
+        layer,
+        ("grouped", channels, only_depthwise),
+        lambda: Conv(
+            filters=channels * dm,
+            kernel_size=layer.kernel_size,
+            strides=layer.strides,
+            padding=layer.padding,
+            data_format=layer.data_format,
+            dilation_rate=layer.dilation_rate,
+            groups=channels,
+            activation=layer.activation if only_depthwise else "linear",
+            use_bias=layer.use_bias and only_depthwise,
+            rank=layer.rank,
+        ),
     )
     weights = {"kernel": kernel, **({"bias": w["bias"]} if only_depthwise and "bias" in w else {})}
     return conv, weights
 
 
+#: The convs a depthwise or separable layer runs as, by (layer identity, role, ...): one object
+#: per layer, so a repeated block's caches keyed by layer identity (window views, tap tables) hit.
+_DERIVED: dict[tuple[Any, ...], tuple[Layer, Conv]] = {}
+_DERIVED_KEPT = 256
+
+
+def _derived(layer: Layer, role: tuple[Any, ...], make: Callable[[], Conv]) -> Conv:
+    """The conv ``make`` builds for ``layer`` in ``role``, built once per layer object."""
+    key = (id(layer), *role)
+    kept = _DERIVED.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
+    conv = make()
+    if len(_DERIVED) >= _DERIVED_KEPT:
+        _DERIVED.clear()
+    _DERIVED[key] = (layer, conv)
+    return conv
+
+
 def pointwise_conv(layer: SeparableConv, w: Weights) -> tuple[Conv, Weights]:
     """The 1x1 conv that follows a separable conv's depthwise step."""
-    conv = Conv(
-        filters=layer.filters,
-        kernel_size=1,
-        data_format=layer.data_format,
-        activation=layer.activation,
-        use_bias=layer.use_bias,
-        rank=layer.rank,
+    conv = _derived(
+        layer,
+        ("pointwise",),
+        lambda: Conv(
+            filters=layer.filters,
+            kernel_size=1,
+            data_format=layer.data_format,
+            activation=layer.activation,
+            use_bias=layer.use_bias,
+            rank=layer.rank,
+        ),
     )
     return conv, {"kernel": w["pointwise_kernel"], **({"bias": w["bias"]} if "bias" in w else {})}
 

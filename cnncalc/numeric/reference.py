@@ -141,23 +141,20 @@ def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
 
 #: Elements of one block of gathered cells and products in the conv reference (1 MiB of float64).
 _BLOCK_ELEMENTS = 2**17
-#: Tap tables kept (small ones only: a repeated block's layer reuses its table).
-_TAPS: dict[tuple[Any, tuple[int, ...]], tuple[tuple[int, ...], np.ndarray]] = {}
+#: Tap tables kept by (layer identity, spatial sizes), small ones only: a repeated block's layer
+#: reuses its table. The layer is kept in the value, so its identity cannot be reused meanwhile.
+_TAPS: dict[tuple[int, tuple[int, ...]], tuple[Layer, tuple[tuple[int, ...], np.ndarray]]] = {}
 _TAPS_KEPT, _TAPS_ELEMENTS = 64, 4096
 
 
 def _conv_taps(layer: Conv, spatial: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
     """(output sizes, table): for each output position (row-major) and kernel tap (offsets in
     order), the flat input cell it reads, or ``prod(spatial)`` where the tap falls in the
-    padding. Depends on the layer and the input's spatial sizes only, so small tables are kept
-    (keyed by the layer's value: equal layers read the same cells)."""
-    try:
-        key: tuple[Any, tuple[int, ...]] | None = (layer, spatial)
-        found = _TAPS.get(key)  # type: ignore[arg-type]
-    except TypeError:  # a layer with an unhashable argument: worked out each time
-        key, found = None, None
-    if found is not None:
-        return found
+    padding. Depends on the layer and the input's spatial sizes only, so small tables are kept."""
+    key = (id(layer), spatial)
+    kept = _TAPS.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
     plans = _plans(layer, spatial, layer.kernel_size, layer.dilation_rate)
     _check_plans(plans, "window")
     outs = tuple(p.out for p in plans)
@@ -178,10 +175,10 @@ def _conv_taps(layer: Conv, spatial: tuple[int, ...]) -> tuple[tuple[int, ...], 
         flat = flat * n + grid
     table = np.where(inside, flat, math.prod(spatial))
     found = (outs, table)
-    if key is not None and table.size <= _TAPS_ELEMENTS:
+    if table.size <= _TAPS_ELEMENTS:
         if len(_TAPS) >= _TAPS_KEPT:
             _TAPS.clear()
-        _TAPS[key] = found
+        _TAPS[key] = (layer, found)
     return found
 
 
