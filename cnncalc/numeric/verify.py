@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -373,8 +373,17 @@ class VerifyRows(Sequence[VerifyRow]):
         self._errors.append(math.nan)
         self._references.append(_OTHER)
 
+    def kept_whole(self) -> list[VerifyRow]:
+        """The rows kept whole, in order: every row that did not match is among them."""
+        return list(self._other.values())
+
     def __len__(self) -> int:
         return len(self._references)
+
+    def __iter__(self) -> Iterator[VerifyRow]:
+        other, layers, errors = self._other, self._layers, self._errors
+        for index, code in enumerate(self._references):
+            yield other[index] if code == _OTHER else _matched(layers[index], errors[index], code)
 
     @overload
     def __getitem__(self, index: int) -> VerifyRow: ...
@@ -388,22 +397,7 @@ class VerifyRows(Sequence[VerifyRow]):
         code = self._references[index]  # IndexError past the end, as a tuple's
         if code == _OTHER:
             return self._other[index]
-        row = self._layers[index]
-        params = row.params + row.buffers
-        error = self._errors[index]
-        return VerifyRow(
-            row.name,
-            row.type,
-            row.class_name,
-            row.output_shape,
-            row.output_shape,
-            params,
-            params,
-            None if math.isnan(error) else error,
-            _REFERENCES[code],
-            VerifyStatus.OK,
-            "",
-        )
+        return _matched(self._layers[index], self._errors[index], code)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
@@ -411,6 +405,24 @@ class VerifyRows(Sequence[VerifyRow]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # mutable while verify runs, like a list
+
+
+def _matched(row: LayerRow, error: float, reference: int) -> VerifyRow:
+    """The report row of a layer that matched: real shape and parameters as predicted."""
+    shape, params = row.output_shape, row.params + row.buffers
+    return VerifyRow(
+        row.name,
+        row.type,
+        row.class_name,
+        shape,
+        shape,
+        params,
+        params,
+        None if math.isnan(error) else error,
+        _REFERENCES[reference],
+        VerifyStatus.OK,
+        "",
+    )
 
 
 #: The references a matched row names (by index); _OTHER marks a row kept whole.

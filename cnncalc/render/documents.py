@@ -42,8 +42,12 @@ def verify_table(report: VerifyReport) -> Any:
             found = shared[text, style] = Cell(text, style=style)
         return found
 
+    shapes: dict[tuple[int, ...], str] = {}  # each distinct shape written once
+
     for row in report.rows:
-        real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
+        real = "-" if row.real_shape is None else shapes.get(row.real_shape) or fmt_shape(row.real_shape)
+        predicted = shapes.get(row.predicted_shape) or fmt_shape(row.predicted_shape)
+        shapes[row.predicted_shape] = predicted
         layer = computed.get(row.name)
         kind = row.class_name if layer is None else type_name(layer, report.summary.convention)
         params = f"{row.predicted_params:,}"
@@ -55,7 +59,7 @@ def verify_table(report: VerifyReport) -> Any:
         rows.append(
             (
                 Cell(f"{row.name} ({kind})"),
-                cell(fmt_shape(row.predicted_shape)),
+                cell(predicted),
                 cell(real),
                 cell(params),
                 cell(error),
