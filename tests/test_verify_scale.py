@@ -283,3 +283,19 @@ def test_the_caches_change_no_bit_of_the_report(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(X, "forward", uncached)
     assert _report(batch=2).rows == cached.rows
+
+
+@pytest.mark.parametrize("per_piece", [1, 2, 1000])
+def test_json_in_pieces_is_the_whole_document(monkeypatch: pytest.MonkeyPatch, per_piece: int) -> None:
+    """``verify --format json`` is written a layer at a time: the pieces join to json.dumps of
+    the whole report, for a report that matched and for one that failed half way."""
+    from cnncalc.layers.normalization import BatchNorm
+    from cnncalc.render.documents import verify_json, verify_json_pieces
+
+    good = _report()
+    pieces = list(verify_json_pieces(good, per_piece))
+    assert "".join(pieces) == verify_json(good) and len(pieces) == 2 + len(BLOCKS) // per_piece
+    monkeypatch.setitem(X._FORWARD, BatchNorm, lambda layer, x, w, ctx: x[..., :4])
+    bad = _report()
+    assert not bad.ok and bad.rows[1].message == "shape: predicted 4x4x8, real 4x4x4"
+    assert "".join(verify_json_pieces(bad, per_piece)) == verify_json(bad)

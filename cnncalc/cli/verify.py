@@ -15,6 +15,7 @@ from .options import (
     model_options,
     refuse_width,
     width_option,
+    write_output,
 )
 from .types import SizeType
 
@@ -72,7 +73,7 @@ def verify(
     refuse_width(width, fmt)
     from ..numeric.verify import run_seconds
     from ..numeric.verify import verify as run_verify
-    from ..render.documents import verify_json, verify_table
+    from ..render.documents import verify_json_pieces, verify_table
 
     result = model_args.summarize(need="verify")
     from ..render.console import progress_bar
@@ -93,7 +94,7 @@ def verify(
             progress=lambda done: advance(done) if done % every == 0 or done == total else None,
         )
     if fmt == "json":
-        click.echo(verify_json(report), nl=False)
+        write_output(verify_json_pieces(report), None)  # a layer at a time, never one string
     else:
         emit(verify_table(report), width)
     if not report.ok:

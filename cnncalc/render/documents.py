@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,29 @@ def verify_table(report: VerifyReport) -> Any:
 def verify_json(report: VerifyReport) -> str:
     """The ``verify --format json`` document."""
     return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def verify_json_pieces(report: VerifyReport, per_piece: int = 1000) -> Iterator[str]:
+    """:func:`verify_json` in pieces that join to the same text, a layer dict at a time (the
+    100,000 layer dicts never exist at once): the document without its layers, then each layer
+    as ``json.dumps`` indents it at that depth (two levels: four spaces before every line)."""
+    head = dataclasses.replace(report, rows=()).to_dict()
+    head["ok"] = report.ok
+    text = json.dumps(head, indent=2) + "\n"
+    marker = '"layers": []'
+    at = text.rindex(marker)  # the last key: what follows is the closing brace
+    if not report.rows:
+        yield text
+        return
+    yield text[:at] + '"layers": [\n'
+    batch: list[str] = []
+    for index, row in enumerate(report.rows):
+        layer = "    " + json.dumps(row.to_dict(), indent=2).replace("\n", "\n    ")
+        batch.append(layer if index == 0 else ",\n" + layer)
+        if len(batch) >= per_piece:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch) + "\n  ]" + text[at + len(marker) :]
 
 
 def difference_text(diff: Difference) -> str:
