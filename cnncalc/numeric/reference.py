@@ -112,7 +112,7 @@ def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     never pairwise). Which cell each output reads through each tap depends only on the layer and
     the input's spatial sizes: it is worked out once per distinct pair (:func:`_conv_taps`)."""
     fmt = layer.layout(ctx)
-    xl = _to_last(x, fmt).astype(np.float64)
+    xl = _to_last(x, fmt)
     batch, spatial, channels = xl.shape[0], tuple(xl.shape[1:-1]), xl.shape[-1]
     outs, index = _conv_taps(layer, spatial)
     positions, taps = index.shape
@@ -121,7 +121,7 @@ def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     kernel = w["kernel"].reshape(taps, cg, filters)
     # the input's cells in one row per position, and a row of zeros past the last (the padding)
     cells = np.zeros((batch, math.prod(spatial) + 1, channels))
-    cells[:, :-1] = xl.reshape(batch, -1, channels)
+    cells[:, :-1] = xl.reshape(batch, -1, channels)  # in float64 whatever x's type
     acc = np.empty((batch, positions, filters))
     # positions per block: the gathered cells and the products stay within _BLOCK_ELEMENTS
     step = max(1, _BLOCK_ELEMENTS // max(1, batch * taps * (channels + filters + 1)))
