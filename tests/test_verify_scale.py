@@ -294,7 +294,7 @@ def test_json_in_pieces_is_the_whole_document(monkeypatch: pytest.MonkeyPatch, p
 
     good = _report()
     pieces = list(verify_json_pieces(good, per_piece))
-    assert "".join(pieces) == verify_json(good) and len(pieces) == 2 + len(BLOCKS) // per_piece
+    assert "".join(pieces) == verify_json(good) and len(pieces) == 2 + -(-len(BLOCKS) // per_piece)
     monkeypatch.setitem(X._FORWARD, BatchNorm, lambda layer, x, w, ctx: x[..., :4])
     bad = _report()
     assert not bad.ok and bad.rows[1].message == "shape: predicted 4x4x8, real 4x4x4"

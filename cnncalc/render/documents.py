@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -87,9 +88,12 @@ def verify_json(report: VerifyReport) -> str:
 
 
 def verify_json_pieces(report: VerifyReport, per_piece: int = 1000) -> Iterator[str]:
-    """:func:`verify_json` in pieces that join to the same text, a layer dict at a time (the
-    100,000 layer dicts never exist at once): the document without its layers, then each layer
-    as ``json.dumps`` indents it at that depth (two levels: four spaces before every line)."""
+    """:func:`verify_json` in pieces that join to the same text, ``per_piece`` layers at a time
+    (the 100,000 layer dicts never exist at once): the document without its layers, then each
+    run of layers as ``json.dumps`` writes a list at depth one, indented one level more (two
+    spaces before every line: its items at depth two, as in the whole document). One dumps call
+    per piece, not per layer: an indenting dumps makes a few closures that refer to each other,
+    which only the cyclic collector frees (the command runs without it)."""
     head = dataclasses.replace(report, rows=()).to_dict()
     head["ok"] = report.ok
     text = json.dumps(head, indent=2) + "\n"
@@ -99,14 +103,13 @@ def verify_json_pieces(report: VerifyReport, per_piece: int = 1000) -> Iterator[
         yield text
         return
     yield text[:at] + '"layers": [\n'
-    batch: list[str] = []
-    for index, row in enumerate(report.rows):
-        layer = "    " + json.dumps(row.to_dict(), indent=2).replace("\n", "\n    ")
-        batch.append(layer if index == 0 else ",\n" + layer)
-        if len(batch) >= per_piece:
-            yield "".join(batch)
-            batch = []
-    yield "".join(batch) + "\n  ]" + text[at + len(marker) :]
+    rows = iter(report.rows)
+    first = True
+    while batch := [row.to_dict() for row in itertools.islice(rows, per_piece)]:
+        listed = json.dumps(batch, indent=2)[2:-2]  # without "[\n" and "\n]"
+        yield ("" if first else ",\n") + "  " + listed.replace("\n", "\n  ")
+        first = False
+    yield "\n  ]" + text[at + len(marker) :]
 
 
 def difference_text(diff: Difference) -> str:
