@@ -1179,6 +1179,13 @@ def onnx_mutation(rng: random.Random, data: bytes) -> tuple[bytes, str] | None:
         model = onnx.load_from_string(data)
     except Exception:  # noqa: BLE001 - any parse failure: fall back to wire mutations
         return None
+    try:
+        return _onnx_edit(rng, model, onnx, helper)
+    except Exception:  # noqa: BLE001 - an edit protobuf refuses: wire mutations instead
+        return None
+
+
+def _onnx_edit(rng: random.Random, model: Any, onnx: Any, helper: Any) -> tuple[bytes, str] | None:
     graph = model.graph
     nodes = list(graph.node)
     op = rng.choice(
@@ -1209,7 +1216,7 @@ def onnx_mutation(rng: random.Random, data: bytes) -> tuple[bytes, str] | None:
             elif attr.type == onnx.AttributeProto.FLOAT:
                 attr.f = rng.choice((float("nan"), float("inf"), 1e38, -1.0))
             else:
-                attr.type = rng.choice((1, 2, 3, 7, 99))
+                attr.type = rng.choice((0, 1, 2, 3, 5, 7, 13))  # the enum refuses others
     elif op == "dims" and graph.initializer:
         tensor = rng.choice(list(graph.initializer))
         if tensor.dims:
@@ -1379,6 +1386,17 @@ def make_case(form: str, index: int, master: int, seeds: dict[str, list[Seed]]) 
         argv = [("-" if a == "{file}" else a) for a in argv]
     if form in ("onnx", "py") and rng.random() < 0.4:
         argv += ["--input", rng.choice(SHAPES + ("3x224x224", "1x28x28", "0x0x0", "2147483648x1x1"))]
+    elif form == "onnx" and rng.random() < 0.2:  # named inputs, as for graphs with several
+        names = re.findall(rb"[A-Za-z_][\w.:/]{0,30}", data[:4096]) or [b"input"]
+        pairs = [
+            f"{rng.choice(names).decode()}={rng.choice(SHAPES[:3])}" for _ in range(rng.choice((1, 2, 3)))
+        ]
+        argv += ["--input", rng.choice((",", " ", ",,")).join(pairs)]
+    if form == "py" and rng.random() < 0.15 and argv[0] != "check":
+        names = re.findall(rb"^(?:class|def)?\s*(\w+)", data, re.M) or [b"net"]
+        argv += ["--model-name", rng.choice(names).decode("utf-8", "replace")]
+    if form in ("json", "keras", "h5") and rng.random() < 0.1 and argv[0] in ("summary", "explain"):
+        argv += ["--expand"]
     if (rng.random() < 0.05 or (stdin and rng.random() < 0.3)) and (argv[0] != "check" or "--expect" in argv):
         own = form if form != "py" else "python"
         argv += ["--from", rng.choice((own, own, own, "json", "keras", "h5", "onnx", "python"))]
@@ -1585,7 +1603,18 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(job: tuple[int, tuple[str, int]], workdir: str) -> dict[str, Any]:
         number, (form, index) = job
-        case = make_case(form, index, args.seed, seeds)
+        try:
+            case = make_case(form, index, args.seed, seeds)
+        except Exception as err:  # noqa: BLE001 - a bug of this tool: say so, go on with the others
+            print(f"TOOL ERROR making {form}:{index}: {type(err).__name__}: {err}", flush=True)
+            return {
+                "form": form,
+                "index": index,
+                "python": "-",
+                "outcome": "tool-error",
+                "reason": repr(err)[:300],
+                "seconds": 0.0,
+            }
         if args.timeout is not None:
             case.timeout = args.timeout
         name = names[index % len(names)] if not args.only else names[number % len(names)]
@@ -1681,7 +1710,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(d, ignore_errors=True)
     elapsed = time.monotonic() - started
     table = {
-        form: {kind: counts[(form, kind)] for kind in ("exit0", "exit1", "exit2", "finding")}
+        form: {kind: counts[(form, kind)] for kind in ("exit0", "exit1", "exit2", "finding", "tool-error")}
         | {"seconds": round(seconds[form], 1)}
         for form in forms
     }
