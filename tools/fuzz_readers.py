@@ -191,6 +191,8 @@ class Seed:
     name: str
     data: bytes = b""
     argv: tuple[str, ...] = ()
+    #: Read without error as it is (JSON: cnncalc parses it as a spec); picked 4 times as often.
+    valid: bool = True
 
 
 def _committed() -> list[str]:
@@ -316,6 +318,47 @@ def _zoo_seeds() -> list[Seed]:
     return [Seed("zoo", f"zoo:{name}", argv=(name,)) for name in zoo.names()]
 
 
+def _checked(seed: Seed) -> Seed:
+    """The JSON seed, marked invalid when cnncalc does not parse it as a spec (test expectation
+    files, the counters' tables): mutations of valid seeds reach further than the top-level check."""
+    import dataclasses
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        from cnncalc.errors import CnncalcError
+        from cnncalc.io.document import loads
+
+        try:
+            loads(seed.data.decode("utf-8"), seed.name)
+        except (CnncalcError, ValueError):
+            return dataclasses.replace(seed, valid=False)
+    finally:
+        sys.path.remove(str(ROOT))
+    return seed
+
+
+def _snapshots(seeds: list[Seed]) -> list[Seed]:
+    """``summary --format json`` documents of valid specs (and a few zoo models): snapshots, the
+    input ``check`` reads, made in-process."""
+    sys.path.insert(0, str(ROOT))
+    out = []
+    try:
+        import cnncalc
+        from cnncalc import zoo
+        from cnncalc.errors import CnncalcError
+
+        for seed in seeds:
+            text = zoo.load(seed.name[4:]) if seed.name.startswith("zoo:") else seed.data.decode("utf-8")
+            try:
+                snapshot = json.dumps(cnncalc.summarize(text).to_dict(), indent=1)
+            except (CnncalcError, ValueError, TypeError):
+                continue
+            out.append(Seed("json", f"snapshot of {seed.name}", snapshot.encode()))
+    finally:
+        sys.path.remove(str(ROOT))
+    return out
+
+
 def load_seeds() -> dict[str, list[Seed]]:
     """Every seed by form: the committed fixtures and examples, the docs' JSON documents and
     command lines, the zoo's names."""
@@ -333,6 +376,11 @@ def load_seeds() -> dict[str, list[Seed]]:
             continue
         seeds[form].append(Seed(form, path, full.read_bytes()))
     seeds["json"] += _doc_json_seeds()
+    seeds["json"] = [_checked(seed) for seed in seeds["json"]]
+    seeds["json"] += _snapshots(
+        [s for s in seeds["json"] if s.valid]
+        + [Seed("json", f"zoo:{n}") for n in ("vgg16", "resnet18", "mobilenet_v2")]
+    )
     seeds["compact"] += _doc_compact_seeds()
     seeds["zoo"] += _zoo_seeds()
     return seeds
@@ -725,12 +773,20 @@ def mutate_compact(
 
 
 def mutate_zoo(rng: random.Random, name: str, names: list[str], steps: int) -> tuple[list[str], list[str]]:
-    shape = rng.choice(SHAPES + ("224x224x3", "3x224x224", "1x1x3", "0x0x3", "65536x65536x3", None))
+    shape = rng.choice(
+        SHAPES + ("224x224x3", "3x224x224", "1x1x3", "0x0x3", "65536x65536x3", None, None, None)
+    )
     options: list[str] = ["--model", name]
     ops = []
     for _ in range(steps):
-        op = rng.choice(("name", "shape", "shape", "prefix", "case", "convention"))
-        if op == "name":
+        op = rng.choice(("name", "shape", "size", "size", "prefix", "case", "convention"))
+        if op == "size":  # a near size (the default one when none is given): keeps most valid
+            known = shape or ("3x224x224" if "torchvision" in options[1] else "224x224x3")
+            sizes = [int(n) for n in re.findall(r"\d+", known)] or [224]
+            at = rng.randrange(len(sizes))
+            sizes[at] = max(0, int(tweak_number(rng, sizes[at])))
+            shape = "x".join(map(str, sizes))
+        elif op == "name":
             options[1], how = text_mutation(rng, options[1], names)
             op += "-" + how
         elif op == "shape":
@@ -1347,7 +1403,7 @@ def make_case(form: str, index: int, master: int, seeds: dict[str, list[Seed]]) 
     """Case ``index`` of ``form``: the same for the same master seed, whatever else runs."""
     rng = random.Random(f"{master}:{form}:{index}")
     pool = seeds[form]
-    seed = rng.choice(pool)
+    seed = rng.choices(pool, [4 if s.valid else 1 for s in pool])[0]
     steps = rng.choice((1, 1, 1, 1, 2, 3))
     if form == "compact":
         argv, ops = mutate_compact(rng, seed.argv, [s.argv for s in pool], steps)
