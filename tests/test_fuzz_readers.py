@@ -8,6 +8,7 @@ import json
 import os
 import random
 import resource
+import struct
 import subprocess
 import sys
 import zipfile
@@ -212,3 +213,43 @@ def test_stdin_read_in_steps_keeps_the_limit(monkeypatch) -> None:
     assert files._read_upto(io.BytesIO(b"0123456789"), 11) == b"0123456789"
     assert files._read_upto(io.BytesIO(b"0123456789"), 7) == b"0123456"
     assert files._read_upto(io.BytesIO(b""), 7) == b""
+
+
+def test_keras_zip_on_stdin_whose_offsets_point_before_its_start() -> None:
+    # Found by the fuzzer: a .keras zip on standard input whose end record puts the central
+    # directory later than it is makes zipfile seek before the start of the in-memory file:
+    # ValueError, exit 3 (from a file path it was already an OSError, exit 2).
+    from click.testing import CliRunner
+
+    from cnncalc.cli import cli
+
+    data = bytearray(F._write_zip([("config.json", b"{}", zipfile.ZIP_STORED)]))
+    end = data.rfind(b"PK\x05\x06")
+    (offset,) = struct.unpack_from("<I", data, end + 16)
+    struct.pack_into("<I", data, end + 16, offset + 1000)
+    result = CliRunner().invoke(cli, ["summary", "-f", "-"], input=bytes(data))
+    assert result.exit_code == 2, result.output
+    assert error_lines(result.stderr) == [
+        "Error: cannot read <stdin>: not a complete zip file (negative seek value -1000)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "for i in range(2**64):\n    pass\n",  # the fuzzed case: range(2) became range(2**64)
+        "n = len(range(18446744073709551616))\n",
+        "n = range(2**64)[-1]\n",
+    ],
+)
+def test_model_code_range_longer_than_sys_maxsize(tmp_path, code) -> None:
+    # Found by the fuzzer: every size check asked len() of the range, which raises OverflowError
+    # past sys.maxsize items: exit 3. Refused where the range is made.
+    path = tmp_path / "m.py"
+    path.write_text("import torch.nn as nn\n" + code + "net = nn.Sequential(nn.Linear(3, 2))\n")
+    result = run("summary", "-f", str(path), "--input", "3")
+    assert result.exit_code == 2, result.stderr
+    [line] = error_lines(result.stderr)
+    assert line.startswith(f"Error: {path}: line 2: range(") and line.endswith(
+        ") has more than 2**63 - 1 items"
+    )

@@ -73,7 +73,9 @@ def _read_upto(stream: Any, size: int) -> bytes:
 def zip_errors() -> tuple[type[BaseException], ...]:
     """What :mod:`zipfile` raises on a damaged archive besides OSError: its own error, the
     decompressors' (zlib's, and lzma's for a member whose header says LZMA: a fuzzed ``.keras``
-    file ended in exit 3 with ``LZMAError``), a truncated stream, an unknown method."""
+    file ended in exit 3 with ``LZMAError``), a truncated stream, an unknown method, and the
+    ValueError of a seek before the start of an in-memory file (standard input) where a damaged
+    header offset points (a fuzzed ``.keras`` on ``-f -``: exit 3 too)."""
     import zipfile
     import zlib
 
@@ -83,6 +85,7 @@ def zip_errors() -> tuple[type[BaseException], ...]:
         EOFError,
         NotImplementedError,
         RuntimeError,
+        ValueError,
     ]
     try:
         import lzma
