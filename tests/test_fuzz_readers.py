@@ -149,6 +149,7 @@ def test_classify() -> None:
     assert F.classify("summary", 3, False, 0, "Error: internal error")[1] == "exit 3"
     assert F.classify("summary", -9, False, 0, "")[1] == "signal SIGKILL"
     assert F.classify("summary", None, True, 0, "")[1] == "timeout"
+    assert F.classify("summary", -24, False, 0, "")[1] == "cpu time limit"
     assert (
         F.classify("summary", 2, False, 0, "Traceback (most recent call last):\nError: x")[1] == "traceback"
     )
@@ -253,3 +254,17 @@ def test_model_code_range_longer_than_sys_maxsize(tmp_path, code) -> None:
     assert line.startswith(f"Error: {path}: line 2: range(") and line.endswith(
         ") has more than 2**63 - 1 items"
     )
+
+
+def test_a_layer_given_many_inputs_names_a_few() -> None:
+    # Found by the fuzzer (a layer's inbound nodes repeated 250,000 times): the error listed every
+    # input, one 3.5 MB line. Now the first ten and how many more.
+    doc = {
+        "input_shape": [4],
+        "layers": [{"type": "relu", "name": "a"}, {"type": "dense", "units": 2, "inputs": ["a"] * 50_001}],
+    }
+    result = run("summary", "-f", "-", input=json.dumps(doc))
+    assert result.exit_code == 2
+    assert error_lines(result.stderr) == [
+        "Error: layer 2 (dense): takes one input, got 50001 (" + ", ".join(["'a'"] * 10) + " and 49991 more)"
+    ]

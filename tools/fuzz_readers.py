@@ -1481,6 +1481,8 @@ def classify(
     if timed_out:
         return "finding", "timeout"
     assert code is not None
+    if code == -signal.SIGXCPU:
+        return "finding", "cpu time limit"
     if code < 0:
         return "finding", f"signal {signal.Signals(-code).name if -code in signal.valid_signals() else -code}"
     if "Traceback (most recent call last)" in stderr:
@@ -1505,9 +1507,13 @@ def classify(
     return "finding", f"exit {code}"
 
 
-def _limits(memory: int) -> Callable[[], None]:
+def _limits(memory: int, cpu: float) -> Callable[[], None]:
+    """Limits of a case's process: address space, CPU seconds (SIGXCPU at ``cpu``; CPU rather
+    than wall-clock time, so a loaded machine does not make findings), no core files."""
+
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(cpu), math.ceil(cpu) + 2))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return apply
@@ -1527,6 +1533,7 @@ def run_case(case: Case, python: str, memory: int, workdir: str) -> Outcome:
     env.update(PYTHONPATH=str(ROOT), KERAS_BACKEND="torch", COLUMNS="100", PYTHONDONTWRITEBYTECODE="1")
     stdout_path = os.path.join(workdir, ".stdout")
     start = time.monotonic()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     timed_out = False
     with open(stdout_path, "wb") as out:
         proc = subprocess.Popen(
@@ -1536,11 +1543,12 @@ def run_case(case: Case, python: str, memory: int, workdir: str) -> Outcome:
             stdin=subprocess.PIPE if case.stdin else subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.PIPE,
-            preexec_fn=_limits(memory),
+            preexec_fn=_limits(memory, case.timeout),
             start_new_session=True,
         )
         try:
-            _, err = proc.communicate(case.data if case.stdin else None, timeout=case.timeout)
+            # The wall-clock limit only catches a process that blocks (its CPU limit stops a spin).
+            _, err = proc.communicate(case.data if case.stdin else None, timeout=3 * case.timeout + 10)
         except subprocess.TimeoutExpired:
             timed_out = True
             with contextlib.suppress(ProcessLookupError):
@@ -1549,10 +1557,20 @@ def run_case(case: Case, python: str, memory: int, workdir: str) -> Outcome:
         except BrokenPipeError:  # it stopped reading standard input: its own outcome says why
             _, err = proc.communicate()
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime  # exact with --jobs 1
     stdout_bytes = os.path.getsize(stdout_path)
     stderr = err.decode("utf-8", "replace")
     kind, reason = classify(case.command, proc.returncode, timed_out, stdout_bytes, stderr)
-    return Outcome(kind, reason, None if timed_out else proc.returncode, seconds, stderr, stdout_bytes)
+    return Outcome(
+        kind,
+        reason,
+        None if timed_out else proc.returncode,
+        seconds,
+        stderr,
+        stdout_bytes,
+        {"cpu": round(cpu, 3)},
+    )
 
 
 def save_finding(out: Path, case: Case, python_name: str, python: str, outcome: Outcome, master: int) -> Path:
@@ -1628,7 +1646,12 @@ def main(argv: list[str] | None = None) -> int:
         help="interpreters cnncalc runs with, in turn (repeatable)",
     )
     parser.add_argument("--memory", type=int, default=2 * 2**30, help="RLIMIT_AS of each case, bytes [2 GiB]")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per case [20; 75 for h5/keras]")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="CPU seconds per case (RLIMIT_CPU; the wall-clock limit is 3x + 10 s) [20; 75 for h5/keras]",
+    )
     parser.add_argument("--only", metavar="FORM:INDEX", help="run one case (with each --python)")
     parser.add_argument(
         "--list", action="store_true", help="print the cases (form, index, seed, ops, argv) and stop"
@@ -1686,6 +1709,7 @@ def main(argv: list[str] | None = None) -> int:
             "reason": outcome.reason,
             "exit": outcome.code,
             "seconds": round(outcome.seconds, 3),
+            "cpu": outcome.extra.get("cpu"),
             "bytes": len(case.data) if case.data is not None else sum(len(a) for a in case.argv),
         }
         if outcome.kind == "exit0" and outcome.stderr.strip():
