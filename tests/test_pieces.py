@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.check import compare, expectations
 from cnncalc.counters import figure, figures
@@ -257,3 +259,39 @@ def test_a_big_table_on_stdout_equals_the_file(tmp_path: Path) -> None:
     assert len(out) > files.HOLD_IN_MEMORY
     assert out == target.read_bytes()
     assert out.count(b"\n") > 2 * n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab\n", max_size=3), max_size=12), st.integers(1, 4))
+def test_export_lines_in_pieces_join_as_lines(lines, size) -> None:
+    import cnncalc.export as export_module
+
+    old = export_module.PIECE_LINES
+    export_module.PIECE_LINES = size
+    try:
+        pieces = list(export_module.in_pieces(iter(lines)))
+    finally:
+        export_module.PIECE_LINES = old
+    assert "".join(pieces) == "\n".join(lines)
+    assert len(pieces) == max(1, -(-len(lines) // size))
+
+
+@pytest.mark.parametrize("target", ["keras", "pytorch"])
+def test_exported_code_in_pieces_is_whole_python(target) -> None:
+    """More lines than a piece: the code written by pieces parses, with one layer per row (the
+    seams between pieces fall between lines)."""
+    import ast
+
+    from cnncalc.export import PIECE_LINES, export_pieces
+
+    n = PIECE_LINES + 500
+    summary = summarize(parse({**stack(n), "convention": target if target == "pytorch" else "keras"}))
+    tree = ast.parse("".join(export_pieces(summary, target)))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"Conv2D", "BatchNormalization", "ReLU", "Conv2d", "BatchNorm2d"}
+    ]
+    assert len(calls) == n
