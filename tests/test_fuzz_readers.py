@@ -31,8 +31,9 @@ def seeds() -> dict[str, list[F.Seed]]:
 
 def test_every_form_has_seeds(seeds) -> None:
     # The committed fixtures and the docs give each form its seeds (counted when the tool was
-    # written: 104 JSON documents, 73 docs command lines, 22 zoo names, 13 .keras, 14 .h5,
-    # 8 .onnx, 29 Python files); fewer would mean a fixture directory moved.
+    # written: 129 JSON documents, 25 of them snapshots made from the valid ones; 73 docs command
+    # lines, 22 zoo names, 13 .keras, 14 .h5, 8 .onnx, 29 Python files); fewer than 5 would mean
+    # a fixture directory moved.
     assert {form: len(found) >= 5 for form, found in seeds.items()} == {form: True for form in F.FORMS}
     assert any(s.name == "examples/model.onnx" for s in seeds["onnx"])
     assert any(s.name.startswith("tests/fixtures/keras2/") for s in seeds["h5"])
