@@ -10,7 +10,6 @@ Two sources of expectations, both optional:
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
@@ -22,8 +21,19 @@ from typing import Any
 from .engine import summarize
 from .enums import CheckStatus
 from .errors import CnncalcError, Option, SpecError
-from .io.document import decode_json, loads
-from .io.files import expand_sources, read_head, read_text, source_name, unmatched_glob
+from .io.document import decode_json, loads, stream_results, stream_spec
+from .io.files import (
+    MAX_SPEC_BYTES,
+    decode,
+    expand_sources,
+    read_bytes,
+    read_head,
+    read_text,
+    source_name,
+    unmatched_glob,
+)
+from .io.files import _open_regular as open_regular
+from .io.jsonstream import Irregular, Window
 from .io.sources import read_spec, sniff
 from .io.spec import Spec
 from .summary import LAYER_RESULTS, MODEL_RESULTS, LayerRow, Summary, json_lines
@@ -236,15 +246,83 @@ def _model_snapshots(spec: Spec, summary: Summary) -> Iterator[Expectation]:
         yield Expectation("model", key, value, _model_actual(summary, key), True)
 
 
-def _layer_snapshots(spec: Spec, summary: Summary) -> Iterator[tuple[str, str, Any, Any]]:
+def _layer_snapshots(
+    spec: Spec, summary: Summary, layer_results: Iterable[Mapping[str, Any]] | None = None
+) -> Iterator[tuple[str, str, Any, Any]]:
     """(where, field, expected, actual) of each layer's result fields: plain tuples, as a
-    snapshot of 100,000 layers holds over a million of them."""
-    for ls, row in zip(spec.layers, summary.layers, strict=True):
-        if not ls.results:
+    snapshot of 100,000 layers holds over a million of them. ``layer_results``: each layer's
+    result fields in spec order, when the spec's layers were read without them."""
+    results = (ls.results for ls in spec.layers) if layer_results is None else layer_results
+    for fields, row in zip(results, summary.layers, strict=True):
+        if not fields:
             continue
         where = _where(row)
-        for key, expected in ls.results.items():
+        for key, expected in fields.items():
             yield where, key, _typed(f"{where}: {key}", key, expected), _layer_actual(row, key)
+
+
+#: Layer result fields whose expected value is not a count.
+_NOT_COUNTS = frozenset({"output_shape", "receptive_field"})
+_INT = frozenset({int})
+
+
+_FIELD_WORDS = ("global", "untracked")
+_FIELD_KEYS = frozenset({"size", "jump", "start"})
+_NUMBERS = frozenset({int, float, bool})  # what isinstance(n, (int, float)) accepts from JSON
+
+
+def _field(value: Any) -> bool:
+    """A receptive field as JSON writes it (size, jump and start lists of numbers), tested
+    without a call per number: a snapshot has one per layer."""
+    if type(value) is not dict or value.keys() != _FIELD_KEYS:
+        return False
+    size, jump, start = value["size"], value["jump"], value["start"]
+    if type(size) is not list or type(jump) is not list or type(start) is not list:
+        return False
+    return set(map(type, size + jump + start)) <= _NUMBERS
+
+
+def _positive(sizes: list[Any]) -> bool:
+    """A non-empty list of whole numbers > 0 (a valid output_shape without ``None``), tested
+    in C: a snapshot has one per layer."""
+    return bool(sizes) and set(map(type, sizes)) == _INT and min(sizes) > 0
+
+
+def _layer_differences(
+    spec: Spec, summary: Summary, layer_results: Iterable[Mapping[str, Any]] | None
+) -> tuple[list[Difference], int]:
+    """The differences among the layers' result fields and how many were checked: what
+    ``compare`` makes of :func:`_layer_snapshots`, in one loop (a snapshot of 100,000 layers
+    holds over a million expectations, nearly all of them counts that match)."""
+    results = (ls.results for ls in spec.layers) if layer_results is None else layer_results
+    differences = []
+    count = 0
+    # the last receptive field's JSON form: consecutive rows share the field object (a layer
+    # without a window keeps its input's), and a field's JSON takes a while to make
+    last_field: tuple[Any, Any] = (None, None)
+    for expected_fields, row in zip(results, summary.layers, strict=True):
+        if not expected_fields:
+            continue
+        count += len(expected_fields)
+        for key, expected in expected_fields.items():
+            # The fast paths below only shorten what _typed would let through as is (a value it
+            # refuses always takes the last branch, which says why).
+            if type(expected) is int and expected >= 0 and key not in _NOT_COUNTS:
+                # a count field is its attribute as is (LayerRow.result converts only _NOT_COUNTS)
+                actual = getattr(row, key)
+            elif key == "receptive_field" and (expected in _FIELD_WORDS or _field(expected)):
+                if last_field[0] is not row.receptive_field or last_field[0] is None:
+                    last_field = (row.receptive_field, row.result(key))
+                actual = last_field[1]
+            elif key == "output_shape" and type(expected) is list and _positive(expected):
+                actual = row.result(key)
+            else:
+                expected = _plain(_typed(f"{_where(row)}: {key}", key, expected))
+                actual = row.result(key)
+            if expected != actual:  # never a budget: the fields are LAYER_RESULTS
+                derived = key not in PRIMARY  # Expectation.derived of a snapshot
+                differences.append(Difference(_where(row), key, expected, actual, derived))
+    return differences, count
 
 
 def _expected(spec: Spec, summary: Summary) -> Iterator[Expectation]:
@@ -284,19 +362,26 @@ def _where(row: LayerRow) -> str:
     return f"layer {row.index + 1} {row.name}"
 
 
-def compare(spec: Spec, summary: Summary, paired: bool = True) -> tuple[tuple[Difference, ...], int]:
-    """(differences, number of expectations checked). Budgets fail when actual > limit."""
+def compare(
+    spec: Spec,
+    summary: Summary,
+    paired: bool = True,
+    layer_results: Iterable[Mapping[str, Any]] | None = None,
+) -> tuple[tuple[Difference, ...], int]:
+    """(differences, number of expectations checked). Budgets fail when actual > limit.
+
+    ``layer_results``: each layer's result fields in spec order, for a spec read without them
+    (:func:`~cnncalc.io.document.stream_spec`); default: the layer specs' own."""
     differences = []
     count = 0
     for c in _model_snapshots(spec, summary):
         count += 1
         if _failed(c.field, c.expected, c.actual):
             differences.append(Difference(c.where, c.field, c.expected, c.actual, c.derived))
-    for where, key, expected, actual in _layer_snapshots(spec, summary) if paired else ():
-        count += 1
-        if _failed(key, expected, actual):
-            derived = key not in PRIMARY and key not in BUDGETS  # Expectation.derived of a snapshot
-            differences.append(Difference(where, key, expected, actual, derived))
+    if paired:
+        layered, checked = _layer_differences(spec, summary, layer_results)
+        differences += layered
+        count += checked
     for c in _expected(spec, summary):
         count += 1
         if _failed(c.field, c.expected, c.actual):
@@ -334,18 +419,26 @@ def check_text(text: str, source: str, *, allow_empty: bool = False) -> CheckRes
 
 
 def check_spec(
-    read: Callable[[], Spec], source: str, *, allow_empty: bool = False, saved: bool = False
+    read: Callable[[], Spec],
+    source: str,
+    *,
+    allow_empty: bool = False,
+    saved: bool = False,
+    layer_results: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
 ) -> CheckResult:
     """Read (``read()``), summarize and compare one spec; bad input becomes an ``error`` result.
 
     A spec with no expectations at all is an error too (a CI gate that checks nothing must not
     pass by accident), unless ``allow_empty``; ``saved`` (a saved Keras model, which cannot hold
-    expectations) only changes what the message suggests.
+    expectations) only changes what the message suggests. ``layer_results()``: the layers'
+    result fields, for a spec read without them (see :func:`compare`).
     """
     try:
         spec = read()
         summary = summarize(spec)
-        differences, count = compare(spec, summary)
+        differences, count = compare(
+            spec, summary, layer_results=None if layer_results is None else layer_results()
+        )
     except CnncalcError as err:
         if saved and not allow_empty and source.endswith(".py") and _asks_for_input(err):
             # model code with no sample input: what it needs is the way to gate it, not a shape
@@ -389,7 +482,7 @@ def updated_document(text: str, source: str) -> tuple[str, list[Difference]]:
             f"({len(changes)} figure{'s' if len(changes) != 1 else ''} differ); "
             "write it as a cnncalc spec with `summary --format json`"
         )
-    new = copy.deepcopy(doc)
+    new = doc  # decoded for this alone: rewritten in place (a deep copy of 100,000 layers took 20 s)
     for key in spec.results:
         new[key] = _model_actual(summary, key)
     for raw, ls, row in zip(new["layers"], spec.layers, summary.layers, strict=True):
@@ -453,6 +546,8 @@ def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
         # empty specs may.
         read = functools.partial(read_spec, source)
         return check_spec(read, source, allow_empty=allow_empty, saved=True), None, []
+    if not update:
+        return _check_read(source, allow_empty=allow_empty), None, []
     try:
         text = read_text(source)
     except CnncalcError as err:
@@ -470,6 +565,101 @@ def _check_one(source: str, *, update: bool, allow_empty: bool) -> Checked:
         else:
             new_text = None
     return check_text(text, source_name(source), allow_empty=allow_empty), new_text, changes
+
+
+#: A spec text this long or longer is read a layer at a time (:func:`_check_read`); a shorter one
+#: is decoded whole, which is faster when there is little to hold.
+STREAM_FROM = 1 << 20
+#: Bytes of a file read at once when its layers' result fields are read again.
+CHUNK = 1 << 20
+
+
+class _Reread(Exception):
+    """A file read again was not what it was (changed meanwhile) or not read as before."""
+
+
+def _check_read(source: str, *, allow_empty: bool) -> CheckResult:
+    """One spec file (or standard input) checked, without an update: ``check_text`` of its text.
+
+    A long text (:data:`STREAM_FROM`) is read a layer at a time (:mod:`cnncalc.io.jsonstream`),
+    twice: first its layers without their result fields, which are summarized; then the result
+    fields, layer by layer, each compared with its row as it is read. So the decoded document
+    (2 KB a layer as Python objects) never exists, and neither do a million expectations; a
+    file's text is dropped before the summary is made and read again in chunks (its digest must
+    be what the first reading's was). Any text the fast reader does not read, any error, and a
+    file that changed are checked by ``check_text``, whose results and messages are the
+    reference: this is only a faster way to the same result."""
+    try:
+        data = read_bytes(source)
+        text = decode(data, source)
+    except CnncalcError as err:
+        return CheckResult(source, error=str(err))
+    name = source_name(source)
+    if len(data) < STREAM_FROM:
+        return check_text(text, name, allow_empty=allow_empty)
+    import hashlib  # only a long spec needs it (10 ms of start-up)
+
+    again = source != "-"  # standard input cannot be read twice: its text is kept
+    digest = hashlib.blake2b(data).digest() if again else b""
+    del data
+    try:
+        spec = stream_spec(Window((text,)))
+    except (CnncalcError, Irregular):
+        return check_text(text, name, allow_empty=allow_empty)
+    if again:
+        del text  # the summary is made without it: the result fields are read from the file
+        results = functools.partial(_results_again, source, digest)
+    else:
+        results = functools.partial(stream_results, Window((text,), strict=False))
+    try:
+        result = check_spec(lambda: spec, name, allow_empty=allow_empty, layer_results=results)
+    except (_Reread, ValueError):  # ValueError: a file read again with another number of layers
+        result = None
+    if result is None or (again and result.error is not None):
+        # changed since, or an error: its words are those of the whole text read afresh
+        try:
+            return check_text(read_text(source), name, allow_empty=allow_empty)
+        except CnncalcError as err:
+            return CheckResult(source, error=str(err))
+    return result
+
+
+def _results_again(path: str, digest: bytes) -> Iterator[Mapping[str, Any]]:
+    """The layers' result fields of the file at ``path``, read again a chunk at a time;
+    :class:`_Reread` if it does not read as it did, or its bytes are not those whose ``digest``
+    was taken (known at its end, which ``compare`` reaches before it returns: it pairs the
+    fields with the rows strictly, so it asks for one more after the last)."""
+    try:
+        yield from stream_results(Window(_chunks(path, digest), strict=False))
+    except (Irregular, ValueError, RecursionError, CnncalcError):
+        raise _Reread from None
+
+
+def _chunks(path: str, digest: bytes) -> Iterator[str]:
+    """The text of a file, a chunk at a time; at its end, :class:`_Reread` unless its bytes
+    hash to ``digest`` (and are at most MAX_SPEC_BYTES)."""
+    import codecs
+    import hashlib
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    hashed = hashlib.blake2b()
+    size = 0
+    try:
+        with os.fdopen(open_regular(path), "rb") as handle:
+            while True:
+                data = handle.read(CHUNK)
+                size += len(data)
+                if size > MAX_SPEC_BYTES:
+                    raise _Reread
+                hashed.update(data)
+                if not data:
+                    break
+                yield decoder.decode(data)
+            yield decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError, CnncalcError):
+        raise _Reread from None
+    if hashed.digest() != digest:
+        raise _Reread
 
 
 def run_checks(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..enums import Convention, DataFormat, dtype_bytes
@@ -11,11 +11,13 @@ from ..errors import CnncalcError, SpecError, describe_layer
 from ..layers import args as A
 from ..summary import LAYER_RESULTS, MODEL_RESULTS
 from .compact import parse_layer
+from .jsonstream import DuplicateKey, Irregular, Window, nesting_depth, unique_keys
 from .spec import (
     INPUT_KEYS,
     KERAS_WRAPPER_KEYS,
     MAX_JSON_DEPTH,
     MAX_LAYERS,
+    NO_RESULTS,
     LayerSpec,
     Spec,
     build_layer,
@@ -62,7 +64,15 @@ def parse_layer_object(
     Forms: ``{"type": "conv2d", "filters": 16, ...}``, ``{"type": ..., "config": {...}}`` (what
     ``--format json`` writes) and Keras's ``{"class_name": "Conv2D", "config": {...}}``.
     """
-    items = {key: value for key, value in obj.items() if key not in KERAS_WRAPPER_KEYS}
+    return _layer_object(obj, convention)
+
+
+def _items(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A layer object's arguments and fields, its ``config`` merged in (the Keras wrapper keys
+    left out); a key given both ways must have one value."""
+    items = dict(obj)
+    for key in KERAS_WRAPPER_KEYS:
+        items.pop(key, None)
     config = items.pop("config", None)
     if config is not None:
         if not isinstance(config, dict):
@@ -71,6 +81,39 @@ def parse_layer_object(
             if key in items and items[key] != value:
                 raise SpecError(f"{key} given both in the layer and in its config")
             items[key] = value
+    return items
+
+
+_RESULT_KEYS = frozenset(LAYER_RESULTS)
+
+
+def layer_results(obj: Any) -> Mapping[str, Any]:
+    """The result fields (expectations) a layer of a spec carries: those of a layer object
+    (:data:`LAYER_RESULTS` order, as :func:`parse_layer_object` keeps them), none for a compact
+    string. The object must have been read by :func:`parse_layer_object` without error."""
+    if not isinstance(obj, dict):
+        return NO_RESULTS
+    config = obj.get("config")
+    # A config without result fields adds none (and was checked to agree with the object).
+    items = obj if not isinstance(config, dict) or config.keys().isdisjoint(_RESULT_KEYS) else _items(obj)
+    if items.keys() >= _RESULT_KEYS:  # a snapshot's layer: every field, made in C
+        return dict(zip(LAYER_RESULTS, map(items.__getitem__, LAYER_RESULTS), strict=True))
+    if items.keys().isdisjoint(_RESULT_KEYS):
+        return NO_RESULTS
+    return {key: items[key] for key in LAYER_RESULTS if key in items}
+
+
+def _layer_object(
+    obj: Mapping[str, Any],
+    convention: Convention | None,
+    *,
+    results: bool = True,
+    decoded: bool = False,
+) -> tuple[LayerSpec, tuple[int | None, ...] | None]:
+    """:func:`parse_layer_object`; ``results=False`` leaves the result fields out of the layer
+    spec (a reader that reads them later, :func:`stream_results`); ``decoded``: ``obj`` is
+    straight from the JSON decoder (only JSON values, so ``repr`` keeps types apart as a key)."""
+    items = _items(obj)
     kind_name = items.pop("type", None)
     class_name = items.pop("class_name", None)
     if kind_name is None and class_name is None:
@@ -81,7 +124,13 @@ def parse_layer_object(
     trainable = items.pop("trainable", True)
     if not isinstance(trainable, bool):
         raise SpecError(f"trainable must be true or false, got {trainable!r}")
-    results = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+    kept: Mapping[str, Any] = NO_RESULTS
+    if not items.keys().isdisjoint(_RESULT_KEYS):
+        if results:
+            kept = {key: items.pop(key) for key in LAYER_RESULTS if key in items}
+        else:
+            for key in _RESULT_KEYS.intersection(items):
+                del items[key]
     line = items.pop("line", None)  # where model code had the layer (--format json of a .py): informational
     if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
         raise SpecError(f"line must be a line number, got {line!r}")
@@ -103,14 +152,21 @@ def parse_layer_object(
                 declared = A.free_shape(shape, key)
     kind = kind_name if kind_name is not None else class_name
     built = kind if kind_name is not None else _keras_kind(class_name)
-    try:
-        # JSON text keeps 1, 1.0 and true apart (and -0.0 from 0.0); json's C encoder makes
-        # the key in a fraction of the time a Python walk of the arguments took
-        key = (_frozen(built), json.dumps(items, sort_keys=True, allow_nan=False), convention)
-    except (TypeError, ValueError, RecursionError):  # not JSON (the Python API, NaN): not cached
-        layer = build_layer(built, [], items, convention)
+    if decoded:
+        # Values straight from the JSON decoder: their repr keeps 1, 1.0 and true apart (and
+        # -0.0 from 0.0) and is made in C, twice as fast as json.dumps (keys in the text's order:
+        # an equal layer written in another order is only built again)
+        by_repr = ("repr", repr(built), repr(items), convention)
+        layer = _built_object(by_repr, built, items, convention)
     else:
-        layer = _built_object(key, built, items, convention)
+        try:
+            # JSON text keeps 1, 1.0 and true apart (and -0.0 from 0.0); json's C encoder makes
+            # the key in a fraction of the time a Python walk of the arguments took
+            by_json = (_frozen(built), json.dumps(items, sort_keys=True, allow_nan=False), convention)
+        except (TypeError, ValueError, RecursionError):  # not JSON (the Python API, NaN): not cached
+            layer = build_layer(built, [], items, convention)
+        else:
+            layer = _built_object(by_json, built, items, convention)
     # Messages name an object layer by its kind and name, not by its (long) JSON.
     text = f"{kind} {name!r}" if name else str(kind)
     spec = LayerSpec(
@@ -118,7 +174,7 @@ def parse_layer_object(
         text,
         name,
         trainable,
-        results,
+        kept,
         compact=False,
         inputs=inputs,
         line=line,
@@ -189,33 +245,60 @@ def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:
         notes = tuple(reading.finish())
     if not isinstance(doc, dict):
         raise SpecError(f'a spec must be a JSON object with "layers", got {type(doc).__name__}')
-    unknown = set(doc) - _TOP_KEYS - _INFO_KEYS - set(MODEL_RESULTS)
-    if unknown:
-        raise SpecError(
-            f"unknown top-level key {sorted(unknown)[0]!r} (expected: input_shape, "
-            "data_format, convention, layers, name, expect)"
-        )
+    _known_keys(doc)
     raw_layers = doc.get("layers")
     if not isinstance(raw_layers, list):
         raise SpecError('a spec needs "layers": a list of layer strings or objects')
     if len(raw_layers) > MAX_LAYERS:
         raise SpecError(f"{len(raw_layers)} layers is more than the limit {MAX_LAYERS}")
     input_shape = None if doc.get("input_shape") is None else A.free_shape(doc["input_shape"])
-    convention = None if doc.get("convention") is None else Convention.parse(doc["convention"], "convention")
+    convention = _convention(doc)
     layers = []
     for index, raw in enumerate(raw_layers):
-        try:
-            if isinstance(raw, dict):
-                layer_spec, declared = parse_layer_object(raw, convention)
-                if declared is not None:
-                    if index != 0:
-                        raise SpecError("an input shape is only meaningful on the first layer")
-                    input_shape = input_shape or declared
-            else:
-                layer_spec = parse_layer(raw, convention)
-        except CnncalcError as err:
-            raise err.at(describe_layer(index, raw if isinstance(raw, str) else short_json(raw))) from None
+        layer_spec, declared = _layer(index, raw, convention)
+        if declared is not None:
+            input_shape = input_shape or declared
         layers.append(layer_spec)
+    return _spec(doc, tuple(layers), input_shape, convention, notes)
+
+
+def _known_keys(doc: dict[str, Any]) -> None:
+    unknown = set(doc) - _TOP_KEYS - _INFO_KEYS - set(MODEL_RESULTS)
+    if unknown:
+        raise SpecError(
+            f"unknown top-level key {sorted(unknown)[0]!r} (expected: input_shape, "
+            "data_format, convention, layers, name, expect)"
+        )
+
+
+def _convention(doc: dict[str, Any]) -> Convention | None:
+    return None if doc.get("convention") is None else Convention.parse(doc["convention"], "convention")
+
+
+def _layer(
+    index: int, raw: Any, convention: Convention | None, *, results: bool = True, decoded: bool = False
+) -> tuple[LayerSpec, tuple[int | None, ...] | None]:
+    """The spec's layer ``index`` (a string or an object), and the input shape it declares
+    (only the first layer may); errors name the layer."""
+    try:
+        if isinstance(raw, dict):
+            layer_spec, declared = _layer_object(raw, convention, results=results, decoded=decoded)
+            if declared is not None and index != 0:
+                raise SpecError("an input shape is only meaningful on the first layer")
+            return layer_spec, declared
+        return parse_layer(raw, convention), None
+    except CnncalcError as err:
+        raise err.at(describe_layer(index, raw if isinstance(raw, str) else short_json(raw))) from None
+
+
+def _spec(
+    doc: dict[str, Any],
+    layers: tuple[LayerSpec, ...],
+    input_shape: tuple[int | None, ...] | None,
+    convention: Convention | None,
+    notes: tuple[str, ...],
+) -> Spec:
+    """The :class:`Spec` of a document whose layers are read: its other keys checked."""
     expect = doc.get("expect") or {}
     if not isinstance(expect, dict):
         raise SpecError(f"expect must be an object, got {expect!r}")
@@ -223,7 +306,7 @@ def parse_spec(doc: Any, reading: Reading | None = None) -> Spec:
     if name is not None and not isinstance(name, str):
         raise SpecError(f"name must be a string, got {name!r}")
     return Spec(
-        layers=tuple(layers),
+        layers=layers,
         input_shape=input_shape,
         data_format=None
         if doc.get("data_format") is None
@@ -245,30 +328,19 @@ def _dtype(value: Any) -> str | None:
     return str(value)
 
 
-class _DuplicateKey(Exception):
-    """Raised inside the JSON decoder when an object repeats a key."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object's pairs as a dict, refusing a repeated key (``json`` would keep the last one)."""
-    out = dict(pairs)
-    if len(out) < len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return out
+# The names this module had before the decoder's helpers moved to :mod:`.jsonstream`.
+_DuplicateKey = DuplicateKey
+_unique_keys = unique_keys
 
 
 def decode_json(text: str, source: str = "<string>") -> Any:
     """Decode JSON text strictly: duplicate keys, integers over 4,300 digits and nesting deeper
     than MAX_JSON_DEPTH are SpecErrors naming ``source``."""
     try:
-        doc = json.loads(text, object_pairs_hook=_unique_keys)
+        doc = json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as err:
         raise SpecError(f"{source}: bad JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
-    except _DuplicateKey as err:
+    except DuplicateKey as err:
         raise SpecError(
             f"{source}: the key {short_json(err.args[0])[:80]} appears twice in one object"
         ) from None
@@ -292,20 +364,53 @@ def loads(text: str, source: str = "<string>", reading: Reading | None = None) -
         raise err.prefixed(f"{source}: ") from None
 
 
-def nesting_depth(doc: Any) -> int:
-    """How deeply lists and objects nest in a decoded JSON value (iterative: no recursion limit).
+def stream_spec(window: Window) -> Spec:
+    """A cnncalc spec read from JSON text a layer at a time (:mod:`.jsonstream`), without the
+    layers' result fields (:func:`stream_results` reads them again): no layer's decoded object
+    outlives the building of its layer spec, so a 100,000-layer snapshot never exists as
+    Python objects.
 
-    Level by level, one comprehension per level (not a call per container: a 100,000-layer
-    snapshot has a million containers)."""
-    containers = (list, dict)
-    level = [doc] if isinstance(doc, containers) else []
-    depth = 0
-    while level:
-        depth += 1
-        level = [
-            item
-            for value in level
-            for item in (value.values() if isinstance(value, dict) else value)
-            if isinstance(item, containers)
-        ]
-    return depth
+    The same spec :func:`loads` makes, for a document it accepts; anything else (any error, a
+    Keras document, ``convention`` written after ``layers``) raises :class:`~.jsonstream.Irregular`
+    or an error whose wording may differ from :func:`loads`': the caller then reads the text with
+    :func:`loads`, which words every error."""
+    doc: dict[str, Any] = {}
+    layers: list[LayerSpec] | None = None
+    input_shape = None
+    before = True  # no "convention" after the layers were read with the one before (or none)
+    for key in window.members():
+        if key in doc:
+            raise Irregular("duplicate key")  # decode_json says which
+        if key == "layers" and window.peek() == "[":
+            before = "convention" in doc
+            convention = _convention(doc)
+            layers = []
+            for index, raw in enumerate(window.elements(MAX_JSON_DEPTH - 2)):
+                if index == MAX_LAYERS:
+                    raise Irregular("too many layers")
+                layer_spec, declared = _layer(index, raw, convention, results=False, decoded=True)
+                if declared is not None:
+                    input_shape = declared
+                layers.append(layer_spec)
+            doc[key] = None
+        else:
+            doc[key] = window.value(MAX_JSON_DEPTH - 1)
+    if layers is None:
+        raise Irregular("no list of layers")
+    if not before and "convention" in doc:
+        raise Irregular("convention after the layers")
+    _known_keys(doc)
+    if doc.get("input_shape") is not None:
+        input_shape = A.free_shape(doc["input_shape"]) or input_shape
+    return _spec(doc, tuple(layers), input_shape, _convention(doc), ())
+
+
+def stream_results(window: Window) -> Iterator[Mapping[str, Any]]:
+    """Each layer's result fields (:func:`layer_results`), in order, read from the text of a
+    spec :func:`stream_spec` has read (the whole text is read, to its end)."""
+    for key in window.members():
+        if key == "layers":  # (the depth was measured in the first reading)
+            for raw in window.elements(None):
+                yield layer_results(raw)
+        else:
+            window.value(None)
