@@ -365,7 +365,7 @@ def load_seeds() -> dict[str, list[Seed]]:
     seeds: dict[str, list[Seed]] = {form: [] for form in FORMS}
     ending = {".json": "json", ".keras": "keras", ".h5": "h5", ".onnx": "onnx", ".py": "py"}
     for path in _committed():
-        if not path.startswith(SEED_DIRS) and path != "lv.onnx":
+        if not path.startswith(SEED_DIRS):
             continue
         suffix = Path(path).suffix
         form = ending.get(suffix)
