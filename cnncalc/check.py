@@ -26,13 +26,13 @@ from .io.files import (
     MAX_SPEC_BYTES,
     decode,
     expand_sources,
+    open_regular,
     read_bytes,
     read_head,
     read_text,
     source_name,
     unmatched_glob,
 )
-from .io.files import _open_regular as open_regular
 from .io.jsonstream import Irregular, Window
 from .io.sources import read_spec, sniff
 from .io.spec import Spec

@@ -96,7 +96,7 @@ def zip_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _open_regular(path: str) -> int:
+def open_regular(path: str) -> int:
     """A descriptor for reading ``path``, refused at once unless it is a regular file."""
     try:
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
@@ -117,7 +117,7 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
     if path == "-":
         data = _read_stdin(limit)
     else:
-        with os.fdopen(_open_regular(path), "rb") as handle:
+        with os.fdopen(open_regular(path), "rb") as handle:
             try:
                 data = handle.read(limit + 1)
             except OSError as err:
@@ -129,7 +129,7 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
 
 def read_head(path: str, size: int = 8) -> bytes:
     """The first ``size`` bytes of a file (where format signatures are); SpecError if unreadable."""
-    with os.fdopen(_open_regular(path), "rb") as handle:
+    with os.fdopen(open_regular(path), "rb") as handle:
         try:
             return handle.read(size)
         except OSError as err:

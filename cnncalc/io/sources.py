@@ -20,7 +20,7 @@ from typing import IO, Any
 from ..enums import SourceFormat
 from ..errors import Option, SpecError
 from .document import loads
-from .files import MAX_SPEC_BYTES, _open_regular, decode, read_bytes, read_head, source_name
+from .files import MAX_SPEC_BYTES, decode, open_regular, read_bytes, read_head, source_name
 from .spec import Spec
 
 Reader = Callable[[bytes, str], Spec]
@@ -93,7 +93,7 @@ def _map_onnx(path: str, input_shape: tuple[int, ...] | None, inputs: NamedShape
 
     from .onnx import read_onnx
 
-    fd = _open_regular(path)
+    fd = open_regular(path)
     try:
         size = os.fstat(fd).st_size
         if size > MAX_ONNX_BYTES:
