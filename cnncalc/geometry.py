@@ -303,6 +303,9 @@ class AxisField:
     @property
     def size(self) -> int | None:
         """The one field size every output has, or None when it varies by position."""
+        if self.period == 1:  # one output's field repeated (a whole jump): its size
+            lo, hi = self.first[0], self.last[0]
+            return None if lo is None or hi is None else hi - lo + 1
         sizes = {
             None if lo is None or hi is None else hi - lo + 1
             for lo, hi in zip(self.first, self.last, strict=True)
