@@ -295,9 +295,7 @@ def legend_of(texts: set[str]) -> str:
     return " · ".join(items)
 
 
-def legend(
-    explanations: Iterable[LayerExplanation] | set[str], width: int = LEGEND_WIDTH
-) -> tuple[str, ...]:
+def legend(explanations: Iterable[LayerExplanation] | set[str], width: int = LEGEND_WIDTH) -> tuple[str, ...]:
     """:func:`legend_text` after ``Symbols:``, wrapped to ``width`` (80) columns, continuation
     lines under the legend's start; never a line that starts with the separating dot.
     ``explanations`` may be :func:`legend_words`' texts instead."""

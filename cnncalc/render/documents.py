@@ -302,7 +302,9 @@ def explain_lines(
             yield "   " + "".join(text for _, text in segments)
 
 
-def explain_plain(summary: Summary, explanations: Iterable[LayerExplanation], width: int | None) -> str | None:
+def explain_plain(
+    summary: Summary, explanations: Iterable[LayerExplanation], width: int | None
+) -> str | None:
     """:func:`explain_text` as :func:`~cnncalc.render.console.to_text` renders it without colour,
     when no line needs wrapping at ``width`` (None: the content's own width), else None.
     Rendering each line through Rich costs a millisecond or more per layer; this keeps
