@@ -216,7 +216,7 @@ def _explain_title(expl: LayerExplanation) -> tuple[str, list[str]]:
     ]
 
 
-def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Any:
+def explain_text(summary: Summary, explanations: Iterable[LayerExplanation]) -> Any:
     """A Rich renderable of ``cnncalc explain`` (plain text when not a terminal). Lines longer
     than the terminal wrap at spaces under their own start: notes under the note, a step's
     formula under the formula (after ``label = ``), never back at column 0."""
@@ -249,7 +249,7 @@ class Legend:
     """The ``Symbols:`` legend wrapped once to the width it is given (at most 80 columns), its
     continuation lines under its start: wrapping the 80-column lines again left them ragged."""
 
-    def __init__(self, explanations: tuple[LayerExplanation, ...]) -> None:
+    def __init__(self, explanations: Iterable[LayerExplanation]) -> None:
         self.explanations = explanations
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
