@@ -86,12 +86,12 @@ def explain(
     result = model_args.summarize(need="explain")
     explanations = Explanations(result)  # made as they are read: never all at once
     if fmt == "markdown":
-        write_output(list(explain_markdown(result, explanations)), None)
+        write_output(explain_markdown(result, explanations), None)
         return
     if not sys.stdout.isatty():  # no colour to add: skip Rich's per-line rendering if nothing wraps
         plain = explain_pieces(result, explanations, width)
         if plain is not None:
-            write_output(list(plain), None)
+            write_output(plain, None)
             return
     emit(explain_text(result, explanations), width)
 
