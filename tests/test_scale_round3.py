@@ -19,7 +19,7 @@ from cnncalc.io import parse
 from cnncalc.memory import memory
 from cnncalc.render import documents
 from cnncalc.render.console import to_text
-from cnncalc.render.grid import Cell, Col, Fitted, Grid, plain_pieces, plan
+from cnncalc.render.grid import Cell, Col, Grid, plain_pieces, plan, tables
 from cnncalc.render.table import csv_pieces, markdown_pieces, to_csv, to_markdown
 
 BLOCK = ["conv:8,3,padding=same", "bn", "relu"]
@@ -152,7 +152,26 @@ def test_a_cell_rich_must_draw_is_found_before_any_piece() -> None:
     fine = Grid((Col("Layer"), Col("N", right=True)), ((Cell("ab"), Cell("1")), (Cell("c"), Cell("22"))))
     pieces = plain_pieces(fine, plan(fine, None), strip=True)
     assert pieces is not None and not isinstance(pieces, list)
-    assert "".join(pieces) == to_text(Fitted(fine))
+    assert "".join(pieces) == to_text(*tables(fine, plan(fine, None)))  # Rich's own tables
+
+
+@pytest.mark.parametrize("width", [None, 24])
+def test_a_column_of_many_texts_is_justified_as_drawn(monkeypatch, width) -> None:
+    """Beyond JUSTIFIED distinct texts a column's cells are justified row by row: the same text
+    as Rich's tables (wrapped at 24 columns too)."""
+    from cnncalc.render import grid as grid_module
+
+    rows = tuple(
+        (Cell(f"layer {k}"), Cell(f"{k * 7919:,}"), Cell(f"{k} (jump {k % 3 + 1}) and more words"))
+        for k in range(30)
+    )
+    columns = (Col("Layer", wrap=True), Col("Params", right=True), Col("Field", wrap=True, secondary=True))
+    grid = Grid(columns, rows, lines=True)
+    chosen = plan(grid, width)
+    expected = to_text(*tables(grid, chosen), width=width)
+    monkeypatch.setattr(grid_module, "JUSTIFIED", 2)
+    pieces = plain_pieces(grid, chosen, strip=True)
+    assert pieces is not None and "".join(pieces) == expected
 
 
 @pytest.mark.parametrize("columns", [(), ("shape", "params", "macs", "memory", "rf")])

@@ -279,6 +279,10 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
     return None if pieces is None else "".join(pieces)
 
 
+#: Distinct texts of a column whose justified lines :func:`plain_pieces` keeps (beyond: each is
+#: justified as it is drawn).
+JUSTIFIED = 4096
+
 #: Lines per piece of :func:`plain_pieces` (a piece is a few hundred kilobytes at most).
 PIECE_LINES = 2000
 
@@ -313,18 +317,23 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> Iterator[str]
                 return None
             heads.append(lines)
         # each column's distinct texts justified once
-        justified: list[dict[str, list[str]]] = []
+        # each column's distinct texts justified once; the first column (it names the row) and a
+        # column of more than JUSTIFIED distinct texts (a field per conv) are looked at now and
+        # drawn as they come (their lines, kept, would take as much memory again)
+        justified: list[dict[str, list[str]] | None] = []
         for k, (i, w, r, wr) in enumerate(zip(group, widths, right, wrap, strict=True)):
-            if k == 0:  # it names the row: each is looked at now, drawn as it comes
-                names = (row[i].value(chosen.compact) for row in grid.rows)
-                if wr and not all(_cell_lines(wrap_words(text, w), w, r) is not None for text in names):
+            texts: Any = (row[i].value(chosen.compact) for row in grid.rows)
+            if k:
+                texts = {*texts}
+            if k == 0 or len(texts) > JUSTIFIED:
+                if wr and not all(_cell_lines(wrap_words(text, w), w, r) is not None for text in texts):
                     return None
-                if not wr and not all(_fits(text, w, r) for text in names):
+                if not wr and not all(_fits(text, w, r) for text in texts):
                     return None
-                justified.append({})
+                justified.append(None)
                 continue
             column = {}
-            for text in {row[i].value(chosen.compact) for row in grid.rows}:
+            for text in texts:
                 lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
                 if lines is None:
                     return None
@@ -362,14 +371,14 @@ def _plain_lines(
                 row = grid.rows[number - 1]
                 cells = [
                     column[row[i].value(chosen.compact)]
-                    if k
+                    if column is not None
                     else _cell_lines(
                         wrap_words(row[i].value(chosen.compact), w) if wr else row[i].value(chosen.compact),
                         w,
                         r,
                     )
                     or []
-                    for k, (i, w, r, wr, column) in enumerate(columns)
+                    for i, w, r, wr, column in columns
                 ]
             left, divider, end = (
                 (box.head_left, box.head_vertical, box.head_right)
