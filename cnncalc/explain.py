@@ -22,6 +22,7 @@ __all__ = [
     "Step",
     "explain",
     "explain_row",
+    "explanations",
     "heading",
     "legend",
     "legend_text",
@@ -258,6 +259,12 @@ class Explanations:
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
     """Every layer's working, in order (all of :class:`Explanations`, kept)."""
     return tuple(Explanations(summary))
+
+
+def explanations(summary: Summary) -> Iterator[LayerExplanation]:
+    """:func:`explain` one layer at a time, as they are asked for (the HTML report's rows: the
+    working of 100,000 layers never held at once)."""
+    return iter(Explanations(summary))
 
 
 def legend_text(explanations: Iterable[LayerExplanation]) -> str:
