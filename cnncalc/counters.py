@@ -19,9 +19,9 @@ they look classes up exactly). Residual adds, concatenations and reshapes are co
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from .enums import Counter, DataFormat
 from .geometry import Shape, split_channels
@@ -486,21 +486,57 @@ class Comparison:
 
     summary: Summary
     counters: tuple[Counter, ...]
-    #: per layer, one figure per counter (in ``counters`` order)
-    rows: tuple[tuple[Figure, ...], ...]
+    #: per layer, one figure per counter (in ``counters`` order; :class:`FigureRows`)
+    rows: Sequence[tuple[Figure, ...]]
     differences: tuple[Difference, ...]
 
     def total(self, counter: Counter) -> int:
         """The tool's total for the network."""
         i = self.counters.index(counter)
+        if isinstance(self.rows, FigureRows):  # the column as it is, without a tuple per row
+            return sum(f.value for f in self.rows.column(i))
         return sum(row[i].value for row in self.rows)
+
+
+class FigureRows(Sequence[tuple[Figure, ...]]):
+    """Per layer, one figure per counter, read from the counters' columns (100,000 layers'
+    tuples of six are never all made at once)."""
+
+    __slots__ = ("_columns", "_length")
+
+    def __init__(self, columns: Sequence[tuple[Figure, ...]], length: int) -> None:
+        self._columns, self._length = tuple(columns), length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def column(self, i: int) -> Sequence[Figure]:
+        """Every layer's figure under the i-th counter."""
+        return self._columns[i]
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Figure, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[Figure, ...]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Figure, ...] | Sequence[tuple[Figure, ...]]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(self._length)[index])
+        i = range(self._length)[index]  # negative indices, IndexError as a tuple's
+        return tuple(column[i] for column in self._columns)
+
+    def __iter__(self) -> Iterator[tuple[Figure, ...]]:
+        if not self._columns:
+            return iter([()] * self._length)
+        return zip(*self._columns, strict=True)
 
 
 def compare(summary: Summary, counters: tuple[Counter, ...] = tuple(Counter)) -> Comparison:
     """Each tool's figures side by side, with one :class:`Difference` per (tool, reason) where a
     tool's figure is not cnncalc's MACs."""
     columns = [figures(summary, c) for c in counters]
-    rows = tuple(zip(*columns, strict=True)) if columns else tuple(() for _ in summary.layers)
+    rows = FigureRows(columns, len(summary.layers))
     groups: dict[tuple[Counter, str, str], tuple[list[str], list[int]]] = {}
     for counter, column in zip(counters, columns, strict=True):
         if counter is Counter.CNNCALC:

@@ -271,6 +271,9 @@ def summarize(
     configs: dict[tuple[int, bool], Mapping[str, Any]] = {}
     outputs: dict[tuple[int, Shape], LayerOutput] = {}
     left_out: list[str] = []  # training-only rows that cannot run at this input size
+    # A stack's layer is read by the next one only: once that has run, it leaves the maps by name
+    # (100,000 layers' shapes, fields and rows would stay there to the end otherwise).
+    stack = len(inputs) == 1 and all(ls.inputs is None for ls in spec.layers)
     for index, name, srcs in order:
         ls = spec.layers[index]
         if ls.training_only and any(s not in shapes for s in srcs):
@@ -349,6 +352,9 @@ def summarize(
         )
         rows.append(row)
         by_name[name] = row
+        if stack and srcs[0] != name:
+            del shapes[srcs[0]], fields[srcs[0]]
+            by_name.pop(srcs[0], None)  # a model input has no row
     opaque = sum(1 for row in rows if row.opaque)
     if opaque:
         notes.append(

@@ -8,15 +8,26 @@ them out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .enums import DataFormat
+from .enums import Convention, DataFormat
 from .geometry import AXIS_NAMES, ReceptiveField, Shape
 from .layers.base import Step, Worked
 from .summary import LayerRow, Summary, known
 
-__all__ = ["LayerExplanation", "Step", "explain", "explain_row", "heading", "legend", "legend_text"]
+__all__ = [
+    "Explanations",
+    "LayerExplanation",
+    "Step",
+    "explain",
+    "explain_row",
+    "explanations",
+    "heading",
+    "legend",
+    "legend_text",
+    "legend_words",
+]
 
 #: One name per quantity, as every kind's formulas write it; the legend shows the ones used,
 #: a group's symbols together (``H_in, W_in input height, width``).
@@ -67,24 +78,26 @@ class LayerExplanation:
     steps: tuple[Step, ...]
 
 
-def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> list[Step]:
+def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> tuple[Step, ...]:
     rf = row.receptive_field
     if rf is None:
-        return [Step("field", "every output sees the whole input", "", "whole input")]
+        return (Step("field", "every output sees the whole input", "", "whole input"),)
     if not rf.tracked:
-        return [Step("field", "not tracked (axes reordered or mixed)", "", "n/a")]
+        return (Step("field", "not tracked (axes reordered or mixed)", "", "n/a"),)
     if previous is None or not previous.tracked or not row.windows or not previous.affine:
-        if rf == previous:
+        if rf is previous or rf == previous:
             what = "unchanged"
         elif rf.affine and (previous is None or not previous.tracked or previous.affine):
             what = "through the layer's windows"
         else:  # fractional strides: no recurrence, each output's cells counted
             what = "cells read, joined"
-        return [Step("field", what, "", _field(rf))]
+        return (Step("field", what, "", _field(rf)),)
     if all(w.f_eff == 1 and w.stride == 1 for w in row.windows):  # padding, cropping, 1x1 stride 1
-        return [Step("field", "unchanged: 1-cell windows, stride 1", "", _field(rf))]
+        return (Step("field", "unchanged: 1-cell windows, stride 1", "", _field(rf)),)
     names = AXIS_NAMES[len(row.windows)]
-    per_axis = [(previous.size[i], previous.jump[i], w.f_eff, w.stride) for i, w in enumerate(row.windows)]
+    sizes, jumps = previous.size, previous.jump  # each a pass over the axes: read once
+    per_axis = [(sizes[i], jumps[i], w.f_eff, w.stride) for i, w in enumerate(row.windows)]
+    rf_sizes, rf_jumps = rf.size, rf.jump
     steps = []
     for key in dict.fromkeys(per_axis):  # one step per distinct set of numbers, in axis order
         axes = [names[i] for i, k in enumerate(per_axis) if k == key]
@@ -93,22 +106,25 @@ def _field_steps(row: LayerRow, previous: ReceptiveField | None) -> list[Step]:
         label = "field" if len(axes) == len(names) else f"field ({', '.join(axes)})"
         work = f"{r} + ({f_eff} - 1)*{j}, jump {j}*{stride}"
         steps.append(
-            Step(label, "r_in + (F_eff - 1)*j_in, jump j_in*S", work, f"{rf.size[i]}, jump {rf.jump[i]}")
+            Step(label, "r_in + (F_eff - 1)*j_in, jump j_in*S", work, f"{rf_sizes[i]}, jump {rf_jumps[i]}")
         )
-    return steps
-
-
-#: What a layer's steps read of :class:`Worked` besides the names of its inputs.
-_WORKED_FIGURES = ("input_shapes", "output_shape", "windows", "params", "buffers", "macs", "ctx")
+    return tuple(steps)
 
 
 def _field(rf: ReceptiveField) -> str:
-    if not rf.uniform:  # the table says "varies by position (...)"; here within 80 columns
+    sizes = rf.size
+    if None in sizes:  # not uniform: the table says "varies by position (...)"; here within 80 columns
         ranges = [f"{lo} to {hi}" if lo != hi else str(lo) for lo, hi in (a.sizes for a in rf.axes)]
         return f"varies: {ranges[0] if len(set(ranges)) == 1 else ' x '.join(ranges)}"
-    size = "x".join(map(str, rf.size)) if len(set(rf.size)) > 1 else str(rf.size[0])
-    jump = "x".join(map(str, rf.jump)) if len(set(rf.jump)) > 1 else str(rf.jump[0])
+    jumps = rf.jump
+    size = "x".join(map(str, sizes)) if len(set(sizes)) > 1 else str(sizes[0])
+    jump = "x".join(map(str, jumps)) if len(set(jumps)) > 1 else str(jumps[0])
     return f"{size}, jump {jump}"
+
+
+#: A layer object's steps and rule per figures (:class:`Explanations` keeps them: a repeated
+#: block repeats them).
+WorkedOut = dict[tuple[object, ...], tuple[tuple[Step, ...], str]]
 
 
 def explain_row(
@@ -116,95 +132,167 @@ def explain_row(
     summary: Summary,
     previous: ReceptiveField | None,
     shapes: dict[str, Shape],
-    worked_out: dict[tuple[object, ...], tuple[Step, ...]] | None = None,
+    worked_out: WorkedOut | None = None,
 ) -> LayerExplanation:
-    """The working for one layer; ``shapes`` holds every tensor's shape by name (for merges).
+    """The working for one layer; ``shapes`` holds the shape of every tensor it reads by name.
     ``worked_out`` keeps a layer object's steps per figures (a repeated block repeats them)."""
+    input_shapes = tuple(shapes[source] for source in row.inputs) or (row.input_shape,)
+    return _explained(row, summary, previous, input_shapes, worked_out, None)
+
+
+def _explained(
+    row: LayerRow,
+    summary: Summary,
+    previous: ReceptiveField | None,
+    input_shapes: tuple[Shape, ...],
+    worked_out: WorkedOut | None,
+    field_steps: tuple[Step, ...] | None,
+) -> LayerExplanation:
+    """:func:`explain_row` on the shapes it reads; ``field_steps``: the field's steps when known."""
     layer = row.layer
-    worked = Worked(
-        input_shapes=tuple(shapes[source] for source in row.inputs) or (row.input_shape,),
-        sources=row.inputs,
-        output_shape=row.output_shape,
-        windows=row.windows,
-        params=row.params,
-        buffers=row.buffers,
-        macs=known(row.macs, f"{row.name}'s MACs"),
-        ctx=summary.context,
-    )
-    if worked_out is None:
-        steps = layer.explain_steps(worked)
-    else:
-        # the steps follow from the layer and its figures; names of the inputs only for a kind
-        # that reads several (a merge names them)
-        names = worked.sources if layer.takes_many or len(worked.sources) != 1 else ()
-        key = (id(layer), names, *(getattr(worked, f) for f in _WORKED_FIGURES))
-        known_steps = worked_out.get(key)
-        if known_steps is None:
-            known_steps = worked_out[key] = tuple(layer.explain_steps(worked))
-        steps = list(known_steps)
+    macs = row.macs if row.macs is not None else known(row.macs, f"{row.name}'s MACs")
+    # the steps follow from the layer and its figures; names of the inputs only for a kind that
+    # reads several (a merge names them). The windows are shared by the rows of one layer object
+    # on one input shape (and kept alive by them): known by identity.
+    names = row.inputs if layer.takes_many or len(row.inputs) != 1 else ()
+    output_shape = row.output_shape
+    key = (id(layer), names, input_shapes, output_shape, id(row.windows), row.params, row.buffers, macs)
+    known_steps = None if worked_out is None else worked_out.get(key)
+    if known_steps is None:
+        worked = Worked(
+            input_shapes=input_shapes,
+            sources=row.inputs,
+            output_shape=output_shape,
+            windows=row.windows,
+            params=row.params,
+            buffers=row.buffers,
+            macs=macs,
+            ctx=summary.context,
+        )
+        known_steps = (tuple(layer.explain_steps(worked)), layer.explain_rule(summary.context))
+        if worked_out is not None:
+            worked_out[key] = known_steps
+    steps, rule = known_steps
     if row.shares is not None:  # a shared layer's later call: its weights are another row's
         shared = Step("params", f"the weights of {row.shares} (counted on its row)", "", "0")
-        steps = [shared if step.label == "params" else step for step in steps]
+        steps = tuple(shared if step.label == "params" else step for step in steps)
     if layer.takes_many:
         rf = row.receptive_field
         shown = "whole input" if rf is None else _field(rf) if rf.tracked else "n/a"
-        steps.append(Step("field", "union of the inputs' fields", "", shown))
+        steps += (Step("field", "union of the inputs' fields", "", shown),)
     elif previous is not None or row.receptive_field is not None:
-        steps += _field_steps(row, previous)
+        steps += field_steps if field_steps is not None else _field_steps(row, previous)
     return LayerExplanation(
         row.index,
         row.name,
         _class_name(row, summary),
         row.spec,
         row.input_shape,
-        row.output_shape,
-        layer.explain_rule(summary.context),
-        tuple(steps),
+        output_shape,
+        rule,
+        steps,
     )
 
 
 def _class_name(row: LayerRow, summary: Summary) -> str:
     """The row's class in the convention's words: Keras's, or the ``torch.nn`` module PyTorch
     writes it as (``Conv2d``), as the table's type column shows it."""
+    if summary.convention is not Convention.PYTORCH:
+        return row.class_name  # what type_name says, without a call per row
     from .export_torch import type_name
 
     return type_name(row, summary.convention)
 
 
+class Explanations:
+    """Every layer's working, in order, made as it is read (never all at once: 100,000 layers'
+    steps would take more memory than their rows), as often as it is read; each reads the field
+    of the layer it takes its input from. The working needs every size
+    (:class:`~cnncalc.errors.UnknownSizes` otherwise)."""
+
+    __slots__ = ("summary", "_inputs", "_worked_out")
+
+    def __init__(self, summary: Summary) -> None:
+        summary.require_known("explain")
+        self.summary = summary
+        # made once and kept: the caches know fields by identity
+        self._inputs: dict[str, tuple[Shape, ReceptiveField | None]] = {
+            name: (shape, ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None)
+            for name, shape in summary.model_inputs
+        }
+        self._worked_out: WorkedOut = {}
+
+    def __len__(self) -> int:
+        return len(self.summary.layers)
+
+    def __iter__(self) -> Iterator[LayerExplanation]:
+        summary, inputs, worked_out = self.summary, self._inputs, self._worked_out
+        if summary.branches:
+            yield from self._graph()
+            return
+        # a stack: each layer reads the one before it (the first, the model's input)
+        shape, previous = next(iter(inputs.values()))
+        # the field's steps of the last layer, by (field, field before, windows): the layers after
+        # a conv (batch norm, activation) repeat "unchanged" with its numbers
+        last: tuple[object, object, object, tuple[Step, ...]] | None = None
+        for row in summary.layers:
+            rf = row.receptive_field
+            if last is not None and last[0] is rf and last[1] is previous and last[2] is row.windows:
+                field_steps = last[3]
+            else:
+                field_steps = _field_steps(row, previous)
+                last = (rf, previous, row.windows, field_steps)
+            yield _explained(row, summary, previous, (shape,), worked_out, field_steps)
+            shape, previous = row.output_shape, rf
+
+    def _graph(self) -> Iterator[LayerExplanation]:
+        summary = self.summary
+        fields = {name: rf for name, (_, rf) in self._inputs.items()}
+        shapes = {name: shape for name, (shape, _) in self._inputs.items()}
+        for row in summary.layers:
+            previous = fields.get(row.inputs[0]) if row.inputs else None
+            yield explain_row(row, summary, previous, shapes, self._worked_out)
+            fields[row.name] = row.receptive_field
+            shapes[row.name] = row.output_shape
+
+
 def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
-    """Every layer's working, in order; each reads the field of the layer it takes its input from
-    (the working needs every size: :class:`~cnncalc.errors.UnknownSizes` otherwise)."""
-    summary.require_known("explain")
-    return tuple(explanations(summary))
+    """Every layer's working, in order (all of :class:`Explanations`, kept)."""
+    return tuple(Explanations(summary))
 
 
 def explanations(summary: Summary) -> Iterator[LayerExplanation]:
     """:func:`explain` one layer at a time, as they are asked for (the HTML report's rows: the
     working of 100,000 layers never held at once)."""
-    summary.require_known("explain")
-    fields: dict[str, ReceptiveField | None] = {
-        name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None
-        for name, shape in summary.model_inputs
-    }
-    shapes: dict[str, Shape] = dict(summary.model_inputs)
-    worked_out: dict[tuple[object, ...], tuple[Step, ...]] = {}
-    for row in summary.layers:
-        previous = fields.get(row.inputs[0]) if row.inputs else None
-        yield explain_row(row, summary, previous, shapes, worked_out)
-        fields[row.name] = row.receptive_field
-        shapes[row.name] = row.output_shape
+    return iter(Explanations(summary))
 
 
-def legend_text(explanations: tuple[LayerExplanation, ...]) -> str:
+def legend_text(explanations: Iterable[LayerExplanation]) -> str:
     """The symbols the explanations' formulas and rules use, each with its meaning, on one line:
     ``H_in, W_in input height, width · S stride · ...`` ("" when none is used)."""
+    return legend_of(legend_words(explanations))
+
+
+def legend_words(explanations: Iterable[LayerExplanation]) -> set[str]:
+    """The distinct texts the legend reads (rules, steps' labels and formulas): a layer repeated
+    a thousand times adds its texts once."""
+    texts: set[str] = set()
+    add = texts.add
+    for expl in explanations:
+        add(expl.rule)
+        for step in expl.steps:
+            add(step.label)
+            add(step.formula)
+    return texts
+
+
+def legend_of(texts: set[str]) -> str:
+    """:func:`legend_text` of :func:`legend_words`' texts."""
     import re
 
-    texts = " ".join(
-        " ".join([expl.rule, *(f"{step.label} {step.formula}" for step in expl.steps)])
-        for expl in explanations
-    ).replace("2P", "2 P")  # PyTorch's 2P: twice P
-    used = {m.group(0) for m in re.finditer(r"(?<![A-Za-z_0-9])[A-Za-z][A-Za-z_]*(?![A-Za-z_0-9])", texts)}
+    # PyTorch's 2P: twice P (texts joined by spaces: no word spans two of them)
+    joined = " ".join(sorted(texts)).replace("2P", "2 P")
+    used = {m.group(0) for m in re.finditer(r"(?<![A-Za-z_0-9])[A-Za-z][A-Za-z_]*(?![A-Za-z_0-9])", joined)}
     items = []
     for template, members in SYMBOLS:
         present = [(symbol, word) for symbol, word in members if symbol in used]
@@ -214,12 +302,13 @@ def legend_text(explanations: tuple[LayerExplanation, ...]) -> str:
     return " · ".join(items)
 
 
-def legend(explanations: tuple[LayerExplanation, ...], width: int = LEGEND_WIDTH) -> tuple[str, ...]:
+def legend(explanations: Iterable[LayerExplanation] | set[str], width: int = LEGEND_WIDTH) -> tuple[str, ...]:
     """:func:`legend_text` after ``Symbols:``, wrapped to ``width`` (80) columns, continuation
-    lines under the legend's start; never a line that starts with the separating dot."""
+    lines under the legend's start; never a line that starts with the separating dot.
+    ``explanations`` may be :func:`legend_words`' texts instead."""
     import textwrap
 
-    text = legend_text(explanations)
+    text = legend_of(explanations) if isinstance(explanations, set) else legend_text(explanations)
     if not text:
         return ()
     lines = textwrap.wrap(

@@ -303,6 +303,9 @@ class AxisField:
     @property
     def size(self) -> int | None:
         """The one field size every output has, or None when it varies by position."""
+        if self.period == 1:  # one output's field repeated (a whole jump): its size
+            lo, hi = self.first[0], self.last[0]
+            return None if lo is None or hi is None else hi - lo + 1
         sizes = {
             None if lo is None or hi is None else hi - lo + 1
             for lo, hi in zip(self.first, self.last, strict=True)
@@ -337,6 +340,15 @@ class AxisField:
     def through(self, m: AxisMap) -> AxisField | None:
         """The field after a layer reading cells as ``m`` says (None: the repeat grew past
         :data:`MAX_PERIOD`). Output o's field spans every field of the cells it reads."""
+        if self.period == 1 == m.period and self.advance >= 0:
+            # the common case (a whole jump through a conv or pool), as the loop below works it
+            # out for one output: the ends of the cells read, each moved by the field's ends
+            lo_f, hi_f, reads = self.first[0], self.last[0], m.reads[0]
+            if lo_f is not None and hi_f is not None:
+                if reads is None:
+                    return AxisField(1, self.advance * m.advance, (None,), (None,))
+                lo, hi = reads[0] * self.advance, reads[1] * self.advance
+                return AxisField(1, self.advance * m.advance, (lo_f + lo,), (hi_f + hi,))
         g = math.gcd(m.advance, self.period)
         period, advance = m.period * (self.period // g), self.advance * (m.advance // g)
         if period > MAX_PERIOD:
@@ -473,21 +485,43 @@ class ReceptiveField:
         >>> ReceptiveField.of_input(1).through((Window(9, 3, 3, 2, 1, 0, 0, 4),)).size
         (3,)
         """
-        return self.mapped(tuple(AxisMap.window(w) for w in windows))
+        return self.mapped(tuple(_window_map(w) for w in windows))
 
     def mapped(self, maps: tuple[AxisMap | None, ...]) -> ReceptiveField:
         """The field after a layer that reads its input as ``maps`` say (one per spatial axis;
         None: a repeat too long to follow)."""
         if not self.tracked:
             return self
-        axes = [None if m is None else a.through(m) for a, m in zip(self.axes, maps, strict=True)]
-        if any(a is None for a in axes):
-            return UNTRACKED
-        return ReceptiveField(tuple(a for a in axes if a is not None))
+        axes: list[AxisField] = []
+        last: tuple[AxisField, AxisMap, AxisField] | None = None
+        for a, m in zip(self.axes, maps, strict=True):
+            if m is None:
+                return UNTRACKED
+            if last is not None and a is last[0] and (m is last[1] or m == last[1]):
+                axes.append(last[2])  # a square window on a square field: worked out once
+                continue
+            after = a.through(m)
+            if after is None:
+                return UNTRACKED
+            axes.append(after)
+            last = (a, m, after)
+        return ReceptiveField(tuple(axes))
 
 
 #: The field after layers whose reordering the field does not follow (reshape, opaque rows).
 UNTRACKED = ReceptiveField(())
+
+#: AxisMap.window per distinct window (a model repeats a few; bounded all the same).
+_WINDOW_MAPS: dict[Window, AxisMap] = {}
+
+
+def _window_map(w: Window) -> AxisMap:
+    m = _WINDOW_MAPS.get(w)
+    if m is None:
+        if len(_WINDOW_MAPS) >= 4096:
+            _WINDOW_MAPS.clear()
+        m = _WINDOW_MAPS[w] = AxisMap.window(w)
+    return m
 
 
 def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:

@@ -21,9 +21,9 @@ The rules and their sources: ``docs/memory.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from .enums import Convention, Device, Mixed, Optimizer
 from .errors import SpecError, describe_layer
@@ -58,7 +58,7 @@ class MemorySettings:
     device: Device = Device.CUDA
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # several per layer: slotted (and shared where equal)
 class Bytes:
     """A byte count that grows with the batch: ``per_sample * batch + fixed``."""
 
@@ -76,7 +76,7 @@ class Bytes:
 ZERO = Bytes()
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; made as they are read
 class LayerMemory:
     """One layer's part, at the report's batch size."""
 
@@ -138,7 +138,8 @@ class MemoryReport:
     inference_peak_layer: str
     backward_peak_layer: str
     backward_transient_bytes: int
-    layers: tuple[LayerMemory, ...]
+    #: each layer's part (:class:`LayerMemories`: made as they are read)
+    layers: Sequence[LayerMemory]
 
     @property
     def peak_bytes(self) -> int:
@@ -198,27 +199,41 @@ def _peak(items: tuple[Bytes, ...], batch: int) -> tuple[int, int]:
 
 
 class _Storages:
-    """Storages and the tensors on them: a tensor is (storage id, contiguous)."""
+    """Storages and the tensors on them: a tensor is its storage id and whether it is contiguous,
+    kept as one int (``2*id + contiguous``: a tuple per tensor took 64 bytes more)."""
 
     def __init__(self) -> None:
         self.size: list[Bytes] = []
-        self.tensors: dict[str, tuple[int, bool]] = {}
+        self.tensors: dict[str, int] = {}
+        self._equal: dict[Bytes, Bytes] = {}  # one object per distinct size
 
     def new(self, size: Bytes) -> int:
-        self.size.append(size)
+        self.size.append(self.shared(size))
         return len(self.size) - 1
+
+    def shared(self, size: Bytes) -> Bytes:
+        """``size``, or the equal object made before it (a model has a few distinct sizes)."""
+        if len(self._equal) >= 4096:
+            self._equal.clear()
+        return self._equal.setdefault(size, size)
+
+    def storage(self, name: str) -> int:
+        """The storage id of a tensor."""
+        return self.tensors[name] >> 1
 
     def output(self, name: str, mode: Storage, source: str | None, size: Bytes) -> int:
         """Place a layer's output: a new storage, or its first input's (view, in place, reshape)."""
         if source is None or mode is Storage.NEW:
-            self.tensors[name] = (self.new(size), True)
+            storage, contiguous = self.new(size), True
         else:
-            storage, contiguous = self.tensors[source]
+            code = self.tensors[source]
+            storage, contiguous = code >> 1, bool(code & 1)
             if mode is Storage.RESHAPE and not contiguous:  # reshape of a strided tensor copies
-                self.tensors[name] = (self.new(size), True)
+                storage, contiguous = self.new(size), True
             else:
-                self.tensors[name] = (storage, contiguous and mode is not Storage.STRIDED)
-        return self.tensors[name][0]
+                contiguous = contiguous and mode is not Storage.STRIDED
+        self.tensors[name] = 2 * storage + contiguous
+        return storage
 
 
 def _elem_bytes(elem: Elem, value: int, device: Device) -> int:
@@ -245,16 +260,26 @@ def _rows_shapes(summary: Summary) -> dict[str, Shape]:
     return shapes
 
 
-def _keeps(row: LayerRow, shapes: dict[str, Shape], summary: Summary) -> tuple[Keep, ...]:
-    inputs = tuple(shapes[s] for s in row.inputs)
-    return row.layer.saved_for_backward(inputs, row.output_shape, summary.context)
+def _sizes(value: int) -> Callable[[Shape], Bytes]:
+    """``tensor_bytes(shape)``: a tensor's :class:`Bytes` at ``value`` bytes an element, one
+    object per distinct shape (a model has a few; its layers share them)."""
+    made: dict[Shape, Bytes] = {}
+
+    def tensor_bytes(shape: Shape) -> Bytes:
+        size = made.get(shape)
+        if size is None:
+            if len(made) >= 4096:
+                made.clear()
+            size = made[shape] = Bytes(math.prod(shape) * value, 0)
+        return size
+
+    return tensor_bytes
 
 
 def plan(summary: Summary, settings: MemorySettings) -> _Plan:
     """Follow the storages through the model once; every figure as :class:`Bytes`."""
     value, param, _ = _value_bytes(summary, settings)
     ctx = summary.context
-    shapes = _rows_shapes(summary)
     # Training-only rows (torchvision's auxiliary classifiers) are left out: torch cannot train
     # inception_v3's at batch 1, so the figures are the network's without them (measured so);
     # their parameters are counted with the others.
@@ -265,44 +290,9 @@ def plan(summary: Summary, settings: MemorySettings) -> _Plan:
     buffers = Bytes(0, (summary.total_buffers - counters) * param + 8 * counters)
     grads = Bytes(0, trainable * param)
     optimizer = Bytes(0, trainable * param * OPTIMIZER_STATES[settings.optimizer])
-
-    def tensor_bytes(shape: Shape) -> Bytes:
-        return Bytes(math.prod(shape) * value, 0)
-
-    # Training: the storages autograd keeps, and which tensors need a gradient.
-    train = _Storages()
-    needs_grad: dict[str, bool] = {}
-    for name, shape in summary.model_inputs:
-        train.output(name, Storage.NEW, None, tensor_bytes(shape))
-        needs_grad[name] = False
-    saved_by: dict[int, int] = {}  # storage -> the first layer keeping it
-    layer_saved: list[Bytes] = []
-    layer_output: list[Bytes] = []
-    for position, row in enumerate(rows):
-        mode = row.layer.output_storage(True)
-        before = len(train.size)
-        out = train.output(
-            row.name, mode, row.inputs[0] if row.inputs else None, tensor_bytes(row.output_shape)
-        )
-        layer_output.append(train.size[out] if len(train.size) > before else ZERO)
-        grad_fn = row.trainable_params > 0 or any(needs_grad[s] for s in row.inputs)
-        needs_grad[row.name] = grad_fn
-        own = ZERO
-        if grad_fn:  # autograd records the op (and keeps tensors) only when a gradient flows
-            try:
-                keeps = _keeps(row, shapes, summary)
-            except SpecError as err:
-                raise err.at(describe_layer(row.index, row.spec or row.name)) from None
-            for keep in keeps:
-                storage = _kept_storage(keep, row, train, settings, value, summary)
-                if storage is not None and storage not in saved_by:
-                    saved_by[storage] = position
-                    own = own + train.size[storage]
-        layer_saved.append(own)
-    saved = ZERO
-    for storage in saved_by:
-        saved = saved + train.size[storage]
-
+    tensor_bytes = _sizes(value)
+    # each pass's maps by name are its own (and gone when it ends): one at a time in memory
+    saved, layer_saved, layer_output, needs_grad = _training(summary, rows, settings, value, tensor_bytes)
     layer_live = _inference_live(summary, rows, tensor_bytes)
     layer_grads = _backward_live(summary, rows, needs_grad, tensor_bytes)
     input_bytes = ZERO
@@ -322,15 +312,72 @@ def plan(summary: Summary, settings: MemorySettings) -> _Plan:
     )
 
 
+def _training(
+    summary: Summary,
+    rows: tuple[LayerRow, ...],
+    settings: MemorySettings,
+    value: int,
+    tensor_bytes: Callable[[Shape], Bytes],
+) -> tuple[Bytes, list[Bytes], list[Bytes], dict[str, bool]]:
+    """The storages autograd keeps, and which tensors need a gradient: (saved bytes, each
+    layer's saved bytes not kept before, each layer's new output storage, needs_grad by name)."""
+    shapes: dict[str, Shape] = {}  # every tensor's shape by name: made for a graph only
+    train = _Storages()
+    needs_grad: dict[str, bool] = {}
+    for name, shape in summary.model_inputs:
+        train.output(name, Storage.NEW, None, tensor_bytes(shape))
+        needs_grad[name] = False
+    kept = bytearray()  # per storage: 1 once some layer keeps it for backward
+    layer_saved: list[Bytes] = []
+    layer_output: list[Bytes] = []
+    previous, shape = summary.model_inputs[0]  # a stack's layer reads the one before it
+    for row in rows:
+        mode = row.layer.output_storage(True)
+        before = len(train.size)
+        out = train.output(
+            row.name, mode, row.inputs[0] if row.inputs else None, tensor_bytes(row.output_shape)
+        )
+        layer_output.append(train.size[out] if len(train.size) > before else ZERO)
+        grad_fn = row.trainable_params > 0 or any(needs_grad[s] for s in row.inputs)
+        needs_grad[row.name] = grad_fn
+        own = ZERO
+        if grad_fn:  # autograd records the op (and keeps tensors) only when a gradient flows
+            if row.inputs == (previous,):
+                inputs: tuple[Shape, ...] = (shape,)
+            else:
+                shapes = shapes or _rows_shapes(summary)
+                inputs = tuple(shapes[s] for s in row.inputs)
+            try:
+                keeps = row.layer.saved_for_backward(inputs, row.output_shape, summary.context)
+            except SpecError as err:
+                raise err.at(describe_layer(row.index, row.spec or row.name)) from None
+            for keep in keeps:
+                storage = _kept_storage(keep, row, train, settings, value, summary)
+                if storage is None:
+                    continue
+                if len(kept) <= storage:
+                    kept.extend(bytes(len(train.size) - len(kept)))
+                if not kept[storage]:
+                    kept[storage] = 1
+                    own = own + train.size[storage]
+        layer_saved.append(train.shared(own))
+        previous, shape = row.name, row.output_shape
+    saved = ZERO
+    for storage, flag in enumerate(kept):
+        if flag:
+            saved = saved + train.size[storage]
+    return saved, layer_saved, layer_output, needs_grad
+
+
 def _kept_storage(
     keep: Keep, row: LayerRow, train: _Storages, settings: MemorySettings, value: int, summary: Summary
 ) -> int | None:
     """The storage a kept tensor lives on (a new one for the op's own tensors); None for a
     parameter (not counted)."""
     if keep.source is Source.INPUT:
-        return train.tensors[row.inputs[keep.index]][0]
+        return train.storage(row.inputs[keep.index])
     if keep.source is Source.OUTPUT:
-        return train.tensors[row.name][0]
+        return train.storage(row.name)
     if keep.source is Source.WEIGHT:
         keras_copy = keep.layout_copy and summary.convention is Convention.KERAS
         if settings.mixed is None and not keras_copy:
@@ -362,14 +409,14 @@ def _inference_live(
     read = set()
     for position, row in enumerate(rows):
         for source in row.inputs:
-            storage = store.tensors[source][0]
+            storage = store.storage(source)
             last[storage] = max(last[storage], position)
             read.add(source)
     for row in rows:
         if row.name not in read:  # a model output lives to the end
-            last[store.tensors[row.name][0]] = len(rows)
+            last[store.storage(row.name)] = len(rows)
     for name, _ in summary.model_inputs:  # the caller holds the batch through the pass
-        last[store.tensors[name][0]] = len(rows)
+        last[store.storage(name)] = len(rows)
     return _spans(len(rows), ((max(born[i], 0), last[i], size) for i, size in enumerate(store.size)))
 
 
@@ -387,11 +434,11 @@ def _spans(steps: int, spans: Iterable[tuple[int, int, Bytes]]) -> list[Bytes]:
         per_sample[end] -= size.per_sample
         fixed[end] -= size.fixed
     out = []
-    running = [0, 0]
+    running = ZERO
     for i in range(steps):
-        running[0] += per_sample[i]
-        running[1] += fixed[i]
-        out.append(Bytes(running[0], running[1]))
+        if per_sample[i] or fixed[i]:  # else the same as the step before: one object for both
+            running = Bytes(running.per_sample + per_sample[i], running.fixed + fixed[i])
+        out.append(running)
     return out
 
 
@@ -404,15 +451,16 @@ def _backward_live(
     """Activation gradients alive while each layer's backward runs: a tensor's gradient exists
     from the backward of its last reader (the loss, for a model output) to its producer's."""
     position = {row.name: i for i, row in enumerate(rows)}
-    last = {row.name: len(rows) for row in rows}
-    read: set[str] = set()
+    last = [len(rows)] * len(rows)  # by position: the last reader's (the loss's: len(rows))
+    read = bytearray(len(rows))
     for i, row in enumerate(rows):
         for source in row.inputs:
-            if source in position:
-                last[source] = i if source not in read else max(last[source], i)
-                read.add(source)
+            j = position.get(source)
+            if j is not None:
+                last[j] = i if not read[j] else max(last[j], i)
+                read[j] = 1
     spans = (
-        (position[row.name], last[row.name], tensor_bytes(row.output_shape))
+        (position[row.name], last[position[row.name]], tensor_bytes(row.output_shape))
         for row in rows
         if needs_grad[row.name]
     )
@@ -458,18 +506,7 @@ def report(summary: Summary, settings: MemorySettings, p: _Plan) -> MemoryReport
     rows = summary.eval_layers
     if not rows:  # an empty model holds its input
         live = p.input_bytes.at(b)
-    layers = tuple(
-        LayerMemory(
-            name=row.name,
-            type=row.type,
-            output_shape=row.output_shape,
-            saved_bytes=p.layer_saved[i].at(b),
-            output_bytes=p.layer_output[i].at(b),
-            live_bytes=p.layer_live[i].at(b),
-            grad_live_bytes=p.layer_grads[i].at(b),
-        )
-        for i, row in enumerate(rows)
-    )
+    layers = LayerMemories(rows, p, b)
     return MemoryReport(
         name=summary.name,
         settings=settings,
@@ -488,6 +525,45 @@ def report(summary: Summary, settings: MemorySettings, p: _Plan) -> MemoryReport
         backward_transient_bytes=transient,
         layers=layers,
     )
+
+
+class LayerMemories(Sequence[LayerMemory]):
+    """Each layer's :class:`LayerMemory` at a batch size, made when it is read (a report of
+    100,000 layers whose table shows only the model's figures never makes them)."""
+
+    __slots__ = ("_rows", "_plan", "_batch")
+
+    def __init__(self, rows: tuple[LayerRow, ...], p: _Plan, batch: int) -> None:
+        self._rows, self._plan, self._batch = rows, p, batch
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _at(self, i: int) -> LayerMemory:
+        p, b, row = self._plan, self._batch, self._rows[i]
+        return LayerMemory(
+            name=row.name,
+            type=row.type,
+            output_shape=row.output_shape,
+            saved_bytes=p.layer_saved[i].at(b),
+            output_bytes=p.layer_output[i].at(b),
+            live_bytes=p.layer_live[i].at(b),
+            grad_live_bytes=p.layer_grads[i].at(b),
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> LayerMemory: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LayerMemory]: ...
+
+    def __getitem__(self, index: int | slice) -> LayerMemory | Sequence[LayerMemory]:
+        if isinstance(index, slice):
+            return tuple(self._at(i) for i in range(len(self))[index])
+        return self._at(range(len(self))[index])  # negative indices, IndexError as a tuple's
+
+    def __iter__(self) -> Iterator[LayerMemory]:
+        return (self._at(i) for i in range(len(self)))
 
 
 @dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define

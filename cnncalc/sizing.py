@@ -25,7 +25,7 @@ Standard library only.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -75,12 +75,16 @@ if TYPE_CHECKING:
 Dims = tuple[SizeFn, ...]
 
 
+#: Dense input features at the spec's own input, by layer index (a list for a stack).
+Features = Mapping[int, int] | Sequence[int]
+
+
 class SymbolicSizes:
     """The symbolic size domain (:class:`~cnncalc.layers.rules.Sizes` over
     :class:`~cnncalc.symbolic.SizeFn`): one run of the model for one solved axis, sizes as
     functions of it, every condition collected into a :class:`~cnncalc.symbolic.SizeSet`."""
 
-    def __init__(self, ctx: Context, features: dict[int, int] | None, wire: Wire | None = None) -> None:
+    def __init__(self, ctx: Context, features: Features | None, wire: Wire | None = None) -> None:
         self.context = ctx
         #: Dense input features at the spec's own input, by layer index (None: Dense follows)
         self.features = features
@@ -362,7 +366,7 @@ def _solve_axis(
     input_name: str,
     index: int,
     ctx: Context,
-    features: dict[int, int] | None,
+    features: Features | None,
     wire: Wire | None,
 ) -> SymbolicSizes:
     """One symbolic pass with input ``input_name``'s axis ``index`` as the variable."""
@@ -384,7 +388,7 @@ def solve_graph(
     inputs: Sequence[tuple[str, Shape]],
     ctx: Context,
     *,
-    features: dict[int, int] | None = None,
+    features: Features | None = None,
     axes: Sequence[int] | None = None,
     wire: Wire | None = None,
     check: Callable[[dict[tuple[str, int], int]], bool] | None = None,

@@ -454,11 +454,11 @@ def json_lines(doc: Mapping[str, Any], list_key: str = "layers") -> str:
 PIECE_ITEMS = 500
 
 
-def json_pieces(doc: Mapping[str, Any], list_key: str = "layers") -> list[str]:
-    """:func:`json_lines` in pieces that join to it; the value of ``list_key`` may be an
-    iterator (:meth:`Summary.layer_dicts`): each item is encoded as it comes, so a document of
-    100,000 layers never exists as objects, nor as one string."""
-    pieces: list[str] = ["{\n"]
+def json_pieces(doc: Mapping[str, Any], list_key: str = "layers") -> Iterator[str]:
+    """:func:`json_lines` as a generator of pieces that join to it; the value of ``list_key``
+    may be an iterator (:meth:`Summary.layer_dicts`): each item is encoded as it comes, so a
+    document of 100,000 layers never exists as objects, nor as one string."""
+    yield "{\n"
     first = True
     for key, value in doc.items():
         lead = "  " if first else ",\n  "
@@ -467,21 +467,20 @@ def json_pieces(doc: Mapping[str, Any], list_key: str = "layers") -> list[str]:
             items = iter(value)
             block = [f"    {json.dumps(item, ensure_ascii=False)}" for item in itertools.islice(items, 1)]
             if not block:  # an empty list, as any other value
-                pieces.append(f"{lead}{json.dumps(key)}: []")
+                yield f"{lead}{json.dumps(key)}: []"
                 continue
-            pieces.append(f"{lead}{json.dumps(key)}: [\n")
+            yield f"{lead}{json.dumps(key)}: [\n"
             while block:
                 more = [
                     f"    {json.dumps(item, ensure_ascii=False)}"
                     for item in itertools.islice(items, PIECE_ITEMS)
                 ]
                 # the last item of a block waits for the next: only the last of all ends the list
-                pieces.append(",\n".join(block) + (",\n" if more else "\n  ]"))
+                yield ",\n".join(block) + (",\n" if more else "\n  ]")
                 block = more
         elif isinstance(value, dict) and value:
             nested = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-            pieces.append(f"{lead}{json.dumps(key)}: {nested}")
+            yield f"{lead}{json.dumps(key)}: {nested}"
         else:
-            pieces.append(f"{lead}{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    pieces.append("\n}\n")
-    return pieces
+            yield f"{lead}{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+    yield "\n}\n"

@@ -80,13 +80,13 @@ def explain(
     given = [flag for flag, on in (("--values", values), ("--weights", weights), ("--bias", bias)) if on]
     if given or at != "0,0":
         raise click.UsageError(f"{given[0] if given else '--at'} goes with --window")
-    from ..explain import explain as build
+    from ..explain import Explanations
     from ..render.documents import explain_markdown, explain_pieces, explain_text
 
     result = model_args.summarize(need="explain")
-    explanations = build(result)
+    explanations = Explanations(result)  # made as they are read: never all at once
     if fmt == "markdown":
-        click.echo(explain_markdown(result, explanations), nl=False)
+        write_output(explain_markdown(result, explanations), None)
         return
     if not sys.stdout.isatty():  # no colour to add: skip Rich's per-line rendering if nothing wraps
         plain = explain_pieces(result, explanations, width)

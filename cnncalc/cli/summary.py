@@ -67,8 +67,9 @@ def summary(
         emit(table.summary_table(result, view), width, output)
         return
     if fmt == "markdown":
-        text = table.to_markdown(result, view)
-    elif fmt == "html":
+        write_output(table.markdown_pieces(result, view), output)
+        return
+    if fmt == "html":
         from ..render.html import html_pieces
 
         write_output(html_pieces(result, view), output)
@@ -77,5 +78,4 @@ def summary(
         write_output(table.json_document(result), output)
         return
     else:
-        text = table.to_csv(result)
-    write_output(text, output)
+        write_output(table.csv_pieces(result), output)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..enums import CheckStatus, VerifyStatus
-from ..explain import LEGEND_WIDTH, heading, legend
+from ..explain import LEGEND_WIDTH, heading, legend, legend_words
 from .grid import Cell, Col, Fitted, Grid
 from .text import convention_note, fmt_shape, footer, readable_bytes, type_name, value_text
 
@@ -256,7 +256,7 @@ def _explain_title(expl: LayerExplanation) -> tuple[str, list[str]]:
     ]
 
 
-def explain_text(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Any:
+def explain_text(summary: Summary, explanations: Iterable[LayerExplanation]) -> Any:
     """A Rich renderable of ``cnncalc explain`` (plain text when not a terminal). Lines longer
     than the terminal wrap at spaces under their own start: notes under the note, a step's
     formula under the formula (after ``label = ``), never back at column 0."""
@@ -289,7 +289,7 @@ class Legend:
     """The ``Symbols:`` legend wrapped once to the width it is given (at most 80 columns), its
     continuation lines under its start: wrapping the 80-column lines again left them ragged."""
 
-    def __init__(self, explanations: tuple[LayerExplanation, ...]) -> None:
+    def __init__(self, explanations: Iterable[LayerExplanation]) -> None:
         self.explanations = explanations
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
@@ -327,10 +327,12 @@ class Hanging:
         return Measurement(self.head.cell_len + 1, self.head.cell_len + self.body.cell_len)
 
 
-def explain_lines(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> Iterator[str]:
-    """The lines of :func:`explain_text`, unstyled."""
+def explain_lines(
+    summary: Summary, explanations: Iterable[LayerExplanation], words: set[str] | None = None
+) -> Iterator[str]:
+    """The lines of :func:`explain_text`, unstyled (``words``: the legend's texts when known)."""
     yield heading(summary)
-    yield from legend(explanations)
+    yield from legend(explanations if words is None else words)
     for expl in explanations:
         title, notes = _explain_title(expl)
         yield ""
@@ -341,7 +343,7 @@ def explain_lines(summary: Summary, explanations: tuple[LayerExplanation, ...]) 
 
 
 def explain_plain(
-    summary: Summary, explanations: tuple[LayerExplanation, ...], width: int | None
+    summary: Summary, explanations: Iterable[LayerExplanation], width: int | None
 ) -> str | None:
     """:func:`explain_text` as :func:`~cnncalc.render.console.to_text` renders it without colour,
     when no line needs wrapping at ``width`` (None: the content's own width), else None.
@@ -351,40 +353,103 @@ def explain_plain(
     return None if pieces is None else "".join(pieces)
 
 
-#: Lines per piece of :func:`explain_pieces`.
+#: Lines per piece of :func:`explain_pieces` and :func:`explain_markdown`.
 PIECE_LINES = 2000
 
 
 def explain_pieces(
-    summary: Summary, explanations: tuple[LayerExplanation, ...], width: int | None
-) -> list[str] | None:
-    """:func:`explain_plain` in pieces of whole lines (never one string, nor a list of every
-    line: 100,000 layers are a million lines)."""
+    summary: Summary, explanations: Iterable[LayerExplanation], width: int | None
+) -> Iterator[str] | None:
+    """:func:`explain_plain` as a generator of pieces of whole lines (never one string, nor a
+    list of every line: 100,000 layers are a million lines), or None when a line needs wrapping.
+
+    Two passes over ``explanations`` (:class:`~cnncalc.explain.Explanations` makes them as they
+    are read): the first finds the legend's words and whether any line can be wider than
+    ``width``, from the lengths of the texts a line is made of (a line is built only where they
+    add up to more than half the width: a character takes at most two cells); the second yields
+    the text."""
     from rich.cells import cell_len
 
     from .console import NATURAL_WIDTH
 
     limit = width or NATURAL_WIDTH
-    pieces: list[str] = []
+    half = limit // 2
+    words: set[str] = set()
+    add = words.add
+    shown: dict[tuple[int, ...], int] = {}  # a shape's length as text, per distinct shape
+    for expl in explanations:
+        add(expl.rule)
+        label = texts = 0
+        for step in expl.steps:
+            add(step.label)
+            add(step.formula)
+            label = max(label, len(step.label))
+            texts = max(texts, len(step.formula) + len(step.work) + len(step.result))
+        flow = 6  # "   " + in + " → " + out
+        for shape in (expl.input_shape, expl.output_shape):
+            n = shown.get(shape)
+            if n is None:
+                if len(shown) >= 4096:
+                    shown.clear()
+                n = shown[shape] = len(fmt_shape(shape))
+            flow += n
+        # at least as long as any of the layer's lines: a step's line is 3 spaces, the padded
+        # label, up to three " = " and its texts; the title adds the index and 5 characters
+        longest = max(
+            3 + label + 9 + texts,
+            25 + len(expl.name) + len(expl.class_name),
+            3 + len(expl.spec),
+            3 + len(expl.rule),
+            flow,
+        )
+        if longest > half:  # possibly too wide: the real lines decide
+            title, notes = _explain_title(expl)
+            lines = [title, *("   " + note for note in notes)]
+            lines += ["   " + "".join(text for _, text in segments) for segments in _explain_block(expl)]
+            if any(len(line) > half and cell_len(line) > limit for line in lines):
+                return None
+    if any(len(line) > half and cell_len(line) > limit for line in (heading(summary), *legend(words))):
+        return None
+    return _blocks((line.rstrip() for line in explain_lines(summary, explanations, words)), "\n")
+
+
+def _blocks(lines: Iterable[str], end: str) -> Iterator[str]:
+    """Pieces of :data:`PIECE_LINES` lines, each line followed by ``end`` ("": the pieces join
+    to ``"\\n".join(lines)``, no newline after the last line); at least one piece."""
     block: list[str] = []
-    for line in explain_lines(summary, explanations):
-        if len(line) > limit // 2 and cell_len(line) > limit:
-            return None
-        block.append(line.rstrip())
+    first = True
+    for line in lines:
+        block.append(line)
         if len(block) >= PIECE_LINES:
-            pieces.append("\n".join(block) + "\n")
+            yield ("" if first or end else "\n") + "\n".join(block) + end
             block.clear()
-    if block or not pieces:
-        pieces.append("\n".join(block) + "\n")
-    return pieces
+            first = False
+    if block or first:
+        yield ("" if first or end else "\n") + "\n".join(block) + end
 
 
-def explain_markdown(summary: Summary, explanations: tuple[LayerExplanation, ...]) -> str:
-    """``cnncalc explain --format markdown``: a heading and a text block per layer, for notes."""
-    out = [f"**{heading(summary)}**", "", *(f"{line}  " for line in legend(explanations)), ""]
+def explain_markdown(summary: Summary, explanations: Iterable[LayerExplanation]) -> Iterator[str]:
+    """``cnncalc explain --format markdown``: a heading and a text block per layer, for notes;
+    a generator of pieces (two passes over ``explanations``: the legend comes first)."""
+    words = legend_words(explanations)
+    return _blocks(_markdown_lines(summary, explanations, words), "")
+
+
+def _markdown_lines(
+    summary: Summary, explanations: Iterable[LayerExplanation], words: set[str]
+) -> Iterator[str]:
+    yield f"**{heading(summary)}**"
+    yield ""
+    yield from (f"{line}  " for line in legend(words))
+    yield ""
     for expl in explanations:
         title, notes = _explain_title(expl)
-        out += [f"### {title}", "", "  \n".join(notes), "", "```text"]
-        out += ["".join(text for _, text in segments) for segments in _explain_block(expl)]
-        out += ["```", ""]
-    return "\n".join(out)
+        yield f"### {title}"
+        yield ""
+        yield "  \n".join(notes)
+        yield ""
+        yield "```text"
+        for segments in _explain_block(expl):
+            yield "".join(text for _, text in segments)
+        yield "```"
+        yield ""

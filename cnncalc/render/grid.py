@@ -279,37 +279,36 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
     return None if pieces is None else "".join(pieces)
 
 
+#: Distinct texts of a column whose justified lines :func:`plain_pieces` keeps (beyond: each is
+#: justified as it is drawn).
+JUSTIFIED = 4096
+
 #: Lines per piece of :func:`plain_pieces` (a piece is a few hundred kilobytes at most).
 PIECE_LINES = 2000
 
 
-def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | None:
-    """:func:`plain_text` in pieces of whole lines (a table of 100,000 rows is never one string,
-    nor a list of its lines); ``strip`` drops trailing spaces from each line, as
-    :func:`~cnncalc.render.console.to_text` does without colour."""
+def _fits(text: str, width: int, right: bool) -> bool:
+    """True when :func:`_cell_lines` draws ``text`` unwrapped (not None), without drawing it."""
+    if text.isprintable() and text.isascii():  # one line (a newline is not printable)
+        return len(text.rstrip() if right else text) <= width
+    return _cell_lines(text, width, right) is not None
+
+
+def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> Iterator[str] | None:
+    """:func:`plain_text` as a generator of pieces of whole lines (a table of 100,000 rows is
+    never one string, nor a list of its lines), or None when a cell needs Rich's own handling
+    (known before the first piece: every cell is looked at first); ``strip`` drops trailing
+    spaces from each line, as :func:`~cnncalc.render.console.to_text` does without colour."""
     from rich import box as boxes
 
     box = boxes.SIMPLE if grid.simple else boxes.HEAVY_HEAD
-    edge = not grid.simple
-    pieces: list[str] = []
-    out: list[str] = []
-
-    def append(line: str) -> None:
-        out.append(line.rstrip() if strip else line)
-        if len(out) >= PIECE_LINES:
-            pieces.append("\n".join(out) + "\n")
-            out.clear()
-
+    drawn = []
     for group in chosen.groups:
         widths = [chosen.widths[i] for i in group]
         if not all(widths):
             return None  # Rich gives an empty column a width of its own
-        padded = [w + _PAD for w in widths]
         right = [grid.columns[i].right for i in group]
         wrap = [chosen.wrapped and grid.columns[i].wrap for i in group]
-        rule = box.get_row(padded, "row", edge=edge)
-        if edge:
-            append(box.get_top(padded))
         heads = []
         for i, w, r in zip(group, widths, right, strict=True):
             header = grid.columns[i].title(chosen.compact)
@@ -317,24 +316,70 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | N
             if lines is None:
                 return None
             heads.append(lines)
+        # each column's distinct texts justified once
+        # each column's distinct texts justified once; the first column (it names the row) and a
+        # column of more than JUSTIFIED distinct texts (a field per conv) are looked at now and
+        # drawn as they come (their lines, kept, would take as much memory again)
+        justified: list[dict[str, list[str]] | None] = []
+        for k, (i, w, r, wr) in enumerate(zip(group, widths, right, wrap, strict=True)):
+            texts: Any = (row[i].value(chosen.compact) for row in grid.rows)
+            if k:
+                texts = {*texts}
+            if k == 0 or len(texts) > JUSTIFIED:
+                if wr and not all(_cell_lines(wrap_words(text, w), w, r) is not None for text in texts):
+                    return None
+                if not wr and not all(_fits(text, w, r) for text in texts):
+                    return None
+                justified.append(None)
+                continue
+            column = {}
+            for text in texts:
+                lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
+                if lines is None:
+                    return None
+                column[text] = lines
+            justified.append(column)
+        drawn.append((group, widths, right, wrap, heads, justified))
+    return _plain_lines(grid, chosen, strip, box, drawn)
+
+
+def _plain_lines(
+    grid: Grid, chosen: Plan, strip: bool, box: Any, drawn: list[tuple[Any, ...]]
+) -> Iterator[str]:
+    """The pieces of :func:`plain_pieces`, its cells known to draw."""
+    edge = not grid.simple
+    out: list[str] = []
+    pieces = 0
+
+    def flush() -> str:
+        nonlocal pieces
+        pieces += 1
+        text = "\n".join(out) + "\n"
+        out.clear()
+        return text
+
+    for group, widths, right, wrap, heads, justified in drawn:
+        padded = [w + _PAD for w in widths]
+        rule = box.get_row(padded, "row", edge=edge)
+        if edge:
+            out.append(box.get_top(padded))
         last_row = len(grid.rows) - 1
-        justified: dict[tuple[int, str], list[str] | None] = {}  # (column, text): its lines, once
+        columns = list(zip(group, widths, right, wrap, justified, strict=True))
         for number in range(len(grid.rows) + 1):  # 0: the header
             cells = heads
             if number:
-                cells = []
                 row = grid.rows[number - 1]
-                for i, w, r, wr in zip(group, widths, right, wrap, strict=True):
-                    text = row[i].value(chosen.compact)
-                    if i and (i, text) in justified:  # not the first column: it names the row
-                        lines = justified[i, text]
-                    else:
-                        lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
-                        if i:
-                            justified[i, text] = lines
-                    if lines is None:
-                        return None
-                    cells.append(lines)
+                cells = [
+                    column[row[i].value(chosen.compact)]
+                    if column is not None
+                    else _cell_lines(
+                        wrap_words(row[i].value(chosen.compact), w) if wr else row[i].value(chosen.compact),
+                        w,
+                        r,
+                    )
+                    or []
+                    for i, w, r, wr, column in columns
+                ]
             left, divider, end = (
                 (box.head_left, box.head_vertical, box.head_right)
                 if number == 0
@@ -346,23 +391,28 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | N
                 left = end = ""
             height = max(map(len, cells))
             if height == 1:
-                append(left + " " + f" {divider} ".join(c[0] for c in cells) + " " + end)
+                out.append(left + " " + f" {divider} ".join(c[0] for c in cells) + " " + end)
             else:
                 blocks = []
                 for c, w in zip(cells, widths, strict=True):
                     blank = [" " * w] * (height - len(c))
                     blocks.append(blank + c if number == 0 else c + blank)  # header: bottom
                 for k in range(height):
-                    append(left + " " + f" {divider} ".join(b[k] for b in blocks) + " " + end)
+                    out.append(left + " " + f" {divider} ".join(b[k] for b in blocks) + " " + end)
             if number == 0:
-                append(box.get_row(padded, "head", edge=edge))
+                out.append(box.get_row(padded, "head", edge=edge))
             elif grid.lines and number - 1 != last_row:
-                append(rule)
+                out.append(rule)
+            if len(out) >= PIECE_LINES:
+                if strip:
+                    out[:] = [line.rstrip() for line in out]
+                yield flush()
         if edge:
-            append(box.get_bottom(padded))
+            out.append(box.get_bottom(padded))
     if out or not pieces:
-        pieces.append("\n".join(out) + "\n")
-    return pieces
+        if strip:
+            out[:] = [line.rstrip() for line in out]
+        yield flush()
 
 
 class Fitted:
@@ -375,7 +425,7 @@ class Fitted:
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
 
-    def plain_pieces(self, width: int) -> list[str] | None:
+    def plain_pieces(self, width: int) -> Iterator[str] | None:
         """What Rich prints for it without colour at ``width`` (trailing spaces dropped, as
         :func:`~cnncalc.render.console.to_text` does), in pieces; None when Rich must draw it."""
         return plain_pieces(self.grid, plan(self.grid, width), strip=True)

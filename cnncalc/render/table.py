@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +113,19 @@ def _count(n: int | None) -> Cell:
     return Cell(full, short if len(short) < len(full) else "", sort=n)
 
 
+def _columns(summary: Summary, view: View) -> tuple[Col, ...]:
+    columns = (_LAYER, *(_col(c, view) for c in view.columns))
+    # Keras's functional summary adds where each layer reads from
+    return (*columns, _CONNECTED) if summary.branches else columns
+
+
 def _grid(summary: Summary, view: View) -> Grid:
-    columns = [_LAYER, *(_col(c, view) for c in view.columns)]
+    # each row made as the tuple the grid keeps (no list of lists copied into tuples: 100,000 rows)
+    return Grid(_columns(summary, view), tuple(_row_cells(summary, view)), lines=True)
+
+
+def _row_cells(summary: Summary, view: View) -> Iterator[tuple[Cell, ...]]:
+    """The table's rows of cells, one at a time."""
     if view.counter is not None:
         from ..counters import figures
 
@@ -141,12 +153,9 @@ def _grid(summary: Summary, view: View) -> Grid:
             found = shared[column, key] = _cell(row, column, view, n, summary.convention)
         return found
 
-    branches = summary.branches  # Keras's functional summary adds where each layer reads from
-    if branches:
-        columns.append(_CONNECTED)
-    # each row made as the tuple the grid keeps (no list of lists copied into tuples: 100,000 rows)
-    rows = tuple(
-        (
+    branches = summary.branches
+    for row, n in zip(summary.layers, counted, strict=True):
+        yield (
             Cell(
                 f"{row.name} ({type_name(row, summary.convention)})"
                 + (" training only" if row.training_only else ""),
@@ -155,22 +164,11 @@ def _grid(summary: Summary, view: View) -> Grid:
             *(cell(row, c, n) for c in view.columns),
             *((Cell(", ".join(row.inputs)),) if branches else ()),
         )
-        for row, n in zip(summary.layers, counted, strict=True)
-    )
-    return Grid(tuple(columns), rows, lines=True)
 
 
 def summary_grid(summary: Summary, view: View | None = None) -> Grid:
     """The summary's table as plain text cells (for the HTML table and tests)."""
     return _grid(summary, view or View())
-
-
-def _rows(summary: Summary, view: View) -> list[list[str]]:
-    return [[cell.text for cell in row] for row in _grid(summary, view).rows]
-
-
-def _headers(summary: Summary, view: View) -> list[tuple[str, str]]:
-    return [(c.header, "right" if c.right else "left") for c in _grid(summary, view).columns]
 
 
 def summary_table(summary: Summary, view: View | None = None) -> Any:
@@ -209,7 +207,7 @@ def to_json(summary: Summary) -> str:
     return "".join(json_pieces(summary.document(summary.layer_dicts())))
 
 
-def json_document(summary: Summary) -> list[str]:
+def json_document(summary: Summary) -> Iterator[str]:
     """:func:`to_json` in pieces, each layer encoded as it is made (100,000 layers never exist
     as dicts at once, nor as one string)."""
     return json_pieces(summary.document(summary.layer_dicts()))
@@ -217,17 +215,30 @@ def json_document(summary: Summary) -> list[str]:
 
 def to_markdown(summary: Summary, view: View | None = None) -> str:
     """A GitHub-flavoured Markdown table with the totals below it."""
+    return "".join(markdown_pieces(summary, view))
+
+
+def markdown_pieces(summary: Summary, view: View | None = None) -> Iterator[str]:
+    """:func:`to_markdown` as a generator of pieces (each row's cells made as it is written)."""
     view = view or View()
-    headers = _headers(summary, view)
+    headers = [(c.header, "right" if c.right else "left") for c in _columns(summary, view)]
     lines = [f"**Model: {summary.name}**", "", "| " + " | ".join(h for h, _ in headers) + " |"]
     lines.append("|" + "|".join("---:" if j == "right" else "---" for _, j in headers) + "|")
-    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(summary, view)]
+    for cells in _row_cells(summary, view):
+        lines.append("| " + " | ".join(cell.text for cell in cells) + " |")
+        if len(lines) >= PIECE_ROWS:
+            yield "\n".join(lines) + "\n"
+            lines.clear()
     lines.append("")
     lines += [f"{line}  " for line in totals_lines(summary)]
     if view.extended:
         lines += [f"{line}  " for line in cost_lines(summary, view)]
     lines += ["", shape_flow(summary), "", convention_note(summary)]
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
+
+
+#: Rows per piece of :func:`markdown_pieces` and :func:`csv_pieces`.
+PIECE_ROWS = 2000
 
 
 #: The layer's result fields (the JSON's, in its order) between its name and type and its inputs.
@@ -236,18 +247,27 @@ CSV_COLUMNS = ("name", "type", *LAYER_RESULTS, "inputs")
 
 def to_csv(summary: Summary) -> str:
     """One row per layer; shapes written like ``100x100x16``."""
+    return "".join(csv_pieces(summary))
+
+
+def csv_pieces(summary: Summary) -> Iterator[str]:
+    """:func:`to_csv` as a generator of pieces of :data:`PIECE_ROWS` rows."""
     import csv  # only this format needs it
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for row in summary.layers:
+    for i, row in enumerate(summary.layers, 1):
         data = row.to_dict()
         data["output_shape"] = fmt_shape(row.output_dims)
         data["receptive_field"] = rf_text(row.receptive_field)
         data["inputs"] = " ".join(row.inputs)
         writer.writerow([data[c] for c in CSV_COLUMNS])
-    return out.getvalue()
+        if i % PIECE_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def models_table(entries: list[tuple[str, dict[str, Any], Summary]]) -> Any:
