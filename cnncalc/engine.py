@@ -541,8 +541,12 @@ def _hint(
         if same is not None:
             return same
 
+    if len(spec.layers) > MAX_HINT_LAYERS:
+        # Each candidate input is tried on the whole model: a failure early in a 100,000-layer
+        # model would spend longer on its hint than a whole run (found by tools/fuzz_readers.py).
+        return None
     works = _works(spec, ctx)
-    if len(inputs) == 1 and len(spec.layers) <= MAX_HINT_LAYERS:
+    if len(inputs) == 1:
         slip = input_fix(inputs[0][1], ctx.data_format, ctx.convention is Convention.PYTORCH, works)
         if slip is not None:
             return slip

@@ -61,3 +61,23 @@ def test_keras_given_channels_first() -> None:
     assert text(hint) == "this model reads H x W x C: did you mean --input 32x32x3?"
     # a leading axis that does not look like channels is not moved
     assert input_fix((8, 8, 6), DataFormat.CHANNELS_LAST, False, lambda s: s == (8, 6, 8)) is None
+
+
+def test_a_long_model_gets_its_error_without_tried_inputs() -> None:
+    """An input too small for a 5x5 kernel: the hint tries inputs on the whole model, so a model
+    of up to MAX_LAYERS layers gets the smallest input (5x5: the kernel, derived by hand), a
+    longer one only the error (a failure at layer 1 of 100,000 layers would otherwise spend
+    seconds on its hint)."""
+    from cnncalc.hints import MAX_LAYERS
+
+    def error(n: int) -> CnncalcError:
+        try:
+            cnncalc.summarize(["conv:4,5", *["relu"] * (n - 1)], input_shape=(4, 4, 3))
+        except CnncalcError as err:
+            return err
+        raise AssertionError("a 5x5 kernel on 4x4 must fail")
+
+    short, long = error(50), error(MAX_LAYERS + 1)
+    assert str(short) == str(long) == "layer 1 (conv:4,5): kernel 5 is larger than the input 4 on height"
+    assert short.hint is not None and text(short.hint).startswith("smallest input that works: --input 5x5x3")
+    assert long.hint is None
