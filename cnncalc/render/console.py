@@ -48,9 +48,11 @@ def to_pieces(
     lines written directly, a few thousand a piece, and never all in one string (which Rich and
     the trailing-space pass would copy several times over: 100,000 rows are tens of megabytes).
     """
-    from rich.console import Group
+    items = getattr(renderable, "parts", None)  # a lines.Stack: taken apart without Rich
+    if items is None:
+        from rich.console import Group
 
-    items = list(renderable.renderables) if isinstance(renderable, Group) else [renderable]
+        items = list(renderable.renderables) if isinstance(renderable, Group) else [renderable]
     if color or not any(hasattr(item, "plain_pieces") for item in items):
         return [to_text(renderable, width=width, color=color, soft_wrap=soft_wrap)]
     pieces: list[str] = []

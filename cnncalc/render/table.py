@@ -176,13 +176,12 @@ def _headers(summary: Summary, view: View) -> list[tuple[str, str]]:
 def summary_table(summary: Summary, view: View | None = None) -> Any:
     """A Rich renderable: title, Keras-style table (fitted to the width it is drawn at, never
     splitting a number, shape or name), totals and the convention note."""
-    from rich.console import Group
-    from rich.text import Text
+    from .lines import Line, Stack
 
     view = view or View()
-    # Text, not str: Rich would scan every string for markup and emoji codes (and load its
-    # emoji table), a visible share of start-up for plain names and numbers.
-    parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), Fitted(_grid(summary, view))]
+    # Lines, not str: Rich would scan every string for markup and emoji codes (and load its
+    # emoji table); and without colour they are drawn without importing Rich at all.
+    parts: list[Any] = [Line(f'Model: "{summary.name}"', style="bold"), Fitted(_grid(summary, view))]
     parts += [footer(line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))]
     if view.extended:
         parts += [
@@ -190,7 +189,7 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
         ]
     parts.append(footer(shape_flow(summary)))
     parts.append(footer(convention_note(summary), style="dim"))
-    return Group(*parts)
+    return Stack(*parts)
 
 
 def summary_text(
