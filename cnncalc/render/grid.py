@@ -20,8 +20,10 @@ shrinking folds words mid-token, which is exactly what this module exists to pre
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from ..records import record
 
 
 def cell_len(text: str) -> int:
@@ -37,7 +39,7 @@ def cell_len(text: str) -> int:
 _PAD = 2
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Col:
     """A column: its header (and the short header used at narrow widths), alignment and role."""
 
@@ -54,7 +56,7 @@ class Col:
         return (self.short or self.header) if compact else self.header
 
 
-@dataclass(frozen=True, slots=True)  # three per table row: slotted
+@record(frozen=True, slots=True)  # three per table row: slotted
 class Cell:
     """A cell's full text, its compact form (``""``: the same), a Rich style, and the number a
     sortable HTML table orders it by (None: by its text)."""
@@ -69,7 +71,7 @@ class Cell:
         return (self.compact or self.text) if compact else self.text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Grid:
     """Columns and rows of plain text; the first column identifies the row (repeated on a split)."""
 
@@ -81,7 +83,7 @@ class Grid:
     simple: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """How a grid is drawn: column groups (indices), their widths, compact or not, wrapped or not."""
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..enums import KERAS_COLUMNS, Column, Convention, Count, Counter
+from ..records import record
 from ..summary import LAYER_RESULTS, json_pieces
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..summary import Summary
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class View:
     """What a summary table shows: which columns, and how costs are counted."""
 
