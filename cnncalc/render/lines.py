@@ -1,16 +1,41 @@
 """Lines of text under or over a table, and a stack of renderables, that draw themselves without
 Rich when no style reaches the output.
 
-``cnncalc summary`` piped or written to a file (no colour) then never imports Rich at all: the
-table is drawn by :func:`~cnncalc.render.grid.plain_pieces` and these lines by
-:meth:`Line.plain_pieces`, the bytes Rich would draw (tests/test_lines.py compares them). On a
-terminal, or whenever the text needs Rich's own handling (wrapping, tabs, control characters),
-:meth:`Line.__rich__` gives the Rich renderable it stands for.
+``cnncalc summary`` then never imports Rich at all, piped or written to a file (no colour) or on
+a terminal (bold and dim are two SGR codes): the table is drawn by
+:func:`~cnncalc.render.grid.plain_pieces` and these lines by :meth:`Line.plain_pieces`, the bytes
+Rich would draw (tests/test_lines.py compares them). Whenever the text needs Rich's own handling
+(wrapping, tabs, control characters, colours), :meth:`Line.__rich__` gives the Rich renderable
+it stands for.
 """
 
 from __future__ import annotations
 
+import builtins
+import os
 from typing import Any
+
+#: The styles written without Rich, as Rich writes them on a terminal (SGR 1 and 2).
+SGR = {"": "", "bold": "\x1b[1m", "dim": "\x1b[2m"}
+RESET = "\x1b[0m"
+
+
+def styles_written() -> bool:
+    """True when Rich, drawing for a terminal (``to_text(color=True)``: ``force_terminal``,
+    ``color_system="auto"``), would write bold and dim as :data:`SGR`: it picks a colour system
+    unless TERM is dumb or unknown (and in Jupyter); any variable that may change its mind
+    (NO_COLOR, FORCE_COLOR, TTY_COMPATIBLE, ...) leaves the drawing to Rich."""
+    env = os.environ
+    if (
+        os.name == "nt"
+        or env.get("TERM", "").lower() in ("dumb", "unknown")
+        or hasattr(builtins, "get_ipython")
+    ):
+        return False
+    return not any(
+        name in env
+        for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
+    )
 
 
 class Line:
@@ -25,15 +50,21 @@ class Line:
         self.style = style
         self.indent = indent
 
-    def plain_pieces(self, width: int) -> list[str] | None:
-        """What Rich prints for it without colour at ``width`` (trailing spaces dropped, as
-        :func:`~cnncalc.render.console.to_text` does), or None when Rich must draw it: a line
-        that might wrap (a character takes at most two columns), or one with characters Rich
-        strips, expands or measures on its own."""
+    def plain_pieces(self, width: int, color: bool = False) -> list[str] | None:
+        """What Rich prints for it at ``width``: without colour, trailing spaces dropped (as
+        :func:`~cnncalc.render.console.to_text` does); with colour, its style's SGR codes around
+        the text (see :func:`styles_written`); or None when Rich must draw it: a line that might
+        wrap (a character takes at most two columns), one with characters Rich strips, expands or
+        measures on its own, or (in colour) a style other than bold or dim, or edge spaces."""
         text = self.text
         if not text or not text.isprintable() or self.indent + 2 * len(text) > width:
             return None
-        return [(" " * self.indent + text).rstrip() + "\n"]
+        if not color:
+            return [(" " * self.indent + text).rstrip() + "\n"]
+        sgr = SGR.get(self.style)
+        if sgr is None or text != text.strip():
+            return None
+        return [" " * self.indent + (f"{sgr}{text}{RESET}" if sgr else text) + "\n"]
 
     def __rich__(self) -> Any:
         from rich.text import Text
