@@ -281,14 +281,17 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
     return None if pieces is None else "".join(pieces)
 
 
+_BOLD, _OFF = "\x1b[1m", "\x1b[0m"
+
 #: Lines per piece of :func:`plain_pieces` (a piece is a few hundred kilobytes at most).
 PIECE_LINES = 2000
 
 
-def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | None:
+def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False, color: bool = False) -> list[str] | None:
     """:func:`plain_text` in pieces of whole lines (a table of 100,000 rows is never one string,
     nor a list of its lines); ``strip`` drops trailing spaces from each line, as
-    :func:`~cnncalc.render.console.to_text` does without colour."""
+    :func:`~cnncalc.render.console.to_text` does without colour. ``color``: as Rich draws it on a
+    terminal, the header bold (None when a cell has a style or a header two lines)."""
     from rich import box as boxes
 
     box = boxes.SIMPLE if grid.simple else boxes.HEAVY_HEAD
@@ -334,7 +337,7 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | N
                         lines = _cell_lines(wrap_words(text, w) if wr else text, w, r)
                         if i:
                             justified[i, text] = lines
-                    if lines is None:
+                    if lines is None or (color and row[i].style):
                         return None
                     cells.append(lines)
             left, divider, end = (
@@ -347,7 +350,15 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> list[str] | N
             if not edge:
                 left = end = ""
             height = max(map(len, cells))
-            if height == 1:
+            if color and number == 0:  # Rich's table.header style, on each padding and the text
+                if height > 1:
+                    return None
+                append(
+                    left
+                    + divider.join(f"{_BOLD} {_OFF}{_BOLD}{c[0]}{_OFF}{_BOLD} {_OFF}" for c in cells)
+                    + end
+                )
+            elif height == 1:
                 append(left + " " + f" {divider} ".join(c[0] for c in cells) + " " + end)
             else:
                 blocks = []
@@ -377,10 +388,10 @@ class Fitted:
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
 
-    def plain_pieces(self, width: int) -> list[str] | None:
-        """What Rich prints for it without colour at ``width`` (trailing spaces dropped, as
+    def plain_pieces(self, width: int, color: bool = False) -> list[str] | None:
+        """What Rich prints for it at ``width`` (without colour trailing spaces dropped, as
         :func:`~cnncalc.render.console.to_text` does), in pieces; None when Rich must draw it."""
-        return plain_pieces(self.grid, plan(self.grid, width), strip=True)
+        return plain_pieces(self.grid, plan(self.grid, width), strip=not color, color=color)
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         chosen = plan(self.grid, options.max_width)

@@ -19,6 +19,15 @@ from typing import Any
 SGR = {"": "", "bold": "\x1b[1m", "dim": "\x1b[2m"}
 RESET = "\x1b[0m"
 
+#: Characters beyond Latin-1's that cnncalc's lines use, one column each as Rich measures them.
+_SYMBOLS = frozenset("→…·×")
+
+
+def _narrow(text: str) -> bool:
+    """Every character takes one column: printable ASCII or Latin (below the combining marks
+    at U+0300) or one of :data:`_SYMBOLS` (wide, zero-width and combining ones are Rich's)."""
+    return text.isascii() or all(ord(c) < 0x300 or c in _SYMBOLS for c in text)
+
 
 def styles_written() -> bool:
     """True when Rich, drawing for a terminal (``to_text(color=True)``: ``force_terminal``,
@@ -53,11 +62,12 @@ class Line:
     def plain_pieces(self, width: int, color: bool = False) -> list[str] | None:
         """What Rich prints for it at ``width``: without colour, trailing spaces dropped (as
         :func:`~cnncalc.render.console.to_text` does); with colour, its style's SGR codes around
-        the text (see :func:`styles_written`); or None when Rich must draw it: a line that might
-        wrap (a character takes at most two columns), one with characters Rich strips, expands or
-        measures on its own, or (in colour) a style other than bold or dim, or edge spaces."""
+        the text (see :func:`styles_written`); or None when Rich must draw it: a line that does
+        not fit, one with characters Rich strips, expands or measures on its own (anything but
+        printable Latin letters and the few symbols cnncalc writes), or (in colour) a style
+        other than bold or dim, or edge spaces."""
         text = self.text
-        if not text or not text.isprintable() or self.indent + 2 * len(text) > width:
+        if not text or not text.isprintable() or self.indent + len(text) > width or not _narrow(text):
             return None
         if not color:
             return [(" " * self.indent + text).rstrip() + "\n"]
