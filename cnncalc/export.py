@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import MISSING, dataclass
 from typing import Any
 
@@ -33,6 +33,29 @@ _ALWAYS = ("pool_size",)
 
 
 def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) -> str:
+    """:func:`export_pieces` as one string."""
+    return "".join(export_pieces(summary, target))
+
+
+#: Lines per piece of :func:`export_pieces`.
+PIECE_LINES = 2000
+
+
+def in_pieces(lines: Iterable[str]) -> Iterator[str]:
+    """``"\n".join(lines)`` as pieces of PIECE_LINES lines each (never one string)."""
+    block: list[str] = []
+    first = True
+    for line in lines:
+        block.append(line)
+        if len(block) == PIECE_LINES:
+            yield ("" if first else "\n") + "\n".join(block)
+            block.clear()
+            first = False
+    if block or first:
+        yield ("" if first else "\n") + "\n".join(block)
+
+
+def export_pieces(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) -> Iterator[str]:
     """Runnable model code for a computed summary (``target``: keras or pytorch).
 
     A model under PyTorch's rules becomes Keras code with ``data_format='channels_first'`` on
@@ -44,11 +67,15 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     window and stride are the input over the output (exact for max pooling). Helper layers are
     named after the layer with a suffix of :data:`HELPER_SUFFIXES`."""
     if ExportTarget.parse(target, "export target") is ExportTarget.PYTORCH:
-        from .export_torch import export_pytorch
+        from .export_torch import pytorch_lines
 
-        return export_pytorch(summary)
+        return in_pieces(pytorch_lines(summary))
+    return in_pieces(_keras_lines(summary))
+
+
+def _keras_lines(summary: Summary) -> Iterator[str]:
     first = summary.data_format is DataFormat.CHANNELS_FIRST
-    parts = [_keras_parts(row, summary.convention, first) for row in summary.layers]
+    parts = (_keras_parts(row, summary.convention, first) for row in summary.layers)
     head = [
         docstring(f"{summary.name}: written by cnncalc export --to keras (run it: python this_file.py)."),
         "",
@@ -59,24 +86,25 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
     tail = ["", 'if __name__ == "__main__":', "    model.summary()", ""]
     if not summary.branches and len(summary.model_inputs) == 1:
         shape = summary.model_inputs[0][1]
-        calls = [call for row_parts in parts for _, call in row_parts]
-        items = [f"        keras.Input(shape={_tuple(shape)}),", *(f"        {call}," for call in calls)]
-        body = [
-            "model = keras.Sequential(",
-            "    [",
-            *items,
-            "    ],",
-            f"    name={_model_name(summary.name)!r},",
-            ")",
-        ]
-        return "\n".join([*head, *body, *tail])
+        yield from head
+        yield "model = keras.Sequential("
+        yield "    ["
+        yield f"        keras.Input(shape={_tuple(shape)}),"
+        for row_parts in parts:
+            for _, call in row_parts:
+                yield f"        {call},"
+        yield "    ],"
+        yield f"    name={_model_name(summary.name)!r},"
+        yield ")"
+        yield from tail
+        return
+    yield from head
     names = Names("t_", reserved=BUILTINS | {"keras", "layers", "model"})
     variables: dict[str, str] = {}
-    body = []
     for name, shape in summary.model_inputs:
         variables[name] = names.new(name)
         named = f", name={name!r}" if summary.inputs else ""  # a plain spec's one input has no name
-        body.append(f"{variables[name]} = keras.Input(shape={_tuple(shape)}{named})")
+        yield f"{variables[name]} = keras.Input(shape={_tuple(shape)}{named})"
     used: set[str] = set()
     for row, row_parts in zip(summary.layers, parts, strict=True):
         sources = [variables[s] for s in row.inputs]
@@ -85,17 +113,15 @@ def export(summary: Summary, target: ExportTarget | str = ExportTarget.KERAS) ->
         for suffix, call in row_parts:
             name = f"{row.name}_{suffix}" if suffix else row.name
             variables[name] = names.new(name)
-            body.append(f"{variables[name]} = {call}({argument})")
+            yield f"{variables[name]} = {call}({argument})"
             argument = variables[name]
     # the model's own output first, training-only heads (torchvision's auxiliary classifiers;
     # Keras has no train-only branch) after it, as extra outputs
     ends = sorted((row for row in summary.layers if row.name not in used), key=lambda row: row.training_only)
     outputs = [variables[row.name] for row in ends]
     inputs = [variables[name] for name, _ in summary.model_inputs]
-    body.append(
-        f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={_model_name(summary.name)!r})"
-    )
-    return "\n".join([*head, *body, *tail])
+    yield f"model = keras.Model(inputs={_list(inputs)}, outputs={_list(outputs)}, name={_model_name(summary.name)!r})"
+    yield from tail
 
 
 def keras_text(

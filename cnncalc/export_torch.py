@@ -38,6 +38,11 @@ _CODE_NAMES = frozenset({"torch", "nn", "self", "model", "Model", "super", "prin
 
 
 def export_pytorch(summary: Summary) -> str:
+    """:func:`pytorch_lines` as one text."""
+    return "\n".join(pytorch_lines(summary))
+
+
+def pytorch_lines(summary: Summary) -> list[str]:
     """A runnable ``nn.Module`` for a computed summary, written NCHW.
 
     A model under Keras's rules (channels_last) is written with its channel axis first and each
@@ -102,7 +107,7 @@ def export_pytorch(summary: Summary) -> str:
         forward.append(f"        if self.training: return {', '.join([*outputs, *extra])}")
     forward.append(f"        return {', '.join(outputs)}")
     sizes = ", ".join(str(v) for v in (1, *(_first(shape) if moved else shape)))
-    lines = [
+    return [
         docstring(f"{summary.name}: written by cnncalc export --to pytorch (run it: python this_file.py)."),
         "",
         "import torch",
@@ -125,7 +130,6 @@ def export_pytorch(summary: Summary) -> str:
         f"    print(model{'.eval()' if extra else ''}(torch.randn({sizes})).shape)",
         "",
     ]
-    return "\n".join(lines)
 
 
 #: Marks a forward line of a training-only row until :func:`_training_blocks` groups them.

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cnncalc.check import compare, expectations
 from cnncalc.counters import figure, figures
@@ -42,7 +44,7 @@ def big():
 @pytest.mark.parametrize("view", [View(), View(columns=ALL_COLUMNS)])
 def test_table_pieces_join_to_what_rich_draws(big, view) -> None:
     renderable = summary_table(big, view)
-    pieces = to_pieces(renderable)
+    pieces = list(to_pieces(renderable))
     assert len(pieces) > 2  # the title, several blocks of the table, the footers
     assert "".join(pieces) == to_text(renderable)
 
@@ -162,3 +164,134 @@ def test_unencodable_table_on_stdout_writes_nothing() -> None:
     assert result.returncode == 2
     assert result.stdout == b""
     assert b"cannot encode" in result.stderr
+
+
+# --- held output: made whole (and checked) before the first piece goes out, not kept in memory ---
+
+
+def _texts(n: int, size: int) -> list[str]:
+    return [f"{i:08d}" + "é→\udcff"[i % 3] * (size - 8) for i in range(n)]
+
+
+@pytest.mark.parametrize("limit", [10**9, 1000, 1])
+def test_held_hands_out_every_piece_in_order(monkeypatch, limit) -> None:
+    """Below the limit in memory; past it through the temporary file (text with non-ASCII and
+    a lone surrogate, and bytes): the same text either way."""
+    monkeypatch.setattr(files, "HOLD_IN_MEMORY", limit)
+    texts = _texts(50, 300)
+    assert "".join(files.held(iter(texts), lambda piece: None)) == "".join(texts)
+    data = [t.encode("utf-8", "surrogatepass") for t in texts]
+    assert b"".join(files.held(iter(data), lambda piece: None)) == b"".join(data)
+
+
+@pytest.mark.parametrize("limit", [10**9, 1000])
+def test_held_refuses_before_handing_out_anything(monkeypatch, limit) -> None:
+    monkeypatch.setattr(files, "HOLD_IN_MEMORY", limit)
+    made = []
+
+    def pieces():
+        for i in range(40):
+            made.append(i)
+            yield "x" * 100 if i < 39 else "\udcff"
+
+    out = files.held(pieces(), lambda piece: piece.encode("utf-8"))
+    with pytest.raises(UnicodeEncodeError):
+        next(out)
+    assert made == list(range(40))  # all were made (and checked) before the first went out
+
+
+def test_held_keeps_the_rest_in_memory_when_no_temporary_file_can_be_made(monkeypatch) -> None:
+    import tempfile
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "HOLD_IN_MEMORY", 10)
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_space)
+    texts = _texts(20, 50)
+    assert "".join(files.held(iter(texts), lambda piece: None)) == "".join(texts)
+
+
+def test_held_output_is_never_whole_in_memory(monkeypatch) -> None:
+    """40 MB of pieces, made one at a time: the most Python holds at once is about the in-memory
+    part (8 MiB) plus a read-back chunk, measured by tracemalloc."""
+    import tracemalloc
+
+    def pieces():
+        for i in range(400):
+            yield f"{i:07d}" + "x" * 99_993
+
+    tracemalloc.start()
+    try:
+        total = 0
+        for chunk in files.held(pieces(), lambda piece: None):
+            total += len(chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total == 400 * 100_000
+    assert peak < files.HOLD_IN_MEMORY + 4 * 2**20
+
+
+def test_a_file_from_a_generator_that_fails_is_left_as_it_was(tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text("old")
+
+    def pieces():
+        yield "x" * 100_000
+        raise SpecError("layer 7: broke while rendering")
+
+    with pytest.raises(SpecError, match="layer 7"):
+        files.write_atomic(str(target), pieces())
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["keep.txt"]
+
+
+def test_a_big_table_on_stdout_equals_the_file(tmp_path: Path) -> None:
+    """More than HOLD_IN_MEMORY of table through standard output (held in a temporary file) and
+    through -o: the same bytes, and the same as the rows drawn by Rich (the joined pieces)."""
+    n = 40_000  # about 13 MB of table
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps(stack(n)))
+    target = tmp_path / "t.txt"
+    run = [sys.executable, "-m", "cnncalc", "summary", "-f", str(spec)]
+    out = subprocess.run(run, capture_output=True, timeout=300, check=True).stdout
+    subprocess.run([*run, "-o", str(target)], capture_output=True, timeout=300, check=True)
+    assert len(out) > files.HOLD_IN_MEMORY
+    assert out == target.read_bytes()
+    assert out.count(b"\n") > 2 * n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab\n", max_size=3), max_size=12), st.integers(1, 4))
+def test_export_lines_in_pieces_join_as_lines(lines, size) -> None:
+    import cnncalc.export as export_module
+
+    old = export_module.PIECE_LINES
+    export_module.PIECE_LINES = size
+    try:
+        pieces = list(export_module.in_pieces(iter(lines)))
+    finally:
+        export_module.PIECE_LINES = old
+    assert "".join(pieces) == "\n".join(lines)
+    assert len(pieces) == max(1, -(-len(lines) // size))
+
+
+@pytest.mark.parametrize("target", ["keras", "pytorch"])
+def test_exported_code_in_pieces_is_whole_python(target) -> None:
+    """More lines than a piece: the code written by pieces parses, with one layer per row (the
+    seams between pieces fall between lines)."""
+    import ast
+
+    from cnncalc.export import PIECE_LINES, export_pieces
+
+    n = PIECE_LINES + 500
+    summary = summarize(parse({**stack(n), "convention": target if target == "pytorch" else "keras"}))
+    tree = ast.parse("".join(export_pieces(summary, target)))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"Conv2D", "BatchNormalization", "ReLU", "Conv2d", "BatchNorm2d"}
+    ]
+    assert len(calls) == n

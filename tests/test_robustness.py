@@ -294,9 +294,15 @@ def test_real_sigint_during_a_run_exits_130() -> None:
         except OSError:  # gone between the poll and the read
             break
         time.sleep(0.05)
+    sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and one_error_line(stderr) == "Error: interrupted"
+    waited = time.monotonic() - sent
+    assert proc.returncode == 130 and one_error_line(stderr) == "Error: interrupted", (
+        proc.returncode,
+        f"{waited:.2f} s after the signal",
+        stderr[-3000:],
+    )
 
 
 def test_closed_pipe_is_a_quiet_141() -> None:

@@ -40,7 +40,7 @@ def export(model_args: ModelArgs, target: str, output: str | None) -> None:
       cnncalc export --to keras -f model.json -o model.py
       cnncalc export --to pytorch --model resnet18 -o resnet18.py
     """
-    from ..export import export as write_code
+    from ..export import export_pieces as write_code
 
     output_ending(output, {".py": "python"}, "model code")
     write_output(write_code(model_args.summarize(need="export"), ExportTarget.parse(target, "--to")), output)

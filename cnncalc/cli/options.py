@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -379,47 +379,43 @@ def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return option(func)
 
 
-def write_output(text: str | list[str], output: str | None) -> None:
+def write_output(text: str | Iterable[str], output: str | None) -> None:
     """Text to standard output, or to a file replaced whole or not at all (an unwritable file is
-    bad input, exit 2). ``text`` may be a list of pieces (a big rendering is never joined into
-    one string: that would hold it twice); the list is emptied as it is written."""
+    bad input, exit 2). ``text`` may be pieces, a list or a generator (a big rendering is never
+    joined into one string: that would hold it twice): a file's are written as they come (to the
+    temporary file that replaces it at the end); standard output's are all made and checked to be
+    encodable before the first is written, held in memory up to a few megabytes and beyond in a
+    temporary file (:func:`~cnncalc.io.files.held`), so a failure still writes nothing."""
     if output is None or output == "-":
         if isinstance(text, str):
             click.echo(text, nl=False)
             return
-        _encodable(text)  # all or nothing, as one string would be
-        for piece in _drained(text):
+        from ..io.files import held
+
+        for piece in held(text, _encoder()):
             click.echo(piece, nl=False)
         return
     from ..io.files import write_atomic
 
-    write_atomic(output, text if isinstance(text, str) else _drained(text))
+    write_atomic(output, text)
     click.echo(f"wrote {output}", err=True)
 
 
-def _drained(pieces: list[str]) -> Iterator[str]:
-    """The pieces in order, each dropped from the list as it is handed out (memory is freed as
-    the output is written)."""
-    pieces.reverse()
-    while pieces:
-        yield pieces.pop()
-
-
-def _encodable(pieces: list[str]) -> None:
-    """UnicodeEncodeError (reported as one line) before anything is written when standard output
-    cannot encode a piece, as writing the text as one string would fail before writing any."""
+def _encoder() -> Callable[[str], object]:
+    """A check that raises UnicodeEncodeError (reported as one line) for a piece standard output
+    cannot encode, so nothing is written, as writing the text as one string would fail before
+    writing any."""
     try:  # the stream click.echo writes to (it may re-wrap a misconfigured one to replace errors)
         from click.utils import _default_text_stdout
 
         stream = _default_text_stdout()
     except Exception:  # noqa: BLE001 - no stream to ask (closed): writing reports it
-        return
+        return lambda piece: None
     encoding = getattr(stream, "encoding", None)
     if not encoding:
-        return
+        return lambda piece: None
     errors = getattr(stream, "errors", None) or "strict"
-    for piece in pieces:
-        piece.encode(encoding, errors)
+    return lambda piece: piece.encode(encoding, errors)
 
 
 def write_bytes_output(data: bytes, output: str) -> None:
@@ -442,8 +438,7 @@ def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_
         import shutil
 
         width = shutil.get_terminal_size().columns
-    pieces = to_pieces(renderable, width=width, color=terminal, soft_wrap=soft_wrap)
-    write_output(pieces[0] if len(pieces) == 1 else pieces, output)
+    write_output(to_pieces(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
 
 
 def refuse_width(width: int | None, fmt: str) -> None:

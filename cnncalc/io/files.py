@@ -14,8 +14,8 @@ import re
 import signal
 import stat
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, AnyStr
 
 from ..errors import SpecError
 
@@ -126,6 +126,102 @@ _FD_DIRECTORY = re.compile(r"/(?:dev|proc/(?:self|thread-self|\d+)(?:/task/\d+)?
 _STOP_AT = "CNNCALC_STOP_AT"
 
 
+#: Output :func:`held` keeps in memory, in bytes (characters for text); the rest waits in an
+#: unlinked temporary file, so a 100,000-layer table or page never exists whole in memory.
+HOLD_IN_MEMORY = 8 * 2**20
+_READ_BACK = 2**20
+
+
+def _chunks(data: bytes | str | Iterable[str], path: str) -> Iterator[bytes]:
+    """``data`` as UTF-8 bytes, a piece at a time (SpecError naming ``path`` for what UTF-8
+    cannot encode)."""
+    if isinstance(data, bytes):
+        yield data
+    elif isinstance(data, str):
+        yield encode_text(data, path)
+    else:
+        for piece in data:
+            yield encode_text(piece, path)
+
+
+def held(pieces: Iterable[AnyStr], check: Callable[[AnyStr], object]) -> Iterator[AnyStr]:
+    """Every piece, handed out only once all of them are made and ``check`` (which raises to
+    refuse one) passed each: output that must not be half-written (a stream cannot be taken
+    back) without holding it all in memory. The first HOLD_IN_MEMORY stay in memory, the rest go
+    to an unlinked temporary file (text as UTF-8, lone surrogates kept) and are read back in
+    chunks; when no temporary file can be made or written (no space), the rest stays in memory."""
+    memory: list[AnyStr] = []
+    size = 0
+    spool: IO[Any] | None = None
+    can_spool = True
+    try:
+        for piece in pieces:
+            check(piece)
+            if spool is not None:
+                try:
+                    spool.write(piece)
+                    continue
+                except OSError:  # a full disk: the rest in memory, as before there was a spool
+                    memory, spool, can_spool = _read_back(spool), None, False
+            memory.append(piece)
+            size += len(piece)
+            if can_spool and size > HOLD_IN_MEMORY:
+                spool = _spool(memory)
+                can_spool = spool is not None
+                if spool is not None:
+                    memory = []
+        if spool is None:
+            memory.reverse()  # handed out first to last, each dropped as it goes
+            while memory:
+                yield memory.pop()
+            return
+        spool.seek(0)
+        while chunk := spool.read(_READ_BACK):
+            yield chunk
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _spool(pieces: list[Any]) -> IO[Any] | None:
+    """An unlinked temporary file holding ``pieces`` (bytes or text), or None when it cannot be
+    made or written."""
+    import tempfile
+
+    text = isinstance(pieces[0], str)
+    try:
+        spool: IO[Any] = (
+            tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass", newline="")
+            if text
+            else tempfile.TemporaryFile("w+b")
+        )
+    except OSError:
+        return None
+    try:
+        for piece in pieces:
+            spool.write(piece)
+    except OSError:
+        spool.close()
+        return None
+    return spool
+
+
+def _read_back(spool: IO[Any]) -> list[Any]:
+    spool.seek(0)
+    pieces = list(iter(lambda: spool.read(_READ_BACK), spool.read(0)))
+    spool.close()
+    return pieces
+
+
+def _special(path: str) -> bool:
+    """True for a device, FIFO or socket named as the output (nothing there to replace)."""
+    try:
+        mode = os.stat(os.path.realpath(path)).st_mode
+    except (OSError, ValueError):
+        return False  # missing or unreachable: the regular path makes or reports it
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def write_atomic(path: str, data: bytes | str | Iterable[str]) -> None:
     """Replace ``path`` with ``data`` whole or not at all (SpecError on failure).
 
@@ -141,27 +237,25 @@ def write_atomic(path: str, data: bytes | str | Iterable[str]) -> None:
     file behind it (``-o /dev/stdout >> app.log`` appends to the log); a device or FIFO is written
     in place too.
 
-    ``data`` may be text in pieces (a big rendering, never joined into one string): every piece is
-    encoded before a byte is written, so text UTF-8 cannot encode still leaves the target as it was.
+    ``data`` may be text in pieces, a list or a generator (a big rendering, never joined into one
+    string): a regular file's pieces are encoded and written to the temporary file as they come,
+    so the output never exists whole in memory, and text UTF-8 cannot encode (or an error while
+    the pieces are produced) still leaves the target as it was. A descriptor, device or FIFO
+    cannot be taken back: every piece is produced and encoded first, held by :func:`held`.
     """
-    if isinstance(data, bytes):
-        payload: list[bytes] = [data]
-    elif isinstance(data, str):
-        payload = [encode_text(data, path)]
-    else:
-        payload = [encode_text(piece, path) for piece in data]
     fd = _descriptor(path)
-    if fd is not None:
-        for piece in payload:
-            _write_descriptor(path, fd, piece)
+    if fd is not None or _special(path):
+        # Nothing reaches a stream until the whole output is made and encodable.
+        pieces = held(_chunks(data, path), lambda piece: None)
+        if fd is not None:
+            for piece in pieces:
+                _write_descriptor(path, fd, piece)
+        else:
+            _write_special(path, pieces)
         return
     target = os.path.realpath(path)  # through a symlink: replace the file, keep the link
     try:
-        st = os.stat(target)
-        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-            _write_special(path, payload)  # /dev/null, a FIFO, a terminal: nothing to replace
-            return
-        mode = stat.S_IMODE(st.st_mode)
+        mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
@@ -181,7 +275,7 @@ def write_atomic(path: str, data: bytes | str | Iterable[str]) -> None:
         try:
             _stop_at("created")
             with os.fdopen(fd, "wb") as handle:
-                for piece in payload:
+                for piece in _chunks(data, path):
                     handle.write(piece)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -313,7 +407,7 @@ def _write_descriptor(path: str, fd: int, payload: bytes) -> None:
         raise SpecError(f"cannot write {path}: {err.strerror or err}") from None
 
 
-def _write_special(path: str, payload: list[bytes]) -> None:
+def _write_special(path: str, payload: Iterable[bytes]) -> None:
     """Write to a device or FIFO named as the output (``-o /dev/null``): there is no file to
     replace; opened without truncating or creating anything."""
     try:
