@@ -153,3 +153,16 @@ def test_a_dumb_terminal_is_left_to_rich(monkeypatch: pytest.MonkeyPatch, term: 
     assert styles_written()
     monkeypatch.setenv("NO_COLOR", "1")
     assert not styles_written()
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-3", "57"])
+def test_terminal_columns_are_shutils(monkeypatch: pytest.MonkeyPatch, columns: str | None) -> None:
+    import shutil
+
+    from cnncalc.render.lines import terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_columns() == shutil.get_terminal_size().columns

@@ -435,9 +435,9 @@ def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_
 
     terminal = output in (None, "-") and sys.stdout.isatty()
     if width is None and terminal:
-        import shutil
+        from ..render.lines import terminal_columns
 
-        width = shutil.get_terminal_size().columns
+        width = terminal_columns()
     write_output(to_pieces(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
 
 

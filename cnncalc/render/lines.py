@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import sys
 from typing import Any
 
 #: The styles written without Rich, as Rich writes them on a terminal (SGR 1 and 2).
@@ -105,3 +106,19 @@ class Stack:
         from rich.console import Group
 
         return Group(*self.parts)
+
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (which loads the bz2,
+    lzma and zlib modules: a few milliseconds of a terminal run): COLUMNS when it is a positive
+    number, else standard output's terminal width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
