@@ -11,7 +11,17 @@ from dataclasses import FrozenInstanceError, dataclass, field
 
 import pytest
 
+from cnncalc import records
 from cnncalc.records import record
+
+
+@pytest.fixture(params=["interpreted", "compiled"], autouse=True)
+def init_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with records' interpreted __init__ and with dataclass's compiled one."""
+    if request.param == "compiled":
+        monkeypatch.setattr(records, "COMPILE_AFTER", 0)
+    return str(request.param)
+
 
 OPTIONS = [
     {"frozen": True},
@@ -43,10 +53,11 @@ def classes(options: dict[str, bool]) -> tuple[type, type]:
 
 
 @pytest.mark.parametrize("options", OPTIONS)
-def test_a_record_behaves_as_the_dataclass(options: dict[str, bool]) -> None:
+def test_a_record_behaves_as_the_dataclass(options: dict[str, bool], init_path: str) -> None:
     real, ours = classes(options)
-    ours(0)  # (before its first call, __init__'s signature is a stand-in's: (*args, **kwargs))
-    assert str(inspect.signature(ours)) == str(inspect.signature(real))
+    ours(0)  # (until it is compiled, __init__'s signature is a stand-in's: (*args, **kwargs))
+    if init_path == "compiled":
+        assert str(inspect.signature(ours)) == str(inspect.signature(real))
     assert [f.name for f in dataclasses.fields(ours)] == [f.name for f in dataclasses.fields(real)]
     assert ours.__match_args__ == real.__match_args__
     assert ours.__dataclass_params__.__repr__() == real.__dataclass_params__.__repr__()
@@ -172,3 +183,41 @@ def test_frozenness_is_inherited_as_dataclass_requires() -> None:
         @record(frozen=True)
         class Worse(Thawed):
             """Frozen, from a non-frozen base."""
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_wrong_arguments_are_type_errors(options: dict[str, bool]) -> None:
+    real, ours = classes(options)
+    for args, kwargs in [
+        ((), {}),  # x missing
+        ((1, 2, [], "", 5), {}),  # z is keyword-only
+        ((1,), {"x": 2}),  # x twice
+        ((1,), {"w": 2}),  # no field w
+        ((), {"y": 2}),  # x missing
+    ]:
+        with pytest.raises(TypeError):
+            real(*args, **kwargs)
+        with pytest.raises(TypeError):
+            ours(*args, **kwargs)
+
+
+@pytest.mark.parametrize("slots", [False, True])
+def test_init_false_fields_and_the_switch_to_the_compiled_init(slots: bool) -> None:
+    made = []
+    for decorate in (dataclass, record):
+
+        @decorate(frozen=True, slots=slots)
+        class Counted:
+            """An init=False field with a default, one with a factory."""
+
+            a: int
+            b: int = field(default=5, init=False)
+            c: list[int] = field(default_factory=lambda: [1], init=False)
+
+        made.append([Counted(i) for i in range(records.COMPILE_AFTER + 3)])  # both __init__s run
+        with pytest.raises(TypeError):
+            Counted(1, 2)  # b is not an argument
+    real, ours = made
+    assert [(m.a, m.b, m.c, getattr(m, "__dict__", None)) for m in ours] == [
+        (m.a, m.b, m.c, getattr(m, "__dict__", None)) for m in real
+    ]
