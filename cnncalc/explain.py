@@ -8,6 +8,7 @@ them out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .enums import DataFormat
@@ -174,19 +175,24 @@ def explain(summary: Summary) -> tuple[LayerExplanation, ...]:
     """Every layer's working, in order; each reads the field of the layer it takes its input from
     (the working needs every size: :class:`~cnncalc.errors.UnknownSizes` otherwise)."""
     summary.require_known("explain")
+    return tuple(explanations(summary))
+
+
+def explanations(summary: Summary) -> Iterator[LayerExplanation]:
+    """:func:`explain` one layer at a time, as they are asked for (the HTML report's rows: the
+    working of 100,000 layers never held at once)."""
+    summary.require_known("explain")
     fields: dict[str, ReceptiveField | None] = {
         name: ReceptiveField.of_input(len(shape) - 1) if len(shape) > 1 else None
         for name, shape in summary.model_inputs
     }
     shapes: dict[str, Shape] = dict(summary.model_inputs)
-    out = []
     worked_out: dict[tuple[object, ...], tuple[Step, ...]] = {}
     for row in summary.layers:
         previous = fields.get(row.inputs[0]) if row.inputs else None
-        out.append(explain_row(row, summary, previous, shapes, worked_out))
+        yield explain_row(row, summary, previous, shapes, worked_out)
         fields[row.name] = row.receptive_field
         shapes[row.name] = row.output_shape
-    return tuple(out)
 
 
 def legend_text(explanations: tuple[LayerExplanation, ...]) -> str:

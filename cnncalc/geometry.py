@@ -200,7 +200,7 @@ MAX_PERIOD = 4096
 Reads = tuple[int, int, int] | None
 
 
-@record(frozen=True)
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class AxisMap:
     """Which cells of its input each output cell of a layer reads, along one spatial axis.
 
@@ -271,7 +271,7 @@ class AxisMap:
         return cls(n, out, tuple((b, e - 1, 1) for b, e in adaptive_windows(n, out)))
 
 
-@record(frozen=True)
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class AxisField:
     """The exact field of every output cell along one axis, as input cells first .. last.
 
@@ -418,7 +418,7 @@ def _union(fields: Sequence[AxisField]) -> AxisField | None:
     return AxisField(period, jumps.pop(), tuple(first), tuple(last)).shortest()
 
 
-@record(frozen=True)
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class ReceptiveField:
     """The exact field of every output position, one :class:`AxisField` per spatial axis.
 
@@ -504,7 +504,7 @@ def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
     return ReceptiveField(tuple(a for a in axes if a is not None))
 
 
-@record(frozen=True)
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class SamePadding:
     """What Keras's ``padding='same'`` does on one axis, and the PyTorch padding that matches it."""
 

@@ -79,7 +79,7 @@ def test_json_document_pieces_are_the_document(n) -> None:
 
 def test_svg_pieces_join_to_the_svg() -> None:
     summary = summarize(parse(stack(5000)))
-    pieces = svg_pieces(summary)
+    pieces = list(svg_pieces(summary))
     assert "".join(pieces) == to_svg(summary)
     assert pieces[-1].endswith("</svg>\n")
 

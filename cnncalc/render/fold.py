@@ -8,6 +8,7 @@ out with the pieces of :mod:`cnncalc.render.routing` (volumes, placed boxes, rou
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 
 from .routing import (
     CORRIDOR_PAD,
@@ -20,6 +21,7 @@ from .routing import (
     TITLE_SPACE,
     Drawing,
     Edge,
+    Look,
     Placed,
     Volume,
     least_crossing,
@@ -29,9 +31,12 @@ from .routing import (
 
 
 def turning_column(
-    columns: list[list[Volume]], depth: dict[str, int], pairs: list[tuple[str, str]]
+    columns: int, looks: Sequence[Look], column: Sequence[int], spans: Iterable[tuple[int, int]]
 ) -> int | None:
     """The column where an encoder-decoder (a U-Net) turns back, or None for any other graph.
+
+    ``columns`` columns; each volume's look and column (``looks[k]``, ``column[k]``); each
+    edge's (source column, target column).
 
     A U: the smallest spatial size is reached at a column B (the last column holding it) that
     has columns on both sides; every edge over more than one column either is a skip, leaving
@@ -40,16 +45,17 @@ def turning_column(
     later it arrives, one skip per column at either end (so drawn folded, each skip can drop
     straight from its encoder column to the decoder column under it).
     """
-    if len(columns) < 4 or any(len(v.shape) == 1 for col in columns for v in col):
+    distinct = {id(look): look for look in looks}  # a repeated block's volumes share a look
+    if columns < 4 or any(len(look.shape) == 1 for look in distinct.values()):
         return None
-    cells = {v.name: v.cells[0] * v.cells[1] for col in columns for v in col}
+    # the last column holding the smallest spatial size
+    cells = {key: look.cells[0] * look.cells[1] for key, look in distinct.items()}
     smallest = min(cells.values())
-    turn = max(depth[name] for name, n in cells.items() if n == smallest)
-    if not 0 < turn < len(columns) - 2:
+    turn = max(c for look, c in zip(looks, column, strict=True) if cells[id(look)] == smallest)
+    if not 0 < turn < columns - 2:
         return None
     skips = []
-    for s, t in pairs:
-        cs, ct = depth[s], depth[t]
+    for cs, ct in spans:
         if ct - cs <= 1 or ct <= turn or cs > turn:  # next, or a shortcut inside one half
             continue
         if not (cs < turn and ct > turn + 1):

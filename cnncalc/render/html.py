@@ -7,6 +7,8 @@ its shape flow is complete.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -133,7 +135,12 @@ def table_html(
     carries its layer's name (``data-name``, as the diagram's boxes do) and, from ``formulas``,
     the working the report shows when its box or row is clicked (``data-formula``).
     """
-    return "\n".join(_table_lines(summary, view, sortable=sortable, formulas=formulas))
+    given = formulas or {}
+    return "\n".join(
+        _table_lines(
+            summary, view, sortable=sortable, formulas=(given.get(row.name, "") for row in summary.layers)
+        )
+    )
 
 
 def _table_lines(
@@ -141,71 +148,68 @@ def _table_lines(
     view: View | None = None,
     *,
     sortable: bool = False,
-    formulas: dict[str, str] | None = None,
-) -> list[str]:
-    """The lines of :func:`table_html`."""
+    formulas: Iterable[str] = (),
+) -> Iterator[str]:
+    """The lines of :func:`table_html`, made as they are asked for; ``formulas``: each layer's
+    working, in the order of the layers (none: an empty iterable)."""
     grid = summary_grid(summary, view)
     names = [row.name for row in summary.layers] if len(grid.rows) == len(summary.layers) else []
     view = view or View()
-    out = [
-        f'<table class="cnncalc" style="{_TABLE}">',
-        f'<caption style="text-align:left;font-weight:bold">Model: {escape(summary.name)}</caption>',
-        "<thead><tr>",
-    ]
+    yield f'<table class="cnncalc" style="{_TABLE}">'
+    yield f'<caption style="text-align:left;font-weight:bold">Model: {escape(summary.name)}</caption>'
+    yield "<thead><tr>"
     for col in grid.columns:
         align = "right" if col.right else "left"
         label = escape(col.header)
         if sortable:
             label = f'<button type="button" class="sort">{label}</button>'
-        out.append(f'<th scope="col" style="{_CELL.format(align=align)};background:#f3f3f3">{label}</th>')
-    out.append("</tr></thead>")
-    out.append("<tbody>")
-    drawn: dict[tuple[int, int], str] = {}  # a Cell shared by rows (a repeated figure): drawn once
+        yield f'<th scope="col" style="{_CELL.format(align=align)};background:#f3f3f3">{label}</th>'
+    yield "</tr></thead>"
+    yield "<tbody>"
+    # A cell's HTML by its column and the Cell (shared by rows with a repeated figure: drawn
+    # once); the first column's cells are each row's own.
+    styles = [_CELL.format(align="right" if col.right else "left") for col in grid.columns]
+    drawn: dict[tuple[int, int], str] = {}
+    working = iter(formulas)
     for i, row in enumerate(grid.rows):
         cells = []
-        for j, (col, cell) in enumerate(zip(grid.columns, row, strict=True)):
+        for j, cell in enumerate(row):
             html = drawn.get((j, id(cell))) if j else None
             if html is None:
-                align = "right" if col.right else "left"
                 sort = "" if cell.sort is None else f' data-sort="{_sort_value(cell.sort)}"'
-                tag = 'th scope="row"' if col is grid.columns[0] else "td"
-                end = tag.split()[0]
-                html = (
-                    f'<{tag}{sort} style="{_CELL.format(align=align)};font-weight:normal">'
-                    f"{escape(cell.text)}</{end}>"
-                )
+                tag, end = ('th scope="row"', "th") if j == 0 else ("td", "td")
+                html = f'<{tag}{sort} style="{styles[j]};font-weight:normal">{escape(cell.text)}</{end}>'
                 if j:
                     drawn[j, id(cell)] = html
             cells.append(html)
         marks = ""
         if sortable and names:
-            formula = (formulas or {}).get(names[i], "")
+            formula = next(working, "")
             marks = f' data-name="{escape(names[i])}"' + (
                 f' data-formula="{escape(formula)}"' if formula else ""
             )
-        out.append(f"<tr{marks}>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+        yield f"<tr{marks}>" + "".join(cells) + "</tr>"
+    yield "</tbody></table>"
     lines = totals_lines(summary) + (cost_lines(summary, view) if view.extended else [])
-    out.append('<p style="font-family:monospace;font-size:13px">' + "<br>".join(map(escape, lines)) + "</p>")
-    return out
+    yield '<p style="font-family:monospace;font-size:13px">' + "<br>".join(map(escape, lines)) + "</p>"
 
 
-def _formulas(summary: Summary) -> dict[str, str]:
-    """Each layer's working in one line per step (``explain``'s), for the report's click."""
-    from ..explain import explain
+def _formulas(summary: Summary) -> Iterator[str]:
+    """Each layer's working in one line per step (``explain``'s), for the report's click, in the
+    order of the layers, worked out as they are asked for (nothing when a size is unknown: the
+    working needs every size)."""
+    from ..explain import explanations
 
-    out: dict[str, str] = {}
     if not summary.known:
-        return out  # the working needs every size; a model with None sizes has none to show
-    for layer in explain(summary):
+        return
+    for layer in explanations(summary):
         steps = [
             f"{s.label}: {s.formula} = {s.work} = {s.result}"
             if s.work
             else f"{s.label}: {s.formula} = {s.result}"
             for s in layer.steps
         ]
-        out[layer.name] = "\n".join(([layer.rule] if layer.rule else []) + steps)
-    return out
+        yield "\n".join(([layer.rule] if layer.rule else []) + steps)
 
 
 def html_report(summary: Summary, view: View | None = None) -> str:
@@ -215,75 +219,66 @@ def html_report(summary: Summary, view: View | None = None) -> str:
     return "".join(html_pieces(summary, view))
 
 
-class _Big:
-    """A part of the page given in pieces (the diagram, the table): never one string."""
-
-    def __init__(self, pieces: list[str]) -> None:
-        self.pieces = pieces
+#: Lines of the table per piece of :func:`html_pieces`.
+PIECE_LINES = 2000
 
 
-def _in_lines(lines: list[str], size: int = 2000) -> list[str]:
-    """Lines joined by newlines, a piece per ``size`` lines, the last without its newline."""
-    return [
-        "\n".join(lines[i : i + size]) + ("\n" if i + size < len(lines) else "")
-        for i in range(0, len(lines), size)
-    ]
+def _in_pieces(lines: Iterator[str], size: int = PIECE_LINES) -> Iterator[str]:
+    """Lines, each followed by a newline, handed out ``size`` lines to a piece."""
+    while chunk := list(itertools.islice(lines, size)):
+        chunk.append("")
+        yield "\n".join(chunk)
 
 
-def html_pieces(summary: Summary, view: View | None = None) -> list[str]:
-    """:func:`html_report` in pieces that join to it (a page of 100,000 layers is hundreds of
-    megabytes: the diagram and the table stay in pieces)."""
+def html_pieces(summary: Summary, view: View | None = None) -> Iterator[str]:
+    """:func:`html_report` as a generator of pieces that join to it, made as they are asked for
+    (a page of 100,000 layers is hundreds of megabytes: it never exists whole in memory)."""
     title = escape(f"cnncalc: {summary.name}")
-    page = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{title}</title>",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}"
-        ".diagram{margin:16px 0;border:1px solid #ddd;overflow:hidden;touch-action:none}"
-        ".diagram svg{display:block;width:100%;height:auto;max-height:75vh;cursor:grab}"
-        ".zoom button{font:inherit;margin-right:4px}#formula{font-family:monospace;white-space:pre-wrap;"
-        "background:#f7f7f7;padding:6px 8px;min-height:1.2em}tr.picked th,tr.picked td{background:#fff3bf}"
-        "g.volume.picked rect,g.volume.picked path,g.volume.picked polygon{stroke:#d9480f;stroke-width:2}"
-        "h1{font-size:20px}.flow{font-family:monospace;"
-        "overflow-wrap:anywhere}button.sort{font:inherit;font-weight:bold;border:0;background:none;"
-        "padding:0;cursor:pointer;color:inherit}th[aria-sort=ascending] button.sort::after{content:' ▲'}"
-        "th[aria-sort=descending] button.sort::after{content:' ▼'}</style>",
-        "</head><body>",
-        "<main>",
-        f"<h1>{title}</h1>",
-        f'<p class="flow">{escape(shape_flow(summary, limit=None))}</p>',
-        *(
-            (
-                '<p class="zoom"><button type="button" data-zoom="in">+</button><button type="button" '
-                'data-zoom="out">−</button><button type="button" data-zoom="fit">Fit</button> '
-                "<small>wheel to zoom, drag to pan; click a box or a row for its formulas</small></p>",
-                _Big(
-                    [
-                        f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">',
-                        *svg_pieces(summary),
-                        "</figure>",
-                    ]
-                ),
-            )
-            if summary.known  # the diagram draws sizes: a model with None sizes has none to draw
-            else (
-                "<p><small>No diagram: the input has sizes that are unknown (None) until the model is "
-                "called; --input gives them.</small></p>",
-            )
-        ),
-        '<p id="formula" aria-live="polite"></p>',
-        _Big(_in_lines(_table_lines(summary, view, sortable=True, formulas=_formulas(summary)))),
-        f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",
-        "</main>",
-        f"<script>{_SORT_SCRIPT}{_DIAGRAM_SCRIPT}</script>",
-        "</body></html>",
-    ]
-    pieces: list[str] = []
-    for part in page:  # each part on its own line, as "\n".join(page) + "\n" puts them
-        if isinstance(part, _Big):
-            pieces += part.pieces
-            pieces.append("\n")
-        else:
-            pieces.append(part + "\n")
-    return pieces
+    yield "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{title}</title>",
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            "<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}"
+            ".diagram{margin:16px 0;border:1px solid #ddd;overflow:hidden;touch-action:none}"
+            ".diagram svg{display:block;width:100%;height:auto;max-height:75vh;cursor:grab}"
+            ".zoom button{font:inherit;margin-right:4px}#formula{font-family:monospace;white-space:pre-wrap;"
+            "background:#f7f7f7;padding:6px 8px;min-height:1.2em}tr.picked th,tr.picked td{background:#fff3bf}"
+            "g.volume.picked rect,g.volume.picked path,g.volume.picked polygon{stroke:#d9480f;stroke-width:2}"
+            "h1{font-size:20px}.flow{font-family:monospace;"
+            "overflow-wrap:anywhere}button.sort{font:inherit;font-weight:bold;border:0;background:none;"
+            "padding:0;cursor:pointer;color:inherit}th[aria-sort=ascending] button.sort::after{content:' ▲'}"
+            "th[aria-sort=descending] button.sort::after{content:' ▼'}</style>",
+            "</head><body>",
+            "<main>",
+            f"<h1>{title}</h1>",
+            f'<p class="flow">{escape(shape_flow(summary, limit=None))}</p>',
+            "",
+        ]
+    )
+    if summary.known:  # the diagram draws sizes: a model with None sizes has none to draw
+        yield (
+            '<p class="zoom"><button type="button" data-zoom="in">+</button><button type="button" '
+            'data-zoom="out">−</button><button type="button" data-zoom="fit">Fit</button> '
+            "<small>wheel to zoom, drag to pan; click a box or a row for its formulas</small></p>\n"
+            f'<figure class="diagram" aria-label="Diagram of {escape(summary.name)}">'
+        )
+        yield from svg_pieces(summary)
+        yield "</figure>\n"
+    else:
+        yield (
+            "<p><small>No diagram: the input has sizes that are unknown (None) until the model is "
+            "called; --input gives them.</small></p>\n"
+        )
+    yield '<p id="formula" aria-live="polite"></p>\n'
+    yield from _in_pieces(_table_lines(summary, view, sortable=True, formulas=_formulas(summary)))
+    yield "\n".join(
+        [
+            f"<p><small>{escape(convention_note(summary))} · made by cnncalc</small></p>",
+            "</main>",
+            f"<script>{_SORT_SCRIPT}{_DIAGRAM_SCRIPT}</script>",
+            "</body></html>",
+            "",
+        ]
+    )

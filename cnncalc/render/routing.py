@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..enums import Category
+
+if TYPE_CHECKING:
+    from ..summary import Summary
 
 GAP = 24  # horizontal space between columns, plus SLOT per edge running through it
 SLOT = 7  # spacing of parallel edge segments
@@ -20,12 +25,12 @@ ROW_GAP = 18  # between the rows of a wrapped network
 CORRIDOR_PAD = 8  # around the tracks of a corridor
 
 
-@dataclass(frozen=True)
-class Volume:
-    """One drawn tensor: name, kind, shape, category, box dimensions (pixels), the spatial size
-    (cells, for the kernel drawing) and the kernel of the layer that reads it, if any."""
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What a drawn volume looks like, all but its name: kind, shape, category, box dimensions
+    (pixels), the spatial size (cells, for the kernel drawing) and the kernel of the layer that
+    reads it, if any. Equal layers on equal shapes (a repeated block) share one."""
 
-    name: str
     kind: str
     shape: tuple[int, ...]
     category: Category
@@ -34,25 +39,80 @@ class Volume:
     thickness: float
     kernel: tuple[int, ...] = ()
     cells: tuple[int, int] = (1, 1)
+    #: horizontal space the box takes (front face plus the oblique depth)
+    width: float = field(init=False, repr=False, compare=False)
+    #: vertical space the box takes (front face plus the oblique depth)
+    total_height: float = field(init=False, repr=False, compare=False)
+    #: the shape as the box's label writes it (``8x8x16``)
+    shape_text: str = field(init=False, repr=False, compare=False)
+    #: the widest of the kind's and the shape's label lines (the name's depends on the name)
+    label_fixed: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Worked out once per look (a box is drawn from them); the same expressions as before.
+        shape = "x".join(map(str, self.shape))
+        object.__setattr__(self, "width", self.thickness + self.depth * 0.7)
+        object.__setattr__(self, "total_height", self.height + self.depth * 0.7)
+        object.__setattr__(self, "shape_text", shape)
+        object.__setattr__(self, "label_fixed", max(len(self.kind) * 6.0, len(shape) * 5.9))
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """One drawn tensor: its name and its :class:`Look` (kind, shape, box dimensions, kernel)."""
+
+    name: str
+    look: Look
+
+    @property
+    def kind(self) -> str:
+        return self.look.kind
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.look.shape
+
+    @property
+    def category(self) -> Category:
+        return self.look.category
+
+    @property
+    def height(self) -> float:
+        return self.look.height
+
+    @property
+    def depth(self) -> float:
+        return self.look.depth
+
+    @property
+    def thickness(self) -> float:
+        return self.look.thickness
+
+    @property
+    def kernel(self) -> tuple[int, ...]:
+        return self.look.kernel
+
+    @property
+    def cells(self) -> tuple[int, int]:
+        return self.look.cells
 
     @property
     def width(self) -> float:
         """Horizontal space the box takes (front face plus the oblique depth)."""
-        return self.thickness + self.depth * 0.7
+        return self.look.width
 
     @property
     def total_height(self) -> float:
         """Vertical space the box takes (front face plus the oblique depth)."""
-        return self.height + self.depth * 0.7
+        return self.look.total_height
 
     @property
     def label_width(self) -> float:
         """Estimated width of the widest label line (11px bold name, 10px kind and shape)."""
-        shape = "x".join(map(str, self.shape))
-        return max(len(self.name) * 6.7, len(self.kind) * 6.0, len(shape) * 5.9)
+        return max(len(self.name) * 6.7, self.look.label_fixed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placed:
     """A volume and where its front face's bottom-left corner sits; its row and column."""
 
@@ -78,7 +138,7 @@ class Placed:
         return (self.y - self.volume.height, self.y)
 
 
-@dataclass
+@dataclass(slots=True)
 class Edge:
     """One graph edge and its route (a polyline of horizontal and vertical segments)."""
 
@@ -95,14 +155,70 @@ class Edge:
         return f"edge {self.kind}" + (" long" if self.long else "")
 
 
-@dataclass(frozen=True)
-class Drawing:
-    """Placed volumes, routed edges and the canvas size."""
+#: What the SVG writer draws a box from: name, look, x, y (the front face's bottom-left
+#: corner), row, column.
+Box = tuple[str, Look, float, float, int, int]
+#: What it draws an edge from: source, target, the route's points, the path's classes.
+Path = tuple[str, str, list[tuple[float, float]], str]
 
-    placed: list[Placed]
-    edges: list[Edge]
-    width: float
-    height: float
+
+class Drawing:
+    """Placed volumes, routed edges and the canvas size.
+
+    The SVG writer reads :meth:`boxes` and :meth:`paths` (in the order drawn) and :meth:`box`
+    (a box by name); a big layout (:mod:`cnncalc.render.diagram`'s) overrides them to work each
+    out as it is drawn from compact per-layer arrays, never holding a record per layer."""
+
+    __slots__ = ("_edges", "_placed", "_where", "height", "width")
+
+    def __init__(self, placed: list[Placed], edges: list[Edge], width: float, height: float) -> None:
+        self._placed = placed
+        self._edges = edges
+        self._where: dict[str, Placed] | None = None
+        self.width = width
+        self.height = height
+
+    @property
+    def placed(self) -> list[Placed]:
+        """Every volume where it is drawn (boxes in the order drawn)."""
+        return self._placed
+
+    @property
+    def edges(self) -> list[Edge]:
+        """Every edge with its route (in the order drawn)."""
+        return self._edges
+
+    def boxes(self) -> Iterator[Box]:
+        """Each box as the SVG writer draws it, in order."""
+        for p in self.placed:
+            yield p.volume.name, p.volume.look, p.x, p.y, p.row, p.column
+
+    def paths(self) -> Iterator[Path]:
+        """Each edge as the SVG writer draws it, in order."""
+        for e in self.edges:
+            yield e.source, e.target, e.points, e.css
+
+    def box(self, key: str | int) -> Box:
+        """The box of a volume: by name, or by a key :meth:`reads` gave."""
+        if self._where is None:
+            self._where = {p.volume.name: p for p in self.placed}
+        p = self._where[str(key)]
+        return p.volume.name, p.volume.look, p.x, p.y, p.row, p.column
+
+    def reads(self, summary: Summary) -> Iterator[tuple[str | int, str | int]]:
+        """For each layer that reads one tensor and slides a kernel over it, in order: the keys
+        (:meth:`box`) of the tensor's volume and of the layer's."""
+        for row in summary.layers:
+            if len(row.inputs) == 1 and self.box(row.name)[1].kernel:
+                yield row.inputs[0], row.name
+
+    def column_sizes(self) -> list[int]:
+        """How many boxes stand in each column."""
+        sizes: list[int] = []
+        for p in self.placed:
+            sizes.extend([0] * (p.column + 1 - len(sizes)))
+            sizes[p.column] += 1
+        return sizes
 
 
 def spread(lo: float, hi: float, n: int, i: int) -> float:
@@ -139,16 +255,18 @@ def least_crossing(
 
 def simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Drop repeated points and the middle of three collinear ones."""
+    close = math.isclose
     out: list[tuple[float, float]] = []
     for p in points:
-        if out and math.isclose(out[-1][0], p[0]) and math.isclose(out[-1][1], p[1]):
-            continue
-        if len(out) >= 2:
-            a, b = out[-2], out[-1]
-            if (math.isclose(a[0], b[0]) and math.isclose(b[0], p[0])) or (
-                math.isclose(a[1], b[1]) and math.isclose(b[1], p[1])
-            ):
-                out[-1] = p
+        px, py = p
+        if out:
+            bx, by = out[-1]
+            if close(bx, px) and close(by, py):
                 continue
+            if len(out) >= 2:
+                ax, ay = out[-2]
+                if (close(ax, bx) and close(bx, px)) or (close(ay, by) and close(by, py)):
+                    out[-1] = p
+                    continue
         out.append(p)
     return out
