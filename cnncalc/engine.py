@@ -420,7 +420,7 @@ def _known_layer(
                 rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
             else:
                 if len(srcs) != 1:
-                    raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                    raise ShapeError(f"takes one input, got {len(srcs)} ({_some(list(map(repr, srcs)))})")
                 out = gated(layer, layer.compute(in_shapes[0], ctx))
                 rf = fields[srcs[0]]
                 rf = None if rf is None else layer.receptive_field(rf, out, in_shapes[0], ctx)
@@ -486,7 +486,7 @@ def _open_layer(
             out = merge.compute_many(probes, srcs, ctx)
         else:
             if len(srcs) != 1:
-                raise ShapeError(f"takes one input, got {len(srcs)} ({', '.join(map(repr, srcs))})")
+                raise ShapeError(f"takes one input, got {len(srcs)} ({_some(list(map(repr, srcs)))})")
             dims = gated_sizes(layer, p, layer.sizes(p, in_dims[0]))
             out = layer.compute(probes[0], ctx)
     except CnncalcError as err:

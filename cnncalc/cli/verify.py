@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..enums import OutputFormat
@@ -13,6 +15,7 @@ from .options import (
     model_options,
     refuse_width,
     width_option,
+    write_output,
 )
 from .types import SizeType
 
@@ -70,18 +73,28 @@ def verify(
     refuse_width(width, fmt)
     from ..numeric.verify import run_seconds
     from ..numeric.verify import verify as run_verify
-    from ..render.documents import verify_json, verify_table
+    from ..render.documents import verify_json_pieces, verify_table
 
     result = model_args.summarize(need="verify")
     from ..render.console import progress_bar
 
-    # About a second of numpy work or more: worth a progress bar.
-    with progress_bar(len(result.layers), run_seconds(result, batch) >= PROGRESS_SECONDS) as advance:
+    # About a second of numpy work or more: worth a progress bar (only a terminal shows one, so
+    # the estimate is skipped otherwise).
+    long = sys.stderr.isatty() and run_seconds(result, batch) >= PROGRESS_SECONDS
+    total = len(result.layers)
+    with progress_bar(total, long) as advance:
+        # the bar moves in steps of about 0.1% (a redraw per layer would cost more than the layer)
+        every = max(1, total // 1000)
         report = run_verify(
-            result, batch=batch, dtype=dtype, seed=seed, max_memory=max_memory, progress=advance
+            result,
+            batch=batch,
+            dtype=dtype,
+            seed=seed,
+            max_memory=max_memory,
+            progress=lambda done: advance(done) if done % every == 0 or done == total else None,
         )
     if fmt == "json":
-        click.echo(verify_json(report), nl=False)
+        write_output(verify_json_pieces(report), None)  # a layer at a time, never one string
     else:
         emit(verify_table(report), width)
     if not report.ok:

@@ -46,10 +46,54 @@ def _read_stdin(limit: int) -> bytes:
     if buffer is None:
         raise SpecError("cannot read <stdin>: standard input is closed")
     try:
-        data: bytes = buffer.read(limit + 1)
+        return _read_upto(buffer, limit + 1)
     except (OSError, ValueError) as err:  # ValueError: read of a closed file
         raise SpecError(f"cannot read <stdin>: {getattr(err, 'strerror', None) or err}") from None
-    return data
+
+
+#: The first read of standard input; larger inputs are read on in steps of this size.
+_STDIN_STEP = 16 * 2**20
+
+
+def _read_upto(stream: Any, size: int) -> bytes:
+    """At most ``size`` bytes of a stream, read in steps: a buffered ``read(size)`` reserves
+    ``size`` bytes before the first byte arrives, so ``-f - --from onnx`` (a 2 GiB limit)
+    failed with MemoryError under a 2 GiB ``ulimit -v`` whatever the input's size."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < size:
+        chunk: bytes = stream.read(min(_STDIN_STEP, size - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def zip_errors() -> tuple[type[BaseException], ...]:
+    """What :mod:`zipfile` raises on a damaged archive besides OSError: its own error, the
+    decompressors' (zlib's, and lzma's for a member whose header says LZMA: a fuzzed ``.keras``
+    file ended in exit 3 with ``LZMAError``), a truncated stream, an unknown method, and the
+    ValueError of a seek before the start of an in-memory file (standard input) where a damaged
+    header offset points (a fuzzed ``.keras`` on ``-f -``: exit 3 too)."""
+    import zipfile
+    import zlib
+
+    errors: list[type[BaseException]] = [
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ]
+    try:
+        import lzma
+    except ImportError:  # a Python built without lzma: zipfile raises RuntimeError for such a member
+        pass
+    else:
+        errors.append(lzma.LZMAError)
+    return tuple(errors)
 
 
 def _open_regular(path: str) -> int:

@@ -1558,7 +1558,14 @@ def _range(interp: Interpreter, args: list[Any], kwargs: dict[str, Any], node: a
         raise NotFollowed(f"line {getattr(node, 'lineno', '?')}: {source_of(node)}: range() of whole numbers")
     if len(args) == 3 and args[2] == 0:
         raise NotFollowed(f"line {getattr(node, 'lineno', '?')}: range() step 0")
-    return range(*args)
+    made = range(*args)
+    try:
+        len(made)  # every size check asks len(), which fails past sys.maxsize items
+    except OverflowError:
+        raise OutOfBudget(
+            f"line {getattr(node, 'lineno', '?')}: {source_of(node)} has more than 2**63 - 1 items"
+        ) from None
+    return made
 
 
 def _len(interp: Interpreter, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:

@@ -20,6 +20,8 @@ WEIGHTS_SECONDS = 30.0
 #: Datasets and groups visited at most (a reader bounded in time and memory).
 MAX_OBJECTS = 200_000
 MEMBER = "model.weights.h5"
+#: Bytes a compressed ``model.weights.h5`` may inflate to (Keras stores it uncompressed, read in place).
+MAX_INFLATED = 256 * 2**20
 
 #: The child: argv[1] the path ('-': the file's bytes on stdin), argv[2], argv[3] the offset and
 #: size of the HDF5 file inside it (0 0: the whole file), argv[4] the object limit. Exit 0: JSON
@@ -130,8 +132,10 @@ def zip_member_totals(file: str | IO[bytes]) -> Totals | str:
     input as a file object): a stored member is walked in place, a compressed one from its bytes."""
     import struct
     import zipfile
-    import zlib
 
+    from .files import zip_errors
+
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError, *zip_errors())
     try:
         with zipfile.ZipFile(file) as archive:
             info = archive.NameToInfo.get(MEMBER)
@@ -155,16 +159,13 @@ def zip_member_totals(file: str | IO[bytes]) -> Totals | str:
                     file.seek(offset)
                     return _walk("-", 0, 0, file.read(info.file_size))
             with archive.open(info) as member:  # compressed (Keras does not write it so)
-                return _walk("-", 0, 0, member.read())
-    except (
-        OSError,
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-        ValueError,
-    ) as err:
+                # Inflated through a counting limit, never trusting the declared size: a small
+                # member may inflate to gigabytes.
+                data = member.read(MAX_INFLATED + 1)
+                if len(data) > MAX_INFLATED:
+                    return f"its compressed {MEMBER} inflates to more than {MAX_INFLATED // 2**20} MiB"
+                return _walk("-", 0, 0, data)
+    except errors as err:
         return f"{MEMBER} cannot be read from the zip ({str(err)[:120]})"
 
 

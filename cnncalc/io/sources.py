@@ -151,7 +151,8 @@ def _read_keras(file: str | IO[bytes], name: str) -> Spec:
     steps), never trusting the size the zip declares: a small member that inflates to gigabytes
     is refused after the limit, with the memory of one step."""
     import zipfile
-    import zlib
+
+    from .files import zip_errors
 
     shown = source_name(name)
     data: bytes | None = None
@@ -165,7 +166,7 @@ def _read_keras(file: str | IO[bytes], name: str) -> Spec:
                 data = _read_member(archive, info, shown)
     except OSError as err:  # BadZipFile is not one: zipfile's own errors come next
         raise SpecError(f"cannot read {shown}: {err.strerror or err}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as err:
+    except zip_errors() as err:
         raise SpecError(f"cannot read {shown}: not a complete zip file ({err})") from None
     if empty:
         raise SpecError(f"cannot read {shown}: the zip is empty, so it is not a Keras .keras file")

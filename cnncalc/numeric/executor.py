@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -84,27 +84,57 @@ def init_weights(
     layer: Layer, in_shape: tuple[int, ...], ctx: Context, rng: np.random.Generator, dtype: Any
 ) -> Weights:
     """Random weights of the shapes :func:`weight_shapes` gives (variances kept positive)."""
-    inner = layer.inner_summary(in_shape, ctx)
-    if inner is not None:  # a whole model as a layer: each inner layer's own weights, inner/weight
+    plan = _weight_plan(layer, in_shape, ctx)
+    if plan is None:  # a whole model as a layer: each inner layer's own weights, inner/weight
+        inner = layer.inner_summary(in_shape, ctx)
+        assert inner is not None
         return {
             f"{row.name}/{name}": values
             for row in inner.layers
             for name, values in init_weights(row.layer, row.input_shape, ctx, rng, dtype).items()
         }
     weights = {}
-    for name, shape in weight_shapes(layer, in_shape, ctx).items():
+    draw = np.dtype(dtype).type
+    for name, shape, scale in plan:
         # Drawn in the run's dtype and scaled in place: a float64 draw of VGG16's fc1 (103M
         # weights) would take 822 MB before any conversion.
-        values: np.ndarray = np.asarray(rng.standard_normal(shape, dtype=np.dtype(dtype).type))
-        if name.endswith("kernel"):
-            # 1/sqrt(fan-in), as Glorot/He initializers do: values stay near 1 through deep
-            # stacks, so errors against the reference are readable numbers, not 1e18.
-            values *= values.dtype.type(1 / math.sqrt(fan_in(layer, shape)))
+        values: np.ndarray = np.asarray(rng.standard_normal(shape, dtype=draw))
+        if scale is not None:
+            values *= values.dtype.type(scale)
         weights[name] = values
     for name in ("moving_variance", "variance"):  # variances stay positive
         if name in weights:
             weights[name] = (rng.random(weights[name].shape) + 0.5).astype(dtype)
     return weights
+
+
+#: A layer's weights on an input shape: (name, shape, kernel scale or None) per array.
+WeightPlan = tuple[tuple[str, tuple[int, ...], float | None], ...]
+#: Weight plans by (layer identity, input shape, context); the layer is kept in the value so its
+#: identity cannot be reused while the entry lives. A repeated block's layer reuses its plan.
+_WEIGHT_PLANS: dict[tuple[int, tuple[int, ...], Context], tuple[Layer, WeightPlan | None]] = {}
+_WEIGHT_PLANS_KEPT = 256
+
+
+def _weight_plan(layer: Layer, in_shape: tuple[int, ...], ctx: Context) -> WeightPlan | None:
+    """What :func:`init_weights` draws for a layer (None for a whole model as a layer): the kind's
+    weight shapes, and for a kernel its scale 1/sqrt(fan-in), as Glorot/He initializers do:
+    values stay near 1 through deep stacks, so errors against the reference are readable
+    numbers, not 1e18. Depends on the layer, the input shape and the context only."""
+    key = (id(layer), tuple(in_shape), ctx)
+    found = _WEIGHT_PLANS.get(key)
+    if found is not None and found[0] is layer:
+        return found[1]
+    plan: WeightPlan | None = None
+    if layer.inner_summary(in_shape, ctx) is None:
+        plan = tuple(
+            (name, shape, 1 / math.sqrt(fan_in(layer, shape)) if name.endswith("kernel") else None)
+            for name, shape in weight_shapes(layer, in_shape, ctx).items()
+        )
+    if len(_WEIGHT_PLANS) >= _WEIGHT_PLANS_KEPT:
+        _WEIGHT_PLANS.clear()
+    _WEIGHT_PLANS[key] = (layer, plan)
+    return plan
 
 
 def fan_in(layer: Layer, shape: tuple[int, ...]) -> int:
@@ -198,12 +228,10 @@ def _check_plans(plans: list[AxisPlan], what: str) -> None:
 
 
 def _conv(x: np.ndarray, w: Weights, layer: Conv, plans: list[AxisPlan]) -> np.ndarray:
-    rank = layer.rank
     kernel = w["kernel"]
     groups, k = layer.groups, layer.filters
     cg, kg = kernel.shape[-2], k // groups
     pads = [(0, 0), *((p.before, p.after) for p in plans), (0, 0)]
-    xp = np.pad(x, pads)
     f_eff = [effective_kernel(f, d) for f, d in zip(layer.kernel_size, layer.dilation_rate, strict=True)]
     out_sizes = [p.out for p in plans]
     batch = x.shape[0]
@@ -211,24 +239,21 @@ def _conv(x: np.ndarray, w: Weights, layer: Conv, plans: list[AxisPlan]) -> np.n
     # Tile the first output axis so one window matrix stays within WINDOW_BUDGET.
     row_bytes = batch * math.prod(out_sizes[1:]) * cg * math.prod(layer.kernel_size) * x.itemsize
     rows = max(1, min(out_sizes[0], WINDOW_BUDGET // max(1, row_bytes)))
-    s0 = layer.strides[0]
+    if rows == out_sizes[0]:
+        # One tile: the zero-padded copy and its window view made directly from the layer's
+        # cached geometry, as np.pad and sliding_window_view make them (same memory order, shape
+        # and strides, so the same copy or view below and the same GEMM call), without their
+        # per-call work.
+        view = _window_view(layer, x, plans, f_eff, out_sizes)
+        xp = np.zeros(view.padded, dtype=x.dtype, order=view.order)
+        xp[view.interior] = x
+        windows = [np.ndarray(view.shape, dtype=x.dtype, buffer=xp, strides=view.strides)]
+    else:
+        xp = np.pad(x, pads)
+        windows = []
     for r0 in range(0, out_sizes[0], rows):
         r1 = min(out_sizes[0], r0 + rows)
-        chunk = xp[:, r0 * s0 : (r1 - 1) * s0 + f_eff[0]]
-        win = sliding_window_view(chunk, f_eff, axis=tuple(range(1, rank + 1)))
-        # win: (B, *O_all, C, *F_eff) -> stride the outputs, dilate the taps
-        win = win[
-            (
-                slice(None),
-                *(slice(None, None, s) for s in layer.strides),
-                slice(None),
-                *(slice(None, None, d) for d in layer.dilation_rate),
-            )
-        ]
-        win = win[(slice(None), *(slice(0, o) for o in [r1 - r0, *out_sizes[1:]]))]
-        # (B, *O, C, *F) -> (B, *O, *F, C): channels innermost, as they lie in memory, so the
-        # im2col copy below streams contiguous runs; the Keras kernel (*F, C/g, K) already matches.
-        win = np.moveaxis(win, rank + 1, -1)
+        win = windows[0] if windows else _conv_windows(xp, layer, f_eff, r0, [r1 - r0, *out_sizes[1:]])
         n_rows = batch * (r1 - r0) * math.prod(out_sizes[1:])
         taps = math.prod(layer.kernel_size)
         for g in range(groups):
@@ -238,6 +263,70 @@ def _conv(x: np.ndarray, w: Weights, layer: Conv, plans: list[AxisPlan]) -> np.n
     if "bias" in w:
         y += w["bias"]
     return y
+
+
+def _conv_windows(xp: np.ndarray, layer: Conv, f_eff: list[int], r0: int, out_sizes: list[int]) -> np.ndarray:
+    """The windows of output rows ``r0 ..`` (``out_sizes[0]`` of them) of a padded channels_last
+    input: a view (B, *O, *F, C) over ``xp``, taps dilated, outputs strided."""
+    s0, rank = layer.strides[0], layer.rank
+    chunk = xp[:, r0 * s0 : (r0 + out_sizes[0] - 1) * s0 + f_eff[0]]
+    win = sliding_window_view(chunk, f_eff, axis=tuple(range(1, rank + 1)))
+    # win: (B, *O_all, C, *F_eff) -> stride the outputs, dilate the taps
+    win = win[
+        (
+            slice(None),
+            *(slice(None, None, s) for s in layer.strides),
+            slice(None),
+            *(slice(None, None, d) for d in layer.dilation_rate),
+        )
+    ]
+    win = win[(slice(None), *(slice(0, o) for o in out_sizes))]
+    # (B, *O, C, *F) -> (B, *O, *F, C): channels innermost, as they lie in memory, so the
+    # im2col copy streams contiguous runs; the Keras kernel (*F, C/g, K) already matches.
+    return np.moveaxis(win, rank + 1, -1)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowView:
+    """Where a one-tile conv's windows lie in its zero-padded input: the padded copy's shape and
+    memory order (np.pad's: Fortran for an input that is Fortran- but not C-contiguous), the
+    input's place in it, and the window view's shape and strides over it."""
+
+    padded: tuple[int, ...]
+    order: Literal["C", "F"]
+    interior: tuple[slice, ...]
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+
+
+#: Window views by (layer identity, input shape, dtype, order): a repeated block's layer reuses
+#: its view. The layer is kept in the value, so its identity cannot be reused while it lives.
+_VIEWS: dict[tuple[Any, ...], tuple[Layer, WindowView]] = {}
+_VIEWS_KEPT = 256
+
+
+def _window_view(
+    layer: Conv, x: np.ndarray, plans: list[AxisPlan], f_eff: list[int], out_sizes: list[int]
+) -> WindowView:
+    """The :class:`WindowView` of a conv on ``x``'s shape: :func:`_conv_windows` -- the windows
+    the tiled path takes -- run once over an empty padded array of that shape."""
+    order: Literal["C", "F"] = "F" if x.flags.fnc else "C"
+    key = (id(layer), x.shape, x.dtype, order)
+    kept = _VIEWS.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
+    pads = [(0, 0), *((p.before, p.after) for p in plans), (0, 0)]
+    padded = tuple(n + before + after for n, (before, after) in zip(x.shape, pads, strict=True))
+    probe = np.empty(padded, dtype=x.dtype, order=order)
+    win = _conv_windows(probe, layer, f_eff, 0, out_sizes)
+    # every window starts at or after the first cell: the view begins at the copy's start
+    assert win.__array_interface__["data"][0] == probe.__array_interface__["data"][0]
+    interior = tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, pads, strict=True))
+    found = WindowView(padded, order, interior, win.shape, win.strides)
+    if len(_VIEWS) >= _VIEWS_KEPT:
+        _VIEWS.clear()
+    _VIEWS[key] = (layer, found)
+    return found
 
 
 def _pool(x: np.ndarray, layer: Pool, plans: list[AxisPlan], include_pad: bool) -> np.ndarray:
@@ -327,7 +416,7 @@ def _batchnorm(x: np.ndarray, w: Weights, layer: BatchNorm, ctx: Context) -> np.
         return w[key].reshape(shape) if key in w else np.asarray(default, dtype=x.dtype)
 
     norm = (x - get("moving_mean", 0)) / np.sqrt(get("moving_variance", 1) + layer.epsilon)
-    return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype)
+    return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype, copy=False)
 
 
 def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
@@ -505,31 +594,58 @@ def as_grouped_conv(
     is the depthwise step alone (its activation and bias), not a separable conv's first step."""
     dm = layer.depth_multiplier
     kernel = w["depthwise_kernel"].reshape(*layer.kernel_size, 1, channels * dm)
-    conv = Conv(
-        filters=channels * dm,
-        kernel_size=layer.kernel_size,
-        strides=layer.strides,
-        padding=layer.padding,
-        data_format=layer.data_format,
-        dilation_rate=layer.dilation_rate,
-        groups=channels,
-        activation=layer.activation if only_depthwise else "linear",
-        use_bias=layer.use_bias and only_depthwise,
-        rank=layer.rank,
+    conv = _derived(
+        layer,
+        ("grouped", channels, only_depthwise),
+        lambda: Conv(
+            filters=channels * dm,
+            kernel_size=layer.kernel_size,
+            strides=layer.strides,
+            padding=layer.padding,
+            data_format=layer.data_format,
+            dilation_rate=layer.dilation_rate,
+            groups=channels,
+            activation=layer.activation if only_depthwise else "linear",
+            use_bias=layer.use_bias and only_depthwise,
+            rank=layer.rank,
+        ),
     )
     weights = {"kernel": kernel, **({"bias": w["bias"]} if only_depthwise and "bias" in w else {})}
     return conv, weights
 
 
+#: The convs a depthwise or separable layer runs as, by (layer identity, role, ...): one object
+#: per layer, so a repeated block's caches keyed by layer identity (window views, tap tables) hit.
+_DERIVED: dict[tuple[Any, ...], tuple[Layer, Conv]] = {}
+_DERIVED_KEPT = 256
+
+
+def _derived(layer: Layer, role: tuple[Any, ...], make: Callable[[], Conv]) -> Conv:
+    """The conv ``make`` builds for ``layer`` in ``role``, built once per layer object."""
+    key = (id(layer), *role)
+    kept = _DERIVED.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
+    conv = make()
+    if len(_DERIVED) >= _DERIVED_KEPT:
+        _DERIVED.clear()
+    _DERIVED[key] = (layer, conv)
+    return conv
+
+
 def pointwise_conv(layer: SeparableConv, w: Weights) -> tuple[Conv, Weights]:
     """The 1x1 conv that follows a separable conv's depthwise step."""
-    conv = Conv(
-        filters=layer.filters,
-        kernel_size=1,
-        data_format=layer.data_format,
-        activation=layer.activation,
-        use_bias=layer.use_bias,
-        rank=layer.rank,
+    conv = _derived(
+        layer,
+        ("pointwise",),
+        lambda: Conv(
+            filters=layer.filters,
+            kernel_size=1,
+            data_format=layer.data_format,
+            activation=layer.activation,
+            use_bias=layer.use_bias,
+            rank=layer.rank,
+        ),
     )
     return conv, {"kernel": w["pointwise_kernel"], **({"bias": w["bias"]} if "bias" in w else {})}
 

@@ -101,7 +101,85 @@ def _naive_convpool(layer: ConvPool, x: Any, w: Weights, ctx: Context) -> np.nda
 
 
 def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
-    return _naive_window(layer, x, w, ctx, conv=True)
+    """Every output value on its own: the bias, then one tap at a time (kernel offsets in order)
+    the input cells the tap reads (``o*S + t*D - pad`` per axis; none in the padding) times
+    that tap's kernel slice, group by group.
+
+    The loop runs over taps and groups; the output positions of a tap are one stacked matmul, in
+    which NumPy takes each position's vector @ matrix product with the same BLAS call as a loop
+    over positions would (tests/test_verify_scale.py checks the values bit for bit against the
+    loop over every position), and the taps are summed one after another (``add.accumulate``,
+    never pairwise). Which cell each output reads through each tap depends only on the layer and
+    the input's spatial sizes: it is worked out once per distinct pair (:func:`_conv_taps`)."""
+    fmt = layer.layout(ctx)
+    xl = _to_last(x, fmt)
+    batch, spatial, channels = xl.shape[0], tuple(xl.shape[1:-1]), xl.shape[-1]
+    outs, index = _conv_taps(layer, spatial)
+    positions, taps = index.shape
+    groups, filters = layer.groups, layer.filters
+    cg, kg = channels // groups, filters // groups
+    kernel = w["kernel"].reshape(taps, cg, filters)
+    # the input's cells in one row per position, and a row of zeros past the last (the padding)
+    cells = np.zeros((batch, math.prod(spatial) + 1, channels))
+    cells[:, :-1] = xl.reshape(batch, -1, channels)  # in float64 whatever x's type
+    acc = np.empty((batch, positions, filters))
+    # positions per block: the gathered cells and the products stay within _BLOCK_ELEMENTS
+    step = max(1, _BLOCK_ELEMENTS // max(1, batch * taps * (channels + filters + 1)))
+    for p0 in range(0, positions, step):
+        gathered = cells[:, index[p0 : p0 + step]]  # (batch, p, taps, channels)
+        for g in range(groups):
+            # terms[..., 0, :] is where the sum starts (the bias, or 0), then one term per tap
+            terms = np.empty((batch, gathered.shape[1], taps + 1, kg))
+            terms[:, :, 0] = w["bias"][g * kg : (g + 1) * kg] if "bias" in w else 0.0
+            terms[:, :, 1:] = (
+                gathered[..., None, g * cg : (g + 1) * cg] @ kernel[..., g * kg : (g + 1) * kg]
+            )[..., 0, :]
+            acc[:, p0 : p0 + step, g * kg : (g + 1) * kg] = np.add.accumulate(terms, axis=2)[:, :, -1]
+    y = activate(acc.reshape(batch, *outs, filters), layer.activation)
+    return _from_last(y, fmt)
+
+
+#: Elements of one block of gathered cells and products in the conv reference (1 MiB of float64).
+_BLOCK_ELEMENTS = 2**17
+#: Tap tables kept by (layer identity, spatial sizes), small ones only: a repeated block's layer
+#: reuses its table. The layer is kept in the value, so its identity cannot be reused meanwhile.
+_TAPS: dict[tuple[int, tuple[int, ...]], tuple[Layer, tuple[tuple[int, ...], np.ndarray]]] = {}
+_TAPS_KEPT, _TAPS_ELEMENTS = 64, 4096
+
+
+def _conv_taps(layer: Conv, spatial: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
+    """(output sizes, table): for each output position (row-major) and kernel tap (offsets in
+    order), the flat input cell it reads, or ``prod(spatial)`` where the tap falls in the
+    padding. Depends on the layer and the input's spatial sizes only, so small tables are kept."""
+    key = (id(layer), spatial)
+    kept = _TAPS.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
+    plans = _plans(layer, spatial, layer.kernel_size, layer.dilation_rate)
+    _check_plans(plans, "window")
+    outs = tuple(p.out for p in plans)
+    # per axis: o*S + t*D - before for every output o (rows) and tap offset t (columns)
+    at = [
+        np.arange(p.out)[:, None] * s + np.arange(f)[None, :] * d - p.before
+        for p, s, f, d in zip(plans, layer.strides, layer.kernel_size, layer.dilation_rate, strict=True)
+    ]
+    flat = np.zeros((math.prod(outs), math.prod(layer.kernel_size)), dtype=np.intp)
+    inside = np.ones(flat.shape, dtype=bool)
+    rank = len(spatial)
+    for axis, (cells, n) in enumerate(zip(at, spatial, strict=True)):
+        # broadcast axis `axis` of the output grid and of the kernel grid into (positions, taps)
+        shape = [1] * (2 * rank)
+        shape[axis], shape[rank + axis] = cells.shape
+        grid = np.broadcast_to(cells.reshape(shape), (*outs, *layer.kernel_size)).reshape(flat.shape)
+        inside &= (grid >= 0) & (grid < n)
+        flat = flat * n + grid
+    table = np.where(inside, flat, math.prod(spatial))
+    found = (outs, table)
+    if table.size <= _TAPS_ELEMENTS:
+        if len(_TAPS) >= _TAPS_KEPT:
+            _TAPS.clear()
+        _TAPS[key] = (layer, found)
+    return found
 
 
 def _naive_pool(layer: Pool, x: Any, w: Weights, ctx: Context) -> np.ndarray:

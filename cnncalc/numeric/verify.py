@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -27,6 +29,8 @@ NAIVE_MACS = 60_000_000
 TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 DEFAULT_MAX_MEMORY = 2 * 2**30
 
+T = TypeVar("T")
+
 
 #: Rough costs on these machines (benchmarks/executor.py): a multiply-accumulate in a GEMM, an
 #: element through numpy, one Python-level step (a layer, an adaptive-pool window, a
@@ -43,15 +47,35 @@ def run_seconds(summary: Summary, batch: int) -> float:
     MAC count (an adaptive pool over a million windows has no MACs at all)."""
     ctx = summary.context
     seconds = 0.0
+    # a repeated block's rows share their layer object: its figures are worked out once
+    figures: dict[tuple[int, Any, Any, int], float] = {}
     for row in summary.layers:
-        elements = batch * (math.prod(row.input_shape) + math.prod(row.output_shape))
-        steps = 1 + X.python_steps(row.layer, row.input_shape, row.output_shape, ctx)
-        seconds += batch * known(row.macs, row.name) * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
-        seconds += steps * _SECONDS_PER_STEP
-        work = R.work(row, ctx, batch)
-        if work <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS:
-            seconds += work * _SECONDS_PER_REFERENCE_STEP
+        macs = known(row.macs, row.name)
+        key = (id(row.layer), row.input_dims, row.output_dims, macs)
+        layer_seconds = figures.get(key)
+        if layer_seconds is None:
+            elements = batch * (math.prod(row.input_shape) + math.prod(row.output_shape))
+            steps = 1 + X.python_steps(row.layer, row.input_shape, row.output_shape, ctx)
+            layer_seconds = batch * macs * _SECONDS_PER_MAC + elements * _SECONDS_PER_ELEMENT
+            layer_seconds += steps * _SECONDS_PER_STEP
+            work = R.work(row, ctx, batch)
+            if work <= NAIVE_STEPS and batch * macs <= NAIVE_MACS:
+                layer_seconds += work * _SECONDS_PER_REFERENCE_STEP
+            figures[key] = _bounded(figures, layer_seconds)
+        seconds += layer_seconds
     return seconds
+
+
+#: Entries a per-run cache of per-layer figures keeps (a spec of distinct layers gains nothing
+#: from it: it is emptied when full rather than grown by one entry per layer).
+_KEPT = 4096
+
+
+def _bounded(cache: dict[Any, Any], value: T) -> T:
+    """``value``, after emptying ``cache`` if it is full (its caller then stores ``value``)."""
+    if len(cache) >= _KEPT:
+        cache.clear()
+    return value
 
 
 def estimate_bytes(
@@ -80,24 +104,34 @@ def estimate_bytes(
         for source in row.inputs:
             last[source] = position
     alive = {name: size(shape) for name, shape in summary.model_inputs}
-    peak = sum(alive.values())
+    alive_total = peak = sum(alive.values())
+    # a repeated block's rows share their layer object: its figures are worked out once
+    figures: dict[tuple[int, Any, Any, int, int], tuple[int, int]] = {}
     for position, row in enumerate(summary.layers):
         weights = row.params + row.buffers
-        running = (
-            (len(row.inputs) + 1) * size(row.input_shape) + 3 * size(row.output_shape) + weights * itemsize
-        )
-        running += itemsize * X.scratch_elements(
-            row.layer, row.input_shape, row.output_shape, summary.context, batch
-        )
-        if reference_runs(row):
-            running += (
-                len(row.inputs) * size(row.input_shape, 8) + weights * 8 + 4 * size(row.output_shape, 8)
+        key = (id(row.layer), row.input_dims, row.output_dims, len(row.inputs), weights)
+        found = figures.get(key)
+        if found is None:
+            running = (
+                (len(row.inputs) + 1) * size(row.input_shape)
+                + 3 * size(row.output_shape)
+                + weights * itemsize
             )
-        peak = max(peak, sum(alive.values()) + running)
-        alive[row.name] = size(row.output_shape)
+            running += itemsize * X.scratch_elements(
+                row.layer, row.input_shape, row.output_shape, summary.context, batch
+            )
+            if reference_runs(row):
+                running += (
+                    len(row.inputs) * size(row.input_shape, 8) + weights * 8 + 4 * size(row.output_shape, 8)
+                )
+            found = figures[key] = _bounded(figures, (running, size(row.output_shape)))
+        running, output = found
+        peak = max(peak, alive_total + running)
+        alive_total += output - alive.get(row.name, 0)
+        alive[row.name] = output
         for source in row.inputs:
             if last.get(source) == position:
-                alive.pop(source, None)
+                alive_total -= alive.pop(source, 0)
     # Allocator slack and numpy's small temporaries: measured within 4% of the tensors above on
     # the zoo models (tests/test_hardening.py keeps tracemalloc's peak under this figure).
     return int(peak * 1.2) + 8 * 2**20
@@ -145,9 +179,23 @@ def _verify(
     np_dtype = np.dtype(dtype)
     ctx = summary.context
 
+    # A repeated block's rows share their layer object: the reference's size is worked out once
+    # per (layer object, shapes, MACs), never the comparison itself (every row's own tensors).
+    works: dict[tuple[int, Any, Any, int | None], tuple[int, bool]] = {}
+
+    def reference_work(row: LayerRow) -> tuple[int, bool]:
+        """(inner-loop steps of the loop reference, whether it -- or a float64 recompute -- runs):
+        it runs on layers small enough for it."""
+        key = (id(row.layer), row.input_dims, row.output_dims, row.macs)
+        found = works.get(key)
+        if found is None:
+            work = R.work(row, ctx, batch)
+            runs = work <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS
+            found = works[key] = _bounded(works, (work, runs))
+        return found
+
     def reference_runs(row: LayerRow) -> bool:
-        """The loop reference (or float64 recompute) runs on layers small enough for it."""
-        return R.work(row, ctx, batch) <= NAIVE_STEPS and batch * known(row.macs, row.name) <= NAIVE_MACS
+        return reference_work(row)[1]
 
     estimate = estimate_bytes(summary, batch, np_dtype.itemsize, X.WINDOW_BUDGET, reference_runs)
     if estimate > max_memory:
@@ -169,13 +217,15 @@ def _verify(
     last = X.last_uses(summary)
     shared = {row.shares for row in summary.layers if row.shares is not None}
     kept: dict[str, X.Weights] = {}  # the weights of rows that later rows share
-    rows: list[VerifyRow] = []
+    rows = VerifyRows(summary.layers)
     failed = False
+    tolerance = TOLERANCE.get(dtype, 1e-4)
     for index, row in enumerate(summary.layers):
         layer = row.layer
+        predicted = row.output_shape
         predicted_params = row.params + row.buffers
         # Every outcome row names the layer and its predicted shape the same way.
-        record = functools.partial(VerifyRow, row.name, row.type, row.class_name, row.output_shape)
+        record = functools.partial(VerifyRow, row.name, row.type, row.class_name, predicted)
         if failed:
             rows.append(
                 record(
@@ -194,7 +244,7 @@ def _verify(
             # Nothing to compare (shapes and counts were recorded, not computed); the layers after
             # it still run, on random values of its recorded shape.
             rows.append(record(None, predicted_params, None, None, "-", VerifyStatus.OPAQUE, refused))
-            tensors[row.name] = rng.standard_normal((batch, *row.output_shape), dtype=np_dtype.type)
+            tensors[row.name] = rng.standard_normal((batch, *predicted), dtype=np_dtype.type)
             for source in set(row.inputs):
                 if last.get(source) == index:
                     del tensors[source]
@@ -226,9 +276,9 @@ def _verify(
             )
             failed = True
             continue
-        real = tuple(int(n) for n in y.shape[1:])
+        shape = y.shape[1:]  # a tuple of ints
+        real = predicted if shape == predicted else shape  # one tuple kept, not two equal ones
         error, reference = None, "skipped: too large"
-        work = R.work(row, ctx, batch)
         bad_values = non_finite(y)
         if bad_values is not None:
             rows.append(
@@ -244,14 +294,17 @@ def _verify(
             )
             failed = True
             continue
-        if reference_runs(row):
+        # Every row's own output against the reference on that row's own input and weights: a
+        # repeated block is compared at every occurrence, so each row's error is its own.
+        work, runs = reference_work(row)
+        if runs:
             ref = R.naive_forward(layer, x, weights, ctx)
             if ref.shape == y.shape:
                 diff = np.abs(y.astype(np.float64) - ref)
                 error = float(diff.max()) if diff.size else 0.0
                 scale = max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
                 reference = "loop reference" if work else "float64 recompute"
-                if not error <= TOLERANCE.get(dtype, 1e-4) * scale:  # NaN fails too
+                if not error <= tolerance * scale:  # NaN fails too
                     rows.append(
                         record(
                             real,
@@ -265,31 +318,116 @@ def _verify(
                     )
                     failed = True
                     continue
+            del ref  # not kept while the next layer runs
         problems = []
-        if real != row.output_shape:
-            problems.append(f"shape: predicted {fmt_shape(row.output_shape)}, real {fmt_shape(real)}")
+        if real != predicted:
+            problems.append(f"shape: predicted {fmt_shape(predicted)}, real {fmt_shape(real)}")
         if params + buffers != predicted_params:
             problems.append(f"params: predicted {predicted_params:,}, real {params + buffers:,}")
-        status = VerifyStatus.MISMATCH if problems else VerifyStatus.OK
-        rows.append(
-            record(
-                real,
-                predicted_params,
-                params + buffers,
-                error,
-                reference,
-                status,
-                "; ".join(problems),
+        if problems:
+            rows.append(
+                record(
+                    real,
+                    predicted_params,
+                    params + buffers,
+                    error,
+                    reference,
+                    VerifyStatus.MISMATCH,
+                    "; ".join(problems),
+                )
             )
-        )
-        failed = bool(problems)
+            failed = True
+        else:
+            rows.matched(error, reference)
         tensors[row.name] = y
         for source in set(row.inputs):  # a merge may read one tensor twice: free it once
             if last.get(source) == index:
                 del tensors[source]
         if progress is not None:
             progress(index + 1)
-    return VerifyReport(summary, tuple(rows), batch, dtype, seed, estimate)
+    return VerifyReport(summary, rows, batch, dtype, seed, estimate)
+
+
+class VerifyRows(Sequence[VerifyRow]):
+    """A report's rows, one per layer, made when read: a row that matched on every count (real
+    shape and parameters as predicted, the values within tolerance) is its summary row plus its
+    error (8 bytes) and which reference ran (1 byte); any other row is kept whole. 100,000
+    layers take about 1 MB, not one record each."""
+
+    __slots__ = ("_layers", "_errors", "_references", "_other")
+
+    def __init__(self, layers: Sequence[LayerRow]) -> None:
+        self._layers = layers
+        self._errors = array("d")  # NaN: no error (the reference did not run)
+        self._references = bytearray()  # an index into _REFERENCES; _OTHER: kept whole
+        self._other: dict[int, VerifyRow] = {}
+
+    def matched(self, error: float | None, reference: str) -> None:
+        """The next row: as predicted, with this error (None: not compared) and reference."""
+        self._errors.append(math.nan if error is None else error)
+        self._references.append(_REFERENCES.index(reference))
+
+    def append(self, row: VerifyRow) -> None:
+        """The next row, kept whole."""
+        self._other[len(self._references)] = row
+        self._errors.append(math.nan)
+        self._references.append(_OTHER)
+
+    def kept_whole(self) -> list[VerifyRow]:
+        """The rows kept whole, in order: every row that did not match is among them."""
+        return list(self._other.values())
+
+    def __len__(self) -> int:
+        return len(self._references)
+
+    def __iter__(self) -> Iterator[VerifyRow]:
+        other, layers, errors = self._other, self._layers, self._errors
+        for index, code in enumerate(self._references):
+            yield other[index] if code == _OTHER else _matched(layers[index], errors[index], code)
+
+    @overload
+    def __getitem__(self, index: int) -> VerifyRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[VerifyRow, ...]: ...
+    def __getitem__(self, index: int | slice) -> VerifyRow | tuple[VerifyRow, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        code = self._references[index]  # IndexError past the end, as a tuple's
+        if code == _OTHER:
+            return self._other[index]
+        return _matched(self._layers[index], self._errors[index], code)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable while verify runs, like a list
+
+
+def _matched(row: LayerRow, error: float, reference: int) -> VerifyRow:
+    """The report row of a layer that matched: real shape and parameters as predicted."""
+    shape, params = row.output_shape, row.params + row.buffers
+    return VerifyRow(
+        row.name,
+        row.type,
+        row.class_name,
+        shape,
+        shape,
+        params,
+        params,
+        None if math.isnan(error) else error,
+        _REFERENCES[reference],
+        VerifyStatus.OK,
+        "",
+    )
+
+
+#: The references a matched row names (by index); _OTHER marks a row kept whole.
+_REFERENCES = ("loop reference", "float64 recompute", "skipped: too large")
+_OTHER = 255
 
 
 def _size(size: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -33,8 +35,21 @@ def verify_table(report: VerifyReport) -> Any:
     )
     rows = []
     computed = {layer.name: layer for layer in report.summary.layers}
+    # A repeated block repeats its shapes, counts and statuses: one Cell per distinct text.
+    shared: dict[tuple[str, str], Cell] = {}
+
+    def cell(text: str, style: str = "") -> Cell:
+        found = shared.get((text, style))
+        if found is None:
+            found = shared[text, style] = Cell(text, style=style)
+        return found
+
+    shapes: dict[tuple[int, ...], str] = {}  # each distinct shape written once
+
     for row in report.rows:
-        real = "-" if row.real_shape is None else fmt_shape(row.real_shape)
+        real = "-" if row.real_shape is None else shapes.get(row.real_shape) or fmt_shape(row.real_shape)
+        predicted = shapes.get(row.predicted_shape) or fmt_shape(row.predicted_shape)
+        shapes[row.predicted_shape] = predicted
         layer = computed.get(row.name)
         kind = row.class_name if layer is None else type_name(layer, report.summary.convention)
         params = f"{row.predicted_params:,}"
@@ -46,11 +61,11 @@ def verify_table(report: VerifyReport) -> Any:
         rows.append(
             (
                 Cell(f"{row.name} ({kind})"),
-                Cell(fmt_shape(row.predicted_shape)),
-                Cell(real),
-                Cell(params),
-                Cell(error),
-                Cell(status, style=style),
+                cell(predicted),
+                cell(real),
+                cell(params),
+                cell(error),
+                cell(status, style=style),
             )
         )
     table = Fitted(Grid(columns, tuple(rows)))
@@ -70,6 +85,31 @@ def verify_table(report: VerifyReport) -> Any:
 def verify_json(report: VerifyReport) -> str:
     """The ``verify --format json`` document."""
     return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def verify_json_pieces(report: VerifyReport, per_piece: int = 1000) -> Iterator[str]:
+    """:func:`verify_json` in pieces that join to the same text, ``per_piece`` layers at a time
+    (the 100,000 layer dicts never exist at once): the document without its layers, then each
+    run of layers as ``json.dumps`` writes a list at depth one, indented one level more (two
+    spaces before every line: its items at depth two, as in the whole document). One dumps call
+    per piece, not per layer: an indenting dumps makes a few closures that refer to each other,
+    which only the cyclic collector frees (the command runs without it)."""
+    head = dataclasses.replace(report, rows=()).to_dict()
+    head["ok"] = report.ok
+    text = json.dumps(head, indent=2) + "\n"
+    marker = '"layers": []'
+    at = text.rindex(marker)  # the last key: what follows is the closing brace
+    if not report.rows:
+        yield text
+        return
+    yield text[:at] + '"layers": [\n'
+    rows = iter(report.rows)
+    first = True
+    while batch := [row.to_dict() for row in itertools.islice(rows, per_piece)]:
+        listed = json.dumps(batch, indent=2)[2:-2]  # without "[\n" and "\n]"
+        yield ("" if first else ",\n") + "  " + listed.replace("\n", "\n  ")
+        first = False
+    yield "\n  ]" + text[at + len(marker) :]
 
 
 def difference_text(diff: Difference) -> str:
