@@ -12,11 +12,12 @@ as its flag (``--convention keras``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import ClassVar
 
+from .records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Option:
     """A library setting named inside a message: ``Option("convention", "keras")``.
 

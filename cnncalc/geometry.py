@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 from . import formulas as F
 from .enums import Convention, DataFormat, PaddingMode
 from .errors import Option, ShapeError, SpecError
+from .records import record
 
 Shape = tuple[int, ...]
 #: A shape whose sizes may be unknown (``None``, Keras's unknown size: given when the model is called).
@@ -88,7 +88,7 @@ def keras_axis_index(axis: int, shape: Shape) -> int:
     return index
 
 
-@dataclass(frozen=True, slots=True)  # per conv/pool axis of every row: slotted
+@record(frozen=True, slots=True)  # per conv/pool axis of every row: slotted
 class Window:
     """The resolved geometry of one spatial axis under a window op (conv or pooling)."""
 
@@ -200,7 +200,7 @@ MAX_PERIOD = 4096
 Reads = tuple[int, int, int] | None
 
 
-@dataclass(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class AxisMap:
     """Which cells of its input each output cell of a layer reads, along one spatial axis.
 
@@ -271,7 +271,7 @@ class AxisMap:
         return cls(n, out, tuple((b, e - 1, 1) for b, e in adaptive_windows(n, out)))
 
 
-@dataclass(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class AxisField:
     """The exact field of every output cell along one axis, as input cells first .. last.
 
@@ -430,7 +430,7 @@ def _union(fields: Sequence[AxisField]) -> AxisField | None:
     return AxisField(period, jumps.pop(), tuple(first), tuple(last)).shortest()
 
 
-@dataclass(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class ReceptiveField:
     """The exact field of every output position, one :class:`AxisField` per spatial axis.
 
@@ -538,7 +538,7 @@ def merge_fields(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
     return ReceptiveField(tuple(a for a in axes if a is not None))
 
 
-@dataclass(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
+@record(frozen=True, slots=True)  # one per layer (or per axis of one): slotted
 class SamePadding:
     """What Keras's ``padding='same'`` does on one axis, and the PyTorch padding that matches it."""
 

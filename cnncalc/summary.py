@@ -11,7 +11,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +19,7 @@ from .enums import DTYPE_BYTES, Convention, Count, DataFormat
 from .errors import ShapeError, UnknownSizes
 from .geometry import OpenShape, ReceptiveField, Shape, Window, known_shape
 from .layers.base import Context, Layer
+from .records import record
 
 #: Per-layer result fields of the JSON output, in order; read back they are expectations.
 LAYER_RESULTS = (
@@ -105,7 +106,7 @@ def _sum(values: list[int | None]) -> int | None:
     return total
 
 
-@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
+@record(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerRow:
     """One layer's results. A size the model leaves open (Keras's ``None``) is ``None`` in the
     shapes; then the figures that depend on sizes (``macs``, ``bias_adds``, ``ops`` and what
@@ -229,7 +230,7 @@ class LayerRow:
         return {**head, **where, **{key: self.result(key) for key in LAYER_RESULTS}}
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@record(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Summary:
     """A whole model's results; ``to_dict()`` is the ``--format json`` document."""
 

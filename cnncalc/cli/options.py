@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -22,6 +21,7 @@ from ..enums import (
     SourceFormat,
 )
 from ..errors import CnncalcError, Option
+from ..records import record
 from .types import ColumnsType, ConventionChoice, ShapeType, choice, complete_model
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..summary import Summary
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@record(frozen=True, eq=False)  # records, never compared: cheaper to define
 class ModelArgs:
     """The shared model inputs of summary/explain/verify, as given on the command line."""
 
@@ -435,9 +435,9 @@ def emit(renderable: Any, width: int | None, output: str | None = None, *, soft_
 
     terminal = output in (None, "-") and sys.stdout.isatty()
     if width is None and terminal:
-        import shutil
+        from ..render.lines import terminal_columns
 
-        width = shutil.get_terminal_size().columns
+        width = terminal_columns()
     write_output(to_pieces(renderable, width=width, color=terminal, soft_wrap=soft_wrap), output)
 
 

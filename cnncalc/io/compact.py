@@ -20,18 +20,20 @@ from ..errors import CnncalcError, SpecError, describe_layer
 from ..layers.base import Layer
 from .spec import MAX_LAYER_TEXT, NO_RESULTS, LayerSpec, Spec, build_layer
 
+# Patterns as text, compiled (and cached by re) on first use: compiling them all on import took
+# about a millisecond of every start-up, most of them for reading what a run never reads.
 # [0-9], not \d: \d matches any Unicode digit and int() would read full-width ones as numbers.
-_INT = re.compile(r"[+-]?[0-9]+")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?")
-_TUPLE = re.compile(r"-?[0-9]+(x-?[0-9]+)+")
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ARITHMETIC = re.compile(r"[0-9]+(\s*(\*|//|\+|-)\s*[0-9]+)+")
-_CALL = re.compile(r"\s*[A-Za-z_][\w.]*\s*\(.*\)\s*", re.DOTALL)
+_INT = r"[+-]?[0-9]+"
+_FLOAT = r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?"
+_TUPLE = r"-?[0-9]+(x-?[0-9]+)+"
+_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
+_ARITHMETIC = r"[0-9]+(\s*(\*|//|\+|-)\s*[0-9]+)+"
+_CALL = r"(?s)\s*[A-Za-z_][\w.]*\s*\(.*\)\s*"
 #: PyTorch spellings that would read as something else under Keras's argument order.
 #: Calls spelled as PyTorch spells its classes (``nn.X``, ``Conv2d``, ``MaxPool2d``, ``Linear``) take
 #: PyTorch's argument order and names; a lower-case ``conv2d(16, 2)`` is the kind name, read under
 #: the convention in force (Keras's ``filters, kernel_size`` unless it is pytorch).
-_PYTORCH_CALL = re.compile(r"(torch\.)?nn\.\w+|[A-Z]\w*\dd|Linear")
+_PYTORCH_CALL = r"(torch\.)?nn\.\w+|[A-Z]\w*\dd|Linear"
 
 
 def parse_value(token: str) -> Any:
@@ -42,13 +44,13 @@ def parse_value(token: str) -> Any:
         return low == "true"
     if low in ("none", "null"):
         return None
-    if _INT.fullmatch(text):
+    if re.fullmatch(_INT, text):
         return int(text)
-    if _TUPLE.fullmatch(low):
+    if re.fullmatch(_TUPLE, low):
         return [int(p) for p in low.split("x")]
-    if _FLOAT.fullmatch(text):
+    if re.fullmatch(_FLOAT, text):
         return float(text)
-    if _ARITHMETIC.fullmatch(text):
+    if re.fullmatch(_ARITHMETIC, text):
         from .pyexpr import evaluate, parse_expression
 
         return evaluate(parse_expression(text))
@@ -93,7 +95,7 @@ def split_compact(text: str) -> tuple[str, list[Any], dict[str, Any]]:
             key, eq, value = token.partition("=")
             if eq:
                 key = key.strip()
-                if not _KEY.fullmatch(key):
+                if not re.fullmatch(_KEY, key):
                     raise SpecError(f"bad argument name {key!r}")
                 if key in keywords:
                     raise SpecError(f"{key} given twice")
@@ -121,7 +123,7 @@ def _built(text: str, convention: Convention | None) -> tuple[Layer, str | None,
     raises anew)."""
     kind_name, positional, keywords = split_compact(text)
     name = keywords.pop("name", None)  # names the row, as "name" does in a JSON layer
-    if name is not None and (not isinstance(name, str) or not _KEY.fullmatch(name)):
+    if name is not None and (not isinstance(name, str) or not re.fullmatch(_KEY, name)):
         raise SpecError(f"name must be a word of letters, digits and _, got {name!r}")
     return build_layer(kind_name, positional, keywords, convention), name, text.strip()
 
@@ -134,7 +136,7 @@ def parse_layer_declaring(
         raise SpecError(f"a layer must be a string or an object, got {text!r}")
     if len(text) > MAX_LAYER_TEXT:
         raise SpecError(f"layer text longer than {MAX_LAYER_TEXT} characters")
-    if _CALL.fullmatch(text):
+    if re.fullmatch(_CALL, text):
         return _parse_call(text, convention)
     try:
         layer, name, stripped = _built(text, convention)
@@ -158,7 +160,7 @@ def _parse_call(text: str, convention: Convention | None) -> tuple[LayerSpec, tu
     if not isinstance(node, ast.Call) or dotted(node.func) is None:
         raise SpecError("expected a layer call like Conv2D(16, 3) or a compact spec like conv:16,3")
     name = dotted(node.func) or ""
-    if _PYTORCH_CALL.fullmatch(name):
+    if re.fullmatch(_PYTORCH_CALL, name):
         convention = Convention.PYTORCH
     try:
         positional = [_plain(evaluate(arg)) for arg in node.args]

@@ -8,14 +8,15 @@ Messages name the settings as :class:`~cnncalc.errors.Option` s (the CLI shows i
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..enums import Convention, SourceFormat
 from ..errors import Option, SpecError
+from ..records import record
 from .spec import Spec
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelSource:
     """One model source and the settings that decide how it is read.
 

@@ -62,7 +62,7 @@ def _read_onnx(data: bytes, name: str, input_shape: tuple[int, ...] | None, inpu
 
 #: ``name=shape`` items of a named-inputs ``--input`` (``a=3x224x224,b=10``): a name, then sizes
 #: up to the next ``,name=``.
-_NAMED = re.compile(r"\s*([^=,\s][^=,]*?)\s*=\s*([^=]*?)\s*(?:,(?=[^=,]+=)|$)")
+_NAMED = r"\s*([^=,\s][^=,]*?)\s*=\s*([^=]*?)\s*(?:,(?=[^=,]+=)|$)"  # compiled when used
 
 NamedShapes = tuple[tuple[str, tuple[int, ...]], ...]
 
@@ -75,7 +75,7 @@ def named_shapes(text: str, what: str = "input_shape") -> NamedShapes:
     out: list[tuple[str, tuple[int, ...]]] = []
     pos = 0
     while pos < len(text):
-        match = _NAMED.match(text, pos)
+        match = re.compile(_NAMED).match(text, pos)
         if match is None or match.end() == pos:
             raise SpecError(f"{what}: expected name=SHAPE[,name=SHAPE...], got {text!r}")
         name, sizes = match.group(1), match.group(2)
@@ -140,7 +140,7 @@ def looks_like_onnx(data: bytes, name: str) -> bool:
 
 
 #: Text that is Python rather than JSON: an import, or a model constructor call.
-_PYTHON_TEXT = re.compile(rb"^\s*(import|from)\s+\w|(Sequential|Network|Model)\s*\(", re.MULTILINE)
+_PYTHON_TEXT = rb"(?m)^\s*(import|from)\s+\w|(Sequential|Network|Model)\s*\("  # compiled when used
 
 
 def _read_keras(file: str | IO[bytes], name: str) -> Spec:
@@ -296,7 +296,7 @@ def detect(data: bytes, name: str) -> SourceFormat:
     head = data.lstrip()[:1]
     if name.lower().endswith((".py", ".pyw")):
         return SourceFormat.PYTHON
-    if head not in (b"{", b"[") and _PYTHON_TEXT.search(data[:65536]):
+    if head not in (b"{", b"[") and re.search(_PYTHON_TEXT, data[:65536]):
         return SourceFormat.PYTHON
     if head in (b"{", b"[") or not data.strip():
         return SourceFormat.JSON  # an empty source is a JSON error that says so

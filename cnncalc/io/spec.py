@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, field
 from typing import Any
 
 from ..enums import Convention, DataFormat
 from ..errors import SpecError, describe_layer
 from ..layers import ACTIVATION_KINDS, Kind, kind_of, lookup
 from ..layers.base import Layer
+from ..records import record
 
 #: Keras config keys that change nothing cnncalc reports (accepted and ignored).
 _IGNORED = frozenset(
@@ -51,7 +52,7 @@ MAX_JSON_DEPTH = 64
 NO_RESULTS: Mapping[str, Any] = {}
 
 
-@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
+@record(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerSpec:
     """One parsed layer: the layer, how to show it in messages, and the spec's extras."""
 
@@ -75,7 +76,7 @@ class LayerSpec:
     training_only: bool = False
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@record(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Spec:
     """A parsed model spec. ``None`` settings mean "use the caller's or the default"."""
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import builtins
 import importlib
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
+from ..records import record
 from .args import ACTIVATIONS
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _CLASSES: dict[tuple[str, str], builtins.type[Layer]] = {}
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@record(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Kind:
     """One layer kind: its JSON ``type``, Keras class name, where its class lives, fixed arguments (rank).
 

@@ -11,12 +11,12 @@ tensors each ``SavedVariable`` holds), measured with ``torch.autograd.graph.save
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from ..enums import Convention, DataFormat, PaddingMode
 from ..geometry import split_channels
+from ..records import record
 
 
 class Source(Enum):
@@ -63,7 +63,7 @@ class Storage(Enum):
     INPLACE = "inplace"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Keep:
     """One tensor an op keeps for backward.
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from ..enums import Category, Convention, DataFormat
 from ..errors import Part, ShapeError, SizeMismatch, SpecError
 from ..geometry import OpenShape, ReceptiveField, Shape, Window, fmt_shape, spatial_layout, split_channels
+from ..records import record
 from . import kind_of  # the registry (the package): it imports no layer module, so no cycle
 from .autograd import Keep, Storage, kept_input
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 D = TypeVar("D")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Context:
     """The model-wide settings a layer's rules depend on."""
 
@@ -38,7 +39,7 @@ class Context:
     data_format: DataFormat = DataFormat.CHANNELS_LAST
 
 
-@dataclass(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
+@record(frozen=True, eq=False, slots=True)  # records, never compared; one per layer: slotted
 class LayerOutput:
     """What a layer does to a shape: its output shape, parameter counts and multiply-accumulates.
 
@@ -60,7 +61,7 @@ class LayerOutput:
     windows: tuple[Window, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)  # several per layer in explain: slotted
+@record(frozen=True, slots=True)  # several per layer in explain: slotted
 class Step:
     """One line of a layer's working in ``explain``: ``label = formula = work = result``."""
 
@@ -70,7 +71,7 @@ class Step:
     result: str
 
 
-@dataclass(frozen=True, eq=False)  # records, never compared: cheaper to define
+@record(frozen=True, eq=False)  # records, never compared: cheaper to define
 class Worked:
     """What a layer's explain steps read: its inputs and the figures the engine computed."""
 

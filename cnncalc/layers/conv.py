@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
@@ -22,6 +21,7 @@ from ..geometry import (
     resolve_windows,
     split_channels,
 )
+from ..records import record
 from . import args as A
 from .autograd import Keep, Source, fused_activation_keeps, permute_moves, window_input
 from .base import (
@@ -454,7 +454,7 @@ class SeparableConv(WindowConv):
         return steps
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TransposedAxis:
     """One spatial axis of a transposed conv: the full scatter length, the crop and the output."""
 

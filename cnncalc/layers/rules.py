@@ -22,7 +22,6 @@ settings the convention refuses). Length formulas come from :mod:`cnncalc.geomet
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -30,6 +29,7 @@ from .. import formulas as F
 from ..enums import DataFormat, PaddingMode
 from ..errors import Part, ShapeError
 from ..geometry import Padding, axis_names, check_same, fmt_shape, same_padding_for_pytorch, window_length
+from ..records import record
 from .faces import torch_same_size_padding, torch_transposed_padding, torch_values, torch_zero_pad
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def gated_sizes(layer: Layer, p: Sizes[D], dims: tuple[D, ...]) -> tuple[D, ...]
 # ----------------------------------------------------------------------------- known or unknown
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Known:
     """The domain of known (``int``) or unknown (``None``) sizes, as Keras propagates them: an
     unknown size stays unknown through every rule and meets every condition; a condition on known

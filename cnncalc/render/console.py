@@ -47,26 +47,32 @@ def to_pieces(
     asked for: a Group holding a big table (:class:`~cnncalc.render.grid.Fitted`) drawn without
     colour has the table's lines written directly, a few thousand a piece, and never all in one
     string (which Rich and the trailing-space pass would copy several times over: 100,000 rows
-    are tens of megabytes); the writer holds or writes each piece as it comes.
+    are tens of megabytes); the writer holds or writes each piece as it comes. In colour (a
+    terminal) the summary's table and lines are drawn directly too, with the bold and dim codes
+    Rich writes (:func:`~cnncalc.render.lines.styles_written`): Rich is then never imported.
     """
-    from rich.console import Group
+    items = getattr(renderable, "parts", None)  # a lines.Stack: taken apart without Rich
+    if items is None:
+        from rich.console import Group
 
-    items = list(renderable.renderables) if isinstance(renderable, Group) else [renderable]
-    if color or not any(hasattr(item, "plain_pieces") for item in items):
+        items = list(renderable.renderables) if isinstance(renderable, Group) else [renderable]
+    from .lines import styles_written  # in colour, bold and dim as Rich writes them on a terminal
+
+    if (color and not styles_written()) or not any(hasattr(item, "plain_pieces") for item in items):
         yield to_text(renderable, width=width, color=color, soft_wrap=soft_wrap)
         return
     pending: list[Any] = []  # drawn by Rich, each as the Group would draw it (one after another)
     for item in items:
-        direct = item.plain_pieces(width or NATURAL_WIDTH) if hasattr(item, "plain_pieces") else None
+        direct = item.plain_pieces(width or NATURAL_WIDTH, color) if hasattr(item, "plain_pieces") else None
         if direct is None:
             pending.append(item)
             continue
         if pending:
-            yield to_text(*pending, width=width, soft_wrap=soft_wrap)
+            yield to_text(*pending, width=width, color=color, soft_wrap=soft_wrap)
             pending = []
         yield from direct
     if pending:
-        yield to_text(*pending, width=width, soft_wrap=soft_wrap)
+        yield to_text(*pending, width=width, color=color, soft_wrap=soft_wrap)
 
 
 @contextmanager

@@ -20,8 +20,10 @@ shrinking folds words mid-token, which is exactly what this module exists to pre
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from ..records import record
 
 
 def cell_len(text: str) -> int:
@@ -37,7 +39,7 @@ def cell_len(text: str) -> int:
 _PAD = 2
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Col:
     """A column: its header (and the short header used at narrow widths), alignment and role."""
 
@@ -54,7 +56,7 @@ class Col:
         return (self.short or self.header) if compact else self.header
 
 
-@dataclass(frozen=True, slots=True)  # three per table row: slotted
+@record(frozen=True, slots=True)  # three per table row: slotted
 class Cell:
     """A cell's full text, its compact form (``""``: the same), a Rich style, and the number a
     sortable HTML table orders it by (None: by its text)."""
@@ -69,7 +71,7 @@ class Cell:
         return (self.compact or self.text) if compact else self.text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Grid:
     """Columns and rows of plain text; the first column identifies the row (repeated on a split)."""
 
@@ -81,7 +83,7 @@ class Grid:
     simple: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """How a grid is drawn: column groups (indices), their widths, compact or not, wrapped or not."""
 
@@ -279,6 +281,8 @@ def plain_text(grid: Grid, chosen: Plan) -> str | None:
     return None if pieces is None else "".join(pieces)
 
 
+_BOLD, _OFF = "\x1b[1m", "\x1b[0m"
+
 #: Distinct texts of a column whose justified lines :func:`plain_pieces` keeps (beyond: each is
 #: justified as it is drawn).
 JUSTIFIED = 4096
@@ -294,11 +298,13 @@ def _fits(text: str, width: int, right: bool) -> bool:
     return _cell_lines(text, width, right) is not None
 
 
-def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> Iterator[str] | None:
+def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False, color: bool = False) -> Iterator[str] | None:
     """:func:`plain_text` as a generator of pieces of whole lines (a table of 100,000 rows is
     never one string, nor a list of its lines), or None when a cell needs Rich's own handling
     (known before the first piece: every cell is looked at first); ``strip`` drops trailing
-    spaces from each line, as :func:`~cnncalc.render.console.to_text` does without colour."""
+    spaces from each line, as :func:`~cnncalc.render.console.to_text` does without colour.
+    ``color``: as Rich draws it on a terminal, the header bold (None when a cell has a style or
+    a header two lines)."""
     from rich import box as boxes
 
     box = boxes.SIMPLE if grid.simple else boxes.HEAVY_HEAD
@@ -313,9 +319,11 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> Iterator[str]
         for i, w, r in zip(group, widths, right, strict=True):
             header = grid.columns[i].title(chosen.compact)
             lines = _cell_lines(wrap_words(header, w) if chosen.wrapped else header, w, r)
-            if lines is None:
+            if lines is None or (color and len(lines) > 1):
                 return None
             heads.append(lines)
+        if color and any(row[i].style for row in grid.rows for i in group):
+            return None  # a styled cell: Rich draws its style
         # each column's distinct texts justified once
         # each column's distinct texts justified once; the first column (it names the row) and a
         # column of more than JUSTIFIED distinct texts (a field per conv) are looked at now and
@@ -340,11 +348,11 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False) -> Iterator[str]
                 column[text] = lines
             justified.append(column)
         drawn.append((group, widths, right, wrap, heads, justified))
-    return _plain_lines(grid, chosen, strip, box, drawn)
+    return _plain_lines(grid, chosen, strip, box, drawn, color)
 
 
 def _plain_lines(
-    grid: Grid, chosen: Plan, strip: bool, box: Any, drawn: list[tuple[Any, ...]]
+    grid: Grid, chosen: Plan, strip: bool, box: Any, drawn: list[tuple[Any, ...]], color: bool
 ) -> Iterator[str]:
     """The pieces of :func:`plain_pieces`, its cells known to draw."""
     edge = not grid.simple
@@ -390,7 +398,13 @@ def _plain_lines(
             if not edge:
                 left = end = ""
             height = max(map(len, cells))
-            if height == 1:
+            if color and number == 0:  # Rich's table.header style, on each padding and the text
+                out.append(
+                    left
+                    + divider.join(f"{_BOLD} {_OFF}{_BOLD}{c[0]}{_OFF}{_BOLD} {_OFF}" for c in cells)
+                    + end
+                )
+            elif height == 1:
                 out.append(left + " " + f" {divider} ".join(c[0] for c in cells) + " " + end)
             else:
                 blocks = []
@@ -425,10 +439,10 @@ class Fitted:
     def __init__(self, grid: Grid) -> None:
         self.grid = grid
 
-    def plain_pieces(self, width: int) -> Iterator[str] | None:
-        """What Rich prints for it without colour at ``width`` (trailing spaces dropped, as
+    def plain_pieces(self, width: int, color: bool = False) -> Iterator[str] | None:
+        """What Rich prints for it at ``width`` (without colour trailing spaces dropped, as
         :func:`~cnncalc.render.console.to_text` does), in pieces; None when Rich must draw it."""
-        return plain_pieces(self.grid, plan(self.grid, width), strip=True)
+        return plain_pieces(self.grid, plan(self.grid, width), strip=not color, color=color)
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         chosen = plan(self.grid, options.max_width)

@@ -11,10 +11,10 @@ import io
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..enums import KERAS_COLUMNS, Column, Convention, Count, Counter
+from ..records import record
 from ..summary import LAYER_RESULTS, json_pieces
 from .console import to_text
 from .grid import Cell, Col, Fitted, Grid
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..summary import Summary
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class View:
     """What a summary table shows: which columns, and how costs are counted."""
 
@@ -174,13 +174,12 @@ def summary_grid(summary: Summary, view: View | None = None) -> Grid:
 def summary_table(summary: Summary, view: View | None = None) -> Any:
     """A Rich renderable: title, Keras-style table (fitted to the width it is drawn at, never
     splitting a number, shape or name), totals and the convention note."""
-    from rich.console import Group
-    from rich.text import Text
+    from .lines import Line, Stack
 
     view = view or View()
-    # Text, not str: Rich would scan every string for markup and emoji codes (and load its
-    # emoji table), a visible share of start-up for plain names and numbers.
-    parts: list[Any] = [Text(f'Model: "{summary.name}"', style="bold"), Fitted(_grid(summary, view))]
+    # Lines, not str: Rich would scan every string for markup and emoji codes (and load its
+    # emoji table); and without colour they are drawn without importing Rich at all.
+    parts: list[Any] = [Line(f'Model: "{summary.name}"', style="bold"), Fitted(_grid(summary, view))]
     parts += [footer(line, style="bold" if i == 0 else "") for i, line in enumerate(totals_lines(summary))]
     if view.extended:
         parts += [
@@ -188,7 +187,7 @@ def summary_table(summary: Summary, view: View | None = None) -> Any:
         ]
     parts.append(footer(shape_flow(summary)))
     parts.append(footer(convention_note(summary), style="dim"))
-    return Group(*parts)
+    return Stack(*parts)
 
 
 def summary_text(

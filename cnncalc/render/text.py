@@ -167,7 +167,6 @@ def value_text(value: Any) -> str:
 def footer(line: str, style: str = "") -> Any:
     """A line under a table, one space in: wrapped at spaces with the same indent when the
     terminal is narrower than the line (a plain ``Text(" " + line)`` wraps back to column 0)."""
-    from rich.padding import Padding
-    from rich.text import Text
+    from .lines import Line  # drawn without Rich when no style reaches the output
 
-    return Padding(Text(line, style=style), (0, 0, 0, 1), expand=False)
+    return Line(line, style, indent=1)
