@@ -278,12 +278,20 @@ def test_ctrl_c_while_loading_exits_130_without_traceback() -> None:
     assert one_error_line(proc.stderr) == "Error: interrupted"
 
 
+def _interruptible() -> None:
+    """The child starts with Ctrl-C's default action, as a command typed at a shell does: a suite
+    run as a background job of a non-interactive shell has SIGINT ignored (POSIX), children
+    inherit that, and Python then installs no KeyboardInterrupt handler (the signal is lost)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_real_sigint_during_a_run_exits_130() -> None:
     proc = subprocess.Popen(
         [PY, "-m", "cnncalc", "verify", "--input", "2000x2000x8", "conv:64,3", "--max-memory", "8GiB"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
     # Interrupted once the executor runs (numpy's core is mapped in), not after a guessed time.
     maps = Path(f"/proc/{proc.pid}/maps")
