@@ -173,21 +173,24 @@ def _table_lines(
     working = iter(formulas)
     for i, row in enumerate(grid.rows):
         cells = []
+        first = ""  # the first cell's text escaped: the row's name, also its data-name
         for j, cell in enumerate(row):
             html = drawn.get((j, id(cell))) if j else None
             if html is None:
                 sort = "" if cell.sort is None else f' data-sort="{_sort_value(cell.sort)}"'
                 tag, end = ('th scope="row"', "th") if j == 0 else ("td", "td")
-                html = f'<{tag}{sort} style="{styles[j]};font-weight:normal">{escape(cell.text)}</{end}>'
+                text = escape(cell.text)
+                html = f'<{tag}{sort} style="{styles[j]};font-weight:normal">{text}</{end}>'
                 if j:
                     drawn[j, id(cell)] = html
+                else:
+                    first = text
             cells.append(html)
         marks = ""
         if sortable and names:
             formula = next(working, "")
-            marks = f' data-name="{escape(names[i])}"' + (
-                f' data-formula="{escape(formula)}"' if formula else ""
-            )
+            name = first if row and row[0].text == names[i] else escape(names[i])
+            marks = f' data-name="{name}"' + (f' data-formula="{escape(formula)}"' if formula else "")
         yield f"<tr{marks}>" + "".join(cells) + "</tr>"
     yield "</tbody></table>"
     lines = totals_lines(summary) + (cost_lines(summary, view) if view.extended else [])
