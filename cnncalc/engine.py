@@ -287,7 +287,7 @@ def summarize(
             except ShapeError as err:
                 left_out.append(f"{name} ({err.reason})")
                 continue
-        if not all(shape is not None for shape in in_shapes):
+        if None in in_shapes:  # (a shape is a tuple, never equal to None)
             out, out_dims = _open_layer(layer, in_dims, list(srcs), ctx, describe_layer(index, ls.text))
             rf: ReceptiveField | None = UNTRACKED  # windows depend on the unknown sizes
             costs: tuple[int | None, int | None, int | None] = (None, None, None)

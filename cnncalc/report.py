@@ -5,7 +5,8 @@ Produced by :func:`cnncalc.numeric.verify.verify` (which needs numpy); read by t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,15 @@ class VerifyReport:
         # ok): only those are read, not 100,000 rows made one by one
         rows = getattr(self.rows, "kept_whole", lambda: self.rows)()
         return all(row.ok for row in rows)
+
+    def row_fields(self) -> Iterator[tuple[Any, ...]]:
+        """Every row's fields as a tuple, in :class:`VerifyRow`'s order (what a table reads, without
+        a record made per row: numeric.verify.VerifyRows gives its matched rows' fields directly)."""
+        fields = getattr(self.rows, "fields", None)
+        if fields is not None:
+            return iter(fields())
+        names = [f.name for f in dataclasses.fields(VerifyRow)]
+        return (tuple(getattr(row, name) for name in names) for row in self.rows)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``verify --format json`` document."""

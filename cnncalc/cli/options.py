@@ -393,7 +393,9 @@ def write_output(text: str | Iterable[str], output: str | None) -> None:
         from ..io.files import held
 
         for piece in held(text, _encoder()):
-            click.echo(piece, nl=False)
+            # color=True: click leaves the piece as it is; it looks for ANSI codes to strip from
+            # output that is not a terminal only when there is an escape character to find
+            click.echo(piece, nl=False, color=None if "\x1b" in piece else True)
         return
     from ..io.files import write_atomic
 
@@ -415,6 +417,14 @@ def _encoder() -> Callable[[str], object]:
     if not encoding:
         return lambda piece: None
     errors = getattr(stream, "errors", None) or "strict"
+    import codecs
+
+    try:
+        ascii_safe = codecs.lookup(encoding).name in ("utf-8", "ascii")
+    except LookupError:
+        ascii_safe = False
+    if ascii_safe:  # an ASCII text (known without a pass over it) encodes as it is
+        return lambda piece: piece.isascii() or piece.encode(encoding, errors)
     return lambda piece: piece.encode(encoding, errors)
 
 

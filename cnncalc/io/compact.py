@@ -128,6 +128,14 @@ def _built(text: str, convention: Convention | None) -> tuple[Layer, str | None,
     return build_layer(kind_name, positional, keywords, convention), name, text.strip()
 
 
+@functools.lru_cache(maxsize=1024)
+def _compact_spec(text: str, convention: Convention | None) -> LayerSpec:
+    """The LayerSpec of a compact string (:func:`_built`'s layer, name and text). Cached too: it is
+    an immutable record, so the rows of a repeated string may share one."""
+    layer, name, stripped = _built(text, convention)
+    return LayerSpec(layer=layer, text=stripped, name=name, results=NO_RESULTS)
+
+
 def parse_layer_declaring(
     text: str, convention: Convention | None = None
 ) -> tuple[LayerSpec, tuple[int, ...] | None]:
@@ -136,11 +144,10 @@ def parse_layer_declaring(
         raise SpecError(f"a layer must be a string or an object, got {text!r}")
     if len(text) > MAX_LAYER_TEXT:
         raise SpecError(f"layer text longer than {MAX_LAYER_TEXT} characters")
-    if re.fullmatch(_CALL, text):
+    if "(" in text and re.fullmatch(_CALL, text):  # (a call has parentheses: most texts are not one)
         return _parse_call(text, convention)
     try:
-        layer, name, stripped = _built(text, convention)
-        return LayerSpec(layer=layer, text=stripped, name=name, results=NO_RESULTS), None
+        return _compact_spec(text, convention), None
     except SpecError as err:
         better = near_miss(text, convention)
         if better is None or err.hint is not None:

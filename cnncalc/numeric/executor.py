@@ -93,26 +93,37 @@ def init_weights(
             for row in inner.layers
             for name, values in init_weights(row.layer, row.input_shape, ctx, rng, dtype).items()
         }
-    weights = {}
     draw = np.dtype(dtype).type
-    for name, shape, scale in plan:
-        # Drawn in the run's dtype and scaled in place: a float64 draw of VGG16's fc1 (103M
-        # weights) would take 822 MB before any conversion.
-        values: np.ndarray = np.asarray(rng.standard_normal(shape, dtype=draw))
+    # Drawn in the run's dtype and scaled in place: a float64 draw of VGG16's fc1 (103M
+    # weights) would take 822 MB before any conversion.
+    values = rng.standard_normal(plan.total, dtype=draw)
+    weights = {}
+    for name, shape, scale, start, stop in plan.arrays:
+        array = values[start:stop].reshape(shape)
         if scale is not None:
-            values *= values.dtype.type(scale)
-        weights[name] = values
-    for name in ("moving_variance", "variance"):  # variances stay positive
-        if name in weights:
-            weights[name] = (rng.random(weights[name].shape) + 0.5).astype(dtype)
+            array *= scale  # a Python float: rounded to the array's dtype first
+        weights[name] = array
+    for name in plan.positive:  # variances stay positive
+        weights[name] = (rng.random(weights[name].shape) + 0.5).astype(dtype)
     return weights
 
 
-#: A layer's weights on an input shape: (name, shape, kernel scale or None) per array.
-WeightPlan = tuple[tuple[str, tuple[int, ...], float | None], ...]
-#: Weight plans by (layer identity, input shape, context); the layer is kept in the value so its
-#: identity cannot be reused while the entry lives. A repeated block's layer reuses its plan.
-_WEIGHT_PLANS: dict[tuple[int, tuple[int, ...], Context], tuple[Layer, WeightPlan | None]] = {}
+@dataclass(frozen=True, eq=False)
+class WeightPlan:
+    """What :func:`init_weights` draws for a layer on an input shape: every array's values in
+    one draw, in order (a generator's stream runs on from one draw to the next, so this is the
+    numbers one draw per array gives), cut into pieces: (name, shape, kernel scale or None,
+    start, stop) per array; then the variances are drawn again, positive."""
+
+    arrays: tuple[tuple[str, tuple[int, ...], float | None, int, int], ...]
+    total: int
+    positive: tuple[str, ...]
+
+
+#: Weight plans by (layer identity, input shape, context identity); the layer and context are
+#: kept in the value so their identities cannot be reused while the entry lives. A repeated
+#: block's layer reuses its plan.
+_WEIGHT_PLANS: dict[tuple[int, tuple[int, ...], int], tuple[Layer, Context, WeightPlan | None]] = {}
 _WEIGHT_PLANS_KEPT = 256
 
 
@@ -121,19 +132,24 @@ def _weight_plan(layer: Layer, in_shape: tuple[int, ...], ctx: Context) -> Weigh
     weight shapes, and for a kernel its scale 1/sqrt(fan-in), as Glorot/He initializers do:
     values stay near 1 through deep stacks, so errors against the reference are readable
     numbers, not 1e18. Depends on the layer, the input shape and the context only."""
-    key = (id(layer), tuple(in_shape), ctx)
+    key = (id(layer), tuple(in_shape), id(ctx))
     found = _WEIGHT_PLANS.get(key)
-    if found is not None and found[0] is layer:
-        return found[1]
+    if found is not None and found[0] is layer and found[1] is ctx:
+        return found[2]
     plan: WeightPlan | None = None
     if layer.inner_summary(in_shape, ctx) is None:
-        plan = tuple(
-            (name, shape, 1 / math.sqrt(fan_in(layer, shape)) if name.endswith("kernel") else None)
-            for name, shape in weight_shapes(layer, in_shape, ctx).items()
+        arrays, start = [], 0
+        for name, shape in weight_shapes(layer, in_shape, ctx).items():
+            scale = 1 / math.sqrt(fan_in(layer, shape)) if name.endswith("kernel") else None
+            arrays.append((name, shape, scale, start, start + math.prod(shape)))
+            start += math.prod(shape)
+        positive = tuple(
+            name for name in ("moving_variance", "variance") if any(a[0] == name for a in arrays)
         )
+        plan = WeightPlan(tuple(arrays), start, positive)
     if len(_WEIGHT_PLANS) >= _WEIGHT_PLANS_KEPT:
         _WEIGHT_PLANS.clear()
-    _WEIGHT_PLANS[key] = (layer, plan)
+    _WEIGHT_PLANS[key] = (layer, ctx, plan)
     return plan
 
 
@@ -149,11 +165,11 @@ STATISTICS = frozenset({"moving_mean", "moving_variance", "num_batches_tracked",
 
 def count_weights(layer: Layer, weights: Weights, ctx: Context) -> tuple[int, int]:
     """(parameters, buffers) of real weight arrays, by each framework's own bookkeeping."""
-    stats = sum(w.size for k, w in weights.items() if k.rpartition("/")[2] in STATISTICS)
-    total = sum(w.size for w in weights.values())
-    if ctx.convention is Convention.PYTORCH:
-        return total - stats, stats
-    return total, 0
+    total = sum([values.size for values in weights.values()])
+    if ctx.convention is not Convention.PYTORCH:
+        return total, 0  # Keras counts every weight as a parameter
+    stats = sum([values.size for key, values in weights.items() if key.rpartition("/")[2] in STATISTICS])
+    return total - stats, stats
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -227,35 +243,39 @@ def _check_plans(plans: list[AxisPlan], what: str) -> None:
 # ----------------------------------------------------------------------------- fast forward
 
 
-def _conv(x: np.ndarray, w: Weights, layer: Conv, plans: list[AxisPlan]) -> np.ndarray:
+def _conv(x: np.ndarray, w: Weights, layer: Conv, geometry: ConvGeometry) -> np.ndarray:
+    """A conv on a channels_last batch: one GEMM per group and output tile (im2col)."""
     kernel = w["kernel"]
     groups, k = layer.groups, layer.filters
     cg, kg = kernel.shape[-2], k // groups
-    pads = [(0, 0), *((p.before, p.after) for p in plans), (0, 0)]
-    f_eff = [effective_kernel(f, d) for f, d in zip(layer.kernel_size, layer.dilation_rate, strict=True)]
-    out_sizes = [p.out for p in plans]
+    out_sizes, taps, view = geometry.out_sizes, geometry.taps, geometry.view
     batch = x.shape[0]
-    y = np.empty((batch, *out_sizes, k), dtype=x.dtype)
-    # Tile the first output axis so one window matrix stays within WINDOW_BUDGET.
-    row_bytes = batch * math.prod(out_sizes[1:]) * cg * math.prod(layer.kernel_size) * x.itemsize
-    rows = max(1, min(out_sizes[0], WINDOW_BUDGET // max(1, row_bytes)))
-    if rows == out_sizes[0]:
-        # One tile: the zero-padded copy and its window view made directly from the layer's
-        # cached geometry, as np.pad and sliding_window_view make them (same memory order, shape
-        # and strides, so the same copy or view below and the same GEMM call), without their
-        # per-call work.
-        view = _window_view(layer, x, plans, f_eff, out_sizes)
+    if view is not None:
+        # One tile: the zero-padded copy and its window view made directly from the cached
+        # geometry, as np.pad and sliding_window_view make them (same memory order, shape and
+        # strides, so the same copy or view below and the same GEMM call).
         xp = np.zeros(view.padded, dtype=x.dtype, order=view.order)
         xp[view.interior] = x
-        windows = [np.ndarray(view.shape, dtype=x.dtype, buffer=xp, strides=view.strides)]
+        win = np.ndarray(view.shape, dtype=x.dtype, buffer=xp, strides=view.strides)
+        if groups == 1 and kernel.dtype == x.dtype:
+            # one GEMM whose product is the output: the values the copy into y below would hold
+            cols = win.reshape(batch * math.prod(out_sizes), taps * cg)
+            y = (cols @ kernel.reshape(taps * cg, k)).reshape(batch, *out_sizes, k)
+            if "bias" in w:
+                y += w["bias"]
+            return y
+        tiles = [(0, out_sizes[0], win)]
     else:
-        xp = np.pad(x, pads)
-        windows = []
-    for r0 in range(0, out_sizes[0], rows):
-        r1 = min(out_sizes[0], r0 + rows)
-        win = windows[0] if windows else _conv_windows(xp, layer, f_eff, r0, [r1 - r0, *out_sizes[1:]])
+        xp = np.pad(x, [(0, 0), *((p.before, p.after) for p in geometry.plans), (0, 0)])
+        rows = geometry.rows
+        tiles = [
+            (r0, r1, _conv_windows(xp, layer, geometry.f_eff, r0, [r1 - r0, *out_sizes[1:]]))
+            for r0 in range(0, out_sizes[0], rows)
+            for r1 in (min(out_sizes[0], r0 + rows),)
+        ]
+    y = np.empty((batch, *out_sizes, k), dtype=x.dtype)
+    for r0, r1, win in tiles:
         n_rows = batch * (r1 - r0) * math.prod(out_sizes[1:])
-        taps = math.prod(layer.kernel_size)
         for g in range(groups):
             cols = win[..., g * cg : (g + 1) * cg].reshape(n_rows, taps * cg)
             wg = kernel[..., g * kg : (g + 1) * kg].reshape(taps * cg, kg)
@@ -299,34 +319,69 @@ class WindowView:
     strides: tuple[int, ...]
 
 
-#: Window views by (layer identity, input shape, dtype, order): a repeated block's layer reuses
-#: its view. The layer is kept in the value, so its identity cannot be reused while it lives.
-_VIEWS: dict[tuple[Any, ...], tuple[Layer, WindowView]] = {}
-_VIEWS_KEPT = 256
+@dataclass(frozen=True, eq=False)
+class ConvGeometry:
+    """A conv's windows on one input (shape, dtype, memory order): the axis plans (checked to
+    fit), effective kernel, output sizes, output rows per tile (one tile's window matrix stays
+    within WINDOW_BUDGET) and, when one tile holds every row, its :class:`WindowView`."""
+
+    plans: tuple[AxisPlan, ...]
+    f_eff: list[int]
+    out_sizes: tuple[int, ...]
+    taps: int
+    rows: int
+    view: WindowView | None
+
+
+#: Conv geometries by (layer identity, input shape, dtype, order): a repeated block's layer
+#: reuses its geometry. The layer is kept in the value, so its identity cannot be reused while
+#: the entry lives.
+_GEOMETRIES: dict[tuple[Any, ...], tuple[Layer, ConvGeometry]] = {}
+_GEOMETRIES_KEPT = 256
+
+
+def conv_geometry(layer: Conv, x: np.ndarray) -> ConvGeometry:
+    """The :class:`ConvGeometry` of a conv on a channels_last batch like ``x``. Depends on the
+    layer and x's shape, dtype and memory order only: worked out once per distinct tuple."""
+    order: Literal["C", "F"] = "F" if x.flags.fnc else "C"
+    key = (id(layer), x.shape, x.dtype, order)
+    kept = _GEOMETRIES.get(key)
+    if kept is not None and kept[0] is layer:
+        return kept[1]
+    plans = _plans(layer, x.shape[1:-1], layer.kernel_size, layer.dilation_rate)
+    _check_plans(plans, "kernel")
+    f_eff = [effective_kernel(f, d) for f, d in zip(layer.kernel_size, layer.dilation_rate, strict=True)]
+    out_sizes = tuple(p.out for p in plans)
+    taps = math.prod(layer.kernel_size)
+    cg = x.shape[-1] // layer.groups
+    row_bytes = x.shape[0] * math.prod(out_sizes[1:]) * cg * taps * x.itemsize
+    rows = max(1, min(out_sizes[0], WINDOW_BUDGET // max(1, row_bytes)))
+    view = _window_view(layer, x, order, plans, f_eff, out_sizes) if rows == out_sizes[0] else None
+    found = ConvGeometry(tuple(plans), f_eff, out_sizes, taps, rows, view)
+    if len(_GEOMETRIES) >= _GEOMETRIES_KEPT:
+        _GEOMETRIES.clear()
+    _GEOMETRIES[key] = (layer, found)
+    return found
 
 
 def _window_view(
-    layer: Conv, x: np.ndarray, plans: list[AxisPlan], f_eff: list[int], out_sizes: list[int]
+    layer: Conv,
+    x: np.ndarray,
+    order: Literal["C", "F"],
+    plans: list[AxisPlan],
+    f_eff: list[int],
+    out_sizes: tuple[int, ...],
 ) -> WindowView:
     """The :class:`WindowView` of a conv on ``x``'s shape: :func:`_conv_windows` -- the windows
     the tiled path takes -- run once over an empty padded array of that shape."""
-    order: Literal["C", "F"] = "F" if x.flags.fnc else "C"
-    key = (id(layer), x.shape, x.dtype, order)
-    kept = _VIEWS.get(key)
-    if kept is not None and kept[0] is layer:
-        return kept[1]
     pads = [(0, 0), *((p.before, p.after) for p in plans), (0, 0)]
     padded = tuple(n + before + after for n, (before, after) in zip(x.shape, pads, strict=True))
     probe = np.empty(padded, dtype=x.dtype, order=order)
-    win = _conv_windows(probe, layer, f_eff, 0, out_sizes)
+    win = _conv_windows(probe, layer, f_eff, 0, list(out_sizes))
     # every window starts at or after the first cell: the view begins at the copy's start
     assert win.__array_interface__["data"][0] == probe.__array_interface__["data"][0]
     interior = tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, pads, strict=True))
-    found = WindowView(padded, order, interior, win.shape, win.strides)
-    if len(_VIEWS) >= _VIEWS_KEPT:
-        _VIEWS.clear()
-    _VIEWS[key] = (layer, found)
-    return found
+    return WindowView(padded, order, interior, win.shape, win.strides)
 
 
 def _pool(x: np.ndarray, layer: Pool, plans: list[AxisPlan], include_pad: bool) -> np.ndarray:
@@ -409,14 +464,21 @@ def include_pad(layer: Pool, ctx: Context) -> bool:
 
 def _batchnorm(x: np.ndarray, w: Weights, layer: BatchNorm, ctx: Context) -> np.ndarray:
     axis = layer.feature_axis(x.shape[1:], ctx) + 1
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
+    # a vector on the last axis broadcasts as it is; on another axis it needs size-1 axes
+    shape = None if axis == x.ndim - 1 else [x.shape[axis] if i == axis else 1 for i in range(x.ndim)]
+    mean = _on_axis(w.get("moving_mean"), 0, shape, x.dtype)
+    variance = _on_axis(w.get("moving_variance"), 1, shape, x.dtype)
+    norm = (x - mean) / np.sqrt(variance + layer.epsilon)
+    gamma, beta = _on_axis(w.get("gamma"), 1, shape, x.dtype), _on_axis(w.get("beta"), 0, shape, x.dtype)
+    return (norm * gamma + beta).astype(x.dtype, copy=False)
 
-    def get(key: str, default: float) -> np.ndarray:
-        return w[key].reshape(shape) if key in w else np.asarray(default, dtype=x.dtype)
 
-    norm = (x - get("moving_mean", 0)) / np.sqrt(get("moving_variance", 1) + layer.epsilon)
-    return (norm * get("gamma", 1) + get("beta", 0)).astype(x.dtype, copy=False)
+def _on_axis(values: np.ndarray | None, default: float, shape: list[int] | None, dtype: Any) -> np.ndarray:
+    """A per-channel vector shaped to broadcast on its axis (``shape``; None: the last axis, as it
+    is), or the default when the layer has none."""
+    if values is None:
+        return np.asarray(default, dtype=dtype)
+    return values if shape is None else values.reshape(shape)
 
 
 def _layernorm(x: np.ndarray, w: Weights, layer: LayerNorm) -> np.ndarray:
@@ -549,7 +611,10 @@ def _nested(x: np.ndarray, w: Weights, layer: NestedModel, ctx: Context) -> np.n
 
 def keras_relu(x: np.ndarray, max_value: float | None, negative_slope: float, threshold: float) -> np.ndarray:
     """Keras's ReLU layer: x from the threshold up (capped at max_value), negative_slope*(x - threshold) below."""
-    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    if negative_slope == 0 and threshold == 0:  # the plain ReLU (NaN stays NaN either way)
+        y = np.maximum(x, 0)
+    else:
+        y = np.where(x >= threshold, x, negative_slope * (x - threshold))
     return np.minimum(y, max_value) if max_value is not None else y
 
 
@@ -577,13 +642,11 @@ def _window_layer(
 
 
 def _conv_forward(layer: Conv, x: np.ndarray, w: Weights, ctx: Context) -> np.ndarray:
-    def body(xl: np.ndarray) -> np.ndarray:
-        plans = _plans(layer, xl.shape[1:-1], layer.kernel_size, layer.dilation_rate)
-        _check_plans(plans, "kernel")
-        return _conv(xl, w, layer, plans)
-
+    fmt = layer.layout(ctx)
+    xl = _to_last(x, fmt)
+    y = _from_last(_conv(xl, w, layer, conv_geometry(layer, xl)), fmt)
     # The activation sees the tensor in the layer's own layout: softmax and glu act on its last axis.
-    return activate(_window_layer(layer, x, ctx, body), layer.activation)
+    return activate(y, layer.activation)
 
 
 def as_grouped_conv(
@@ -880,7 +943,7 @@ def forward_for(kind: type) -> Callable[[Any, Any, Weights, Context], np.ndarray
 
 def forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     """The fast forward pass of one layer on a batch ``x`` (a list of batches for a merge)."""
-    run = forward_for(type(layer))
+    run = _FORWARD.get(type(layer))  # forward_for, one call fewer
     if run is None:
         raise TypeError(f"no executor for {type(layer).__name__}")
     return run(layer, x, w, ctx)

@@ -72,6 +72,8 @@ _WORK: dict[type, Callable[[Any, Any, Context, int], int]] = {
 
 def naive_forward(layer: Layer, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     """Loop-over-every-output reference (float64) for window kinds; other kinds share ``forward``."""
+    if type(layer) is Conv:
+        return _naive_conv(layer, x, w, ctx)  # it reads x and w into float64 itself
     x = [a.astype(np.float64) for a in x] if isinstance(x, list) else x.astype(np.float64)
     w = {k: v.astype(np.float64) for k, v in w.items()}
     naive = _NAIVE.get(type(layer))
@@ -101,16 +103,17 @@ def _naive_convpool(layer: ConvPool, x: Any, w: Weights, ctx: Context) -> np.nda
 
 
 def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
-    """Every output value on its own: the bias, then one tap at a time (kernel offsets in order)
-    the input cells the tap reads (``o*S + t*D - pad`` per axis; none in the padding) times
-    that tap's kernel slice, group by group.
+    """Every output value from the input cells it reads, by index: the bias plus the dot product
+    of its window -- for each kernel tap in order, the cell the tap reads (``o*S + t*D - pad``
+    per axis), zero where the tap falls in the padding -- with the kernel, group by group, in
+    float64.
 
-    The loop runs over taps and groups; the output positions of a tap are one stacked matmul, in
-    which NumPy takes each position's vector @ matrix product with the same BLAS call as a loop
-    over positions would (tests/test_verify_scale.py checks the values bit for bit against the
-    loop over every position), and the taps are summed one after another (``add.accumulate``,
-    never pairwise). Which cell each output reads through each tap depends only on the layer and
-    the input's spatial sizes: it is worked out once per distinct pair (:func:`_conv_taps`)."""
+    Which cell each output reads through each tap depends only on the layer and the input's
+    spatial sizes: it is worked out once per distinct pair (:func:`_conv_taps`), by that
+    formula, never from the executor's padded copies and strided views. The windows of a block
+    of positions are gathered by that table into one matrix, and its product with the kernel is
+    one float64 matmul (the dot products in BLAS's order: tests/test_verify_scale.py holds the
+    values to the loop over every position within float64 rounding)."""
     fmt = layer.layout(ctx)
     xl = _to_last(x, fmt)
     batch, spatial, channels = xl.shape[0], tuple(xl.shape[1:-1]), xl.shape[-1]
@@ -118,23 +121,29 @@ def _naive_conv(layer: Conv, x: Any, w: Weights, ctx: Context) -> np.ndarray:
     positions, taps = index.shape
     groups, filters = layer.groups, layer.filters
     cg, kg = channels // groups, filters // groups
-    kernel = w["kernel"].reshape(taps, cg, filters)
+    # float64 whatever w's type
+    kernel = w["kernel"].astype(np.float64, copy=False).reshape(taps, cg, filters)
+    bias = w.get("bias")
     # the input's cells in one row per position, and a row of zeros past the last (the padding)
     cells = np.zeros((batch, math.prod(spatial) + 1, channels))
     cells[:, :-1] = xl.reshape(batch, -1, channels)  # in float64 whatever x's type
-    acc = np.empty((batch, positions, filters))
-    # positions per block: the gathered cells and the products stay within _BLOCK_ELEMENTS
-    step = max(1, _BLOCK_ELEMENTS // max(1, batch * taps * (channels + filters + 1)))
+    # positions per block: the gathered windows and their products stay within _BLOCK_ELEMENTS
+    step = max(1, _BLOCK_ELEMENTS // max(1, batch * (taps * (channels + cg) + kg)))
+    acc = None if step >= positions and groups == 1 else np.empty((batch, positions, filters))
     for p0 in range(0, positions, step):
-        gathered = cells[:, index[p0 : p0 + step]]  # (batch, p, taps, channels)
+        gathered = np.take(cells, index if acc is None else index[p0 : p0 + step], axis=1)  # (B, p, taps, C)
+        rows = gathered.shape[0] * gathered.shape[1]
         for g in range(groups):
-            # terms[..., 0, :] is where the sum starts (the bias, or 0), then one term per tap
-            terms = np.empty((batch, gathered.shape[1], taps + 1, kg))
-            terms[:, :, 0] = w["bias"][g * kg : (g + 1) * kg] if "bias" in w else 0.0
-            terms[:, :, 1:] = (
-                gathered[..., None, g * cg : (g + 1) * cg] @ kernel[..., g * kg : (g + 1) * kg]
-            )[..., 0, :]
-            acc[:, p0 : p0 + step, g * kg : (g + 1) * kg] = np.add.accumulate(terms, axis=2)[:, :, -1]
+            ks = slice(g * kg, (g + 1) * kg)
+            windows = gathered[..., g * cg : (g + 1) * cg].reshape(rows, taps * cg)
+            product = windows @ kernel[:, :, ks].reshape(taps * cg, kg)
+            if bias is not None:
+                product += bias[ks]
+            if acc is None:  # one block, one group: the product is the output
+                acc = product.reshape(batch, positions, filters)
+            else:
+                acc[:, p0 : p0 + step, ks] = product.reshape(batch, -1, kg)
+    assert acc is not None  # a conv has at least one output position
     y = activate(acc.reshape(batch, *outs, filters), layer.activation)
     return _from_last(y, fmt)
 
@@ -183,54 +192,37 @@ def _conv_taps(layer: Conv, spatial: tuple[int, ...]) -> tuple[tuple[int, ...], 
 
 
 def _naive_pool(layer: Pool, x: Any, w: Weights, ctx: Context) -> np.ndarray:
-    return _naive_window(layer, x, w, ctx, conv=False)
-
-
-def _naive_window(layer: Any, x: Any, w: Weights, ctx: Context, conv: bool) -> np.ndarray:
-    """A conv (``conv``) or pooling window, one output value at a time."""
+    """Every output value on its own: the max (or the mean) of the input cells its window reads
+    (``o*S + t*D - pad`` per axis; none in the padding), taken one tap at a time. Only the
+    running max or sum is kept: a window of 410x410 taps is not a list of 168,100 of them."""
     fmt = layer.layout(ctx)
     xl = _to_last(x, fmt).astype(np.float64)
     batch, spatial, channels = xl.shape[0], xl.shape[1:-1], xl.shape[-1]
-    kernel: tuple[int, ...]
-    if conv:
-        kernel, dilation = layer.kernel_size, layer.dilation_rate
-        plans = _plans(layer, spatial, kernel, dilation)
-    else:
-        kernel, dilation = layer.pool_size, layer.window_dilation
-        plans = _plans(layer, spatial, kernel, dilation, layer.ceil_mode)
-    counts_pad = not conv and layer.op == "avg" and include_pad(layer, ctx)
+    kernel, dilation = layer.pool_size, layer.window_dilation
+    plans = _plans(layer, spatial, kernel, dilation, layer.ceil_mode)
     _check_plans(plans, "window")
-    n_out = layer.filters if conv else channels
-    y = np.zeros((batch, *(p.out for p in plans), n_out))
+    largest = layer.op == "max"
+    counts_pad = not largest and include_pad(layer, ctx)
+    y = np.zeros((batch, *(p.out for p in plans), channels))
     for b, pos in itertools.product(range(batch), itertools.product(*(range(p.out) for p in plans))):
-        # (kernel offset, input index or None when it falls in the padding, inside the padded input)
-        taps: list[tuple[tuple[int, ...], tuple[int, ...] | None, bool]] = []
+        acc: np.ndarray | None = None
+        count = 0  # the cells an average divides by
         for off in itertools.product(*(range(f) for f in kernel)):
             steps = zip(pos, layer.strides, off, dilation, plans, strict=True)
             idx = tuple(o * s + t * d - p.before for o, s, t, d, p in steps)
             inside = all(0 <= i < n for i, n in zip(idx, spatial, strict=True))
-            in_padded = all(-p.before <= i < n + p.after for i, n, p in zip(idx, spatial, plans, strict=True))
-            taps.append((off, idx if inside else None, in_padded))
-        if conv:
-            cg, kg = channels // layer.groups, layer.filters // layer.groups
-            acc = np.array(w["bias"], dtype=np.float64) if "bias" in w else np.zeros(layer.filters)
-            for g in range(layer.groups):
-                for off, at, _ in taps:
-                    if at is not None:  # y[k] += sum_c x[at, c] * W[off, c, k] over the group's c, k
-                        cells: tuple[Any, ...] = (b, *at, slice(g * cg, (g + 1) * cg))
-                        taps_w: tuple[Any, ...] = (*off, slice(None), slice(g * kg, (g + 1) * kg))
-                        acc[g * kg : (g + 1) * kg] += xl[cells] @ w["kernel"][taps_w]
-            y[(b, *pos)] = acc
-        elif layer.op == "max":
-            seen = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
+            if inside:
+                cell = xl[(b, *idx)]
+                acc = cell.copy() if acc is None else np.maximum(acc, cell) if largest else acc + cell
+            if counts_pad:  # PyTorch's count_include_pad: explicit padding counts, the overhang not
+                count += all(-p.before <= i < n + p.after for i, n, p in zip(idx, spatial, plans, strict=True))
+            else:
+                count += inside
+        if largest:
             # A dilated window may fall wholly in the padding: -inf, as PyTorch gives.
-            y[(b, *pos)] = np.max(seen, axis=0) if seen else -np.inf
+            y[(b, *pos)] = -np.inf if acc is None else acc
         else:
-            values = [xl[(b, *idx)] for _, idx, _ in taps if idx is not None]
-            count = sum(1 for _, idx, pad in taps if (pad if counts_pad else idx is not None))
-            y[(b, *pos)] = np.sum(values, axis=0) / count
-    if conv:
-        y = activate(y, layer.activation)
+            y[(b, *pos)] = (np.float64(0.0) if acc is None else acc) / count  # 0/0: NaN, as before
     return _from_last(y, fmt)
 
 

@@ -5,17 +5,16 @@ Produces a plain-data :class:`~cnncalc.report.VerifyReport`; rendering lives in 
 
 from __future__ import annotations
 
-import functools
 import math
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 
 from ..enums import VerifyStatus
 from ..errors import Option, ResourceError
-from ..geometry import fmt_shape
+from ..geometry import Shape, fmt_shape
 from ..report import VerifyReport, VerifyRow
 from ..summary import LayerRow, Summary, known
 from . import executor as X
@@ -181,12 +180,12 @@ def _verify(
 
     # A repeated block's rows share their layer object: the reference's size is worked out once
     # per (layer object, shapes, MACs), never the comparison itself (every row's own tensors).
-    works: dict[tuple[int, Any, Any, int | None], tuple[int, bool]] = {}
+    works: dict[tuple[int, Any], tuple[int, bool]] = {}
 
     def reference_work(row: LayerRow) -> tuple[int, bool]:
         """(inner-loop steps of the loop reference, whether it -- or a float64 recompute -- runs):
         it runs on layers small enough for it."""
-        key = (id(row.layer), row.input_dims, row.output_dims, row.macs)
+        key = (id(row.layer), row.input_dims)  # the layer's output and MACs follow from these
         found = works.get(key)
         if found is None:
             work = R.work(row, ctx, batch)
@@ -218,134 +217,134 @@ def _verify(
     shared = {row.shares for row in summary.layers if row.shares is not None}
     kept: dict[str, X.Weights] = {}  # the weights of rows that later rows share
     rows = VerifyRows(summary.layers)
+    matched = rows.matched
     failed = False
     tolerance = TOLERANCE.get(dtype, 1e-4)
     for index, row in enumerate(summary.layers):
         layer = row.layer
-        predicted = row.output_shape
-        predicted_params = row.params + row.buffers
-        # Every outcome row names the layer and its predicted shape the same way.
-        record = functools.partial(VerifyRow, row.name, row.type, row.class_name, predicted)
+        # every size is known (require_known above): the dims are the shapes
+        in_shape: Shape = row.input_dims  # type: ignore[assignment]
+        predicted: Shape = row.output_dims  # type: ignore[assignment]
+        predicted_params = row.trainable_params + row.non_trainable_params + row.buffers
         if failed:
-            rows.append(
-                record(
-                    None,
-                    predicted_params,
-                    None,
-                    None,
-                    "-",
-                    VerifyStatus.NOT_RUN,
-                    "an earlier layer failed",
-                )
-            )
+            rows.append(_outcome(row, None, None, None, "-", VerifyStatus.NOT_RUN, "an earlier layer failed"))
             continue
-        refused = X.refusal(layer)
+        refused = layer.refusal()
         if refused is not None:
             # Nothing to compare (shapes and counts were recorded, not computed); the layers after
             # it still run, on random values of its recorded shape.
-            rows.append(record(None, predicted_params, None, None, "-", VerifyStatus.OPAQUE, refused))
+            rows.append(_outcome(row, None, None, None, "-", VerifyStatus.OPAQUE, refused))
             tensors[row.name] = rng.standard_normal((batch, *predicted), dtype=np_dtype.type)
-            for source in set(row.inputs):
-                if last.get(source) == index:
-                    del tensors[source]
+            _free(tensors, row, last, index)
             if progress is not None:
                 progress(index + 1)
             continue
-        x = X.gather(tensors, row)
+        inputs = row.inputs
+        x = tensors[inputs[0]] if len(inputs) == 1 and not layer.takes_many else X.gather(tensors, row)
         if row.shares is not None and row.shares in kept:
             # a shared layer's later call runs on the first call's weights, counted there
-            weights, params, buffers = kept[row.shares], 0, 0
+            weights, real_params = kept[row.shares], 0
         else:
-            weights = X.init_weights(layer, row.input_shape, ctx, rng, np_dtype)
+            weights = X.init_weights(layer, in_shape, ctx, rng, np_dtype)
             params, buffers = X.count_weights(layer, weights, ctx)
+            real_params = params + buffers
         if row.name in shared:
             kept[row.name] = weights
         try:
             y = X.forward(layer, x, weights, ctx)
         except (ValueError, TypeError) as err:
             rows.append(
-                record(
-                    None,
-                    predicted_params,
-                    params + buffers,
-                    None,
-                    "-",
-                    VerifyStatus.MISMATCH,
-                    f"executor: {err}",
-                )
+                _outcome(row, None, real_params, None, "-", VerifyStatus.MISMATCH, f"executor: {err}")
             )
             failed = True
             continue
         shape = y.shape[1:]  # a tuple of ints
         real = predicted if shape == predicted else shape  # one tuple kept, not two equal ones
-        error, reference = None, "skipped: too large"
-        bad_values = non_finite(y)
-        if bad_values is not None:
-            rows.append(
-                record(
-                    real,
-                    predicted_params,
-                    params + buffers,
-                    None,
-                    "-",
-                    VerifyStatus.MISMATCH,
-                    bad_values,
-                )
-            )
-            failed = True
-            continue
+        error, reference, differs = None, "skipped: too large", False
         # Every row's own output against the reference on that row's own input and weights: a
         # repeated block is compared at every occurrence, so each row's error is its own.
-        work, runs = reference_work(row)
+        found = works.get((id(layer), in_shape))  # reference_work(row), without the call
+        work, runs = reference_work(row) if found is None else found
         if runs:
             ref = R.naive_forward(layer, x, weights, ctx)
             if ref.shape == y.shape:
-                diff = np.abs(y.astype(np.float64) - ref)
-                error = float(diff.max()) if diff.size else 0.0
-                scale = max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
+                diff = y - ref  # in float64 (ref's type), as y.astype(float64) - ref
+                # the largest |difference| (maximum.reduce: ndarray.max without its Python wrapper)
+                error = float(np.maximum.reduce(np.abs(diff, out=diff), axis=None)) if diff.size else 0.0
                 reference = "loop reference" if work else "float64 recompute"
-                if not error <= tolerance * scale:  # NaN fails too
-                    rows.append(
-                        record(
-                            real,
-                            predicted_params,
-                            params + buffers,
-                            error,
-                            reference,
-                            VerifyStatus.MISMATCH,
-                            "values differ from the reference",
-                        )
-                    )
-                    failed = True
-                    continue
+                # within tolerance x max(1, largest |ref|); the scale is looked at only when the
+                # error is above the tolerance itself (NaN fails either way)
+                if not error <= tolerance:
+                    scale = max(1.0, float(np.abs(ref).max()) if ref.size else 1.0)
+                    differs = not error <= tolerance * scale
             del ref  # not kept while the next layer runs
+        # A finite largest difference from a reference of y's shape means every value of y is a
+        # finite number; otherwise they are counted. A NaN or inf in y is named before the
+        # difference it makes.
+        bad_values = None if error is not None and math.isfinite(error) else non_finite(y)
+        if bad_values is not None:
+            rows.append(_outcome(row, real, real_params, None, "-", VerifyStatus.MISMATCH, bad_values))
+            failed = True
+            continue
+        if differs:
+            message = "values differ from the reference"
+            rows.append(_outcome(row, real, real_params, error, reference, VerifyStatus.MISMATCH, message))
+            failed = True
+            continue
         problems = []
         if real != predicted:
             problems.append(f"shape: predicted {fmt_shape(predicted)}, real {fmt_shape(real)}")
-        if params + buffers != predicted_params:
-            problems.append(f"params: predicted {predicted_params:,}, real {params + buffers:,}")
+        if real_params != predicted_params:
+            problems.append(f"params: predicted {predicted_params:,}, real {real_params:,}")
         if problems:
-            rows.append(
-                record(
-                    real,
-                    predicted_params,
-                    params + buffers,
-                    error,
-                    reference,
-                    VerifyStatus.MISMATCH,
-                    "; ".join(problems),
-                )
-            )
+            message = "; ".join(problems)
+            rows.append(_outcome(row, real, real_params, error, reference, VerifyStatus.MISMATCH, message))
             failed = True
         else:
-            rows.matched(error, reference)
+            matched(error, reference)
         tensors[row.name] = y
-        for source in set(row.inputs):  # a merge may read one tensor twice: free it once
-            if last.get(source) == index:
-                del tensors[source]
+        if len(inputs) == 1:
+            if last.get(inputs[0]) == index:
+                del tensors[inputs[0]]
+        else:
+            _free(tensors, row, last, index)
         if progress is not None:
             progress(index + 1)
     return VerifyReport(summary, rows, batch, dtype, seed, estimate)
+
+
+def _outcome(
+    row: LayerRow,
+    real: Shape | None,
+    real_params: int | None,
+    error: float | None,
+    reference: str,
+    status: VerifyStatus,
+    message: str,
+) -> VerifyRow:
+    """A report row kept whole (any row that did not match): the layer, its predicted shape and
+    parameters, and what the run found."""
+    predicted = cast(Shape, row.output_dims)
+    return VerifyRow(
+        row.name,
+        row.type,
+        row.class_name,
+        predicted,
+        real,
+        row.params + row.buffers,
+        real_params,
+        error,
+        reference,
+        status,
+        message,
+    )
+
+
+def _free(tensors: dict[str, np.ndarray], row: LayerRow, last: dict[str, int], index: int) -> None:
+    """Drop the tensors row ``index`` was the last to read (a merge may read one twice: once)."""
+    for source in row.inputs if len(row.inputs) == 1 else set(row.inputs):
+        if last.get(source) == index:
+            del tensors[source]
 
 
 class VerifyRows(Sequence[VerifyRow]):
@@ -365,7 +364,7 @@ class VerifyRows(Sequence[VerifyRow]):
     def matched(self, error: float | None, reference: str) -> None:
         """The next row: as predicted, with this error (None: not compared) and reference."""
         self._errors.append(math.nan if error is None else error)
-        self._references.append(_REFERENCES.index(reference))
+        self._references.append(_CODES[reference])
 
     def append(self, row: VerifyRow) -> None:
         """The next row, kept whole."""
@@ -384,6 +383,44 @@ class VerifyRows(Sequence[VerifyRow]):
         other, layers, errors = self._other, self._layers, self._errors
         for index, code in enumerate(self._references):
             yield other[index] if code == _OTHER else _matched(layers[index], errors[index], code)
+
+    def fields(self) -> Iterator[tuple[Any, ...]]:
+        """Each row's fields in :class:`~cnncalc.report.VerifyRow`'s order (``astuple`` of each row
+        as iterating gives it), a matched row's without making its record."""
+        other, layers, errors = self._other, self._layers, self._errors
+        ok, nan = VerifyStatus.OK, math.isnan
+        for index, code in enumerate(self._references):
+            if code == _OTHER:
+                row = other[index]
+                yield (
+                    row.name,
+                    row.type,
+                    row.class_name,
+                    row.predicted_shape,
+                    row.real_shape,
+                    row.predicted_params,
+                    row.real_params,
+                    row.max_abs_error,
+                    row.reference,
+                    row.status,
+                    row.message,
+                )
+                continue
+            layer, error = layers[index], errors[index]
+            shape, params = layer.output_dims, layer.params + layer.buffers
+            yield (
+                layer.name,
+                layer.type,
+                layer.class_name,
+                shape,
+                shape,
+                params,
+                params,
+                None if nan(error) else error,
+                _REFERENCES[code],
+                ok,
+                "",
+            )
 
     @overload
     def __getitem__(self, index: int) -> VerifyRow: ...
@@ -428,6 +465,7 @@ def _matched(row: LayerRow, error: float, reference: int) -> VerifyRow:
 #: The references a matched row names (by index); _OTHER marks a row kept whole.
 _REFERENCES = ("loop reference", "float64 recompute", "skipped: too large")
 _OTHER = 255
+_CODES = {reference: code for code, reference in enumerate(_REFERENCES)}
 
 
 def _size(size: int) -> str:

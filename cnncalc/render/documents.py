@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..enums import CheckStatus, VerifyStatus
+from ..enums import CheckStatus, Convention, VerifyStatus
 from ..explain import LEGEND_WIDTH, heading, legend, legend_words
 from .grid import Cell, Col, Fitted, Grid
 from .text import convention_note, fmt_shape, footer, readable_bytes, type_name, value_text
@@ -34,7 +34,10 @@ def verify_table(report: VerifyReport) -> Any:
         Col("Status", secondary=True, wrap=True),
     )
     rows = []
-    computed = {layer.name: layer for layer in report.summary.layers}
+    summary = report.summary
+    convention = summary.convention
+    pytorch = convention is Convention.PYTORCH
+    computed = {layer.name: layer for layer in summary.layers} if pytorch else {}
     # A repeated block repeats its shapes, counts and statuses: one Cell per distinct text.
     shared: dict[tuple[str, str], Cell] = {}
 
@@ -44,30 +47,44 @@ def verify_table(report: VerifyReport) -> Any:
             found = shared[text, style] = Cell(text, style=style)
         return found
 
-    shapes: dict[tuple[int, ...], str] = {}  # each distinct shape written once
+    shapes: dict[tuple[int, ...] | None, Cell] = {None: cell("-")}  # each distinct shape written once
+    styles = {VerifyStatus.OK: "green", VerifyStatus.MISMATCH: "bold red"}
+    # the status column of a row without a message, by status (most rows: "ok")
+    statuses = {status: cell(status.value, styles.get(status, "dim")) for status in VerifyStatus}
 
-    for row in report.rows:
-        real = "-" if row.real_shape is None else shapes.get(row.real_shape) or fmt_shape(row.real_shape)
-        predicted = shapes.get(row.predicted_shape) or fmt_shape(row.predicted_shape)
-        shapes[row.predicted_shape] = predicted
-        layer = computed.get(row.name)
-        kind = row.class_name if layer is None else type_name(layer, report.summary.convention)
-        params = f"{row.predicted_params:,}"
-        if row.real_params is not None and row.real_params != row.predicted_params:
-            params += f" ≠ {row.real_params:,}"
-        error = row.reference if row.max_abs_error is None else f"{row.max_abs_error:.2e}"
-        style = {VerifyStatus.OK: "green", VerifyStatus.MISMATCH: "bold red"}.get(row.status, "dim")
-        status = row.status.value + (f": {row.message}" if row.message else "")
-        rows.append(
-            (
-                Cell(f"{row.name} ({kind})"),
-                cell(predicted),
-                cell(real),
-                cell(params),
-                cell(error),
-                cell(status, style=style),
-            )
-        )
+    counts: dict[int, Cell] = {}  # each distinct parameter count written once
+    for (
+        name,
+        _,
+        class_name,
+        predicted_shape,
+        real_shape,
+        predicted_params,
+        real_params,
+        max_abs_error,
+        reference,
+        outcome,
+        message,
+    ) in report.row_fields():
+        predicted = shapes.get(predicted_shape)
+        if predicted is None:
+            predicted = shapes[predicted_shape] = cell(fmt_shape(predicted_shape))
+        real = shapes.get(real_shape)
+        if real is None:
+            real = shapes[real_shape] = cell(fmt_shape(real_shape))
+        if pytorch:  # a Keras name (the row's class) is the type as it is
+            layer = computed.get(name)
+            class_name = class_name if layer is None else type_name(layer, convention)
+        params = counts.get(predicted_params)
+        if params is None:
+            params = counts[predicted_params] = cell(f"{predicted_params:,}")
+        if real_params is not None and real_params != predicted_params:
+            params = cell(f"{params.text} ≠ {real_params:,}")
+        error = cell(reference if max_abs_error is None else f"{max_abs_error:.2e}")
+        status = statuses[outcome]
+        if message:
+            status = cell(f"{status.text}: {message}", status.style)
+        rows.append((Cell(f"{name} ({class_name})"), predicted, real, params, error, status))
     table = Fitted(Grid(columns, tuple(rows)))
     verdict = "all layers match" if report.ok else "MISMATCH"
     verdict_line = (

@@ -111,7 +111,17 @@ def _longest_word(text: str) -> int:
 
 
 def _longest_line(text: str) -> int:
+    if text.isascii() and text.isprintable():  # one line (a newline is not printable)
+        return len(text)
     return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def _texts(grid: Grid, i: int, compact: bool) -> set[str]:
+    """The distinct texts of column ``i`` for a plan (``Cell.value``, without a call per cell)."""
+    rows = grid.rows
+    if compact:
+        return {row[i].compact or row[i].text for row in rows}
+    return {row[i].text for row in rows}
 
 
 def _natural(grid: Grid, compact: bool) -> list[int]:
@@ -119,8 +129,7 @@ def _natural(grid: Grid, compact: bool) -> list[int]:
     out = []
     for i, col in enumerate(grid.columns):
         # each distinct text measured once (a column of counts or shapes repeats them)
-        texts = {row[i].value(compact) for row in grid.rows}
-        out.append(max([_longest_line(col.title(compact)), *map(_longest_line, texts)]))
+        out.append(max([_longest_line(col.title(compact)), *map(_longest_line, _texts(grid, i, compact))]))
     return out
 
 
@@ -330,9 +339,9 @@ def plain_pieces(grid: Grid, chosen: Plan, strip: bool = False, color: bool = Fa
         # drawn as they come (their lines, kept, would take as much memory again)
         justified: list[dict[str, list[str]] | None] = []
         for k, (i, w, r, wr) in enumerate(zip(group, widths, right, wrap, strict=True)):
-            texts: Any = (row[i].value(chosen.compact) for row in grid.rows)
-            if k:
-                texts = {*texts}
+            texts: Any = (
+                _texts(grid, i, chosen.compact) if k else (row[i].value(chosen.compact) for row in grid.rows)
+            )
             if k == 0 or len(texts) > JUSTIFIED:
                 if wr and not all(_cell_lines(wrap_words(text, w), w, r) is not None for text in texts):
                     return None
@@ -373,10 +382,29 @@ def _plain_lines(
             out.append(box.get_top(padded))
         last_row = len(grid.rows) - 1
         columns = list(zip(group, widths, right, wrap, justified, strict=True))
+        # A body row whose cells are one line each is drawn from each column's one-line texts
+        # (the first column's padded as it comes); any other row as below.
+        one_line = None if any(wrap) else _one_line_columns(columns)
+        mid = f" {box.mid_vertical} "
         for number in range(len(grid.rows) + 1):  # 0: the header
             cells = heads
             if number:
                 row = grid.rows[number - 1]
+                if one_line is not None and number - 1 != last_row:
+                    line = _one_line_row(row, one_line, chosen.compact, mid)
+                    if line is not None:
+                        out.append(
+                            (box.mid_left + " " if edge else " ")
+                            + line
+                            + (" " + box.mid_right if edge else " ")
+                        )
+                        if grid.lines:
+                            out.append(rule)
+                        if len(out) >= PIECE_LINES:
+                            if strip:
+                                out[:] = [line.rstrip() for line in out]
+                            yield flush()
+                        continue
                 cells = [
                     column[row[i].value(chosen.compact)]
                     if column is not None
@@ -427,6 +455,43 @@ def _plain_lines(
         if strip:
             out[:] = [line.rstrip() for line in out]
         yield flush()
+
+
+def _one_line_columns(
+    columns: list[tuple[Any, ...]],
+) -> list[tuple[int, int, bool, dict[str, str] | None]] | None:
+    """Per column (index, width, right-justified, {text: its one justified line} or None: padded
+    as it comes), or None when a column has a text of several lines."""
+    out = []
+    for i, w, r, _, column in columns:
+        lines = None
+        if column is not None:
+            if any(len(drawn) != 1 for drawn in column.values()):
+                return None
+            lines = {text: drawn[0] for text, drawn in column.items()}
+        out.append((i, w, r, lines))
+    return out
+
+
+def _one_line_row(
+    row: Sequence[Cell],
+    columns: list[tuple[int, int, bool, dict[str, str] | None]],
+    compact: bool,
+    divider: str,
+) -> str | None:
+    """A body row's cells joined on one line (what :func:`_cell_lines` justifies, ``divider``
+    between them), or None when a cell drawn as it comes is not one line of printable ASCII."""
+    parts = []
+    for i, w, r, lines in columns:
+        cell = row[i]
+        text = (cell.compact or cell.text) if compact else cell.text
+        if lines is not None:
+            parts.append(lines[text])
+        elif text.isascii() and text.isprintable():
+            parts.append(text.rstrip().rjust(w) if r else text.ljust(w))
+        else:
+            return None
+    return divider.join(parts)
 
 
 class Fitted:
