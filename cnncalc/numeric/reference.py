@@ -215,7 +215,9 @@ def _naive_pool(layer: Pool, x: Any, w: Weights, ctx: Context) -> np.ndarray:
                 cell = xl[(b, *idx)]
                 acc = cell.copy() if acc is None else np.maximum(acc, cell) if largest else acc + cell
             if counts_pad:  # PyTorch's count_include_pad: explicit padding counts, the overhang not
-                count += all(-p.before <= i < n + p.after for i, n, p in zip(idx, spatial, plans, strict=True))
+                count += all(
+                    -p.before <= i < n + p.after for i, n, p in zip(idx, spatial, plans, strict=True)
+                )
             else:
                 count += inside
         if largest:

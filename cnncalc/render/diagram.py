@@ -16,6 +16,7 @@ gives the same bytes.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
@@ -248,8 +249,13 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
             col_x.append(x)
             x += col_width[c] + gap_width[c]
             c += 1
-        wrapping = sum(1 for s, t in zip(src, tgt, strict=True) if row_of[column[t]] > row_of[column[s]])
-        needed = GAP + SLOT * wrapping
+        runs = sorted(
+            (row_of[column[s]], row_of[column[t]])
+            for s, t in zip(src, tgt, strict=True)
+            if row_of[column[t]] > row_of[column[s]]
+        )
+        needed = GAP + SLOT * gutter_slots([r for r, _ in runs], [r for _, r in runs])[1]
+        del runs
         if needed <= gutter:
             break
         gutter = float(needed)
@@ -388,10 +394,13 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
     # per edge as the key instead of a tuple)
     gutter_users.sort(key=lambda i: gap_x(column[src[i]], i))
     gutter_users.sort(key=lambda i: row_of[column[src[i]]])
-    gutter_place = _zeros("i", len(src))  # per wrapping edge: its place in the gutter
-    for k, i in enumerate(gutter_users):
-        gutter_place[i] = k
-    in_gutter = len(gutter_users)
+    gutter_place = _zeros("i", len(src))  # per wrapping edge: its slot in the gutter
+    slots, in_gutter = gutter_slots(
+        [row_of[column[src[i]]] for i in gutter_users], [row_of[column[tgt[i]]] for i in gutter_users]
+    )
+    for i, slot in zip(gutter_users, slots, strict=True):
+        gutter_place[i] = slot
+    del slots
     del gutter_users
 
     def gutter_x(i: int) -> float:
@@ -489,6 +498,44 @@ def layout(summary: Summary, max_width: float = MAX_WIDTH) -> Drawing:
         right + MARGIN,
         height,
     )
+
+
+def gutter_slots(starts: Sequence[int], ends: Sequence[int]) -> tuple[list[int], int]:
+    """The gutter's slots (0: leftmost) of the edges that run down it to a later row, and the
+    slots used; edge k leaves row ``starts[k]`` (in a corridor under it) and enters row
+    ``ends[k]``, listed by the row they leave (then in their order within it).
+
+    The edges that leave one row take consecutive slots, to the right of every edge still
+    running: one that entered a row above the one they leave, or that row itself, ended before
+    they begin (it turns in above that row's bottom corridor), so its slot is free again. An
+    edge then never crosses the run of one that left an earlier row (that one is to its left),
+    and a stack, each edge from one row to the next, takes one slot whatever its length: the
+    gutter no longer widens with every row (a 100,000-layer stack had one 700,000 px wide).
+    The edges of a row stay together until the last of them ends, so the count does not depend
+    on their order within the row (the layout widens the gutter before it orders them)."""
+    slots: list[int] = []
+    running: list[tuple[int, int]] = []  # (the row it ends in, its top slot) per block of edges
+    tops: list[int] = []  # the running blocks' top slots, negated (a max-heap); ended: removed late
+    ended: dict[int, int] = {}
+    used = k = 0
+    while k < len(starts):
+        row, j = starts[k], k
+        while j < len(starts) and starts[j] == row:
+            j += 1
+        while running and running[0][0] <= row:
+            top = heapq.heappop(running)[1]
+            ended[top] = ended.get(top, 0) + 1
+        while tops and ended.get(-tops[0]):
+            ended[-tops[0]] -= 1
+            heapq.heappop(tops)
+        base = 1 - tops[0] if tops else 0
+        top = base + (j - k) - 1
+        slots.extend(range(base, top + 1))
+        heapq.heappush(running, (max(ends[k:j]), top))
+        heapq.heappush(tops, -top)
+        used = max(used, top + 1)
+        k = j
+    return slots, used
 
 
 def _zeros(code: str, n: int) -> array[Any]:
