@@ -2,7 +2,7 @@
 specs, and the exponent k of time ~ layers^k fitted by least squares (k <= 1.1 means linear);
 then, at the largest size, the process's CPU time (user + system) and its memory per layer.
 
-Run: python benchmarks/scale.py [--sizes 1000,10000,100000] [--commands summary,explain,...]
+Run: python benchmarks/scale.py [--sizes 1000,10000,100000] [--commands summary,explain,...] [--repeat 3]
 
 Each command runs as a real process (`python -m cnncalc ...`, output to /dev/null). The time of
 the same command on a 1-layer spec (start-up) is subtracted before fitting, so a fixed start-up
@@ -12,7 +12,8 @@ cost cannot flatten the curve; the fit uses the runs of 0.2 s or more. The spec 
 refused with a bounded message.
 
 CPU s is the largest run's user + system time, start-up included (the issue 28 goal: at most 5 s
-per 100,000 layers). KB/layer is the memory per layer: (peak resident set of the largest run -
+per 100,000 layers). With ``--repeat N`` every figure is the least of N runs (a shared machine
+only ever slows a run down). KB/layer is the memory per layer: (peak resident set of the largest run -
 peak resident set of the same command on the 1-layer spec) / layers (goal: at most 1 KB). Both
 come from the kernel's accounting of that one child process (``os.wait4``).
 """
@@ -90,6 +91,13 @@ def timed(args: list[str], paths: dict[str, str]) -> tuple[float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss  # ru_maxrss: KB on Linux
 
 
+def best(args: list[str], paths: dict[str, str], repeat: int) -> tuple[float, float, int]:
+    """:func:`timed`, the least of ``repeat`` runs of each figure: on a shared machine a run is
+    only ever slowed down by others (the least is the command's own cost, as timeit reports)."""
+    runs = [timed(args, paths) for _ in range(repeat)]
+    return min(r[0] for r in runs), min(r[1] for r in runs), min(r[2] for r in runs)
+
+
 def exponent(sizes: list[int], times: list[float]) -> float:
     """Least-squares slope of log(time) against log(layers), over the runs of 0.2 s or more (a
     few hundredths of a second are timer and scheduling noise, not the curve); nan when fewer
@@ -107,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--commands", default=",".join(COMMANDS))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure; the least is reported")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
     names = [c.strip() for c in options.commands.split(",")]
@@ -120,8 +129,9 @@ def main() -> None:
         )
         for name in names:
             args = COMMANDS[name]
-            start_up, _, base_kb = timed(args, files[1] if name != "cycle" else files[sizes[0]])
-            runs = [timed(args, files[n]) for n in sizes]
+            repeat = options.repeat
+            start_up, _, base_kb = best(args, files[1] if name != "cycle" else files[sizes[0]], repeat)
+            runs = [best(args, files[n], repeat) for n in sizes]
             times = [max(wall - start_up, 1e-3) for wall, _, _ in runs]
             k = exponent(sizes, times)
             _, cpu, peak_kb = runs[-1]

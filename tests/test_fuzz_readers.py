@@ -269,3 +269,47 @@ def test_a_layer_given_many_inputs_names_a_few() -> None:
     assert error_lines(result.stderr) == [
         "Error: layer 2 (dense): takes one input, got 50001 (" + ", ".join(["'a'"] * 10) + " and 49991 more)"
     ]
+
+
+def _unet_reading(reads: int, distinct: bool) -> dict:
+    """A small U-Net whose skip concatenates ``enc`` ``reads`` times: one input read again and
+    again, or (``distinct``) as many separate identity layers of it."""
+    copies = [f"copy{i}" for i in range(reads)] if distinct else ["enc"] * reads
+    identities = [
+        {"type": "activation", "activation": "linear", "name": c, "inputs": ["enc"]} for c in copies
+    ]
+    return {
+        "input_shape": [25, 25, 1],
+        "layers": [
+            {"name": "enc", "type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same"},
+            {"name": "pool", "type": "maxpooling2d", "pool_size": 2},
+            {"name": "up", "type": "upsampling2d", "size": 2},
+            *(identities if distinct else []),
+            {"name": "cat", "type": "concatenate", "inputs": ["up", *copies]},
+        ],
+    }
+
+
+@pytest.mark.parametrize("reads", [2, 3, 7])
+def test_a_concatenate_reading_one_input_again_and_again_hints_as_distinct_inputs(reads: int) -> None:
+    # Found by the fuzzer (a U-Net's skip concatenate reading one input 250,000 times, at a size
+    # that does not fit): the size hint compared and added the repeated input symbolically once
+    # per read, 27 s of CPU. Now once per distinct input, its size added by doubling; the hint is
+    # the one the same model gives with a separate identity layer per read (compared one by one).
+    once = run("summary", "-f", "-", input=json.dumps(_unet_reading(reads, distinct=False)))
+    apart = run("summary", "-f", "-", input=json.dumps(_unet_reading(reads, distinct=True)))
+    assert once.exit_code == apart.exit_code == 2
+    hint = [line for line in apart.stderr.splitlines() if line.startswith("Hint:")]
+    assert hint and hint == [line for line in once.stderr.splitlines() if line.startswith("Hint:")]
+    assert "--input 24x24x1" in hint[0] or "--input 26x26x1" in hint[0]
+    fits = _unet_reading(reads, distinct=False) | {"input_shape": [24, 24, 1]}
+    table = run("summary", "-f", "-", "--format", "json", input=json.dumps(fits))
+    assert json.loads(table.stdout)["layers"][-1]["output_shape"] == [24, 24, 2 + 2 * reads]
+
+
+def test_a_concatenate_reading_one_input_many_times_is_quick_to_refuse() -> None:
+    doc = _unet_reading(50_000, distinct=False)
+    result = run("summary", "-f", "-", input=json.dumps(doc))  # (about 5 s of CPU at this count before)
+    assert result.exit_code == 2 and error_lines(result.stderr)[0].startswith(
+        "Error: layer 4 (concatenate 'cat')"
+    )

@@ -243,13 +243,20 @@ class Concatenate(Merge):
     def sizes_many(self, p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
         first = many[0]
         axis = self.concat_axis((1,) * len(first), p.ctx)
-        for other in many[1:]:
+        # An input read several times (concatenate([x, x, ...])) is compared once and its size
+        # on the axis added as often as it is read, by doubling: 250,000 reads of one input are
+        # not 250,000 symbolic comparisons and additions.
+        reads: dict[int, tuple[tuple[D, ...], int]] = {}
+        for dims in many:
+            _, count = reads.get(id(dims), (dims, 0))
+            reads[id(dims)] = (dims, count + 1)
+        for other, _ in list(reads.values())[1:]:
             if len(other) != len(first):
                 raise ShapeError("inputs of different ranks")
             for i, (a, b) in enumerate(zip(first, other, strict=True)):
                 if i != axis:
                     p.equal(a, b, "its inputs' sizes must match")
-        total = p.total([dims[axis] for dims in many])
+        total = p.total([_times(p, dims[axis], count) for dims, count in reads.values()])
         return tuple(total if i == axis else d for i, d in enumerate(first))
 
     def compute_many(self, shapes: list[Shape], sources: list[str], ctx: Context) -> LayerOutput:
@@ -274,6 +281,20 @@ class Concatenate(Merge):
             Step(f"axis {axis + 1}", f"sum over the inputs ({sources})", parts, str(w.output_shape[axis])),
             Step("shape", "the other axes agree", "", fmt_shape(w.output_shape)),
         ]
+
+
+def _times(p: Sizes[D], size: D, count: int) -> D:
+    """``size`` added to itself to make ``count`` of it, in about log2(count) additions."""
+    out: D | None = None
+    power = size
+    while True:
+        if count & 1:
+            out = power if out is None else p.total([out, power])
+        count >>= 1
+        if not count:
+            assert out is not None  # count was at least 1
+            return out
+        power = p.total([power, power])
 
 
 def chained_keeps(count: int, output: Shape) -> tuple[Keep, ...]:

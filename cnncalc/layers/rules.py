@@ -165,7 +165,11 @@ def declared(p: Sizes[D], name: str, value: int | None, size: D) -> None:
 def broadcast_dims(p: Sizes[D], many: Sequence[tuple[D, ...]]) -> tuple[D, ...]:
     """Shapes aligned on the right, each axis broadcast (Keras's elementwise merge rule)."""
     out = list(many[0])
+    seen = {id(many[0])}
     for other in many[1:]:
+        if id(other) in seen:  # an input read again (add([x, x, ...])): broadcasting it again changes nothing
+            continue
+        seen.add(id(other))
         longer, shorter = (out, list(other)) if len(out) >= len(other) else (list(other), out)
         head = longer[: len(longer) - len(shorter)]
         out = head + [p.broadcast(x, y) for x, y in zip(longer[len(head) :], shorter, strict=True)]

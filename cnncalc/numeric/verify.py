@@ -179,7 +179,7 @@ def _verify(
     ctx = summary.context
 
     # A repeated block's rows share their layer object: the reference's size is worked out once
-    # per (layer object, shapes, MACs), never the comparison itself (every row's own tensors).
+    # per (layer object, input shape), never the comparison itself (every row's own tensors).
     works: dict[tuple[int, Any], tuple[int, bool]] = {}
 
     def reference_work(row: LayerRow) -> tuple[int, bool]:
