@@ -511,7 +511,9 @@ _WRITERS: dict[TorchCode, Callable[[_Site], list[Part]]] = {
     TorchCode.DROPOUT: lambda site: _one(f"nn.Dropout({site.config['rate']!r})"),
     TorchCode.SPATIAL_DROPOUT: lambda site: _one(f"nn.Dropout{site.rank}d({site.config['rate']!r})"),
     TorchCode.ACTIVATION: lambda site: _one(
-        _activation_module(site.config["activation"], site.row, site.moved)
+        _activation_module(
+            site.config["activation"], site.row, site.moved, inplace=bool(site.config.get("inplace"))
+        )
     ),
     TorchCode.RELU: _relu,
     TorchCode.LEAKY_RELU: lambda site: _one(f"nn.LeakyReLU({site.config.get('negative_slope', 0.3)!r})"),

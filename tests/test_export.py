@@ -449,3 +449,22 @@ def cross_summaries(count: int, seed: int, target: str) -> list:
             continue
         out.append(summary)
     return out
+
+
+@pytest.mark.parametrize(
+    ("layer", "module"),
+    [
+        ("activation:elu,inplace=True", "nn.ELU(inplace=True)"),
+        ("activation:silu,inplace=True", "nn.SiLU(inplace=True)"),
+        ("ReLU:inplace=true", "nn.ReLU(inplace=True)"),
+    ],
+)
+def test_in_place_activations_export_in_place(layer: str, module: str) -> None:
+    # Found by tests/test_memory_frameworks.py (dev-only, against torch's saved tensors): an
+    # in-place ELU was written nn.ELU(), so the exported model kept one tensor more for backward
+    # than the spec's memory figure (which honours inplace) said.
+    summary = summarize(from_layers(["conv:2,3", layer]), input_shape=(1, 8, 8), convention="pytorch")
+    code = export(summary, "pytorch")
+    assert module in code
+    back = summarize(read_python(code, "export.py"))
+    assert back.layers[-1].config.get("inplace") is True
